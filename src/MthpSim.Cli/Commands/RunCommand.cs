@@ -1,0 +1,36 @@
+using System.CommandLine;
+using MthpSim.Scenario.Runtime;
+
+namespace MthpSim.Cli.Commands;
+
+/// <summary><c>mthpsim run FILE...</c>: executes scenarios and reports every failing expectation.</summary>
+public static class RunCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var files = new Argument<FileInfo[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "Scenario files (.mthp)" };
+        var json = new Option<bool>("--json") { Description = "Write a machine-readable result (every expectation, every counter's final value) instead of text" };
+        var check = new Option<bool>("--check") { Description = "Run the invariant checker after every statement" };
+        var cmd = new Command("run", "Run scenario files; exit 0 when every expectation holds, 1 when some fail, 2 for an invalid file") { files, json, check };
+        cmd.SetAction(pr =>
+        {
+            var results = new List<RunResult>();
+            bool asJson = pr.GetValue(json);
+            foreach (var f in pr.GetValue(files)!)
+            {
+                if (!f.Exists)
+                {
+                    stderr.WriteLine($"mthpsim: {f.FullName}: no such file");
+                    return 2;
+                }
+                var options = new RunOptions { CheckInvariants = pr.GetValue(check), Output = asJson ? null : stdout };
+                var result = ScenarioRunner.RunFile(f.ToString(), options);
+                results.Add(result);
+                if (!asJson) ResultReport.WriteText(result, stdout, stderr);
+            }
+            if (asJson) ResultReport.WriteJson(results, stdout);
+            return results.Max(r => r.ExitCode);
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using MthpSim.Cli.Commands;
+
+namespace MthpSim.Cli;
+
+/// <summary>Entry point of the <c>mthpsim</c> command.</summary>
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line; exit status 2 for an invalid command line, as for an invalid file.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("mthpsim: a deterministic simulator of Linux 6.18 multi-size THP memory management")
+        {
+            RunCommand.Create(stdout, stderr),
+            CheckCommand.Create(stdout, stderr),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) stderr.WriteLine($"mthpsim: {e.Message}");
+            stderr.WriteLine("Try 'mthpsim --help'.");
+            return 2;
+        }
+        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+}

@@ -1,0 +1,43 @@
+namespace MthpSim.Core.Arch;
+
+/// <summary>
+/// Address-space geometry derived from the base page size, as the kernel's PAGE_SHIFT, PMD_ORDER,
+/// PTRS_PER_PTE and MAX_PAGE_ORDER are (x86_64: 4K only; arm64: 4K, 16K, 64K).
+/// </summary>
+public sealed class Geometry
+{
+    public int PageShift { get; }
+    public long PageSize => 1L << PageShift;
+    /// <summary>Order of a PMD-sized folio: 9 (4K), 11 (16K), 13 (64K).</summary>
+    public int PmdOrder { get; }
+    public int PtrsPerPte => 1 << PmdOrder;
+    public long PmdSize => PageSize << PmdOrder;
+    /// <summary>Largest buddy order (MAX_PAGE_ORDER): 10 on x86_64 and arm64/4K, 11 on arm64/16K, 13 on arm64/64K.</summary>
+    public int MaxPageOrder { get; }
+    public CpuArch Arch { get; }
+
+    public Geometry(int pageSize, CpuArch arch)
+    {
+        PageShift = pageSize switch
+        {
+            4096 => 12,
+            16384 => 14,
+            65536 => 16,
+            _ => throw new ArgumentException($"unsupported base page size {pageSize}"),
+        };
+        if (arch == CpuArch.X86_64 && pageSize != 4096)
+            throw new ArgumentException("x86_64 has only 4K base pages");
+        Arch = arch;
+        // A page table page holds PageSize/8 entries.
+        PmdOrder = PageShift - 3;
+        MaxPageOrder = PageShift switch { 12 => 10, 14 => 11, _ => 13 };
+    }
+
+    /// <summary>Mask of anonymous THP orders, 2..PMD_ORDER (THP_ORDERS_ALL_ANON; order 1 is not supported for anon).</summary>
+    public ulong AnonOrders => ((1UL << (PmdOrder + 1)) - 1) & ~3UL;
+    /// <summary>Mask of file/shmem THP orders, 1..PMD_ORDER (THP_ORDERS_ALL_FILE_DEFAULT, as the scenario spec fixes it).</summary>
+    public ulong FileOrders => ((1UL << (PmdOrder + 1)) - 1) & ~1UL;
+    public ulong AllOrders => AnonOrders | FileOrders;
+
+    public long SizeOfOrderKb(int order) => (PageSize << order) >> 10;
+}

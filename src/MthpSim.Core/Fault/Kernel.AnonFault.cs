@@ -1,0 +1,186 @@
+using MthpSim.Core.Fault;
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/memory.c and mm/huge_memory.c: anonymous page faults and the choice of folio order.
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// models __handle_mm_fault(): a fault at <paramref name="addr"/> inside <paramref name="vma"/>.
+    /// Returns Ok when the page is mapped with the access's permission afterwards.
+    /// </summary>
+    internal FaultResult HandleMmFault(Vma.Vma vma, ulong addr, bool write)
+    {
+        Stats.Count(VmEvent.PgFault);
+        MmStruct mm = vma.Mm;
+        long pmdIndex = PmdIndex(addr);
+        PmdSlot? slot = mm.PageTables.Find(pmdIndex);
+        ulong pmdOrderBit = 1UL << Geo.PmdOrder;
+
+        if (slot == null || slot.Kind == PmdKind.None)
+        {
+            if (ThpVmaAllowableOrders(vma, TvaType.PageFault, pmdOrderBit) != 0)
+            {
+                var r = DoHugePmdAnonymousPage(vma, addr, write);
+                if (r != FaultResult.Fallback) return r;
+            }
+        }
+        else if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero)
+        {
+            if (!write) { slot.Leaf |= Pte.Young; return FaultResult.Ok; }
+            if (Pte.IsWrite(slot.Leaf)) { slot.Leaf |= Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+            var r = DoHugePmdWpPage(vma, slot, addr);
+            if (r != FaultResult.Fallback) return r;
+        }
+        return HandlePteFault(vma, addr, write);
+    }
+
+    /// <summary>models handle_pte_fault(): the PTE level, allocating the table first if needed.</summary>
+    FaultResult HandlePteFault(Vma.Vma vma, ulong addr, bool write)
+    {
+        MmStruct mm = vma.Mm;
+        PmdSlot slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
+        if (slot.Kind == PmdKind.None)
+        {
+            int table = AllocPageTable(mm);
+            if (table < 0) return FaultResult.Oom;
+            slot.Kind = PmdKind.Table;
+            slot.TablePfn = table;
+            slot.Ptes ??= new ulong[Geo.PtrsPerPte];
+        }
+        int idx = PteIndex(addr);
+        ulong pte = slot.Ptes![idx];
+        if (Pte.IsNone(pte)) return DoAnonymousPage(vma, slot, addr, write);
+        if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
+        if (Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+        return DoWpPage(vma, slot, addr);
+    }
+
+    /// <summary>models do_anonymous_page(): zero page on read, a new folio of the chosen order on write.</summary>
+    FaultResult DoAnonymousPage(Vma.Vma vma, PmdSlot slot, ulong addr, bool write)
+    {
+        if (!write)
+        {
+            slot.Ptes![PteIndex(addr)] = Pte.ZeroPage;
+            return FaultResult.Ok;
+        }
+        if (vma.AnonVma == 0) vma.AnonVma = NewAnonVma();   // vmf_anon_prepare()
+        int head = AllocAnonFolio(vma, slot, addr, out int order);
+        if (head < 0) return FaultResult.Oom;
+        int nr = 1 << order;
+        ulong start = addr & ~(((ulong)Geo.PageSize << order) - 1);
+        Map.AddRef(head, nr - 1);   // one reference per PTE mapping
+        vma.Mm.Rss[(int)RssMember.AnonPages] += nr;
+        if (order > 0) Stats.Count(order, MthpStat.AnonFaultAlloc);
+        FolioAddNewAnonRmap(head, vma, start, pmdMapped: false);
+        ulong flags = Pte.Young | MkWriteDirty(vma);
+        int first = PteIndex(start);
+        for (int i = 0; i < nr; i++) slot.Ptes![first + i] = Pte.Make(head + i, flags);
+        return FaultResult.Ok;
+    }
+
+    static ulong MkWriteDirty(Vma.Vma vma) => (vma.Flags & VmFlags.Write) != 0 ? Pte.Write | Pte.Dirty : 0;
+
+    /// <summary>
+    /// models alloc_anon_folio(): the highest allowed order below PMD whose aligned block fits the VMA
+    /// and is still entirely pte_none, falling back order by order, finally to order 0.
+    /// </summary>
+    int AllocAnonFolio(Vma.Vma vma, PmdSlot slot, ulong addr, out int order)
+    {
+        ulong orders = ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
+        orders = ThpVmaSuitableOrders(vma, addr, orders);
+        if (orders != 0)
+        {
+            order = HighestOrder(orders);
+            while (orders != 0)
+            {
+                if (PteRangeNone(slot, addr, order)) break;
+                orders &= ~(1UL << order);
+                if (orders != 0) order = HighestOrder(orders);
+            }
+            while (orders != 0)
+            {
+                int head = AllocFolio(order, PageKind.Anon);
+                if (head >= 0) return head;
+                Stats.Count(order, MthpStat.AnonFaultFallback);
+                orders &= ~(1UL << order);
+                if (orders != 0) order = HighestOrder(orders);
+            }
+        }
+        order = 0;
+        return AllocFolio(0, PageKind.Anon);
+    }
+
+    /// <summary>models pte_range_none() over the naturally aligned block of the order around addr.</summary>
+    bool PteRangeNone(PmdSlot slot, ulong addr, int order)
+    {
+        int nr = 1 << order;
+        int first = PteIndex(addr) & ~(nr - 1);
+        var ptes = slot.Ptes!;
+        for (int i = first; i < first + nr; i++)
+            if (ptes[i] != 0) return false;
+        return true;
+    }
+
+    /// <summary>models do_huge_pmd_anonymous_page()</summary>
+    FaultResult DoHugePmdAnonymousPage(Vma.Vma vma, ulong addr, bool write)
+    {
+        ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
+        if (!ThpVmaSuitableOrder(vma, haddr, Geo.PmdOrder)) return FaultResult.Fallback;
+        if (vma.AnonVma == 0) vma.AnonVma = NewAnonVma();
+        KhugepagedEnterVma(vma);
+        MmStruct mm = vma.Mm;
+        if (!write && Thp.UseZeroPage)
+        {
+            int table = AllocPageTable(mm);
+            if (table < 0) return FaultResult.Oom;
+            if (!GetHugeZeroFolio())
+            {
+                FreePageTable(mm, table);
+                Stats.Count(VmEvent.ThpFaultFallback);
+                return FaultResult.Fallback;
+            }
+            PmdSlot zslot = mm.PageTables.GetOrCreate(PmdIndex(addr));
+            zslot.Kind = PmdKind.HugeZero;
+            zslot.Leaf = Pte.Make(_hugeZeroPfn, Pte.Young);
+            zslot.TablePfn = table;
+            return FaultResult.Ok;
+        }
+        int head = VmaAllocAnonFolioPmd();
+        if (head < 0) return FaultResult.Fallback;
+        int deposit = AllocPageTable(mm);
+        if (deposit < 0) { FolioPut(head); return FaultResult.Oom; }
+        PmdSlot slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
+        slot.TablePfn = deposit;
+        MapAnonFolioPmd(vma, slot, head, haddr);
+        return FaultResult.Ok;
+    }
+
+    /// <summary>models vma_alloc_anon_folio_pmd(): counts the fallback when no PMD folio can be had.</summary>
+    int VmaAllocAnonFolioPmd()
+    {
+        int head = AllocFolio(Geo.PmdOrder, PageKind.Anon);
+        if (head < 0)
+        {
+            Stats.Count(VmEvent.ThpFaultFallback);
+            Stats.Count(Geo.PmdOrder, MthpStat.AnonFaultFallback);
+        }
+        return head;
+    }
+
+    /// <summary>models map_anon_folio_pmd_pf(): install a new PMD THP and count the fault allocation.</summary>
+    void MapAnonFolioPmd(Vma.Vma vma, PmdSlot slot, int head, ulong haddr)
+    {
+        FolioAddNewAnonRmap(head, vma, haddr, pmdMapped: true);
+        slot.Kind = PmdKind.Huge;
+        slot.Leaf = Pte.Make(head, Pte.Young | Pte.Dirty | ((vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0));
+        vma.Mm.Rss[(int)RssMember.AnonPages] += 1L << Geo.PmdOrder;
+        Stats.Count(VmEvent.ThpFaultAlloc);
+        Stats.Count(Geo.PmdOrder, MthpStat.AnonFaultAlloc);
+        DeferredSplitFolio(head, partiallyMapped: false);
+    }
+}

@@ -1,0 +1,96 @@
+using MthpSim.Core.Fault;
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// Write faults on present, write-protected entries: do_wp_page() and do_huge_pmd_wp_page().
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// models do_huge_pmd_wp_page(): the huge zero PMD is replaced by a new THP (or split on failure);
+    /// an exclusive THP is reused; a shared one is split at the PMD and handled at the PTE level.
+    /// </summary>
+    FaultResult DoHugePmdWpPage(Vma.Vma vma, PmdSlot slot, ulong addr)
+    {
+        ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
+        if (slot.Kind == PmdKind.HugeZero)
+        {
+            // models do_huge_zero_wp_pmd()
+            int head = VmaAllocAnonFolioPmd();
+            if (head >= 0)
+            {
+                MapAnonFolioPmd(vma, slot, head, haddr);
+                return FaultResult.Ok;
+            }
+            SplitHugePmd(vma, slot, haddr);
+            return FaultResult.Fallback;
+        }
+        int folio = Pte.Pfn(slot.Leaf);
+        if (Map.Test(folio, PageFlags.AnonExclusive) || Map.Refcount(folio) == 1)
+        {
+            for (int p = folio; p < folio + (1 << Geo.PmdOrder); p++) Map.Set(p, PageFlags.AnonExclusive);
+            slot.Leaf |= Pte.Young | Pte.Dirty | MkWrite(vma);
+            return FaultResult.Ok;
+        }
+        SplitHugePmd(vma, slot, haddr);
+        return FaultResult.Fallback;
+    }
+
+    static ulong MkWrite(Vma.Vma vma) => (vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0;
+
+    /// <summary>
+    /// models do_wp_page(): reuse an exclusive page (or a folio only this mapping holds), else copy the
+    /// one faulting page into a new order-0 folio (wp_page_copy()); large folios are never copied whole.
+    /// </summary>
+    FaultResult DoWpPage(Vma.Vma vma, PmdSlot slot, ulong addr)
+    {
+        int idx = PteIndex(addr);
+        ulong pte = slot.Ptes![idx];
+        if (Pte.IsNormal(pte))
+        {
+            int pfn = Pte.Pfn(pte);
+            int head = Map.HeadOf(pfn);
+            if (Map.Test(pfn, PageFlags.AnonExclusive) || WpCanReuseAnonFolio(head))
+            {
+                Map.Set(pfn, PageFlags.AnonExclusive);
+                slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty | MkWrite(vma);
+                return FaultResult.Ok;
+            }
+        }
+        return WpPageCopy(vma, slot, addr);
+    }
+
+    /// <summary>
+    /// models wp_can_reuse_anon_folio(): nobody else references the folio. Until fork exists in the
+    /// model every anon folio belongs to one mm, so the large-folio rule reduces to refcount == mapcount.
+    /// </summary>
+    bool WpCanReuseAnonFolio(int head) =>
+        Map.Order(head) == 0 ? Map.Refcount(head) == 1 : Map.Refcount(head) == Map.FolioMapcount(head);
+
+    /// <summary>models wp_page_copy(): a new exclusive order-0 page with the old content (or zeroes).</summary>
+    FaultResult WpPageCopy(Vma.Vma vma, PmdSlot slot, ulong addr)
+    {
+        if (vma.AnonVma == 0) vma.AnonVma = NewAnonVma();
+        int idx = PteIndex(addr);
+        ulong old = slot.Ptes![idx];
+        int page = AllocFolio(0, PageKind.Anon);
+        if (page < 0) return FaultResult.Oom;
+        MmStruct mm = vma.Mm;
+        if (Pte.IsNormal(old))
+        {
+            int oldPfn = Pte.Pfn(old);
+            Map.SetContent(page, Map.Content(oldPfn));
+            FolioRemoveRmapPtes(Map.HeadOf(oldPfn), oldPfn, 1);
+            FolioPut(Map.HeadOf(oldPfn));
+        }
+        else
+        {
+            mm.Rss[(int)RssMember.AnonPages]++;   // the zero page was not counted
+        }
+        FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
+        slot.Ptes[idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
+        return FaultResult.Ok;
+    }
+}

@@ -1,0 +1,59 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.Stats;
+
+namespace MthpSim.Core;
+
+public sealed partial class Kernel
+{
+    /// <summary>models vma_alloc_folio()/folio_alloc(): a zeroed folio with refcount 1, or -1.</summary>
+    internal int AllocFolio(int order, PageKind kind)
+    {
+        int pfn = Buddy.Alloc(order);
+        if (pfn < 0) return -1;
+        Map.InitFolio(pfn, order, kind);
+        return pfn;
+    }
+
+    /// <summary>models pte_alloc_one(): a page table page.</summary>
+    internal int AllocPageTable(Vma.MmStruct mm)
+    {
+        int pfn = Buddy.Alloc(0);
+        if (pfn < 0) return -1;
+        Map.InitFolio(pfn, 0, PageKind.PageTable);
+        NrPageTablePages++;
+        mm.NrPtes++;
+        return pfn;
+    }
+
+    /// <summary>models pte_free()</summary>
+    internal void FreePageTable(Vma.MmStruct mm, int pfn)
+    {
+        Map.ReleaseFolio(pfn);
+        Buddy.Free(pfn, 0);
+        NrPageTablePages--;
+        mm.NrPtes--;
+    }
+
+    /// <summary>models folio_put_refs(): drops references, freeing the folio when the last one goes.</summary>
+    internal void FolioPut(int head, int refs = 1)
+    {
+        Map.AddRef(head, -refs);
+        int rc = Map.Refcount(head);
+        if (rc > 0) return;
+        if (rc < 0) throw new InvalidOperationException($"folio {head:x} refcount went negative");
+        FreeFolio(head);
+    }
+
+    /// <summary>models __folio_put() → free_pages_prepare(): unqueue from deferred split, fix stats, free.</summary>
+    void FreeFolio(int head)
+    {
+        int order = Map.Order(head);
+        if (order > 0)
+        {
+            if (Map.Test(head, PageFlags.DeferredQueued)) DeferredUnqueue(head);
+            if (Map.Kind(head) == PageKind.Anon) Stats.Count(order, MthpStat.NrAnon, -1);
+        }
+        Map.ReleaseFolio(head);
+        Buddy.Free(head, order);
+    }
+}

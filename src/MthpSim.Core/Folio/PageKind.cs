@@ -1,0 +1,33 @@
+namespace MthpSim.Core.Folio;
+
+/// <summary>What a page frame currently is. Stored per PFN in <see cref="MemMap"/>.</summary>
+public enum PageKind : byte
+{
+    /// <summary>Inside a free buddy block, not its first page.</summary>
+    FreeTail = 0,
+    /// <summary>First page of a free buddy block; its order is the block's order.</summary>
+    FreeHead = 1,
+    /// <summary>Part of an anonymous folio.</summary>
+    Anon = 2,
+    /// <summary>A PTE table page (counted in PageTables).</summary>
+    PageTable = 3,
+    /// <summary>Part of the huge zero folio.</summary>
+    HugeZero = 4,
+}
+
+/// <summary>Per-page flag bits. Bits 0-3 are per page, bits 4-7 are folio flags kept on the head page.</summary>
+[Flags]
+public enum PageFlags : byte
+{
+    None = 0,
+    /// <summary>PageAnonExclusive: this page is mapped only by one process and may be written without COW.</summary>
+    AnonExclusive = 1,
+    /// <summary>Scratch bit for the buddy allocator's free-list compaction.</summary>
+    Seen = 2,
+    /// <summary>folio_test_partially_mapped()</summary>
+    PartiallyMapped = 1 << 4,
+    /// <summary>On the deferred split queue.</summary>
+    DeferredQueued = 1 << 5,
+    /// <summary>Lazily freed by MADV_FREE: !folio_test_swapbacked().</summary>
+    LazyFree = 1 << 6,
+}

@@ -1,0 +1,78 @@
+using MthpSim.Core.Arch;
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageAlloc;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Thp;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+/// <summary>
+/// One simulated Linux 6.18 machine: physical memory, address spaces, THP settings and counters.
+/// Its public methods are the syscall-like surface the scenario runner uses (mmap, munmap, mprotect,
+/// madvise, prctl, memory access, sysfs and procfs reads). No static mutable state: any number of
+/// kernels can run side by side. The partial files group the model by kernel source file.
+/// </summary>
+public sealed partial class Kernel
+{
+    public MachineConfig Config { get; }
+    public Geometry Geo { get; }
+    public MemMap Map { get; }
+    public BuddyAllocator Buddy { get; }
+    public ThpSettings Thp { get; }
+    public Counters Stats { get; }
+    /// <summary>When set, every write records what the program must read back (the <c>intact</c> oracle).</summary>
+    public bool TrackExpectedContent { get; set; } = true;
+
+    readonly List<MmStruct> _mms = new();
+    int _nextMmId = 1;
+    int _nextAnonVma = 1;
+    uint _nextToken = 1;
+
+    /// <summary>NR_ANON_MAPPED: anon pages mapped at least once (meminfo AnonPages).</summary>
+    internal long NrAnonMapped;
+    /// <summary>NR_ANON_THPS in pages: anon pages mapped by PMD (meminfo AnonHugePages).</summary>
+    internal long NrAnonThps;
+    /// <summary>Page table pages allocated (meminfo PageTables).</summary>
+    internal long NrPageTablePages;
+
+    public Kernel(MachineConfig config)
+    {
+        Config = config;
+        Geo = new Geometry(config.PageSize, config.Arch);
+        long pages = config.MemoryBytes / Geo.PageSize;
+        if (pages < (1L << Geo.PmdOrder) || pages > int.MaxValue)
+            throw new ArgumentException($"memory={config.MemoryBytes} is outside what the model supports");
+        Map = new MemMap(pages);
+        Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder);
+        Thp = new ThpSettings(Geo);
+        Stats = new Counters(Geo.PmdOrder);
+        _deferredHead = _deferredTail = -1;
+    }
+
+    public IReadOnlyList<MmStruct> Processes => _mms;
+
+    /// <summary>Creates a process with an empty address space.</summary>
+    public MmStruct CreateProcess(string name)
+    {
+        var mm = new MmStruct(_nextMmId++, name);
+        _mms.Add(mm);
+        return mm;
+    }
+
+    internal int NewAnonVma() => _nextAnonVma++;
+
+    /// <summary>A fresh content token for one page write (never 0, never with the MaybeZero bit).</summary>
+    internal uint NextToken()
+    {
+        uint t = _nextToken++;
+        if (t >= PageTable.PmdSlot.MaybeZero) throw new InvalidOperationException("content token space exhausted");
+        return t;
+    }
+
+    long PagesPerPmd => 1L << Geo.PmdOrder;
+    internal int PageShift => Geo.PageShift;
+    internal long PmdIndex(ulong addr) => (long)(addr >> (Geo.PageShift + Geo.PmdOrder));
+    internal int PteIndex(ulong addr) => (int)((addr >> Geo.PageShift) & (ulong)(PagesPerPmd - 1));
+    internal ulong PmdBase(long pmdIndex) => (ulong)pmdIndex << (Geo.PageShift + Geo.PmdOrder);
+}

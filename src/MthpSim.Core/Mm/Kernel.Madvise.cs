@@ -1,0 +1,156 @@
+using MthpSim.Core.Fault;
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+/// <summary>madvise() advice values the model knows.</summary>
+public enum MadviseAdvice { Hugepage, Nohugepage, Dontneed, Free, Collapse, PopulateRead, PopulateWrite, Pageout, Cold }
+
+// mm/madvise.c and hugepage_madvise() in mm/khugepaged.c.
+public sealed partial class Kernel
+{
+    /// <summary>madvise(start, len, advice): 0 or the kernel's negative errno.</summary>
+    public long Madvise(MmStruct mm, ulong start, ulong len, MadviseAdvice advice)
+    {
+        if (!PageAligned(start)) return -Errno.EINVAL;
+        if (len == 0) return 0;
+        ulong end = start + PageAlignUp(len);
+        if (end < start || end > TaskSize) return -Errno.EINVAL;
+        switch (advice)
+        {
+            case MadviseAdvice.Hugepage:
+                // models hugepage_madvise(MADV_HUGEPAGE)
+                return ModifyVmaRange(mm, start, end, vma =>
+                {
+                    vma.Flags = (vma.Flags & ~VmFlags.Nohugepage) | VmFlags.Hugepage;
+                    KhugepagedEnterVma(vma);
+                });
+            case MadviseAdvice.Nohugepage:
+                return ModifyVmaRange(mm, start, end, vma => vma.Flags = (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
+            case MadviseAdvice.Dontneed:
+                return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e); return 0; });
+            case MadviseAdvice.Free:
+                return WalkVmas(mm, start, end, MadviseFree);
+            case MadviseAdvice.PopulateRead:
+            case MadviseAdvice.PopulateWrite:
+                return MadvisePopulate(mm, start, end, advice == MadviseAdvice.PopulateWrite);
+            default:
+                throw new NotSupportedException($"madvise {advice} is not supported yet");
+        }
+    }
+
+    /// <summary>models madvise_walk_vmas(): applies to each mapped piece; holes give -ENOMEM at the end.</summary>
+    long WalkVmas(MmStruct mm, ulong start, ulong end, Func<Vma.Vma, ulong, ulong, long> visit)
+    {
+        long rc = 0;
+        ulong cursor = start;
+        foreach (var vma in mm.Intersecting(start, end).ToList())
+        {
+            if (vma.Start > cursor) rc = -Errno.ENOMEM;
+            long r = visit(vma, Math.Max(start, vma.Start), Math.Min(end, vma.End));
+            if (r < 0) return r;
+            cursor = vma.End;
+        }
+        if (cursor < end) rc = -Errno.ENOMEM;
+        return rc;
+    }
+
+    /// <summary>
+    /// models madvise_free_single_vma(): a folio covered whole is marked lazily freed (clean, old);
+    /// a large folio covered in part is split first (madvise_free_huge_pmd(), madvise_free_pte_range()).
+    /// </summary>
+    long MadviseFree(Vma.Vma vma, ulong start, ulong end)
+    {
+        if ((vma.Flags & VmFlags.Shared) != 0) return -Errno.EINVAL;
+        MmStruct mm = vma.Mm;
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong addr = start; addr < end;)
+        {
+            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, end);
+            var slot = mm.PageTables.Find(PmdIndex(addr));
+            if (slot != null)
+            {
+                if (slot.Kind == PmdKind.Huge)
+                {
+                    int head = Pte.Pfn(slot.Leaf);
+                    if (next - addr == pmdSize)
+                    {
+                        slot.Leaf &= ~(Pte.Dirty | Pte.Young);
+                        MarkLazyFree(head);
+                        MarkExpectedMaybeZero(slot, addr, next);
+                        addr = next;
+                        continue;
+                    }
+                    SplitFolio(head);
+                }
+                if (slot.Kind == PmdKind.Table) MadviseFreePteRange(slot, addr, next);
+                MarkExpectedMaybeZero(slot, addr, next);
+            }
+            addr = next;
+        }
+        return 0;
+    }
+
+    void MadviseFreePteRange(PmdSlot slot, ulong addr, ulong next)
+    {
+        var ptes = slot.Ptes!;
+        int i = PteIndex(addr), endIdx = i + (int)((next - addr) >> PageShift);
+        while (i < endIdx)
+        {
+            ulong pte = ptes[i];
+            if (!Pte.IsNormal(pte)) { i++; continue; }
+            int pfn = Pte.Pfn(pte);
+            int head = Map.HeadOf(pfn);
+            int nrPages = 1 << Map.Order(head);
+            int nr = 1;
+            while (i + nr < endIdx && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr && pfn + nr < head + nrPages) nr++;
+            if (nrPages > 1 && nr < nrPages)
+            {
+                // Split a folio not covered whole, then look at this PTE again.
+                if (SplitFolio(head)) continue;
+                i += nr;
+                continue;
+            }
+            for (int k = i; k < i + nr; k++) ptes[k] &= ~(Pte.Dirty | Pte.Young);
+            MarkLazyFree(head);
+            i += nr;
+        }
+    }
+
+    /// <summary>models folio_mark_lazyfree(): the anon folio stops being swap-backed.</summary>
+    void MarkLazyFree(int head) => Map.Set(head, PageFlags.LazyFree);
+
+    void MarkExpectedMaybeZero(PmdSlot slot, ulong addr, ulong next)
+    {
+        if (slot.Expected == null) return;
+        for (int i = PteIndex(addr), e = i + (int)((next - addr) >> PageShift); i < e; i++)
+            if (slot.Expected[i] != 0) slot.Expected[i] |= PmdSlot.MaybeZero;
+    }
+
+    /// <summary>models madvise_populate(): read or write faults over the range, without storing data.</summary>
+    long MadvisePopulate(MmStruct mm, ulong start, ulong end, bool write)
+    {
+        Vma.Vma? vma = null;
+        for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
+        {
+            if (vma == null || addr >= vma.End) vma = mm.FindVma(addr);
+            if (vma == null) return -Errno.ENOMEM;
+            if (!VmaPermits(vma, write)) return -Errno.EINVAL;
+            if (MappedWith(mm, addr, write)) continue;
+            var r = HandleMmFault(vma, addr, write);
+            if (r == FaultResult.Oom) return -Errno.ENOMEM;
+            if (r != FaultResult.Ok) return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
+    /// <summary>prctl(PR_SET_THP_DISABLE, value, 0, 0, 0).</summary>
+    public long PrctlThpDisable(MmStruct mm, long value)
+    {
+        mm.ThpDisabled = value != 0;
+        mm.ThpDisabledExceptAdvised = false;
+        return 0;
+    }
+}

@@ -1,0 +1,234 @@
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+/// <summary>Protection bits of mmap/mprotect.</summary>
+[Flags]
+public enum Prot { None = 0, Read = 1, Write = 2 }
+
+// mm/mmap.c, mm/vma.c, mm/mprotect.c: creating, splitting, merging and removing VMAs.
+public sealed partial class Kernel
+{
+    /// <summary>TASK_SIZE of a 47-bit x86_64 / 48-bit arm64 user address space.</summary>
+    public ulong TaskSize => Geo.Arch == Arch.CpuArch.X86_64 ? 0x7FFF_FFFF_F000UL : 0xFFFF_FFFF_F000UL;
+    /// <summary>Where top-down placement starts (mm->mmap_base); fixed, since the model has no ASLR.</summary>
+    public ulong MmapBase => Geo.Arch == Arch.CpuArch.X86_64 ? 0x7F00_0000_0000UL : 0xFF00_0000_0000UL;
+    const ulong MmapMinAddr = 65536;
+
+    ulong PageAlignUp(ulong v) => (v + (ulong)Geo.PageSize - 1) & ~((ulong)Geo.PageSize - 1);
+    bool PageAligned(ulong v) => (v & ((ulong)Geo.PageSize - 1)) == 0;
+
+    /// <summary>
+    /// mmap(addr or NULL, len, prot, MAP_PRIVATE|MAP_ANONYMOUS [|MAP_FIXED_NOREPLACE]).
+    /// Returns the start address or a negative errno.
+    /// </summary>
+    public long Mmap(MmStruct mm, ulong? addr, ulong len, Prot prot)
+    {
+        if (len == 0) return -Errno.EINVAL;
+        len = PageAlignUp(len);
+        ulong start;
+        if (addr is ulong fixedAddr)
+        {
+            if (!PageAligned(fixedAddr)) return -Errno.EINVAL;
+            if (fixedAddr + len > TaskSize || fixedAddr + len < fixedAddr) return -Errno.ENOMEM;
+            if (fixedAddr < MmapMinAddr) return -Errno.EPERM;
+            if (mm.Intersecting(fixedAddr, fixedAddr + len).Any()) return -Errno.EEXIST;
+            start = fixedAddr;
+        }
+        else
+        {
+            long a = GetUnmappedArea(mm, len);
+            if (a < 0) return a;
+            start = (ulong)a;
+        }
+        var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
+        if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
+        var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
+        mm.Insert(vma);
+        MergeAround(mm, vma);
+        return (long)start;
+    }
+
+    static VmFlags ProtToFlags(Prot prot) =>
+        ((prot & Prot.Read) != 0 ? VmFlags.Read : 0) | ((prot & Prot.Write) != 0 ? VmFlags.Write | VmFlags.Read : 0);
+
+    /// <summary>
+    /// models __get_unmapped_area(): top-down below mmap_base; an anonymous mapping whose length is a
+    /// multiple of the PMD size is PMD-aligned the way thp_get_unmapped_area_vmflags() does it
+    /// (search for len + PMD size, then align; at an aligned gap top, the mapping ends at the top).
+    /// </summary>
+    long GetUnmappedArea(MmStruct mm, ulong len)
+    {
+        ulong pmd = (ulong)Geo.PmdSize;
+        if (len % pmd == 0)
+        {
+            long padded = UnmappedAreaTopdown(mm, len + pmd);
+            if (padded >= 0)
+            {
+                ulong ret = (ulong)padded;
+                ulong offSub = (0 - ret) & (pmd - 1);
+                return (long)(offSub == 0 ? ret + pmd : ret + offSub);
+            }
+        }
+        return UnmappedAreaTopdown(mm, len);
+    }
+
+    /// <summary>models unmapped_area_topdown(): the highest gap below mmap_base that holds len.</summary>
+    long UnmappedAreaTopdown(MmStruct mm, ulong len)
+    {
+        ulong top = MmapBase;
+        for (int i = mm.Vmas.Count - 1; ; i--)
+        {
+            if (i >= 0 && mm.Vmas[i].Start >= top) continue;
+            ulong gapStart = i >= 0 ? Math.Min(mm.Vmas[i].End, top) : MmapMinAddr;
+            if (top - gapStart >= len) return (long)(top - len);
+            if (i < 0) return -Errno.ENOMEM;
+            top = mm.Vmas[i].Start;
+        }
+    }
+
+    /// <summary>models __split_vma(): splits the VMA containing addr so that a VMA starts at addr.</summary>
+    internal void SplitVmaAt(MmStruct mm, ulong addr)
+    {
+        var vma = mm.FindVma(addr);
+        if (vma == null || vma.Start == addr) return;
+        SplitPmdAtBoundary(mm, addr);
+        var tail = vma.Clone();
+        tail.Start = addr;
+        tail.PgOff = vma.PgOff + (long)((addr - vma.Start) >> PageShift);
+        vma.End = addr;
+        mm.Insert(tail);
+    }
+
+    /// <summary>models is_mergeable_anon_vma() and the flag/pgoff checks of vma_merge.</summary>
+    bool CanMerge(Vma.Vma prev, Vma.Vma next) =>
+        prev.End == next.Start && prev.Flags == next.Flags &&
+        prev.PgOff + (long)((prev.End - prev.Start) >> PageShift) == next.PgOff &&
+        (prev.AnonVma == 0 || next.AnonVma == 0 || prev.AnonVma == next.AnonVma);
+
+    /// <summary>Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range).</summary>
+    internal void MergeAround(MmStruct mm, Vma.Vma vma)
+    {
+        int i = mm.Vmas.IndexOf(vma);
+        if (i + 1 < mm.Vmas.Count && CanMerge(vma, mm.Vmas[i + 1]))
+        {
+            var next = mm.Vmas[i + 1];
+            vma.End = next.End;
+            if (vma.AnonVma == 0) vma.AnonVma = next.AnonVma;
+            mm.Vmas.RemoveAt(i + 1);
+        }
+        if (i > 0 && CanMerge(mm.Vmas[i - 1], vma))
+        {
+            var prev = mm.Vmas[i - 1];
+            prev.End = vma.End;
+            if (prev.AnonVma == 0) prev.AnonVma = vma.AnonVma;
+            mm.Vmas.RemoveAt(i);
+        }
+    }
+
+    /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables.</summary>
+    public long Munmap(MmStruct mm, ulong start, ulong len)
+    {
+        if (!PageAligned(start) || len == 0) return -Errno.EINVAL;
+        len = PageAlignUp(len);
+        ulong end = start + len;
+        if (end > TaskSize || end < start) return -Errno.EINVAL;
+        if (!mm.Intersecting(start, end).Any()) return 0;
+        SplitVmaAt(mm, start);
+        SplitVmaAt(mm, end);
+        foreach (var vma in mm.Intersecting(start, end).ToList())
+        {
+            ZapRange(vma, vma.Start, vma.End);
+            mm.Vmas.Remove(vma);
+        }
+        FreePgtables(mm, start, end);
+        return 0;
+    }
+
+    /// <summary>
+    /// Splits VMAs so that [start, end) is covered by whole VMAs, applies <paramref name="change"/> to
+    /// each, then merges. Returns -ENOMEM when the range has holes (after changing what is mapped),
+    /// as madvise_walk_vmas() does; <paramref name="stopAtHole"/> makes it stop at the first hole (mprotect).
+    /// </summary>
+    internal long ModifyVmaRange(MmStruct mm, ulong start, ulong end, Action<Vma.Vma> change, bool stopAtHole = false)
+    {
+        long rc = 0;
+        if (stopAtHole)
+        {
+            ulong cursor = start;
+            foreach (var v in mm.Intersecting(start, end))
+            {
+                if (v.Start > cursor) { end = cursor; rc = -Errno.ENOMEM; break; }
+                cursor = v.End;
+            }
+            if (rc == 0 && cursor < end) { end = cursor; rc = -Errno.ENOMEM; }
+            if (end <= start) return rc;
+        }
+        SplitVmaAt(mm, start);
+        SplitVmaAt(mm, end);
+        ulong covered = start;
+        var list = mm.Intersecting(start, end).ToList();
+        foreach (var vma in list)
+        {
+            if (vma.Start > covered) rc = -Errno.ENOMEM;
+            change(vma);
+            covered = vma.End;
+        }
+        if (covered < end || list.Count == 0) rc = -Errno.ENOMEM;
+        foreach (var vma in list)
+            if (mm.Vmas.Contains(vma)) MergeAround(mm, vma);
+        return rc;
+    }
+
+    /// <summary>mprotect(start, len, prot): models mprotect_fixup() and change_protection().</summary>
+    public long Mprotect(MmStruct mm, ulong start, ulong len, Prot prot)
+    {
+        if (!PageAligned(start)) return -Errno.EINVAL;
+        if (len == 0) return 0;
+        ulong end = start + PageAlignUp(len);
+        if (mm.FindVma(start) == null) return -Errno.ENOMEM;
+        return ModifyVmaRange(mm, start, end, vma =>
+        {
+            var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write)) | ProtToFlags(prot);
+            if ((flags & VmFlags.Write) != 0) flags |= VmFlags.Account;
+            vma.Flags = flags;
+            ChangeProtection(vma);
+        }, stopAtHole: true);
+    }
+
+    /// <summary>
+    /// models change_protection(): drops write permission from every entry when the VMA loses
+    /// VM_WRITE; when it gains it, exclusive anon pages become writable at once (MM_CP_TRY_CHANGE_WRITABLE).
+    /// </summary>
+    void ChangeProtection(Vma.Vma vma)
+    {
+        bool writable = (vma.Flags & VmFlags.Write) != 0;
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong addr = vma.Start; addr < vma.End;)
+        {
+            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, vma.End);
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
+            if (slot != null) ChangePmdProtection(slot, addr, next, writable);
+            addr = next;
+        }
+    }
+
+    void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable)
+    {
+        if (slot.Kind == PageTable.PmdKind.Huge)
+        {
+            bool exclusive = Map.Test(PageTable.Pte.Pfn(slot.Leaf), Folio.PageFlags.AnonExclusive);
+            slot.Leaf = writable && exclusive ? slot.Leaf | PageTable.Pte.Write : slot.Leaf & ~PageTable.Pte.Write;
+            return;
+        }
+        if (slot.Kind != PageTable.PmdKind.Table) return;
+        var ptes = slot.Ptes!;
+        for (int i = PteIndex(addr), e = i + (int)((next - addr) >> PageShift); i < e; i++)
+        {
+            ulong pte = ptes[i];
+            if (!PageTable.Pte.IsNormal(pte)) continue;
+            bool exclusive = Map.Test(PageTable.Pte.Pfn(pte), Folio.PageFlags.AnonExclusive);
+            ptes[i] = writable && exclusive ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
+        }
+    }
+}

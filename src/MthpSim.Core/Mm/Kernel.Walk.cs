@@ -1,0 +1,38 @@
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// The page frame mapped at addr (follow_page()): its PFN, or -1 when nothing is mapped or the
+    /// shared zero page is; <paramref name="kind"/> tells which of none/zero/hugezero/page it is.
+    /// </summary>
+    public int ResolvePfn(MmStruct mm, ulong addr, out MappingKind kind)
+    {
+        var slot = mm.PageTables.Find(PmdIndex(addr));
+        kind = MappingKind.None;
+        if (slot == null) return -1;
+        switch (slot.Kind)
+        {
+            case PmdKind.Huge:
+                kind = MappingKind.PmdPage;
+                return Pte.Pfn(slot.Leaf) + PteIndex(addr);
+            case PmdKind.HugeZero:
+                kind = MappingKind.HugeZero;
+                return Pte.Pfn(slot.Leaf) + PteIndex(addr);
+            case PmdKind.Table:
+                ulong pte = slot.Ptes![PteIndex(addr)];
+                if (Pte.IsNone(pte)) return -1;
+                if (Pte.IsZero(pte)) { kind = MappingKind.Zero; return -1; }
+                kind = MappingKind.PtePage;
+                return Pte.Pfn(pte);
+            default:
+                return -1;
+        }
+    }
+}
+
+/// <summary>What maps a virtual page.</summary>
+public enum MappingKind { None, Zero, HugeZero, PtePage, PmdPage }

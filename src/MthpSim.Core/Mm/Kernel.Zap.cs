@@ -1,0 +1,98 @@
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/memory.c: unmap_page_range() → zap_pmd_range() → zap_pte_range().
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// Removes every mapping in [start, end) of one VMA. A PMD mapping covered whole is zapped whole
+    /// (zap_huge_pmd()); one covered in part is split first. PTEs of one folio are unmapped in one
+    /// batch (zap_present_ptes()), so a folio unmapped whole is never seen as partially mapped.
+    /// What the program expects there becomes zeroes.
+    /// </summary>
+    internal void ZapRange(Vma.Vma vma, ulong start, ulong end)
+    {
+        MmStruct mm = vma.Mm;
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong addr = start; addr < end;)
+        {
+            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, end);
+            var slot = mm.PageTables.Find(PmdIndex(addr));
+            if (slot != null)
+            {
+                ZapPmd(vma, slot, addr, next);
+                if (slot.Expected != null)
+                    Array.Clear(slot.Expected, PteIndex(addr), (int)((next - addr) >> PageShift));
+            }
+            addr = next;
+        }
+    }
+
+    void ZapPmd(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next)
+    {
+        MmStruct mm = vma.Mm;
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero)
+        {
+            if (next - addr == pmdSize)
+            {
+                ZapHugePmd(mm, slot);
+                return;
+            }
+            SplitHugePmd(vma, slot, addr & ~(pmdSize - 1));
+        }
+        if (slot.Kind != PmdKind.Table) return;
+        var ptes = slot.Ptes!;
+        int i = PteIndex(addr), endIdx = i + (int)((next - addr) >> PageShift);
+        while (i < endIdx)
+        {
+            ulong pte = ptes[i];
+            if (!Pte.IsNormal(pte)) { ptes[i] = 0; i++; continue; }
+            int pfn = Pte.Pfn(pte);
+            int head = Map.HeadOf(pfn);
+            int folioEnd = head + (1 << Map.Order(head));
+            int nr = 1;
+            while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
+            Array.Clear(ptes, i, nr);
+            mm.Rss[(int)RssMember.AnonPages] -= nr;
+            FolioRemoveRmapPtes(head, pfn, nr);
+            FolioPut(head, nr);
+            i += nr;
+        }
+    }
+
+    /// <summary>models zap_huge_pmd(): drops the PMD mapping and frees the deposited page table.</summary>
+    void ZapHugePmd(MmStruct mm, PmdSlot slot)
+    {
+        if (slot.Kind == PmdKind.Huge)
+        {
+            int head = Pte.Pfn(slot.Leaf);
+            mm.Rss[(int)RssMember.AnonPages] -= 1L << Geo.PmdOrder;
+            FolioRemoveRmapPmd(head);
+            FolioPut(head);
+        }
+        slot.Kind = PmdKind.None;
+        slot.Leaf = 0;
+        if (slot.TablePfn >= 0) { FreePageTable(mm, slot.TablePfn); slot.TablePfn = -1; }
+    }
+
+    /// <summary>
+    /// models free_pgtables(): after an unmap, PTE tables whose whole PMD range no longer meets any
+    /// VMA are freed (zap already emptied them).
+    /// </summary>
+    internal void FreePgtables(MmStruct mm, ulong start, ulong end)
+    {
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong b = start & ~(pmdSize - 1); b < end; b += pmdSize)
+        {
+            long idx = PmdIndex(b);
+            var slot = mm.PageTables.Find(idx);
+            if (slot == null) continue;
+            if (mm.Intersecting(b, b + pmdSize).Any()) continue;
+            if (slot.Kind == PmdKind.Table && slot.TablePfn >= 0) FreePageTable(mm, slot.TablePfn);
+            mm.PageTables.Remove(idx);
+        }
+    }
+}

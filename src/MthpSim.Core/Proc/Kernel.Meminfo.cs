@@ -1,0 +1,60 @@
+using System.Text;
+using MthpSim.Core.Stats;
+
+namespace MthpSim.Core;
+
+// fs/proc/meminfo.c and mm/vmstat.c: the fields the model keeps.
+public sealed partial class Kernel
+{
+    /// <summary>The /proc/meminfo fields the model computes, in the kernel's order; values in kB.</summary>
+    public static readonly string[] MeminfoFields =
+    [
+        "MemTotal", "MemFree", "MemAvailable", "SwapTotal", "SwapFree", "AnonPages", "Shmem",
+        "PageTables", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages", "FilePmdMapped",
+    ];
+
+    long PagesToKb(long pages) => pages * (Geo.PageSize >> 10);
+
+    public long? Meminfo(string field) => field switch
+    {
+        "MemTotal" => PagesToKb(Buddy.TotalPages),
+        "MemFree" or "MemAvailable" => PagesToKb(Buddy.FreePages),
+        "SwapTotal" or "SwapFree" => Config.SwapBytes >> 10,
+        "AnonPages" => PagesToKb(NrAnonMapped),
+        "PageTables" => PagesToKb(NrPageTablePages),
+        "AnonHugePages" => PagesToKb(NrAnonThps),
+        "Shmem" or "ShmemHugePages" or "ShmemPmdMapped" or "FileHugePages" or "FilePmdMapped" => 0,
+        _ => null,
+    };
+
+    public string RenderMeminfo()
+    {
+        var sb = new StringBuilder();
+        foreach (var f in MeminfoFields)
+            sb.Append((f + ":").PadRight(16)).Append(Meminfo(f)!.Value.ToString().PadLeft(8)).Append(" kB\n");
+        return sb.ToString();
+    }
+
+    /// <summary>/proc/vmstat lines the model keeps: the thp_* events plus a few gauges.</summary>
+    public long? Vmstat(string name)
+    {
+        switch (name)
+        {
+            case "nr_free_pages": return Buddy.FreePages;
+            case "nr_anon_pages": return NrAnonMapped;
+            case "nr_page_table_pages": return NrPageTablePages;
+            // Shown in THPs, as vmstat_item_print_in_thp() does.
+            case "nr_anon_transparent_hugepages": return NrAnonThps >> Geo.PmdOrder;
+        }
+        return StatNames.TryVmEvent(name, out var e) ? Stats.Get(e) : null;
+    }
+
+    public IEnumerable<string> VmstatNames()
+    {
+        yield return "nr_free_pages";
+        yield return "nr_anon_pages";
+        yield return "nr_page_table_pages";
+        yield return "nr_anon_transparent_hugepages";
+        for (int i = 0; i < (int)VmEvent.Count; i++) yield return StatNames.Of((VmEvent)i);
+    }
+}

@@ -1,0 +1,67 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+/// <summary>What <c>folio REGION OFF kind</c> reports.</summary>
+public enum FolioKindProbe { None, Anon, Zero, HugeZero, Shmem, Swap }
+
+// What /proc/PID/pagemap, /proc/kpageflags and reading memory tell about single pages.
+public sealed partial class Kernel
+{
+    /// <summary>Order of the folio mapped at addr: -1 if nothing, 0 for the zero page, PMD order for the huge zero page.</summary>
+    public int FolioOrderAt(MmStruct mm, ulong addr)
+    {
+        int pfn = ResolvePfn(mm, addr, out var kind);
+        return kind switch
+        {
+            MappingKind.None => -1,
+            MappingKind.Zero => 0,
+            _ => Map.Order(pfn),
+        };
+    }
+
+    public FolioKindProbe FolioKindAt(MmStruct mm, ulong addr)
+    {
+        ResolvePfn(mm, addr, out var kind);
+        return kind switch
+        {
+            MappingKind.None => FolioKindProbe.None,
+            MappingKind.Zero => FolioKindProbe.Zero,
+            MappingKind.HugeZero => FolioKindProbe.HugeZero,
+            _ => FolioKindProbe.Anon,
+        };
+    }
+
+    /// <summary>What a load at addr returns: the content token of the mapped page, 0 for zero pages and holes.</summary>
+    public uint ContentAt(MmStruct mm, ulong addr)
+    {
+        int pfn = ResolvePfn(mm, addr, out var kind);
+        return kind is MappingKind.PtePage or MappingKind.PmdPage ? Map.Content(pfn) : 0;
+    }
+
+    /// <summary>What the program must read at addr: its last store there, or zeroes (MaybeZero: either).</summary>
+    public uint ExpectedAt(MmStruct mm, ulong addr)
+    {
+        var slot = mm.PageTables.Find(PmdIndex(addr));
+        return slot?.Expected?[PteIndex(addr)] ?? 0;
+    }
+
+    /// <summary>1 when every page of [start, end) reads back what the program stored there.</summary>
+    public bool Intact(MmStruct mm, ulong start, ulong end) => FirstCorruptPage(mm, start, end) == null;
+
+    /// <summary>The first page whose content differs from what the program expects, or null.</summary>
+    public ulong? FirstCorruptPage(MmStruct mm, ulong start, ulong end)
+    {
+        for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
+        {
+            uint expected = ExpectedAt(mm, addr), actual = ContentAt(mm, addr);
+            bool ok = (expected & PmdSlot.MaybeZero) != 0
+                ? actual == 0 || actual == (expected & ~PmdSlot.MaybeZero)
+                : actual == expected;
+            if (!ok) return addr;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,53 @@
+namespace MthpSim.Core.Stats;
+
+/// <summary>The THP events of /proc/vmstat, in the kernel's vm_event_item order.</summary>
+public enum VmEvent
+{
+    ThpMigrationSuccess, ThpMigrationFail, ThpMigrationSplit,
+    ThpFaultAlloc, ThpFaultFallback, ThpFaultFallbackCharge,
+    ThpCollapseAlloc, ThpCollapseAllocFailed,
+    ThpFileAlloc, ThpFileFallback, ThpFileFallbackCharge, ThpFileMapped,
+    ThpSplitPage, ThpSplitPageFailed, ThpDeferredSplitPage, ThpUnderusedSplitPage, ThpSplitPmd,
+    ThpScanExceedNonePte, ThpScanExceedSwapPte, ThpScanExceedSharePte,
+    ThpSplitPud, ThpZeroPageAlloc, ThpZeroPageAllocFailed, ThpSwpout, ThpSwpoutFallback,
+    PgFault,
+    Count,
+}
+
+/// <summary>Per-order mTHP statistics (enum mthp_stat_item), shown under hugepages-&lt;size&gt;kB/stats/.</summary>
+public enum MthpStat
+{
+    AnonFaultAlloc, AnonFaultFallback, AnonFaultFallbackCharge,
+    Zswpout, Swpin, SwpinFallback, SwpinFallbackCharge, Swpout, SwpoutFallback,
+    ShmemAlloc, ShmemFallback, ShmemFallbackCharge,
+    Split, SplitFailed, SplitDeferred,
+    NrAnon, NrAnonPartiallyMapped,
+    Count,
+}
+
+public static class StatNames
+{
+    public static string Of(VmEvent e) => e == VmEvent.PgFault ? "pgfault" : Snake(e.ToString());
+    public static string Of(MthpStat s) => Snake(s.ToString());
+
+    /// <summary>Kernel file names are the snake_case of the enum names.</summary>
+    static string Snake(string pascal)
+    {
+        var sb = new System.Text.StringBuilder(pascal.Length + 8);
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            char c = pascal[i];
+            if (char.IsUpper(c) && i > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+
+    static readonly Dictionary<string, VmEvent> VmByName =
+        Enumerable.Range(0, (int)VmEvent.Count).Select(i => (VmEvent)i).ToDictionary(Of);
+    static readonly Dictionary<string, MthpStat> MthpByName =
+        Enumerable.Range(0, (int)MthpStat.Count).Select(i => (MthpStat)i).ToDictionary(Of);
+
+    public static bool TryVmEvent(string name, out VmEvent e) => VmByName.TryGetValue(name, out e);
+    public static bool TryMthpStat(string name, out MthpStat s) => MthpByName.TryGetValue(name, out s);
+}

@@ -1,0 +1,62 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.Stats;
+
+namespace MthpSim.Core;
+
+// mm/huge_memory.c: the deferred split queue (one per node; the model has one node and no memcg).
+public sealed partial class Kernel
+{
+    int _deferredHead, _deferredTail;
+    long _deferredLen;
+
+    /// <summary>Length of the deferred split queue (split_queue_len).</summary>
+    public long DeferredSplitQueueLength => _deferredLen;
+
+    /// <summary>Folios on the deferred split queue, oldest first.</summary>
+    public IEnumerable<int> DeferredSplitQueue()
+    {
+        for (int h = _deferredHead; h >= 0; h = Map.Large(h).DeferredNext) yield return h;
+    }
+
+    /// <summary>
+    /// models deferred_split_folio(): queue a large folio that lost some mappings (partially mapped),
+    /// or a new PMD THP as an underused candidate when shrink_underused is on.
+    /// </summary>
+    internal void DeferredSplitFolio(int head, bool partiallyMapped)
+    {
+        int order = Map.Order(head);
+        if (order <= 1) return;
+        if (!partiallyMapped && !Thp.ShrinkUnderused) return;
+        if (partiallyMapped && !Map.Test(head, PageFlags.PartiallyMapped))
+        {
+            Map.Set(head, PageFlags.PartiallyMapped);
+            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpDeferredSplitPage);
+            Stats.Count(order, MthpStat.SplitDeferred);
+            Stats.Count(order, MthpStat.NrAnonPartiallyMapped);
+        }
+        if (Map.Test(head, PageFlags.DeferredQueued)) return;
+        Map.Set(head, PageFlags.DeferredQueued);
+        ref var lf = ref Map.Large(head);
+        lf.DeferredPrev = _deferredTail;
+        lf.DeferredNext = -1;
+        if (_deferredTail >= 0) Map.Large(_deferredTail).DeferredNext = head; else _deferredHead = head;
+        _deferredTail = head;
+        _deferredLen++;
+    }
+
+    /// <summary>models __folio_unqueue_deferred_split()</summary>
+    internal void DeferredUnqueue(int head)
+    {
+        ref var lf = ref Map.Large(head);
+        if (lf.DeferredPrev >= 0) Map.Large(lf.DeferredPrev).DeferredNext = lf.DeferredNext; else _deferredHead = lf.DeferredNext;
+        if (lf.DeferredNext >= 0) Map.Large(lf.DeferredNext).DeferredPrev = lf.DeferredPrev; else _deferredTail = lf.DeferredPrev;
+        lf.DeferredPrev = lf.DeferredNext = -1;
+        Map.Clear(head, PageFlags.DeferredQueued);
+        _deferredLen--;
+        if (Map.Test(head, PageFlags.PartiallyMapped))
+        {
+            Map.Clear(head, PageFlags.PartiallyMapped);
+            Stats.Count(Map.Order(head), MthpStat.NrAnonPartiallyMapped, -1);
+        }
+    }
+}

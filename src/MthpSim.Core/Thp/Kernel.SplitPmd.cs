@@ -1,0 +1,48 @@
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// models __split_huge_pmd_locked(): turns a PMD mapping into a PTE table mapping the same pages
+    /// (the deposited table is used), copying write/dirty/young to every PTE. The folio stays whole.
+    /// The huge zero PMD becomes read-only zero-page PTEs.
+    /// </summary>
+    internal void SplitHugePmd(Vma.Vma vma, PmdSlot slot, ulong haddr)
+    {
+        Stats.Count(VmEvent.ThpSplitPmd);
+        int nr = Geo.PtrsPerPte;
+        var ptes = slot.Ptes ??= new ulong[nr];
+        if (slot.Kind == PmdKind.HugeZero)
+        {
+            Array.Fill(ptes, Pte.ZeroPage);
+        }
+        else
+        {
+            int head = Pte.Pfn(slot.Leaf);
+            ulong flags = slot.Leaf & (Pte.Write | Pte.Dirty | Pte.Young);
+            for (int i = 0; i < nr; i++) ptes[i] = Pte.Make(head + i, flags);
+            Map.AddRef(head, nr - 1);
+            FolioAddAnonRmapPtes(head, head, nr);
+            FolioRemoveRmapPmd(head);
+        }
+        slot.Kind = PmdKind.Table;
+        slot.Leaf = 0;
+    }
+
+    /// <summary>
+    /// models vma_adjust_trans_huge(): a VMA boundary about to fall at <paramref name="addr"/> inside a
+    /// PMD mapping splits that PMD first.
+    /// </summary>
+    internal void SplitPmdAtBoundary(MmStruct mm, ulong addr)
+    {
+        if ((addr & ((ulong)Geo.PmdSize - 1)) == 0) return;
+        var slot = mm.PageTables.Find(PmdIndex(addr));
+        if (slot == null || slot.Kind is not (PmdKind.Huge or PmdKind.HugeZero)) return;
+        var vma = mm.FindVma(addr) ?? throw new InvalidOperationException("PMD mapping without a VMA");
+        SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
+    }
+}

@@ -1,0 +1,56 @@
+using MthpSim.Core.PageTable;
+
+namespace MthpSim.Core.Vma;
+
+/// <summary>RSS counter indexes (enum of mm_struct rss_stat).</summary>
+public enum RssMember { FilePages, AnonPages, SwapEnts, ShmemPages, Count }
+
+/// <summary>An address space (mm_struct): VMAs sorted by address, page tables, RSS counters, mm flags.</summary>
+public sealed class MmStruct
+{
+    public int Id { get; }
+    public string Name { get; }
+    /// <summary>VMAs sorted by start, non-overlapping.</summary>
+    public List<Vma> Vmas { get; } = new();
+    public PageTables PageTables { get; } = new();
+    public long[] Rss { get; } = new long[(int)RssMember.Count];
+    /// <summary>MMF_DISABLE_THP_COMPLETELY (prctl PR_SET_THP_DISABLE, 1).</summary>
+    public bool ThpDisabled;
+    /// <summary>MMF_DISABLE_THP_EXCEPT_ADVISED.</summary>
+    public bool ThpDisabledExceptAdvised;
+    /// <summary>MMF_VM_HUGEPAGE: registered with khugepaged.</summary>
+    public bool KhugepagedRegistered;
+    /// <summary>PTE table pages in use (mm_pgtables_bytes / page size).</summary>
+    public long NrPtes;
+    public bool Exited;
+
+    public MmStruct(int id, string name) { Id = id; Name = name; }
+
+    /// <summary>models find_vma_intersection()/vma_lookup(): the VMA containing addr, or null.</summary>
+    public Vma? FindVma(ulong addr)
+    {
+        int i = IndexOfFirstEndingAfter(addr);
+        return i < Vmas.Count && Vmas[i].Start <= addr ? Vmas[i] : null;
+    }
+
+    /// <summary>Index of the first VMA whose End is above addr (binary search).</summary>
+    public int IndexOfFirstEndingAfter(ulong addr)
+    {
+        int lo = 0, hi = Vmas.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (Vmas[mid].End <= addr) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /// <summary>VMAs intersecting [start, end), in address order.</summary>
+    public IEnumerable<Vma> Intersecting(ulong start, ulong end)
+    {
+        for (int i = IndexOfFirstEndingAfter(start); i < Vmas.Count && Vmas[i].Start < end; i++)
+            yield return Vmas[i];
+    }
+
+    public void Insert(Vma v) => Vmas.Insert(IndexOfFirstEndingAfter(v.Start), v);
+}

@@ -1,0 +1,21 @@
+namespace MthpSim.Core.Vma;
+
+/// <summary>The vm_flags bits the model uses.</summary>
+[Flags]
+public enum VmFlags : uint
+{
+    None = 0,
+    Read = 1 << 0,
+    Write = 1 << 1,
+    Exec = 1 << 2,
+    Shared = 1 << 3,
+    MayRead = 1 << 4,
+    MayWrite = 1 << 5,
+    MayExec = 1 << 9,
+    /// <summary>VM_HUGEPAGE: MADV_HUGEPAGE (VmFlags "hg").</summary>
+    Hugepage = 1 << 6,
+    /// <summary>VM_NOHUGEPAGE: MADV_NOHUGEPAGE (VmFlags "nh").</summary>
+    Nohugepage = 1 << 7,
+    /// <summary>VM_ACCOUNT: private writable mapping charged to commit.</summary>
+    Account = 1 << 8,
+}

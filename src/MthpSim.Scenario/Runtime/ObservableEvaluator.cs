@@ -1,0 +1,97 @@
+using System.Globalization;
+using MthpSim.Core;
+using MthpSim.Core.Sysfs;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Scenario.Runtime;
+
+/// <summary>A value an observable has: a number or a word.</summary>
+public readonly record struct ObservedValue(long Number, string? Word)
+{
+    public bool IsWord => Word != null;
+    public override string ToString() => Word ?? Number.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Evaluates observables (the left side of <c>expect</c>, and <c>print</c>) against the model.</summary>
+public static class ObservableEvaluator
+{
+    public static IReadOnlyCollection<string> SmapsFieldNames(Kernel k)
+    {
+        var names = new HashSet<string>(Kernel.SmapsFields);
+        if (k.Geo.Arch == MthpSim.Core.Arch.CpuArch.X86_64) names.Add("ProtectionKey");
+        return names;
+    }
+
+    public static HashSet<string> ThpmapsKeys(Kernel k)
+    {
+        var mm = new MthpSim.Core.Vma.MmStruct(0, "probe");
+        return new HashSet<string>(k.Thpmaps(mm, 0, 0).Keys);
+    }
+
+    public static bool IsWordValued(Observable o) => o is SysfsObs or FolioObs { Attr: FolioAttr.Kind };
+
+    /// <summary>Whether the observable is in kB, so that size-suffixed numbers compare as kB.</summary>
+    public static bool IsKbValued(Observable o) =>
+        o is MeminfoObs or ThpmapsObs || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
+
+    public static ObservedValue Evaluate(ScenarioSession s, Observable o)
+    {
+        var k = s.Kernel;
+        switch (o)
+        {
+            case RcObs:
+                return new(s.Rc, null);
+            case SysfsObs so:
+            {
+                string text = k.SysfsRead(so.Path)!;
+                if (SysfsParse.SelectedWord(text) is string word) return new(0, word);
+                return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? new(v, null) : new(0, text);
+            }
+            case VmstatObs vo:
+                return new(k.Vmstat(vo.Name)!.Value, null);
+            case MeminfoObs mo:
+                return new(k.Meminfo(mo.Name)!.Value, null);
+            case SmapsObs sm:
+                return new(Smaps(s, sm), null);
+            case ThpmapsObs tm:
+            {
+                var r = s.Region(tm.Process, tm.Region, tm.Span);
+                return new(k.Thpmaps(s.Process(tm.Process), r.Start, r.Start + r.Length)[tm.Key], null);
+            }
+            case FolioObs fo:
+            {
+                var mm = s.Process(fo.Process);
+                ulong addr = s.Address(fo.Process, fo.Region, fo.Offset, fo.Span);
+                return fo.Attr == FolioAttr.Order
+                    ? new(k.FolioOrderAt(mm, addr), null)
+                    : new(0, k.FolioKindAt(mm, addr).ToString().ToLowerInvariant());
+            }
+            case IntactObs io:
+            {
+                var r = s.Region(io.Process, io.Region, io.Span);
+                return new(k.Intact(s.Process(io.Process), r.Start, r.Start + r.Length) ? 1 : 0, null);
+            }
+        }
+        throw new ScenarioRuntimeException(o.Span, $"cannot evaluate '{o}'");
+    }
+
+    /// <summary>Sums a field over the VMAs intersecting the region; THPeligible is the VMA of the first page.</summary>
+    static long Smaps(ScenarioSession s, SmapsObs sm)
+    {
+        var k = s.Kernel;
+        var mm = s.Process(sm.Process);
+        var r = s.Region(sm.Process, sm.Region, sm.Span);
+        if (sm.Field == "THPeligible")
+        {
+            var vma = mm.FindVma(r.Start);
+            return vma != null && k.ThpEligible(vma) ? 1 : 0;
+        }
+        long total = 0;
+        foreach (var vma in mm.Intersecting(r.Start, r.Start + r.Length))
+        {
+            var mss = k.SmapsGather(vma);
+            total += k.SmapsField(vma, mss, sm.Field)!.Value;
+        }
+        return total;
+    }
+}

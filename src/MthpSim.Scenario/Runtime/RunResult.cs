@@ -1,0 +1,29 @@
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Scenario.Runtime;
+
+/// <summary>One evaluated <c>expect</c>.</summary>
+public sealed record ExpectationResult(SourceSpan Span, string Statement, string Observable, string Op, string Expected, string Observed, bool Passed)
+{
+    public string Describe() =>
+        $"{Span.File}:{Span.Line}: expect failed: {Statement}\n    observed: {Observed}\n    expected: {Op} {Expected}";
+}
+
+/// <summary>The outcome of running one scenario file.</summary>
+public sealed class RunResult
+{
+    public required string File { get; init; }
+    public List<ExpectationResult> Expectations { get; } = new();
+    /// <summary>Errors that make the file invalid (exit 2): parse errors and names the model does not know.</summary>
+    public List<Diagnostic> Invalid { get; } = new();
+    /// <summary>A runtime failure that stopped the run (an invariant violation, a statement the model cannot carry out).</summary>
+    public string? Aborted { get; set; }
+    /// <summary>Final value of every counter: vmstat, per-size stats, khugepaged counters.</summary>
+    public SortedDictionary<string, long> Counters { get; } = new(StringComparer.Ordinal);
+
+    public bool Passed => Invalid.Count == 0 && Aborted == null && Expectations.All(e => e.Passed);
+    public IEnumerable<ExpectationResult> Failures => Expectations.Where(e => !e.Passed);
+
+    /// <summary>0 when every expectation holds, 1 when some fail or the run aborted, 2 for an invalid file.</summary>
+    public int ExitCode => Invalid.Count > 0 ? 2 : Passed ? 0 : 1;
+}

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using MthpSim.Core;
+using MthpSim.Core.Stats;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Scenario.Runtime;
+
+/// <summary>Renders <c>print</c> statements for people, in the kernel's own text formats where it has one.</summary>
+public static class ScenarioPrinter
+{
+    public static string Print(ScenarioSession s, PrintStmt p)
+    {
+        var k = s.Kernel;
+        var sb = new StringBuilder();
+        switch (p.Target)
+        {
+            case PrintObservable po:
+            {
+                var v = ObservableEvaluator.Evaluate(s, po.Observable);
+                sb.Append(po.Observable).Append(" = ").Append(v);
+                if (!v.IsWord && ObservableEvaluator.IsKbValued(po.Observable)) sb.Append(" kB");
+                sb.Append('\n');
+                break;
+            }
+            case PrintView { Kind: ViewKind.Smaps } v:
+                sb.Append(k.RenderSmaps(VmasOf(s, v, p.Span)));
+                break;
+            case PrintView { Kind: ViewKind.Thpmaps } v:
+            {
+                var mm = s.Process(v.Process!);
+                var (start, end) = RangeOf(s, v, p.Span);
+                // As the tool prints by default: THP keys with a non-zero value (no --cont keys).
+                foreach (var (key, value) in k.Thpmaps(mm, start, end))
+                {
+                    if (value == 0 || key.Contains("-cont-")) continue;
+                    sb.Append(key).Append(':').Append(new string(' ', Math.Max(0, 31 - key.Length)))
+                      .Append(value.ToString(CultureInfo.InvariantCulture).PadLeft(8)).Append(" kB\n");
+                }
+                break;
+            }
+            case PrintView { Kind: ViewKind.Stats }:
+                sb.Append(StatsTable(k));
+                break;
+            case PrintView { Kind: ViewKind.Vmstat }:
+                foreach (var name in k.VmstatNames()) sb.Append(name).Append(' ').Append(k.Vmstat(name)).Append('\n');
+                break;
+            case PrintView { Kind: ViewKind.Sysfs }:
+                foreach (var path in k.SysfsFiles(includeStats: false))
+                    sb.Append(path).Append(": ").Append(k.SysfsRead(path)).Append('\n');
+                break;
+        }
+        return sb.ToString();
+    }
+
+    static IEnumerable<MthpSim.Core.Vma.Vma> VmasOf(ScenarioSession s, PrintView v, SourceSpan at)
+    {
+        var mm = s.Process(v.Process!);
+        if (v.Region == null) return mm.Vmas.ToList();
+        var r = s.Region(v.Process!, v.Region, at);
+        return mm.Intersecting(r.Start, r.Start + r.Length).ToList();
+    }
+
+    static (ulong, ulong) RangeOf(ScenarioSession s, PrintView v, SourceSpan at)
+    {
+        if (v.Region == null) return (0, ulong.MaxValue);
+        var r = s.Region(v.Process!, v.Region, at);
+        return (r.Start, r.Start + r.Length);
+    }
+
+    /// <summary>Every per-size counter: one row per counter, one column per size.</summary>
+    public static string StatsTable(Kernel k)
+    {
+        var orders = Enumerable.Range(1, k.Geo.PmdOrder).Where(o => k.SysfsRead($"{k.SizeDir(o)}/stats/split") != null).ToList();
+        var sb = new StringBuilder();
+        sb.Append("".PadRight(28));
+        foreach (var o in orders) sb.Append((k.Geo.SizeOfOrderKb(o) + "kB").PadLeft(9));
+        sb.Append('\n');
+        for (int i = 0; i < (int)MthpStat.Count; i++)
+        {
+            string name = StatNames.Of((MthpStat)i);
+            sb.Append(name.PadRight(28));
+            foreach (var o in orders)
+            {
+                string? v = k.SysfsRead($"{k.SizeDir(o)}/stats/{name}");
+                sb.Append((v ?? "-").PadLeft(9));
+            }
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using MthpSim.Core;
+using MthpSim.Core.Arch;
+using MthpSim.Core.Debug;
+using MthpSim.Core.Stats;
+using MthpSim.Scenario.Syntax;
+using CoreProt = MthpSim.Core.Prot;
+
+namespace MthpSim.Scenario.Runtime;
+
+/// <summary>
+/// Runs a scenario: parse, validate against the model, then execute statement by statement,
+/// evaluating every <c>expect</c> and (optionally) checking invariants after each statement.
+/// </summary>
+public static class ScenarioRunner
+{
+    public static RunResult RunFile(string path, RunOptions options) =>
+        RunText(path, File.ReadAllText(path), options);
+
+    public static RunResult RunText(string fileName, string text, RunOptions options)
+    {
+        var result = new RunResult { File = fileName };
+        var parsed = ScenarioParser.Parse(fileName, text);
+        if (!parsed.Success)
+        {
+            result.Invalid.AddRange(parsed.Errors);
+            return result;
+        }
+        Kernel kernel;
+        try
+        {
+            kernel = new Kernel(MachineFrom(parsed.Statements.OfType<MachineStmt>().FirstOrDefault()));
+        }
+        catch (ArgumentException e)
+        {
+            var m = parsed.Statements.OfType<MachineStmt>().First();
+            result.Invalid.Add(new Diagnostic(m.Span.File, m.Span.Line, m.Span.Column, e.Message));
+            return result;
+        }
+        result.Invalid.AddRange(ScenarioValidator.Validate(kernel, parsed.Statements));
+        if (result.Invalid.Count > 0) return result;
+
+        var session = new ScenarioSession(kernel);
+        bool sleptWithoutKhugepaged = false;
+        foreach (var stmt in parsed.Statements)
+        {
+            try
+            {
+                if (stmt is SleepStmt && !sleptWithoutKhugepaged)
+                {
+                    sleptWithoutKhugepaged = true;
+                    options.Output?.WriteLine($"{stmt.Span.File}:{stmt.Span.Line}: note: khugepaged is not modelled yet; sleep only advances the virtual clock");
+                }
+                Execute(session, stmt, result, options);
+            }
+            catch (ScenarioRuntimeException e)
+            {
+                result.Aborted = e.ToString();
+                break;
+            }
+            if (options.CheckInvariants)
+            {
+                var violations = InvariantChecker.Check(kernel);
+                if (violations.Count > 0)
+                {
+                    result.Aborted = $"{stmt.Span.File}:{stmt.Span.Line}: invariant violated after '{stmt.Text}':\n    " +
+                                     string.Join("\n    ", violations.Take(20));
+                    break;
+                }
+            }
+        }
+        CollectCounters(kernel, result);
+        return result;
+    }
+
+    /// <summary>The machine of the scenario; a non-4K page without an arch means arm64 (x86_64 has only 4K pages).</summary>
+    static MachineConfig MachineFrom(MachineStmt? m)
+    {
+        var d = MachineConfig.Default;
+        if (m == null) return d;
+        int page = (int)(m.PageSize ?? d.PageSize);
+        var arch = m.Arch switch
+        {
+            "arm64" => CpuArch.Arm64,
+            "x86_64" => CpuArch.X86_64,
+            _ => page == 4096 ? CpuArch.X86_64 : CpuArch.Arm64,
+        };
+        return new MachineConfig(m.Memory ?? d.MemoryBytes, page, arch, m.Swap ?? d.SwapBytes, m.Seed ?? d.Seed);
+    }
+
+    static CoreProt ToProt(Syntax.Prot p) => p switch
+    {
+        Syntax.Prot.None => CoreProt.None,
+        Syntax.Prot.Read => CoreProt.Read,
+        _ => CoreProt.Read | CoreProt.Write,
+    };
+
+    static void Execute(ScenarioSession s, Statement stmt, RunResult result, RunOptions options)
+    {
+        var k = s.Kernel;
+        switch (stmt)
+        {
+            case MachineStmt:
+                break;
+            case SysfsWriteStmt w:
+                s.Rc = k.SysfsWrite(w.Path, w.Value);
+                break;
+            case ProcessStmt p:
+                s.AddProcess(p.Name, k.CreateProcess(p.Name));
+                break;
+            case MmapStmt m:
+            {
+                long rc = k.Mmap(s.Process(m.Process), m.Addr is long a ? (ulong)a : null, (ulong)m.Length, ToProt(m.Prot));
+                s.Rc = rc;
+                s.BindRegion(m.Process, m.Region, new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc));
+                break;
+            }
+            case MunmapStmt u:
+            {
+                var r = s.Region(u.Process, u.Region, u.Span);
+                ulong start = r.Start + (ulong)(u.Offset ?? 0);
+                s.Rc = k.Munmap(s.Process(u.Process), start, u.Length is long len ? (ulong)len : r.Length);
+                break;
+            }
+            case MprotectStmt mp:
+                s.Rc = k.Mprotect(s.Process(mp.Process), s.Address(mp.Process, mp.Region, mp.Offset, mp.Span), (ulong)mp.Length, ToProt(mp.Prot));
+                break;
+            case MadviseStmt ma:
+                s.Rc = k.Madvise(s.Process(ma.Process), s.Address(ma.Process, ma.Region, ma.Offset, ma.Span), (ulong)ma.Length,
+                    (MadviseAdvice)(int)ma.Advice);
+                break;
+            case AccessStmt ac:
+                s.Rc = Access(s, ac);
+                break;
+            case PrctlStmt pr:
+                s.Rc = k.PrctlThpDisable(s.Process(pr.Process), pr.Value);
+                break;
+            case ExitStmt ex:
+                k.Exit(s.Process(ex.Process));
+                s.RemoveProcess(ex.Process);
+                break;
+            case SleepStmt sl:
+                k.Sleep(sl.Milliseconds);
+                break;
+            case ExpectStmt e:
+                result.Expectations.Add(Expect(s, e));
+                break;
+            case PrintStmt p:
+                options.Output?.Write(ScenarioPrinter.Print(s, p));
+                break;
+            default:
+                throw new ScenarioRuntimeException(stmt.Span, $"'{stmt.Text}' is not supported yet");
+        }
+    }
+
+    /// <summary>read/write: every base page of [OFF, OFF+LEN), or with step=S the E bytes at each step.</summary>
+    static long Access(ScenarioSession s, AccessStmt ac)
+    {
+        var mm = s.Process(ac.Process);
+        ulong baseAddr = s.Address(ac.Process, ac.Region, 0, ac.Span);
+        ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length;
+        if (ac.Step is not long step)
+            return s.Kernel.Access(mm, baseAddr + off, baseAddr + end, ac.IsWrite);
+        ulong each = (ulong)(ac.Each ?? 1);
+        for (ulong a = off; a < end; a += (ulong)step)
+        {
+            long rc = s.Kernel.Access(mm, baseAddr + a, baseAddr + a + each, ac.IsWrite);
+            if (rc != 0) return rc;
+        }
+        return 0;
+    }
+
+    static ExpectationResult Expect(ScenarioSession s, ExpectStmt e)
+    {
+        var observed = ObservableEvaluator.Evaluate(s, e.Lhs);
+        string op = e.Op switch
+        {
+            CompareOp.Eq => "==", CompareOp.Ne => "!=", CompareOp.Lt => "<",
+            CompareOp.Le => "<=", CompareOp.Gt => ">", _ => ">=",
+        };
+        bool passed;
+        string expected;
+        if (e.Rhs is WordOperand w)
+        {
+            expected = w.Word;
+            bool eq = observed.Word == w.Word;
+            passed = e.Op == CompareOp.Eq ? eq : !eq;
+        }
+        else
+        {
+            var n = (NumberOperand)e.Rhs;
+            long rhs = n.HasSizeSuffix && ObservableEvaluator.IsKbValued(e.Lhs) ? n.Value / 1024 : n.Value;
+            expected = rhs.ToString(CultureInfo.InvariantCulture) + (ObservableEvaluator.IsKbValued(e.Lhs) ? " kB" : "");
+            if (observed.IsWord) throw new ScenarioRuntimeException(e.Span, $"'{e.Lhs}' is the word '{observed.Word}', not a number");
+            long v = observed.Number;
+            passed = e.Op switch
+            {
+                CompareOp.Eq => v == rhs, CompareOp.Ne => v != rhs, CompareOp.Lt => v < rhs,
+                CompareOp.Le => v <= rhs, CompareOp.Gt => v > rhs, _ => v >= rhs,
+            };
+        }
+        string shown = observed.ToString() + (!observed.IsWord && ObservableEvaluator.IsKbValued(e.Lhs) ? " kB" : "");
+        if (e.Lhs is RcObs && !observed.IsWord && observed.Number < 0) shown += $" (-{Errno.Name(observed.Number).TrimStart('-')})";
+        return new ExpectationResult(e.Span, e.Text, e.Lhs.ToString()!, op, expected, shown, passed);
+    }
+
+    static void CollectCounters(Kernel k, RunResult result)
+    {
+        foreach (var name in k.VmstatNames()) result.Counters[$"vmstat/{name}"] = k.Vmstat(name)!.Value;
+        foreach (var path in k.SysfsFiles())
+            if (path.Contains("/stats/") || path.StartsWith("khugepaged/pages_collapsed") || path.StartsWith("khugepaged/full_scans"))
+                result.Counters[$"sysfs/{path}"] = long.Parse(k.SysfsRead(path)!, CultureInfo.InvariantCulture);
+    }
+}

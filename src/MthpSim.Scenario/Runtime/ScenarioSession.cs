@@ -1,0 +1,51 @@
+using MthpSim.Core;
+using MthpSim.Core.Vma;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Scenario.Runtime;
+
+/// <summary>A mapping a scenario named: where its mmap placed it (or that the mmap failed).</summary>
+public sealed record RegionBinding(ulong Start, ulong Length, long MmapRc)
+{
+    public bool Mapped => MmapRc >= 0;
+}
+
+/// <summary>
+/// The state of one running scenario: the simulated kernel, the scenario's processes and regions,
+/// and the latest <c>rc</c>. Talks to the model only through the kernel's syscall-like methods.
+/// </summary>
+public sealed class ScenarioSession
+{
+    public Kernel Kernel { get; }
+    public long Rc { get; set; }
+    readonly Dictionary<string, MmStruct> _processes = new();
+    readonly Dictionary<(string Process, string Region), RegionBinding> _regions = new();
+
+    public ScenarioSession(Kernel kernel) => Kernel = kernel;
+
+    public MmStruct Process(string name) => _processes[name];
+    public void AddProcess(string name, MmStruct mm) => _processes[name] = mm;
+    public void RemoveProcess(string name) => _processes.Remove(name);
+
+    public void BindRegion(string process, string region, RegionBinding b) => _regions[(process, region)] = b;
+
+    /// <summary>The region's binding; a region whose mmap failed cannot be used and says why.</summary>
+    public RegionBinding Region(string process, string region, SourceSpan at)
+    {
+        var b = _regions[(process, region)];
+        if (!b.Mapped)
+            throw new ScenarioRuntimeException(at, $"region '{region}' of process '{process}' has no address: its mmap returned {Errno.Name(b.MmapRc)}");
+        return b;
+    }
+
+    /// <summary>Converts an offset inside a region to an address.</summary>
+    public ulong Address(string process, string region, long offset, SourceSpan at) =>
+        Region(process, region, at).Start + (ulong)offset;
+}
+
+/// <summary>A statement that cannot be carried out; stops the run with its location.</summary>
+public sealed class ScenarioRuntimeException(SourceSpan at, string message) : Exception(message)
+{
+    public SourceSpan At { get; } = at;
+    public override string ToString() => $"{At.File}:{At.Line}:{At.Column}: error: {Message}";
+}

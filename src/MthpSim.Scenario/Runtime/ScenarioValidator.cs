@@ -1,0 +1,80 @@
+using MthpSim.Core;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Scenario.Runtime;
+
+/// <summary>
+/// Checks a parsed scenario against the model before anything runs: observable names the model
+/// does not know (smaps fields, vmstat and meminfo names, sysfs paths, thpmaps keys), words compared
+/// with numbers, and statements this version does not support yet. Each problem is an error at the
+/// word's position, so the file is refused with exit status 2.
+/// </summary>
+public static class ScenarioValidator
+{
+    /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
+    static string? NotSupportedYet(Statement s) => s switch
+    {
+        ForkStmt => "'fork' is not supported yet",
+        PinStmt p => $"'{(p.IsPin ? "pin" : "unpin")}' is not supported yet",
+        MremapStmt => "'mremap' is not supported yet",
+        MemfdStmt => "'memfd' is not supported yet",
+        FtruncateStmt => "'ftruncate' is not supported yet",
+        FallocateStmt => "'fallocate' is not supported yet",
+        LseekStmt => "'lseek' is not supported yet",
+        KhugepagedScanStmt or KhugepagedFullScansStmt => "'khugepaged' is not supported yet",
+        PolicyStmt => "'policy' is not supported yet (only Linux 6.18's PMD-only collapse exists, and collapse itself is not modelled yet)",
+        MmapStmt { Shared: true } => "shared mappings (shmem) are not supported yet",
+        MmapStmt { MemfdFile: not null } => "memfd mappings are not supported yet",
+        MadviseStmt { Advice: Advice.Collapse or Advice.Pageout or Advice.Cold } m =>
+            $"'madvise {m.Advice.ToString().ToLowerInvariant()}' is not supported yet",
+        PrintStmt { Target: PrintView { Kind: ViewKind.KhugepagedTrace } } => "'print khugepaged trace' is not supported yet",
+        _ => null,
+    };
+
+    public static List<Diagnostic> Validate(Kernel k, IReadOnlyList<Statement> statements)
+    {
+        var errors = new List<Diagnostic>();
+        void Err(SourceSpan at, string msg) => errors.Add(new Diagnostic(at.File, at.Line, at.Column, msg));
+        var thpmapsKeys = ObservableEvaluator.ThpmapsKeys(k);
+        foreach (var s in statements)
+        {
+            if (NotSupportedYet(s) is string why) { Err(s.Span, why); continue; }
+            var obs = s switch
+            {
+                ExpectStmt e => e.Lhs,
+                PrintStmt { Target: PrintObservable po } => po.Observable,
+                _ => null,
+            };
+            if (s is SysfsWriteStmt sw && k.SysfsRead(sw.Path) == null)
+                Err(sw.Span, $"no such file /sys/kernel/mm/transparent_hugepage/{sw.Path}{Suggest(sw.Path, k.SysfsFiles())}");
+            if (s is PrctlStmt pr && pr.Option != "thp_disable")
+                Err(pr.Span, $"unknown prctl '{pr.Option}' (expected thp_disable)");
+            if (obs == null) continue;
+            switch (obs)
+            {
+                case SysfsObs so when k.SysfsRead(so.Path) == null:
+                    Err(so.NameSpan, $"no such file /sys/kernel/mm/transparent_hugepage/{so.Path}{Suggest(so.Path, k.SysfsFiles())}");
+                    break;
+                case VmstatObs vo when k.Vmstat(vo.Name) == null:
+                    Err(vo.NameSpan, $"unknown vmstat counter '{vo.Name}'{Suggest(vo.Name, k.VmstatNames())}");
+                    break;
+                case MeminfoObs mo when k.Meminfo(mo.Name) == null:
+                    Err(mo.NameSpan, $"unknown meminfo field '{mo.Name}'{Suggest(mo.Name, Kernel.MeminfoFields)}");
+                    break;
+                case SmapsObs sm when !ObservableEvaluator.SmapsFieldNames(k).Contains(sm.Field):
+                    Err(sm.NameSpan, $"unknown smaps field '{sm.Field}'{Suggest(sm.Field, ObservableEvaluator.SmapsFieldNames(k))}");
+                    break;
+                case ThpmapsObs tm when !thpmapsKeys.Contains(tm.Key):
+                    Err(tm.NameSpan, $"unknown thpmaps key '{tm.Key}'{Suggest(tm.Key, thpmapsKeys)}");
+                    break;
+            }
+            if (s is ExpectStmt ex && ex.Rhs is WordOperand w && !ObservableEvaluator.IsWordValued(obs))
+                Err(ex.Span, $"'{obs}' is a number; it cannot be compared with the word '{w.Word}'");
+            if (s is ExpectStmt ex2 && ex2.Rhs is NumberOperand && obs is FolioObs { Attr: FolioAttr.Kind })
+                Err(ex2.Span, $"'{obs}' is a word (none, anon, zero, hugezero, shmem, swap); compare it with a word");
+        }
+        return errors;
+    }
+
+    static string Suggest(string name, IEnumerable<string> candidates) => Suggestions.DidYouMean(name, candidates);
+}

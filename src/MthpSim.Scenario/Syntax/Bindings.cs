@@ -1,0 +1,33 @@
+namespace MthpSim.Scenario.Syntax;
+
+/// <summary>The names a scenario has defined so far — processes, their regions, memfd files —
+/// so that a misspelled or not-yet-created name is an error before anything runs.
+/// Only names are tracked; whether a region is still mapped is the runtime's business.</summary>
+internal sealed class Bindings
+{
+    internal sealed class ProcessInfo(int createdLine, Dictionary<string, int> regions)
+    {
+        public int CreatedLine { get; } = createdLine;
+        public int? ExitedLine { get; set; }
+        /// <summary>Region name to the line of the mmap that (last) defined it.</summary>
+        public Dictionary<string, int> Regions { get; } = regions;
+    }
+
+    private readonly Dictionary<string, ProcessInfo> _processes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _memfds = new(StringComparer.Ordinal);
+
+    public IEnumerable<string> LiveProcesses => _processes.Where(p => p.Value.ExitedLine is null).Select(p => p.Key);
+    public IEnumerable<string> Memfds => _memfds.Keys;
+
+    public ProcessInfo? Process(string name) => _processes.GetValueOrDefault(name);
+
+    public void AddProcess(string name, int line) => _processes[name] = new ProcessInfo(line, new(StringComparer.Ordinal));
+
+    /// <summary>The child starts with the parent's region names as they are at the fork.</summary>
+    public void Fork(string parent, string child, int line) =>
+        _processes[child] = new ProcessInfo(line, new Dictionary<string, int>(_processes[parent].Regions, StringComparer.Ordinal));
+
+    public int? MemfdLine(string name) => _memfds.TryGetValue(name, out int line) ? line : null;
+
+    public void AddMemfd(string name, int line) => _memfds[name] = line;
+}

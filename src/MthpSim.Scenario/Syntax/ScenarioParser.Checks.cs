@@ -1,0 +1,147 @@
+namespace MthpSim.Scenario.Syntax;
+
+// expect and print, and the observables they share.
+public sealed partial class ScenarioParser
+{
+    private const string ObservableExpected =
+        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, or PROC smaps|thpmaps|folio|intact REGION ...)";
+
+    private const string PrintExpected =
+        "what to print (an observable, stats, vmstat, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION])";
+
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "stats", "khugepaged"];
+
+    private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
+    {
+        var lhs = ParseObservable(c, c.Next(ObservableExpected));
+        var opToken = c.Next("a comparison operator (==, !=, <, <=, >, >=)");
+        if (!Keywords.CompareOps.TryGetValue(opToken.Text, out var op))
+            throw Error(opToken, $"expected a comparison operator (==, !=, <, <=, >, >=), got '{opToken.Text}'"
+                + (opToken.Text == "=" ? " (did you mean '=='?)" : ""));
+        var rhs = ParseOperand(c.Next("a number or a word to compare with"), op);
+        c.End("expect");
+        return new ExpectStmt(span, text, lhs, op, rhs);
+    }
+
+    /// <summary>A word that starts like a number (digit, sign) must be a valid number, so "12x"
+    /// is an error rather than a word that can never match. Words only make sense for ==/!=.</summary>
+    private static Operand ParseOperand(Token t, CompareOp op)
+    {
+        var s = t.Text;
+        bool numeric = char.IsAsciiDigit(s[0]) || s[0] is '-' or '+'
+            || NumberSyntax.Errnos.ContainsKey(s);
+        if (numeric)
+        {
+            var r = NumberSyntax.ParseInteger(s);
+            if (!r.Ok)
+                throw NumberError(t, r, "a number (e.g. 34, 2176kB, 0x1000, -EINVAL)", s, null);
+            return new NumberOperand(r.Value, r.HasSizeSuffix);
+        }
+        if (op is not (CompareOp.Eq or CompareOp.Ne))
+            throw new SyntaxError(t.Column, $"'{s}' is a word; words can only be compared with == or !=");
+        return new WordOperand(s);
+    }
+
+    private PrintStmt ParsePrint(TokenCursor c, SourceSpan span, string text)
+    {
+        var head = c.Next(PrintExpected);
+        PrintTarget target;
+        switch (head.Text)
+        {
+            // The bare forms are views; with a name they are the observables.
+            case "stats":
+                target = new PrintView(ViewKind.Stats, null, null);
+                break;
+            case "vmstat" when c.AtEnd:
+                target = new PrintView(ViewKind.Vmstat, null, null);
+                break;
+            case "sysfs" when c.AtEnd:
+                target = new PrintView(ViewKind.Sysfs, null, null);
+                break;
+            case "khugepaged":
+                OneOf(c, "what to print about khugepaged", ["trace"]);
+                target = new PrintView(ViewKind.KhugepagedTrace, null, null);
+                break;
+            default:
+                if (_bindings.Process(head.Text) is null && !Keywords.GlobalObservables.Contains(head.Text)
+                    && !(c.Peek() is { } next && Keywords.ProcessObservables.Contains(next.Text)))
+                    throw Error(head, $"expected {PrintExpected}, got '{head.Text}'"
+                        + Suggestions.DidYouMean(head.Text, PrintHeads.Concat(_bindings.LiveProcesses)));
+                target = (PrintTarget?)ParsePrintProcessView(c, head) ?? new PrintObservable(ParseObservable(c, head));
+                break;
+        }
+        c.End("print");
+        return new PrintStmt(span, text, target);
+    }
+
+    /// <summary>print P smaps|thpmaps [REGION] (a view); null when the words form an observable
+    /// (P smaps REGION FIELD, P folio ...), which the caller then parses.</summary>
+    private PrintView? ParsePrintProcessView(TokenCursor c, Token head)
+    {
+        if (_bindings.Process(head.Text) is null || c.Peek() is not { Text: "smaps" or "thpmaps" } || c.Remaining > 2)
+            return null;
+        var process = RequireLiveProcess(head);
+        var kind = c.Next("smaps or thpmaps").Text == "smaps" ? ViewKind.Smaps : ViewKind.Thpmaps;
+        var region = c.TryNext(out var r) ? RequireRegion(process, r) : null;
+        return new PrintView(kind, process, region);
+    }
+
+    private Observable ParseObservable(TokenCursor c, Token head)
+    {
+        var span = c.Span(_file, head);
+        switch (head.Text)
+        {
+            case "rc":
+                return new RcObs(span);
+            case "sysfs":
+            {
+                var path = SysfsPath(c);
+                return new SysfsObs(span, path.Text, c.Span(_file, path));
+            }
+            case "vmstat":
+            {
+                var name = c.Next("a /proc/vmstat counter name (e.g. thp_fault_alloc)");
+                return new VmstatObs(span, name.Text, c.Span(_file, name));
+            }
+            case "meminfo":
+            {
+                var name = c.Next("a /proc/meminfo field name (e.g. AnonHugePages)");
+                return new MeminfoObs(span, name.Text, c.Span(_file, name));
+            }
+        }
+
+        if (_bindings.Process(head.Text) is null)
+        {
+            // 'q smaps ...' with an unknown q is a process problem, not a syntax one.
+            if (c.Peek() is { } next && Keywords.ProcessObservables.Contains(next.Text))
+                RequireLiveProcess(head);
+            throw Error(head, $"expected {ObservableExpected}, got '{head.Text}'"
+                + Suggestions.DidYouMean(head.Text, Keywords.GlobalObservables.Concat(_bindings.LiveProcesses)));
+        }
+
+        var process = RequireLiveProcess(head);
+        var kind = OneOf(c, $"an observable of process '{process}'", Keywords.ProcessObservables);
+        var region = RequireRegion(process, c.Next("a region name"));
+        switch (kind)
+        {
+            case "smaps":
+            {
+                var field = c.Next("an smaps field (e.g. Rss, AnonHugePages)");
+                return new SmapsObs(span, process, region, field.Text, c.Span(_file, field));
+            }
+            case "thpmaps":
+            {
+                var key = c.Next("a thpmaps key (e.g. anon-thp-pmd-aligned-2048kB)");
+                return new ThpmapsObs(span, process, region, key.Text, c.Span(_file, key));
+            }
+            case "folio":
+            {
+                var off = Offset(c.Next(OffsetExpected));
+                var attr = OneOf(c, "a folio attribute", ["order", "kind"]);
+                return new FolioObs(span, process, region, off, attr == "order" ? FolioAttr.Order : FolioAttr.Kind);
+            }
+            default:
+                return new IntactObs(span, process, region);
+        }
+    }
+}

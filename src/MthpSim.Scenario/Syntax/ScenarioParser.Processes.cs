@@ -1,0 +1,212 @@
+namespace MthpSim.Scenario.Syntax;
+
+// process NAME and the operations written 'P VERB ...'. Names are registered as soon as they
+// are read, even if the rest of the line has an error, so one typo does not cascade into
+// "unknown region" errors on every later line.
+public sealed partial class ScenarioParser
+{
+    private ProcessStmt ParseProcess(TokenCursor c, SourceSpan span, string text)
+    {
+        var name = NewProcessName(c.Next("a process name"));
+        _bindings.AddProcess(name, c.Line.Number);
+        c.End("process");
+        return new ProcessStmt(span, text, name);
+    }
+
+    private Statement ParseProcessOperation(TokenCursor c, string process, SourceSpan span, string text)
+    {
+        var verb = c.Next($"an operation after '{process}' ({FormatChoices(Keywords.Verbs)})");
+        switch (verb.Text)
+        {
+            case "mmap": return ParseMmap(c, process, span, text);
+            case "munmap": return ParseMunmap(c, process, span, text);
+            case "mprotect":
+            {
+                var (region, off, len) = RegionRange(c, process);
+                var prot = Keywords.Prots[OneOf(c, "a protection", Keywords.Prots.Keys)];
+                c.End("mprotect");
+                return new MprotectStmt(span, text, process, region, off, len, prot);
+            }
+            case "madvise":
+            {
+                var (region, off, len) = RegionRange(c, process);
+                var advice = Keywords.Advices[OneOf(c, "an advice", Keywords.Advices.Keys)];
+                c.End("madvise");
+                return new MadviseStmt(span, text, process, region, off, len, advice);
+            }
+            case "read":
+            case "write":
+                return ParseAccess(c, process, verb.Text == "write", span, text);
+            case "mremap":
+            {
+                var region = RequireRegion(process, c.Next("a region name"));
+                var addr = AddressOrAny(c.Next(AddressExpected));
+                var lenToken = c.Next(SizeExpected);
+                var len = Length(lenToken);
+                CheckEnd(lenToken, addr ?? 0, len, "address");
+                c.End("mremap");
+                return new MremapStmt(span, text, process, region, addr, len);
+            }
+            case "fork":
+            {
+                var child = NewProcessName(c.Next("a name for the child process"));
+                _bindings.Fork(process, child, c.Line.Number);
+                c.End("fork");
+                return new ForkStmt(span, text, process, child);
+            }
+            case "exit":
+                _bindings.Process(process)!.ExitedLine = c.Line.Number;
+                c.End("exit");
+                return new ExitStmt(span, text, process);
+            case "prctl":
+            {
+                var option = OneOf(c, "a prctl option", ["thp_disable"]);
+                var v = c.Next("0 or 1");
+                var r = NumberSyntax.ParseInteger(v.Text);
+                if (!r.Ok || r.HasSizeSuffix || r.Value is not (0 or 1))
+                    throw Error(v, $"expected 0 or 1, got '{v.Text}'");
+                c.End("prctl");
+                return new PrctlStmt(span, text, process, option, r.Value);
+            }
+            case "pin":
+            case "unpin":
+            {
+                var (region, off, len) = RegionRange(c, process);
+                c.End(verb.Text);
+                return new PinStmt(span, text, process, region, off, len, verb.Text == "pin");
+            }
+            default:
+                var hint = Suggestions.DidYouMean(verb.Text, Keywords.Verbs);
+                throw Error(verb, hint.Length > 0
+                    ? $"unknown statement '{verb.Text}'{hint}"
+                    : $"unknown statement '{verb.Text}'; after a process name expected {FormatChoices(Keywords.Verbs)}");
+        }
+    }
+
+    /// <summary>REGION OFF LEN, shared by most operations.</summary>
+    private (string Region, long Offset, long Length) RegionRange(TokenCursor c, string process)
+    {
+        var region = RequireRegion(process, c.Next("a region name"));
+        var off = Offset(c.Next(OffsetExpected));
+        var lenToken = c.Next(SizeExpected);
+        var len = Length(lenToken);
+        CheckEnd(lenToken, off, len, "offset");
+        return (region, off, len);
+    }
+
+    private MmapStmt ParseMmap(TokenCursor c, string process, SourceSpan span, string text)
+    {
+        // Any word can name a region; mmap (re)binds it, so a later mmap may reuse a name.
+        var region = c.Next("a region name");
+        _bindings.Process(process)!.Regions[region.Text] = c.Line.Number;
+        var addr = AddressOrAny(c.Next(AddressExpected));
+        var lenToken = c.Next(SizeExpected);
+        var len = Length(lenToken);
+        CheckEnd(lenToken, addr ?? 0, len, "address");
+
+        // Optional words in any order, each kind at most once; defaults are rw private anon.
+        Token? protWord = null, shareWord = null, backingWord = null;
+        var prot = Prot.ReadWrite;
+        bool shared = false;
+        string? file = null;
+        long fileOffset = 0;
+        while (c.TryNext(out var t))
+        {
+            if (Keywords.Prots.TryGetValue(t.Text, out var p))
+            {
+                Once(ref protWord, t);
+                prot = p;
+            }
+            else if (t.Text is "private" or "shared")
+            {
+                Once(ref shareWord, t);
+                shared = t.Text == "shared";
+            }
+            else if (t.Text == "anon")
+            {
+                Once(ref backingWord, t);
+            }
+            else if (t.Text.StartsWith("memfd:", StringComparison.Ordinal))
+            {
+                Once(ref backingWord, t);
+                (file, fileOffset) = MemfdBacking(t);
+                CheckEnd(t, fileOffset, len, "memfd offset");
+            }
+            else
+            {
+                string[] words = ["rw", "r", "none", "private", "shared", "anon", "memfd:"];
+                throw Error(t, $"expected rw, r, none, private, shared, anon or memfd:FILE[+OFFSET], got '{t.Text}'"
+                    + Suggestions.DidYouMean(t.Text, words));
+            }
+        }
+        return new MmapStmt(span, text, process, region.Text, addr, len, prot, shared, file, fileOffset);
+    }
+
+    /// <summary>Rejects a second word of the same kind, e.g. 'private shared' or 'r rw'.</summary>
+    private static void Once(ref Token? seen, Token t)
+    {
+        if (seen is { } first)
+            throw new SyntaxError(t.Column, $"'{t.Text}' conflicts with '{first.Text}' given earlier on this line");
+        seen = t;
+    }
+
+    /// <summary>memfd:FILE[+OFFSET]; the file must have been created with 'memfd FILE SIZE'.</summary>
+    private (string File, long Offset) MemfdBacking(Token t)
+    {
+        var rest = t.Text["memfd:".Length..];
+        int plus = rest.IndexOf('+');
+        var name = plus >= 0 ? rest[..plus] : rest;
+        if (name.Length == 0)
+            throw Error(t, $"expected memfd:FILE[+OFFSET] with a file name, got '{t.Text}'");
+        RequireMemfd(new Token(name, t.Column));
+        long offset = plus >= 0 ? Offset(t, rest[(plus + 1)..], "memfd offset") : 0;
+        return (name, offset);
+    }
+
+    private MunmapStmt ParseMunmap(TokenCursor c, string process, SourceSpan span, string text)
+    {
+        var region = RequireRegion(process, c.Next("a region name"));
+        if (c.AtEnd)
+            return new MunmapStmt(span, text, process, region, null, null);
+        var off = Offset(c.Next(OffsetExpected));
+        var lenToken = c.Next($"{SizeExpected} (munmap takes both OFF and LEN, or neither)");
+        var len = Length(lenToken);
+        CheckEnd(lenToken, off, len, "offset");
+        c.End("munmap");
+        return new MunmapStmt(span, text, process, region, off, len);
+    }
+
+    private AccessStmt ParseAccess(TokenCursor c, string process, bool isWrite, SourceSpan span, string text)
+    {
+        var (region, off, len) = RegionRange(c, process);
+        long? step = null, each = null;
+        Token? eachToken = null;
+        while (c.TryNext(out var t))
+        {
+            int eq = t.Text.IndexOf('=');
+            var key = eq > 0 ? t.Text[..eq] : "";
+            var value = eq > 0 ? t.Text[(eq + 1)..] : "";
+            if (key == "step")
+            {
+                if (step is not null)
+                    throw Error(t, "'step' is given twice");
+                step = Length(t, value, key);
+            }
+            else if (key == "each")
+            {
+                if (each is not null)
+                    throw Error(t, "'each' is given twice");
+                each = Length(t, value, key);
+                eachToken = t;
+            }
+            else
+            {
+                throw Error(t, $"expected step=S or each=E, got '{t.Text}'{Suggestions.DidYouMean(key.Length > 0 ? key : t.Text, ["step", "each"])}");
+            }
+        }
+        // Without step every page is touched once; a width per access would mean nothing.
+        if (each is not null && step is null)
+            throw Error(eachToken!.Value, "'each' needs 'step' (without step every page is touched once)");
+        return new AccessStmt(span, text, process, region, isWrite, off, len, step, each);
+    }
+}
