@@ -64,39 +64,32 @@ public sealed partial class Kernel
     long MadviseFree(Vma.Vma vma, ulong start, ulong end)
     {
         if ((vma.Flags & VmFlags.Shared) != 0) return -Errno.EINVAL;
-        MmStruct mm = vma.Mm;
-        ulong pmdSize = (ulong)Geo.PmdSize;
-        for (ulong addr = start; addr < end;)
+        WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
-            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, end);
-            var slot = mm.PageTables.Find(PmdIndex(addr));
-            if (slot != null)
+            if (slot.Kind == PmdKind.Huge)
             {
-                if (slot.Kind == PmdKind.Huge)
+                int head = Pte.Pfn(slot.Leaf);
+                if (next - addr == (ulong)Geo.PmdSize)
                 {
-                    int head = Pte.Pfn(slot.Leaf);
-                    if (next - addr == pmdSize)
-                    {
-                        slot.Leaf &= ~(Pte.Dirty | Pte.Young);
-                        MarkLazyFree(head);
-                        MarkExpectedMaybeZero(slot, addr, next);
-                        addr = next;
-                        continue;
-                    }
+                    // models madvise_free_huge_pmd() on a whole PMD
+                    slot.Leaf &= ~(Pte.Dirty | Pte.Young);
+                    MarkLazyFree(head);
+                }
+                else
+                {
                     SplitFolio(head);
                 }
-                if (slot.Kind == PmdKind.Table) MadviseFreePteRange(slot, addr, next);
-                MarkExpectedMaybeZero(slot, addr, next);
             }
-            addr = next;
-        }
+            if (slot.Kind == PmdKind.Table) MadviseFreePteRange(slot, addr, next);
+            MarkExpectedMaybeZero(slot, addr, next);
+        });
         return 0;
     }
 
     void MadviseFreePteRange(PmdSlot slot, ulong addr, ulong next)
     {
         var ptes = slot.Ptes!;
-        int i = PteIndex(addr), endIdx = i + (int)((next - addr) >> PageShift);
+        var (i, endIdx) = PteSpan(addr, next);
         while (i < endIdx)
         {
             ulong pte = ptes[i];
@@ -125,7 +118,8 @@ public sealed partial class Kernel
     void MarkExpectedMaybeZero(PmdSlot slot, ulong addr, ulong next)
     {
         if (slot.Expected == null) return;
-        for (int i = PteIndex(addr), e = i + (int)((next - addr) >> PageShift); i < e; i++)
+        var (first, end) = PteSpan(addr, next);
+        for (int i = first; i < end; i++)
             if (slot.Expected[i] != 0) slot.Expected[i] |= PmdSlot.MaybeZero;
     }
 

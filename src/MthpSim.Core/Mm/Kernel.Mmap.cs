@@ -203,14 +203,7 @@ public sealed partial class Kernel
     void ChangeProtection(Vma.Vma vma)
     {
         bool writable = (vma.Flags & VmFlags.Write) != 0;
-        ulong pmdSize = (ulong)Geo.PmdSize;
-        for (ulong addr = vma.Start; addr < vma.End;)
-        {
-            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, vma.End);
-            var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
-            if (slot != null) ChangePmdProtection(slot, addr, next, writable);
-            addr = next;
-        }
+        WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable));
     }
 
     void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable)
@@ -223,7 +216,8 @@ public sealed partial class Kernel
         }
         if (slot.Kind != PageTable.PmdKind.Table) return;
         var ptes = slot.Ptes!;
-        for (int i = PteIndex(addr), e = i + (int)((next - addr) >> PageShift); i < e; i++)
+        var (first, end) = PteSpan(addr, next);
+        for (int i = first; i < end; i++)
         {
             ulong pte = ptes[i];
             if (!PageTable.Pte.IsNormal(pte)) continue;

@@ -14,20 +14,12 @@ public sealed partial class Kernel
     /// </summary>
     internal void ZapRange(Vma.Vma vma, ulong start, ulong end)
     {
-        MmStruct mm = vma.Mm;
-        ulong pmdSize = (ulong)Geo.PmdSize;
-        for (ulong addr = start; addr < end;)
+        WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
-            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, end);
-            var slot = mm.PageTables.Find(PmdIndex(addr));
-            if (slot != null)
-            {
-                ZapPmd(vma, slot, addr, next);
-                if (slot.Expected != null)
-                    Array.Clear(slot.Expected, PteIndex(addr), (int)((next - addr) >> PageShift));
-            }
-            addr = next;
-        }
+            ZapPmd(vma, slot, addr, next);
+            var (first, last) = PteSpan(addr, next);
+            if (slot.Expected != null) Array.Clear(slot.Expected, first, last - first);
+        });
     }
 
     void ZapPmd(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next)
@@ -45,7 +37,7 @@ public sealed partial class Kernel
         }
         if (slot.Kind != PmdKind.Table) return;
         var ptes = slot.Ptes!;
-        int i = PteIndex(addr), endIdx = i + (int)((next - addr) >> PageShift);
+        var (i, endIdx) = PteSpan(addr, next);
         while (i < endIdx)
         {
             ulong pte = ptes[i];

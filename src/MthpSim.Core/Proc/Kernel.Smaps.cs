@@ -22,28 +22,21 @@ public sealed partial class Kernel
     public MemSizeStats SmapsGather(Vma.Vma vma)
     {
         var mss = new MemSizeStats();
-        ulong pmdSize = (ulong)Geo.PmdSize;
-        long pageSize = Geo.PageSize;
-        for (ulong addr = vma.Start; addr < vma.End;)
+        WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) =>
         {
-            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, vma.End);
-            var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
-            if (slot != null)
+            if (slot.Kind == PmdKind.Huge)
             {
-                if (slot.Kind == PmdKind.Huge)
-                {
-                    mss.AnonymousThp += Geo.PmdSize;
-                    SmapsAccount(ref mss, Pte.Pfn(slot.Leaf), 1 << Geo.PmdOrder, slot.Leaf);
-                }
-                else if (slot.Kind == PmdKind.Table)
-                {
-                    var ptes = slot.Ptes!;
-                    for (int i = PteIndex(addr), e = i + (int)((next - addr) / (ulong)pageSize); i < e; i++)
-                        if (Pte.IsNormal(ptes[i])) SmapsAccount(ref mss, Pte.Pfn(ptes[i]), 1, ptes[i]);
-                }
+                mss.AnonymousThp += Geo.PmdSize;
+                SmapsAccount(ref mss, Pte.Pfn(slot.Leaf), 1 << Geo.PmdOrder, slot.Leaf);
             }
-            addr = next;
-        }
+            else if (slot.Kind == PmdKind.Table)
+            {
+                var ptes = slot.Ptes!;
+                var (first, end) = PteSpan(addr, next);
+                for (int i = first; i < end; i++)
+                    if (Pte.IsNormal(ptes[i])) SmapsAccount(ref mss, Pte.Pfn(ptes[i]), 1, ptes[i]);
+            }
+        });
         return mss;
     }
 
