@@ -19,6 +19,7 @@ public sealed partial class Kernel
         if (order == 0) return true;
         if (Map.Kind(head) != PageKind.Anon) return false;   // the huge zero folio is never split
         var mappings = AnonFolioMappings(head);
+        QueueIfUnmapLeavesPartial(head, mappings);
         foreach (var (vma, addr) in mappings)
         {
             var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
@@ -52,5 +53,31 @@ public sealed partial class Kernel
             if (Map.Kind(p) == PageKind.Anon && Map.Order(p) == 0 && Map.Refcount(p) == 0 && Map.PteMapcount(p) == 0)
                 FreeFolio(p);
         return true;
+    }
+
+    /// <summary>
+    /// unmap_folio() removes a folio's PTE mappings one at a time (try_to_migrate_one()), so a folio
+    /// mapped by PTEs in two or more pages is partially mapped after the first removal and gets queued
+    /// for deferred split (split_deferred counts), to be dequeued by the split itself. PMD mappings are
+    /// frozen whole first (__split_huge_pmd_locked(freeze)) and never look partial. Checked live: a
+    /// MADV_FREE split of a 64K folio counts split_deferred once.
+    /// </summary>
+    void QueueIfUnmapLeavesPartial(int head, List<(Vma.Vma Vma, ulong Addr)> mappings)
+    {
+        if (Map.Test(head, PageFlags.PartiallyMapped) || Map.EntireMapcount(head) > 0) return;
+        var remaining = new Dictionary<int, int>();
+        foreach (var (vma, addr) in mappings)
+        {
+            int pfn = ResolvePfn(vma.Mm, addr, out _);
+            remaining[pfn] = remaining.GetValueOrDefault(pfn) + 1;
+        }
+        int mappedPages = remaining.Count;
+        foreach (var (vma, addr) in mappings)
+        {
+            int pfn = ResolvePfn(vma.Mm, addr, out _);
+            if (--remaining[pfn] > 0) continue;
+            if (--mappedPages > 0) DeferredSplitFolio(head, partiallyMapped: true);
+            return;
+        }
     }
 }

@@ -20,29 +20,11 @@ public static class ScenarioRunner
     public static RunResult RunText(string fileName, string text, RunOptions options)
     {
         var result = new RunResult { File = fileName };
-        var parsed = ScenarioParser.Parse(fileName, text);
-        if (!parsed.Success)
-        {
-            result.Invalid.AddRange(parsed.Errors);
-            return result;
-        }
-        Kernel kernel;
-        try
-        {
-            kernel = new Kernel(MachineFrom(parsed.Statements.OfType<MachineStmt>().FirstOrDefault()));
-        }
-        catch (ArgumentException e)
-        {
-            var m = parsed.Statements.OfType<MachineStmt>().First();
-            result.Invalid.Add(new Diagnostic(m.Span.File, m.Span.Line, m.Span.Column, e.Message));
-            return result;
-        }
-        result.Invalid.AddRange(ScenarioValidator.Validate(kernel, parsed.Statements));
-        if (result.Invalid.Count > 0) return result;
-
-        var session = new ScenarioSession(kernel);
+        var prepared = Prepare(fileName, text, result);
+        if (prepared == null) return result;
+        var (session, statements) = prepared.Value;
         bool sleptWithoutKhugepaged = false;
-        foreach (var stmt in parsed.Statements)
+        foreach (var stmt in statements)
         {
             try
             {
@@ -58,23 +40,54 @@ public static class ScenarioRunner
                 result.Aborted = e.ToString();
                 break;
             }
-            if (options.CheckInvariants)
+            if (options.CheckInvariants && CheckInvariants(session.Kernel, stmt) is string violation)
             {
-                var violations = InvariantChecker.Check(kernel);
-                if (violations.Count > 0)
-                {
-                    result.Aborted = $"{stmt.Span.File}:{stmt.Span.Line}: invariant violated after '{stmt.Text}':\n    " +
-                                     string.Join("\n    ", violations.Take(20));
-                    break;
-                }
+                result.Aborted = violation;
+                break;
             }
         }
-        CollectCounters(kernel, result);
+        CollectCounters(session.Kernel, result);
         return result;
     }
 
+    /// <summary>
+    /// Parses and validates a scenario and builds its machine. Returns null (with the errors in
+    /// <paramref name="result"/>) when the file is invalid.
+    /// </summary>
+    public static (ScenarioSession Session, IReadOnlyList<Statement> Statements)? Prepare(string fileName, string text, RunResult result)
+    {
+        var parsed = ScenarioParser.Parse(fileName, text);
+        if (!parsed.Success)
+        {
+            result.Invalid.AddRange(parsed.Errors);
+            return null;
+        }
+        Kernel kernel;
+        try
+        {
+            kernel = new Kernel(MachineFrom(parsed.Statements.OfType<MachineStmt>().FirstOrDefault()));
+        }
+        catch (ArgumentException e)
+        {
+            var m = parsed.Statements.OfType<MachineStmt>().First();
+            result.Invalid.Add(new Diagnostic(m.Span.File, m.Span.Line, m.Span.Column, e.Message));
+            return null;
+        }
+        result.Invalid.AddRange(ScenarioValidator.Validate(kernel, parsed.Statements));
+        if (result.Invalid.Count > 0) return null;
+        return (new ScenarioSession(kernel), parsed.Statements);
+    }
+
+    /// <summary>The invariant checker's verdict after a statement, or null when the machine is consistent.</summary>
+    public static string? CheckInvariants(Kernel kernel, Statement stmt)
+    {
+        var violations = InvariantChecker.Check(kernel);
+        return violations.Count == 0 ? null
+            : $"{stmt.Span.File}:{stmt.Span.Line}: invariant violated after '{stmt.Text}':\n    " + string.Join("\n    ", violations.Take(20));
+    }
+
     /// <summary>The machine of the scenario; a non-4K page without an arch means arm64 (x86_64 has only 4K pages).</summary>
-    static MachineConfig MachineFrom(MachineStmt? m)
+    public static MachineConfig MachineFrom(MachineStmt? m)
     {
         var d = MachineConfig.Default;
         if (m == null) return d;
@@ -95,7 +108,8 @@ public static class ScenarioRunner
         _ => CoreProt.Read | CoreProt.Write,
     };
 
-    static void Execute(ScenarioSession s, Statement stmt, RunResult result, RunOptions options)
+    /// <summary>Carries out one statement in the simulator.</summary>
+    public static void Execute(ScenarioSession s, Statement stmt, RunResult result, RunOptions options)
     {
         var k = s.Kernel;
         switch (stmt)
@@ -170,14 +184,17 @@ public static class ScenarioRunner
         return 0;
     }
 
-    static ExpectationResult Expect(ScenarioSession s, ExpectStmt e)
+    static ExpectationResult Expect(ScenarioSession s, ExpectStmt e) => Compare(e, ObservableEvaluator.Evaluate(s, e.Lhs));
+
+    /// <summary>Compares an observed value with an expect's right-hand side (also used for live values).</summary>
+    public static ExpectationResult Compare(ExpectStmt e, ObservedValue observed)
     {
-        var observed = ObservableEvaluator.Evaluate(s, e.Lhs);
         string op = e.Op switch
         {
             CompareOp.Eq => "==", CompareOp.Ne => "!=", CompareOp.Lt => "<",
             CompareOp.Le => "<=", CompareOp.Gt => ">", _ => ">=",
         };
+        bool kb = ObservableEvaluator.IsKbValued(e.Lhs);
         bool passed;
         string expected;
         if (e.Rhs is WordOperand w)
@@ -189,22 +206,21 @@ public static class ScenarioRunner
         else
         {
             var n = (NumberOperand)e.Rhs;
-            long rhs = n.HasSizeSuffix && ObservableEvaluator.IsKbValued(e.Lhs) ? n.Value / 1024 : n.Value;
-            expected = rhs.ToString(CultureInfo.InvariantCulture) + (ObservableEvaluator.IsKbValued(e.Lhs) ? " kB" : "");
-            if (observed.IsWord) throw new ScenarioRuntimeException(e.Span, $"'{e.Lhs}' is the word '{observed.Word}', not a number");
+            long rhs = n.HasSizeSuffix && kb ? n.Value / 1024 : n.Value;
+            expected = rhs.ToString(CultureInfo.InvariantCulture) + (kb ? " kB" : "");
             long v = observed.Number;
-            passed = e.Op switch
+            passed = !observed.IsWord && e.Op switch
             {
                 CompareOp.Eq => v == rhs, CompareOp.Ne => v != rhs, CompareOp.Lt => v < rhs,
                 CompareOp.Le => v <= rhs, CompareOp.Gt => v > rhs, _ => v >= rhs,
             };
         }
-        string shown = observed.ToString() + (!observed.IsWord && ObservableEvaluator.IsKbValued(e.Lhs) ? " kB" : "");
+        string shown = observed.ToString() + (!observed.IsWord && kb ? " kB" : "");
         if (e.Lhs is RcObs && !observed.IsWord && observed.Number < 0) shown += $" (-{Errno.Name(observed.Number).TrimStart('-')})";
         return new ExpectationResult(e.Span, e.Text, e.Lhs.ToString()!, op, expected, shown, passed);
     }
 
-    static void CollectCounters(Kernel k, RunResult result)
+    public static void CollectCounters(Kernel k, RunResult result)
     {
         foreach (var name in k.VmstatNames()) result.Counters[$"vmstat/{name}"] = k.Vmstat(name)!.Value;
         foreach (var path in k.SysfsFiles())

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using MthpSim.Oracle.Compare;
+
+namespace MthpSim.Cli.Commands;
+
+/// <summary>
+/// <c>mthpsim oracle FILE...</c>: runs each scenario on the live kernel and in the simulator and
+/// compares every expectation. Exit 0 when both sides satisfy every expectation with the same value,
+/// 1 on any disagreement or failure, 2 for an invalid file, 3 when the live kernel cannot be used.
+/// </summary>
+public static class OracleCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var files = new Argument<FileInfo[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "Scenario files (.mthp)" };
+        var record = new Option<FileInfo?>("--record") { Description = "Also write what the live kernel observed to this JSON file" };
+        var replay = new Option<FileInfo?>("--replay") { Description = "Compare the simulator with a recorded live run instead of the live kernel" };
+        var cmd = new Command("oracle", "Run scenarios on the live kernel and in the simulator, and compare") { files, record, replay };
+        cmd.SetAction(pr =>
+        {
+            var results = new List<OracleResult>();
+            var replayFile = pr.GetValue(replay);
+            var recorded = replayFile != null ? OracleReport.FromJson(File.ReadAllText(replayFile.FullName)) : null;
+            foreach (var f in pr.GetValue(files)!)
+            {
+                if (!f.Exists) { stderr.WriteLine($"mthpsim: {f.FullName}: no such file"); return 2; }
+                string text = File.ReadAllText(f.FullName);
+                OracleResult r;
+                if (recorded != null)
+                {
+                    var rec = recorded.FirstOrDefault(x => x.File == f.ToString() || Path.GetFileName(x.File) == f.Name);
+                    if (rec == null) { stderr.WriteLine($"mthpsim: {f}: not in {replayFile!.Name}"); return 2; }
+                    r = OracleRunner.Replay(f.ToString(), text, rec);
+                }
+                else
+                {
+                    r = OracleRunner.Run(f.ToString(), text);
+                }
+                results.Add(r);
+                stdout.Write(OracleReport.Text(r));
+                if (r.Unavailable != null) stderr.WriteLine($"mthpsim oracle: live kernel unavailable: {r.Unavailable}");
+            }
+            if (pr.GetValue(record) is FileInfo recordFile)
+                File.WriteAllText(recordFile.FullName, OracleReport.ToJson(results.Where(r => r.Unavailable == null && r.Invalid.Count == 0).Select(OracleReport.ToRecord)));
+            if (results.Any(r => r.ExitCode == 2)) return 2;
+            if (results.Any(r => r.ExitCode == 1)) return 1;
+            return results.Any(r => r.ExitCode == 3) ? 3 : 0;
+        });
+        return cmd;
+    }
+}

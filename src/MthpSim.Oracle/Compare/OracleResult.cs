@@ -1,0 +1,30 @@
+using MthpSim.Scenario.Runtime;
+
+namespace MthpSim.Oracle.Compare;
+
+/// <summary>One expectation evaluated on both sides.</summary>
+public sealed record OracleExpectation(int Line, string Statement, string Observable, ExpectationResult Live, ExpectationResult Sim)
+{
+    /// <summary>Both sides satisfy the expectation and observed the same value.</summary>
+    public bool Agrees => Live.Passed && Sim.Passed && Live.Observed == Sim.Observed;
+}
+
+/// <summary>The outcome of one scenario under the oracle.</summary>
+public sealed class OracleResult
+{
+    public required string File { get; init; }
+    public string? KernelRelease { get; set; }
+    public List<OracleExpectation> Expectations { get; } = new();
+    /// <summary>Counter name → (live change, simulated value), for every counter either side moved.</summary>
+    public SortedDictionary<string, (long Live, long Sim)> Counters { get; } = new(StringComparer.Ordinal);
+    public List<string> Notes { get; } = new();
+    public List<string> Invalid { get; } = new();
+    public string? Aborted { get; set; }
+    /// <summary>Why the live kernel could not be used (exit status 3).</summary>
+    public string? Unavailable { get; set; }
+
+    public int ExitCode =>
+        Invalid.Count > 0 ? 2
+        : Unavailable != null ? 3
+        : Aborted == null && Expectations.All(e => e.Agrees) ? 0 : 1;
+}

@@ -1,0 +1,169 @@
+using MthpSim.Core;
+using MthpSim.Oracle.Live;
+using MthpSim.Oracle.Settings;
+using MthpSim.Scenario.Runtime;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Oracle.Compare;
+
+/// <summary>
+/// Runs a scenario on the live kernel and in the simulator in lockstep, statement by statement, and
+/// evaluates every expectation on both sides. The live kernel's THP settings are saved first, set to
+/// the simulator's defaults, and restored on every way out.
+/// </summary>
+public static class OracleRunner
+{
+    /// <summary>
+    /// The simulator's starting settings, written to the live kernel before a scenario. khugepaged's
+    /// scan sleep is the one exception: it is kept long (10 minutes) because khugepaged is not modelled
+    /// yet, so it must not act during a live run.
+    /// </summary>
+    public static Dictionary<string, string> SimulatorDefaults(LiveSettings live)
+    {
+        var d = new Dictionary<string, string>
+        {
+            ["enabled"] = "always", ["defrag"] = "madvise", ["use_zero_page"] = "1", ["shrink_underused"] = "1",
+            ["shmem_enabled"] = "never", ["khugepaged/defrag"] = "1", ["khugepaged/pages_to_scan"] = "4096",
+            ["khugepaged/scan_sleep_millisecs"] = "600000", ["khugepaged/alloc_sleep_millisecs"] = "60000",
+            ["khugepaged/max_ptes_none"] = "511", ["khugepaged/max_ptes_swap"] = "64", ["khugepaged/max_ptes_shared"] = "256",
+        };
+        foreach (var f in live.SettingFiles().Where(f => f.StartsWith("hugepages-", StringComparison.Ordinal)))
+            d[f] = f.StartsWith("hugepages-2048kB/", StringComparison.Ordinal) ? "inherit" : "never";
+        return d;
+    }
+
+    /// <summary>Checks that this process can drive the live kernel; throws with the reason when not.</summary>
+    public static void CheckLiveKernel(LiveSettings live)
+    {
+        if (!Environment.IsPrivilegedProcess) throw new OracleUnavailableException("the live kernel needs root (for THP settings and /proc/kpageflags)");
+        if (!Directory.Exists(LiveSettings.Root)) throw new OracleUnavailableException($"{LiveSettings.Root} does not exist: this kernel has no THP");
+        string current = live.Read("enabled");
+        if (live.Write("enabled", current) is string err) throw new OracleUnavailableException($"THP settings are not writable: {err}");
+    }
+
+    static string? Incompatible(Kernel sim)
+    {
+        if (sim.Geo.PageSize != Environment.SystemPageSize)
+            return $"the scenario needs {sim.Geo.PageSize >> 10}K pages; the live kernel has {Environment.SystemPageSize >> 10}K pages";
+        bool x86 = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        if ((sim.Geo.Arch == MthpSim.Core.Arch.CpuArch.X86_64) != x86) return $"the scenario needs {sim.Geo.Arch}; the live machine is not";
+        if (sim.Config.MemoryBytes < (1L << 30))
+            return $"the scenario sets memory={sim.Config.MemoryBytes >> 20}M; a live machine cannot shrink to it (allocation failures would differ)";
+        if (sim.Config.SwapBytes > 0 && LiveProcfs.Meminfo().GetValueOrDefault("SwapTotal") == 0)
+            return "the scenario needs swap and the live machine has none";
+        return null;
+    }
+
+    public static OracleResult Run(string path, string text)
+    {
+        var result = new OracleResult { File = path };
+        var simResult = new RunResult { File = path };
+        var prepared = ScenarioRunner.Prepare(path, text, simResult);
+        if (prepared == null)
+        {
+            result.Invalid.AddRange(simResult.Invalid.Select(d => d.ToString()));
+            return result;
+        }
+        var (sim, statements) = prepared.Value;
+        if (Incompatible(sim.Kernel) is string why) { result.Unavailable = why; return result; }
+
+        var live = new LiveSettings();
+        try
+        {
+            if (live.JournalExists)
+            {
+                var left = live.RestoreFromJournal();
+                Console.Error.WriteLine(left.Count == 0
+                    ? "mthpsim oracle: restored THP settings left by an interrupted run"
+                    : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
+            }
+            CheckLiveKernel(live);
+            string driver = DriverBuilder.Ensure();
+            ProcessThp.DisableForThisProcess();
+            result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+            using var guard = new SettingsGuard(live);
+            var failed = live.Apply(SimulatorDefaults(live));
+            if (failed.Count > 0) throw new OracleUnavailableException($"could not set the simulator's defaults: {string.Join("; ", failed)}");
+            var processes = statements.OfType<ProcessStmt>().Select(p => p.Name).ToList();
+            bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
+            using var session = new LiveSession(driver, sim.Kernel, processes, zeroPageObserved);
+            guard.OnBeforeRestore(session.Dispose);
+            RunLockstep(sim, statements, session, simResult, result);
+            result.Notes.AddRange(session.Notes);
+            CollectCounters(sim.Kernel, session, result);
+        }
+        catch (OracleUnavailableException e)
+        {
+            result.Unavailable = e.Message;
+        }
+        return result;
+    }
+
+    static void RunLockstep(ScenarioSession sim, IReadOnlyList<Statement> statements, LiveSession live, RunResult simResult, OracleResult result)
+    {
+        var quiet = new RunOptions();
+        foreach (var stmt in statements)
+        {
+            try
+            {
+                ScenarioRunner.Execute(sim, stmt, simResult, quiet);
+                live.Execute(stmt, sim);
+                if (stmt is ExpectStmt e)
+                {
+                    var simExp = simResult.Expectations[^1];
+                    var liveExp = ScenarioRunner.Compare(e, live.Evaluate(e.Lhs));
+                    result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Text, e.Lhs.ToString()!, liveExp, simExp));
+                }
+            }
+            catch (ScenarioRuntimeException ex)
+            {
+                result.Aborted = ex.ToString();
+                return;
+            }
+            catch (InvalidOperationException ex)
+            {
+                result.Aborted = $"{stmt.Span.File}:{stmt.Span.Line}: live side failed: {ex.Message}";
+                return;
+            }
+        }
+    }
+
+    static void CollectCounters(Kernel sim, LiveSession live, OracleResult result)
+    {
+        var simCounters = new RunResult { File = "" };
+        ScenarioRunner.CollectCounters(sim, simCounters);
+        var liveDeltas = live.CounterDeltas();
+        foreach (var name in simCounters.Counters.Keys.Union(liveDeltas.Keys))
+        {
+            long s = simCounters.Counters.GetValueOrDefault(name), l = liveDeltas.GetValueOrDefault(name);
+            // THP counters only: the page-count gauges and pgfault move with everything else on a live machine.
+            bool thp = name.StartsWith("sysfs/", StringComparison.Ordinal) || name.StartsWith("vmstat/thp_", StringComparison.Ordinal)
+                       || name == "vmstat/nr_anon_transparent_hugepages";
+            if (!thp || (s == 0 && l == 0) || !simCounters.Counters.ContainsKey(name)) continue;
+            result.Counters[name] = (l, s);
+        }
+    }
+
+    /// <summary>Compares the simulator with a recorded live run (<c>--replay</c>), for machines without a usable live kernel.</summary>
+    public static OracleResult Replay(string path, string text, OracleReport.Record record)
+    {
+        var result = new OracleResult { File = path, KernelRelease = record.Kernel + " (recorded)" };
+        var sim = ScenarioRunner.RunText(path, text, new RunOptions());
+        result.Invalid.AddRange(sim.Invalid.Select(d => d.ToString()));
+        result.Aborted = sim.Aborted;
+        var byLine = record.Expectations.ToDictionary(e => e.Line);
+        foreach (var e in sim.Expectations)
+        {
+            if (!byLine.TryGetValue(e.Span.Line, out var rec))
+            {
+                result.Notes.Add($"line {e.Span.Line}: not in the record");
+                result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Statement, e.Observable, e with { Observed = "(not recorded)", Passed = false }, e));
+                continue;
+            }
+            result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Statement, e.Observable, e with { Observed = rec.Observed, Passed = rec.Passed }, e));
+        }
+        foreach (var (name, live) in record.Counters)
+            result.Counters[name] = (live, sim.Counters.GetValueOrDefault(name));
+        return result;
+    }
+}

@@ -1,0 +1,820 @@
+/*
+ * mthp_live_driver - runs mthpsim scenario memory operations on the live kernel.
+ *
+ * `mthpsim oracle` starts this program (as root), writes one command per line to its stdin and
+ * reads exactly one response line per command from its stdout. The commands, their arguments and
+ * the response formats are specified in PROTOCOL.md next to this file; keep the two in sync.
+ *
+ * The mTHP counters in /sys are machine-wide, so the oracle can only attribute faults to the
+ * scenario if the driver itself faults nothing once it is running. Everything the driver needs
+ * (stack, stdio buffers, static arrays, lazily bound library calls, the fault handler) is therefore
+ * touched or exercised before it prints `ready`, and nothing is allocated afterwards.
+ *
+ * Build: gcc -O2 -Wall -Wextra -Werror -o mthp_live_driver mthp_live_driver.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <linux/fs.h>
+
+#ifndef PAGEMAP_SCAN
+/* Debian 12's linux-libc-dev (6.1) predates PAGEMAP_SCAN (Linux 6.7); these are copied from the
+ * kernel's include/uapi/linux/fs.h. */
+struct page_region {
+	__u64 start;
+	__u64 end;
+	__u64 categories;
+};
+
+struct pm_scan_arg {
+	__u64 size;
+	__u64 flags;
+	__u64 start;
+	__u64 end;
+	__u64 walk_end;
+	__u64 vec;
+	__u64 vec_len;
+	__u64 max_pages;
+	__u64 category_inverted;
+	__u64 category_mask;
+	__u64 category_anyof_mask;
+	__u64 return_mask;
+};
+
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+#ifndef PAGE_IS_PRESENT
+#define PAGE_IS_PRESENT (1 << 3)
+#endif
+#ifndef PAGE_IS_HUGE
+#define PAGE_IS_HUGE (1 << 6)
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef PR_SET_THP_DISABLE
+#define PR_SET_THP_DISABLE 41
+#endif
+
+/* /proc/self/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
+#define PM_PRESENT (UINT64_C(1) << 63)
+#define PM_SWAPPED (UINT64_C(1) << 62)
+#define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define KPF_COMPOUND_HEAD (UINT64_C(1) << 15)
+#define KPF_COMPOUND_TAIL (UINT64_C(1) << 16)
+
+/* No anonymous folio is larger than this; bounds the walk to a folio's head. */
+#define MAX_FOLIO_PAGES 8192
+
+/* peek/pages print one entry per page; refuse absurd ranges instead of streaming for hours. */
+#define MAX_LIST_PAGES (UINT64_C(1) << 24)
+
+#define LINE_CAP 8192
+#define OUT_CAP 65536
+#define PM_CHUNK 4096
+#define KPF_WIN 64
+#define SCAN_REGIONS 512
+#define STACK_PRETOUCH (256 * 1024)
+
+/* All buffers are static so that nothing is allocated after `ready`. */
+static char stdin_buf[65536];
+static char stdout_buf[65536];
+static char line[LINE_CAP];
+static char outbuf[OUT_CAP];
+static size_t outlen;
+static uint64_t pm_buf[PM_CHUNK];
+static uint64_t kpf_win[KPF_WIN];
+static struct page_region scan_regions[SCAN_REGIONS];
+
+static uint64_t page_size;
+static unsigned page_shift;
+static int pagemap_fd = -1, kpageflags_fd = -1, mem_fd = -1;
+
+/* During startup self-tests the responses are produced but thrown away. */
+static int discard_output;
+
+/* ---- output: one line per command, built in outbuf and handed to stdio in chunks ---- */
+
+static void out_chunk(void)
+{
+	if (!discard_output && outlen > 0) {
+		outbuf[outlen] = '\0';
+		fputs(outbuf, stdout);
+	}
+	outlen = 0;
+}
+
+static void out_str(const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= OUT_CAP)
+		n = OUT_CAP - 1; /* only err messages could be this long; truncate them */
+	if (outlen + n >= OUT_CAP)
+		out_chunk();
+	memcpy(outbuf + outlen, s, n);
+	outlen += n;
+}
+
+static void out_u64(uint64_t v, int hex)
+{
+	char tmp[24];
+	char *p = tmp + sizeof tmp;
+	*--p = '\0';
+	do {
+		unsigned d = (unsigned)(v % (hex ? 16 : 10));
+		*--p = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		v /= hex ? 16 : 10;
+	} while (v != 0);
+	out_str(p);
+}
+
+static void out_i64(int64_t v)
+{
+	if (v < 0) {
+		out_str("-");
+		out_u64((uint64_t)0 - (uint64_t)v, 0);
+	} else {
+		out_u64((uint64_t)v, 0);
+	}
+}
+
+static void out_end(void)
+{
+	out_str("\n");
+	out_chunk();
+	if (!discard_output && fflush(stdout) != 0)
+		_exit(1); /* the reader is gone */
+}
+
+static void respond_err(const char *msg)
+{
+	out_str("err ");
+	out_str(msg);
+	out_end();
+}
+
+static void respond_rc(int64_t rc)
+{
+	out_str("ok ");
+	out_i64(rc);
+	out_end();
+}
+
+/* ---- parsing ---- */
+
+/* Reads one line into `line` without its newline (and a trailing CR).
+ * Returns 0 for a line, 1 for a line that was too long or held a NUL byte, -1 at end of input. */
+static int read_line(void)
+{
+	size_t n = 0;
+	int c, bad = 0;
+	while ((c = getc_unlocked(stdin)) != EOF && c != '\n') {
+		if (c == '\0')
+			bad = 1;
+		if (n < LINE_CAP - 1)
+			line[n++] = (char)c;
+		else
+			bad = 1;
+	}
+	if (c == EOF && n == 0 && !bad)
+		return -1;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	return bad;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Splits off the next blank-separated token in place; NULL when none is left. */
+static char *next_token(char **cursor)
+{
+	char *p = *cursor;
+	while (is_blank(*p))
+		p++;
+	if (*p == '\0') {
+		*cursor = p;
+		return NULL;
+	}
+	char *tok = p;
+	while (*p != '\0' && !is_blank(*p))
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	*cursor = p;
+	return tok;
+}
+
+/* Unsigned 64-bit number, decimal or 0x-prefixed hex; no sign, no blanks, overflow rejected. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		if (d >= base || v > (UINT64_MAX - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parses exactly n numeric arguments; on failure responds `err` and returns -1. */
+static int parse_args(char **cursor, uint64_t *v, int n, const char *usage)
+{
+	for (int i = 0; i < n; i++) {
+		char *tok = next_token(cursor);
+		if (tok == NULL || parse_u64(tok, &v[i]) != 0) {
+			out_str("err ");
+			out_str(tok == NULL ? "missing argument, usage: " : "bad number, usage: ");
+			out_str(usage);
+			out_end();
+			return -1;
+		}
+	}
+	if (next_token(cursor) != NULL) {
+		out_str("err too many arguments, usage: ");
+		out_str(usage);
+		out_end();
+		return -1;
+	}
+	return 0;
+}
+
+/* Base pages overlapping [addr, addr+len): first page address and count. -1 if the range wraps. */
+static int page_range(uint64_t addr, uint64_t len, uint64_t *first, uint64_t *npages)
+{
+	*first = addr & ~(page_size - 1);
+	if (len == 0) {
+		*npages = 0;
+		return 0;
+	}
+	if (len - 1 > UINT64_MAX - addr)
+		return -1;
+	*npages = ((addr + len - 1) >> page_shift) - (addr >> page_shift) + 1;
+	return 0;
+}
+
+/* Reads pagemap entries for npages pages starting at virtual page vpn. Entries past what the
+ * kernel returned (beyond the user address space) read as 0 = not present. Returns -errno on a
+ * read error, else 0. */
+static int read_pagemap(uint64_t vpn, size_t npages)
+{
+	ssize_t r = pread(pagemap_fd, pm_buf, npages * sizeof pm_buf[0], (off_t)(vpn * sizeof pm_buf[0]));
+	if (r < 0)
+		return -errno;
+	size_t got = (size_t)r / sizeof pm_buf[0];
+	for (size_t i = got; i < npages; i++)
+		pm_buf[i] = 0;
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static void cmd_mmap(uint64_t addr, uint64_t len, uint64_t prot)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr != 0 ? MAP_FIXED_NOREPLACE : 0);
+	void *p = mmap((void *)(uintptr_t)addr, (size_t)len, (int)prot, flags, -1, 0);
+	respond_rc(p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p);
+}
+
+static void cmd_munmap(uint64_t addr, uint64_t len)
+{
+	respond_rc(munmap((void *)(uintptr_t)addr, (size_t)len) == 0 ? 0 : -errno);
+}
+
+static void cmd_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
+{
+	respond_rc(mprotect((void *)(uintptr_t)addr, (size_t)len, (int)prot) == 0 ? 0 : -errno);
+}
+
+static void cmd_madvise(uint64_t addr, uint64_t len, uint64_t advice)
+{
+	respond_rc(madvise((void *)(uintptr_t)addr, (size_t)len, (int)advice) == 0 ? 0 : -errno);
+}
+
+static void cmd_prctl_thp_disable(uint64_t v)
+{
+	respond_rc(prctl(PR_SET_THP_DISABLE, (unsigned long)v, 0UL, 0UL, 0UL) == 0 ? 0 : -errno);
+}
+
+/* touch state is global: the locals of a function that calls sigsetjmp are not reliable after
+ * siglongjmp, and the page counter must survive the jump. */
+static sigjmp_buf touch_env;
+static volatile sig_atomic_t in_touch;
+static volatile uint64_t touch_done;
+static uint64_t t_addr, t_first, t_npages, t_write, t_token;
+
+static void fault_handler(int sig)
+{
+	if (in_touch) {
+		in_touch = 0;
+		siglongjmp(touch_env, 1);
+	}
+	/* A fault outside `touch` is a driver bug: die with the default action (and a core). */
+	signal(sig, SIG_DFL);
+}
+
+static __attribute__((noinline)) void touch_loop(void)
+{
+	for (uint64_t i = touch_done; i < t_npages; i++) {
+		uintptr_t page = (uintptr_t)(t_first + i * page_size);
+		if (t_write)
+			*(volatile uint64_t *)page = t_token + i;
+		else
+			(void)*(volatile const uint8_t *)(i == 0 ? (uintptr_t)t_addr : page);
+		touch_done = i + 1;
+	}
+}
+
+static void cmd_touch(uint64_t addr, uint64_t len, uint64_t w, uint64_t token)
+{
+	int64_t rc;
+	if (w > 1) {
+		respond_err("W must be 0 or 1, usage: touch ADDR LEN W TOKEN");
+		return;
+	}
+	if (page_range(addr, len, &t_first, &t_npages) != 0) {
+		respond_err("range wraps around the address space");
+		return;
+	}
+	t_addr = addr;
+	t_write = w;
+	t_token = token;
+	touch_done = 0;
+	/* savemask=1: siglongjmp restores the mask, so SIGSEGV is unblocked again after a jump. */
+	if (sigsetjmp(touch_env, 1) == 0) {
+		in_touch = 1;
+		touch_loop();
+		in_touch = 0;
+		rc = 0;
+	} else {
+		rc = -EFAULT;
+	}
+	out_str("ok ");
+	out_i64(rc);
+	out_str(" ");
+	out_u64(touch_done, 0);
+	out_end();
+}
+
+/* Shared by peek and pages: validates the range and reports `err` itself on failure. */
+static int list_range(uint64_t addr, uint64_t len, uint64_t *first, uint64_t *npages)
+{
+	if (page_range(addr, len, first, npages) != 0) {
+		respond_err("range wraps around the address space");
+		return -1;
+	}
+	if (*npages > MAX_LIST_PAGES) {
+		respond_err("range too large (at most 16777216 pages)");
+		return -1;
+	}
+	return 0;
+}
+
+static void cmd_peek(uint64_t addr, uint64_t len)
+{
+	uint64_t first, npages;
+	if (list_range(addr, len, &first, &npages) != 0)
+		return;
+	out_str("ok");
+	for (uint64_t done = 0; done < npages;) {
+		size_t n = npages - done < PM_CHUNK ? (size_t)(npages - done) : PM_CHUNK;
+		int err = read_pagemap((first >> page_shift) + done, n);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t page = first + (done + i) * page_size;
+			uint64_t v;
+			if (err != 0) {
+				out_str(" ?");
+			} else if (!(pm_buf[i] & PM_PRESENT)) {
+				out_str(" -");
+			} else if (pread(mem_fd, &v, sizeof v, (off_t)page) == (ssize_t)sizeof v) {
+				/* /proc/self/mem instead of a load: it never faults (not even on a PROT_NONE
+				 * page, which pagemap still reports present) and takes no signal. */
+				out_str(" ");
+				out_u64(v, 0);
+			} else {
+				out_str(" ?");
+			}
+		}
+		done += n;
+	}
+	out_end();
+}
+
+/* kpageflags is read through a small aligned window: a folio's pages are physically contiguous,
+ * so walks to the head and over the tails mostly hit the window. Reset per command. */
+static uint64_t kpf_win_start, kpf_win_len;
+
+static int kpf_get(uint64_t pfn, uint64_t *flags)
+{
+	if (pfn < kpf_win_start || pfn - kpf_win_start >= kpf_win_len) {
+		uint64_t start = pfn & ~(uint64_t)(KPF_WIN - 1);
+		ssize_t r = pread(kpageflags_fd, kpf_win, sizeof kpf_win, (off_t)(start * sizeof kpf_win[0]));
+		kpf_win_start = start;
+		kpf_win_len = r > 0 ? (uint64_t)r / sizeof kpf_win[0] : 0;
+		if (pfn - start >= kpf_win_len)
+			return -1; /* past the last PFN, or unreadable */
+	}
+	*flags = kpf_win[pfn - kpf_win_start];
+	return 0;
+}
+
+/* Last folio found, so that its other pages need no walk. Reset per command. */
+static uint64_t fc_head, fc_nr;
+
+static int ilog2_u64(uint64_t n)
+{
+	int o = 0;
+	while (n > 1) {
+		n >>= 1;
+		o++;
+	}
+	return o;
+}
+
+/* Folio order of the page at pfn (flags = its kpageflags), -1 if no head within MAX_FOLIO_PAGES. */
+static int folio_order(uint64_t pfn, uint64_t flags)
+{
+	uint64_t f, head = pfn, nr = 1;
+	if (fc_nr != 0 && pfn >= fc_head && pfn - fc_head < fc_nr)
+		return ilog2_u64(fc_nr);
+	if (!(flags & (KPF_COMPOUND_HEAD | KPF_COMPOUND_TAIL)))
+		return 0;
+	if (!(flags & KPF_COMPOUND_HEAD)) {
+		int found = 0;
+		for (uint64_t i = 1; i <= MAX_FOLIO_PAGES && i <= pfn; i++) {
+			if (kpf_get(pfn - i, &f) != 0)
+				break;
+			if (f & KPF_COMPOUND_HEAD) {
+				head = pfn - i;
+				found = 1;
+				break;
+			}
+			if (!(f & KPF_COMPOUND_TAIL))
+				break;
+		}
+		if (!found)
+			return -1;
+	}
+	while (nr < MAX_FOLIO_PAGES && kpf_get(head + nr, &f) == 0 && (f & KPF_COMPOUND_TAIL))
+		nr++;
+	fc_head = head;
+	fc_nr = nr;
+	return ilog2_u64(nr);
+}
+
+static void cmd_pages(uint64_t addr, uint64_t len)
+{
+	uint64_t first, npages;
+	if (list_range(addr, len, &first, &npages) != 0)
+		return;
+	kpf_win_start = kpf_win_len = 0;
+	fc_head = fc_nr = 0;
+	out_str("ok");
+	for (uint64_t done = 0; done < npages;) {
+		size_t n = npages - done < PM_CHUNK ? (size_t)(npages - done) : PM_CHUNK;
+		int err = read_pagemap((first >> page_shift) + done, n);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e = pm_buf[i];
+			if (err != 0) {
+				out_str(" ?");
+			} else if (e & PM_PRESENT) {
+				uint64_t pfn = e & PM_PFN_MASK, flags = 0, next = 0;
+				(void)kpf_get(pfn, &flags); /* a PFN kpageflags cannot read reports flags 0 */
+				int order = folio_order(pfn, flags);
+				(void)kpf_get(pfn + 1, &next);
+				out_str(" ");
+				out_u64(pfn, 1);
+				out_str(":");
+				out_u64(flags, 1);
+				out_str(":");
+				out_i64(order);
+				out_str((next & KPF_COMPOUND_TAIL) ? ":1" : ":0");
+			} else if (e & PM_SWAPPED) {
+				out_str(" s");
+			} else {
+				out_str(" -");
+			}
+		}
+		done += n;
+	}
+	out_end();
+}
+
+static void cmd_pmdmapped(uint64_t addr, uint64_t len)
+{
+	uint64_t first, npages, total = 0;
+	if (page_range(addr, len, &first, &npages) != 0) {
+		respond_err("range wraps around the address space");
+		return;
+	}
+	if (npages == 0) {
+		respond_rc(0);
+		return;
+	}
+	uint64_t last = first + ((npages - 1) << page_shift);
+	if (last > UINT64_MAX - page_size) {
+		respond_rc(-EFAULT); /* the last page ends at 2^64: no user address, as the kernel would say */
+		return;
+	}
+	struct pm_scan_arg a;
+	memset(&a, 0, sizeof a);
+	a.size = sizeof a;
+	a.start = first;
+	a.end = last + page_size;
+	a.vec = (uint64_t)(uintptr_t)scan_regions;
+	a.vec_len = SCAN_REGIONS;
+	/* PAGE_IS_HUGE alone would also match a PMD migration entry; only present PMDs are mapped. */
+	a.category_mask = PAGE_IS_HUGE | PAGE_IS_PRESENT;
+	a.return_mask = PAGE_IS_HUGE | PAGE_IS_PRESENT;
+	for (;;) {
+		int r = ioctl(pagemap_fd, PAGEMAP_SCAN, &a);
+		if (r < 0) {
+			respond_rc(-errno);
+			return;
+		}
+		for (int i = 0; i < r; i++)
+			total += (scan_regions[i].end - scan_regions[i].start) >> page_shift;
+		/* The vector filled up before the end: continue where the walk stopped. */
+		if (a.walk_end >= a.end || a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	respond_rc((int64_t)total);
+}
+
+/* Only kernel tunables: a typo in a scenario must not be able to overwrite an ordinary file. */
+static int sysfs_path_ok(const char *path)
+{
+	if (strncmp(path, "/sys/", 5) != 0 && strncmp(path, "/proc/sys/", 10) != 0)
+		return 0;
+	if (strstr(path, "/../") != NULL)
+		return 0;
+	size_t n = strlen(path);
+	return !(n >= 3 && strcmp(path + n - 3, "/..") == 0);
+}
+
+static void cmd_sysfs_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		respond_rc(-errno);
+		return;
+	}
+	size_t n = strlen(value);
+	ssize_t w = write(fd, value, n);
+	int64_t rc = w < 0 ? -errno : ((size_t)w == n ? 0 : -EIO);
+	close(fd);
+	respond_rc(rc);
+}
+
+/* Handles one line; returns 1 for `exit`. */
+static int dispatch(char *cursor)
+{
+	uint64_t v[4];
+	char *cmd = next_token(&cursor);
+	if (cmd == NULL) {
+		respond_err("empty command");
+	} else if (strcmp(cmd, "mmap") == 0) {
+		if (parse_args(&cursor, v, 3, "mmap ADDR LEN PROT") == 0) {
+			if (v[2] > 3)
+				respond_err("PROT must be 0..3 (1 read, 2 write)");
+			else
+				cmd_mmap(v[0], v[1], v[2]);
+		}
+	} else if (strcmp(cmd, "munmap") == 0) {
+		if (parse_args(&cursor, v, 2, "munmap ADDR LEN") == 0)
+			cmd_munmap(v[0], v[1]);
+	} else if (strcmp(cmd, "mprotect") == 0) {
+		if (parse_args(&cursor, v, 3, "mprotect ADDR LEN PROT") == 0) {
+			if (v[2] > 3)
+				respond_err("PROT must be 0..3 (1 read, 2 write)");
+			else
+				cmd_mprotect(v[0], v[1], v[2]);
+		}
+	} else if (strcmp(cmd, "madvise") == 0) {
+		if (parse_args(&cursor, v, 3, "madvise ADDR LEN ADVICE") == 0) {
+			if (v[2] > INT32_MAX)
+				respond_err("ADVICE out of range");
+			else
+				cmd_madvise(v[0], v[1], v[2]);
+		}
+	} else if (strcmp(cmd, "prctl_thp_disable") == 0) {
+		if (parse_args(&cursor, v, 1, "prctl_thp_disable V") == 0)
+			cmd_prctl_thp_disable(v[0]);
+	} else if (strcmp(cmd, "touch") == 0) {
+		if (parse_args(&cursor, v, 4, "touch ADDR LEN W TOKEN") == 0)
+			cmd_touch(v[0], v[1], v[2], v[3]);
+	} else if (strcmp(cmd, "peek") == 0) {
+		if (parse_args(&cursor, v, 2, "peek ADDR LEN") == 0)
+			cmd_peek(v[0], v[1]);
+	} else if (strcmp(cmd, "pages") == 0) {
+		if (parse_args(&cursor, v, 2, "pages ADDR LEN") == 0)
+			cmd_pages(v[0], v[1]);
+	} else if (strcmp(cmd, "pmdmapped") == 0) {
+		if (parse_args(&cursor, v, 2, "pmdmapped ADDR LEN") == 0)
+			cmd_pmdmapped(v[0], v[1]);
+	} else if (strcmp(cmd, "sysfs_write") == 0) {
+		char *path = next_token(&cursor);
+		while (is_blank(*cursor))
+			cursor++;
+		/* The value is the raw rest of the line, inner blanks included. */
+		if (path == NULL || *cursor == '\0')
+			respond_err("usage: sysfs_write PATH VALUE...");
+		else if (!sysfs_path_ok(path))
+			respond_err("PATH must be under /sys/ or /proc/sys/ and contain no /../");
+		else
+			cmd_sysfs_write(path, cursor);
+	} else if (strcmp(cmd, "exit") == 0) {
+		if (next_token(&cursor) != NULL)
+			respond_err("usage: exit");
+		else
+			return 1;
+	} else {
+		respond_err("unknown command");
+	}
+	return 0;
+}
+
+/* ---- startup ---- */
+
+static void startup_fail(const char *what, int err)
+{
+	/* One `err` line instead of `ready`, so the parent's first read explains the failure. */
+	printf("err startup: %s: %s\n", what, strerror(err));
+	fflush(stdout);
+	exit(1);
+}
+
+static __attribute__((noinline)) void pretouch_stack(void)
+{
+	volatile unsigned char buf[STACK_PRETOUCH];
+	for (size_t i = 0; i < sizeof buf; i += 256)
+		buf[i] = 0;
+}
+
+/* The driver's own mappings must not become THPs later (by khugepaged or a fault), which would
+ * show up in the counters as the scenario's. Scenario mappings are made later and unaffected. */
+static void nohugepage_own_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char buf[512];
+	if (f == NULL)
+		return;
+	while (fgets(buf, sizeof buf, f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(buf, "%lx-%lx", &lo, &hi) == 2)
+			(void)madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE); /* fails harmlessly on [vsyscall] etc. */
+		while (strchr(buf, '\n') == NULL && fgets(buf, sizeof buf, f) != NULL)
+			; /* skip the rest of an overlong line */
+	}
+	fclose(f);
+}
+
+/* Runs every command path once on a scratch mapping so that lazy symbol binding, the signal
+ * delivery path and all buffers are exercised before `ready`. Returns 0 if the fault handler
+ * worked. */
+static int self_test(void)
+{
+	char cmdline[64];
+	size_t len = 2 * page_size;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	uint64_t a = (uint64_t)(uintptr_t)p;
+	discard_output = 1;
+	cmd_touch(a, len, 1, 1);
+	cmd_touch(a, len, 0, 0);
+	cmd_peek(a, len);
+	cmd_pages(a, len);
+	cmd_pmdmapped(a, len);
+	cmd_madvise(a, len, MADV_DONTNEED);
+	cmd_mprotect(a, len, PROT_NONE);
+	cmd_touch(a, len, 0, 0);
+	int ok = touch_done == 0;
+	cmd_munmap(a, len);
+	cmd_mmap(a, len, PROT_NONE);
+	(void)munmap(p, len);
+	cmd_sysfs_write("/sys/kernel/mm/transparent_hugepage/mthp-driver-no-such-file", "x");
+	if (write(-1, "", 0) < 0) /* binds write() without writing anything */
+		ok = ok && errno == EBADF;
+	strcpy(cmdline, "bogus 1");
+	dispatch(cmdline);
+	strcpy(cmdline, "mmap 0x 1 2");
+	dispatch(cmdline);
+	discard_output = 0;
+	return ok ? 0 : -1;
+}
+
+int main(void)
+{
+	/* Static stdio buffers: stdio would otherwise malloc them on first use. */
+	setvbuf(stdin, stdin_buf, _IOFBF, sizeof stdin_buf);
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
+
+	long ps = sysconf(_SC_PAGESIZE);
+	if (ps <= 0 || (ps & (ps - 1)) != 0)
+		startup_fail("sysconf(_SC_PAGESIZE)", EINVAL);
+	page_size = (uint64_t)ps;
+	while ((UINT64_C(1) << page_shift) < page_size)
+		page_shift++;
+
+	/* Signal mask and SIGPIPE disposition are inherited across exec; a blocked SIGSEGV would
+	 * kill us instead of reaching the handler. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fault_handler;
+	sa.sa_flags = SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, NULL) != 0)
+		startup_fail("sigaction(SIGSEGV)", errno);
+	if (sigaction(SIGBUS, &sa, NULL) != 0)
+		startup_fail("sigaction(SIGBUS)", errno);
+
+	/* The .NET parent sets PR_SET_THP_DISABLE on itself and it is inherited. */
+	if (prctl(PR_SET_THP_DISABLE, 0UL, 0UL, 0UL, 0UL) != 0)
+		startup_fail("prctl(PR_SET_THP_DISABLE, 0)", errno);
+
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pagemap_fd < 0)
+		startup_fail("open /proc/self/pagemap", errno);
+	kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (kpageflags_fd < 0)
+		startup_fail("open /proc/kpageflags (needs root)", errno);
+	mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	if (mem_fd < 0)
+		startup_fail("open /proc/self/mem", errno);
+
+	nohugepage_own_mappings();
+
+	pretouch_stack();
+	memset(stdin_buf, 0, sizeof stdin_buf);
+	memset(stdout_buf, 0, sizeof stdout_buf);
+	memset(line, 0, sizeof line);
+	memset(outbuf, 0, sizeof outbuf);
+	memset(pm_buf, 0, sizeof pm_buf);
+	memset(kpf_win, 0, sizeof kpf_win);
+	memset(scan_regions, 0, sizeof scan_regions);
+
+	if (self_test() != 0)
+		startup_fail("self-test of the SIGSEGV handler", EFAULT);
+
+	/* Keep the driver's pages resident so that reclaim cannot make it fault them back in.
+	 * Best effort: MCL_CURRENT only, so scenario mappings made later are not locked. */
+	(void)mlockall(MCL_CURRENT);
+
+	out_str("ready ");
+	out_u64((uint64_t)getpid(), 0);
+	out_str(" ");
+	out_u64(page_size, 0);
+	out_end();
+
+	for (;;) {
+		int r = read_line();
+		if (r < 0)
+			break;
+		if (r > 0) {
+			respond_err("line too long or contains a NUL byte");
+			continue;
+		}
+		if (dispatch(line))
+			break;
+	}
+	return 0;
+}

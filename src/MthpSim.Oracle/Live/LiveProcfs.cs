@@ -1,0 +1,99 @@
+using System.Globalization;
+
+namespace MthpSim.Oracle.Live;
+
+/// <summary>One VMA of /proc/PID/smaps with its fields (kB values, THPeligible as a number).</summary>
+public sealed record SmapsVma(ulong Start, ulong End, Dictionary<string, long> Fields, string VmFlags);
+
+/// <summary>Reads what the live kernel publishes: /proc/vmstat, /proc/meminfo, /proc/PID/smaps, THP sysfs counters.</summary>
+public static class LiveProcfs
+{
+    /// <summary>Folds the per-CPU counter deltas so vmstat and meminfo are current (needs root).</summary>
+    public static void RefreshStats()
+    {
+        try { File.WriteAllText("/proc/sys/vm/stat_refresh", "1"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    public static Dictionary<string, long> Vmstat() =>
+        File.ReadAllLines("/proc/vmstat").Select(l => l.Split(' ')).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// /proc/meminfo, with MemFree counting the pages on the per-CPU free lists too: the kernel
+    /// leaves them out, so MemFree jumps in whole-list steps as they fill and drain; the model has no
+    /// such lists.
+    /// </summary>
+    public static Dictionary<string, long> Meminfo()
+    {
+        var d = RawMeminfo();
+        d["MemFree"] = d.GetValueOrDefault("MemFree") + PerCpuFreePages() * (Environment.SystemPageSize >> 10);
+        return d;
+    }
+
+    /// <summary>Pages on the per-CPU free lists: the "count:" lines of /proc/zoneinfo's pagesets.</summary>
+    static long PerCpuFreePages() =>
+        File.ReadAllLines("/proc/zoneinfo").Select(l => l.Trim()).Where(l => l.StartsWith("count:", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l["count:".Length..].Trim(), CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Frees the huge zero folio if nobody maps it (it is freed only by its shrinker; dropping slab
+    /// caches runs that), so that a scenario observing thp_zero_page_alloc sees its first allocation.
+    /// </summary>
+    public static void FreeHugeZeroPage()
+    {
+        try { File.WriteAllText("/proc/sys/vm/drop_caches", "2"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    static Dictionary<string, long> RawMeminfo()
+    {
+        var d = new Dictionary<string, long>();
+        foreach (var l in File.ReadAllLines("/proc/meminfo"))
+        {
+            int c = l.IndexOf(':');
+            if (c < 0) continue;
+            var v = l[(c + 1)..].Trim().Split(' ')[0];
+            if (long.TryParse(v, CultureInfo.InvariantCulture, out long n)) d[l[..c]] = n;
+        }
+        return d;
+    }
+
+    public static List<SmapsVma> Smaps(int pid)
+    {
+        var result = new List<SmapsVma>();
+        SmapsVma? cur = null;
+        foreach (var line in File.ReadAllLines($"/proc/{pid}/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            int space = line.IndexOf(' ');
+            if (dash > 0 && space > dash && ulong.TryParse(line[..dash], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong s)
+                && ulong.TryParse(line[(dash + 1)..space], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong e))
+            {
+                cur = new SmapsVma(s, e, new Dictionary<string, long>(), "");
+                result.Add(cur);
+                continue;
+            }
+            if (cur == null) continue;
+            int colon = line.IndexOf(':');
+            if (colon < 0) continue;
+            string name = line[..colon];
+            string rest = line[(colon + 1)..].Trim();
+            if (name == "VmFlags") { result[^1] = cur = cur with { VmFlags = rest }; continue; }
+            if (long.TryParse(rest.Split(' ')[0], CultureInfo.InvariantCulture, out long v)) cur.Fields[name] = v;
+        }
+        return result;
+    }
+
+    /// <summary>Every per-size stats counter and the khugepaged counters, keyed by their path under the THP root.</summary>
+    public static Dictionary<string, long> ThpCounters(string root = Settings.LiveSettings.Root)
+    {
+        var d = new Dictionary<string, long>();
+        foreach (var dir in Directory.EnumerateDirectories(root, "hugepages-*"))
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(dir, "stats")))
+                d[$"{Path.GetFileName(dir)}/stats/{Path.GetFileName(f)}"] = long.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture);
+        foreach (var k in new[] { "khugepaged/pages_collapsed", "khugepaged/full_scans" })
+            d[k] = long.Parse(File.ReadAllText(Path.Combine(root, k)).Trim(), CultureInfo.InvariantCulture);
+        return d;
+    }
+}

@@ -1,0 +1,309 @@
+using System.Globalization;
+using MthpSim.Core;
+using MthpSim.Core.Proc;
+using MthpSim.Core.Sysfs;
+using MthpSim.Scenario.Runtime;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Oracle.Live;
+
+/// <summary>
+/// The live side of an oracle run: one driver process per scenario process, the regions they
+/// mapped, the content each program stored (for <c>intact</c>), and the counter baselines taken
+/// before the first statement. Global counters are reported in the simulator's frame: the
+/// simulator's starting value plus the live kernel's change since the baseline.
+/// </summary>
+public sealed class LiveSession : IDisposable
+{
+    readonly Dictionary<string, LiveDriver> _procs = new();
+    readonly Dictionary<(string, string), RegionBinding> _regions = new();
+    readonly Dictionary<string, Dictionary<ulong, (ulong Token, bool MaybeZero)>> _expected = new();
+    readonly Dictionary<string, long> _vmstatStart, _meminfoStart, _thpStart;
+    readonly Dictionary<string, long> _simVmstatStart, _simMeminfoStart;
+    ulong _nextToken = 1;
+
+    /// <summary>A driver that plays no scenario process: it keeps khugepaged's list non-empty and writes sysfs files.</summary>
+    public LiveDriver Control { get; }
+    public long Rc { get; private set; }
+    public long PageSize => Control.PageSize;
+    public List<string> Notes { get; } = new();
+
+    /// <summary>
+    /// Starts the control driver and one driver per scenario process before the baseline is taken,
+    /// so that their own start-up (page tables, stacks, mTHP faults under the scenario's settings)
+    /// never shows in the scenario's counters.
+    /// </summary>
+    public LiveSession(string binary, Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage)
+    {
+        Control = new LiveDriver(binary);
+        KeepKhugepagedAsleep();
+        foreach (var name in processes)
+        {
+            _procs[name] = new LiveDriver(binary);
+            _expected[name] = new();
+        }
+        if (freeHugeZeroPage) LiveProcfs.FreeHugeZeroPage();
+        _simVmstatStart = sim.VmstatNames().ToDictionary(n => n, n => sim.Vmstat(n)!.Value);
+        _simMeminfoStart = Kernel.MeminfoFields.ToDictionary(n => n, n => sim.Meminfo(n)!.Value);
+        LiveProcfs.RefreshStats();
+        _vmstatStart = LiveProcfs.Vmstat();
+        _meminfoStart = LiveProcfs.Meminfo();
+        _thpStart = LiveProcfs.ThpCounters();
+    }
+
+    /// <summary>
+    /// khugepaged wakes at once when the first mm registers with an empty list, and may then collapse
+    /// the scenario's memory. Registering this driver first (one THP fault, then unmapped) keeps the
+    /// list non-empty, so khugepaged only wakes when its (long) scan sleep expires.
+    /// </summary>
+    void KeepKhugepagedAsleep()
+    {
+        long addr = Control.SendRc("mmap 0 4194304 3");
+        if (addr < 0) return;
+        ulong pmd = ((ulong)addr + 0x1fffff) & ~0x1fffffUL;
+        Control.SendRc($"madvise {pmd} 2097152 14");
+        Control.Send($"touch {pmd} 4096 1 0");
+        Control.SendRc($"munmap {addr} 4194304");
+    }
+
+    LiveDriver Proc(string name) => _procs[name];
+
+    RegionBinding Region(string proc, string region, SourceSpan at)
+    {
+        var b = _regions[(proc, region)];
+        if (!b.Mapped) throw new ScenarioRuntimeException(at, $"live: region '{region}' has no address: its mmap returned {Errno.Name(b.MmapRc)}");
+        return b;
+    }
+
+    static int ProtBits(Scenario.Syntax.Prot p) => p switch { Scenario.Syntax.Prot.None => 0, Scenario.Syntax.Prot.Read => 1, _ => 3 };
+
+    static int AdviceNumber(Advice a) => a switch
+    {
+        Advice.Hugepage => 14, Advice.Nohugepage => 15, Advice.Dontneed => 4, Advice.Free => 8,
+        Advice.Collapse => 25, Advice.PopulateRead => 22, Advice.PopulateWrite => 23, Advice.Pageout => 21, _ => 20,
+    };
+
+    /// <summary>Carries out one statement on the live kernel; <paramref name="sim"/> (already stepped) supplies the simulator's placement for <c>any</c>.</summary>
+    public void Execute(Statement stmt, ScenarioSession sim)
+    {
+        switch (stmt)
+        {
+            case MachineStmt or ExpectStmt or PrintStmt:
+                break;
+            case SleepStmt:
+                // No background work is modelled yet; the live side does not sleep either.
+                break;
+            case SysfsWriteStmt w:
+                Rc = Control.SendRc($"sysfs_write {Settings.LiveSettings.Root}/{w.Path} {w.Value}");
+                break;
+            case ProcessStmt:
+                break;   // its driver was started with the session
+            case MmapStmt m:
+            {
+                ulong addr = m.Addr is long a ? (ulong)a : SimPlacement(sim, m);
+                long rc = Proc(m.Process).SendRc($"mmap {addr} {m.Length} {ProtBits(m.Prot)}");
+                if (m.Addr == null && rc == -Errno.EEXIST)
+                {
+                    rc = Proc(m.Process).SendRc($"mmap 0 {m.Length} {ProtBits(m.Prot)}");
+                    Notes.Add($"line {m.Span.Line}: the simulator's address {addr:x} for '{m.Region}' is taken on the live side; the kernel chose {rc:x}");
+                }
+                Rc = rc;
+                _regions[(m.Process, m.Region)] = new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc);
+                break;
+            }
+            case MunmapStmt u:
+            {
+                var r = Region(u.Process, u.Region, u.Span);
+                ulong start = r.Start + (ulong)(u.Offset ?? 0), len = u.Length is long l ? (ulong)l : r.Length;
+                Rc = Proc(u.Process).SendRc($"munmap {start} {len}");
+                if (Rc == 0) Forget(u.Process, start, len);
+                break;
+            }
+            case MprotectStmt mp:
+                Rc = Proc(mp.Process).SendRc($"mprotect {Region(mp.Process, mp.Region, mp.Span).Start + (ulong)mp.Offset} {mp.Length} {ProtBits(mp.Prot)}");
+                break;
+            case MadviseStmt ma:
+            {
+                ulong start = Region(ma.Process, ma.Region, ma.Span).Start + (ulong)ma.Offset;
+                Rc = Proc(ma.Process).SendRc($"madvise {start} {ma.Length} {AdviceNumber(ma.Advice)}");
+                if (ma.Advice == Advice.Dontneed) Forget(ma.Process, start, (ulong)ma.Length);
+                if (ma.Advice == Advice.Free) MaybeZero(ma.Process, start, (ulong)ma.Length);
+                break;
+            }
+            case AccessStmt ac:
+                Rc = Access(ac);
+                break;
+            case PrctlStmt pr:
+                Rc = Proc(pr.Process).SendRc($"prctl_thp_disable {pr.Value}");
+                break;
+            case ExitStmt ex:
+                Proc(ex.Process).Dispose();
+                _procs.Remove(ex.Process);
+                break;
+            default:
+                throw new ScenarioRuntimeException(stmt.Span, $"the live side cannot run '{stmt.Text}' yet");
+        }
+    }
+
+    static ulong SimPlacement(ScenarioSession sim, MmapStmt m)
+    {
+        try { return sim.Region(m.Process, m.Region, m.Span).Start; }
+        catch (ScenarioRuntimeException) { return 0; }
+    }
+
+    long Access(AccessStmt ac)
+    {
+        var drv = Proc(ac.Process);
+        ulong baseAddr = Region(ac.Process, ac.Region, ac.Span).Start;
+        ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length;
+        if (ac.Step is not long step) return Touch(ac.Process, drv, baseAddr + off, (ulong)ac.Length, ac.IsWrite);
+        ulong each = (ulong)(ac.Each ?? 1);
+        for (ulong a = off; a < end; a += (ulong)step)
+        {
+            long rc = Touch(ac.Process, drv, baseAddr + a, each, ac.IsWrite);
+            if (rc != 0) return rc;
+        }
+        return 0;
+    }
+
+    /// <summary>One driver touch; stored tokens are remembered per page for <c>intact</c>.</summary>
+    long Touch(string proc, LiveDriver drv, ulong addr, ulong len, bool write)
+    {
+        ulong token = _nextToken;
+        var r = drv.Send($"touch {addr} {len} {(write ? 1 : 0)} {token}");
+        long rc = long.Parse(r[0], CultureInfo.InvariantCulture);
+        long touched = long.Parse(r[1], CultureInfo.InvariantCulture);
+        if (write)
+        {
+            ulong page = addr & ~((ulong)PageSize - 1);
+            for (long i = 0; i < touched; i++) _expected[proc][page + (ulong)i * (ulong)PageSize] = (token + (ulong)i, false);
+            _nextToken += (ulong)Math.Max(touched, 1);
+        }
+        return rc;
+    }
+
+    void Forget(string proc, ulong start, ulong len)
+    {
+        foreach (var k in _expected[proc].Keys.Where(k => k >= start && k < start + len).ToList()) _expected[proc].Remove(k);
+    }
+
+    void MaybeZero(string proc, ulong start, ulong len)
+    {
+        foreach (var k in _expected[proc].Keys.Where(k => k >= start && k < start + len).ToList())
+            _expected[proc][k] = (_expected[proc][k].Token, true);
+    }
+
+    /// <summary>Evaluates an observable on the live kernel.</summary>
+    public ObservedValue Evaluate(Observable o)
+    {
+        switch (o)
+        {
+            case RcObs:
+                return new(Rc, null);
+            case SysfsObs so:
+            {
+                string text = File.ReadAllText($"{Settings.LiveSettings.Root}/{so.Path}").Trim();
+                if (SysfsParse.SelectedWord(text) is string word) return new(0, word);
+                long v = long.Parse(text, CultureInfo.InvariantCulture);
+                return new(_thpStart.TryGetValue(so.Path, out long start) ? v - start : v, null);
+            }
+            case VmstatObs vo:
+            {
+                LiveProcfs.RefreshStats();
+                long now = LiveProcfs.Vmstat().GetValueOrDefault(vo.Name);
+                return new(_simVmstatStart.GetValueOrDefault(vo.Name) + now - _vmstatStart.GetValueOrDefault(vo.Name), null);
+            }
+            case MeminfoObs mo:
+            {
+                LiveProcfs.RefreshStats();
+                long now = LiveProcfs.Meminfo().GetValueOrDefault(mo.Name);
+                return new(_simMeminfoStart.GetValueOrDefault(mo.Name) + now - _meminfoStart.GetValueOrDefault(mo.Name), null);
+            }
+            case SmapsObs sm:
+                return new(Smaps(sm), null);
+            case ThpmapsObs tm:
+                return new(Thpmaps(tm), null);
+            case FolioObs fo:
+            {
+                ulong addr = Region(fo.Process, fo.Region, fo.Span).Start + (ulong)fo.Offset;
+                var page = LivePage.Parse(Proc(fo.Process).Send($"pages {addr & ~((ulong)PageSize - 1)} {PageSize}")[0]);
+                return fo.Attr == FolioAttr.Order ? new(page.FolioOrder, null) : new(0, page.Kind);
+            }
+            case IntactObs io:
+                return new(Intact(io) ? 1 : 0, null);
+        }
+        throw new ScenarioRuntimeException(o.Span, $"the live side cannot evaluate '{o}'");
+    }
+
+    long Smaps(SmapsObs sm)
+    {
+        var r = Region(sm.Process, sm.Region, sm.Span);
+        var vmas = LiveProcfs.Smaps(Proc(sm.Process).Pid);
+        if (sm.Field == "THPeligible")
+            return vmas.FirstOrDefault(v => v.Start <= r.Start && r.Start < v.End)?.Fields.GetValueOrDefault("THPeligible") ?? 0;
+        return vmas.Where(v => v.End > r.Start && v.Start < r.Start + r.Length).Sum(v => v.Fields.GetValueOrDefault(sm.Field));
+    }
+
+    long Thpmaps(ThpmapsObs tm)
+    {
+        var r = Region(tm.Process, tm.Region, tm.Span);
+        var drv = Proc(tm.Process);
+        var list = new List<ThpmapsVma>();
+        // A page table holds PageSize / 8 entries: the PMD order is log2 of that.
+        int pmdOrder = System.Numerics.BitOperations.Log2((ulong)PageSize) - 3;
+        foreach (var v in LiveProcfs.Smaps(drv.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length))
+        {
+            ulong s = Math.Max(v.Start, r.Start), e = Math.Min(v.End, r.Start + r.Length);
+            var words = drv.Send($"pages {s} {e - s}");
+            var pages = new List<ThpPage>();
+            long hugeZeroPages = 0;
+            for (int i = 0; i < words.Length; i++)
+            {
+                var lp = LivePage.Parse(words[i]);
+                if (lp.Kind == "hugezero") hugeZeroPages++;
+                if (!lp.Present || !KPageFlags.Has(lp.Flags, KPageFlags.Thp)) continue;
+                long vfn = (long)(s / (ulong)PageSize) + i;
+                pages.Add(new ThpPage(vfn, lp.Pfn, KPageFlags.Has(lp.Flags, KPageFlags.Anon), KPageFlags.Has(lp.Flags, KPageFlags.CompoundHead), lp.NextIsTail));
+            }
+            // PAGEMAP_SCAN counts the huge zero PMD as huge too; AnonHugePages (what thpmaps subtracts) does not.
+            long pmdPages = drv.SendRc($"pmdmapped {s} {e - s}") - hugeZeroPages;
+            list.Add(new ThpmapsVma(v.Fields.GetValueOrDefault("Rss") > 0, pages, pmdPages));
+        }
+        return ThpmapsCalculator.Compute(list, pmdOrder, PageSize >> 10).GetValueOrDefault(tm.Key);
+    }
+
+    bool Intact(IntactObs io)
+    {
+        var r = Region(io.Process, io.Region, io.Span);
+        var values = Proc(io.Process).Send($"peek {r.Start} {r.Length}");
+        var expected = _expected[io.Process];
+        for (int i = 0; i < values.Length; i++)
+        {
+            ulong page = r.Start + (ulong)i * (ulong)PageSize;
+            ulong actual = values[i] == "-" ? 0 : ulong.Parse(values[i], CultureInfo.InvariantCulture);
+            var (token, maybeZero) = expected.GetValueOrDefault(page);
+            bool ok = maybeZero ? actual == 0 || actual == token : actual == token;
+            if (!ok) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Changes of the THP counters since the baseline (per-size stats, khugepaged, vmstat thp_*).</summary>
+    public Dictionary<string, long> CounterDeltas()
+    {
+        LiveProcfs.RefreshStats();
+        var d = new Dictionary<string, long>();
+        foreach (var (k, v) in LiveProcfs.ThpCounters()) d[$"sysfs/{k}"] = v - _thpStart.GetValueOrDefault(k);
+        foreach (var (k, v) in LiveProcfs.Vmstat())
+            if (k.StartsWith("thp_", StringComparison.Ordinal) || k == "nr_anon_transparent_hugepages")
+                d[$"vmstat/{k}"] = v - _vmstatStart.GetValueOrDefault(k);
+        return d;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _procs.Values) d.Dispose();
+        _procs.Clear();
+        Control.Dispose();
+    }
+}

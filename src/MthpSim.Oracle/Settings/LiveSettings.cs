@@ -1,0 +1,111 @@
+using System.Text;
+
+namespace MthpSim.Oracle.Settings;
+
+/// <summary>
+/// Saves, sets and restores the live kernel's THP settings (/sys/kernel/mm/transparent_hugepage).
+/// Before the first change the saved values are written to a journal file; a run that dies anyway
+/// (SIGKILL, power loss of the process) leaves the journal behind, and the next oracle run restores
+/// from it before doing anything else. The journal is deleted once the settings are restored.
+/// </summary>
+public sealed class LiveSettings
+{
+    public const string Root = "/sys/kernel/mm/transparent_hugepage";
+    readonly string _root;
+    readonly string _journal;
+
+    public LiveSettings(string? root = null, string? journal = null)
+    {
+        _root = root ?? Root;
+        _journal = journal ?? Environment.GetEnvironmentVariable("MTHPSIM_ORACLE_JOURNAL") ?? "/run/mthpsim-oracle/saved-settings";
+    }
+
+    public string JournalPath => _journal;
+
+    /// <summary>Every writable setting, relative to the root, in a stable order.</summary>
+    public List<string> SettingFiles()
+    {
+        var files = new List<string> { "enabled", "defrag", "use_zero_page", "shrink_underused", "shmem_enabled" };
+        foreach (var k in new[] { "defrag", "pages_to_scan", "scan_sleep_millisecs", "alloc_sleep_millisecs", "max_ptes_none", "max_ptes_swap", "max_ptes_shared" })
+            files.Add($"khugepaged/{k}");
+        foreach (var dir in Directory.EnumerateDirectories(_root, "hugepages-*").Select(Path.GetFileName).OrderBy(SizeOf))
+            foreach (var f in new[] { "enabled", "shmem_enabled" })
+                if (File.Exists(Path.Combine(_root, dir!, f))) files.Add($"{dir}/{f}");
+        return files.Where(f => File.Exists(Path.Combine(_root, f))).ToList();
+    }
+
+    static long SizeOf(string? dir) => long.TryParse(dir?["hugepages-".Length..^"kB".Length], out long v) ? v : 0;
+
+    /// <summary>The value a setting holds: the selected word of a choice file, or the file's text.</summary>
+    public string Read(string rel)
+    {
+        string text = File.ReadAllText(Path.Combine(_root, rel)).Trim();
+        int a = text.IndexOf('['), b = text.IndexOf(']');
+        return a >= 0 && b > a ? text[(a + 1)..b] : text;
+    }
+
+    /// <summary>Writes a value; returns null on success or the error.</summary>
+    public string? Write(string rel, string value)
+    {
+        try
+        {
+            using var fs = new FileStream(Path.Combine(_root, rel), FileMode.Open, FileAccess.Write);
+            var bytes = Encoding.ASCII.GetBytes(value);
+            fs.Write(bytes);
+            fs.Flush();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
+    public Dictionary<string, string> Snapshot() => SettingFiles().ToDictionary(f => f, Read);
+
+    /// <summary>Records the current settings in the journal (before anything is changed).</summary>
+    public Dictionary<string, string> SaveToJournal()
+    {
+        var saved = Snapshot();
+        Directory.CreateDirectory(Path.GetDirectoryName(_journal)!);
+        string tmp = _journal + ".tmp";
+        File.WriteAllLines(tmp, saved.Select(kv => $"{kv.Key}={kv.Value}"));
+        File.Move(tmp, _journal, overwrite: true);
+        return saved;
+    }
+
+    public bool JournalExists => File.Exists(_journal);
+
+    public Dictionary<string, string> LoadJournal() =>
+        File.ReadAllLines(_journal).Where(l => l.Contains('=')).ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
+
+    /// <summary>
+    /// Writes every value back. Some writes depend on others (shmem_enabled=force is refused while a
+    /// small size inherits), so failed writes are retried after the rest. Returns what could not be set.
+    /// </summary>
+    public List<string> Apply(IReadOnlyDictionary<string, string> values)
+    {
+        var pending = values.Where(kv => File.Exists(Path.Combine(_root, kv.Key)) && Read(kv.Key) != kv.Value).ToList();
+        var errors = new List<string>();
+        for (int pass = 0; pass < 3 && pending.Count > 0; pass++)
+        {
+            errors.Clear();
+            var next = new List<KeyValuePair<string, string>>();
+            foreach (var kv in pending)
+            {
+                string? err = Write(kv.Key, kv.Value);
+                if (err != null || Read(kv.Key) != kv.Value) { next.Add(kv); errors.Add($"{kv.Key}={kv.Value}: {err ?? "value did not stick"}"); }
+            }
+            pending = next;
+        }
+        return pending.Count == 0 ? new List<string>() : errors;
+    }
+
+    /// <summary>Restores the journal's values and deletes it; returns what could not be restored.</summary>
+    public List<string> RestoreFromJournal()
+    {
+        var errors = Apply(LoadJournal());
+        if (errors.Count == 0) File.Delete(_journal);
+        return errors;
+    }
+}

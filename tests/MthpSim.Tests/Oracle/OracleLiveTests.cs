@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using MthpSim.Oracle.Compare;
+using MthpSim.Oracle.Settings;
+using MthpSim.Tests.Scenarios;
+
+namespace MthpSim.Tests.Oracle;
+
+/// <summary>
+/// Runs the oracle suite (tests/oracle/*.mthp) on the live kernel of this machine and in the
+/// simulator; each must agree. Needs root: skipped otherwise.
+/// </summary>
+[Collection("live kernel")]
+public class OracleLiveTests
+{
+    public static TheoryData<string> OracleScenarios()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in RepoPaths.ScenarioFiles("tests/oracle").Where(f => !f.Contains("/failing/"))) data.Add(f);
+        return data;
+    }
+
+    [Fact]
+    public void The_driver_source_is_embedded_in_the_oracle()
+    {
+        using var s = typeof(OracleRunner).Assembly.GetManifestResourceStream("mthp_live_driver.c");
+        Assert.NotNull(s);
+    }
+
+    [Fact]
+    public void The_oracle_suite_has_at_least_25_scenarios() => Assert.True(OracleScenarios().Count >= 25);
+
+    [LiveKernelTheory]
+    [MemberData(nameof(OracleScenarios))]
+    public void Live_kernel_and_simulator_agree(string file)
+    {
+        var before = new LiveSettings().Snapshot();
+        string path = Path.Combine(RepoPaths.Root, file);
+        var r = OracleRunner.Run(file, File.ReadAllText(path));
+        Assert.Equal(before, new LiveSettings().Snapshot());
+        Assert.True(r.ExitCode == 0, OracleReport.Text(r));
+    }
+
+    [LiveKernelFact]
+    public void A_wrong_expectation_fails_on_both_sides()
+    {
+        string file = "tests/oracle/failing/wrong-expectation.mthp";
+        var r = OracleRunner.Run(file, File.ReadAllText(Path.Combine(RepoPaths.Root, file)));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(r.Expectations, e => !e.Live.Passed && !e.Sim.Passed);
+    }
+
+    /// <summary>An oracle run interrupted by SIGINT, SIGTERM or SIGKILL leaves the settings as they were (SIGKILL: after the next run).</summary>
+    [LiveKernelTheory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    [InlineData("KILL")]
+    public void Settings_are_restored_after_an_interrupted_run(string signal)
+    {
+        var settings = new LiveSettings();
+        var before = settings.Snapshot();
+        string dir = Path.Combine(Path.GetTempPath(), $"mthpsim-oracle-int-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string journal = Path.Combine(dir, "saved-settings");
+        string scenario = Path.Combine(dir, "long.mthp");
+        // Long enough to be caught midway: many small touches on the live side.
+        File.WriteAllText(scenario, "sysfs hugepages-64kB/enabled = always\nsysfs khugepaged/max_ptes_none = 0\nprocess p\np mmap a 0x40000000 64M\n"
+            + string.Concat(Enumerable.Repeat("p write a 0 64M step=4K\np madvise a 0 64M dontneed\n", 40)) + "expect p intact a == 1\n");
+        var psi = new ProcessStartInfo("dotnet", [typeof(MthpSim.Cli.Program).Assembly.Location, "oracle", scenario])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment["MTHPSIM_ORACLE_JOURNAL"] = journal;
+        using var p = Process.Start(psi)!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(File.Exists(journal) && settings.Read("hugepages-64kB/enabled") == "always") && DateTime.UtcNow < deadline && !p.HasExited)
+            Thread.Sleep(20);
+        Assert.False(p.HasExited, "the oracle ended before it could be interrupted: " + p.StandardError.ReadToEnd());
+        Assert.NotEqual(before, settings.Snapshot());
+        Process.Start("kill", [$"-{signal}", p.Id.ToString()])!.WaitForExit();
+        Assert.True(p.WaitForExit(30000));
+        if (signal == "KILL")
+        {
+            // Nothing runs on SIGKILL: the journal stays, and the next run restores from it first.
+            Assert.True(File.Exists(journal));
+            var restorer = new LiveSettings(journal: journal);
+            Assert.Empty(restorer.RestoreFromJournal());
+        }
+        Assert.Equal(before, settings.Snapshot());
+        Assert.False(File.Exists(journal));
+        Directory.Delete(dir, recursive: true);
+    }
+}
