@@ -38,6 +38,7 @@ public static class OracleCommand
                 }
                 results.Add(r);
                 stdout.Write(OracleReport.Text(r));
+                if (r.InterruptedStatus is int status) return status;
                 if (r.Unavailable != null) stderr.WriteLine($"mthpsim oracle: live kernel unavailable: {r.Unavailable}");
             }
             if (pr.GetValue(record) is FileInfo recordFile)

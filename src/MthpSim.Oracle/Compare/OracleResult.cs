@@ -22,9 +22,12 @@ public sealed class OracleResult
     public string? Aborted { get; set; }
     /// <summary>Why the live kernel could not be used (exit status 3).</summary>
     public string? Unavailable { get; set; }
+    /// <summary>Set when a signal stopped the run (exit status 128 + its number).</summary>
+    public int? InterruptedStatus { get; set; }
 
     public int ExitCode =>
-        Invalid.Count > 0 ? 2
+        InterruptedStatus is int s ? s
+        : Invalid.Count > 0 ? 2
         : Unavailable != null ? 3
         : Aborted == null && Expectations.All(e => e.Agrees) ? 0 : 1;
 }

@@ -34,9 +34,17 @@ public sealed class LiveDriver : IDisposable
     /// <summary>Sends one command; returns the words after "ok".</summary>
     public string[] Send(string command)
     {
-        _process.StandardInput.WriteLine(command);
-        _process.StandardInput.Flush();
-        string? line = _process.StandardOutput.ReadLine();
+        string? line;
+        try
+        {
+            _process.StandardInput.WriteLine(command);
+            _process.StandardInput.Flush();
+            line = _process.StandardOutput.ReadLine();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw new InvalidOperationException($"live driver {Pid} is gone ({e.Message}) during '{command}'");
+        }
         if (line == null) throw new InvalidOperationException($"live driver {Pid} ended during '{command}'");
         if (line.StartsWith("err", StringComparison.Ordinal)) throw new InvalidOperationException($"live driver: '{command}': {line}");
         if (!line.StartsWith("ok", StringComparison.Ordinal)) throw new InvalidOperationException($"live driver: unexpected '{line}'");

@@ -27,12 +27,23 @@ public sealed class SettingsGuard : IDisposable
     /// <summary>Work to do before restoring (stop the live drivers, so no memory is faulted under changed settings).</summary>
     public void OnBeforeRestore(Action a) { lock (_lock) _beforeRestore.Add(a); }
 
+    /// <summary>The signal that interrupted the run, if one did.</summary>
+    public PosixSignal? Interrupted { get; private set; }
+
+    /// <summary>
+    /// Stops the drivers and restores the settings at once, then lets the run unwind: the main
+    /// thread's next driver command fails, and the command exits with 128 + the signal number.
+    /// </summary>
     void OnSignal(PosixSignalContext ctx)
     {
+        ctx.Cancel = true;
+        Interrupted = ctx.Signal;
         Restore();
         Console.Error.WriteLine($"mthpsim oracle: interrupted by {ctx.Signal}; THP settings restored");
-        Environment.Exit(128 + ctx.Signal switch { PosixSignal.SIGINT => 2, PosixSignal.SIGTERM => 15, _ => 1 });
     }
+
+    /// <summary>Conventional exit status for a signal: 128 + its number.</summary>
+    public static int ExitStatus(PosixSignal s) => 128 + s switch { PosixSignal.SIGINT => 2, PosixSignal.SIGTERM => 15, PosixSignal.SIGHUP => 1, _ => 0 };
 
     void OnProcessExit(object? sender, EventArgs e) => Restore();
 
