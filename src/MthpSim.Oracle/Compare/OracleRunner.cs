@@ -41,6 +41,24 @@ public static class OracleRunner
         if (live.Write("enabled", current) is string err) throw new OracleUnavailableException($"THP settings are not writable: {err}");
     }
 
+    /// <summary>
+    /// THP settings are global to the machine: one oracle run at a time. Waits up to a minute for
+    /// another run to finish (an exclusive lock next to the journal, released by the kernel if the
+    /// holder dies).
+    /// </summary>
+    static FileStream AcquireRunLock(LiveSettings live)
+    {
+        string path = Path.Combine(Path.GetDirectoryName(live.JournalPath)!, "lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (DateTime.UtcNow < deadline) { Thread.Sleep(100); }
+            catch (IOException) { throw new OracleUnavailableException("another oracle run holds " + path); }
+        }
+    }
+
     static string? Incompatible(Kernel sim)
     {
         if (sim.Geo.PageSize != Environment.SystemPageSize)
@@ -97,6 +115,7 @@ public static class OracleRunner
                     : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
             }
             CheckLiveKernel(live);
+            using var runLock = AcquireRunLock(live);
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
