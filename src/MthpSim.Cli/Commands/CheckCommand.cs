@@ -9,7 +9,7 @@ public static class CheckCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var files = new Argument<FileInfo[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "Scenario files (.mthp)" };
+        var files = ScenarioFilesArgument.Create();
         var cmd = new Command("check", "Parse scenario files without running them; exit 0 when valid, 2 otherwise") { files };
         cmd.SetAction(pr =>
         {

@@ -12,7 +12,7 @@ public static class OracleCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var files = new Argument<FileInfo[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "Scenario files (.mthp)" };
+        var files = ScenarioFilesArgument.Create();
         var record = new Option<FileInfo?>("--record") { Description = "Also write what the live kernel observed to this JSON file" };
         var replay = new Option<FileInfo?>("--replay") { Description = "Compare the simulator with a recorded live run instead of the live kernel" };
         var cmd = new Command("oracle", "Run scenarios on the live kernel and in the simulator, and compare") { files, record, replay };

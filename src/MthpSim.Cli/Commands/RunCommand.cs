@@ -8,7 +8,7 @@ public static class RunCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var files = new Argument<FileInfo[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "Scenario files (.mthp)" };
+        var files = ScenarioFilesArgument.Create();
         var json = new Option<bool>("--json") { Description = "Write a machine-readable result (every expectation, every counter's final value) instead of text" };
         var check = new Option<bool>("--check") { Description = "Run the invariant checker after every statement" };
         var cmd = new Command("run", "Run scenario files; exit 0 when every expectation holds, 1 when some fail, 2 for an invalid file") { files, json, check };
