@@ -20,6 +20,7 @@ public static class InvariantChecker
         var map = k.Map;
         var pteMaps = new Dictionary<int, int>();
         var pmdMaps = new Dictionary<int, int>();
+        var perMm = new Dictionary<(int Head, int Mm), int>();
         long pageTablesSeen = 0;
 
         foreach (var mm in k.Processes)
@@ -42,6 +43,7 @@ public static class InvariantChecker
                         if (map.Kind(head) != PageKind.Anon || map.Order(head) != k.Geo.PmdOrder || map.HeadOf(head) != head)
                             errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon folio");
                         pmdMaps[head] = pmdMaps.GetValueOrDefault(head) + 1;
+                        perMm[(head, mm.Id)] = perMm.GetValueOrDefault((head, mm.Id)) + 1;
                         rss += 1L << k.Geo.PmdOrder;
                         CheckCovered(k, mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, Pte.IsWrite(slot.Leaf), errors);
                         break;
@@ -70,6 +72,8 @@ public static class InvariantChecker
                                 continue;
                             }
                             pteMaps[pfn] = pteMaps.GetValueOrDefault(pfn) + 1;
+                            int h = map.HeadOf(pfn);
+                            perMm[(h, mm.Id)] = perMm.GetValueOrDefault((h, mm.Id)) + 1;
                             rss++;
                         }
                         break;
@@ -83,7 +87,7 @@ public static class InvariantChecker
                         errors.Add($"{mm.Name}: page at {bad:x} holds content {k.ContentAt(mm, bad)}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
 
-        CheckFolios(k, pteMaps, pmdMaps, pageTablesSeen, errors);
+        CheckFolios(k, pteMaps, pmdMaps, perMm, pageTablesSeen, errors);
         CheckBuddy(k, errors);
         return errors;
     }
@@ -97,11 +101,13 @@ public static class InvariantChecker
             errors.Add($"{mm.Name}: PMD mapping at {start:x} is writable without permission");
     }
 
-    static void CheckFolios(Kernel k, Dictionary<int, int> pteMaps, Dictionary<int, int> pmdMaps, long pageTablesSeen, List<string> errors)
+    static void CheckFolios(Kernel k, Dictionary<int, int> pteMaps, Dictionary<int, int> pmdMaps,
+        Dictionary<(int Head, int Mm), int> perMm, long pageTablesSeen, List<string> errors)
     {
         var map = k.Map;
         long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0;
         var nrAnon = new long[k.Geo.PmdOrder + 1];
+        var pinCounts = k.PinCounts();
         var nrPartial = new long[k.Geo.PmdOrder + 1];
         long frontier = k.Buddy.Frontier;
         for (int pfn = 0; pfn < frontier;)
@@ -129,13 +135,21 @@ public static class InvariantChecker
             if (map.EntireMapcount(pfn) != entire)
                 errors.Add($"folio {pfn:x}: entire mapcount {map.EntireMapcount(pfn)} but {entire} PMDs map it");
             int refcount = map.Refcount(pfn);
+            int pins = 0;
+            for (int p = pfn; p < pfn + nr; p++) pins += pinCounts.GetValueOrDefault(p);
+            int pinRefs = order > 0 ? pins : pins * Kernel.GupPinCountingBias;
             if (refcount < folioMapcount)
                 errors.Add($"folio {pfn:x}: refcount {refcount} below mapcount {folioMapcount}");
-            if (refcount != folioMapcount)
-                errors.Add($"folio {pfn:x}: refcount {refcount} but {folioMapcount} mappings and no other reference (leak)");
+            if (refcount != folioMapcount + pinRefs)
+                errors.Add($"folio {pfn:x}: refcount {refcount} but {folioMapcount} mappings and {pins} pins (leak)");
+            if (refcount == 0)
+                errors.Add($"folio {pfn:x}: allocated with refcount 0");
             if (order > 0)
             {
                 ref var lf = ref map.Large(pfn);
+                if (lf.Pincount != pins) errors.Add($"folio {pfn:x}: pincount {lf.Pincount} but {pins} pins");
+                if (lf.LargeMapcount != folioMapcount) errors.Add($"folio {pfn:x}: large mapcount {lf.LargeMapcount} but {folioMapcount} mappings");
+                CheckMmIds(pfn, lf, folioMapcount, perMm, errors);
                 if (lf.NrPagesMapped != mappedPages)
                     errors.Add($"folio {pfn:x}: nr_pages_mapped {lf.NrPagesMapped} but {mappedPages} pages PTE-mapped");
                 nrAnon[order]++;
@@ -188,5 +202,16 @@ public static class InvariantChecker
             errors.Add($"buddy: {freeKinds} pages marked free but free lists hold {freeBelowFrontier}");
         if (k.Buddy.FreePages != freeBelowFrontier + (k.Buddy.TotalPages - k.Buddy.Frontier))
             errors.Add($"buddy: FreePages {k.Buddy.FreePages} inconsistent with free lists");
+    }
+
+    /// <summary>The MM_ID slots hold the mappings of their mm; a folio not marked shared is mapped by one mm only.</summary>
+    static void CheckMmIds(int head, LargeFolioInfo lf, int mappings, Dictionary<(int Head, int Mm), int> perMm, List<string> errors)
+    {
+        if (lf.MmId0 != 0 && perMm.GetValueOrDefault((head, lf.MmId0)) != lf.MmCount0)
+            errors.Add($"folio {head:x}: mm slot 0 (mm {lf.MmId0}) counts {lf.MmCount0}, the mm maps it {perMm.GetValueOrDefault((head, lf.MmId0))} times");
+        if (lf.MmId1 != 0 && perMm.GetValueOrDefault((head, lf.MmId1)) != lf.MmCount1)
+            errors.Add($"folio {head:x}: mm slot 1 (mm {lf.MmId1}) counts {lf.MmCount1}, the mm maps it {perMm.GetValueOrDefault((head, lf.MmId1))} times");
+        if (!lf.MaybeMappedShared && mappings > 0 && lf.MmCount0 != mappings && lf.MmCount1 != mappings)
+            errors.Add($"folio {head:x}: not marked maybe-mapped-shared but no single mm holds its {mappings} mappings");
     }
 }

@@ -68,7 +68,7 @@ public sealed partial class Kernel
             slot.Ptes![PteIndex(addr)] = Pte.ZeroPage;
             return FaultResult.Ok;
         }
-        if (vma.AnonVma == 0) vma.AnonVma = NewAnonVma();   // vmf_anon_prepare()
+        AnonVmaPrepare(vma);   // vmf_anon_prepare()
         int head = AllocAnonFolio(vma, slot, addr, out int order);
         if (head < 0) return FaultResult.Oom;
         int nr = 1 << order;
@@ -131,7 +131,7 @@ public sealed partial class Kernel
     {
         ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
         if (!ThpVmaSuitableOrder(vma, haddr, Geo.PmdOrder)) return FaultResult.Fallback;
-        if (vma.AnonVma == 0) vma.AnonVma = NewAnonVma();
+        AnonVmaPrepare(vma);
         KhugepagedEnterVma(vma);
         MmStruct mm = vma.Mm;
         if (!write && Thp.UseZeroPage)

@@ -63,16 +63,24 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models wp_can_reuse_anon_folio(): nobody else references the folio. Until fork exists in the
-    /// model every anon folio belongs to one mm, so the large-folio rule reduces to refcount == mapcount.
+    /// models wp_can_reuse_anon_folio(): a small folio is reused when this mapping holds its only
+    /// reference; a large one when __wp_can_reuse_large_anon_folio() says every mapping and reference
+    /// is this mm's: more than one mapping (a lone mapped page is copied so the folio can be freed),
+    /// not maybe mapped shared, and no reference beyond the mappings (no pin, no swap cache).
     /// </summary>
-    bool WpCanReuseAnonFolio(int head) =>
-        Map.Order(head) == 0 ? Map.Refcount(head) == 1 : Map.Refcount(head) == Map.FolioMapcount(head);
+    bool WpCanReuseAnonFolio(int head)
+    {
+        if (Map.Order(head) == 0) return Map.Refcount(head) == 1;
+        ref var lf = ref Map.Large(head);
+        if (lf.LargeMapcount <= 1) return false;
+        if (lf.MaybeMappedShared) return false;
+        return lf.LargeMapcount == Map.Refcount(head);
+    }
 
     /// <summary>models wp_page_copy(): a new exclusive order-0 page with the old content (or zeroes).</summary>
     FaultResult WpPageCopy(Vma.Vma vma, PmdSlot slot, ulong addr)
     {
-        if (vma.AnonVma == 0) vma.AnonVma = NewAnonVma();
+        AnonVmaPrepare(vma);
         int idx = PteIndex(addr);
         ulong old = slot.Ptes![idx];
         int page = AllocFolio(0, PageKind.Anon);
@@ -82,7 +90,7 @@ public sealed partial class Kernel
         {
             int oldPfn = Pte.Pfn(old);
             Map.SetContent(page, Map.Content(oldPfn));
-            FolioRemoveRmapPtes(Map.HeadOf(oldPfn), oldPfn, 1);
+            FolioRemoveRmapPtes(Map.HeadOf(oldPfn), oldPfn, 1, mm);
             FolioPut(Map.HeadOf(oldPfn));
         }
         else

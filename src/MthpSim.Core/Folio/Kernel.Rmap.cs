@@ -1,12 +1,22 @@
 using MthpSim.Core.Folio;
 using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
 
-// Reverse-map accounting of mm/rmap.c with CONFIG_PAGE_MAPCOUNT: per-page PTE mapcounts,
-// the entire (PMD) mapcount, and the number of pages mapped at least once.
+// Reverse-map accounting of mm/rmap.c with CONFIG_PAGE_MAPCOUNT and CONFIG_MM_ID: per-page PTE
+// mapcounts, the entire (PMD) mapcount, the pages mapped at least once, the large mapcount and the
+// two per-mm slots that tell whether a large folio may be mapped by more than one mm.
 public sealed partial class Kernel
 {
+    /// <summary>models anon_vma_prepare(): gives the VMA its own anon_vma on the first fault that needs one.</summary>
+    internal void AnonVmaPrepare(Vma.Vma vma)
+    {
+        if (vma.AnonVma != 0) return;
+        vma.AnonVma = NewAnonVma();
+        vma.AnonVmaChain = [.. vma.AnonVmaChain, vma.AnonVma];
+    }
+
     /// <summary>models folio_add_new_anon_rmap() for a folio about to be mapped whole, by PTEs or by one PMD.</summary>
     internal void FolioAddNewAnonRmap(int head, Vma.Vma vma, ulong addr, bool pmdMapped)
     {
@@ -22,6 +32,13 @@ public sealed partial class Kernel
             ref var lf = ref Map.Large(head);
             lf.AnonIndex = LinearPageIndex(vma, addr);
             lf.AnonVma = vma.AnonVma;
+            int mappings = pmdMapped ? 1 : nr;
+            // models folio_set_large_mapcount(): one owner, not shared
+            lf.LargeMapcount = mappings;
+            lf.MmId0 = vma.Mm.Id;
+            lf.MmCount0 = mappings;
+            lf.MmId1 = lf.MmCount1 = 0;
+            lf.MaybeMappedShared = false;
             if (pmdMapped)
             {
                 lf.EntireMapcount = 1;
@@ -38,7 +55,7 @@ public sealed partial class Kernel
     }
 
     /// <summary>models folio_add_anon_rmap_ptes() for pages of an existing folio (PMD split, fork).</summary>
-    internal void FolioAddAnonRmapPtes(int head, int firstPfn, int nr)
+    internal void FolioAddAnonRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
     {
         if (Map.Order(head) == 0)
         {
@@ -55,10 +72,19 @@ public sealed partial class Kernel
         }
         lf.NrPagesMapped += first;
         if (lf.EntireMapcount == 0) NrAnonMapped += first;
+        FolioAddLargeMapcount(ref lf, nr, mm);
+    }
+
+    /// <summary>models folio_try_dup_anon_rmap_pmd() on success: one more PMD mapping, by the child.</summary>
+    internal void FolioDupAnonRmapPmd(int head, MmStruct child)
+    {
+        ref var lf = ref Map.Large(head);
+        lf.EntireMapcount++;
+        FolioAddLargeMapcount(ref lf, 1, child);
     }
 
     /// <summary>models folio_remove_rmap_ptes(): may queue the folio as partially mapped.</summary>
-    internal void FolioRemoveRmapPtes(int head, int firstPfn, int nr)
+    internal void FolioRemoveRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
     {
         int order = Map.Order(head);
         if (order == 0)
@@ -68,6 +94,7 @@ public sealed partial class Kernel
             return;
         }
         ref var lf = ref Map.Large(head);
+        FolioSubLargeMapcount(ref lf, nr, mm);
         int last = 0;
         for (int p = firstPfn; p < firstPfn + nr; p++)
         {
@@ -83,10 +110,11 @@ public sealed partial class Kernel
     }
 
     /// <summary>models folio_remove_rmap_pmd()</summary>
-    internal void FolioRemoveRmapPmd(int head)
+    internal void FolioRemoveRmapPmd(int head, MmStruct mm)
     {
         ref var lf = ref Map.Large(head);
         int nrPages = 1 << Map.Order(head);
+        FolioSubLargeMapcount(ref lf, 1, mm);
         lf.EntireMapcount--;
         if (lf.EntireMapcount != 0) return;
         NrAnonThps -= nrPages;
@@ -97,12 +125,58 @@ public sealed partial class Kernel
             DeferredSplitFolio(head, partiallyMapped: true);
     }
 
+    /// <summary>models folio_add_large_mapcount() with CONFIG_MM_ID: count the mappings per mm slot.</summary>
+    static void FolioAddLargeMapcount(ref LargeFolioInfo lf, int diff, MmStruct mm)
+    {
+        lf.LargeMapcount += diff;
+        if (lf.MmId0 == mm.Id) lf.MmCount0 += diff;
+        else if (lf.MmId1 == mm.Id) lf.MmCount1 += diff;
+        else if (lf.MmId0 == 0)
+        {
+            lf.MmId0 = mm.Id;
+            lf.MmCount0 = diff;
+            if (lf.LargeMapcount != diff) lf.MaybeMappedShared = true;   // other mappings already exist
+        }
+        else if (lf.MmId1 == 0)
+        {
+            lf.MmId1 = mm.Id;
+            lf.MmCount1 = diff;
+            lf.MaybeMappedShared = true;
+        }
+        // No free slot: the folio is already marked shared.
+    }
+
+    /// <summary>models folio_sub_large_mapcount(): frees a slot that drops to zero; clears "shared" once one mm holds every mapping.</summary>
+    static void FolioSubLargeMapcount(ref LargeFolioInfo lf, int diff, MmStruct mm)
+    {
+        lf.LargeMapcount -= diff;
+        if (lf.MmId0 == mm.Id)
+        {
+            lf.MmCount0 -= diff;
+            if (lf.MmCount0 > 0) return;
+            lf.MmCount0 = 0;
+            lf.MmId0 = 0;
+        }
+        else if (lf.MmId1 == mm.Id)
+        {
+            lf.MmCount1 -= diff;
+            if (lf.MmCount1 > 0) return;
+            lf.MmCount1 = 0;
+            lf.MmId1 = 0;
+        }
+        if (lf.LargeMapcount == lf.MmCount0 || lf.LargeMapcount == lf.MmCount1) lf.MaybeMappedShared = false;
+    }
+
+    /// <summary>models folio_maybe_mapped_shared()</summary>
+    internal bool FolioMaybeMappedShared(int head) =>
+        Map.Order(head) == 0 ? Map.PteMapcount(head) > 1 : Map.Large(head).MaybeMappedShared;
+
     /// <summary>models linear_page_index(): the page offset of addr in the VMA's anon/file space.</summary>
     internal long LinearPageIndex(Vma.Vma vma, ulong addr) => vma.PgOff + (long)((addr - vma.Start) >> PageShift);
 
     /// <summary>
     /// A minimal anon rmap walk (rmap_walk_anon()): every present PTE or PMD mapping a page of the folio,
-    /// found through the VMAs of its anon_vma and the folio's linear index.
+    /// found through the VMAs chained to its anon_vma and the folio's linear index.
     /// </summary>
     internal List<(Vma.Vma Vma, ulong Addr)> AnonFolioMappings(int head)
     {
@@ -113,7 +187,7 @@ public sealed partial class Kernel
         {
             foreach (var vma in mm.Vmas)
             {
-                if (vma.AnonVma != lf.AnonVma) continue;
+                if (Array.IndexOf(vma.AnonVmaChain, lf.AnonVma) < 0) continue;
                 for (int i = 0; i < nr; i++)
                 {
                     long off = lf.AnonIndex + i - vma.PgOff;

@@ -16,4 +16,12 @@ public struct LargeFolioInfo
     public long AnonIndex;
     /// <summary>Anon_vma the folio belongs to (folio->mapping for anon).</summary>
     public int AnonVma;
+    /// <summary>Every PTE and PMD mapping of the folio (folio_large_mapcount()).</summary>
+    public int LargeMapcount;
+    /// <summary>The two MM_ID slots (CONFIG_MM_ID): which mm holds how many of the mappings; 0 = free slot.</summary>
+    public int MmId0, MmId1, MmCount0, MmCount1;
+    /// <summary>FOLIO_MM_IDS_SHARED_BIT: the folio may be mapped by more than one mm (folio_maybe_mapped_shared()).</summary>
+    public bool MaybeMappedShared;
+    /// <summary>FOLL_PIN references (folio->_pincount); each also holds one refcount.</summary>
+    public int Pincount;
 }

@@ -88,6 +88,7 @@ public sealed partial class Kernel
     public void Exit(MmStruct mm)
     {
         foreach (var vma in mm.Vmas.ToList()) Munmap(mm, vma.Start, vma.End - vma.Start);
+        UnpinAll(mm);
         mm.Exited = true;
         mm.KhugepagedRegistered = false;
         _mms.Remove(mm);

@@ -114,14 +114,14 @@ public sealed partial class Kernel
         {
             var next = mm.Vmas[i + 1];
             vma.End = next.End;
-            if (vma.AnonVma == 0) vma.AnonVma = next.AnonVma;
+            if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
             mm.Vmas.RemoveAt(i + 1);
         }
         if (i > 0 && CanMerge(mm.Vmas[i - 1], vma))
         {
             var prev = mm.Vmas[i - 1];
             prev.End = vma.End;
-            if (prev.AnonVma == 0) prev.AnonVma = vma.AnonVma;
+            if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
             mm.Vmas.RemoveAt(i);
         }
     }

@@ -49,7 +49,7 @@ public sealed partial class Kernel
             while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
             Array.Clear(ptes, i, nr);
             mm.Rss[(int)RssMember.AnonPages] -= nr;
-            FolioRemoveRmapPtes(head, pfn, nr);
+            FolioRemoveRmapPtes(head, pfn, nr, mm);
             FolioPut(head, nr);
             i += nr;
         }
@@ -62,7 +62,7 @@ public sealed partial class Kernel
         {
             int head = Pte.Pfn(slot.Leaf);
             mm.Rss[(int)RssMember.AnonPages] -= 1L << Geo.PmdOrder;
-            FolioRemoveRmapPmd(head);
+            FolioRemoveRmapPmd(head, mm);
             FolioPut(head);
         }
         slot.Kind = PmdKind.None;

@@ -46,7 +46,7 @@ public sealed partial class Kernel
             if (Map.Content(pfn) != 0) continue;
             slot.Ptes[idx] = Pte.ZeroPage;
             vma.Mm.Rss[(int)RssMember.AnonPages]--;
-            FolioRemoveRmapPtes(pfn, pfn, 1);
+            FolioRemoveRmapPtes(pfn, pfn, 1, vma.Mm);
             FolioPut(pfn);
         }
         for (int p = head; p < head + nr; p++)

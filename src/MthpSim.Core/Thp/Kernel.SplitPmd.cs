@@ -26,8 +26,8 @@ public sealed partial class Kernel
             ulong flags = slot.Leaf & (Pte.Write | Pte.Dirty | Pte.Young);
             for (int i = 0; i < nr; i++) ptes[i] = Pte.Make(head + i, flags);
             Map.AddRef(head, nr - 1);
-            FolioAddAnonRmapPtes(head, head, nr);
-            FolioRemoveRmapPmd(head);
+            FolioAddAnonRmapPtes(head, head, nr, vma.Mm);
+            FolioRemoveRmapPmd(head, vma.Mm);
         }
         slot.Kind = PmdKind.Table;
         slot.Leaf = 0;

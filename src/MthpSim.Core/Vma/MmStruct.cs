@@ -20,6 +20,8 @@ public sealed class MmStruct
     public bool ThpDisabledExceptAdvised;
     /// <summary>MMF_VM_HUGEPAGE: registered with khugepaged.</summary>
     public bool KhugepagedRegistered;
+    /// <summary>MMF_HAS_PINNED: pages of this mm were ever pinned (fork then copies maybe-pinned pages).</summary>
+    public bool HasPinned;
     /// <summary>PTE table pages in use (mm_pgtables_bytes / page size).</summary>
     public long NrPtes;
     public bool Exited;

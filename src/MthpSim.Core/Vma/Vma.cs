@@ -10,6 +10,11 @@ public sealed class Vma
     public long PgOff;
     /// <summary>anon_vma id; 0 until the first fault that needs one (anon_vma_prepare()).</summary>
     public int AnonVma;
+    /// <summary>
+    /// The anon_vmas whose folios this VMA may map (its anon_vma_chain): its own, and after fork its
+    /// parent's. An rmap walk of a folio visits every VMA whose chain holds the folio's anon_vma.
+    /// </summary>
+    public int[] AnonVmaChain = [];
     /// <summary>The address space this VMA belongs to (vm_mm).</summary>
     public MmStruct Mm = null!;
 

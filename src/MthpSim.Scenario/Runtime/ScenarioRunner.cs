@@ -149,6 +149,22 @@ public static class ScenarioRunner
             case PrctlStmt pr:
                 s.Rc = k.PrctlThpDisable(s.Process(pr.Process), pr.Value);
                 break;
+            case ForkStmt f:
+            {
+                var child = k.Fork(s.Process(f.Process), f.Child);
+                if (child == null) { s.Rc = -Errno.ENOMEM; break; }
+                s.AddProcess(f.Child, child);
+                s.InheritRegions(f.Process, f.Child);
+                s.Rc = 0;
+                break;
+            }
+            case PinStmt pin:
+            {
+                ulong start = s.Address(pin.Process, pin.Region, pin.Offset, pin.Span);
+                var mm = s.Process(pin.Process);
+                s.Rc = pin.IsPin ? k.Pin(mm, start, start + (ulong)pin.Length) : k.Unpin(mm, start, start + (ulong)pin.Length);
+                break;
+            }
             case ExitStmt ex:
                 k.Exit(s.Process(ex.Process));
                 s.RemoveProcess(ex.Process);

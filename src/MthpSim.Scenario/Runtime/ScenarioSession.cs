@@ -29,6 +29,12 @@ public sealed class ScenarioSession
 
     public void BindRegion(string process, string region, RegionBinding b) => _regions[(process, region)] = b;
 
+    /// <summary>A forked child inherits its parent's region names.</summary>
+    public void InheritRegions(string parent, string child)
+    {
+        foreach (var ((p, r), b) in _regions.Where(kv => kv.Key.Process == parent).ToList()) _regions[(child, r)] = b;
+    }
+
     /// <summary>The region's binding; a region whose mmap failed cannot be used and says why.</summary>
     public RegionBinding Region(string process, string region, SourceSpan at)
     {

@@ -14,8 +14,6 @@ public static class ScenarioValidator
     /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
     static string? NotSupportedYet(Statement s) => s switch
     {
-        ForkStmt => "'fork' is not supported yet",
-        PinStmt p => $"'{(p.IsPin ? "pin" : "unpin")}' is not supported yet",
         MremapStmt => "'mremap' is not supported yet",
         MemfdStmt => "'memfd' is not supported yet",
         FtruncateStmt => "'ftruncate' is not supported yet",

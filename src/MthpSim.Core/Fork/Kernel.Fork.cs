@@ -1,0 +1,204 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// kernel/fork.c dup_mmap() and mm/memory.c copy_page_range(): the child's copy of the address space.
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// models fork(): the child gets a copy of every VMA (chained to the parent's anon_vmas) and of
+    /// the page tables of those that have an anon_vma; private pages are shared copy-on-write.
+    /// Returns the child, or null when memory for its page tables ran out.
+    /// </summary>
+    public MmStruct? Fork(MmStruct parent, string childName)
+    {
+        var child = CreateProcess(childName);
+        child.ThpDisabled = parent.ThpDisabled;   // the prctl flags are inherited
+        child.ThpDisabledExceptAdvised = parent.ThpDisabledExceptAdvised;
+        child.KhugepagedRegistered = parent.KhugepagedRegistered;   // khugepaged_fork()
+        foreach (var src in parent.Vmas)
+        {
+            var dst = src.Clone();
+            dst.Mm = child;
+            if (src.AnonVma != 0)
+            {
+                // models anon_vma_fork(): a new anon_vma for the child's own faults, chained to the parent's
+                dst.AnonVma = NewAnonVma();
+                dst.AnonVmaChain = [.. src.AnonVmaChain, dst.AnonVma];
+            }
+            child.Vmas.Add(dst);
+            // models vma_needs_copy(): anonymous memory without an anon_vma has nothing to copy
+            if (src.AnonVma != 0 && !CopyPageRange(src, dst))
+            {
+                Exit(child);
+                return null;
+            }
+        }
+        return child;
+    }
+
+    /// <summary>models copy_page_range() → copy_pmd_range() for one VMA.</summary>
+    bool CopyPageRange(Vma.Vma src, Vma.Vma dst)
+    {
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong addr = src.Start; addr < src.End;)
+        {
+            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, src.End);
+            var slot = src.Mm.PageTables.Find(PmdIndex(addr));
+            if (slot != null)
+            {
+                if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero && !CopyHugePmd(src, dst, slot, addr))
+                    SplitHugePmd(src, slot, addr & ~(pmdSize - 1));   // maybe pinned: copy at the PTE level
+                if (slot.Kind == PmdKind.Table && !CopyPteRange(src, dst, slot, addr, next)) return false;
+                CopyExpected(slot, dst.Mm, addr, next);
+            }
+            addr = next;
+        }
+        return true;
+    }
+
+    /// <summary>The child expects to read what the parent had written.</summary>
+    void CopyExpected(PmdSlot slot, MmStruct child, ulong addr, ulong next)
+    {
+        if (slot.Expected == null) return;
+        var dst = child.PageTables.GetOrCreate(PmdIndex(addr));
+        dst.Expected ??= new uint[Geo.PtrsPerPte];
+        var (first, end) = PteSpan(addr, next);
+        Array.Copy(slot.Expected, first, dst.Expected, first, end - first);
+    }
+
+    /// <summary>
+    /// models copy_huge_pmd(): the child maps the same PMD THP (or the huge zero page), both PMDs
+    /// write-protected, the child's old. A maybe-pinned exclusive THP is refused (the caller splits
+    /// the parent's PMD and copies PTEs).
+    /// </summary>
+    bool CopyHugePmd(Vma.Vma src, Vma.Vma dst, PmdSlot slot, ulong addr)
+    {
+        int head = Pte.Pfn(slot.Leaf);
+        if (slot.Kind == PmdKind.Huge && Map.Test(head, PageFlags.AnonExclusive) && FolioNeedsCowForDma(src.Mm, head))
+            return false;
+        int table = AllocPageTable(dst.Mm);
+        if (table < 0) return true;   // the child refaults later
+        var d = dst.Mm.PageTables.GetOrCreate(PmdIndex(addr));
+        d.TablePfn = table;
+        d.Kind = slot.Kind;
+        if (slot.Kind == PmdKind.Huge)
+        {
+            Map.AddRef(head, 1);
+            for (int p = head; p < head + (1 << Geo.PmdOrder); p++) Map.Clear(p, PageFlags.AnonExclusive);
+            FolioDupAnonRmapPmd(head, dst.Mm);
+            dst.Mm.Rss[(int)RssMember.AnonPages] += 1L << Geo.PmdOrder;
+        }
+        slot.Leaf &= ~Pte.Write;
+        d.Leaf = slot.Leaf & ~Pte.Young;
+        return true;
+    }
+
+    /// <summary>
+    /// models copy_pte_range() → copy_present_ptes(): consecutive PTEs of one large folio with the
+    /// same dirty bit are shared in one batch (folio_try_dup_anon_rmap_ptes()); if any page of the
+    /// batch is exclusive and the folio may be pinned, pages are taken one at a time and a maybe-pinned
+    /// exclusive page is copied for the child at once (copy_present_page()).
+    /// </summary>
+    bool CopyPteRange(Vma.Vma src, Vma.Vma dst, PmdSlot slot, ulong addr, ulong next)
+    {
+        var d = dst.Mm.PageTables.GetOrCreate(PmdIndex(addr));
+        if (d.Kind == PmdKind.None)
+        {
+            int table = AllocPageTable(dst.Mm);
+            if (table < 0) return false;
+            d.Kind = PmdKind.Table;
+            d.TablePfn = table;
+            d.Ptes ??= new ulong[Geo.PtrsPerPte];
+        }
+        var sp = slot.Ptes!;
+        var dp = d.Ptes!;
+        var (i, end) = PteSpan(addr, next);
+        while (i < end)
+        {
+            ulong pte = sp[i];
+            if (pte == 0) { i++; continue; }
+            if (!Pte.IsNormal(pte))
+            {
+                dp[i] = pte & ~Pte.Young;   // the shared zero page is simply copied
+                i++;
+                continue;
+            }
+            int pfn = Pte.Pfn(pte);
+            int head = Map.HeadOf(pfn);
+            int nr = PteBatch(sp, i, end, pfn, head);
+            if (nr > 1 && !AnyExclusiveMaybePinned(src.Mm, head, pfn, nr))
+            {
+                ShareForChild(src, dst, sp, dp, i, pfn, head, nr);
+                i += nr;
+                continue;
+            }
+            if (Map.Test(pfn, PageFlags.AnonExclusive) && FolioNeedsCowForDma(src.Mm, head))
+            {
+                if (!CopyPresentPage(dst, dp, i, pfn, addr + ((ulong)(i - PteIndex(addr)) << PageShift))) return false;
+            }
+            else
+            {
+                ShareForChild(src, dst, sp, dp, i, pfn, head, 1);
+            }
+            i++;
+        }
+        return true;
+    }
+
+    /// <summary>models folio_pte_batch() with FPB_RESPECT_DIRTY|FPB_MERGE_WRITE: same folio, consecutive pages, same dirty bit.</summary>
+    int PteBatch(ulong[] ptes, int i, int end, int pfn, int head)
+    {
+        if (Map.Order(head) == 0) return 1;
+        int folioEnd = head + (1 << Map.Order(head));
+        ulong dirty = ptes[i] & Pte.Dirty;
+        int nr = 1;
+        while (i + nr < end && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr
+               && (ptes[i + nr] & Pte.Dirty) == dirty)
+            nr++;
+        return nr;
+    }
+
+    bool AnyExclusiveMaybePinned(MmStruct mm, int head, int pfn, int nr)
+    {
+        if (!FolioNeedsCowForDma(mm, head)) return false;
+        for (int p = pfn; p < pfn + nr; p++)
+            if (Map.Test(p, PageFlags.AnonExclusive)) return true;
+        return false;
+    }
+
+    /// <summary>The shared copy-on-write case: both sides map the pages read-only, none exclusive any more.</summary>
+    void ShareForChild(Vma.Vma src, Vma.Vma dst, ulong[] sp, ulong[] dp, int i, int pfn, int head, int nr)
+    {
+        Map.AddRef(head, nr);
+        for (int p = pfn; p < pfn + nr; p++) Map.Clear(p, PageFlags.AnonExclusive);
+        FolioAddAnonRmapPtes(head, pfn, nr, dst.Mm);
+        dst.Mm.Rss[(int)RssMember.AnonPages] += nr;
+        for (int k = i; k < i + nr; k++)
+        {
+            sp[k] &= ~Pte.Write;
+            dp[k] = sp[k] & ~Pte.Young;
+        }
+    }
+
+    /// <summary>models copy_present_page(): a new exclusive order-0 copy for the child; the parent keeps its page writable.</summary>
+    bool CopyPresentPage(Vma.Vma dst, ulong[] dp, int i, int pfn, ulong addr)
+    {
+        int page = AllocFolio(0, PageKind.Anon);
+        if (page < 0) return false;
+        Map.SetContent(page, Map.Content(pfn));
+        FolioAddNewAnonRmap(page, dst, addr, pmdMapped: false);
+        dst.Mm.Rss[(int)RssMember.AnonPages]++;
+        dp[i] = Pte.Make(page, Pte.Young | Pte.Dirty | ((dst.Flags & VmFlags.Write) != 0 ? Pte.Write : 0));
+        return true;
+    }
+
+    /// <summary>models folio_needs_cow_for_dma(): the mm has pinned pages and this folio may be pinned.</summary>
+    internal bool FolioNeedsCowForDma(MmStruct mm, int head) => mm.HasPinned && FolioMaybeDmaPinned(head);
+
+    /// <summary>models folio_maybe_dma_pinned(): a pin count on large folios, a refcount bias on small ones.</summary>
+    internal bool FolioMaybeDmaPinned(int head) =>
+        Map.Order(head) > 0 ? Map.Large(head).Pincount > 0 : Map.Refcount(head) >= GupPinCountingBias;
+}
