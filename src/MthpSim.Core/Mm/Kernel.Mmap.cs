@@ -57,7 +57,11 @@ public sealed partial class Kernel
     /// multiple of the PMD size is PMD-aligned the way thp_get_unmapped_area_vmflags() does it
     /// (search for len + PMD size, then align; at an aligned gap top, the mapping ends at the top).
     /// </summary>
-    long GetUnmappedArea(MmStruct mm, ulong len)
+    /// <remarks>
+    /// <paramref name="pgoff"/> is the mapping's page offset: 0 for a new anonymous mmap; for
+    /// mremap the VMA's, so that a moved range keeps its offset within a PMD.
+    /// </remarks>
+    long GetUnmappedArea(MmStruct mm, ulong len, long pgoff = 0)
     {
         ulong pmd = (ulong)Geo.PmdSize;
         if (len % pmd == 0)
@@ -66,7 +70,8 @@ public sealed partial class Kernel
             if (padded >= 0)
             {
                 ulong ret = (ulong)padded;
-                ulong offSub = (0 - ret) & (pmd - 1);
+                ulong off = (ulong)pgoff << PageShift;
+                ulong offSub = (off - ret) & (pmd - 1);
                 return (long)(offSub == 0 ? ret + pmd : ret + offSub);
             }
         }

@@ -19,13 +19,20 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
 
 #ifndef PAGEMAP_SCAN
 /* Debian 12's linux-libc-dev (6.1) predates PAGEMAP_SCAN (Linux 6.7); these are copied from the
@@ -65,6 +72,12 @@ struct pm_scan_arg {
 #ifndef PR_SET_THP_DISABLE
 #define PR_SET_THP_DISABLE 41
 #endif
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
 
 /* /proc/self/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
 #define PM_PRESENT (UINT64_C(1) << 63)
@@ -87,6 +100,10 @@ struct pm_scan_arg {
 #define KPF_WIN 64
 #define SCAN_REGIONS 512
 #define STACK_PRETOUCH (256 * 1024)
+/* Slots in the io_uring fixed-buffer table, i.e. long-term pins a process can hold at once. */
+#define MAX_PINS 64
+/* The driver's own mappings remembered for mlock() in a forked child. */
+#define MAX_OWN_RANGES 256
 
 /* All buffers are static so that nothing is allocated after `ready`. */
 static char stdin_buf[65536];
@@ -101,6 +118,26 @@ static struct page_region scan_regions[SCAN_REGIONS];
 static uint64_t page_size;
 static unsigned page_shift;
 static int pagemap_fd = -1, kpageflags_fd = -1, mem_fd = -1;
+
+/* Long-term pins: one io_uring instance per driver process whose sparse fixed-buffer table has
+ * MAX_PINS slots; a pinned range occupies one slot. ring_fd is -1 when io_uring is unusable and
+ * ring_err then holds the -errno that `pin` reports. */
+static int ring_fd = -1;
+static int ring_err = -ENOSYS;
+static struct {
+	uint64_t addr, len;
+	int used;
+} pins[MAX_PINS];
+static struct io_uring_params ring_params;
+static struct io_uring_rsrc_register ring_rr;
+static struct io_uring_rsrc_update2 ring_up;
+static struct iovec ring_iov;
+
+/* The driver's own mappings as of `ready` (from /proc/self/maps). */
+static struct {
+	unsigned long lo, hi;
+} own_ranges[MAX_OWN_RANGES];
+static int own_nr;
 
 /* During startup self-tests the responses are produced but thrown away. */
 static int discard_output;
@@ -574,6 +611,206 @@ static void cmd_pmdmapped(uint64_t addr, uint64_t len)
 	respond_rc((int64_t)total);
 }
 
+/* ---- long-term pins (io_uring fixed buffers) ---- */
+
+/* Creates this process's ring with an empty (sparse) table of MAX_PINS buffer slots. The rings
+ * themselves are never mmap()ed: only registration is used, never submission. Returns 0 or -errno
+ * (-EPERM when /proc/sys/kernel/io_uring_disabled forbids io_uring). */
+static int ring_open(void)
+{
+	memset(&ring_params, 0, sizeof ring_params);
+	long fd = syscall(__NR_io_uring_setup, 1U, &ring_params);
+	if (fd < 0)
+		return -errno;
+	memset(&ring_rr, 0, sizeof ring_rr);
+	ring_rr.nr = MAX_PINS;
+	ring_rr.flags = IORING_RSRC_REGISTER_SPARSE;
+	if (syscall(__NR_io_uring_register, (int)fd, IORING_REGISTER_BUFFERS2, &ring_rr, sizeof ring_rr) < 0) {
+		int e = errno;
+		close((int)fd);
+		return -e;
+	}
+	ring_fd = (int)fd;
+	return 0;
+}
+
+/* Replaces the buffer in one slot. addr 0 / len 0 empties the slot, which unpins its pages at
+ * once (nothing is in flight on the ring). A non-empty buffer is pinned by
+ * pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM) on the overlapping base pages. */
+static int ring_set_slot(unsigned slot, uint64_t addr, uint64_t len)
+{
+	ring_iov.iov_base = (void *)(uintptr_t)addr;
+	ring_iov.iov_len = (size_t)len;
+	memset(&ring_up, 0, sizeof ring_up);
+	ring_up.offset = slot;
+	ring_up.data = (uint64_t)(uintptr_t)&ring_iov;
+	ring_up.nr = 1;
+	long r = syscall(__NR_io_uring_register, ring_fd, IORING_REGISTER_BUFFERS_UPDATE, &ring_up, sizeof ring_up);
+	return r < 0 ? -errno : 0;
+}
+
+static void cmd_pin(uint64_t addr, uint64_t len)
+{
+	if (ring_fd < 0) {
+		respond_rc(ring_err);
+		return;
+	}
+	if (len == 0) {
+		respond_rc(-EFAULT); /* io_uring refuses an empty buffer with -EFAULT */
+		return;
+	}
+	unsigned slot = 0;
+	while (slot < MAX_PINS && pins[slot].used)
+		slot++;
+	if (slot == MAX_PINS) {
+		respond_rc(-ENOSPC);
+		return;
+	}
+	int rc = ring_set_slot(slot, addr, len);
+	if (rc == 0) {
+		pins[slot].addr = addr;
+		pins[slot].len = len;
+		pins[slot].used = 1;
+	}
+	respond_rc(rc);
+}
+
+static void cmd_unpin(uint64_t addr, uint64_t len)
+{
+	/* The most recent pin of exactly this range (identical pins are interchangeable). */
+	int slot = MAX_PINS - 1;
+	while (slot >= 0 && !(pins[slot].used && pins[slot].addr == addr && pins[slot].len == len))
+		slot--;
+	if (slot < 0) {
+		respond_rc(-ENOENT);
+		return;
+	}
+	int rc = ring_set_slot((unsigned)slot, 0, 0);
+	if (rc == 0)
+		pins[slot].used = 0;
+	respond_rc(rc);
+}
+
+/* ---- fork ---- */
+
+/* `err` unless path names a FIFO; returns 0 if it does. */
+static int check_fifo(const char *path, const char *name)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		int e = errno;
+		out_str("err cannot stat ");
+		out_str(name);
+		out_str(": errno ");
+		out_i64(e);
+		out_end();
+		return -1;
+	}
+	if (!S_ISFIFO(st.st_mode)) {
+		out_str("err ");
+		out_str(name);
+		out_str(" is not a FIFO");
+		out_end();
+		return -1;
+	}
+	return 0;
+}
+
+/* Puts fd on target (0 or 1) and closes fd; 0 or -1. */
+static int move_fd(int fd, int target)
+{
+	if (fd == target)
+		return 0;
+	int r = dup2(fd, target);
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+/* Replaces fd *slot by a fresh open of path (same number). The /proc/self files opened before the
+ * fork still refer to the parent's mm. */
+static int reopen_self(int *slot, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = dup3(fd, *slot, O_CLOEXEC);
+	close(fd);
+	return r < 0 ? -1 : 0;
+}
+
+static void startup_fail(const char *what, int err);
+
+/* The forked child: switches to the FIFOs and becomes a driver of its own. Touches no scenario
+ * memory. Returns to the command loop, which then reads the new stdin. */
+static void child_start(const char *in_path, const char *out_path, pid_t parent)
+{
+	/* Drop the parent's pipes at once, so that the .NET side sees EOF on the parent's stdout
+	 * when the parent ends even if this child is still waiting for its FIFOs. */
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
+		_exit(1);
+	if (fd > 1)
+		close(fd);
+
+	/* Do not hang in open() forever if nobody ever comes: die with the parent while waiting. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0UL, 0UL, 0UL) != 0 || getppid() != parent)
+		_exit(1);
+	/* FIFO order: OUT_FIFO first, then IN_FIFO (the .NET side opens them in the same order). */
+	fd = open(out_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || move_fd(fd, 1) != 0)
+		_exit(1); /* no way to tell anyone; the parent checked that both are FIFOs */
+	__fpurge(stdout);
+	clearerr(stdout);
+	outlen = 0;
+	fd = open(in_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || move_fd(fd, 0) != 0)
+		startup_fail("open IN_FIFO", errno);
+	(void)prctl(PR_SET_PDEATHSIG, 0UL, 0UL, 0UL, 0UL);
+	/* Whatever the parent had read ahead from its own stdin is not ours. */
+	__fpurge(stdin);
+	clearerr(stdin);
+
+	if (reopen_self(&pagemap_fd, "/proc/self/pagemap") != 0)
+		startup_fail("open /proc/self/pagemap", errno);
+	if (reopen_self(&mem_fd, "/proc/self/mem") != 0)
+		startup_fail("open /proc/self/mem", errno);
+
+	/* The inherited ring is the parent's (its pins and pinned_vm account are the parent's): the
+	 * child gets a ring and an empty pin table of its own. */
+	if (ring_fd >= 0)
+		close(ring_fd);
+	ring_fd = -1;
+	memset(pins, 0, sizeof pins);
+	ring_err = ring_open();
+
+	/* mlockall() is not inherited. Lock the driver's own mappings again (never MCL_CURRENT, which
+	 * would fault in the scenario's); this also breaks COW on the driver's writable pages now
+	 * (order-0 copies in NOHUGEPAGE VMAs) instead of during the scenario. Best effort. */
+	for (int i = 0; i < own_nr; i++)
+		(void)mlock((void *)own_ranges[i].lo, own_ranges[i].hi - own_ranges[i].lo);
+
+	out_str("ready ");
+	out_u64((uint64_t)getpid(), 0);
+	out_str(" ");
+	out_u64(page_size, 0);
+	out_end();
+}
+
+static void cmd_fork(const char *in_path, const char *out_path)
+{
+	if (check_fifo(in_path, "IN_FIFO") != 0 || check_fifo(out_path, "OUT_FIFO") != 0)
+		return;
+	fflush(stdout); /* nothing is pending (every response is flushed), but the child must not inherit output */
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		respond_rc(-errno);
+	else if (pid > 0)
+		respond_rc(pid);
+	else
+		child_start(in_path, out_path, parent);
+}
+
 /* Only kernel tunables: a typo in a scenario must not be able to overwrite an ordinary file. */
 static int sysfs_path_ok(const char *path)
 {
@@ -645,6 +882,19 @@ static int dispatch(char *cursor)
 	} else if (strcmp(cmd, "pmdmapped") == 0) {
 		if (parse_args(&cursor, v, 2, "pmdmapped ADDR LEN") == 0)
 			cmd_pmdmapped(v[0], v[1]);
+	} else if (strcmp(cmd, "pin") == 0) {
+		if (parse_args(&cursor, v, 2, "pin ADDR LEN") == 0)
+			cmd_pin(v[0], v[1]);
+	} else if (strcmp(cmd, "unpin") == 0) {
+		if (parse_args(&cursor, v, 2, "unpin ADDR LEN") == 0)
+			cmd_unpin(v[0], v[1]);
+	} else if (strcmp(cmd, "fork") == 0) {
+		char *in_path = next_token(&cursor);
+		char *out_path = next_token(&cursor);
+		if (in_path == NULL || out_path == NULL || next_token(&cursor) != NULL)
+			respond_err("usage: fork IN_FIFO OUT_FIFO");
+		else
+			cmd_fork(in_path, out_path);
 	} else if (strcmp(cmd, "sysfs_write") == 0) {
 		char *path = next_token(&cursor);
 		while (is_blank(*cursor))
@@ -685,17 +935,25 @@ static __attribute__((noinline)) void pretouch_stack(void)
 }
 
 /* The driver's own mappings must not become THPs later (by khugepaged or a fault), which would
- * show up in the counters as the scenario's. Scenario mappings are made later and unaffected. */
+ * show up in the counters as the scenario's. Scenario mappings are made later and unaffected.
+ * The list is also remembered (the last call before `ready` wins) for mlock() in a forked child. */
 static void nohugepage_own_mappings(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char buf[512];
 	if (f == NULL)
 		return;
+	own_nr = 0;
 	while (fgets(buf, sizeof buf, f) != NULL) {
 		unsigned long lo, hi;
-		if (sscanf(buf, "%lx-%lx", &lo, &hi) == 2)
+		if (sscanf(buf, "%lx-%lx", &lo, &hi) == 2) {
 			(void)madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE); /* fails harmlessly on [vsyscall] etc. */
+			if (own_nr < MAX_OWN_RANGES) {
+				own_ranges[own_nr].lo = lo;
+				own_ranges[own_nr].hi = hi;
+				own_nr++;
+			}
+		}
 		while (strchr(buf, '\n') == NULL && fgets(buf, sizeof buf, f) != NULL)
 			; /* skip the rest of an overlong line */
 	}
@@ -719,6 +977,8 @@ static int self_test(void)
 	cmd_peek(a, len);
 	cmd_pages(a, len);
 	cmd_pmdmapped(a, len);
+	cmd_pin(a, len);
+	cmd_unpin(a, len);
 	cmd_madvise(a, len, MADV_DONTNEED);
 	cmd_mprotect(a, len, PROT_NONE);
 	cmd_touch(a, len, 0, 0);
@@ -729,6 +989,22 @@ static int self_test(void)
 	cmd_sysfs_write("/sys/kernel/mm/transparent_hugepage/mthp-driver-no-such-file", "x");
 	if (write(-1, "", 0) < 0) /* binds write() without writing anything */
 		ok = ok && errno == EBADF;
+	/* Bind what the `fork` path calls, harmlessly: nothing has been read or written yet. */
+	(void)dup2(-1, -1);
+	(void)dup3(-1, -1, O_CLOEXEC);
+	(void)getppid();
+	(void)mlock(p, 0);
+	__fpurge(stdin);
+	clearerr(stdin);
+	__fpurge(stdout);
+	clearerr(stdout);
+	strcpy(cmdline, "fork /dev/null /dev/null"); /* `err ... is not a FIFO`: binds stat() */
+	dispatch(cmdline);
+	pid_t pid = fork(); /* binds fork() and waitpid() */
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		(void)waitpid(pid, NULL, 0);
 	strcpy(cmdline, "bogus 1");
 	dispatch(cmdline);
 	strcpy(cmdline, "mmap 0x 1 2");
@@ -783,6 +1059,12 @@ int main(void)
 
 	nohugepage_own_mappings();
 
+	/* Registered buffers are charged to RLIMIT_MEMLOCK unless the process has CAP_IPC_LOCK (root
+	 * has); raising the limit covers a root without that capability. Best effort. */
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	(void)setrlimit(RLIMIT_MEMLOCK, &rl);
+	ring_err = ring_open(); /* failure is not fatal: `pin` then answers ok -errno */
+
 	pretouch_stack();
 	memset(stdin_buf, 0, sizeof stdin_buf);
 	memset(stdout_buf, 0, sizeof stdout_buf);
@@ -794,6 +1076,18 @@ int main(void)
 
 	if (self_test() != 0)
 		startup_fail("self-test of the SIGSEGV handler", EFAULT);
+
+	/* Children made by `fork` are reaped by the kernel (no zombies); installed after the
+	 * self-test, which waits for its own test child. Inherited by the children. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) != 0)
+		startup_fail("sigaction(SIGCHLD)", errno);
+
+	/* Remember the final list of the driver's own mappings (for mlock() in forked children). */
+	nohugepage_own_mappings();
 
 	/* Keep the driver's pages resident so that reclaim cannot make it fault them back in.
 	 * Best effort: MCL_CURRENT only, so scenario mappings made later are not locked. */

@@ -165,6 +165,14 @@ public static class ScenarioRunner
                 s.Rc = pin.IsPin ? k.Pin(mm, start, start + (ulong)pin.Length) : k.Unpin(mm, start, start + (ulong)pin.Length);
                 break;
             }
+            case MremapStmt mr:
+            {
+                var r = s.Region(mr.Process, mr.Region, mr.Span);
+                long rc = k.Mremap(s.Process(mr.Process), r.Start, r.Length, (ulong)mr.NewLength, mr.NewAddr is long a ? (ulong)a : null);
+                s.Rc = rc;
+                if (rc >= 0) s.BindRegion(mr.Process, mr.Region, new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc));
+                break;
+            }
             case ExitStmt ex:
                 k.Exit(s.Process(ex.Process));
                 s.RemoveProcess(ex.Process);

@@ -14,7 +14,6 @@ public static class ScenarioValidator
     /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
     static string? NotSupportedYet(Statement s) => s switch
     {
-        MremapStmt => "'mremap' is not supported yet",
         MemfdStmt => "'memfd' is not supported yet",
         FtruncateStmt => "'ftruncate' is not supported yet",
         FallocateStmt => "'fallocate' is not supported yet",

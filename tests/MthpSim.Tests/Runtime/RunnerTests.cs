@@ -44,7 +44,6 @@ public class RunnerTests
     }
 
     [Theory]
-    [InlineData("process p\np mmap a any 2M\np mremap a any 4M\n", "'mremap' is not supported yet")]
     [InlineData("memfd f 2M\n", "'memfd' is not supported yet")]
     [InlineData("khugepaged scan 1\n", "'khugepaged' is not supported yet")]
     [InlineData("policy collapse = mthp\n", "'policy' is not supported yet")]

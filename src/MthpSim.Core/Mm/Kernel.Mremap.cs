@@ -1,0 +1,127 @@
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/mremap.c: resizing and moving a mapping with its pages.
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// mremap(old, oldLen, newLen, MREMAP_MAYMOVE [| MREMAP_FIXED, newAddr]): shrinks in place,
+    /// grows in place when the space after the VMA is free, otherwise moves the range with its page
+    /// tables (move_vma()). Returns the new address or a negative errno.
+    /// </summary>
+    public long Mremap(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong? newAddr)
+    {
+        if (!PageAligned(oldAddr) || newLen == 0) return -Errno.EINVAL;
+        oldLen = PageAlignUp(oldLen);
+        newLen = PageAlignUp(newLen);
+        if (newAddr is ulong fixedAddr)
+        {
+            if (!PageAligned(fixedAddr) || fixedAddr + newLen > TaskSize) return -Errno.EINVAL;
+            if (fixedAddr < oldAddr + oldLen && oldAddr < fixedAddr + newLen) return -Errno.EINVAL;
+        }
+        var vma = mm.FindVma(oldAddr);
+        if (vma == null || oldAddr + oldLen > vma.End) return -Errno.EFAULT;
+
+        if (newAddr is ulong target)
+        {
+            Munmap(mm, target, newLen);   // MREMAP_FIXED replaces whatever is there
+            if (newLen < oldLen) { Munmap(mm, oldAddr + newLen, oldLen - newLen); oldLen = newLen; }
+            return MoveVma(mm, oldAddr, oldLen, newLen, target);
+        }
+        if (newLen <= oldLen)
+        {
+            if (newLen < oldLen) Munmap(mm, oldAddr + newLen, oldLen - newLen);
+            return (long)oldAddr;
+        }
+        // models vma_expandable(): grow in place when the range ends the VMA and the space after is free
+        ulong growEnd = oldAddr + newLen;
+        if (oldAddr + oldLen == vma.End && growEnd <= TaskSize && !mm.Intersecting(vma.End, growEnd).Any())
+        {
+            SplitVmaAt(mm, oldAddr);
+            vma = mm.FindVma(oldAddr)!;
+            vma.End = growEnd;
+            MergeAround(mm, vma);
+            return (long)oldAddr;
+        }
+        long pgoff = LinearPageIndex(vma, oldAddr);
+        long dest = GetUnmappedArea(mm, newLen, pgoff);
+        if (dest < 0) return dest;
+        return MoveVma(mm, oldAddr, oldLen, newLen, (ulong)dest);
+    }
+
+    /// <summary>models move_vma(): a new VMA at the destination (same flags, anon_vma and pgoff), the page tables moved, the old range unmapped.</summary>
+    long MoveVma(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong newAddr)
+    {
+        SplitVmaAt(mm, oldAddr);
+        SplitVmaAt(mm, oldAddr + oldLen);
+        var old = mm.FindVma(oldAddr)!;
+        var moved = old.Clone();
+        moved.Start = newAddr;
+        moved.End = newAddr + newLen;
+        mm.Insert(moved);
+        MovePageTables(old, moved, oldAddr, newAddr, oldLen);
+        // The old range's page tables are empty now: unmapping it frees them and the VMA.
+        mm.Vmas.Remove(old);
+        FreePgtables(mm, oldAddr, oldAddr + oldLen);
+        MergeAround(mm, moved);
+        return (long)newAddr;
+    }
+
+    /// <summary>
+    /// models move_page_tables(): a whole, equally aligned PMD moves as one entry (move_huge_pmd(),
+    /// move_normal_pmd()); otherwise a PMD mapping is split first and the PTEs move one by one
+    /// (move_ptes()). Folios, mapcounts and RSS do not change.
+    /// </summary>
+    void MovePageTables(Vma.Vma oldVma, Vma.Vma newVma, ulong oldStart, ulong newStart, ulong len)
+    {
+        MmStruct mm = oldVma.Mm;
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong off = 0; off < len;)
+        {
+            ulong oldAddr = oldStart + off, newAddr = newStart + off;
+            ulong extent = Math.Min(len - off, Math.Min(pmdSize - (oldAddr & (pmdSize - 1)), pmdSize - (newAddr & (pmdSize - 1))));
+            var src = mm.PageTables.Find(PmdIndex(oldAddr));
+            if (src == null || src.Kind == PmdKind.None) { off += extent; continue; }
+            bool wholePmd = extent == pmdSize;
+            var dstExisting = mm.PageTables.Find(PmdIndex(newAddr));
+            if (wholePmd && (dstExisting == null || dstExisting.Kind == PmdKind.None))
+            {
+                var dst = mm.PageTables.GetOrCreate(PmdIndex(newAddr));
+                (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected);
+                (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected) = (PmdKind.None, 0, null, -1, null);
+                off += extent;
+                continue;
+            }
+            if (src.Kind is PmdKind.Huge or PmdKind.HugeZero) SplitHugePmd(oldVma, src, oldAddr & ~(pmdSize - 1));
+            if (!MovePtes(mm, src, oldAddr, newAddr, extent)) return;
+            off += extent;
+        }
+    }
+
+    /// <summary>models move_ptes(): entries move to the new place, with what the program expects there.</summary>
+    bool MovePtes(MmStruct mm, PmdSlot src, ulong oldAddr, ulong newAddr, ulong extent)
+    {
+        var dst = mm.PageTables.GetOrCreate(PmdIndex(newAddr));
+        if (dst.Kind == PmdKind.None)
+        {
+            int table = AllocPageTable(mm);
+            if (table < 0) return false;
+            dst.Kind = PmdKind.Table;
+            dst.TablePfn = table;
+            dst.Ptes ??= new ulong[Geo.PtrsPerPte];
+        }
+        int n = (int)(extent >> PageShift);
+        int si = PteIndex(oldAddr), di = PteIndex(newAddr);
+        Array.Copy(src.Ptes!, si, dst.Ptes!, di, n);
+        Array.Clear(src.Ptes!, si, n);
+        if (src.Expected != null)
+        {
+            dst.Expected ??= new uint[Geo.PtrsPerPte];
+            Array.Copy(src.Expected, si, dst.Expected, di, n);
+            Array.Clear(src.Expected, si, n);
+        }
+        return true;
+    }
+}
