@@ -42,13 +42,13 @@ public static class OracleRunner
     }
 
     /// <summary>
-    /// THP settings are global to the machine: one oracle run at a time. Waits up to a minute for
-    /// another run to finish (an exclusive lock next to the journal, released by the kernel if the
-    /// holder dies).
+    /// THP settings are global to the machine: one oracle run at a time, whatever journal it uses.
+    /// Waits up to a minute for another run to finish (an exclusive lock, released by the kernel if
+    /// the holder dies).
     /// </summary>
-    static FileStream AcquireRunLock(LiveSettings live)
+    static FileStream AcquireRunLock()
     {
-        string path = Path.Combine(Path.GetDirectoryName(live.JournalPath)!, "lock");
+        const string path = "/run/mthpsim-oracle/lock";
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var deadline = DateTime.UtcNow.AddMinutes(1);
         while (true)
@@ -115,7 +115,7 @@ public static class OracleRunner
                     : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
             }
             CheckLiveKernel(live);
-            using var runLock = AcquireRunLock(live);
+            using var runLock = AcquireRunLock();
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
@@ -124,9 +124,10 @@ public static class OracleRunner
             if (failed.Count > 0) throw new OracleUnavailableException($"could not set the simulator's defaults: {string.Join("; ", failed)}");
             var processes = statements.OfType<ProcessStmt>().Select(p => p.Name).ToList();
             bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
-            using var session = new LiveSession(driver, sim.Kernel, processes, zeroPageObserved);
-            guard.OnBeforeRestore(session.Dispose);
-            RunLockstep(sim, statements, session, simResult, result);
+            using var session = new LiveSession(driver);
+            guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
+            session.Start(sim.Kernel, processes, zeroPageObserved);
+            RunLockstep(sim, statements, session, simResult, result, guard);
             if (guard.Interrupted is { } signal)
             {
                 result.Aborted = $"interrupted by {signal}; THP settings restored";
@@ -143,11 +144,12 @@ public static class OracleRunner
         return result;
     }
 
-    static void RunLockstep(ScenarioSession sim, IReadOnlyList<Statement> statements, LiveSession live, RunResult simResult, OracleResult result)
+    static void RunLockstep(ScenarioSession sim, IReadOnlyList<Statement> statements, LiveSession live, RunResult simResult, OracleResult result, SettingsGuard guard)
     {
         var quiet = new RunOptions();
         foreach (var stmt in statements)
         {
+            if (guard.Interrupted != null) return;
             try
             {
                 ScenarioRunner.Execute(sim, stmt, simResult, quiet);
@@ -164,8 +166,9 @@ public static class OracleRunner
                 result.Aborted = ex.ToString();
                 return;
             }
-            catch (InvalidOperationException ex)
+            catch (Exception ex) when (ex is InvalidOperationException or IOException || guard.Interrupted != null)
             {
+                // A driver that died (or was stopped by a signal) makes the live side's files vanish too.
                 result.Aborted = $"{stmt.Span.File}:{stmt.Span.Line}: live side failed: {ex.Message}";
                 return;
             }

@@ -10,6 +10,9 @@
  * (stack, stdio buffers, static arrays, lazily bound library calls, the fault handler) is therefore
  * touched or exercised before it prints `ready`, and nothing is allocated afterwards.
  *
+ * `fork` makes a child that is a driver of its own (same protocol, over two FIFOs); `pin`/`unpin`
+ * hold long-term FOLL_WRITE|FOLL_LONGTERM pins as io_uring fixed buffers. See PROTOCOL.md.
+ *
  * Build: gcc -O2 -Wall -Wextra -Werror -o mthp_live_driver mthp_live_driver.c
  */
 #define _GNU_SOURCE

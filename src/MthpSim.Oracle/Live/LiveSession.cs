@@ -18,29 +18,33 @@ public sealed class LiveSession : IDisposable
     readonly Dictionary<string, LiveDriver> _procs = new();
     readonly Dictionary<(string, string), RegionBinding> _regions = new();
     readonly Dictionary<string, Dictionary<ulong, (ulong Token, bool MaybeZero)>> _expected = new();
-    readonly Dictionary<string, long> _vmstatStart, _meminfoStart, _thpStart;
-    readonly Dictionary<string, long> _simVmstatStart, _simMeminfoStart;
+    readonly string _binary;
+    LiveDriver? _control;
+    Dictionary<string, long> _vmstatStart = new(), _meminfoStart = new(), _thpStart = new();
+    Dictionary<string, long> _simVmstatStart = new(), _simMeminfoStart = new();
     ulong _nextToken = 1;
 
     /// <summary>A driver that plays no scenario process: it keeps khugepaged's list non-empty and writes sysfs files.</summary>
-    public LiveDriver Control { get; }
+    public LiveDriver Control => _control ?? throw new InvalidOperationException("the live session has not started");
     public long Rc { get; private set; }
     public long PageSize => Control.PageSize;
     public List<string> Notes { get; } = new();
+
+    public LiveSession(string binary) => _binary = binary;
 
     /// <summary>
     /// Starts the control driver and one driver per scenario process before the baseline is taken,
     /// so that their own start-up (page tables, stacks, mTHP faults under the scenario's settings)
     /// never shows in the scenario's counters.
     /// </summary>
-    public LiveSession(string binary, Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage)
+    public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage)
     {
-        Control = new LiveDriver(binary);
+        lock (_procs) _control = new LiveDriver(_binary);
         KeepKhugepagedAsleep();
         foreach (var name in processes)
         {
-            _procs[name] = new LiveDriver(binary);
-            _expected[name] = new();
+            var d = new LiveDriver(_binary);
+            lock (_procs) { _procs[name] = d; _expected[name] = new(); }
         }
         if (freeHugeZeroPage) LiveProcfs.FreeHugeZeroPage();
         _simVmstatStart = sim.VmstatNames().ToDictionary(n => n, n => sim.Vmstat(n)!.Value);
@@ -66,7 +70,11 @@ public sealed class LiveSession : IDisposable
         Control.SendRc($"munmap {addr} 4194304");
     }
 
-    LiveDriver Proc(string name) => _procs[name];
+    LiveDriver Proc(string name)
+    {
+        lock (_procs)
+            return _procs.TryGetValue(name, out var d) ? d : throw new InvalidOperationException($"the live driver of '{name}' has stopped");
+    }
 
     RegionBinding Region(string proc, string region, SourceSpan at)
     {
@@ -94,7 +102,7 @@ public sealed class LiveSession : IDisposable
                 // No background work is modelled yet; the live side does not sleep either.
                 break;
             case SysfsWriteStmt w:
-                Rc = Control.SendRc($"sysfs_write {Settings.LiveSettings.Root}/{w.Path} {w.Value}");
+                Rc = Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/{w.Path}", w.Value);
                 break;
             case ProcessStmt:
                 break;   // its driver was started with the session
@@ -300,10 +308,14 @@ public sealed class LiveSession : IDisposable
         return d;
     }
 
+    /// <summary>Stops every driver; safe to call from a signal handler while the session is starting.</summary>
     public void Dispose()
     {
-        foreach (var d in _procs.Values) d.Dispose();
-        _procs.Clear();
-        Control.Dispose();
+        lock (_procs)
+        {
+            foreach (var d in _procs.Values) d.Dispose();
+            _procs.Clear();
+            _control?.Dispose();
+        }
     }
 }

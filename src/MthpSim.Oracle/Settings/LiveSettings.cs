@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace MthpSim.Oracle.Settings;
 
 /// <summary>
@@ -47,18 +45,8 @@ public sealed class LiveSettings
     /// <summary>Writes a value; returns null on success or the error.</summary>
     public string? Write(string rel, string value)
     {
-        try
-        {
-            using var fs = new FileStream(Path.Combine(_root, rel), FileMode.Open, FileAccess.Write);
-            var bytes = Encoding.ASCII.GetBytes(value);
-            fs.Write(bytes);
-            fs.Flush();
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return e.Message;
-        }
+        int rc = SysfsFile.WriteValue(Path.Combine(_root, rel), value);
+        return rc == 0 ? null : $"errno {-rc}";
     }
 
     public Dictionary<string, string> Snapshot() => SettingFiles().ToDictionary(f => f, Read);
