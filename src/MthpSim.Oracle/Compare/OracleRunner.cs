@@ -158,7 +158,8 @@ public static class OracleRunner
                 {
                     var simExp = simResult.Expectations[^1];
                     var liveExp = ScenarioRunner.Compare(e, live.Evaluate(e.Lhs));
-                    result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Text, e.Lhs.ToString()!, liveExp, simExp));
+                    result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Text, e.Lhs.ToString()!, liveExp, simExp,
+                        KernelChosenAddress: e.Lhs is RcObs && live.RcIsKernelChosenAddress));
                 }
             }
             catch (ScenarioRuntimeException ex)

@@ -353,6 +353,15 @@ static void cmd_munmap(uint64_t addr, uint64_t len)
 	respond_rc(munmap((void *)(uintptr_t)addr, (size_t)len) == 0 ? 0 : -errno);
 }
 
+/* mremap with MREMAP_MAYMOVE, plus MREMAP_FIXED when NEWADDR is not 0. */
+static void cmd_mremap(uint64_t old, uint64_t oldlen, uint64_t newlen, uint64_t newaddr)
+{
+	void *p = newaddr != 0
+		? mremap((void *)(uintptr_t)old, (size_t)oldlen, (size_t)newlen, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)(uintptr_t)newaddr)
+		: mremap((void *)(uintptr_t)old, (size_t)oldlen, (size_t)newlen, MREMAP_MAYMOVE);
+	respond_rc(p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p);
+}
+
 static void cmd_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 {
 	respond_rc(mprotect((void *)(uintptr_t)addr, (size_t)len, (int)prot) == 0 ? 0 : -errno);
@@ -856,6 +865,9 @@ static int dispatch(char *cursor)
 	} else if (strcmp(cmd, "munmap") == 0) {
 		if (parse_args(&cursor, v, 2, "munmap ADDR LEN") == 0)
 			cmd_munmap(v[0], v[1]);
+	} else if (strcmp(cmd, "mremap") == 0) {
+		if (parse_args(&cursor, v, 4, "mremap OLD OLDLEN NEWLEN NEWADDR") == 0)
+			cmd_mremap(v[0], v[1], v[2], v[3]);
 	} else if (strcmp(cmd, "mprotect") == 0) {
 		if (parse_args(&cursor, v, 3, "mprotect ADDR LEN PROT") == 0) {
 			if (v[2] > 3)

@@ -9,10 +9,15 @@ namespace MthpSim.Oracle.Live;
 /// </summary>
 public sealed class LiveDriver : IDisposable
 {
-    readonly Process _process;
+    readonly Process? _process;
+    readonly TextWriter _in;
+    readonly TextReader _out;
+    readonly IDisposable[] _streams;
+    bool _exited;
     public int Pid { get; }
     public long PageSize { get; }
 
+    /// <summary>Starts a driver process.</summary>
     public LiveDriver(string binary)
     {
         var psi = new ProcessStartInfo(binary)
@@ -23,12 +28,46 @@ public sealed class LiveDriver : IDisposable
             UseShellExecute = false,
         };
         _process = Process.Start(psi) ?? throw new OracleUnavailableException($"cannot start {binary}");
-        string? ready = _process.StandardOutput.ReadLine();
+        _in = _process.StandardInput;
+        _out = _process.StandardOutput;
+        _streams = [];
+        (Pid, PageSize) = ReadReady();
+    }
+
+    /// <summary>A driver forked from another one, serving the protocol on two FIFOs (Driver/PROTOCOL.md, "fork").</summary>
+    LiveDriver(string inFifo, string outFifo)
+    {
+        // The child opens OUT first, then IN: open them in the same order, or both sides wait forever.
+        var outStream = new FileStream(outFifo, FileMode.Open, FileAccess.Read);
+        var inStream = new FileStream(inFifo, FileMode.Open, FileAccess.Write);
+        _out = new StreamReader(outStream);
+        _in = new StreamWriter(inStream) { AutoFlush = true };
+        _streams = [_in, _out];
+        (Pid, PageSize) = ReadReady();
+    }
+
+    (int, long) ReadReady()
+    {
+        string? ready = _out.ReadLine();
         var parts = ready?.Split(' ');
         if (parts is not ["ready", var pid, var page])
             throw new OracleUnavailableException($"the live driver did not start: '{ready}'");
-        Pid = int.Parse(pid, CultureInfo.InvariantCulture);
-        PageSize = long.Parse(page, CultureInfo.InvariantCulture);
+        return (int.Parse(pid, CultureInfo.InvariantCulture), long.Parse(page, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Forks this driver: the child is a copy of its address space, as fork(2) makes it.</summary>
+    public LiveDriver Fork(string fifoDir)
+    {
+        string inFifo = Path.Combine(fifoDir, $"fork-{Pid}-{Environment.TickCount64}.in");
+        string outFifo = inFifo[..^3] + ".out";
+        Fifo.Make(inFifo);
+        Fifo.Make(outFifo);
+        long rc = SendRc($"fork {inFifo} {outFifo}");
+        if (rc < 0) throw new InvalidOperationException($"live fork failed: errno {-rc}");
+        var child = new LiveDriver(inFifo, outFifo);
+        File.Delete(inFifo);
+        File.Delete(outFifo);
+        return child;
     }
 
     /// <summary>Sends one command; returns the words after "ok".</summary>
@@ -37,9 +76,9 @@ public sealed class LiveDriver : IDisposable
         string? line;
         try
         {
-            _process.StandardInput.WriteLine(command);
-            _process.StandardInput.Flush();
-            line = _process.StandardOutput.ReadLine();
+            _in.WriteLine(command);
+            _in.Flush();
+            line = _out.ReadLine();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
@@ -53,21 +92,40 @@ public sealed class LiveDriver : IDisposable
 
     public long SendRc(string command) => long.Parse(Send(command)[0], CultureInfo.InvariantCulture);
 
+    /// <summary>Ends the driver: "exit", then closing its input (end of input ends it too).</summary>
     public void Exit()
     {
-        if (_process.HasExited) return;
+        if (_exited) return;
+        _exited = true;
         try
         {
-            _process.StandardInput.WriteLine("exit");
-            _process.StandardInput.Flush();
+            _in.WriteLine("exit");
+            _in.Flush();
         }
-        catch (IOException) { }
-        if (!_process.WaitForExit(5000)) _process.Kill();
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+        if (_process != null && !_process.WaitForExit(5000)) _process.Kill();
     }
 
     public void Dispose()
     {
         try { Exit(); } catch (InvalidOperationException) { }
-        _process.Dispose();
+        foreach (var s in _streams)
+        {
+            try { s.Dispose(); } catch (IOException) { }
+        }
+        _process?.Dispose();
+    }
+}
+
+/// <summary>mkfifo(3), for the FIFOs a forked driver talks through.</summary>
+static partial class Fifo
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int MkFifo(string path, uint mode);
+
+    public static void Make(string path)
+    {
+        if (MkFifo(path, 0x180) != 0)
+            throw new InvalidOperationException($"mkfifo {path}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
     }
 }

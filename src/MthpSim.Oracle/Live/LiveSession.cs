@@ -27,6 +27,8 @@ public sealed class LiveSession : IDisposable
     /// <summary>A driver that plays no scenario process: it keeps khugepaged's list non-empty and writes sysfs files.</summary>
     public LiveDriver Control => _control ?? throw new InvalidOperationException("the live session has not started");
     public long Rc { get; private set; }
+    /// <summary>The latest rc is an address the kernel chose (mmap or mremap with <c>any</c>): it may differ from the simulator's.</summary>
+    public bool RcIsKernelChosenAddress { get; private set; }
     public long PageSize => Control.PageSize;
     public List<string> Notes { get; } = new();
 
@@ -94,6 +96,7 @@ public sealed class LiveSession : IDisposable
     /// <summary>Carries out one statement on the live kernel; <paramref name="sim"/> (already stepped) supplies the simulator's placement for <c>any</c>.</summary>
     public void Execute(Statement stmt, ScenarioSession sim)
     {
+        if (stmt is not (ExpectStmt or PrintStmt)) RcIsKernelChosenAddress = stmt is MremapStmt { NewAddr: null };
         switch (stmt)
         {
             case MachineStmt or ExpectStmt or PrintStmt:
@@ -144,13 +147,51 @@ public sealed class LiveSession : IDisposable
             case PrctlStmt pr:
                 Rc = Proc(pr.Process).SendRc($"prctl_thp_disable {pr.Value}");
                 break;
+            case ForkStmt f:
+            {
+                var child = Proc(f.Process).Fork(FifoDir());
+                lock (_procs) { _procs[f.Child] = child; }
+                _expected[f.Child] = new Dictionary<ulong, (ulong, bool)>(_expected[f.Process]);
+                foreach (var ((p, r), b) in _regions.Where(kv => kv.Key.Item1 == f.Process).ToList()) _regions[(f.Child, r)] = b;
+                Rc = 0;
+                break;
+            }
+            case PinStmt pin:
+            {
+                ulong start = Region(pin.Process, pin.Region, pin.Span).Start + (ulong)pin.Offset;
+                Rc = Proc(pin.Process).SendRc($"{(pin.IsPin ? "pin" : "unpin")} {start} {pin.Length}");
+                break;
+            }
+            case MremapStmt mr:
+            {
+                var r = Region(mr.Process, mr.Region, mr.Span);
+                long rc = Proc(mr.Process).SendRc($"mremap {r.Start} {r.Length} {mr.NewLength} {(mr.NewAddr is long a ? (ulong)a : 0)}");
+                Rc = rc;
+                if (rc >= 0)
+                {
+                    MoveExpected(mr.Process, r.Start, r.Length, (ulong)rc, (ulong)mr.NewLength);
+                    _regions[(mr.Process, mr.Region)] = new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc);
+                }
+                break;
+            }
             case ExitStmt ex:
                 Proc(ex.Process).Dispose();
-                _procs.Remove(ex.Process);
+                lock (_procs) _procs.Remove(ex.Process);
                 break;
             default:
                 throw new ScenarioRuntimeException(stmt.Span, $"the live side cannot run '{stmt.Text}' yet");
         }
+    }
+
+    string? _fifoDir;
+
+    /// <summary>A private directory for the FIFOs of forked drivers.</summary>
+    string FifoDir()
+    {
+        if (_fifoDir != null) return _fifoDir;
+        _fifoDir = Path.Combine(Path.GetTempPath(), $"mthpsim-oracle-{Environment.ProcessId}");
+        Directory.CreateDirectory(_fifoDir);
+        return _fifoDir;
     }
 
     static ulong SimPlacement(ScenarioSession sim, MmapStmt m)
@@ -188,6 +229,16 @@ public sealed class LiveSession : IDisposable
             _nextToken += (ulong)Math.Max(touched, 1);
         }
         return rc;
+    }
+
+    /// <summary>The pages moved by mremap keep their contents at the new address; a shrunk tail is gone.</summary>
+    void MoveExpected(string proc, ulong from, ulong oldLen, ulong to, ulong newLen)
+    {
+        var e = _expected[proc];
+        var old = e.Where(kv => kv.Key >= from && kv.Key < from + oldLen).ToList();
+        foreach (var (k, _) in old) e.Remove(k);
+        foreach (var (k, v) in old)
+            if (k - from < newLen) e[k - from + to] = v;
     }
 
     void Forget(string proc, ulong start, ulong len)
@@ -317,5 +368,6 @@ public sealed class LiveSession : IDisposable
             _procs.Clear();
             _control?.Dispose();
         }
+        if (_fifoDir != null) { try { Directory.Delete(_fifoDir, recursive: true); } catch (IOException) { } }
     }
 }
