@@ -51,6 +51,12 @@ public sealed partial class Kernel
             }
         }
         var r = HandleMmFault(vma, addr, write);
+        if (r == FaultResult.Oom)
+        {
+            // Direct reclaim, then one more try (the page allocator's slow path, reduced to its outcome).
+            Reclaim();
+            r = HandleMmFault(vma, addr, write);
+        }
         if (r == FaultResult.Oom) return -Errno.ENOMEM;
         if (r != FaultResult.Ok) return -Errno.EFAULT;
         if (write)

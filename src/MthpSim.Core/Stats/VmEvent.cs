@@ -11,6 +11,8 @@ public enum VmEvent
     ThpScanExceedNonePte, ThpScanExceedSwapPte, ThpScanExceedSharePte,
     ThpSplitPud, ThpZeroPageAlloc, ThpZeroPageAllocFailed, ThpSwpout, ThpSwpoutFallback,
     PgFault,
+    /// <summary>pglazyfreed: lazily freed pages discarded by reclaim.</summary>
+    PgLazyFreed,
     Count,
 }
 
@@ -27,7 +29,12 @@ public enum MthpStat
 
 public static class StatNames
 {
-    public static string Of(VmEvent e) => e == VmEvent.PgFault ? "pgfault" : Snake(e.ToString());
+    public static string Of(VmEvent e) => e switch
+    {
+        VmEvent.PgFault => "pgfault",
+        VmEvent.PgLazyFreed => "pglazyfreed",
+        _ => Snake(e.ToString()),
+    };
     public static string Of(MthpStat s) => Snake(s.ToString());
 
     /// <summary>Kernel file names are the snake_case of the enum names.</summary>

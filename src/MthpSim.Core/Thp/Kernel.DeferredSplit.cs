@@ -34,6 +34,31 @@ public sealed partial class Kernel
             Stats.Count(order, MthpStat.SplitDeferred);
             Stats.Count(order, MthpStat.NrAnonPartiallyMapped);
         }
+        DeferredListAddTail(head);
+    }
+
+    /// <summary>models __folio_unqueue_deferred_split(): off the queue, and no longer counted as partially mapped.</summary>
+    internal void DeferredUnqueue(int head)
+    {
+        DeferredListDel(head);
+        ClearPartiallyMapped(head);
+    }
+
+    /// <summary>Takes the folio off the queue (list_del_init), keeping its partially-mapped flag.</summary>
+    internal void DeferredListDel(int head)
+    {
+        if (!Map.Test(head, PageFlags.DeferredQueued)) return;
+        ref var lf = ref Map.Large(head);
+        if (lf.DeferredPrev >= 0) Map.Large(lf.DeferredPrev).DeferredNext = lf.DeferredNext; else _deferredHead = lf.DeferredNext;
+        if (lf.DeferredNext >= 0) Map.Large(lf.DeferredNext).DeferredPrev = lf.DeferredPrev; else _deferredTail = lf.DeferredPrev;
+        lf.DeferredPrev = lf.DeferredNext = -1;
+        Map.Clear(head, PageFlags.DeferredQueued);
+        _deferredLen--;
+    }
+
+    /// <summary>Puts a folio back at the tail of the queue without counting anything (the shrinker's "add back").</summary>
+    void DeferredListAddTail(int head)
+    {
         if (Map.Test(head, PageFlags.DeferredQueued)) return;
         Map.Set(head, PageFlags.DeferredQueued);
         ref var lf = ref Map.Large(head);
@@ -44,19 +69,10 @@ public sealed partial class Kernel
         _deferredLen++;
     }
 
-    /// <summary>models __folio_unqueue_deferred_split()</summary>
-    internal void DeferredUnqueue(int head)
+    void ClearPartiallyMapped(int head)
     {
-        ref var lf = ref Map.Large(head);
-        if (lf.DeferredPrev >= 0) Map.Large(lf.DeferredPrev).DeferredNext = lf.DeferredNext; else _deferredHead = lf.DeferredNext;
-        if (lf.DeferredNext >= 0) Map.Large(lf.DeferredNext).DeferredPrev = lf.DeferredPrev; else _deferredTail = lf.DeferredPrev;
-        lf.DeferredPrev = lf.DeferredNext = -1;
-        Map.Clear(head, PageFlags.DeferredQueued);
-        _deferredLen--;
-        if (Map.Test(head, PageFlags.PartiallyMapped))
-        {
-            Map.Clear(head, PageFlags.PartiallyMapped);
-            Stats.Count(Map.Order(head), MthpStat.NrAnonPartiallyMapped, -1);
-        }
+        if (!Map.Test(head, PageFlags.PartiallyMapped)) return;
+        Map.Clear(head, PageFlags.PartiallyMapped);
+        Stats.Count(Map.Order(head), MthpStat.NrAnonPartiallyMapped, -1);
     }
 }

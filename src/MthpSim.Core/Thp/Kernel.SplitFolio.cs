@@ -34,7 +34,8 @@ public sealed partial class Kernel
         Stats.Count(order, MthpStat.Split);
         if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPage);
         Stats.Count(order, MthpStat.NrAnon, -1);
-        if (Map.Test(head, PageFlags.DeferredQueued)) DeferredUnqueue(head);
+        // __folio_split(): off the queue if still on it, and no longer partially mapped either way
+        DeferredUnqueue(head);
         int nr = 1 << order;
         Map.SplitToOrder0(head);
         for (int p = head; p < head + nr; p++) Map.AddRef(p, Map.PteMapcount(p));

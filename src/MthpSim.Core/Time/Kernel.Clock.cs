@@ -7,12 +7,13 @@ public sealed partial class Kernel
     public long NowMs { get; private set; }
 
     /// <summary>
-    /// Advances the clock, running the background work due in that time. No background activity is
-    /// modelled yet (khugepaged comes with its own issue), so this only moves the clock.
+    /// Advances the clock, running the background work due in that time: kswapd when free memory
+    /// is below the low watermark. (khugepaged comes with its own issue.)
     /// </summary>
     public void Sleep(long ms)
     {
         if (ms < 0) throw new ArgumentOutOfRangeException(nameof(ms));
         NowMs += ms;
+        if (ms > 0) Kswapd();
     }
 }

@@ -177,6 +177,10 @@ public static class ScenarioRunner
                 k.Exit(s.Process(ex.Process));
                 s.RemoveProcess(ex.Process);
                 break;
+            case ReclaimStmt:
+                k.Reclaim();
+                s.Rc = 0;
+                break;
             case SleepStmt sl:
                 k.Sleep(sl.Milliseconds);
                 break;

@@ -59,6 +59,7 @@ public sealed partial class ScenarioParser
             case "fallocate": return ParseFallocate(c, span, text);
             case "lseek": return ParseLseek(c, span, text);
             case "sleep": return ParseSleep(c, span, text);
+            case "reclaim": c.End("reclaim"); return new ReclaimStmt(span, text);
             case "khugepaged": return ParseKhugepaged(c, span, text);
             case "expect": return ParseExpect(c, span, text);
             case "print": return ParsePrint(c, span, text);

@@ -1,0 +1,192 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/vmscan.c and the deferred-split shrinker of mm/huge_memory.c, as far as reclaim goes without swap.
+public sealed partial class Kernel
+{
+    /// <summary>folio_batch capacity (PAGEVEC_SIZE): how many folios the shrinker takes off the queue at a time.</summary>
+    const int FolioBatchSize = 31;
+
+    /// <summary>
+    /// Memory pressure: reclaims what can be reclaimed without swap, the way shrink_node() does:
+    /// the LRU first (lazily freed anon folios sit on the file LRU, so they go even with no swap),
+    /// then the shrinkers (the deferred split queue). Returns the pages freed.
+    /// </summary>
+    public long Reclaim()
+    {
+        long before = Buddy.FreePages;
+        ShrinkLazyFreeFolios();
+        DeferredSplitScan(_deferredLen);
+        return Buddy.FreePages - before;
+    }
+
+    /// <summary>
+    /// models shrink_folio_list() → try_to_unmap() for lazily freed anon folios: a folio whose PTEs
+    /// or PMD were written since MADV_FREE is swap-backed again and kept; one with extra references
+    /// (pins) is kept; a clean one is unmapped everywhere and freed (pglazyfreed).
+    /// </summary>
+    void ShrinkLazyFreeFolios()
+    {
+        // Find every mapping of a lazily freed folio by walking the page tables (the model keeps no
+        // rmap index for small folios), in address order for determinism.
+        var byFolio = new SortedDictionary<int, List<(MmStruct Mm, PmdSlot Slot, int Index)>>();
+        foreach (var mm in _mms)
+            foreach (var (_, slot) in mm.PageTables.Ordered())
+            {
+                if (slot.Kind == PmdKind.Huge && Map.Test(Pte.Pfn(slot.Leaf), PageFlags.LazyFree))
+                    Add(byFolio, Pte.Pfn(slot.Leaf), (mm, slot, -1));
+                else if (slot.Kind == PmdKind.Table)
+                    for (int i = 0; i < slot.Ptes!.Length; i++)
+                    {
+                        ulong pte = slot.Ptes[i];
+                        if (!Pte.IsNormal(pte)) continue;
+                        int head = Map.HeadOf(Pte.Pfn(pte));
+                        if (Map.Test(head, PageFlags.LazyFree)) Add(byFolio, head, (mm, slot, i));
+                    }
+            }
+        foreach (var (head, mappings) in byFolio)
+        {
+            bool dirty = mappings.Any(m => Pte.IsDirty(m.Index < 0 ? m.Slot.Leaf : m.Slot.Ptes![m.Index]));
+            if (dirty)
+            {
+                Map.Clear(head, PageFlags.LazyFree);   // redirtied: folio_set_swapbacked()
+                continue;
+            }
+            if (Map.Refcount(head) != Map.FolioMapcount(head)) continue;   // pinned or otherwise referenced
+            int nr = 1 << Map.Order(head);
+            Map.AddRef(head, 1);   // reclaim holds the folio while it unmaps it
+            foreach (var run in Runs(mappings)) UnmapForDiscard(head, run);
+            Stats.Count(VmEvent.PgLazyFreed, nr);
+            FolioPut(head);
+        }
+    }
+
+    static void Add(SortedDictionary<int, List<(MmStruct, PmdSlot, int)>> d, int head, (MmStruct, PmdSlot, int) m)
+    {
+        if (!d.TryGetValue(head, out var list)) d[head] = list = new();
+        list.Add(m);
+    }
+
+    /// <summary>Consecutive PTEs of one table, unmapped as one batch (folio_unmap_pte_batch()), so a folio unmapped whole never looks partially mapped.</summary>
+    static IEnumerable<List<(MmStruct Mm, PmdSlot Slot, int Index)>> Runs(List<(MmStruct Mm, PmdSlot Slot, int Index)> mappings)
+    {
+        var run = new List<(MmStruct, PmdSlot, int)>();
+        foreach (var m in mappings)
+        {
+            if (run.Count > 0 && (run[^1].Item2 != m.Slot || m.Index < 0 || run[^1].Item3 + 1 != m.Index))
+            {
+                yield return run;
+                run = new();
+            }
+            run.Add(m);
+        }
+        if (run.Count > 0) yield return run;
+    }
+
+    void UnmapForDiscard(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)
+    {
+        var (mm, slot, index) = run[0];
+        if (index < 0)
+        {
+            // models __discard_anon_folio_pmd_locked(): the PMD and its deposited table go
+            mm.Rss[(int)RssMember.AnonPages] -= 1L << Geo.PmdOrder;
+            FolioRemoveRmapPmd(head, mm);
+            Map.AddRef(head, -1);
+            slot.Kind = PmdKind.None;
+            slot.Leaf = 0;
+            if (slot.TablePfn >= 0) { FreePageTable(mm, slot.TablePfn); slot.TablePfn = -1; }
+            return;
+        }
+        int firstPfn = Pte.Pfn(slot.Ptes![index]);
+        foreach (var (_, s, i) in run) s.Ptes![i] = 0;
+        mm.Rss[(int)RssMember.AnonPages] -= run.Count;
+        FolioRemoveRmapPtes(head, firstPfn, run.Count, mm);
+        Map.AddRef(head, -run.Count);
+    }
+
+    /// <summary>
+    /// models deferred_split_scan(): takes up to <paramref name="nrToScan"/> folios off the queue, a
+    /// batch at a time. A partially mapped folio is split (split_folio()); one that was queued as an
+    /// underused PMD THP is split only if thp_underused() says so (thp_underused_split_page).
+    /// A partially mapped folio that cannot be split (pinned) goes back on the queue; an underused
+    /// candidate that is not split is considered used and dropped. Returns the folios split.
+    /// </summary>
+    internal int DeferredSplitScan(long nrToScan)
+    {
+        int split = 0;
+        var batch = new List<int>(FolioBatchSize);
+        while (nrToScan > 0 && _deferredHead >= 0)
+        {
+            batch.Clear();
+            while (_deferredHead >= 0 && batch.Count < FolioBatchSize && nrToScan > 0)
+            {
+                int h = _deferredHead;
+                DeferredListDel(h);
+                batch.Add(h);
+                nrToScan--;
+            }
+            foreach (int head in batch)
+            {
+                bool partial = Map.Test(head, PageFlags.PartiallyMapped);
+                bool underused = !partial && ThpUnderused(head);
+                if (!partial && !underused) continue;
+                if (SplitFolio(head))
+                {
+                    split++;
+                    if (underused) Stats.Count(VmEvent.ThpUnderusedSplitPage);
+                    continue;
+                }
+                if (partial) DeferredListAddTail(head);
+            }
+        }
+        return split;
+    }
+
+    /// <summary>
+    /// models thp_underused(): with max_ptes_none below HPAGE_PMD_NR - 1, a folio is underused when
+    /// more than max_ptes_none of its pages hold only zeroes (the model knows page contents).
+    /// </summary>
+    bool ThpUnderused(int head)
+    {
+        int nr = Geo.PtrsPerPte;
+        uint maxNone = Thp.MaxPtesNone;
+        if (maxNone == nr - 1) return false;
+        int zero = 0, filled = 0;
+        for (int p = head; p < head + (1 << Map.Order(head)); p++)
+        {
+            if (Map.Content(p) == 0)
+            {
+                if (++zero > maxNone) return true;
+            }
+            else if (++filled >= nr - maxNone)
+            {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Zone watermarks (__setup_per_zone_wmarks()): min from min_free_kbytes = sqrt(16 × memory in
+    /// kB) clamped to [128 kB, 256 MB]; low and high a quarter of min, or 0.1% of memory, above it.
+    /// </summary>
+    public (long Min, long Low, long High) WatermarkPages()
+    {
+        long kb = Buddy.TotalPages * (Geo.PageSize >> 10);
+        long minKb = Math.Clamp((long)Math.Sqrt(kb * 16.0), 128, 262144);
+        long min = minKb / (Geo.PageSize >> 10);
+        long step = Math.Max(min / 4, Buddy.TotalPages * 10 / 10000);
+        return (min, min + step, min + 2 * step);
+    }
+
+    /// <summary>models kswapd: woken below the low watermark, reclaims towards the high one (runs only when time passes).</summary>
+    void Kswapd()
+    {
+        var (_, low, _) = WatermarkPages();
+        if (Buddy.FreePages < low) Reclaim();
+    }
+}
