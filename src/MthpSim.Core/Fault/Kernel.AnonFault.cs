@@ -73,6 +73,11 @@ public sealed partial class Kernel
         if (head < 0) return FaultResult.Oom;
         int nr = 1 << order;
         ulong start = addr & ~(((ulong)Geo.PageSize << order) - 1);
+        if (!PteRangeNone(slot, addr, order))
+        {
+            FolioPut(head);   // populated meanwhile: free it and fault again, counting nothing
+            return FaultResult.Ok;
+        }
         Map.AddRef(head, nr - 1);   // one reference per PTE mapping
         vma.Mm.Rss[(int)RssMember.AnonPages] += nr;
         if (order > 0) Stats.Count(order, MthpStat.AnonFaultAlloc);

@@ -85,6 +85,11 @@ public sealed partial class Kernel
         ulong old = slot.Ptes![idx];
         int page = AllocFolio(0, PageKind.Anon);
         if (page < 0) return FaultResult.Oom;
+        if (slot.Ptes[idx] != old)
+        {
+            FolioPut(page);   // the PTE changed meanwhile (pte_same() failed): back off, fault again
+            return FaultResult.Ok;
+        }
         MmStruct mm = vma.Mm;
         if (Pte.IsNormal(old))
         {

@@ -5,10 +5,14 @@ namespace MthpSim.Core;
 
 public sealed partial class Kernel
 {
-    /// <summary>models vma_alloc_folio()/folio_alloc(): a zeroed folio with refcount 1, or -1.</summary>
+    /// <summary>
+    /// models vma_alloc_folio()/folio_alloc(): a zeroed folio with refcount 1, or -1. An order-0
+    /// request that finds nothing free enters direct reclaim once (__alloc_pages_slowpath(), reduced
+    /// to its outcome); larger orders fall back instead (the model has no compaction).
+    /// </summary>
     internal int AllocFolio(int order, PageKind kind)
     {
-        int pfn = Buddy.Alloc(order);
+        int pfn = AllocPages(order);
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, order, kind);
         return pfn;
@@ -17,13 +21,27 @@ public sealed partial class Kernel
     /// <summary>models pte_alloc_one(): a page table page.</summary>
     internal int AllocPageTable(Vma.MmStruct mm)
     {
-        int pfn = Buddy.Alloc(0);
+        int pfn = AllocPages(0);
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, 0, PageKind.PageTable);
         NrPageTablePages++;
         mm.NrPtes++;
         return pfn;
     }
+
+    int AllocPages(int order)
+    {
+        int pfn = Buddy.Alloc(order);
+        if (pfn < 0 && order == 0 && !_inReclaim)
+        {
+            _inReclaim = true;
+            try { Reclaim(); } finally { _inReclaim = false; }
+            pfn = Buddy.Alloc(order);
+        }
+        return pfn;
+    }
+
+    bool _inReclaim;
 
     /// <summary>models pte_free()</summary>
     internal void FreePageTable(Vma.MmStruct mm, int pfn)
@@ -51,7 +69,8 @@ public sealed partial class Kernel
         if (order > 0)
         {
             if (Map.Test(head, PageFlags.DeferredQueued)) DeferredUnqueue(head);
-            if (Map.Kind(head) == PageKind.Anon) Stats.Count(order, MthpStat.NrAnon, -1);
+            // Only a folio that got its anon rmap (folio->mapping) was counted in nr_anon.
+            if (Map.Kind(head) == PageKind.Anon && Map.Large(head).AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
         }
         Map.ReleaseFolio(head);
         Buddy.Free(head, order);

@@ -50,15 +50,16 @@ public sealed partial class Kernel
                 return 0;
             }
         }
-        var r = HandleMmFault(vma, addr, write);
-        if (r == FaultResult.Oom)
+        // A fault that backed off (its PTE changed while it allocated, e.g. under reclaim) is taken
+        // again, as the CPU re-executes the access.
+        for (int attempt = 0; ; attempt++)
         {
-            // Direct reclaim, then one more try (the page allocator's slow path, reduced to its outcome).
-            Reclaim();
-            r = HandleMmFault(vma, addr, write);
+            var r = HandleMmFault(vma, addr, write);
+            if (r == FaultResult.Oom) return -Errno.ENOMEM;
+            if (r != FaultResult.Ok) return -Errno.EFAULT;
+            if (MappedWith(mm, addr, write)) break;
+            if (attempt == 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
         }
-        if (r == FaultResult.Oom) return -Errno.ENOMEM;
-        if (r != FaultResult.Ok) return -Errno.EFAULT;
         if (write)
         {
             slot = mm.PageTables.Find(PmdIndex(addr))!;
