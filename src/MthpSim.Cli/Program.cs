@@ -16,6 +16,7 @@ public static class Program
             RunCommand.Create(stdout, stderr),
             CheckCommand.Create(stdout, stderr),
             OracleCommand.Create(stdout, stderr),
+            FuzzCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1125,5 +1125,9 @@ int main(void)
 		if (dispatch(line))
 			break;
 	}
+	/* Unpin synchronously before exiting: the ring's teardown at exit is asynchronous (a
+	 * workqueue), and a pinned folio freed late would move the next scenario's counters. */
+	if (ring_fd >= 0)
+		(void)syscall(__NR_io_uring_register, ring_fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
 	return 0;
 }

@@ -103,7 +103,19 @@ public sealed class LiveDriver : IDisposable
             _in.Flush();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
-        if (_process != null && !_process.WaitForExit(5000)) _process.Kill();
+        if (_process != null)
+        {
+            if (!_process.WaitForExit(5000)) _process.Kill();
+            return;
+        }
+        // A forked driver is not our child: wait for the end of its output instead. do_exit() frees
+        // the memory (exit_mm()) before it closes files (exit_files()), so at end of file the
+        // child's mappings are gone and the next statement sees what a real program would.
+        try
+        {
+            while (_out.ReadLine() != null) { }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
     }
 
     public void Dispose()
