@@ -31,15 +31,19 @@ public sealed partial class Kernel
     /// </summary>
     void ShrinkLazyFreeFolios()
     {
+        // try_to_unmap() with TTU_SPLIT_HUGE_PMD: a lazily freed PMD-mapped THP has its PMD split
+        // first and is then discarded at the PTE level (checked live: thp_split_pmd +1, no folio split).
+        foreach (var mm in _mms)
+            foreach (var (index, slot) in mm.PageTables.Ordered())
+                if (slot.Kind == PmdKind.Huge && Map.Test(Pte.Pfn(slot.Leaf), PageFlags.LazyFree))
+                    SplitHugePmd(mm.FindVma(PmdBase(index))!, slot, PmdBase(index));
         // Find every mapping of a lazily freed folio by walking the page tables (the model keeps no
         // rmap index for small folios), in address order for determinism.
         var byFolio = new SortedDictionary<int, List<(MmStruct Mm, PmdSlot Slot, int Index)>>();
         foreach (var mm in _mms)
             foreach (var (_, slot) in mm.PageTables.Ordered())
             {
-                if (slot.Kind == PmdKind.Huge && Map.Test(Pte.Pfn(slot.Leaf), PageFlags.LazyFree))
-                    Add(byFolio, Pte.Pfn(slot.Leaf), (mm, slot, -1));
-                else if (slot.Kind == PmdKind.Table)
+                if (slot.Kind == PmdKind.Table)
                     for (int i = 0; i < slot.Ptes!.Length; i++)
                     {
                         ulong pte = slot.Ptes[i];
@@ -50,7 +54,7 @@ public sealed partial class Kernel
             }
         foreach (var (head, mappings) in byFolio)
         {
-            bool dirty = mappings.Any(m => Pte.IsDirty(m.Index < 0 ? m.Slot.Leaf : m.Slot.Ptes![m.Index]));
+            bool dirty = mappings.Any(m => Pte.IsDirty(m.Slot.Ptes![m.Index]));
             if (dirty)
             {
                 Map.Clear(head, PageFlags.LazyFree);   // redirtied: folio_set_swapbacked()
@@ -77,7 +81,7 @@ public sealed partial class Kernel
         var run = new List<(MmStruct, PmdSlot, int)>();
         foreach (var m in mappings)
         {
-            if (run.Count > 0 && (run[^1].Item2 != m.Slot || m.Index < 0 || run[^1].Item3 + 1 != m.Index))
+            if (run.Count > 0 && (run[^1].Item2 != m.Slot || run[^1].Item3 + 1 != m.Index))
             {
                 yield return run;
                 run = new();
@@ -90,17 +94,6 @@ public sealed partial class Kernel
     void UnmapForDiscard(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)
     {
         var (mm, slot, index) = run[0];
-        if (index < 0)
-        {
-            // models __discard_anon_folio_pmd_locked(): the PMD and its deposited table go
-            mm.Rss[(int)RssMember.AnonPages] -= 1L << Geo.PmdOrder;
-            FolioRemoveRmapPmd(head, mm);
-            Map.AddRef(head, -1);
-            slot.Kind = PmdKind.None;
-            slot.Leaf = 0;
-            if (slot.TablePfn >= 0) { FreePageTable(mm, slot.TablePfn); slot.TablePfn = -1; }
-            return;
-        }
         int firstPfn = Pte.Pfn(slot.Ptes![index]);
         foreach (var (_, s, i) in run) s.Ptes![i] = 0;
         mm.Rss[(int)RssMember.AnonPages] -= run.Count;

@@ -18,7 +18,7 @@ public static class OracleReport
         sb.Append($"  {"line",4}  {"expect".PadRight(w)}  {"live",-16}  {"simulator",-16}  verdict\n");
         foreach (var e in r.Expectations)
         {
-            string verdict = e.Agrees ? "ok"
+            string verdict = e.Agrees ? (e.Live.Observed == e.Sim.Observed ? "ok" : "ok (both in range)")
                 : !e.Live.Passed && !e.Sim.Passed ? "FAIL (both)"
                 : !e.Live.Passed ? (e.Sim.Passed ? "FAIL (live)" : "FAIL")
                 : !e.Sim.Passed ? "FAIL (simulator)"

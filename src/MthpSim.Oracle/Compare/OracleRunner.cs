@@ -126,7 +126,7 @@ public static class OracleRunner
             bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
             using var session = new LiveSession(driver);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
-            session.Start(sim.Kernel, processes, zeroPageObserved);
+            session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any());
             RunLockstep(sim, statements, session, simResult, result, guard);
             if (guard.Interrupted is { } signal)
             {
@@ -158,8 +158,7 @@ public static class OracleRunner
                 {
                     var simExp = simResult.Expectations[^1];
                     var liveExp = ScenarioRunner.Compare(e, live.Evaluate(e.Lhs));
-                    result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Text, e.Lhs.ToString()!, liveExp, simExp,
-                        KernelChosenAddress: e.Lhs is RcObs && live.RcIsKernelChosenAddress));
+                    result.Expectations.Add(new OracleExpectation(e.Span.Line, e.Text, e.Lhs.ToString()!, liveExp, simExp));
                 }
             }
             catch (ScenarioRuntimeException ex)

@@ -27,8 +27,6 @@ public sealed class LiveSession : IDisposable
     /// <summary>A driver that plays no scenario process: it keeps khugepaged's list non-empty and writes sysfs files.</summary>
     public LiveDriver Control => _control ?? throw new InvalidOperationException("the live session has not started");
     public long Rc { get; private set; }
-    /// <summary>The latest rc is an address the kernel chose (mmap or mremap with <c>any</c>): it may differ from the simulator's.</summary>
-    public bool RcIsKernelChosenAddress { get; private set; }
     public long PageSize => Control.PageSize;
     public List<string> Notes { get; } = new();
 
@@ -39,14 +37,20 @@ public sealed class LiveSession : IDisposable
     /// so that their own start-up (page tables, stacks, mTHP faults under the scenario's settings)
     /// never shows in the scenario's counters.
     /// </summary>
-    public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage)
+    public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage, bool needsReclaim)
     {
         lock (_procs) _control = new LiveDriver(_binary);
         KeepKhugepagedAsleep();
+        if (needsReclaim)
+        {
+            _memcg = LiveMemcg.TryCreate(out string? why)
+                ?? throw new OracleUnavailableException($"'reclaim' needs a private memory cgroup for the drivers: {why}");
+        }
         foreach (var name in processes)
         {
             var d = new LiveDriver(_binary);
             lock (_procs) { _procs[name] = d; _expected[name] = new(); }
+            _memcg?.Add(d.Pid);
         }
         if (freeHugeZeroPage) LiveProcfs.FreeHugeZeroPage();
         _simVmstatStart = sim.VmstatNames().ToDictionary(n => n, n => sim.Vmstat(n)!.Value);
@@ -96,10 +100,13 @@ public sealed class LiveSession : IDisposable
     /// <summary>Carries out one statement on the live kernel; <paramref name="sim"/> (already stepped) supplies the simulator's placement for <c>any</c>.</summary>
     public void Execute(Statement stmt, ScenarioSession sim)
     {
-        if (stmt is not (ExpectStmt or PrintStmt)) RcIsKernelChosenAddress = stmt is MremapStmt { NewAddr: null };
         switch (stmt)
         {
             case MachineStmt or ExpectStmt or PrintStmt:
+                break;
+            case ReclaimStmt:
+                _memcg!.Reclaim();
+                Rc = 0;
                 break;
             case SleepStmt:
                 // No background work is modelled yet; the live side does not sleep either.
@@ -184,6 +191,7 @@ public sealed class LiveSession : IDisposable
     }
 
     string? _fifoDir;
+    LiveMemcg? _memcg;
 
     /// <summary>A private directory for the FIFOs of forked drivers.</summary>
     string FifoDir()
@@ -369,5 +377,6 @@ public sealed class LiveSession : IDisposable
             _control?.Dispose();
         }
         if (_fifoDir != null) { try { Directory.Delete(_fifoDir, recursive: true); } catch (IOException) { } }
+        _memcg?.Dispose();
     }
 }

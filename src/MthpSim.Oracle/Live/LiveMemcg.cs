@@ -1,0 +1,46 @@
+namespace MthpSim.Oracle.Live;
+
+/// <summary>
+/// A private child memory cgroup (cgroup v1 here) that holds the scenario's drivers, so that the
+/// <c>reclaim</c> statement can drive real reclaim of exactly their memory: memory.force_empty runs
+/// try_to_free_mem_cgroup_pages() on the group, which shrinks its LRU (lazily freed folios sit on the
+/// file LRU, so they go even without swap) and its memcg-aware shrinkers (the deferred split queue).
+/// </summary>
+public sealed class LiveMemcg : IDisposable
+{
+    readonly string _path;
+
+    LiveMemcg(string path) => _path = path;
+
+    /// <summary>Creates the group under this process's memory cgroup, or returns null with the reason.</summary>
+    public static LiveMemcg? TryCreate(out string? why)
+    {
+        why = null;
+        string? rel = File.ReadAllLines("/proc/self/cgroup")
+            .Select(l => l.Split(':', 3)).Where(p => p.Length == 3 && p[1].Split(',').Contains("memory")).Select(p => p[2]).FirstOrDefault();
+        string root = "/sys/fs/cgroup/memory";
+        if (rel == null || !Directory.Exists(root)) { why = "no cgroup v1 memory controller"; return null; }
+        string path = Path.Combine(root + rel, $"mthpsim-oracle-{Environment.ProcessId}");
+        try { Directory.CreateDirectory(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = e.Message; return null; }
+        return File.Exists(Path.Combine(path, "memory.force_empty")) ? new LiveMemcg(path) : null;
+    }
+
+    public void Add(int pid) => File.WriteAllText(Path.Combine(_path, "cgroup.procs"), pid.ToString());
+
+    /// <summary>Reclaims as much of the group's memory as can be reclaimed (EBUSY once only unreclaimable memory is left).</summary>
+    public void Reclaim()
+    {
+        try { File.WriteAllText(Path.Combine(_path, "memory.force_empty"), "0"); }
+        catch (IOException) { /* -EBUSY: anon memory without swap stays, as expected */ }
+    }
+
+    public void Dispose()
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            try { Directory.Delete(_path); return; }
+            catch (IOException) { Thread.Sleep(20); }   // the drivers are still exiting
+        }
+    }
+}
