@@ -167,9 +167,15 @@ public sealed partial class Kernel
         if (lf.LargeMapcount == lf.MmCount0 || lf.LargeMapcount == lf.MmCount1) lf.MaybeMappedShared = false;
     }
 
-    /// <summary>models folio_maybe_mapped_shared()</summary>
-    internal bool FolioMaybeMappedShared(int head) =>
-        Map.Order(head) == 0 ? Map.PteMapcount(head) > 1 : Map.Large(head).MaybeMappedShared;
+    /// <summary>models folio_maybe_mapped_shared(): any page mapped twice, or (CONFIG_MM_ID) more than one mm.</summary>
+    internal bool FolioMaybeMappedShared(int head)
+    {
+        if (Map.Order(head) == 0) return Map.PteMapcount(head) > 1;
+        ref var lf = ref Map.Large(head);
+        if (lf.LargeMapcount <= 1) return false;
+        if (lf.EntireMapcount > 0 || lf.LargeMapcount > 1 << Map.Order(head)) return true;
+        return lf.MaybeMappedShared;
+    }
 
     /// <summary>models linear_page_index(): the page offset of addr in the VMA's anon/file space.</summary>
     internal long LinearPageIndex(Vma.Vma vma, ulong addr) => vma.PgOff + (long)((addr - vma.Start) >> PageShift);

@@ -17,7 +17,7 @@ public sealed partial class Kernel
         var child = CreateProcess(childName);
         child.ThpDisabled = parent.ThpDisabled;   // the prctl flags are inherited
         child.ThpDisabledExceptAdvised = parent.ThpDisabledExceptAdvised;
-        child.KhugepagedRegistered = parent.KhugepagedRegistered;   // khugepaged_fork()
+        if (parent.KhugepagedRegistered) KhugepagedEnter(child);   // khugepaged_fork()
         foreach (var src in parent.Vmas)
         {
             var dst = src.Clone();

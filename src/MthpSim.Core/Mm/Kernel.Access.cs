@@ -97,7 +97,7 @@ public sealed partial class Kernel
         foreach (var vma in mm.Vmas.ToList()) Munmap(mm, vma.Start, vma.End - vma.Start);
         UnpinAll(mm);
         mm.Exited = true;
-        mm.KhugepagedRegistered = false;
+        KhugepagedExit(mm);
         _mms.Remove(mm);
     }
 }

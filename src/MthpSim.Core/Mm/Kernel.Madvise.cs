@@ -33,6 +33,8 @@ public sealed partial class Kernel
                 return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e); return 0; });
             case MadviseAdvice.Free:
                 return WalkVmas(mm, start, end, MadviseFree);
+            case MadviseAdvice.Collapse:
+                return WalkVmas(mm, start, end, MadviseCollapse);
             case MadviseAdvice.PopulateRead:
             case MadviseAdvice.PopulateWrite:
                 return MadvisePopulate(mm, start, end, advice == MadviseAdvice.PopulateWrite);

@@ -46,6 +46,7 @@ public sealed partial class Kernel
         var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
         mm.Insert(vma);
         MergeAround(mm, vma);
+        KhugepagedEnterVma(mm.FindVma(start)!);   // __mmap_region(): a merged VMA may already qualify
         return (long)start;
     }
 

@@ -36,6 +36,14 @@ public sealed class PageTables
         if (_lastIndex == pmdIndex) { _lastIndex = -1; _last = null; }
     }
 
+    /// <summary>Whether any PMD index in [from, to) has a slot (a PMD table page exists there).</summary>
+    public bool AnyInRange(long from, long to)
+    {
+        foreach (var k in _slots.Keys)
+            if (k >= from && k < to) return true;
+        return false;
+    }
+
     /// <summary>Slots in ascending address order (deterministic).</summary>
     public IEnumerable<(long Index, PmdSlot Slot)> Ordered() =>
         _slots.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value));

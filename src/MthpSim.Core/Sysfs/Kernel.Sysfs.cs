@@ -104,6 +104,16 @@ public sealed partial class Kernel
     /// <summary>Writes a value as the file's store function would: 0, or the negative errno it refuses with.</summary>
     public long SysfsWrite(string path, string value)
     {
+        long rc = SysfsStore(path, value);
+        if (rc == 0 && (path == "enabled" || path.EndsWith("/enabled", StringComparison.Ordinal)))
+            KhugepagedSettingsChanged(sleepTimes: false);   // start_stop_khugepaged()
+        if (rc == 0 && path is "khugepaged/scan_sleep_millisecs" or "khugepaged/alloc_sleep_millisecs")
+            KhugepagedSettingsChanged(sleepTimes: true);
+        return rc;
+    }
+
+    long SysfsStore(string path, string value)
+    {
         if (SysfsRead(path) == null) return -Errno.ENOENT;
         int Choose(string[] words) => Array.FindIndex(words, w => SysfsParse.Streq(value, w));
         int rc;

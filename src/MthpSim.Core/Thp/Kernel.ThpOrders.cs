@@ -100,6 +100,6 @@ public sealed partial class Kernel
         MmStruct mm = vma.Mm;
         if (mm.KhugepagedRegistered || !HugepagePmdEnabled()) return;
         if (ThpVmaAllowableOrders(vma, TvaType.Khugepaged, 1UL << Geo.PmdOrder) != 0)
-            mm.KhugepagedRegistered = true;
+            KhugepagedEnter(mm);
     }
 }

@@ -7,13 +7,15 @@ public sealed partial class Kernel
     public long NowMs { get; private set; }
 
     /// <summary>
-    /// Advances the clock, running the background work due in that time: kswapd when free memory
-    /// is below the low watermark. (khugepaged comes with its own issue.)
+    /// Advances the clock, running the background work due in that time in time order: khugepaged
+    /// at each of its wakeups, then kswapd when free memory is below the low watermark.
     /// </summary>
     public void Sleep(long ms)
     {
         if (ms < 0) throw new ArgumentOutOfRangeException(nameof(ms));
-        NowMs += ms;
+        long until = NowMs + ms;
+        RunKhugepagedUntil(until);
+        NowMs = until;
         if (ms > 0) Kswapd();
     }
 }

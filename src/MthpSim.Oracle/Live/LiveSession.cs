@@ -108,8 +108,14 @@ public sealed class LiveSession : IDisposable
                 _memcg!.Reclaim();
                 Rc = 0;
                 break;
-            case SleepStmt:
-                // No background work is modelled yet; the live side does not sleep either.
+            case SleepStmt sl when sl.Milliseconds == 0:
+                break;
+            case SleepStmt sl:
+                throw new ScenarioRuntimeException(sl.Span, "the live side cannot reproduce 'sleep' (khugepaged and kswapd would run on the real clock); use 'khugepaged full-scans N'");
+            case KhugepagedScanStmt ks:
+                throw new ScenarioRuntimeException(ks.Span, "the live side cannot count khugepaged rounds; use 'khugepaged full-scans N'");
+            case KhugepagedFullScansStmt kf:
+                Rc = WaitForFullScans(kf.Count);
                 break;
             case SysfsWriteStmt w:
                 Rc = Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/{w.Path}", w.Value);
@@ -187,6 +193,33 @@ public sealed class LiveSession : IDisposable
                 break;
             default:
                 throw new ScenarioRuntimeException(stmt.Span, $"the live side cannot run '{stmt.Text}' yet");
+        }
+    }
+
+    /// <summary>
+    /// `khugepaged full-scans N` on the live kernel, as the kernel's khugepaged selftest waits: let
+    /// khugepaged run (scan sleep 1 ms) until full_scans has grown by N, at most 60 s (-EAGAIN), then
+    /// put it back to sleep.
+    /// </summary>
+    long WaitForFullScans(long n)
+    {
+        string root = Settings.LiveSettings.Root;
+        long Read() => long.Parse(File.ReadAllText($"{root}/khugepaged/full_scans").Trim(), CultureInfo.InvariantCulture);
+        long target = Read() + n;
+        Settings.SysfsFile.WriteValue($"{root}/khugepaged/scan_sleep_millisecs", "1");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        try
+        {
+            while (Read() < target)
+            {
+                if (DateTime.UtcNow > deadline) return -Errno.EAGAIN;
+                Thread.Sleep(2);
+            }
+            return 0;
+        }
+        finally
+        {
+            Settings.SysfsFile.WriteValue($"{root}/khugepaged/scan_sleep_millisecs", "600000");
         }
     }
 

@@ -39,6 +39,11 @@ public static class ScenarioPrinter
                 }
                 break;
             }
+            case PrintView { Kind: ViewKind.KhugepagedTrace }:
+                // One line per PMD range scanned, as the mm_khugepaged_scan_pmd tracepoint reports it.
+                foreach (var e in k.KhugepagedTrace) sb.Append(e).Append('\n');
+                if (k.KhugepagedTrace.Count == 0) sb.Append("(no PMD range scanned yet)\n");
+                break;
             case PrintView { Kind: ViewKind.Stats }:
                 sb.Append(StatsTable(k));
                 break;

@@ -23,16 +23,10 @@ public static class ScenarioRunner
         var prepared = Prepare(fileName, text, result);
         if (prepared == null) return result;
         var (session, statements) = prepared.Value;
-        bool sleptWithoutKhugepaged = false;
         foreach (var stmt in statements)
         {
             try
             {
-                if (stmt is SleepStmt && !sleptWithoutKhugepaged)
-                {
-                    sleptWithoutKhugepaged = true;
-                    options.Output?.WriteLine($"{stmt.Span.File}:{stmt.Span.Line}: note: khugepaged is not modelled yet; sleep only advances the virtual clock");
-                }
                 Execute(session, stmt, result, options);
             }
             catch (ScenarioRuntimeException e)
@@ -176,6 +170,13 @@ public static class ScenarioRunner
             case ExitStmt ex:
                 k.Exit(s.Process(ex.Process));
                 s.RemoveProcess(ex.Process);
+                break;
+            case KhugepagedScanStmt ks:
+                k.KhugepagedScanRounds(ks.Rounds ?? 1);
+                s.Rc = 0;
+                break;
+            case KhugepagedFullScansStmt kf:
+                s.Rc = k.KhugepagedFullScansRounds(kf.Count);
                 break;
             case ReclaimStmt:
                 k.Reclaim();

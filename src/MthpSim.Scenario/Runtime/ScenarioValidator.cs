@@ -18,13 +18,11 @@ public static class ScenarioValidator
         FtruncateStmt => "'ftruncate' is not supported yet",
         FallocateStmt => "'fallocate' is not supported yet",
         LseekStmt => "'lseek' is not supported yet",
-        KhugepagedScanStmt or KhugepagedFullScansStmt => "'khugepaged' is not supported yet",
-        PolicyStmt => "'policy' is not supported yet (only Linux 6.18's PMD-only collapse exists, and collapse itself is not modelled yet)",
+        PolicyStmt => "'policy' is not supported yet (only Linux 6.18's PMD-only collapse exists)",
         MmapStmt { Shared: true } => "shared mappings (shmem) are not supported yet",
         MmapStmt { MemfdFile: not null } => "memfd mappings are not supported yet",
-        MadviseStmt { Advice: Advice.Collapse or Advice.Pageout or Advice.Cold } m =>
+        MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>
             $"'madvise {m.Advice.ToString().ToLowerInvariant()}' is not supported yet",
-        PrintStmt { Target: PrintView { Kind: ViewKind.KhugepagedTrace } } => "'print khugepaged trace' is not supported yet",
         _ => null,
     };
 

@@ -45,9 +45,8 @@ public class RunnerTests
 
     [Theory]
     [InlineData("memfd f 2M\n", "'memfd' is not supported yet")]
-    [InlineData("khugepaged scan 1\n", "'khugepaged' is not supported yet")]
     [InlineData("policy collapse = mthp\n", "'policy' is not supported yet")]
-    [InlineData("process p\np mmap a any 2M\np madvise a 0 2M collapse\n", "'madvise collapse' is not supported yet")]
+    [InlineData("process p\np mmap a any 2M\np madvise a 0 2M pageout\n", "'madvise pageout' is not supported yet")]
     [InlineData("process p\np mmap a any 2M rw shared\n", "shared mappings (shmem) are not supported yet")]
     [InlineData("expect vmstat thp_fault_aloc == 0\n", "unknown vmstat counter 'thp_fault_aloc' (did you mean 'thp_fault_alloc'?)")]
     [InlineData("expect sysfs hugepages-64kB/enable == always\n", "no such file")]

@@ -1,0 +1,175 @@
+using MthpSim.Core.Khugepaged;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/khugepaged.c: the khugepaged daemon on the virtual clock.
+public sealed partial class Kernel
+{
+    /// <summary>khugepaged_scan.mm_head: registered mms, in registration order.</summary>
+    readonly List<MmStruct> _khugepagedMms = new();
+    /// <summary>khugepaged_scan.mm_slot and .address: where the scan goes on.</summary>
+    MmStruct? _scanMm;
+    ulong _scanAddress;
+    /// <summary>When khugepaged runs next (virtual ms); null while it waits for work.</summary>
+    long? _khugepagedWakeAt;
+
+    /// <summary>Registered mms, in scan order.</summary>
+    public IReadOnlyList<MmStruct> KhugepagedMms => _khugepagedMms;
+
+    /// <summary>models khugepaged_has_work(): something registered and PMD collapse possible.</summary>
+    bool KhugepagedHasWork => _khugepagedMms.Count > 0 && HugepagePmdEnabled();
+
+    /// <summary>models __khugepaged_enter(): register the mm at the tail; an idle khugepaged wakes at once.</summary>
+    internal void KhugepagedEnter(MmStruct mm)
+    {
+        if (mm.KhugepagedRegistered && _khugepagedMms.Contains(mm)) return;
+        mm.KhugepagedRegistered = true;
+        bool wake = _khugepagedMms.Count == 0;
+        _khugepagedMms.Add(mm);
+        if (wake && HugepagePmdEnabled()) _khugepagedWakeAt = NowMs;
+    }
+
+    /// <summary>models khugepaged_exit(): an mm being scanned stays until the scan sees it exit.</summary>
+    void KhugepagedExit(MmStruct mm)
+    {
+        if (mm != _scanMm) _khugepagedMms.Remove(mm);
+    }
+
+    /// <summary>
+    /// Settings that wake khugepaged: writing the sleep times (the sleep expires at once), and a
+    /// change of `enabled` that starts the thread (start_stop_khugepaged(); a new thread scans at once).
+    /// </summary>
+    internal void KhugepagedSettingsChanged(bool sleepTimes)
+    {
+        if (!HugepagePmdEnabled()) { _khugepagedWakeAt = null; return; }
+        if (sleepTimes || _khugepagedWakeAt == null) _khugepagedWakeAt = NowMs;
+    }
+
+    /// <summary>Runs khugepaged whenever it is due up to <paramref name="until"/> (called as time passes).</summary>
+    void RunKhugepagedUntil(long until)
+    {
+        while (_khugepagedWakeAt is long at && at <= until)
+        {
+            NowMs = Math.Max(NowMs, at);
+            bool allocFailed = KhugepagedDoScan();
+            ScheduleNextWake(allocFailed);
+        }
+    }
+
+    /// <summary>
+    /// models khugepaged_wait_work(): sleep scan_sleep_millisecs while there is work (at least 1 ms
+    /// of virtual time per round, so a zero sleep cannot stop the clock), alloc_sleep_millisecs after
+    /// a failed allocation, and until woken when there is none.
+    /// </summary>
+    void ScheduleNextWake(bool allocFailed)
+    {
+        if (!KhugepagedHasWork) { _khugepagedWakeAt = null; return; }
+        long sleep = allocFailed ? Thp.AllocSleepMillisecs : Thp.ScanSleepMillisecs;
+        _khugepagedWakeAt = NowMs + Math.Max(1, sleep);
+    }
+
+    /// <summary>`khugepaged scan N`: N rounds now, as if khugepaged had woken N times.</summary>
+    public void KhugepagedScanRounds(long rounds)
+    {
+        for (long i = 0; i < rounds; i++)
+        {
+            if (!KhugepagedHasWork) break;
+            ScheduleNextWake(KhugepagedDoScan());
+        }
+    }
+
+    /// <summary>`khugepaged full-scans N`: rounds until full_scans grew by N; -EAGAIN after 10000 rounds.</summary>
+    public long KhugepagedFullScansRounds(long n)
+    {
+        long target = KhugepagedFullScans + n;
+        for (int round = 0; round < 10000; round++)
+        {
+            if (KhugepagedFullScans >= target) return 0;
+            if (!KhugepagedHasWork) return -Errno.EAGAIN;
+            ScheduleNextWake(KhugepagedDoScan());
+        }
+        return KhugepagedFullScans >= target ? 0 : -Errno.EAGAIN;
+    }
+
+    /// <summary>
+    /// models khugepaged_do_scan(): scan mm slots until pages_to_scan progress is made or the list
+    /// head has been passed twice. Returns whether a collapse allocation failed (the kernel then
+    /// sleeps alloc_sleep_millisecs; here the round ends and the next one comes that much later).
+    /// </summary>
+    bool KhugepagedDoScan()
+    {
+        uint pages = Thp.PagesToScan;
+        uint progress = 0;
+        int passThroughHead = 0;
+        while (true)
+        {
+            if (_scanMm == null) passThroughHead++;
+            var result = ScanResult.Fail;
+            if (KhugepagedHasWork && passThroughHead < 2) progress += KhugepagedScanMmSlot(pages - progress, out result);
+            else progress = pages;
+            if (progress >= pages) return false;
+            if (result == ScanResult.AllocHugePageFail) return true;
+        }
+    }
+
+    /// <summary>
+    /// models khugepaged_scan_mm_slot(): scans the current mm from the cursor, PMD range by PMD
+    /// range, in the VMAs khugepaged may collapse; progress is 1 per mm, 1 per VMA skipped and
+    /// HPAGE_PMD_NR per range. A collapse attempt ends the call (mmap_lock was dropped); an mm
+    /// scanned to its end passes the cursor on, and passing the last mm counts a full scan.
+    /// </summary>
+    uint KhugepagedScanMmSlot(uint pages, out ScanResult result)
+    {
+        result = ScanResult.Fail;
+        if (_scanMm == null)
+        {
+            _scanMm = _khugepagedMms[0];
+            _scanAddress = 0;
+        }
+        MmStruct mm = _scanMm;
+        uint progress = 1;
+        bool finished = true;   // "!vma": every VMA looked at
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        if (!mm.Exited && !mm.ThpDisabled)
+        {
+            foreach (var vma in mm.Vmas.ToList())
+            {
+                if (vma.End <= _scanAddress) continue;
+                if (ThpVmaAllowableOrders(vma, TvaType.Khugepaged, 1UL << Geo.PmdOrder) == 0) { progress++; continue; }
+                ulong hstart = (vma.Start + pmdSize - 1) & ~(pmdSize - 1), hend = vma.End & ~(pmdSize - 1);
+                if (_scanAddress > hend) { progress++; continue; }
+                if (_scanAddress < hstart) _scanAddress = hstart;
+                bool stop = false;
+                while (_scanAddress < hend)
+                {
+                    result = HpageCollapseScanPmd(vma, _scanAddress, new CollapseControl(IsKhugepaged: true), out bool mmapLocked);
+                    if (result == ScanResult.Succeed) KhugepagedPagesCollapsed++;
+                    _scanAddress += pmdSize;
+                    progress += (uint)Geo.PtrsPerPte;
+                    if (!mmapLocked || progress >= pages) { stop = true; break; }
+                }
+                if (stop) { finished = false; break; }
+            }
+        }
+        if (mm.Exited || finished) AdvanceScanSlot(mm);
+        return progress;
+    }
+
+    /// <summary>The end of khugepaged_scan_mm_slot(): next mm, or past the last one (full_scans++); exited mms leave the list.</summary>
+    void AdvanceScanSlot(MmStruct mm)
+    {
+        int i = _khugepagedMms.IndexOf(mm);
+        if (i + 1 < _khugepagedMms.Count)
+        {
+            _scanMm = _khugepagedMms[i + 1];
+            _scanAddress = 0;
+        }
+        else
+        {
+            _scanMm = null;
+            KhugepagedFullScans++;
+        }
+        if (mm.Exited) _khugepagedMms.Remove(mm);   // collect_mm_slot()
+    }
+}
