@@ -62,16 +62,18 @@ public sealed class ScenarioGenerator
             < 79 => Exit(p),
             < 86 => Pin(p, r, len),
             < 90 => Unpin(),
-            < 93 => "reclaim",
+            < 92 => "reclaim",
+            < 94 => _rng.Chance(50) ? $"khugepaged scan {1 + _rng.Below(3)}" : $"sleep {_rng.Pick(new[] { "1s", "10s", "1m" })}",
             _ => Access(p, regions),
         };
     }
 
     string Sysfs()
     {
-        return _rng.Below(6) switch
+        return _rng.Below(7) switch
         {
             0 => $"sysfs enabled = {_rng.Pick(Global)}",
+            6 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(new[] { 512, 4096, 65536 })}",
             1 => $"sysfs use_zero_page = {_rng.Below(2)}",
             2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 256, 511 })}",
             3 => $"sysfs shrink_underused = {_rng.Below(2)}",
@@ -106,7 +108,7 @@ public sealed class ScenarioGenerator
 
     string Madvise(string p, string r, long len)
     {
-        string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write" });
+        string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse" });
         return $"{p} madvise {r} {Off(len)} {Len(len)} {advice}";
     }
 
