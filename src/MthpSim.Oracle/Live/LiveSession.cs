@@ -117,6 +117,11 @@ public sealed class LiveSession : IDisposable
             case KhugepagedFullScansStmt kf:
                 Rc = WaitForFullScans(kf.Count);
                 break;
+            case SysfsWriteStmt w when w.Path is "khugepaged/scan_sleep_millisecs" or "khugepaged/alloc_sleep_millisecs":
+                // Not applied live: khugepaged must stay asleep between statements (a write even wakes
+                // it at once); it runs only inside `khugepaged full-scans`. The simulator validated the value.
+                Rc = sim.Rc;
+                break;
             case SysfsWriteStmt w:
                 Rc = Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/{w.Path}", w.Value);
                 break;
