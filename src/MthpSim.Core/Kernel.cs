@@ -47,6 +47,7 @@ public sealed partial class Kernel
         Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder);
         Thp = new ThpSettings(Geo);
         Stats = new Counters(Geo.PmdOrder);
+        CollapseMetrics = new Khugepaged.CollapseMetrics(Geo.PmdOrder);
         _deferredHead = _deferredTail = -1;
     }
 

@@ -1,24 +1,40 @@
 using MthpSim.Core.Folio;
 using MthpSim.Core.Khugepaged;
+using MthpSim.Core.Khugepaged.Policies;
 using MthpSim.Core.PageTable;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
 
-// mm/khugepaged.c: scanning one PMD range and collapsing it into a PMD-mapped THP (anonymous memory).
+// mm/khugepaged.c: scanning one PMD window and collapsing ranges of it (anonymous memory).
 public sealed partial class Kernel
 {
     readonly List<KhugepagedTraceEvent> _trace = new();
+    ICollapsePolicy _collapsePolicy = new PmdOnlyPolicy();
 
-    /// <summary>Every PMD range scanned so far (khugepaged and MADV_COLLAPSE), oldest first.</summary>
+    /// <summary>Every PMD window scanned and collapse attempted so far (khugepaged and MADV_COLLAPSE), oldest first.</summary>
     public IReadOnlyList<KhugepagedTraceEvent> KhugepagedTrace => _trace;
+
+    /// <summary>What the collapse designs are compared on, since the machine started.</summary>
+    public CollapseMetrics CollapseMetrics { get; private set; } = null!;
+
+    /// <summary>The khugepaged collapse design (<c>policy collapse = NAME</c>); Linux 6.18's pmd-only by default.</summary>
+    public ICollapsePolicy CollapsePolicy
+    {
+        get => _collapsePolicy;
+        set
+        {
+            _collapsePolicy = value;
+            KhugepagedSettingsChanged(sleepTimes: false);
+        }
+    }
 
     /// <summary>
     /// models find_pmd_or_thp_or_none(): no page table below the PUD → SCAN_PMD_NULL, an empty PMD →
     /// SCAN_PMD_NONE, a PMD mapping (THP or huge zero page) → SCAN_PMD_MAPPED.
     /// </summary>
-    ScanResult FindPmdOrThpOrNone(MmStruct mm, ulong address, out PmdSlot? slot)
+    internal ScanResult FindPmdOrThpOrNone(MmStruct mm, ulong address, out PmdSlot? slot)
     {
         long index = PmdIndex(address);
         slot = mm.PageTables.Find(index);
@@ -33,111 +49,162 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models hpage_collapse_scan_pmd(): checks every PTE of a PMD range (none or zero page, shared,
-    /// extra references, young) and collapses it when it qualifies. <paramref name="mmapLocked"/>
-    /// becomes false once a collapse was attempted (collapse_huge_page() drops mmap_lock).
+    /// models hpage_collapse_scan_pmd() for one PMD window: khugepaged hands the window to the
+    /// collapse policy; MADV_COLLAPSE always uses Linux 6.18's PMD collapse.
+    /// <paramref name="mmapLocked"/> becomes false once a collapse was attempted (collapse_huge_page()
+    /// drops mmap_lock).
     /// </summary>
     internal ScanResult HpageCollapseScanPmd(Vma.Vma vma, ulong address, CollapseControl cc, out bool mmapLocked)
     {
-        mmapLocked = true;
-        MmStruct mm = vma.Mm;
-        int referenced = 0, noneOrZero = 0, shared = 0, unmapped = 0;
-        var result = FindPmdOrThpOrNone(mm, address, out var slot);
-        if (result == ScanResult.Succeed)
-        {
-            result = ScanPtes(slot!, cc, ref referenced, ref noneOrZero, ref shared);
-            if (result == ScanResult.Succeed)
-            {
-                result = CollapseHugePage(vma, slot!, address);
-                mmapLocked = false;
-            }
-        }
-        _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, address, result, referenced, noneOrZero, unmapped, shared, cc.IsKhugepaged));
+        var policy = cc.IsKhugepaged ? _collapsePolicy : PmdOnlyPolicy.Instance;
+        ulong orders = cc.IsKhugepaged ? policy.KhugepagedOrders(this, vma) : 1UL << Geo.PmdOrder;
+        var w = new PmdWindow(this, vma, address, cc.IsKhugepaged, orders);
+        CollapseMetrics.PmdWindows++;
+        _collapseAttempted = false;
+        var result = w.PmdState == ScanResult.Succeed ? policy.CollapseWindow(w) : w.PmdState;
+        mmapLocked = !_collapseAttempted;
+        var s = w.LastScan;
+        _trace.Add(new KhugepagedTraceEvent(NowMs, vma.Mm.Name, address, result, s?.Referenced ?? 0, s?.NoneOrZero ?? 0,
+            s?.Unmapped ?? 0, s?.Shared ?? 0, cc.IsKhugepaged));
         return result;
     }
 
-    /// <summary>The per-PTE loop of hpage_collapse_scan_pmd() (the model has no swap entries yet).</summary>
-    ScanResult ScanPtes(PmdSlot slot, CollapseControl cc, ref int referenced, ref int noneOrZero, ref int shared)
+    bool _collapseAttempted;
+
+    /// <summary>
+    /// The per-PTE loop of hpage_collapse_scan_pmd() over [from, from + count) of a window: none and
+    /// zero-page entries, shared folios, extra references, young pages, under the given limits.
+    /// Stops at the first limit exceeded, as the kernel does. (The model has no swap entries yet.)
+    /// </summary>
+    internal WindowScan ScanPteRange(PmdWindow w, int from, int count, CollapseLimits limits, bool countVmEvents)
     {
-        var ptes = slot.Ptes!;
-        for (int i = 0; i < ptes.Length; i++)
+        var s = new WindowScan(w.Ptes);
+        var ptes = w.Slot!.Ptes!;
+        int i = from;
+        for (; i < from + count; i++)
         {
             ulong pte = ptes[i];
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
-                noneOrZero++;
-                if (!cc.IsKhugepaged || noneOrZero <= Thp.MaxPtesNone) continue;
-                Stats.Count(VmEvent.ThpScanExceedNonePte);
-                return ScanResult.ExceedNonePte;
+                s.NoneOrZero++;
+                if (!w.IsKhugepaged || s.NoneOrZero <= limits.MaxPtesNone) continue;
+                if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedNonePte);
+                s.Result = ScanResult.ExceedNonePte;
+                break;
             }
-            int pfn = Pte.Pfn(pte);
-            int head = Map.HeadOf(pfn);
-            if (Map.Kind(head) != PageKind.Anon) return ScanResult.PageAnon;
+            int head = Map.HeadOf(Pte.Pfn(pte));
+            if (Map.Kind(head) != PageKind.Anon) { s.Result = ScanResult.PageAnon; break; }
+            s.LargestFolioOrder = Math.Max(s.LargestFolioOrder, Map.Order(head));
             // A page counts as shared when any part of its folio may be mapped by another mm.
-            if (FolioMaybeMappedShared(head))
+            if (FolioMaybeMappedShared(head) && ++s.Shared > limits.MaxPtesShared && w.IsKhugepaged)
             {
-                shared++;
-                if (cc.IsKhugepaged && shared > Thp.MaxPtesShared)
-                {
-                    Stats.Count(VmEvent.ThpScanExceedSharePte);
-                    return ScanResult.ExceedSharedPte;
-                }
+                if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSharePte);
+                s.Result = ScanResult.ExceedSharedPte;
+                break;
             }
             // folio_expected_ref_count(): only the mappings may hold references (a pin makes it fail).
-            if (Map.Refcount(head) != Map.FolioMapcount(head)) return ScanResult.PageCount;
-            if (cc.IsKhugepaged && Pte.IsYoung(pte)) referenced++;
+            if (Map.Refcount(head) != Map.FolioMapcount(head)) { s.Result = ScanResult.PageCount; break; }
+            if (w.IsKhugepaged && Pte.IsYoung(pte)) s.Referenced++;
+            s.Present[i] = true;
         }
-        return cc.IsKhugepaged && referenced == 0 ? ScanResult.LackReferencedPage : ScanResult.Succeed;
+        CollapseMetrics.PtesExamined += Math.Min(i + 1, from + count) - from;
+        return s;
     }
 
     /// <summary>
-    /// models collapse_huge_page(): allocate a PMD folio (thp_collapse_alloc[_failed]), copy every page
-    /// (none and zero-page PTEs become zeroes), unmap the old pages (their folios freed once nothing
-    /// else maps them), and map the new folio by PMD with the old page table deposited under it.
+    /// models collapse_huge_page() at an order for [offset, offset + 2^order) of a window: the
+    /// isolate checks again under the order's limits (__collapse_huge_page_isolate(); sub-PMD
+    /// collapse skips a range that already holds a folio of that order or larger), allocation,
+    /// copy (none and zero pages become zeroes), the old pages unmapped in batches per folio, and the
+    /// new folio mapped by a PMD (with the old page table deposited) or by PTEs.
     /// </summary>
-    ScanResult CollapseHugePage(Vma.Vma vma, PmdSlot slot, ulong address)
+    internal ScanResult CollapseRange(PmdWindow w, int offset, int order, CollapseLimits limits)
     {
-        MmStruct mm = vma.Mm;
-        int folio = AllocFolio(Geo.PmdOrder, PageKind.Anon);   // alloc_charge_folio()
+        var m = CollapseMetrics;
+        m.RangesTried++;
+        int nr = 1 << order;
+        bool pmd = order == Geo.PmdOrder;
+        bool perOrderStats = _collapsePolicy.HasCollapseStats && w.IsKhugepaged;
+        var ptes = w.Slot!.Ptes!;
+        int none = 0, shared = 0, referenced = 0;
+        ScanResult Fail(ScanResult r, MthpStat? stat = null)
+        {
+            if (stat is MthpStat st && perOrderStats) Stats.Count(order, st);
+            _trace.Add(new KhugepagedTraceEvent(NowMs, w.Vma.Mm.Name, w.Address + ((ulong)offset << PageShift), r, referenced, none, 0, shared, w.IsKhugepaged, order));
+            return r;
+        }
+        for (int i = offset; i < offset + nr; i++)
+        {
+            ulong pte = ptes[i];
+            if (Pte.IsNone(pte) || Pte.IsZero(pte))
+            {
+                if (++none > limits.MaxPtesNone && w.IsKhugepaged) return Fail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte);
+                continue;
+            }
+            int head = Map.HeadOf(Pte.Pfn(pte));
+            if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return Fail(ScanResult.PteMappedHugepage);
+            if (FolioMaybeMappedShared(head) && ++shared > limits.MaxPtesShared && w.IsKhugepaged)
+                return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte);
+            if (Map.Refcount(head) != Map.FolioMapcount(head)) return Fail(ScanResult.PageCount);
+            if (Pte.IsYoung(pte)) referenced++;
+        }
+        if (w.IsKhugepaged && referenced == 0) return Fail(ScanResult.LackReferencedPage);
+
+        _collapseAttempted = true;
+        m.CollapseAttempts++;
+        int folio = AllocFolio(order, PageKind.Anon);   // alloc_charge_folio()
         if (folio < 0)
         {
-            Stats.Count(VmEvent.ThpCollapseAllocFailed);
-            return ScanResult.AllocHugePageFail;
+            if (pmd) Stats.Count(VmEvent.ThpCollapseAllocFailed);
+            return Fail(ScanResult.AllocHugePageFail, MthpStat.CollapseAllocFailed);
         }
-        Stats.Count(VmEvent.ThpCollapseAlloc);
-        var ptes = slot.Ptes!;
-        int nr = ptes.Length;
-        // __collapse_huge_page_copy()
+        if (pmd) Stats.Count(VmEvent.ThpCollapseAlloc);
+        if (perOrderStats) Stats.Count(order, MthpStat.CollapseAlloc);
+        MmStruct mm = w.Vma.Mm;
         for (int i = 0; i < nr; i++)
-            if (Pte.IsNormal(ptes[i])) Map.SetContent(folio + i, Map.Content(Pte.Pfn(ptes[i])));
+            if (Pte.IsNormal(ptes[offset + i])) Map.SetContent(folio + i, Map.Content(Pte.Pfn(ptes[offset + i])));
         // __collapse_huge_page_copy_succeeded(): none/zero entries count into RSS now; mapped pages
         // leave in batches per folio, their RSS taken over by the new folio.
-        int i2 = 0;
-        while (i2 < nr)
+        int k = offset;
+        while (k < offset + nr)
         {
-            ulong pte = ptes[i2];
+            ulong pte = ptes[k];
             if (!Pte.IsNormal(pte))
             {
                 mm.Rss[(int)RssMember.AnonPages]++;
-                ptes[i2++] = 0;
+                ptes[k++] = 0;
                 continue;
             }
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int end = head + (1 << Map.Order(head));
             int run = 1;
-            while (i2 + run < nr && pfn + run < end && Pte.IsNormal(ptes[i2 + run]) && Pte.Pfn(ptes[i2 + run]) == pfn + run) run++;
-            Array.Clear(ptes, i2, run);
+            while (k + run < offset + nr && pfn + run < end && Pte.IsNormal(ptes[k + run]) && Pte.Pfn(ptes[k + run]) == pfn + run) run++;
+            Array.Clear(ptes, k, run);
             FolioRemoveRmapPtes(head, pfn, run, mm);
             FolioPut(head, run);
-            i2 += run;
+            k += run;
         }
-        // The PTE table is deposited under the new PMD (pgtable_trans_huge_deposit()).
-        FolioAddNewAnonRmap(folio, vma, address, pmdMapped: true);
-        slot.Kind = PmdKind.Huge;
-        slot.Leaf = Pte.Make(folio, Pte.Young | Pte.Dirty | ((vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0));
-        DeferredSplitFolio(folio, partiallyMapped: false);
-        return ScanResult.Succeed;
+        ulong addr = w.Address + ((ulong)offset << PageShift);
+        ulong flags = Pte.Young | Pte.Dirty | ((w.Vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0);
+        if (pmd)
+        {
+            // The PTE table is deposited under the new PMD (pgtable_trans_huge_deposit()).
+            FolioAddNewAnonRmap(folio, w.Vma, addr, pmdMapped: true);
+            w.Slot.Kind = PmdKind.Huge;
+            w.Slot.Leaf = Pte.Make(folio, flags);
+            DeferredSplitFolio(folio, partiallyMapped: false);
+        }
+        else
+        {
+            // map_anon_folio_pte_nopf(): one reference per PTE, the range mapped by PTEs.
+            Map.AddRef(folio, nr - 1);
+            FolioAddNewAnonRmap(folio, w.Vma, addr, pmdMapped: false);
+            for (int i = 0; i < nr; i++) ptes[offset + i] = Pte.Make(folio + i, flags);
+        }
+        m.BloatBytes += (long)none * Geo.PageSize;
+        m.RecordCollapse(mm.Id, addr, (ulong)Geo.PageSize << order, order);
+        return Fail(ScanResult.Succeed);
     }
 
     /// <summary>models madvise_collapse_errno()</summary>

@@ -18,7 +18,7 @@ public sealed partial class Kernel
     public IReadOnlyList<MmStruct> KhugepagedMms => _khugepagedMms;
 
     /// <summary>models khugepaged_has_work(): something registered and PMD collapse possible.</summary>
-    bool KhugepagedHasWork => _khugepagedMms.Count > 0 && HugepagePmdEnabled();
+    bool KhugepagedHasWork => _khugepagedMms.Count > 0 && _collapsePolicy.KhugepagedEnabled(this);
 
     /// <summary>models __khugepaged_enter(): register the mm at the tail; an idle khugepaged wakes at once.</summary>
     internal void KhugepagedEnter(MmStruct mm)
@@ -27,7 +27,7 @@ public sealed partial class Kernel
         mm.KhugepagedRegistered = true;
         bool wake = _khugepagedMms.Count == 0;
         _khugepagedMms.Add(mm);
-        if (wake && HugepagePmdEnabled()) _khugepagedWakeAt = NowMs;
+        if (wake && _collapsePolicy.KhugepagedEnabled(this)) _khugepagedWakeAt = NowMs;
     }
 
     /// <summary>models khugepaged_exit(): an mm being scanned stays until the scan sees it exit.</summary>
@@ -42,7 +42,7 @@ public sealed partial class Kernel
     /// </summary>
     internal void KhugepagedSettingsChanged(bool sleepTimes)
     {
-        if (!HugepagePmdEnabled()) { _khugepagedWakeAt = null; return; }
+        if (!_collapsePolicy.KhugepagedEnabled(this)) { _khugepagedWakeAt = null; return; }
         if (sleepTimes || _khugepagedWakeAt == null) _khugepagedWakeAt = NowMs;
     }
 
@@ -136,7 +136,7 @@ public sealed partial class Kernel
             foreach (var vma in mm.Vmas.ToList())
             {
                 if (vma.End <= _scanAddress) continue;
-                if (ThpVmaAllowableOrders(vma, TvaType.Khugepaged, 1UL << Geo.PmdOrder) == 0) { progress++; continue; }
+                if (_collapsePolicy.KhugepagedOrders(this, vma) == 0) { progress++; continue; }
                 ulong hstart = (vma.Start + pmdSize - 1) & ~(pmdSize - 1), hend = vma.End & ~(pmdSize - 1);
                 if (_scanAddress > hend) { progress++; continue; }
                 if (_scanAddress < hstart) _scanAddress = hstart;

@@ -6,9 +6,13 @@ namespace MthpSim.Core.Khugepaged;
 /// </summary>
 public readonly record struct KhugepagedTraceEvent(
     long TimeMs, string Process, ulong Address, ScanResult Result,
-    int Referenced, int NoneOrZero, int Unmapped, int Shared, bool ByKhugepaged)
+    int Referenced, int NoneOrZero, int Unmapped, int Shared, bool ByKhugepaged, int Order = -1)
 {
-    public override string ToString() =>
-        $"{TimeMs,10} ms  {Process,-8} 0x{Address:x12}  {(ByKhugepaged ? "khugepaged" : "madvise   ")}  {Result.KernelName(),-28} " +
-        $"referenced={Referenced} none_or_zero={NoneOrZero} unmapped={Unmapped} shared={Shared}";
+    /// <summary>A collapse attempt at one order inside a window (mm_collapse_huge_page with its order), rather than a window scan.</summary>
+    public bool IsCollapse => Order >= 0;
+
+    public override string ToString() => IsCollapse
+        ? $"{TimeMs,10} ms  {Process,-8} 0x{Address:x12}    collapse order={Order,-2}  {Result.KernelName(),-28}"
+        : $"{TimeMs,10} ms  {Process,-8} 0x{Address:x12}  {(ByKhugepaged ? "khugepaged" : "madvise   ")}  {Result.KernelName(),-28} " +
+          $"referenced={Referenced} none_or_zero={NoneOrZero} unmapped={Unmapped} shared={Shared}";
 }

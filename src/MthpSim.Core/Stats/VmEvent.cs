@@ -24,6 +24,8 @@ public enum MthpStat
     ShmemAlloc, ShmemFallback, ShmemFallbackCharge,
     Split, SplitFailed, SplitDeferred,
     NrAnon, NrAnonPartiallyMapped,
+    // Added by the upstream mTHP collapse series (not in 6.18): shown only under that policy.
+    CollapseAlloc, CollapseAllocFailed, CollapseExceedNonePte, CollapseExceedSwapPte, CollapseExceedSharedPte,
     Count,
 }
 

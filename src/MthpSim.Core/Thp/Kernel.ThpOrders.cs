@@ -98,8 +98,8 @@ public sealed partial class Kernel
     internal void KhugepagedEnterVma(Vma.Vma vma)
     {
         MmStruct mm = vma.Mm;
-        if (mm.KhugepagedRegistered || !HugepagePmdEnabled()) return;
-        if (ThpVmaAllowableOrders(vma, TvaType.Khugepaged, 1UL << Geo.PmdOrder) != 0)
+        if (mm.KhugepagedRegistered || !_collapsePolicy.KhugepagedEnabled(this)) return;
+        if (_collapsePolicy.KhugepagedOrders(this, vma) != 0)
             KhugepagedEnter(mm);
     }
 }

@@ -1,0 +1,37 @@
+namespace MthpSim.Core.Khugepaged;
+
+/// <summary>
+/// What the collapse designs are compared on: scan cost (PTEs examined, ranges tried, collapse
+/// attempts, per PMD window), outcome (collapses per order, zero-filled memory introduced), and
+/// creep (ranges collapsed again into a larger order, and the longest such chain).
+/// </summary>
+public sealed class CollapseMetrics
+{
+    public long PmdWindows, PtesExamined, RangesTried, CollapseAttempts, BloatBytes, CreepEvents;
+    public int LongestCreepChain;
+    public long[] Collapses;
+
+    /// <summary>Collapsed ranges per mm: start address → (order, chain length), for creep.</summary>
+    readonly Dictionary<int, SortedDictionary<ulong, (int Order, int Chain)>> _collapsed = new();
+
+    public CollapseMetrics(int pmdOrder) => Collapses = new long[pmdOrder + 1];
+
+    /// <summary>Records a collapse of [start, start + size) at order; a range that swallows earlier smaller collapses is creep.</summary>
+    internal void RecordCollapse(int mmId, ulong start, ulong size, int order)
+    {
+        Collapses[order]++;
+        if (!_collapsed.TryGetValue(mmId, out var ranges)) _collapsed[mmId] = ranges = new();
+        int chain = 1;
+        foreach (var (s, (o, c)) in ranges.Where(kv => kv.Key >= start && kv.Key < start + size).ToList())
+        {
+            if (o < order)
+            {
+                CreepEvents++;
+                chain = Math.Max(chain, c + 1);
+            }
+            ranges.Remove(s);
+        }
+        ranges[start] = (order, chain);
+        LongestCreepChain = Math.Max(LongestCreepChain, chain);
+    }
+}

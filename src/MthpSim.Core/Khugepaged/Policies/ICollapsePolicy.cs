@@ -1,0 +1,26 @@
+namespace MthpSim.Core.Khugepaged.Policies;
+
+/// <summary>
+/// A khugepaged collapse design: which VMAs khugepaged scans, and what it does with one PMD window.
+/// Contract: a policy decides and counts nothing by itself; it inspects the window only through
+/// <see cref="PmdWindow.Scan"/> (which counts the PTEs examined) and changes memory only through
+/// <see cref="PmdWindow.Collapse"/> (the kernel's collapse_huge_page() for an order). It must be
+/// deterministic. MADV_COLLAPSE stays PMD-only under every policy.
+/// </summary>
+public interface ICollapsePolicy
+{
+    /// <summary>The name used by <c>policy collapse = NAME</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Whether khugepaged runs with these settings (6.18: hugepage_pmd_enabled()).</summary>
+    bool KhugepagedEnabled(Kernel k);
+
+    /// <summary>The orders khugepaged may collapse this VMA's windows to; 0 when it skips the VMA.</summary>
+    ulong KhugepagedOrders(Kernel k, Vma.Vma vma);
+
+    /// <summary>Whether the design adds the per-order collapse_* files under hugepages-*/stats/.</summary>
+    bool HasCollapseStats { get; }
+
+    /// <summary>Scans one PMD-aligned window for khugepaged and collapses what the design decides; SCAN_SUCCEED if anything collapsed.</summary>
+    ScanResult CollapseWindow(PmdWindow w);
+}
