@@ -17,6 +17,7 @@ public static class Program
             CheckCommand.Create(stdout, stderr),
             OracleCommand.Create(stdout, stderr),
             FuzzCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -64,4 +64,19 @@ public sealed partial class Kernel
         }
         return null;
     }
+
+    /// <summary>Anonymous memory mapped, in bytes, by the order of the folio that backs it (every process).</summary>
+    public long[] MappedBytesByOrder()
+    {
+        var bytes = new long[Geo.PmdOrder + 1];
+        foreach (var mm in _mms)
+            foreach (var (_, slot) in mm.PageTables.Ordered())
+            {
+                if (slot.Kind == PmdKind.Huge) bytes[Geo.PmdOrder] += Geo.PmdSize;
+                else if (slot.Kind == PmdKind.Table)
+                    foreach (ulong pte in slot.Ptes!)
+                        if (Pte.IsNormal(pte)) bytes[Map.Order(Pte.Pfn(pte))] += Geo.PageSize;
+            }
+        return bytes;
+    }
 }

@@ -57,6 +57,12 @@ public sealed partial class Kernel
         var list = new List<MthpStat>(AnyStats);
         if (IsAnonOrder(o)) list.AddRange(AnonStats);
         if (IsFileOrder(o)) list.AddRange(ShmemStats);
+        if (_collapsePolicy.HasCollapseStats)
+        {
+            // The upstream mTHP collapse series adds these (collapse_alloc* in the "any" group).
+            list.AddRange([MthpStat.CollapseAlloc, MthpStat.CollapseAllocFailed]);
+            if (IsAnonOrder(o)) list.AddRange([MthpStat.CollapseExceedNonePte, MthpStat.CollapseExceedSwapPte, MthpStat.CollapseExceedSharedPte]);
+        }
         return list;
     }
 

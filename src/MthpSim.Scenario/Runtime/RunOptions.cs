@@ -7,4 +7,6 @@ public sealed record RunOptions
     public bool CheckInvariants { get; init; }
     /// <summary>Where <c>print</c> output and notes go; null discards them.</summary>
     public TextWriter? Output { get; init; }
+    /// <summary>Runs the scenario under this collapse policy (<c>mthpsim compare</c>); the scenario must not choose one itself.</summary>
+    public string? Policy { get; init; }
 }

@@ -18,6 +18,12 @@ public sealed class RunResult
     public List<Diagnostic> Invalid { get; } = new();
     /// <summary>A runtime failure that stopped the run (an invariant violation, a statement the model cannot carry out).</summary>
     public string? Aborted { get; set; }
+    /// <summary>The collapse design's measurements and the memory mapped per folio order at the end.</summary>
+    public MthpSim.Core.Khugepaged.CollapseMetrics? CollapseMetrics { get; set; }
+    public long[] MappedBytesByOrder { get; set; } = [];
+    /// <summary>The machine's base page size in kB (folio sizes are this shifted by the order).</summary>
+    public long PageSizeKb { get; set; } = 4;
+
     /// <summary>Final value of every counter: vmstat, per-size stats, khugepaged counters.</summary>
     public SortedDictionary<string, long> Counters { get; } = new(StringComparer.Ordinal);
 

@@ -20,7 +20,7 @@ public static class ScenarioRunner
     public static RunResult RunText(string fileName, string text, RunOptions options)
     {
         var result = new RunResult { File = fileName };
-        var prepared = Prepare(fileName, text, result);
+        var prepared = Prepare(fileName, text, result, options.Policy);
         if (prepared == null) return result;
         var (session, statements) = prepared.Value;
         foreach (var stmt in statements)
@@ -41,6 +41,9 @@ public static class ScenarioRunner
             }
         }
         CollectCounters(session.Kernel, result);
+        result.CollapseMetrics = session.Kernel.CollapseMetrics;
+        result.MappedBytesByOrder = session.Kernel.MappedBytesByOrder();
+        result.PageSizeKb = session.Kernel.Geo.PageSize >> 10;
         return result;
     }
 
@@ -48,7 +51,7 @@ public static class ScenarioRunner
     /// Parses and validates a scenario and builds its machine. Returns null (with the errors in
     /// <paramref name="result"/>) when the file is invalid.
     /// </summary>
-    public static (ScenarioSession Session, IReadOnlyList<Statement> Statements)? Prepare(string fileName, string text, RunResult result)
+    public static (ScenarioSession Session, IReadOnlyList<Statement> Statements)? Prepare(string fileName, string text, RunResult result, string? policy = null)
     {
         var parsed = ScenarioParser.Parse(fileName, text);
         if (!parsed.Success)
@@ -66,6 +69,22 @@ public static class ScenarioRunner
             var m = parsed.Statements.OfType<MachineStmt>().First();
             result.Invalid.Add(new Diagnostic(m.Span.File, m.Span.Line, m.Span.Column, e.Message));
             return null;
+        }
+        // A design's own observables (per-order collapse_* stats) exist once it is selected.
+        if (policy != null)
+        {
+            if (parsed.Statements.OfType<PolicyStmt>().FirstOrDefault() is { } own)
+            {
+                result.Invalid.Add(new Diagnostic(own.Span.File, own.Span.Line, own.Span.Column, "the scenario chooses a collapse policy itself; compare sets it for every run"));
+                return null;
+            }
+            kernel.CollapsePolicy = MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(policy)
+                ?? throw new ArgumentException($"unknown collapse policy '{policy}' (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)})");
+        }
+        else if (parsed.Statements.OfType<PolicyStmt>().FirstOrDefault() is { } firstPolicy
+            && MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(firstPolicy.Value) is { } p)
+        {
+            kernel.CollapsePolicy = p;
         }
         result.Invalid.AddRange(ScenarioValidator.Validate(kernel, parsed.Statements));
         if (result.Invalid.Count > 0) return null;
@@ -177,6 +196,9 @@ public static class ScenarioRunner
                 break;
             case KhugepagedFullScansStmt kf:
                 s.Rc = k.KhugepagedFullScansRounds(kf.Count);
+                break;
+            case PolicyStmt pol:
+                k.CollapsePolicy = MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(pol.Value)!;
                 break;
             case ReclaimStmt:
                 k.Reclaim();

@@ -18,7 +18,6 @@ public static class ScenarioValidator
         FtruncateStmt => "'ftruncate' is not supported yet",
         FallocateStmt => "'fallocate' is not supported yet",
         LseekStmt => "'lseek' is not supported yet",
-        PolicyStmt => "'policy' is not supported yet (only Linux 6.18's PMD-only collapse exists)",
         MmapStmt { Shared: true } => "shared mappings (shmem) are not supported yet",
         MmapStmt { MemfdFile: not null } => "memfd mappings are not supported yet",
         MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>
@@ -42,6 +41,8 @@ public static class ScenarioValidator
             };
             if (s is SysfsWriteStmt sw && k.SysfsRead(sw.Path) == null)
                 Err(sw.Span, $"no such file /sys/kernel/mm/transparent_hugepage/{sw.Path}{Suggest(sw.Path, k.SysfsFiles())}");
+            if (s is PolicyStmt pol && MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(pol.Value) == null)
+                Err(pol.Span, $"unknown collapse policy '{pol.Value}' (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}){Suggest(pol.Value, MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}");
             if (s is PrctlStmt pr && pr.Option != "thp_disable")
                 Err(pr.Span, $"unknown prctl '{pr.Option}' (expected thp_disable)");
             if (obs == null) continue;

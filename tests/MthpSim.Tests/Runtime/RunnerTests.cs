@@ -45,7 +45,7 @@ public class RunnerTests
 
     [Theory]
     [InlineData("memfd f 2M\n", "'memfd' is not supported yet")]
-    [InlineData("policy collapse = mthp\n", "'policy' is not supported yet")]
+    [InlineData("policy collapse = mthp-rfc\n", "unknown collapse policy 'mthp-rfc' (known: pmd-only, mthp")]
     [InlineData("process p\np mmap a any 2M\np madvise a 0 2M pageout\n", "'madvise pageout' is not supported yet")]
     [InlineData("process p\np mmap a any 2M rw shared\n", "shared mappings (shmem) are not supported yet")]
     [InlineData("expect vmstat thp_fault_aloc == 0\n", "unknown vmstat counter 'thp_fault_aloc' (did you mean 'thp_fault_alloc'?)")]

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MthpSim.Scenario.Runtime;
+
+namespace MthpSim.Cli.Commands;
+
+/// <summary>
+/// <c>mthpsim compare FILE --policy a,b,...</c>: the same scenario under each collapse design, with
+/// scan cost, outcome, bloat and creep side by side (table, --json or --csv).
+/// </summary>
+public static class CompareCommand
+{
+    static readonly string[] Default = ["pmd-only", "mthp", "mthp-bitmap-rfc", "mthp-per-order-rfc"];
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var files = ScenarioFilesArgument.Create();
+        var policies = new Option<string>("--policy") { Description = "Comma-separated collapse policies", DefaultValueFactory = _ => string.Join(',', Default) };
+        var json = new Option<bool>("--json") { Description = "JSON instead of a table" };
+        var csv = new Option<bool>("--csv") { Description = "CSV instead of a table" };
+        var cmd = new Command("compare", "Run scenarios under several collapse policies and compare scan cost, collapses, bloat and creep") { files, policies, json, csv };
+        cmd.SetAction(pr =>
+        {
+            var rows = new List<CompareRow>();
+            foreach (var f in pr.GetValue(files)!)
+            {
+                if (!f.Exists) { stderr.WriteLine($"mthpsim: {f.FullName}: no such file"); return 2; }
+                foreach (var policy in pr.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    RunResult r;
+                    try { r = ScenarioRunner.RunFile(f.ToString(), new RunOptions { Policy = policy }); }
+                    catch (ArgumentException e) { stderr.WriteLine($"mthpsim: {e.Message}"); return 2; }
+                    if (r.Invalid.Count > 0)
+                    {
+                        foreach (var d in r.Invalid) stderr.WriteLine(d);
+                        return 2;
+                    }
+                    rows.Add(CompareRow.From(f.ToString(), policy, r));
+                }
+            }
+            stdout.Write(pr.GetValue(json) ? Json(rows) : pr.GetValue(csv) ? Csv(rows) : Table(rows));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>One scenario under one policy.</summary>
+    public sealed record CompareRow(string File, string Policy, long PmdWindows, long PtesExamined, double PtesPerWindow,
+        long RangesTried, long CollapseAttempts, SortedDictionary<string, long> CollapsesBySize, SortedDictionary<string, long> MappedKbBySize,
+        long BloatKb, long CreepEvents, int LongestCreepChain, int ExpectationsHeld, int Expectations)
+    {
+        public static CompareRow From(string file, string policy, RunResult r)
+        {
+            var m = r.CollapseMetrics!;
+            int pmdOrder = m.Collapses.Length - 1;
+            var collapses = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            var mapped = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            long pageKb = r.PageSizeKb;
+            for (int o = 0; o <= pmdOrder; o++)
+            {
+                string size = $"{pageKb << o}kB";
+                if (m.Collapses[o] != 0) collapses[size] = m.Collapses[o];
+                if (o < r.MappedBytesByOrder.Length && r.MappedBytesByOrder[o] != 0) mapped[size] = r.MappedBytesByOrder[o] >> 10;
+            }
+            return new CompareRow(file, policy, m.PmdWindows, m.PtesExamined, m.PmdWindows == 0 ? 0 : (double)m.PtesExamined / m.PmdWindows,
+                m.RangesTried, m.CollapseAttempts, collapses, mapped, m.BloatBytes >> 10, m.CreepEvents, m.LongestCreepChain,
+                r.Expectations.Count(e => e.Passed), r.Expectations.Count);
+        }
+    }
+
+    static string Sizes(SortedDictionary<string, long> d) =>
+        d.Count == 0 ? "-" : string.Join(" ", d.OrderBy(kv => long.Parse(kv.Key[..^2], CultureInfo.InvariantCulture)).Select(kv => $"{kv.Key}:{kv.Value}"));
+
+    static string Table(List<CompareRow> rows)
+    {
+        var sb = new StringBuilder();
+        foreach (var group in rows.GroupBy(r => r.File))
+        {
+            sb.Append($"== {group.Key}\n");
+            sb.Append($"{"policy",-20} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"bloat kB",9} {"creep",6} {"chain",6}  collapses by size / mapped kB by size  (expects)\n");
+            foreach (var r in group)
+            {
+                sb.Append($"{r.Policy,-20} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6}  ");
+                sb.Append($"{Sizes(r.CollapsesBySize)} / {Sizes(r.MappedKbBySize)}  ({r.ExpectationsHeld}/{r.Expectations})\n");
+            }
+        }
+        return sb.ToString();
+    }
+
+    static string Csv(List<CompareRow> rows)
+    {
+        var sb = new StringBuilder("file,policy,pmd_windows,ptes_examined,ptes_per_window,ranges_tried,collapse_attempts,collapses,mapped_kb,bloat_kb,creep_events,longest_creep_chain,expectations_held,expectations\n");
+        foreach (var r in rows)
+            sb.Append(string.Join(',', r.File, r.Policy, r.PmdWindows, r.PtesExamined, r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
+                r.RangesTried, r.CollapseAttempts, $"\"{Sizes(r.CollapsesBySize)}\"", $"\"{Sizes(r.MappedKbBySize)}\"", r.BloatKb,
+                r.CreepEvents, r.LongestCreepChain, r.ExpectationsHeld, r.Expectations)).Append('\n');
+        return sb.ToString();
+    }
+
+    static string Json(List<CompareRow> rows) =>
+        JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+}
