@@ -53,6 +53,18 @@ public sealed partial class Kernel
 
     public IReadOnlyList<MmStruct> Processes => _mms;
 
+    readonly List<string> _dmesg = new();
+    readonly HashSet<string> _warnedOnce = new();
+
+    /// <summary>Kernel log lines (what dmesg would show), oldest first.</summary>
+    public IReadOnlyList<string> Dmesg => _dmesg;
+
+    /// <summary>models pr_warn_once(): a message logged the first time only.</summary>
+    internal void PrWarnOnce(string message)
+    {
+        if (_warnedOnce.Add(message)) _dmesg.Add(message);
+    }
+
     /// <summary>Creates a process with an empty address space.</summary>
     public MmStruct CreateProcess(string name)
     {

@@ -76,7 +76,7 @@ public sealed partial class Kernel
     /// zero-page entries, shared folios, extra references, young pages, under the given limits.
     /// Stops at the first limit exceeded, as the kernel does. (The model has no swap entries yet.)
     /// </summary>
-    internal WindowScan ScanPteRange(PmdWindow w, int from, int count, CollapseLimits limits, bool countVmEvents)
+    internal WindowScan ScanPteRange(PmdWindow w, int from, int count, CollapseLimits limits, bool countVmEvents, int stopAtFolioOrder = -1)
     {
         var s = new WindowScan(w.Ptes);
         var ptes = w.Slot!.Ptes!;
@@ -95,6 +95,7 @@ public sealed partial class Kernel
             int head = Map.HeadOf(Pte.Pfn(pte));
             if (Map.Kind(head) != PageKind.Anon) { s.Result = ScanResult.PageAnon; break; }
             s.LargestFolioOrder = Math.Max(s.LargestFolioOrder, Map.Order(head));
+            if (stopAtFolioOrder >= 0 && Map.Order(head) >= stopAtFolioOrder) { s.Result = ScanResult.PteMappedHugepage; break; }
             // A page counts as shared when any part of its folio may be mapped by another mm.
             if (FolioMaybeMappedShared(head) && ++s.Shared > limits.MaxPtesShared && w.IsKhugepaged)
             {
@@ -121,45 +122,53 @@ public sealed partial class Kernel
     internal ScanResult CollapseRange(PmdWindow w, int offset, int order, CollapseLimits limits)
     {
         var m = CollapseMetrics;
-        m.RangesTried++;
         int nr = 1 << order;
         bool pmd = order == Geo.PmdOrder;
         bool perOrderStats = _collapsePolicy.HasCollapseStats && w.IsKhugepaged;
+        bool vmEvents = pmd || (_collapsePolicy.VmEventsAtEveryOrder && w.IsKhugepaged);
         var ptes = w.Slot!.Ptes!;
         int none = 0, shared = 0, referenced = 0;
-        ScanResult Fail(ScanResult r, MthpStat? stat = null)
+        int folio = -1;
+        ScanResult Fail(ScanResult r, MthpStat? stat = null, VmEvent? ev = null)
         {
             if (stat is MthpStat st && perOrderStats) Stats.Count(order, st);
+            if (ev is VmEvent e && pmd) Stats.Count(e);
+            if (folio >= 0 && r != ScanResult.Succeed) FolioPut(folio);   // the attempt's folio goes back
             _trace.Add(new KhugepagedTraceEvent(NowMs, w.Vma.Mm.Name, w.Address + ((ulong)offset << PageShift), r, referenced, none, 0, shared, w.IsKhugepaged, order));
             return r;
         }
+
+        // alloc_charge_folio() comes first: an attempt that then fails has still allocated.
+        _collapseAttempted = true;
+        m.CollapseAttempts++;
+        folio = AllocFolio(order, PageKind.Anon);
+        if (folio < 0)
+        {
+            if (vmEvents) Stats.Count(VmEvent.ThpCollapseAllocFailed);
+            return Fail(ScanResult.AllocHugePageFail, MthpStat.CollapseAllocFailed);
+        }
+        if (vmEvents) Stats.Count(VmEvent.ThpCollapseAlloc);
+        if (perOrderStats) Stats.Count(order, MthpStat.CollapseAlloc);
+
+        // __collapse_huge_page_isolate(): the checks again, under this order's limits.
         for (int i = offset; i < offset + nr; i++)
         {
             ulong pte = ptes[i];
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
-                if (++none > limits.MaxPtesNone && w.IsKhugepaged) return Fail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte);
+                if (++none > limits.MaxPtesNone && w.IsKhugepaged)
+                    return Fail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte, VmEvent.ThpScanExceedNonePte);
                 continue;
             }
             int head = Map.HeadOf(Pte.Pfn(pte));
-            if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return Fail(ScanResult.PteMappedHugepage);
             if (FolioMaybeMappedShared(head) && ++shared > limits.MaxPtesShared && w.IsKhugepaged)
-                return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte);
+                return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);
+            if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return Fail(ScanResult.PteMappedHugepage);
             if (Map.Refcount(head) != Map.FolioMapcount(head)) return Fail(ScanResult.PageCount);
             if (Pte.IsYoung(pte)) referenced++;
         }
         if (w.IsKhugepaged && referenced == 0) return Fail(ScanResult.LackReferencedPage);
 
-        _collapseAttempted = true;
-        m.CollapseAttempts++;
-        int folio = AllocFolio(order, PageKind.Anon);   // alloc_charge_folio()
-        if (folio < 0)
-        {
-            if (pmd) Stats.Count(VmEvent.ThpCollapseAllocFailed);
-            return Fail(ScanResult.AllocHugePageFail, MthpStat.CollapseAllocFailed);
-        }
-        if (pmd) Stats.Count(VmEvent.ThpCollapseAlloc);
-        if (perOrderStats) Stats.Count(order, MthpStat.CollapseAlloc);
         MmStruct mm = w.Vma.Mm;
         for (int i = 0; i < nr; i++)
             if (Pte.IsNormal(ptes[offset + i])) Map.SetContent(folio + i, Map.Content(Pte.Pfn(ptes[offset + i])));

@@ -62,18 +62,19 @@ public sealed class PmdWindow
     /// limit exceeded; counts every PTE looked at into the metrics. <paramref name="countVmEvents"/>
     /// makes an exceeded PMD-size limit count thp_scan_exceed_*.
     /// </summary>
-    public WindowScan Scan(int from, int count, CollapseLimits limits, bool countVmEvents)
+    /// <remarks><paramref name="stopAtFolioOrder"/>: stop with SCAN_PTE_MAPPED_HUGEPAGE at the first page whose folio is at least this order (-1: never).</remarks>
+    public WindowScan Scan(int from, int count, CollapseLimits limits, bool countVmEvents, int stopAtFolioOrder = -1)
     {
-        var s = _k.ScanPteRange(this, from, count, limits, countVmEvents);
+        var s = _k.ScanPteRange(this, from, count, limits, countVmEvents, stopAtFolioOrder);
         LastScan = s;
         return s;
     }
 
-    /// <summary>A range at this order was not tried: too few occupied pages (counts collapse_exceed_none_pte where the design has it).</summary>
-    public void CountExceedNone(int order)
-    {
-        if (_k.CollapsePolicy.HasCollapseStats) _k.Stats.Count(order, Stats.MthpStat.CollapseExceedNonePte);
-    }
+    /// <summary>Logs a kernel warning once per machine (pr_warn_once()).</summary>
+    public void WarnOnce(string message) => _k.PrWarnOnce(message);
+
+    /// <summary>Counts one (offset, order) range the design considered (a bitmap check or a range scan).</summary>
+    public void ConsiderRange() => Metrics.RangesTried++;
 
     /// <summary>collapse_huge_page() at this order for [offset, offset + 2^order), with the isolate checks under these limits.</summary>
     public ScanResult Collapse(int offset, int order, CollapseLimits limits) => _k.CollapseRange(this, offset, order, limits);

@@ -70,12 +70,13 @@ public sealed class ScenarioGenerator
 
     string Sysfs()
     {
-        return _rng.Below(7) switch
+        return _rng.Below(8) switch
         {
             0 => $"sysfs enabled = {_rng.Pick(Global)}",
+            7 => $"policy collapse = {_rng.Pick(new[] { "pmd-only", "mthp", "mthp-bitmap-rfc", "mthp-per-order-rfc" })}",
             6 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(new[] { 512, 4096, 65536 })}",
             1 => $"sysfs use_zero_page = {_rng.Below(2)}",
-            2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 256, 511 })}",
+            2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",
             3 => $"sysfs shrink_underused = {_rng.Below(2)}",
             _ => $"sysfs hugepages-{_rng.Pick(Sizes)}/enabled = {_rng.Pick(PerSize)}",
         };

@@ -23,11 +23,15 @@ public static class ScenarioRunner
         var prepared = Prepare(fileName, text, result, options.Policy);
         if (prepared == null) return result;
         var (session, statements) = prepared.Value;
+        int dmesgShown = 0;
         foreach (var stmt in statements)
         {
             try
             {
                 Execute(session, stmt, result, options);
+                // What the kernel logged is shown, never swallowed.
+                for (; dmesgShown < session.Kernel.Dmesg.Count; dmesgShown++)
+                    options.Output?.WriteLine($"{stmt.Span.File}:{stmt.Span.Line}: kernel: {session.Kernel.Dmesg[dmesgShown]}");
             }
             catch (ScenarioRuntimeException e)
             {

@@ -12,6 +12,7 @@ public class CollapsePolicyTests
     {
         public string Name => "test-first-64k";
         public bool HasCollapseStats => false;
+        public bool VmEventsAtEveryOrder => false;
         public bool KhugepagedEnabled(MthpSim.Core.Kernel k) => true;
         public ulong KhugepagedOrders(MthpSim.Core.Kernel k, MthpSim.Core.Vma.Vma vma) =>
             k.ThpVmaAllowableOrders(vma, MthpSim.Core.TvaType.Khugepaged, k.Geo.AnonOrders);
@@ -48,7 +49,7 @@ public class CollapsePolicyTests
     [Fact]
     public void The_four_designs_of_the_issue_are_registered()
     {
-        foreach (var name in new[] { "pmd-only", "mthp" })
+        foreach (var name in new[] { "pmd-only", "mthp", "mthp-bitmap-rfc", "mthp-per-order-rfc" })
             Assert.Equal(name, CollapsePolicies.Create(name)!.Name);
     }
 }

@@ -7,6 +7,8 @@ public static class CollapsePolicies
     {
         ["pmd-only"] = () => new PmdOnlyPolicy(),
         ["mthp"] = () => new MthpPolicy(),
+        ["mthp-bitmap-rfc"] = () => new BitmapRfcPolicy(),
+        ["mthp-per-order-rfc"] = () => new PerOrderRfcPolicy(),
     };
 
     public static IEnumerable<string> Names => Factories.Keys;

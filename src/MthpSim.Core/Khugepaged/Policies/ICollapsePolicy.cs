@@ -21,6 +21,9 @@ public interface ICollapsePolicy
     /// <summary>Whether the design adds the per-order collapse_* files under hugepages-*/stats/.</summary>
     bool HasCollapseStats { get; }
 
+    /// <summary>Whether thp_collapse_alloc[_failed] count collapses of every order (the RFCs) or only PMD ones.</summary>
+    bool VmEventsAtEveryOrder { get; }
+
     /// <summary>Scans one PMD-aligned window for khugepaged and collapses what the design decides; SCAN_SUCCEED if anything collapsed.</summary>
     ScanResult CollapseWindow(PmdWindow w);
 }

@@ -18,6 +18,7 @@ public sealed class MthpPolicy : ICollapsePolicy
     const int MinOrder = 2;
 
     public string Name => "mthp";
+    public bool VmEventsAtEveryOrder => false;
     public bool HasCollapseStats => true;
 
     /// <summary>models hugepage_enabled(): any anonymous size enabled, not just the PMD size.</summary>
@@ -35,7 +36,10 @@ public sealed class MthpPolicy : ICollapsePolicy
     {
         int sysfs = (int)w.Settings.MaxPtesNone;
         if (order == w.PmdOrder) return sysfs;
-        return sysfs == w.Ptes - 1 ? (1 << order) - 1 : 0;   // any other value warns once and acts as 0
+        if (sysfs == w.Ptes - 1) return (1 << order) - 1;
+        if (sysfs != 0)
+            w.WarnOnce($"khugepaged: mTHP collapse does not support max_ptes_none values other than 0 or {w.Ptes - 1}, defaulting to 0");
+        return 0;
     }
 
     CollapseLimits Limits(PmdWindow w, int order) => order == w.PmdOrder
@@ -68,7 +72,9 @@ public sealed class MthpPolicy : ICollapsePolicy
             bool next = false;
             if ((orders & (1UL << order)) != 0)
             {
+                w.ConsiderRange();
                 int nr = 1 << order;
+                // A range below the occupancy threshold is passed over: no counter, no trace.
                 if (s.PresentIn(offset, nr) >= nr - MaxPtesNone(w, order))
                 {
                     var r = w.Collapse(offset, order, Limits(w, order));
@@ -78,10 +84,7 @@ public sealed class MthpPolicy : ICollapsePolicy
                     else if (Recoverable(r)) allocFailed |= r == ScanResult.AllocHugePageFail;
                     else return any ? ScanResult.Succeed : r;
                 }
-                else
-                {
-                    w.CountExceedNone(order);
-                }
+
             }
             ulong lower = orders & ((1UL << order) - 1) & ~((1UL << MinOrder) - 1);
             if (!next && order > MinOrder && lower != 0)

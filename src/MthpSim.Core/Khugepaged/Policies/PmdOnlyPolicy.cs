@@ -10,6 +10,7 @@ public sealed class PmdOnlyPolicy : ICollapsePolicy
     public static readonly PmdOnlyPolicy Instance = new();
 
     public string Name => "pmd-only";
+    public bool VmEventsAtEveryOrder => false;
     public bool HasCollapseStats => false;
 
     /// <summary>models hugepage_pmd_enabled()</summary>
@@ -24,6 +25,7 @@ public sealed class PmdOnlyPolicy : ICollapsePolicy
         var s = w.Scan(0, w.Ptes, limits, countVmEvents: true);
         if (s.Result != ScanResult.Succeed) return s.Result;
         if (w.IsKhugepaged && s.Referenced == 0) return ScanResult.LackReferencedPage;
+        w.ConsiderRange();
         return w.Collapse(0, w.PmdOrder, limits);
     }
 }

@@ -1,0 +1,88 @@
+using System.Numerics;
+
+namespace MthpSim.Core.Khugepaged.Policies;
+
+/// <summary>
+/// The competing per-order design (Dev Jain, "[RFC PATCH 00/12] khugepaged: Asynchronous mTHP
+/// collapse", 2024-12-16), discussed in the seed thread: khugepaged runs when any anonymous size is
+/// enabled; within each PMD window every aligned range is scanned again for each order tried, with
+/// max_ptes_none/shared/swap shifted right by (PMD order - order); highest enabled order first, the
+/// next lower one at the same offset after a failure. A range holding a folio of the order or larger
+/// is skipped to that folio's end. Modelled with the walk fixes asked for in the thread (Dev Jain
+/// 2025-01-12: go past a range that failed at every order; Ryan Roberts' review: the next order
+/// never exceeds the new offset's alignment). thp_collapse_alloc counts every order.
+/// </summary>
+public sealed class PerOrderRfcPolicy : ICollapsePolicy
+{
+    public string Name => "mthp-per-order-rfc";
+    public bool HasCollapseStats => false;
+    public bool VmEventsAtEveryOrder => true;
+
+    public bool KhugepagedEnabled(Kernel k) => new MthpPolicy().KhugepagedEnabled(k);
+
+    public ulong KhugepagedOrders(Kernel k, Vma.Vma vma) => k.ThpVmaAllowableOrders(vma, TvaType.Khugepaged, k.Geo.AnonOrders);
+
+    /// <summary>Tunables scaled to the order: value >> (PMD order - order).</summary>
+    static CollapseLimits Scaled(PmdWindow w, int order)
+    {
+        int shift = w.PmdOrder - order;
+        var t = w.Settings;
+        return new CollapseLimits((int)t.MaxPtesNone >> shift, (int)t.MaxPtesShared >> shift, (int)t.MaxPtesSwap >> shift,
+            SkipIfLargerFolio: order != w.PmdOrder);
+    }
+
+    static int Largest(ulong orders) => 63 - BitOperations.LeadingZeroCount(orders);
+
+    public ScanResult CollapseWindow(PmdWindow w)
+    {
+        ulong enabled = w.Orders;
+        if (enabled == 0) return ScanResult.Fail;
+        int minOrder = BitOperations.TrailingZeroCount(enabled);
+        bool any = false;
+        var last = ScanResult.Fail;
+        int off = 0, o = Largest(enabled);
+        while (off < w.Ptes)
+        {
+            w.ConsiderRange();
+            int nr = 1 << o;
+            var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: o == w.PmdOrder, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
+            var r = s.Result;
+            if (r == ScanResult.PteMappedHugepage)
+            {
+                // A folio of this order or larger is already here: go past it (its end, naturally aligned).
+                int folioPages = 1 << s.LargestFolioOrder;
+                off = (off + folioPages) & ~(folioPages - 1);
+                if (!Pick(ref off, ref o)) break;
+                continue;
+            }
+            if (r == ScanResult.Succeed)
+                r = s.Referenced == 0 ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
+            last = r;
+            if (r == ScanResult.Succeed)
+            {
+                any = true;
+                off += nr;
+                if (!Pick(ref off, ref o)) break;
+                continue;
+            }
+            ulong lower = enabled & ((1UL << o) - 1);
+            if (lower != 0) { o = Largest(lower); continue; }
+            off += nr;   // every order failed here: go past the range
+            if (!Pick(ref off, ref o)) break;
+        }
+        return any ? ScanResult.Succeed : last;
+
+        // The largest enabled order that the offset's alignment allows.
+        bool Pick(ref int offset, ref int order)
+        {
+            while (offset < w.Ptes)
+            {
+                int align = offset == 0 ? w.PmdOrder : BitOperations.TrailingZeroCount(offset);
+                ulong fit = enabled & ((2UL << Math.Min(align, w.PmdOrder)) - 1);
+                if (fit != 0) { order = Largest(fit); return true; }
+                offset = (offset + (1 << minOrder)) & ~((1 << minOrder) - 1);
+            }
+            return false;
+        }
+    }
+}
