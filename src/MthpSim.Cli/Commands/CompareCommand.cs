@@ -12,7 +12,7 @@ namespace MthpSim.Cli.Commands;
 /// </summary>
 public static class CompareCommand
 {
-    static readonly string[] Default = ["pmd-only", "mthp", "mthp-bitmap-rfc", "mthp-per-order-rfc"];
+    static readonly string[] Default = [.. MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn];
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {

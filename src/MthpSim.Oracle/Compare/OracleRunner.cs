@@ -1,4 +1,5 @@
 using MthpSim.Core;
+using MthpSim.Core.Khugepaged.Policies;
 using MthpSim.Oracle.Live;
 using MthpSim.Oracle.Settings;
 using MthpSim.Scenario.Runtime;
@@ -59,6 +60,12 @@ public static class OracleRunner
         }
     }
 
+    /// <summary>The live kernel is Linux 6.18: its khugepaged is the pmd-only design, so another design cannot be checked against it.</summary>
+    static string? OtherCollapseDesign(IReadOnlyList<Statement> statements) =>
+        statements.OfType<PolicyStmt>().FirstOrDefault(p => p.Value != PmdOnlyPolicy.Instance.Name) is { } other
+            ? $"line {other.Span.Line}: the live kernel collapses as Linux 6.18 does ('{PmdOnlyPolicy.Instance.Name}'); '{other.Value}' exists only in the simulator"
+            : null;
+
     static string? Incompatible(Kernel sim)
     {
         if (sim.Geo.PageSize != Environment.SystemPageSize)
@@ -102,7 +109,7 @@ public static class OracleRunner
             return result;
         }
         var (sim, statements) = prepared.Value;
-        if (Incompatible(sim.Kernel) is string why) { result.Unavailable = why; return result; }
+        if ((Incompatible(sim.Kernel) ?? OtherCollapseDesign(statements)) is string why) { result.Unavailable = why; return result; }
 
         var live = new LiveSettings();
         try

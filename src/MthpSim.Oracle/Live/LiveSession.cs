@@ -104,6 +104,8 @@ public sealed class LiveSession : IDisposable
         {
             case MachineStmt or ExpectStmt or PrintStmt:
                 break;
+            case PolicyStmt:
+                break;   // only pmd-only gets here (OracleRunner refuses the others): the live kernel's own design
             case ReclaimStmt:
                 _memcg!.Reclaim();
                 Rc = 0;

@@ -73,7 +73,7 @@ public sealed class ScenarioGenerator
         return _rng.Below(8) switch
         {
             0 => $"sysfs enabled = {_rng.Pick(Global)}",
-            7 => $"policy collapse = {_rng.Pick(new[] { "pmd-only", "mthp", "mthp-bitmap-rfc", "mthp-per-order-rfc" })}",
+            7 => $"policy collapse = {_rng.Pick(MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn)}",
             6 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(new[] { 512, 4096, 65536 })}",
             1 => $"sysfs use_zero_page = {_rng.Below(2)}",
             2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",

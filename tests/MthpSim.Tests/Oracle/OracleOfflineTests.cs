@@ -52,6 +52,7 @@ public class OracleOfflineTests
     [Theory]
     [InlineData("tests/scenarios/fault/arm64-geometry.mthp", "needs 64K pages")]
     [InlineData("tests/scenarios/fault/allocation-fallback.mthp", "memory=4M")]
+    [InlineData("tests/scenarios/collapse-policies/mthp-64k-without-pmd.mthp", "'mthp' exists only in the simulator")]
     public void A_scenario_the_live_kernel_cannot_run_exits_3_with_a_reason(string file, string reason)
     {
         var o = new StringWriter();

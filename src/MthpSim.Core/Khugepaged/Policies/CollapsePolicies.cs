@@ -3,6 +3,9 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// <summary>The collapse designs by name. Adding one is a class and a line here.</summary>
 public static class CollapsePolicies
 {
+    static readonly Lock Gate = new();
+
+    // Insertion-ordered (Dictionary without removals), so Names lists the designs in this order.
     static readonly Dictionary<string, Func<ICollapsePolicy>> Factories = new(StringComparer.Ordinal)
     {
         ["pmd-only"] = () => new PmdOnlyPolicy(),
@@ -11,10 +14,18 @@ public static class CollapsePolicies
         ["mthp-per-order-rfc"] = () => new PerOrderRfcPolicy(),
     };
 
-    public static IEnumerable<string> Names => Factories.Keys;
+    /// <summary>The designs this project ships (what `mthpsim compare` runs by default).</summary>
+    public static readonly IReadOnlyList<string> BuiltIn = [.. Factories.Keys];
 
-    public static ICollapsePolicy? Create(string name) => Factories.TryGetValue(name, out var f) ? f() : null;
+    public static IReadOnlyList<string> Names { get { lock (Gate) return [.. Factories.Keys]; } }
+
+    public static ICollapsePolicy? Create(string name)
+    {
+        Func<ICollapsePolicy>? f;
+        lock (Gate) Factories.TryGetValue(name, out f);
+        return f?.Invoke();
+    }
 
     /// <summary>Registers another design (tests use this to show the extension point).</summary>
-    public static void Register(string name, Func<ICollapsePolicy> factory) => Factories[name] = factory;
+    public static void Register(string name, Func<ICollapsePolicy> factory) { lock (Gate) Factories[name] = factory; }
 }
