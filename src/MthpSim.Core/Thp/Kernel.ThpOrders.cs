@@ -86,13 +86,11 @@ public sealed partial class Kernel
     public static int HighestOrder(ulong orders) => 63 - BitOperations.LeadingZeroCount(orders);
 
     /// <summary>models hugepage_pmd_enabled(): whether khugepaged has PMD work to do at all.</summary>
-    internal bool HugepagePmdEnabled()
-    {
-        ulong pmd = 1UL << Geo.PmdOrder;
-        if (((Thp.AnonAlways | Thp.AnonMadvise) & pmd) != 0) return true;
-        if ((Thp.AnonInherit & pmd) != 0 && Thp.GlobalEnabled) return true;
-        return false;
-    }
+    internal bool HugepagePmdEnabled() => AnyAnonOrderEnabled(1UL << Geo.PmdOrder);
+
+    /// <summary>Whether any of these anonymous orders is enabled (always, madvise, or inherit with the global setting on).</summary>
+    internal bool AnyAnonOrderEnabled(ulong orders) =>
+        ((Thp.AnonAlways | Thp.AnonMadvise) & orders) != 0 || ((Thp.AnonInherit & orders) != 0 && Thp.GlobalEnabled);
 
     /// <summary>models khugepaged_enter_vma(): registers the mm with khugepaged when PMD collapse is possible.</summary>
     internal void KhugepagedEnterVma(Vma.Vma vma)

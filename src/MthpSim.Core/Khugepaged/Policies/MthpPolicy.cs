@@ -22,11 +22,7 @@ public sealed class MthpPolicy : ICollapsePolicy
     public bool HasCollapseStats => true;
 
     /// <summary>models hugepage_enabled(): any anonymous size enabled, not just the PMD size.</summary>
-    public bool KhugepagedEnabled(Kernel k)
-    {
-        var t = k.Thp;
-        return ((t.AnonAlways | t.AnonMadvise) & k.Geo.AnonOrders) != 0 || ((t.AnonInherit & k.Geo.AnonOrders) != 0 && t.GlobalEnabled);
-    }
+    public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders);
 
     /// <summary>models collapse_possible_orders(): every anonymous order allowed for khugepaged.</summary>
     public ulong KhugepagedOrders(Kernel k, Vma.Vma vma) => k.ThpVmaAllowableOrders(vma, TvaType.Khugepaged, k.Geo.AnonOrders);
