@@ -11,8 +11,8 @@ public sealed class CollapseMetrics
     public int LongestCreepChain;
     public long[] Collapses;
 
-    /// <summary>Collapsed ranges per mm: start address → (order, chain length), for creep.</summary>
-    readonly Dictionary<int, SortedDictionary<ulong, (int Order, int Chain)>> _collapsed = new();
+    /// <summary>Collapsed ranges per mm: their starts in order (for range lookups), and each one's order and chain length.</summary>
+    readonly Dictionary<int, (SortedSet<ulong> Starts, Dictionary<ulong, (int Order, int Chain)> Info)> _collapsed = new();
 
     public CollapseMetrics(int pmdOrder) => Collapses = new long[pmdOrder + 1];
 
@@ -20,18 +20,21 @@ public sealed class CollapseMetrics
     internal void RecordCollapse(int mmId, ulong start, ulong size, int order)
     {
         Collapses[order]++;
-        if (!_collapsed.TryGetValue(mmId, out var ranges)) _collapsed[mmId] = ranges = new();
+        if (!_collapsed.TryGetValue(mmId, out var ranges)) _collapsed[mmId] = ranges = (new(), new());
         int chain = 1;
-        foreach (var (s, (o, c)) in ranges.Where(kv => kv.Key >= start && kv.Key < start + size).ToList())
+        foreach (ulong s in ranges.Starts.GetViewBetween(start, start + size - 1).ToList())
         {
+            var (o, c) = ranges.Info[s];
             if (o < order)
             {
                 CreepEvents++;
                 chain = Math.Max(chain, c + 1);
             }
-            ranges.Remove(s);
+            ranges.Starts.Remove(s);
+            ranges.Info.Remove(s);
         }
-        ranges[start] = (order, chain);
+        ranges.Starts.Add(start);
+        ranges.Info[start] = (order, chain);
         LongestCreepChain = Math.Max(LongestCreepChain, chain);
     }
 }
