@@ -71,6 +71,10 @@ public sealed partial class Kernel
 
     bool _collapseAttempted;
 
+    /// <summary>The occupancy buffer every PmdWindow of this machine shares (windows are scanned one at a time).</summary>
+    internal bool[] ScanPresent => _scanPresent ??= new bool[1 << Geo.PmdOrder];
+    bool[]? _scanPresent;
+
     /// <summary>
     /// The per-PTE loop of hpage_collapse_scan_pmd() over [from, from + count) of a window: none and
     /// zero-page entries, shared folios, extra references, young pages, under the given limits.
@@ -78,8 +82,9 @@ public sealed partial class Kernel
     /// </summary>
     internal WindowScan ScanPteRange(PmdWindow w, int from, int count, CollapseLimits limits, bool countVmEvents, int stopAtFolioOrder = -1)
     {
-        var s = new WindowScan(w.Ptes);
+        var s = new WindowScan { Result = ScanResult.Succeed };
         var ptes = w.Slot!.Ptes!;
+        Array.Clear(w.Present, from, count);
         int i = from;
         for (; i < from + count; i++)
         {
@@ -106,7 +111,7 @@ public sealed partial class Kernel
             // folio_expected_ref_count(): only the mappings may hold references (a pin makes it fail).
             if (Map.Refcount(head) != Map.FolioMapcount(head)) { s.Result = ScanResult.PageCount; break; }
             if (w.IsKhugepaged && Pte.IsYoung(pte)) s.Referenced++;
-            s.Present[i] = true;
+            w.Present[i] = true;
         }
         CollapseMetrics.PtesExamined += Math.Min(i + 1, from + count) - from;
         return s;

@@ -2,18 +2,13 @@ using MthpSim.Core.PageTable;
 
 namespace MthpSim.Core.Khugepaged;
 
-/// <summary>What a scan of PTEs found (the counts of hpage_collapse_scan_pmd(), plus which pages are occupied).</summary>
-public sealed class WindowScan
+/// <summary>What a scan of PTEs found (the counts of hpage_collapse_scan_pmd()); which pages are occupied is kept by the window.</summary>
+public struct WindowScan
 {
-    public ScanResult Result = ScanResult.Succeed;
+    public ScanResult Result;
     public int NoneOrZero, Shared, Unmapped, Referenced;
-    /// <summary>One bit per PTE examined: a present, mapped anonymous page (not none, not the zero page).</summary>
-    public readonly bool[] Present;
     /// <summary>The largest folio order met in the scanned PTEs.</summary>
     public int LargestFolioOrder;
-
-    public WindowScan(int ptes) => Present = new bool[ptes];
-    public int PresentIn(int from, int count) { int n = 0; for (int i = from; i < from + count; i++) if (Present[i]) n++; return n; }
 }
 
 /// <summary>The limits a scan or a collapse of one order applies (max_ptes_* for that order).</summary>
@@ -41,6 +36,11 @@ public sealed class PmdWindow
     public ScanResult PmdState { get; }
     /// <summary>Trace details the policy reports back (the last scan's counts).</summary>
     public WindowScan? LastScan;
+    /// <summary>
+    /// Per PTE of the window, from the latest scan covering it: a present, mapped anonymous page (not
+    /// none, not the zero page). The kernel's buffer, reused window after window (one scan at a time).
+    /// </summary>
+    internal readonly bool[] Present;
 
     internal PmdWindow(Kernel k, Vma.Vma vma, ulong address, bool isKhugepaged, ulong orders)
     {
@@ -50,7 +50,11 @@ public sealed class PmdWindow
         IsKhugepaged = isKhugepaged;
         Orders = orders;
         PmdState = k.FindPmdOrThpOrNone(vma.Mm, address, out Slot);
+        Present = k.ScanPresent;
     }
+
+    /// <summary>How many of PTEs [from, from + count) the latest scan found present (see <see cref="Present"/>).</summary>
+    public int PresentIn(int from, int count) => count - Present.AsSpan(from, count).Count(false);
 
     /// <summary>The limits of the 6.18 sysfs knobs (PMD size), for khugepaged; no limits for MADV_COLLAPSE.</summary>
     public CollapseLimits SysfsLimits(bool skipIfLargerFolio = false) => IsKhugepaged

@@ -42,7 +42,7 @@ public sealed class BitmapRfcPolicy : ICollapsePolicy
         if (s.Referenced == 0) return ScanResult.LackReferencedPage;
         int chunkCount = w.Ptes >> MinMthpOrder;
         var chunk = new bool[chunkCount];
-        for (int c = 0; c < chunkCount; c++) chunk[c] = s.PresentIn(c << MinMthpOrder, 1 << MinMthpOrder) == 1 << MinMthpOrder;
+        for (int c = 0; c < chunkCount; c++) chunk[c] = w.PresentIn(c << MinMthpOrder, 1 << MinMthpOrder) == 1 << MinMthpOrder;
 
         // Collapse isolate limits are the sysfs ones, unscaled; only sub-PMD targets skip larger folios.
         bool any = false;

@@ -71,7 +71,7 @@ public sealed class MthpPolicy : ICollapsePolicy
                 w.ConsiderRange();
                 int nr = 1 << order;
                 // A range below the occupancy threshold is passed over: no counter, no trace.
-                if (s.PresentIn(offset, nr) >= nr - MaxPtesNone(w, order))
+                if (w.PresentIn(offset, nr) >= nr - MaxPtesNone(w, order))
                 {
                     var r = w.Collapse(offset, order, Limits(w, order));
                     last = r;
