@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MthpSim.Core.Arch;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageAlloc;
@@ -40,6 +41,9 @@ public sealed partial class Kernel
     {
         Config = config;
         Geo = new Geometry(config.PageSize, config.Arch);
+        _pageShift = Geo.PageShift;
+        _pmdShift = Geo.PageShift + Geo.PmdOrder;
+        _pteIndexMask = (1UL << Geo.PmdOrder) - 1;
         long pages = config.MemoryBytes / Geo.PageSize;
         if (pages < (1L << Geo.PmdOrder) || pages > int.MaxValue)
             throw new ArgumentException($"memory={config.MemoryBytes} is outside what the model supports");
@@ -76,16 +80,25 @@ public sealed partial class Kernel
     internal int NewAnonVma() => _nextAnonVma++;
 
     /// <summary>A fresh content token for one page write (never 0, never with the MaybeZero bit).</summary>
-    internal uint NextToken()
+    internal uint NextToken() => NextTokens(1);
+
+    /// <summary>Fresh tokens for n page writes in a row: the first of n consecutive tokens.</summary>
+    internal uint NextTokens(int n)
     {
-        uint t = _nextToken++;
-        if (t >= PageTable.PmdSlot.MaybeZero) throw new InvalidOperationException("content token space exhausted");
+        uint t = _nextToken;
+        if ((ulong)t + (ulong)n > PageTable.PmdSlot.MaybeZero) throw new InvalidOperationException("content token space exhausted");
+        _nextToken += (uint)n;
         return t;
     }
 
-    long PagesPerPmd => 1L << Geo.PmdOrder;
-    internal int PageShift => Geo.PageShift;
-    internal long PmdIndex(ulong addr) => (long)(addr >> (Geo.PageShift + Geo.PmdOrder));
-    internal int PteIndex(ulong addr) => (int)((addr >> Geo.PageShift) & (ulong)(PagesPerPmd - 1));
-    internal ulong PmdBase(long pmdIndex) => (ulong)pmdIndex << (Geo.PageShift + Geo.PmdOrder);
+    // The geometry the hot paths need, kept in fields so that it inlines to shifts and masks.
+    readonly int _pageShift, _pmdShift;
+    readonly ulong _pteIndexMask;
+
+    internal int PageShift => _pageShift;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long PmdIndex(ulong addr) => (long)(addr >> _pmdShift);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int PteIndex(ulong addr) => (int)((addr >> _pageShift) & _pteIndexMask);
+    internal ulong PmdBase(long pmdIndex) => (ulong)pmdIndex << _pmdShift;
 }

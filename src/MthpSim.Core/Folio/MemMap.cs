@@ -1,87 +1,136 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using MthpSim.Core.Host;
+
 namespace MthpSim.Core.Folio;
 
 /// <summary>
 /// Per-page-frame state, struct-of-arrays indexed by PFN (the kernel's mem_map / struct page).
-/// Arrays grow with the highest PFN the buddy allocator has handed out, so host memory follows what
-/// the simulated machine uses: 15 bytes per page frame plus one <see cref="LargeFolioInfo"/> per large folio.
-/// Raw arrays are internal; use the accessors, as the kernel asks for folio_*() helpers.
+/// The arrays span the whole machine in host memory reserved up front and committed lazily by the
+/// host (<see cref="LazyHostMemory"/>), so host memory follows the highest PFN the buddy allocator
+/// has handed out and never grows by copying: 11 bytes per frame (kind and order share a byte, the
+/// PTE mapcount is a byte with larger values kept aside), plus one <see cref="LargeFolioInfo"/> per
+/// large folio. Raw storage is internal; use the accessors, as the kernel asks for folio_*() helpers.
 /// </summary>
-public sealed class MemMap
+public sealed unsafe class MemMap
 {
-    internal byte[] _kind = [];
-    internal byte[] _order = [];
-    internal byte[] _flags = [];
-    /// <summary>PTE mapcount per page (the kernel stores it biased by -1; we store the count).</summary>
-    internal int[] _mapcount = [];
+    /// <summary>Kind in the high nibble, order in the low nibble (orders go up to 13).</summary>
+    readonly byte* _frame;
+    readonly byte* _flags;
+    /// <summary>PTE mapcount per page (the kernel stores it biased by -1; we store the count); <see cref="MapcountAside"/> means "see the side table".</summary>
+    readonly byte* _mapcount;
     /// <summary>Folio refcount on the head page; on the first tail of a large folio, its LargeFolioInfo slot.</summary>
-    internal int[] _refcount = [];
+    readonly int* _refcount;
     /// <summary>Content token per page: 0 is all zeroes, anything else identifies one write.</summary>
-    internal uint[] _content = [];
+    readonly uint* _content;
+    /// <summary>Mapcounts a byte cannot hold (255 and more mappings of one page, or a corrupted negative count).</summary>
+    readonly Dictionary<int, int> _mapcountAside = new();
+    const byte MapcountAside = byte.MaxValue;
+
+    readonly LazyHostMemory _memory;
+    long _highWater;
 
     LargeFolioInfo[] _large = new LargeFolioInfo[64];
     readonly Stack<int> _freeLarge = new();
     int _largeUsed;
 
     public long TotalPages { get; }
-    public int Capacity => _kind.Length;
+    /// <summary>PFNs below this may have been used (the buddy allocator's frontier).</summary>
+    public long Capacity => _highWater;
 
-    public MemMap(long totalPages) => TotalPages = totalPages;
+    /// <summary>Bytes of per-frame state per page frame.</summary>
+    public const int BytesPerFrame = 1 + 1 + 1 + 4 + 4;
 
-    /// <summary>Grow the arrays so that PFNs below <paramref name="pfnEnd"/> are addressable.</summary>
-    internal void EnsureCapacity(long pfnEnd)
+    public MemMap(long totalPages)
     {
-        if (pfnEnd <= _kind.Length) return;
-        long n = Math.Max(pfnEnd, Math.Min(TotalPages, Math.Max(1L << 16, (long)_kind.Length * 2)));
-        int size = checked((int)n);
-        Array.Resize(ref _kind, size);
-        Array.Resize(ref _order, size);
-        Array.Resize(ref _flags, size);
-        Array.Resize(ref _mapcount, size);
-        Array.Resize(ref _refcount, size);
-        Array.Resize(ref _content, size);
+        TotalPages = totalPages;
+        long region = Align(totalPages);
+        _memory = new LazyHostMemory(region * 3 + Align(totalPages * 4) * 2);
+        byte* p = _memory.Pointer;
+        _frame = p;
+        _flags = p + region;
+        _mapcount = p + 2 * region;
+        _refcount = (int*)(p + 3 * region);
+        _content = (uint*)(p + 3 * region + Align(totalPages * 4));
     }
 
-    public PageKind Kind(int pfn) => (PageKind)_kind[pfn];
-    public int Order(int pfn) => _order[pfn];
-    public int HeadOf(int pfn) => pfn & ~((1 << _order[pfn]) - 1);
-    public int Refcount(int head) => _refcount[head];
-    public int PteMapcount(int pfn) => _mapcount[pfn];
-    public uint Content(int pfn) => _content[pfn];
-    public bool IsLarge(int head) => _order[head] > 0;
+    static long Align(long bytes) => (bytes + 4095) & ~4095L;
 
-    public bool Test(int pfn, PageFlags f) => (_flags[pfn] & (byte)f) != 0;
-    public void Set(int pfn, PageFlags f) => _flags[pfn] |= (byte)f;
-    public void Clear(int pfn, PageFlags f) => _flags[pfn] &= (byte)~f;
+    /// <summary>Host memory the per-frame state occupies: the touched part of each array, plus the large-folio table and the side table.</summary>
+    public long NativeBytes =>
+        3 * Align(_highWater) + 2 * Align(_highWater * 4) + (long)_large.Length * Unsafe.SizeOf<LargeFolioInfo>() + _mapcountAside.Count * 16L;
+
+    /// <summary>Notes that PFNs below <paramref name="pfnEnd"/> are now in use (nothing to allocate: the host commits on touch).</summary>
+    internal void EnsureCapacity(long pfnEnd)
+    {
+        System.Diagnostics.Debug.Assert(pfnEnd <= TotalPages);
+        if (pfnEnd <= _highWater) return;
+        _memory.AddPressure((pfnEnd - _highWater) * BytesPerFrame);
+        _highWater = pfnEnd;
+    }
+
+    [Conditional("DEBUG")]
+    void CheckPfn(long pfn, long n = 1) => System.Diagnostics.Debug.Assert(pfn >= 0 && pfn + n <= _highWater, $"PFN {pfn:x}+{n} outside the used frames");
+
+    public PageKind Kind(int pfn) { CheckPfn(pfn); return (PageKind)(_frame[pfn] >> 4); }
+    public int Order(int pfn) { CheckPfn(pfn); return _frame[pfn] & 0xF; }
+    public int HeadOf(int pfn) => pfn & ~((1 << Order(pfn)) - 1);
+    public int Refcount(int head) { CheckPfn(head); return _refcount[head]; }
+    public uint Content(int pfn) { CheckPfn(pfn); return _content[pfn]; }
+    public bool IsLarge(int head) => Order(head) > 0;
+
+    public int PteMapcount(int pfn)
+    {
+        CheckPfn(pfn);
+        byte m = _mapcount[pfn];
+        return m != MapcountAside ? m : _mapcountAside[pfn];
+    }
+
+    public bool Test(int pfn, PageFlags f) { CheckPfn(pfn); return (_flags[pfn] & (byte)f) != 0; }
+    public void Set(int pfn, PageFlags f) { CheckPfn(pfn); _flags[pfn] |= (byte)f; }
+    public void Clear(int pfn, PageFlags f) { CheckPfn(pfn); _flags[pfn] &= (byte)~f; }
+
+    /// <summary>Sets a flag on every page of [pfn, pfn + n).</summary>
+    internal void SetRange(int pfn, int n, PageFlags f)
+    {
+        CheckPfn(pfn, n);
+        byte* p = _flags + pfn;
+        for (int i = 0; i < n; i++) p[i] |= (byte)f;
+    }
 
     /// <summary>The large-folio fields of a folio of order >= 1.</summary>
     public ref LargeFolioInfo Large(int head) => ref _large[_refcount[head + 1]];
 
     /// <summary>models folio_entire_mapcount()</summary>
-    public int EntireMapcount(int head) => _order[head] == 0 ? 0 : Large(head).EntireMapcount;
+    public int EntireMapcount(int head) => Order(head) == 0 ? 0 : Large(head).EntireMapcount;
 
     /// <summary>models folio_precise_page_mapcount(): PTE mappings of the page plus PMD mappings of its folio.</summary>
-    public int PageMapcount(int pfn) => _mapcount[pfn] + EntireMapcount(HeadOf(pfn));
+    public int PageMapcount(int pfn) => PteMapcount(pfn) + EntireMapcount(HeadOf(pfn));
 
-    /// <summary>models folio_mapcount(): every PTE mapping of every page plus every PMD mapping.</summary>
-    public int FolioMapcount(int head)
+    /// <summary>models folio_mapcount(): for a large folio the one counter the kernel keeps (folio_large_mapcount()).</summary>
+    public int FolioMapcount(int head) => Order(head) == 0 ? PteMapcount(head) : Large(head).LargeMapcount;
+
+    /// <summary>Every PTE mapping of every page plus every PMD mapping, recounted page by page (for the invariant checker).</summary>
+    public int FolioMapcountRecount(int head)
     {
-        int order = _order[head];
-        if (order == 0) return _mapcount[head];
+        int order = Order(head);
+        if (order == 0) return PteMapcount(head);
         int n = Large(head).EntireMapcount;
         int end = head + (1 << order);
-        for (int p = head; p < end; p++) n += _mapcount[p];
+        for (int p = head; p < end; p++) n += PteMapcount(p);
         return n;
     }
 
     /// <summary>Marks [head, head+2^order) as one folio of <paramref name="kind"/>: zeroed, refcount 1, unmapped.</summary>
     internal void InitFolio(int head, int order, PageKind kind)
     {
-        int end = head + (1 << order);
-        Array.Fill(_kind, (byte)kind, head, end - head);
-        Array.Fill(_order, (byte)order, head, end - head);
-        Array.Clear(_flags, head, end - head);
-        Array.Clear(_mapcount, head, end - head);
-        Array.Clear(_content, head, end - head);
+        int n = 1 << order;
+        CheckPfn(head, n);
+        new Span<byte>(_frame + head, n).Fill((byte)((int)kind << 4 | order));
+        new Span<byte>(_flags + head, n).Clear();
+        new Span<byte>(_mapcount + head, n).Clear();
+        new Span<uint>(_content + head, n).Clear();
+        if (_mapcountAside.Count > 0) ForgetAside(head, n);
         _refcount[head] = 1;
         if (order > 0)
         {
@@ -89,6 +138,11 @@ public sealed class MemMap
             _large[slot] = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
             _refcount[head + 1] = slot;
         }
+    }
+
+    void ForgetAside(int pfn, int n)
+    {
+        for (int p = pfn; p < pfn + n; p++) _mapcountAside.Remove(p);
     }
 
     int NewLargeSlot()
@@ -100,25 +154,72 @@ public sealed class MemMap
     /// <summary>Releases the large-folio slot before the pages go back to the buddy allocator.</summary>
     internal void ReleaseFolio(int head)
     {
-        if (_order[head] > 0) _freeLarge.Push(_refcount[head + 1]);
+        int order = Order(head);
+        if (order > 0) _freeLarge.Push(_refcount[head + 1]);
         _refcount[head] = 0;
-        if (_order[head] > 0) _refcount[head + 1] = 0;
+        if (order > 0) _refcount[head + 1] = 0;
     }
 
     /// <summary>Turns one large folio into order-0 folios in place (the bookkeeping half of __split_unmapped_folio).</summary>
     internal void SplitToOrder0(int head)
     {
-        int order = _order[head];
+        int order = Order(head);
         _freeLarge.Push(_refcount[head + 1]);
-        int end = head + (1 << order);
-        Array.Clear(_order, head, end - head);
-        byte folioFlags = (byte)(_flags[head] & 0xF0);
-        for (int p = head; p < end; p++)
-            _flags[p] = (byte)((_flags[p] & 0x0F) | (folioFlags & (byte)PageFlags.LazyFree));
-        Array.Clear(_refcount, head, end - head);
+        int n = 1 << order;
+        byte kindOnly = (byte)(_frame[head] & 0xF0);
+        new Span<byte>(_frame + head, n).Fill(kindOnly);
+        byte lazyFree = (byte)(_flags[head] & (byte)PageFlags.LazyFree);
+        for (int p = head; p < head + n; p++)
+            _flags[p] = (byte)((_flags[p] & 0x0F) | lazyFree);
+        new Span<int>(_refcount + head, n).Clear();
     }
 
-    public void SetContent(int pfn, uint token) => _content[pfn] = token;
-    internal void AddRef(int head, int n) => _refcount[head] += n;
-    internal void AddPteMapcount(int pfn, int n) => _mapcount[pfn] += n;
+    public void SetContent(int pfn, uint token) { CheckPfn(pfn); _content[pfn] = token; }
+
+    /// <summary>Gives pages [pfn, pfn + n) the tokens first, first + 1, ... (one store per page, in order).</summary>
+    internal void SetContentRun(int pfn, int n, uint first)
+    {
+        CheckPfn(pfn, n);
+        ContentTokens.FillSequence(new Span<uint>(_content + pfn, n), first);
+    }
+
+    internal void AddRef(int head, int n) { CheckPfn(head); _refcount[head] += n; }
+
+    internal void AddPteMapcount(int pfn, int n)
+    {
+        CheckPfn(pfn);
+        byte m = _mapcount[pfn];
+        int v = (m != MapcountAside ? m : _mapcountAside[pfn]) + n;
+        if ((uint)v < MapcountAside)
+        {
+            _mapcount[pfn] = (byte)v;
+            if (m == MapcountAside) _mapcountAside.Remove(pfn);
+        }
+        else
+        {
+            _mapcount[pfn] = MapcountAside;
+            _mapcountAside[pfn] = v;
+        }
+    }
+
+    /// <summary>Adds one PTE mapping to each page of [pfn, pfn + n); returns how many had none before.</summary>
+    internal int AddPteMapcountRun(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        int first = 0;
+        byte* m = _mapcount + pfn;
+        for (int i = 0; i < n; i++)
+        {
+            byte b = m[i];
+            if (b < MapcountAside - 1) { m[i] = (byte)(b + 1); if (b == 0) first++; }
+            else AddPteMapcount(pfn + i, 1);
+        }
+        return first;
+    }
+
+    // The buddy allocator's view of a frame: a free block's head carries the block's order.
+    internal bool IsFreeHead(int pfn, int order) => _frame[pfn] == (byte)((int)PageKind.FreeHead << 4 | order);
+    internal void SetFreeHead(int pfn, int order) { CheckPfn(pfn); _frame[pfn] = (byte)((int)PageKind.FreeHead << 4 | order); }
+    internal void SetFreeTail(int pfn) { CheckPfn(pfn); _frame[pfn] = (byte)PageKind.FreeTail << 4; }
+    internal void SetFreeTails(int pfn, int n) { CheckPfn(pfn, n); new Span<byte>(_frame + pfn, n).Fill((byte)PageKind.FreeTail << 4); }
 }

@@ -10,11 +10,17 @@ namespace MthpSim.Core;
 // mm/khugepaged.c: scanning one PMD window and collapsing ranges of it (anonymous memory).
 public sealed partial class Kernel
 {
-    readonly List<KhugepagedTraceEvent> _trace = new();
+    readonly TraceRing<KhugepagedTraceEvent> _trace = new(DefaultTraceEvents);
     ICollapsePolicy _collapsePolicy = new PmdOnlyPolicy();
 
-    /// <summary>Every PMD window scanned and collapse attempted so far (khugepaged and MADV_COLLAPSE), oldest first.</summary>
-    public IReadOnlyList<KhugepagedTraceEvent> KhugepagedTrace => _trace;
+    /// <summary>Events the scan trace keeps by default: about the kernel's default per-CPU trace buffer (1.4 MB).</summary>
+    public const int DefaultTraceEvents = 16384;
+
+    /// <summary>
+    /// The latest PMD windows scanned and collapses attempted (khugepaged and MADV_COLLAPSE), oldest
+    /// first; a ring of <see cref="TraceRing{T}.Capacity"/> events, as the kernel's trace buffer.
+    /// </summary>
+    public TraceRing<KhugepagedTraceEvent> KhugepagedTrace => _trace;
 
     /// <summary>What the collapse designs are compared on, since the machine started.</summary>
     public CollapseMetrics CollapseMetrics { get; private set; } = null!;
@@ -84,36 +90,52 @@ public sealed partial class Kernel
     {
         var s = new WindowScan { Result = ScanResult.Succeed };
         var ptes = w.Slot!.Ptes!;
-        Array.Clear(w.Present, from, count);
-        int i = from;
-        for (; i < from + count; i++)
+        var present = w.Present;
+        Array.Clear(present, from, count);
+        int i = from, end = from + count;
+        while (i < end)
         {
             ulong pte = ptes[i];
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
                 s.NoneOrZero++;
+                i++;
                 if (!w.IsKhugepaged || s.NoneOrZero <= limits.MaxPtesNone) continue;
                 if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedNonePte);
                 s.Result = ScanResult.ExceedNonePte;
                 break;
             }
-            int head = Map.HeadOf(Pte.Pfn(pte));
-            if (Map.Kind(head) != PageKind.Anon) { s.Result = ScanResult.PageAnon; break; }
-            s.LargestFolioOrder = Math.Max(s.LargestFolioOrder, Map.Order(head));
-            if (stopAtFolioOrder >= 0 && Map.Order(head) >= stopAtFolioOrder) { s.Result = ScanResult.PteMappedHugepage; break; }
+            // What the kernel reads per page of a folio is the same for every page of it: look at the
+            // folio once, then walk the PTEs that map its following pages in order.
+            int pfn = Pte.Pfn(pte);
+            int head = Map.HeadOf(pfn);
+            if (Map.Kind(head) != PageKind.Anon) { s.Result = ScanResult.PageAnon; i++; break; }
+            int order = Map.Order(head);
+            s.LargestFolioOrder = Math.Max(s.LargestFolioOrder, order);
+            if (stopAtFolioOrder >= 0 && order >= stopAtFolioOrder) { s.Result = ScanResult.PteMappedHugepage; i++; break; }
             // A page counts as shared when any part of its folio may be mapped by another mm.
-            if (FolioMaybeMappedShared(head) && ++s.Shared > limits.MaxPtesShared && w.IsKhugepaged)
-            {
-                if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSharePte);
-                s.Result = ScanResult.ExceedSharedPte;
-                break;
-            }
+            bool shared = FolioMaybeMappedShared(head);
             // folio_expected_ref_count(): only the mappings may hold references (a pin makes it fail).
-            if (Map.Refcount(head) != Map.FolioMapcount(head)) { s.Result = ScanResult.PageCount; break; }
-            if (w.IsKhugepaged && Pte.IsYoung(pte)) s.Referenced++;
-            w.Present[i] = true;
+            bool extraRefs = Map.Refcount(head) != Map.FolioMapcount(head);
+            int folioEnd = head + (1 << order);
+            while (true)
+            {
+                if (shared && ++s.Shared > limits.MaxPtesShared && w.IsKhugepaged)
+                {
+                    if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSharePte);
+                    s.Result = ScanResult.ExceedSharedPte;
+                    break;
+                }
+                if (extraRefs) { s.Result = ScanResult.PageCount; break; }
+                if (w.IsKhugepaged && Pte.IsYoung(pte)) s.Referenced++;
+                present[i++] = true;
+                if (++pfn == folioEnd || i == end) break;
+                pte = ptes[i];
+                if (!Pte.IsNormal(pte) || Pte.Pfn(pte) != pfn) break;
+            }
+            if (s.Result != ScanResult.Succeed) { i++; break; }
         }
-        CollapseMetrics.PtesExamined += Math.Min(i + 1, from + count) - from;
+        CollapseMetrics.PtesExamined += i - from;
         return s;
     }
 

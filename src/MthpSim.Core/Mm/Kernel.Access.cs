@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using MthpSim.Core.Fault;
+using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
 using MthpSim.Core.Vma;
 
@@ -12,20 +12,46 @@ public sealed partial class Kernel
     /// Touches every base page of [start, end) in ascending order, as loads (read) or stores (write).
     /// A store gives the page new content. Returns 0, -EFAULT at the first page without a mapping or
     /// permission (the program would get SIGSEGV there), or -ENOMEM when even an order-0 page is lacking.
+    /// Pages whose entry already allows the access take no fault, as on the CPU: they are handled a
+    /// PMD mapping or a run of PTEs at a time.
     /// </summary>
     public long Access(MmStruct mm, ulong start, ulong end, bool write)
     {
-        ulong pageSize = (ulong)Geo.PageSize;
+        ulong pageSize = (ulong)Geo.PageSize, pmdSize = (ulong)Geo.PmdSize;
         Vma.Vma? vma = null;
-        for (ulong addr = start & ~(pageSize - 1); addr < end; addr += pageSize)
+        ulong addr = start & ~(pageSize - 1);
+        while (addr < end)
         {
             if (vma == null || addr >= vma.End || addr < vma.Start)
             {
                 vma = mm.FindVma(addr);
                 if (vma == null || !VmaPermits(vma, write)) return -Errno.EFAULT;
             }
-            long rc = TouchPage(vma, addr, write);
+            ulong runEnd = Math.Min(Math.Min(end, vma.End), (addr & ~(pmdSize - 1)) + pmdSize);
+            int pages = (int)((runEnd - addr + pageSize - 1) >> PageShift);
+            var slot = mm.PageTables.Find(PmdIndex(addr));
+            if (slot != null)
+            {
+                if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero)
+                {
+                    if (!write || Pte.IsWrite(slot.Leaf))
+                    {
+                        slot.Leaf |= Pte.Young | (write ? Pte.Dirty : 0);
+                        if (write) StoreRun(slot, PteIndex(addr), Pte.Pfn(slot.Leaf) + PteIndex(addr), pages);
+                        addr = runEnd;
+                        continue;
+                    }
+                }
+                else if (slot.Kind == PmdKind.Table)
+                {
+                    int done = TouchPtes(slot, PteIndex(addr), pages, write);
+                    addr += (ulong)done << PageShift;
+                    if (addr >= runEnd) continue;
+                }
+            }
+            long rc = FaultAndTouch(vma, addr, write);
             if (rc != 0) return rc;
+            addr += pageSize;
         }
         return 0;
     }
@@ -33,23 +59,47 @@ public sealed partial class Kernel
     internal static bool VmaPermits(Vma.Vma vma, bool write) =>
         (vma.Flags & (write ? VmFlags.Write : VmFlags.Read)) != 0;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    long TouchPage(Vma.Vma vma, ulong addr, bool write)
+    /// <summary>
+    /// Touches PTEs [first, first + count) of a table as long as each already allows the access (no
+    /// fault in the kernel either); returns how many it touched before the first that needs a fault.
+    /// </summary>
+    int TouchPtes(PmdSlot slot, int first, int count, bool write)
+    {
+        var ptes = slot.Ptes!;
+        ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
+        ulong set = write ? Pte.Young | Pte.Dirty : Pte.Young;
+        int i = first, end = first + count;
+        if (!write)
+        {
+            for (; i < end && (ptes[i] & need) == need; i++) ptes[i] |= set;
+            return i - first;
+        }
+        uint[]? expected = TrackExpectedContent ? slot.Expected ??= new uint[Geo.PtrsPerPte] : null;
+        for (; i < end; i++)
+        {
+            ulong pte = ptes[i];
+            if ((pte & need) != need) break;
+            ptes[i] = pte | set;
+            uint token = NextToken();
+            Map.SetContent(Pte.Pfn(pte), token);
+            if (expected != null) expected[i] = token;
+        }
+        return i - first;
+    }
+
+    /// <summary>Stores to <paramref name="n"/> consecutive pages of one folio mapped at PTE indexes from <paramref name="idx"/>.</summary>
+    void StoreRun(PmdSlot slot, int idx, int pfn, int n)
+    {
+        uint first = NextTokens(n);
+        Map.SetContentRun(pfn, n, first);
+        if (!TrackExpectedContent) return;
+        ContentTokens.FillSequence((slot.Expected ??= new uint[Geo.PtrsPerPte]).AsSpan(idx, n), first);
+    }
+
+    /// <summary>The access to one page that needs a fault: fault (again if it backed off), then touch.</summary>
+    long FaultAndTouch(Vma.Vma vma, ulong addr, bool write)
     {
         MmStruct mm = vma.Mm;
-        var slot = mm.PageTables.Find(PmdIndex(addr));
-        // Fast path: a present PTE that already allows the access (no fault in the kernel either).
-        if (slot != null && slot.Kind == PmdKind.Table)
-        {
-            int idx = PteIndex(addr);
-            ulong pte = slot.Ptes![idx];
-            if (Pte.IsPresent(pte) && (!write || Pte.IsWrite(pte)))
-            {
-                slot.Ptes[idx] = pte | Pte.Young | (write ? Pte.Dirty : 0);
-                if (write) Store(slot, idx, Pte.Pfn(pte));
-                return 0;
-            }
-        }
         // A fault that backed off (its PTE changed while it allocated, e.g. under reclaim) is taken
         // again, as the CPU re-executes the access.
         for (int attempt = 0; ; attempt++)
@@ -62,7 +112,7 @@ public sealed partial class Kernel
         }
         if (write)
         {
-            slot = mm.PageTables.Find(PmdIndex(addr))!;
+            var slot = mm.PageTables.Find(PmdIndex(addr))!;
             int pfn = ResolvePfn(mm, addr, out _);
             Store(slot, PteIndex(addr), pfn);
         }

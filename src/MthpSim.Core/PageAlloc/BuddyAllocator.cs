@@ -77,7 +77,7 @@ public sealed class BuddyAllocator
             list.RemoveAt(list.Count - 1);
             if (IsFreeHead(pfn, order))
             {
-                _map._kind[pfn] = (byte)PageKind.FreeTail;
+                _map.SetFreeTail(pfn);
                 _nrFree[order]--;
                 _listFree -= 1L << order;
                 return pfn;
@@ -86,8 +86,7 @@ public sealed class BuddyAllocator
         return -1;
     }
 
-    bool IsFreeHead(int pfn, int order) =>
-        _map._kind[pfn] == (byte)PageKind.FreeHead && _map._order[pfn] == order;
+    bool IsFreeHead(int pfn, int order) => _map.IsFreeHead(pfn, order);
 
     /// <summary>models expand(): hands out the low half, returns the high halves to the free lists.</summary>
     int Expand(int pfn, int high, int low)
@@ -102,8 +101,7 @@ public sealed class BuddyAllocator
 
     void PushFree(int pfn, int order)
     {
-        _map._kind[pfn] = (byte)PageKind.FreeHead;
-        _map._order[pfn] = (byte)order;
+        _map.SetFreeHead(pfn, order);
         _lists[order].Add(pfn);
         _nrFree[order]++;
         _listFree += 1L << order;
@@ -114,12 +112,12 @@ public sealed class BuddyAllocator
     public void Free(int pfn, int order)
     {
         int end = pfn + (1 << order);
-        Array.Fill(_map._kind, (byte)PageKind.FreeTail, pfn, end - pfn);
+        _map.SetFreeTails(pfn, end - pfn);
         while (order < _maxOrder)
         {
             int buddy = pfn ^ (1 << order);
             if (buddy + (1L << order) > _frontier || !IsFreeHead(buddy, order)) break;
-            _map._kind[buddy] = (byte)PageKind.FreeTail;   // its list entry is now stale
+            _map.SetFreeTail(buddy);   // its list entry is now stale
             _nrFree[order]--;
             _listFree -= 1L << order;
             pfn = Math.Min(pfn, buddy);

@@ -41,6 +41,8 @@ public static class ScenarioPrinter
             }
             case PrintView { Kind: ViewKind.KhugepagedTrace }:
                 // One line per PMD range scanned, as the mm_khugepaged_scan_pmd tracepoint reports it.
+                if (k.KhugepagedTrace.Overwritten > 0)
+                    sb.Append($"({k.KhugepagedTrace.Overwritten} older events overwritten: the trace buffer keeps the latest {k.KhugepagedTrace.Capacity})\n");
                 foreach (var e in k.KhugepagedTrace) sb.Append(e).Append('\n');
                 if (k.KhugepagedTrace.Count == 0) sb.Append("(no PMD range scanned yet)\n");
                 break;

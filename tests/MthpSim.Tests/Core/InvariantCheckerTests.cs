@@ -29,7 +29,7 @@ public class InvariantCheckerTests
     {
         var (k, mm) = MachineWith64kFolios();
         int pfn = k.ResolvePfn(mm, 0x40005000, out _);
-        k.Map._mapcount[pfn]++;
+        k.Map.AddPteMapcount(pfn, 1);
         var errors = InvariantChecker.Check(k);
         Assert.Contains(errors, e => e.Contains($"PFN {pfn:x}: mapcount 2 but 1 PTEs map it"));
     }
@@ -39,7 +39,7 @@ public class InvariantCheckerTests
     {
         var (k, mm) = MachineWith64kFolios();
         int head = k.Map.HeadOf(k.ResolvePfn(mm, 0x40005000, out _));
-        k.Map._refcount[head] -= 2;
+        k.Map.AddRef(head, -2);
         Assert.Contains(InvariantChecker.Check(k), e => e.Contains("refcount 14 below mapcount 16"));
     }
 
