@@ -10,12 +10,26 @@ namespace MthpSim.Core;
 public sealed partial class Kernel
 {
     /// <summary>
-    /// models __handle_mm_fault(): a fault at <paramref name="addr"/> inside <paramref name="vma"/>.
+    /// models handle_mm_fault(): a fault at <paramref name="addr"/> inside <paramref name="vma"/>, then its accounting.
     /// Returns Ok when the page is mapped with the access's permission afterwards.
     /// </summary>
     internal FaultResult HandleMmFault(Vma.Vma vma, ulong addr, bool write)
     {
+        var r = DoHandleMmFault(vma, addr, write);
+        MmAccountFault(vma.Mm, r);
+        return r;
+    }
+
+    /// <summary>models mm_account_fault(): pgfault for every fault, the task's min_flt for those that did not fail.</summary>
+    void MmAccountFault(MmStruct mm, FaultResult r)
+    {
         Stats.Count(VmEvent.PgFault);
+        if (r is FaultResult.Ok or FaultResult.Fallback) mm.MinFlt++;
+    }
+
+    /// <summary>models __handle_mm_fault()</summary>
+    FaultResult DoHandleMmFault(Vma.Vma vma, ulong addr, bool write)
+    {
         MmStruct mm = vma.Mm;
         long pmdIndex = PmdIndex(addr);
         PmdSlot? slot = mm.PageTables.Find(pmdIndex);

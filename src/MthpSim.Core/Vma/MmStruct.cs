@@ -25,6 +25,8 @@ public sealed class MmStruct
     /// <summary>PTE table pages in use (mm_pgtables_bytes / page size).</summary>
     public long NrPtes;
     public bool Exited;
+    /// <summary>task_struct min_flt and maj_flt of the process's one thread (/proc/PID/stat fields 10 and 12).</summary>
+    public long MinFlt, MajFlt;
 
     public MmStruct(int id, string name) { Id = id; Name = name; }
 

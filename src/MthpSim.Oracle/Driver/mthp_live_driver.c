@@ -752,6 +752,15 @@ static int reopen_self(int *slot, const char *path)
 
 static void startup_fail(const char *what, int err);
 
+/* Locks the driver's own mappings again. mlock() populates writable private pages for writing, so
+ * this also breaks COW on them now (order-0 copies in NOHUGEPAGE VMAs) instead of at the driver's
+ * next write during the scenario, where it would count in the process's fault counts. Best effort. */
+static void relock_own_ranges(void)
+{
+	for (int i = 0; i < own_nr; i++)
+		(void)mlock((void *)own_ranges[i].lo, own_ranges[i].hi - own_ranges[i].lo);
+}
+
 /* The forked child: switches to the FIFOs and becomes a driver of its own. Touches no scenario
  * memory. Returns to the command loop, which then reads the new stdin. */
 static void child_start(const char *in_path, const char *out_path, pid_t parent)
@@ -795,11 +804,8 @@ static void child_start(const char *in_path, const char *out_path, pid_t parent)
 	memset(pins, 0, sizeof pins);
 	ring_err = ring_open();
 
-	/* mlockall() is not inherited. Lock the driver's own mappings again (never MCL_CURRENT, which
-	 * would fault in the scenario's); this also breaks COW on the driver's writable pages now
-	 * (order-0 copies in NOHUGEPAGE VMAs) instead of during the scenario. Best effort. */
-	for (int i = 0; i < own_nr; i++)
-		(void)mlock((void *)own_ranges[i].lo, own_ranges[i].hi - own_ranges[i].lo);
+	/* mlockall() is not inherited; never MCL_CURRENT, which would fault in the scenario's pages. */
+	relock_own_ranges();
 
 	out_str("ready ");
 	out_u64((uint64_t)getpid(), 0);
@@ -817,8 +823,10 @@ static void cmd_fork(const char *in_path, const char *out_path)
 	pid_t pid = fork();
 	if (pid < 0)
 		respond_rc(-errno);
-	else if (pid > 0)
+	else if (pid > 0) {
+		relock_own_ranges(); /* fork made the parent's own pages COW too */
 		respond_rc(pid);
+	}
 	else
 		child_start(in_path, out_path, parent);
 }

@@ -15,6 +15,15 @@ public static class LiveProcfs
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
+    /// <summary>The process's (minflt, majflt): fields 10 and 12 of /proc/PID/stat, counted after the ')' that ends the command name.</summary>
+    public static (long Minflt, long Majflt) FaultCounts(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // f[0] is field 3 (state): field N is f[N - 3].
+        return (long.Parse(f[7], CultureInfo.InvariantCulture), long.Parse(f[9], CultureInfo.InvariantCulture));
+    }
+
     public static Dictionary<string, long> Vmstat() =>
         File.ReadAllLines("/proc/vmstat").Select(l => l.Split(' ')).Where(p => p.Length == 2)
             .ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));

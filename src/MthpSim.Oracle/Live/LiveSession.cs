@@ -18,6 +18,8 @@ public sealed class LiveSession : IDisposable
     readonly Dictionary<string, LiveDriver> _procs = new();
     readonly Dictionary<(string, string), RegionBinding> _regions = new();
     readonly Dictionary<string, Dictionary<ulong, (ulong Token, bool MaybeZero)>> _expected = new();
+    /// <summary>Per process, the fault counts that are the driver's own (its start-up, COW breaks after fork), not the scenario's.</summary>
+    readonly Dictionary<string, (long Minflt, long Majflt)> _ownFaults = new();
     readonly string _binary;
     LiveDriver? _control;
     Dictionary<string, long> _vmstatStart = new(), _meminfoStart = new(), _thpStart = new();
@@ -50,6 +52,7 @@ public sealed class LiveSession : IDisposable
         {
             var d = new LiveDriver(_binary);
             lock (_procs) { _procs[name] = d; _expected[name] = new(); }
+            _ownFaults[name] = LiveProcfs.FaultCounts(d.Pid);
             _memcg?.Add(d.Pid);
         }
         if (freeHugeZeroPage) LiveProcfs.FreeHugeZeroPage();
@@ -169,7 +172,14 @@ public sealed class LiveSession : IDisposable
                 break;
             case ForkStmt f:
             {
-                var child = Proc(f.Process).Fork(FifoDir());
+                // fork itself faults nothing in the model; what the drivers fault around it is their own.
+                var parent = Proc(f.Process);
+                var before = LiveProcfs.FaultCounts(parent.Pid);
+                var child = parent.Fork(FifoDir());
+                var after = LiveProcfs.FaultCounts(parent.Pid);
+                var own = _ownFaults[f.Process];
+                _ownFaults[f.Process] = (own.Minflt + after.Minflt - before.Minflt, own.Majflt + after.Majflt - before.Majflt);
+                _ownFaults[f.Child] = LiveProcfs.FaultCounts(child.Pid);
                 lock (_procs) { _procs[f.Child] = child; }
                 _expected[f.Child] = new Dictionary<ulong, (ulong, bool)>(_expected[f.Process]);
                 foreach (var ((p, r), b) in _regions.Where(kv => kv.Key.Item1 == f.Process).ToList()) _regions[(f.Child, r)] = b;
@@ -338,6 +348,12 @@ public sealed class LiveSession : IDisposable
             }
             case IntactObs io:
                 return new(Intact(io) ? 1 : 0, null);
+            case FaultCountObs fc:
+            {
+                var (min, maj) = LiveProcfs.FaultCounts(Proc(fc.Process).Pid);
+                var own = _ownFaults[fc.Process];
+                return new(fc.Major ? maj - own.Majflt : min - own.Minflt, null);
+            }
         }
         throw new ScenarioRuntimeException(o.Span, $"the live side cannot evaluate '{o}'");
     }

@@ -66,6 +66,11 @@ public static class ObservableEvaluator
                     ? new(k.FolioOrderAt(mm, addr), null)
                     : new(0, k.FolioKindAt(mm, addr).ToString().ToLowerInvariant());
             }
+            case FaultCountObs fc:
+            {
+                var mm = s.Process(fc.Process);
+                return new(fc.Major ? mm.MajFlt : mm.MinFlt, null);
+            }
             case IntactObs io:
             {
                 var r = s.Region(io.Process, io.Region, io.Span);

@@ -24,7 +24,7 @@ internal static class Keywords
     public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo"];
 
     /// <summary>Observables written after a process name: P KIND REGION ...</summary>
-    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact"];
+    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt"];
 
     public static readonly Dictionary<string, Prot> Prots = new(StringComparer.Ordinal)
     {

@@ -121,6 +121,7 @@ public sealed partial class ScenarioParser
 
         var process = RequireLiveProcess(head);
         var kind = OneOf(c, $"an observable of process '{process}'", Keywords.ProcessObservables);
+        if (kind is "minflt" or "majflt") return new FaultCountObs(span, process, kind == "majflt");
         var region = RequireRegion(process, c.Next("a region name"));
         switch (kind)
         {
