@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using MthpSim.Core.Host;
 
 namespace MthpSim.Core.Folio;
@@ -30,7 +29,9 @@ public sealed unsafe class MemMap
     readonly LazyHostMemory _memory;
     long _highWater;
 
-    LargeFolioInfo[] _large = new LargeFolioInfo[64];
+    // Large-folio records in fixed-size chunks: the table grows a chunk at a time, never by copying.
+    const int LargeChunkShift = 10;
+    readonly List<LargeFolioInfo[]> _large = new();
     readonly Stack<int> _freeLarge = new();
     int _largeUsed;
 
@@ -56,9 +57,11 @@ public sealed unsafe class MemMap
 
     static long Align(long bytes) => (bytes + 4095) & ~4095L;
 
-    /// <summary>Host memory the per-frame state occupies: the touched part of each array, plus the large-folio table and the side table.</summary>
-    public long NativeBytes =>
-        3 * Align(_highWater) + 2 * Align(_highWater * 4) + (long)_large.Length * Unsafe.SizeOf<LargeFolioInfo>() + _mapcountAside.Count * 16L;
+    /// <summary>
+    /// Host memory outside the managed heap that the per-frame arrays occupy: their touched part (the
+    /// large-folio records and the side table are managed objects, counted by the garbage collector).
+    /// </summary>
+    public long NativeBytes => 3 * Align(_highWater) + 2 * Align(_highWater * 4);
 
     /// <summary>Notes that PFNs below <paramref name="pfnEnd"/> are now in use (nothing to allocate: the host commits on touch).</summary>
     internal void EnsureCapacity(long pfnEnd)
@@ -99,7 +102,11 @@ public sealed unsafe class MemMap
     }
 
     /// <summary>The large-folio fields of a folio of order >= 1.</summary>
-    public ref LargeFolioInfo Large(int head) => ref _large[_refcount[head + 1]];
+    public ref LargeFolioInfo Large(int head)
+    {
+        int slot = _refcount[head + 1];
+        return ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
+    }
 
     /// <summary>models folio_entire_mapcount()</summary>
     public int EntireMapcount(int head) => Order(head) == 0 ? 0 : Large(head).EntireMapcount;
@@ -135,8 +142,8 @@ public sealed unsafe class MemMap
         if (order > 0)
         {
             int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
-            _large[slot] = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
             _refcount[head + 1] = slot;
+            Large(head) = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
         }
     }
 
@@ -147,7 +154,7 @@ public sealed unsafe class MemMap
 
     int NewLargeSlot()
     {
-        if (_largeUsed == _large.Length) Array.Resize(ref _large, _large.Length * 2);
+        if (_largeUsed == _large.Count << LargeChunkShift) _large.Add(new LargeFolioInfo[1 << LargeChunkShift]);
         return _largeUsed++;
     }
 
