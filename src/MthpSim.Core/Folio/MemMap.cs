@@ -25,6 +25,13 @@ public sealed class MemMap
     public long TotalPages { get; }
     public int Capacity => _kind.Length;
 
+    /// <summary>
+    /// Host bytes of per-frame state held outside the managed heap (native, lazily committed memory).
+    /// Stub for the benchmark (issue 9): the arrays are still managed here, so they are already in the
+    /// GC heap that <c>mthpsim bench</c> weighs and this is 0; the native MemMap returns its committed bytes.
+    /// </summary>
+    public long NativeBytes => 0;
+
     public MemMap(long totalPages) => TotalPages = totalPages;
 
     /// <summary>Grow the arrays so that PFNs below <paramref name="pfnEnd"/> are addressable.</summary>
