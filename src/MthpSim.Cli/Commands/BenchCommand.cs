@@ -9,9 +9,9 @@ namespace MthpSim.Cli.Commands;
 
 /// <summary>
 /// <c>mthpsim bench [--vs-kernel] [--runs N] [--json] [--filter SUBSTR] [--quick]</c>: the fixed
-/// benchmark suite (issue 9). Exit 0 when it ran (targets missed are reported, not an error), 2 for
-/// an invalid command line, 3 when --vs-kernel cannot use the live kernel, 128+N when a signal
-/// interrupted a live measurement (THP settings restored).
+/// benchmark suite (issue 9). Exit 0 when it ran (targets missed are reported, not an error), 1 when
+/// a pattern failed to run, 2 for an invalid command line, 3 when --vs-kernel cannot use the live
+/// kernel, 128+N when a signal interrupted a live measurement (THP settings restored).
 /// </summary>
 public static class BenchCommand
 {
@@ -61,6 +61,12 @@ public static class BenchCommand
             {
                 stderr.WriteLine($"mthpsim bench: {e.Message}");
                 return SettingsGuard.ExitStatus(signal);
+            }
+            catch (InvalidOperationException e)
+            {
+                // A pattern that could not run (its setup failed, or the live program did).
+                stderr.WriteLine($"mthpsim bench: {e.Message}");
+                return 1;
             }
             stdout.Write(pr.GetValue(json) ? BenchText.Json(report) : BenchText.Table(report));
             return 0;
