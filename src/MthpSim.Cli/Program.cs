@@ -18,6 +18,7 @@ public static class Program
             OracleCommand.Create(stdout, stderr),
             FuzzCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

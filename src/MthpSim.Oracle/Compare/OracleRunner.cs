@@ -42,24 +42,6 @@ public static class OracleRunner
         if (live.Write("enabled", current) is string err) throw new OracleUnavailableException($"THP settings are not writable: {err}");
     }
 
-    /// <summary>
-    /// THP settings are global to the machine: one oracle run at a time, whatever journal it uses.
-    /// Waits up to a minute for another run to finish (an exclusive lock, released by the kernel if
-    /// the holder dies).
-    /// </summary>
-    static FileStream AcquireRunLock()
-    {
-        const string path = "/run/mthpsim-oracle/lock";
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (true)
-        {
-            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-            catch (IOException) when (DateTime.UtcNow < deadline) { Thread.Sleep(100); }
-            catch (IOException) { throw new OracleUnavailableException("another oracle run holds " + path); }
-        }
-    }
-
     /// <summary>The live kernel is Linux 6.18: its khugepaged is the pmd-only design, so another design cannot be checked against it.</summary>
     static string? OtherCollapseDesign(IReadOnlyList<Statement> statements) =>
         statements.OfType<PolicyStmt>().FirstOrDefault(p => p.Value != PmdOnlyPolicy.Instance.Name) is { } other
@@ -122,7 +104,7 @@ public static class OracleRunner
                     : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
             }
             CheckLiveKernel(live);
-            using var runLock = AcquireRunLock();
+            using var runLock = RunLock.Acquire();
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();

@@ -1,0 +1,51 @@
+using MthpSim.Bench.Live;
+
+namespace MthpSim.Bench;
+
+/// <summary>
+/// Runs the suite: one warm-up round, then <c>runs</c> measured rounds. Within a round each pattern
+/// runs in the simulator and then (with a live side) on the live kernel, so that both sides see the
+/// same machine conditions; each figure is the median of its rounds.
+/// </summary>
+public static class BenchRunner
+{
+    public static BenchReport Run(IReadOnlyList<BenchPattern> patterns, BenchScale scale, int runs, LiveBench? live, Action<string>? progress = null)
+    {
+        var sim = patterns.ToDictionary(p => p.Name, _ => new List<SimSample>());
+        var kernel = patterns.ToDictionary(p => p.Name, _ => new List<(long Units, double Ns)>());
+        for (int round = 0; round <= runs; round++)
+        {
+            progress?.Invoke(round == 0 ? "warm-up round" : $"round {round} of {runs}");
+            foreach (var p in patterns)
+            {
+                var s = SimSample.Measure(p);
+                var k = live != null && p.Live != null ? live.Measure(p.Live) : default((long, double)?);
+                if (round == 0) continue;
+                sim[p.Name].Add(s);
+                if (k is { } kv) kernel[p.Name].Add(kv);
+            }
+        }
+        var results = patterns.Select(p => Summarise(p, sim[p.Name], kernel[p.Name])).ToList();
+        return new BenchReport(scale.Name, runs, live != null, live?.KernelRelease, results);
+    }
+
+    static PatternResult Summarise(BenchPattern p, List<SimSample> sim, List<(long Units, double Ns)> kernel)
+    {
+        double ns = Median(sim.Select(s => s.NsPerUnit));
+        long resident = sim[^1].ResidentPages;
+        double? bytes = resident >= PatternResult.MinResidentPages ? Median(sim.Select(s => (double)s.HostBytes / s.ResidentPages)) : null;
+        double? kns = kernel.Count > 0 ? Median(kernel.Select(k => k.Ns)) : null;
+        var r = new PatternResult(p.Name, p.Family, p.Unit, sim[^1].Units, sim.Count, ns, Median(sim.Select(s => s.AllocBytesPerUnit)),
+            resident, bytes, kernel.Count > 0 ? kernel[^1].Units : null, kns, kns / ns) { Description = p.Description };
+        foreach (var t in p.Targets)
+            if (t.ValueOf(r) is double v) r.Targets.Add(new TargetResult(t.Describe(p.Unit), v, t.Passes(v)));
+        return r;
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        if (v.Length == 0) throw new InvalidOperationException("median of no values");
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,219 @@
+/*
+ * mthp_bench - the live-kernel side of `mthpsim bench --vs-kernel`.
+ *
+ * Runs one memory pattern natively and prints "UNITS NANOSECONDS" (the units done and the time
+ * they took, CLOCK_MONOTONIC) on one line of stdout; exit 0. On failure: a message on stderr, exit 1.
+ * `mthpsim bench` sets the THP settings before starting it and restores them afterwards; this
+ * program only maps, touches and unmaps memory. The LEN patterns first write and unmap LEN bytes
+ * once, untimed (see warm()).
+ *
+ *   mthp_bench touch LEN STRIDE WRITE PRETOUCH
+ *       maps LEN bytes (PMD-aligned, MAP_PRIVATE|MAP_ANONYMOUS), optionally writes every 4K page
+ *       first (PRETOUCH=1, untimed), then times one access per STRIDE bytes: a store (WRITE=1) or
+ *       a volatile load (WRITE=0). Units: accesses.
+ *   mthp_bench fork LEN      writes LEN bytes, then times fork() + the child's _exit(0) + waitpid().
+ *                            Units: pages of the parent.
+ *   mthp_bench munmap LEN    writes LEN bytes, then times munmap() of the region. Units: pages.
+ *   mthp_bench mmap N        times N one-page mmaps (alternating PROT_READ and PROT_READ|PROT_WRITE,
+ *                            so none merge). N is capped below vm.max_map_count. Units: mmaps.
+ *   mthp_bench munmap-many N maps as `mmap N` does (untimed), then times munmap() of each page in
+ *                            mmap order. Units: munmaps.
+ *
+ * Build: gcc -O2 -Wall -Wextra -Werror -o mthp_bench mthp_bench.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#ifndef PR_SET_THP_DISABLE
+#define PR_SET_THP_DISABLE 41
+#endif
+
+#define PAGE 4096UL
+#define PMD (2UL << 20)
+
+static void die(const char *what)
+{
+	fprintf(stderr, "mthp_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned long arg(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "mthp_bench: bad number '%s'\n", s);
+		exit(1);
+	}
+	return v;
+}
+
+/* LEN bytes starting at a PMD boundary: map more, then trim the ends, so that the VMA is exactly
+ * the region (as the simulator's mmap of a PMD multiple places it). */
+static char *map_region(unsigned long len)
+{
+	char *raw = mmap(NULL, len + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		die("mmap");
+	uintptr_t start = ((uintptr_t)raw + PMD - 1) & ~(PMD - 1);
+	uintptr_t end = start + len, rawend = (uintptr_t)raw + len + PMD;
+	if (start > (uintptr_t)raw && munmap(raw, start - (uintptr_t)raw) != 0)
+		die("munmap head");
+	if (rawend > end && munmap((void *)end, rawend - end) != 0)
+		die("munmap tail");
+	return (char *)start;
+}
+
+static void write_all(char *p, unsigned long len)
+{
+	for (unsigned long off = 0; off < len; off += PAGE)
+		*(volatile char *)(p + off) = 1;
+}
+
+/* In a virtual machine the first touch of guest memory the host has not backed yet costs a host
+ * fault per host page, which would be charged to the guest kernel. Writing LEN bytes once and
+ * unmapping them (untimed) makes the measured run get memory the host has backed: freed pages are
+ * the first the allocator hands out again. */
+static void warm(unsigned long len)
+{
+	char *p = map_region(len);
+	write_all(p, len);
+	if (munmap(p, len) != 0)
+		die("munmap");
+}
+
+static void report(unsigned long units, uint64_t ns)
+{
+	printf("%lu %llu\n", units, (unsigned long long)ns);
+}
+
+static void bench_touch(unsigned long len, unsigned long stride, int write, int pretouch)
+{
+	warm(len);
+	char *p = map_region(len);
+	if (pretouch)
+		write_all(p, len);
+	unsigned long n = 0;
+	char sum = 0;
+	uint64_t t0 = now_ns();
+	if (write) {
+		for (unsigned long off = 0; off < len; off += stride, n++)
+			*(volatile char *)(p + off) = 1;
+	} else {
+		for (unsigned long off = 0; off < len; off += stride, n++)
+			sum += *(volatile char *)(p + off);
+	}
+	uint64_t t1 = now_ns();
+	if (sum != 0) /* zero pages read as zero; this also keeps the loads */
+		fprintf(stderr, "mthp_bench: read %d from fresh memory\n", sum);
+	report(n, t1 - t0);
+}
+
+static void bench_fork(unsigned long len)
+{
+	warm(len);
+	char *p = map_region(len);
+	write_all(p, len);
+	fflush(stdout);
+	uint64_t t0 = now_ns();
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		_exit(0);
+	int status;
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	uint64_t t1 = now_ns();
+	report(len / PAGE, t1 - t0);
+}
+
+static void bench_munmap(unsigned long len)
+{
+	warm(len);
+	char *p = map_region(len);
+	write_all(p, len);
+	uint64_t t0 = now_ns();
+	if (munmap(p, len) != 0)
+		die("munmap");
+	uint64_t t1 = now_ns();
+	report(len / PAGE, t1 - t0);
+}
+
+/* vm.max_map_count bounds the VMAs of a process (65530 by default); leave room for the program's own. */
+static unsigned long cap_mappings(unsigned long n)
+{
+	unsigned long max = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 65530;
+		fclose(f);
+	}
+	return n < max - 1000 ? n : max - 1000;
+}
+
+static char **map_many(unsigned long n, uint64_t *ns)
+{
+	char **pages = malloc(n * sizeof *pages);
+	if (!pages)
+		die("malloc");
+	uint64_t t0 = now_ns();
+	for (unsigned long i = 0; i < n; i++) {
+		int prot = i % 2 == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
+		pages[i] = mmap(NULL, PAGE, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (pages[i] == MAP_FAILED)
+			die("mmap");
+	}
+	*ns = now_ns() - t0;
+	return pages;
+}
+
+int main(int argc, char **argv)
+{
+	/* The settings under test must apply to this process: clear a PR_SET_THP_DISABLE inherited
+	 * from the parent (the oracle sets it on itself). */
+	(void)prctl(PR_SET_THP_DISABLE, 0UL, 0UL, 0UL, 0UL);
+	if (argc == 6 && strcmp(argv[1], "touch") == 0) {
+		bench_touch(arg(argv[2]), arg(argv[3]), arg(argv[4]) != 0, arg(argv[5]) != 0);
+	} else if (argc == 3 && strcmp(argv[1], "fork") == 0) {
+		bench_fork(arg(argv[2]));
+	} else if (argc == 3 && strcmp(argv[1], "munmap") == 0) {
+		bench_munmap(arg(argv[2]));
+	} else if (argc == 3 && strcmp(argv[1], "mmap") == 0) {
+		unsigned long n = cap_mappings(arg(argv[2]));
+		uint64_t ns;
+		map_many(n, &ns);
+		report(n, ns);
+	} else if (argc == 3 && strcmp(argv[1], "munmap-many") == 0) {
+		unsigned long n = cap_mappings(arg(argv[2]));
+		uint64_t ns;
+		char **pages = map_many(n, &ns);
+		uint64_t t0 = now_ns();
+		for (unsigned long i = 0; i < n; i++)
+			if (munmap(pages[i], PAGE) != 0)
+				die("munmap");
+		report(n, now_ns() - t0);
+	} else {
+		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | munmap LEN | mmap N | munmap-many N\n");
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace MthpSim.Bench;
+
+/// <summary>One measured run of a pattern in the simulator.</summary>
+public readonly record struct SimSample(long Units, double NsPerUnit, double AllocBytesPerUnit, long HostBytes, long ResidentPages)
+{
+    /// <summary>
+    /// Sets the pattern up, times its body, and weighs what is left: the managed heap's growth since
+    /// before the setup (after a full collection) plus the frame arrays held outside it
+    /// (<c>MemMap.NativeBytes</c>), against the simulated pages in use.
+    /// </summary>
+    public static SimSample Measure(BenchPattern p)
+    {
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var run = p.Prepare();
+        long allocBefore = GC.GetAllocatedBytesForCurrentThread();
+        long t0 = Stopwatch.GetTimestamp();
+        long units = run.Body();
+        long elapsed = Stopwatch.GetTimestamp() - t0;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocBefore;
+        if (units <= 0) throw new InvalidOperationException($"bench: {p.Name} did no work");
+        long host = 0, resident = 0;
+        if (run.Kernel is { } k)
+        {
+            host = GC.GetTotalMemory(forceFullCollection: true) - heapBefore + k.Map.NativeBytes;
+            resident = k.Buddy.TotalPages - k.Buddy.FreePages;
+            GC.KeepAlive(run);
+        }
+        double ns = elapsed * (1e9 / Stopwatch.Frequency);
+        return new SimSample(units, ns / units, (double)allocated / units, host, resident);
+    }
+}

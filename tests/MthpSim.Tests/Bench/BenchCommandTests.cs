@@ -1,0 +1,73 @@
+using System.Text.Json;
+using MthpSim.Bench;
+using MthpSim.Tests.Scenarios;
+
+namespace MthpSim.Tests.Bench;
+
+/// <summary>
+/// <c>mthpsim bench</c> runs every pattern and reports it; no assertion here is about speed (timing
+/// targets are judged by the bench itself, never by tests).
+/// </summary>
+public class BenchCommandTests
+{
+    static (int code, string stdout, string stderr) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = MthpSim.Cli.Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Quick_json_reports_every_pattern_with_positive_figures()
+    {
+        var (code, stdout, stderr) = Run("bench", "--quick", "--json", "--runs", "1");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("quick", root.GetProperty("scale").GetString());
+        Assert.False(root.GetProperty("vsKernel").GetBoolean());
+        var names = root.GetProperty("patterns").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).ToList();
+        var expected = BenchSuite.Create(BenchScale.Quick, Path.Combine(RepoPaths.Root, "scenarios")).Select(p => p.Name).ToList();
+        Assert.Equal(expected, names);
+        Assert.Contains("write-16K", names);
+        Assert.Contains("khugepaged-scan-pte-mapped-2M", names);
+        Assert.Contains("scenario:scenarios/examples/fault-64k.mthp", names);
+        foreach (var p in root.GetProperty("patterns").EnumerateArray())
+        {
+            string name = p.GetProperty("name").GetString()!;
+            Assert.True(p.GetProperty("units").GetInt64() > 0, name);
+            Assert.True(p.GetProperty("simNsPerUnit").GetDouble() > 0, name);
+            Assert.True(p.GetProperty("allocBytesPerUnit").GetDouble() >= 0, name);
+            Assert.Equal(JsonValueKind.Null, p.GetProperty("ratio").ValueKind);
+        }
+        // Patterns that leave memory in use report host bytes per page.
+        var write = root.GetProperty("patterns").EnumerateArray().First(p => p.GetProperty("name").GetString() == "write-4K");
+        Assert.True(write.GetProperty("hostBytesPerPage").GetDouble() > 0);
+        Assert.True(write.GetProperty("residentPages").GetInt64() >= 4096);
+    }
+
+    [Fact]
+    public void Table_lists_the_filtered_patterns_and_their_targets()
+    {
+        var (code, stdout, stderr) = Run("bench", "--quick", "--runs", "1", "--filter", "khugepaged-scan");
+        Assert.True(code == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("mthpsim bench: quick suite, median of 1 run(s)", lines[0]);
+        Assert.StartsWith("pattern", lines[1]);
+        Assert.Equal(["khugepaged-scan-4K", "khugepaged-scan-64K", "khugepaged-scan-pte-mapped-2M"], lines[2..5].Select(l => l.Split(' ')[0]));
+        Assert.All(lines[2..5], l => Assert.Contains(">=200M pte/s", l));
+        Assert.StartsWith("targets: ", lines[5]);
+    }
+
+    [Theory]
+    [InlineData("--runs", "0")]
+    [InlineData("--runs", "many")]
+    [InlineData("--filter", "no-such-pattern")]
+    [InlineData("--frobnicate")]
+    public void Bad_arguments_exit_2(params string[] args)
+    {
+        var (code, _, _) = Run(["bench", "--quick", .. args]);
+        Assert.Equal(2, code);
+    }
+}
