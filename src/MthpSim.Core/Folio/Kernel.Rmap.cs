@@ -22,7 +22,7 @@ public sealed partial class Kernel
     {
         int order = Map.Order(head);
         int nr = 1 << order;
-        for (int p = head; p < head + nr; p++) Map.Set(p, PageFlags.AnonExclusive);
+        Map.SetRange(head, nr, PageFlags.AnonExclusive);
         if (order == 0)
         {
             Map.AddPteMapcount(head, 1);
@@ -46,7 +46,7 @@ public sealed partial class Kernel
             }
             else
             {
-                for (int p = head; p < head + nr; p++) Map.AddPteMapcount(p, 1);
+                Map.AddPteMapcountRun(head, nr);
                 lf.NrPagesMapped = nr;
             }
             Stats.Count(order, MthpStat.NrAnon);
@@ -64,12 +64,7 @@ public sealed partial class Kernel
             return;
         }
         ref var lf = ref Map.Large(head);
-        int first = 0;
-        for (int p = firstPfn; p < firstPfn + nr; p++)
-        {
-            Map.AddPteMapcount(p, 1);
-            if (Map.PteMapcount(p) == 1) first++;
-        }
+        int first = Map.AddPteMapcountRun(firstPfn, nr);
         lf.NrPagesMapped += first;
         if (lf.EntireMapcount == 0) NrAnonMapped += first;
         FolioAddLargeMapcount(ref lf, nr, mm);
@@ -95,12 +90,7 @@ public sealed partial class Kernel
         }
         ref var lf = ref Map.Large(head);
         FolioSubLargeMapcount(ref lf, nr, mm);
-        int last = 0;
-        for (int p = firstPfn; p < firstPfn + nr; p++)
-        {
-            Map.AddPteMapcount(p, -1);
-            if (Map.PteMapcount(p) == 0) last++;
-        }
+        int last = Map.SubPteMapcountRun(firstPfn, nr);
         lf.NrPagesMapped -= last;
         int unmapped = lf.EntireMapcount == 0 ? last : 0;
         NrAnonMapped -= unmapped;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using MthpSim.Core.Host;
 
 namespace MthpSim.Core.Folio;
@@ -78,6 +80,8 @@ public sealed unsafe class MemMap
     public PageKind Kind(int pfn) { CheckPfn(pfn); return (PageKind)(_frame[pfn] >> 4); }
     public int Order(int pfn) { CheckPfn(pfn); return _frame[pfn] & 0xF; }
     public int HeadOf(int pfn) => pfn & ~((1 << Order(pfn)) - 1);
+    /// <summary>Kind and order in one read (every page of a folio carries both).</summary>
+    internal (PageKind Kind, int Order) KindAndOrder(int pfn) { CheckPfn(pfn); byte b = _frame[pfn]; return ((PageKind)(b >> 4), b & 0xF); }
     public int Refcount(int head) { CheckPfn(head); return _refcount[head]; }
     public uint Content(int pfn) { CheckPfn(pfn); return _content[pfn]; }
     public bool IsLarge(int head) => Order(head) > 0;
@@ -98,7 +102,24 @@ public sealed unsafe class MemMap
     {
         CheckPfn(pfn, n);
         byte* p = _flags + pfn;
-        for (int i = 0; i < n; i++) p[i] |= (byte)f;
+        int i = 0;
+        var bits = new Vector<byte>((byte)f);
+        for (; i + Vector<byte>.Count <= n; i += Vector<byte>.Count)
+            Unsafe.WriteUnaligned(p + i, Unsafe.ReadUnaligned<Vector<byte>>(p + i) | bits);
+        for (; i < n; i++) p[i] |= (byte)f;
+    }
+
+    /// <summary>Clears a flag on every page of [pfn, pfn + n).</summary>
+    internal void ClearRange(int pfn, int n, PageFlags f)
+    {
+        CheckPfn(pfn, n);
+        byte* p = _flags + pfn;
+        byte keep = (byte)~f;
+        int i = 0;
+        var mask = new Vector<byte>(keep);
+        for (; i + Vector<byte>.Count <= n; i += Vector<byte>.Count)
+            Unsafe.WriteUnaligned(p + i, Unsafe.ReadUnaligned<Vector<byte>>(p + i) & mask);
+        for (; i < n; i++) p[i] &= keep;
     }
 
     /// <summary>The large-folio fields of a folio of order >= 1.</summary>
@@ -222,6 +243,21 @@ public sealed unsafe class MemMap
             else AddPteMapcount(pfn + i, 1);
         }
         return first;
+    }
+
+    /// <summary>Removes one PTE mapping from each page of [pfn, pfn + n); returns how many have none left.</summary>
+    internal int SubPteMapcountRun(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        int last = 0;
+        byte* m = _mapcount + pfn;
+        for (int i = 0; i < n; i++)
+        {
+            byte b = m[i];
+            if (b - 1u < MapcountAside - 1u) { m[i] = (byte)(b - 1); if (b == 1) last++; }
+            else { AddPteMapcount(pfn + i, -1); if (PteMapcount(pfn + i) == 0) last++; }
+        }
+        return last;
     }
 
     // The buddy allocator's view of a frame: a free block's head carries the block's order.

@@ -64,8 +64,9 @@ public sealed partial class Kernel
     {
         if (slot.Expected == null) return;
         var dst = child.PageTables.GetOrCreate(PmdIndex(addr));
-        dst.Expected ??= new uint[Geo.PtrsPerPte];
         var (first, end) = PteSpan(addr, next);
+        // A whole table is copied over every entry: no need to zero it first.
+        dst.Expected ??= end - first == Geo.PtrsPerPte ? GC.AllocateUninitializedArray<uint>(Geo.PtrsPerPte) : new uint[Geo.PtrsPerPte];
         Array.Copy(slot.Expected, first, dst.Expected, first, end - first);
     }
 
@@ -87,7 +88,7 @@ public sealed partial class Kernel
         if (slot.Kind == PmdKind.Huge)
         {
             Map.AddRef(head, 1);
-            for (int p = head; p < head + (1 << Geo.PmdOrder); p++) Map.Clear(p, PageFlags.AnonExclusive);
+            Map.ClearRange(head, 1 << Geo.PmdOrder, PageFlags.AnonExclusive);
             FolioDupAnonRmapPmd(head, dst.Mm);
             dst.Mm.Rss[(int)RssMember.AnonPages] += 1L << Geo.PmdOrder;
         }
@@ -173,7 +174,7 @@ public sealed partial class Kernel
     void ShareForChild(Vma.Vma src, Vma.Vma dst, ulong[] sp, ulong[] dp, int i, int pfn, int head, int nr)
     {
         Map.AddRef(head, nr);
-        for (int p = pfn; p < pfn + nr; p++) Map.Clear(p, PageFlags.AnonExclusive);
+        Map.ClearRange(pfn, nr, PageFlags.AnonExclusive);
         FolioAddAnonRmapPtes(head, pfn, nr, dst.Mm);
         dst.Mm.Rss[(int)RssMember.AnonPages] += nr;
         for (int k = i; k < i + nr; k++)

@@ -108,15 +108,25 @@ public sealed partial class Kernel
             // What the kernel reads per page of a folio is the same for every page of it: look at the
             // folio once, then walk the PTEs that map its following pages in order.
             int pfn = Pte.Pfn(pte);
-            int head = Map.HeadOf(pfn);
-            if (Map.Kind(head) != PageKind.Anon) { s.Result = ScanResult.PageAnon; i++; break; }
-            int order = Map.Order(head);
-            s.LargestFolioOrder = Math.Max(s.LargestFolioOrder, order);
+            var (kind, order) = Map.KindAndOrder(pfn);
+            int head = pfn & ~((1 << order) - 1);
+            if (kind != PageKind.Anon) { s.Result = ScanResult.PageAnon; i++; break; }
+            if (order > s.LargestFolioOrder) s.LargestFolioOrder = order;
             if (stopAtFolioOrder >= 0 && order >= stopAtFolioOrder) { s.Result = ScanResult.PteMappedHugepage; i++; break; }
-            // A page counts as shared when any part of its folio may be mapped by another mm.
-            bool shared = FolioMaybeMappedShared(head);
-            // folio_expected_ref_count(): only the mappings may hold references (a pin makes it fail).
-            bool extraRefs = Map.Refcount(head) != Map.FolioMapcount(head);
+            bool shared, extraRefs;
+            if (order == 0)
+            {
+                int mapcount = Map.PteMapcount(pfn);
+                shared = mapcount > 1;
+                extraRefs = Map.Refcount(pfn) != mapcount;
+            }
+            else
+            {
+                // A page counts as shared when any part of its folio may be mapped by another mm.
+                shared = FolioMaybeMappedShared(head);
+                // folio_expected_ref_count(): only the mappings may hold references (a pin makes it fail).
+                extraRefs = Map.Refcount(head) != Map.FolioMapcount(head);
+            }
             int folioEnd = head + (1 << order);
             while (true)
             {

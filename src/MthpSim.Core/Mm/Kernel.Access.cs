@@ -1,3 +1,4 @@
+using System.Numerics;
 using MthpSim.Core.Fault;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
@@ -69,22 +70,32 @@ public sealed partial class Kernel
         ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
         ulong set = write ? Pte.Young | Pte.Dirty : Pte.Young;
         int i = first, end = first + count;
-        if (!write)
+        // Entries that already have every bit the access needs and sets are only read, a vector at a time.
+        if (Vector.IsHardwareAccelerated)
         {
-            for (; i < end && (ptes[i] & need) == need; i++) ptes[i] |= set;
-            return i - first;
+            var all = new Vector<ulong>(need | set);
+            for (; i + Vector<ulong>.Count <= end; i += Vector<ulong>.Count)
+                if (!Vector.EqualsAll(new Vector<ulong>(ptes, i) & all, all)) break;
         }
-        uint[]? expected = TrackExpectedContent ? slot.Expected ??= new uint[Geo.PtrsPerPte] : null;
         for (; i < end; i++)
         {
             ulong pte = ptes[i];
             if ((pte & need) != need) break;
-            ptes[i] = pte | set;
-            uint token = NextToken();
-            Map.SetContent(Pte.Pfn(pte), token);
-            if (expected != null) expected[i] = token;
+            if ((pte & set) != set) ptes[i] = pte | set;
         }
-        return i - first;
+        int n = i - first;
+        if (!write || n == 0) return n;
+        // The stores, in page order: consecutive tokens, a run of physically consecutive pages at a time.
+        uint token = NextTokens(n);
+        for (int k = first; k < i;)
+        {
+            int pfn = Pte.Pfn(ptes[k]), run = 1;
+            while (k + run < i && Pte.Pfn(ptes[k + run]) == pfn + run) run++;
+            Map.SetContentRun(pfn, run, token + (uint)(k - first));
+            k += run;
+        }
+        if (TrackExpectedContent) ContentTokens.FillSequence((slot.Expected ??= new uint[Geo.PtrsPerPte]).AsSpan(first, n), token);
+        return n;
     }
 
     /// <summary>Stores to <paramref name="n"/> consecutive pages of one folio mapped at PTE indexes from <paramref name="idx"/>.</summary>

@@ -1,0 +1,70 @@
+using MthpSim.Core;
+using MthpSim.Core.Arch;
+using MthpSim.Core.Debug;
+using MthpSim.Core.Folio;
+
+namespace MthpSim.Tests.Core;
+
+public class MemMapTests
+{
+    [Fact]
+    public void A_page_mapcount_beyond_a_byte_is_kept_exactly_and_comes_back_down()
+    {
+        var map = new MemMap(1024);
+        map.EnsureCapacity(1024);
+        map.InitFolio(16, 4, PageKind.Anon);
+        for (int i = 0; i < 300; i++) map.AddPteMapcount(17, 1);
+        Assert.Equal(300, map.PteMapcount(17));
+        Assert.Equal(0, map.PteMapcount(16));
+        Assert.Equal(16, map.AddPteMapcountRun(16, 16) + 1);   // every page but 17 had none
+        Assert.Equal(301, map.PteMapcount(17));
+        Assert.Equal(15, map.SubPteMapcountRun(16, 16));
+        for (int i = 0; i < 300; i++) map.AddPteMapcount(17, -1);
+        Assert.Equal(0, map.PteMapcount(17));
+    }
+
+    [Fact]
+    public void A_negative_mapcount_is_stored_so_that_the_checker_can_report_it()
+    {
+        var map = new MemMap(64);
+        map.EnsureCapacity(64);
+        map.InitFolio(0, 0, PageKind.Anon);
+        map.AddPteMapcount(0, -1);
+        Assert.Equal(-1, map.PteMapcount(0));
+    }
+
+    [Fact]
+    public void Three_hundred_processes_sharing_a_64k_folio_keep_every_invariant()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        Assert.Equal(0, k.SysfsWrite("hugepages-64kB/enabled", "always"));
+        Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+        var p = k.CreateProcess("p");
+        Assert.Equal(0x40000000L, k.Mmap(p, 0x40000000, 64 << 10, Prot.Read | Prot.Write));
+        Assert.Equal(0, k.Access(p, 0x40000000, 0x40010000, write: true));
+        var children = Enumerable.Range(0, 300).Select(i => k.Fork(p, $"c{i}")!).ToList();
+        int pfn = k.ResolvePfn(p, 0x40000000, out _);
+        Assert.Equal(301, k.Map.PteMapcount(pfn));
+        Assert.Empty(InvariantChecker.Check(k));
+        foreach (var c in children) k.Exit(c);
+        Assert.Equal(1, k.Map.PteMapcount(pfn));
+        Assert.Empty(InvariantChecker.Check(k));
+    }
+
+    [Fact]
+    public void Large_folio_records_are_reused_after_free_without_growing()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        Assert.Equal(0, k.SysfsWrite("hugepages-64kB/enabled", "always"));
+        Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+        var p = k.CreateProcess("p");
+        for (int round = 0; round < 3; round++)
+        {
+            Assert.Equal(0x40000000L, k.Mmap(p, 0x40000000, 8 << 20, Prot.Read | Prot.Write));
+            Assert.Equal(0, k.Access(p, 0x40000000, 0x40800000, write: true));
+            Assert.True(k.Intact(p, 0x40000000, 0x40800000));
+            Assert.Equal(0, k.Munmap(p, 0x40000000, 8 << 20));
+        }
+        Assert.Empty(InvariantChecker.Check(k));
+    }
+}
