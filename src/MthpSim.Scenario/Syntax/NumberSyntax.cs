@@ -72,10 +72,11 @@ internal static class NumberSyntax
             _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 1L),
             _ when text.EndsWith('s') => (text[..^1], 1000L),
             _ when text.EndsWith('m') => (text[..^1], 60_000L),
+            _ when text.EndsWith('h') => (text[..^1], 3_600_000L),
             _ => ("", 0L),
         };
         if (unit == 0)
-            return NumberResult.Invalid("a duration needs a unit: ms, s or m");
+            return NumberResult.Invalid("a duration needs a unit: ms, s, m or h");
         var n = ParseInteger(number);
         if (!n.Ok)
             return n.Status == NumberStatus.Overflow ? n : NumberResult.Invalid(null);

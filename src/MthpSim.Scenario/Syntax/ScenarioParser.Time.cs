@@ -3,7 +3,7 @@ namespace MthpSim.Scenario.Syntax;
 // Virtual time and background work: sleep, khugepaged scan, khugepaged full-scans.
 public sealed partial class ScenarioParser
 {
-    private const string DurationExpected = "a duration (e.g. 500ms, 10s, 2m)";
+    private const string DurationExpected = "a duration (e.g. 500ms, 10s, 2m, 24h)";
 
     private SleepStmt ParseSleep(TokenCursor c, SourceSpan span, string text)
     {

@@ -52,6 +52,7 @@ public class NumberSyntaxTests
     [InlineData("10s", 10_000L)]
     [InlineData("2m", 120_000L)]
     [InlineData("0x10s", 16_000L)]
+    [InlineData("24h", 86_400_000L)]
     public void Durations(string word, long ms) => Assert.Equal(ms, Last<SleepStmt>($"sleep {word}").Milliseconds);
 
     [Theory]
@@ -81,10 +82,10 @@ public class NumberSyntaxTests
         Assert.Equal(new WordOperand("abc"), Last<ExpectStmt>("expect rc == abc").Rhs);
 
     [Theory]
-    [InlineData("500", "expected a duration (e.g. 500ms, 10s, 2m), got '500' (a duration needs a unit: ms, s or m)")]
-    [InlineData("2h", "expected a duration (e.g. 500ms, 10s, 2m), got '2h' (a duration needs a unit: ms, s or m)")]
-    [InlineData("2Ms", "expected a duration (e.g. 500ms, 10s, 2m), got '2Ms'")]
-    [InlineData("xs", "expected a duration (e.g. 500ms, 10s, 2m), got 'xs'")]
+    [InlineData("500", "expected a duration (e.g. 500ms, 10s, 2m, 24h), got '500' (a duration needs a unit: ms, s, m or h)")]
+    [InlineData("2d", "expected a duration (e.g. 500ms, 10s, 2m, 24h), got '2d' (a duration needs a unit: ms, s, m or h)")]
+    [InlineData("2Ms", "expected a duration (e.g. 500ms, 10s, 2m, 24h), got '2Ms'")]
+    [InlineData("xs", "expected a duration (e.g. 500ms, 10s, 2m, 24h), got 'xs'")]
     [InlineData("-5s", "duration must not be negative, got '-5s'")]
     [InlineData("9223372036854775807s", "'9223372036854775807s' is out of range (it must fit in a signed 64-bit integer)")]
     public void BadDurations(string word, string message)
