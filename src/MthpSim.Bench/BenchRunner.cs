@@ -33,7 +33,9 @@ public static class BenchRunner
     {
         double ns = Median(sim.Select(s => s.NsPerUnit));
         long resident = sim[^1].ResidentPages;
-        double? bytes = resident >= PatternResult.MinResidentPages ? Median(sim.Select(s => (double)s.HostBytes / s.ResidentPages)) : null;
+        // Pages the pattern touched without making them resident (zero pages) would make the figure meaningless.
+        bool meaningful = resident >= PatternResult.MinResidentPages && (p.Unit != "page" || resident * 4 >= sim[^1].Units);
+        double? bytes = meaningful ? Median(sim.Select(s => (double)s.HostBytes / s.ResidentPages)) : null;
         double? kns = kernel.Count > 0 ? Median(kernel.Select(k => k.Ns)) : null;
         var r = new PatternResult(p.Name, p.Family, p.Unit, sim[^1].Units, sim.Count, ns, Median(sim.Select(s => s.AllocBytesPerUnit)),
             resident, bytes, kernel.Count > 0 ? kernel[^1].Units : null, kns, kns / ns) { Description = p.Description };

@@ -5,7 +5,8 @@ public sealed record TargetResult(string Target, double Value, bool Pass);
 
 /// <summary>
 /// A pattern's figures: medians over the measured runs. Host bytes per page is null when fewer than
-/// <see cref="PatternResult.MinResidentPages"/> simulated pages stay in use (after munmap, say); the
+/// <see cref="PatternResult.MinResidentPages"/> simulated pages stay in use (after munmap, say) or when
+/// most pages a per-page pattern touched are not resident (reads map zero pages); the
 /// kernel figures and the ratio are null without --vs-kernel or for simulator-only patterns.
 /// </summary>
 public sealed record PatternResult(
