@@ -47,8 +47,9 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         Vma? found = null;
         for (var n = _root; n != null;)
         {
-            if (n.End > addr) { found = n; n = n.Left; }
-            else n = n.Right;
+            if (n.End <= addr) n = n.Right;
+            else if (n.Start <= addr) return n;   // contains addr: every VMA before it ends at or below addr
+            else { found = n; n = n.Left; }
         }
         return found;
     }
@@ -104,6 +105,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         {
             yield return v;
             if (version != _version) throw new InvalidOperationException("the VMA tree changed during enumeration");
+            if (v.End >= end) yield break;   // the next VMA starts at or above end: no walk to it
         }
     }
 
@@ -130,18 +132,19 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         else parent.Right = vma;
         _count++;
         _version++;
-        Rebalance(vma);
+        Update(vma);
+        Rebalance(parent);
     }
 
     // models vma_iter_clear() of a VMA's range (vma_complete() removing it)
     public void Remove(Vma vma)
     {
         RequireMember(vma);
-        Vma? fixFrom;
+        Vma? fixFrom, moved = null;
         if (vma.Left != null && vma.Right != null)
         {
             // Put the successor (leftmost of the right subtree) in vma's place.
-            var succ = Leftmost(vma.Right);
+            var succ = moved = Leftmost(vma.Right);
             if (succ.Parent == vma) fixFrom = succ;
             else
             {
@@ -153,6 +156,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             Transplant(vma, succ);
             succ.Left = vma.Left;
             succ.Left.Parent = succ;
+            // succ now stands for vma's subtree: give it vma's summary, so that the walk up compares against what the ancestors saw.
+            (succ.Height, succ.SubtreeStart, succ.SubtreeEnd, succ.SubtreeMaxGap) = (vma.Height, vma.SubtreeStart, vma.SubtreeEnd, vma.SubtreeMaxGap);
         }
         else
         {
@@ -163,6 +168,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         _count--;
         _version++;
         Rebalance(fixFrom);
+        // The walk up may stop below the successor, whose own range now bounds the gaps at vma's old place.
+        if (moved != null) Rebalance(moved);
     }
 
     // models vma_set_range() + vma_iter_store(): the VMA's new range must stay between its neighbours
@@ -170,13 +177,13 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     {
         RequireMember(vma);
         if (start > end) throw new ArgumentException($"range {start:x}-{end:x} is reversed");
-        var prev = Prev(vma);
-        var next = Next(vma);
-        if ((prev != null && prev.End > start) || (next != null && end > next.Start))
+        // Only a side that grows can reach a neighbour.
+        if ((start < vma.Start && Prev(vma) is { } prev && prev.End > start) ||
+            (end > vma.End && Next(vma) is { } next && end > next.Start))
             throw new InvalidOperationException($"VMA {vma} cannot become {start:x}-{end:x}: it would overlap a neighbour");
         vma.StoreRange(start, end);
         _version++;
-        for (var n = vma; n != null; n = n.Parent) Update(n);
+        for (var n = vma; n != null && Update(n); n = n.Parent) { }   // heights stay; stop where the summary does
     }
 
     /// <summary>
@@ -349,25 +356,37 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         return (1 + Math.Max(HeightOf(l), HeightOf(r)), l?.SubtreeStart ?? n.Start, r?.SubtreeEnd ?? n.End, gap);
     }
 
-    static void Update(Vma n) => (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap) = Summarize(n);
+    // Recomputes n's summary from its range and its children's; false when it did not change.
+    static bool Update(Vma n)
+    {
+        var now = Summarize(n);
+        if (now == (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap)) return false;
+        (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap) = now;
+        return true;
+    }
 
-    // Recomputes the augmentation from n up to the root, rotating where a subtree leans by two.
+    // Recomputes summaries from n towards the root, rotating where a subtree leans by two. A node
+    // whose summary (height included) stays the same and that needs no rotation leaves its ancestors
+    // as they were, so the walk stops there.
     void Rebalance(Vma? n)
     {
         while (n != null)
         {
-            Update(n);
+            bool changed = Update(n);
             int balance = HeightOf(n.Left) - HeightOf(n.Right);
             if (balance > 1)
             {
                 if (HeightOf(n.Left!.Left) < HeightOf(n.Left.Right)) RotateLeft(n.Left);
                 n = RotateRight(n);
+                changed = true;
             }
             else if (balance < -1)
             {
                 if (HeightOf(n.Right!.Right) < HeightOf(n.Right.Left)) RotateRight(n.Right);
                 n = RotateLeft(n);
+                changed = true;
             }
+            if (!changed) return;
             n = n.Parent;
         }
     }
