@@ -109,15 +109,13 @@ public sealed partial class Kernel
         if (next != null && CanMerge(vma, next))
         {
             if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
-            mm.Vmas.Remove(next);
-            mm.Vmas.SetRange(vma, vma.Start, next.End);
+            mm.Vmas.Absorb(vma, next);
         }
         var prev = mm.Vmas.Prev(vma);
         if (prev != null && CanMerge(prev, vma))
         {
             if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
-            mm.Vmas.Remove(vma);
-            mm.Vmas.SetRange(prev, prev.Start, vma.End);
+            mm.Vmas.Absorb(prev, vma);
         }
     }
 

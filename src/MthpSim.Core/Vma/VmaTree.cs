@@ -116,14 +116,18 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public void Insert(Vma vma)
     {
         if (vma.Tree != null) throw new InvalidOperationException($"VMA {vma} is already in a tree");
-        Vma? parent = null;
+        Vma? parent = null, before = null, after = null;
         bool left = false;
         for (var n = _root; n != null;)
         {
             parent = n;
             left = vma.Start < n.Start;
-            n = left ? n.Left : n.Right;
+            if (left) { after = n; n = n.Left; }
+            else { before = n; n = n.Right; }
         }
+        // The last turns of the descent are the new VMA's neighbours: checking them costs no walk.
+        if ((before != null && before.End > vma.Start) || (after != null && vma.End > after.Start))
+            throw new InvalidOperationException($"VMA {vma} overlaps {(before != null && before.End > vma.Start ? before : after)}");
         vma.Tree = this;
         vma.Parent = parent;
         vma.Left = vma.Right = null;
@@ -184,6 +188,22 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         vma.StoreRange(start, end);
         _version++;
         for (var n = vma; n != null && Update(n); n = n.Parent) { }   // heights stay; stop where the summary does
+    }
+
+    // models commit_merge(): vma grows over an adjacent VMA, which leaves the tree
+    public void Absorb(Vma vma, Vma neighbour)
+    {
+        RequireMember(vma);
+        RequireMember(neighbour);
+        // Adjacent ranges need no neighbour walk: nothing else can lie in the merged range.
+        ulong start, end;
+        if (neighbour.Start == vma.End && neighbour.Start < neighbour.End) (start, end) = (vma.Start, neighbour.End);
+        else if (neighbour.End == vma.Start && neighbour.Start < neighbour.End) (start, end) = (neighbour.Start, vma.End);
+        else throw new InvalidOperationException($"VMA {neighbour} is not adjacent to {vma}");
+        Remove(neighbour);
+        vma.StoreRange(start, end);
+        _version++;
+        for (var n = vma; n != null && Update(n); n = n.Parent) { }
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ sealed class VmaTreeModel
     public void Step(int kind, int a, int b)
     {
         int span = _pages + 2;
-        switch (kind % 9)
+        switch (kind % 10)
         {
             case 0: InsertAt(Addr(a % _pages), (ulong)(1 + b % 8) * Page); break;
             case 1: if (_model.Count > 0) Remove(_model[a % _model.Count]); break;
@@ -36,6 +36,7 @@ sealed class VmaTreeModel
             case 5: CompareEmptyArea(Addr(a % span - 1), Addr(b % span - 1), (ulong)(b / span % 10) * Page, rev: false); break;
             case 6: PlaceTopDown((ulong)(1 + b % 6) * Page, Addr(a % span)); break;
             case 7: if (_model.Count > 0) CompareNeighbours(_model[a % _model.Count]); break;
+            case 8: if (_model.Count > 1) Absorb(a % (_model.Count - 1), b % 2 == 0); break;
             default: CompareIteration(Addr(a % span - 1), Addr(b % span - 1)); break;
         }
         CompareStructure();
@@ -68,6 +69,16 @@ sealed class VmaTreeModel
         ulong start = low + Math.Min(p, q) * Page, end = low + (Math.Max(p, q) + 1) * Page;
         _tree.SetRange(vma, start, end);
         Assert.Equal((start, end), (vma.Start, vma.End));
+    }
+
+    // Merges two neighbours that touch (first making them touch, as a merge only joins adjacent VMAs).
+    void Absorb(int i, bool intoLower)
+    {
+        Vma lower = _model[i], upper = _model[i + 1];
+        if (lower.End != upper.Start) _tree.SetRange(lower, lower.Start, upper.Start);
+        Assert.Throws<InvalidOperationException>(() => _tree.Absorb(lower, lower));
+        if (intoLower) { _tree.Absorb(lower, upper); _model.Remove(upper); Assert.Equal(upper.End, lower.End); }
+        else { _tree.Absorb(upper, lower); _model.Remove(lower); Assert.Equal(lower.Start, upper.Start); }
     }
 
     void CompareQueries(ulong addr)

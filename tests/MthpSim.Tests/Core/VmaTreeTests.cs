@@ -28,7 +28,7 @@ public class VmaTreeTests
         for (int i = 0; i < 6000; i++)
         {
             // Bias towards inserts early on so that the tree grows before it shrinks.
-            int kind = i < 3000 && rng.Next(3) == 0 ? 0 : rng.Next(9);
+            int kind = i < 3000 && rng.Next(3) == 0 ? 0 : rng.Next(10);
             model.Step(kind, rng.Next(1 << 16), rng.Next(1 << 16));
         }
     }
@@ -48,6 +48,8 @@ public class VmaTreeTests
         copy.End = 0x50000;
         tree.Insert(copy);
         Assert.Throws<InvalidOperationException>(() => tree.SetRange(vma, 0x10000, 0x48000));
+        Assert.Throws<InvalidOperationException>(() => tree.Insert(new Vma { Start = 0x2f000, End = 0x31000 }));
+        Assert.Throws<InvalidOperationException>(() => tree.Insert(new Vma { Start = 0x3f000, End = 0x41000 }));
         tree.Remove(vma);
         vma.End = 0x60000;      // removed: free to change again
         Assert.Empty(tree.Validate());
