@@ -17,6 +17,10 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     Vma? _root;
     int _count;
     int _version;
+    // The last two VMAs a lookup found (the per-thread vmacache of kernels before the maple tree).
+    // One operation looks up the same addresses several times; VMAs never overlap, so a VMA still in
+    // this tree that contains addr is the answer, whatever changed since: no invalidation needed.
+    Vma? _recent0, _recent1;
 
     public int Count => _count;
 
@@ -31,12 +35,13 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     // models vma_lookup(): the VMA containing addr, or null
     public Vma? Lookup(ulong addr)
     {
+        if (Recent(addr) is { } hit) return hit;
         var n = _root;
         while (n != null)
         {
             if (addr < n.Start) n = n.Left;
             else if (addr >= n.End) n = n.Right;
-            else return n;
+            else return Remember(n);
         }
         return null;
     }
@@ -44,14 +49,29 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     // models find_vma(): the first VMA whose End is above addr, or null
     public Vma? FirstEndingAfter(ulong addr)
     {
+        if (Recent(addr) is { } hit) return hit;
         Vma? found = null;
         for (var n = _root; n != null;)
         {
             if (n.End <= addr) n = n.Right;
-            else if (n.Start <= addr) return n;   // contains addr: every VMA before it ends at or below addr
+            else if (n.Start <= addr) return Remember(n);   // contains addr: every VMA before it ends at or below addr
             else { found = n; n = n.Left; }
         }
         return found;
+    }
+
+    // models vmacache_find(): a recently found VMA of this tree that contains addr
+    Vma? Recent(ulong addr)
+    {
+        if (_recent0 is { } a && a.Tree == this && addr >= a.Start && addr < a.End) return a;
+        if (_recent1 is { } b && b.Tree == this && addr >= b.Start && addr < b.End) return b;
+        return null;
+    }
+
+    Vma Remember(Vma vma)
+    {
+        if (vma != _recent0) (_recent0, _recent1) = (vma, _recent0);
+        return vma;
     }
 
     // models find_vma_prev()'s prev / mas_prev(): the last VMA starting below addr, or null
