@@ -25,6 +25,7 @@ public static class InvariantChecker
 
         foreach (var mm in k.Processes)
         {
+            foreach (var e in mm.Vmas.Validate()) errors.Add($"{mm.Name}: VMA tree: {e}");
             long rss = 0;
             foreach (var (index, slot) in mm.PageTables.Ordered())
             {

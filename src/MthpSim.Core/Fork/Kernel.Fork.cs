@@ -28,7 +28,7 @@ public sealed partial class Kernel
                 dst.AnonVma = NewAnonVma();
                 dst.AnonVmaChain = [.. src.AnonVmaChain, dst.AnonVma];
             }
-            child.Vmas.Add(dst);
+            child.Vmas.Insert(dst);
             // models vma_needs_copy(): anonymous memory without an anon_vma has nothing to copy
             if (src.AnonVma != 0 && !CopyPageRange(src, dst))
             {

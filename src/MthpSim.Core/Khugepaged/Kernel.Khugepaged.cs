@@ -133,9 +133,9 @@ public sealed partial class Kernel
         ulong pmdSize = (ulong)Geo.PmdSize;
         if (!mm.Exited && !mm.ThpDisabled)
         {
-            foreach (var vma in mm.Vmas.ToList())
+            // models the VMA iterator at khugepaged_scan.address: collapsing never adds, removes or resizes a VMA
+            for (var vma = mm.Vmas.FirstEndingAfter(_scanAddress); vma != null; vma = mm.Vmas.Next(vma))
             {
-                if (vma.End <= _scanAddress) continue;
                 if (_collapsePolicy.KhugepagedOrders(this, vma) == 0) { progress++; continue; }
                 ulong hstart = (vma.Start + pmdSize - 1) & ~(pmdSize - 1), hend = vma.End & ~(pmdSize - 1);
                 if (_scanAddress > hend) { progress++; continue; }

@@ -80,18 +80,8 @@ public sealed partial class Kernel
     }
 
     /// <summary>models unmapped_area_topdown(): the highest gap below mmap_base that holds len.</summary>
-    long UnmappedAreaTopdown(MmStruct mm, ulong len)
-    {
-        ulong top = MmapBase;
-        for (int i = mm.Vmas.Count - 1; ; i--)
-        {
-            if (i >= 0 && mm.Vmas[i].Start >= top) continue;
-            ulong gapStart = i >= 0 ? Math.Min(mm.Vmas[i].End, top) : MmapMinAddr;
-            if (top - gapStart >= len) return (long)(top - len);
-            if (i < 0) return -Errno.ENOMEM;
-            top = mm.Vmas[i].Start;
-        }
-    }
+    long UnmappedAreaTopdown(MmStruct mm, ulong len) =>
+        mm.Vmas.TryEmptyAreaRev(MmapMinAddr, MmapBase, len, out ulong start) ? (long)start : -Errno.ENOMEM;
 
     /// <summary>models __split_vma(): splits the VMA containing addr so that a VMA starts at addr.</summary>
     internal void SplitVmaAt(MmStruct mm, ulong addr)
@@ -102,7 +92,7 @@ public sealed partial class Kernel
         var tail = vma.Clone();
         tail.Start = addr;
         tail.PgOff = vma.PgOff + (long)((addr - vma.Start) >> PageShift);
-        vma.End = addr;
+        mm.Vmas.SetRange(vma, vma.Start, addr);
         mm.Insert(tail);
     }
 
@@ -115,20 +105,17 @@ public sealed partial class Kernel
     /// <summary>Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range).</summary>
     internal void MergeAround(MmStruct mm, Vma.Vma vma)
     {
-        int i = mm.Vmas.IndexOf(vma);
-        if (i + 1 < mm.Vmas.Count && CanMerge(vma, mm.Vmas[i + 1]))
+        var next = mm.Vmas.Next(vma);
+        if (next != null && CanMerge(vma, next))
         {
-            var next = mm.Vmas[i + 1];
-            vma.End = next.End;
             if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
-            mm.Vmas.RemoveAt(i + 1);
+            mm.Vmas.Absorb(vma, next);
         }
-        if (i > 0 && CanMerge(mm.Vmas[i - 1], vma))
+        var prev = mm.Vmas.Prev(vma);
+        if (prev != null && CanMerge(prev, vma))
         {
-            var prev = mm.Vmas[i - 1];
-            prev.End = vma.End;
             if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
-            mm.Vmas.RemoveAt(i);
+            mm.Vmas.Absorb(prev, vma);
         }
     }
 

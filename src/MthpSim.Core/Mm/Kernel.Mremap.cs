@@ -41,7 +41,7 @@ public sealed partial class Kernel
         {
             SplitVmaAt(mm, oldAddr);
             vma = mm.FindVma(oldAddr)!;
-            vma.End = growEnd;
+            mm.Vmas.SetRange(vma, vma.Start, growEnd);
             MergeAround(mm, vma);
             return (long)oldAddr;
         }

@@ -10,8 +10,8 @@ public sealed class MmStruct
 {
     public int Id { get; }
     public string Name { get; }
-    /// <summary>VMAs sorted by start, non-overlapping.</summary>
-    public List<Vma> Vmas { get; } = new();
+    /// <summary>The VMAs in address order, non-overlapping (mm->mm_mt).</summary>
+    public VmaTree Vmas { get; } = new();
     public PageTables PageTables { get; } = new();
     public long[] Rss { get; } = new long[(int)RssMember.Count];
     /// <summary>MMF_DISABLE_THP_COMPLETELY (prctl PR_SET_THP_DISABLE, 1).</summary>
@@ -31,30 +31,10 @@ public sealed class MmStruct
     public MmStruct(int id, string name) { Id = id; Name = name; }
 
     /// <summary>models find_vma_intersection()/vma_lookup(): the VMA containing addr, or null.</summary>
-    public Vma? FindVma(ulong addr)
-    {
-        int i = IndexOfFirstEndingAfter(addr);
-        return i < Vmas.Count && Vmas[i].Start <= addr ? Vmas[i] : null;
-    }
-
-    /// <summary>Index of the first VMA whose End is above addr (binary search).</summary>
-    public int IndexOfFirstEndingAfter(ulong addr)
-    {
-        int lo = 0, hi = Vmas.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (Vmas[mid].End <= addr) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
+    public Vma? FindVma(ulong addr) => Vmas.Lookup(addr);
 
     /// <summary>VMAs intersecting [start, end), in address order.</summary>
-    public IEnumerable<Vma> Intersecting(ulong start, ulong end)
-    {
-        for (int i = IndexOfFirstEndingAfter(start); i < Vmas.Count && Vmas[i].Start < end; i++)
-            yield return Vmas[i];
-    }
+    public IEnumerable<Vma> Intersecting(ulong start, ulong end) => Vmas.Intersecting(start, end);
 
-    public void Insert(Vma v) => Vmas.Insert(IndexOfFirstEndingAfter(v.Start), v);
+    public void Insert(Vma v) => Vmas.Insert(v);
 }

@@ -1,10 +1,14 @@
 namespace MthpSim.Core.Vma;
 
 /// <summary>A virtual memory area (vm_area_struct): [Start, End) with flags and an anon_vma.</summary>
-public sealed class Vma
+public sealed partial class Vma
 {
-    public ulong Start;
-    public ulong End;
+    ulong _start, _end;
+
+    /// <summary>vm_start. Settable only while the VMA is in no tree; a linked VMA moves through <see cref="VmaTree.SetRange"/>.</summary>
+    public ulong Start { get => _start; set { ThrowIfLinked(); _start = value; } }
+    /// <summary>vm_end. Settable only while the VMA is in no tree; a linked VMA moves through <see cref="VmaTree.SetRange"/>.</summary>
+    public ulong End { get => _end; set { ThrowIfLinked(); _end = value; } }
     public VmFlags Flags;
     /// <summary>vm_pgoff: for anonymous memory, the start's page number at mmap time.</summary>
     public long PgOff;
@@ -22,6 +26,19 @@ public sealed class Vma
     public bool IsAnonymous => true;
     public bool Contains(ulong addr) => addr >= Start && addr < End;
 
-    public Vma Clone() => (Vma)MemberwiseClone();
+    /// <summary>A copy with the same range and attributes, in no tree (vm_area_dup()).</summary>
+    public Vma Clone()
+    {
+        var c = (Vma)MemberwiseClone();
+        c.Unlink();
+        return c;
+    }
+
     public override string ToString() => $"{Start:x}-{End:x} {Flags}";
+
+    // The tree's keys and gap augmentation depend on the range: changing it behind the tree's back would corrupt them.
+    void ThrowIfLinked()
+    {
+        if (Tree != null) throw new InvalidOperationException($"VMA {this} is in a tree: change its range with VmaTree.SetRange");
+    }
 }

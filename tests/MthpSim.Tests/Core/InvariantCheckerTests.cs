@@ -61,6 +61,17 @@ public class InvariantCheckerTests
     }
 
     [Fact]
+    public void A_stale_VMA_tree_gap_is_caught()
+    {
+        var (k, mm) = MachineWith64kFolios();
+        Assert.True(k.Mmap(mm, 0x50000000, 1 << 20, Prot.Read) > 0);
+        var root = mm.FindVma(0x40000000)!;
+        while (root.Parent != null) root = root.Parent;
+        root.SubtreeMaxGap++;   // as if a range had changed behind the tree's back
+        Assert.Contains(InvariantChecker.Check(k), e => e.Contains("VMA tree:") && e.Contains("stale augmentation"));
+    }
+
+    [Fact]
     public void Two_machines_run_side_by_side_independently()
     {
         var (a, _) = MachineWith64kFolios();

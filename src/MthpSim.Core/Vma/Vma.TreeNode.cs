@@ -1,0 +1,28 @@
+namespace MthpSim.Core.Vma;
+
+// The VMA as a node of its mm's VmaTree (the tree is intrusive: no node objects besides the VMAs).
+public sealed partial class Vma
+{
+    /// <summary>The tree holding this VMA, or null while it is in none.</summary>
+    internal VmaTree? Tree;
+    internal Vma? Left, Right, Parent;
+    /// <summary>AVL height of the subtree rooted here (a leaf has 1).</summary>
+    internal int Height;
+    /// <summary>Start of the subtree's first VMA.</summary>
+    internal ulong SubtreeStart;
+    /// <summary>End of the subtree's last VMA.</summary>
+    internal ulong SubtreeEnd;
+    /// <summary>The largest gap between two consecutive VMAs of the subtree (0 when it has one VMA).</summary>
+    internal ulong SubtreeMaxGap;
+
+    /// <summary>Writes the range of a linked VMA; only <see cref="VmaTree"/> calls it, then fixes the augmentation.</summary>
+    internal void StoreRange(ulong start, ulong end) => (_start, _end) = (start, end);
+
+    internal void Unlink()
+    {
+        Tree = null;
+        Left = Right = Parent = null;
+        Height = 0;
+        SubtreeStart = SubtreeEnd = SubtreeMaxGap = 0;
+    }
+}

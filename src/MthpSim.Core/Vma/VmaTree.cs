@@ -1,0 +1,485 @@
+using System.Collections;
+
+namespace MthpSim.Core.Vma;
+
+/// <summary>
+/// The VMAs of an address space in address order (the role of mm->mm_mt, the maple tree): an AVL
+/// tree keyed by Start whose nodes are the VMAs themselves. Each subtree also records its first
+/// start, last end and largest gap between consecutive VMAs, so that lookup, insert, remove, a range
+/// change and the free-area searches of get_unmapped_area() all take O(log n) in the number of VMAs.
+/// </summary>
+/// <remarks>
+/// VMAs never overlap, so ordering by Start orders them by End as well. Enumeration is in address
+/// order and, like List&lt;T&gt;, fails if the tree changes underneath it.
+/// </remarks>
+public sealed class VmaTree : IReadOnlyCollection<Vma>
+{
+    Vma? _root;
+    int _count;
+    int _version;
+    // The last two VMAs a lookup found (the per-thread vmacache of kernels before the maple tree).
+    // One operation looks up the same addresses several times; VMAs never overlap, so a VMA still in
+    // this tree that contains addr is the answer, whatever changed since: no invalidation needed.
+    Vma? _recent0, _recent1;
+
+    public int Count => _count;
+
+    /// <summary>The lowest VMA, or null.</summary>
+    public Vma? First => _root == null ? null : Leftmost(_root);
+    /// <summary>The highest VMA, or null.</summary>
+    public Vma? Last => _root == null ? null : Rightmost(_root);
+
+    /// <summary>Whether <paramref name="vma"/> is in this tree (O(1)).</summary>
+    public bool Contains(Vma vma) => vma.Tree == this;
+
+    // models vma_lookup(): the VMA containing addr, or null
+    public Vma? Lookup(ulong addr)
+    {
+        if (Recent(addr) is { } hit) return hit;
+        var n = _root;
+        while (n != null)
+        {
+            if (addr < n.Start) n = n.Left;
+            else if (addr >= n.End) n = n.Right;
+            else return Remember(n);
+        }
+        return null;
+    }
+
+    // models find_vma(): the first VMA whose End is above addr, or null
+    public Vma? FirstEndingAfter(ulong addr)
+    {
+        if (Recent(addr) is { } hit) return hit;
+        Vma? found = null;
+        for (var n = _root; n != null;)
+        {
+            if (n.End <= addr) n = n.Right;
+            else if (n.Start <= addr) return Remember(n);   // contains addr: every VMA before it ends at or below addr
+            else { found = n; n = n.Left; }
+        }
+        return found;
+    }
+
+    // models vmacache_find(): a recently found VMA of this tree that contains addr
+    Vma? Recent(ulong addr)
+    {
+        if (_recent0 is { } a && a.Tree == this && addr >= a.Start && addr < a.End) return a;
+        if (_recent1 is { } b && b.Tree == this && addr >= b.Start && addr < b.End) return b;
+        return null;
+    }
+
+    Vma Remember(Vma vma)
+    {
+        if (vma != _recent0) (_recent0, _recent1) = (vma, _recent0);
+        return vma;
+    }
+
+    // models find_vma_prev()'s prev / mas_prev(): the last VMA starting below addr, or null
+    public Vma? LastStartingBefore(ulong addr)
+    {
+        Vma? found = null;
+        for (var n = _root; n != null;)
+        {
+            if (n.Start < addr) { found = n; n = n.Right; }
+            else n = n.Left;
+        }
+        return found;
+    }
+
+    // models vma_next(): the VMA after vma in address order
+    public Vma? Next(Vma vma)
+    {
+        RequireMember(vma);
+        if (vma.Right != null) return Leftmost(vma.Right);
+        var n = vma;
+        while (n.Parent != null && n.Parent.Right == n) n = n.Parent;
+        return n.Parent;
+    }
+
+    // models vma_prev(): the VMA before vma in address order
+    public Vma? Prev(Vma vma)
+    {
+        RequireMember(vma);
+        if (vma.Left != null) return Rightmost(vma.Left);
+        var n = vma;
+        while (n.Parent != null && n.Parent.Left == n) n = n.Parent;
+        return n.Parent;
+    }
+
+    /// <summary>The VMAs ending above addr, in address order (for_each_vma() from a VMA_ITERATOR at addr).</summary>
+    public IEnumerable<Vma> From(ulong addr)
+    {
+        int version = _version;
+        for (var v = FirstEndingAfter(addr); v != null; v = Next(v))
+        {
+            yield return v;
+            if (version != _version) throw new InvalidOperationException("the VMA tree changed during enumeration");
+        }
+    }
+
+    /// <summary>The VMAs intersecting [start, end), in address order (for_each_vma_range()).</summary>
+    public IEnumerable<Vma> Intersecting(ulong start, ulong end)
+    {
+        int version = _version;
+        for (var v = FirstEndingAfter(start); v != null && v.Start < end; v = Next(v))
+        {
+            yield return v;
+            if (version != _version) throw new InvalidOperationException("the VMA tree changed during enumeration");
+            if (v.End >= end) yield break;   // the next VMA starts at or above end: no walk to it
+        }
+    }
+
+    public IEnumerator<Vma> GetEnumerator() => From(0).GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    // models vma_iter_store() of a new VMA (vma_link()): the range must be free
+    public void Insert(Vma vma)
+    {
+        if (vma.Tree != null) throw new InvalidOperationException($"VMA {vma} is already in a tree");
+        Vma? parent = null, before = null, after = null;
+        bool left = false;
+        for (var n = _root; n != null;)
+        {
+            parent = n;
+            left = vma.Start < n.Start;
+            if (left) { after = n; n = n.Left; }
+            else { before = n; n = n.Right; }
+        }
+        // The last turns of the descent are the new VMA's neighbours: checking them costs no walk.
+        if ((before != null && before.End > vma.Start) || (after != null && vma.End > after.Start))
+            throw new InvalidOperationException($"VMA {vma} overlaps {(before != null && before.End > vma.Start ? before : after)}");
+        vma.Tree = this;
+        vma.Parent = parent;
+        vma.Left = vma.Right = null;
+        if (parent == null) _root = vma;
+        else if (left) parent.Left = vma;
+        else parent.Right = vma;
+        _count++;
+        _version++;
+        Update(vma);
+        Rebalance(parent);
+    }
+
+    // models vma_iter_clear() of a VMA's range (vma_complete() removing it)
+    public void Remove(Vma vma)
+    {
+        RequireMember(vma);
+        Vma? fixFrom, moved = null;
+        if (vma.Left != null && vma.Right != null)
+        {
+            // Put the successor (leftmost of the right subtree) in vma's place.
+            var succ = moved = Leftmost(vma.Right);
+            if (succ.Parent == vma) fixFrom = succ;
+            else
+            {
+                fixFrom = succ.Parent;
+                Transplant(succ, succ.Right);
+                succ.Right = vma.Right;
+                succ.Right.Parent = succ;
+            }
+            Transplant(vma, succ);
+            succ.Left = vma.Left;
+            succ.Left.Parent = succ;
+            // succ now stands for vma's subtree: give it vma's summary, so that the walk up compares against what the ancestors saw.
+            (succ.Height, succ.SubtreeStart, succ.SubtreeEnd, succ.SubtreeMaxGap) = (vma.Height, vma.SubtreeStart, vma.SubtreeEnd, vma.SubtreeMaxGap);
+        }
+        else
+        {
+            fixFrom = vma.Parent;
+            Transplant(vma, vma.Left ?? vma.Right);
+        }
+        vma.Unlink();
+        _count--;
+        _version++;
+        Rebalance(fixFrom);
+        // The walk up may stop below the successor, whose own range now bounds the gaps at vma's old place.
+        if (moved != null) Rebalance(moved);
+    }
+
+    // models vma_set_range() + vma_iter_store(): the VMA's new range must stay between its neighbours
+    public void SetRange(Vma vma, ulong start, ulong end)
+    {
+        RequireMember(vma);
+        if (start > end) throw new ArgumentException($"range {start:x}-{end:x} is reversed");
+        // Only a side that grows can reach a neighbour.
+        if ((start < vma.Start && Prev(vma) is { } prev && prev.End > start) ||
+            (end > vma.End && Next(vma) is { } next && end > next.Start))
+            throw new InvalidOperationException($"VMA {vma} cannot become {start:x}-{end:x}: it would overlap a neighbour");
+        vma.StoreRange(start, end);
+        _version++;
+        for (var n = vma; n != null && Update(n); n = n.Parent) { }   // heights stay; stop where the summary does
+    }
+
+    // models commit_merge(): vma grows over an adjacent VMA, which leaves the tree
+    public void Absorb(Vma vma, Vma neighbour)
+    {
+        RequireMember(vma);
+        RequireMember(neighbour);
+        // Adjacent ranges need no neighbour walk: nothing else can lie in the merged range.
+        ulong start, end;
+        if (neighbour.Start == vma.End && neighbour.Start < neighbour.End) (start, end) = (vma.Start, neighbour.End);
+        else if (neighbour.End == vma.Start && neighbour.Start < neighbour.End) (start, end) = (neighbour.Start, vma.End);
+        else throw new InvalidOperationException($"VMA {neighbour} is not adjacent to {vma}");
+        Remove(neighbour);
+        vma.StoreRange(start, end);
+        _version++;
+        for (var n = vma; n != null && Update(n); n = n.Parent) { }
+    }
+
+    /// <summary>
+    /// models mas_empty_area_rev(): the highest address a with [a, a + len) free and inside [low, high),
+    /// found as the highest gap that holds len.
+    /// </summary>
+    public bool TryEmptyAreaRev(ulong low, ulong high, ulong len, out ulong start)
+    {
+        start = 0;
+        if (high < low || high - low < len) return false;
+        if (len == 0) { start = high; return true; }
+        var top = LastStartingBefore(high);
+        if (top == null) { start = high - len; return true; }
+        // The gap above the last VMA starting below high, cut at high.
+        ulong topGapStart = Math.Max(top.End, low);
+        if (topGapStart < high && high - topGapStart >= len) { start = high - len; return true; }
+        if (HighestGapEndingBy(_root, top.Start, len) is var (gs, ge))
+        {
+            // Gaps above it are too small; those below it lie lower still, so low decides here.
+            if (ge <= low || ge - Math.Max(gs, low) < len) return false;
+            start = ge - len;
+            return true;
+        }
+        // The gap below the first VMA.
+        ulong first = _root!.SubtreeStart;
+        if (first > low && first - low >= len) { start = first - len; return true; }
+        return false;
+    }
+
+    /// <summary>
+    /// models mas_empty_area(): the lowest address a with [a, a + len) free and inside [low, high),
+    /// found as the lowest gap that holds len.
+    /// </summary>
+    public bool TryEmptyArea(ulong low, ulong high, ulong len, out ulong start)
+    {
+        start = 0;
+        if (high < low || high - low < len) return false;
+        if (len == 0) { start = low; return true; }
+        var bottom = FirstEndingAfter(low);
+        if (bottom == null) { start = low; return true; }
+        // The gap below the first VMA ending above low, cut at low.
+        ulong bottomGapEnd = Math.Min(bottom.Start, high);
+        if (bottomGapEnd > low && bottomGapEnd - low >= len) { start = low; return true; }
+        if (LowestGapStartingFrom(_root, bottom.End, len) is var (gs, ge))
+        {
+            if (gs >= high || Math.Min(ge, high) - gs < len) return false;
+            start = gs;
+            return true;
+        }
+        // The gap above the last VMA.
+        ulong last = _root!.SubtreeEnd;
+        if (last < high && high - Math.Max(last, low) >= len) { start = Math.Max(last, low); return true; }
+        return false;
+    }
+
+    /// <summary>
+    /// Verifies links, order, AVL balance and every subtree's augmentation; returns what is wrong.
+    /// O(n): for the invariant checker and tests only.
+    /// </summary>
+    public List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (_root != null && _root.Parent != null) errors.Add("the root has a parent");
+        int seen = 0;
+        Vma? prev = null;
+        ValidateSubtree(_root, errors, ref seen, ref prev);
+        if (seen != _count) errors.Add($"the tree holds {seen} VMAs but counts {_count}");
+        return errors;
+    }
+
+    void ValidateSubtree(Vma? n, List<string> errors, ref int seen, ref Vma? prev)
+    {
+        if (n == null) return;
+        if (n.Tree != this) errors.Add($"VMA {n} is linked but belongs to another tree");
+        if (n.Left != null && n.Left.Parent != n) errors.Add($"VMA {n.Left}: wrong parent");
+        if (n.Right != null && n.Right.Parent != n) errors.Add($"VMA {n.Right}: wrong parent");
+        ValidateSubtree(n.Left, errors, ref seen, ref prev);
+        seen++;
+        if (n.Start >= n.End) errors.Add($"VMA {n} is empty or reversed");
+        if (prev != null && prev.End > n.Start) errors.Add($"VMAs {prev} and {n} overlap or are out of order");
+        prev = n;
+        ValidateSubtree(n.Right, errors, ref seen, ref prev);
+        int hl = HeightOf(n.Left), hr = HeightOf(n.Right);
+        if (Math.Abs(hl - hr) > 1) errors.Add($"VMA {n}: subtree heights {hl} and {hr} are unbalanced");
+        var (height, first, last, gap) = Summarize(n);
+        if (n.Height != height || n.SubtreeStart != first || n.SubtreeEnd != last || n.SubtreeMaxGap != gap)
+            errors.Add($"VMA {n}: stale augmentation (height {n.Height}/{height}, first {n.SubtreeStart:x}/{first:x}, last {n.SubtreeEnd:x}/{last:x}, gap {n.SubtreeMaxGap:x}/{gap:x})");
+    }
+
+    // The highest gap between consecutive VMAs of the subtree that ends at or below bound and holds len.
+    static (ulong Start, ulong End)? HighestGapEndingBy(Vma? n, ulong bound, ulong len)
+    {
+        while (n != null && n.SubtreeMaxGap >= len)
+        {
+            if (n.Start > bound) { n = n.Left; continue; }
+            if (n.Right != null && n.Right.SubtreeStart <= bound)
+            {
+                if (HighestGapEndingBy(n.Right, bound, len) is { } inRight) return inRight;
+                if (Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
+            }
+            if (n.Left == null) return null;
+            if (Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
+            return HighestGap(n.Left, len);
+        }
+        return null;
+    }
+
+    // The highest gap of the subtree that holds len; the augmentation steers the descent.
+    static (ulong Start, ulong End)? HighestGap(Vma? n, ulong len)
+    {
+        while (n != null && n.SubtreeMaxGap >= len)
+        {
+            if (n.Right != null)
+            {
+                if (n.Right.SubtreeMaxGap >= len) { n = n.Right; continue; }
+                if (Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
+            }
+            if (n.Left != null && Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
+            n = n.Left;
+        }
+        return null;
+    }
+
+    // The lowest gap between consecutive VMAs of the subtree that starts at or above bound and holds len.
+    static (ulong Start, ulong End)? LowestGapStartingFrom(Vma? n, ulong bound, ulong len)
+    {
+        while (n != null && n.SubtreeMaxGap >= len)
+        {
+            if (n.End < bound) { n = n.Right; continue; }
+            if (n.Left != null && n.Left.SubtreeEnd >= bound)
+            {
+                if (LowestGapStartingFrom(n.Left, bound, len) is { } inLeft) return inLeft;
+                if (Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
+            }
+            if (n.Right == null) return null;
+            if (Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
+            return LowestGap(n.Right, len);
+        }
+        return null;
+    }
+
+    // The lowest gap of the subtree that holds len.
+    static (ulong Start, ulong End)? LowestGap(Vma? n, ulong len)
+    {
+        while (n != null && n.SubtreeMaxGap >= len)
+        {
+            if (n.Left != null)
+            {
+                if (n.Left.SubtreeMaxGap >= len) { n = n.Left; continue; }
+                if (Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
+            }
+            if (n.Right != null && Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
+            n = n.Right;
+        }
+        return null;
+    }
+
+    // Saturating: a stale or overlapping pair reads as no gap instead of a huge one.
+    static ulong Gap(ulong from, ulong to) => to > from ? to - from : 0;
+
+    static int HeightOf(Vma? n) => n?.Height ?? 0;
+
+    static (int Height, ulong First, ulong Last, ulong MaxGap) Summarize(Vma n)
+    {
+        var l = n.Left;
+        var r = n.Right;
+        ulong gap = 0;
+        if (l != null) gap = Math.Max(Math.Max(gap, l.SubtreeMaxGap), Gap(l.SubtreeEnd, n.Start));
+        if (r != null) gap = Math.Max(Math.Max(gap, r.SubtreeMaxGap), Gap(n.End, r.SubtreeStart));
+        return (1 + Math.Max(HeightOf(l), HeightOf(r)), l?.SubtreeStart ?? n.Start, r?.SubtreeEnd ?? n.End, gap);
+    }
+
+    // Recomputes n's summary from its range and its children's; false when it did not change.
+    static bool Update(Vma n)
+    {
+        var now = Summarize(n);
+        if (now == (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap)) return false;
+        (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap) = now;
+        return true;
+    }
+
+    // Recomputes summaries from n towards the root, rotating where a subtree leans by two. A node
+    // whose summary (height included) stays the same and that needs no rotation leaves its ancestors
+    // as they were, so the walk stops there.
+    void Rebalance(Vma? n)
+    {
+        while (n != null)
+        {
+            bool changed = Update(n);
+            int balance = HeightOf(n.Left) - HeightOf(n.Right);
+            if (balance > 1)
+            {
+                if (HeightOf(n.Left!.Left) < HeightOf(n.Left.Right)) RotateLeft(n.Left);
+                n = RotateRight(n);
+                changed = true;
+            }
+            else if (balance < -1)
+            {
+                if (HeightOf(n.Right!.Right) < HeightOf(n.Right.Left)) RotateRight(n.Right);
+                n = RotateLeft(n);
+                changed = true;
+            }
+            if (!changed) return;
+            n = n.Parent;
+        }
+    }
+
+    Vma RotateLeft(Vma x)
+    {
+        var y = x.Right!;
+        x.Right = y.Left;
+        if (y.Left != null) y.Left.Parent = x;
+        Transplant(x, y);
+        y.Left = x;
+        x.Parent = y;
+        Update(x);
+        Update(y);
+        return y;
+    }
+
+    Vma RotateRight(Vma x)
+    {
+        var y = x.Left!;
+        x.Left = y.Right;
+        if (y.Right != null) y.Right.Parent = x;
+        Transplant(x, y);
+        y.Right = x;
+        x.Parent = y;
+        Update(x);
+        Update(y);
+        return y;
+    }
+
+    // Puts v where u hangs from u's parent (or the root); u's own links are left alone.
+    void Transplant(Vma u, Vma? v)
+    {
+        if (u.Parent == null) _root = v;
+        else if (u.Parent.Left == u) u.Parent.Left = v;
+        else u.Parent.Right = v;
+        if (v != null) v.Parent = u.Parent;
+    }
+
+    static Vma Leftmost(Vma n)
+    {
+        while (n.Left != null) n = n.Left;
+        return n;
+    }
+
+    static Vma Rightmost(Vma n)
+    {
+        while (n.Right != null) n = n.Right;
+        return n;
+    }
+
+    void RequireMember(Vma vma)
+    {
+        if (vma.Tree != this) throw new InvalidOperationException($"VMA {vma} is not in this tree");
+    }
+}
