@@ -64,7 +64,7 @@ public sealed partial class Kernel
             if (table < 0) return FaultResult.Oom;
             slot.Kind = PmdKind.Table;
             slot.TablePfn = table;
-            slot.Ptes ??= new ulong[Geo.PtrsPerPte];
+            slot.Ptes ??= NewPteTable();
         }
         int idx = PteIndex(addr);
         ulong pte = slot.Ptes![idx];

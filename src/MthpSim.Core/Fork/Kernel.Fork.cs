@@ -66,7 +66,7 @@ public sealed partial class Kernel
         var dst = child.PageTables.GetOrCreate(PmdIndex(addr));
         var (first, end) = PteSpan(addr, next);
         // A whole table is copied over every entry: no need to zero it first.
-        dst.Expected ??= end - first == Geo.PtrsPerPte ? GC.AllocateUninitializedArray<uint>(Geo.PtrsPerPte) : new uint[Geo.PtrsPerPte];
+        dst.Expected ??= NewExpectedTable(zeroed: end - first != Geo.PtrsPerPte);
         Array.Copy(slot.Expected, first, dst.Expected, first, end - first);
     }
 
@@ -112,7 +112,7 @@ public sealed partial class Kernel
             if (table < 0) return false;
             d.Kind = PmdKind.Table;
             d.TablePfn = table;
-            d.Ptes ??= new ulong[Geo.PtrsPerPte];
+            d.Ptes ??= NewPteTable();
         }
         var sp = slot.Ptes!;
         var dp = d.Ptes!;

@@ -94,7 +94,7 @@ public sealed partial class Kernel
             Map.SetContentRun(pfn, run, token + (uint)(k - first));
             k += run;
         }
-        if (TrackExpectedContent) ContentTokens.FillSequence((slot.Expected ??= new uint[Geo.PtrsPerPte]).AsSpan(first, n), token);
+        if (TrackExpectedContent) ContentTokens.FillSequence((slot.Expected ??= NewExpectedTable()).AsSpan(first, n), token);
         return n;
     }
 
@@ -104,7 +104,7 @@ public sealed partial class Kernel
         uint first = NextTokens(n);
         Map.SetContentRun(pfn, n, first);
         if (!TrackExpectedContent) return;
-        ContentTokens.FillSequence((slot.Expected ??= new uint[Geo.PtrsPerPte]).AsSpan(idx, n), first);
+        ContentTokens.FillSequence((slot.Expected ??= NewExpectedTable()).AsSpan(idx, n), first);
     }
 
     /// <summary>The access to one page that needs a fault: fault (again if it backed off), then touch.</summary>
@@ -135,7 +135,7 @@ public sealed partial class Kernel
     {
         uint token = NextToken();
         Map.SetContent(pfn, token);
-        if (TrackExpectedContent) (slot.Expected ??= new uint[Geo.PtrsPerPte])[idx] = token;
+        if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
     }
 
     /// <summary>Whether addr is mapped so that the access needs no fault (for MADV_POPULATE_*).</summary>

@@ -110,7 +110,7 @@ public sealed partial class Kernel
             if (table < 0) return false;
             dst.Kind = PmdKind.Table;
             dst.TablePfn = table;
-            dst.Ptes ??= new ulong[Geo.PtrsPerPte];
+            dst.Ptes ??= NewPteTable();
         }
         int n = (int)(extent >> PageShift);
         int si = PteIndex(oldAddr), di = PteIndex(newAddr);
@@ -118,7 +118,7 @@ public sealed partial class Kernel
         Array.Clear(src.Ptes!, si, n);
         if (src.Expected != null)
         {
-            dst.Expected ??= new uint[Geo.PtrsPerPte];
+            dst.Expected ??= NewExpectedTable();
             Array.Copy(src.Expected, si, dst.Expected, di, n);
             Array.Clear(src.Expected, si, n);
         }
