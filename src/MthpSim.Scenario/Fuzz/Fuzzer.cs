@@ -20,13 +20,14 @@ public static class Fuzzer
 {
     public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null)
     {
+        var checker = new InvariantChecker();
         long done = 0;
         int episode = 0;
         while (done < ops)
         {
             ulong episodeSeed = seed * 0x100000001B3UL + (ulong)episode;
             int n = (int)Math.Min(opsPerEpisode, ops - done);
-            var (lines, reason) = RunEpisode(episodeSeed, n);
+            var (lines, reason) = RunEpisode(episodeSeed, n, checker);
             done += n;
             episode++;
             progress?.Invoke(done);
@@ -40,8 +41,9 @@ public static class Fuzzer
     }
 
     /// <summary>Generates and runs one episode; returns its lines and the first failure, if any.</summary>
-    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops)
+    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops, InvariantChecker? checker = null)
     {
+        checker ??= new InvariantChecker();
         var gen = new ScenarioGenerator(seed);
         var parser = ScenarioParser.Incremental("fuzz.mthp");
         var lines = new List<string>();
@@ -67,7 +69,7 @@ public static class Fuzzer
                 return $"line {lines.Count}: {e.GetType().Name}: {e.Message}";
             }
             if (result.Failures.Any()) return result.Failures.First().Describe();
-            var violations = InvariantChecker.Check(session.Kernel);
+            var violations = checker.Run(session.Kernel);
             return violations.Count == 0 ? null : $"line {lines.Count}: invariant violated after '{line}':\n    " + string.Join("\n    ", violations.Take(10));
         }
         foreach (var line in prologue)
