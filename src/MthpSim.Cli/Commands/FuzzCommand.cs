@@ -16,12 +16,18 @@ public static class FuzzCommand
         {
             long total = pr.GetValue(ops);
             long nextReport = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan running = default;
             var report = Fuzzer.Run(total, pr.GetValue(seed), pr.GetValue(episode), done =>
             {
+                running = clock.Elapsed;   // episodes only: a failure's shrinking comes after the last call
                 if (done < nextReport) return;
                 stderr.WriteLine($"fuzz: {done} of {total} operations");
                 nextReport = done + Math.Max(total / 10, 1);
             });
+            // The rate varies from run to run, so it goes to stderr: stdout stays the same for a seed.
+            double seconds = running.TotalSeconds;
+            stderr.WriteLine(FormattableString.Invariant($"fuzz: {report.Ops} operations in {seconds:F1} s ({report.Ops / Math.Max(seconds, 1e-9):F0} operations/s)"));
             if (report.Failure is { } f)
             {
                 stdout.WriteLine($"FAIL after {report.Ops} operations ({report.Episodes} episodes), episode seed {f.EpisodeSeed}:");
