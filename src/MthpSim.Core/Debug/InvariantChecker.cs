@@ -23,8 +23,6 @@ public sealed class InvariantChecker
     {
         /// <summary>PMD mappings of the folio.</summary>
         public int PmdMaps;
-        /// <summary>Mappings by the mm being walked (folded into the fields below when its walk ends).</summary>
-        public int ThisMm;
         /// <summary>Mms that map the folio.</summary>
         public int Mms;
         /// <summary>Mappings by the mm in the folio's MM_ID slot 0 and slot 1.</summary>
@@ -34,15 +32,20 @@ public sealed class InvariantChecker
     int[] _pteMaps = [];
     int[] _pins = [];
     FolioTally[] _folios = [];
-    int[] _touched = [];
-    int _nTouched;
+    /// <summary>Mappings of each folio (by head) by the mm being walked, folded into <see cref="_folios"/> when its walk ends.</summary>
+    int[] _thisMm = [];
+    /// <summary>Folios the walk mapped, once per mm that maps them: what <see cref="_folios"/> holds and the next check clears.</summary>
+    int[] _touched = new int[64];
+    int _nTouched, _mmTouchedFrom;
     /// <summary>Free list entries already counted in this check: those whose mark is <see cref="_listedMark"/>.</summary>
     int[] _listed = [];
     int _listedMark;
-    /// <summary>Tallies at and above this index are zero: only what the last check wrote is cleared.</summary>
+    /// <summary>Pin tallies at and above this index are zero (0: no pins): only what the last check wrote is cleared.</summary>
     int _dirtyEnd;
-    /// <summary>Highest PFN a mapping or pin was tallied at in this check (-1: none).</summary>
-    int _maxTallied;
+    /// <summary>Highest PFN a mapping was tallied at in this check (-1: none); no tally above it is written.</summary>
+    int _maxTallied = -1;
+    /// <summary>The walk of the current mm found a page inside a VMA that does not read what the program stored.</summary>
+    bool _contentLost;
 
     /// <summary>All violations found (empty when the machine is consistent), with a checker of its own.</summary>
     public static List<string> Check(Kernel k, bool checkContents = true) => new InvariantChecker().Run(k, checkContents);
@@ -60,10 +63,11 @@ public sealed class InvariantChecker
             long rss = WalkPageTables(k, mm, ref pageTablesSeen, errors);
             if (rss != mm.Rss[(int)RssMember.AnonPages])
                 errors.Add($"{mm.Name}: RSS anon counter {mm.Rss[(int)RssMember.AnonPages]} != {rss} pages mapped");
-            if (checkContents)
+            // The walk noticed lost content; which page of each VMA comes first is found only then.
+            if (checkContents && _contentLost)
                 foreach (var vma in mm.Vmas)
-                    if (FirstCorruptPage(k, mm, vma) is ulong bad)
-                        errors.Add($"{mm.Name}: page at {bad:x} holds content {k.ContentAt(mm, bad)}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
+                    if (FirstCorruptPage(k, mm, vma) is (ulong bad, uint actual))
+                        errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
 
         TallyPins(k);
@@ -80,23 +84,18 @@ public sealed class InvariantChecker
             _pteMaps = new int[capacity];
             _pins = new int[capacity];
             _folios = new FolioTally[capacity];
-            _touched = new int[capacity];
+            _thisMm = new int[capacity];
             _listed = new int[capacity];
         }
         else
         {
-            Array.Clear(_pteMaps, 0, _dirtyEnd);
+            Array.Clear(_pteMaps, 0, _maxTallied + 1);
             Array.Clear(_pins, 0, _dirtyEnd);
-            Array.Clear(_folios, 0, _dirtyEnd);
+            for (int i = 0; i < _nTouched; i++) _folios[_touched[i]] = default;
         }
+        _nTouched = 0;
         _dirtyEnd = 0;
         _maxTallied = -1;
-    }
-
-    void Tallied(int pfn)
-    {
-        if (pfn > _maxTallied) _maxTallied = pfn;
-        if (pfn >= _dirtyEnd) _dirtyEnd = pfn + 1;
     }
 
     /// <summary>
@@ -109,7 +108,8 @@ public sealed class InvariantChecker
         long rss = 0;
         int visited = 0;
         long done = long.MinValue;
-        _nTouched = 0;
+        _mmTouchedFrom = _nTouched;
+        _contentLost = false;
         foreach (var vma in mm.Vmas)
         {
             if (vma.End <= vma.Start) continue;
@@ -160,64 +160,144 @@ public sealed class InvariantChecker
                 {
                     _folios[head].PmdMaps++;
                     Touch(head);
-                    Tallied(head);
+                    if (head > _maxTallied) _maxTallied = head;
                 }
                 else errors.Add($"PFN {head:x} is mapped but was never allocated");
                 rss += 1L << k.Geo.PmdOrder;
                 CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, Pte.IsWrite(slot.Leaf), errors);
+                CheckPmdContents(k, mm, slot, pmdBase);
                 break;
             }
             case PmdKind.HugeZero:
                 if (Pte.Pfn(slot.Leaf) != k.HugeZeroPfn || Pte.IsWrite(slot.Leaf))
                     errors.Add($"{mm.Name}: huge zero PMD at {pmdBase:x} is wrong (pfn {Pte.Pfn(slot.Leaf):x}, writable {Pte.IsWrite(slot.Leaf)})");
                 CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, false, errors);
+                CheckPmdContents(k, mm, slot, pmdBase);
                 break;
             case PmdKind.Table:
-                var ptes = slot.Ptes!;
-                Vma.Vma? vma = null;
-                for (int i = 0; i < ptes.Length; i++)
-                {
-                    ulong pte = ptes[i];
-                    if (pte == 0) continue;
-                    ulong addr = pmdBase + ((ulong)i << k.Geo.PageShift);
-                    // PTEs ascend, so the VMA of the previous one usually holds this one too.
-                    if (vma == null || addr < vma.Start || addr >= vma.End) vma = mm.FindVma(addr);
-                    if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
-                    if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
-                        errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
-                    if (!Pte.IsNormal(pte)) continue;
-                    int pfn = Pte.Pfn(pte);
-                    if (pfn < 0 || pfn >= map.Capacity || map.Kind(pfn) != PageKind.Anon)
-                    {
-                        errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live anon folio");
-                        continue;
-                    }
-                    _pteMaps[pfn]++;
-                    Tallied(pfn);
-                    Touch(map.HeadOf(pfn));
-                    rss++;
-                }
+                rss += CheckPtes(k, mm, slot, pmdBase, errors);
+                break;
+            default:
+                CheckPmdContents(k, mm, slot, pmdBase);
                 break;
         }
         return rss;
     }
 
+    /// <summary>
+    /// The PTEs of one table: each maps a live anon page with the VMA's permission, and is tallied.
+    /// Notes (in <see cref="_contentLost"/>) whether a page inside a VMA reads other than the program expects.
+    /// </summary>
+    long CheckPtes(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase, List<string> errors)
+    {
+        // The hottest loop of the fuzzer: everything it touches is in locals.
+        var map = k.Map;
+        ulong[] ptes = slot.Ptes!;
+        uint[]? expected = slot.Expected;
+        int[] pteMaps = _pteMaps, thisMm = _thisMm;
+        int shift = k.Geo.PageShift, capacity = map.Capacity, maxTallied = _maxTallied;
+        bool contentLost = false;
+        long rss = 0;
+        Vma.Vma? vma = null;
+        ulong vmaStart = 1, vmaEnd = 0;   // the VMA last looked up (empty range: none)
+        for (int i = 0; i < ptes.Length; i++)
+        {
+            ulong pte = ptes[i];
+            uint want = expected != null ? expected[i] : 0;
+            if ((pte | want) == 0)
+            {
+                // pte_none() where the program expects zeroes: so is most of a table, skipped a run at a time.
+                int run = ptes.AsSpan(i).IndexOfAnyExcept(0UL);
+                if (expected != null)
+                {
+                    int wants = expected.AsSpan(i).IndexOfAnyExcept(0u);
+                    if (wants >= 0 && (run < 0 || wants < run)) run = wants;
+                }
+                if (run < 0) break;
+                i += run - 1;
+                continue;
+            }
+            ulong addr = pmdBase + ((ulong)i << shift);
+            // PTEs ascend, so the VMA of the previous one usually holds this one too.
+            if (addr < vmaStart || addr >= vmaEnd)
+            {
+                vma = mm.FindVma(addr);
+                (vmaStart, vmaEnd) = vma != null ? (vma.Start, vma.End) : (1UL, 0UL);
+            }
+            if (pte == 0)
+            {
+                // Reads zeroes: lost content unless the program's store there may have been dropped.
+                if (vma != null && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
+                continue;
+            }
+            if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
+            if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
+                errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
+            int pfn = Pte.Pfn(pte);
+            if (Pte.IsZero(pte)) { contentLost |= !Reads(0, want); continue; }
+            bool inMap = (uint)pfn < (uint)capacity;
+            if (!inMap || !Reads(map.Content(pfn), want)) contentLost = true;
+            if (!Pte.IsNormal(pte)) continue;
+            if (!inMap || map.Kind(pfn) != PageKind.Anon)
+            {
+                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live anon folio");
+                continue;
+            }
+            pteMaps[pfn]++;
+            if (pfn > maxTallied) maxTallied = pfn;
+            int head = map.HeadOf(pfn);
+            if (thisMm[head]++ == 0) Touched(head);
+            rss++;
+        }
+        _maxTallied = maxTallied;
+        if (contentLost) _contentLost = true;
+        return rss;
+    }
+
+    /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE).</summary>
+    static bool Reads(uint actual, uint want) =>
+        (want & PmdSlot.MaybeZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MaybeZero) : actual == want;
+
+    /// <summary>Content of a slot without a PTE table (PMD-mapped, huge zero, or empty): notes lost content inside a VMA.</summary>
+    void CheckPmdContents(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase)
+    {
+        var map = k.Map;
+        var expected = slot.Expected;
+        int head = slot.Kind == PmdKind.Huge ? Pte.Pfn(slot.Leaf) : -1;
+        if (head < 0 && expected == null) return;   // zeroes, as the program expects
+        int n = k.Geo.PtrsPerPte;
+        for (int i = 0; i < n; i++)
+        {
+            uint want = expected != null ? expected[i] : 0;
+            int page = head + i;
+            bool ok = head < 0 ? Reads(0, want) : page < map.Capacity && Reads(map.Content(page), want);
+            // Pages outside every VMA are nobody's content (a PMD mapping across VMAs is reported by CheckCovered).
+            if (!ok && mm.FindVma(pmdBase + ((ulong)i << k.Geo.PageShift)) != null) { _contentLost = true; return; }
+        }
+    }
+
     /// <summary>Counts one mapping of a folio by the mm being walked.</summary>
     void Touch(int head)
     {
-        if (_folios[head].ThisMm++ == 0) _touched[_nTouched++] = head;
+        if (_thisMm[head]++ == 0) Touched(head);
+    }
+
+    void Touched(int head)
+    {
+        if (_nTouched == _touched.Length) Array.Resize(ref _touched, _touched.Length * 2);
+        _touched[_nTouched++] = head;
     }
 
     /// <summary>An mm's walk is over: which folios it maps, and how often, for the MM_ID checks.</summary>
     void FoldMm(Kernel k, MmStruct mm)
     {
         var map = k.Map;
-        for (int i = 0; i < _nTouched; i++)
+        for (int i = _mmTouchedFrom; i < _nTouched; i++)
         {
             int head = _touched[i];
             ref var t = ref _folios[head];
-            int n = t.ThisMm;
-            t.ThisMm = 0;
+            int n = _thisMm[head];
+            _thisMm[head] = 0;
             t.Mms++;
             // Only a live large anon folio has MM_ID slots (others are reported by the folio walk).
             if (map.Order(head) == 0 || map.Kind(head) != PageKind.Anon || map.HeadOf(head) != head) continue;
@@ -225,7 +305,6 @@ public sealed class InvariantChecker
             if (lf.MmId0 == mm.Id) t.Slot0 = n;
             if (lf.MmId1 == mm.Id) t.Slot1 = n;
         }
-        _nTouched = 0;
     }
 
     static void CheckCovered(MmStruct mm, ulong start, ulong end, bool writable, List<string> errors)
@@ -238,10 +317,11 @@ public sealed class InvariantChecker
     }
 
     /// <summary>
-    /// The first page of the VMA whose content differs from what the program expects, or null
-    /// (as <see cref="Kernel.FirstCorruptPage"/>, one PMD slot at a time: a hole reads zeroes and expects zeroes).
+    /// The first page of the VMA whose content differs from what the program expects, and what it
+    /// holds, or null (as <see cref="Kernel.FirstCorruptPage"/>, one PMD slot at a time: a hole reads
+    /// zeroes and expects zeroes).
     /// </summary>
-    static ulong? FirstCorruptPage(Kernel k, MmStruct mm, Vma.Vma vma)
+    static (ulong Addr, uint Actual)? FirstCorruptPage(Kernel k, MmStruct mm, Vma.Vma vma)
     {
         var map = k.Map;
         ulong pmdSize = (ulong)k.Geo.PmdSize;
@@ -256,9 +336,8 @@ public sealed class InvariantChecker
                 for (int i = first; i < end; i++)
                 {
                     uint want = expected?[i] ?? 0;
-                    bool ok = ContentOf(map, slot, i, out uint actual)
-                        && ((want & PmdSlot.MaybeZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MaybeZero) : actual == want);
-                    if (!ok) return addr + ((ulong)(i - first) << k.Geo.PageShift);
+                    if (!ContentOf(map, slot, i, out uint actual) || !Reads(actual, want))
+                        return (addr + ((ulong)(i - first) << k.Geo.PageShift), actual);
                 }
             }
             addr = next;
@@ -312,6 +391,8 @@ public sealed class InvariantChecker
         nrPartial.Clear();
         int frontier = (int)k.Buddy.Frontier;
         int capacity = map.Capacity;
+        int[] pteMaps = _pteMaps, pinned = _pins;
+        bool anyPins = _dirtyEnd > 0;
         for (int pfn = 0; pfn < frontier;)
         {
             var kind = map.Kind(pfn);
@@ -338,13 +419,13 @@ public sealed class InvariantChecker
                     errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
                     if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
                 }
-                int expect = _pteMaps[p];
+                int expect = pteMaps[p];
                 if (map.PteMapcount(p) != expect)
                     errors.Add($"PFN {p:x}: mapcount {map.PteMapcount(p)} but {expect} PTEs map it");
                 folioMapcount += expect;
                 if (expect > 0) mappedPages++;
                 if (expect > 0 || entire > 0) anonMapped++;
-                pins += _pins[p];
+                if (anyPins) pins += pinned[p];
             }
             if (map.EntireMapcount(pfn) != entire)
                 errors.Add($"folio {pfn:x}: entire mapcount {map.EntireMapcount(pfn)} but {entire} PMDs map it");
