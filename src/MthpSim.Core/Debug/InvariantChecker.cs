@@ -44,6 +44,9 @@ public sealed class InvariantChecker
     int _dirtyEnd;
     /// <summary>Highest PFN a mapping was tallied at in this check (-1: none); no tally above it is written.</summary>
     int _maxTallied = -1;
+    /// <summary>PTE mappings tallied in this check, and whether the folio walk zeroed every one of them.</summary>
+    long _pteTallies;
+    bool _pteMapsZeroed;
     /// <summary>The walk of the current mm found a page inside a VMA that does not read what the program stored.</summary>
     bool _contentLost;
 
@@ -89,12 +92,14 @@ public sealed class InvariantChecker
         }
         else
         {
-            Array.Clear(_pteMaps, 0, _maxTallied + 1);
+            if (!_pteMapsZeroed) Array.Clear(_pteMaps, 0, _maxTallied + 1);
             Array.Clear(_pins, 0, _dirtyEnd);
             for (int i = 0; i < _nTouched; i++) _folios[_touched[i]] = default;
         }
         _nTouched = 0;
         _dirtyEnd = 0;
+        _pteTallies = 0;
+        _pteMapsZeroed = false;
         _maxTallied = -1;
     }
 
@@ -245,10 +250,16 @@ public sealed class InvariantChecker
             }
             pteMaps[pfn]++;
             if (pfn > maxTallied) maxTallied = pfn;
-            int head = map.HeadOf(pfn);
-            if (thisMm[head]++ == 0) Touched(head);
+            // Which mms map a folio matters for the MM_ID slots, which only large folios have.
+            int order = map.Order(pfn);
+            if (order > 0)
+            {
+                int head = pfn & ~((1 << order) - 1);
+                if (thisMm[head]++ == 0) Touched(head);
+            }
             rss++;
         }
+        _pteTallies += rss;
         _maxTallied = maxTallied;
         if (contentLost) _contentLost = true;
         return rss;
@@ -393,6 +404,7 @@ public sealed class InvariantChecker
         int capacity = map.Capacity;
         int[] pteMaps = _pteMaps, pinned = _pins;
         bool anyPins = _dirtyEnd > 0;
+        long zeroed = 0;
         for (int pfn = 0; pfn < frontier;)
         {
             var kind = map.Kind(pfn);
@@ -420,6 +432,11 @@ public sealed class InvariantChecker
                     if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
                 }
                 int expect = pteMaps[p];
+                if (expect != 0 && p < frontier)   // (above the frontier it is still to be reported)
+                {
+                    pteMaps[p] = 0;   // read once: zeroed here rather than by the next check
+                    zeroed += expect;
+                }
                 if (map.PteMapcount(p) != expect)
                     errors.Add($"PFN {p:x}: mapcount {map.PteMapcount(p)} but {expect} PTEs map it");
                 folioMapcount += expect;
@@ -456,6 +473,8 @@ public sealed class InvariantChecker
             }
             pfn += nr;
         }
+        // PTE tallies the walk did not reach (and zero) are left for the next check to clear.
+        _pteMapsZeroed = zeroed == _pteTallies;
         // Mappings of frames above the frontier (tallied, but the walk above never reached them).
         for (int pfn = frontier; pfn <= _maxTallied; pfn++)
             if (_pteMaps[pfn] > 0 || _folios[pfn].PmdMaps > 0) errors.Add($"PFN {pfn:x} is mapped but was never allocated");
