@@ -49,6 +49,8 @@ public sealed class InvariantChecker
     bool _pteMapsZeroed;
     /// <summary>The walk of the current mm found a page inside a VMA that does not read what the program stored.</summary>
     bool _contentLost;
+    /// <summary>A check is under way (still set at the next check: the last one threw).</summary>
+    bool _running;
 
     /// <summary>All violations found (empty when the machine is consistent), with a checker of its own.</summary>
     public static List<string> Check(Kernel k, bool checkContents = true) => new InvariantChecker().Run(k, checkContents);
@@ -59,6 +61,7 @@ public sealed class InvariantChecker
         var errors = new List<string>();
         var map = k.Map;
         Reset(map.Capacity);
+        _running = true;
         long pageTablesSeen = 0;
 
         foreach (var mm in k.Processes)
@@ -76,14 +79,17 @@ public sealed class InvariantChecker
         TallyPins(k);
         long freeKinds = CheckFolios(k, pageTablesSeen, errors);
         CheckBuddy(k, freeKinds, errors);
+        _running = false;
         return errors;
     }
 
     /// <summary>Sizes the tallies to the memmap and zeroes what the previous check wrote.</summary>
     void Reset(int capacity)
     {
-        if (_pteMaps.Length < capacity)
+        // A check that threw (on a machine corrupt enough to index outside it) left tallies anywhere.
+        if (_pteMaps.Length < capacity || _running)
         {
+            capacity = Math.Max(capacity, _pteMaps.Length);
             _pteMaps = new int[capacity];
             _pins = new int[capacity];
             _folios = new FolioTally[capacity];
@@ -115,6 +121,17 @@ public sealed class InvariantChecker
         long done = long.MinValue;
         _mmTouchedFrom = _nTouched;
         _contentLost = false;
+        // Sparse VMAs (a large mapping barely touched): walking their PMD indexes would cost more than sorting the slots.
+        long spanned = 0;
+        foreach (var vma in mm.Vmas)
+            if (vma.End > vma.Start) spanned += k.PmdIndex(vma.End - 1) - k.PmdIndex(vma.Start) + 1;
+        if (spanned > 4L * mm.PageTables.Count + 64)
+        {
+            foreach (var (index, slot) in mm.PageTables.Ordered())
+                rss += CheckSlot(k, mm, index, slot, ref pageTablesSeen, errors);
+            FoldMm(k, mm);
+            return rss;
+        }
         foreach (var vma in mm.Vmas)
         {
             if (vma.End <= vma.Start) continue;

@@ -140,6 +140,27 @@ public class InvariantCheckerTests
     }
 
     [Fact]
+    public void A_large_mapping_barely_touched_is_checked_as_fully_as_a_dense_one()
+    {
+        // 1 GiB mapped, three pages touched: the checker walks the populated slots, not the span.
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        var mm = k.CreateProcess("p");
+        Assert.Equal(0x40000000L, k.Mmap(mm, 0x40000000, 1L << 30, Prot.Read | Prot.Write));
+        foreach (ulong a in new ulong[] { 0x40000000, 0x50000000, 0x7ff00000 })
+            Assert.Equal(0, k.Access(mm, a, a + 4096, write: true));
+        var checker = new InvariantChecker();
+        Assert.Empty(checker.Run(k));
+        int pfn = k.ResolvePfn(mm, 0x50000000, out _);
+        int ptes = k.Map.PteMapcount(pfn);   // 0 under a PMD mapping
+        k.Map.AddPteMapcount(pfn, 1);
+        k.Map.SetContent(k.ResolvePfn(mm, 0x7ff00000, out _), 0);
+        var errors = checker.Run(k);
+        Assert.Contains(errors, e => e.Contains($"PFN {pfn:x}: mapcount {ptes + 1} but {ptes} PTEs map it"));
+        Assert.Contains(errors, e => e.Contains("page at 7ff00000 holds content 0"));
+        Assert.Equal(ReferenceInvariantChecker.Check(k), errors);
+    }
+
+    [Fact]
     public void Two_machines_run_side_by_side_independently()
     {
         var (a, _) = MachineWith64kFolios();
