@@ -120,7 +120,8 @@ public static class Fuzzer
             {
                 return $"line {lines.Count}: {e.GetType().Name}: {e.Message}";
             }
-            if (result.Failures.Any()) return result.Failures.First().Describe();
+            // Only an expect adds a result, and the episode ends at the first that fails.
+            if (result.Expectations.Count > 0 && !result.Expectations[^1].Passed) return result.Expectations[^1].Describe();
             var violations = checker.Run(session.Kernel);
             return violations.Count == 0 ? null : $"line {lines.Count}: invariant violated after '{line}':\n    " + string.Join("\n    ", violations.Take(10));
         }
