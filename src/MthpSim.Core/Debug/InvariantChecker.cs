@@ -11,89 +11,332 @@ namespace MthpSim.Core.Debug;
 /// mappings that exist, refcounts cover mapcounts, free memory is consistent and unmapped, RSS and
 /// vmstat gauges equal a recount, and every page reads back what its program stored.
 /// </summary>
-public static class InvariantChecker
+/// <remarks>
+/// Every check is a full recount, each time. It is cheap because the recount keeps its tallies in
+/// arrays indexed by PFN that one checker reuses from check to check (the fuzzer runs it after every
+/// statement), walks only populated PMD slots, and visits each page frame below the frontier once.
+/// </remarks>
+public sealed class InvariantChecker
 {
-    /// <summary>All violations found (empty when the machine is consistent).</summary>
-    public static List<string> Check(Kernel k, bool checkContents = true)
+    /// <summary>What the recount found per folio, indexed by head PFN.</summary>
+    struct FolioTally
+    {
+        /// <summary>PMD mappings of the folio.</summary>
+        public int PmdMaps;
+        /// <summary>Mms that map the folio.</summary>
+        public int Mms;
+        /// <summary>Mappings by the mm in the folio's MM_ID slot 0 and slot 1.</summary>
+        public int Slot0, Slot1;
+    }
+
+    int[] _pteMaps = [];
+    int[] _pins = [];
+    FolioTally[] _folios = [];
+    /// <summary>Mappings of each folio (by head) by the mm being walked, folded into <see cref="_folios"/> when its walk ends.</summary>
+    int[] _thisMm = [];
+    /// <summary>Folios the walk mapped, once per mm that maps them: what <see cref="_folios"/> holds and the next check clears.</summary>
+    int[] _touched = new int[64];
+    int _nTouched, _mmTouchedFrom;
+    /// <summary>Free list entries already counted in this check: those whose mark is <see cref="_listedMark"/>.</summary>
+    int[] _listed = [];
+    int _listedMark;
+    /// <summary>Pin tallies at and above this index are zero (0: no pins): only what the last check wrote is cleared.</summary>
+    int _dirtyEnd;
+    /// <summary>Highest PFN a mapping was tallied at in this check (-1: none); no tally above it is written.</summary>
+    int _maxTallied = -1;
+    /// <summary>PTE mappings tallied in this check, and whether the folio walk zeroed every one of them.</summary>
+    long _pteTallies;
+    bool _pteMapsZeroed;
+    /// <summary>The walk of the current mm found a page inside a VMA that does not read what the program stored.</summary>
+    bool _contentLost;
+    /// <summary>A check is under way (still set at the next check: the last one threw).</summary>
+    bool _running;
+
+    /// <summary>All violations found (empty when the machine is consistent), with a checker of its own.</summary>
+    public static List<string> Check(Kernel k, bool checkContents = true) => new InvariantChecker().Run(k, checkContents);
+
+    /// <summary>All violations found (empty when the machine is consistent); reuses this checker's tallies.</summary>
+    public List<string> Run(Kernel k, bool checkContents = true)
     {
         var errors = new List<string>();
         var map = k.Map;
-        var pteMaps = new Dictionary<int, int>();
-        var pmdMaps = new Dictionary<int, int>();
-        var perMm = new Dictionary<(int Head, int Mm), int>();
+        Reset(map.Capacity);
+        _running = true;
         long pageTablesSeen = 0;
 
         foreach (var mm in k.Processes)
         {
             foreach (var e in mm.Vmas.Validate()) errors.Add($"{mm.Name}: VMA tree: {e}");
-            long rss = 0;
-            foreach (var (index, slot) in mm.PageTables.Ordered())
-            {
-                ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
-                if (slot.Kind != PmdKind.None)
-                {
-                    if (slot.TablePfn < 0 || map.Kind(slot.TablePfn) != PageKind.PageTable)
-                        errors.Add($"{mm.Name}: PMD at {pmdBase:x} has no page table page (deposited or in use)");
-                    else pageTablesSeen++;
-                }
-                switch (slot.Kind)
-                {
-                    case PmdKind.Huge:
-                    {
-                        int head = Pte.Pfn(slot.Leaf);
-                        if (map.Kind(head) != PageKind.Anon || map.Order(head) != k.Geo.PmdOrder || map.HeadOf(head) != head)
-                            errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon folio");
-                        pmdMaps[head] = pmdMaps.GetValueOrDefault(head) + 1;
-                        perMm[(head, mm.Id)] = perMm.GetValueOrDefault((head, mm.Id)) + 1;
-                        rss += 1L << k.Geo.PmdOrder;
-                        CheckCovered(k, mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, Pte.IsWrite(slot.Leaf), errors);
-                        break;
-                    }
-                    case PmdKind.HugeZero:
-                        if (Pte.Pfn(slot.Leaf) != k.HugeZeroPfn || Pte.IsWrite(slot.Leaf))
-                            errors.Add($"{mm.Name}: huge zero PMD at {pmdBase:x} is wrong (pfn {Pte.Pfn(slot.Leaf):x}, writable {Pte.IsWrite(slot.Leaf)})");
-                        CheckCovered(k, mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, false, errors);
-                        break;
-                    case PmdKind.Table:
-                        var ptes = slot.Ptes!;
-                        for (int i = 0; i < ptes.Length; i++)
-                        {
-                            ulong pte = ptes[i];
-                            if (pte == 0) continue;
-                            ulong addr = pmdBase + ((ulong)i << k.Geo.PageShift);
-                            var vma = mm.FindVma(addr);
-                            if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
-                            if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
-                                errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
-                            if (!Pte.IsNormal(pte)) continue;
-                            int pfn = Pte.Pfn(pte);
-                            if (pfn >= map.Capacity || map.Kind(pfn) != PageKind.Anon)
-                            {
-                                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live anon folio");
-                                continue;
-                            }
-                            pteMaps[pfn] = pteMaps.GetValueOrDefault(pfn) + 1;
-                            int h = map.HeadOf(pfn);
-                            perMm[(h, mm.Id)] = perMm.GetValueOrDefault((h, mm.Id)) + 1;
-                            rss++;
-                        }
-                        break;
-                }
-            }
+            long rss = WalkPageTables(k, mm, ref pageTablesSeen, errors);
             if (rss != mm.Rss[(int)RssMember.AnonPages])
                 errors.Add($"{mm.Name}: RSS anon counter {mm.Rss[(int)RssMember.AnonPages]} != {rss} pages mapped");
-            if (checkContents)
+            // The walk noticed lost content; which page of each VMA comes first is found only then.
+            if (checkContents && _contentLost)
                 foreach (var vma in mm.Vmas)
-                    if (k.FirstCorruptPage(mm, vma.Start, vma.End) is ulong bad)
-                        errors.Add($"{mm.Name}: page at {bad:x} holds content {k.ContentAt(mm, bad)}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
+                    if (FirstCorruptPage(k, mm, vma) is (ulong bad, uint actual))
+                        errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
 
-        CheckFolios(k, pteMaps, pmdMaps, perMm, pageTablesSeen, errors);
-        CheckBuddy(k, errors);
+        TallyPins(k);
+        long freeKinds = CheckFolios(k, pageTablesSeen, errors);
+        CheckBuddy(k, freeKinds, errors);
+        _running = false;
         return errors;
     }
 
-    static void CheckCovered(Kernel k, MmStruct mm, ulong start, ulong end, bool writable, List<string> errors)
+    /// <summary>Sizes the tallies to the memmap and zeroes what the previous check wrote.</summary>
+    void Reset(int capacity)
+    {
+        // A check that threw (on a machine corrupt enough to index outside it) left tallies anywhere.
+        if (_pteMaps.Length < capacity || _running)
+        {
+            capacity = Math.Max(capacity, _pteMaps.Length);
+            _pteMaps = new int[capacity];
+            _pins = new int[capacity];
+            _folios = new FolioTally[capacity];
+            _thisMm = new int[capacity];
+            _listed = new int[capacity];
+        }
+        else
+        {
+            if (!_pteMapsZeroed) Array.Clear(_pteMaps, 0, _maxTallied + 1);
+            Array.Clear(_pins, 0, _dirtyEnd);
+            for (int i = 0; i < _nTouched; i++) _folios[_touched[i]] = default;
+        }
+        _nTouched = 0;
+        _dirtyEnd = 0;
+        _pteTallies = 0;
+        _pteMapsZeroed = false;
+        _maxTallied = -1;
+    }
+
+    /// <summary>
+    /// Checks and tallies every populated PMD slot of one mm, in address order; returns the anon
+    /// pages it maps. Slots are found through the VMAs (free_pgtables() leaves none outside them);
+    /// any that are not are walked after, so a stray slot is still checked.
+    /// </summary>
+    long WalkPageTables(Kernel k, MmStruct mm, ref long pageTablesSeen, List<string> errors)
+    {
+        long rss = 0;
+        int visited = 0;
+        long done = long.MinValue;
+        _mmTouchedFrom = _nTouched;
+        _contentLost = false;
+        // Sparse VMAs (a large mapping barely touched): walking their PMD indexes would cost more than sorting the slots.
+        long spanned = 0;
+        foreach (var vma in mm.Vmas)
+            if (vma.End > vma.Start) spanned += k.PmdIndex(vma.End - 1) - k.PmdIndex(vma.Start) + 1;
+        if (spanned > 4L * mm.PageTables.Count + 64)
+        {
+            foreach (var (index, slot) in mm.PageTables.Ordered())
+                rss += CheckSlot(k, mm, index, slot, ref pageTablesSeen, errors);
+            FoldMm(k, mm);
+            return rss;
+        }
+        foreach (var vma in mm.Vmas)
+        {
+            if (vma.End <= vma.Start) continue;
+            long last = k.PmdIndex(vma.End - 1);
+            for (long index = Math.Max(k.PmdIndex(vma.Start), done + 1); index <= last; index++)
+            {
+                var slot = mm.PageTables.Find(index);
+                if (slot == null) continue;
+                visited++;
+                rss += CheckSlot(k, mm, index, slot, ref pageTablesSeen, errors);
+            }
+            done = Math.Max(done, last);
+        }
+        if (visited != mm.PageTables.Count)
+        {
+            ulong pmdSize = (ulong)k.Geo.PmdSize;
+            foreach (var (index, slot) in mm.PageTables.Ordered())
+            {
+                ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
+                if (!mm.Intersecting(pmdBase, pmdBase + pmdSize).Any())
+                    rss += CheckSlot(k, mm, index, slot, ref pageTablesSeen, errors);
+            }
+        }
+        FoldMm(k, mm);
+        return rss;
+    }
+
+    long CheckSlot(Kernel k, MmStruct mm, long index, PmdSlot slot, ref long pageTablesSeen, List<string> errors)
+    {
+        var map = k.Map;
+        long rss = 0;
+        ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
+        if (slot.Kind != PmdKind.None)
+        {
+            if (slot.TablePfn < 0 || slot.TablePfn >= map.Capacity || map.Kind(slot.TablePfn) != PageKind.PageTable)
+                errors.Add($"{mm.Name}: PMD at {pmdBase:x} has no page table page (deposited or in use)");
+            else pageTablesSeen++;
+        }
+        switch (slot.Kind)
+        {
+            case PmdKind.Huge:
+            {
+                int head = Pte.Pfn(slot.Leaf);
+                bool inMap = head >= 0 && head < map.Capacity;
+                if (!inMap || map.Kind(head) != PageKind.Anon || map.Order(head) != k.Geo.PmdOrder || map.HeadOf(head) != head)
+                    errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon folio");
+                if (inMap)
+                {
+                    _folios[head].PmdMaps++;
+                    Touch(head);
+                    if (head > _maxTallied) _maxTallied = head;
+                }
+                else errors.Add($"PFN {head:x} is mapped but was never allocated");
+                rss += 1L << k.Geo.PmdOrder;
+                CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, Pte.IsWrite(slot.Leaf), errors);
+                CheckPmdContents(k, mm, slot, pmdBase);
+                break;
+            }
+            case PmdKind.HugeZero:
+                if (Pte.Pfn(slot.Leaf) != k.HugeZeroPfn || Pte.IsWrite(slot.Leaf))
+                    errors.Add($"{mm.Name}: huge zero PMD at {pmdBase:x} is wrong (pfn {Pte.Pfn(slot.Leaf):x}, writable {Pte.IsWrite(slot.Leaf)})");
+                CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, false, errors);
+                CheckPmdContents(k, mm, slot, pmdBase);
+                break;
+            case PmdKind.Table:
+                rss += CheckPtes(k, mm, slot, pmdBase, errors);
+                break;
+            default:
+                CheckPmdContents(k, mm, slot, pmdBase);
+                break;
+        }
+        return rss;
+    }
+
+    /// <summary>
+    /// The PTEs of one table: each maps a live anon page with the VMA's permission, and is tallied.
+    /// Notes (in <see cref="_contentLost"/>) whether a page inside a VMA reads other than the program expects.
+    /// </summary>
+    long CheckPtes(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase, List<string> errors)
+    {
+        // The hottest loop of the fuzzer: everything it touches is in locals.
+        var map = k.Map;
+        ulong[] ptes = slot.Ptes!;
+        uint[]? expected = slot.Expected;
+        int[] pteMaps = _pteMaps, thisMm = _thisMm;
+        int shift = k.Geo.PageShift, capacity = map.Capacity, maxTallied = _maxTallied;
+        bool contentLost = false;
+        long rss = 0;
+        Vma.Vma? vma = null;
+        ulong vmaStart = 1, vmaEnd = 0;   // the VMA last looked up (empty range: none)
+        for (int i = 0; i < ptes.Length; i++)
+        {
+            ulong pte = ptes[i];
+            uint want = expected != null ? expected[i] : 0;
+            if ((pte | want) == 0)
+            {
+                // pte_none() where the program expects zeroes: so is most of a table, skipped a run at a time.
+                int run = ptes.AsSpan(i).IndexOfAnyExcept(0UL);
+                if (expected != null)
+                {
+                    int wants = expected.AsSpan(i).IndexOfAnyExcept(0u);
+                    if (wants >= 0 && (run < 0 || wants < run)) run = wants;
+                }
+                if (run < 0) break;
+                i += run - 1;
+                continue;
+            }
+            ulong addr = pmdBase + ((ulong)i << shift);
+            // PTEs ascend, so the VMA of the previous one usually holds this one too.
+            if (addr < vmaStart || addr >= vmaEnd)
+            {
+                vma = mm.FindVma(addr);
+                (vmaStart, vmaEnd) = vma != null ? (vma.Start, vma.End) : (1UL, 0UL);
+            }
+            if (pte == 0)
+            {
+                // Reads zeroes: lost content unless the program's store there may have been dropped.
+                if (vma != null && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
+                continue;
+            }
+            if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
+            if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
+                errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
+            int pfn = Pte.Pfn(pte);
+            if (Pte.IsZero(pte)) { contentLost |= !Reads(0, want); continue; }
+            bool inMap = (uint)pfn < (uint)capacity;
+            if (!inMap || !Reads(map.Content(pfn), want)) contentLost = true;
+            if (!Pte.IsNormal(pte)) continue;
+            if (!inMap || map.Kind(pfn) != PageKind.Anon)
+            {
+                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live anon folio");
+                continue;
+            }
+            pteMaps[pfn]++;
+            if (pfn > maxTallied) maxTallied = pfn;
+            // Which mms map a folio matters for the MM_ID slots, which only large folios have.
+            int order = map.Order(pfn);
+            if (order > 0)
+            {
+                int head = pfn & ~((1 << order) - 1);
+                if (thisMm[head]++ == 0) Touched(head);
+            }
+            rss++;
+        }
+        _pteTallies += rss;
+        _maxTallied = maxTallied;
+        if (contentLost) _contentLost = true;
+        return rss;
+    }
+
+    /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE).</summary>
+    static bool Reads(uint actual, uint want) =>
+        (want & PmdSlot.MaybeZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MaybeZero) : actual == want;
+
+    /// <summary>Content of a slot without a PTE table (PMD-mapped, huge zero, or empty): notes lost content inside a VMA.</summary>
+    void CheckPmdContents(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase)
+    {
+        var map = k.Map;
+        var expected = slot.Expected;
+        int head = slot.Kind == PmdKind.Huge ? Pte.Pfn(slot.Leaf) : -1;
+        if (head < 0 && expected == null) return;   // zeroes, as the program expects
+        int n = k.Geo.PtrsPerPte;
+        for (int i = 0; i < n; i++)
+        {
+            uint want = expected != null ? expected[i] : 0;
+            int page = head + i;
+            bool ok = head < 0 ? Reads(0, want) : page < map.Capacity && Reads(map.Content(page), want);
+            // Pages outside every VMA are nobody's content (a PMD mapping across VMAs is reported by CheckCovered).
+            if (!ok && mm.FindVma(pmdBase + ((ulong)i << k.Geo.PageShift)) != null) { _contentLost = true; return; }
+        }
+    }
+
+    /// <summary>Counts one mapping of a folio by the mm being walked.</summary>
+    void Touch(int head)
+    {
+        if (_thisMm[head]++ == 0) Touched(head);
+    }
+
+    void Touched(int head)
+    {
+        if (_nTouched == _touched.Length) Array.Resize(ref _touched, _touched.Length * 2);
+        _touched[_nTouched++] = head;
+    }
+
+    /// <summary>An mm's walk is over: which folios it maps, and how often, for the MM_ID checks.</summary>
+    void FoldMm(Kernel k, MmStruct mm)
+    {
+        var map = k.Map;
+        for (int i = _mmTouchedFrom; i < _nTouched; i++)
+        {
+            int head = _touched[i];
+            ref var t = ref _folios[head];
+            int n = _thisMm[head];
+            _thisMm[head] = 0;
+            t.Mms++;
+            // Only a live large anon folio has MM_ID slots (others are reported by the folio walk).
+            if (map.Order(head) == 0 || map.Kind(head) != PageKind.Anon || map.HeadOf(head) != head) continue;
+            ref var lf = ref map.Large(head);
+            if (lf.MmId0 == mm.Id) t.Slot0 = n;
+            if (lf.MmId1 == mm.Id) t.Slot1 = n;
+        }
+    }
+
+    static void CheckCovered(MmStruct mm, ulong start, ulong end, bool writable, List<string> errors)
     {
         var vma = mm.FindVma(start);
         if (vma == null || vma.End < end)
@@ -102,42 +345,126 @@ public static class InvariantChecker
             errors.Add($"{mm.Name}: PMD mapping at {start:x} is writable without permission");
     }
 
-    static void CheckFolios(Kernel k, Dictionary<int, int> pteMaps, Dictionary<int, int> pmdMaps,
-        Dictionary<(int Head, int Mm), int> perMm, long pageTablesSeen, List<string> errors)
+    /// <summary>
+    /// The first page of the VMA whose content differs from what the program expects, and what it
+    /// holds, or null (as <see cref="Kernel.FirstCorruptPage"/>, one PMD slot at a time: a hole reads
+    /// zeroes and expects zeroes).
+    /// </summary>
+    static (ulong Addr, uint Actual)? FirstCorruptPage(Kernel k, MmStruct mm, Vma.Vma vma)
     {
         var map = k.Map;
-        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0;
-        var nrAnon = new long[k.Geo.PmdOrder + 1];
-        var pinCounts = k.PinCounts();
-        var nrPartial = new long[k.Geo.PmdOrder + 1];
-        long frontier = k.Buddy.Frontier;
+        ulong pmdSize = (ulong)k.Geo.PmdSize;
+        for (ulong addr = vma.Start; addr < vma.End;)
+        {
+            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, vma.End);
+            var slot = mm.PageTables.Find(k.PmdIndex(addr));
+            if (slot != null && (slot.Kind != PmdKind.None || slot.Expected != null))
+            {
+                var expected = slot.Expected;
+                int first = k.PteIndex(addr), end = first + (int)((next - addr) >> k.Geo.PageShift);
+                for (int i = first; i < end; i++)
+                {
+                    uint want = expected?[i] ?? 0;
+                    if (!ContentOf(map, slot, i, out uint actual) || !Reads(actual, want))
+                        return (addr + ((ulong)(i - first) << k.Geo.PageShift), actual);
+                }
+            }
+            addr = next;
+        }
+        return null;
+    }
+
+    /// <summary>What a load from PTE index i of the slot returns (as <see cref="Kernel.ContentAt"/>); false if it maps no page frame.</summary>
+    static bool ContentOf(MemMap map, PmdSlot slot, int i, out uint content)
+    {
+        int pfn;
+        switch (slot.Kind)
+        {
+            case PmdKind.Huge:
+                pfn = Pte.Pfn(slot.Leaf) + i;
+                break;
+            case PmdKind.Table:
+                ulong pte = slot.Ptes![i];
+                if (pte == 0 || Pte.IsZero(pte)) { content = 0; return true; }
+                pfn = Pte.Pfn(pte);
+                break;
+            default:
+                content = 0;
+                return true;
+        }
+        if (pfn < 0 || pfn >= map.Capacity) { content = 0; return false; }
+        content = map.Content(pfn);
+        return true;
+    }
+
+    /// <summary>Pins held per page frame.</summary>
+    void TallyPins(Kernel k)
+    {
+        foreach (var list in k.PinLists)
+            foreach (var (_, pfn) in list)
+            {
+                if (pfn < 0 || pfn >= _pins.Length) continue;   // no such frame: no folio to hold the reference
+                _pins[pfn]++;
+                if (pfn >= _dirtyEnd) _dirtyEnd = pfn + 1;
+            }
+    }
+
+    /// <summary>Walks every page frame below the frontier once; returns how many are marked free (for the buddy check).</summary>
+    long CheckFolios(Kernel k, long pageTablesSeen, List<string> errors)
+    {
+        var map = k.Map;
+        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0;
+        Span<long> nrAnon = stackalloc long[k.Geo.PmdOrder + 1];
+        Span<long> nrPartial = stackalloc long[k.Geo.PmdOrder + 1];
+        nrAnon.Clear();
+        nrPartial.Clear();
+        int frontier = (int)k.Buddy.Frontier;
+        int capacity = map.Capacity;
+        int[] pteMaps = _pteMaps, pinned = _pins;
+        bool anyPins = _dirtyEnd > 0;
+        long zeroed = 0;
         for (int pfn = 0; pfn < frontier;)
         {
             var kind = map.Kind(pfn);
-            if (kind is PageKind.FreeHead or PageKind.FreeTail) { pfn++; continue; }
+            if (kind is PageKind.FreeHead or PageKind.FreeTail) { freeKinds++; pfn++; continue; }
             int order = map.Order(pfn);
             if (map.HeadOf(pfn) != pfn) { errors.Add($"PFN {pfn:x}: folio page found before its head"); pfn++; continue; }
             int nr = 1 << order;
-            if (kind == PageKind.PageTable) { pageTables++; pfn += nr; continue; }
-            if (kind == PageKind.HugeZero) { pfn += nr; continue; }
-            int entire = pmdMaps.GetValueOrDefault(pfn);
-            int folioMapcount = entire, mappedPages = 0;
-            for (int p = pfn; p < pfn + nr; p++)
+            int end = Math.Min(pfn + nr, capacity);
+            if (kind is PageKind.PageTable or PageKind.HugeZero)
             {
-                if (map.Kind(p) != kind || map.Order(p) != order)
+                if (kind == PageKind.PageTable) pageTables++;
+                for (int p = pfn + 1; p < end && p < frontier; p++)
+                    if (map.Kind(p) is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
+                pfn += nr;
+                continue;
+            }
+            int entire = _folios[pfn].PmdMaps;
+            int folioMapcount = entire, mappedPages = 0, pins = 0;
+            for (int p = pfn; p < end; p++)
+            {
+                var pageKind = map.Kind(p);
+                if (pageKind != kind || map.Order(p) != order)
+                {
                     errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
-                int expect = pteMaps.GetValueOrDefault(p);
+                    if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
+                }
+                int expect = pteMaps[p];
+                if (expect != 0 && p < frontier)   // (above the frontier it is still to be reported)
+                {
+                    pteMaps[p] = 0;   // read once: zeroed here rather than by the next check
+                    zeroed += expect;
+                }
                 if (map.PteMapcount(p) != expect)
                     errors.Add($"PFN {p:x}: mapcount {map.PteMapcount(p)} but {expect} PTEs map it");
                 folioMapcount += expect;
                 if (expect > 0) mappedPages++;
                 if (expect > 0 || entire > 0) anonMapped++;
+                if (anyPins) pins += pinned[p];
             }
             if (map.EntireMapcount(pfn) != entire)
                 errors.Add($"folio {pfn:x}: entire mapcount {map.EntireMapcount(pfn)} but {entire} PMDs map it");
             int refcount = map.Refcount(pfn);
-            int pins = 0;
-            for (int p = pfn; p < pfn + nr; p++) pins += pinCounts.GetValueOrDefault(p);
             int pinRefs = order > 0 ? pins : pins * Kernel.GupPinCountingBias;
             if (refcount < folioMapcount)
                 errors.Add($"folio {pfn:x}: refcount {refcount} below mapcount {folioMapcount}");
@@ -150,7 +477,7 @@ public static class InvariantChecker
                 ref var lf = ref map.Large(pfn);
                 if (lf.Pincount != pins) errors.Add($"folio {pfn:x}: pincount {lf.Pincount} but {pins} pins");
                 if (lf.LargeMapcount != folioMapcount) errors.Add($"folio {pfn:x}: large mapcount {lf.LargeMapcount} but {folioMapcount} mappings");
-                CheckMmIds(pfn, lf, folioMapcount, perMm, errors);
+                CheckMmIds(pfn, lf, _folios[pfn], errors);
                 if (lf.NrPagesMapped != mappedPages)
                     errors.Add($"folio {pfn:x}: nr_pages_mapped {lf.NrPagesMapped} but {mappedPages} pages PTE-mapped");
                 nrAnon[order]++;
@@ -164,8 +491,11 @@ public static class InvariantChecker
             }
             pfn += nr;
         }
-        foreach (var pfn in pteMaps.Keys.Concat(pmdMaps.Keys))
-            if (pfn >= frontier) errors.Add($"PFN {pfn:x} is mapped but was never allocated");
+        // PTE tallies the walk did not reach (and zero) are left for the next check to clear.
+        _pteMapsZeroed = zeroed == _pteTallies;
+        // Mappings of frames above the frontier (tallied, but the walk above never reached them).
+        for (int pfn = frontier; pfn <= _maxTallied; pfn++)
+            if (_pteMaps[pfn] > 0 || _folios[pfn].PmdMaps > 0) errors.Add($"PFN {pfn:x} is mapped but was never allocated");
         if (anonMapped != k.NrAnonMapped) errors.Add($"NR_ANON_MAPPED {k.NrAnonMapped} != {anonMapped} mapped anon pages");
         if (anonThps != k.NrAnonThps) errors.Add($"NR_ANON_THPS {k.NrAnonThps} != {anonThps} PMD-mapped anon pages");
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
@@ -179,30 +509,45 @@ public static class InvariantChecker
             if (k.Stats.Get(o, MthpStat.NrAnonPartiallyMapped) != nrPartial[o])
                 errors.Add($"{k.SizeDir(o)}/stats/nr_anon_partially_mapped {k.Stats.Get(o, MthpStat.NrAnonPartiallyMapped)} != {nrPartial[o]}");
         }
+        return freeKinds;
     }
 
-    static void CheckBuddy(Kernel k, List<string> errors)
+    /// <summary>
+    /// The free lists against the memmap; <paramref name="freeKinds"/> is the folio walk's count of
+    /// pages marked free. Walks what <see cref="PageAlloc.BuddyAllocator.FreeBlocks"/> yields, in the
+    /// same order: each list entry that is still a free head of its order, once.
+    /// </summary>
+    void CheckBuddy(Kernel k, long freeKinds, List<string> errors)
     {
         var map = k.Map;
         long freeBelowFrontier = 0;
-        var perOrder = new long[k.Buddy.MaxOrder + 1];
-        foreach (var (pfn, order) in k.Buddy.FreeBlocks())
-        {
-            perOrder[order]++;
-            if ((pfn & ((1 << order) - 1)) != 0) errors.Add($"free block {pfn:x} of order {order} is misaligned");
-            for (int p = pfn + 1; p < pfn + (1 << order); p++)
-                if (map.Kind(p) != PageKind.FreeTail) { errors.Add($"free block {pfn:x} order {order} contains a used page {p:x}"); break; }
-            freeBelowFrontier += 1L << order;
-        }
+        Span<long> perOrder = stackalloc long[k.Buddy.MaxOrder + 1];
+        perOrder.Clear();
+        // A valid entry's PFN has the list's order in the memmap, so one mark per check tells a repeat in any list.
+        if (++_listedMark == int.MaxValue) { Array.Clear(_listed); _listedMark = 1; }
+        for (int order = 0; order <= k.Buddy.MaxOrder; order++)
+            foreach (int pfn in k.Buddy.FreeList(order))
+            {
+                if (pfn < 0 || pfn >= map.Capacity || map.Kind(pfn) != PageKind.FreeHead || map.Order(pfn) != order) continue;
+                if (_listed[pfn] == _listedMark) continue;
+                _listed[pfn] = _listedMark;
+                CheckFreeBlock(map, pfn, order, errors);
+                perOrder[order]++;
+                freeBelowFrontier += 1L << order;
+            }
         for (int o = 0; o <= k.Buddy.MaxOrder; o++)
             if (perOrder[o] != k.Buddy.NrFree(o)) errors.Add($"buddy order {o}: nr_free {k.Buddy.NrFree(o)} but {perOrder[o]} blocks listed");
-        long freeKinds = 0;
-        for (int p = 0; p < k.Buddy.Frontier; p++)
-            if (map.Kind(p) is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
         if (freeKinds != freeBelowFrontier)
             errors.Add($"buddy: {freeKinds} pages marked free but free lists hold {freeBelowFrontier}");
         if (k.Buddy.FreePages != freeBelowFrontier + (k.Buddy.TotalPages - k.Buddy.Frontier))
             errors.Add($"buddy: FreePages {k.Buddy.FreePages} inconsistent with free lists");
+    }
+
+    static void CheckFreeBlock(MemMap map, int pfn, int order, List<string> errors)
+    {
+        if ((pfn & ((1 << order) - 1)) != 0) errors.Add($"free block {pfn:x} of order {order} is misaligned");
+        for (int p = pfn + 1; p < pfn + (1 << order); p++)
+            if (p >= map.Capacity || map.Kind(p) != PageKind.FreeTail) { errors.Add($"free block {pfn:x} order {order} contains a used page {p:x}"); break; }
     }
 
     /// <summary>
@@ -210,14 +555,13 @@ public static class InvariantChecker
     /// fewer: mappings added while no slot was free are later subtracted from a slot, a corner case the
     /// kernel accepts), and a folio not marked maybe-mapped-shared is mapped by one mm only.
     /// </summary>
-    static void CheckMmIds(int head, LargeFolioInfo lf, int mappings, Dictionary<(int Head, int Mm), int> perMm, List<string> errors)
+    static void CheckMmIds(int head, in LargeFolioInfo lf, in FolioTally t, List<string> errors)
     {
-        if (lf.MmId0 != 0 && lf.MmCount0 > perMm.GetValueOrDefault((head, lf.MmId0)))
-            errors.Add($"folio {head:x}: mm slot 0 (mm {lf.MmId0}) counts {lf.MmCount0}, more than the {perMm.GetValueOrDefault((head, lf.MmId0))} mappings of that mm");
-        if (lf.MmId1 != 0 && lf.MmCount1 > perMm.GetValueOrDefault((head, lf.MmId1)))
-            errors.Add($"folio {head:x}: mm slot 1 (mm {lf.MmId1}) counts {lf.MmCount1}, more than the {perMm.GetValueOrDefault((head, lf.MmId1))} mappings of that mm");
-        int mms = perMm.Count(kv => kv.Key.Head == head && kv.Value > 0);
-        if (!lf.MaybeMappedShared && mms > 1)
-            errors.Add($"folio {head:x}: not marked maybe-mapped-shared but mapped by {mms} mms");
+        if (lf.MmId0 != 0 && lf.MmCount0 > t.Slot0)
+            errors.Add($"folio {head:x}: mm slot 0 (mm {lf.MmId0}) counts {lf.MmCount0}, more than the {t.Slot0} mappings of that mm");
+        if (lf.MmId1 != 0 && lf.MmCount1 > t.Slot1)
+            errors.Add($"folio {head:x}: mm slot 1 (mm {lf.MmId1}) counts {lf.MmCount1}, more than the {t.Slot1} mappings of that mm");
+        if (!lf.MaybeMappedShared && t.Mms > 1)
+            errors.Add($"folio {head:x}: not marked maybe-mapped-shared but mapped by {t.Mms} mms");
     }
 }

@@ -39,7 +39,7 @@ public sealed unsafe class MemMap
 
     public long TotalPages { get; }
     /// <summary>PFNs below this may have been used (the buddy allocator's frontier).</summary>
-    public long Capacity => _highWater;
+    public int Capacity => (int)_highWater;
 
     /// <summary>Bytes of per-frame state per page frame.</summary>
     public const int BytesPerFrame = 1 + 1 + 1 + 4 + 4;

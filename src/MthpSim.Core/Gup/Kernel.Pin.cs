@@ -12,6 +12,9 @@ public sealed partial class Kernel
     /// <summary>Pins taken per process: the page frame pinned at each address, in pin order.</summary>
     readonly Dictionary<int, List<(ulong Addr, int Pfn)>> _pins = new();
 
+    /// <summary>Pins held, one entry per pinned page, per process (the invariant checker tallies them without allocating).</summary>
+    internal Dictionary<int, List<(ulong Addr, int Pfn)>>.ValueCollection PinLists => _pins.Values;
+
     /// <summary>Pins held per page frame, for the invariant checker.</summary>
     public Dictionary<int, int> PinCounts()
     {

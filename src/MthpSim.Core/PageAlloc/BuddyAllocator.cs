@@ -141,6 +141,9 @@ public sealed class BuddyAllocator
         foreach (int pfn in list) _map.Clear(pfn, PageFlags.Seen);
     }
 
+    /// <summary>The free list of one order as it stands, stale entries included (the invariant checker walks it without allocating).</summary>
+    internal ReadOnlySpan<int> FreeList(int order) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lists[order]);
+
     /// <summary>
     /// Walks every free block (for the invariant checker): each valid list entry once, in list order,
     /// plus the untouched memory above the frontier.

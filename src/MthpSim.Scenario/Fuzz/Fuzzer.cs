@@ -18,30 +18,84 @@ public sealed record FuzzReport(long Ops, int Episodes, FuzzFailure? Failure);
 /// </summary>
 public static class Fuzzer
 {
-    public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null)
+    /// <summary>
+    /// Runs episodes until <paramref name="ops"/> operations ran or one fails. Episodes are
+    /// independent (a fresh machine each), so up to <paramref name="jobs"/> run at once (0: one per
+    /// processor); the report is the one a single thread would give: the first failing episode in
+    /// episode order, progress reported in order.
+    /// </summary>
+    public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null, int jobs = 0)
     {
-        long done = 0;
-        int episode = 0;
-        while (done < ops)
+        int episodes = (int)((ops + opsPerEpisode - 1) / opsPerEpisode);
+        int OpsOf(int episode) => (int)Math.Min(opsPerEpisode, ops - (long)episode * opsPerEpisode);
+        ulong SeedOf(int episode) => seed * 0x100000001B3UL + (ulong)episode;
+        var outcomes = new EpisodeOutcome?[episodes];
+        int next = 0, firstFailure = int.MaxValue;
+        var gate = new object();
+        void Worker()
         {
-            ulong episodeSeed = seed * 0x100000001B3UL + (ulong)episode;
-            int n = (int)Math.Min(opsPerEpisode, ops - done);
-            var (lines, reason) = RunEpisode(episodeSeed, n);
-            done += n;
-            episode++;
-            progress?.Invoke(done);
-            if (reason != null)
+            var checker = new InvariantChecker();
+            while (true)
             {
-                var shrunk = Shrink(lines, Kind(reason));
-                return new FuzzReport(done, episode, new FuzzFailure(episodeSeed, reason, string.Join('\n', shrunk) + "\n", lines.Count));
+                int episode = Interlocked.Increment(ref next) - 1;
+                // Episodes after a failure are not needed (those before it still are).
+                if (episode >= episodes || episode > Volatile.Read(ref firstFailure)) return;
+                EpisodeOutcome outcome;
+                try
+                {
+                    var (lines, reason) = RunEpisode(SeedOf(episode), OpsOf(episode), checker);
+                    outcome = new EpisodeOutcome(reason == null ? null : lines, reason, null);
+                }
+                catch (Exception e) { outcome = new EpisodeOutcome(null, null, e); }
+                if (outcome.Failed)
+                    for (int seen = Volatile.Read(ref firstFailure); episode < seen; seen = Volatile.Read(ref firstFailure))
+                        if (Interlocked.CompareExchange(ref firstFailure, episode, seen) == seen) break;
+                lock (gate)
+                {
+                    outcomes[episode] = outcome;
+                    Monitor.PulseAll(gate);
+                }
             }
         }
-        return new FuzzReport(done, episode, null);
+        int threads = Math.Clamp(jobs > 0 ? jobs : Environment.ProcessorCount, 1, Math.Max(episodes, 1));
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(Worker) { IsBackground = true }).ToList();
+        workers.ForEach(t => t.Start());
+
+        // In episode order: progress after each, and the first failure ends the run.
+        long done = 0;
+        for (int episode = 0; episode < episodes; episode++)
+        {
+            EpisodeOutcome outcome;
+            lock (gate)
+            {
+                while (outcomes[episode] == null) Monitor.Wait(gate);
+                outcome = outcomes[episode]!;
+                outcomes[episode] = EpisodeOutcome.Reported;   // its lines are no longer needed
+            }
+            done += OpsOf(episode);
+            progress?.Invoke(done);
+            if (!outcome.Failed) continue;
+            Interlocked.Exchange(ref firstFailure, episode);
+            workers.ForEach(t => t.Join());
+            if (outcome.Error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error);
+            var shrunk = Shrink(outcome.Lines!, Kind(outcome.Reason!));
+            return new FuzzReport(done, episode + 1, new FuzzFailure(SeedOf(episode), outcome.Reason!, string.Join('\n', shrunk) + "\n", outcome.Lines!.Count));
+        }
+        workers.ForEach(t => t.Join());
+        return new FuzzReport(done, episodes, null);
+    }
+
+    /// <summary>How one episode ended: its lines and reason when it failed, or the exception that escaped it.</summary>
+    sealed record EpisodeOutcome(List<string>? Lines, string? Reason, Exception? Error)
+    {
+        public static readonly EpisodeOutcome Reported = new(null, null, null);
+        public bool Failed => Reason != null || Error != null;
     }
 
     /// <summary>Generates and runs one episode; returns its lines and the first failure, if any.</summary>
-    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops)
+    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops, InvariantChecker? checker = null)
     {
+        checker ??= new InvariantChecker();
         var gen = new ScenarioGenerator(seed);
         var parser = ScenarioParser.Incremental("fuzz.mthp");
         var lines = new List<string>();
@@ -66,8 +120,9 @@ public static class Fuzzer
             {
                 return $"line {lines.Count}: {e.GetType().Name}: {e.Message}";
             }
-            if (result.Failures.Any()) return result.Failures.First().Describe();
-            var violations = InvariantChecker.Check(session.Kernel);
+            // Only an expect adds a result, and the episode ends at the first that fails.
+            if (result.Expectations.Count > 0 && !result.Expectations[^1].Passed) return result.Expectations[^1].Describe();
+            var violations = checker.Run(session.Kernel);
             return violations.Count == 0 ? null : $"line {lines.Count}: invariant violated after '{line}':\n    " + string.Join("\n    ", violations.Take(10));
         }
         foreach (var line in prologue)

@@ -23,6 +23,7 @@ public static class ScenarioRunner
         var prepared = Prepare(fileName, text, result, options.Policy);
         if (prepared == null) return result;
         var (session, statements) = prepared.Value;
+        var checker = options.CheckInvariants ? new InvariantChecker() : null;
         int dmesgShown = 0;
         foreach (var stmt in statements)
         {
@@ -38,7 +39,7 @@ public static class ScenarioRunner
                 result.Aborted = e.ToString();
                 break;
             }
-            if (options.CheckInvariants && CheckInvariants(session.Kernel, stmt) is string violation)
+            if (checker != null && CheckInvariants(checker, session.Kernel, stmt) is string violation)
             {
                 result.Aborted = violation;
                 break;
@@ -96,9 +97,9 @@ public static class ScenarioRunner
     }
 
     /// <summary>The invariant checker's verdict after a statement, or null when the machine is consistent.</summary>
-    public static string? CheckInvariants(Kernel kernel, Statement stmt)
+    public static string? CheckInvariants(InvariantChecker checker, Kernel kernel, Statement stmt)
     {
-        var violations = InvariantChecker.Check(kernel);
+        var violations = checker.Run(kernel);
         return violations.Count == 0 ? null
             : $"{stmt.Span.File}:{stmt.Span.Line}: invariant violated after '{stmt.Text}':\n    " + string.Join("\n    ", violations.Take(20));
     }

@@ -22,7 +22,7 @@ internal static class Lexer
     {
         int hash = line.IndexOf('#');
         var content = hash >= 0 ? line[..hash] : line;
-        var tokens = new List<Token>();
+        var tokens = new List<Token>(8);
         int i = 0;
         while (i < content.Length)
         {

@@ -127,10 +127,10 @@ public sealed partial class ScenarioParser
     /// <summary>Reads a fixed word from a small set, with a hint for typos.</summary>
     private static string OneOf(TokenCursor c, string what, IReadOnlyCollection<string> choices)
     {
-        var list = FormatChoices(choices);
-        var t = c.Next($"{what} ({list})");
+        // The choices are spelled out only for an error.
+        var t = c.AtEnd ? c.Next($"{what} ({FormatChoices(choices)})") : c.Next(what);
         if (!choices.Contains(t.Text))
-            throw new SyntaxError(t.Column, $"expected {what} ({list}), got '{t.Text}'{Suggestions.DidYouMean(t.Text, choices)}");
+            throw new SyntaxError(t.Column, $"expected {what} ({FormatChoices(choices)}), got '{t.Text}'{Suggestions.DidYouMean(t.Text, choices)}");
         return t.Text;
     }
 

@@ -15,6 +15,20 @@ public class FuzzTests
     }
 
     [Fact]
+    public void Episodes_run_at_once_report_what_one_thread_reports()
+    {
+        var progressAlone = new List<long>();
+        var progressAtOnce = new List<long>();
+        var alone = Fuzzer.Run(3_200, seed: 7, opsPerEpisode: 300, progress: progressAlone.Add, jobs: 1);
+        var atOnce = Fuzzer.Run(3_200, seed: 7, opsPerEpisode: 300, progress: progressAtOnce.Add, jobs: 3);
+        Assert.Equal(alone, atOnce);
+        Assert.Equal(11, atOnce.Episodes);
+        // Progress comes in episode order, whichever episode finished first.
+        Assert.Equal(progressAlone, progressAtOnce);
+        Assert.Equal(Enumerable.Range(1, 11).Select(i => Math.Min(i * 300L, 3_200)), progressAtOnce);
+    }
+
+    [Fact]
     public void The_same_seed_generates_the_same_scenario()
     {
         var (a, _) = Fuzzer.RunEpisode(42, 300);
