@@ -19,8 +19,10 @@ public sealed partial class Kernel
     public long Access(MmStruct mm, ulong start, ulong end, bool write)
     {
         ulong pageSize = (ulong)Geo.PageSize, pmdSize = (ulong)Geo.PmdSize;
+        ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
         Vma.Vma? vma = null;
-        ulong addr = start & ~(pageSize - 1);
+        ulong addr = start & ~(pageSize - 1), faultedAt = ulong.MaxValue;
+        int faultsHere = 0;
         while (addr < end)
         {
             if (vma == null || addr >= vma.End || addr < vma.Start)
@@ -43,16 +45,20 @@ public sealed partial class Kernel
                         continue;
                     }
                 }
-                else if (slot.Kind == PmdKind.Table)
+                else if (slot.Kind == PmdKind.Table && (slot.Ptes![PteIndex(addr)] & need) == need)
                 {
-                    int done = TouchPtes(slot, PteIndex(addr), pages, write);
-                    addr += (ulong)done << PageShift;
-                    if (addr >= runEnd) continue;
+                    addr += (ulong)TouchPtes(slot, PteIndex(addr), pages, write) << PageShift;
+                    continue;
                 }
             }
-            long rc = FaultAndTouch(vma, addr, write);
-            if (rc != 0) return rc;
-            addr += pageSize;
+            // The access faults; once the fault has made the entry allow it, the CPU retries the
+            // access, which the next turn of the loop touches together with the rest of the run. A
+            // fault that backed off (its PTE changed while it allocated, e.g. under reclaim) is taken again.
+            if (addr != faultedAt) (faultedAt, faultsHere) = (addr, 0);
+            else if (++faultsHere > 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
+            var r = HandleMmFault(vma, addr, write);
+            if (r == FaultResult.Oom) return -Errno.ENOMEM;
+            if (r != FaultResult.Ok) return -Errno.EFAULT;
         }
         return 0;
     }
@@ -105,37 +111,6 @@ public sealed partial class Kernel
         Map.SetContentRun(pfn, n, first);
         if (!TrackExpectedContent) return;
         ContentTokens.FillSequence((slot.Expected ??= NewExpectedTable()).AsSpan(idx, n), first);
-    }
-
-    /// <summary>The access to one page that needs a fault: fault (again if it backed off), then touch.</summary>
-    long FaultAndTouch(Vma.Vma vma, ulong addr, bool write)
-    {
-        MmStruct mm = vma.Mm;
-        // A fault that backed off (its PTE changed while it allocated, e.g. under reclaim) is taken
-        // again, as the CPU re-executes the access.
-        for (int attempt = 0; ; attempt++)
-        {
-            var r = HandleMmFault(vma, addr, write);
-            if (r == FaultResult.Oom) return -Errno.ENOMEM;
-            if (r != FaultResult.Ok) return -Errno.EFAULT;
-            if (MappedWith(mm, addr, write)) break;
-            if (attempt == 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
-        }
-        if (write)
-        {
-            var slot = mm.PageTables.Find(PmdIndex(addr))!;
-            int pfn = ResolvePfn(mm, addr, out _);
-            Store(slot, PteIndex(addr), pfn);
-        }
-        return 0;
-    }
-
-    /// <summary>A store: the page gets a new content token, and the program now expects that token.</summary>
-    void Store(PmdSlot slot, int idx, int pfn)
-    {
-        uint token = NextToken();
-        Map.SetContent(pfn, token);
-        if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
     }
 
     /// <summary>Whether addr is mapped so that the access needs no fault (for MADV_POPULATE_*).</summary>
