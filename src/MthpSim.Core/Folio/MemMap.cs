@@ -230,34 +230,32 @@ public sealed unsafe class MemMap
         }
     }
 
+
     /// <summary>Adds one PTE mapping to each page of [pfn, pfn + n); returns how many had none before.</summary>
-    internal int AddPteMapcountRun(int pfn, int n)
-    {
-        CheckPfn(pfn, n);
-        int first = 0;
-        byte* m = _mapcount + pfn;
-        for (int i = 0; i < n; i++)
-        {
-            byte b = m[i];
-            if (b < MapcountAside - 1) { m[i] = (byte)(b + 1); if (b == 0) first++; }
-            else AddPteMapcount(pfn + i, 1);
-        }
-        return first;
-    }
+    internal int AddPteMapcountRun(int pfn, int n) => AdjustPteMapcountRun(pfn, n, +1);
 
     /// <summary>Removes one PTE mapping from each page of [pfn, pfn + n); returns how many have none left.</summary>
-    internal int SubPteMapcountRun(int pfn, int n)
+    internal int SubPteMapcountRun(int pfn, int n) => AdjustPteMapcountRun(pfn, n, -1);
+
+    /// <summary>Adds <paramref name="delta"/> (±1) to each page's count; returns how many pages crossed between none and one mapping.</summary>
+    int AdjustPteMapcountRun(int pfn, int n, int delta)
     {
         CheckPfn(pfn, n);
-        int last = 0;
+        int crossed = 0, edge = delta > 0 ? 1 : 0;
         byte* m = _mapcount + pfn;
         for (int i = 0; i < n; i++)
         {
             byte b = m[i];
-            if (b - 1u < MapcountAside - 1u) { m[i] = (byte)(b - 1); if (b == 1) last++; }
-            else { AddPteMapcount(pfn + i, -1); if (PteMapcount(pfn + i) == 0) last++; }
+            int v = b + delta;
+            if (b != MapcountAside && (uint)v < MapcountAside) m[i] = (byte)v;
+            else
+            {
+                AddPteMapcount(pfn + i, delta);
+                v = PteMapcount(pfn + i);
+            }
+            if (v == edge) crossed++;
         }
-        return last;
+        return crossed;
     }
 
     // The buddy allocator's view of a frame: a free block's head carries the block's order.
