@@ -16,6 +16,10 @@ public static class FuzzCommand
         cmd.SetAction(pr =>
         {
             long total = pr.GetValue(ops);
+            // A count of zero or less would print PASS for nothing (--ops) or never end (--episode-ops).
+            if (total <= 0) return Refuse(stderr, "--ops", total);
+            if (pr.GetValue(episode) <= 0) return Refuse(stderr, "--episode-ops", pr.GetValue(episode));
+            if (pr.GetValue(jobs) < 0) { stderr.WriteLine($"mthpsim fuzz: --jobs must be 0 or more, got {pr.GetValue(jobs)}"); return 2; }
             long nextReport = 0;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan running = default;
@@ -41,5 +45,11 @@ public static class FuzzCommand
             return 0;
         });
         return cmd;
+    }
+
+    static int Refuse(TextWriter stderr, string option, long value)
+    {
+        stderr.WriteLine($"mthpsim fuzz: {option} must be a positive number, got {value}");
+        return 2;
     }
 }
