@@ -23,11 +23,18 @@ public static class CompareCommand
         var cmd = new Command("compare", "Run scenarios under several collapse policies and compare scan cost, collapses, bloat and creep") { files, policies, json, csv };
         cmd.SetAction(pr =>
         {
+            var names = pr.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            string known = string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names);
+            // An empty list would print nothing and exit 0, as if every scenario had been compared.
+            if (names.Length == 0) { stderr.WriteLine($"mthpsim compare: --policy names no policy; known policies: {known}"); return 2; }
+            foreach (var name in names)
+                if (MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(name) is null)
+                { stderr.WriteLine($"mthpsim compare: unknown policy '{name}'; known policies: {known}"); return 2; }
             var rows = new List<CompareRow>();
             foreach (var f in pr.GetValue(files)!)
             {
                 if (!f.Exists) { stderr.WriteLine($"mthpsim: {f.FullName}: no such file"); return 2; }
-                foreach (var policy in pr.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                foreach (var policy in names)
                 {
                     RunResult r;
                     try { r = ScenarioRunner.RunFile(f.ToString(), new RunOptions { Policy = policy }); }
@@ -41,7 +48,12 @@ public static class CompareCommand
                 }
             }
             stdout.Write(pr.GetValue(json) ? Json(rows) : pr.GetValue(csv) ? Csv(rows) : Table(rows));
-            return 0;
+            // A failed expectation under any policy fails the command, as it does for `run`;
+            // stderr names each one so the table/JSON/CSV on stdout keeps its format.
+            var failed = rows.Where(r => r.ExpectationsHeld < r.Expectations).ToList();
+            foreach (var r in failed)
+                stderr.WriteLine($"mthpsim compare: {r.File} under {r.Policy}: {r.Expectations - r.ExpectationsHeld} of {r.Expectations} expectations failed");
+            return failed.Count > 0 ? 1 : 0;
         });
         return cmd;
     }
