@@ -20,6 +20,8 @@ public static class ScenarioValidator
         LseekStmt => "'lseek' is not supported yet",
         MmapStmt { Shared: true } => "shared mappings (shmem) are not supported yet",
         MmapStmt { MemfdFile: not null } => "memfd mappings are not supported yet",
+        // No swap device is modelled: a swap size would show in SwapTotal while nothing ever swaps.
+        MachineStmt { Swap: > 0 } => "machine swap=SIZE is not supported yet (nothing is swapped out); use swap=0 or leave it out",
         MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>
             $"'madvise {m.Advice.ToString().ToLowerInvariant()}' is not supported yet",
         _ => null,
