@@ -97,9 +97,13 @@ public sealed partial class ScenarioParser
 
     private MmapStmt ParseMmap(TokenCursor c, string process, SourceSpan span, string text)
     {
-        // Any word can name a region; mmap (re)binds it, so a later mmap may reuse a name.
+        // Any word can name a region. A name still bound to a mapping is refused: rebinding it would
+        // silently leave the old mapping unreachable. A whole 'munmap REGION' frees the name.
         var region = c.Next("a region name");
-        _bindings.Process(process)!.Regions[region.Text] = c.Line.Number;
+        var info = _bindings.Process(process)!;
+        if (info.MappedLine(region.Text) is int mappedAt)
+            throw Error(region, $"region '{region.Text}' of process '{process}' is already mapped (line {mappedAt}); munmap it first or use another name");
+        info.Map(region.Text, c.Line.Number);
         var addr = AddressOrAny(c.Next(AddressExpected));
         var lenToken = c.Next(SizeExpected);
         var len = Length(lenToken);
@@ -168,7 +172,11 @@ public sealed partial class ScenarioParser
     {
         var region = RequireRegion(process, c.Next("a region name"));
         if (c.AtEnd)
+        {
+            // Only the whole-region form frees the name: with OFF LEN part of the mapping may remain.
+            _bindings.Process(process)!.Unmapped.Add(region);
             return new MunmapStmt(span, text, process, region, null, null);
+        }
         var off = Offset(c.Next(OffsetExpected));
         var lenToken = c.Next($"{SizeExpected} (munmap takes both OFF and LEN, or neither)");
         var len = Length(lenToken);
