@@ -16,8 +16,8 @@ public static class CheckCommand
             int status = 0;
             foreach (var f in pr.GetValue(files)!)
             {
-                if (!f.Exists) { stderr.WriteLine($"mthpsim: {f.FullName}: no such file"); status = 2; continue; }
-                var parsed = ScenarioParser.Parse(f.ToString(), File.ReadAllText(f.FullName));
+                if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); status = 2; continue; }
+                var parsed = ScenarioParser.Parse(f.ToString(), text);
                 foreach (var d in parsed.Errors) stderr.WriteLine(d);
                 if (!parsed.Success) { status = 2; continue; }
                 stdout.WriteLine($"{f}: ok ({parsed.Statements.Count} statements)");

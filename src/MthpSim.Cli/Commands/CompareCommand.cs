@@ -33,11 +33,11 @@ public static class CompareCommand
             var rows = new List<CompareRow>();
             foreach (var f in pr.GetValue(files)!)
             {
-                if (!f.Exists) { stderr.WriteLine($"mthpsim: {f.FullName}: no such file"); return 2; }
+                if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); return 2; }
                 foreach (var policy in names)
                 {
                     RunResult r;
-                    try { r = ScenarioRunner.RunFile(f.ToString(), new RunOptions { Policy = policy }); }
+                    try { r = ScenarioRunner.RunText(f.ToString(), text, new RunOptions { Policy = policy }); }
                     catch (ArgumentException e) { stderr.WriteLine($"mthpsim: {e.Message}"); return 2; }
                     if (r.Invalid.Count > 0)
                     {

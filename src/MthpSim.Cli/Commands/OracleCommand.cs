@@ -20,11 +20,20 @@ public static class OracleCommand
         {
             var results = new List<OracleResult>();
             var replayFile = pr.GetValue(replay);
-            var recorded = replayFile != null ? OracleReport.FromJson(File.ReadAllText(replayFile.FullName)) : null;
+            List<OracleReport.Record>? recorded = null;
+            if (replayFile != null)
+            {
+                if (InputFile.Read(replayFile, out string replayError) is not string json) { stderr.WriteLine(replayError); return 2; }
+                try { recorded = OracleReport.FromJson(json); }
+                catch (System.Text.Json.JsonException e)
+                {
+                    stderr.WriteLine($"mthpsim: cannot read {replayFile}: not a recorded oracle run ({e.Message.ReplaceLineEndings(" ")})");
+                    return 2;
+                }
+            }
             foreach (var f in pr.GetValue(files)!)
             {
-                if (!f.Exists) { stderr.WriteLine($"mthpsim: {f.FullName}: no such file"); return 2; }
-                string text = File.ReadAllText(f.FullName);
+                if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); return 2; }
                 OracleResult r;
                 if (recorded != null)
                 {

@@ -18,13 +18,13 @@ public static class RunCommand
             bool asJson = pr.GetValue(json);
             foreach (var f in pr.GetValue(files)!)
             {
-                if (!f.Exists)
+                if (InputFile.Read(f, out string error) is not string text)
                 {
-                    stderr.WriteLine($"mthpsim: {f.FullName}: no such file");
+                    stderr.WriteLine(error);
                     return 2;
                 }
                 var options = new RunOptions { CheckInvariants = pr.GetValue(check), Output = asJson ? null : stdout };
-                var result = ScenarioRunner.RunFile(f.ToString(), options);
+                var result = ScenarioRunner.RunText(f.ToString(), text, options);
                 results.Add(result);
                 if (!asJson) ResultReport.WriteText(result, stdout, stderr);
             }
