@@ -6,8 +6,10 @@ namespace MthpSim.Tests.Bench;
 
 /// <summary>
 /// <c>mthpsim bench</c> runs every pattern and reports it; no assertion here is about speed (timing
-/// targets are judged by the bench itself, never by tests).
+/// targets are judged by the bench itself, never by tests). Host bytes are read from the process's
+/// managed heap, which tests running alongside would move: this class runs alone.
 /// </summary>
+[Collection("process-wide measurement")]
 public class BenchCommandTests
 {
     static (int code, string stdout, string stderr) Run(params string[] args)
@@ -71,3 +73,7 @@ public class BenchCommandTests
         Assert.Equal(2, code);
     }
 }
+
+/// <summary>Tests that read process-wide figures (the managed heap's size) run with no other test at the same time.</summary>
+[CollectionDefinition("process-wide measurement", DisableParallelization = true)]
+public sealed class ProcessWideMeasurementCollection;
