@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MthpSim.Bench;
 using MthpSim.Tests.Scenarios;
+using static MthpSim.Tests.Cli.CliRunner;
 
 namespace MthpSim.Tests.Bench;
 
@@ -12,14 +13,6 @@ namespace MthpSim.Tests.Bench;
 [Collection("process-wide measurement")]
 public class BenchCommandTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = MthpSim.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void Quick_json_reports_every_pattern_with_positive_figures()
     {

@@ -1,24 +1,10 @@
 using MthpSim.Tests.Scenarios;
+using static MthpSim.Tests.Cli.CliRunner;
 
 namespace MthpSim.Tests.Cli;
 
 public class CliTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = MthpSim.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
-    static string Temp(string text)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"mthpsim-{Guid.NewGuid():N}.mthp");
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     [Fact]
     public void Run_passes_the_example_with_exit_0()
     {

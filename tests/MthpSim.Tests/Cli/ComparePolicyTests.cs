@@ -1,23 +1,10 @@
+using static MthpSim.Tests.Cli.CliRunner;
+
 namespace MthpSim.Tests.Cli;
 
 /// <summary>compare refuses a policy list that names nothing or an unknown design, and fails when an expectation does.</summary>
 public class ComparePolicyTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = MthpSim.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
-    static string Temp(string text)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"mthpsim-{Guid.NewGuid():N}.mthp");
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     [Theory]
     [InlineData("")]
     [InlineData(" , ")]

@@ -1,16 +1,10 @@
+using static MthpSim.Tests.Cli.CliRunner;
+
 namespace MthpSim.Tests.Cli;
 
 /// <summary>fuzz refuses counts that would print PASS for nothing or never end.</summary>
 public class FuzzCountTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = MthpSim.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Theory]
     [InlineData("--ops", "-5")]
     [InlineData("--ops", "0")]

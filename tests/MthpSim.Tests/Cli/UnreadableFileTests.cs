@@ -1,18 +1,11 @@
 using MthpSim.Cli.Commands;
+using static MthpSim.Tests.Cli.CliRunner;
 
 namespace MthpSim.Tests.Cli;
 
 /// <summary>A file that cannot be read is refused with one line saying why (exit 2), by every command that reads scenarios.</summary>
 public class UnreadableFileTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = MthpSim.Cli.Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     static void AssertRefused(string command, string path, string reason)
     {
         var (code, stdout, stderr) = Run(command, path);
