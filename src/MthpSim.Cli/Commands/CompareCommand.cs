@@ -23,6 +23,8 @@ public static class CompareCommand
         var cmd = new Command("compare", "Run scenarios under several collapse policies and compare scan cost, collapses, bloat and creep") { files, policies, json, csv };
         cmd.SetAction(pr =>
         {
+            // One output format: with both, which one the user gets would be a guess.
+            if (pr.GetValue(json) && pr.GetValue(csv)) { stderr.WriteLine("mthpsim compare: --json and --csv cannot be used together"); return 2; }
             var names = pr.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             string known = string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names);
             // An empty list would print nothing and exit 0, as if every scenario had been compared.

@@ -46,4 +46,13 @@ public class ComparePolicyTests
         Assert.Equal(0, code);
         Assert.Equal("", stderr);
     }
+
+    [Fact]
+    public void Compare_refuses_json_and_csv_together()
+    {
+        var (code, stdout, stderr) = Run("compare", "--json", "--csv", Path.Combine(MthpSim.Tests.Scenarios.RepoPaths.Root, "scenarios/examples/fault-64k.mthp"));
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("mthpsim compare: --json and --csv cannot be used together", stderr.Trim());
+    }
 }
