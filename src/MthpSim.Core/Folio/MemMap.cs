@@ -74,28 +74,33 @@ public sealed unsafe class MemMap
         _highWater = pfnEnd;
     }
 
+    // Every method that reads or writes the host block ends with GC.KeepAlive(this): the block is
+    // unmapped when this map is finalized, which must never happen while an access is under way.
+    byte FrameByte(int pfn) { CheckPfn(pfn); byte b = _frame[pfn]; GC.KeepAlive(this); return b; }
+
     [Conditional("DEBUG")]
     void CheckPfn(long pfn, long n = 1) => System.Diagnostics.Debug.Assert(pfn >= 0 && pfn + n <= _highWater, $"PFN {pfn:x}+{n} outside the used frames");
 
-    public PageKind Kind(int pfn) { CheckPfn(pfn); return (PageKind)(_frame[pfn] >> 4); }
-    public int Order(int pfn) { CheckPfn(pfn); return _frame[pfn] & 0xF; }
+    public PageKind Kind(int pfn) => (PageKind)(FrameByte(pfn) >> 4);
+    public int Order(int pfn) => FrameByte(pfn) & 0xF;
     public int HeadOf(int pfn) => pfn & ~((1 << Order(pfn)) - 1);
     /// <summary>Kind and order in one read (every page of a folio carries both).</summary>
-    internal (PageKind Kind, int Order) KindAndOrder(int pfn) { CheckPfn(pfn); byte b = _frame[pfn]; return ((PageKind)(b >> 4), b & 0xF); }
-    public int Refcount(int head) { CheckPfn(head); return _refcount[head]; }
-    public uint Content(int pfn) { CheckPfn(pfn); return _content[pfn]; }
+    internal (PageKind Kind, int Order) KindAndOrder(int pfn) { byte b = FrameByte(pfn); return ((PageKind)(b >> 4), b & 0xF); }
+    public int Refcount(int head) { CheckPfn(head); int r = _refcount[head]; GC.KeepAlive(this); return r; }
+    public uint Content(int pfn) { CheckPfn(pfn); uint c = _content[pfn]; GC.KeepAlive(this); return c; }
     public bool IsLarge(int head) => Order(head) > 0;
 
     public int PteMapcount(int pfn)
     {
         CheckPfn(pfn);
         byte m = _mapcount[pfn];
+        GC.KeepAlive(this);
         return m != MapcountAside ? m : _mapcountAside[pfn];
     }
 
-    public bool Test(int pfn, PageFlags f) { CheckPfn(pfn); return (_flags[pfn] & (byte)f) != 0; }
-    public void Set(int pfn, PageFlags f) { CheckPfn(pfn); _flags[pfn] |= (byte)f; }
-    public void Clear(int pfn, PageFlags f) { CheckPfn(pfn); _flags[pfn] &= (byte)~f; }
+    public bool Test(int pfn, PageFlags f) { CheckPfn(pfn); bool t = (_flags[pfn] & (byte)f) != 0; GC.KeepAlive(this); return t; }
+    public void Set(int pfn, PageFlags f) { CheckPfn(pfn); _flags[pfn] |= (byte)f; GC.KeepAlive(this); }
+    public void Clear(int pfn, PageFlags f) { CheckPfn(pfn); _flags[pfn] &= (byte)~f; GC.KeepAlive(this); }
 
     /// <summary>Sets a flag on every page of [pfn, pfn + n).</summary>
     internal void SetRange(int pfn, int n, PageFlags f)
@@ -107,6 +112,7 @@ public sealed unsafe class MemMap
         for (; i + Vector<byte>.Count <= n; i += Vector<byte>.Count)
             Unsafe.WriteUnaligned(p + i, Unsafe.ReadUnaligned<Vector<byte>>(p + i) | bits);
         for (; i < n; i++) p[i] |= (byte)f;
+        GC.KeepAlive(this);
     }
 
     /// <summary>Clears a flag on every page of [pfn, pfn + n).</summary>
@@ -120,12 +126,14 @@ public sealed unsafe class MemMap
         for (; i + Vector<byte>.Count <= n; i += Vector<byte>.Count)
             Unsafe.WriteUnaligned(p + i, Unsafe.ReadUnaligned<Vector<byte>>(p + i) & mask);
         for (; i < n; i++) p[i] &= keep;
+        GC.KeepAlive(this);
     }
 
     /// <summary>The large-folio fields of a folio of order >= 1.</summary>
     public ref LargeFolioInfo Large(int head)
     {
         int slot = _refcount[head + 1];
+        GC.KeepAlive(this);
         return ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
     }
 
@@ -160,6 +168,7 @@ public sealed unsafe class MemMap
         new Span<uint>(_content + head, n).Clear();
         if (_mapcountAside.Count > 0) ForgetAside(head, n);
         _refcount[head] = 1;
+        GC.KeepAlive(this);
         if (order > 0)
         {
             int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
@@ -186,6 +195,7 @@ public sealed unsafe class MemMap
         if (order > 0) _freeLarge.Push(_refcount[head + 1]);
         _refcount[head] = 0;
         if (order > 0) _refcount[head + 1] = 0;
+        GC.KeepAlive(this);
     }
 
     /// <summary>Turns one large folio into order-0 folios in place (the bookkeeping half of __split_unmapped_folio).</summary>
@@ -200,18 +210,20 @@ public sealed unsafe class MemMap
         for (int p = head; p < head + n; p++)
             _flags[p] = (byte)((_flags[p] & 0x0F) | lazyFree);
         new Span<int>(_refcount + head, n).Clear();
+        GC.KeepAlive(this);
     }
 
-    public void SetContent(int pfn, uint token) { CheckPfn(pfn); _content[pfn] = token; }
+    public void SetContent(int pfn, uint token) { CheckPfn(pfn); _content[pfn] = token; GC.KeepAlive(this); }
 
     /// <summary>Gives pages [pfn, pfn + n) the tokens first, first + 1, ... (one store per page, in order).</summary>
     internal void SetContentRun(int pfn, int n, uint first)
     {
         CheckPfn(pfn, n);
         ContentTokens.FillSequence(new Span<uint>(_content + pfn, n), first);
+        GC.KeepAlive(this);
     }
 
-    internal void AddRef(int head, int n) { CheckPfn(head); _refcount[head] += n; }
+    internal void AddRef(int head, int n) { CheckPfn(head); _refcount[head] += n; GC.KeepAlive(this); }
 
     internal void AddPteMapcount(int pfn, int n)
     {
@@ -228,6 +240,7 @@ public sealed unsafe class MemMap
             _mapcount[pfn] = MapcountAside;
             _mapcountAside[pfn] = v;
         }
+        GC.KeepAlive(this);
     }
 
 
@@ -255,12 +268,13 @@ public sealed unsafe class MemMap
             }
             if (v == edge) crossed++;
         }
+        GC.KeepAlive(this);
         return crossed;
     }
 
     // The buddy allocator's view of a frame: a free block's head carries the block's order.
-    internal bool IsFreeHead(int pfn, int order) => _frame[pfn] == (byte)((int)PageKind.FreeHead << 4 | order);
-    internal void SetFreeHead(int pfn, int order) { CheckPfn(pfn); _frame[pfn] = (byte)((int)PageKind.FreeHead << 4 | order); }
-    internal void SetFreeTail(int pfn) { CheckPfn(pfn); _frame[pfn] = (byte)PageKind.FreeTail << 4; }
-    internal void SetFreeTails(int pfn, int n) { CheckPfn(pfn, n); new Span<byte>(_frame + pfn, n).Fill((byte)PageKind.FreeTail << 4); }
+    internal bool IsFreeHead(int pfn, int order) => FrameByte(pfn) == (byte)((int)PageKind.FreeHead << 4 | order);
+    internal void SetFreeHead(int pfn, int order) { CheckPfn(pfn); _frame[pfn] = (byte)((int)PageKind.FreeHead << 4 | order); GC.KeepAlive(this); }
+    internal void SetFreeTail(int pfn) { CheckPfn(pfn); _frame[pfn] = (byte)PageKind.FreeTail << 4; GC.KeepAlive(this); }
+    internal void SetFreeTails(int pfn, int n) { CheckPfn(pfn, n); new Span<byte>(_frame + pfn, n).Fill((byte)PageKind.FreeTail << 4); GC.KeepAlive(this); }
 }
