@@ -45,8 +45,12 @@ public sealed partial class Kernel
         _pmdShift = Geo.PageShift + Geo.PmdOrder;
         _pteIndexMask = (1UL << Geo.PmdOrder) - 1;
         long pages = config.MemoryBytes / Geo.PageSize;
-        if (pages < (1L << Geo.PmdOrder) || pages > int.MaxValue)
-            throw new ArgumentException($"memory={config.MemoryBytes} is outside what the model supports");
+        long maxPages = MaxSimulatedPages();
+        if (pages < (1L << Geo.PmdOrder) || pages > maxPages)
+            throw new ArgumentException(
+                $"memory={SizeText(config.MemoryBytes)} is outside what this host can simulate: from {SizeText(Geo.PmdSize)} " +
+                $"to {SizeText(maxPages * Geo.PageSize)} with {SizeText(Geo.PageSize)} pages ({SizeText(HostMemoryBytes)} of host memory, " +
+                $"up to {WorstHostBytesPerPage} bytes of it per simulated page)");
         Map = new MemMap(pages);
         Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder);
         Thp = new ThpSettings(Geo);
@@ -56,6 +60,21 @@ public sealed partial class Kernel
     }
 
     public IReadOnlyList<MmStruct> Processes => _mms;
+
+    /// <summary>Host bytes one simulated page in use may cost at most (per-frame state, page tables, expected content, large-folio records).</summary>
+    public const int WorstHostBytesPerPage = 40;
+
+    /// <summary>The host's memory (or the container's limit), as the runtime sees it.</summary>
+    static long HostMemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>The most pages a machine may have: what host memory can hold if every page is used, and what a PFN can address.</summary>
+    public static long MaxSimulatedPages() => Math.Min(int.MaxValue, HostMemoryBytes / WorstHostBytesPerPage);
+
+    static string SizeText(long bytes) =>
+        bytes >= 1L << 40 && bytes % (1L << 40) == 0 ? $"{bytes >> 40}T"
+        : bytes >= 1L << 30 ? $"{bytes >> 30}G"
+        : bytes >= 1L << 20 ? $"{bytes >> 20}M"
+        : $"{bytes >> 10}K";
 
     readonly List<string> _dmesg = new();
     readonly HashSet<string> _warnedOnce = new();

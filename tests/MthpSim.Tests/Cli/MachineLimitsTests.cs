@@ -1,0 +1,50 @@
+using MthpSim.Core;
+using static MthpSim.Tests.Cli.CliRunner;
+
+namespace MthpSim.Tests.Cli;
+
+/// <summary>
+/// A machine the model cannot run is refused before anything runs: a swap size until swap is
+/// modelled (swap=0, the default, stays accepted), and more memory than this host could hold.
+/// </summary>
+public class MachineLimitsTests
+{
+    static (int code, string stdout, string stderr) RunText(string text) => Run("run", Temp(text));
+
+    [Fact]
+    public void Run_refuses_a_non_zero_swap_size()
+    {
+        var (code, _, stderr) = RunText("machine swap=1G\nexpect meminfo SwapTotal == 1G\n");
+        Assert.Equal(2, code);
+        Assert.Contains(":1:1: error: machine swap=SIZE is not supported yet", stderr);
+    }
+
+    [Fact]
+    public void Run_accepts_swap_0()
+    {
+        var (code, _, stderr) = RunText("machine swap=0\nexpect meminfo SwapTotal == 0\n");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
+    public void Memory_beyond_what_the_host_can_hold_is_refused_up_front_with_the_range()
+    {
+        // Issue 10: memory=1T was accepted and writing it all ended in OutOfMemoryException.
+        long tooMuch = (Kernel.MaxSimulatedPages() + 1) * 4096;
+        var (code, stdout, stderr) = RunText($"machine memory={(tooMuch >> 30) + 1}G\nprocess p\n");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Matches(@":1:1: error: memory=\d+[GT] is outside what this host can simulate: from 2M to \d+[GT] with 4K pages \(\d+G of host memory, up to 40 bytes of it per simulated page\)", stderr);
+        Assert.DoesNotContain("Exception", stderr);
+    }
+
+    [Fact]
+    public void Memory_the_host_can_hold_is_accepted()
+    {
+        long most = Kernel.MaxSimulatedPages() * 4096 >> 30 << 30;
+        var (code, _, stderr) = RunText($"machine memory={most >> 30}G\nprocess p\np mmap a any 4M\np write a 0 4M\nexpect p smaps a Rss == 4M\n");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+    }
+}
