@@ -30,48 +30,35 @@ internal static class VmaPatterns
             Live = new(BenchMachine.SizeSettings(0), ["mmap", TouchRegion.N(n)]),
             Targets = [BenchTarget.KernelRatio, BenchTarget.VmaOpNs],
         };
-        yield return new BenchPattern
-        {
-            Name = $"vma-find-{count}",
-            Family = "vma",
-            Unit = "op",
-            Description = $"find_vma() of every one of {n} VMAs; ns per lookup",
-            Prepare = () =>
-            {
-                var k = BenchMachine.Create();
-                var mm = k.CreateProcess("bench");
-                var starts = MapMany(k, mm, n, placed: true);
-                return new PreparedRun(k, () =>
-                {
-                    foreach (ulong a in starts)
-                        if (mm.FindVma(a) == null) throw new InvalidOperationException("bench: a mapped VMA was not found");
-                    return n;
-                });
-            },
-            Targets = [BenchTarget.VmaOpNs],
-        };
-        yield return new BenchPattern
-        {
-            Name = $"vma-munmap-{count}",
-            Family = "vma",
-            Unit = "op",
-            Description = $"munmap of each of {n} one-page VMAs, in mmap order; ns per munmap",
-            Prepare = () =>
-            {
-                var k = BenchMachine.Create();
-                var mm = k.CreateProcess("bench");
-                var starts = MapMany(k, mm, n, placed: true);
-                return new PreparedRun(k, () =>
-                {
-                    foreach (ulong a in starts)
-                        if (k.Munmap(mm, a, (ulong)BenchMachine.PageSize) != 0) throw new InvalidOperationException("bench: munmap failed");
-                    return n;
-                });
-            },
-            Live = new(BenchMachine.SizeSettings(0), ["munmap-many", TouchRegion.N(n)]),
-            Targets = [BenchTarget.KernelRatio, BenchTarget.VmaOpNs],
-        };
+        yield return OverEveryVma($"vma-find-{count}", n, $"find_vma() of every one of {n} VMAs; ns per lookup", null,
+            (k, mm, a) => mm.FindVma(a) != null, "a mapped VMA was not found");
+        yield return OverEveryVma($"vma-munmap-{count}", n, $"munmap of each of {n} one-page VMAs, in mmap order; ns per munmap",
+            new(BenchMachine.SizeSettings(0), ["munmap-many", TouchRegion.N(n)]),
+            (k, mm, a) => k.Munmap(mm, a, (ulong)BenchMachine.PageSize) == 0, "munmap failed");
     }
+
+    /// <summary>A pattern timing one operation on each of n mapped one-page VMAs (the mapping is setup, untimed).</summary>
+    static BenchPattern OverEveryVma(string name, int n, string description, LiveBenchSpec? live, Func<Kernel, MmStruct, ulong, bool> op, string failure) => new()
+    {
+        Name = name,
+        Family = "vma",
+        Unit = "op",
+        Description = description,
+        Prepare = () =>
+        {
+            var k = BenchMachine.Create();
+            var mm = k.CreateProcess("bench");
+            var starts = MapMany(k, mm, n, placed: true);
+            return new PreparedRun(k, () =>
+            {
+                foreach (ulong a in starts)
+                    if (!op(k, mm, a)) throw new InvalidOperationException($"bench: {failure}");
+                return n;
+            });
+        },
+        Live = live,
+        Targets = live != null ? [BenchTarget.KernelRatio, BenchTarget.VmaOpNs] : [BenchTarget.VmaOpNs],
+    };
 
     /// <summary>
     /// n one-page mmaps. <paramref name="placed"/> (for setups, which are not timed) passes each the

@@ -182,6 +182,9 @@ public sealed unsafe class MemMap
         for (int p = pfn; p < pfn + n; p++) _mapcountAside.Remove(p);
     }
 
+    /// <summary>Large-folio records ever handed out (free ones are reused before a new one is taken).</summary>
+    internal int LargeRecordsUsed => _largeUsed;
+
     int NewLargeSlot()
     {
         if (_largeUsed == _large.Count << LargeChunkShift) _large.Add(new LargeFolioInfo[1 << LargeChunkShift]);

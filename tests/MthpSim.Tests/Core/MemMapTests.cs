@@ -58,13 +58,17 @@ public class MemMapTests
         Assert.Equal(0, k.SysfsWrite("hugepages-64kB/enabled", "always"));
         Assert.Equal(0, k.SysfsWrite("enabled", "never"));
         var p = k.CreateProcess("p");
+        var used = new List<int>();
         for (int round = 0; round < 3; round++)
         {
             Assert.Equal(0x40000000L, k.Mmap(p, 0x40000000, 8 << 20, Prot.Read | Prot.Write));
             Assert.Equal(0, k.Access(p, 0x40000000, 0x40800000, write: true));
             Assert.True(k.Intact(p, 0x40000000, 0x40800000));
+            used.Add(k.Map.LargeRecordsUsed);
             Assert.Equal(0, k.Munmap(p, 0x40000000, 8 << 20));
         }
+        Assert.Equal(128, used[0]);   // 8M of 64K folios
+        Assert.Equal([128, 128, 128], used);
         Assert.Empty(InvariantChecker.Check(k));
     }
 }
