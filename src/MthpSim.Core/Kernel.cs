@@ -24,6 +24,8 @@ public sealed partial class Kernel
     public Counters Stats { get; }
     /// <summary>When set, every write records what the program must read back (the <c>intact</c> oracle).</summary>
     public bool TrackExpectedContent { get; set; } = true;
+    /// <summary>Bugs a test switches on to prove that a checker catches them; never set otherwise.</summary>
+    internal InjectedFault InjectedFaults { get; set; }
 
     readonly List<MmStruct> _mms = new();
     int _nextMmId = 1;
@@ -100,6 +102,9 @@ public sealed partial class Kernel
 
     /// <summary>A fresh content token for one page write (never 0, never with the MaybeZero bit).</summary>
     internal uint NextToken() => NextTokens(1);
+
+    /// <summary>The content the next store writes (stores take consecutive tokens, in page order), for a test harness's own record.</summary>
+    public uint NextStoreToken => _nextToken;
 
     /// <summary>Fresh tokens for n page writes in a row: the first of n consecutive tokens.</summary>
     internal uint NextTokens(int n)

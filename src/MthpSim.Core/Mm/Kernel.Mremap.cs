@@ -122,6 +122,11 @@ public sealed partial class Kernel
             Array.Copy(src.Expected, si, dst.Expected, di, n);
             Array.Clear(src.Expected, si, n);
         }
+        if ((InjectedFaults & InjectedFault.MremapSwapsTwoPtes) != 0 && n >= 2)
+        {
+            (dst.Ptes![di], dst.Ptes[di + 1]) = (dst.Ptes[di + 1], dst.Ptes[di]);
+            if (dst.Expected != null) (dst.Expected[di], dst.Expected[di + 1]) = (dst.Expected[di + 1], dst.Expected[di]);
+        }
         return true;
     }
 }

@@ -14,6 +14,7 @@ public sealed partial class Kernel
     /// </summary>
     internal void ZapRange(Vma.Vma vma, ulong start, ulong end)
     {
+        if ((InjectedFaults & InjectedFault.ZapOnePageTooMany) != 0 && end < vma.End) end += (ulong)Geo.PageSize;
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
             ZapPmd(vma, slot, addr, next);

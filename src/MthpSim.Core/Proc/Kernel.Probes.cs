@@ -41,6 +41,39 @@ public sealed partial class Kernel
         return kind is MappingKind.PtePage or MappingKind.PmdPage ? Map.Content(pfn) : 0;
     }
 
+    /// <summary>
+    /// What loads of the pages from <paramref name="start"/> return, one token per page into
+    /// <paramref name="dst"/> (0 for zero pages and holes), resolved a PMD range at a time.
+    /// </summary>
+    public void ContentRun(MmStruct mm, ulong start, Span<uint> dst)
+    {
+        ulong addr = start & ~((ulong)Geo.PageSize - 1);
+        for (int done = 0; done < dst.Length;)
+        {
+            int idx = PteIndex(addr), n = Math.Min(dst.Length - done, (1 << Geo.PmdOrder) - idx);
+            var out_ = dst.Slice(done, n);
+            var slot = mm.PageTables.Find(PmdIndex(addr));
+            switch (slot?.Kind)
+            {
+                case PmdKind.Huge:
+                    for (int i = 0; i < n; i++) out_[i] = Map.Content(Pte.Pfn(slot.Leaf) + idx + i);
+                    break;
+                case PmdKind.Table:
+                    for (int i = 0; i < n; i++)
+                    {
+                        ulong pte = slot.Ptes![idx + i];
+                        out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte)) : 0;
+                    }
+                    break;
+                default:
+                    out_.Clear();
+                    break;
+            }
+            done += n;
+            addr += (ulong)n << PageShift;
+        }
+    }
+
     /// <summary>What the program must read at addr: its last store there, or zeroes (MaybeZero: either).</summary>
     public uint ExpectedAt(MmStruct mm, ulong addr)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using MthpSim.Core.Debug;
+using MthpSim.Scenario.Reference;
 using MthpSim.Scenario.Runtime;
 using MthpSim.Scenario.Syntax;
 
@@ -104,6 +105,7 @@ public static class Fuzzer
         var prepared = ScenarioRunner.Prepare("fuzz.mthp", prologue[0] + "\n", result)
             ?? throw new InvalidOperationException("the fuzzer's machine line is invalid");
         var session = prepared.Session;
+        var reference = new ContentReference();
         var quiet = new RunOptions();
         string? Step(string line)
         {
@@ -113,6 +115,7 @@ public static class Fuzzer
             if (stmt == null) return null;
             try
             {
+                reference.Before(session, stmt);
                 ScenarioRunner.Execute(session, stmt, result, quiet);
             }
             catch (ScenarioRuntimeException e) { return e.ToString(); }
@@ -123,7 +126,8 @@ public static class Fuzzer
             // Only an expect adds a result, and the episode ends at the first that fails.
             if (result.Expectations.Count > 0 && !result.Expectations[^1].Passed) return result.Expectations[^1].Describe();
             var violations = checker.Run(session.Kernel);
-            return violations.Count == 0 ? null : $"line {lines.Count}: invariant violated after '{line}':\n    " + string.Join("\n    ", violations.Take(10));
+            if (violations.Count > 0) return $"line {lines.Count}: invariant violated after '{line}':\n    " + string.Join("\n    ", violations.Take(10));
+            return reference.After(session, stmt) is string differs ? $"line {lines.Count}: content differs after '{line}':\n    {differs}" : null;
         }
         foreach (var line in prologue)
             if (Step(line) is string f) return (lines, f);
@@ -143,6 +147,7 @@ public static class Fuzzer
     /// <summary>The kind of a failure, which shrinking must keep (not any failure: a removed mmap makes others).</summary>
     static string Kind(string reason) =>
         reason.Contains("invariant violated") ? "invariant violated"
+        : reason.Contains("content differs") ? "content differs"
         : reason.Contains("expect failed") ? "expect failed"
         : reason.Contains("Exception:") ? reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..reason.IndexOf("Exception:", StringComparison.Ordinal)]
         : reason;

@@ -3,7 +3,10 @@ namespace MthpSim.Scenario.Runtime;
 /// <summary>How a scenario is run.</summary>
 public sealed record RunOptions
 {
-    /// <summary>Run the invariant checker after every statement (tests always do; the CLI with --check).</summary>
+    /// <summary>
+    /// After every statement, run the invariant checker and compare page contents with the harness's
+    /// own record of what the programs stored (tests always do; the CLI with --check).
+    /// </summary>
     public bool CheckInvariants { get; init; }
     /// <summary>Where <c>print</c> output and notes go; null discards them.</summary>
     public TextWriter? Output { get; init; }

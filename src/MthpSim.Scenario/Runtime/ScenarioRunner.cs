@@ -3,6 +3,7 @@ using MthpSim.Core;
 using MthpSim.Core.Arch;
 using MthpSim.Core.Debug;
 using MthpSim.Core.Stats;
+using MthpSim.Scenario.Reference;
 using MthpSim.Scenario.Syntax;
 using CoreProt = MthpSim.Core.Prot;
 
@@ -24,11 +25,13 @@ public static class ScenarioRunner
         if (prepared == null) return result;
         var (session, statements) = prepared.Value;
         var checker = options.CheckInvariants ? new InvariantChecker() : null;
+        var reference = options.CheckInvariants ? new ContentReference() : null;
         int dmesgShown = 0;
         foreach (var stmt in statements)
         {
             try
             {
+                reference?.Before(session, stmt);
                 Execute(session, stmt, result, options);
                 // What the kernel logged is shown, never swallowed.
                 for (; dmesgShown < session.Kernel.Dmesg.Count; dmesgShown++)
@@ -42,6 +45,11 @@ public static class ScenarioRunner
             if (checker != null && CheckInvariants(checker, session.Kernel, stmt) is string violation)
             {
                 result.Aborted = violation;
+                break;
+            }
+            if (reference?.After(session, stmt) is string differs)
+            {
+                result.Aborted = ContentDiffers(stmt, differs);
                 break;
             }
         }
@@ -103,6 +111,10 @@ public static class ScenarioRunner
         return violations.Count == 0 ? null
             : $"{stmt.Span.File}:{stmt.Span.Line}: invariant violated after '{stmt.Text}':\n    " + string.Join("\n    ", violations.Take(20));
     }
+
+    /// <summary>How a difference from the harness's own record of page contents is reported.</summary>
+    public static string ContentDiffers(Statement stmt, string what) =>
+        $"{stmt.Span.File}:{stmt.Span.Line}: content differs after '{stmt.Text}':\n    {what}";
 
     /// <summary>The machine of the scenario; a non-4K page without an arch means arm64 (x86_64 has only 4K pages).</summary>
     public static MachineConfig MachineFrom(MachineStmt? m)

@@ -1,0 +1,187 @@
+using MthpSim.Core;
+using MthpSim.Scenario.Runtime;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Scenario.Reference;
+
+/// <summary>
+/// The harness's own record of what every program must read, kept from the statements' semantics
+/// alone (a write stores; munmap and dontneed forget; mremap moves; fork copies; free leaves old or
+/// zeroes), sharing nothing with the kernel model's page tables or its own expected-content record.
+/// After every statement it is compared with what the model's page tables resolve to, and with the
+/// model's VMAs; the return codes the model gave decide only whether a statement took effect.
+/// </summary>
+public sealed class ContentReference
+{
+    readonly Dictionary<string, ReferenceProcess> _procs = new();
+    // Taken before a statement runs: the region it names (mremap and munmap change the binding) and the next store's token.
+    (ulong Start, ulong Length)? _region;
+    uint _tokenBefore;
+
+    /// <summary>Call before the statement runs.</summary>
+    public void Before(ScenarioSession s, Statement stmt)
+    {
+        _tokenBefore = s.Kernel.NextStoreToken;
+        _region = null;
+        (string Process, string Region)? named = stmt switch
+        {
+            AccessStmt a => (a.Process, a.Region),
+            MunmapStmt u => (u.Process, u.Region),
+            MadviseStmt m => (m.Process, m.Region),
+            MremapStmt mr => (mr.Process, mr.Region),
+            _ => null,
+        };
+        if (named is var (p, r))
+        {
+            try { var b = s.Region(p, r, stmt.Span); _region = (b.Start, b.Length); }
+            catch (ScenarioRuntimeException) { }   // the statement itself fails and says why
+        }
+    }
+
+    /// <summary>Call after the statement ran: records its effect, then compares. Returns the first difference, or null.</summary>
+    public string? After(ScenarioSession s, Statement stmt) => Apply(s, stmt) ?? Compare(s);
+
+    string? Apply(ScenarioSession s, Statement stmt)
+    {
+        var k = s.Kernel;
+        int shift = k.Geo.PageShift;
+        ulong pageSize = (ulong)k.Geo.PageSize;
+        ulong PagesUp(ulong bytes) => (bytes + pageSize - 1) >> shift;
+        uint stored = k.NextStoreToken - _tokenBefore;
+        if (stored != 0 && stmt is not AccessStmt { IsWrite: true })
+            return $"'{stmt.Text}' stored into {stored} pages, but only a write stores";
+        switch (stmt)
+        {
+            case ProcessStmt p:
+                _procs[p.Name] = new ReferenceProcess();
+                break;
+            case MmapStmt m:
+            {
+                if (m.Shared || m.MemfdFile != null)
+                    return "the content reference does not follow shared mappings yet";
+                if (s.Rc < 0) break;
+                ulong start = (ulong)s.Rc >> shift, end = start + PagesUp((ulong)m.Length);
+                var proc = _procs[m.Process];
+                if (proc.AnyMapped(start, end)) return $"mmap returned 0x{(ulong)s.Rc:x}, over memory the program still has mapped";
+                proc.Map(start, end);
+                break;
+            }
+            case MunmapStmt u when s.Rc == 0 && _region is var (rs, rl):
+            {
+                ulong start = rs + (ulong)(u.Offset ?? 0);
+                _procs[u.Process].Unmap(start >> shift, PagesUp(start + (u.Length is long len ? (ulong)len : rl)));
+                break;
+            }
+            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM) && _region is var (rs, _):
+            {
+                // Holes give -ENOMEM after the mapped parts were advised (madvise_walk_vmas()).
+                var proc = _procs[ma.Process];
+                ulong start = (rs + (ulong)ma.Offset) >> shift;
+                foreach (var (a, e) in proc.MappedWithin(start, start + PagesUp((ulong)ma.Length)))
+                    switch (ma.Advice)
+                    {
+                        case Advice.Dontneed: proc.Zero(a, e); break;
+                        case Advice.Free: proc.Update(a, e, c => c | ReferenceProcess.OldOrZero); break;
+                        // Populating for write marks lazily freed pages dirty again: they keep their content.
+                        case Advice.PopulateWrite when s.Rc == 0: proc.Update(a, e, c => c & ~ReferenceProcess.OldOrZero); break;
+                    }
+                break;
+            }
+            case AccessStmt { IsWrite: true } ac when _region is var (rs, _):
+                return Stored(_procs[ac.Process], ac, rs, stored, s.Rc, shift);
+            case MremapStmt mr when s.Rc >= 0 && _region is var (rs, rl):
+                return Moved(_procs[mr.Process], mr, rs >> shift, PagesUp(rl), (ulong)s.Rc >> shift, PagesUp((ulong)mr.NewLength), shift);
+            case ForkStmt f when s.Rc == 0:
+                _procs[f.Child] = _procs[f.Process].Clone();
+                break;
+            case ExitStmt ex:
+                _procs.Remove(ex.Process);
+                break;
+        }
+        return null;
+    }
+
+    /// <summary>A write stores consecutive tokens into its pages in ascending order, up to where it stopped.</summary>
+    string? Stored(ReferenceProcess proc, AccessStmt ac, ulong regionStart, uint stored, long rc, int shift)
+    {
+        ulong pageSize = 1UL << shift;
+        ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length, step = (ulong)(ac.Step ?? ac.Length), each = (ulong)(ac.Each ?? (ac.Step is null ? ac.Length : 1));
+        long total = 0;
+        uint token = _tokenBefore;
+        for (ulong a = off; a < end; a += step)
+        {
+            ulong first = (regionStart + a) >> shift, last = (regionStart + a + each + pageSize - 1) >> shift;
+            for (ulong page = first; page < last; page++, total++)
+                if (total < stored) proc.Set(page, token++);
+        }
+        if (stored > total) return $"'{ac.Text}' stored into {stored} pages, but it covers only {total}";
+        if (rc == 0 && stored != total) return $"'{ac.Text}' returned 0 but stored into {stored} of its {total} pages";
+        return null;
+    }
+
+    /// <summary>mremap: the mapped parts of the old range move (holes stay holes), a grown tail reads zeroes, the old range is gone.</summary>
+    static string? Moved(ReferenceProcess proc, MremapStmt mr, ulong oldStart, ulong oldPages, ulong newStart, ulong newPages, int shift)
+    {
+        var pieces = proc.MappedWithin(oldStart, oldStart + oldPages)
+            .Select(r => (Off: r.Start - oldStart, Pages: r.End - r.Start, Content: Enumerable.Range(0, (int)(r.End - r.Start)).Select(i => proc.Get(r.Start + (ulong)i)).ToArray()))
+            .ToList();
+        proc.Unmap(oldStart, oldStart + oldPages);
+        if (mr.NewAddr != null) proc.Unmap(newStart, newStart + newPages);   // MREMAP_FIXED replaces what was there
+        else if (proc.AnyMapped(newStart, newStart + newPages))
+            return $"mremap returned 0x{newStart << shift:x}, over memory the program still has mapped";
+        foreach (var (off, pages, content) in pieces)
+        {
+            if (off >= newPages) continue;
+            ulong n = Math.Min(pages, newPages - off);
+            proc.Map(newStart + off, newStart + off + n);
+            for (ulong i = 0; i < n; i++) proc.Set(newStart + off + i, content[i]);
+        }
+        if (newPages > oldPages) proc.Map(newStart + oldPages, newStart + newPages);
+        return null;
+    }
+
+    /// <summary>The model's VMAs cover what the programs have mapped, and every page reads what the record says.</summary>
+    string? Compare(ScenarioSession s)
+    {
+        var k = s.Kernel;
+        int shift = k.Geo.PageShift;
+        Span<uint> actual = stackalloc uint[512];
+        foreach (var (name, proc) in _procs)
+        {
+            var mm = s.Process(name);
+            var vmas = new List<(ulong Start, ulong End)>();
+            foreach (var v in mm.Vmas)
+                if (vmas.Count > 0 && vmas[^1].End == v.Start >> shift) vmas[^1] = (vmas[^1].Start, v.End >> shift);
+                else vmas.Add((v.Start >> shift, v.End >> shift));
+            if (!vmas.SequenceEqual(proc.Mapped))
+                return $"process {name}: the model's VMAs cover {Ranges(vmas, shift)}, but the program has mapped {Ranges(proc.Mapped, shift)}";
+            foreach (var (start, end) in proc.Mapped)
+                for (ulong page = start; page < end; page += (ulong)actual.Length)
+                {
+                    int n = (int)Math.Min((ulong)actual.Length, end - page);
+                    k.ContentRun(mm, page << shift, actual[..n]);
+                    for (int i = 0; i < n; i++)
+                    {
+                        uint want = proc.Get(page + (ulong)i), got = actual[i];
+                        if (got == want) continue;
+                        if ((want & ReferenceProcess.OldOrZero) != 0 && (got == 0 || got == (want & ~ReferenceProcess.OldOrZero)))
+                        {
+                            // Discarded once, zeroes for good; still old, it may be discarded later.
+                            if (got == 0) proc.Set(page + (ulong)i, 0);
+                            continue;
+                        }
+                        return $"process {name} reads {Content(got)} at 0x{(page + (ulong)i) << shift:x}, but must read {Content(want)}";
+                    }
+                }
+        }
+        return null;
+    }
+
+    static string Content(uint c) =>
+        c == 0 ? "zeroes"
+        : (c & ReferenceProcess.OldOrZero) != 0 ? $"store #{c & ~ReferenceProcess.OldOrZero} or zeroes"
+        : $"store #{c}";
+
+    static string Ranges(IEnumerable<(ulong Start, ulong End)> ranges, int shift) =>
+        ranges.Any() ? string.Join(" ", ranges.Select(r => $"0x{r.Start << shift:x}-0x{r.End << shift:x}")) : "nothing";
+}
