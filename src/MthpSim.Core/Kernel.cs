@@ -22,6 +22,8 @@ public sealed partial class Kernel
     public BuddyAllocator Buddy { get; }
     public ThpSettings Thp { get; }
     public Counters Stats { get; }
+    /// <summary>Paths taken that no kernel counter shows (for test coverage).</summary>
+    public PathCounts Paths { get; } = new();
     /// <summary>When set, every write records what the program must read back (the <c>intact</c> oracle).</summary>
     public bool TrackExpectedContent { get; set; } = true;
     /// <summary>Bugs a test switches on to prove that a checker catches them; never set otherwise.</summary>

@@ -3,7 +3,7 @@ using MthpSim.Scenario.Fuzz;
 
 namespace MthpSim.Cli.Commands;
 
-/// <summary><c>mthpsim fuzz --ops N --seed S</c>: random scenarios with the invariant checker after every step.</summary>
+/// <summary><c>mthpsim fuzz --ops N --seed S</c>: random scenarios with the invariant checker and the content record checked after every step.</summary>
 public static class FuzzCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
@@ -42,6 +42,7 @@ public static class FuzzCommand
                 return 1;
             }
             stdout.WriteLine($"PASS {report.Ops} operations in {report.Episodes} episodes: no invariant violation, no lost content");
+            stdout.Write(report.Tally.Describe());
             return 0;
         });
         return cmd;

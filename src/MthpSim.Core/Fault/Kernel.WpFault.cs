@@ -32,6 +32,7 @@ public sealed partial class Kernel
         {
             for (int p = folio; p < folio + (1 << Geo.PmdOrder); p++) Map.Set(p, PageFlags.AnonExclusive);
             slot.Leaf |= Pte.Young | Pte.Dirty | MkWrite(vma);
+            Paths.WpReuse++;
             return FaultResult.Ok;
         }
         SplitHugePmd(vma, slot, haddr);
@@ -56,6 +57,7 @@ public sealed partial class Kernel
             {
                 Map.Set(pfn, PageFlags.AnonExclusive);
                 slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty | MkWrite(vma);
+                Paths.WpReuse++;
                 return FaultResult.Ok;
             }
         }
@@ -80,6 +82,7 @@ public sealed partial class Kernel
     /// <summary>models wp_page_copy(): a new exclusive order-0 page with the old content (or zeroes).</summary>
     FaultResult WpPageCopy(Vma.Vma vma, PmdSlot slot, ulong addr)
     {
+        Paths.WpCopy++;
         AnonVmaPrepare(vma);
         int idx = PteIndex(addr);
         ulong old = slot.Ptes![idx];

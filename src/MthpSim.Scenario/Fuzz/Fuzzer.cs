@@ -9,8 +9,8 @@ namespace MthpSim.Scenario.Fuzz;
 /// <summary>A failure the fuzzer found, with the shortest scenario that still shows it.</summary>
 public sealed record FuzzFailure(ulong EpisodeSeed, string Reason, string Scenario, int OriginalLines);
 
-/// <summary>What a fuzz run did.</summary>
-public sealed record FuzzReport(long Ops, int Episodes, FuzzFailure? Failure);
+/// <summary>What a fuzz run did: the generated statements that ran (up to a failure), and what they exercised.</summary>
+public sealed record FuzzReport(long Ops, int Episodes, FuzzFailure? Failure, FuzzTally Tally);
 
 /// <summary>
 /// Random testing: episodes of generated statements (a fresh machine each), the invariant checker
@@ -25,7 +25,7 @@ public static class Fuzzer
     /// processor); the report is the one a single thread would give: the first failing episode in
     /// episode order, progress reported in order.
     /// </summary>
-    public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null, int jobs = 0)
+    public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null, int jobs = 0, GeneratorProfile? profile = null)
     {
         int episodes = (int)((ops + opsPerEpisode - 1) / opsPerEpisode);
         int OpsOf(int episode) => (int)Math.Min(opsPerEpisode, ops - (long)episode * opsPerEpisode);
@@ -44,10 +44,11 @@ public static class Fuzzer
                 EpisodeOutcome outcome;
                 try
                 {
-                    var (lines, reason) = RunEpisode(SeedOf(episode), OpsOf(episode), checker);
-                    outcome = new EpisodeOutcome(reason == null ? null : lines, reason, null);
+                    var tally = new FuzzTally();
+                    var (lines, reason) = RunEpisode(SeedOf(episode), OpsOf(episode), checker, tally, profile);
+                    outcome = new EpisodeOutcome(reason == null ? null : lines, reason, null, tally);
                 }
-                catch (Exception e) { outcome = new EpisodeOutcome(null, null, e); }
+                catch (Exception e) { outcome = new EpisodeOutcome(null, null, e, null); }
                 if (outcome.Failed)
                     for (int seen = Volatile.Read(ref firstFailure); episode < seen; seen = Volatile.Read(ref firstFailure))
                         if (Interlocked.CompareExchange(ref firstFailure, episode, seen) == seen) break;
@@ -64,6 +65,7 @@ public static class Fuzzer
 
         // In episode order: progress after each, and the first failure ends the run.
         long done = 0;
+        var total = new FuzzTally();
         for (int episode = 0; episode < episodes; episode++)
         {
             EpisodeOutcome outcome;
@@ -74,30 +76,31 @@ public static class Fuzzer
                 outcomes[episode] = EpisodeOutcome.Reported;   // its lines are no longer needed
             }
             done += OpsOf(episode);
+            if (outcome.Tally != null) total.Merge(outcome.Tally);
             progress?.Invoke(done);
             if (!outcome.Failed) continue;
             Interlocked.Exchange(ref firstFailure, episode);
             workers.ForEach(t => t.Join());
             if (outcome.Error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error);
             var shrunk = Shrink(outcome.Lines!, Kind(outcome.Reason!));
-            return new FuzzReport(done, episode + 1, new FuzzFailure(SeedOf(episode), outcome.Reason!, string.Join('\n', shrunk) + "\n", outcome.Lines!.Count));
+            return new FuzzReport(total.Ops, episode + 1, new FuzzFailure(SeedOf(episode), outcome.Reason!, string.Join('\n', shrunk) + "\n", outcome.Lines!.Count), total);
         }
         workers.ForEach(t => t.Join());
-        return new FuzzReport(done, episodes, null);
+        return new FuzzReport(total.Ops, episodes, null, total);
     }
 
     /// <summary>How one episode ended: its lines and reason when it failed, or the exception that escaped it.</summary>
-    sealed record EpisodeOutcome(List<string>? Lines, string? Reason, Exception? Error)
+    sealed record EpisodeOutcome(List<string>? Lines, string? Reason, Exception? Error, FuzzTally? Tally)
     {
-        public static readonly EpisodeOutcome Reported = new(null, null, null);
+        public static readonly EpisodeOutcome Reported = new(null, null, null, null);
         public bool Failed => Reason != null || Error != null;
     }
 
-    /// <summary>Generates and runs one episode; returns its lines and the first failure, if any.</summary>
-    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops, InvariantChecker? checker = null)
+    /// <summary>Generates and runs one episode; returns its lines and the first failure, if any (what ran is added to <paramref name="tally"/>).</summary>
+    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops, InvariantChecker? checker = null, FuzzTally? tally = null, GeneratorProfile? profile = null)
     {
         checker ??= new InvariantChecker();
-        var gen = new ScenarioGenerator(seed);
+        var gen = new ScenarioGenerator(seed, profile);
         var parser = ScenarioParser.Incremental("fuzz.mthp");
         var lines = new List<string>();
         var result = new RunResult { File = "fuzz.mthp" };
@@ -136,9 +139,16 @@ public static class Fuzzer
         {
             string line = gen.Next(session);
             gen.BeforeRun(line);
-            if (Step(line) is string f) return (lines, f);
+            string? failed = Step(line);
+            if (tally != null)
+            {
+                tally.Ops++;
+                tally.Count(line, session.Rc);
+            }
+            if (failed != null) return (lines, failed);
             gen.Observe(session);
         }
+        tally?.Cover(session.Kernel);
         foreach (var line in gen.Epilogue())
             if (Step(line) is string f) return (lines, f);
         return (lines, null);

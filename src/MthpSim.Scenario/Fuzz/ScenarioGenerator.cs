@@ -1,35 +1,48 @@
-using System.Globalization;
+using MthpSim.Core;
+using MthpSim.Core.Vma;
 using MthpSim.Scenario.Runtime;
-using MthpSim.Scenario.Syntax;
 
 namespace MthpSim.Scenario.Fuzz;
 
 /// <summary>
-/// Generates random but valid scenario statements, one at a time, reacting to what the previous
-/// ones did (which mappings exist, which processes live, what is pinned). Each statement comes with
-/// its source line, so a failing run is a scenario file as it stands.
+/// Generates random statements, one at a time, reacting to what the previous ones did. Offsets and
+/// lengths are drawn inside what a region has mapped now (so most operations land and reach deep
+/// paths), with a fixed share of deliberate misses and edge cases: page-unaligned, across VMA
+/// boundaries, past the end. Each statement is its source line, so a failing run is a scenario file.
 /// </summary>
 public sealed class ScenarioGenerator
 {
     readonly SplitMix64 _rng;
+    readonly GeneratorProfile _profile;
     readonly List<string> _procs = new();
     readonly Dictionary<string, List<string>> _regions = new();
     readonly List<(string Proc, string Region, long Off, long Len)> _pins = new();
-    int _nextProc, _nextRegion, _line;
+    int _nextProc, _nextRegion;
     const int MaxProcs = 5;
     const int MaxRegionsPerProc = 6;
+    /// <summary>Percent of operations aimed off target on purpose (error paths stay covered).</summary>
+    const int MissPercent = 8;
+    const long Page = 4096, Pmd = 2 << 20;
 
     static readonly string[] Sizes = ["16kB", "32kB", "64kB", "128kB", "256kB", "512kB", "1024kB", "2048kB"];
-    static readonly string[] PerSize = ["always", "inherit", "madvise", "never"];
+    static readonly string[] PerSize = ["always", "always", "inherit", "madvise", "never"];
     static readonly string[] Global = ["always", "madvise", "never"];
-    static readonly long[] Lengths = [4 << 10, 16 << 10, 48 << 10, 64 << 10, 200 << 10, 1 << 20, 2 << 20, 4 << 20, 6 << 20];
+    static readonly long[] Lengths = [8 << 10, 16 << 10, 64 << 10, 200 << 10, 512 << 10, 1 << 20, 2 << 20, 3 << 20, 4 << 20, 6 << 20];
+    static readonly long[] AccessLengths = [4096, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20];
 
-    public ScenarioGenerator(ulong seed) => _rng = new SplitMix64(seed);
+    public ScenarioGenerator(ulong seed, GeneratorProfile? profile = null)
+    {
+        _rng = new SplitMix64(seed);
+        _profile = profile ?? GeneratorProfile.Simulator;
+    }
 
     /// <summary>The machine and the first process, as text.</summary>
     public IEnumerable<string> Prologue()
     {
         yield return "machine memory=96M";
+        // Some sizes start enabled, so large folios of several orders exist from the first fault.
+        foreach (var size in Sizes.Take(Sizes.Length - 1))
+            if (_rng.Chance(25)) yield return $"sysfs hugepages-{size}/enabled = always";
         yield return "process p0";
     }
 
@@ -43,80 +56,104 @@ public sealed class ScenarioGenerator
     /// <summary>The next statement's text (the caller parses and runs it, then reports back with <see cref="Observe"/>).</summary>
     public string Next(ScenarioSession session)
     {
-        _line++;
         string p = _rng.Pick(_procs);
         var regions = _regions[p];
         int roll = _rng.Below(100);
-        if (roll < 6) return Sysfs();
-        if (roll < 16 || regions.Count == 0) return regions.Count < MaxRegionsPerProc ? Mmap(p) : Access(p, regions);
-        if (roll < 45) return Access(p, regions);
+        if (roll < 5) return Sysfs();
+        if (roll < 13 || regions.Count == 0) return regions.Count < MaxRegionsPerProc ? Mmap(p) : Access(session, p, _rng.Pick(regions));
         string r = _rng.Pick(regions);
-        long len = (long)RegionLength(session, p, r);
         return roll switch
         {
-            < 55 => Madvise(p, r, len),
-            < 60 => $"{p} munmap {r} {Off(len)} {Len(len)}",
-            < 65 => $"{p} mprotect {r} {Off(len)} {Len(len)} {_rng.Pick(new[] { "r", "rw", "rw", "none" })}",
-            < 70 => Mremap(p, r, len),
-            < 76 => Fork(p),
-            < 79 => Exit(p),
-            < 86 => Pin(p, r, len),
-            < 90 => Unpin(),
-            < 92 => "reclaim",
-            < 94 => _rng.Chance(50) ? $"khugepaged scan {1 + _rng.Below(3)}" : $"sleep {_rng.Pick(new[] { "1s", "10s", "1m" })}",
-            _ => Access(p, regions),
+            < 45 => Access(session, p, r),
+            < 57 => Madvise(session, p, r, regions),
+            < 61 => Munmap(session, p, r),
+            < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false, aligned: true)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
+            < 70 => Mremap(session, p, r),
+            < 75 => Fork(p),
+            < 78 => Exit(p),
+            < 84 => Pin(session, p, r),
+            < 88 => Unpin(),
+            < 91 => "reclaim",
+            < 95 => Khugepaged(),
+            _ => Access(session, p, r),
         };
     }
 
-    string Sysfs()
+    string Sysfs() => _rng.Below(9) switch
     {
-        return _rng.Below(8) switch
-        {
-            0 => $"sysfs enabled = {_rng.Pick(Global)}",
-            7 => $"policy collapse = {_rng.Pick(MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn)}",
-            6 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(new[] { 512, 4096, 65536 })}",
-            1 => $"sysfs use_zero_page = {_rng.Below(2)}",
-            2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",
-            3 => $"sysfs shrink_underused = {_rng.Below(2)}",
-            _ => $"sysfs hugepages-{_rng.Pick(Sizes)}/enabled = {_rng.Pick(PerSize)}",
-        };
-    }
+        0 => $"sysfs enabled = {_rng.Pick(Global)}",
+        1 => $"sysfs use_zero_page = {_rng.Below(2)}",
+        2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",
+        3 => $"sysfs shrink_underused = {_rng.Below(2)}",
+        4 when _profile.CollapsePolicies => $"policy collapse = {_rng.Pick(MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn)}",
+        5 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(new[] { 512, 4096, 65536 })}",
+        _ => $"sysfs hugepages-{_rng.Pick(Sizes)}/enabled = {_rng.Pick(PerSize)}",
+    };
+
+    string Khugepaged() => _profile.KhugepagedScans && _rng.Chance(60)
+        ? (_rng.Chance(70) ? $"khugepaged scan {1 + _rng.Below(3)}" : $"sleep {_rng.Pick(new[] { "1s", "10s", "1m" })}")
+        : $"khugepaged full-scans {1 + _rng.Below(2)}";
 
     string Mmap(string p)
     {
         string r = $"r{_nextRegion++}";
         long len = _rng.Pick(Lengths);
-        // Fixed addresses in a small window make overlaps (-EEXIST), neighbours and merges likely.
-        string addr = _rng.Chance(30) ? "any" : $"0x{0x40000000L + _rng.Below(24) * (512L << 10):x}";
-        string prot = _rng.Chance(85) ? "rw" : "r";
+        // Fixed addresses in a small window make overlaps (-EEXIST), neighbours and merges likely;
+        // a quarter of them are PMD-aligned.
+        string addr = _rng.Chance(40) ? "any" : $"0x{0x40000000L + _rng.Below(24) * (512L << 10):x}";
+        string prot = _rng.Chance(90) ? "rw" : "r";
         _pendingRegion = (p, r);
         return $"{p} mmap {r} {addr} {len} {prot}";
     }
 
     (string Proc, string Region)? _pendingRegion;
-    string? _pendingFork;
+    string? _pendingFork, _forkParent;
 
-    string Access(string p, List<string> regions)
+    string Access(ScenarioSession s, string p, string r)
     {
-        if (regions.Count == 0) return Sysfs();
-        string r = _rng.Pick(regions);
-        string verb = _rng.Chance(70) ? "write" : "read";
-        long off = _rng.Below(64) * (64L << 10) + (_rng.Chance(30) ? _rng.Below(16) * 4096L : 0);
-        long len = _rng.Pick(new long[] { 4096, 16 << 10, 64 << 10, 256 << 10, 1 << 20 });
-        string step = _rng.Chance(30) ? $" step={_rng.Pick(new[] { "4K", "64K", "2M" })}" : "";
+        // A region that nothing writable maps is read (writes there are among the deliberate misses).
+        bool write = _rng.Chance(70) && Writable(s, p, r);
+        string verb = write ? "write" : "read";
+        string step = _rng.Chance(20) ? $" step={_rng.Pick(new[] { "4K", "64K", "2M" })}" : "";
+        if (_rng.Chance(MissPercent))
+            return $"{p} {verb} {r} {_rng.Below(2048) * Page + _rng.Pick(new long[] { 0, 0, 100 })} {_rng.Pick(AccessLengths)}{step}";
+        var (off, max) = Target(s, p, r, write, Page);
+        long len = Math.Min(_rng.Chance(15) ? max : _rng.Pick(AccessLengths), max);
+        // Page-unaligned starts and ends are allowed: the access touches every page it overlaps.
+        if (_rng.Chance(10) && len > 100) { off += 100; len -= 100; }
         return $"{p} {verb} {r} {off} {len}{step}";
     }
 
-    string Madvise(string p, string r, long len)
+    string Madvise(ScenarioSession s, string p, string r, List<string> regions)
     {
-        string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse" });
-        return $"{p} madvise {r} {Off(len)} {Len(len)} {advice}";
+        string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse", "collapse" });
+        // MADV_COLLAPSE goes to a region with a whole PMD block, when the process has one.
+        if (advice == "collapse" && !_rng.Chance(MissPercent))
+            foreach (string c in regions.Prepend(r))
+                if (PmdAlignedRange(s, p, c) is (long off, long len))
+                    return $"{p} madvise {c} {off} {len} collapse";
+        return $"{p} madvise {r} {Range(s, p, r, write: advice == "populate_write", aligned: true)} {advice}";
     }
 
-    string Mremap(string p, string r, long len)
+    string Munmap(ScenarioSession s, string p, string r) =>
+        _rng.Chance(25) ? $"{p} munmap {r}" : $"{p} munmap {r} {Range(s, p, r, write: false, aligned: true)}";
+
+    string Mremap(ScenarioSession s, string p, string r)
     {
-        long newLen = Math.Max(4096, _rng.Chance(50) ? len + _rng.Pick(Lengths) : len / 2 / 4096 * 4096);
-        string addr = _rng.Chance(50) ? "any" : $"0x{0x60000000L + _rng.Below(16) * (2L << 20) + (_rng.Chance(30) ? 64 << 10 : 0):x}";
+        long len = (long)RegionLength(s, p, r);
+        // Over several VMAs or holes only shrinking in place, or moving whole to a fixed address, can succeed.
+        bool oneVma = TryRegion(s, p, r, out ulong start, out ulong bytes) && s.Process(p).FindVma(start) is { } v && v.Start <= start && v.End >= start + bytes;
+        if (!oneVma && !_rng.Chance(MissPercent))
+            return _rng.Chance(50)
+                ? $"{p} mremap {r} any {Math.Max(Page, len / 2 / Page * Page)}"
+                : $"{p} mremap {r} 0x{0x60000000L + _rng.Below(16) * Pmd:x} {len}";
+        long newLen = _rng.Below(3) switch
+        {
+            0 => len + _rng.Pick(Lengths),
+            1 => Math.Max(Page, len / 2 / Page * Page),
+            _ => len,
+        };
+        string addr = _rng.Chance(60) ? "any" : $"0x{0x60000000L + _rng.Below(16) * Pmd + (_rng.Chance(30) ? 64 << 10 : 0):x}";
         return $"{p} mremap {r} {addr} {newLen}";
     }
 
@@ -129,8 +166,6 @@ public sealed class ScenarioGenerator
         return $"{p} fork {c}";
     }
 
-    string? _forkParent;
-
     string Exit(string p)
     {
         if (_procs.Count == 1) return "reclaim";
@@ -140,11 +175,13 @@ public sealed class ScenarioGenerator
         return $"{p} exit";
     }
 
-    string Pin(string p, string r, long len)
+    string Pin(ScenarioSession s, string p, string r)
     {
-        long off = Off(len), plen = Math.Min(64 << 10, Math.Max(4096, len - off)) / 4096 * 4096;
-        _pins.Add((p, r, off, plen));
-        return $"{p} pin {r} {off} {plen}";
+        var (off, max) = Target(s, p, r, write: true, Page);
+        long len = Math.Min(_rng.Pick(new long[] { Page, 16 << 10, 64 << 10, 256 << 10 }), max) / Page * Page;
+        len = Math.Max(len, Page);
+        _pins.Add((p, r, off, len));
+        return $"{p} pin {r} {off} {len}";
     }
 
     string Unpin()
@@ -152,25 +189,99 @@ public sealed class ScenarioGenerator
         if (_pins.Count == 0) return "reclaim";
         var (p, r, off, len) = _pins[_rng.Below(_pins.Count)];
         _pins.Remove((p, r, off, len));
-        if (!_procs.Contains(p)) return "reclaim";
+        if (!_procs.Contains(p) || !_regions[p].Contains(r)) return "reclaim";
         return $"{p} unpin {r} {off} {len}";
     }
 
-    long Off(long len) => len <= 4096 ? 0 : _rng.Below((int)(len / 4096)) * 4096L;
-    long Len(long len) => Math.Max(4096, _rng.Below((int)(len / 4096) + 1) * 4096L);
-
-    static ulong RegionLength(ScenarioSession s, string p, string r)
+    /// <summary>"OFF LEN" inside what the region maps now (or, for a share, anywhere near it).</summary>
+    string Range(ScenarioSession s, string p, string r, bool write, bool aligned)
     {
-        try { return s.Region(p, r, default).Length; }
-        catch (ScenarioRuntimeException) { return 4096; }
+        if (_rng.Chance(MissPercent))
+        {
+            long regionLen = (long)RegionLength(s, p, r);
+            // Past the end, across a boundary, or page-unaligned.
+            return _rng.Below(3) switch
+            {
+                0 => $"{regionLen} {Page}",
+                1 => $"{Math.Max(0, regionLen - Page)} {4 * Page}",
+                _ => $"{Page + 100} {Page}",
+            };
+        }
+        var (off, max) = Target(s, p, r, write, Page);
+        long len = _rng.Chance(20) ? max : Math.Min(max, Math.Max(Page, _rng.Below((int)Math.Min(max / Page, 1024) + 1) * Page));
+        return $"{off} {len}";
     }
 
-    /// <summary>After a statement ran: which names now exist (a failed mmap leaves no usable region).</summary>
+    /// <summary>
+    /// A page of the region that a VMA maps now, readable (writable if asked) when there is one, and
+    /// how many bytes from there the same VMA maps inside the region.
+    /// </summary>
+    (long Off, long Max) Target(ScenarioSession s, string p, string r, bool write, long align)
+    {
+        if (!TryRegion(s, p, r, out ulong start, out ulong len)) return (0, Page);
+        var mm = s.Process(p);
+        var pieces = new List<(ulong Start, ulong End)>();
+        foreach (var vma in mm.Intersecting(start, start + len))
+            if ((vma.Flags & (write ? VmFlags.Write : VmFlags.Read)) != 0)
+                pieces.Add((Math.Max(vma.Start, start), Math.Min(vma.End, start + len)));
+        if (pieces.Count == 0) return (0, (long)Math.Min(len, (ulong)Page));
+        var (a, e) = _rng.Pick(pieces);
+        long pages = (long)(e - a) / Page;
+        // Often from a 64K or PMD boundary of the piece, so large folios line up.
+        long at = _rng.Below(3) switch
+        {
+            0 => 0,
+            1 => _rng.Below((int)Math.Max(1, pages / 16)) * 16,
+            _ => _rng.Below((int)Math.Min(pages, int.MaxValue)),
+        };
+        ulong addr = a + (ulong)(at * Page);
+        return ((long)(addr - start), (long)(e - addr));
+    }
+
+    static bool Writable(ScenarioSession s, string p, string r) =>
+        TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => (v.Flags & VmFlags.Write) != 0);
+
+    /// <summary>
+    /// A PMD-aligned stretch of the region that one VMA maps, for MADV_COLLAPSE: one or more blocks,
+    /// starting at one that has pages mapped when there is one (an empty block cannot collapse).
+    /// </summary>
+    (long Off, long Len)? PmdAlignedRange(ScenarioSession s, string p, string r)
+    {
+        if (!TryRegion(s, p, r, out ulong start, out ulong len)) return null;
+        var mm = s.Process(p);
+        (ulong Block, ulong End)? any = null;
+        foreach (var vma in mm.Intersecting(start, start + len))
+        {
+            ulong e = Math.Min(vma.End, start + len);
+            for (ulong a = (Math.Max(vma.Start, start) + Pmd - 1) & ~(ulong)(Pmd - 1); a + Pmd <= e; a += Pmd)
+            {
+                any ??= (a, e);
+                bool populated = Enumerable.Range(0, 8).Any(i => s.Kernel.FolioKindAt(mm, a + (ulong)i * (Pmd / 8) + (ulong)_rng.Below(64) * Page) != FolioKindProbe.None);
+                if (populated) return ((long)(a - start), Pmd * (_rng.Below((int)((e - a) / Pmd)) + 1));
+            }
+        }
+        return any is var (b, end) ? ((long)(b - start), Pmd * (_rng.Below((int)((end - b) / Pmd)) + 1)) : null;
+    }
+
+    static bool TryRegion(ScenarioSession s, string p, string r, out ulong start, out ulong len)
+    {
+        try
+        {
+            var b = s.Region(p, r, default);
+            (start, len) = (b.Start, b.Length);
+            return true;
+        }
+        catch (ScenarioRuntimeException) { (start, len) = (0, 0); return false; }
+    }
+
+    static ulong RegionLength(ScenarioSession s, string p, string r) => TryRegion(s, p, r, out _, out ulong len) ? len : Page;
+
+    /// <summary>After a statement ran: which names now exist (a failed mmap leaves no usable region; a region with nothing mapped is dropped).</summary>
     public void Observe(ScenarioSession s)
     {
         if (_pendingRegion is var (p, r))
         {
-            try { s.Region(p, r, default); _regions[p].Add(r); } catch (ScenarioRuntimeException) { }
+            if (s.Rc >= 0) _regions[p].Add(r);
             _pendingRegion = null;
         }
         if (_pendingFork is string c)
@@ -184,6 +295,9 @@ public sealed class ScenarioGenerator
         }
         // A pin that failed holds nothing.
         if (_pins.Count > 0 && s.Rc != 0 && _lastWasPin) _pins.RemoveAt(_pins.Count - 1);
+        foreach (var proc in _procs)
+            _regions[proc].RemoveAll(name => !TryRegion(s, proc, name, out ulong start, out ulong len)
+                || !s.Process(proc).Intersecting(start, start + len).Any());
     }
 
     bool _lastWasPin;
@@ -192,4 +306,13 @@ public sealed class ScenarioGenerator
     /// <summary>The closing checks: every live region of every live process reads back what was written.</summary>
     public IEnumerable<string> Epilogue() =>
         _procs.SelectMany(p => _regions[p].Select(r => $"expect {p} intact {r} == 1"));
+}
+
+/// <summary>Which statements a generator may use.</summary>
+public sealed record GeneratorProfile(bool CollapsePolicies, bool KhugepagedScans)
+{
+    /// <summary>Everything the simulator runs.</summary>
+    public static readonly GeneratorProfile Simulator = new(true, true);
+    /// <summary>What the live kernel can reproduce: its own collapse design, and khugepaged only as whole scans.</summary>
+    public static readonly GeneratorProfile Live = new(false, false);
 }

@@ -156,21 +156,27 @@ public sealed class ContentReference
             if (!vmas.SequenceEqual(proc.Mapped))
                 return $"process {name}: the model's VMAs cover {Ranges(vmas, shift)}, but the program has mapped {Ranges(proc.Mapped, shift)}";
             foreach (var (start, end) in proc.Mapped)
-                for (ulong page = start; page < end; page += (ulong)actual.Length)
+                for (ulong page = start; page < end;)
                 {
-                    int n = (int)Math.Min((ulong)actual.Length, end - page);
-                    k.ContentRun(mm, page << shift, actual[..n]);
+                    int n = (int)Math.Min((ulong)ReferenceProcess.InBlock(page), end - page);
+                    var got_ = actual[..n];
+                    k.ContentRun(mm, page << shift, got_);
+                    var want_ = proc.Run(page, n);
+                    ulong at = page;
+                    page += (ulong)n;
+                    // A block the same as the record (or zeroes where it holds nothing) is compared vector-wide.
+                    if (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_)) continue;
                     for (int i = 0; i < n; i++)
                     {
-                        uint want = proc.Get(page + (ulong)i), got = actual[i];
+                        uint want = proc.Get(at + (ulong)i), got = actual[i];
                         if (got == want) continue;
                         if ((want & ReferenceProcess.OldOrZero) != 0 && (got == 0 || got == (want & ~ReferenceProcess.OldOrZero)))
                         {
                             // Discarded once, zeroes for good; still old, it may be discarded later.
-                            if (got == 0) proc.Set(page + (ulong)i, 0);
+                            if (got == 0) proc.Set(at + (ulong)i, 0);
                             continue;
                         }
-                        return $"process {name} reads {Content(got)} at 0x{(page + (ulong)i) << shift:x}, but must read {Content(want)}";
+                        return $"process {name} reads {Content(got)} at 0x{(at + (ulong)i) << shift:x}, but must read {Content(want)}";
                     }
                 }
         }

@@ -25,6 +25,13 @@ sealed class ReferenceProcess
         return c;
     }
 
+    /// <summary>Pages a run from <paramref name="page"/> may take without leaving its block (runs compare a block at a time).</summary>
+    public static int InBlock(ulong page) => BlockPages - (int)(page & (BlockPages - 1));
+
+    /// <summary>The content of n pages from page, inside one block; empty when the block holds nothing (all zeroes).</summary>
+    public ReadOnlySpan<uint> Run(ulong page, int n) =>
+        _blocks.TryGetValue(page >> BlockShift, out var b) ? b.AsSpan((int)(page & (BlockPages - 1)), n) : default;
+
     public uint Get(ulong page) => _blocks.TryGetValue(page >> BlockShift, out var b) ? b[(int)(page & (BlockPages - 1))] : 0;
 
     public void Set(ulong page, uint content)

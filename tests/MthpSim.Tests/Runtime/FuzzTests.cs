@@ -4,15 +4,42 @@ namespace MthpSim.Tests.Runtime;
 
 public class FuzzTests
 {
-    /// <summary>CI's share of random testing: 100,000 operations with the invariant checker after each.</summary>
+    /// <summary>Every kind of statement the generator writes.</summary>
+    static readonly string[] Kinds =
+    [
+        "mmap", "munmap", "mprotect", "mremap", "read", "write", "fork", "exit", "pin", "unpin", "reclaim", "sysfs", "policy",
+        "khugepaged", "sleep", "madvise hugepage", "madvise nohugepage", "madvise dontneed", "madvise free",
+        "madvise populate_read", "madvise populate_write", "madvise collapse",
+    ];
+
+    /// <summary>
+    /// CI's share of random testing: 100,000 operations with the invariant checker and the content
+    /// record after each; the operations must land (not mostly error paths) and reach the outcomes
+    /// worth testing.
+    /// </summary>
     [Fact]
     public void Hundred_thousand_random_operations_keep_every_invariant_and_all_content()
     {
         var report = Fuzzer.Run(100_000, seed: 20261121);
+        var table = report.Tally.Describe();
         Assert.True(report.Failure == null,
             report.Failure is { } f ? $"{f.Reason}\nshrunk scenario:\n{f.Scenario}" : "");
         Assert.Equal(100_000, report.Ops);
+        Assert.Equal(100_000, report.Tally.Statements.Values.Sum(t => t.Runs));
+        foreach (var access in new[] { "read", "write" })
+            Assert.True(Share(report, access) >= 0.80, $"{access}: {Share(report, access):P1} succeeded\n{table}");
+        // Every kind succeeds at least once per 10,000 operations.
+        foreach (var kind in Kinds)
+            Assert.True(report.Tally.Statements.TryGetValue(kind, out var t) && t.Succeeded >= report.Ops / 10_000,
+                $"{kind} succeeded too rarely\n{table}");
+        Assert.Equal(Kinds.Order(), report.Tally.Statements.Keys.Order());
+        // The outcomes worth reaching were reached.
+        foreach (var (what, n) in report.Tally.Coverage)
+            Assert.True(n > 0, $"never reached: {what}\n{table}");
+        Assert.Equal(24, report.Tally.Coverage.Count);
     }
+
+    static double Share(FuzzReport r, string kind) => (double)r.Tally.Statements[kind].Succeeded / r.Tally.Statements[kind].Runs;
 
     [Fact]
     public void Episodes_run_at_once_report_what_one_thread_reports()
@@ -21,7 +48,7 @@ public class FuzzTests
         var progressAtOnce = new List<long>();
         var alone = Fuzzer.Run(3_200, seed: 7, opsPerEpisode: 300, progress: progressAlone.Add, jobs: 1);
         var atOnce = Fuzzer.Run(3_200, seed: 7, opsPerEpisode: 300, progress: progressAtOnce.Add, jobs: 3);
-        Assert.Equal(alone, atOnce);
+        Assert.Equal((alone.Ops, alone.Episodes, alone.Failure, alone.Tally.Describe()), (atOnce.Ops, atOnce.Episodes, atOnce.Failure, atOnce.Tally.Describe()));
         Assert.Equal(11, atOnce.Episodes);
         // Progress comes in episode order, whichever episode finished first.
         Assert.Equal(progressAlone, progressAtOnce);

@@ -1,0 +1,13 @@
+namespace MthpSim.Core;
+
+/// <summary>
+/// How often the model took paths the kernel keeps no counter for, so random testing can show it
+/// reached them (write-fault reuse and copy).
+/// </summary>
+public sealed class PathCounts
+{
+    /// <summary>do_wp_page() and do_huge_pmd_wp_page() reused the page or folio in place.</summary>
+    public long WpReuse;
+    /// <summary>wp_page_copy(): the faulting page was copied.</summary>
+    public long WpCopy;
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+using MthpSim.Core;
+
+namespace MthpSim.Scenario.Fuzz;
+
+/// <summary>How often one kind of statement ran, succeeded, and returned each errno.</summary>
+public sealed class StatementTally
+{
+    public long Runs, Succeeded;
+    public SortedDictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// What random testing actually exercised: per kind of statement, successes and errnos; and how
+/// often the outcomes worth reaching happened (folio orders allocated, splits, COW reuse and copy,
+/// collapses per order), summed over episodes.
+/// </summary>
+public sealed class FuzzTally
+{
+    /// <summary>Generated statements run (prologue and closing checks not counted).</summary>
+    public long Ops;
+    public SortedDictionary<string, StatementTally> Statements { get; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, long> Coverage { get; } = new(StringComparer.Ordinal);
+
+    // Statements that set no return code.
+    static readonly HashSet<string> NoRc = ["exit", "policy", "sleep", "expect", "print", "process", "machine"];
+    static readonly HashSet<string> Global = ["sysfs", "policy", "reclaim", "khugepaged", "sleep", "expect", "print", "machine", "process"];
+
+    /// <summary>The kind a statement is counted under: its verb, with madvise's advice.</summary>
+    public static string KindOf(string line)
+    {
+        var w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (Global.Contains(w[0])) return w[0];
+        return w[1] == "madvise" && w.Length > 5 ? $"madvise {w[5]}" : w[1];
+    }
+
+    public void Count(string line, long rc)
+    {
+        string kind = KindOf(line);
+        if (!Statements.TryGetValue(kind, out var t)) Statements[kind] = t = new StatementTally();
+        t.Runs++;
+        if (NoRc.Contains(kind.Split(' ')[0]) || rc >= 0) t.Succeeded++;
+        else
+        {
+            string errno = "-" + Errno.Name(rc).TrimStart('-');
+            t.Errors[errno] = t.Errors.GetValueOrDefault(errno) + 1;
+        }
+    }
+
+    /// <summary>Adds what one machine did by the end of its episode.</summary>
+    public void Cover(Kernel k)
+    {
+        long pageKb = k.Geo.PageSize >> 10;
+        for (int order = 2; order <= k.Geo.PmdOrder; order++)
+            if (k.SysfsRead($"hugepages-{pageKb << order}kB/stats/anon_fault_alloc") is string n)
+                Add($"fault alloc order {order}", long.Parse(n, CultureInfo.InvariantCulture));
+        for (int order = 2; order <= k.Geo.PmdOrder; order++) Add($"collapse order {order}", k.CollapseMetrics.Collapses[order]);
+        Add("PMD split", k.Vmstat("thp_split_pmd") ?? 0);
+        Add("folio split", k.Vmstat("thp_split_page") ?? 0);
+        Add("deferred split", k.Vmstat("thp_deferred_split_page") ?? 0);
+        Add("underused split", k.Vmstat("thp_underused_split_page") ?? 0);
+        Add("lazyfree discarded", k.Vmstat("pglazyfreed") ?? 0);
+        Add("huge zero page", k.Vmstat("thp_zero_page_alloc") ?? 0);
+        Add("COW reuse", k.Paths.WpReuse);
+        Add("COW copy", k.Paths.WpCopy);
+    }
+
+    void Add(string what, long n) => Coverage[what] = Coverage.GetValueOrDefault(what) + n;
+
+    public void Merge(FuzzTally other)
+    {
+        Ops += other.Ops;
+        foreach (var (kind, t) in other.Statements)
+        {
+            if (!Statements.TryGetValue(kind, out var mine)) Statements[kind] = mine = new StatementTally();
+            mine.Runs += t.Runs;
+            mine.Succeeded += t.Succeeded;
+            foreach (var (e, n) in t.Errors) mine.Errors[e] = mine.Errors.GetValueOrDefault(e) + n;
+        }
+        foreach (var (what, n) in other.Coverage) Add(what, n);
+    }
+
+    /// <summary>The statement table and the outcomes reached, as plain text.</summary>
+    public string Describe()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"statement",-24} {"runs",9} {"succeeded",10} {"share",6}  errors");
+        foreach (var (kind, t) in Statements)
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"{kind,-24} {t.Runs,9} {t.Succeeded,10} {100.0 * t.Succeeded / t.Runs,5:F1}%  {string.Join(", ", t.Errors.Select(e => $"{e.Key} {e.Value}"))}");
+        sb.AppendLine("outcomes reached:");
+        foreach (var (what, n) in Coverage) sb.AppendLine(CultureInfo.InvariantCulture, $"  {what,-22} {n,10}");
+        return sb.ToString();
+    }
+}
