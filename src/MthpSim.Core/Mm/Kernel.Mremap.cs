@@ -87,7 +87,7 @@ public sealed partial class Kernel
         return MoveVma(mm, oldAddr, oldLen, newLen, newAddr);
     }
 
-    /// <summary>models move_vma(): a new VMA at the destination (same flags, anon_vma and pgoff), the page tables moved, the old range unmapped.</summary>
+    /// <summary>models move_vma(): a new VMA at the destination (same flags and anon_vma), the page tables moved, the old range unmapped.</summary>
     long MoveVma(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong newAddr)
     {
         SplitVmaAt(mm, oldAddr);
@@ -96,6 +96,8 @@ public sealed partial class Kernel
         var moved = old.Clone();
         moved.Start = newAddr;
         moved.End = newAddr + newLen;
+        // models copy_vma(): a VMA that never faulted takes its new address's offset, as a new mapping there would, to merge
+        if (old.AnonVma == 0) moved.PgOff = (long)(newAddr >> PageShift);
         mm.Insert(moved);
         MovePageTables(old, moved, oldAddr, newAddr, oldLen);
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
