@@ -139,11 +139,13 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// Splits VMAs so that [start, end) is covered by whole VMAs, applies <paramref name="change"/> to
-    /// each, then merges. Returns -ENOMEM when the range has holes (after changing what is mapped),
-    /// as madvise_walk_vmas() does; <paramref name="stopAtHole"/> makes it stop at the first hole (mprotect).
+    /// Gives each VMA piece of [start, end) the flags <paramref name="newFlags"/> computes from its VMA
+    /// (called once per VMA, before any split), splitting only VMAs whose flags change, then runs
+    /// <paramref name="changed"/> on each changed piece and merges it with its neighbours. Returns
+    /// -ENOMEM when the range has holes (after changing what is mapped), as madvise_walk_vmas() does;
+    /// <paramref name="stopAtHole"/> makes it stop at the first hole (mprotect).
     /// </summary>
-    internal long ModifyVmaRange(MmStruct mm, ulong start, ulong end, Action<Vma.Vma> change, bool stopAtHole = false)
+    internal long ModifyVmaRange(MmStruct mm, ulong start, ulong end, Func<Vma.Vma, VmFlags> newFlags, Action<Vma.Vma>? changed = null, bool stopAtHole = false)
     {
         long rc = 0;
         if (stopAtHole)
@@ -157,19 +159,27 @@ public sealed partial class Kernel
             if (rc == 0 && cursor < end) { end = cursor; rc = -Errno.ENOMEM; }
             if (end <= start) return rc;
         }
-        SplitVmaAt(mm, start);
-        SplitVmaAt(mm, end);
         ulong covered = start;
         var list = mm.Intersecting(start, end).ToList();
+        var pieces = new List<Vma.Vma>(list.Count);
         foreach (var vma in list)
         {
             if (vma.Start > covered) rc = -Errno.ENOMEM;
-            change(vma);
             covered = vma.End;
+            var flags = newFlags(vma);
+            // models the early return of mprotect_fixup() and madvise_update_vma(): no change, no split
+            if (flags == vma.Flags) continue;
+            ulong pieceStart = Math.Max(start, vma.Start), pieceEnd = Math.Min(end, vma.End);
+            SplitVmaAt(mm, pieceStart);
+            SplitVmaAt(mm, pieceEnd);
+            var piece = mm.FindVma(pieceStart)!;
+            piece.Flags = flags;
+            changed?.Invoke(piece);
+            pieces.Add(piece);
         }
         if (covered < end || list.Count == 0) rc = -Errno.ENOMEM;
-        foreach (var vma in list)
-            if (mm.Vmas.Contains(vma)) MergeAround(mm, vma);
+        foreach (var piece in pieces)
+            if (mm.Vmas.Contains(piece)) MergeAround(mm, piece);
         return rc;
     }
 
@@ -184,9 +194,8 @@ public sealed partial class Kernel
         {
             var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write)) | ProtToFlags(prot);
             if ((flags & VmFlags.Write) != 0) flags |= VmFlags.Account;
-            vma.Flags = flags;
-            ChangeProtection(vma);
-        }, stopAtHole: true);
+            return flags;
+        }, ChangeProtection, stopAtHole: true);
     }
 
     /// <summary>
