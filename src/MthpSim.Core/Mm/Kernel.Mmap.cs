@@ -96,11 +96,23 @@ public sealed partial class Kernel
         mm.Insert(tail);
     }
 
-    /// <summary>models is_mergeable_anon_vma() and the flag/pgoff checks of vma_merge.</summary>
+    /// <summary>models is_mergeable_vma() and the pgoff check of can_vma_merge_after(), with is_mergeable_anon_vma().</summary>
     bool CanMerge(Vma.Vma prev, Vma.Vma next) =>
         prev.End == next.Start && prev.Flags == next.Flags &&
         prev.PgOff + (long)((prev.End - prev.Start) >> PageShift) == next.PgOff &&
-        (prev.AnonVma == 0 || next.AnonVma == 0 || prev.AnonVma == next.AnonVma);
+        IsMergeableAnonVma(prev, next);
+
+    // models is_mergeable_anon_vma(): a VMA without an anon_vma may take its neighbour's, unless that
+    // neighbour is a fork child (sharing it would widen the anon_vma root lock's reach)
+    static bool IsMergeableAnonVma(Vma.Vma a, Vma.Vma b)
+    {
+        if (a.AnonVma == 0) return b.AnonVma == 0 || !IsForkChild(b);
+        if (b.AnonVma == 0) return !IsForkChild(a);
+        return a.AnonVma == b.AnonVma;
+    }
+
+    // models vma_is_fork_child(): an anon_vma_chain of more than one anon_vma comes from fork
+    static bool IsForkChild(Vma.Vma vma) => vma.AnonVma != 0 && vma.AnonVmaChain.Length != 1;
 
     /// <summary>Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range).</summary>
     internal void MergeAround(MmStruct mm, Vma.Vma vma)
