@@ -45,8 +45,7 @@ public sealed partial class Kernel
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
         mm.Insert(vma);
-        MergeAround(mm, vma);
-        KhugepagedEnterVma(mm.FindVma(start)!);   // __mmap_region(): a merged VMA may already qualify
+        MergeAround(mm, vma);   // __mmap_region(): only a merged anonymous VMA is offered to khugepaged
         return (long)start;
     }
 
@@ -114,21 +113,30 @@ public sealed partial class Kernel
     // models vma_is_fork_child(): an anon_vma_chain of more than one anon_vma comes from fork
     static bool IsForkChild(Vma.Vma vma) => vma.AnonVma != 0 && vma.AnonVmaChain.Length != 1;
 
-    /// <summary>Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range).</summary>
+    /// <summary>
+    /// Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range);
+    /// a merge registers the mm with khugepaged when the merged VMA qualifies, as both do.
+    /// </summary>
     internal void MergeAround(MmStruct mm, Vma.Vma vma)
     {
+        var target = vma;
+        bool merged = false;
         var next = mm.Vmas.Next(vma);
         if (next != null && CanMerge(vma, next))
         {
             if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
             mm.Vmas.Absorb(vma, next);
+            merged = true;
         }
         var prev = mm.Vmas.Prev(vma);
         if (prev != null && CanMerge(prev, vma))
         {
             if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
             mm.Vmas.Absorb(prev, vma);
+            target = prev;
+            merged = true;
         }
+        if (merged) KhugepagedEnterVma(target);
     }
 
     /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables.</summary>
