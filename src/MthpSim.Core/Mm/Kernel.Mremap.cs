@@ -43,6 +43,7 @@ public sealed partial class Kernel
             vma = mm.FindVma(oldAddr)!;
             mm.Vmas.SetRange(vma, vma.Start, growEnd);
             MergeAround(mm, vma);
+            KhugepagedEnterVma(mm.FindVma(oldAddr)!);   // vma_merge_extend() merges the extension in: khugepaged_enter_vma()
             return (long)oldAddr;
         }
         long pgoff = LinearPageIndex(vma, oldAddr);
