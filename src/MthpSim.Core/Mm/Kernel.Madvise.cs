@@ -24,11 +24,12 @@ public sealed partial class Kernel
                 // models hugepage_madvise(MADV_HUGEPAGE)
                 return ModifyVmaRange(mm, start, end, vma =>
                 {
-                    vma.Flags = (vma.Flags & ~VmFlags.Nohugepage) | VmFlags.Hugepage;
-                    KhugepagedEnterVma(vma);
-                });
+                    var flags = (vma.Flags & ~VmFlags.Nohugepage) | VmFlags.Hugepage;
+                    if (flags == vma.Flags) KhugepagedEnterVma(vma);   // hugepage_madvise() offers it even when nothing changes
+                    return flags;
+                }, KhugepagedEnterVma);
             case MadviseAdvice.Nohugepage:
-                return ModifyVmaRange(mm, start, end, vma => vma.Flags = (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
+                return ModifyVmaRange(mm, start, end, vma => (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
             case MadviseAdvice.Dontneed:
                 return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e); return 0; });
             case MadviseAdvice.Free:

@@ -45,8 +45,7 @@ public sealed partial class Kernel
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
         mm.Insert(vma);
-        MergeAround(mm, vma);
-        KhugepagedEnterVma(mm.FindVma(start)!);   // __mmap_region(): a merged VMA may already qualify
+        MergeAround(mm, vma);   // __mmap_region(): only a merged anonymous VMA is offered to khugepaged
         return (long)start;
     }
 
@@ -96,27 +95,48 @@ public sealed partial class Kernel
         mm.Insert(tail);
     }
 
-    /// <summary>models is_mergeable_anon_vma() and the flag/pgoff checks of vma_merge.</summary>
+    /// <summary>models is_mergeable_vma() and the pgoff check of can_vma_merge_after(), with is_mergeable_anon_vma().</summary>
     bool CanMerge(Vma.Vma prev, Vma.Vma next) =>
         prev.End == next.Start && prev.Flags == next.Flags &&
         prev.PgOff + (long)((prev.End - prev.Start) >> PageShift) == next.PgOff &&
-        (prev.AnonVma == 0 || next.AnonVma == 0 || prev.AnonVma == next.AnonVma);
+        IsMergeableAnonVma(prev, next);
 
-    /// <summary>Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range).</summary>
+    // models is_mergeable_anon_vma(): a VMA without an anon_vma may take its neighbour's, unless that
+    // neighbour is a fork child (sharing it would widen the anon_vma root lock's reach)
+    static bool IsMergeableAnonVma(Vma.Vma a, Vma.Vma b)
+    {
+        if (a.AnonVma == 0) return b.AnonVma == 0 || !IsForkChild(b);
+        if (b.AnonVma == 0) return !IsForkChild(a);
+        return a.AnonVma == b.AnonVma;
+    }
+
+    // models vma_is_fork_child(): an anon_vma_chain of more than one anon_vma comes from fork
+    static bool IsForkChild(Vma.Vma vma) => vma.AnonVma != 0 && vma.AnonVmaChain.Length != 1;
+
+    /// <summary>
+    /// Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range);
+    /// a merge registers the mm with khugepaged when the merged VMA qualifies, as both do.
+    /// </summary>
     internal void MergeAround(MmStruct mm, Vma.Vma vma)
     {
+        var target = vma;
+        bool merged = false;
         var next = mm.Vmas.Next(vma);
         if (next != null && CanMerge(vma, next))
         {
             if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
             mm.Vmas.Absorb(vma, next);
+            merged = true;
         }
         var prev = mm.Vmas.Prev(vma);
         if (prev != null && CanMerge(prev, vma))
         {
             if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
             mm.Vmas.Absorb(prev, vma);
+            target = prev;
+            merged = true;
         }
+        if (merged) KhugepagedEnterVma(target);
     }
 
     /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables.</summary>
@@ -139,11 +159,13 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// Splits VMAs so that [start, end) is covered by whole VMAs, applies <paramref name="change"/> to
-    /// each, then merges. Returns -ENOMEM when the range has holes (after changing what is mapped),
-    /// as madvise_walk_vmas() does; <paramref name="stopAtHole"/> makes it stop at the first hole (mprotect).
+    /// Gives each VMA piece of [start, end) the flags <paramref name="newFlags"/> computes from its VMA
+    /// (called once per VMA, before any split), splitting only VMAs whose flags change, then runs
+    /// <paramref name="changed"/> on each changed piece and merges it with its neighbours. Returns
+    /// -ENOMEM when the range has holes (after changing what is mapped), as madvise_walk_vmas() does;
+    /// <paramref name="stopAtHole"/> makes it stop at the first hole (mprotect).
     /// </summary>
-    internal long ModifyVmaRange(MmStruct mm, ulong start, ulong end, Action<Vma.Vma> change, bool stopAtHole = false)
+    internal long ModifyVmaRange(MmStruct mm, ulong start, ulong end, Func<Vma.Vma, VmFlags> newFlags, Action<Vma.Vma>? changed = null, bool stopAtHole = false)
     {
         long rc = 0;
         if (stopAtHole)
@@ -157,19 +179,27 @@ public sealed partial class Kernel
             if (rc == 0 && cursor < end) { end = cursor; rc = -Errno.ENOMEM; }
             if (end <= start) return rc;
         }
-        SplitVmaAt(mm, start);
-        SplitVmaAt(mm, end);
         ulong covered = start;
         var list = mm.Intersecting(start, end).ToList();
+        var pieces = new List<Vma.Vma>(list.Count);
         foreach (var vma in list)
         {
             if (vma.Start > covered) rc = -Errno.ENOMEM;
-            change(vma);
             covered = vma.End;
+            var flags = newFlags(vma);
+            // models the early return of mprotect_fixup() and madvise_update_vma(): no change, no split
+            if (flags == vma.Flags) continue;
+            ulong pieceStart = Math.Max(start, vma.Start), pieceEnd = Math.Min(end, vma.End);
+            SplitVmaAt(mm, pieceStart);
+            SplitVmaAt(mm, pieceEnd);
+            var piece = mm.FindVma(pieceStart)!;
+            piece.Flags = flags;
+            changed?.Invoke(piece);
+            pieces.Add(piece);
         }
         if (covered < end || list.Count == 0) rc = -Errno.ENOMEM;
-        foreach (var vma in list)
-            if (mm.Vmas.Contains(vma)) MergeAround(mm, vma);
+        foreach (var piece in pieces)
+            if (mm.Vmas.Contains(piece)) MergeAround(mm, piece);
         return rc;
     }
 
@@ -184,9 +214,8 @@ public sealed partial class Kernel
         {
             var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write)) | ProtToFlags(prot);
             if ((flags & VmFlags.Write) != 0) flags |= VmFlags.Account;
-            vma.Flags = flags;
-            ChangeProtection(vma);
-        }, stopAtHole: true);
+            return flags;
+        }, ChangeProtection, stopAtHole: true);
     }
 
     /// <summary>

@@ -9,7 +9,8 @@ public sealed partial class Kernel
     /// <summary>
     /// mremap(old, oldLen, newLen, MREMAP_MAYMOVE [| MREMAP_FIXED, newAddr]): shrinks in place,
     /// grows in place when the space after the VMA is free, otherwise moves the range with its page
-    /// tables (move_vma()). Returns the new address or a negative errno.
+    /// tables (move_vma()); a fixed move of the same length moves every VMA of the range
+    /// (remap_move()). Returns the new address or a negative errno.
     /// </summary>
     public long Mremap(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong? newAddr)
     {
@@ -20,19 +21,18 @@ public sealed partial class Kernel
         {
             if (!PageAligned(fixedAddr) || fixedAddr + newLen > TaskSize) return -Errno.EINVAL;
             if (fixedAddr < oldAddr + oldLen && oldAddr < fixedAddr + newLen) return -Errno.EINVAL;
+            if (newLen == oldLen) return RemapMove(mm, oldAddr, oldLen, fixedAddr);
         }
         var vma = mm.FindVma(oldAddr);
-        if (vma == null || oldAddr + oldLen > vma.End) return -Errno.EFAULT;
+        if (vma == null) return -Errno.EFAULT;
+        // models check_prep_vma(): only what gets mapped anew must lie in one VMA; a shrink's tail is unmapped like munmap's range
+        bool mapsNew = newAddr != null || newLen > oldLen;
+        if (mapsNew && oldAddr + Math.Min(oldLen, newLen) > vma.End) return -Errno.EFAULT;
 
-        if (newAddr is ulong target)
-        {
-            Munmap(mm, target, newLen);   // MREMAP_FIXED replaces whatever is there
-            if (newLen < oldLen) { Munmap(mm, oldAddr + newLen, oldLen - newLen); oldLen = newLen; }
-            return MoveVma(mm, oldAddr, oldLen, newLen, target);
-        }
+        if (newAddr is ulong target) return MremapTo(mm, oldAddr, oldLen, newLen, target);
         if (newLen <= oldLen)
         {
-            if (newLen < oldLen) Munmap(mm, oldAddr + newLen, oldLen - newLen);
+            if (newLen < oldLen) Munmap(mm, oldAddr + newLen, oldLen - newLen);   // models shrink_vma()
             return (long)oldAddr;
         }
         // models vma_expandable(): grow in place when the range ends the VMA and the space after is free
@@ -43,6 +43,7 @@ public sealed partial class Kernel
             vma = mm.FindVma(oldAddr)!;
             mm.Vmas.SetRange(vma, vma.Start, growEnd);
             MergeAround(mm, vma);
+            KhugepagedEnterVma(mm.FindVma(oldAddr)!);   // vma_merge_extend() merges the extension in: khugepaged_enter_vma()
             return (long)oldAddr;
         }
         long pgoff = LinearPageIndex(vma, oldAddr);
@@ -51,7 +52,43 @@ public sealed partial class Kernel
         return MoveVma(mm, oldAddr, oldLen, newLen, (ulong)dest);
     }
 
-    /// <summary>models move_vma(): a new VMA at the destination (same flags, anon_vma and pgoff), the page tables moved, the old range unmapped.</summary>
+    /// <summary>
+    /// models remap_move(): a fixed move of the same length takes every VMA of [start, start + len)
+    /// along, each on its own, keeping the gaps between them; the counterpart of a hole is left
+    /// alone. Only a hole at the start is refused.
+    /// </summary>
+    long RemapMove(MmStruct mm, ulong start, ulong len, ulong newAddr)
+    {
+        ulong end = start + len;
+        // The moves land outside [start, end), so the pieces' addresses stay valid throughout.
+        var vmas = mm.Intersecting(start, end).Select(v => (v.Start, v.End)).ToList();
+        if (vmas.Count == 0 || vmas[0].Start > start) return -Errno.EFAULT;
+        long first = -Errno.EFAULT;
+        ulong target = newAddr, lastEnd = 0;
+        for (int i = 0; i < vmas.Count; i++)
+        {
+            var (vmStart, vmEnd) = vmas[i];
+            ulong addr = Math.Max(vmStart, start), pieceLen = Math.Min(end, vmEnd) - addr;
+            ulong dest = target + (i == 0 ? 0 : vmStart - lastEnd);
+            lastEnd = vmEnd;
+            long r = MremapTo(mm, addr, pieceLen, pieceLen, dest);
+            if (r < 0) return r;
+            if (i == 0) first = r;
+            target = (ulong)r + pieceLen;
+        }
+        return first;
+    }
+
+    /// <summary>models mremap_to(): the destination is unmapped first, a shrink cuts the tail, then the range moves.</summary>
+    long MremapTo(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong newAddr)
+    {
+        Munmap(mm, newAddr, newLen);   // MREMAP_FIXED replaces whatever is there
+        if (mm.FindVma(oldAddr) == null) return -Errno.EFAULT;
+        if (newLen < oldLen) { Munmap(mm, oldAddr + newLen, oldLen - newLen); oldLen = newLen; }
+        return MoveVma(mm, oldAddr, oldLen, newLen, newAddr);
+    }
+
+    /// <summary>models move_vma(): a new VMA at the destination (same flags and anon_vma), the page tables moved, the old range unmapped.</summary>
     long MoveVma(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong newAddr)
     {
         SplitVmaAt(mm, oldAddr);
@@ -60,6 +97,8 @@ public sealed partial class Kernel
         var moved = old.Clone();
         moved.Start = newAddr;
         moved.End = newAddr + newLen;
+        // models copy_vma(): a VMA that never faulted takes its new address's offset, as a new mapping there would, to merge
+        if (old.AnonVma == 0) moved.PgOff = (long)(newAddr >> PageShift);
         mm.Insert(moved);
         MovePageTables(old, moved, oldAddr, newAddr, oldLen);
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
