@@ -7,14 +7,23 @@ namespace MthpSim.Core;
 // tools/mm/thpmaps over the simulated pagemap and kpageflags.
 public sealed partial class Kernel
 {
-    /// <summary>The thpmaps statistics over [start, end) of an address space, in kB (see <see cref="ThpmapsCalculator"/>).</summary>
+    /// <summary>
+    /// The thpmaps statistics over [start, end) of an address space, in kB (see <see cref="ThpmapsCalculator"/>).
+    /// A VMA is skipped or kept as a whole (its protection, its Rss); of a VMA that reaches past the
+    /// range only the pages in the range count, and its PMD-mapped pages in the range stand for AnonHugePages.
+    /// </summary>
     public SortedDictionary<string, long> Thpmaps(MmStruct mm, ulong start, ulong end)
     {
         var vmas = new List<ThpmapsVma>();
         foreach (var vma in mm.Intersecting(start, end))
         {
             ulong s = Math.Max(start, vma.Start), e = Math.Min(end, vma.End);
-            vmas.Add(new ThpmapsVma(SmapsGather(vma).Resident > 0, CollectThpPages(mm, s, e), PmdMappedPages(mm, s, e)));
+            bool accessible = (vma.Flags & (VmFlags.Read | VmFlags.Write | VmFlags.Exec)) != 0;
+            bool rss = SmapsGather(vma).Resident > 0;
+            // A skipped VMA's pages are never read, as the tool never reads them.
+            vmas.Add(accessible && rss
+                ? new ThpmapsVma(true, true, CollectThpPages(mm, s, e), PmdMappedPages(mm, s, e))
+                : new ThpmapsVma(accessible, rss, [], 0));
         }
         return ThpmapsCalculator.Compute(vmas, Geo.PmdOrder, Geo.PageSize >> 10);
     }

@@ -8,41 +8,63 @@ namespace MthpSim.Core.Proc;
 /// <param name="NextIsTail">Whether PFN+1 is a compound tail (KPF_COMPOUND_TAIL), for the partial-at-the-back rule.</param>
 public readonly record struct ThpPage(long Vfn, long Pfn, bool Anon, bool Head, bool NextIsTail);
 
-/// <summary>The THP pages of one VMA's part of a range, with what the tool takes from smaps.</summary>
-public sealed record ThpmapsVma(bool RssPositive, IReadOnlyList<ThpPage> Pages, long PmdMappedPages);
+/// <summary>One VMA (or the part of it in the observed range), with what the tool takes from its smaps entry.</summary>
+/// <param name="Accessible">Readable, writable or executable: the tool skips PROT_NONE VMAs.</param>
+/// <param name="RssPositive">smaps Rss &gt; 0: the tool skips VMAs with nothing resident.</param>
+/// <param name="Pages">The present KPF_THP pages, in ascending virtual order.</param>
+/// <param name="AnonPmdPages">AnonHugePages, in pages.</param>
+/// <param name="FilePmdPages">ShmemPmdMapped + FilePmdMapped, in pages.</param>
+public sealed record ThpmapsVma(bool Accessible, bool RssPositive, IReadOnlyList<ThpPage> Pages, long AnonPmdPages, long FilePmdPages = 0)
+{
+    /// <summary>Whether the tool parses this VMA at all (do_main's test before vma_parse()).</summary>
+    public bool Parsed => Accessible && RssPositive;
+}
 
 /// <summary>
-/// tools/mm/thpmaps' thp_parse() and cont_parse(), as a pure function so that the simulator and the
-/// live-kernel oracle compute the same keys the same way. Only VMAs with Rss > 0 count; runs are
-/// pages contiguous both virtually and physically; PMD-mapped memory is subtracted from the
-/// PMD-order PTE counts. Values are in kB; the keys are the tool's (with a contiguous-block key for
-/// every order from 1 to the PMD order).
+/// tools/mm/thpmaps' vma_parse(), thp_parse() and cont_parse(), with --rollup summing, as a pure
+/// function so that the simulator and the live-kernel oracle compute the same keys the same way.
+/// Values are in kB; the keys are the tool's with --inc-empty and a --cont block for every order
+/// from 1 to the PMD order. <see cref="ComputeVma"/> gives one VMA's keys, empty when the tool
+/// skips it (PROT_NONE, or Rss 0).
 /// </summary>
 public static class ThpmapsCalculator
 {
+    /// <summary>The --rollup over <paramref name="vmas"/>: each parsed VMA's keys summed. Every key is present (0 when nothing was parsed).</summary>
     public static SortedDictionary<string, long> Compute(IEnumerable<ThpmapsVma> vmas, int pmdOrder, long pageSizeKb)
     {
+        var result = Keys(pmdOrder, pageSizeKb);
+        foreach (var vma in vmas)
+            foreach (var (k, v) in ComputeVma(vma, pmdOrder, pageSizeKb))
+                result[k] += v;
+        return result;
+    }
+
+    /// <summary>Every key the tool prints with --inc-empty and all --cont sizes, at 0.</summary>
+    public static SortedDictionary<string, long> Keys(int pmdOrder, long pageSizeKb) =>
+        Emit(new Tally(pmdOrder), new Tally(pmdOrder), 0, 0, pmdOrder, pageSizeKb);
+
+    /// <summary>One VMA's keys as the tool prints them without --rollup; empty when it skips the VMA.</summary>
+    public static SortedDictionary<string, long> ComputeVma(ThpmapsVma vma, int pmdOrder, long pageSizeKb)
+    {
+        if (!vma.Parsed) return new SortedDictionary<string, long>(StringComparer.Ordinal);
         var anon = new Tally(pmdOrder);
         var file = new Tally(pmdOrder);
-        long pmdPages = 0;
-        foreach (var vma in vmas)
-        {
-            if (!vma.RssPositive) continue;
-            ParseRuns(vma.Pages, anon, file, pmdOrder);
-            pmdPages += vma.PmdMappedPages;
-        }
+        ParseRuns(vma.Pages, anon, file, pmdOrder);
+        return Emit(anon, file, vma.AnonPmdPages, vma.FilePmdPages, pmdOrder, pageSizeKb);
+    }
+
+    /// <summary>The keys of one VMA's tallies; the PMD-mapped pages are taken out of the PTE counts, clamped at 0 per VMA as the tool does.</summary>
+    static SortedDictionary<string, long> Emit(Tally anon, Tally file, long anonPmd, long filePmd, int pmdOrder, long pageSizeKb)
+    {
         string Kb(int order) => $"{pageSizeKb << order}kB";
-        var result = new SortedDictionary<string, long>(StringComparer.Ordinal)
+        var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, t, pmd) in new[] { ("anon", anon, anonPmd), ("file", file, filePmd) })
         {
-            [$"anon-thp-pmd-aligned-{Kb(pmdOrder)}"] = pmdPages * pageSizeKb,
-            [$"file-thp-pmd-aligned-{Kb(pmdOrder)}"] = 0,
-        };
-        anon.Aligned[pmdOrder] = Math.Max(0, anon.Aligned[pmdOrder] - pmdPages);
-        foreach (var (name, t, pmd) in new[] { ("anon", anon, pmdPages), ("file", file, 0L) })
-        {
+            result[$"{name}-thp-pmd-aligned-{Kb(pmdOrder)}"] = pmd * pageSizeKb;
             for (int o = 2; o <= pmdOrder; o++)
             {
-                result[$"{name}-thp-pte-aligned-{Kb(o)}"] = t.Aligned[o] * pageSizeKb;
+                long aligned = o == pmdOrder ? Math.Max(0, t.Aligned[o] - pmd) : t.Aligned[o];
+                result[$"{name}-thp-pte-aligned-{Kb(o)}"] = aligned * pageSizeKb;
                 result[$"{name}-thp-pte-unaligned-{Kb(o)}"] = t.Unaligned[o] * pageSizeKb;
             }
             result[$"{name}-thp-pte-partial"] = t.Partial * pageSizeKb;
@@ -63,6 +85,7 @@ public static class ThpmapsCalculator
         public readonly long[] Cont = new long[pmdOrder + 1];
     }
 
+    /// <summary>Runs of pages contiguous both virtually and physically (cont_ranges_all() over vfns and pfns).</summary>
     static void ParseRuns(IReadOnlyList<ThpPage> pages, Tally anon, Tally file, int pmdOrder)
     {
         int i = 0;
@@ -86,10 +109,11 @@ public static class ThpmapsCalculator
         int runEnd = end;
         if (heads.Count > 0 && pages[end - 1].NextIsTail)
         {
-            // The last folio continues past the run.
+            // The last folio continues past the run. The tool types these pages by the page just
+            // before that folio's head (index -1, numpy's last element, when the head is the VMA's first).
             int last = heads[^1];
             heads.RemoveAt(heads.Count - 1);
-            T(runEnd - 1).Partial += runEnd - last;
+            T(last > 0 ? last - 1 : pages.Count - 1).Partial += runEnd - last;
             runEnd = last;
         }
         for (int h = 0; h < heads.Count; h++)

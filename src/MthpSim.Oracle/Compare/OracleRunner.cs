@@ -16,8 +16,8 @@ public static class OracleRunner
 {
     /// <summary>
     /// The simulator's starting settings, written to the live kernel before a scenario. khugepaged's
-    /// scan sleep is the one exception: it is kept long (10 minutes) because khugepaged is not modelled
-    /// yet, so it must not act during a live run.
+    /// scan sleep is the one exception: it is kept long (10 minutes), so that khugepaged acts only in
+    /// the scenario's khugepaged statements (<see cref="LiveSettings.Apply"/> writes it first).
     /// </summary>
     public static Dictionary<string, string> SimulatorDefaults(LiveSettings live)
     {
@@ -65,13 +65,15 @@ public static class OracleRunner
     /// Runs the scenario on both sides. Machine-wide counters (vmstat, meminfo, per-size stats) also
     /// count other processes, so a scenario that disagrees only on those is run once more; the report
     /// says so. A disagreement on anything per-process (smaps, thpmaps, folio, intact, rc) is final.
+    /// <paramref name="atEnd"/>, if given, is called after the last statement while the drivers still run
+    /// (to look at the live processes, e.g. with the kernel's own tools), unless the run was cut short.
     /// </summary>
-    public static OracleResult Run(string path, string text)
+    public static OracleResult Run(string path, string text, Action<LiveSession>? atEnd = null)
     {
-        var first = RunOnce(path, text);
+        var first = RunOnce(path, text, atEnd);
         if (first.ExitCode != 1 || first.Aborted != null || first.Expectations.Where(e => !e.Agrees).Any(e => !IsGlobal(e.Observable)))
             return first;
-        var second = RunOnce(path, text);
+        var second = RunOnce(path, text, atEnd);
         second.Notes.Add("the first run disagreed only on machine-wide counters (noise from other processes); this is the second run");
         return second;
     }
@@ -80,7 +82,7 @@ public static class OracleRunner
         observable.StartsWith("vmstat ", StringComparison.Ordinal) || observable.StartsWith("meminfo ", StringComparison.Ordinal)
         || (observable.StartsWith("sysfs ", StringComparison.Ordinal) && (observable.Contains("/stats/") || observable.Contains("khugepaged/")));
 
-    static OracleResult RunOnce(string path, string text)
+    static OracleResult RunOnce(string path, string text, Action<LiveSession>? atEnd)
     {
         var result = new OracleResult { File = path };
         var simResult = new RunResult { File = path };
@@ -96,9 +98,9 @@ public static class OracleRunner
         var live = new LiveSettings();
         try
         {
-            CheckLiveKernel(live);
+            // The lock first: while another run holds it, the journal is that run's, not a leftover,
+            // and any write (even the writability check) could wake khugepaged in the middle of its scenario.
             using var runLock = RunLock.Acquire();
-            // Only under the lock: a journal seen without it may be that of a run still going.
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();
@@ -106,6 +108,7 @@ public static class OracleRunner
                     ? "mthpsim oracle: restored THP settings left by an interrupted run"
                     : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
             }
+            CheckLiveKernel(live);
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
@@ -124,8 +127,10 @@ public static class OracleRunner
                 result.InterruptedStatus = SettingsGuard.ExitStatus(signal);
                 return result;
             }
+            session.NoteStrayKhugepaged();
             result.Notes.AddRange(session.Notes);
             CollectCounters(sim.Kernel, session, result);
+            if (result.Aborted == null) atEnd?.Invoke(session);
         }
         catch (OracleUnavailableException e)
         {

@@ -17,7 +17,7 @@ public readonly record struct LivePage(bool Present, bool Swapped, long Pfn, ulo
 {
     public static LivePage Parse(string word)
     {
-        if (word == "-") return new(false, false, -1, 0, -1, false);
+        if (word is "-" or "?") return new(false, false, -1, 0, -1, false);   // ? : pagemap could not be read there
         if (word == "s") return new(false, true, -1, 0, -1, false);
         var p = word.Split(':');
         return new(true, false, Convert.ToInt64(p[0], 16), Convert.ToUInt64(p[1], 16), int.Parse(p[2]), p[3] == "1");

@@ -2,8 +2,12 @@ using System.Globalization;
 
 namespace MthpSim.Oracle.Live;
 
-/// <summary>One VMA of /proc/PID/smaps with its fields (kB values, THPeligible as a number).</summary>
-public sealed record SmapsVma(ulong Start, ulong End, Dictionary<string, long> Fields, string VmFlags);
+/// <summary>One VMA of /proc/PID/smaps with its fields (kB values, THPeligible as a number) and its permissions ("rw-p").</summary>
+public sealed record SmapsVma(ulong Start, ulong End, Dictionary<string, long> Fields, string VmFlags, string Perms = "----")
+{
+    /// <summary>Readable, writable or executable (not PROT_NONE).</summary>
+    public bool Accessible => Perms.Length >= 3 && (Perms[0] == 'r' || Perms[1] == 'w' || Perms[2] == 'x');
+}
 
 /// <summary>Reads what the live kernel publishes: /proc/vmstat, /proc/meminfo, /proc/PID/smaps, THP sysfs counters.</summary>
 public static class LiveProcfs
@@ -79,7 +83,8 @@ public static class LiveProcfs
             if (dash > 0 && space > dash && ulong.TryParse(line[..dash], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong s)
                 && ulong.TryParse(line[(dash + 1)..space], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong e))
             {
-                cur = new SmapsVma(s, e, new Dictionary<string, long>(), "");
+                string perms = line[(space + 1)..].Split(' ', 2)[0];
+                cur = new SmapsVma(s, e, new Dictionary<string, long>(), "", perms);
                 result.Add(cur);
                 continue;
             }

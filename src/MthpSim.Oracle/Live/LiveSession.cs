@@ -43,6 +43,7 @@ public sealed class LiveSession : IDisposable
     {
         lock (_procs) _control = new LiveDriver(_binary);
         KeepKhugepagedAsleep();
+        SettleKhugepaged(KhugepagedThread.Wake(), "before the scenario");
         if (needsReclaim)
         {
             _memcg = LiveMemcg.TryCreate(out string? why)
@@ -62,6 +63,25 @@ public sealed class LiveSession : IDisposable
         _vmstatStart = LiveProcfs.Vmstat();
         _meminfoStart = LiveProcfs.Meminfo();
         _thpStart = LiveProcfs.ThpCounters();
+        _khugepagedAtBaseline = KhugepagedThread.Read();
+    }
+
+    KhugepagedThread.Sample _khugepagedAtBaseline;
+    /// <summary>Whether a statement may have woken khugepaged (its own statements, a sysfs write).</summary>
+    bool _scenarioWokeKhugepaged;
+
+    /// <summary>
+    /// A note when khugepaged woke during the scenario though no statement can have woken it (a
+    /// stray pass: its collapses are in the live results, and the simulator has none).
+    /// </summary>
+    public void NoteStrayKhugepaged()
+    {
+        if (_scenarioWokeKhugepaged) return;
+        var now = KhugepagedThread.Read();
+        var b = _khugepagedAtBaseline;
+        if (now.SleptSince(b) || now.FullScans != b.FullScans || now.PagesCollapsed != b.PagesCollapsed)
+            Notes.Add($"khugepaged woke during the scenario though no statement woke it (full_scans +{now.FullScans - b.FullScans}, "
+                      + $"pages_collapsed +{now.PagesCollapsed - b.PagesCollapsed}): live results may include a stray pass");
     }
 
     /// <summary>
@@ -77,6 +97,18 @@ public sealed class LiveSession : IDisposable
         Control.SendRc($"madvise {pmd} 2097152 14");
         Control.Send($"touch {pmd} 4096 1 0");
         Control.SendRc($"munmap {addr} 4194304");
+    }
+
+    /// <summary>
+    /// Waits out the pass that a wake-up (<paramref name="woken"/> is the reading before it) started:
+    /// until khugepaged sleeps its 10-minute scan sleep again. Before the scenario, that pass may
+    /// have been woken by the settings just written or by the control driver's registration, and it
+    /// would otherwise run at nice 19 whenever a CPU is free: in the middle of the scenario.
+    /// </summary>
+    void SettleKhugepaged(KhugepagedThread.Sample woken, string when)
+    {
+        if (!KhugepagedThread.WaitAsleep(woken, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30)))
+            Notes.Add($"khugepaged did not go back to sleep within 30 s {when}: a pass may overlap the scenario");
     }
 
     LiveDriver Proc(string name)
@@ -120,6 +152,7 @@ public sealed class LiveSession : IDisposable
             case KhugepagedScanStmt ks:
                 throw new ScenarioRuntimeException(ks.Span, "the live side cannot count khugepaged rounds; use 'khugepaged full-scans N'");
             case KhugepagedFullScansStmt kf:
+                _scenarioWokeKhugepaged = true;
                 Rc = WaitForFullScans(kf.Count);
                 break;
             case SysfsWriteStmt w when w.Path is "khugepaged/scan_sleep_millisecs" or "khugepaged/alloc_sleep_millisecs":
@@ -128,8 +161,22 @@ public sealed class LiveSession : IDisposable
                 Rc = sim.Rc;
                 break;
             case SysfsWriteStmt w:
+            {
+                _scenarioWokeKhugepaged = true;
+                var before = KhugepagedThread.Read();
                 Rc = Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/{w.Path}", w.Value);
+                // Enabling the PMD size while khugepaged is stopped starts a new thread, which
+                // scans before it first sleeps: wait that pass out, so that it ends here, not later.
+                int pid = KhugepagedThread.FindPid();
+                if (pid != 0 && pid != before.Pid)
+                {
+                    SettleKhugepaged(before, $"after line {w.Span.Line}");
+                    long collapsed = KhugepagedThread.Read(pid).PagesCollapsed - before.PagesCollapsed;
+                    if (collapsed != 0)
+                        Notes.Add($"line {w.Span.Line}: the write started khugepaged, whose first pass collapsed {collapsed} pages (the simulator runs khugepaged only in khugepaged statements)");
+                }
                 break;
+            }
             case ProcessStmt:
                 break;   // its driver was started with the session
             case MmapStmt m:
@@ -236,7 +283,10 @@ public sealed class LiveSession : IDisposable
         }
         finally
         {
+            // This write wakes khugepaged once more: let that pass end before the next statement.
+            var woken = KhugepagedThread.Read();
             Settings.SysfsFile.WriteValue($"{root}/khugepaged/scan_sleep_millisecs", "600000");
+            SettleKhugepaged(woken, $"after 'khugepaged full-scans {n}'");
         }
     }
 
@@ -371,28 +421,62 @@ public sealed class LiveSession : IDisposable
     {
         var r = Region(tm.Process, tm.Region, tm.Span);
         var drv = Proc(tm.Process);
-        var list = new List<ThpmapsVma>();
-        // A page table holds PageSize / 8 entries: the PMD order is log2 of that.
-        int pmdOrder = System.Numerics.BitOperations.Log2((ulong)PageSize) - 3;
-        foreach (var v in LiveProcfs.Smaps(drv.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length))
+        var list = LiveProcfs.Smaps(drv.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length)
+            .Select(v => ThpmapsVmaOf(drv, v, Math.Max(v.Start, r.Start), Math.Min(v.End, r.Start + r.Length))).ToList();
+        return ThpmapsCalculator.Compute(list, PmdOrder, PageSize >> 10).GetValueOrDefault(tm.Key);
+    }
+
+    /// <summary>A page table holds PageSize / 8 entries: the PMD order is log2 of that.</summary>
+    int PmdOrder => System.Numerics.BitOperations.Log2((ulong)PageSize) - 3;
+
+    /// <summary>
+    /// What tools/mm/thpmaps reads of [s, e) in one VMA of a driver: its pagemap and kpageflags (through
+    /// the driver's <c>pages</c>), its protection and Rss; a VMA the tool skips is not read further.
+    /// </summary>
+    ThpmapsVma ThpmapsVmaOf(LiveDriver drv, SmapsVma v, ulong s, ulong e)
+    {
+        bool rss = v.Fields.GetValueOrDefault("Rss") > 0;
+        if (!v.Accessible || !rss) return new ThpmapsVma(v.Accessible, rss, [], 0);
+        var words = drv.Send($"pages {s} {e - s}");
+        var pages = new List<ThpPage>();
+        long hugeZeroPages = 0;
+        for (int i = 0; i < words.Length; i++)
         {
-            ulong s = Math.Max(v.Start, r.Start), e = Math.Min(v.End, r.Start + r.Length);
-            var words = drv.Send($"pages {s} {e - s}");
-            var pages = new List<ThpPage>();
-            long hugeZeroPages = 0;
-            for (int i = 0; i < words.Length; i++)
-            {
-                var lp = LivePage.Parse(words[i]);
-                if (lp.Kind == "hugezero") hugeZeroPages++;
-                if (!lp.Present || !KPageFlags.Has(lp.Flags, KPageFlags.Thp)) continue;
-                long vfn = (long)(s / (ulong)PageSize) + i;
-                pages.Add(new ThpPage(vfn, lp.Pfn, KPageFlags.Has(lp.Flags, KPageFlags.Anon), KPageFlags.Has(lp.Flags, KPageFlags.CompoundHead), lp.NextIsTail));
-            }
-            // PAGEMAP_SCAN counts the huge zero PMD as huge too; AnonHugePages (what thpmaps subtracts) does not.
-            long pmdPages = drv.SendRc($"pmdmapped {s} {e - s}") - hugeZeroPages;
-            list.Add(new ThpmapsVma(v.Fields.GetValueOrDefault("Rss") > 0, pages, pmdPages));
+            var lp = LivePage.Parse(words[i]);
+            if (lp.Kind == "hugezero") hugeZeroPages++;
+            if (!lp.Present || !KPageFlags.Has(lp.Flags, KPageFlags.Thp)) continue;
+            long vfn = (long)(s / (ulong)PageSize) + i;
+            pages.Add(new ThpPage(vfn, lp.Pfn, KPageFlags.Has(lp.Flags, KPageFlags.Anon), KPageFlags.Has(lp.Flags, KPageFlags.CompoundHead), lp.NextIsTail));
         }
-        return ThpmapsCalculator.Compute(list, pmdOrder, PageSize >> 10).GetValueOrDefault(tm.Key);
+        long pageKb = PageSize >> 10;
+        // A whole VMA: its PMD-mapped memory as the tool takes it, from smaps.
+        if (s == v.Start && e == v.End)
+            return new ThpmapsVma(true, true, pages, v.Fields.GetValueOrDefault("AnonHugePages") / pageKb,
+                (v.Fields.GetValueOrDefault("ShmemPmdMapped") + v.Fields.GetValueOrDefault("FilePmdMapped")) / pageKb);
+        // Part of one: PAGEMAP_SCAN's PMD-mapped pages in the range, less the huge zero PMD, which
+        // AnonHugePages leaves out (the drivers' scenario memory is anonymous).
+        long pmdPages = drv.SendRc($"pmdmapped {s} {e - s}") - hugeZeroPages;
+        return new ThpmapsVma(true, true, pages, pmdPages);
+    }
+
+    /// <summary>
+    /// The thpmaps keys of every VMA of a scenario process's driver, as the kernel's tools/mm/thpmaps
+    /// prints them per VMA with --inc-empty and every --cont size (empty for a VMA it skips), through
+    /// the same reading and calculator as the <c>thpmaps</c> observable; for checking that calculator
+    /// against the tool itself.
+    /// </summary>
+    public List<(ulong Start, ulong End, SortedDictionary<string, long> Keys)> ThpmapsOfProcess(string process)
+    {
+        var drv = Proc(process);
+        return LiveProcfs.Smaps(drv.Pid)
+            .Select(v => (v.Start, v.End, ThpmapsCalculator.ComputeVma(ThpmapsVmaOf(drv, v, v.Start, v.End), PmdOrder, PageSize >> 10)))
+            .ToList();
+    }
+
+    /// <summary>The scenario processes whose drivers are running, with their pids.</summary>
+    public List<(string Name, int Pid)> Processes()
+    {
+        lock (_procs) return _procs.Select(kv => (kv.Key, kv.Value.Pid)).ToList();
     }
 
     bool Intact(IntactObs io)

@@ -70,10 +70,13 @@ public sealed class LiveSettings
     /// <summary>
     /// Writes every value back. Some writes depend on others (shmem_enabled=force is refused while a
     /// small size inherits), so failed writes are retried after the rest. Returns what could not be set.
+    /// khugepaged's sleep times go first: writing them ends its sleep at once, and enabling the PMD
+    /// size may start a new thread that scans at once; either pass then sleeps the new scan sleep.
     /// </summary>
     public List<string> Apply(IReadOnlyDictionary<string, string> values)
     {
-        var pending = values.Where(kv => File.Exists(Path.Combine(_root, kv.Key)) && Read(kv.Key) != kv.Value).ToList();
+        var pending = values.Where(kv => File.Exists(Path.Combine(_root, kv.Key)) && Read(kv.Key) != kv.Value)
+            .OrderBy(kv => kv.Key is "khugepaged/scan_sleep_millisecs" or "khugepaged/alloc_sleep_millisecs" ? 0 : 1).ToList();
         var errors = new List<string>();
         for (int pass = 0; pass < 3 && pending.Count > 0; pass++)
         {
@@ -92,6 +95,7 @@ public sealed class LiveSettings
     /// <summary>Restores the journal's values and deletes it; returns what could not be restored.</summary>
     public List<string> RestoreFromJournal()
     {
+        if (!JournalExists) return [$"the journal {_journal} is gone"];
         var errors = Apply(LoadJournal());
         if (errors.Count == 0) File.Delete(_journal);
         return errors;

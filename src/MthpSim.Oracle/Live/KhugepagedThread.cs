@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace MthpSim.Oracle.Live;
+
+/// <summary>
+/// The khugepaged kernel thread as /proc shows it, so that the oracle can wait out a pass that it
+/// woke. In mm/khugepaged.c the thread runs khugepaged_do_scan() (one pass: up to pages_to_scan
+/// pages, at most twice round the mm list) and then sleeps in khugepaged_wait_work(): for
+/// scan_sleep_millisecs while any mm is registered, else until one is. Writing scan_sleep_millisecs
+/// or alloc_sleep_millisecs ends that sleep at once (the expiry is reset, then the queue is woken);
+/// the first mm to register on an empty list wakes it too; and enabling the PMD size while the
+/// thread is stopped starts a new one, which scans before it first sleeps. Other wake-ups (writes
+/// of `enabled` that change nothing) find the timed sleep's condition false and sleep on.
+/// </summary>
+public static class KhugepagedThread
+{
+    /// <summary>One reading: the thread (pid 0 when there is none), its state letter, its voluntary context switches, and the khugepaged counters.</summary>
+    public readonly record struct Sample(int Pid, char State, long Sleeps, long FullScans, long PagesCollapsed)
+    {
+        /// <summary>Whether the thread has gone to sleep at least once since <paramref name="before"/> (a new thread counts from 0).</summary>
+        public bool SleptSince(Sample before) => Pid != before.Pid ? Sleeps > 0 : Sleeps > before.Sleeps;
+    }
+
+    /// <summary>The khugepaged kthread (a child of kthreadd, pid 2), or 0 when it is stopped.</summary>
+    public static int FindPid()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() != "khugepaged") continue;
+                if (Field(File.ReadAllText(Path.Combine(dir, "status")), "PPid") == 2) return pid;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return 0;
+    }
+
+    static long Field(string status, string name)
+    {
+        foreach (var line in status.Split('\n'))
+            if (line.StartsWith(name + ":", StringComparison.Ordinal))
+                return long.Parse(line[(name.Length + 1)..].Trim().Split(' ', '\t')[0], CultureInfo.InvariantCulture);
+        return 0;
+    }
+
+    public static Sample Read(int pid)
+    {
+        var counters = LiveProcfs.ThpCounters();
+        long full = counters.GetValueOrDefault("khugepaged/full_scans"), collapsed = counters.GetValueOrDefault("khugepaged/pages_collapsed");
+        if (pid == 0) return new Sample(0, '-', 0, full, collapsed);
+        try
+        {
+            string status = File.ReadAllText($"/proc/{pid}/status");
+            int at = status.IndexOf("State:", StringComparison.Ordinal);
+            char state = at < 0 ? '?' : status[(at + "State:".Length)..].TrimStart()[0];
+            return new Sample(pid, state, Field(status, "voluntary_ctxt_switches"), full, collapsed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new Sample(0, '-', 0, full, collapsed);   // stopped meanwhile
+        }
+    }
+
+    public static Sample Read() => Read(FindPid());
+
+    /// <summary>
+    /// Ends khugepaged's sleep now (rewrites scan_sleep_millisecs with its value) and returns the
+    /// reading taken just before, for <see cref="WaitAsleep"/>.
+    /// </summary>
+    public static Sample Wake()
+    {
+        var before = Read();
+        string file = $"{Settings.LiveSettings.Root}/khugepaged/scan_sleep_millisecs";
+        Settings.SysfsFile.WriteValue(file, File.ReadAllText(file).Trim());
+        return before;
+    }
+
+    /// <summary>
+    /// Waits until khugepaged has slept since <paramref name="woken"/> and has then stayed asleep,
+    /// with the same switch count and counters, for <paramref name="quiet"/>: the pass it was woken for
+    /// is over (a pass that blocks that long in the middle is not told apart). Returns false when
+    /// <paramref name="timeout"/> passes first. No thread: nothing can run.
+    /// </summary>
+    public static bool WaitAsleep(Sample woken, TimeSpan quiet, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Sample? last = null;
+        DateTime quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
+        {
+            var s = Read();
+            if (s.Pid == 0) return true;
+            bool asleep = s.State == 'S' && s.SleptSince(woken);
+            if (!asleep || last != s) quietSince = DateTime.UtcNow;
+            else if (DateTime.UtcNow - quietSince >= quiet) return true;
+            last = s;
+            Thread.Sleep(10);
+        }
+        return false;
+    }
+}
