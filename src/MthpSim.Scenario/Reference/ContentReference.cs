@@ -126,7 +126,11 @@ public sealed class ContentReference
             .Select(r => (Off: r.Start - oldStart, Pages: r.End - r.Start, Content: Enumerable.Range(0, (int)(r.End - r.Start)).Select(i => proc.Get(r.Start + (ulong)i)).ToArray()))
             .ToList();
         proc.Unmap(oldStart, oldStart + oldPages);
-        if (mr.NewAddr != null) proc.Unmap(newStart, newStart + newPages);   // MREMAP_FIXED replaces what was there
+        // MREMAP_FIXED replaces what was there; a move of the same length goes VMA by VMA (6.17's
+        // remap_move()), so only the places the moved pieces land on are replaced.
+        if (mr.NewAddr != null && newPages == oldPages)
+            foreach (var (off, pages, _) in pieces) proc.Unmap(newStart + off, newStart + off + pages);
+        else if (mr.NewAddr != null) proc.Unmap(newStart, newStart + newPages);
         else if (proc.AnyMapped(newStart, newStart + newPages))
             return $"mremap returned 0x{newStart << shift:x}, over memory the program still has mapped";
         foreach (var (off, pages, content) in pieces)
