@@ -47,9 +47,13 @@ public sealed class LiveBench
         {
             // An interrupted oracle or bench run left its saved settings: put them back first.
             using var recoverLock = RunLock.Acquire();
-            var left = live.RestoreFromJournal();
-            if (left.Count > 0) throw new OracleUnavailableException($"could not restore settings left by an interrupted run: {string.Join("; ", left)}");
-            Console.Error.WriteLine("mthpsim bench: restored THP settings left by an interrupted run");
+            // Seen without the lock, it may have been a run still going, which has restored them since.
+            if (live.JournalExists)
+            {
+                var left = live.RestoreFromJournal();
+                if (left.Count > 0) throw new OracleUnavailableException($"could not restore settings left by an interrupted run: {string.Join("; ", left)}");
+                Console.Error.WriteLine("mthpsim bench: restored THP settings left by an interrupted run");
+            }
         }
         OracleRunner.CheckLiveKernel(live);
         foreach (var file in patterns.Where(p => p.Live != null).SelectMany(p => p.Live!.Settings.Keys).Distinct().Order(StringComparer.Ordinal))

@@ -96,6 +96,9 @@ public static class OracleRunner
         var live = new LiveSettings();
         try
         {
+            CheckLiveKernel(live);
+            using var runLock = RunLock.Acquire();
+            // Only under the lock: a journal seen without it may be that of a run still going.
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();
@@ -103,8 +106,6 @@ public static class OracleRunner
                     ? "mthpsim oracle: restored THP settings left by an interrupted run"
                     : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
             }
-            CheckLiveKernel(live);
-            using var runLock = RunLock.Acquire();
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
