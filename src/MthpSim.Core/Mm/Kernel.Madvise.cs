@@ -30,7 +30,8 @@ public sealed partial class Kernel
             case MadviseAdvice.Nohugepage:
                 return ModifyVmaRange(mm, start, end, vma => vma.Flags = (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
             case MadviseAdvice.Dontneed:
-                return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e); return 0; });
+                // models madvise_dontneed_single_vma(): a zap that may free emptied page tables
+                return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e, reclaimPt: true); return 0; });
             case MadviseAdvice.Free:
                 return WalkVmas(mm, start, end, MadviseFree);
             case MadviseAdvice.Collapse:
