@@ -401,12 +401,13 @@ public sealed class InvariantChecker
     void TallyPins(Kernel k)
     {
         foreach (var list in k.PinLists)
-            foreach (var (_, pfn) in list)
-            {
-                if (pfn < 0 || pfn >= _pins.Length) continue;   // no such frame: no folio to hold the reference
-                _pins[pfn]++;
-                if (pfn >= _dirtyEnd) _dirtyEnd = pfn + 1;
-            }
+            foreach (var range in list)
+                foreach (int pfn in range.Pfns)
+                {
+                    if (pfn < 0 || pfn >= _pins.Length) continue;   // no such frame: no folio to hold the reference
+                    _pins[pfn]++;
+                    if (pfn >= _dirtyEnd) _dirtyEnd = pfn + 1;
+                }
     }
 
     /// <summary>Walks every page frame below the frontier once; returns how many are marked free (for the buddy check).</summary>
