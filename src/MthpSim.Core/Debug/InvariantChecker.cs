@@ -29,6 +29,8 @@ public sealed class InvariantChecker
         public int Slot0, Slot1;
     }
 
+    const PageFlags FolioFlags = PageFlags.PartiallyMapped | PageFlags.DeferredQueued | PageFlags.LazyFree | PageFlags.Dirty;
+
     int[] _pteMaps = [];
     int[] _pins = [];
     FolioTally[] _folios = [];
@@ -450,6 +452,8 @@ public sealed class InvariantChecker
                     errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
                     if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
                 }
+                // Folio flags (PG_dirty, lazily freed, deferred split state) live on the head page only.
+                if (p != pfn && map.Test(p, FolioFlags)) errors.Add($"PFN {p:x}: folio flags on a tail page of folio {pfn:x}");
                 int expect = pteMaps[p];
                 if (expect != 0 && p < frontier)   // (above the frontier it is still to be reported)
                 {
