@@ -29,6 +29,8 @@ public sealed class InvariantChecker
         public int Slot0, Slot1;
     }
 
+    const PageFlags FolioFlags = PageFlags.PartiallyMapped | PageFlags.DeferredQueued | PageFlags.LazyFree | PageFlags.Dirty;
+
     int[] _pteMaps = [];
     int[] _pins = [];
     FolioTally[] _folios = [];
@@ -401,12 +403,13 @@ public sealed class InvariantChecker
     void TallyPins(Kernel k)
     {
         foreach (var list in k.PinLists)
-            foreach (var (_, pfn) in list)
-            {
-                if (pfn < 0 || pfn >= _pins.Length) continue;   // no such frame: no folio to hold the reference
-                _pins[pfn]++;
-                if (pfn >= _dirtyEnd) _dirtyEnd = pfn + 1;
-            }
+            foreach (var range in list)
+                foreach (int pfn in range.Pfns)
+                {
+                    if (pfn < 0 || pfn >= _pins.Length) continue;   // no such frame: no folio to hold the reference
+                    _pins[pfn]++;
+                    if (pfn >= _dirtyEnd) _dirtyEnd = pfn + 1;
+                }
     }
 
     /// <summary>Walks every page frame below the frontier once; returns how many are marked free (for the buddy check).</summary>
@@ -449,6 +452,8 @@ public sealed class InvariantChecker
                     errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
                     if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
                 }
+                // Folio flags (PG_dirty, lazily freed, deferred split state) live on the head page only.
+                if (p != pfn && map.Test(p, FolioFlags)) errors.Add($"PFN {p:x}: folio flags on a tail page of folio {pfn:x}");
                 int expect = pteMaps[p];
                 if (expect != 0 && p < frontier)   // (above the frontier it is still to be reported)
                 {

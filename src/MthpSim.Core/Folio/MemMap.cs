@@ -209,9 +209,10 @@ public sealed unsafe class MemMap
         int n = 1 << order;
         byte kindOnly = (byte)(_frame[head] & 0xF0);
         new Span<byte>(_frame + head, n).Fill(kindOnly);
-        byte lazyFree = (byte)(_flags[head] & (byte)PageFlags.LazyFree);
+        // Each new folio inherits the swap-backed and dirty state (__split_folio_to_order()).
+        byte inherited = (byte)(_flags[head] & (byte)(PageFlags.LazyFree | PageFlags.Dirty));
         for (int p = head; p < head + n; p++)
-            _flags[p] = (byte)((_flags[p] & 0x0F) | lazyFree);
+            _flags[p] = (byte)((_flags[p] & 0x0F) | inherited);
         new Span<int>(_refcount + head, n).Clear();
         GC.KeepAlive(this);
     }

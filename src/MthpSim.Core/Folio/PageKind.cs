@@ -30,4 +30,6 @@ public enum PageFlags : byte
     DeferredQueued = 1 << 5,
     /// <summary>Lazily freed by MADV_FREE: !folio_test_swapbacked().</summary>
     LazyFree = 1 << 6,
+    /// <summary>folio_test_dirty(): PG_dirty, set when a dirty PTE or PMD is taken down or by GUP with FOLL_TOUCH | FOLL_WRITE.</summary>
+    Dirty = 1 << 7,
 }

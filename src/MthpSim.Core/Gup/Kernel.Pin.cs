@@ -9,18 +9,25 @@ public sealed partial class Kernel
     /// <summary>GUP_PIN_COUNTING_BIAS: a pin adds this much to a small folio's refcount.</summary>
     public const int GupPinCountingBias = 1024;
 
-    /// <summary>Pins taken per process: the page frame pinned at each address, in pin order.</summary>
-    readonly Dictionary<int, List<(ulong Addr, int Pfn)>> _pins = new();
+    /// <summary>
+    /// One pin_user_pages() call that is still held (an io_uring fixed buffer): the range it was
+    /// asked for and the page frame it pinned at each page, in address order.
+    /// </summary>
+    internal readonly record struct PinnedRange(ulong Start, ulong End, int[] Pfns);
 
-    /// <summary>Pins held, one entry per pinned page, per process (the invariant checker tallies them without allocating).</summary>
-    internal Dictionary<int, List<(ulong Addr, int Pfn)>>.ValueCollection PinLists => _pins.Values;
+    /// <summary>Pins held per process, oldest first. Pins may overlap: each holds its own pin on every page.</summary>
+    readonly Dictionary<int, List<PinnedRange>> _pins = new();
+
+    /// <summary>Pins held, per process (the invariant checker tallies them without allocating).</summary>
+    internal Dictionary<int, List<PinnedRange>>.ValueCollection PinLists => _pins.Values;
 
     /// <summary>Pins held per page frame, for the invariant checker.</summary>
     public Dictionary<int, int> PinCounts()
     {
         var d = new Dictionary<int, int>();
         foreach (var list in _pins.Values)
-            foreach (var (_, p) in list) d[p] = d.GetValueOrDefault(p) + 1;
+            foreach (var range in list)
+                foreach (int p in range.Pfns) d[p] = d.GetValueOrDefault(p) + 1;
         return d;
     }
 
@@ -32,7 +39,7 @@ public sealed partial class Kernel
     public long Pin(MmStruct mm, ulong start, ulong end)
     {
         ulong pageSize = (ulong)Geo.PageSize;
-        var taken = new List<(ulong, int)>();
+        var taken = new List<int>();
         for (ulong addr = start & ~(pageSize - 1); addr < end; addr += pageSize)
         {
             var vma = mm.FindVma(addr);
@@ -41,31 +48,32 @@ public sealed partial class Kernel
                 : HandleMmFault(vma, addr, write: true) switch { FaultResult.Ok => 0, FaultResult.Oom => -Errno.ENOMEM, _ => -Errno.EFAULT };
             if (rc != 0)
             {
-                foreach (var (_, pfn) in taken) UnpinFolio(pfn);   // as GUP drops what it took on failure
+                foreach (int pfn in taken) UnpinFolio(pfn);   // as GUP drops what it took on failure
                 return rc;
             }
             int page = ResolvePfn(mm, addr, out _);
             int head = Map.HeadOf(page);
             if (Map.Order(head) > 0) { Map.Large(head).Pincount++; Map.AddRef(head, 1); }
             else Map.AddRef(head, GupPinCountingBias);
-            taken.Add((addr, page));
+            taken.Add(page);
         }
         mm.HasPinned = true;
         if (!_pins.TryGetValue(mm.Id, out var list)) _pins[mm.Id] = list = new();
-        list.AddRange(taken);
+        list.Add(new PinnedRange(start, end, [.. taken]));
         return 0;
     }
 
-    /// <summary>models unpin_user_pages() for the pins this process took in [start, end).</summary>
+    /// <summary>
+    /// models unpin_user_pages() on the pages of the most recent pin of exactly [start, end) (an io_uring
+    /// buffer unregistered): other pins of those pages stay. -ENOENT when no pin has that range.
+    /// </summary>
     public long Unpin(MmStruct mm, ulong start, ulong end)
     {
-        if (!_pins.TryGetValue(mm.Id, out var list)) return 0;
-        for (int i = list.Count - 1; i >= 0; i--)
-        {
-            if (list[i].Addr < start || list[i].Addr >= end) continue;
-            UnpinFolio(list[i].Pfn);
-            list.RemoveAt(i);
-        }
+        if (!_pins.TryGetValue(mm.Id, out var list)) return -Errno.ENOENT;
+        int i = list.FindLastIndex(r => r.Start == start && r.End == end);
+        if (i < 0) return -Errno.ENOENT;
+        foreach (int pfn in list[i].Pfns) UnpinFolio(pfn);
+        list.RemoveAt(i);
         return 0;
     }
 
@@ -81,6 +89,7 @@ public sealed partial class Kernel
     void UnpinAll(MmStruct mm)
     {
         if (!_pins.Remove(mm.Id, out var list)) return;
-        foreach (var (_, pfn) in list) UnpinFolio(pfn);
+        foreach (var range in list)
+            foreach (int pfn in range.Pfns) UnpinFolio(pfn);
     }
 }

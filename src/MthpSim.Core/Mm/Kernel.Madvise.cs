@@ -31,7 +31,8 @@ public sealed partial class Kernel
             case MadviseAdvice.Nohugepage:
                 return ModifyVmaRange(mm, start, end, vma => (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
             case MadviseAdvice.Dontneed:
-                return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e); return 0; });
+                // models madvise_dontneed_single_vma(): a zap that may free emptied page tables
+                return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e, reclaimPt: true); return 0; });
             case MadviseAdvice.Free:
                 return WalkVmas(mm, start, end, MadviseFree);
             case MadviseAdvice.Collapse:
@@ -63,18 +64,20 @@ public sealed partial class Kernel
     /// <summary>
     /// models madvise_free_single_vma(): a folio covered whole is marked lazily freed (clean, old);
     /// a large folio covered in part is split first (madvise_free_huge_pmd(), madvise_free_pte_range()).
+    /// A large folio another process may map is left alone, unless covered whole by PTEs.
     /// </summary>
     long MadviseFree(Vma.Vma vma, ulong start, ulong end)
     {
         if ((vma.Flags & VmFlags.Shared) != 0) return -Errno.EINVAL;
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
-            if (slot.Kind == PmdKind.Huge)
+            int head = slot.Kind == PmdKind.Huge ? Pte.Pfn(slot.Leaf) : -1;
+            // models madvise_free_huge_pmd(): a PMD THP mapped by another process too is skipped
+            if (head >= 0 && !FolioMaybeMappedShared(head))
             {
-                int head = Pte.Pfn(slot.Leaf);
                 if (next - addr == (ulong)Geo.PmdSize)
                 {
-                    // models madvise_free_huge_pmd() on a whole PMD
+                    Map.Clear(head, PageFlags.Dirty);
                     slot.Leaf &= ~(Pte.Dirty | Pte.Young);
                     MarkLazyFree(head);
                 }
@@ -89,6 +92,7 @@ public sealed partial class Kernel
         return 0;
     }
 
+    /// <summary>models madvise_free_pte_range() over the PTEs of one table.</summary>
     void MadviseFreePteRange(PmdSlot slot, ulong addr, ulong next)
     {
         var ptes = slot.Ptes!;
@@ -104,10 +108,17 @@ public sealed partial class Kernel
             while (i + nr < endIdx && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr && pfn + nr < head + nrPages) nr++;
             if (nrPages > 1 && nr < nrPages)
             {
-                // Split a folio not covered whole, then look at this PTE again.
-                if (SplitFolio(head)) continue;
+                // Split a folio not covered whole, then look at this PTE again; one another process
+                // may map is left whole, since it could not be freed unless they all free it.
+                if (!FolioMaybeMappedShared(head) && SplitFolio(head)) continue;
                 i += nr;
                 continue;
+            }
+            if (Map.Test(head, PageFlags.Dirty))
+            {
+                // A dirty folio is cleaned only when these PTEs are all its mappings.
+                if (Map.FolioMapcount(head) != nrPages) { i += nr; continue; }
+                Map.Clear(head, PageFlags.Dirty);
             }
             for (int k = i; k < i + nr; k++) ptes[k] &= ~(Pte.Dirty | Pte.Young);
             MarkLazyFree(head);
@@ -135,12 +146,29 @@ public sealed partial class Kernel
             if (vma == null || addr >= vma.End) vma = mm.FindVma(addr);
             if (vma == null) return -Errno.ENOMEM;
             if (!VmaPermits(vma, write)) return -Errno.EINVAL;
-            if (MappedWith(mm, addr, write)) continue;
+            if (MappedWith(mm, addr, write))
+            {
+                if (write) GupTouchWrite(mm, addr);
+                continue;
+            }
             var r = HandleMmFault(vma, addr, write);
             if (r == FaultResult.Oom) return -Errno.ENOMEM;
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// models FOLL_TOUCH | FOLL_WRITE in follow_page_pte() and follow_huge_pmd(): a clean PTE leaves
+    /// the folio marked dirty (folio_mark_dirty()); a PMD is made dirty and young (touch_pmd()).
+    /// </summary>
+    void GupTouchWrite(MmStruct mm, ulong addr)
+    {
+        var slot = mm.PageTables.Find(PmdIndex(addr))!;
+        if (slot.Kind == PmdKind.Huge) { slot.Leaf |= Pte.Dirty | Pte.Young; return; }
+        if (slot.Kind != PmdKind.Table) return;
+        ulong pte = slot.Ptes![PteIndex(addr)];
+        if (Pte.IsNormal(pte) && !Pte.IsDirty(pte)) Map.Set(Map.HeadOf(Pte.Pfn(pte)), PageFlags.Dirty);
     }
 
     /// <summary>prctl(PR_SET_THP_DISABLE, value, 0, 0, 0).</summary>

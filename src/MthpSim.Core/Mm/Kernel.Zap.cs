@@ -10,14 +10,17 @@ public sealed partial class Kernel
     /// Removes every mapping in [start, end) of one VMA. A PMD mapping covered whole is zapped whole
     /// (zap_huge_pmd()); one covered in part is split first. PTEs of one folio are unmapped in one
     /// batch (zap_present_ptes()), so a folio unmapped whole is never seen as partially mapped.
-    /// What the program expects there becomes zeroes.
+    /// What the program expects there becomes zeroes. With <paramref name="reclaimPt"/> (MADV_DONTNEED's
+    /// zap_details.reclaim_pt), a PTE table the zap covered whole and emptied is freed too.
     /// </summary>
-    internal void ZapRange(Vma.Vma vma, ulong start, ulong end)
+    internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false)
     {
         if ((InjectedFaults & InjectedFault.ZapOnePageTooMany) != 0 && end < vma.End) end += (ulong)Geo.PageSize;
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
             ZapPmd(vma, slot, addr, next);
+            // reclaim_pt_is_enabled(): only a zap of the whole PMD range may free its table
+            if (reclaimPt && next - addr == (ulong)Geo.PmdSize) TryToFreePte(vma.Mm, slot);
             var (first, last) = PteSpan(addr, next);
             if (slot.Expected != null) Array.Clear(slot.Expected, first, last - first);
         });
@@ -69,6 +72,18 @@ public sealed partial class Kernel
         slot.Kind = PmdKind.None;
         slot.Leaf = 0;
         if (slot.TablePfn >= 0) { FreePageTable(mm, slot.TablePfn); slot.TablePfn = -1; }
+    }
+
+    /// <summary>
+    /// models try_to_free_pte() (CONFIG_PT_RECLAIM): a PTE table with no entry left is unhooked from
+    /// its PMD and freed, so the next fault there starts from pmd_none() and may map a PMD.
+    /// </summary>
+    void TryToFreePte(MmStruct mm, PmdSlot slot)
+    {
+        if (slot.Kind != PmdKind.Table || slot.Ptes.AsSpan().IndexOfAnyExcept(0UL) >= 0) return;
+        FreePageTable(mm, slot.TablePfn);
+        slot.TablePfn = -1;
+        slot.Kind = PmdKind.None;
     }
 
     /// <summary>

@@ -49,7 +49,8 @@ public sealed partial class Kernel
         int head = Map.HeadOf(pfn);
         long pageSize = Geo.PageSize;
         long size = nr * pageSize;
-        bool dirty = Pte.IsDirty(entry);
+        // A clean entry still counts as dirty when the folio is (PG_dirty).
+        bool dirty = Pte.IsDirty(entry) || Map.Test(head, PageFlags.Dirty);
         bool lazy = Map.Test(head, PageFlags.LazyFree);
         mss.Anonymous += size;
         if (lazy && !dirty) mss.LazyFree += size;

@@ -25,9 +25,11 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models shrink_folio_list() → try_to_unmap() for lazily freed anon folios: a folio whose PTEs
-    /// or PMD were written since MADV_FREE is swap-backed again and kept; one with extra references
-    /// (pins) is kept; a clean one is unmapped everywhere and freed (pglazyfreed).
+    /// models shrink_folio_list() → try_to_unmap() for lazily freed anon folios: a clean one is
+    /// unmapped everywhere and freed (pglazyfreed). The rmap walk goes mapping by mapping: a dirty
+    /// PTE makes the folio dirty, and a dirty folio (written since MADV_FREE, by any process, or
+    /// through GUP) stops the walk, is swap-backed again and kept; so does one with extra references
+    /// (pins). Mappings the walk took down before it stopped stay gone.
     /// </summary>
     void ShrinkLazyFreeFolios()
     {
@@ -54,17 +56,14 @@ public sealed partial class Kernel
             }
         foreach (var (head, mappings) in byFolio)
         {
-            bool dirty = mappings.Any(m => Pte.IsDirty(m.Slot.Ptes![m.Index]));
-            if (dirty)
-            {
-                Map.Clear(head, PageFlags.LazyFree);   // redirtied: folio_set_swapbacked()
-                continue;
-            }
-            if (Map.Refcount(head) != Map.FolioMapcount(head)) continue;   // pinned or otherwise referenced
             int nr = 1 << Map.Order(head);
             Map.AddRef(head, 1);   // reclaim holds the folio while it unmaps it
-            foreach (var run in Runs(mappings)) UnmapForDiscard(head, run);
-            Stats.Count(VmEvent.PgLazyFreed, nr);
+            bool discarded = true;
+            foreach (var run in Runs(mappings))
+            {
+                if (!TryToUnmapLazyFree(head, run)) { discarded = false; break; }
+            }
+            if (discarded) Stats.Count(VmEvent.PgLazyFreed, nr);
             FolioPut(head);
         }
     }
@@ -89,6 +88,28 @@ public sealed partial class Kernel
             run.Add(m);
         }
         if (run.Count > 0) yield return run;
+    }
+
+    /// <summary>
+    /// models try_to_unmap_one() on one batch of PTEs of a lazily freed folio: their dirty bits go to
+    /// the folio as they are cleared; a dirty folio gets them back (with the batch's merged bits) and
+    /// is swap-backed again, one with references beyond its mappings gets them back as they were;
+    /// otherwise they are discarded. Returns false when the walk stops here.
+    /// </summary>
+    bool TryToUnmapLazyFree(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)
+    {
+        ulong merged = 0;
+        foreach (var (_, s, i) in run) merged |= s.Ptes![i] & (Pte.Dirty | Pte.Young);
+        if ((merged & Pte.Dirty) != 0) Map.Set(head, PageFlags.Dirty);
+        if (Map.Test(head, PageFlags.Dirty))
+        {
+            foreach (var (_, s, i) in run) s.Ptes![i] |= merged;   // set_ptes() of the merged entry
+            Map.Clear(head, PageFlags.LazyFree);   // folio_set_swapbacked()
+            return false;
+        }
+        if (Map.Refcount(head) != 1 + Map.FolioMapcount(head)) return false;   // pinned or otherwise referenced
+        UnmapForDiscard(head, run);
+        return true;
     }
 
     void UnmapForDiscard(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)

@@ -8,8 +8,10 @@ namespace MthpSim.Core;
 public sealed partial class Kernel
 {
     /// <summary>
-    /// models split_folio() → __folio_split() to order 0: PMD mappings are split first (unmap_folio()),
-    /// the folio must have no references beyond its mappings, then every page becomes an order-0 folio.
+    /// models split_folio() → __folio_split() to order 0: the folio must have no references beyond its
+    /// mappings (can_split_folio(), checked before anything is unmapped), then its mappings are taken
+    /// down (unmap_folio(): PMDs split first; dirty entries make the folio dirty) and every page
+    /// becomes an order-0 folio.
     /// On remap, mapped pages that hold only zeroes are replaced by the shared zero page and freed
     /// (try_to_map_unused_to_zeropage()); pages nobody maps are freed. Returns false when it fails.
     /// </summary>
@@ -18,6 +20,13 @@ public sealed partial class Kernel
         int order = Map.Order(head);
         if (order == 0) return true;
         if (Map.Kind(head) != PageKind.Anon) return false;   // the huge zero folio is never split
+        // A PMD mapping holds one reference as it counts one mapping, so this holds before and after PMD splits.
+        if (Map.Refcount(head) != Map.FolioMapcount(head))
+        {
+            Stats.Count(order, MthpStat.SplitFailed);
+            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPageFailed);
+            return false;
+        }
         var mappings = AnonFolioMappings(head);
         QueueIfUnmapLeavesPartial(head, mappings);
         foreach (var (vma, addr) in mappings)
@@ -25,12 +34,9 @@ public sealed partial class Kernel
             var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
             if (slot.Kind == PmdKind.Huge) SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
         }
-        if (Map.Refcount(head) != Map.FolioMapcount(head))
-        {
-            Stats.Count(order, MthpStat.SplitFailed);
-            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPageFailed);
-            return false;
-        }
+        // try_to_migrate_one(): a dirty PTE taken down makes the folio dirty; the PTEs come back with their own bits.
+        foreach (var (vma, addr) in mappings)
+            if (Pte.IsDirty(vma.Mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)])) { Map.Set(head, PageFlags.Dirty); break; }
         Stats.Count(order, MthpStat.Split);
         if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPage);
         Stats.Count(order, MthpStat.NrAnon, -1);

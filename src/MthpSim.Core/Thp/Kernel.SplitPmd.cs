@@ -1,3 +1,4 @@
+using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
@@ -23,6 +24,7 @@ public sealed partial class Kernel
         else
         {
             int head = Pte.Pfn(slot.Leaf);
+            if (Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);   // folio_set_dirty() for a dirty PMD
             ulong flags = slot.Leaf & (Pte.Write | Pte.Dirty | Pte.Young);
             for (int i = 0; i < nr; i++) ptes[i] = Pte.Make(head + i, flags);
             Map.AddRef(head, nr - 1);

@@ -84,7 +84,7 @@ public class InvariantCheckerDifferentialTests
                       where pfn >= 0
                       select (Mm: mm, s.Slot, Index: i, Pfn: pfn, Addr: s.Base + ((ulong)i << k.Geo.PageShift))).ToList();
         T Pick<T>(List<T> l) => l[rng.Next(l.Count)];
-        switch (rng.Next(16))
+        switch (rng.Next(17))
         {
             case 0 when mapped.Count > 0:
             {
@@ -211,6 +211,15 @@ public class InvariantCheckerDifferentialTests
                 int head = Pick(largeHeads);
                 k.Stats.Count(map.Order(head), MthpSim.Core.Stats.MthpStat.NrAnon);
                 return ($"nr_anon of order {map.Order(head)}", true);
+            }
+            case 16 when largeHeads.Count > 0:
+            {
+                // A folio flag set on a tail page instead of the head.
+                int head = Pick(largeHeads);
+                int tail = head + 1 + rng.Next((1 << map.Order(head)) - 1);
+                PageFlags[] flags = [PageFlags.PartiallyMapped, PageFlags.DeferredQueued, PageFlags.LazyFree, PageFlags.Dirty];
+                map.Set(tail, flags[rng.Next(flags.Length)]);
+                return ($"folio flag on tail {tail:x}", true);
             }
         }
         return null;
