@@ -12,13 +12,16 @@ public static class Errno
     public const int EEXIST = 17;
     public const int EINVAL = 22;
     public const int ENOENT = 2;
+    public const int ESRCH = 3;
     public const int EACCES = 13;
+    public const int ENOSPC = 28;
     public const int ERANGE = 34;
 
     public static string Name(long rc) => (-rc) switch
     {
         EPERM => "EPERM", ENXIO => "ENXIO", EAGAIN => "EAGAIN", ENOMEM => "ENOMEM",
         EFAULT => "EFAULT", EBUSY => "EBUSY", EEXIST => "EEXIST", EINVAL => "EINVAL",
+        ENOENT => "ENOENT", ESRCH => "ESRCH", EACCES => "EACCES", ENOSPC => "ENOSPC", ERANGE => "ERANGE",
         _ => rc.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

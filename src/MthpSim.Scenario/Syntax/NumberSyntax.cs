@@ -9,8 +9,8 @@ internal static class NumberSyntax
     // Linux x86_64 (asm-generic) values; the spec fixes these so files mean the same everywhere.
     public static readonly IReadOnlyDictionary<string, int> Errnos = new Dictionary<string, int>(StringComparer.Ordinal)
     {
-        ["EPERM"] = 1, ["ENXIO"] = 6, ["EAGAIN"] = 11, ["ENOMEM"] = 12,
-        ["EFAULT"] = 14, ["EBUSY"] = 16, ["EEXIST"] = 17, ["EINVAL"] = 22,
+        ["EPERM"] = 1, ["ENOENT"] = 2, ["ESRCH"] = 3, ["ENXIO"] = 6, ["EAGAIN"] = 11, ["ENOMEM"] = 12,
+        ["EACCES"] = 13, ["EFAULT"] = 14, ["EBUSY"] = 16, ["EEXIST"] = 17, ["EINVAL"] = 22, ["ENOSPC"] = 28,
     };
 
     // All suffixes are powers of 1024, as the spec says; 'k' alone and 'mb' are not accepted

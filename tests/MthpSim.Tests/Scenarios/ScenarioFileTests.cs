@@ -32,8 +32,9 @@ public class ScenarioFileTests
         var report = string.Join("\n", result.Invalid.Select(d => d.ToString())
             .Concat(result.Failures.Select(f => f.Describe()))
             .Append(result.Aborted ?? ""));
-        Assert.True(result.Expectations.Count > 0, $"{file} has no expect: a scenario test must check something");
+        // The real error first: a file that is invalid or stops early also has no expect evaluated.
         Assert.True(result.Passed, report);
+        Assert.True(result.Expectations.Count > 0, $"{file} has no expect: a scenario test must check something");
     }
 
     [Theory]

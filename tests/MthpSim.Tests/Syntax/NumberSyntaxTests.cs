@@ -44,6 +44,10 @@ public class NumberSyntaxTests
     [InlineData("-EBUSY", -16)]
     [InlineData("-EEXIST", -17)]
     [InlineData("-EINVAL", -22)]
+    [InlineData("-ENOENT", -2)]
+    [InlineData("-ESRCH", -3)]
+    [InlineData("-EACCES", -13)]
+    [InlineData("-ENOSPC", -28)]
     public void ErrnoNames(string word, long value) => Assert.Equal(new NumberOperand(value, false), Rhs(word));
 
     [Theory]
@@ -65,7 +69,7 @@ public class NumberSyntaxTests
     [InlineData("--1", "expected a number (e.g. 34, 2176kB, 0x1000, -EINVAL), got '--1'")]
     [InlineData("+1", "expected a number (e.g. 34, 2176kB, 0x1000, -EINVAL), got '+1'")]
     [InlineData("EINVAL", "expected a number (e.g. 34, 2176kB, 0x1000, -EINVAL), got 'EINVAL' (errno names are written negated: -EINVAL)")]
-    [InlineData("-ENOENT", "expected a number (e.g. 34, 2176kB, 0x1000, -EINVAL), got '-ENOENT' (unknown errno name 'ENOENT'; known: EAGAIN, EBUSY, EEXIST, EFAULT, EINVAL, ENOMEM, ENXIO, EPERM)")]
+    [InlineData("-ENOTDIR", "expected a number (e.g. 34, 2176kB, 0x1000, -EINVAL), got '-ENOTDIR' (unknown errno name 'ENOTDIR'; known: EACCES, EAGAIN, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC, ENXIO, EPERM, ESRCH)")]
     [InlineData("9223372036854775808", "'9223372036854775808' is out of range (it must fit in a signed 64-bit integer)")]
     [InlineData("-9223372036854775809", "'-9223372036854775809' is out of range (it must fit in a signed 64-bit integer)")]
     [InlineData("99999999999999999999999", "'99999999999999999999999' is out of range (it must fit in a signed 64-bit integer)")]
