@@ -16,6 +16,7 @@ public static class OracleCommand
         var record = new Option<FileInfo?>("--record") { Description = "Also write what the live kernel observed to this JSON file" };
         var replay = new Option<FileInfo?>("--replay") { Description = "Compare the simulator with a recorded live run instead of the live kernel" };
         var cmd = new Command("oracle", "Run scenarios on the live kernel and in the simulator, and compare") { files, record, replay };
+        cmd.Subcommands.Add(OracleFuzzCommand.Create(stdout, stderr));
         cmd.SetAction(pr =>
         {
             var results = new List<OracleResult>();

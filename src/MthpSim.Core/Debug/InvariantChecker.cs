@@ -29,7 +29,7 @@ public sealed class InvariantChecker
         public int Slot0, Slot1;
     }
 
-    const PageFlags FolioFlags = PageFlags.PartiallyMapped | PageFlags.DeferredQueued | PageFlags.LazyFree | PageFlags.Dirty;
+    const PageFlags FolioFlags = PageFlags.PartiallyMapped | PageFlags.DeferredQueued | PageFlags.LazyFree | PageFlags.Dirty | PageFlags.Referenced | PageFlags.Active;
 
     int[] _pteMaps = [];
     int[] _pins = [];

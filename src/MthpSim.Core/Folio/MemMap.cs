@@ -210,7 +210,7 @@ public sealed unsafe class MemMap
         byte kindOnly = (byte)(_frame[head] & 0xF0);
         new Span<byte>(_frame + head, n).Fill(kindOnly);
         // Each new folio inherits the swap-backed and dirty state (__split_folio_to_order()).
-        byte inherited = (byte)(_flags[head] & (byte)(PageFlags.LazyFree | PageFlags.Dirty));
+        byte inherited = (byte)(_flags[head] & (byte)(PageFlags.LazyFree | PageFlags.Dirty | PageFlags.Referenced | PageFlags.Active));
         for (int p = head; p < head + n; p++)
             _flags[p] = (byte)((_flags[p] & 0x0F) | inherited);
         new Span<int>(_refcount + head, n).Clear();

@@ -24,6 +24,10 @@ public enum PageFlags : byte
     AnonExclusive = 1,
     /// <summary>Scratch bit for the buddy allocator's free-list compaction.</summary>
     Seen = 2,
+    /// <summary>folio_test_referenced(): PG_referenced, set by GUP (folio_mark_accessed(), gup-fast); smaps counts it as Referenced.</summary>
+    Referenced = 1 << 2,
+    /// <summary>folio_test_active(): PG_active, a second folio_mark_accessed() moves the folio to the active LRU.</summary>
+    Active = 1 << 3,
     /// <summary>folio_test_partially_mapped()</summary>
     PartiallyMapped = 1 << 4,
     /// <summary>On the deferred split queue.</summary>

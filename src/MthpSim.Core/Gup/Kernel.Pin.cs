@@ -1,4 +1,5 @@
 using MthpSim.Core.Fault;
+using MthpSim.Core.Folio;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
@@ -32,19 +33,24 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models pin_user_pages(FOLL_WRITE | FOLL_LONGTERM): each page is faulted in for writing first
-    /// (breaking COW, so the pinned page is exclusive), then its folio is pinned: +1 refcount and +1
-    /// pincount on a large folio, +GUP_PIN_COUNTING_BIAS on a small one. Marks the mm MMF_HAS_PINNED.
+    /// models pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM), as io_uring pins: gup-fast takes pages
+    /// mapped writable (so exclusive) and sets PG_referenced, up to the first that is not; from there
+    /// the slow path faults each page in for writing (breaking COW) and follows it with FOLL_TOUCH.
+    /// Each folio is pinned: +1 refcount and +1 pincount on a large folio, +GUP_PIN_COUNTING_BIAS on
+    /// a small one. Marks the mm MMF_HAS_PINNED.
     /// </summary>
     public long Pin(MmStruct mm, ulong start, ulong end)
     {
         ulong pageSize = (ulong)Geo.PageSize;
         var taken = new List<int>();
+        bool fast = true;
         for (ulong addr = start & ~(pageSize - 1); addr < end; addr += pageSize)
         {
             var vma = mm.FindVma(addr);
+            bool mapped = vma != null && MappedWith(mm, addr, write: true);
+            fast &= mapped;
             long rc = vma == null || !VmaPermits(vma, write: true) ? -Errno.EFAULT
-                : MappedWith(mm, addr, write: true) ? 0
+                : mapped ? 0
                 : HandleMmFault(vma, addr, write: true) switch { FaultResult.Ok => 0, FaultResult.Oom => -Errno.ENOMEM, _ => -Errno.EFAULT };
             if (rc != 0)
             {
@@ -53,6 +59,8 @@ public sealed partial class Kernel
             }
             int page = ResolvePfn(mm, addr, out _);
             int head = Map.HeadOf(page);
+            if (fast) Map.Set(head, PageFlags.Referenced);   // gup_fast_pte_range(), gup_fast_pmd_leaf()
+            else GupTouch(mm, addr, write: true);
             if (Map.Order(head) > 0) { Map.Large(head).Pincount++; Map.AddRef(head, 1); }
             else Map.AddRef(head, GupPinCountingBias);
             taken.Add(page);

@@ -137,7 +137,7 @@ public sealed partial class Kernel
                     break;
                 }
                 if (extraRefs) { s.Result = ScanResult.PageCount; break; }
-                if (w.IsKhugepaged && Pte.IsYoung(pte)) s.Referenced++;
+                if (w.IsKhugepaged && (Pte.IsYoung(pte) || Map.Test(head, PageFlags.Referenced))) s.Referenced++;
                 present[i++] = true;
                 if (++pfn == folioEnd || i == end) break;
                 pte = ptes[i];
@@ -202,7 +202,7 @@ public sealed partial class Kernel
                 return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);
             if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return Fail(ScanResult.PteMappedHugepage);
             if (Map.Refcount(head) != Map.FolioMapcount(head)) return Fail(ScanResult.PageCount);
-            if (Pte.IsYoung(pte)) referenced++;
+            if (Pte.IsYoung(pte) || Map.Test(head, PageFlags.Referenced)) referenced++;
         }
         if (w.IsKhugepaged && referenced == 0) return Fail(ScanResult.LackReferencedPage);
 

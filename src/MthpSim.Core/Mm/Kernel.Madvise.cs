@@ -127,7 +127,12 @@ public sealed partial class Kernel
     }
 
     /// <summary>models folio_mark_lazyfree(): the anon folio stops being swap-backed.</summary>
-    void MarkLazyFree(int head) => Map.Set(head, PageFlags.LazyFree);
+    /// <summary>models lru_lazyfree_fn(): no longer swap-backed, and off the active list with no references.</summary>
+    void MarkLazyFree(int head)
+    {
+        Map.Set(head, PageFlags.LazyFree);
+        Map.Clear(head, PageFlags.Active | PageFlags.Referenced);
+    }
 
     void MarkExpectedMaybeZero(PmdSlot slot, ulong addr, ulong next)
     {
@@ -146,29 +151,46 @@ public sealed partial class Kernel
             if (vma == null || addr >= vma.End) vma = mm.FindVma(addr);
             if (vma == null) return -Errno.ENOMEM;
             if (!VmaPermits(vma, write)) return -Errno.EINVAL;
-            if (MappedWith(mm, addr, write))
+            if (!MappedWith(mm, addr, write))
             {
-                if (write) GupTouchWrite(mm, addr);
-                continue;
+                var r = HandleMmFault(vma, addr, write);
+                if (r == FaultResult.Oom) return -Errno.ENOMEM;
+                if (r != FaultResult.Ok) return -Errno.EFAULT;
             }
-            var r = HandleMmFault(vma, addr, write);
-            if (r == FaultResult.Oom) return -Errno.ENOMEM;
-            if (r != FaultResult.Ok) return -Errno.EFAULT;
+            GupTouch(mm, addr, write);   // the page is followed once it is mapped (after a fault, on the retry)
         }
         return 0;
     }
 
     /// <summary>
-    /// models FOLL_TOUCH | FOLL_WRITE in follow_page_pte() and follow_huge_pmd(): a clean PTE leaves
-    /// the folio marked dirty (folio_mark_dirty()); a PMD is made dirty and young (touch_pmd()).
+    /// models FOLL_TOUCH in follow_page_pte() and follow_huge_pmd(): through a PTE, a write to a clean
+    /// entry marks the folio dirty (folio_mark_dirty()) and every page is folio_mark_accessed(); a PMD
+    /// is made young, and dirty for a write (touch_pmd()), the folio left as it is.
     /// </summary>
-    void GupTouchWrite(MmStruct mm, ulong addr)
+    void GupTouch(MmStruct mm, ulong addr, bool write)
     {
         var slot = mm.PageTables.Find(PmdIndex(addr))!;
-        if (slot.Kind == PmdKind.Huge) { slot.Leaf |= Pte.Dirty | Pte.Young; return; }
+        if (slot.Kind == PmdKind.Huge) { slot.Leaf |= Pte.Young | (write ? Pte.Dirty : 0); return; }
         if (slot.Kind != PmdKind.Table) return;
         ulong pte = slot.Ptes![PteIndex(addr)];
-        if (Pte.IsNormal(pte) && !Pte.IsDirty(pte)) Map.Set(Map.HeadOf(Pte.Pfn(pte)), PageFlags.Dirty);
+        if (!Pte.IsNormal(pte)) return;
+        int head = Map.HeadOf(Pte.Pfn(pte));
+        if (write && !Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
+        FolioMarkAccessed(head);
+    }
+
+    /// <summary>
+    /// models folio_mark_accessed() with the classic LRU (this kernel has no MGLRU): the first call
+    /// sets PG_referenced, the next one activates the folio and clears it.
+    /// </summary>
+    void FolioMarkAccessed(int head)
+    {
+        if (!Map.Test(head, PageFlags.Referenced)) Map.Set(head, PageFlags.Referenced);
+        else if (!Map.Test(head, PageFlags.Active))
+        {
+            Map.Set(head, PageFlags.Active);
+            Map.Clear(head, PageFlags.Referenced);
+        }
     }
 
     /// <summary>prctl(PR_SET_THP_DISABLE, value, 0, 0, 0).</summary>

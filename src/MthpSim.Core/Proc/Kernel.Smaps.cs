@@ -55,7 +55,7 @@ public sealed partial class Kernel
         mss.Anonymous += size;
         if (lazy && !dirty) mss.LazyFree += size;
         mss.Resident += size;
-        if (Pte.IsYoung(entry)) mss.Referenced += size;
+        if (Pte.IsYoung(entry) || Map.Test(head, PageFlags.Referenced)) mss.Referenced += size;
         if (Map.Refcount(head) == 1)
         {
             PageAccumulate(ref mss, size, (ulong)size << MemSizeStats.PssShift, dirty, priv: true);

@@ -97,7 +97,9 @@ public static class Fuzzer
     }
 
     /// <summary>Generates and runs one episode; returns its lines and the first failure, if any (what ran is added to <paramref name="tally"/>).</summary>
-    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops, InvariantChecker? checker = null, FuzzTally? tally = null, GeneratorProfile? profile = null)
+    /// <paramref name="closing"/> writes the closing lines from the final state (default: <c>intact</c> of every live region).
+    public static (List<string> Lines, string? Failure) RunEpisode(ulong seed, int ops, InvariantChecker? checker = null, FuzzTally? tally = null,
+        GeneratorProfile? profile = null, Func<ScenarioGenerator, ScenarioSession, IEnumerable<string>>? closing = null)
     {
         checker ??= new InvariantChecker();
         var gen = new ScenarioGenerator(seed, profile);
@@ -149,7 +151,7 @@ public static class Fuzzer
             gen.Observe(session);
         }
         tally?.Cover(session.Kernel);
-        foreach (var line in gen.Epilogue())
+        foreach (var line in (closing?.Invoke(gen, session) ?? gen.Epilogue()).ToList())
             if (Step(line) is string f) return (lines, f);
         return (lines, null);
     }
@@ -181,9 +183,17 @@ public static class Fuzzer
     /// <summary>ddmin over the lines after the machine line: a small subset that still fails the same way.</summary>
     public static List<string> Shrink(List<string> lines, string kind)
     {
-        var head = lines.Take(1).ToList();
-        var body = lines.Skip(1).ToList();
         if (!Fails(lines, kind)) return lines;   // not reproducible from text alone: keep it whole
+        var head = lines.Take(1).ToList();
+        return head.Concat(Minimize(lines.Skip(1).ToList(), body => Fails(head.Concat(body).ToList(), kind))).ToList();
+    }
+
+    /// <summary>
+    /// Delta debugging (ddmin): removes chunks of <paramref name="body"/>, halving their size when no
+    /// chunk can go, as long as <paramref name="fails"/> still holds; <paramref name="body"/> must fail.
+    /// </summary>
+    public static List<string> Minimize(List<string> body, Func<List<string>, bool> fails)
+    {
         int chunks = 2;
         while (body.Count >= 2)
         {
@@ -192,7 +202,7 @@ public static class Fuzzer
             for (int start = 0; start < body.Count; start += size)
             {
                 var candidate = body.Take(start).Concat(body.Skip(start + size)).ToList();
-                if (Fails(head.Concat(candidate).ToList(), kind))
+                if (fails(candidate))
                 {
                     body = candidate;
                     chunks = Math.Max(chunks - 1, 2);
@@ -206,6 +216,6 @@ public static class Fuzzer
                 chunks = Math.Min(chunks * 2, body.Count);
             }
         }
-        return head.Concat(body).ToList();
+        return body;
     }
 }

@@ -17,6 +17,7 @@ public sealed class ScenarioGenerator
     readonly List<string> _procs = new();
     readonly Dictionary<string, List<string>> _regions = new();
     readonly List<(string Proc, string Region, long Off, long Len)> _pins = new();
+    readonly List<string> _lines = new();
     int _nextProc, _nextRegion;
     const int MaxProcs = 5;
     const int MaxRegionsPerProc = 6;
@@ -36,14 +37,18 @@ public sealed class ScenarioGenerator
         _profile = profile ?? GeneratorProfile.Simulator;
     }
 
+    /// <summary>Every line generated so far, the prologue's included.</summary>
+    public IReadOnlyList<string> Lines => _lines;
+
     /// <summary>The machine and the first process, as text.</summary>
     public IEnumerable<string> Prologue()
     {
-        yield return "machine memory=96M";
+        _lines.Add(_profile.Machine);
         // Some sizes start enabled, so large folios of several orders exist from the first fault.
         foreach (var size in Sizes.Take(Sizes.Length - 1))
-            if (_rng.Chance(25)) yield return $"sysfs hugepages-{size}/enabled = always";
-        yield return "process p0";
+            if (_rng.Chance(25)) _lines.Add($"sysfs hugepages-{size}/enabled = always");
+        _lines.Add("process p0");
+        return _lines.ToList();
     }
 
     public void OnPrologueRun()
@@ -55,6 +60,13 @@ public sealed class ScenarioGenerator
 
     /// <summary>The next statement's text (the caller parses and runs it, then reports back with <see cref="Observe"/>).</summary>
     public string Next(ScenarioSession session)
+    {
+        string line = Generate(session);
+        _lines.Add(line);
+        return line;
+    }
+
+    string Generate(ScenarioSession session)
     {
         string p = _rng.Pick(_procs);
         var regions = _regions[p];
@@ -304,15 +316,20 @@ public sealed class ScenarioGenerator
     public void BeforeRun(string line) => _lastWasPin = line.Contains(" pin ", StringComparison.Ordinal);
 
     /// <summary>The closing checks: every live region of every live process reads back what was written.</summary>
-    public IEnumerable<string> Epilogue() =>
-        _procs.SelectMany(p => _regions[p].Select(r => $"expect {p} intact {r} == 1"));
+    public IEnumerable<string> Epilogue() => LiveRegions().Select(x => $"expect {x.Process} intact {x.Region} == 1");
+
+    /// <summary>Every region of every live process that still maps something.</summary>
+    public IEnumerable<(string Process, string Region)> LiveRegions() => _procs.SelectMany(p => _regions[p].Select(r => (p, r)));
 }
 
 /// <summary>Which statements a generator may use.</summary>
-public sealed record GeneratorProfile(bool CollapsePolicies, bool KhugepagedScans)
+public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans)
 {
-    /// <summary>Everything the simulator runs.</summary>
-    public static readonly GeneratorProfile Simulator = new(true, true);
-    /// <summary>What the live kernel can reproduce: its own collapse design, and khugepaged only as whole scans.</summary>
-    public static readonly GeneratorProfile Live = new(false, false);
+    /// <summary>Everything the simulator runs, on a small machine (episodes are fast).</summary>
+    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true);
+    /// <summary>
+    /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
+    /// collapse design, and khugepaged only as whole scans (no simulated clock).
+    /// </summary>
+    public static readonly GeneratorProfile Live = new("machine memory=4G", false, false);
 }

@@ -217,7 +217,7 @@ public class InvariantCheckerDifferentialTests
                 // A folio flag set on a tail page instead of the head.
                 int head = Pick(largeHeads);
                 int tail = head + 1 + rng.Next((1 << map.Order(head)) - 1);
-                PageFlags[] flags = [PageFlags.PartiallyMapped, PageFlags.DeferredQueued, PageFlags.LazyFree, PageFlags.Dirty];
+                PageFlags[] flags = [PageFlags.PartiallyMapped, PageFlags.DeferredQueued, PageFlags.LazyFree, PageFlags.Dirty, PageFlags.Referenced, PageFlags.Active];
                 map.Set(tail, flags[rng.Next(flags.Length)]);
                 return ($"folio flag on tail {tail:x}", true);
             }

@@ -126,7 +126,8 @@ public static class ReferenceInvariantChecker
                 if (map.Kind(p) != kind || map.Order(p) != order)
                     errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
                 if (p != pfn && (map.Test(p, PageFlags.PartiallyMapped) || map.Test(p, PageFlags.DeferredQueued)
-                                 || map.Test(p, PageFlags.LazyFree) || map.Test(p, PageFlags.Dirty)))
+                                 || map.Test(p, PageFlags.LazyFree) || map.Test(p, PageFlags.Dirty)
+                                 || map.Test(p, PageFlags.Referenced) || map.Test(p, PageFlags.Active)))
                     errors.Add($"PFN {p:x}: folio flags on a tail page of folio {pfn:x}");
                 int expect = pteMaps.GetValueOrDefault(p);
                 if (map.PteMapcount(p) != expect)

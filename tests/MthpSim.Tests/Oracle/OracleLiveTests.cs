@@ -53,6 +53,27 @@ public class OracleLiveTests
         Assert.Equal(files.Count, stdout.Split('\n').Count(l => l.StartsWith("AGREE", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// CI's share of differential testing: 50 random scenarios (a fixed seed) through the oracle, in a
+    /// child process for the reason above. Shrinking is left to `mthpsim oracle fuzz` run by hand.
+    /// </summary>
+    [LiveKernelFact]
+    public void Oracle_fuzz_of_fifty_random_scenarios_finds_no_disagreement()
+    {
+        var before = new LiveSettings().Snapshot();
+        var psi = new ProcessStartInfo("dotnet", [typeof(MthpSim.Cli.Program).Assembly.Location, "oracle", "fuzz", "--scenarios", "50", "--seed", "20261202", "--no-shrink"])
+        {
+            WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(before, new LiveSettings().Snapshot());
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode} (shrink with: mthpsim oracle fuzz --scenarios 50 --seed 20261202)\n{stdout}\n{stderr.Result}");
+        Assert.Contains("AGREE: 50 scenarios", stdout);
+    }
+
     [LiveKernelFact]
     public void A_wrong_expectation_fails_on_both_sides()
     {

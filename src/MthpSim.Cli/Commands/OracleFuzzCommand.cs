@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Globalization;
+using MthpSim.Oracle.Fuzz;
+
+namespace MthpSim.Cli.Commands;
+
+/// <summary>
+/// <c>mthpsim oracle fuzz [--scenarios N] [--seed S] [--ops M]</c>: random scenarios run on the live
+/// kernel and in the simulator; every confirmed disagreement is shrunk and printed ready for
+/// tests/oracle/regressions/. Exit 0 when all agree, 1 on a confirmed disagreement or a scenario that
+/// could not be compared, 3 when the live kernel cannot be used.
+/// </summary>
+public static class OracleFuzzCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var scenarios = new Option<int>("--scenarios") { Description = "Random scenarios to run", DefaultValueFactory = _ => 100 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (same seed, same scenarios)", DefaultValueFactory = _ => 1 };
+        var ops = new Option<int>("--ops") { Description = "Statements per scenario, before the closing expectations", DefaultValueFactory = _ => 40 };
+        var noShrink = new Option<bool>("--no-shrink") { Description = "Print a disagreeing scenario whole instead of shrinking it (each shrinking step is a live run)" };
+        var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, noShrink };
+        cmd.SetAction(pr =>
+        {
+            int n = pr.GetValue(scenarios), m = pr.GetValue(ops);
+            if (n <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --scenarios must be a positive number, got {n}"); return 2; }
+            if (m <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --ops must be a positive number, got {m}"); return 2; }
+            var report = OracleFuzzer.Run(n, pr.GetValue(seed), m, shrink: !pr.GetValue(noShrink), progress: stderr.WriteLine, found: f =>
+            {
+                stdout.WriteLine($"DISAGREE scenario {f.Scenario}: {f.Observable}: live {f.Live}, simulator {f.Simulator}");
+                stdout.WriteLine("# the smallest scenario that still disagrees (for tests/oracle/regressions/):");
+                stdout.Write(f.Minimal);
+                stdout.WriteLine();
+            });
+            if (report.InterruptedStatus is int status) return status;
+            if (report.Unavailable != null)
+            {
+                stderr.WriteLine($"mthpsim oracle fuzz: live kernel unavailable: {report.Unavailable}");
+                return 3;
+            }
+            foreach (var e in report.Errors) stdout.WriteLine($"ERROR {e}");
+            stdout.WriteLine($"{"observable",-28} {"checked",9} {"agree",9} {"disagree",9} {"noise",7}");
+            foreach (var (kind, t) in report.ByKind)
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{kind,-28} {t.Checked,9} {t.Agreed,9} {t.Disagreed,9} {t.Noise,7}"));
+            bool clean = report.Findings.Count == 0 && report.Errors.Count == 0;
+            stdout.WriteLine($"{(clean ? "AGREE" : "DISAGREE")}: {report.Scenarios} scenarios, {report.ByKind.Values.Sum(t => t.Checked)} expectations, " +
+                $"{report.Findings.Count} confirmed disagreements, {report.Errors.Count} scenarios not compared");
+            return clean ? 0 : 1;
+        });
+        return cmd;
+    }
+}

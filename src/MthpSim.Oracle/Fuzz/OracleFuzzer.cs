@@ -1,0 +1,223 @@
+using System.Globalization;
+using MthpSim.Core;
+using MthpSim.Oracle.Compare;
+using MthpSim.Scenario.Fuzz;
+using MthpSim.Scenario.Runtime;
+using MthpSim.Scenario.Syntax;
+
+namespace MthpSim.Oracle.Fuzz;
+
+/// <summary>A confirmed disagreement: the observable, both values, and the smallest scenario that still shows it.</summary>
+public sealed record OracleFinding(int Scenario, ulong Seed, string Observable, string Live, string Simulator, string Minimal);
+
+/// <summary>How the expectations of one kind of observable fared.</summary>
+public sealed class ObservableTally
+{
+    public long Checked, Agreed, Disagreed, Noise;
+}
+
+/// <summary>What an oracle fuzz run found.</summary>
+public sealed class OracleFuzzReport
+{
+    public int Scenarios;
+    public SortedDictionary<string, ObservableTally> ByKind { get; } = new(StringComparer.Ordinal);
+    public List<OracleFinding> Findings { get; } = new();
+    /// <summary>Scenarios that could not be compared (the simulator failed its own checks, or the live side failed), with why.</summary>
+    public List<string> Errors { get; } = new();
+    public string? Unavailable;
+    public int? InterruptedStatus;
+}
+
+/// <summary>
+/// Differential testing against the live kernel: random scenarios of what the live side can
+/// reproduce, closed by expectations over every per-process observable (with the simulator's values)
+/// and the per-size counters no other process can move, each run through the oracle. A disagreement
+/// is run again to rule out noise, then shrunk by delta debugging to a scenario ready for
+/// <c>tests/oracle/regressions/</c>.
+/// </summary>
+public static class OracleFuzzer
+{
+    /// <summary>
+    /// smaps fields compared. Left out by rule: LazyFree (MADV_FREE moves folios to the lazyfree LRU
+    /// through per-CPU batches, so the live value lags by up to a batch) and the fields this model has
+    /// no such memory for (KSM, hugetlb, swap, Locked, ShmemPmdMapped, FilePmdMapped).
+    /// </summary>
+    static readonly string[] SmapsFields =
+    [
+        "Size", "Rss", "Pss", "Pss_Dirty", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty",
+        "Referenced", "Anonymous", "AnonHugePages", "THPeligible",
+    ];
+
+    /// <summary>Per-size counters compared, for sizes no other process can allocate during the scenario.</summary>
+    static readonly string[] SizeStats = ["anon_fault_alloc", "anon_fault_fallback", "split", "split_deferred", "split_failed", "nr_anon", "nr_anon_partially_mapped"];
+
+    const int SampledPagesPerRegion = 4;
+
+    public static OracleFuzzReport Run(int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress = null, Action<OracleFinding>? found = null)
+    {
+        var report = new OracleFuzzReport();
+        try { RunScenarios(report, scenarios, seed, ops, shrink, progress, found); }
+        catch (Interrupted e) { report.InterruptedStatus = e.Status; }
+        return report;
+    }
+
+    /// <summary>A signal stopped a live run (its settings are restored): the whole fuzz run ends.</summary>
+    sealed class Interrupted(int status) : Exception { public int Status { get; } = status; }
+
+    static OracleResult RunLive(string name, string text)
+    {
+        var r = OracleRunner.Run(name, text);
+        return r.InterruptedStatus is int status ? throw new Interrupted(status) : r;
+    }
+
+    static void RunScenarios(OracleFuzzReport report, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found)
+    {
+        for (int i = 0; i < scenarios; i++)
+        {
+            ulong scenarioSeed = seed * 0x100000001B3UL + (ulong)i;
+            var (lines, simFailure) = Fuzzer.RunEpisode(scenarioSeed, ops, profile: GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed));
+            string name = $"oracle-fuzz-{seed}-{i}.mthp";
+            if (simFailure != null)
+            {
+                report.Errors.Add($"{name}: the simulator failed its own checks: {simFailure}");
+                continue;
+            }
+            var first = RunLive(name, Text(lines));
+            if (first.Unavailable != null) { report.Unavailable = first.Unavailable; return; }
+            report.Scenarios++;
+            if (first.Aborted != null || first.Invalid.Count > 0)
+            {
+                report.Errors.Add($"{name}: {first.Aborted ?? string.Join("; ", first.Invalid)}");
+                continue;
+            }
+            var disagreeing = first.Expectations.Where(e => !e.Agrees).Select(e => e.Line).ToHashSet();
+            // Once more, to tell a disagreement that reproduces from noise.
+            var confirmed = new HashSet<int>();
+            if (disagreeing.Count > 0)
+            {
+                var second = RunLive(name, Text(lines));
+                confirmed = second.Expectations.Where(e => !e.Agrees && disagreeing.Contains(e.Line)).Select(e => e.Line).ToHashSet();
+            }
+            foreach (var e in first.Expectations)
+            {
+                var t = Tally(report, KindOf(e.Observable));
+                t.Checked++;
+                if (!disagreeing.Contains(e.Line)) t.Agreed++;
+                else if (confirmed.Contains(e.Line)) t.Disagreed++;
+                else t.Noise++;
+            }
+            progress?.Invoke($"oracle fuzz: scenario {i + 1} of {scenarios}: {first.Expectations.Count} expectations, {confirmed.Count} disagree");
+            // One finding per kind of observable and scenario: the others are usually the same cause.
+            foreach (var e in first.Expectations.Where(e => confirmed.Contains(e.Line)).DistinctBy(e => KindOf(e.Observable)))
+            {
+                var finding = Finding(i, scenarioSeed, name, lines, e, shrink);
+                report.Findings.Add(finding);
+                found?.Invoke(finding);
+            }
+        }
+    }
+
+    static string Text(IEnumerable<string> lines) => string.Join('\n', lines) + "\n";
+
+    static ObservableTally Tally(OracleFuzzReport r, string kind)
+    {
+        if (!r.ByKind.TryGetValue(kind, out var t)) r.ByKind[kind] = t = new ObservableTally();
+        return t;
+    }
+
+    /// <summary>The row of the summary an observable counts under: smaps by field, thpmaps, folio order/kind, intact, per-size counters by name.</summary>
+    public static string KindOf(string observable)
+    {
+        var w = observable.Split(' ');
+        return w switch
+        {
+            [_, "smaps", _, var field] => $"smaps {field}",
+            [_, "thpmaps", ..] => "thpmaps",
+            [_, "folio", _, _, var attr] => $"folio {attr}",
+            [_, "intact", _] => "intact",
+            ["sysfs", var path] => $"stats {path[(path.LastIndexOf('/') + 1)..]}",
+            _ => w.Length > 1 ? w[1] : observable,
+        };
+    }
+
+    /// <summary>The closing expectations, with the simulator's values.</summary>
+    static IEnumerable<string> Closing(ScenarioGenerator gen, ScenarioSession s, ulong seed)
+    {
+        var rng = new SplitMix64(seed ^ 0x5DEECE66DUL);
+        var at = default(SourceSpan);
+        var k = s.Kernel;
+        long pageKb = k.Geo.PageSize >> 10;
+        var observables = new List<Observable>();
+        foreach (var (p, r) in gen.LiveRegions())
+        {
+            observables.AddRange(SmapsFields.Select(f => new SmapsObs(at, p, r, f, at)));
+            observables.AddRange(MthpSim.Core.Proc.ThpmapsCalculator.Keys(k.Geo.PmdOrder, pageKb).Keys.Select(key => new ThpmapsObs(at, p, r, key, at)));
+            long pages = (long)(s.Region(p, r, at).Length / (ulong)k.Geo.PageSize);
+            foreach (long page in Enumerable.Range(0, SampledPagesPerRegion).Select(i => i == 0 ? 0 : rng.Below((int)Math.Min(pages, int.MaxValue))).Distinct())
+            {
+                observables.Add(new FolioObs(at, p, r, page * k.Geo.PageSize, FolioAttr.Order));
+                observables.Add(new FolioObs(at, p, r, page * k.Geo.PageSize, FolioAttr.Kind));
+            }
+            observables.Add(new IntactObs(at, p, r));
+        }
+        foreach (long sizeKb in PrivateSizes(k, gen.Lines))
+            observables.AddRange(SizeStats.Select(stat => new SysfsObs(at, $"hugepages-{sizeKb}kB/stats/{stat}", at)));
+        foreach (var o in observables)
+        {
+            ObservedValue v;
+            try { v = ObservableEvaluator.Evaluate(s, o); }
+            catch (ScenarioRuntimeException) { continue; }
+            yield return $"expect {o} == {v}";
+        }
+    }
+
+    /// <summary>
+    /// Sizes (kB) that are never "always" during the scenario (per size, or by inheriting a global
+    /// "always"): the live machine's other processes cannot fault them in, so their counters are the scenario's.
+    /// </summary>
+    static IEnumerable<long> PrivateSizes(Kernel k, IReadOnlyList<string> lines)
+    {
+        long pageKb = k.Geo.PageSize >> 10;
+        var sizes = Enumerable.Range(2, k.Geo.PmdOrder - 1).Select(o => pageKb << o).ToList();
+        // The oracle starts from the simulator's defaults: enabled=always, the PMD size inherits, the rest never.
+        string global = "always";
+        var mode = sizes.ToDictionary(kb => kb, kb => kb == pageKb << k.Geo.PmdOrder ? "inherit" : "never");
+        var shared = new HashSet<long>();
+        void Note() { foreach (var kb in sizes) if (mode[kb] == "always" || (mode[kb] == "inherit" && global == "always")) shared.Add(kb); }
+        Note();
+        foreach (var line in lines)
+        {
+            var w = line.Split(' ');
+            if (w is not ["sysfs", var path, "=", var value]) continue;
+            if (path == "enabled") global = value;
+            else if (path.StartsWith("hugepages-", StringComparison.Ordinal) && path.EndsWith("kB/enabled", StringComparison.Ordinal)
+                     && long.TryParse(path["hugepages-".Length..path.IndexOf("kB", StringComparison.Ordinal)], CultureInfo.InvariantCulture, out long kb) && mode.ContainsKey(kb))
+                mode[kb] = value;
+            Note();
+        }
+        return sizes.Where(kb => !shared.Contains(kb));
+    }
+
+    /// <summary>Shrinks a scenario to the statements the disagreement needs, keeping only its expectation, with the live value as the expected one.</summary>
+    static OracleFinding Finding(int index, ulong seed, string name, List<string> lines, OracleExpectation e, bool shrink)
+    {
+        string expectLine = $"expect {e.Observable} == 0";
+        var head = lines.Take(1).ToList();
+        var body = lines.Skip(1).Where(l => !l.StartsWith("expect ", StringComparison.Ordinal)).ToList();
+        bool Disagrees(List<string> candidate)
+        {
+            var r = RunLive(name, Text(head.Concat(candidate).Append(expectLine)));
+            return r.Unavailable == null && r.Aborted == null && r.Invalid.Count == 0
+                && r.Expectations.Any(x => x.Observable == e.Observable && x.Live.Observed != x.Sim.Observed);
+        }
+        var minimal = shrink && Disagrees(body) ? Fuzzer.Minimize(body, Disagrees) : body;
+        var last = RunLive(name, Text(head.Concat(minimal).Append(expectLine)));
+        var shown = last.Expectations.FirstOrDefault(x => x.Observable == e.Observable) is { } x2 ? x2 : e;
+        string text = $"# mthpsim oracle fuzz, scenario {index} (seed {seed}): live {shown.Live.Observed}, simulator {shown.Sim.Observed}\n"
+            + Text(head.Concat(minimal).Append($"expect {e.Observable} == {Rhs(shown.Live.Observed)}"));
+        return new OracleFinding(index, seed, e.Observable, shown.Live.Observed, shown.Sim.Observed, text);
+    }
+
+    /// <summary>An observed value as an expectation's right-hand side ("1024 kB" is written 1024: kB-valued observables compare in kB).</summary>
+    static string Rhs(string observed) => observed.Split(' ')[0];
+}
