@@ -10,7 +10,7 @@ public static class RunCommand
     {
         var files = ScenarioFilesArgument.Create();
         var json = new Option<bool>("--json") { Description = "Write a machine-readable result (every expectation, every counter's final value) instead of text" };
-        var check = new Option<bool>("--check") { Description = "Run the invariant checker after every statement" };
+        var check = new Option<bool>("--check") { Description = "After every statement, run the invariant checker and compare page contents with the record of what the programs stored" };
         var cmd = new Command("run", "Run scenario files; exit 0 when every expectation holds, 1 when some fail, 2 for an invalid file") { files, json, check };
         cmd.SetAction(pr =>
         {
