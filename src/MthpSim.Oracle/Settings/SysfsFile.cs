@@ -11,6 +11,9 @@ namespace MthpSim.Oracle.Settings;
 public static partial class SysfsFile
 {
     const int O_WRONLY = 1;
+    // As `echo VALUE > FILE` opens it: sysfs ignores the truncation, and a plain file standing in
+    // for sysfs (the fake trees tests restore into) then holds exactly the value written.
+    const int O_TRUNC = 0x200;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
@@ -24,7 +27,7 @@ public static partial class SysfsFile
     /// <summary>0, or the negative errno that open or write failed with.</summary>
     public static int WriteValue(string path, string value)
     {
-        int fd = Open(path, O_WRONLY);
+        int fd = Open(path, O_WRONLY | O_TRUNC);
         if (fd < 0) return -Marshal.GetLastPInvokeError();
         try
         {
