@@ -17,7 +17,11 @@ public static class OracleCommand
         var replay = new Option<FileInfo?>("--replay") { Description = "Compare the simulator with a recorded live run instead of the live kernel" };
         var cmd = new Command("oracle", "Run scenarios on the live kernel and in the simulator, and compare") { files, record, replay };
         cmd.Subcommands.Add(OracleFuzzCommand.Create(stdout, stderr));
-        cmd.SetAction(pr =>
+        // Ctrl-C between files arrives as the token (during a run the oracle's own handler restores the settings).
+        cmd.SetAction((pr, cancel) => Task.FromResult(Run(pr, cancel)));
+        return cmd;
+
+        int Run(ParseResult pr, CancellationToken cancel)
         {
             var results = new List<OracleResult>();
             var replayFile = pr.GetValue(replay);
@@ -34,6 +38,7 @@ public static class OracleCommand
             }
             foreach (var f in pr.GetValue(files)!)
             {
+                if (cancel.IsCancellationRequested) return MthpSim.Oracle.Settings.SettingsGuard.ExitStatus(System.Runtime.InteropServices.PosixSignal.SIGINT);
                 if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); return 2; }
                 OracleResult r;
                 if (recorded != null)
@@ -56,7 +61,6 @@ public static class OracleCommand
             if (results.Any(r => r.ExitCode == 2)) return 2;
             if (results.Any(r => r.ExitCode == 1)) return 1;
             return results.Any(r => r.ExitCode == 3) ? 3 : 0;
-        });
-        return cmd;
+        }
     }
 }

@@ -17,14 +17,20 @@ public static class OracleFuzzCommand
         var scenarios = new Option<int>("--scenarios") { Description = "Random scenarios to run", DefaultValueFactory = _ => 100 };
         var seed = new Option<ulong>("--seed") { Description = "Seed (same seed, same scenarios)", DefaultValueFactory = _ => 1 };
         var ops = new Option<int>("--ops") { Description = "Statements per scenario, before the closing expectations", DefaultValueFactory = _ => 40 };
+        var start = new Option<int>("--start") { Description = "Index of the first scenario (to reproduce scenario K of a seed alone: --start K --scenarios 1)", DefaultValueFactory = _ => 0 };
         var noShrink = new Option<bool>("--no-shrink") { Description = "Print a disagreeing scenario whole instead of shrinking it (each shrinking step is a live run)" };
-        var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, noShrink };
-        cmd.SetAction(pr =>
+        var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, start, noShrink };
+        // System.CommandLine turns Ctrl-C between live runs into this token (during a run the oracle's own handler restores the settings).
+        cmd.SetAction((pr, cancel) => Task.FromResult(Run(pr, cancel)));
+        return cmd;
+
+        int Run(ParseResult pr, CancellationToken cancel)
         {
             int n = pr.GetValue(scenarios), m = pr.GetValue(ops);
             if (n <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --scenarios must be a positive number, got {n}"); return 2; }
             if (m <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --ops must be a positive number, got {m}"); return 2; }
-            var report = OracleFuzzer.Run(n, pr.GetValue(seed), m, shrink: !pr.GetValue(noShrink), progress: stderr.WriteLine, found: f =>
+            if (pr.GetValue(start) < 0) { stderr.WriteLine($"mthpsim oracle fuzz: --start must be 0 or more, got {pr.GetValue(start)}"); return 2; }
+            var report = OracleFuzzer.Run(n, pr.GetValue(seed), m, shrink: !pr.GetValue(noShrink), start: pr.GetValue(start), cancel: cancel, progress: stderr.WriteLine, found: f =>
             {
                 stdout.WriteLine($"DISAGREE scenario {f.Scenario}: {f.Observable}: live {f.Live}, simulator {f.Simulator}");
                 stdout.WriteLine("# the smallest scenario that still disagrees (for tests/oracle/regressions/):");
@@ -45,7 +51,6 @@ public static class OracleFuzzCommand
             stdout.WriteLine($"{(clean ? "AGREE" : "DISAGREE")}: {report.Scenarios} scenarios, {report.ByKind.Values.Sum(t => t.Checked)} expectations, " +
                 $"{report.Findings.Count} confirmed disagreements, {report.Errors.Count} scenarios not compared");
             return clean ? 0 : 1;
-        });
-        return cmd;
+        }
     }
 }

@@ -121,22 +121,30 @@ public static class OracleRunner
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
             session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any());
             RunLockstep(sim, statements, session, simResult, result, guard);
-            if (guard.Interrupted is { } signal)
+            if (!Interrupted(guard, result))
             {
-                result.Aborted = $"interrupted by {signal}; THP settings restored";
-                result.InterruptedStatus = SettingsGuard.ExitStatus(signal);
-                return result;
+                session.NoteStrayKhugepaged();
+                result.Notes.AddRange(session.Notes);
+                CollectCounters(sim.Kernel, session, result);
+                if (result.Aborted == null) atEnd?.Invoke(session);
             }
-            session.NoteStrayKhugepaged();
-            result.Notes.AddRange(session.Notes);
-            CollectCounters(sim.Kernel, session, result);
-            if (result.Aborted == null) atEnd?.Invoke(session);
+            // A signal after the statements (while counters were read) ends the run all the same.
+            Interrupted(guard, result);
         }
         catch (OracleUnavailableException e)
         {
             result.Unavailable = e.Message;
         }
         return result;
+    }
+
+    /// <summary>Whether a signal stopped the run; if so the result says so, with the exit status it asks for.</summary>
+    static bool Interrupted(SettingsGuard guard, OracleResult result)
+    {
+        if (guard.Interrupted is not { } signal) return false;
+        result.Aborted = $"interrupted by {signal}; THP settings restored";
+        result.InterruptedStatus = SettingsGuard.ExitStatus(signal);
+        return true;
     }
 
     static void RunLockstep(ScenarioSession sim, IReadOnlyList<Statement> statements, LiveSession live, RunResult simResult, OracleResult result, SettingsGuard guard)

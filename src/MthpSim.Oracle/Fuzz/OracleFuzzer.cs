@@ -1,6 +1,7 @@
 using System.Globalization;
 using MthpSim.Core;
 using MthpSim.Oracle.Compare;
+using MthpSim.Oracle.Settings;
 using MthpSim.Scenario.Fuzz;
 using MthpSim.Scenario.Runtime;
 using MthpSim.Scenario.Syntax;
@@ -64,10 +65,13 @@ public static class OracleFuzzer
 
     const int SampledPagesPerRegion = 4;
 
-    public static OracleFuzzReport Run(int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress = null, Action<OracleFinding>? found = null)
+    /// <summary>Runs scenarios <paramref name="start"/> to <paramref name="start"/> + <paramref name="scenarios"/> - 1 of the seed.</summary>
+    /// <paramref name="cancel"/> ends the run before the next live run (Ctrl-C between runs; during one, the oracle's own signal handling restores the settings and ends it).
+    public static OracleFuzzReport Run(int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress = null, Action<OracleFinding>? found = null,
+        int start = 0, CancellationToken cancel = default)
     {
         var report = new OracleFuzzReport();
-        try { RunScenarios(report, scenarios, seed, ops, shrink, progress, found); }
+        try { RunScenarios(report, start, scenarios, seed, ops, shrink, progress, found, cancel); }
         catch (Interrupted e) { report.InterruptedStatus = e.Status; }
         return report;
     }
@@ -75,15 +79,16 @@ public static class OracleFuzzer
     /// <summary>A signal stopped a live run (its settings are restored): the whole fuzz run ends.</summary>
     sealed class Interrupted(int status) : Exception { public int Status { get; } = status; }
 
-    static OracleResult RunLive(string name, string text)
+    static OracleResult RunLive(string name, string text, CancellationToken cancel)
     {
+        if (cancel.IsCancellationRequested) throw new Interrupted(SettingsGuard.ExitStatus(System.Runtime.InteropServices.PosixSignal.SIGINT));
         var r = OracleRunner.Run(name, text);
         return r.InterruptedStatus is int status ? throw new Interrupted(status) : r;
     }
 
-    static void RunScenarios(OracleFuzzReport report, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found)
+    static void RunScenarios(OracleFuzzReport report, int start, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found, CancellationToken cancel)
     {
-        for (int i = 0; i < scenarios; i++)
+        for (int i = start; i < start + scenarios; i++)
         {
             ulong scenarioSeed = seed * 0x100000001B3UL + (ulong)i;
             var (lines, simFailure) = Fuzzer.RunEpisode(scenarioSeed, ops, profile: GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed));
@@ -93,7 +98,7 @@ public static class OracleFuzzer
                 report.Errors.Add($"{name}: the simulator failed its own checks: {simFailure}");
                 continue;
             }
-            var first = RunLive(name, Text(lines));
+            var first = RunLive(name, Text(lines), cancel);
             if (first.Unavailable != null) { report.Unavailable = first.Unavailable; return; }
             report.Scenarios++;
             if (first.Aborted != null || first.Invalid.Count > 0)
@@ -105,7 +110,7 @@ public static class OracleFuzzer
             // Again, to tell a disagreement that reproduces from noise.
             var confirmed = new HashSet<int>(disagreeing);
             for (int run = 1; run < ConfirmRuns && confirmed.Count > 0; run++)
-                confirmed.IntersectWith(RunLive(name, Text(lines)).Expectations.Where(e => !e.Agrees).Select(e => e.Line));
+                confirmed.IntersectWith(RunLive(name, Text(lines), cancel).Expectations.Where(e => !e.Agrees).Select(e => e.Line));
             foreach (var e in first.Expectations)
             {
                 var t = Tally(report, KindOf(e.Observable));
@@ -114,11 +119,11 @@ public static class OracleFuzzer
                 else if (confirmed.Contains(e.Line)) t.Disagreed++;
                 else t.Noise++;
             }
-            progress?.Invoke($"oracle fuzz: scenario {i + 1} of {scenarios}: {first.Expectations.Count} expectations, {confirmed.Count} disagree");
+            progress?.Invoke($"oracle fuzz: scenario {i} ({i - start + 1} of {scenarios}): {first.Expectations.Count} expectations, {confirmed.Count} disagree");
             // One finding per kind of observable and scenario: the others are usually the same cause.
             foreach (var e in first.Expectations.Where(e => confirmed.Contains(e.Line)).DistinctBy(e => KindOf(e.Observable)))
             {
-                var finding = Finding(i, scenarioSeed, name, lines, e, shrink);
+                var finding = Finding(i, scenarioSeed, name, lines, e, shrink, cancel);
                 report.Findings.Add(finding);
                 found?.Invoke(finding);
             }
@@ -211,19 +216,19 @@ public static class OracleFuzzer
     }
 
     /// <summary>Shrinks a scenario to the statements the disagreement needs, keeping only its expectation, with the live value as the expected one.</summary>
-    static OracleFinding Finding(int index, ulong seed, string name, List<string> lines, OracleExpectation e, bool shrink)
+    static OracleFinding Finding(int index, ulong seed, string name, List<string> lines, OracleExpectation e, bool shrink, CancellationToken cancel)
     {
         string expectLine = $"expect {e.Observable} == 0";
         var head = lines.Take(1).ToList();
         var body = lines.Skip(1).Where(l => !l.StartsWith("expect ", StringComparison.Ordinal)).ToList();
         bool Disagrees(List<string> candidate)
         {
-            var r = RunLive(name, Text(head.Concat(candidate).Append(expectLine)));
+            var r = RunLive(name, Text(head.Concat(candidate).Append(expectLine)), cancel);
             return r.Unavailable == null && r.Aborted == null && r.Invalid.Count == 0
                 && r.Expectations.Any(x => x.Observable == e.Observable && x.Live.Observed != x.Sim.Observed);
         }
         var minimal = shrink && Disagrees(body) ? Fuzzer.Minimize(body, Disagrees) : body;
-        var last = RunLive(name, Text(head.Concat(minimal).Append(expectLine)));
+        var last = RunLive(name, Text(head.Concat(minimal).Append(expectLine)), cancel);
         var shown = last.Expectations.FirstOrDefault(x => x.Observable == e.Observable) is { } x2 ? x2 : e;
         string text = $"# mthpsim oracle fuzz, scenario {index} (seed {seed}): live {shown.Live.Observed}, simulator {shown.Sim.Observed}\n"
             + Text(head.Concat(minimal).Append($"expect {e.Observable} == {Rhs(shown.Live.Observed)}"));

@@ -207,8 +207,10 @@ public sealed class LiveSession : IDisposable
             {
                 ulong start = Region(ma.Process, ma.Region, ma.Span).Start + (ulong)ma.Offset;
                 Rc = Proc(ma.Process).SendRc($"madvise {start} {ma.Length} {AdviceNumber(ma.Advice)}");
-                if (ma.Advice == Advice.Dontneed) Forget(ma.Process, start, (ulong)ma.Length);
-                if (ma.Advice == Advice.Free) MaybeZero(ma.Process, start, (ulong)ma.Length);
+                // Holes give -ENOMEM after the mapped parts were advised; any other error changed nothing.
+                bool applied = Rc == 0 || Rc == -Errno.ENOMEM;
+                if (applied && ma.Advice == Advice.Dontneed) Forget(ma.Process, start, (ulong)ma.Length);
+                if (applied && ma.Advice == Advice.Free) MaybeZero(ma.Process, start, (ulong)ma.Length);
                 break;
             }
             case AccessStmt ac:

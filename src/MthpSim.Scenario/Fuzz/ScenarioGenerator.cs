@@ -98,7 +98,7 @@ public sealed class ScenarioGenerator
         2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",
         3 => $"sysfs shrink_underused = {_rng.Below(2)}",
         4 when _profile.CollapsePolicies => $"policy collapse = {_rng.Pick(MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn)}",
-        5 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(new[] { 512, 4096, 65536 })}",
+        5 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(_profile.PagesToScan)}",
         _ => $"sysfs hugepages-{_rng.Pick(Sizes)}/enabled = {_rng.Pick(PerSize)}",
     };
 
@@ -323,13 +323,15 @@ public sealed class ScenarioGenerator
 }
 
 /// <summary>Which statements a generator may use.</summary>
-public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans)
+public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast).</summary>
-    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true);
+    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536]);
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
-    /// collapse design, and khugepaged only as whole scans (no simulated clock).
+    /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan
+    /// also walks every other process on the machine, one PMD per wake-up at pages_to_scan=512, so
+    /// that value could take minutes; larger ones only.
     /// </summary>
-    public static readonly GeneratorProfile Live = new("machine memory=4G", false, false);
+    public static readonly GeneratorProfile Live = new("machine memory=4G", false, false, [4096, 65536]);
 }
