@@ -66,7 +66,7 @@ public static class OracleFuzzer
     const int SampledPagesPerRegion = 4;
 
     /// <summary>Runs scenarios <paramref name="start"/> to <paramref name="start"/> + <paramref name="scenarios"/> - 1 of the seed.</summary>
-    /// <paramref name="cancel"/> ends the run before the next live run (Ctrl-C between runs; during one, the oracle's own signal handling restores the settings and ends it).
+    /// <param name="cancel">Ends the run before the next live run (Ctrl-C between runs; during one, the oracle's own signal handling restores the settings and ends it).</param>
     public static OracleFuzzReport Run(int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress = null, Action<OracleFinding>? found = null,
         int start = 0, CancellationToken cancel = default)
     {
