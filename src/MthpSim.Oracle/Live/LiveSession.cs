@@ -279,17 +279,24 @@ public sealed class LiveSession : IDisposable
             while (Read() < target)
             {
                 if (DateTime.UtcNow > deadline) return -Errno.EAGAIN;
+                // Stopped by a signal: the settings are already restored, so nothing more is written.
+                if (_disposed) return -Errno.EAGAIN;
                 Thread.Sleep(2);
             }
             return 0;
         }
         finally
         {
-            // This write wakes khugepaged once more: let that pass end before the next statement.
-            var woken = KhugepagedThread.Read();
-            Settings.SysfsFile.WriteValue($"{root}/khugepaged/scan_sleep_millisecs", "600000");
-            SettleKhugepaged(woken, $"after 'khugepaged full-scans {n}'");
+            if (!_disposed) PutKhugepagedToSleep(n);
         }
+    }
+
+    /// <summary>The long scan sleep again; the write wakes khugepaged once more, so that pass is let end before the next statement.</summary>
+    void PutKhugepagedToSleep(long n)
+    {
+        var woken = KhugepagedThread.Read();
+        Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/khugepaged/scan_sleep_millisecs", "600000");
+        SettleKhugepaged(woken, $"after 'khugepaged full-scans {n}'");
     }
 
     string? _fifoDir;
@@ -510,8 +517,11 @@ public sealed class LiveSession : IDisposable
     }
 
     /// <summary>Stops every driver; safe to call from a signal handler while the session is starting.</summary>
+    volatile bool _disposed;
+
     public void Dispose()
     {
+        _disposed = true;
         lock (_procs)
         {
             foreach (var d in _procs.Values) d.Dispose();

@@ -13,12 +13,15 @@ public sealed class SettingsGuard : IDisposable
     readonly object _lock = new();
     readonly List<PosixSignalRegistration> _signals = new();
     readonly List<Action> _beforeRestore = new();
+    // What was saved, kept in memory too: after a signal the journal is gone, and the main thread,
+    // still unwinding, may write a setting once more (e.g. khugepaged's scan sleep after a full-scans wait).
+    readonly Dictionary<string, string> _saved;
     bool _restored;
 
     public SettingsGuard(LiveSettings settings)
     {
         _settings = settings;
-        settings.SaveToJournal();
+        _saved = settings.SaveToJournal();
         foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _signals.Add(PosixSignalRegistration.Create(sig, OnSignal));
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
@@ -67,6 +70,9 @@ public sealed class SettingsGuard : IDisposable
     public void Dispose()
     {
         Restore();
+        // The signal's restore ran beside the main thread; now that it has unwound, put back anything it wrote since.
+        if (Interrupted != null)
+            foreach (var e in _settings.Apply(_saved)) Console.Error.WriteLine($"mthpsim oracle: could not restore {e}");
         foreach (var s in _signals) s.Dispose();
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
     }

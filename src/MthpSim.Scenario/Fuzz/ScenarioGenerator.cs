@@ -79,7 +79,7 @@ public sealed class ScenarioGenerator
             < 45 => Access(session, p, r),
             < 57 => Madvise(session, p, r, regions),
             < 61 => Munmap(session, p, r),
-            < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false, aligned: true)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
+            < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
             < 70 => Mremap(session, p, r),
             < 75 => Fork(p),
             < 78 => Exit(p),
@@ -129,7 +129,7 @@ public sealed class ScenarioGenerator
         string step = _rng.Chance(20) ? $" step={_rng.Pick(new[] { "4K", "64K", "2M" })}" : "";
         if (_rng.Chance(MissPercent))
             return $"{p} {verb} {r} {_rng.Below(2048) * Page + _rng.Pick(new long[] { 0, 0, 100 })} {_rng.Pick(AccessLengths)}{step}";
-        var (off, max) = Target(s, p, r, write, Page);
+        var (off, max) = Target(s, p, r, write);
         long len = Math.Min(_rng.Chance(15) ? max : _rng.Pick(AccessLengths), max);
         // Page-unaligned starts and ends are allowed: the access touches every page it overlaps.
         if (_rng.Chance(10) && len > 100) { off += 100; len -= 100; }
@@ -144,11 +144,11 @@ public sealed class ScenarioGenerator
             foreach (string c in regions.Prepend(r))
                 if (PmdAlignedRange(s, p, c) is (long off, long len))
                     return $"{p} madvise {c} {off} {len} collapse";
-        return $"{p} madvise {r} {Range(s, p, r, write: advice == "populate_write", aligned: true)} {advice}";
+        return $"{p} madvise {r} {Range(s, p, r, write: advice == "populate_write")} {advice}";
     }
 
     string Munmap(ScenarioSession s, string p, string r) =>
-        _rng.Chance(25) ? $"{p} munmap {r}" : $"{p} munmap {r} {Range(s, p, r, write: false, aligned: true)}";
+        _rng.Chance(25) ? $"{p} munmap {r}" : $"{p} munmap {r} {Range(s, p, r, write: false)}";
 
     string Mremap(ScenarioSession s, string p, string r)
     {
@@ -189,7 +189,7 @@ public sealed class ScenarioGenerator
 
     string Pin(ScenarioSession s, string p, string r)
     {
-        var (off, max) = Target(s, p, r, write: true, Page);
+        var (off, max) = Target(s, p, r, write: true);
         long len = Math.Min(_rng.Pick(new long[] { Page, 16 << 10, 64 << 10, 256 << 10 }), max) / Page * Page;
         len = Math.Max(len, Page);
         _pins.Add((p, r, off, len));
@@ -206,7 +206,7 @@ public sealed class ScenarioGenerator
     }
 
     /// <summary>"OFF LEN" inside what the region maps now (or, for a share, anywhere near it).</summary>
-    string Range(ScenarioSession s, string p, string r, bool write, bool aligned)
+    string Range(ScenarioSession s, string p, string r, bool write)
     {
         if (_rng.Chance(MissPercent))
         {
@@ -219,7 +219,7 @@ public sealed class ScenarioGenerator
                 _ => $"{Page + 100} {Page}",
             };
         }
-        var (off, max) = Target(s, p, r, write, Page);
+        var (off, max) = Target(s, p, r, write);
         long len = _rng.Chance(20) ? max : Math.Min(max, Math.Max(Page, _rng.Below((int)Math.Min(max / Page, 1024) + 1) * Page));
         return $"{off} {len}";
     }
@@ -228,7 +228,7 @@ public sealed class ScenarioGenerator
     /// A page of the region that a VMA maps now, readable (writable if asked) when there is one, and
     /// how many bytes from there the same VMA maps inside the region.
     /// </summary>
-    (long Off, long Max) Target(ScenarioSession s, string p, string r, bool write, long align)
+    (long Off, long Max) Target(ScenarioSession s, string p, string r, bool write)
     {
         if (!TryRegion(s, p, r, out ulong start, out ulong len)) return (0, Page);
         var mm = s.Process(p);

@@ -83,12 +83,17 @@ public class OracleLiveTests
         Assert.Contains(r.Expectations, e => !e.Live.Passed && !e.Sim.Passed);
     }
 
-    /// <summary>An oracle run interrupted by SIGINT, SIGTERM or SIGKILL leaves the settings as they were (SIGKILL: after the next run).</summary>
+    /// <summary>
+    /// An oracle run interrupted by SIGINT, SIGTERM or SIGKILL leaves the settings as they were
+    /// (SIGKILL: after the next run); also while it waits for khugepaged's full scans, where the main
+    /// thread itself writes the scan sleep.
+    /// </summary>
     [LiveKernelTheory]
-    [InlineData("INT")]
-    [InlineData("TERM")]
-    [InlineData("KILL")]
-    public void Settings_are_restored_after_an_interrupted_run(string signal)
+    [InlineData("INT", false)]
+    [InlineData("TERM", false)]
+    [InlineData("KILL", false)]
+    [InlineData("INT", true)]
+    public void Settings_are_restored_after_an_interrupted_run(string signal, bool duringFullScans)
     {
         var settings = new LiveSettings();
         var before = settings.Snapshot();
@@ -97,8 +102,13 @@ public class OracleLiveTests
         string journal = Path.Combine(dir, "saved-settings");
         string scenario = Path.Combine(dir, "long.mthp");
         // Long enough to be caught midway (tens of seconds): 64K folios faulted and dropped many times.
-        File.WriteAllText(scenario, "sysfs enabled = never\nsysfs hugepages-64kB/enabled = always\nsysfs khugepaged/max_ptes_none = 0\nprocess p\np mmap a 0x40000000 64M\n"
-            + string.Concat(Enumerable.Repeat("p write a 0 64M step=4K\np madvise a 0 64M dontneed\n", 400)) + "expect p intact a == 1\n");
+        File.WriteAllText(scenario, duringFullScans
+            ? "sysfs khugepaged/pages_to_scan = 512\nprocess p\np mmap a 0x40000000 4M\np write a 0 4K\nkhugepaged full-scans 1000000\nexpect p intact a == 1\n"
+            : "sysfs enabled = never\nsysfs hugepages-64kB/enabled = always\nsysfs khugepaged/max_ptes_none = 0\nprocess p\np mmap a 0x40000000 64M\n"
+              + string.Concat(Enumerable.Repeat("p write a 0 64M step=4K\np madvise a 0 64M dontneed\n", 400)) + "expect p intact a == 1\n");
+        bool Running() => duringFullScans
+            ? settings.Read("khugepaged/scan_sleep_millisecs") == "1"
+            : settings.Read("hugepages-64kB/enabled") == "always";
         // A shell that started us in the background may have left SIGINT ignored, and that is
         // inherited; the child gets the default disposition, as in a terminal.
         var psi = new ProcessStartInfo("env", ["--default-signal=INT", "dotnet", typeof(MthpSim.Cli.Program).Assembly.Location, "oracle", scenario])
@@ -108,7 +118,7 @@ public class OracleLiveTests
         psi.Environment["MTHPSIM_ORACLE_JOURNAL"] = journal;
         using var p = Process.Start(psi)!;
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(File.Exists(journal) && settings.Read("hugepages-64kB/enabled") == "always") && DateTime.UtcNow < deadline && !p.HasExited)
+        while (!(File.Exists(journal) && Running()) && DateTime.UtcNow < deadline && !p.HasExited)
             Thread.Sleep(20);
         if (p.HasExited || !File.Exists(journal))
         {
