@@ -244,10 +244,21 @@ public sealed class LiveSession : IDisposable
             case MremapStmt mr:
             {
                 var r = Region(mr.Process, mr.Region, mr.Span);
-                long rc = Proc(mr.Process).SendRc($"mremap {r.Start} {r.Length} {mr.NewLength} {(mr.NewAddr is long a ? (ulong)a : 0)}");
+                var driver = Proc(mr.Process);
+                // MREMAP_FIXED replaces what the destination held: all of it, or for a move of the
+                // same length (VMA by VMA, 6.17's remap_move()) only where mapped pieces of the source land.
+                var sourcePieces = mr.NewAddr == null ? null
+                    : LiveProcfs.Smaps(driver.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length)
+                        .Select(v => (Start: Math.Max(v.Start, r.Start), End: Math.Min(v.End, r.Start + r.Length))).ToList();
+                long rc = driver.SendRc($"mremap {r.Start} {r.Length} {mr.NewLength} {(mr.NewAddr is long a ? (ulong)a : 0)}");
                 Rc = rc;
                 if (rc >= 0)
                 {
+                    ulong pageMask = (ulong)driver.PageSize - 1, to = (ulong)rc;
+                    ulong oldLen = (r.Length + pageMask) & ~pageMask, newLen = ((ulong)mr.NewLength + pageMask) & ~pageMask;
+                    if (sourcePieces != null && newLen == oldLen)
+                        foreach (var (ps, pe) in sourcePieces) Forget(mr.Process, to + (ps - r.Start), pe - ps);
+                    else if (sourcePieces != null) Forget(mr.Process, to, newLen);
                     MoveExpected(mr.Process, r.Start, r.Length, (ulong)rc, (ulong)mr.NewLength);
                     _regions[(mr.Process, mr.Region)] = new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc);
                 }
