@@ -192,7 +192,7 @@ public static class OracleFuzzer
     /// Sizes (kB) that are never "always" during the scenario (per size, or by inheriting a global
     /// "always"): the live machine's other processes cannot fault them in, so their counters are the scenario's.
     /// </summary>
-    static IEnumerable<long> PrivateSizes(Kernel k, IReadOnlyList<string> lines)
+    internal static IEnumerable<long> PrivateSizes(Kernel k, IReadOnlyList<string> lines)
     {
         long pageKb = k.Geo.PageSize >> 10;
         var sizes = Enumerable.Range(2, k.Geo.PmdOrder - 1).Select(o => pageKb << o).ToList();
