@@ -57,7 +57,7 @@ public sealed class ContentReference
                 break;
             case MmapStmt m:
             {
-                if (m.Shared || m.MemfdFile != null)
+                if (m.Shared || m.File != null)
                     return "the content reference does not follow shared mappings yet";
                 if (s.Rc < 0) break;
                 ulong start = (ulong)s.Rc >> shift, end = start + PagesUp((ulong)m.Length);

@@ -19,7 +19,12 @@ public static class ScenarioValidator
         FallocateStmt => "'fallocate' is not supported yet",
         LseekStmt => "'lseek' is not supported yet",
         MmapStmt { Shared: true } => "shared mappings (shmem) are not supported yet",
-        MmapStmt { MemfdFile: not null } => "memfd mappings are not supported yet",
+        MmapStmt { File: not null } => "memfd and file mappings are not supported yet",
+        TmpfsStmt => "'tmpfs' is not supported yet",
+        FileStmt => "'file' is not supported yet",
+        FileIoStmt io => $"'{(io.Write ? "pwrite" : "pread")}' is not supported yet",
+        MadviseStmt { Advice: Advice.Remove } => "'madvise remove' is not supported yet",
+        ExpectStmt { Lhs: FileObs } or PrintStmt { Target: PrintObservable { Observable: FileObs } } => "file observables are not supported yet",
         // No swap device is modelled: a swap size would show in SwapTotal while nothing ever swaps.
         MachineStmt { Swap: > 0 } => "machine swap=SIZE is not supported yet (nothing is swapped out); use swap=0 or leave it out",
         MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>

@@ -1,6 +1,6 @@
 namespace MthpSim.Scenario.Syntax;
 
-/// <summary>The names a scenario has defined so far — processes, their regions, memfd files —
+/// <summary>The names a scenario has defined so far — processes, their regions, files and tmpfs mounts —
 /// so that a misspelled or not-yet-created name is an error before anything runs.
 /// Only names are tracked; whether a region is still mapped is the runtime's business.</summary>
 internal sealed class Bindings
@@ -27,10 +27,12 @@ internal sealed class Bindings
     }
 
     private readonly Dictionary<string, ProcessInfo> _processes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _memfds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _mounts = new(StringComparer.Ordinal);
 
     public IEnumerable<string> LiveProcesses => _processes.Where(p => p.Value.ExitedLine is null).Select(p => p.Key);
-    public IEnumerable<string> Memfds => _memfds.Keys;
+    public IEnumerable<string> Files => _files.Keys;
+    public IEnumerable<string> Mounts => _mounts.Keys;
 
     public ProcessInfo? Process(string name) => _processes.GetValueOrDefault(name);
 
@@ -42,7 +44,12 @@ internal sealed class Bindings
         _processes[child] = new ProcessInfo(line, new Dictionary<string, int>(_processes[parent].Regions, StringComparer.Ordinal),
             new HashSet<string>(_processes[parent].Unmapped, StringComparer.Ordinal));
 
-    public int? MemfdLine(string name) => _memfds.TryGetValue(name, out int line) ? line : null;
+    /// <summary>memfd files and files on tmpfs mounts share one namespace: every file statement takes either.</summary>
+    public int? FileLine(string name) => _files.TryGetValue(name, out int line) ? line : null;
 
-    public void AddMemfd(string name, int line) => _memfds[name] = line;
+    public void AddFile(string name, int line) => _files[name] = line;
+
+    public int? MountLine(string name) => _mounts.TryGetValue(name, out int line) ? line : null;
+
+    public void AddMount(string name, int line) => _mounts[name] = line;
 }

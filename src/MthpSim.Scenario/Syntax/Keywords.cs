@@ -6,7 +6,7 @@ internal static class Keywords
 {
     /// <summary>Words that start a statement on their own.</summary>
     public static readonly string[] Statements =
-        ["machine", "sysfs", "policy", "process", "memfd", "ftruncate", "fallocate", "lseek", "sleep", "reclaim", "khugepaged", "expect", "print"];
+        ["machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep", "reclaim", "khugepaged", "expect", "print"];
 
     /// <summary>Operations written after a process name: P VERB ...</summary>
     public static readonly string[] Verbs =
@@ -16,12 +16,12 @@ internal static class Keywords
     /// would be ambiguous.</summary>
     public static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
-        "machine", "sysfs", "policy", "process", "memfd", "ftruncate", "fallocate", "lseek", "sleep",
+        "machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep",
         "reclaim", "khugepaged", "expect", "print", "rc", "vmstat", "meminfo", "stats",
     };
 
     /// <summary>Observable heads that are not a process name.</summary>
-    public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo"];
+    public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo", "file"];
 
     /// <summary>Observables written after a process name: P KIND REGION ...</summary>
     public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt"];
@@ -36,6 +36,7 @@ internal static class Keywords
         ["hugepage"] = Advice.Hugepage, ["nohugepage"] = Advice.Nohugepage, ["dontneed"] = Advice.Dontneed,
         ["free"] = Advice.Free, ["collapse"] = Advice.Collapse, ["populate_read"] = Advice.PopulateRead,
         ["populate_write"] = Advice.PopulateWrite, ["pageout"] = Advice.Pageout, ["cold"] = Advice.Cold,
+        ["remove"] = Advice.Remove,
     };
 
     public static readonly Dictionary<string, CompareOp> CompareOps = new(StringComparer.Ordinal)

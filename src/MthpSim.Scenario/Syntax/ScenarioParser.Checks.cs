@@ -4,12 +4,12 @@ namespace MthpSim.Scenario.Syntax;
 public sealed partial class ScenarioParser
 {
     private const string ObservableExpected =
-        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, or PROC smaps|thpmaps|folio|intact REGION ...)";
+        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
         "what to print (an observable, stats, vmstat, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION])";
 
-    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "stats", "khugepaged"];
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "file", "stats", "khugepaged"];
 
     private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
     {
@@ -108,6 +108,8 @@ public sealed partial class ScenarioParser
                 var name = c.Next("a /proc/meminfo field name (e.g. AnonHugePages)");
                 return new MeminfoObs(span, name.Text, c.Span(_file, name));
             }
+            case "file":
+                return ParseFileObservable(c, span);
         }
 
         if (_bindings.Process(head.Text) is null)

@@ -131,16 +131,16 @@ public sealed partial class ScenarioParser
             {
                 Once(ref backingWord, t);
             }
-            else if (t.Text.StartsWith("memfd:", StringComparison.Ordinal))
+            else if (t.Text.StartsWith("memfd:", StringComparison.Ordinal) || t.Text.StartsWith("file:", StringComparison.Ordinal))
             {
                 Once(ref backingWord, t);
-                (file, fileOffset) = MemfdBacking(t);
-                CheckEnd(t, fileOffset, len, "memfd offset");
+                (file, fileOffset) = FileBacking(t);
+                CheckEnd(t, fileOffset, len, "file offset");
             }
             else
             {
-                string[] words = ["rw", "r", "none", "private", "shared", "anon", "memfd:"];
-                throw Error(t, $"expected rw, r, none, private, shared, anon or memfd:FILE[+OFFSET], got '{t.Text}'"
+                string[] words = ["rw", "r", "none", "private", "shared", "anon", "memfd:", "file:"];
+                throw Error(t, $"expected rw, r, none, private, shared, anon, memfd:FILE[+OFFSET] or file:FILE[+OFFSET], got '{t.Text}'"
                     + Suggestions.DidYouMean(t.Text, words));
             }
         }
@@ -155,16 +155,17 @@ public sealed partial class ScenarioParser
         seen = t;
     }
 
-    /// <summary>memfd:FILE[+OFFSET]; the file must have been created with 'memfd FILE SIZE'.</summary>
-    private (string File, long Offset) MemfdBacking(Token t)
+    /// <summary>memfd:FILE[+OFFSET] or file:FILE[+OFFSET]: either prefix maps any file the scenario created
+    /// (a memfd or a file on a tmpfs mount), as the spec says.</summary>
+    private (string File, long Offset) FileBacking(Token t)
     {
-        var rest = t.Text["memfd:".Length..];
+        var rest = t.Text[(t.Text.IndexOf(':') + 1)..];
         int plus = rest.IndexOf('+');
         var name = plus >= 0 ? rest[..plus] : rest;
         if (name.Length == 0)
-            throw Error(t, $"expected memfd:FILE[+OFFSET] with a file name, got '{t.Text}'");
-        RequireMemfd(new Token(name, t.Column));
-        long offset = plus >= 0 ? Offset(t, rest[(plus + 1)..], "memfd offset") : 0;
+            throw Error(t, $"expected {t.Text[..t.Text.IndexOf(':')]}:FILE[+OFFSET] with a file name, got '{t.Text}'");
+        RequireFile(new Token(name, t.Column));
+        long offset = plus >= 0 ? Offset(t, rest[(plus + 1)..], "file offset") : 0;
         return (name, offset);
     }
 

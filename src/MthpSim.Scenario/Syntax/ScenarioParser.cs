@@ -55,6 +55,10 @@ public sealed partial class ScenarioParser
             case "policy": return ParsePolicy(c, span, text);
             case "process": return ParseProcess(c, span, text);
             case "memfd": return ParseMemfd(c, span, text);
+            case "tmpfs": return ParseTmpfs(c, span, text);
+            case "file": return ParseFile(c, span, text);
+            case "pwrite": return ParseFileIo(c, span, text, write: true);
+            case "pread": return ParseFileIo(c, span, text, write: false);
             case "ftruncate": return ParseFtruncate(c, span, text);
             case "fallocate": return ParseFallocate(c, span, text);
             case "lseek": return ParseLseek(c, span, text);
@@ -101,11 +105,11 @@ public sealed partial class ScenarioParser
         return name.Text;
     }
 
-    private string RequireMemfd(Token name)
+    private string RequireFile(Token name)
     {
-        if (_bindings.MemfdLine(name.Text) is null)
-            throw Error(name, $"unknown memfd file '{name.Text}' (create it first with 'memfd {name.Text} SIZE')"
-                + Suggestions.DidYouMean(name.Text, _bindings.Memfds));
+        if (_bindings.FileLine(name.Text) is null)
+            throw Error(name, $"unknown file '{name.Text}' (create it first with 'memfd {name.Text} SIZE' or 'file {name.Text} on MOUNT')"
+                + Suggestions.DidYouMean(name.Text, _bindings.Files));
         return name.Text;
     }
 

@@ -41,11 +41,18 @@ public class ErrorTests
     [InlineData("expect p smaps zzz Rss == 0", 16, "unknown region 'zzz' of process 'p'")]
     [InlineData("print p smaps zzz", 15, "unknown region 'zzz' of process 'p'")]
     // memfd files
-    [InlineData("ftruncate g 4K", 11, "unknown memfd file 'g' (create it first with 'memfd g SIZE') (did you mean 'f'?)")]
-    [InlineData("p mmap m any 4K shared memfd:g", 24, "unknown memfd file 'g' (create it first with 'memfd g SIZE') (did you mean 'f'?)")]
+    [InlineData("ftruncate g 4K", 11, "unknown file 'g' (create it first with 'memfd g SIZE' or 'file g on MOUNT') (did you mean 'f'?)")]
+    [InlineData("p mmap m any 4K shared memfd:g", 24, "unknown file 'g' (create it first with 'memfd g SIZE' or 'file g on MOUNT') (did you mean 'f'?)")]
     [InlineData("p mmap m any 4K memfd:", 17, "expected memfd:FILE[+OFFSET] with a file name, got 'memfd:'")]
-    [InlineData("p mmap m any 4K memfd:f+x", 17, "expected an offset (e.g. 0, 64K, 0x1000) for 'memfd offset', got 'x'")]
-    [InlineData("memfd f 4K", 7, "memfd file 'f' already exists (created at line 3)")]
+    [InlineData("p mmap m any 4K memfd:f+x", 17, "expected an offset (e.g. 0, 64K, 0x1000) for 'file offset', got 'x'")]
+    [InlineData("memfd f 4K", 7, "file 'f' already exists (created at line 3)")]
+    [InlineData("pwrite g 0 4K", 8, "unknown file 'g' (create it first with 'memfd g SIZE' or 'file g on MOUNT') (did you mean 'f'?)")]
+    [InlineData("file f on m", 6, "file 'f' already exists (created at line 3)")]
+    [InlineData("file h on m", 11, "unknown tmpfs mount 'm' (create it first with 'tmpfs m')")]
+    [InlineData("tmpfs m huge=always size=0", 21, "expected size=SIZE with a positive size (e.g. size=64M), got 'size=0'")]
+    [InlineData("tmpfs m hug=always", 9, "expected a tmpfs option (huge=never|always|within_size|advise, size=SIZE), got 'hug=always' (did you mean 'huge'?)")]
+    [InlineData("expect file f folio 0 size == 0", 23, "expected a folio attribute (order or kind), got 'size'")]
+    [InlineData("p mmap m any 4K file:", 17, "expected file:FILE[+OFFSET] with a file name, got 'file:'")]
     [InlineData("memfd a:b 4K", 7, "expected a file name (letters, digits, '_', '-', '.'), got 'a:b'")]
     [InlineData("fallocate f zap 0 4K", 13, "expected a fallocate mode (punch or alloc), got 'zap'")]
     [InlineData("lseek f dat 0", 9, "expected a seek mode (data or hole), got 'dat' (did you mean 'data'?)")]
@@ -74,11 +81,11 @@ public class ErrorTests
     [InlineData("p prctl thp_enable 1", 9, "expected a prctl option (thp_disable), got 'thp_enable' (did you mean 'thp_disable'?)")]
     // words
     [InlineData("p mprotect buf 0 4K rwx", 21, "expected a protection (none, r or rw), got 'rwx' (did you mean 'rw'?)")]
-    [InlineData("p madvise buf 0 4K hugepages", 20, "expected an advice (hugepage, nohugepage, dontneed, free, collapse, populate_read, populate_write, pageout or cold), got 'hugepages' (did you mean 'hugepage'?)")]
+    [InlineData("p madvise buf 0 4K hugepages", 20, "expected an advice (hugepage, nohugepage, dontneed, free, collapse, populate_read, populate_write, pageout, cold or remove), got 'hugepages' (did you mean 'hugepage'?)")]
     [InlineData("p mmap m any 4K shared private", 24, "'private' conflicts with 'shared' given earlier on this line")]
     [InlineData("p mmap m any 4K r rw", 19, "'rw' conflicts with 'r' given earlier on this line")]
     [InlineData("p mmap m any 4K anon memfd:f", 22, "'memfd:f' conflicts with 'anon' given earlier on this line")]
-    [InlineData("p mmap m any 4K sharde", 17, "expected rw, r, none, private, shared, anon or memfd:FILE[+OFFSET], got 'sharde' (did you mean 'shared'?)")]
+    [InlineData("p mmap m any 4K sharde", 17, "expected rw, r, none, private, shared, anon, memfd:FILE[+OFFSET] or file:FILE[+OFFSET], got 'sharde' (did you mean 'shared'?)")]
     [InlineData("p exit now", 8, "unexpected 'now' after the end of the exit statement")]
     // settings
     [InlineData("sysfs enabled always", 15, "expected '=' after the sysfs path, got 'always'")]
@@ -91,7 +98,7 @@ public class ErrorTests
     // expect and print
     [InlineData("expect rc = 0", 11, "expected a comparison operator (==, !=, <, <=, >, >=), got '=' (did you mean '=='?)")]
     [InlineData("expect sysfs enabled < always", 24, "'always' is a word; words can only be compared with == or !=")]
-    [InlineData("expect rx == 0", 8, "expected an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, or PROC smaps|thpmaps|folio|intact REGION ...), got 'rx' (did you mean 'rc'?)")]
+    [InlineData("expect rx == 0", 8, "expected an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., or PROC smaps|thpmaps|folio|intact REGION ...), got 'rx' (did you mean 'rc'?)")]
     [InlineData("expect p smap buf Rss == 0", 10, "expected an observable of process 'p' (smaps, thpmaps, folio, intact, minflt or majflt), got 'smap' (did you mean 'smaps'?)")]
     [InlineData("expect p folio buf 0 size == 0", 22, "expected a folio attribute (order or kind), got 'size'")]
     [InlineData("expect p smaps buf Rss", 23, "expected a comparison operator (==, !=, <, <=, >, >=), got end of line")]
@@ -152,7 +159,7 @@ public class ErrorTests
 
     [Fact]
     public void MemfdMustBeCreatedBeforeUse() =>
-        AssertError("lseek f data 0\nmemfd f 4K", 1, 7, "unknown memfd file 'f' (create it first with 'memfd f SIZE')");
+        AssertError("lseek f data 0\nmemfd f 4K", 1, 7, "unknown file 'f' (create it first with 'memfd f SIZE' or 'file f on MOUNT')");
 
     [Fact]
     public void AllErrorsAreCollectedAndNothingIsReturnedForThem()

@@ -63,7 +63,7 @@ public class StatementFormTests
     {
         var m = Op<MmapStmt>("p mmap a 0x40000000 2M");
         Assert.Equal(("p", "a", (long?)0x40000000, 2L << 20, Prot.ReadWrite, false, (string?)null, 0L),
-            (m.Process, m.Region, m.Addr, m.Length, m.Prot, m.Shared, m.MemfdFile, m.MemfdOffset));
+            (m.Process, m.Region, m.Addr, m.Length, m.Prot, m.Shared, m.File, m.FileOffset));
     }
 
     [Theory]
@@ -76,7 +76,7 @@ public class StatementFormTests
     public void MmapOptionalWordsInAnyOrder(string line, long? addr, Prot prot, bool shared, string? file, long offset)
     {
         var m = Op<MmapStmt>(line);
-        Assert.Equal((addr, 4096L, prot, shared, file, offset), (m.Addr, m.Length, m.Prot, m.Shared, m.MemfdFile, m.MemfdOffset));
+        Assert.Equal((addr, 4096L, prot, shared, file, offset), (m.Addr, m.Length, m.Prot, m.Shared, m.File, m.FileOffset));
     }
 
     [Fact]
