@@ -51,6 +51,8 @@ public sealed class InvariantChecker
     bool _pteMapsZeroed;
     /// <summary>The walk of the current mm found a page inside a VMA that does not read what the program stored.</summary>
     bool _contentLost;
+    /// <summary>Shmem pages the walk of the current mm found mapped (its MM_SHMEMPAGES).</summary>
+    long _shmemRss;
     /// <summary>A check is under way (still set at the next check: the last one threw).</summary>
     bool _running;
 
@@ -69,12 +71,15 @@ public sealed class InvariantChecker
         foreach (var mm in k.Processes)
         {
             foreach (var e in mm.Vmas.Validate()) errors.Add($"{mm.Name}: VMA tree: {e}");
-            long rss = WalkPageTables(k, mm, ref pageTablesSeen, errors);
+            _shmemRss = 0;
+            long rss = WalkPageTables(k, mm, ref pageTablesSeen, errors) - _shmemRss;
             if (rss != mm.Rss[(int)RssMember.AnonPages])
                 errors.Add($"{mm.Name}: RSS anon counter {mm.Rss[(int)RssMember.AnonPages]} != {rss} pages mapped");
+            if (_shmemRss != mm.Rss[(int)RssMember.ShmemPages])
+                errors.Add($"{mm.Name}: RSS shmem counter {mm.Rss[(int)RssMember.ShmemPages]} != {_shmemRss} pages mapped");
             // The walk noticed lost content; which page of each VMA comes first is found only then.
             if (checkContents && _contentLost)
-                foreach (var vma in mm.Vmas)
+                foreach (var vma in mm.Vmas.Where(v => v.File == null))
                     if (FirstCorruptPage(k, mm, vma) is (ulong bad, uint actual))
                         errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
@@ -167,7 +172,9 @@ public sealed class InvariantChecker
         var map = k.Map;
         long rss = 0;
         ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
-        if (slot.Kind != PmdKind.None)
+        // x86 deposits no page table under a file PMD mapping.
+        bool filePmd = slot.Kind == PmdKind.Huge && (uint)Pte.Pfn(slot.Leaf) < (uint)map.Capacity && map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem;
+        if (slot.Kind != PmdKind.None && !filePmd)
         {
             if (slot.TablePfn < 0 || slot.TablePfn >= map.Capacity || map.Kind(slot.TablePfn) != PageKind.PageTable)
                 errors.Add($"{mm.Name}: PMD at {pmdBase:x} has no page table page (deposited or in use)");
@@ -179,8 +186,14 @@ public sealed class InvariantChecker
             {
                 int head = Pte.Pfn(slot.Leaf);
                 bool inMap = head >= 0 && head < map.Capacity;
-                if (!inMap || map.Kind(head) != PageKind.Anon || map.Order(head) != k.Geo.PmdOrder || map.HeadOf(head) != head)
-                    errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon folio");
+                if (!inMap || map.Kind(head) is not (PageKind.Anon or PageKind.Shmem) || map.Order(head) != k.Geo.PmdOrder || map.HeadOf(head) != head)
+                    errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon or shmem folio");
+                if (filePmd)
+                {
+                    _shmemRss += 1L << k.Geo.PmdOrder;
+                    if (slot.TablePfn >= 0) errors.Add($"{mm.Name}: shmem PMD at {pmdBase:x} has a deposited page table");
+                    CheckFileMapping(k, mm, pmdBase, head, errors);
+                }
                 if (inMap)
                 {
                     _folios[head].PmdMaps++;
@@ -190,7 +203,7 @@ public sealed class InvariantChecker
                 else errors.Add($"PFN {head:x} is mapped but was never allocated");
                 rss += 1L << k.Geo.PmdOrder;
                 CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, Pte.IsWrite(slot.Leaf), errors);
-                CheckPmdContents(k, mm, slot, pmdBase);
+                if (!filePmd) CheckPmdContents(k, mm, slot, pmdBase);
                 break;
             }
             case PmdKind.HugeZero:
@@ -249,24 +262,32 @@ public sealed class InvariantChecker
                 vma = mm.FindVma(addr);
                 (vmaStart, vmaEnd) = vma != null ? (vma.Start, vma.End) : (1UL, 0UL);
             }
+            // Shared memory's content is the file's, checked with the page cache (CheckPageCache).
+            bool fileVma = vma?.File != null;
             if (pte == 0)
             {
                 // Reads zeroes: lost content unless the program's store there may have been dropped.
-                if (vma != null && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
+                if (vma != null && !fileVma && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
                 continue;
             }
             if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
             if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
                 errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
             int pfn = Pte.Pfn(pte);
-            if (Pte.IsZero(pte)) { contentLost |= !Reads(0, want); continue; }
+            if (Pte.IsZero(pte)) { contentLost |= !fileVma && !Reads(0, want); continue; }
             bool inMap = (uint)pfn < (uint)capacity;
-            if (!inMap || !Reads(map.Content(pfn), want)) contentLost = true;
+            if (!inMap || (!fileVma && !Reads(map.Content(pfn), want))) contentLost = true;
             if (!Pte.IsNormal(pte)) continue;
-            if (!inMap || map.Kind(pfn) != PageKind.Anon)
+            var pageKind = inMap ? map.Kind(pfn) : PageKind.FreeTail;
+            if (pageKind != (fileVma ? PageKind.Shmem : PageKind.Anon))
             {
-                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live anon folio");
+                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live {(fileVma ? "shmem" : "anon")} folio");
                 continue;
+            }
+            if (fileVma)
+            {
+                _shmemRss++;
+                CheckFileMapping(k, mm, addr, pfn, errors);
             }
             pteMaps[pfn]++;
             if (pfn > maxTallied) maxTallied = pfn;
@@ -303,7 +324,8 @@ public sealed class InvariantChecker
             int page = head + i;
             bool ok = head < 0 ? Reads(0, want) : page < map.Capacity && Reads(map.Content(page), want);
             // Pages outside every VMA are nobody's content (a PMD mapping across VMAs is reported by CheckCovered).
-            if (!ok && mm.FindVma(pmdBase + ((ulong)i << k.Geo.PageShift)) != null) { _contentLost = true; return; }
+            // Shared memory's content is the file's (CheckPageCaches).
+            if (!ok && mm.FindVma(pmdBase + ((ulong)i << k.Geo.PageShift)) is { File: null }) { _contentLost = true; return; }
         }
     }
 
@@ -330,8 +352,8 @@ public sealed class InvariantChecker
             int n = _thisMm[head];
             _thisMm[head] = 0;
             t.Mms++;
-            // Only a live large anon folio has MM_ID slots (others are reported by the folio walk).
-            if (map.Order(head) == 0 || map.Kind(head) != PageKind.Anon || map.HeadOf(head) != head) continue;
+            // Only a live large anon or shmem folio has MM_ID slots (others are reported by the folio walk).
+            if (map.Order(head) == 0 || map.Kind(head) is not (PageKind.Anon or PageKind.Shmem) || map.HeadOf(head) != head) continue;
             ref var lf = ref map.Large(head);
             if (lf.MmId0 == mm.Id) t.Slot0 = n;
             if (lf.MmId1 == mm.Id) t.Slot1 = n;
@@ -417,6 +439,7 @@ public sealed class InvariantChecker
     {
         var map = k.Map;
         long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0;
+        long fileMapped = 0, shmemPmdMapped = 0, shmemPages = 0, shmemThps = 0;
         Span<long> nrAnon = stackalloc long[k.Geo.PmdOrder + 1];
         Span<long> nrPartial = stackalloc long[k.Geo.PmdOrder + 1];
         nrAnon.Clear();
@@ -464,13 +487,27 @@ public sealed class InvariantChecker
                     errors.Add($"PFN {p:x}: mapcount {map.PteMapcount(p)} but {expect} PTEs map it");
                 folioMapcount += expect;
                 if (expect > 0) mappedPages++;
-                if (expect > 0 || entire > 0) anonMapped++;
+                if (expect > 0 || entire > 0) { if (kind == PageKind.Shmem) fileMapped++; else anonMapped++; }
                 if (anyPins) pins += pinned[p];
             }
             if (map.EntireMapcount(pfn) != entire)
                 errors.Add($"folio {pfn:x}: entire mapcount {map.EntireMapcount(pfn)} but {entire} PMDs map it");
             int refcount = map.Refcount(pfn);
             int pinRefs = order > 0 ? pins : pins * Kernel.GupPinCountingBias;
+            if (kind == PageKind.Shmem)
+            {
+                // The page cache holds one reference per page of the folios it indexes.
+                if (k.ShmemOwner(pfn) is { } owner)
+                {
+                    pinRefs += nr;
+                    shmemPages += nr;
+                    if (order == k.Geo.PmdOrder) shmemThps += nr;
+                    for (long i = 0; i < nr; i++)
+                        if (owner.File.Cache.Lookup(owner.Index + i) != pfn) { errors.Add($"shmem folio {pfn:x}: page cache of {owner.File.Name} at index {owner.Index + i} holds {owner.File.Cache.Lookup(owner.Index + i):x}"); break; }
+                    if ((owner.Index & (nr - 1)) != 0) errors.Add($"shmem folio {pfn:x} of order {order} at unaligned index {owner.Index}");
+                }
+                if (entire > 0 && order == k.Geo.PmdOrder) shmemPmdMapped += nr;
+            }
             if (refcount < folioMapcount)
                 errors.Add($"folio {pfn:x}: refcount {refcount} below mapcount {folioMapcount}");
             if (refcount != folioMapcount + pinRefs)
@@ -485,14 +522,14 @@ public sealed class InvariantChecker
                 CheckMmIds(pfn, lf, _folios[pfn], errors);
                 if (lf.NrPagesMapped != mappedPages)
                     errors.Add($"folio {pfn:x}: nr_pages_mapped {lf.NrPagesMapped} but {mappedPages} pages PTE-mapped");
-                nrAnon[order]++;
+                if (kind == PageKind.Anon) nrAnon[order]++;
                 if (map.Test(pfn, PageFlags.PartiallyMapped))
                 {
                     nrPartial[order]++;
                     if (!map.Test(pfn, PageFlags.DeferredQueued)) errors.Add($"folio {pfn:x}: partially mapped but not queued for deferred split");
                 }
                 if (map.Test(pfn, PageFlags.DeferredQueued)) queued++;
-                if (entire > 0) anonThps += nr;
+                if (entire > 0 && kind == PageKind.Anon) anonThps += nr;
             }
             pfn += nr;
         }
@@ -503,6 +540,11 @@ public sealed class InvariantChecker
             if (_pteMaps[pfn] > 0 || _folios[pfn].PmdMaps > 0) errors.Add($"PFN {pfn:x} is mapped but was never allocated");
         if (anonMapped != k.NrAnonMapped) errors.Add($"NR_ANON_MAPPED {k.NrAnonMapped} != {anonMapped} mapped anon pages");
         if (anonThps != k.NrAnonThps) errors.Add($"NR_ANON_THPS {k.NrAnonThps} != {anonThps} PMD-mapped anon pages");
+        if (fileMapped != k.NrFileMapped) errors.Add($"NR_FILE_MAPPED {k.NrFileMapped} != {fileMapped} mapped shmem pages");
+        if (shmemPmdMapped != k.NrShmemPmdMapped) errors.Add($"NR_SHMEM_PMDMAPPED {k.NrShmemPmdMapped} != {shmemPmdMapped} PMD-mapped shmem pages");
+        if (shmemPages != k.NrShmem) errors.Add($"NR_SHMEM {k.NrShmem} != {shmemPages} shmem pages in page caches");
+        if (shmemThps != k.NrShmemThps) errors.Add($"NR_SHMEM_THPS {k.NrShmemThps} != {shmemThps} pages of PMD-sized shmem folios");
+        CheckPageCaches(k, errors);
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
             errors.Add($"page tables: counter {k.NrPageTablePages}, allocated {pageTables}, in use {pageTablesSeen}");
         if (queued != k.DeferredSplitQueueLength || k.DeferredSplitQueue().Count() != queued)
@@ -568,5 +610,48 @@ public sealed class InvariantChecker
             errors.Add($"folio {head:x}: mm slot 1 (mm {lf.MmId1}) counts {lf.MmCount1}, more than the {t.Slot1} mappings of that mm");
         if (!lf.MaybeMappedShared && t.Mms > 1)
             errors.Add($"folio {head:x}: not marked maybe-mapped-shared but mapped by {t.Mms} mms");
+    }
+
+    /// <summary>A shmem page mapped at addr is the page the file's page cache holds at that VMA's file index.</summary>
+    static void CheckFileMapping(Kernel k, MmStruct mm, ulong addr, int pfn, List<string> errors)
+    {
+        var vma = mm.FindVma(addr);
+        if (vma?.File == null) { errors.Add($"{mm.Name}: shmem page {pfn:x} mapped at {addr:x} outside a file mapping"); return; }
+        long index = k.LinearPageIndex(vma, addr);
+        int head = vma.File.Cache.Lookup(index);
+        if (head < 0 || k.ShmemOwner(head) is not { } owner || head + (int)(index - owner.Index) != pfn)
+            errors.Add($"{mm.Name}: {addr:x} maps shmem page {pfn:x}, but {vma.File.Name} caches {(head < 0 ? "nothing" : $"folio {head:x}")} at index {index}");
+    }
+
+    /// <summary>Every file's page cache: its pages are the blocks it holds, each page reads what was last written to the file there.</summary>
+    static void CheckPageCaches(Kernel k, List<string> errors)
+    {
+        var map = k.Map;
+        var mountUse = new Dictionary<Shmem.TmpfsMount, long>();
+        foreach (var f in k.Files)
+        {
+            if (f.Cache.Pages != f.AllocedPages) errors.Add($"{f.Name}: {f.Cache.Pages} pages cached but {f.AllocedPages} blocks held");
+            if (f.Mount != null) mountUse[f.Mount] = mountUse.GetValueOrDefault(f.Mount) + f.AllocedPages;
+            foreach (var (index, head) in f.Cache.Folios(0, long.MaxValue, h => 1 << map.Order(h)))
+            {
+                if (map.Kind(head) != PageKind.Shmem || map.HeadOf(head) != head || k.ShmemOwner(head) is not { } owner || owner.File != f || owner.Index != index)
+                {
+                    errors.Add($"{f.Name}: index {index} holds {head:x}, which is not a shmem folio of this file at this index");
+                    continue;
+                }
+                bool uptodate = k.ShmemFolioUptodate(head);
+                for (int i = 0; i < 1 << map.Order(head); i++)
+                {
+                    uint want = f.ExpectedContent(index + i), actual = map.Content(head + i);
+                    if (actual != want || (!uptodate && actual != 0))
+                    {
+                        errors.Add($"{f.Name}: page {index + i} holds content {actual}, the file should read {want}{(uptodate ? "" : " (not uptodate)")}");
+                        break;
+                    }
+                }
+            }
+        }
+        foreach (var (m, used) in mountUse)
+            if (m.UsedPages != used) errors.Add($"tmpfs {m.Name}: {m.UsedPages} pages used but its files hold {used}");
     }
 }

@@ -11,4 +11,6 @@ public enum FaultResult
     Oom,
     /// <summary>VM_FAULT_SIGSEGV: no VMA or no permission.</summary>
     Segv,
+    /// <summary>VM_FAULT_SIGBUS: a shmem page past the end of its file, or no space left for it.</summary>
+    SigBus,
 }

@@ -30,6 +30,7 @@ public sealed partial class Kernel
     /// <summary>models __handle_mm_fault()</summary>
     FaultResult DoHandleMmFault(Vma.Vma vma, ulong addr, bool write)
     {
+        if (vma.File != null) return ShmemHandleFault(vma, addr, write);
         MmStruct mm = vma.Mm;
         long pmdIndex = PmdIndex(addr);
         PmdSlot? slot = mm.PageTables.Find(pmdIndex);

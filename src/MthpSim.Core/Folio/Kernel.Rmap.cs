@@ -70,6 +70,37 @@ public sealed partial class Kernel
         FolioAddLargeMapcount(ref lf, nr, mm);
     }
 
+    /// <summary>models folio_add_file_rmap_ptes(): PTE mappings of a shmem folio's pages; pages mapped for the first time count in NR_FILE_MAPPED.</summary>
+    internal void FolioAddFileRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
+    {
+        if (Map.Order(head) == 0)
+        {
+            Map.AddPteMapcount(firstPfn, 1);
+            if (Map.PteMapcount(firstPfn) == 1) NrFileMapped++;
+            return;
+        }
+        ref var lf = ref Map.Large(head);
+        int first = Map.AddPteMapcountRun(firstPfn, nr);
+        lf.NrPagesMapped += first;
+        if (lf.EntireMapcount == 0) NrFileMapped += first;
+        FolioAddLargeMapcount(ref lf, nr, mm);
+    }
+
+    /// <summary>models folio_add_file_rmap_pmd(): the first PMD mapping counts NR_SHMEM_PMDMAPPED, and NR_FILE_MAPPED for pages no PTE maps.</summary>
+    internal void FolioAddFileRmapPmd(int head, MmStruct mm)
+    {
+        ref var lf = ref Map.Large(head);
+        int nrPages = 1 << Map.Order(head);
+        lf.EntireMapcount++;
+        FolioAddLargeMapcount(ref lf, 1, mm);
+        if (lf.EntireMapcount != 1) return;
+        NrShmemPmdMapped += nrPages;
+        NrFileMapped += nrPages - lf.NrPagesMapped;
+    }
+
+    /// <summary>NR_ANON_MAPPED or NR_FILE_MAPPED, whichever counts this folio's mapped pages.</summary>
+    ref long MappedCounter(int head) => ref Map.Kind(head) == PageKind.Shmem ? ref NrFileMapped : ref NrAnonMapped;
+
     /// <summary>models folio_try_dup_anon_rmap_pmd() on success: one more PMD mapping, by the child.</summary>
     internal void FolioDupAnonRmapPmd(int head, MmStruct child)
     {
@@ -85,7 +116,7 @@ public sealed partial class Kernel
         if (order == 0)
         {
             Map.AddPteMapcount(firstPfn, -1);
-            if (Map.PteMapcount(firstPfn) == 0) NrAnonMapped--;
+            if (Map.PteMapcount(firstPfn) == 0) MappedCounter(head)--;
             return;
         }
         ref var lf = ref Map.Large(head);
@@ -93,7 +124,7 @@ public sealed partial class Kernel
         int last = Map.SubPteMapcountRun(firstPfn, nr);
         lf.NrPagesMapped -= last;
         int unmapped = lf.EntireMapcount == 0 ? last : 0;
-        NrAnonMapped -= unmapped;
+        MappedCounter(head) -= unmapped;
         bool partiallyMapped = unmapped != 0 && lf.NrPagesMapped != 0;
         if (partiallyMapped && Map.Kind(head) == PageKind.Anon && !Map.Test(head, PageFlags.PartiallyMapped))
             DeferredSplitFolio(head, partiallyMapped: true);
@@ -107,11 +138,12 @@ public sealed partial class Kernel
         FolioSubLargeMapcount(ref lf, 1, mm);
         lf.EntireMapcount--;
         if (lf.EntireMapcount != 0) return;
-        NrAnonThps -= nrPages;
+        bool anon = Map.Kind(head) == PageKind.Anon;
+        if (anon) NrAnonThps -= nrPages; else NrShmemPmdMapped -= nrPages;
         int unmapped = nrPages - lf.NrPagesMapped;
-        NrAnonMapped -= unmapped;
+        MappedCounter(head) -= unmapped;
         bool partiallyMapped = unmapped != 0 && unmapped < nrPages;
-        if (partiallyMapped && !Map.Test(head, PageFlags.PartiallyMapped))
+        if (partiallyMapped && anon && !Map.Test(head, PageFlags.PartiallyMapped))
             DeferredSplitFolio(head, partiallyMapped: true);
     }
 

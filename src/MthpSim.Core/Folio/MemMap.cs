@@ -217,6 +217,35 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
     }
 
+    /// <summary>
+    /// Turns one unmapped large folio into the given pieces (the bookkeeping half of a non-uniform
+    /// __split_unmapped_folio()): each piece is a folio of its order holding one reference per page
+    /// (the page cache's) and the head's dirty and LRU state.
+    /// </summary>
+    internal void SplitNonUniform(int head, List<(int Head, int Order)> pieces)
+    {
+        _freeLarge.Push(_refcount[head + 1]);
+        byte kindOnly = (byte)(_frame[head] & 0xF0);
+        byte inherited = (byte)(_flags[head] & (byte)(PageFlags.Dirty | PageFlags.Referenced | PageFlags.Active));
+        GC.KeepAlive(this);
+        foreach (var (ph, po) in pieces)
+        {
+            int n = 1 << po;
+            new Span<byte>(_frame + ph, n).Fill((byte)(kindOnly | po));
+            for (int p = ph; p < ph + n; p++) _flags[p] = (byte)(_flags[p] & 0x0F & ~(byte)(PageFlags.Referenced | PageFlags.Active));
+            _flags[ph] |= inherited;
+            new Span<int>(_refcount + ph, n).Clear();
+            _refcount[ph] = n;
+            GC.KeepAlive(this);
+            if (po > 0)
+            {
+                int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
+                _refcount[ph + 1] = slot;
+                Large(ph) = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
+            }
+        }
+    }
+
     public void SetContent(int pfn, uint token) { CheckPfn(pfn); _content[pfn] = token; GC.KeepAlive(this); }
 
     /// <summary>Gives pages [pfn, pfn + n) the tokens first, first + 1, ... (one store per page, in order).</summary>

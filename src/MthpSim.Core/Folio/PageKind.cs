@@ -13,6 +13,8 @@ public enum PageKind : byte
     PageTable = 3,
     /// <summary>Part of the huge zero folio.</summary>
     HugeZero = 4,
+    /// <summary>Part of a shmem folio (swap-backed, in a shmem file's page cache).</summary>
+    Shmem = 5,
 }
 
 /// <summary>Per-page flag bits. Bits 0-3 are per page, bits 4-7 are folio flags kept on the head page.</summary>

@@ -270,6 +270,7 @@ public sealed partial class Kernel
     long MadviseCollapse(Vma.Vma vma, ulong start, ulong end)
     {
         if (ThpVmaAllowableOrders(vma, TvaType.ForcedCollapse, 1UL << Geo.PmdOrder) == 0) return -Errno.EINVAL;
+        if (vma.File != null) throw new NotSupportedException($"MADV_COLLAPSE of shmem ({vma.File.Name}) is not modelled yet");
         ulong pmdSize = (ulong)Geo.PmdSize;
         ulong hstart = (start + pmdSize - 1) & ~(pmdSize - 1), hend = end & ~(pmdSize - 1);
         int thps = 0;

@@ -137,6 +137,8 @@ public sealed partial class Kernel
             for (var vma = mm.Vmas.FirstEndingAfter(_scanAddress); vma != null; vma = mm.Vmas.Next(vma))
             {
                 if (_collapsePolicy.KhugepagedOrders(this, vma) == 0) { progress++; continue; }
+                if (vma.File != null)
+                    throw new NotSupportedException($"khugepaged reached a shmem VMA it may collapse ({vma.File.Name}); collapse of shmem (hpage_collapse_scan_file(), collapse_file()) is not modelled yet");
                 ulong hstart = (vma.Start + pmdSize - 1) & ~(pmdSize - 1), hend = vma.End & ~(pmdSize - 1);
                 if (_scanAddress > hend) { progress++; continue; }
                 if (_scanAddress < hstart) _scanAddress = hstart;

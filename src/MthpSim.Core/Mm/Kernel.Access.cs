@@ -40,14 +40,23 @@ public sealed partial class Kernel
                     if (!write || Pte.IsWrite(slot.Leaf))
                     {
                         slot.Leaf |= Pte.Young | (write ? Pte.Dirty : 0);
-                        if (write) StoreRun(slot, PteIndex(addr), Pte.Pfn(slot.Leaf) + PteIndex(addr), pages);
+                        if (write)
+                        {
+                            uint first = _nextToken;
+                            StoreRun(slot, PteIndex(addr), Pte.Pfn(slot.Leaf) + PteIndex(addr), pages);
+                            vma.File?.RecordContent(LinearPageIndex(vma, addr), pages, first);
+                        }
                         addr = runEnd;
                         continue;
                     }
                 }
                 else if (slot.Kind == PmdKind.Table && (slot.Ptes![PteIndex(addr)] & need) == need)
                 {
-                    addr += (ulong)TouchPtes(slot, PteIndex(addr), pages, write) << PageShift;
+                    uint first = _nextToken;
+                    int touched = TouchPtes(slot, PteIndex(addr), pages, write);
+                    // A store to shared memory is what every process mapping the file reads back.
+                    if (write && vma.File != null) vma.File.RecordContent(LinearPageIndex(vma, addr), touched, first);
+                    addr += (ulong)touched << PageShift;
                     continue;
                 }
             }
@@ -135,5 +144,6 @@ public sealed partial class Kernel
         mm.Exited = true;
         KhugepagedExit(mm);
         _mms.Remove(mm);
+        ReleaseUnmappedAnonShmem();
     }
 }

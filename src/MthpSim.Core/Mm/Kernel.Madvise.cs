@@ -6,7 +6,7 @@ using MthpSim.Core.Vma;
 namespace MthpSim.Core;
 
 /// <summary>madvise() advice values the model knows.</summary>
-public enum MadviseAdvice { Hugepage, Nohugepage, Dontneed, Free, Collapse, PopulateRead, PopulateWrite, Pageout, Cold }
+public enum MadviseAdvice { Hugepage, Nohugepage, Dontneed, Free, Collapse, PopulateRead, PopulateWrite, Pageout, Cold, Remove }
 
 // mm/madvise.c and hugepage_madvise() in mm/khugepaged.c.
 public sealed partial class Kernel
@@ -37,12 +37,23 @@ public sealed partial class Kernel
                 return WalkVmas(mm, start, end, MadviseFree);
             case MadviseAdvice.Collapse:
                 return WalkVmas(mm, start, end, MadviseCollapse);
+            case MadviseAdvice.Remove:
+                return WalkVmas(mm, start, end, MadviseRemove);
             case MadviseAdvice.PopulateRead:
             case MadviseAdvice.PopulateWrite:
                 return MadvisePopulate(mm, start, end, advice == MadviseAdvice.PopulateWrite);
             default:
                 throw new NotSupportedException($"madvise {advice} is not supported yet");
         }
+    }
+
+    /// <summary>models madvise_remove(): a hole punched in the file behind a shared mapping (anonymous memory: -EINVAL; a private file mapping: -EACCES).</summary>
+    long MadviseRemove(Vma.Vma vma, ulong start, ulong end)
+    {
+        if (vma.File == null) return -Errno.EINVAL;
+        if (!vma.IsShared) return -Errno.EACCES;
+        long offset = (vma.PgOff << PageShift) + (long)(start - vma.Start);
+        return Fallocate(vma.File, punch: true, offset, (long)(end - start));
     }
 
     /// <summary>models madvise_walk_vmas(): applies to each mapped piece; holes give -ENOMEM at the end.</summary>
@@ -68,7 +79,7 @@ public sealed partial class Kernel
     /// </summary>
     long MadviseFree(Vma.Vma vma, ulong start, ulong end)
     {
-        if ((vma.Flags & VmFlags.Shared) != 0) return -Errno.EINVAL;
+        if (!vma.IsAnonymous || (vma.Flags & VmFlags.Shared) != 0) return -Errno.EINVAL;
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
             int head = slot.Kind == PmdKind.Huge ? Pte.Pfn(slot.Leaf) : -1;

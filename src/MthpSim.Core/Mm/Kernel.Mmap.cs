@@ -97,7 +97,7 @@ public sealed partial class Kernel
 
     /// <summary>models is_mergeable_vma() and the pgoff check of can_vma_merge_after(), with is_mergeable_anon_vma().</summary>
     bool CanMerge(Vma.Vma prev, Vma.Vma next) =>
-        prev.End == next.Start && prev.Flags == next.Flags &&
+        prev.End == next.Start && prev.Flags == next.Flags && prev.File == next.File &&
         prev.PgOff + (long)((prev.End - prev.Start) >> PageShift) == next.PgOff &&
         IsMergeableAnonVma(prev, next);
 
@@ -155,6 +155,7 @@ public sealed partial class Kernel
             mm.Vmas.Remove(vma);
         }
         FreePgtables(mm, start, end);
+        ReleaseUnmappedAnonShmem();
         return 0;
     }
 
@@ -225,15 +226,19 @@ public sealed partial class Kernel
     void ChangeProtection(Vma.Vma vma)
     {
         bool writable = (vma.Flags & VmFlags.Write) != 0;
-        WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable));
+        bool shared = vma.IsShared;
+        WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable, shared));
     }
 
-    void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable)
+    /// <summary>models can_change_pte_writable(): a shared page whose entry is dirty; a private one only if exclusive anon.</summary>
+    bool CanBecomeWritable(ulong entry, bool shared) =>
+        shared ? PageTable.Pte.IsDirty(entry) : Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive);
+
+    void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable, bool shared)
     {
         if (slot.Kind == PageTable.PmdKind.Huge)
         {
-            bool exclusive = Map.Test(PageTable.Pte.Pfn(slot.Leaf), Folio.PageFlags.AnonExclusive);
-            slot.Leaf = writable && exclusive ? slot.Leaf | PageTable.Pte.Write : slot.Leaf & ~PageTable.Pte.Write;
+            slot.Leaf = writable && CanBecomeWritable(slot.Leaf, shared) ? slot.Leaf | PageTable.Pte.Write : slot.Leaf & ~PageTable.Pte.Write;
             return;
         }
         if (slot.Kind != PageTable.PmdKind.Table) return;
@@ -243,8 +248,7 @@ public sealed partial class Kernel
         {
             ulong pte = ptes[i];
             if (!PageTable.Pte.IsNormal(pte)) continue;
-            bool exclusive = Map.Test(PageTable.Pte.Pfn(pte), Folio.PageFlags.AnonExclusive);
-            ptes[i] = writable && exclusive ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
+            ptes[i] = writable && CanBecomeWritable(pte, shared) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
         }
     }
 }

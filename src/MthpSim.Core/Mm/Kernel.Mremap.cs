@@ -15,6 +15,8 @@ public sealed partial class Kernel
     public long Mremap(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong? newAddr)
     {
         if (!PageAligned(oldAddr) || newLen == 0) return -Errno.EINVAL;
+        if (mm.Intersecting(oldAddr, oldAddr + Math.Max(PageAlignUp(oldLen), (ulong)Geo.PageSize)).FirstOrDefault(v => v.File != null) is { } fileVma)
+            throw new NotSupportedException($"mremap of a shmem mapping ({fileVma.File!.Name}) is not modelled yet");
         oldLen = PageAlignUp(oldLen);
         newLen = PageAlignUp(newLen);
         if (newAddr is ulong fixedAddr)

@@ -1,3 +1,4 @@
+using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
 using MthpSim.Core.Vma;
 
@@ -51,13 +52,25 @@ public sealed partial class Kernel
             int folioEnd = head + (1 << Map.Order(head));
             int nr = 1;
             while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
+            if (Map.Kind(head) == PageKind.Shmem)
+            {
+                // zap_present_folio_ptes(): a file folio takes the PTEs' dirty and young state
+                for (int k = i; k < i + nr; k++)
+                {
+                    if (Pte.IsDirty(ptes[k])) Map.Set(head, PageFlags.Dirty);
+                    if (Pte.IsYoung(ptes[k])) { FolioMarkAccessed(head); break; }
+                }
+            }
             Array.Clear(ptes, i, nr);
-            mm.Rss[(int)RssMember.AnonPages] -= nr;
+            mm.Rss[(int)RssOf(head)] -= nr;
             FolioRemoveRmapPtes(head, pfn, nr, mm);
             FolioPut(head, nr);
             i += nr;
         }
     }
+
+    /// <summary>models mm_counter(): the RSS counter a folio's pages count in.</summary>
+    RssMember RssOf(int head) => Map.Kind(head) == PageKind.Shmem ? RssMember.ShmemPages : RssMember.AnonPages;
 
     /// <summary>models zap_huge_pmd(): drops the PMD mapping and frees the deposited page table.</summary>
     void ZapHugePmd(MmStruct mm, PmdSlot slot)
@@ -65,7 +78,7 @@ public sealed partial class Kernel
         if (slot.Kind == PmdKind.Huge)
         {
             int head = Pte.Pfn(slot.Leaf);
-            mm.Rss[(int)RssMember.AnonPages] -= 1L << Geo.PmdOrder;
+            mm.Rss[(int)RssOf(head)] -= 1L << Geo.PmdOrder;
             FolioRemoveRmapPmd(head, mm);
             FolioPut(head);
         }

@@ -23,7 +23,11 @@ public sealed partial class Kernel
         "AnonPages" => PagesToKb(NrAnonMapped),
         "PageTables" => PagesToKb(NrPageTablePages),
         "AnonHugePages" => PagesToKb(NrAnonThps),
-        "Shmem" or "ShmemHugePages" or "ShmemPmdMapped" or "FileHugePages" or "FilePmdMapped" => 0,
+        "Shmem" => PagesToKb(NrShmem),
+        "ShmemHugePages" => PagesToKb(NrShmemThps),
+        "ShmemPmdMapped" => PagesToKb(NrShmemPmdMapped),
+        // The model has no file pages other than shmem's.
+        "FileHugePages" or "FilePmdMapped" => 0,
         _ => null,
     };
 
@@ -45,6 +49,10 @@ public sealed partial class Kernel
             case "nr_page_table_pages": return NrPageTablePages;
             // Shown in THPs, as vmstat_item_print_in_thp() does.
             case "nr_anon_transparent_hugepages": return NrAnonThps >> Geo.PmdOrder;
+            case "nr_mapped": return NrFileMapped;
+            case "nr_shmem": return NrShmem;
+            case "nr_shmem_hugepages": return NrShmemThps >> Geo.PmdOrder;
+            case "nr_shmem_pmdmapped": return NrShmemPmdMapped >> Geo.PmdOrder;
         }
         return StatNames.TryVmEvent(name, out var e) ? Stats.Get(e) : null;
     }
@@ -55,6 +63,10 @@ public sealed partial class Kernel
         yield return "nr_anon_pages";
         yield return "nr_page_table_pages";
         yield return "nr_anon_transparent_hugepages";
+        yield return "nr_mapped";
+        yield return "nr_shmem";
+        yield return "nr_shmem_hugepages";
+        yield return "nr_shmem_pmdmapped";
         for (int i = 0; i < (int)VmEvent.Count; i++) yield return StatNames.Of((VmEvent)i);
     }
 }

@@ -24,21 +24,30 @@ public sealed partial class Kernel
 
     public FolioKindProbe FolioKindAt(MmStruct mm, ulong addr)
     {
-        ResolvePfn(mm, addr, out var kind);
+        int pfn = ResolvePfn(mm, addr, out var kind);
         return kind switch
         {
             MappingKind.None => FolioKindProbe.None,
             MappingKind.Zero => FolioKindProbe.Zero,
             MappingKind.HugeZero => FolioKindProbe.HugeZero,
-            _ => FolioKindProbe.Anon,
+            _ => Map.Kind(pfn) == PageKind.Shmem ? FolioKindProbe.Shmem : FolioKindProbe.Anon,
         };
+    }
+
+    /// <summary>What a load from page <paramref name="index"/> of a shmem file returns: the cached page's content, zeroes for a hole or a not-uptodate folio.</summary>
+    uint FileContentAt(Shmem.ShmemFile f, long index)
+    {
+        int head = f.Cache.Lookup(index);
+        return head < 0 || _notUptodate.Contains(head) ? 0 : Map.Content(head + (int)(index - _shmemOwner[head].Index));
     }
 
     /// <summary>What a load at addr returns: the content token of the mapped page, 0 for zero pages and holes.</summary>
     public uint ContentAt(MmStruct mm, ulong addr)
     {
         int pfn = ResolvePfn(mm, addr, out var kind);
-        return kind is MappingKind.PtePage or MappingKind.PmdPage ? Map.Content(pfn) : 0;
+        if (kind is MappingKind.PtePage or MappingKind.PmdPage) return Map.Content(pfn);
+        // An unmapped page of a shared file mapping faults in what the page cache holds.
+        return mm.FindVma(addr) is { File: { } f, IsShared: true } vma ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
     }
 
     /// <summary>
@@ -48,6 +57,7 @@ public sealed partial class Kernel
     public void ContentRun(MmStruct mm, ulong start, Span<uint> dst)
     {
         ulong addr = start & ~((ulong)Geo.PageSize - 1);
+        Vma.Vma? vma = null;
         for (int done = 0; done < dst.Length;)
         {
             int idx = PteIndex(addr), n = Math.Min(dst.Length - done, (1 << Geo.PmdOrder) - idx);
@@ -62,11 +72,11 @@ public sealed partial class Kernel
                     for (int i = 0; i < n; i++)
                     {
                         ulong pte = slot.Ptes![idx + i];
-                        out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte)) : 0;
+                        out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte)) : pte == 0 ? UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma) : 0;
                     }
                     break;
                 default:
-                    out_.Clear();
+                    for (int i = 0; i < n; i++) out_[i] = UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma);
                     break;
             }
             done += n;
@@ -74,9 +84,19 @@ public sealed partial class Kernel
         }
     }
 
+    /// <summary>What a load from an unmapped page returns: the page cache's content in a shared file mapping, else zeroes.</summary>
+    uint UnmappedContent(MmStruct mm, ulong addr, ref Vma.Vma? vma)
+    {
+        if (_files.Count == 0) return 0;
+        if (vma == null || !vma.Contains(addr)) vma = mm.FindVma(addr);
+        return vma is { File: { } f, IsShared: true } ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
+    }
+
     /// <summary>What the program must read at addr: its last store there, or zeroes (MaybeZero: either).</summary>
     public uint ExpectedAt(MmStruct mm, ulong addr)
     {
+        // Shared memory holds what any process last wrote to the file there.
+        if (mm.FindVma(addr) is { File: { } f, IsShared: true } vma) return f.ExpectedContent(LinearPageIndex(vma, addr));
         var slot = mm.PageTables.Find(PmdIndex(addr));
         return slot?.Expected?[PteIndex(addr)] ?? 0;
     }

@@ -26,7 +26,8 @@ public sealed partial class Kernel
         {
             if (slot.Kind == PmdKind.Huge)
             {
-                mss.AnonymousThp += Geo.PmdSize;
+                if (Map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem) mss.ShmemThp += Geo.PmdSize;
+                else mss.AnonymousThp += Geo.PmdSize;
                 SmapsAccount(ref mss, Pte.Pfn(slot.Leaf), 1 << Geo.PmdOrder, slot.Leaf);
             }
             else if (slot.Kind == PmdKind.Table)
@@ -51,9 +52,11 @@ public sealed partial class Kernel
         long size = nr * pageSize;
         // A clean entry still counts as dirty when the folio is (PG_dirty).
         bool dirty = Pte.IsDirty(entry) || Map.Test(head, PageFlags.Dirty);
-        bool lazy = Map.Test(head, PageFlags.LazyFree);
-        mss.Anonymous += size;
-        if (lazy && !dirty) mss.LazyFree += size;
+        if (Map.Kind(head) == PageKind.Anon)
+        {
+            mss.Anonymous += size;
+            if (Map.Test(head, PageFlags.LazyFree) && !dirty) mss.LazyFree += size;
+        }
         mss.Resident += size;
         if (Pte.IsYoung(entry) || Map.Test(head, PageFlags.Referenced)) mss.Referenced += size;
         if (Map.Refcount(head) == 1)
@@ -146,7 +149,7 @@ public sealed partial class Kernel
         var sb = new StringBuilder();
         void Add(VmFlags bit, string m) { if ((f & bit) != 0) sb.Append(m).Append(' '); }
         Add(VmFlags.Read, "rd"); Add(VmFlags.Write, "wr"); Add(VmFlags.Exec, "ex"); Add(VmFlags.Shared, "sh");
-        Add(VmFlags.MayRead, "mr"); Add(VmFlags.MayWrite, "mw"); Add(VmFlags.MayExec, "me");
+        Add(VmFlags.MayRead, "mr"); Add(VmFlags.MayWrite, "mw"); Add(VmFlags.MayExec, "me"); Add(VmFlags.MayShare, "ms");
         Add(VmFlags.Account, "ac"); Add(VmFlags.Hugepage, "hg"); Add(VmFlags.Nohugepage, "nh");
         return sb.ToString();
     }

@@ -160,6 +160,14 @@ public sealed partial class Kernel
                 // Forcing the PMD size is refused while a smaller size inherits.
                 if ((ShmemEnabled)i == ShmemEnabled.Force && (Thp.ShmemInherit & ~(1UL << Geo.PmdOrder)) != 0) return -Errno.EINVAL;
                 Thp.ShmemEnabled = (ShmemEnabled)i;
+                if (Thp.ShmemEnabled is not (ShmemEnabled.Force or ShmemEnabled.Deny))
+                    Thp.InternalMountHuge = Thp.ShmemEnabled switch
+                    {
+                        ShmemEnabled.Always => Shmem.ShmemHuge.Always,
+                        ShmemEnabled.WithinSize => Shmem.ShmemHuge.WithinSize,
+                        ShmemEnabled.Advise => Shmem.ShmemHuge.Advise,
+                        _ => Shmem.ShmemHuge.Never,
+                    };
                 return 0;
             }
             case "khugepaged/pages_to_scan":

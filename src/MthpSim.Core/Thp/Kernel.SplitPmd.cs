@@ -15,6 +15,12 @@ public sealed partial class Kernel
     internal void SplitHugePmd(Vma.Vma vma, PmdSlot slot, ulong haddr)
     {
         Stats.Count(VmEvent.ThpSplitPmd);
+        if (slot.Kind == PmdKind.Huge && Map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem)
+        {
+            // A file PMD is not split into PTEs: it is zapped, and later faults map the pages again.
+            ZapHugePmd(vma.Mm, slot);
+            return;
+        }
         int nr = Geo.PtrsPerPte;
         var ptes = slot.Ptes ??= new ulong[nr];
         if (slot.Kind == PmdKind.HugeZero)

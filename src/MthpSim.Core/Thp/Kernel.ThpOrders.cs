@@ -24,6 +24,7 @@ public sealed partial class Kernel
     public ulong ThpVmaAllowableOrders(Vma.Vma vma, TvaType type, ulong orders)
     {
         VmFlags flags = vma.Flags;
+        if (vma.File != null) return ShmemThpVmaAllowableOrders(vma, flags, type, orders);
         if (type != TvaType.ForcedCollapse)
         {
             ulong mask = Thp.AnonAlways;
@@ -61,13 +62,33 @@ public sealed partial class Kernel
         return orders;
     }
 
-    /// <summary>models thp_vma_suitable_order(): the aligned block around addr lies inside the VMA.</summary>
+    /// <summary>models thp_vma_suitable_order(): the aligned block around addr lies inside the VMA (and, for a file, the file offset is aligned alike).</summary>
     public bool ThpVmaSuitableOrder(Vma.Vma vma, ulong addr, int order)
     {
         ulong size = (ulong)Geo.PageSize << order;
         ulong haddr = addr & ~(size - 1);
         // Anonymous VMAs skip the pgoff alignment check that file VMAs need.
+        if (vma.File != null && ((long)(vma.Start >> PageShift) - vma.PgOff) % (1L << order) != 0) return false;
         return haddr >= vma.Start && haddr + size <= vma.End;
+    }
+
+    /// <summary>
+    /// models __thp_vma_allowable_orders() for a shmem VMA: no sysfs anon masks; outside faults, the
+    /// highest order with an aligned block in the VMA, then shmem_allowable_huge_orders() at vm_pgoff.
+    /// Faults never ask (shmem has no huge_fault; do_set_pmd() decides).
+    /// </summary>
+    ulong ShmemThpVmaAllowableOrders(Vma.Vma vma, VmFlags flags, TvaType type, ulong orders)
+    {
+        bool forced = type == TvaType.ForcedCollapse;
+        if (type == TvaType.PageFault || VmaThpDisabled(vma, flags, forced)) return 0;
+        while (orders != 0)
+        {
+            int order = HighestOrder(orders);
+            if (ThpVmaSuitableOrder(vma, vma.End - ((ulong)Geo.PageSize << order), order)) break;
+            orders &= ~(1UL << order);
+        }
+        if (orders == 0) return 0;
+        return orders & ShmemAllowableHugeOrders(vma.File!, vma, vma.PgOff, 0, forced);
     }
 
     /// <summary>models thp_vma_suitable_orders()</summary>

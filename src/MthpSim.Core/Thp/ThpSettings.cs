@@ -19,6 +19,8 @@ public sealed class ThpSettings
     public bool UseZeroPage = true;
     public bool ShrinkUnderused = true;
     public ShmemEnabled ShmemEnabled = ShmemEnabled.Never;
+    /// <summary>The internal shm_mnt's huge= (SHMEM_SB(shm_mnt)->huge): follows shmem_enabled except deny and force, which override it instead.</summary>
+    public Shmem.ShmemHuge InternalMountHuge = Shmem.ShmemHuge.Never;
 
     public ulong AnonAlways, AnonMadvise, AnonInherit;
     public ulong ShmemAlways, ShmemInherit, ShmemWithinSize, ShmemAdvise;

@@ -18,4 +18,6 @@ public enum VmFlags : uint
     Nohugepage = 1 << 7,
     /// <summary>VM_ACCOUNT: private writable mapping charged to commit.</summary>
     Account = 1 << 8,
+    /// <summary>VM_MAYSHARE: a MAP_SHARED mapping (VmFlags "ms").</summary>
+    MayShare = 1 << 10,
 }

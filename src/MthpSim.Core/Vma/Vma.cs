@@ -10,7 +10,7 @@ public sealed partial class Vma
     /// <summary>vm_end. Settable only while the VMA is in no tree; a linked VMA moves through <see cref="VmaTree.SetRange"/>.</summary>
     public ulong End { get => _end; set { ThrowIfLinked(); _end = value; } }
     public VmFlags Flags;
-    /// <summary>vm_pgoff: for anonymous memory, the start's page number at mmap time.</summary>
+    /// <summary>vm_pgoff: for anonymous memory, the start's page number at mmap time; for a file, the page offset in it of Start.</summary>
     public long PgOff;
     /// <summary>anon_vma id; 0 until the first fault that needs one (anon_vma_prepare()).</summary>
     public int AnonVma;
@@ -19,11 +19,16 @@ public sealed partial class Vma
     /// parent's. An rmap walk of a folio visits every VMA whose chain holds the folio's anon_vma.
     /// </summary>
     public int[] AnonVmaChain = [];
+    /// <summary>vm_file: the shmem file mapped (a memfd, a tmpfs file, or a shared anonymous mapping's), or null for anonymous memory.</summary>
+    public Shmem.ShmemFile? File;
     /// <summary>The address space this VMA belongs to (vm_mm).</summary>
     public MmStruct Mm = null!;
 
     public ulong Length => End - Start;
-    public bool IsAnonymous => true;
+    /// <summary>vma_is_anonymous(): no file behind it.</summary>
+    public bool IsAnonymous => File == null;
+    /// <summary>VM_SHARED: writes go to the file, seen by every process mapping it.</summary>
+    public bool IsShared => (Flags & VmFlags.Shared) != 0;
     public bool Contains(ulong addr) => addr >= Start && addr < End;
 
     /// <summary>A copy with the same range and attributes, in no tree (vm_area_dup()).</summary>

@@ -14,9 +14,53 @@ namespace MthpSim.Scenario.Reference;
 public sealed class ContentReference
 {
     readonly Dictionary<string, ReferenceProcess> _procs = new();
+    /// <summary>Each shmem file's pages as the programs wrote them (page index to token), by file name or shared mapping.</summary>
+    readonly Dictionary<string, Dictionary<long, uint>> _fileContent = new();
+    /// <summary>Per process, its shared mappings: pages [Start, End) show file Key from page PgOff.</summary>
+    readonly Dictionary<string, List<SharedRange>> _shared = new();
+
+    sealed record SharedRange(ulong Start, ulong End, string Key, long PgOff);
     // Taken before a statement runs: the region it names (mremap and munmap change the binding) and the next store's token.
     (ulong Start, ulong Length)? _region;
     uint _tokenBefore;
+
+    Dictionary<long, uint> FileContent(string key) =>
+        _fileContent.TryGetValue(key, out var d) ? d : _fileContent[key] = new();
+
+    /// <summary>The file page a process page shows, when it is in a shared mapping.</summary>
+    (string Key, long Index)? SharedPage(string process, ulong page)
+    {
+        if (!_shared.TryGetValue(process, out var list)) return null;
+        foreach (var r in list)
+            if (page >= r.Start && page < r.End) return (r.Key, r.PgOff + (long)(page - r.Start));
+        return null;
+    }
+
+    /// <summary>A store to a page: to the file behind it if the mapping is shared, else private to the process.</summary>
+    void Store(string process, ulong page, uint token)
+    {
+        if (SharedPage(process, page) is var (key, index)) FileContent(key)[index] = token;
+        else _procs[process].Set(page, token);
+    }
+
+    void ZeroFile(string key, long first, long end)
+    {
+        var d = FileContent(key);
+        foreach (long i in d.Keys.Where(i => i >= first && i < end).ToList()) d.Remove(i);
+    }
+
+    void UnmapShared(string process, ulong start, ulong end)
+    {
+        if (!_shared.TryGetValue(process, out var list)) return;
+        var kept = new List<SharedRange>();
+        foreach (var r in list)
+        {
+            if (r.End <= start || r.Start >= end) { kept.Add(r); continue; }
+            if (r.Start < start) kept.Add(r with { End = start });
+            if (r.End > end) kept.Add(r with { Start = end, PgOff = r.PgOff + (long)(end - r.Start) });
+        }
+        _shared[process] = kept;
+    }
 
     /// <summary>Call before the statement runs.</summary>
     public void Before(ScenarioSession s, Statement stmt)
@@ -48,7 +92,7 @@ public sealed class ContentReference
         ulong pageSize = (ulong)k.Geo.PageSize;
         ulong PagesUp(ulong bytes) => (bytes + pageSize - 1) >> shift;
         uint stored = k.NextStoreToken - _tokenBefore;
-        if (stored != 0 && stmt is not AccessStmt { IsWrite: true })
+        if (stored != 0 && stmt is not (AccessStmt { IsWrite: true } or FileIoStmt { Write: true }))
             return $"'{stmt.Text}' stored into {stored} pages, but only a write stores";
         switch (stmt)
         {
@@ -57,21 +101,40 @@ public sealed class ContentReference
                 break;
             case MmapStmt m:
             {
-                if (m.Shared || m.File != null)
-                    return "the content reference does not follow shared mappings yet";
                 if (s.Rc < 0) break;
                 ulong start = (ulong)s.Rc >> shift, end = start + PagesUp((ulong)m.Length);
                 var proc = _procs[m.Process];
                 if (proc.AnyMapped(start, end)) return $"mmap returned 0x{(ulong)s.Rc:x}, over memory the program still has mapped";
                 proc.Map(start, end);
+                // A shared anonymous mapping is a file of its own, known by the statement that made it.
+                if (m.Shared)
+                    (_shared.TryGetValue(m.Process, out var l) ? l : _shared[m.Process] = new())
+                        .Add(new SharedRange(start, end, m.File ?? $"shared anon of line {m.Span.Line}", m.FileOffset >> shift));
                 break;
             }
             case MunmapStmt u when s.Rc == 0 && _region is var (rs, rl):
             {
                 ulong start = rs + (ulong)(u.Offset ?? 0);
-                _procs[u.Process].Unmap(start >> shift, PagesUp(start + (u.Length is long len ? (ulong)len : rl)));
+                ulong endPage = PagesUp(start + (u.Length is long len ? (ulong)len : rl));
+                _procs[u.Process].Unmap(start >> shift, endPage);
+                UnmapShared(u.Process, start >> shift, endPage);
                 break;
             }
+            case FileIoStmt { Write: true } io when s.Rc > 0:
+            {
+                long first = io.Offset >> shift, end = (long)PagesUp((ulong)(io.Offset + s.Rc));
+                if (stored != end - first) return $"'{io.Text}' stored into {stored} pages, but it wrote {end - first}";
+                var d = FileContent(io.File);
+                for (long i = first; i < end; i++) d[i] = _tokenBefore + (uint)(i - first);
+                break;
+            }
+            case FallocateStmt { Punch: true } fa when s.Rc == 0:
+                // Whole pages read zeroes; a page punched only in part keeps what was written around the hole.
+                ZeroFile(fa.File, (long)PagesUp((ulong)fa.Offset), (fa.Offset + fa.Length) >> shift);
+                break;
+            case FtruncateStmt ft when s.Rc == 0:
+                ZeroFile(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
+                break;
             case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM) && _region is var (rs, _):
             {
                 // Holes give -ENOMEM after the mapped parts were advised (madvise_walk_vmas()).
@@ -80,6 +143,10 @@ public sealed class ContentReference
                 foreach (var (a, e) in proc.MappedWithin(start, start + PagesUp((ulong)ma.Length)))
                     switch (ma.Advice)
                     {
+                        case Advice.Remove:
+                            for (ulong page = a; page < e; page++)
+                                if (SharedPage(ma.Process, page) is var (key, index)) FileContent(key).Remove(index);
+                            break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
                         case Advice.Free: proc.Update(a, e, c => c | ReferenceProcess.OldOrZero); break;
                         // Populating for write marks lazily freed pages dirty again: they keep their content.
@@ -88,21 +155,23 @@ public sealed class ContentReference
                 break;
             }
             case AccessStmt { IsWrite: true } ac when _region is var (rs, _):
-                return Stored(_procs[ac.Process], ac, rs, stored, s.Rc, shift);
+                return Stored(ac, rs, stored, s.Rc, shift);
             case MremapStmt mr when s.Rc >= 0 && _region is var (rs, rl):
                 return Moved(_procs[mr.Process], mr, rs >> shift, PagesUp(rl), (ulong)s.Rc >> shift, PagesUp((ulong)mr.NewLength), shift);
             case ForkStmt f when s.Rc == 0:
                 _procs[f.Child] = _procs[f.Process].Clone();
+                if (_shared.TryGetValue(f.Process, out var ranges)) _shared[f.Child] = new(ranges);
                 break;
             case ExitStmt ex:
                 _procs.Remove(ex.Process);
+                _shared.Remove(ex.Process);
                 break;
         }
         return null;
     }
 
     /// <summary>A write stores consecutive tokens into its pages in ascending order, up to where it stopped.</summary>
-    string? Stored(ReferenceProcess proc, AccessStmt ac, ulong regionStart, uint stored, long rc, int shift)
+    string? Stored(AccessStmt ac, ulong regionStart, uint stored, long rc, int shift)
     {
         ulong pageSize = 1UL << shift;
         ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length, step = (ulong)(ac.Step ?? ac.Length), each = (ulong)(ac.Each ?? (ac.Step is null ? ac.Length : 1));
@@ -112,7 +181,7 @@ public sealed class ContentReference
         {
             ulong first = (regionStart + a) >> shift, last = (regionStart + a + each + pageSize - 1) >> shift;
             for (ulong page = first; page < last; page++, total++)
-                if (total < stored) proc.Set(page, token++);
+                if (total < stored) Store(ac.Process, page, token++);
         }
         if (stored > total) return $"'{ac.Text}' stored into {stored} pages, but it covers only {total}";
         if (rc == 0 && stored != total) return $"'{ac.Text}' returned 0 but stored into {stored} of its {total} pages";
@@ -159,6 +228,7 @@ public sealed class ContentReference
                 else vmas.Add((v.Start >> shift, v.End >> shift));
             if (!vmas.SequenceEqual(proc.Mapped))
                 return $"process {name}: the model's VMAs cover {Ranges(vmas, shift)}, but the program has mapped {Ranges(proc.Mapped, shift)}";
+            bool anyShared = _shared.TryGetValue(name, out var sharedRanges) && sharedRanges.Count > 0;
             foreach (var (start, end) in proc.Mapped)
                 for (ulong page = start; page < end;)
                 {
@@ -169,10 +239,11 @@ public sealed class ContentReference
                     ulong at = page;
                     page += (ulong)n;
                     // A block the same as the record (or zeroes where it holds nothing) is compared vector-wide.
-                    if (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_)) continue;
+                    if (!anyShared && (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_))) continue;
                     for (int i = 0; i < n; i++)
                     {
-                        uint want = proc.Get(at + (ulong)i), got = actual[i];
+                        var sharedPage = SharedPage(name, at + (ulong)i);
+                        uint want = sharedPage is var (key, index) ? FileContent(key).GetValueOrDefault(index) : proc.Get(at + (ulong)i), got = actual[i];
                         if (got == want) continue;
                         if ((want & ReferenceProcess.OldOrZero) != 0 && (got == 0 || got == (want & ~ReferenceProcess.OldOrZero)))
                         {

@@ -28,11 +28,11 @@ public static class ObservableEvaluator
         return new HashSet<string>(k.Thpmaps(mm, 0, 0).Keys);
     }
 
-    public static bool IsWordValued(Observable o) => o is SysfsObs or FolioObs { Attr: FolioAttr.Kind };
+    public static bool IsWordValued(Observable o) => o is SysfsObs or FolioObs { Attr: FolioAttr.Kind } or FileObs { Attr: FileAttr.FolioKind };
 
     /// <summary>Whether the observable is in kB, so that size-suffixed numbers compare as kB.</summary>
     public static bool IsKbValued(Observable o) =>
-        o is MeminfoObs or ThpmapsObs || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
+        o is MeminfoObs or ThpmapsObs or FileObs { Attr: FileAttr.Blocks } || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
 
     public static ObservedValue Evaluate(ScenarioSession s, Observable o)
     {
@@ -65,6 +65,17 @@ public static class ObservableEvaluator
                 return fo.Attr == FolioAttr.Order
                     ? new(k.FolioOrderAt(mm, addr), null)
                     : new(0, k.FolioKindAt(mm, addr).ToString().ToLowerInvariant());
+            }
+            case FileObs fo:
+            {
+                var f = s.File(fo.File, fo.Span);
+                return fo.Attr switch
+                {
+                    FileAttr.Size => new(f.Size, null),
+                    FileAttr.Blocks => new(k.FileBlocksKb(f), null),
+                    FileAttr.FolioOrder => new(k.FileFolioOrder(f, fo.Offset), null),
+                    _ => new(0, k.FileFolioOrder(f, fo.Offset) < 0 ? "none" : "shmem"),
+                };
             }
             case FaultCountObs fc:
             {

@@ -138,8 +138,20 @@ public static class ScenarioRunner
         _ => CoreProt.Read | CoreProt.Write,
     };
 
-    /// <summary>Carries out one statement in the simulator.</summary>
+    /// <summary>Carries out one statement in the simulator; what the model cannot do yet stops the run with a clear error.</summary>
     public static void Execute(ScenarioSession s, Statement stmt, RunResult result, RunOptions options)
+    {
+        try
+        {
+            ExecuteStatement(s, stmt, result, options);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new ScenarioRuntimeException(stmt.Span, e.Message);
+        }
+    }
+
+    static void ExecuteStatement(ScenarioSession s, Statement stmt, RunResult result, RunOptions options)
     {
         var k = s.Kernel;
         switch (stmt)
@@ -149,12 +161,45 @@ public static class ScenarioRunner
             case SysfsWriteStmt w:
                 s.Rc = k.SysfsWrite(w.Path, w.Value);
                 break;
+            case MemfdStmt mf:
+                s.BindFile(mf.File, k.MemfdCreate(mf.File, mf.Size));
+                s.Rc = 0;
+                break;
+            case TmpfsStmt t:
+            {
+                s.Rc = k.TmpfsMount(t.Huge, t.Size, out var mount);
+                s.BindMount(t.Mount, mount);
+                break;
+            }
+            case FileStmt fs:
+            {
+                // A mount that failed left a plain directory: the file would not be shmem; nothing is created.
+                var mount = s.Mount(fs.Mount);
+                s.BindFile(fs.File, mount != null ? k.CreateFile(fs.File, mount, fs.Size) : null);
+                s.Rc = mount != null ? 0 : -Errno.ENOENT;
+                break;
+            }
+            case FtruncateStmt ft:
+                s.Rc = k.Ftruncate(s.File(ft.File, ft.Span), ft.Size);
+                break;
+            case FallocateStmt fa:
+                s.Rc = k.Fallocate(s.File(fa.File, fa.Span), fa.Punch, fa.Offset, fa.Length);
+                break;
+            case LseekStmt ls:
+                s.Rc = k.Lseek(s.File(ls.File, ls.Span), ls.Data, ls.Offset);
+                break;
+            case FileIoStmt io:
+                s.Rc = io.Write ? k.Pwrite(s.File(io.File, io.Span), io.Offset, io.Length) : k.Pread(s.File(io.File, io.Span), io.Offset, io.Length);
+                break;
             case ProcessStmt p:
                 s.AddProcess(p.Name, k.CreateProcess(p.Name));
                 break;
             case MmapStmt m:
             {
-                long rc = k.Mmap(s.Process(m.Process), m.Addr is long a ? (ulong)a : null, (ulong)m.Length, ToProt(m.Prot));
+                ulong? addr = m.Addr is long a ? (ulong)a : null;
+                long rc = m.Shared || m.File != null
+                    ? k.MmapShmem(s.Process(m.Process), addr, (ulong)m.Length, ToProt(m.Prot), m.File != null ? s.File(m.File, m.Span) : null, m.FileOffset, m.Shared)
+                    : k.Mmap(s.Process(m.Process), addr, (ulong)m.Length, ToProt(m.Prot));
                 s.Rc = rc;
                 s.BindRegion(m.Process, m.Region, new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc));
                 break;

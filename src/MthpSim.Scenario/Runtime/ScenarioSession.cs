@@ -1,4 +1,5 @@
 using MthpSim.Core;
+using MthpSim.Core.Shmem;
 using MthpSim.Core.Vma;
 using MthpSim.Scenario.Syntax;
 
@@ -28,6 +29,20 @@ public sealed class ScenarioSession
     public void RemoveProcess(string name) => _processes.Remove(name);
 
     public void BindRegion(string process, string region, RegionBinding b) => _regions[(process, region)] = b;
+
+    readonly Dictionary<string, ShmemFile?> _files = new();
+    readonly Dictionary<string, TmpfsMount?> _mounts = new();
+
+    /// <summary>Binds a file name; null when its creation failed.</summary>
+    public void BindFile(string name, ShmemFile? f) => _files[name] = f;
+    public void BindMount(string name, TmpfsMount? m) => _mounts[name] = m;
+
+    /// <summary>The file a statement names; one whose creation failed cannot be used and says why.</summary>
+    public ShmemFile File(string name, SourceSpan at) =>
+        _files[name] ?? throw new ScenarioRuntimeException(at, $"file '{name}' does not exist: its creation failed");
+
+    /// <summary>The tmpfs mount, or null when its mount failed.</summary>
+    public TmpfsMount? Mount(string name) => _mounts[name];
 
     /// <summary>A forked child inherits its parent's region names.</summary>
     public void InheritRegions(string parent, string child)

@@ -14,17 +14,8 @@ public static class ScenarioValidator
     /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
     static string? NotSupportedYet(Statement s) => s switch
     {
-        MemfdStmt => "'memfd' is not supported yet",
-        FtruncateStmt => "'ftruncate' is not supported yet",
-        FallocateStmt => "'fallocate' is not supported yet",
-        LseekStmt => "'lseek' is not supported yet",
-        MmapStmt { Shared: true } => "shared mappings (shmem) are not supported yet",
-        MmapStmt { File: not null } => "memfd and file mappings are not supported yet",
-        TmpfsStmt => "'tmpfs' is not supported yet",
-        FileStmt => "'file' is not supported yet",
-        FileIoStmt io => $"'{(io.Write ? "pwrite" : "pread")}' is not supported yet",
-        MadviseStmt { Advice: Advice.Remove } => "'madvise remove' is not supported yet",
-        ExpectStmt { Lhs: FileObs } or PrintStmt { Target: PrintObservable { Observable: FileObs } } => "file observables are not supported yet",
+        // Copy-on-write of file pages into anonymous memory is not modelled yet.
+        MmapStmt { File: not null, Shared: false } => "private file mappings (MAP_PRIVATE of a memfd or tmpfs file) are not supported yet; map it shared",
         // No swap device is modelled: a swap size would show in SwapTotal while nothing ever swaps.
         MachineStmt { Swap: > 0 } => "machine swap=SIZE is not supported yet (nothing is swapped out); use swap=0 or leave it out",
         MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>

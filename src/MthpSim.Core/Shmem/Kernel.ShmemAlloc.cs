@@ -1,0 +1,162 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.Shmem;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Thp;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/shmem.c: which folio size a shmem index gets, and putting new folios in the page cache.
+public sealed partial class Kernel
+{
+    /// <summary>The page cache's owner of each shmem folio: (file, first index), by head PFN (folio->mapping, folio->index).</summary>
+    readonly Dictionary<int, (ShmemFile File, long Index)> _shmemOwner = new();
+    /// <summary>Shmem folios allocated by fallocate and not yet written or faulted (!folio_test_uptodate()).</summary>
+    readonly HashSet<int> _notUptodate = new();
+
+    internal (ShmemFile File, long Index) ShmemOwnerOf(int head) => _shmemOwner[head];
+
+    /// <summary>The file and first index of a shmem folio in the page cache, or null (a folio truncated while pinned).</summary>
+    public (ShmemFile File, long Index)? ShmemOwner(int head) => _shmemOwner.TryGetValue(head, out var o) ? o : null;
+
+    /// <summary>Whether a shmem folio is uptodate (written, faulted or read in); fallocated ones are not until then.</summary>
+    public bool ShmemFolioUptodate(int head) => !_notUptodate.Contains(head);
+
+    /// <summary>folio_mark_uptodate() after zeroing what was never written (content is already zero).</summary>
+    void MarkUptodate(int head) => _notUptodate.Remove(head);
+
+    /// <summary>THP_ORDERS_ALL_FILE_DEFAULT: shmem folio orders 1 up to the PMD order.</summary>
+    ulong FileOrders => ((1UL << (Geo.PmdOrder + 1)) - 1) & ~1UL;
+
+    /// <summary>models shmem_get_orders_within_size(): the highest order whose aligned folio around index ends within max(i_size, write_end), and all below.</summary>
+    ulong ShmemGetOrdersWithinSize(ShmemFile f, ulong orders, long index, long writeEnd)
+    {
+        long withinPages = PagesOf(Math.Max(f.Size, writeEnd));
+        while (orders != 0)
+        {
+            int order = HighestOrder(orders);
+            long alignedEnd = (index + (1L << order)) & ~((1L << order) - 1);
+            if (alignedEnd <= withinPages) return orders;
+            orders &= ~(1UL << order);
+        }
+        return 0;
+    }
+
+    /// <summary>models shmem_huge_global_enabled(): the superblock's huge= (or the global deny/force), for a fault (with a VMA) or a write.</summary>
+    ulong ShmemHugeGlobalEnabled(ShmemFile f, long index, long writeEnd, bool forced, VmFlags vmFlags, bool hasVma)
+    {
+        ulong pmdBit = 1UL << Geo.PmdOrder;
+        if (Thp.ShmemEnabled == ShmemEnabled.Deny) return 0;
+        if (forced || Thp.ShmemEnabled == ShmemEnabled.Force) return pmdBit;
+        ulong maybe = hasVma ? pmdBit : FileOrders;
+        switch (f.Mount?.Huge ?? Thp.InternalMountHuge)
+        {
+            case ShmemHuge.Always:
+                return maybe;
+            case ShmemHuge.WithinSize:
+                ulong within = ShmemGetOrdersWithinSize(f, maybe, index, writeEnd);
+                if (within != 0) return within;
+                goto case ShmemHuge.Advise;
+            case ShmemHuge.Advise:
+                return (vmFlags & VmFlags.Hugepage) != 0 ? pmdBit : 0;
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>
+    /// models shmem_allowable_huge_orders(): the write path and tmpfs mappings follow the superblock's
+    /// huge=; mappings of files on the internal mount (shared anonymous memory, memfds) follow the
+    /// per-size shmem_enabled knobs, with inherit meaning the top-level setting.
+    /// </summary>
+    internal ulong ShmemAllowableHugeOrders(ShmemFile f, Vma.Vma? vma, long index, long writeEnd, bool forced)
+    {
+        VmFlags flags = vma?.Flags ?? VmFlags.None;
+        if (vma != null && VmaThpDisabled(vma, flags, forced)) return 0;
+        ulong global = ShmemHugeGlobalEnabled(f, index, writeEnd, forced, flags, vma != null);
+        if (vma == null || !f.OnInternalMount || forced) return global;
+        if (Thp.ShmemEnabled == ShmemEnabled.Deny) return 0;
+        if (Thp.ShmemEnabled == ShmemEnabled.Force) return Thp.ShmemInherit;
+        ulong mask = Thp.ShmemAlways;
+        if ((flags & VmFlags.Hugepage) != 0) mask |= Thp.ShmemAdvise;
+        if (global != 0) mask |= Thp.ShmemInherit;
+        if (Thp.ShmemWithinSize != 0) mask |= ShmemGetOrdersWithinSize(f, Thp.ShmemWithinSize, index, writeEnd);
+        return FileOrders & mask;
+    }
+
+    /// <summary>
+    /// models shmem_suitable_orders(): with a VMA, orders whose aligned block fits it (and its pgoff);
+    /// then the highest order whose aligned index range holds nothing in the page cache, and all below.
+    /// </summary>
+    ulong ShmemSuitableOrders(ShmemFile f, Vma.Vma? vma, ulong addr, long index, ulong orders)
+    {
+        if (vma != null) orders = ThpVmaSuitableOrders(vma, addr, orders);
+        while (orders != 0)
+        {
+            int order = HighestOrder(orders);
+            long nr = 1L << order;
+            if (!f.Cache.AnyIn(index & ~(nr - 1), nr)) break;
+            orders &= ~(1UL << order);
+        }
+        return orders;
+    }
+
+    /// <summary>
+    /// models shmem_alloc_and_add_folio() and the accounting of shmem_get_folio_gfp(): tries the suitable
+    /// large orders highest first (shmem_fallback per failure, thp_file_fallback at PMD), then order 0;
+    /// adds the folio to the page cache and charges its pages to the inode (and the tmpfs size limit).
+    /// Returns the head PFN, -ENOMEM or -ENOSPC.
+    /// </summary>
+    internal int ShmemAllocAndAdd(ShmemFile f, Vma.Vma? vma, ulong addr, long index, long writeEnd)
+    {
+        ulong orders = ShmemAllowableHugeOrders(f, vma, index, writeEnd, forced: false);
+        orders = ShmemSuitableOrders(f, vma, addr, index, orders);
+        while (orders != 0)
+        {
+            int order = HighestOrder(orders);
+            orders &= ~(1UL << order);
+            if (f.Mount is { } m && m.MaxPages > 0 && m.UsedPages + (1L << order) > m.MaxPages) continue;   // shmem_inode_acct_blocks() fails: order 0 next
+            int head = AllocFolio(order, PageKind.Shmem);
+            if (head >= 0)
+            {
+                if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileAlloc);
+                Stats.Count(order, MthpStat.ShmemAlloc);
+                AddToPageCache(f, head, index & ~((1L << order) - 1));
+                return head;
+            }
+            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileFallback);
+            Stats.Count(order, MthpStat.ShmemFallback);
+        }
+        if (f.Mount is { } mount && mount.MaxPages > 0 && mount.UsedPages + 1 > mount.MaxPages) return -Errno.ENOSPC;
+        int page = AllocFolio(0, PageKind.Shmem);
+        if (page < 0) return -Errno.ENOMEM;
+        AddToPageCache(f, page, index);
+        return page;
+    }
+
+    /// <summary>models shmem_add_to_page_cache() and shmem_inode_acct_blocks(): the cache holds one reference per page.</summary>
+    void AddToPageCache(ShmemFile f, int head, long index)
+    {
+        int nr = 1 << Map.Order(head);
+        f.Cache.Insert(index, head, nr);
+        _shmemOwner[head] = (f, index);
+        Map.AddRef(head, nr - 1);   // the allocation's reference becomes one of the cache's
+        NrShmem += nr;
+        if (Map.Order(head) == Geo.PmdOrder) NrShmemThps += nr;
+        f.AllocedPages += nr;
+        if (f.Mount != null) f.Mount.UsedPages += nr;
+    }
+
+    /// <summary>models shmem_get_folio_gfp() with SGP_CACHE (a fault): the folio at index, allocated if absent, zeroed and uptodate.</summary>
+    internal int ShmemGetFolioForFault(ShmemFile f, Vma.Vma vma, ulong addr, long index)
+    {
+        int head = f.Cache.Lookup(index);
+        if (head < 0)
+        {
+            head = ShmemAllocAndAdd(f, vma, addr, index, 0);
+            if (head < 0) return head;
+        }
+        MarkUptodate(head);
+        return head;
+    }
+}

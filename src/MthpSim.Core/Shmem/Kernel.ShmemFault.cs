@@ -1,0 +1,173 @@
+using MthpSim.Core.Fault;
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/memory.c do_fault() for shmem VMAs, mm/filemap.c filemap_map_pages(), mm/shmem.c shmem_fault().
+public sealed partial class Kernel
+{
+    /// <summary>fault_around_bytes (debugfs, default 64K) in pages.</summary>
+    int FaultAroundPages => (int)Math.Max(1, 65536 / Geo.PageSize);
+
+    /// <summary>
+    /// models handle_pte_fault() → do_fault() for a shared shmem VMA: a present entry only needs its
+    /// bits (a shared page becomes writable in place, wp_page_shared()); otherwise a read tries
+    /// fault-around first, then shmem_fault() finds or allocates the folio and finish_fault() maps it.
+    /// </summary>
+    FaultResult ShmemHandleFault(Vma.Vma vma, ulong addr, bool write)
+    {
+        var mm = vma.Mm;
+        var f = vma.File!;
+        if (!vma.IsShared) throw new NotSupportedException($"faults on a private mapping of a shmem file ({f.Name}) are not modelled yet");
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        var slot = mm.PageTables.Find(PmdIndex(addr));
+        if (slot is { Kind: PmdKind.Huge })
+        {
+            if (!write) { slot.Leaf |= Pte.Young; return FaultResult.Ok; }
+            if (Pte.IsWrite(slot.Leaf)) { slot.Leaf |= Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+            // wp_huge_pmd(): shmem has no huge_fault, so the PMD is split (for a file: dropped) and the PTE level takes the fault
+            SplitHugePmd(vma, slot, addr & ~(pmdSize - 1));
+        }
+        if (slot is { Kind: PmdKind.Table })
+        {
+            int idx = PteIndex(addr);
+            ulong pte = slot.Ptes![idx];
+            if (Pte.IsPresent(pte))
+            {
+                if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
+                slot.Ptes[idx] = pte | Pte.Write | Pte.Dirty | Pte.Young;
+                Map.Set(Map.HeadOf(Pte.Pfn(pte)), PageFlags.Dirty);
+                return FaultResult.Ok;
+            }
+        }
+        long index = LinearPageIndex(vma, addr);
+        if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
+        if (!write && FaultAroundPages > 1 && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+        int head = ShmemGetFolioForFault(f, vma, addr, index);
+        if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
+        var r = FinishFault(vma, addr, head, index, write);
+        if (r == FaultResult.Ok && write) Map.Set(head, PageFlags.Dirty);   // fault_dirty_shared_page()
+        return r;
+    }
+
+    /// <summary>
+    /// models finish_fault() for a shmem folio: PMD-mapped when the PMD is empty and do_set_pmd() agrees;
+    /// otherwise the whole folio by PTEs when it fits the VMA and this page table and every PTE it needs
+    /// is empty, else only the faulting page.
+    /// </summary>
+    FaultResult FinishFault(Vma.Vma vma, ulong addr, int head, long index, bool write)
+    {
+        var mm = vma.Mm;
+        var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
+        if (slot.Kind == PmdKind.Huge) return FaultResult.Ok;
+        if (slot.Kind == PmdKind.None)
+        {
+            if (DoSetPmd(vma, slot, addr, head, write)) return FaultResult.Ok;
+            if (!InstallPteTable(mm, slot)) return FaultResult.Oom;
+        }
+        int nr = 1 << Map.Order(head);
+        int idx = (int)(index - ShmemOwnerOf(head).Index);
+        long vmaOff = index - vma.PgOff, vmaPages = (long)(vma.Length >> PageShift);
+        int pteOff = PteIndex(addr);
+        bool whole = nr > 1 && vmaOff >= idx && vmaOff + (nr - idx) <= vmaPages && pteOff >= idx && pteOff + (nr - idx) <= Geo.PtrsPerPte
+            && slot.Ptes.AsSpan(pteOff - idx, nr).IndexOfAnyExcept(0UL) < 0;
+        if (whole) SetPteRange(vma, slot, pteOff - idx, head, nr, write);
+        else if (slot.Ptes![pteOff] == 0) SetPteRange(vma, slot, pteOff, head + idx, 1, write);
+        return FaultResult.Ok;
+    }
+
+    bool InstallPteTable(MmStruct mm, PmdSlot slot)
+    {
+        int table = AllocPageTable(mm);
+        if (table < 0) return false;
+        slot.Kind = PmdKind.Table;
+        slot.TablePfn = table;
+        slot.Ptes ??= NewPteTable();
+        return true;
+    }
+
+    /// <summary>
+    /// models set_pte_range() for n pages of one shmem folio: young, writable as the shared VMA allows,
+    /// dirty on a write (or when writable and the folio already is); rmap, references and MM_SHMEMPAGES.
+    /// </summary>
+    void SetPteRange(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n, bool write)
+    {
+        int head = Map.HeadOf(pfn);
+        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
+        ulong flags = Pte.Young | (writable ? Pte.Write : 0);
+        if (write || (writable && Map.Test(head, PageFlags.Dirty))) flags |= Pte.Dirty;
+        for (int i = 0; i < n; i++) slot.Ptes![firstPte + i] = Pte.Make(pfn + i, flags);
+        Map.AddRef(head, n);
+        FolioAddFileRmapPtes(head, pfn, n, vma.Mm);
+        vma.Mm.Rss[(int)RssMember.ShmemPages] += n;
+    }
+
+    /// <summary>
+    /// models do_set_pmd(): maps a PMD-sized shmem folio with one PMD entry when the VMA does not refuse
+    /// THPs (VM_NOHUGEPAGE, prctl), the aligned range fits it and the file offset is aligned alike.
+    /// </summary>
+    bool DoSetPmd(Vma.Vma vma, PmdSlot slot, ulong addr, int head, bool write)
+    {
+        if (Map.Order(head) != Geo.PmdOrder || slot.Kind != PmdKind.None) return false;
+        if (VmaThpDisabled(vma, vma.Flags, forcedCollapse: true)) return false;
+        ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
+        if (!ThpVmaSuitableOrder(vma, haddr, Geo.PmdOrder)) return false;
+        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
+        slot.Kind = PmdKind.Huge;
+        slot.Leaf = Pte.Make(head, Pte.Young | (writable ? Pte.Write : 0) | (write ? Pte.Dirty : 0));
+        slot.TablePfn = -1;   // x86 deposits no table under a file PMD
+        Map.AddRef(head, 1);
+        FolioAddFileRmapPmd(head, vma.Mm);
+        vma.Mm.Rss[(int)RssMember.ShmemPages] += 1L << Geo.PmdOrder;
+        Stats.Count(VmEvent.ThpFileMapped);
+        return true;
+    }
+
+    /// <summary>
+    /// models do_fault_around() → filemap_map_pages(): maps the uptodate folios already cached in the
+    /// fault-around window (clamped to the VMA, the page table and i_size), whole large folios where
+    /// they fit the VMA and the page table, a PMD-sized first folio by a PMD. Returns whether the
+    /// faulting page is mapped afterwards.
+    /// </summary>
+    bool DoFaultAround(Vma.Vma vma, ulong addr, long index)
+    {
+        var f = vma.File!;
+        int nrAround = FaultAroundPages;
+        long pteOff = PteIndex(addr), vmaOff = index - vma.PgOff, vmaPages = (long)(vma.Length >> PageShift);
+        long from = Math.Max(pteOff & ~((long)nrAround - 1), pteOff - Math.Min(pteOff, vmaOff));
+        long to = Math.Min(Math.Min(from + nrAround, Geo.PtrsPerPte), pteOff + vmaPages - vmaOff) - 1;
+        long startPg = index + from - pteOff, endPg = Math.Min(index + to - pteOff, PagesOf(f.Size) - 1);
+        if (endPg < startPg) return false;
+        var folios = f.Cache.Folios(startPg, endPg + 1, h => 1 << Map.Order(h)).Where(x => !_notUptodate.Contains(x.Head)).ToList();
+        if (folios.Count == 0) return false;
+        var mm = vma.Mm;
+        var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
+        if (slot.Kind == PmdKind.Huge) return true;
+        if (slot.Kind == PmdKind.None)
+        {
+            // filemap_map_pmd(): the first folio found may map the whole PMD range
+            if (DoSetPmd(vma, slot, addr, folios[0].Head, write: false)) return true;
+            if (!InstallPteTable(mm, slot)) return false;
+        }
+        foreach (var (first, head) in folios)
+        {
+            int nr = 1 << Map.Order(head);
+            // The folio's pages as PTE indexes of this table; whole when it lies in the VMA and the table.
+            long folioPte = pteOff + (first - index);
+            bool whole = first >= vma.PgOff && first + nr <= vma.PgOff + vmaPages && folioPte >= 0 && folioPte + nr <= Geo.PtrsPerPte;
+            long lo = whole ? folioPte : Math.Max(folioPte, from), hi = whole ? folioPte + nr : Math.Min(folioPte + nr, to + 1);
+            for (long p = lo; p < hi;)
+            {
+                if (slot.Ptes![p] != 0) { p++; continue; }
+                long run = 1;
+                while (p + run < hi && slot.Ptes[p + run] == 0) run++;
+                SetPteRange(vma, slot, (int)p, head + (int)(p - folioPte), (int)run, write: false);
+                p += run;
+            }
+        }
+        return Pte.IsPresent(slot.Ptes![pteOff]);
+    }
+}

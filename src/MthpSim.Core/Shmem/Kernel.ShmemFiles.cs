@@ -1,0 +1,207 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.Shmem;
+
+namespace MthpSim.Core;
+
+// mm/shmem.c and mm/memfd.c: shmem files as a program sees them through file system calls.
+public sealed partial class Kernel
+{
+    readonly List<ShmemFile> _files = new();
+    int _nextFileId = 1;
+
+    /// <summary>Every live shmem file (memfds, tmpfs files, shared anonymous mappings' files), in creation order.</summary>
+    public IReadOnlyList<ShmemFile> Files => _files;
+
+    /// <summary>NR_SHMEM: shmem pages in the page cache (meminfo Shmem).</summary>
+    internal long NrShmem;
+    /// <summary>NR_SHMEM_THPS in pages: PMD-sized shmem folios in the page cache (ShmemHugePages).</summary>
+    internal long NrShmemThps;
+    /// <summary>NR_SHMEM_PMDMAPPED in pages: shmem pages mapped by a PMD (ShmemPmdMapped).</summary>
+    internal long NrShmemPmdMapped;
+    /// <summary>NR_FILE_MAPPED: file pages mapped at least once (meminfo Mapped).</summary>
+    internal long NrFileMapped;
+
+    long PagesOf(long bytes) => (bytes + Geo.PageSize - 1) >> PageShift;
+
+    ShmemFile NewFile(string name, TmpfsMount? mount, long size, bool anonShared = false)
+    {
+        var huge = mount?.Huge ?? Thp.InternalMountHuge;
+        var f = new ShmemFile(_nextFileId++, name, mount, Geo.PmdOrder) { LargeFolios = huge != ShmemHuge.Never, AnonShared = anonShared, Size = size };
+        _files.Add(f);
+        return f;
+    }
+
+    /// <summary>models memfd_create() followed by ftruncate(SIZE): a file on the internal mount.</summary>
+    public ShmemFile MemfdCreate(string name, long size) => NewFile("memfd:" + name, null, size);
+
+    /// <summary>
+    /// models mount -t tmpfs -o huge=HUGE[,size=SIZE] (shmem_parse_one()): the huge= words the kernel
+    /// knows (never, always, within_size, advise); any other is -EINVAL. Without size=, half of memory.
+    /// </summary>
+    public long TmpfsMount(string huge, long? sizeBytes, out TmpfsMount? mount)
+    {
+        mount = null;
+        ShmemHuge? h = huge switch
+        {
+            "never" => ShmemHuge.Never, "always" => ShmemHuge.Always,
+            "within_size" => ShmemHuge.WithinSize, "advise" => ShmemHuge.Advise, _ => null,
+        };
+        if (h == null) return -Errno.EINVAL;
+        long maxPages = sizeBytes is long b ? PagesOf(b) : Buddy.TotalPages / 2;
+        mount = new TmpfsMount(huge, h.Value, maxPages);
+        return 0;
+    }
+
+    /// <summary>models open(O_CREAT) on a tmpfs mount, then ftruncate(SIZE).</summary>
+    public ShmemFile CreateFile(string name, TmpfsMount mount, long size) => NewFile(name, mount, size);
+
+    /// <summary>models shmem_setattr() for ATTR_SIZE: growing only sets i_size; shrinking unmaps and truncates past the new end.</summary>
+    public long Ftruncate(ShmemFile f, long size)
+    {
+        if (size < 0) return -Errno.EINVAL;
+        long old = f.Size;
+        f.Size = size;
+        if (size < old)
+        {
+            // truncate_setsize() → truncate_pagecache(): unmap (private COW copies too), then drop the page cache
+            UnmapMappingRange(f, PagesOf(size), long.MaxValue);
+            ShmemUndoRange(f, size, long.MaxValue);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// models shmem_fallocate(): PUNCH_HOLE|KEEP_SIZE unmaps the whole pages of the range and truncates
+    /// it (shmem_truncate_range()); mode 0 allocates every missing folio with the write path's order
+    /// rules (SGP_FALLOC), leaves them not uptodate (holes to SEEK_DATA, zeroes to read) and grows i_size.
+    /// </summary>
+    public long Fallocate(ShmemFile f, bool punch, long offset, long len)
+    {
+        if (offset < 0 || len <= 0) return -Errno.EINVAL;
+        if (punch)
+        {
+            UnmapMappingRange(f, PagesOf(offset), (offset + len) >> PageShift);
+            ShmemUndoRange(f, offset, offset + len - 1);
+            return 0;
+        }
+        long start = offset >> PageShift, end = PagesOf(offset + len);
+        var added = new List<int>();
+        for (long index = start; index < end;)
+        {
+            int head = f.Cache.Lookup(index);
+            if (head < 0)
+            {
+                head = ShmemAllocAndAdd(f, null, 0, index, offset + len);
+                if (head < 0)
+                {
+                    // shmem_fallocate() undoes what this call allocated and fails
+                    foreach (int h in added) if (_notUptodate.Contains(h)) TruncateFolio(h);
+                    return head == -Errno.ENOMEM ? -Errno.ENOMEM : -Errno.ENOSPC;
+                }
+                _notUptodate.Add(head);
+                Map.Set(head, PageFlags.Dirty);
+                added.Add(head);
+            }
+            else if (_notUptodate.Contains(head))
+                MarkUptodate(head);   // a second fallocate zeroes it and makes it data
+            index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
+        }
+        f.FallocEnd = Math.Max(f.FallocEnd, end);
+        if (offset + len > f.Size) f.Size = offset + len;
+        return 0;
+    }
+
+    /// <summary>
+    /// models shmem_file_llseek() → mapping_seek_hole_data(): data is an uptodate folio, whole folios
+    /// at a time; results are clamped to i_size; an offset at or past i_size is -ENXIO.
+    /// </summary>
+    public long Lseek(ShmemFile f, bool data, long offset)
+    {
+        if (offset < 0 || offset >= f.Size) return -Errno.ENXIO;
+        long endIndex = PagesOf(f.Size);
+        for (long index = offset >> PageShift; index < endIndex;)
+        {
+            int head = f.Cache.Lookup(index);
+            bool isData = head >= 0 && !_notUptodate.Contains(head);
+            if (isData == data) return Math.Min(f.Size, Math.Max(offset, index << PageShift));
+            index = head >= 0 ? ShmemOwnerOf(head).Index + (1 << Map.Order(head)) : index + 1;
+        }
+        return data ? -Errno.ENXIO : f.Size;
+    }
+
+    /// <summary>
+    /// models generic_perform_write() with shmem_write_begin()/shmem_write_end(): chunks of the
+    /// mapping's largest folio size, each allocating (SGP_WRITE, no VMA: the per-size knobs do not
+    /// apply) the folio at the current position; every page written gets new content and i_size grows.
+    /// Returns the bytes written or a negative errno when nothing could be.
+    /// </summary>
+    public long Pwrite(ShmemFile f, long offset, long len)
+    {
+        if (offset < 0 || len < 0) return -Errno.EINVAL;
+        long chunk = f.LargeFolios ? Geo.PmdSize : Geo.PageSize;
+        long pos = offset, end = offset + len;
+        while (pos < end)
+        {
+            long bytes = Math.Min(chunk - (pos & (chunk - 1)), end - pos);
+            long index = pos >> PageShift;
+            int head = f.Cache.Lookup(index);
+            if (head < 0)
+            {
+                head = ShmemAllocAndAdd(f, null, 0, index, pos + bytes);
+                if (head < 0) return pos > offset ? pos - offset : head;
+                Map.Set(head, PageFlags.Referenced);
+            }
+            else FolioMarkAccessed(head);
+            var (_, first) = ShmemOwnerOf(head);
+            long folioEnd = (first + (1L << Map.Order(head))) << PageShift;
+            bytes = Math.Min(bytes, folioEnd - pos);
+            // shmem_write_end(): a not-uptodate folio is zeroed outside what was written, then uptodate
+            if (_notUptodate.Contains(head)) MarkUptodate(head);
+            long firstPage = pos >> PageShift, pages = PagesOf(pos + bytes) - firstPage;
+            uint token = NextTokens((int)pages);
+            Map.SetContentRun(head + (int)(firstPage - first), (int)pages, token);
+            f.RecordContent(firstPage, pages, token);
+            Map.Set(head, PageFlags.Dirty);
+            pos += bytes;
+            if (pos > f.Size) f.Size = pos;
+        }
+        return len;
+    }
+
+    /// <summary>models shmem_file_read_iter() (SGP_READ): reads up to i_size; holes and not-uptodate folios read as zeroes, nothing is allocated.</summary>
+    public long Pread(ShmemFile f, long offset, long len)
+    {
+        if (offset < 0 || len < 0) return -Errno.EINVAL;
+        if (offset >= f.Size) return 0;
+        long end = Math.Min(offset + len, f.Size);
+        for (long index = offset >> PageShift; index < PagesOf(end);)
+        {
+            int head = f.Cache.Lookup(index);
+            if (head < 0) { index++; continue; }
+            if (!_notUptodate.Contains(head)) FolioMarkAccessed(head);
+            index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
+        }
+        return end - offset;
+    }
+
+    /// <summary>The page-cache folio at byte <paramref name="offset"/>: its order, or -1 for none.</summary>
+    public int FileFolioOrder(ShmemFile f, long offset)
+    {
+        int head = f.Cache.Lookup(offset >> PageShift);
+        return head < 0 ? -1 : Map.Order(head);
+    }
+
+    /// <summary>st_blocks in kB: every page the file holds, past EOF included (i_blocks).</summary>
+    public long FileBlocksKb(ShmemFile f) => f.AllocedPages * (Geo.PageSize >> 10);
+
+    /// <summary>models shmem_evict_inode() for a shared anonymous mapping's file whose last mapping went away.</summary>
+    internal void ReleaseUnmappedAnonShmem()
+    {
+        foreach (var f in _files.Where(f => f.AnonShared).ToList())
+        {
+            if (_mms.Any(mm => mm.Vmas.Any(v => v.File == f))) continue;
+            ShmemUndoRange(f, 0, long.MaxValue);
+            _files.Remove(f);
+        }
+    }
+}

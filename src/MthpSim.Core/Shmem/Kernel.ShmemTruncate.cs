@@ -1,0 +1,173 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.Shmem;
+using MthpSim.Core.Stats;
+
+namespace MthpSim.Core;
+
+// mm/shmem.c shmem_undo_range(), mm/truncate.c and the file half of mm/huge_memory.c's splits.
+public sealed partial class Kernel
+{
+    /// <summary>The VMAs of every process that map the file (the i_mmap tree), in process and address order.</summary>
+    internal IEnumerable<Vma.Vma> FileVmas(ShmemFile f) => _mms.SelectMany(mm => mm.Vmas.Where(v => v.File == f));
+
+    /// <summary>models unmap_mapping_range() over file pages [first, end): zaps them in every VMA that maps them.</summary>
+    internal void UnmapMappingRange(ShmemFile f, long first, long end)
+    {
+        if (end <= first) return;
+        foreach (var vma in FileVmas(f).ToList())
+        {
+            long vStart = vma.PgOff, vEnd = vma.PgOff + (long)(vma.Length >> PageShift);
+            long s = Math.Max(first, vStart), e = Math.Min(end, vEnd);
+            if (s >= e) continue;
+            ZapRange(vma, vma.Start + ((ulong)(s - vStart) << PageShift), vma.Start + ((ulong)(e - vStart) << PageShift));
+        }
+    }
+
+    /// <summary>models unmap_mapping_folio(): takes down every mapping of one shmem folio.</summary>
+    void UnmapShmemFolio(int head)
+    {
+        var (f, index) = _shmemOwner[head];
+        UnmapMappingRange(f, index, index + (1L << Map.Order(head)));
+    }
+
+    /// <summary>
+    /// models shmem_undo_range() for the bytes [lstart, lend]: folios inside the range leave the page
+    /// cache; a large folio only partly inside is zeroed over the range and split around it
+    /// (truncate_inode_partial_folio()), and the pieces inside leave; an order-0 page partly inside is
+    /// only zeroed there.
+    /// </summary>
+    internal void ShmemUndoRange(ShmemFile f, long lstart, long lend)
+    {
+        long first = lstart >> PageShift;
+        long last = lend == long.MaxValue ? long.MaxValue : lend >> PageShift;   // page of the last byte
+        long endExclusive = last == long.MaxValue ? long.MaxValue : last + 1;
+        foreach (var (index, head) in f.Cache.Folios(first, endExclusive, h => 1 << Map.Order(h)))
+        {
+            if (!_shmemOwner.ContainsKey(head)) continue;   // freed by an earlier piece's split
+            long folioStart = index << PageShift, folioEnd = (index + (1L << Map.Order(head))) << PageShift;
+            if (folioStart >= lstart && (lend == long.MaxValue || folioEnd - 1 <= lend))
+                TruncateFolio(head);
+            else
+                TruncatePartialFolio(f, head, lstart, lend);
+        }
+    }
+
+    /// <summary>models truncate_inode_partial_folio(): zero the covered bytes, split at the range's first page and past its end, drop what lies inside.</summary>
+    void TruncatePartialFolio(ShmemFile f, int head, long lstart, long lend)
+    {
+        var (_, index) = _shmemOwner[head];
+        long folioStart = index << PageShift;
+        int nr = 1 << Map.Order(head);
+        long from = Math.Max(lstart, folioStart) - folioStart;
+        long to = Math.Min(lend == long.MaxValue ? long.MaxValue : lend + 1, folioStart + ((long)nr << PageShift)) - folioStart;
+        ZeroFolioBytes(f, head, index, from, to);
+        if (nr == 1) return;
+        var pieces = ShmemSplitFolio(head, head + (int)(from >> PageShift));
+        if (pieces == null)
+        {
+            if (!Map.Test(head, PageFlags.Dirty)) TruncateFolio(head);   // a clean folio that cannot split goes whole
+            return;
+        }
+        // Split again at the page past the range's end, if that lies inside a large piece.
+        int endPage = head + (int)(to >> PageShift);
+        if (to < ((long)nr << PageShift) && endPage < head + nr)
+        {
+            int piece = Map.HeadOf(endPage);
+            if (Map.Order(piece) > 0 && _shmemOwner.ContainsKey(piece)) ShmemSplitFolio(piece, endPage);
+        }
+        for (int p = head; p < head + nr;)
+        {
+            int ph = Map.HeadOf(p), pn = 1 << Map.Order(ph);
+            if (_shmemOwner.ContainsKey(ph))
+            {
+                long ps = ((long)(ph - head) << PageShift) + folioStart, pe = ps + ((long)pn << PageShift);
+                if (ps >= lstart && (lend == long.MaxValue || pe - 1 <= lend)) TruncateFolio(ph);
+            }
+            p = ph + pn;
+        }
+    }
+
+    /// <summary>
+    /// Zeroes bytes [from, to) of a folio. Content is tracked a page at a time: a page zeroed whole
+    /// reads zeroes; one zeroed only in part keeps its token (what was written is still there around the zeroes).
+    /// </summary>
+    void ZeroFolioBytes(ShmemFile f, int head, long index, long from, long to)
+    {
+        long pageSize = Geo.PageSize;
+        for (long b = (from + pageSize - 1) & ~(pageSize - 1); b + pageSize <= to; b += pageSize)
+        {
+            Map.SetContent(head + (int)(b >> PageShift), 0);
+            f.RecordContent(index + (b >> PageShift), 1, 0);
+        }
+    }
+
+    /// <summary>
+    /// models truncate_inode_folio() → filemap_remove_folio(): unmaps the folio everywhere, takes it out
+    /// of the page cache with its accounting, and drops the cache's references (freeing it unless pinned).
+    /// </summary>
+    internal void TruncateFolio(int head)
+    {
+        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
+        var (f, index) = _shmemOwner[head];
+        int nr = 1 << Map.Order(head);
+        f.Cache.Remove(index, nr);
+        f.RecordContent(index, nr, 0);   // a hole reads zeroes
+        _shmemOwner.Remove(head);
+        _notUptodate.Remove(head);
+        NrShmem -= nr;
+        if (Map.Order(head) == Geo.PmdOrder) NrShmemThps -= nr;
+        f.AllocedPages -= nr;
+        if (f.Mount != null) f.Mount.UsedPages -= nr;
+        FolioPut(head, nr);
+    }
+
+    /// <summary>
+    /// models folio_split() of a shmem folio to order 0 at <paramref name="at"/> (a non-uniform split:
+    /// the halves not holding that page stay as large as they can). Every mapping of the folio is taken
+    /// down first and not restored (file folios are faulted back in). Fails when the folio has
+    /// references beyond the page cache's (pins). Pieces entirely past max(EOF, fallocend) are dropped.
+    /// Returns the pieces' heads, or null when the split fails.
+    /// </summary>
+    internal List<int>? ShmemSplitFolio(int head, int at)
+    {
+        int order = Map.Order(head);
+        var (f, index) = _shmemOwner[head];
+        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
+        int nr = 1 << order;
+        if (Map.Refcount(head) != nr)
+        {
+            Stats.Count(order, MthpStat.SplitFailed);
+            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPageFailed);
+            return null;
+        }
+        Stats.Count(order, MthpStat.Split);
+        if (order == Geo.PmdOrder) { Stats.Count(VmEvent.ThpSplitPage); NrShmemThps -= nr; }
+        bool uptodate = !_notUptodate.Remove(head);
+        _shmemOwner.Remove(head);
+        var pieces = new List<(int Head, int Order)>();
+        int lo = head, o = order;
+        while (o > 0)
+        {
+            int half = 1 << (o - 1);
+            o--;
+            if (at < lo + half) pieces.Add((lo + half, o));
+            else { pieces.Add((lo, o)); lo += half; }
+        }
+        pieces.Add((lo, 0));
+        pieces.Sort();
+        Map.SplitNonUniform(head, pieces);
+        long keepEnd = Math.Max(PagesOf(f.Size), f.FallocEnd);
+        var heads = new List<int>(pieces.Count);
+        foreach (var (ph, po) in pieces)
+        {
+            long pi = index + (ph - head);
+            f.Cache.Insert(pi, ph, 1 << po);
+            _shmemOwner[ph] = (f, pi);
+            if (!uptodate) _notUptodate.Add(ph);
+            heads.Add(ph);
+        }
+        foreach (var (ph, _) in pieces)
+            if (index + (ph - head) >= keepEnd) TruncateFolio(ph);
+        return heads;
+    }
+}

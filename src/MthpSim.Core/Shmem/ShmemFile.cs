@@ -1,0 +1,61 @@
+namespace MthpSim.Core.Shmem;
+
+/// <summary>
+/// A shmem inode: a memfd or a shared anonymous mapping's file on the internal mount (Mount null), or
+/// a file on a tmpfs mount. Holds its page cache, i_size, the pages it holds (i_blocks) and what a
+/// program must read back from each page (the test oracle behind <c>intact</c> for shared mappings).
+/// </summary>
+public sealed class ShmemFile
+{
+    public int Id { get; }
+    public string Name { get; }
+    /// <summary>The tmpfs mount, or null for the internal shm_mnt (memfd, MAP_SHARED|MAP_ANONYMOUS).</summary>
+    public TmpfsMount? Mount { get; }
+    public PageCache Cache { get; }
+    /// <summary>i_size in bytes.</summary>
+    public long Size;
+    /// <summary>Pages the file holds, past EOF included (shmem_inode_info.alloced; st_blocks).</summary>
+    public long AllocedPages;
+    /// <summary>mapping_large_folio_support(): set at creation when the superblock's huge= was not never; writes then go in PMD-sized chunks.</summary>
+    public bool LargeFolios { get; init; }
+    /// <summary>A MAP_SHARED|MAP_ANONYMOUS mapping's file (shmem_zero_setup()): freed with its last mapping.</summary>
+    public bool AnonShared { get; init; }
+    /// <summary>shmem_inode_info.fallocend: pages up to here are kept when a split drops pieces past EOF.</summary>
+    public long FallocEnd;
+
+    const int ChunkShift = 9;
+    /// <summary>Last content written to each page (0: zeroes), in 512-page arrays made on first write.</summary>
+    readonly Dictionary<long, uint[]> _expected = new();
+
+    /// <summary>What a program must read from page <paramref name="index"/>: the token of its last write, 0 for zeroes.</summary>
+    public uint ExpectedContent(long index) =>
+        _expected.TryGetValue(index >> ChunkShift, out var a) ? a[index & ((1 << ChunkShift) - 1)] : 0;
+
+    /// <summary>Records writes of consecutive tokens from <paramref name="first"/> to pages [index, index + n); first 0 records zeroes.</summary>
+    internal void RecordContent(long index, long n, uint first)
+    {
+        for (long i = 0; i < n; i++)
+        {
+            long at = index + i;
+            if (!_expected.TryGetValue(at >> ChunkShift, out var a))
+            {
+                if (first == 0) continue;
+                _expected[at >> ChunkShift] = a = new uint[1 << ChunkShift];
+            }
+            a[at & ((1 << ChunkShift) - 1)] = first == 0 ? 0 : first + (uint)i;
+        }
+    }
+
+    public ShmemFile(int id, string name, TmpfsMount? mount, int pmdOrder)
+    {
+        Id = id;
+        Name = name;
+        Mount = mount;
+        Cache = new PageCache(pmdOrder);
+    }
+
+    /// <summary>Whether the file lives on the internal mount, where the per-size shmem_enabled knobs apply to mappings.</summary>
+    public bool OnInternalMount => Mount == null;
+
+    public override string ToString() => Name;
+}
