@@ -32,6 +32,7 @@ public sealed partial class Kernel
     readonly List<MmStruct> _mms = new();
     int _nextMmId = 1;
     int _nextAnonVma = 1;
+    long _rmapSeq;
     uint _nextToken = 1;
 
     /// <summary>NR_ANON_MAPPED: anon pages mapped at least once (meminfo AnonPages).</summary>
@@ -101,6 +102,16 @@ public sealed partial class Kernel
     }
 
     internal int NewAnonVma() => _nextAnonVma++;
+
+    /// <summary>
+    /// models anon_vma_chain_link() and anon_vma_interval_tree_post_update_vma(): the VMA's chain
+    /// entries go (back) into the anon_vma interval trees, behind every entry already there with the
+    /// same vm_pgoff. Does nothing for a VMA without an anon_vma (it is in no tree).
+    /// </summary>
+    internal void AnonVmaRelink(Vma.Vma vma)
+    {
+        if (vma.AnonVma != 0) vma.RmapSeq = ++_rmapSeq;
+    }
 
     /// <summary>A fresh content token for one page write (never 0, never with the MaybeZero bit).</summary>
     internal uint NextToken() => NextTokens(1);

@@ -15,6 +15,7 @@ public sealed partial class Kernel
         if (vma.AnonVma != 0) return;
         vma.AnonVma = NewAnonVma();
         vma.AnonVmaChain = [.. vma.AnonVmaChain, vma.AnonVma];
+        AnonVmaRelink(vma);
     }
 
     /// <summary>models folio_add_new_anon_rmap() for a folio about to be mapped whole, by PTEs or by one PMD.</summary>

@@ -28,6 +28,9 @@ public sealed partial class Kernel
                 dst.AnonVma = NewAnonVma();
                 dst.AnonVmaChain = [.. src.AnonVmaChain, dst.AnonVma];
             }
+            // The child's entries go into the parent's trees behind the parent's: an rmap walk meets
+            // the parent's mapping first, until something puts the parent's VMA back in anew.
+            AnonVmaRelink(dst);
             child.Vmas.Insert(dst);
             // models vma_needs_copy(): anonymous memory without an anon_vma has nothing to copy
             if (src.AnonVma != 0 && !CopyPageRange(src, dst))

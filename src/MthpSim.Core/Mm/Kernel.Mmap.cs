@@ -93,6 +93,11 @@ public sealed partial class Kernel
         tail.PgOff = vma.PgOff + (long)((addr - vma.Start) >> PageShift);
         mm.Vmas.SetRange(vma, vma.Start, addr);
         mm.Insert(tail);
+        // The new VMA is linked by anon_vma_clone(); the one split is taken out of the trees by
+        // vma_prepare() and put back by vma_complete(), after it. Which half __split_vma() makes anew
+        // (new_below) does not matter here: the halves' vm_pgoff differ, so no walk compares them.
+        AnonVmaRelink(tail);
+        AnonVmaRelink(vma);
     }
 
     /// <summary>models is_mergeable_vma() and the pgoff check of can_vma_merge_after(), with is_mergeable_anon_vma().</summary>
@@ -136,7 +141,9 @@ public sealed partial class Kernel
             target = prev;
             merged = true;
         }
-        if (merged) KhugepagedEnterVma(target);
+        if (!merged) return;
+        AnonVmaRelink(target);   // commit_merge(): vma_prepare()/vma_complete() put the grown VMA back in the trees
+        KhugepagedEnterVma(target);
     }
 
     /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables.</summary>

@@ -44,6 +44,7 @@ public sealed partial class Kernel
             SplitVmaAt(mm, oldAddr);
             vma = mm.FindVma(oldAddr)!;
             mm.Vmas.SetRange(vma, vma.Start, growEnd);
+            AnonVmaRelink(vma);   // vma_expand() → vma_prepare()/vma_complete() take it out of the trees and put it back
             MergeAround(mm, vma);
             KhugepagedEnterVma(mm.FindVma(oldAddr)!);   // vma_merge_extend() merges the extension in: khugepaged_enter_vma()
             return (long)oldAddr;
@@ -101,6 +102,9 @@ public sealed partial class Kernel
         moved.End = newAddr + newLen;
         // models copy_vma(): a VMA that never faulted takes its new address's offset, as a new mapping there would, to merge
         if (old.AnonVma == 0) moved.PgOff = (long)(newAddr >> PageShift);
+        // anon_vma_clone(): the moved VMA is a new one, so rmap walks now meet it behind every VMA
+        // with the same offset, fork relatives included
+        AnonVmaRelink(moved);
         mm.Insert(moved);
         MovePageTables(old, moved, oldAddr, newAddr, oldLen);
         // The old range's page tables are empty now: unmapping it frees them and the VMA.

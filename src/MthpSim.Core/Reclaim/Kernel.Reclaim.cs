@@ -29,65 +29,105 @@ public sealed partial class Kernel
     /// unmapped everywhere and freed (pglazyfreed). The rmap walk goes mapping by mapping: a dirty
     /// PTE makes the folio dirty, and a dirty folio (written since MADV_FREE, by any process, or
     /// through GUP) stops the walk, is swap-backed again and kept; so does one with extra references
-    /// (pins). Mappings the walk took down before it stopped stay gone.
+    /// (pins). Mappings the walk took down before it stopped stay gone, so the order of the walk
+    /// decides who keeps the folio (<see cref="RmapWalkOrder"/>).
     /// </summary>
     void ShrinkLazyFreeFolios()
     {
-        // try_to_unmap() with TTU_SPLIT_HUGE_PMD: a lazily freed PMD-mapped THP has its PMD split
-        // first and is then discarded at the PTE level (checked live: thp_split_pmd +1, no folio split).
-        foreach (var mm in _mms)
-            foreach (var (index, slot) in mm.PageTables.Ordered())
-                if (slot.Kind == PmdKind.Huge && Map.Test(Pte.Pfn(slot.Leaf), PageFlags.LazyFree))
-                    SplitHugePmd(mm.FindVma(PmdBase(index))!, slot, PmdBase(index));
         // Find every mapping of a lazily freed folio by walking the page tables (the model keeps no
-        // rmap index for small folios), in address order for determinism.
-        var byFolio = new SortedDictionary<int, List<(MmStruct Mm, PmdSlot Slot, int Index)>>();
+        // rmap index for small folios); Index -1 stands for a PMD mapping.
+        var byFolio = new SortedDictionary<int, List<LazyFreeMapping>>();
         foreach (var mm in _mms)
-            foreach (var (_, slot) in mm.PageTables.Ordered())
+        {
+            Vma.Vma? vma = null;
+            foreach (var (index, slot) in mm.PageTables.Ordered())
             {
-                if (slot.Kind == PmdKind.Table)
-                    for (int i = 0; i < slot.Ptes!.Length; i++)
-                    {
-                        ulong pte = slot.Ptes[i];
-                        if (!Pte.IsNormal(pte)) continue;
-                        int head = Map.HeadOf(Pte.Pfn(pte));
-                        if (Map.Test(head, PageFlags.LazyFree)) Add(byFolio, head, (mm, slot, i));
-                    }
+                ulong pmdAddr = PmdBase(index);
+                if (slot.Kind == PmdKind.Huge)
+                {
+                    int head = Pte.Pfn(slot.Leaf);
+                    if (Map.Test(head, PageFlags.LazyFree)) Add(byFolio, head, new(VmaAt(mm, pmdAddr, ref vma), slot, -1, pmdAddr));
+                    continue;
+                }
+                if (slot.Kind != PmdKind.Table) continue;
+                for (int i = 0; i < slot.Ptes!.Length; i++)
+                {
+                    ulong pte = slot.Ptes[i];
+                    if (!Pte.IsNormal(pte)) continue;
+                    int head = Map.HeadOf(Pte.Pfn(pte));
+                    if (!Map.Test(head, PageFlags.LazyFree)) continue;
+                    ulong addr = pmdAddr + ((ulong)i << PageShift);
+                    Add(byFolio, head, new(VmaAt(mm, addr, ref vma), slot, i, addr));
+                }
             }
+        }
+        var run = new List<(MmStruct Mm, PmdSlot Slot, int Index)>();
         foreach (var (head, mappings) in byFolio)
         {
             int nr = 1 << Map.Order(head);
+            mappings.Sort(RmapWalkOrder);
             Map.AddRef(head, 1);   // reclaim holds the folio while it unmaps it
             bool discarded = true;
-            foreach (var run in Runs(mappings))
+            for (int k = 0; k < mappings.Count && discarded;)
             {
-                if (!TryToUnmapLazyFree(head, run)) { discarded = false; break; }
+                var m = mappings[k++];
+                run.Clear();
+                if (m.Index < 0)
+                {
+                    // try_to_unmap() with TTU_SPLIT_HUGE_PMD: the walk splits a lazily freed PMD THP's PMD
+                    // when it meets it and discards at the PTE level (checked live: thp_split_pmd +1, no folio split).
+                    SplitHugePmd(m.Vma, m.Slot, m.Addr);
+                    for (int i = 0; i < m.Slot.Ptes!.Length; i++) run.Add((m.Vma.Mm, m.Slot, i));
+                }
+                else
+                {
+                    // folio_unmap_pte_batch(): consecutive pages in one VMA and one page table go as one batch,
+                    // so a folio unmapped whole never looks partially mapped
+                    run.Add((m.Vma.Mm, m.Slot, m.Index));
+                    while (k < mappings.Count && ContinuesRun(m, mappings[k], run.Count))
+                        run.Add((m.Vma.Mm, m.Slot, mappings[k++].Index));
+                }
+                discarded = TryToUnmapLazyFree(head, run);
             }
             if (discarded) Stats.Count(VmEvent.PgLazyFreed, nr);
             FolioPut(head);
         }
     }
 
-    static void Add(SortedDictionary<int, List<(MmStruct, PmdSlot, int)>> d, int head, (MmStruct, PmdSlot, int) m)
+    /// <summary>One mapping of a lazily freed folio: a PTE (Index) or the PMD (Index -1) of Slot, at Addr in Vma.</summary>
+    readonly record struct LazyFreeMapping(Vma.Vma Vma, PmdSlot Slot, int Index, ulong Addr);
+
+    /// <summary>
+    /// models the order of rmap_walk_anon(): it visits the folio's anon_vma interval tree in order,
+    /// which is by vm_pgoff and, among equal offsets, by when each VMA's entry was put in
+    /// (<see cref="Vma.Vma.RmapSeq"/>: a fork child after its parent, but a VMA mremap() moved or
+    /// split after the relatives it was forked with); then page_vma_mapped_walk() goes through
+    /// one VMA in address order.
+    /// </summary>
+    static readonly Comparison<LazyFreeMapping> RmapWalkOrder = (a, b) =>
+    {
+        int c = a.Vma.PgOff.CompareTo(b.Vma.PgOff);
+        if (c == 0) c = a.Vma.RmapSeq.CompareTo(b.Vma.RmapSeq);
+        if (c == 0) c = a.Vma.Mm.Id.CompareTo(b.Vma.Mm.Id);
+        return c != 0 ? c : a.Addr.CompareTo(b.Addr);
+    };
+
+    /// <summary>Whether <paramref name="next"/> maps the page after the <paramref name="count"/>th of the batch started by <paramref name="first"/>.</summary>
+    static bool ContinuesRun(LazyFreeMapping first, LazyFreeMapping next, int count) =>
+        next.Vma == first.Vma && next.Slot == first.Slot && next.Index == first.Index + count &&
+        Pte.Pfn(next.Slot.Ptes![next.Index]) == Pte.Pfn(first.Slot.Ptes![first.Index]) + count;
+
+    /// <summary>The VMA containing addr, reusing the previous one while addr stays in it (mappings come in address order).</summary>
+    static Vma.Vma VmaAt(MmStruct mm, ulong addr, ref Vma.Vma? last)
+    {
+        if (last == null || !last.Contains(addr)) last = mm.FindVma(addr)!;
+        return last;
+    }
+
+    static void Add(SortedDictionary<int, List<LazyFreeMapping>> d, int head, LazyFreeMapping m)
     {
         if (!d.TryGetValue(head, out var list)) d[head] = list = new();
         list.Add(m);
-    }
-
-    /// <summary>Consecutive PTEs of one table, unmapped as one batch (folio_unmap_pte_batch()), so a folio unmapped whole never looks partially mapped.</summary>
-    static IEnumerable<List<(MmStruct Mm, PmdSlot Slot, int Index)>> Runs(List<(MmStruct Mm, PmdSlot Slot, int Index)> mappings)
-    {
-        var run = new List<(MmStruct, PmdSlot, int)>();
-        foreach (var m in mappings)
-        {
-            if (run.Count > 0 && (run[^1].Item2 != m.Slot || run[^1].Item3 + 1 != m.Index))
-            {
-                yield return run;
-                run = new();
-            }
-            run.Add(m);
-        }
-        if (run.Count > 0) yield return run;
     }
 
     /// <summary>

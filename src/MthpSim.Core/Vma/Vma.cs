@@ -21,6 +21,13 @@ public sealed partial class Vma
     public int[] AnonVmaChain = [];
     /// <summary>vm_file: the shmem file mapped (a memfd, a tmpfs file, or a shared anonymous mapping's), or null for anonymous memory.</summary>
     public Shmem.ShmemFile? File;
+    /// <summary>
+    /// When this VMA's anon_vma_chain entries were last put into the anon_vma interval trees (a
+    /// per-kernel count; 0 while it has none). Those trees are keyed by vm_pgoff and place a new
+    /// entry after existing ones with the same key, so an rmap walk meets VMAs in (PgOff, RmapSeq)
+    /// order. Set through <see cref="Kernel.AnonVmaRelink"/>.
+    /// </summary>
+    public long RmapSeq;
     /// <summary>The address space this VMA belongs to (vm_mm).</summary>
     public MmStruct Mm = null!;
 
