@@ -25,12 +25,14 @@ public sealed class FuzzTally
 
     // Statements that set no return code.
     static readonly HashSet<string> NoRc = ["exit", "policy", "sleep", "expect", "print", "process", "machine"];
-    static readonly HashSet<string> Global = ["sysfs", "policy", "reclaim", "khugepaged", "sleep", "expect", "print", "machine", "process"];
+    static readonly HashSet<string> Global = ["sysfs", "policy", "reclaim", "khugepaged", "sleep", "expect", "print", "machine", "process",
+        "memfd", "tmpfs", "file", "ftruncate", "pwrite", "pread", "lseek"];
 
     /// <summary>The kind a statement is counted under: its verb, with madvise's advice.</summary>
     public static string KindOf(string line)
     {
         var w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (w[0] == "fallocate" && w.Length > 2) return $"fallocate {w[2]}";
         if (Global.Contains(w[0])) return w[0];
         return w[1] == "madvise" && w.Length > 5 ? $"madvise {w[5]}" : w[1];
     }
@@ -62,6 +64,10 @@ public sealed class FuzzTally
         Add("underused split", k.Vmstat("thp_underused_split_page") ?? 0);
         Add("lazyfree discarded", k.Vmstat("pglazyfreed") ?? 0);
         Add("huge zero page", k.Vmstat("thp_zero_page_alloc") ?? 0);
+        for (int order = 1; order <= k.Geo.PmdOrder; order++)
+            if (k.SysfsRead($"hugepages-{pageKb << order}kB/stats/shmem_alloc") is string n)
+                Add($"shmem alloc order {order}", long.Parse(n, CultureInfo.InvariantCulture));
+        Add("shmem PMD mapped", k.Vmstat("thp_file_mapped") ?? 0);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
     }

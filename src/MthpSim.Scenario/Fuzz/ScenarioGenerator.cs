@@ -18,7 +18,10 @@ public sealed class ScenarioGenerator
     readonly Dictionary<string, List<string>> _regions = new();
     readonly List<(string Proc, string Region, long Off, long Len)> _pins = new();
     readonly List<string> _lines = new();
-    int _nextProc, _nextRegion;
+    /// <summary>Files that exist (memfds and tmpfs files), tmpfs mounts that mounted, and the regions that map shared memory.</summary>
+    readonly List<string> _files = new(), _mounts = new();
+    readonly HashSet<(string Proc, string Region)> _shared = new();
+    int _nextProc, _nextRegion, _nextFile, _nextMount;
     const int MaxProcs = 5;
     const int MaxRegionsPerProc = 6;
     /// <summary>Percent of operations aimed off target on purpose (error paths stay covered).</summary>
@@ -30,6 +33,11 @@ public sealed class ScenarioGenerator
     static readonly string[] Global = ["always", "madvise", "never"];
     static readonly long[] Lengths = [8 << 10, 16 << 10, 64 << 10, 200 << 10, 512 << 10, 1 << 20, 2 << 20, 3 << 20, 4 << 20, 6 << 20];
     static readonly long[] AccessLengths = [4096, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20];
+    static readonly string[] ShmemSizes = ["8kB", "16kB", "32kB", "64kB", "128kB", "256kB", "512kB", "1024kB", "2048kB"];
+    static readonly string[] ShmemPerSize = ["always", "always", "inherit", "within_size", "advise", "never"];
+    static readonly string[] ShmemGlobal = ["always", "always", "within_size", "advise", "never", "deny", "force"];
+    static readonly string[] TmpfsHuge = ["never", "always", "always", "within_size", "within_size", "advise"];
+    static readonly long[] FileLengths = [4096, 8 << 10, 12 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20, 3 << 20];
 
     public ScenarioGenerator(ulong seed, GeneratorProfile? profile = null)
     {
@@ -86,13 +94,16 @@ public sealed class ScenarioGenerator
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
             < 91 => "reclaim",
-            < 95 => Khugepaged(),
-            _ => Access(session, p, r),
+            // khugepaged's file scan and MADV_COLLAPSE of shmem are not modelled: no scans while shared memory is mapped.
+            < 95 => AnyShmemVma(session) ? FileOp(session) : Khugepaged(),
+            _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
     }
 
-    string Sysfs() => _rng.Below(9) switch
+    string Sysfs() => _rng.Below(_profile.Shmem ? 12 : 9) switch
     {
+        9 => $"sysfs shmem_enabled = {_rng.Pick(ShmemGlobal)}",
+        10 or 11 => $"sysfs hugepages-{_rng.Pick(ShmemSizes)}/shmem_enabled = {_rng.Pick(ShmemPerSize)}",
         0 => $"sysfs enabled = {_rng.Pick(Global)}",
         1 => $"sysfs use_zero_page = {_rng.Below(2)}",
         2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",
@@ -115,7 +126,65 @@ public sealed class ScenarioGenerator
         string addr = _rng.Chance(40) ? "any" : $"0x{0x40000000L + _rng.Below(24) * (512L << 10):x}";
         string prot = _rng.Chance(90) ? "rw" : "r";
         _pendingRegion = (p, r);
+        _pendingShared = false;
+        if (_profile.Shmem && _rng.Chance(35))
+        {
+            _pendingShared = true;
+            if (_files.Count == 0 || _rng.Chance(35)) return $"{p} mmap {r} {addr} {len} {prot} shared anon";
+            // Offsets in the file: from its start, a PMD boundary, 64K, or any page; a PMD-multiple length often.
+            long off = _rng.Pick(new long[] { 0, 0, Pmd, 64 << 10, _rng.Below(512) * Page });
+            string prefix = _rng.Chance(50) ? "memfd" : "file";
+            return $"{p} mmap {r} {addr} {len} {prot} shared {prefix}:{_rng.Pick(_files)}{(off > 0 ? $"+{off}" : "")}";
+        }
         return $"{p} mmap {r} {addr} {len} {prot}";
+    }
+
+    bool _pendingShared;
+    string? _pendingFile, _pendingMount;
+
+    /// <summary>A file system call on a file (creating files and mounts first, a few at a time).</summary>
+    string FileOp(ScenarioSession s)
+    {
+        if (_files.Count == 0 || (_files.Count < 4 && _rng.Chance(10))) return NewFile();
+        string f = _rng.Pick(_files);
+        long size = s.File(f, default).Size;
+        long span = Math.Max(size, Pmd);
+        long off = _rng.Below(4) switch
+        {
+            0 => 0,
+            1 => _rng.Below((int)(span / Pmd) + 1) * Pmd,
+            _ => _rng.Below((int)Math.Min(span / Page, 4096)) * Page,
+        };
+        if (_rng.Chance(MissPercent)) off = size + _rng.Below(16) * Page + _rng.Pick(new long[] { 0, 100 });
+        else if (_rng.Chance(5)) off += 100;
+        long len = _rng.Pick(FileLengths);
+        return _rng.Below(10) switch
+        {
+            < 3 => $"pwrite {f} {off} {len}",
+            3 => $"pread {f} {off} {len}",
+            4 => $"ftruncate {f} {_rng.Pick(new[] { 0, size / 2 / Page * Page, size + len, off, 4L << 20 })}",
+            5 or 6 => $"fallocate {f} punch {off} {len}",
+            7 => $"fallocate {f} alloc {off} {len}",
+            _ => $"lseek {f} {(_rng.Chance(50) ? "data" : "hole")} {off}",
+        };
+    }
+
+    string NewFile()
+    {
+        string f = $"f{_nextFile++}";
+        long size = _rng.Pick(new long[] { 0, 64 << 10, 1 << 20, 2 << 20, 4 << 20, 3 << 20 });
+        if (_rng.Chance(50)) { _pendingFile = f; return $"memfd {f} {size}"; }
+        if (_mounts.Count == 0 || _rng.Chance(20))
+        {
+            string m = $"m{_nextMount++}";
+            _pendingMount = m;
+            // A word the kernel refuses now and then: the mount fails with -EINVAL.
+            string huge = _rng.Chance(MissPercent) ? "64K" : _rng.Pick(TmpfsHuge);
+            string limit = _rng.Chance(30) ? $" size={_rng.Pick(new[] { "256K", "2M", "8M" })}" : "";
+            return $"tmpfs {m} huge={huge}{limit}";
+        }
+        _pendingFile = f;
+        return $"file {f} on {_rng.Pick(_mounts)} {size}";
     }
 
     (string Proc, string Region)? _pendingRegion;
@@ -139,9 +208,12 @@ public sealed class ScenarioGenerator
     string Madvise(ScenarioSession s, string p, string r, List<string> regions)
     {
         string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse", "collapse" });
+        // MADV_COLLAPSE of shmem is not modelled yet; shared memory gets MADV_REMOVE instead.
+        if (advice == "collapse" && HasShmemVma(s, p, r)) advice = "remove";
+        else if (_profile.Shmem && _rng.Chance(5)) advice = "remove";
         // MADV_COLLAPSE goes to a region with a whole PMD block, when the process has one.
         if (advice == "collapse" && !_rng.Chance(MissPercent))
-            foreach (string c in regions.Prepend(r))
+            foreach (string c in regions.Prepend(r).Where(c => !HasShmemVma(s, p, c)))
                 if (PmdAlignedRange(s, p, c) is (long off, long len))
                     return $"{p} madvise {c} {off} {len} collapse";
         return $"{p} madvise {r} {Range(s, p, r, write: advice == "populate_write")} {advice}";
@@ -152,6 +224,7 @@ public sealed class ScenarioGenerator
 
     string Mremap(ScenarioSession s, string p, string r)
     {
+        if (HasShmemVma(s, p, r)) return Access(s, p, r);   // mremap of shmem is not modelled yet
         long len = (long)RegionLength(s, p, r);
         // Over several VMAs or holes only shrinking in place, or moving whole to a fixed address, can succeed.
         bool oneVma = TryRegion(s, p, r, out ulong start, out ulong bytes) && s.Process(p).FindVma(start) is { } v && v.Start <= start && v.End >= start + bytes;
@@ -183,6 +256,7 @@ public sealed class ScenarioGenerator
         if (_procs.Count == 1) return "reclaim";
         _procs.Remove(p);
         _regions.Remove(p);
+        _shared.RemoveWhere(x => x.Proc == p);
         _pins.RemoveAll(x => x.Proc == p);
         return $"{p} exit";
     }
@@ -250,6 +324,12 @@ public sealed class ScenarioGenerator
         return ((long)(addr - start), (long)(e - addr));
     }
 
+    /// <summary>Whether any VMA of the region's range maps shmem (the range may hold other mappings since).</summary>
+    static bool HasShmemVma(ScenarioSession s, string p, string r) =>
+        TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => v.File != null);
+
+    static bool AnyShmemVma(ScenarioSession s) => s.Kernel.Processes.Any(mm => mm.Vmas.Any(v => v.File != null));
+
     static bool Writable(ScenarioSession s, string p, string r) =>
         TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => (v.Flags & VmFlags.Write) != 0);
 
@@ -294,14 +374,18 @@ public sealed class ScenarioGenerator
         if (_pendingRegion is var (p, r))
         {
             if (s.Rc >= 0) _regions[p].Add(r);
+            if (s.Rc >= 0 && _pendingShared) _shared.Add((p, r));
             _pendingRegion = null;
         }
+        if (_pendingFile is string f) { if (s.Rc == 0) _files.Add(f); _pendingFile = null; }
+        if (_pendingMount is string m) { if (s.Rc == 0) _mounts.Add(m); _pendingMount = null; }
         if (_pendingFork is string c)
         {
             if (s.Rc == 0)
             {
                 _procs.Add(c);
                 _regions[c] = new List<string>(_regions[_forkParent!]);
+                foreach (var (_, region) in _shared.Where(x => x.Proc == _forkParent).ToList()) _shared.Add((c, region));
             }
             _pendingFork = null;
         }
@@ -310,6 +394,7 @@ public sealed class ScenarioGenerator
         foreach (var proc in _procs)
             _regions[proc].RemoveAll(name => !TryRegion(s, proc, name, out ulong start, out ulong len)
                 || !s.Process(proc).Intersecting(start, start + len).Any());
+        _shared.RemoveWhere(x => !_procs.Contains(x.Proc) || !_regions[x.Proc].Contains(x.Region));
     }
 
     bool _lastWasPin;
@@ -323,10 +408,10 @@ public sealed class ScenarioGenerator
 }
 
 /// <summary>Which statements a generator may use.</summary>
-public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan)
+public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast).</summary>
-    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536]);
+    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true);
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
     /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan

@@ -20,6 +20,27 @@ public sealed class ContentReference
     readonly Dictionary<string, List<SharedRange>> _shared = new();
 
     sealed record SharedRange(ulong Start, ulong End, string Key, long PgOff);
+
+    /// <summary>Each file's i_size and how far fallocate reached, in pages, as the statements set them.</summary>
+    readonly Dictionary<string, (long SizePages, long FallocEnd)> _fileSize = new();
+
+    /// <summary>
+    /// Pages past max(EOF, fallocate's end) are dropped when a split of their folio leaves them in a
+    /// piece of their own (__folio_split()); what was written there through a mapping may read zeroes afterwards.
+    /// </summary>
+    void MayDropPastEof(string key)
+    {
+        if (!_fileSize.TryGetValue(key, out var sz)) return;
+        var d = FileContent(key);
+        foreach (long i in d.Keys.Where(i => i >= Math.Max(sz.SizePages, sz.FallocEnd)).ToList()) d[i] |= ReferenceProcess.OldOrZero;
+    }
+
+    void SetSize(string key, long bytes, int shift, bool grow = false)
+    {
+        long pages = (bytes + (1L << shift) - 1) >> shift;
+        var sz = _fileSize.GetValueOrDefault(key);
+        _fileSize[key] = (grow ? Math.Max(sz.SizePages, pages) : pages, sz.FallocEnd);
+    }
     // Taken before a statement runs: the region it names (mremap and munmap change the binding) and the next store's token.
     (ulong Start, ulong Length)? _region;
     uint _tokenBefore;
@@ -108,8 +129,12 @@ public sealed class ContentReference
                 proc.Map(start, end);
                 // A shared anonymous mapping is a file of its own, known by the statement that made it.
                 if (m.Shared)
+                {
+                    string key = m.File ?? $"shared anon of line {m.Span.Line}";
+                    if (m.File == null) SetSize(key, m.Length, shift);
                     (_shared.TryGetValue(m.Process, out var l) ? l : _shared[m.Process] = new())
-                        .Add(new SharedRange(start, end, m.File ?? $"shared anon of line {m.Span.Line}", m.FileOffset >> shift));
+                        .Add(new SharedRange(start, end, key, m.FileOffset >> shift));
+                }
                 break;
             }
             case MunmapStmt u when s.Rc == 0 && _region is var (rs, rl):
@@ -120,8 +145,22 @@ public sealed class ContentReference
                 UnmapShared(u.Process, start >> shift, endPage);
                 break;
             }
+            case MemfdStmt mf:
+                SetSize(mf.File, mf.Size, shift);
+                break;
+            case FileStmt fs when s.Rc == 0:
+                SetSize(fs.File, fs.Size, shift);
+                break;
+            case FallocateStmt { Punch: false } fa when s.Rc == 0:
+            {
+                SetSize(fa.File, fa.Offset + fa.Length, shift, grow: true);
+                var sz = _fileSize[fa.File];
+                _fileSize[fa.File] = (sz.SizePages, Math.Max(sz.FallocEnd, (long)PagesUp((ulong)(fa.Offset + fa.Length))));
+                break;
+            }
             case FileIoStmt { Write: true } io when s.Rc > 0:
             {
+                SetSize(io.File, io.Offset + s.Rc, shift, grow: true);
                 long first = io.Offset >> shift, end = (long)PagesUp((ulong)(io.Offset + s.Rc));
                 if (stored != end - first) return $"'{io.Text}' stored into {stored} pages, but it wrote {end - first}";
                 var d = FileContent(io.File);
@@ -131,21 +170,31 @@ public sealed class ContentReference
             case FallocateStmt { Punch: true } fa when s.Rc == 0:
                 // Whole pages read zeroes; a page punched only in part keeps what was written around the hole.
                 ZeroFile(fa.File, (long)PagesUp((ulong)fa.Offset), (fa.Offset + fa.Length) >> shift);
+                MayDropPastEof(fa.File);
                 break;
             case FtruncateStmt ft when s.Rc == 0:
                 ZeroFile(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
+                SetSize(ft.File, ft.Size, shift);
+                MayDropPastEof(ft.File);
                 break;
-            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM) && _region is var (rs, _):
+            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice == Advice.Free && s.Rc == -Errno.EINVAL)) && _region is var (rs, _):
             {
                 // Holes give -ENOMEM after the mapped parts were advised (madvise_walk_vmas()).
                 var proc = _procs[ma.Process];
                 ulong start = (rs + (ulong)ma.Offset) >> shift;
-                foreach (var (a, e) in proc.MappedWithin(start, start + PagesUp((ulong)ma.Length)))
+                ulong end = start + PagesUp((ulong)ma.Length);
+                // MADV_FREE stops with -EINVAL at the first shared mapping, after advising what comes before it.
+                if (s.Rc == -Errno.EINVAL)
+                    for (ulong page = start; page < end; page++)
+                        if (SharedPage(ma.Process, page) != null) { end = page; break; }
+                foreach (var (a, e) in proc.MappedWithin(start, end))
                     switch (ma.Advice)
                     {
                         case Advice.Remove:
+                            var punched = new HashSet<string>();
                             for (ulong page = a; page < e; page++)
-                                if (SharedPage(ma.Process, page) is var (key, index)) FileContent(key).Remove(index);
+                                if (SharedPage(ma.Process, page) is var (key, index)) { FileContent(key).Remove(index); punched.Add(key); }
+                            foreach (var key in punched) MayDropPastEof(key);
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
                         case Advice.Free: proc.Update(a, e, c => c | ReferenceProcess.OldOrZero); break;
@@ -248,7 +297,10 @@ public sealed class ContentReference
                         if ((want & ReferenceProcess.OldOrZero) != 0 && (got == 0 || got == (want & ~ReferenceProcess.OldOrZero)))
                         {
                             // Discarded once, zeroes for good; still old, it may be discarded later.
-                            if (got == 0) proc.Set(at + (ulong)i, 0);
+                            if (got == 0)
+                            {
+                                if (sharedPage is var (k2, i2)) FileContent(k2)[i2] = 0; else proc.Set(at + (ulong)i, 0);
+                            }
                             continue;
                         }
                         return $"process {name} reads {Content(got)} at 0x{(at + (ulong)i) << shift:x}, but must read {Content(want)}";
