@@ -101,6 +101,15 @@ public static class OracleRunner
             // The lock first: while another run holds it, the journal is that run's, not a leftover,
             // and any write (even the writability check) could wake khugepaged in the middle of its scenario.
             using var runLock = RunLock.Acquire();
+            // tmpfs mounts a killed run left behind go first: their files were the scenario's.
+            string mountJournal = LiveMounts.JournalFor(live.JournalPath);
+            if (File.Exists(mountJournal))
+            {
+                var left = LiveMounts.CleanupFromJournal(mountJournal);
+                Console.Error.WriteLine(left.Count == 0
+                    ? "mthpsim oracle: unmounted tmpfs mounts left by an interrupted run"
+                    : $"mthpsim oracle: could not undo tmpfs mounts left by an interrupted run: {string.Join("; ", left)}");
+            }
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();
@@ -117,7 +126,7 @@ public static class OracleRunner
             if (failed.Count > 0) throw new OracleUnavailableException($"could not set the simulator's defaults: {string.Join("; ", failed)}");
             var processes = statements.OfType<ProcessStmt>().Select(p => p.Name).ToList();
             bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
-            using var session = new LiveSession(driver);
+            using var session = new LiveSession(driver, mountJournal);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
             session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any());
             RunLockstep(sim, statements, session, simResult, result, guard);

@@ -81,6 +81,26 @@ struct pm_scan_arg {
 #ifndef __NR_io_uring_register
 #define __NR_io_uring_register 427
 #endif
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+#ifndef MADV_REMOVE
+#define MADV_REMOVE 9
+#endif
+
+/* cachestat(2) (Linux 6.5), newer than Debian 12's headers; layout from include/uapi/linux/mman.h. */
+struct mthp_cachestat_range {
+	__u64 off;
+	__u64 len;
+};
+
+struct mthp_cachestat {
+	__u64 nr_cache;
+	__u64 nr_dirty;
+	__u64 nr_writeback;
+	__u64 nr_evicted;
+	__u64 nr_recently_evicted;
+};
 
 /* /proc/self/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
 #define PM_PRESENT (UINT64_C(1) << 63)
@@ -107,6 +127,13 @@ struct pm_scan_arg {
 #define MAX_PINS 64
 /* The driver's own mappings remembered for mlock() in a forked child. */
 #define MAX_OWN_RANGES 256
+/* pwrite/pread are issued in pieces that end at multiples of this file offset: the largest page
+ * cache folio (PMD size with 4K pages), which is also the step in which the kernel's
+ * generic_perform_write() walks one big write, so the pieces reach shmem exactly as one call would. */
+#define FILE_PIECE (UINT64_C(2) << 20)
+/* iovecs of one piece: at most two per page (token word, zeros), 512 pages of 4K. */
+#define PIECE_IOV 1024
+#define ZERO_CAP 65536
 
 /* All buffers are static so that nothing is allocated after `ready`. */
 static char stdin_buf[65536];
@@ -117,6 +144,11 @@ static size_t outlen;
 static uint64_t pm_buf[PM_CHUNK];
 static uint64_t kpf_win[KPF_WIN];
 static struct page_region scan_regions[SCAN_REGIONS];
+/* File I/O: token words of one piece, a page of zeros, a read sink (iovecs may alias it). */
+static uint64_t piece_tokens[PIECE_IOV];
+static unsigned char zero_buf[ZERO_CAP];
+static unsigned char read_buf[ZERO_CAP];
+static struct iovec piece_iov[PIECE_IOV];
 
 static uint64_t page_size;
 static unsigned page_shift;
@@ -341,11 +373,27 @@ static int read_pagemap(uint64_t vpn, size_t npages)
 
 /* ---- commands ---- */
 
-static void cmd_mmap(uint64_t addr, uint64_t len, uint64_t prot)
+/* path NULL: anonymous (shared = MAP_SHARED|MAP_ANONYMOUS, i.e. shmem). Otherwise the file is
+ * opened O_RDWR (so a later mprotect to rw works on a shared mapping, as for a program that opened
+ * it read-write), mapped at off and closed again: the mapping keeps the file. */
+static void cmd_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t shared, const char *path, uint64_t off)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr != 0 ? MAP_FIXED_NOREPLACE : 0);
-	void *p = mmap((void *)(uintptr_t)addr, (size_t)len, (int)prot, flags, -1, 0);
-	respond_rc(p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p);
+	int fd = -1;
+	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | (addr != 0 ? MAP_FIXED_NOREPLACE : 0);
+	if (path == NULL) {
+		flags |= MAP_ANONYMOUS;
+	} else {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			respond_rc(-errno);
+			return;
+		}
+	}
+	void *p = mmap((void *)(uintptr_t)addr, (size_t)len, (int)prot, flags, fd, (off_t)off);
+	int64_t rc = p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
+	if (fd >= 0)
+		close(fd);
+	respond_rc(rc);
 }
 
 static void cmd_munmap(uint64_t addr, uint64_t len)
@@ -856,6 +904,293 @@ static void cmd_sysfs_write(const char *path, const char *value)
 	respond_rc(rc);
 }
 
+/* ---- files (shmem): memfd, tmpfs files, their I/O and their page cache ---- */
+
+/* `err` unless fd fits an int; returns 1 if it does. */
+static int fd_ok(uint64_t fd)
+{
+	if (fd <= INT32_MAX)
+		return 1;
+	respond_err("FD out of range");
+	return 0;
+}
+
+/* `mmap ADDR LEN PROT [SHARED [PATH OFF]]`: the numeric arguments, then an optional path. */
+static void cmd_mmap_line(char *cursor)
+{
+	static const char usage[] = "mmap ADDR LEN PROT [SHARED [PATH OFF]]";
+	uint64_t v[5] = { 0, 0, 0, 0, 0 };
+	char *tok[6];
+	int n = 0;
+	while (n < 6 && (tok[n] = next_token(&cursor)) != NULL)
+		n++;
+	if (n < 3 || n == 5 || next_token(&cursor) != NULL) {
+		out_str("err usage: ");
+		out_str(usage);
+		out_end();
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (i == 4)
+			continue; /* PATH */
+		if (parse_u64(tok[i], &v[i == 5 ? 4 : i]) != 0) {
+			out_str("err bad number, usage: ");
+			out_str(usage);
+			out_end();
+			return;
+		}
+	}
+	if (v[2] > 3)
+		respond_err("PROT must be 0..3 (1 read, 2 write)");
+	else if (n >= 4 && v[3] > 1)
+		respond_err("SHARED must be 0 or 1");
+	else
+		cmd_mmap(v[0], v[1], v[2], v[3], n == 6 ? tok[4] : NULL, v[4]);
+}
+
+/* `ok FD RC`: FD is the new descriptor (or -errno, and RC the same); RC is ftruncate's result. */
+static void respond_fd_rc(int fd, int64_t rc)
+{
+	out_str("ok ");
+	out_i64(fd);
+	out_str(" ");
+	out_i64(rc);
+	out_end();
+}
+
+static void cmd_memfd(uint64_t size)
+{
+	int fd = memfd_create("mthpsim", MFD_CLOEXEC);
+	if (fd < 0) {
+		respond_fd_rc(-errno, -errno);
+		return;
+	}
+	respond_fd_rc(fd, ftruncate(fd, (off_t)size) == 0 ? 0 : -errno);
+}
+
+static void cmd_fcreate(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		respond_fd_rc(-errno, -errno);
+		return;
+	}
+	respond_fd_rc(fd, ftruncate(fd, (off_t)size) == 0 ? 0 : -errno);
+}
+
+static void cmd_fopen(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	respond_rc(fd < 0 ? -errno : fd);
+}
+
+/* One piece of a pwrite, [pos, end) inside one FILE_PIECE: per page, the bytes of its token word
+ * that the range covers, then zeros for the rest of the page. first_page is the file offset of the
+ * first page the whole pwrite touches (token + 0). Returns the number of iovecs. */
+static int pwrite_piece(uint64_t pos, uint64_t end, uint64_t first_page, uint64_t token)
+{
+	int n = 0;
+	unsigned k = 0;
+	while (pos < end) {
+		uint64_t page = pos & ~(page_size - 1);
+		uint64_t stop = page + page_size < end ? page + page_size : end;
+		piece_tokens[k] = token + ((page - first_page) >> page_shift);
+		if (pos < page + 8) {
+			uint64_t wend = page + 8 < stop ? page + 8 : stop;
+			piece_iov[n].iov_base = (unsigned char *)&piece_tokens[k] + (pos - page);
+			piece_iov[n].iov_len = (size_t)(wend - pos);
+			n++;
+			pos = wend;
+		}
+		if (pos < stop) {
+			piece_iov[n].iov_base = zero_buf;
+			piece_iov[n].iov_len = (size_t)(stop - pos);
+			n++;
+			pos = stop;
+		}
+		k++;
+	}
+	return n;
+}
+
+/* pwrite of exactly [off, off+len): every page the range touches gets new content, the 8-byte word
+ * TOKEN+i at its start (i = 0, 1, ... per page, as `touch` stores) where the range covers it, zeros
+ * elsewhere. A page whose first bytes lie outside the range keeps them (the write covers only the
+ * range; file size and allocation are those of one pwrite of LEN bytes at OFF). */
+static void cmd_pwrite(uint64_t fd, uint64_t off, uint64_t len, uint64_t token)
+{
+	if (len == 0) {
+		ssize_t r = pwrite((int)fd, zero_buf, 0, (off_t)off);
+		respond_rc(r < 0 ? -errno : 0);
+		return;
+	}
+	if (len - 1 > UINT64_MAX - off) {
+		respond_err("range wraps around");
+		return;
+	}
+	uint64_t end = off + len, pos = off, first_page = off & ~(page_size - 1);
+	int64_t total = 0;
+	while (pos < end) {
+		uint64_t piece_end = (pos | (FILE_PIECE - 1)) + 1;
+		if (piece_end > end || piece_end == 0)
+			piece_end = end;
+		int n = pwrite_piece(pos, piece_end, first_page, token);
+		ssize_t r = pwritev((int)fd, piece_iov, n, (off_t)pos);
+		if (r < 0) {
+			if (total == 0)
+				total = -errno;
+			break;
+		}
+		total += r;
+		if ((uint64_t)r < piece_end - pos)
+			break; /* short write (ENOSPC on a full mount): what one pwrite would return */
+		pos = piece_end;
+	}
+	respond_rc(total);
+}
+
+/* pread of [off, off+len) into a sink buffer (the iovecs alias it: only the kernel's side matters). */
+static void cmd_pread(uint64_t fd, uint64_t off, uint64_t len)
+{
+	if (len == 0) {
+		ssize_t r = pread((int)fd, read_buf, 0, (off_t)off);
+		respond_rc(r < 0 ? -errno : 0);
+		return;
+	}
+	if (len - 1 > UINT64_MAX - off) {
+		respond_err("range wraps around");
+		return;
+	}
+	uint64_t end = off + len, pos = off;
+	int64_t total = 0;
+	while (pos < end) {
+		uint64_t piece_end = (pos | (FILE_PIECE - 1)) + 1;
+		if (piece_end > end || piece_end == 0)
+			piece_end = end;
+		int n = 0;
+		for (uint64_t p = pos; p < piece_end; n++) {
+			uint64_t step = piece_end - p < ZERO_CAP ? piece_end - p : ZERO_CAP;
+			piece_iov[n].iov_base = read_buf;
+			piece_iov[n].iov_len = (size_t)step;
+			p += step;
+		}
+		ssize_t r = preadv((int)fd, piece_iov, n, (off_t)pos);
+		if (r < 0) {
+			if (total == 0)
+				total = -errno;
+			break;
+		}
+		total += r;
+		if ((uint64_t)r < piece_end - pos)
+			break; /* end of file */
+		pos = piece_end;
+	}
+	respond_rc(total);
+}
+
+static void cmd_fstat(uint64_t fd)
+{
+	struct stat st;
+	if (fstat((int)fd, &st) != 0) {
+		int64_t e = -errno;
+		out_str("ok ");
+		out_i64(e);
+		out_str(" 0 0 0 0");
+		out_end();
+		return;
+	}
+	out_str("ok 0 ");
+	out_u64((uint64_t)st.st_size, 0);
+	out_str(" ");
+	out_u64((uint64_t)st.st_blocks, 0);
+	out_str(" ");
+	out_u64((uint64_t)st.st_dev, 0);
+	out_str(" ");
+	out_u64((uint64_t)st.st_ino, 0);
+	out_end();
+}
+
+/* An 8-byte load that survives SIGSEGV/SIGBUS (the `touch` handler); 0 or -1. */
+static volatile uint64_t probe_value;
+static int probe_load(uintptr_t addr)
+{
+	if (sigsetjmp(touch_env, 1) == 0) {
+		in_touch = 1;
+		probe_value = *(volatile const uint64_t *)addr;
+		in_touch = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * One file page for `fpages`, looked at without changing what the scenario can observe:
+ * cachestat() first (it reads the page cache's xarray only: real folios, uptodate or not, and
+ * shmem swap entries); only an uptodate cached page (mincore() of a one-page scratch mapping) is
+ * faulted in to read its PFN and first word. A hole is never faulted (a fault would allocate), nor
+ * a fallocated page that was never written (a fault would zero it and mark it uptodate, which turns
+ * it into data for SEEK_DATA). The scratch VMA is one page (no PMD mapping, no fault-around beyond
+ * it) and MADV_RANDOM (its young PTE is not passed to the folio at unmap, so the folio's
+ * referenced/active state stays as it was).
+ */
+static void fpage_entry(int fd, uint64_t off)
+{
+	struct mthp_cachestat_range r = { off, page_size };
+	struct mthp_cachestat cs;
+	memset(&cs, 0, sizeof cs);
+	if (syscall(__NR_cachestat, fd, &r, &cs, 0) != 0) {
+		out_str(" ?");
+		return;
+	}
+	if (cs.nr_cache == 0) {
+		out_str(cs.nr_evicted != 0 ? " s" : " -");
+		return;
+	}
+	void *m = mmap(NULL, (size_t)page_size, PROT_READ, MAP_SHARED, fd, (off_t)off);
+	if (m == MAP_FAILED) {
+		out_str(" ?");
+		return;
+	}
+	unsigned char vec = 0;
+	uint64_t a = (uint64_t)(uintptr_t)m;
+	if (madvise(m, (size_t)page_size, MADV_RANDOM) != 0 || mincore(m, (size_t)page_size, &vec) != 0) {
+		out_str(" ?");
+	} else if (!(vec & 1)) {
+		out_str(" u");
+	} else if (probe_load((uintptr_t)m) != 0 || read_pagemap(a >> page_shift, 1) != 0 || !(pm_buf[0] & PM_PRESENT)) {
+		out_str(" ?");
+	} else {
+		uint64_t pfn = pm_buf[0] & PM_PFN_MASK, flags = 0, next = 0;
+		(void)kpf_get(pfn, &flags);
+		int order = folio_order(pfn, flags);
+		(void)kpf_get(pfn + 1, &next);
+		out_str(" ");
+		out_u64(pfn, 1);
+		out_str(":");
+		out_u64(flags, 1);
+		out_str(":");
+		out_i64(order);
+		out_str((next & KPF_COMPOUND_TAIL) ? ":1:" : ":0:");
+		out_u64(probe_value, 0);
+	}
+	munmap(m, (size_t)page_size);
+}
+
+static void cmd_fpages(uint64_t fd, uint64_t off, uint64_t len)
+{
+	uint64_t first, npages;
+	if (list_range(off, len, &first, &npages) != 0)
+		return;
+	kpf_win_start = kpf_win_len = 0;
+	fc_head = fc_nr = 0;
+	out_str("ok");
+	for (uint64_t i = 0; i < npages; i++) {
+		kpf_win_start = kpf_win_len = 0; /* flags as read while this page's scratch VMA maps it */
+		fpage_entry((int)fd, first + i * page_size);
+	}
+	out_end();
+}
+
 /* Handles one line; returns 1 for `exit`. */
 static int dispatch(char *cursor)
 {
@@ -864,12 +1199,7 @@ static int dispatch(char *cursor)
 	if (cmd == NULL) {
 		respond_err("empty command");
 	} else if (strcmp(cmd, "mmap") == 0) {
-		if (parse_args(&cursor, v, 3, "mmap ADDR LEN PROT") == 0) {
-			if (v[2] > 3)
-				respond_err("PROT must be 0..3 (1 read, 2 write)");
-			else
-				cmd_mmap(v[0], v[1], v[2]);
-		}
+		cmd_mmap_line(cursor);
 	} else if (strcmp(cmd, "munmap") == 0) {
 		if (parse_args(&cursor, v, 2, "munmap ADDR LEN") == 0)
 			cmd_munmap(v[0], v[1]);
@@ -929,6 +1259,56 @@ static int dispatch(char *cursor)
 			respond_err("PATH must be under /sys/ or /proc/sys/ and contain no /../");
 		else
 			cmd_sysfs_write(path, cursor);
+	} else if (strcmp(cmd, "memfd") == 0) {
+		if (parse_args(&cursor, v, 1, "memfd SIZE") == 0)
+			cmd_memfd(v[0]);
+	} else if (strcmp(cmd, "fcreate") == 0 || strcmp(cmd, "fopen") == 0) {
+		int create = cmd[1] == 'c';
+		char *path = next_token(&cursor);
+		if (path == NULL) {
+			respond_err(create ? "usage: fcreate PATH SIZE" : "usage: fopen PATH");
+		} else if (!create) {
+			if (next_token(&cursor) != NULL)
+				respond_err("usage: fopen PATH");
+			else
+				cmd_fopen(path);
+		} else if (parse_args(&cursor, v, 1, "fcreate PATH SIZE") == 0) {
+			cmd_fcreate(path, v[0]);
+		}
+	} else if (strcmp(cmd, "fclose") == 0) {
+		if (parse_args(&cursor, v, 1, "fclose FD") == 0 && fd_ok(v[0]))
+			respond_rc(close((int)v[0]) == 0 ? 0 : -errno);
+	} else if (strcmp(cmd, "ftruncate") == 0) {
+		if (parse_args(&cursor, v, 2, "ftruncate FD SIZE") == 0 && fd_ok(v[0]))
+			respond_rc(ftruncate((int)v[0], (off_t)v[1]) == 0 ? 0 : -errno);
+	} else if (strcmp(cmd, "fallocate") == 0) {
+		if (parse_args(&cursor, v, 4, "fallocate FD MODE OFF LEN") == 0 && fd_ok(v[0])) {
+			if (v[1] > INT32_MAX)
+				respond_err("MODE out of range");
+			else
+				respond_rc(fallocate((int)v[0], (int)v[1], (off_t)v[2], (off_t)v[3]) == 0 ? 0 : -errno);
+		}
+	} else if (strcmp(cmd, "lseek") == 0) {
+		if (parse_args(&cursor, v, 3, "lseek FD WHENCE OFF") == 0 && fd_ok(v[0])) {
+			if (v[1] > 4)
+				respond_err("WHENCE must be 0..4 (3 SEEK_DATA, 4 SEEK_HOLE)");
+			else {
+				off_t r = lseek((int)v[0], (off_t)v[2], (int)v[1]);
+				respond_rc(r < 0 ? -errno : (int64_t)r);
+			}
+		}
+	} else if (strcmp(cmd, "pwrite") == 0) {
+		if (parse_args(&cursor, v, 4, "pwrite FD OFF LEN TOKEN") == 0 && fd_ok(v[0]))
+			cmd_pwrite(v[0], v[1], v[2], v[3]);
+	} else if (strcmp(cmd, "pread") == 0) {
+		if (parse_args(&cursor, v, 3, "pread FD OFF LEN") == 0 && fd_ok(v[0]))
+			cmd_pread(v[0], v[1], v[2]);
+	} else if (strcmp(cmd, "fstat") == 0) {
+		if (parse_args(&cursor, v, 1, "fstat FD") == 0 && fd_ok(v[0]))
+			cmd_fstat(v[0]);
+	} else if (strcmp(cmd, "fpages") == 0) {
+		if (parse_args(&cursor, v, 3, "fpages FD OFF LEN") == 0 && fd_ok(v[0]))
+			cmd_fpages(v[0], v[1], v[2]);
 	} else if (strcmp(cmd, "exit") == 0) {
 		if (next_token(&cursor) != NULL)
 			respond_err("usage: exit");
@@ -983,6 +1363,30 @@ static void nohugepage_own_mappings(void)
 	fclose(f);
 }
 
+/* The file commands on a one-page memfd: binds memfd_create, ftruncate, fallocate, lseek,
+ * pwritev, preadv, fstat, mincore and the path through `fpages` (a hole, a fallocated page, a
+ * written one). Its one shmem page is freed again at close, before `ready`. 0 if all worked. */
+static int self_test_files(void)
+{
+	int fd = memfd_create("mthpsim-self-test", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int ok = ftruncate(fd, (off_t)page_size) == 0;
+	cmd_fpages((uint64_t)fd, 0, page_size);
+	cmd_fstat((uint64_t)fd);
+	ok = ok && fallocate(fd, 0, 0, (off_t)page_size) == 0;
+	cmd_fpages((uint64_t)fd, 0, page_size);
+	ok = ok && lseek(fd, 0, SEEK_DATA) < 0;
+	cmd_pwrite((uint64_t)fd, 0, 16, 1);
+	cmd_pread((uint64_t)fd, 0, 16);
+	cmd_fpages((uint64_t)fd, 0, page_size);
+	ok = ok && probe_value == 1;
+	ok = ok && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)page_size) == 0;
+	cmd_fopen("/proc/self/fd/no-such-fd");
+	(void)close(fd);
+	return ok ? 0 : -1;
+}
+
 /* Runs every command path once on a scratch mapping so that lazy symbol binding, the signal
  * delivery path and all buffers are exercised before `ready`. Returns 0 if the fault handler
  * worked. */
@@ -1007,8 +1411,9 @@ static int self_test(void)
 	cmd_touch(a, len, 0, 0);
 	int ok = touch_done == 0;
 	cmd_munmap(a, len);
-	cmd_mmap(a, len, PROT_NONE);
+	cmd_mmap(a, len, PROT_NONE, 0, NULL, 0);
 	(void)munmap(p, len);
+	ok = ok && self_test_files() == 0;
 	cmd_sysfs_write("/sys/kernel/mm/transparent_hugepage/mthp-driver-no-such-file", "x");
 	if (write(-1, "", 0) < 0) /* binds write() without writing anything */
 		ok = ok && errno == EBADF;

@@ -33,3 +33,36 @@ public readonly record struct LivePage(bool Present, bool Swapped, long Pfn, ulo
     /// <summary>What <c>folio ... order</c> reports: -1 when nothing is mapped, 0 for the shared zero page.</summary>
     public int FolioOrder => !Present ? -1 : Kind == "zero" ? 0 : Order;
 }
+
+/// <summary>What the driver's <c>fpages</c> says of one file page.</summary>
+public enum FilePageState { Hole, Swapped, NotUptodate, Cached, Unreadable }
+
+/// <summary>One file page as the driver's <c>fpages</c> describes it (Driver/PROTOCOL.md).</summary>
+public readonly record struct FilePage(FilePageState State, long Pfn, ulong Flags, int Order, bool NextIsTail, ulong Value)
+{
+    public static FilePage Parse(string word)
+    {
+        switch (word)
+        {
+            case "-": return new(FilePageState.Hole, -1, 0, -1, false, 0);
+            case "s": return new(FilePageState.Swapped, -1, 0, -1, false, 0);
+            case "u": return new(FilePageState.NotUptodate, -1, 0, -1, false, 0);
+            case "?": return new(FilePageState.Unreadable, -1, 0, -1, false, 0);
+        }
+        var p = word.Split(':');
+        if (p.Length != 5) throw new FormatException($"not an fpages entry: '{word}'");
+        return new(FilePageState.Cached, Convert.ToInt64(p[0], 16), Convert.ToUInt64(p[1], 16), int.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture),
+            p[3] == "1", ulong.Parse(p[4], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>What <c>file FILE folio OFF kind</c> reports: a page-cache folio, uptodate or not, is shmem.</summary>
+    public string Kind => State switch
+    {
+        FilePageState.Cached or FilePageState.NotUptodate => "shmem",
+        FilePageState.Swapped => "swap",
+        _ => "none",
+    };
+
+    /// <summary>What <c>file FILE folio OFF order</c> reports: -1 with no folio in the page cache (a hole, a swap entry).</summary>
+    public int FolioOrder => State == FilePageState.Cached ? Order : -1;
+}

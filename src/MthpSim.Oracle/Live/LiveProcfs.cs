@@ -9,6 +9,37 @@ public sealed record SmapsVma(ulong Start, ulong End, Dictionary<string, long> F
     public bool Accessible => Perms.Length >= 3 && (Perms[0] == 'r' || Perms[1] == 'w' || Perms[2] == 'x');
 }
 
+/// <summary>
+/// One line of /proc/PID/maps: the range, permissions ("rw-s"), the file offset in bytes, and the
+/// file's identity (device major:minor and inode; 0 for private anonymous memory).
+/// </summary>
+public sealed record MapsVma(ulong Start, ulong End, string Perms, ulong Offset, uint Major, uint Minor, ulong Inode, string Path)
+{
+    public bool Shared => Perms.Length > 3 && Perms[3] == 's';
+    public bool Writable => Perms.Length > 1 && Perms[1] == 'w';
+    /// <summary>Backed by a file: a shared mapping (shared anonymous memory is a shmem file too) or a private file mapping.</summary>
+    public bool FileBacked => Shared || Inode != 0;
+    public (uint, uint, ulong) FileKey => (Major, Minor, Inode);
+    /// <summary>The file offset of the page at <paramref name="addr"/>.</summary>
+    public ulong FileOffsetOf(ulong addr) => Offset + (addr - Start);
+
+    public static MapsVma? Parse(string line)
+    {
+        var f = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length < 5) return null;
+        var range = f[0].Split('-');
+        var dev = f[3].Split(':');
+        if (range.Length != 2 || dev.Length != 2) return null;
+        var hex = NumberStyles.HexNumber;
+        var inv = CultureInfo.InvariantCulture;
+        if (!ulong.TryParse(range[0], hex, inv, out ulong s) || !ulong.TryParse(range[1], hex, inv, out ulong e)
+            || !ulong.TryParse(f[2], hex, inv, out ulong off) || !uint.TryParse(dev[0], hex, inv, out uint major)
+            || !uint.TryParse(dev[1], hex, inv, out uint minor) || !ulong.TryParse(f[4], NumberStyles.None, inv, out ulong ino))
+            return null;
+        return new MapsVma(s, e, f[1], off, major, minor, ino, f.Length > 5 ? f[5].Trim() : "");
+    }
+}
+
 /// <summary>Reads what the live kernel publishes: /proc/vmstat, /proc/meminfo, /proc/PID/smaps, THP sysfs counters.</summary>
 public static class LiveProcfs
 {
@@ -71,6 +102,16 @@ public static class LiveProcfs
         }
         return d;
     }
+
+    public static List<MapsVma> Maps(int pid) =>
+        File.ReadAllLines($"/proc/{pid}/maps").Select(MapsVma.Parse).OfType<MapsVma>().ToList();
+
+    /// <summary>
+    /// A stat(2) st_dev as glibc encodes it, split into the major:minor that /proc/PID/maps prints
+    /// (gnu_dev_major/gnu_dev_minor).
+    /// </summary>
+    public static (uint Major, uint Minor) DevParts(ulong dev) =>
+        ((uint)(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffUL)), (uint)((dev & 0xff) | ((dev >> 12) & ~0xffUL)));
 
     public static List<SmapsVma> Smaps(int pid)
     {

@@ -21,6 +21,7 @@ public sealed class LiveSession : IDisposable
     /// <summary>Per process, the fault counts that are the driver's own (its start-up, COW breaks after fork), not the scenario's.</summary>
     readonly Dictionary<string, (long Minflt, long Majflt)> _ownFaults = new();
     readonly string _binary;
+    readonly string _mountJournal;
     LiveDriver? _control;
     Dictionary<string, long> _vmstatStart = new(), _meminfoStart = new(), _thpStart = new();
     Dictionary<string, long> _simVmstatStart = new(), _simMeminfoStart = new();
@@ -32,7 +33,12 @@ public sealed class LiveSession : IDisposable
     public long PageSize => Control.PageSize;
     public List<string> Notes { get; } = new();
 
-    public LiveSession(string binary) => _binary = binary;
+    /// <param name="mountJournal">Where tmpfs mounts are recorded before they are made (<see cref="LiveMounts"/>).</param>
+    public LiveSession(string binary, string? mountJournal = null)
+    {
+        _binary = binary;
+        _mountJournal = mountJournal ?? LiveMounts.JournalFor(new Settings.LiveSettings().JournalPath);
+    }
 
     /// <summary>
     /// Starts the control driver and one driver per scenario process before the baseline is taken,
@@ -48,6 +54,8 @@ public sealed class LiveSession : IDisposable
         {
             _memcg = LiveMemcg.TryCreate(out string? why)
                 ?? throw new OracleUnavailableException($"'reclaim' needs a private memory cgroup for the drivers: {why}");
+            // The control driver allocates what pwrite and fallocate put into files: reclaim must see it too.
+            _memcg.Add(Control.Pid);
         }
         foreach (var name in processes)
         {
@@ -129,7 +137,8 @@ public sealed class LiveSession : IDisposable
     static int AdviceNumber(Advice a) => a switch
     {
         Advice.Hugepage => 14, Advice.Nohugepage => 15, Advice.Dontneed => 4, Advice.Free => 8,
-        Advice.Collapse => 25, Advice.PopulateRead => 22, Advice.PopulateWrite => 23, Advice.Pageout => 21, _ => 20,
+        Advice.Collapse => 25, Advice.PopulateRead => 22, Advice.PopulateWrite => 23, Advice.Pageout => 21,
+        Advice.Remove => 9, _ => 20,
     };
 
     /// <summary>Carries out one statement on the live kernel; <paramref name="sim"/> (already stepped) supplies the simulator's placement for <c>any</c>.</summary>
@@ -182,10 +191,18 @@ public sealed class LiveSession : IDisposable
             case MmapStmt m:
             {
                 ulong addr = m.Addr is long a ? (ulong)a : SimPlacement(sim, m);
-                long rc = Proc(m.Process).SendRc($"mmap {addr} {m.Length} {ProtBits(m.Prot)}");
+                string? path = m.File is string file ? (OpenFile(file) is { } mf ? $"/proc/{Control.Pid}/fd/{mf.Fd}" : null) : null;
+                if (m.File != null && path == null)
+                {
+                    Rc = -EBADF;   // its file was never created
+                    _regions[(m.Process, m.Region)] = new RegionBinding(0, (ulong)m.Length, Rc);
+                    break;
+                }
+                if (m.Shared || m.File != null) _fileMapped.Add(m.Process);
+                long rc = Proc(m.Process).SendRc(MmapCommand(addr, m.Length, ProtBits(m.Prot), m.Shared, path, m.FileOffset));
                 if (m.Addr == null && rc == -Errno.EEXIST)
                 {
-                    rc = Proc(m.Process).SendRc($"mmap 0 {m.Length} {ProtBits(m.Prot)}");
+                    rc = Proc(m.Process).SendRc(MmapCommand(0, m.Length, ProtBits(m.Prot), m.Shared, path, m.FileOffset));
                     Notes.Add($"line {m.Span.Line}: the simulator's address {addr:x} for '{m.Region}' is taken on the live side; the kernel chose {rc:x}");
                 }
                 Rc = rc;
@@ -211,6 +228,7 @@ public sealed class LiveSession : IDisposable
                 bool applied = Rc == 0 || Rc == -Errno.ENOMEM;
                 if (applied && ma.Advice == Advice.Dontneed) Forget(ma.Process, start, (ulong)ma.Length);
                 if (applied && ma.Advice == Advice.Free) MaybeZero(ma.Process, start, (ulong)ma.Length);
+                if (ma.Advice == Advice.Remove) Removed(ma.Process, start, (ulong)ma.Length);
                 break;
             }
             case AccessStmt ac:
@@ -231,6 +249,7 @@ public sealed class LiveSession : IDisposable
                 _ownFaults[f.Child] = LiveProcfs.FaultCounts(child.Pid);
                 lock (_procs) { _procs[f.Child] = child; }
                 _expected[f.Child] = new Dictionary<ulong, (ulong, bool)>(_expected[f.Process]);
+                if (_fileMapped.Contains(f.Process)) _fileMapped.Add(f.Child);
                 foreach (var ((p, r), b) in _regions.Where(kv => kv.Key.Item1 == f.Process).ToList()) _regions[(f.Child, r)] = b;
                 Rc = 0;
                 break;
@@ -267,6 +286,21 @@ public sealed class LiveSession : IDisposable
             case ExitStmt ex:
                 Proc(ex.Process).Dispose();
                 lock (_procs) _procs.Remove(ex.Process);
+                break;
+            case MemfdStmt mf:
+                BindFile(mf.File, Control.Send($"memfd {mf.Size}"));
+                break;
+            case TmpfsStmt t:
+                if (_disposed) throw new InvalidOperationException("the live session has stopped");   // a signal's cleanup ran already
+                _mounts ??= new LiveMounts(_mountJournal);
+                Rc = _mounts.Mount(t.Mount, t.Huge, t.Size);
+                break;
+            case FileStmt fs:
+                _mounts ??= new LiveMounts(_mountJournal);
+                BindFile(fs.File, Control.Send($"fcreate {Path.Combine(_mounts.PathOf(fs.Mount), fs.File)} {fs.Size}"));
+                break;
+            case FtruncateStmt or FallocateStmt or LseekStmt or FileIoStmt:
+                FileOperation(stmt);
                 break;
             default:
                 throw new ScenarioRuntimeException(stmt.Span, $"the live side cannot run '{stmt.Text}' yet");
@@ -325,7 +359,7 @@ public sealed class LiveSession : IDisposable
     static ulong SimPlacement(ScenarioSession sim, MmapStmt m)
     {
         try { return sim.Region(m.Process, m.Region, m.Span).Start; }
-        catch (ScenarioRuntimeException) { return 0; }
+        catch (Exception e) when (e is ScenarioRuntimeException or KeyNotFoundException) { return 0; }   // no placement: the kernel chooses
     }
 
     long Access(AccessStmt ac)
@@ -353,10 +387,194 @@ public sealed class LiveSession : IDisposable
         if (write)
         {
             ulong page = addr & ~((ulong)PageSize - 1);
-            for (long i = 0; i < touched; i++) _expected[proc][page + (ulong)i * (ulong)PageSize] = (token + (ulong)i, false);
+            // A page of a shared mapping holds the file's content: every mapper and pread see the store.
+            var maps = _fileMapped.Contains(proc) ? LiveProcfs.Maps(drv.Pid) : null;
+            for (long i = 0; i < touched; i++)
+            {
+                ulong p = page + (ulong)i * (ulong)PageSize;
+                if (maps?.FirstOrDefault(v => v.Start <= p && p < v.End) is { Shared: true } vma)
+                {
+                    Content(vma.FileKey).Store(PageOf(vma, p), token + (ulong)i);
+                    _expected[proc].Remove(p);
+                }
+                else _expected[proc][p] = (token + (ulong)i, false);   // private: anonymous memory, or the COW copy of a file page
+            }
             _nextToken += (ulong)Math.Max(touched, 1);
         }
         return rc;
+    }
+
+    // ---- files (shmem) ----
+
+    const int EBADF = 9;
+    const int FallocPunchKeepSize = 3;   // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+    const int SeekData = 3, SeekHole = 4;
+
+    /// <summary>A scenario file, held open by the control driver (Fd -1: creating it failed with CreateRc).</summary>
+    sealed record LiveFile(int Fd, long CreateRc, (uint, uint, ulong) Key);
+
+    readonly Dictionary<string, LiveFile> _files = new();
+    /// <summary>Content per file, by identity (device, inode), so a shared anonymous mapping's object has one too.</summary>
+    readonly Dictionary<(uint, uint, ulong), FileContent> _contents = new();
+    /// <summary>Processes with a shared or file mapping (their own or inherited): only their writes and intact look at /proc/PID/maps.</summary>
+    readonly HashSet<string> _fileMapped = new();
+    LiveMounts? _mounts;
+
+    /// <summary>The driver command for a statement on an open file (fd); <paramref name="token"/> is the first token a pwrite stores.</summary>
+    internal static string FileCommand(Statement stmt, int fd, ulong token) => stmt switch
+    {
+        FtruncateStmt ft => $"ftruncate {fd} {ft.Size}",
+        FallocateStmt fa => $"fallocate {fd} {(fa.Punch ? FallocPunchKeepSize : 0)} {fa.Offset} {fa.Length}",
+        LseekStmt ls => $"lseek {fd} {(ls.Data ? SeekData : SeekHole)} {ls.Offset}",
+        FileIoStmt { Write: true } io => $"pwrite {fd} {io.Offset} {io.Length} {token}",
+        FileIoStmt io => $"pread {fd} {io.Offset} {io.Length}",
+        _ => throw new ArgumentException($"not a file operation: {stmt.Text}"),
+    };
+
+    /// <summary>ftruncate, fallocate, lseek, pwrite, pread on a scenario file; -EBADF for a file whose creation failed.</summary>
+    void FileOperation(Statement stmt)
+    {
+        string name = stmt switch { FtruncateStmt ft => ft.File, FallocateStmt fa => fa.File, LseekStmt ls => ls.File, _ => ((FileIoStmt)stmt).File };
+        if (OpenFile(name) is not { } f)
+        {
+            Rc = -EBADF;
+            return;
+        }
+        ulong token = _nextToken;
+        Rc = Control.SendRc(FileCommand(stmt, f.Fd, token));
+        switch (stmt)
+        {
+            case FtruncateStmt ft when Rc == 0:
+                Truncated(f, ft.Size);
+                break;
+            case FallocateStmt { Punch: true } fa when Rc == 0:
+                Content(f.Key).Zero(fa.Offset, fa.Length);
+                break;
+            case FileIoStmt { Write: true } io:
+                if (Rc > 0) Content(f.Key).Write(io.Offset, Rc, token);
+                _nextToken += (ulong)Math.Max(PagesTouched(io.Offset, io.Length), 1);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The driver's mmap command: private anonymous (3 arguments), shared anonymous (SHARED 1), or a
+    /// file by PATH (the control driver's /proc fd link) at OFF.
+    /// </summary>
+    internal static string MmapCommand(ulong addr, long length, int prot, bool shared, string? path, long fileOffset) =>
+        path != null ? $"mmap {addr} {length} {prot} {(shared ? 1 : 0)} {path} {fileOffset}"
+        : shared ? $"mmap {addr} {length} {prot} 1"
+        : $"mmap {addr} {length} {prot}";
+
+    FileContent Content((uint, uint, ulong) key)
+    {
+        if (!_contents.TryGetValue(key, out var c)) _contents[key] = c = new FileContent(PageSize);
+        return c;
+    }
+
+    long PageOf(MapsVma vma, ulong addr) => (long)(vma.FileOffsetOf(addr) / (ulong)PageSize);
+
+    long PagesTouched(long off, long len) => len <= 0 ? 0 : (off + len - 1) / PageSize - off / PageSize + 1;
+
+    LiveFile? OpenFile(string name) => _files.TryGetValue(name, out var f) && f.Fd >= 0 ? f : null;
+
+    /// <summary>Binds a file from the driver's <c>ok FD RC</c> (memfd, fcreate); rc is the creation's or ftruncate's error.</summary>
+    void BindFile(string name, string[] r)
+    {
+        long fd = long.Parse(r[0], CultureInfo.InvariantCulture), rc = long.Parse(r[1], CultureInfo.InvariantCulture);
+        Rc = fd < 0 ? fd : rc;
+        if (fd < 0)
+        {
+            _files[name] = new LiveFile(-1, fd, default);
+            return;
+        }
+        var st = Control.Send($"fstat {fd}");
+        var (major, minor) = LiveProcfs.DevParts(ulong.Parse(st[3], CultureInfo.InvariantCulture));
+        var key = (major, minor, ulong.Parse(st[4], CultureInfo.InvariantCulture));
+        _files[name] = new LiveFile((int)fd, 0, key);
+        _contents[key] = new FileContent(PageSize);
+    }
+
+    IEnumerable<(string Proc, LiveDriver Driver)> FileMappers()
+    {
+        lock (_procs) return _procs.Where(kv => _fileMapped.Contains(kv.Key)).Select(kv => (kv.Key, kv.Value)).ToList();
+    }
+
+    /// <summary>ftruncate: the content from the new size on is gone, and so are private copies of pages wholly beyond it (truncation unmaps those too).</summary>
+    void Truncated(LiveFile f, long size)
+    {
+        Content(f.Key).Truncate(size);
+        ulong holeBegin = (ulong)((size + PageSize - 1) / PageSize * PageSize);
+        foreach (var (proc, drv) in FileMappers())
+            foreach (var vma in LiveProcfs.Maps(drv.Pid).Where(v => !v.Shared && v.FileKey == f.Key))
+                foreach (var k in _expected[proc].Keys.Where(k => k >= vma.Start && k < vma.End && vma.FileOffsetOf(k) >= holeBegin).ToList())
+                    _expected[proc].Remove(k);
+    }
+
+    /// <summary>
+    /// MADV_REMOVE punches the file range behind each VMA of the range in turn, and stops at the first
+    /// VMA that is not a shared mapping (-EACCES for a private file mapping, -EINVAL for anonymous memory).
+    /// </summary>
+    void Removed(string proc, ulong start, ulong len)
+    {
+        if (Rc != 0 && Rc != -Errno.ENOMEM && Rc != -Errno.EACCES && Rc != -Errno.EINVAL) return;
+        ulong end = start + len;
+        var vmas = LiveProcfs.Maps(Proc(proc).Pid).Where(v => v.End > start && v.Start < end).OrderBy(v => v.Start).ToList();
+        // -EINVAL with no refusing VMA came from the arguments: nothing was removed.
+        if (Rc == -Errno.EINVAL && vmas.All(v => v.Shared)) return;
+        foreach (var vma in vmas.TakeWhile(v => v.Shared))
+        {
+            ulong s = Math.Max(vma.Start, start), e = Math.Min(vma.End, end);
+            Content(vma.FileKey).Zero((long)vma.FileOffsetOf(s), (long)(e - s));
+        }
+    }
+
+    /// <summary>
+    /// The word at the start of a file page as the file holds it, for a page this process has not
+    /// mapped: through the control driver's fd, or for a shared anonymous object through
+    /// /proc/PID/map_files (opened just for this: holding it would keep the object alive). Null when
+    /// the page is swapped out: reading it would swap it in, so it is taken as preserved.
+    /// </summary>
+    ulong? FileWord(int pid, MapsVma vma, ulong addr)
+    {
+        ulong off = vma.FileOffsetOf(addr);
+        var f = _files.Values.FirstOrDefault(x => x.Fd >= 0 && x.Key == vma.FileKey);
+        long fd = f?.Fd ?? Control.SendRc($"fopen /proc/{pid}/map_files/{vma.Start:x}-{vma.End:x}");
+        if (fd < 0) throw new InvalidOperationException($"live: cannot open the file behind {vma.Start:x}-{vma.End:x} of pid {pid}: errno {-fd}");
+        try
+        {
+            var page = FilePage.Parse(Control.Send($"fpages {fd} {off} 1")[0]);
+            return page.State switch
+            {
+                FilePageState.Cached => page.Value,
+                FilePageState.Swapped => null,
+                FilePageState.Unreadable => throw new InvalidOperationException($"live: could not read file page at {off} behind {vma.Start:x} of pid {pid}"),
+                _ => 0,   // a hole or a fallocated page: reads as zeros
+            };
+        }
+        finally
+        {
+            if (f == null) Control.SendRc($"fclose {fd}");
+        }
+    }
+
+    ObservedValue FileObservable(FileObs fo)
+    {
+        if (!_files.TryGetValue(fo.File, out var f) || f.Fd < 0)
+            throw new ScenarioRuntimeException(fo.Span, $"live: file '{fo.File}' does not exist: creating it returned {Errno.Name(f?.CreateRc ?? -EBADF)}");
+        if (fo.Attr is FileAttr.Size or FileAttr.Blocks)
+        {
+            var st = Control.Send($"fstat {f.Fd}").Select(w => long.Parse(w, CultureInfo.InvariantCulture)).ToArray();
+            if (st[0] < 0) throw new InvalidOperationException($"live: fstat of '{fo.File}' failed: errno {-st[0]}");
+            return new(fo.Attr == FileAttr.Size ? st[1] : st[2] * 512 / 1024, null);   // st_blocks counts 512-byte units
+        }
+        var page = FilePage.Parse(Control.Send($"fpages {f.Fd} {fo.Offset} 1")[0]);
+        if (page.State == FilePageState.Unreadable) throw new InvalidOperationException($"live: could not read the page cache of '{fo.File}' at {fo.Offset}");
+        if (fo.Attr == FileAttr.FolioKind) return new(0, page.Kind);
+        if (page.State == FilePageState.NotUptodate)
+            throw new ScenarioRuntimeException(fo.Span, $"live: the order of the folio at {fo.File}+{fo.Offset} cannot be observed: it was fallocated and never written "
+                + "(not uptodate; faulting it in to find its page frame would zero it and turn it into data)");
+        return new(page.FolioOrder, null);
     }
 
     /// <summary>The pages moved by mremap keep their contents at the new address; a shrunk tail is gone.</summary>
@@ -418,6 +636,8 @@ public sealed class LiveSession : IDisposable
             }
             case IntactObs io:
                 return new(Intact(io) ? 1 : 0, null);
+            case FileObs fo:
+                return FileObservable(fo);
             case FaultCountObs fc:
             {
                 var (min, maj) = LiveProcfs.FaultCounts(Proc(fc.Process).Pid);
@@ -474,9 +694,11 @@ public sealed class LiveSession : IDisposable
             return new ThpmapsVma(true, true, pages, v.Fields.GetValueOrDefault("AnonHugePages") / pageKb,
                 (v.Fields.GetValueOrDefault("ShmemPmdMapped") + v.Fields.GetValueOrDefault("FilePmdMapped")) / pageKb);
         // Part of one: PAGEMAP_SCAN's PMD-mapped pages in the range, less the huge zero PMD, which
-        // AnonHugePages leaves out (the drivers' scenario memory is anonymous).
+        // AnonHugePages leaves out. A VMA's PMD mappings are all anonymous or all shmem/file (a private
+        // file mapping's COW copies are small), so smaps says which.
         long pmdPages = drv.SendRc($"pmdmapped {s} {e - s}") - hugeZeroPages;
-        return new ThpmapsVma(true, true, pages, pmdPages);
+        bool filePmd = v.Fields.GetValueOrDefault("ShmemPmdMapped") + v.Fields.GetValueOrDefault("FilePmdMapped") > 0;
+        return filePmd ? new ThpmapsVma(true, true, pages, 0, pmdPages) : new ThpmapsVma(true, true, pages, pmdPages);
     }
 
     /// <summary>
@@ -502,11 +724,22 @@ public sealed class LiveSession : IDisposable
     bool Intact(IntactObs io)
     {
         var r = Region(io.Process, io.Region, io.Span);
-        var values = Proc(io.Process).Send($"peek {r.Start} {r.Length}");
+        var drv = Proc(io.Process);
+        var values = drv.Send($"peek {r.Start} {r.Length}");
         var expected = _expected[io.Process];
+        var maps = _fileMapped.Contains(io.Process) ? LiveProcfs.Maps(drv.Pid) : null;
         for (int i = 0; i < values.Length; i++)
         {
             ulong page = r.Start + (ulong)i * (ulong)PageSize;
+            // A shared page, or a private file page never written here (no COW copy): the file's content,
+            // as mapped here or, where nothing is mapped, as the file holds it.
+            if (maps?.FirstOrDefault(v => v.Start <= page && page < v.End) is { FileBacked: true } vma && (vma.Shared || !expected.ContainsKey(page)))
+            {
+                ulong want = Content(vma.FileKey).Word(PageOf(vma, page));
+                ulong? got = values[i] != "-" ? ulong.Parse(values[i], CultureInfo.InvariantCulture) : FileWord(drv.Pid, vma, page);
+                if (got is ulong g && g != want) return false;
+                continue;
+            }
             ulong actual = values[i] == "-" ? 0 : ulong.Parse(values[i], CultureInfo.InvariantCulture);
             var (token, maybeZero) = expected.GetValueOrDefault(page);
             bool ok = maybeZero ? actual == 0 || actual == token : actual == token;
@@ -540,6 +773,7 @@ public sealed class LiveSession : IDisposable
             _control?.Dispose();
         }
         if (_fifoDir != null) { try { Directory.Delete(_fifoDir, recursive: true); } catch (IOException) { } }
+        _mounts?.Dispose();   // after the drivers, which held the files; before the memcg, which its files are charged to
         _memcg?.Dispose();
     }
 }
