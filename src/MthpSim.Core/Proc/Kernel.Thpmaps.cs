@@ -22,7 +22,7 @@ public sealed partial class Kernel
             bool rss = SmapsGather(vma).Resident > 0;
             // A skipped VMA's pages are never read, as the tool never reads them.
             vmas.Add(accessible && rss
-                ? new ThpmapsVma(true, true, CollectThpPages(mm, s, e), PmdMappedPages(mm, s, e))
+                ? new ThpmapsVma(true, true, CollectThpPages(mm, s, e), PmdMappedPages(mm, s, e, PageKind.Anon), PmdMappedPages(mm, s, e, PageKind.Shmem))
                 : new ThpmapsVma(accessible, rss, [], 0));
         }
         return ThpmapsCalculator.Compute(vmas, Geo.PmdOrder, Geo.PageSize >> 10);
@@ -44,16 +44,16 @@ public sealed partial class Kernel
     }
 
     bool IsCompoundTail(int pfn) =>
-        pfn < Map.Capacity && Map.Kind(pfn) is PageKind.Anon or PageKind.HugeZero && Map.Order(pfn) > 0 && Map.HeadOf(pfn) != pfn;
+        pfn < Map.Capacity && Map.Kind(pfn) is PageKind.Anon or PageKind.HugeZero or PageKind.Shmem && Map.Order(pfn) > 0 && Map.HeadOf(pfn) != pfn;
 
-    /// <summary>Pages of [start, end) mapped by a PMD (what PAGEMAP_SCAN reports as PAGE_IS_HUGE).</summary>
-    long PmdMappedPages(MmStruct mm, ulong start, ulong end)
+    /// <summary>Pages of [start, end) mapped by a PMD (what PAGEMAP_SCAN reports as PAGE_IS_HUGE) to a folio of this kind (AnonHugePages or ShmemPmdMapped).</summary>
+    long PmdMappedPages(MmStruct mm, ulong start, ulong end, PageKind folioKind)
     {
         long pages = 0;
         for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
         {
-            ResolvePfn(mm, addr, out var kind);
-            if (kind == MappingKind.PmdPage) pages++;
+            int pfn = ResolvePfn(mm, addr, out var kind);
+            if (kind == MappingKind.PmdPage && Map.Kind(pfn) == folioKind) pages++;
         }
         return pages;
     }

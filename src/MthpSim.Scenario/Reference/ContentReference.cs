@@ -177,16 +177,16 @@ public sealed class ContentReference
                 SetSize(ft.File, ft.Size, shift);
                 MayDropPastEof(ft.File);
                 break;
-            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice == Advice.Free && s.Rc == -Errno.EINVAL)) && _region is var (rs, _):
+            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice is Advice.Free or Advice.Remove && s.Rc is -Errno.EINVAL or -Errno.EACCES)) && _region is var (rs, _):
             {
                 // Holes give -ENOMEM after the mapped parts were advised (madvise_walk_vmas()).
                 var proc = _procs[ma.Process];
                 ulong start = (rs + (ulong)ma.Offset) >> shift;
                 ulong end = start + PagesUp((ulong)ma.Length);
-                // MADV_FREE stops with -EINVAL at the first shared mapping, after advising what comes before it.
-                if (s.Rc == -Errno.EINVAL)
+                // MADV_FREE stops at the first shared mapping, MADV_REMOVE at the first that is not, after advising what comes before.
+                if (s.Rc is -Errno.EINVAL or -Errno.EACCES)
                     for (ulong page = start; page < end; page++)
-                        if (SharedPage(ma.Process, page) != null) { end = page; break; }
+                        if ((SharedPage(ma.Process, page) != null) == (ma.Advice == Advice.Free)) { end = page; break; }
                 foreach (var (a, e) in proc.MappedWithin(start, end))
                     switch (ma.Advice)
                     {
