@@ -45,12 +45,12 @@ public static class OracleFuzzer
     /// batch, and khugepaged and reclaim running in the background leave pages referenced now and
     /// then: measured flaky even three runs in a row; tests/oracle/regressions/referenced-by-gup.mthp
     /// checks it where it is deterministic); the fields this model has no such memory for (KSM,
-    /// hugetlb, swap, Locked, ShmemPmdMapped, FilePmdMapped).
+    /// hugetlb, swap, Locked, FilePmdMapped).
     /// </summary>
     static readonly string[] SmapsFields =
     [
         "Size", "Rss", "Pss", "Pss_Dirty", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty",
-        "Anonymous", "AnonHugePages", "THPeligible",
+        "Anonymous", "AnonHugePages", "ShmemPmdMapped", "THPeligible",
     ];
 
     /// <summary>Runs in a row a disagreement must reproduce in to count as confirmed (the first included).</summary>
@@ -134,12 +134,14 @@ public static class OracleFuzzer
         return t;
     }
 
-    /// <summary>The row of the summary an observable counts under: smaps by field, thpmaps, folio order/kind, intact, per-size counters by name.</summary>
+    /// <summary>The row of the summary an observable counts under: smaps by field, thpmaps, folio order/kind, intact, file attributes, per-size counters by name.</summary>
     public static string KindOf(string observable)
     {
         var w = observable.Split(' ');
         return w switch
         {
+            ["file", _, "folio", _, var attr] => $"file folio {attr}",
+            ["file", _, var attr] => $"file {attr}",
             [_, "smaps", _, var field] => $"smaps {field}",
             [_, "thpmaps", ..] => "thpmaps",
             [_, "folio", _, _, var attr] => $"folio {attr}",
@@ -171,6 +173,16 @@ public static class OracleFuzzer
             // Last: the live side reads the pages back through /proc/self/mem, which is GUP with
             // FOLL_TOUCH and marks their folios referenced.
             intact.Add(new IntactObs(at, p, r));
+        }
+        // Files: size and blocks (fstat), and which page-cache folio kind sits at sampled offsets. Not the
+        // order: the live side cannot see the order of a fallocated folio nobody has written.
+        foreach (var f in gen.LiveFiles)
+        {
+            observables.Add(new FileObs(at, f, FileAttr.Size, 0));
+            observables.Add(new FileObs(at, f, FileAttr.Blocks, 0));
+            long pages = Math.Max(1, s.File(f, at).Size / k.Geo.PageSize);
+            foreach (long page in Enumerable.Range(0, SampledPagesPerRegion).Select(i => i == 0 ? 0 : rng.Below((int)Math.Min(pages, int.MaxValue))).Distinct())
+                observables.Add(new FileObs(at, f, FileAttr.FolioKind, page * k.Geo.PageSize));
         }
         foreach (long sizeKb in PrivateSizes(k, gen.Lines))
             observables.AddRange(SizeStats.Select(stat => new SysfsObs(at, $"hugepages-{sizeKb}kB/stats/{stat}", at)));

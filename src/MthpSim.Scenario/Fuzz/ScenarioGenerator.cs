@@ -403,6 +403,9 @@ public sealed class ScenarioGenerator
     /// <summary>The closing checks: every live region of every live process reads back what was written.</summary>
     public IEnumerable<string> Epilogue() => LiveRegions().Select(x => $"expect {x.Process} intact {x.Region} == 1");
 
+    /// <summary>The files created so far (memfds and tmpfs files; files live until the scenario ends).</summary>
+    public IReadOnlyList<string> LiveFiles => _files;
+
     /// <summary>Every region of every live process that still maps something.</summary>
     public IEnumerable<(string Process, string Region)> LiveRegions() => _procs.SelectMany(p => _regions[p].Select(r => (p, r)));
 }
@@ -418,5 +421,5 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// also walks every other process on the machine, one PMD per wake-up at pages_to_scan=512, so
     /// that value could take minutes; larger ones only.
     /// </summary>
-    public static readonly GeneratorProfile Live = new("machine memory=4G", false, false, [4096, 65536]);
+    public static readonly GeneratorProfile Live = new("machine memory=4G", false, false, [4096, 65536], Shmem: true);
 }

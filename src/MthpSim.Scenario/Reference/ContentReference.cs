@@ -177,7 +177,7 @@ public sealed class ContentReference
                 SetSize(ft.File, ft.Size, shift);
                 MayDropPastEof(ft.File);
                 break;
-            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice is Advice.Free or Advice.Remove && s.Rc is -Errno.EINVAL or -Errno.EACCES)) && _region is var (rs, _):
+            case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice is Advice.Free or Advice.Remove && s.Rc is -Errno.EINVAL or -Errno.EACCES && ma.Offset % (long)pageSize == 0)) && _region is var (rs, _):
             {
                 // Holes give -ENOMEM after the mapped parts were advised (madvise_walk_vmas()).
                 var proc = _procs[ma.Process];

@@ -33,5 +33,7 @@ public class OracleFuzzerTests
     [InlineData("p1 folio r0 4096 order", "folio order")]
     [InlineData("p1 intact r0", "intact")]
     [InlineData("sysfs hugepages-64kB/stats/nr_anon", "stats nr_anon")]
+    [InlineData("file f0 folio 64K kind", "file folio kind")]
+    [InlineData("file f0 blocks", "file blocks")]
     public void Each_observable_counts_under_its_kind(string observable, string kind) => Assert.Equal(kind, OracleFuzzer.KindOf(observable));
 }
