@@ -124,7 +124,9 @@ public sealed partial class Kernel
             int head = f.Cache.Lookup(index);
             bool isData = head >= 0 && !_notUptodate.Contains(head);
             if (isData == data) return Math.Min(f.Size, Math.Max(offset, index << PageShift));
-            index = head >= 0 ? ShmemOwnerOf(head).Index + (1 << Map.Order(head)) : index + 1;
+            if (head >= 0) index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
+            else if (data && f.Cache.NextCached(index, endIndex) is var next) index = next < 0 ? endIndex : next;   // skip the hole at once
+            else index++;
         }
         return data ? -Errno.ENXIO : f.Size;
     }

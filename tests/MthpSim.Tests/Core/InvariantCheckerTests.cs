@@ -24,6 +24,49 @@ public class InvariantCheckerTests
         Assert.Empty(InvariantChecker.Check(k));
     }
 
+    /// <summary>A memfd with a 64K folio mapped shared by two processes.</summary>
+    static (Kernel k, MthpSim.Core.Vma.MmStruct mm, MthpSim.Core.Shmem.ShmemFile f) MachineWithSharedShmem()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        Assert.Equal(0, k.SysfsWrite("hugepages-64kB/shmem_enabled", "always"));
+        var f = k.MemfdCreate("f", 1 << 20);
+        var mm = k.CreateProcess("p");
+        var q = k.CreateProcess("q");
+        Assert.Equal(0x40000000L, k.MmapShmem(mm, 0x40000000, 1 << 20, Prot.Read | Prot.Write, f, 0, shared: true));
+        Assert.Equal(0x50000000L, k.MmapShmem(q, 0x50000000, 1 << 20, Prot.Read | Prot.Write, f, 0, shared: true));
+        Assert.Equal(0, k.Access(mm, 0x40000000, 0x40010000, write: true));
+        Assert.Equal(0, k.Access(q, 0x50000000, 0x50001000, write: false));
+        return (k, mm, f);
+    }
+
+    [Fact]
+    public void A_consistent_machine_with_shared_shmem_has_no_violation()
+    {
+        var (k, _, f) = MachineWithSharedShmem();
+        Assert.Equal(4, k.FileFolioOrder(f, 0));
+        Assert.Empty(InvariantChecker.Check(k));
+    }
+
+    [Fact]
+    public void Shmem_content_that_differs_from_the_file_is_caught()
+    {
+        var (k, mm, f) = MachineWithSharedShmem();
+        int pfn = k.ResolvePfn(mm, 0x40003000, out _);
+        k.Map.SetContent(pfn, 0);
+        Assert.Contains(InvariantChecker.Check(k), e => e.Contains($"{f.Name}: page 3 holds content 0, the file should read"));
+    }
+
+    [Fact]
+    public void A_shmem_page_missing_from_its_page_cache_is_caught()
+    {
+        var (k, _, f) = MachineWithSharedShmem();
+        int head = f.Cache.Lookup(0);
+        f.Cache.Remove(0, 16);
+        var errors = InvariantChecker.Check(k);
+        Assert.Contains(errors, e => e.Contains($"caches nothing at index 0"));
+        Assert.Contains(errors, e => e.Contains($"shmem folio {head:x}: page cache of {f.Name} at index 0 holds"));
+    }
+
     [Fact]
     public void A_corrupted_mapcount_is_caught()
     {
