@@ -115,10 +115,16 @@ public sealed partial class Kernel
         {
             int order = HighestOrder(orders);
             orders &= ~(1UL << order);
-            if (f.Mount is { } m && m.MaxPages > 0 && m.UsedPages + (1L << order) > m.MaxPages) continue;   // shmem_inode_acct_blocks() fails: order 0 next
             int head = AllocFolio(order, PageKind.Shmem);
             if (head >= 0)
             {
+                // shmem_inode_acct_blocks() refuses a folio past the tmpfs size limit: the large attempt
+                // fails as a whole and shmem_get_folio_gfp() goes straight to order 0 (no smaller large order).
+                if (f.Mount is { } m && m.MaxPages > 0 && m.UsedPages + (1L << order) > m.MaxPages)
+                {
+                    FolioPut(head);
+                    break;
+                }
                 if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileAlloc);
                 Stats.Count(order, MthpStat.ShmemAlloc);
                 AddToPageCache(f, head, index & ~((1L << order) - 1));
