@@ -55,17 +55,18 @@ public sealed partial class Kernel
     /// <summary>models open(O_CREAT) on a tmpfs mount, then ftruncate(SIZE).</summary>
     public ShmemFile CreateFile(string name, TmpfsMount mount, long size) => NewFile(name, mount, size);
 
-    /// <summary>models shmem_setattr() for ATTR_SIZE: growing only sets i_size; shrinking unmaps and truncates past the new end.</summary>
+    /// <summary>models shmem_setattr() for ATTR_SIZE: growing only sets i_size; otherwise it unmaps and truncates past the new end.</summary>
     public long Ftruncate(ShmemFile f, long size)
     {
         if (size < 0) return -Errno.EINVAL;
         long old = f.Size;
         f.Size = size;
-        if (size < old)
+        // Growing only moves i_size: what was written past the old end through a whole-folio mapping
+        // shows. Not growing (the same size too) unmaps past the new end and drops the page cache there.
+        if (size <= old)
         {
-            // truncate_setsize() → truncate_pagecache(): unmap (private COW copies too), then drop the page cache
-            UnmapMappingRange(f, PagesOf(size), long.MaxValue);
-            ShmemUndoRange(f, size, long.MaxValue);
+            if (old > PagesOf(size) << PageShift) UnmapMappingRange(f, PagesOf(size), long.MaxValue);
+            if (f.AllocedPages > 0) ShmemUndoRange(f, size, long.MaxValue);
         }
         return 0;
     }

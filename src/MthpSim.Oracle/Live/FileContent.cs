@@ -43,7 +43,7 @@ public sealed class FileContent
     public void Zero(long off, long len) =>
         ForEachWordPart(off, len, (page, from, to) => Set(page, Word(page) & ~Mask(from, to)));
 
-    /// <summary>ftruncate: everything from the new size on reads 0 (also after the file grows again).</summary>
+    /// <summary>ftruncate to a size that does not grow the file: everything from the new size on reads 0 (also after the file grows again).</summary>
     public void Truncate(long size)
     {
         foreach (var page in _words.Keys.Where(p => (p + 1) * _pageSize > size).ToList())

@@ -441,10 +441,13 @@ public sealed class LiveSession : IDisposable
             return;
         }
         ulong token = _nextToken;
+        long sizeBefore = stmt is FtruncateStmt ? FileSize(f) : 0;
         Rc = Control.SendRc(FileCommand(stmt, f.Fd, token));
         switch (stmt)
         {
-            case FtruncateStmt ft when Rc == 0:
+            // Growing only moves i_size (shmem_setattr()): what a whole-folio mapping let a program
+            // write past the old end stays and shows (checked live). Anything else truncates.
+            case FtruncateStmt ft when Rc == 0 && ft.Size <= sizeBefore:
                 Truncated(f, ft.Size);
                 break;
             case FallocateStmt { Punch: true } fa when Rc == 0:
@@ -498,6 +501,14 @@ public sealed class LiveSession : IDisposable
     IEnumerable<(string Proc, LiveDriver Driver)> FileMappers()
     {
         lock (_procs) return _procs.Where(kv => _fileMapped.Contains(kv.Key)).Select(kv => (kv.Key, kv.Value)).ToList();
+    }
+
+    /// <summary>st_size of an open file, from the control driver's fstat.</summary>
+    long FileSize(LiveFile f)
+    {
+        var st = Control.Send($"fstat {f.Fd}").Select(w => long.Parse(w, CultureInfo.InvariantCulture)).ToArray();
+        if (st[0] < 0) throw new InvalidOperationException($"live: fstat of a file failed: errno {-st[0]}");
+        return st[1];
     }
 
     /// <summary>ftruncate: the content from the new size on is gone, and so are private copies of pages wholly beyond it (truncation unmaps those too).</summary>

@@ -21,8 +21,9 @@ public sealed class ContentReference
 
     sealed record SharedRange(ulong Start, ulong End, string Key, long PgOff);
 
-    /// <summary>Each file's i_size and how far fallocate reached, in pages, as the statements set them.</summary>
-    readonly Dictionary<string, (long SizePages, long FallocEnd)> _fileSize = new();
+    /// <summary>Each file's i_size in bytes and how far fallocate reached in pages, as the statements set them.</summary>
+    readonly Dictionary<string, (long SizeBytes, long FallocEnd)> _fileSize = new();
+    int _shift;
 
     /// <summary>
     /// Pages past max(EOF, fallocate's end) are dropped when a split of their folio leaves them in a
@@ -32,14 +33,15 @@ public sealed class ContentReference
     {
         if (!_fileSize.TryGetValue(key, out var sz)) return;
         var d = FileContent(key);
-        foreach (long i in d.Keys.Where(i => i >= Math.Max(sz.SizePages, sz.FallocEnd)).ToList()) d[i] |= ReferenceProcess.OldOrZero;
+        long sizePages = (sz.SizeBytes + (1L << _shift) - 1) >> _shift;
+        foreach (long i in d.Keys.Where(i => i >= Math.Max(sizePages, sz.FallocEnd)).ToList()) d[i] |= ReferenceProcess.OldOrZero;
     }
 
     void SetSize(string key, long bytes, int shift, bool grow = false)
     {
-        long pages = (bytes + (1L << shift) - 1) >> shift;
+        _shift = shift;
         var sz = _fileSize.GetValueOrDefault(key);
-        _fileSize[key] = (grow ? Math.Max(sz.SizePages, pages) : pages, sz.FallocEnd);
+        _fileSize[key] = (grow ? Math.Max(sz.SizeBytes, bytes) : bytes, sz.FallocEnd);
     }
     // Taken before a statement runs: the region it names (mremap and munmap change the binding) and the next store's token.
     (ulong Start, ulong Length)? _region;
@@ -155,7 +157,7 @@ public sealed class ContentReference
             {
                 SetSize(fa.File, fa.Offset + fa.Length, shift, grow: true);
                 var sz = _fileSize[fa.File];
-                _fileSize[fa.File] = (sz.SizePages, Math.Max(sz.FallocEnd, (long)PagesUp((ulong)(fa.Offset + fa.Length))));
+                _fileSize[fa.File] = (sz.SizeBytes, Math.Max(sz.FallocEnd, (long)PagesUp((ulong)(fa.Offset + fa.Length))));
                 break;
             }
             case FileIoStmt { Write: true } io when s.Rc > 0:
@@ -173,10 +175,14 @@ public sealed class ContentReference
                 MayDropPastEof(fa.File);
                 break;
             case FtruncateStmt ft when s.Rc == 0:
-                ZeroFile(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
+            {
+                // Growing zeroes nothing (pages written past the old end through a mapping show); otherwise the end goes.
+                bool grows = ft.Size > _fileSize.GetValueOrDefault(ft.File).SizeBytes;
+                if (!grows) ZeroFile(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
                 SetSize(ft.File, ft.Size, shift);
-                MayDropPastEof(ft.File);
+                if (!grows) MayDropPastEof(ft.File);
                 break;
+            }
             case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice is Advice.Free or Advice.Remove && s.Rc is -Errno.EINVAL or -Errno.EACCES && ma.Offset % (long)pageSize == 0)) && _region is var (rs, _):
             {
                 // Holes give -ENOMEM after the mapped parts were advised (madvise_walk_vmas()).
