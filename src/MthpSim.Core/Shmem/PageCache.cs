@@ -11,7 +11,9 @@ public sealed class PageCache
     readonly int _chunkShift;
     readonly int _chunkMask;
     /// <summary>Chunk number to its slots (head PFN + 1; 0 = empty) and how many slots are used.</summary>
-    readonly SortedDictionary<long, (int[] Slots, int Used)> _chunks = new();
+    readonly Dictionary<long, (int[] Slots, int Used)> _chunks = new();
+    /// <summary>The chunk numbers in order, so that a search starts at the chunk it needs.</summary>
+    readonly SortedSet<long> _keys = new();
 
     public PageCache(int pmdOrder)
     {
@@ -52,7 +54,9 @@ public sealed class PageCache
                 c.Used += d;
                 Pages += d;
             }
-            if (c.Used == 0) _chunks.Remove(key); else _chunks[key] = c;
+            if (c.Used == 0) { _chunks.Remove(key); _keys.Remove(key); }
+            else if (_chunks.TryAdd(key, c)) _keys.Add(key);
+            else _chunks[key] = c;
             index += n;
             nr -= n;
         }
@@ -61,13 +65,15 @@ public sealed class PageCache
     /// <summary>The first cached index at or after <paramref name="index"/> and below <paramref name="end"/>, or -1.</summary>
     public long NextCached(long index, long end)
     {
-        foreach (var (key, c) in _chunks)
+        if (end <= index || _keys.Count == 0) return -1;
+        long last = Math.Min((end - 1) >> _chunkShift, _keys.Max);
+        if (last < index >> _chunkShift) return -1;
+        foreach (long key in _keys.GetViewBetween(index >> _chunkShift, last))
         {
+            var slots = _chunks[key].Slots;
             long baseIndex = key << _chunkShift;
-            if (baseIndex + _chunkMask < index) continue;
-            if (baseIndex >= end) break;
             for (long i = Math.Max(index, baseIndex); i < baseIndex + _chunkMask + 1 && i < end; i++)
-                if (c.Slots[(int)(i & _chunkMask)] != 0) return i;
+                if (slots[(int)(i & _chunkMask)] != 0) return i;
         }
         return -1;
     }
