@@ -95,7 +95,7 @@ public sealed class ScenarioGenerator
             < 88 => Unpin(),
             < 91 => "reclaim",
             // khugepaged's file scan and MADV_COLLAPSE of shmem are not modelled: no scans while shared memory is mapped.
-            < 95 => AnyShmemVma(session) ? FileOp(session) : Khugepaged(),
+            < 95 => KhugepagedWouldReachShmem(session) ? FileOp(session) : Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
     }
@@ -329,7 +329,9 @@ public sealed class ScenarioGenerator
     static bool HasShmemVma(ScenarioSession s, string p, string r) =>
         TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => v.File != null);
 
-    static bool AnyShmemVma(ScenarioSession s) => s.Kernel.Processes.Any(mm => mm.Vmas.Any(v => v.File != null));
+    /// <summary>Whether khugepaged may meet a shmem VMA it could collapse (its file scan is not modelled: the run would stop).</summary>
+    static bool KhugepagedWouldReachShmem(ScenarioSession s) =>
+        s.Kernel.Processes.Any(mm => mm.Vmas.Any(v => v.File != null && s.Kernel.CollapsePolicy.KhugepagedOrders(s.Kernel, v) != 0));
 
     static bool Writable(ScenarioSession s, string p, string r) =>
         TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => (v.Flags & VmFlags.Write) != 0);
