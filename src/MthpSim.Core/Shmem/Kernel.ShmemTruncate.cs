@@ -23,10 +23,23 @@ public sealed partial class Kernel
         }
     }
 
-    /// <summary>models unmap_mapping_folio(): takes down every mapping of one shmem folio.</summary>
+    /// <summary>
+    /// models try_to_unmap() of one shmem folio (TTU_SPLIT_HUGE_PMD), before a split or a removal:
+    /// every mapping goes, and a dirty PMD passes its dirty bit to the folio as __split_huge_pmd_locked()
+    /// does (a plain zap of the PMD would not), so a folio written only through a PMD mapping stays dirty.
+    /// </summary>
     void UnmapShmemFolio(int head)
     {
         var (f, index) = _shmemOwner[head];
+        if (Map.Order(head) == Geo.PmdOrder)
+            foreach (var vma in FileVmas(f))
+            {
+                long off = index - vma.PgOff;
+                if (off < 0 || off >= (long)(vma.Length >> PageShift)) continue;
+                var slot = vma.Mm.PageTables.Find(PmdIndex(vma.Start + ((ulong)off << PageShift)));
+                if (slot is { Kind: PageTable.PmdKind.Huge } && PageTable.Pte.Pfn(slot.Leaf) == head && PageTable.Pte.IsDirty(slot.Leaf))
+                    Map.Set(head, PageFlags.Dirty);
+            }
         UnmapMappingRange(f, index, index + (1L << Map.Order(head)));
     }
 

@@ -17,7 +17,11 @@ public sealed partial class Kernel
         Stats.Count(VmEvent.ThpSplitPmd);
         if (slot.Kind == PmdKind.Huge && Map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem)
         {
-            // A file PMD is not split into PTEs: it is zapped, and later faults map the pages again.
+            // A file PMD is not split into PTEs: it is cleared, its dirty and young bits going to the
+            // folio, and later faults map the pages again.
+            int head = Pte.Pfn(slot.Leaf);
+            if (Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);
+            if (Pte.IsYoung(slot.Leaf)) Map.Set(head, PageFlags.Referenced);
             ZapHugePmd(vma.Mm, slot);
             return;
         }
