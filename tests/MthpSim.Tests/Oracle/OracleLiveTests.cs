@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MthpSim.Oracle.Compare;
 using MthpSim.Oracle.Settings;
 using MthpSim.Tests.Scenarios;
+using Xunit.Abstractions;
 
 namespace MthpSim.Tests.Oracle;
 
@@ -10,8 +11,10 @@ namespace MthpSim.Tests.Oracle;
 /// simulator; each must agree. Needs root: skipped otherwise.
 /// </summary>
 [Collection("live kernel")]
-public class OracleLiveTests
+public class OracleLiveTests(ITestOutputHelper output)
 {
+    readonly ITestOutputHelper _output = output;
+
     public static TheoryData<string> OracleScenarios()
     {
         var data = new TheoryData<string>();
@@ -33,13 +36,40 @@ public class OracleLiveTests
     /// The whole suite in one `mthpsim oracle` child process: while it runs, this test host and the
     /// test runner have nothing to do, so their own page faults do not land in the machine-wide mTHP
     /// counters mid-scenario (running each file as its own test did, between test results).
+    /// A file that disagrees is run twice more, alone: it fails the test unless both reruns agree, so
+    /// only a one-off disagreement (machine noise, such as a forked live child's minor fault counted
+    /// once more in one run of many) passes, and is written to the test output. The failure message
+    /// ends with the disagreeing files, since a CI log may keep only its tail.
     /// </summary>
     [LiveKernelFact]
     public void Live_kernel_and_simulator_agree_on_the_oracle_suite()
     {
         var before = new LiveSettings().Snapshot();
         var files = OracleScenarios().Cast<object[]>().Select(row => (string)row[0]).ToList();
-        var psi = new ProcessStartInfo("dotnet", [typeof(MthpSim.Cli.Program).Assembly.Location, "oracle", .. files])
+        var (exit, stdout, stderr) = RunCli(["oracle", .. files]);
+        Assert.Equal(before, new LiveSettings().Snapshot());
+        var disagreeing = Disagreeing(stdout);
+        Assert.True(exit is 0 or 1 && (exit == 0) == (disagreeing.Count == 0), $"exit {exit}\n{stdout}\n{stderr}\nexit {exit}");
+        Assert.Equal(files.Count, stdout.Split('\n').Count(l => l.StartsWith("AGREE", StringComparison.Ordinal)) + disagreeing.Count);
+        var persistent = new List<string>();
+        foreach (var (file, line) in disagreeing)
+        {
+            var reruns = Enumerable.Range(0, 2).Select(_ => RunCli(["oracle", file])).ToList();
+            Assert.Equal(before, new LiveSettings().Snapshot());
+            if (reruns.All(r => r.Exit == 0)) _output.WriteLine($"one-off (both reruns agree): {line}");
+            else persistent.Add($"{line}\n{string.Join("\n", reruns.Select(r => r.Stdout))}");
+        }
+        Assert.True(persistent.Count == 0, $"{stdout}\n{stderr}\n--- disagreeing again when run alone:\n{string.Join("\n", persistent)}\n--- {persistent.Count} of {files.Count} files disagree");
+    }
+
+    static List<(string File, string Line)> Disagreeing(string stdout) =>
+        stdout.Split('\n').Where(l => l.StartsWith("DISAGREE ", StringComparison.Ordinal))
+            .Select(l => (l["DISAGREE ".Length..l.IndexOf(": ", StringComparison.Ordinal)], l)).ToList();
+
+    /// <summary>Runs the CLI in a child process from the repository root.</summary>
+    static (int Exit, string Stdout, string Stderr) RunCli(string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", [typeof(MthpSim.Cli.Program).Assembly.Location, .. args])
         {
             WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
@@ -47,10 +77,7 @@ public class OracleLiveTests
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        Assert.Equal(before, new LiveSettings().Snapshot());
-        var disagreeing = stdout.Split('\n').Where(l => l.StartsWith("DISAGREE", StringComparison.Ordinal)).ToList();
-        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}; {disagreeing.Count} disagree:\n{string.Join("\n", disagreeing)}\n{stdout}\n{stderr.Result}");
-        Assert.Equal(files.Count, stdout.Split('\n').Count(l => l.StartsWith("AGREE", StringComparison.Ordinal)));
+        return (p.ExitCode, stdout, stderr.Result);
     }
 
     /// <summary>
@@ -61,16 +88,9 @@ public class OracleLiveTests
     public void Oracle_fuzz_of_fifty_random_scenarios_finds_no_disagreement()
     {
         var before = new LiveSettings().Snapshot();
-        var psi = new ProcessStartInfo("dotnet", [typeof(MthpSim.Cli.Program).Assembly.Location, "oracle", "fuzz", "--scenarios", "50", "--seed", "20261202", "--no-shrink"])
-        {
-            WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
+        var (exit, stdout, stderr) = RunCli(["oracle", "fuzz", "--scenarios", "50", "--seed", "20261202", "--no-shrink"]);
         Assert.Equal(before, new LiveSettings().Snapshot());
-        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode} (shrink with: mthpsim oracle fuzz --scenarios 50 --seed 20261202)\n{stdout}\n{stderr.Result}");
+        Assert.True(exit == 0, $"{stdout}\n{stderr}\nexit {exit} (shrink with: mthpsim oracle fuzz --scenarios 50 --seed 20261202)");
         Assert.Contains("AGREE: 50 scenarios", stdout);
     }
 

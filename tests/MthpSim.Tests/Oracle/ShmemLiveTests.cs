@@ -15,11 +15,6 @@ namespace MthpSim.Tests.Oracle;
 [Collection("live kernel")]
 public class ShmemLiveTests
 {
-    // Run before the oracle suite in the same test run, these tests make tests/oracle/faults/fault-counts.mthp
-    // see one extra minor fault in a freshly forked live child (reproduced: this class, then the suite);
-    // the suite alone, or these alone, pass. Skipped until the residue is found (issue 12 note).
-    const string LeavesForkFaultNoise = "leaves state that gives a forked live driver an extra minor fault in the oracle suite run after it; under investigation";
-
     static LiveDriver Driver() => new(DriverBuilder.Ensure());
 
     static long N(string s) => long.Parse(s, CultureInfo.InvariantCulture);
@@ -35,7 +30,7 @@ public class ShmemLiveTests
     const int Referenced = 2, Active = 6;
 
     /// <summary>Laid out so that it holds whatever folio sizes the machine's shmem settings give (at most 2M, naturally aligned).</summary>
-    [LiveKernelFact(Skip = LeavesForkFaultNoise)]
+    [LiveKernelFact]
     public void Fpages_tells_holes_fallocated_and_written_pages_apart_without_changing_them()
     {
         const long M = 1 << 20;
@@ -65,7 +60,7 @@ public class ShmemLiveTests
     }
 
     /// <summary>Random pwrite / punch / ftruncate on a memfd, unaligned: the page words the driver reads back are the content model's.</summary>
-    [LiveKernelFact(Skip = LeavesForkFaultNoise)]
+    [LiveKernelFact]
     public void File_content_follows_the_model_byte_by_byte()
     {
         using var d = Driver();
@@ -101,7 +96,7 @@ public class ShmemLiveTests
         }
     }
 
-    [LiveKernelFact(Skip = LeavesForkFaultNoise)]
+    [LiveKernelFact]
     public void Processes_share_a_file_through_the_holders_fd_link_and_private_mappings_copy_on_write()
     {
         using var control = Driver();
@@ -128,7 +123,7 @@ public class ShmemLiveTests
         Assert.Equal(LiveProcfs.DevParts(ulong.Parse(control.Send($"fstat {fd}")[3], CultureInfo.InvariantCulture)), (maps.Major, maps.Minor));
     }
 
-    [LiveKernelFact(Skip = LeavesForkFaultNoise)]
+    [LiveKernelFact]
     public void Shared_anonymous_memory_is_read_through_map_files()
     {
         using var control = Driver();
@@ -146,7 +141,7 @@ public class ShmemLiveTests
         Assert.Equal(0, control.SendRc($"fclose {fd}"));
     }
 
-    [LiveKernelFact(Skip = LeavesForkFaultNoise)]
+    [LiveKernelFact]
     public void A_tmpfs_mount_is_journalled_and_undone_even_with_a_file_open()
     {
         string dir = Path.Combine("/run", $"mthpsim-test-{Guid.NewGuid():N}");
@@ -253,7 +248,7 @@ public class ShmemLiveTests
         expect rc == -EINVAL
         """;
 
-    [LiveKernelFact(Skip = LeavesForkFaultNoise)]
+    [LiveKernelFact]
     public void A_file_scenario_holds_on_the_live_kernel()
     {
         var parsed = ScenarioParser.Parse("shmem-live.mthp", Scenario);
