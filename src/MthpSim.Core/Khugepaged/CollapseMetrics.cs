@@ -9,6 +9,8 @@ public sealed class CollapseMetrics
 {
     public long PmdWindows, PtesExamined, RangesTried, CollapseAttempts, BloatBytes, CreepEvents;
     public int LongestCreepChain;
+    /// <summary>Shmem ranges collapsed in the page cache (collapse_file()), by khugepaged or MADV_COLLAPSE.</summary>
+    public long FileCollapses;
     public long[] Collapses;
 
     /// <summary>Collapsed ranges per mm: their starts in order (for range lookups), and each one's order and chain length.</summary>

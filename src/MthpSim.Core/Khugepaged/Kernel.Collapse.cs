@@ -270,7 +270,6 @@ public sealed partial class Kernel
     long MadviseCollapse(Vma.Vma vma, ulong start, ulong end)
     {
         if (ThpVmaAllowableOrders(vma, TvaType.ForcedCollapse, 1UL << Geo.PmdOrder) == 0) return -Errno.EINVAL;
-        if (vma.File != null) throw new NotSupportedException($"MADV_COLLAPSE of shmem ({vma.File.Name}) is not modelled yet");
         ulong pmdSize = (ulong)Geo.PmdSize;
         ulong hstart = (start + pmdSize - 1) & ~(pmdSize - 1), hend = end & ~(pmdSize - 1);
         int thps = 0;
@@ -278,7 +277,13 @@ public sealed partial class Kernel
         var cc = new CollapseControl(IsKhugepaged: false);
         for (ulong addr = hstart; addr < hend; addr += pmdSize)
         {
-            var result = HpageCollapseScanPmd(vma, addr, cc, out _);
+            ScanResult result;
+            if (vma.File != null)
+            {
+                result = HpageCollapseScanFile(vma.Mm, addr, vma.File, LinearPageIndex(vma, addr), cc);
+                if (result == ScanResult.PteMappedHugepage) result = CollapsePteMappedThp(vma.Mm, addr, installPmd: true);
+            }
+            else result = HpageCollapseScanPmd(vma, addr, cc, out _);
             if (result is ScanResult.Succeed or ScanResult.PmdMapped) { thps++; continue; }
             lastFail = result;
             // The results after which the next block is still tried.

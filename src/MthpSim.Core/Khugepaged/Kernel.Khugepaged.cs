@@ -116,7 +116,7 @@ public sealed partial class Kernel
     /// <summary>
     /// models khugepaged_scan_mm_slot(): scans the current mm from the cursor, PMD range by PMD
     /// range, in the VMAs khugepaged may collapse; progress is 1 per mm, 1 per VMA skipped and
-    /// HPAGE_PMD_NR per range. A collapse attempt ends the call (mmap_lock was dropped); an mm
+    /// HPAGE_PMD_NR per range. A collapse attempt, or any file range (scanned without mmap_lock), ends the call; an mm
     /// scanned to its end passes the cursor on, and passing the last mm counts a full scan.
     /// </summary>
     uint KhugepagedScanMmSlot(uint pages, out ScanResult result)
@@ -136,16 +136,23 @@ public sealed partial class Kernel
             // models the VMA iterator at khugepaged_scan.address: collapsing never adds, removes or resizes a VMA
             for (var vma = mm.Vmas.FirstEndingAfter(_scanAddress); vma != null; vma = mm.Vmas.Next(vma))
             {
-                if (_collapsePolicy.KhugepagedOrders(this, vma) == 0) { progress++; continue; }
-                if (vma.File != null)
-                    throw new NotSupportedException($"khugepaged reached a shmem VMA it may collapse ({vma.File.Name}); collapse of shmem (hpage_collapse_scan_file(), collapse_file()) is not modelled yet");
+                if (KhugepagedOrders(vma) == 0) { progress++; continue; }
                 ulong hstart = (vma.Start + pmdSize - 1) & ~(pmdSize - 1), hend = vma.End & ~(pmdSize - 1);
                 if (_scanAddress > hend) { progress++; continue; }
                 if (_scanAddress < hstart) _scanAddress = hstart;
                 bool stop = false;
                 while (_scanAddress < hend)
                 {
-                    result = HpageCollapseScanPmd(vma, _scanAddress, new CollapseControl(IsKhugepaged: true), out bool mmapLocked);
+                    var cc = new CollapseControl(IsKhugepaged: true);
+                    bool mmapLocked = false;   // a file range is scanned without mmap_lock
+                    if (vma.File != null)
+                    {
+                        result = HpageCollapseScanFile(mm, _scanAddress, vma.File, LinearPageIndex(vma, _scanAddress), cc);
+                        // the folio is in the page cache already: only this mm's page table goes (no PMD is installed)
+                        if (result == ScanResult.PteMappedHugepage) result = CollapsePteMappedThp(mm, _scanAddress, installPmd: false);
+                        if (result == ScanResult.PmdMapped) result = ScanResult.Succeed;
+                    }
+                    else result = HpageCollapseScanPmd(vma, _scanAddress, cc, out mmapLocked);
                     if (result == ScanResult.Succeed) KhugepagedPagesCollapsed++;
                     _scanAddress += pmdSize;
                     progress += (uint)Geo.PtrsPerPte;

@@ -25,9 +25,12 @@ public sealed partial class Kernel
                 return ModifyVmaRange(mm, start, end, vma =>
                 {
                     var flags = (vma.Flags & ~VmFlags.Nohugepage) | VmFlags.Hugepage;
-                    if (flags == vma.Flags) KhugepagedEnterVma(vma);   // hugepage_madvise() offers it even when nothing changes
+                    // hugepage_madvise() offers the VMA before its flags change, even when nothing changes;
+                    // shmem_allowable_huge_orders() reads vma->vm_flags, so a shmem VMA is judged on its old
+                    // flags (live: MADV_HUGEPAGE alone never registers a shmem_enabled=advise mapping).
+                    if (flags == vma.Flags || vma.File != null) KhugepagedEnterVma(vma);
                     return flags;
-                }, KhugepagedEnterVma);
+                }, v => { if (v.File == null) KhugepagedEnterVma(v); });
             case MadviseAdvice.Nohugepage:
                 return ModifyVmaRange(mm, start, end, vma => (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
             case MadviseAdvice.Dontneed:

@@ -115,15 +115,21 @@ public sealed partial class Kernel
         if (VmaThpDisabled(vma, vma.Flags, forcedCollapse: true)) return false;
         ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
         if (!ThpVmaSuitableOrder(vma, haddr, Geo.PmdOrder)) return false;
+        MapFilePmd(vma, slot, head, Pte.Young | (write ? Pte.Dirty : 0));
+        return true;
+    }
+
+    /// <summary>Maps a PMD-sized shmem folio by one PMD entry with these bits, writable as the shared VMA allows: rmap, reference, MM_SHMEMPAGES, thp_file_mapped.</summary>
+    void MapFilePmd(Vma.Vma vma, PmdSlot slot, int head, ulong bits)
+    {
         bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
         slot.Kind = PmdKind.Huge;
-        slot.Leaf = Pte.Make(head, Pte.Young | (writable ? Pte.Write : 0) | (write ? Pte.Dirty : 0));
+        slot.Leaf = Pte.Make(head, bits | (writable ? Pte.Write : 0));
         slot.TablePfn = -1;   // x86 deposits no table under a file PMD
         Map.AddRef(head, 1);
         FolioAddFileRmapPmd(head, vma.Mm);
         vma.Mm.Rss[(int)RssMember.ShmemPages] += 1L << Geo.PmdOrder;
         Stats.Count(VmEvent.ThpFileMapped);
-        return true;
     }
 
     /// <summary>

@@ -123,15 +123,8 @@ public sealed partial class Kernel
         if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
         var (f, index) = _shmemOwner[head];
         int nr = 1 << Map.Order(head);
-        f.Cache.Remove(index, nr);
         f.RecordContent(index, nr, 0);   // a hole reads zeroes
-        _shmemOwner.Remove(head);
-        _notUptodate.Remove(head);
-        NrShmem -= nr;
-        if (Map.Order(head) == Geo.PmdOrder) NrShmemThps -= nr;
-        f.AllocedPages -= nr;
-        if (f.Mount != null) f.Mount.UsedPages -= nr;
-        FolioPut(head, nr);
+        ReleaseCacheFolio(f, head, index, nr);
     }
 
     /// <summary>

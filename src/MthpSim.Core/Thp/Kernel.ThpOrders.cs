@@ -1,4 +1,5 @@
 using System.Numerics;
+using MthpSim.Core.Thp;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
@@ -106,19 +107,32 @@ public sealed partial class Kernel
 
     public static int HighestOrder(ulong orders) => 63 - BitOperations.LeadingZeroCount(orders);
 
-    /// <summary>models hugepage_pmd_enabled(): whether khugepaged has PMD work to do at all.</summary>
-    internal bool HugepagePmdEnabled() => AnyAnonOrderEnabled(1UL << Geo.PmdOrder);
+    /// <summary>models hugepage_pmd_enabled(): whether khugepaged has PMD work to do at all, for anonymous memory or shmem.</summary>
+    internal bool HugepagePmdEnabled() => AnyAnonOrderEnabled(1UL << Geo.PmdOrder) || ShmemHpagePmdEnabled();
+
+    /// <summary>models shmem_hpage_pmd_enabled(): a PMD-sized shmem setting that is not never (inherit follows shmem_enabled), unless deny.</summary>
+    internal bool ShmemHpagePmdEnabled()
+    {
+        ulong pmd = 1UL << Geo.PmdOrder;
+        if (Thp.ShmemEnabled == ShmemEnabled.Deny) return false;
+        if (((Thp.ShmemAlways | Thp.ShmemAdvise | Thp.ShmemWithinSize) & pmd) != 0) return true;
+        return (Thp.ShmemInherit & pmd) != 0 && Thp.ShmemEnabled != ShmemEnabled.Never;
+    }
 
     /// <summary>Whether any of these anonymous orders is enabled (always, madvise, or inherit with the global setting on).</summary>
     internal bool AnyAnonOrderEnabled(ulong orders) =>
         ((Thp.AnonAlways | Thp.AnonMadvise) & orders) != 0 || ((Thp.AnonInherit & orders) != 0 && Thp.GlobalEnabled);
+
+    /// <summary>The orders khugepaged may collapse a VMA to: the policy's for anonymous memory; a shmem VMA only to the PMD order (collapse_file()) whatever the policy.</summary>
+    internal ulong KhugepagedOrders(Vma.Vma vma) =>
+        vma.File != null ? ThpVmaAllowableOrders(vma, TvaType.Khugepaged, 1UL << Geo.PmdOrder) : _collapsePolicy.KhugepagedOrders(this, vma);
 
     /// <summary>models khugepaged_enter_vma(): registers the mm with khugepaged when PMD collapse is possible.</summary>
     internal void KhugepagedEnterVma(Vma.Vma vma)
     {
         MmStruct mm = vma.Mm;
         if (mm.KhugepagedRegistered || !_collapsePolicy.KhugepagedEnabled(this)) return;
-        if (_collapsePolicy.KhugepagedOrders(this, vma) != 0)
+        if (KhugepagedOrders(vma) != 0)
             KhugepagedEnter(mm);
     }
 }

@@ -68,6 +68,7 @@ public sealed class FuzzTally
             if (k.SysfsRead($"hugepages-{pageKb << order}kB/stats/shmem_alloc") is string n)
                 Add($"shmem alloc order {order}", long.Parse(n, CultureInfo.InvariantCulture));
         Add("shmem PMD mapped", k.Vmstat("thp_file_mapped") ?? 0);
+        Add("shmem collapse", k.CollapseMetrics.FileCollapses);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
     }

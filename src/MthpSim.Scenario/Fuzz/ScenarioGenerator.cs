@@ -94,8 +94,7 @@ public sealed class ScenarioGenerator
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
             < 91 => "reclaim",
-            // khugepaged's file scan and MADV_COLLAPSE of shmem are not modelled: no scans while shared memory is mapped.
-            < 95 => KhugepagedWouldReachShmem(session) ? FileOp(session) : Khugepaged(),
+            < 95 => Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
     }
@@ -208,13 +207,10 @@ public sealed class ScenarioGenerator
     string Madvise(ScenarioSession s, string p, string r, List<string> regions)
     {
         string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse", "collapse" });
-        // MADV_COLLAPSE of shmem is not modelled yet; shared memory gets MADV_REMOVE instead.
-        // (A deliberate miss may reach past the region into a neighbour: no collapse in a process that maps shmem at all.)
-        if (advice == "collapse" && s.Process(p).Vmas.Any(v => v.File != null)) advice = "remove";
-        else if (_profile.Shmem && _rng.Chance(5)) advice = "remove";
+        if (_profile.Shmem && _rng.Chance(5)) advice = "remove";
         // MADV_COLLAPSE goes to a region with a whole PMD block, when the process has one.
         if (advice == "collapse" && !_rng.Chance(MissPercent))
-            foreach (string c in regions.Prepend(r).Where(c => !HasShmemVma(s, p, c)))
+            foreach (string c in regions.Prepend(r))
                 if (PmdAlignedRange(s, p, c) is (long off, long len))
                     return $"{p} madvise {c} {off} {len} collapse";
         return $"{p} madvise {r} {Range(s, p, r, write: advice == "populate_write")} {advice}";
@@ -328,10 +324,6 @@ public sealed class ScenarioGenerator
     /// <summary>Whether any VMA of the region's range maps shmem (the range may hold other mappings since).</summary>
     static bool HasShmemVma(ScenarioSession s, string p, string r) =>
         TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => v.File != null);
-
-    /// <summary>Whether khugepaged may meet a shmem VMA it could collapse (its file scan is not modelled: the run would stop).</summary>
-    static bool KhugepagedWouldReachShmem(ScenarioSession s) =>
-        s.Kernel.Processes.Any(mm => mm.Vmas.Any(v => v.File != null && s.Kernel.CollapsePolicy.KhugepagedOrders(s.Kernel, v) != 0));
 
     static bool Writable(ScenarioSession s, string p, string r) =>
         TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => (v.Flags & VmFlags.Write) != 0);

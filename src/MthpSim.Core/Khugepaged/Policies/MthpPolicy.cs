@@ -22,7 +22,7 @@ public sealed class MthpPolicy : ICollapsePolicy
     public bool HasCollapseStats => true;
 
     /// <summary>models hugepage_enabled(): any anonymous size enabled, not just the PMD size.</summary>
-    public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders);
+    public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders) || k.ShmemHpagePmdEnabled();
 
     /// <summary>models collapse_possible_orders(): every anonymous order allowed for khugepaged.</summary>
     public ulong KhugepagedOrders(Kernel k, Vma.Vma vma) => k.ThpVmaAllowableOrders(vma, TvaType.Khugepaged, k.Geo.AnonOrders);

@@ -18,7 +18,7 @@ public sealed class PerOrderRfcPolicy : ICollapsePolicy
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
 
-    public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders);
+    public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders) || k.ShmemHpagePmdEnabled();
 
     public ulong KhugepagedOrders(Kernel k, Vma.Vma vma) => k.ThpVmaAllowableOrders(vma, TvaType.Khugepaged, k.Geo.AnonOrders);
 

@@ -1,0 +1,172 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.Khugepaged;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Shmem;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/khugepaged.c for shmem: the page cache of a PMD-sized file range is collapsed into one PMD folio.
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// models hpage_collapse_scan_file(): walks the folios cached in the file's PMD-sized range. A PMD
+    /// folio already there is SCAN_PTE_MAPPED_HUGEPAGE (only the page tables are left to do); a folio
+    /// with references beyond the cache's and its mappings' (a pin) stops the scan. No young check.
+    /// khugepaged needs at least HPAGE_PMD_NR - max_ptes_none cached pages; then collapse_file().
+    /// </summary>
+    ScanResult HpageCollapseScanFile(MmStruct mm, ulong addr, ShmemFile f, long start, CollapseControl cc)
+    {
+        int nrPmd = Geo.PtrsPerPte, present = 0;
+        var result = ScanResult.Succeed;
+        foreach (var (_, head) in f.Cache.Folios(start, start + nrPmd, h => 1 << Map.Order(h)))
+        {
+            int nr = 1 << Map.Order(head);
+            if (Map.Order(head) == Geo.PmdOrder) { result = ScanResult.PteMappedHugepage; break; }
+            if (Map.Refcount(head) != nr + Map.FolioMapcount(head)) { result = ScanResult.PageCount; break; }
+            present += nr;
+        }
+        if (result == ScanResult.Succeed)
+        {
+            if (cc.IsKhugepaged && present < nrPmd - Thp.MaxPtesNone)
+            {
+                result = ScanResult.ExceedNonePte;
+                Stats.Count(VmEvent.ThpScanExceedNonePte);
+            }
+            else result = CollapseFile(f, start, cc);
+        }
+        _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, addr, result, 0, nrPmd - present, 0, 0, cc.IsKhugepaged));
+        return result;
+    }
+
+    /// <summary>
+    /// models collapse_file() for shmem: allocates the PMD folio, then per cached folio (mTHP folios
+    /// included) instantiates a fallocated one, unmaps it everywhere (try_to_unmap(); a later failure
+    /// does not map it back) and checks that only the page cache still holds it. The holes are charged
+    /// to the file (a full tmpfs fails the collapse). The pages are copied to their offsets, holes
+    /// zeroed, the new folio replaces them in the page cache dirty, and the page tables left empty are
+    /// retracted. MADV_COLLAPSE gets SCAN_PTE_MAPPED_HUGEPAGE back, so that it maps the PMD itself.
+    /// </summary>
+    ScanResult CollapseFile(ShmemFile f, long start, CollapseControl cc)
+    {
+        int nrPmd = Geo.PtrsPerPte;
+        CollapseMetrics.CollapseAttempts++;
+        int folio = AllocFolio(Geo.PmdOrder, PageKind.Shmem);   // alloc_charge_folio()
+        if (folio < 0)
+        {
+            Stats.Count(VmEvent.ThpCollapseAllocFailed);
+            return ScanResult.AllocHugePageFail;
+        }
+        Stats.Count(VmEvent.ThpCollapseAlloc);
+        ScanResult Fail(ScanResult r)
+        {
+            FolioPut(folio);
+            return r;
+        }
+
+        var old = f.Cache.Folios(start, start + nrPmd, h => 1 << Map.Order(h));
+        if (old.Count == 0) return Fail(ScanResult.Truncated);
+        int nrNone = nrPmd;
+        foreach (var (index, head) in old)
+        {
+            int nr = 1 << Map.Order(head);
+            if (Map.Order(head) == Geo.PmdOrder) return Fail(ScanResult.PteMappedHugepage);
+            if (!ShmemFolioUptodate(head))
+            {
+                // shmem_get_folio(SGP_NOALLOC) refuses an index at or past i_size
+                if (index >= PagesOf(f.Size)) return Fail(ScanResult.Fail);
+                MarkUptodate(head);
+            }
+            if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
+            if (Map.Refcount(head) != nr) return Fail(ScanResult.PageCount);
+            nrNone -= nr;
+        }
+        if (nrNone > 0 && f.Mount is { MaxPages: > 0 } m && m.UsedPages + nrNone > m.MaxPages) return Fail(ScanResult.Fail);   // shmem_charge()
+
+        foreach (var (index, head) in old)
+        {
+            int nr = 1 << Map.Order(head);
+            for (int i = 0; i < nr; i++) Map.SetContent(folio + (int)(index - start) + i, Map.Content(head + i));
+            ReleaseCacheFolio(f, head, index, nr);
+        }
+        AddToPageCache(f, folio, start);
+        Map.Set(folio, PageFlags.Dirty);
+        RetractPageTables(f, start);
+        CollapseMetrics.FileCollapses++;
+        return cc.IsKhugepaged ? ScanResult.Succeed : ScanResult.PteMappedHugepage;
+    }
+
+    /// <summary>Takes an unmapped folio out of the page cache with its accounting and drops the cache's references (filemap_remove_folio() without the content change).</summary>
+    void ReleaseCacheFolio(ShmemFile f, int head, long index, int nr)
+    {
+        f.Cache.Remove(index, nr);
+        _shmemOwner.Remove(head);
+        _notUptodate.Remove(head);
+        NrShmem -= nr;
+        if (Map.Order(head) == Geo.PmdOrder) NrShmemThps -= nr;
+        f.AllocedPages -= nr;
+        if (f.Mount != null) f.Mount.UsedPages -= nr;
+        FolioPut(head, nr);
+    }
+
+    /// <summary>
+    /// models retract_page_tables(): every VMA mapping file index <paramref name="pgoff"/> at a
+    /// PMD-aligned address with the whole PMD range inside it, and without an anon_vma, loses its
+    /// (now empty) page table there, so that its next fault maps the PMD.
+    /// </summary>
+    void RetractPageTables(ShmemFile f, long pgoff)
+    {
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        foreach (var vma in FileVmas(f))
+        {
+            if (vma.AnonVma != 0 || vma.Mm.Exited) continue;
+            if (pgoff < vma.PgOff || pgoff >= vma.PgOff + (long)(vma.Length >> PageShift)) continue;
+            ulong addr = vma.Start + ((ulong)(pgoff - vma.PgOff) << PageShift);
+            if ((addr & (pmdSize - 1)) != 0 || vma.End < addr + pmdSize) continue;
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
+            if (slot is not { Kind: PmdKind.Table }) continue;
+            if (slot.Ptes.AsSpan().IndexOfAnyExcept(0UL) >= 0)
+                throw new InvalidOperationException($"retract_page_tables(): the page table at 0x{addr:x} of {vma.Mm.Name} still maps pages");
+            FreePageTable(vma.Mm, slot.TablePfn);
+            slot.TablePfn = -1;
+            slot.Kind = PmdKind.None;
+        }
+    }
+
+    /// <summary>
+    /// models collapse_pte_mapped_thp(): the file's PMD folio at this range replaces the caller's page
+    /// table: every PTE must map its own page of the folio; they are cleared and the table freed, and
+    /// with <paramref name="installPmd"/> (MADV_COLLAPSE) the folio is mapped by a PMD (set_huge_pmd()).
+    /// </summary>
+    ScanResult CollapsePteMappedThp(MmStruct mm, ulong addr, bool installPmd)
+    {
+        ulong pmdSize = (ulong)Geo.PmdSize, haddr = addr & ~(pmdSize - 1);
+        var vma = mm.FindVma(haddr);
+        if (vma?.File == null || haddr < vma.Start || haddr + pmdSize > vma.End) return ScanResult.VmaCheck;
+        var slot = mm.PageTables.Find(PmdIndex(haddr));
+        if (slot is { Kind: PmdKind.Huge }) return ScanResult.PmdMapped;
+        if (ThpVmaAllowableOrders(vma, TvaType.ForcedCollapse, 1UL << Geo.PmdOrder) == 0) return ScanResult.VmaCheck;
+        int head = vma.File.Cache.Lookup(LinearPageIndex(vma, haddr));
+        if (head < 0) return ScanResult.PageNull;
+        if (Map.Order(head) != Geo.PmdOrder) return ScanResult.PageCompound;
+        if (slot is { Kind: PmdKind.Table })
+        {
+            for (int i = 0; i < Geo.PtrsPerPte; i++)
+            {
+                ulong pte = slot.Ptes![i];
+                if (pte == 0) continue;
+                if (!Pte.IsPresent(pte)) return ScanResult.PteNonPresent;
+                if (Pte.Pfn(pte) != head + i) return ScanResult.Fail;
+            }
+            ZapRange(vma, haddr, haddr + pmdSize);
+            FreePageTable(mm, slot.TablePfn);
+            slot.TablePfn = -1;
+            slot.Kind = PmdKind.None;
+        }
+        if (!installPmd) return ScanResult.Succeed;
+        slot ??= mm.PageTables.GetOrCreate(PmdIndex(haddr));
+        MapFilePmd(vma, slot, head, Pte.Young);   // set_huge_pmd(): vm_page_prot, young, not dirty
+        return ScanResult.Succeed;
+    }
+}
