@@ -221,7 +221,8 @@ public sealed partial class Kernel
         return ModifyVmaRange(mm, start, end, vma =>
         {
             var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write)) | ProtToFlags(prot);
-            if ((flags & VmFlags.Write) != 0) flags |= VmFlags.Account;
+            // mprotect_fixup() charges a private mapping becoming writable; a shared one is never VM_ACCOUNT
+            if ((flags & VmFlags.Write) != 0 && (vma.Flags & (VmFlags.Account | VmFlags.Write | VmFlags.Shared)) == 0) flags |= VmFlags.Account;
             return flags;
         }, ChangeProtection, stopAtHole: true);
     }
