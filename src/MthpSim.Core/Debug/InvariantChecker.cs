@@ -262,12 +262,13 @@ public sealed class InvariantChecker
                 vma = mm.FindVma(addr);
                 (vmaStart, vmaEnd) = vma != null ? (vma.Start, vma.End) : (1UL, 0UL);
             }
-            // Shared memory's content is the file's, checked with the page cache (CheckPageCache).
-            bool fileVma = vma?.File != null;
+            // Shared memory's content is the file's, checked with the page cache (CheckPageCache); a
+            // private file mapping maps the file's pages too, and anonymous copies the program expects.
+            bool fileVma = vma?.File != null, sharedFile = fileVma && vma!.IsShared;
             if (pte == 0)
             {
-                // Reads zeroes: lost content unless the program's store there may have been dropped.
-                if (vma != null && !fileVma && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
+                // Reads zeroes (or the file): lost content unless the program's store there may have been dropped.
+                if (vma != null && !sharedFile && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
                 continue;
             }
             if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
@@ -276,15 +277,19 @@ public sealed class InvariantChecker
             int pfn = Pte.Pfn(pte);
             if (Pte.IsZero(pte)) { contentLost |= !fileVma && !Reads(0, want); continue; }
             bool inMap = (uint)pfn < (uint)capacity;
-            if (!inMap || (!fileVma && !Reads(map.Content(pfn), want))) contentLost = true;
-            if (!Pte.IsNormal(pte)) continue;
             var pageKind = inMap ? map.Kind(pfn) : PageKind.FreeTail;
-            if (pageKind != (fileVma ? PageKind.Shmem : PageKind.Anon))
+            // A page cache page in a private mapping is the file's (the program expects none of its own there).
+            bool filePage = pageKind == PageKind.Shmem && fileVma;
+            if (!inMap || (!sharedFile && (filePage ? want != 0 : !Reads(map.Content(pfn), want)))) contentLost = true;
+            if (!Pte.IsNormal(pte)) continue;
+            if (pageKind != PageKind.Anon && !filePage || pageKind == PageKind.Anon && sharedFile)
             {
-                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live {(fileVma ? "shmem" : "anon")} folio");
+                errors.Add($"{mm.Name}: PTE at {addr:x} maps PFN {pfn:x} which is not part of a live {(sharedFile ? "shmem" : fileVma ? "shmem or anon" : "anon")} folio");
                 continue;
             }
-            if (fileVma)
+            if (filePage && !sharedFile && Pte.IsWrite(pte))
+                errors.Add($"{mm.Name}: PTE at {addr:x} of a private file mapping maps the page cache writable");
+            if (filePage)
             {
                 _shmemRss++;
                 CheckFileMapping(k, mm, addr, pfn, errors);

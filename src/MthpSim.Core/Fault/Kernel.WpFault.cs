@@ -53,7 +53,7 @@ public sealed partial class Kernel
         {
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
-            if (Map.Test(pfn, PageFlags.AnonExclusive) || WpCanReuseAnonFolio(head))
+            if (Map.Kind(head) == PageKind.Anon && (Map.Test(pfn, PageFlags.AnonExclusive) || WpCanReuseAnonFolio(head)))
             {
                 Map.Set(pfn, PageFlags.AnonExclusive);
                 slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty | MkWrite(vma);
@@ -94,10 +94,18 @@ public sealed partial class Kernel
             return FaultResult.Ok;
         }
         MmStruct mm = vma.Mm;
+        bool fromFile = false;
         if (Pte.IsNormal(old))
         {
             int oldPfn = Pte.Pfn(old);
             Map.SetContent(page, Map.Content(oldPfn));
+            if (Map.Kind(Map.HeadOf(oldPfn)) == PageKind.Shmem)
+            {
+                // a page cache page of a private file mapping: the copy counts as anonymous from now on
+                fromFile = true;
+                mm.Rss[(int)RssMember.ShmemPages]--;
+                mm.Rss[(int)RssMember.AnonPages]++;
+            }
             FolioRemoveRmapPtes(Map.HeadOf(oldPfn), oldPfn, 1, mm);
             FolioPut(Map.HeadOf(oldPfn));
         }
@@ -107,6 +115,7 @@ public sealed partial class Kernel
         }
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
         slot.Ptes[idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
+        if (fromFile) RecordPrivateCopy(slot, idx, page);
         return FaultResult.Ok;
     }
 }

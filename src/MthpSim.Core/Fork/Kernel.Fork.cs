@@ -52,6 +52,8 @@ public sealed partial class Kernel
             var slot = src.Mm.PageTables.Find(PmdIndex(addr));
             if (slot != null)
             {
+                // copy_huge_pmd(): a file PMD is not copied; the child faults it in again
+                if (slot.Kind == PmdKind.Huge && src.File != null) { addr = next; continue; }
                 if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero && !CopyHugePmd(src, dst, slot, addr))
                     SplitHugePmd(src, slot, addr & ~(pmdSize - 1));   // maybe pinned: copy at the PTE level
                 if (slot.Kind == PmdKind.Table && !CopyPteRange(src, dst, slot, addr, next)) return false;
@@ -133,6 +135,12 @@ public sealed partial class Kernel
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int nr = PteBatch(sp, i, end, pfn, head);
+            if (Map.Kind(head) == PageKind.Shmem)
+            {
+                DupFileForChild(dst, sp, dp, i, pfn, head, nr);
+                i += nr;
+                continue;
+            }
             if (nr > 1 && !AnyExclusiveMaybePinned(src.Mm, head, pfn, nr))
             {
                 ShareForChild(src, dst, sp, dp, i, pfn, head, nr);
@@ -185,6 +193,15 @@ public sealed partial class Kernel
             sp[k] &= ~Pte.Write;
             dp[k] = sp[k] & ~Pte.Young;
         }
+    }
+
+    /// <summary>A page cache folio of a private file mapping: the child maps the same pages (folio_dup_file_rmap_ptes()), old, read-only as they are.</summary>
+    void DupFileForChild(Vma.Vma dst, ulong[] sp, ulong[] dp, int i, int pfn, int head, int nr)
+    {
+        Map.AddRef(head, nr);
+        FolioAddFileRmapPtes(head, pfn, nr, dst.Mm);
+        dst.Mm.Rss[(int)RssMember.ShmemPages] += nr;
+        for (int k = i; k < i + nr; k++) dp[k] = sp[k] & ~Pte.Young;
     }
 
     /// <summary>models copy_present_page(): a new exclusive order-0 copy for the child; the parent keeps its page writable.</summary>

@@ -44,7 +44,7 @@ public sealed partial class Kernel
                         {
                             uint first = _nextToken;
                             StoreRun(slot, PteIndex(addr), Pte.Pfn(slot.Leaf) + PteIndex(addr), pages);
-                            vma.File?.RecordContent(LinearPageIndex(vma, addr), pages, first);
+                            if (vma.IsShared) vma.File?.RecordContent(LinearPageIndex(vma, addr), pages, first);
                         }
                         addr = runEnd;
                         continue;
@@ -55,7 +55,7 @@ public sealed partial class Kernel
                     uint first = _nextToken;
                     int touched = TouchPtes(slot, PteIndex(addr), pages, write);
                     // A store to shared memory is what every process mapping the file reads back.
-                    if (write && vma.File != null) vma.File.RecordContent(LinearPageIndex(vma, addr), touched, first);
+                    if (write && vma is { File: not null, IsShared: true }) vma.File.RecordContent(LinearPageIndex(vma, addr), touched, first);
                     addr += (ulong)touched << PageShift;
                     continue;
                 }

@@ -12,22 +12,24 @@ public sealed partial class Kernel
     /// (zap_huge_pmd()); one covered in part is split first. PTEs of one folio are unmapped in one
     /// batch (zap_present_ptes()), so a folio unmapped whole is never seen as partially mapped.
     /// What the program expects there becomes zeroes. With <paramref name="reclaimPt"/> (MADV_DONTNEED's
-    /// zap_details.reclaim_pt), a PTE table the zap covered whole and emptied is freed too.
+    /// zap_details.reclaim_pt), a PTE table the zap covered whole and emptied is freed too. Without
+    /// <paramref name="evenCows"/> (zap_details.even_cows false: a punch hole), a private file mapping
+    /// keeps its anonymous copies and what the program expects of them.
     /// </summary>
-    internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false)
+    internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false, bool evenCows = true)
     {
         if ((InjectedFaults & InjectedFault.ZapOnePageTooMany) != 0 && end < vma.End) end += (ulong)Geo.PageSize;
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
-            ZapPmd(vma, slot, addr, next);
+            ZapPmd(vma, slot, addr, next, evenCows);
             // reclaim_pt_is_enabled(): only a zap of the whole PMD range may free its table
             if (reclaimPt && next - addr == (ulong)Geo.PmdSize) TryToFreePte(vma.Mm, slot);
             var (first, last) = PteSpan(addr, next);
-            if (slot.Expected != null) Array.Clear(slot.Expected, first, last - first);
+            if (slot.Expected != null && evenCows) Array.Clear(slot.Expected, first, last - first);
         });
     }
 
-    void ZapPmd(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next)
+    void ZapPmd(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next, bool evenCows = true)
     {
         MmStruct mm = vma.Mm;
         ulong pmdSize = (ulong)Geo.PmdSize;
@@ -52,6 +54,7 @@ public sealed partial class Kernel
             int folioEnd = head + (1 << Map.Order(head));
             int nr = 1;
             while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
+            if (!evenCows && Map.Kind(head) == PageKind.Anon) { i += nr; continue; }   // should_zap_cows()
             if (Map.Kind(head) == PageKind.Shmem)
             {
                 // zap_present_folio_ptes(): a file folio takes the PTEs' dirty and young state

@@ -46,8 +46,8 @@ public sealed partial class Kernel
     {
         int pfn = ResolvePfn(mm, addr, out var kind);
         if (kind is MappingKind.PtePage or MappingKind.PmdPage) return Map.Content(pfn);
-        // An unmapped page of a shared file mapping faults in what the page cache holds.
-        return mm.FindVma(addr) is { File: { } f, IsShared: true } vma ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
+        // An unmapped page of a file mapping (shared or private) faults in what the page cache holds.
+        return mm.FindVma(addr) is { File: { } f } vma ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
     }
 
     /// <summary>
@@ -84,21 +84,24 @@ public sealed partial class Kernel
         }
     }
 
-    /// <summary>What a load from an unmapped page returns: the page cache's content in a shared file mapping, else zeroes.</summary>
+    /// <summary>What a load from an unmapped page returns: the page cache's content in a file mapping, else zeroes.</summary>
     uint UnmappedContent(MmStruct mm, ulong addr, ref Vma.Vma? vma)
     {
         if (_files.Count == 0) return 0;
         if (vma == null || !vma.Contains(addr)) vma = mm.FindVma(addr);
-        return vma is { File: { } f, IsShared: true } ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
+        return vma is { File: { } f } ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
     }
 
     /// <summary>What the program must read at addr: its last store there, or zeroes (MaybeZero: either).</summary>
     public uint ExpectedAt(MmStruct mm, ulong addr)
     {
         // Shared memory holds what any process last wrote to the file there.
-        if (mm.FindVma(addr) is { File: { } f, IsShared: true } vma) return f.ExpectedContent(LinearPageIndex(vma, addr));
+        var vma = mm.FindVma(addr);
+        if (vma is { File: { } f, IsShared: true }) return f.ExpectedContent(LinearPageIndex(vma, addr));
         var slot = mm.PageTables.Find(PmdIndex(addr));
-        return slot?.Expected?[PteIndex(addr)] ?? 0;
+        uint own = slot?.Expected?[PteIndex(addr)] ?? 0;
+        // A private file mapping shows the file until the program holds a copy of the page.
+        return own == 0 && vma?.File is { } pf ? pf.ExpectedContent(LinearPageIndex(vma, addr)) : own;
     }
 
     /// <summary>1 when every page of [start, end) reads back what the program stored there.</summary>

@@ -21,7 +21,7 @@ public sealed partial class Kernel
     {
         var mm = vma.Mm;
         var f = vma.File!;
-        if (!vma.IsShared) throw new NotSupportedException($"faults on a private mapping of a shmem file ({f.Name}) are not modelled yet");
+        if (!vma.IsShared) return ShmemPrivateFault(vma, addr, write);
         ulong pmdSize = (ulong)Geo.PmdSize;
         var slot = mm.PageTables.Find(PmdIndex(addr));
         if (slot is { Kind: PmdKind.Huge })
@@ -51,6 +51,82 @@ public sealed partial class Kernel
         var r = FinishFault(vma, addr, head, index, write);
         if (r == FaultResult.Ok && write) Map.Set(head, PageFlags.Dirty);   // fault_dirty_shared_page()
         return r;
+    }
+
+    /// <summary>
+    /// models do_fault() on a private (MAP_PRIVATE) shmem mapping: reads map the page cache read-only
+    /// (do_read_fault(), fault-around included); a write to a page not mapped copies the page cache's
+    /// page into a new anonymous page (do_cow_fault()), a write to a mapped page cache page copies it
+    /// too (do_wp_page() → wp_page_copy()), and a write to an anonymous page is an ordinary COW fault.
+    /// A read-only PMD mapping is dropped before a write (wp_huge_pmd() splits it).
+    /// </summary>
+    FaultResult ShmemPrivateFault(Vma.Vma vma, ulong addr, bool write)
+    {
+        var mm = vma.Mm;
+        var f = vma.File!;
+        var slot = mm.PageTables.Find(PmdIndex(addr));
+        if (slot is { Kind: PmdKind.Huge })
+        {
+            if (!write) { slot.Leaf |= Pte.Young; return FaultResult.Ok; }
+            SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
+        }
+        if (slot is { Kind: PmdKind.Table } && Pte.IsPresent(slot.Ptes![PteIndex(addr)]))
+        {
+            int idx = PteIndex(addr);
+            ulong pte = slot.Ptes[idx];
+            if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
+            if (Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+            return DoWpPage(vma, slot, addr);
+        }
+        long index = LinearPageIndex(vma, addr);
+        if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
+        if (!write)
+        {
+            if (FaultAroundPages > 1 && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+            int head = ShmemGetFolioForFault(f, vma, addr, index);
+            if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
+            return FinishFault(vma, addr, head, index, write: false);
+        }
+        return DoCowFault(vma, addr, index);
+    }
+
+    /// <summary>
+    /// models do_cow_fault(): a new order-0 anonymous page (allocated first), the page cache's page at
+    /// index found or allocated there, its content copied, and the copy mapped writable and dirty.
+    /// </summary>
+    FaultResult DoCowFault(Vma.Vma vma, ulong addr, long index)
+    {
+        var mm = vma.Mm;
+        AnonVmaPrepare(vma);
+        int page = AllocFolio(0, PageKind.Anon);
+        if (page < 0) return FaultResult.Oom;
+        int head = ShmemGetFolioForFault(vma.File!, vma, addr, index);
+        if (head < 0)
+        {
+            FolioPut(page);
+            return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
+        }
+        var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
+        if (slot.Kind == PmdKind.None && !InstallPteTable(mm, slot))
+        {
+            FolioPut(page);
+            return FaultResult.Oom;
+        }
+        Map.SetContent(page, Map.Content(head + (int)(index - ShmemOwnerOf(head).Index)));
+        int idx = PteIndex(addr);
+        FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
+        mm.Rss[(int)RssMember.AnonPages]++;
+        slot.Ptes![idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
+        RecordPrivateCopy(slot, idx, page);
+        return FaultResult.Ok;
+    }
+
+    /// <summary>What the program expects from a page it now holds a private copy of: that copy, no longer the file's page (0 is recorded as "zeroes, own").</summary>
+    void RecordPrivateCopy(PmdSlot slot, int idx, int page)
+    {
+        if (!TrackExpectedContent) return;
+        uint c = Map.Content(page);
+        (slot.Expected ??= NewExpectedTable())[idx] = c != 0 ? c : PmdSlot.MaybeZero;
     }
 
     /// <summary>

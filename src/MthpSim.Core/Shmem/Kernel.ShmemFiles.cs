@@ -65,7 +65,7 @@ public sealed partial class Kernel
         // shows. Not growing (the same size too) unmaps past the new end and drops the page cache there.
         if (size <= old)
         {
-            if (old > PagesOf(size) << PageShift) UnmapMappingRange(f, PagesOf(size), long.MaxValue);
+            if (old > PagesOf(size) << PageShift) UnmapMappingRange(f, PagesOf(size), long.MaxValue, evenCows: true);
             if (f.AllocedPages > 0) ShmemUndoRange(f, size, long.MaxValue);
         }
         return 0;

@@ -10,8 +10,11 @@ public sealed partial class Kernel
     /// <summary>The VMAs of every process that map the file (the i_mmap tree), in process and address order.</summary>
     internal IEnumerable<Vma.Vma> FileVmas(ShmemFile f) => _mms.SelectMany(mm => mm.Vmas.Where(v => v.File == f));
 
-    /// <summary>models unmap_mapping_range() over file pages [first, end): zaps them in every VMA that maps them.</summary>
-    internal void UnmapMappingRange(ShmemFile f, long first, long end)
+    /// <summary>
+    /// models unmap_mapping_range() over file pages [first, end): zaps them in every VMA that maps
+    /// them; private mappings keep their anonymous copies unless <paramref name="evenCows"/> (truncation).
+    /// </summary>
+    internal void UnmapMappingRange(ShmemFile f, long first, long end, bool evenCows = false)
     {
         if (end <= first) return;
         foreach (var vma in FileVmas(f).ToList())
@@ -19,7 +22,7 @@ public sealed partial class Kernel
             long vStart = vma.PgOff, vEnd = vma.PgOff + (long)(vma.Length >> PageShift);
             long s = Math.Max(first, vStart), e = Math.Min(end, vEnd);
             if (s >= e) continue;
-            ZapRange(vma, vma.Start + ((ulong)(s - vStart) << PageShift), vma.Start + ((ulong)(e - vStart) << PageShift));
+            ZapRange(vma, vma.Start + ((ulong)(s - vStart) << PageShift), vma.Start + ((ulong)(e - vStart) << PageShift), evenCows: evenCows || vma.IsShared);
         }
     }
 

@@ -269,7 +269,8 @@ public sealed class LiveSession : IDisposable
                 var sourcePieces = mr.NewAddr == null ? null
                     : LiveProcfs.Smaps(driver.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length)
                         .Select(v => (Start: Math.Max(v.Start, r.Start), End: Math.Min(v.End, r.Start + r.Length))).ToList();
-                long rc = driver.SendRc($"mremap {r.Start} {r.Length} {mr.NewLength} {(mr.NewAddr is long a ? (ulong)a : 0)}");
+                ulong target = mr.NewAddr is long a ? (ulong)a : SimMoveTarget(sim, mr, r, driver);
+                long rc = driver.SendRc($"mremap {r.Start} {r.Length} {mr.NewLength} {target}");
                 Rc = rc;
                 if (rc >= 0)
                 {
@@ -354,6 +355,23 @@ public sealed class LiveSession : IDisposable
         _fifoDir = Path.Combine(Path.GetTempPath(), $"mthpsim-oracle-{Environment.ProcessId}");
         Directory.CreateDirectory(_fifoDir);
         return _fifoDir;
+    }
+
+    /// <summary>
+    /// Where a move the kernel chooses should land: where the simulator moved the region, when it moved
+    /// it and that range is free here too (so that both sides place it alike; the live process holds
+    /// mappings of its own the simulator does not have); else 0, and the kernel chooses.
+    /// </summary>
+    ulong SimMoveTarget(ScenarioSession sim, MremapStmt mr, RegionBinding r, LiveDriver driver)
+    {
+        ulong to;
+        try { to = sim.Region(mr.Process, mr.Region, mr.Span).Start; }
+        catch (Exception e) when (e is ScenarioRuntimeException or KeyNotFoundException) { return 0; }
+        if (to == r.Start || to == 0) return 0;
+        ulong pageMask = (ulong)driver.PageSize - 1, len = ((ulong)mr.NewLength + pageMask) & ~pageMask;
+        if (LiveProcfs.Maps(driver.Pid).Any(v => v.Start < to + len && to < v.End)) return 0;
+        Notes.Add($"line {mr.Span.Line}: the move of '{mr.Region}' goes where the simulator put it ({to:x}), with MREMAP_FIXED");
+        return to;
     }
 
     static ulong SimPlacement(ScenarioSession sim, MmapStmt m)
@@ -739,6 +757,7 @@ public sealed class LiveSession : IDisposable
         var values = drv.Send($"peek {r.Start} {r.Length}");
         var expected = _expected[io.Process];
         var maps = _fileMapped.Contains(io.Process) ? LiveProcfs.Maps(drv.Pid) : null;
+        string[]? pages = null;
         for (int i = 0; i < values.Length; i++)
         {
             ulong page = r.Start + (ulong)i * (ulong)PageSize;
@@ -746,6 +765,13 @@ public sealed class LiveSession : IDisposable
             // as mapped here or, where nothing is mapped, as the file holds it.
             if (maps?.FirstOrDefault(v => v.Start <= page && page < v.End) is { FileBacked: true } vma && (vma.Shared || !expected.ContainsKey(page)))
             {
+                // A private copy made without a store (a pin or MADV_POPULATE_WRITE faults for write)
+                // holds what the file held then, which this record does not follow: not checked.
+                if (!vma.Shared && values[i] != "-")
+                {
+                    pages ??= drv.Send($"pages {r.Start} {r.Length}");
+                    if (KPageFlags.Has(LivePage.Parse(pages[i]).Flags, KPageFlags.Anon)) continue;
+                }
                 ulong want = Content(vma.FileKey).Word(PageOf(vma, page));
                 ulong? got = values[i] != "-" ? ulong.Parse(values[i], CultureInfo.InvariantCulture) : FileWord(drv.Pid, vma, page);
                 if (got is ulong g && g != want) return false;

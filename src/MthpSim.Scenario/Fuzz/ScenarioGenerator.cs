@@ -133,7 +133,9 @@ public sealed class ScenarioGenerator
             // Offsets in the file: from its start, a PMD boundary, 64K, or any page; a PMD-multiple length often.
             long off = _rng.Pick(new long[] { 0, 0, Pmd, 64 << 10, _rng.Below(512) * Page });
             string prefix = _rng.Chance(50) ? "memfd" : "file";
-            return $"{p} mmap {r} {addr} {len} {prot} shared {prefix}:{_rng.Pick(_files)}{(off > 0 ? $"+{off}" : "")}";
+            // A quarter of the file mappings are private: the file's pages until written, then copies.
+            string kind = _rng.Chance(25) ? "private" : "shared";
+            return $"{p} mmap {r} {addr} {len} {prot} {kind} {prefix}:{_rng.Pick(_files)}{(off > 0 ? $"+{off}" : "")}";
         }
         return $"{p} mmap {r} {addr} {len} {prot}";
     }

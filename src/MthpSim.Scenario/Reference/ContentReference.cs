@@ -7,7 +7,8 @@ namespace MthpSim.Scenario.Reference;
 /// <summary>
 /// The harness's own record of what every program must read, kept from the statements' semantics
 /// alone (a write stores; munmap and dontneed forget; mremap moves; fork copies; free leaves old or
-/// zeroes), sharing nothing with the kernel model's page tables or its own expected-content record.
+/// zeroes; a private file mapping shows the file until the program holds its own copy of a page),
+/// sharing nothing with the kernel model's page tables or its own expected-content record.
 /// After every statement it is compared with what the model's page tables resolve to, and with the
 /// model's VMAs; the return codes the model gave decide only whether a statement took effect.
 /// </summary>
@@ -16,10 +17,13 @@ public sealed class ContentReference
     readonly Dictionary<string, ReferenceProcess> _procs = new();
     /// <summary>Each shmem file's pages as the programs wrote them (page index to token), by file name or shared mapping.</summary>
     readonly Dictionary<string, Dictionary<long, uint>> _fileContent = new();
-    /// <summary>Per process, its shared mappings: pages [Start, End) show file Key from page PgOff.</summary>
-    readonly Dictionary<string, List<SharedRange>> _shared = new();
+    /// <summary>Per process, its file mappings: pages [Start, End) show file Key from page PgOff (a private one until copied).</summary>
+    readonly Dictionary<string, List<FileRange>> _shared = new();
 
-    sealed record SharedRange(ulong Start, ulong End, string Key, long PgOff);
+    sealed record FileRange(ulong Start, ulong End, string Key, long PgOff, bool Shared);
+
+    /// <summary>A private file mapping's own copy of a page that held zeroes (0 in the process record means "the file's").</summary>
+    const uint OwnZero = 1u << 30;
 
     /// <summary>Each file's i_size in bytes and how far fallocate reached in pages, as the statements set them.</summary>
     readonly Dictionary<string, (long SizeBytes, long FallocEnd)> _fileSize = new();
@@ -50,14 +54,18 @@ public sealed class ContentReference
     Dictionary<long, uint> FileContent(string key) =>
         _fileContent.TryGetValue(key, out var d) ? d : _fileContent[key] = new();
 
-    /// <summary>The file page a process page shows, when it is in a shared mapping.</summary>
-    (string Key, long Index)? SharedPage(string process, ulong page)
+    /// <summary>The file page a process page shows, when it is in a file mapping (shared or private).</summary>
+    (string Key, long Index, bool Shared)? FilePage(string process, ulong page)
     {
         if (!_shared.TryGetValue(process, out var list)) return null;
         foreach (var r in list)
-            if (page >= r.Start && page < r.End) return (r.Key, r.PgOff + (long)(page - r.Start));
+            if (page >= r.Start && page < r.End) return (r.Key, r.PgOff + (long)(page - r.Start), r.Shared);
         return null;
     }
+
+    /// <summary>The file page a process page shows, when it is in a shared mapping.</summary>
+    (string Key, long Index)? SharedPage(string process, ulong page) =>
+        FilePage(process, page) is (var key, var index, true) ? (key, index) : null;
 
     /// <summary>A store to a page: to the file behind it if the mapping is shared, else private to the process.</summary>
     void Store(string process, ulong page, uint token)
@@ -66,16 +74,65 @@ public sealed class ContentReference
         else _procs[process].Set(page, token);
     }
 
+    /// <summary>What a page must read: the file's page in a shared mapping, or in a private one the program has no copy of; else its own content.</summary>
+    uint Want(string process, ulong page)
+    {
+        uint own = _procs[process].Get(page);
+        if (FilePage(process, page) is var (key, index, shared) && (shared || own == 0)) return FileContent(key).GetValueOrDefault(index);
+        return own == OwnZero ? 0 : own;
+    }
+
+    /// <summary>A private file mapping's page becomes the program's own copy of what the file holds there (a COW fault without a store).</summary>
+    void CopyFilePage(string process, ulong page)
+    {
+        var proc = _procs[process];
+        if (proc.Get(page) != 0 || FilePage(process, page) is not (var key, var index, false)) return;
+        uint c = FileContent(key).GetValueOrDefault(index);
+        proc.Set(page, c != 0 ? c : OwnZero);
+    }
+
+    /// <summary>
+    /// GUP for write over pages [start, end) (MADV_POPULATE_WRITE, a pin) in page order: each page of a
+    /// private file mapping becomes a copy, up to the first page it cannot fault (a hole, a VMA without
+    /// write permission, a file page past EOF not mapped before: SIGBUS), where GUP stops.
+    /// </summary>
+    void WriteFaulted(ScenarioSession s, string process, ulong start, ulong end)
+    {
+        var proc = _procs[process];
+        var mm = s.Process(process);
+        for (ulong page = start; page < end; page++)
+        {
+            if (!proc.IsMapped(page) || mm.FindVma(page << _shift) is not { } vma || (vma.Flags & MthpSim.Core.Vma.VmFlags.Write) == 0) return;
+            if (FilePage(process, page) is var (key, index, _) && index >= FileSizePages(key) && !_mappedPastEof.Contains(page)) return;
+            CopyFilePage(process, page);
+        }
+    }
+
+    readonly HashSet<ulong> _mappedPastEof = new();
+
+    long FileSizePages(string key) => (_fileSize.GetValueOrDefault(key).SizeBytes + (1L << _shift) - 1) >> _shift;
+
+    /// <summary>Truncation drops the private copies past the new end too (unmap_mapping_range() with even_cows).</summary>
+    void DropCopiesPast(string key, long firstIndex)
+    {
+        foreach (var (process, ranges) in _shared)
+            foreach (var r in ranges.Where(r => !r.Shared && r.Key == key))
+            {
+                long from = Math.Max(firstIndex, r.PgOff), to = r.PgOff + (long)(r.End - r.Start);
+                if (from < to) _procs[process].Zero(r.Start + (ulong)(from - r.PgOff), r.End);
+            }
+    }
+
     void ZeroFile(string key, long first, long end)
     {
         var d = FileContent(key);
         foreach (long i in d.Keys.Where(i => i >= first && i < end).ToList()) d.Remove(i);
     }
 
-    void UnmapShared(string process, ulong start, ulong end)
+    void UnmapFileRanges(string process, ulong start, ulong end)
     {
         if (!_shared.TryGetValue(process, out var list)) return;
-        var kept = new List<SharedRange>();
+        var kept = new List<FileRange>();
         foreach (var r in list)
         {
             if (r.End <= start || r.Start >= end) { kept.Add(r); continue; }
@@ -89,10 +146,12 @@ public sealed class ContentReference
     public void Before(ScenarioSession s, Statement stmt)
     {
         _tokenBefore = s.Kernel.NextStoreToken;
+        _shift = s.Kernel.Geo.PageShift;
         _region = null;
         (string Process, string Region)? named = stmt switch
         {
             AccessStmt a => (a.Process, a.Region),
+            PinStmt pn => (pn.Process, pn.Region),
             MunmapStmt u => (u.Process, u.Region),
             MadviseStmt m => (m.Process, m.Region),
             MremapStmt mr => (mr.Process, mr.Region),
@@ -102,6 +161,21 @@ public sealed class ContentReference
         {
             try { var b = s.Region(p, r, stmt.Span); _region = (b.Start, b.Length); }
             catch (ScenarioRuntimeException) { }   // the statement itself fails and says why
+        }
+        _mappedPastEof.Clear();
+        (string Process, long Offset, long Length)? gup = stmt switch
+        {
+            MadviseStmt { Advice: Advice.PopulateWrite } m => (m.Process, m.Offset, m.Length),
+            PinStmt { IsPin: true } pn => (pn.Process, pn.Offset, pn.Length),
+            _ => null,
+        };
+        // A page past EOF that is mapped already (a large folio mapped whole) takes no SIGBUS: GUP goes on there.
+        if (gup is var (gp, goff, glen) && _region is var (rs, _) && _procs.ContainsKey(gp))
+        {
+            var mm = s.Process(gp);
+            for (ulong page = (rs + (ulong)goff) >> _shift, end = (rs + (ulong)goff + (ulong)glen + (1UL << _shift) - 1) >> _shift; page < end; page++)
+                if (FilePage(gp, page) is var (key, index, _) && index >= FileSizePages(key) && s.Kernel.FolioKindAt(mm, page << _shift) != FolioKindProbe.None)
+                    _mappedPastEof.Add(page);
         }
     }
 
@@ -130,12 +204,12 @@ public sealed class ContentReference
                 if (proc.AnyMapped(start, end)) return $"mmap returned 0x{(ulong)s.Rc:x}, over memory the program still has mapped";
                 proc.Map(start, end);
                 // A shared anonymous mapping is a file of its own, known by the statement that made it.
-                if (m.Shared)
+                if (m.Shared || m.File != null)
                 {
                     string key = m.File ?? $"shared anon of line {m.Span.Line}";
                     if (m.File == null) SetSize(key, m.Length, shift);
                     (_shared.TryGetValue(m.Process, out var l) ? l : _shared[m.Process] = new())
-                        .Add(new SharedRange(start, end, key, m.FileOffset >> shift));
+                        .Add(new FileRange(start, end, key, m.FileOffset >> shift, m.Shared));
                 }
                 break;
             }
@@ -144,7 +218,7 @@ public sealed class ContentReference
                 ulong start = rs + (ulong)(u.Offset ?? 0);
                 ulong endPage = PagesUp(start + (u.Length is long len ? (ulong)len : rl));
                 _procs[u.Process].Unmap(start >> shift, endPage);
-                UnmapShared(u.Process, start >> shift, endPage);
+                UnmapFileRanges(u.Process, start >> shift, endPage);
                 break;
             }
             case MemfdStmt mf:
@@ -179,8 +253,19 @@ public sealed class ContentReference
                 // Growing zeroes nothing (pages written past the old end through a mapping show); otherwise the end goes.
                 bool grows = ft.Size > _fileSize.GetValueOrDefault(ft.File).SizeBytes;
                 if (!grows) ZeroFile(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
+                if (!grows) DropCopiesPast(ft.File, (long)PagesUp((ulong)ft.Size));
                 SetSize(ft.File, ft.Size, shift);
                 if (!grows) MayDropPastEof(ft.File);
+                break;
+            }
+            // Faulting for write copies a private file mapping's pages, as far as the faults got (and
+            // marks lazily freed pages dirty again: they keep their content).
+            case MadviseStmt { Advice: Advice.PopulateWrite } ma when _region is var (rs, _) && s.Rc is 0 or -Errno.ENOMEM or -Errno.EFAULT:
+            {
+                ulong start = (rs + (ulong)ma.Offset) >> shift, end = PagesUp(rs + (ulong)ma.Offset + (ulong)ma.Length);
+                if (s.Rc == 0 || s.Rc == -Errno.ENOMEM)
+                    foreach (var (a, e) in _procs[ma.Process].MappedWithin(start, end)) _procs[ma.Process].Update(a, e, c => c & ~ReferenceProcess.OldOrZero);
+                WriteFaulted(s, ma.Process, start, end);
                 break;
             }
             case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice is Advice.Free or Advice.Remove && s.Rc is -Errno.EINVAL or -Errno.EACCES && ma.Offset % (long)pageSize == 0)) && _region is var (rs, _):
@@ -189,10 +274,10 @@ public sealed class ContentReference
                 var proc = _procs[ma.Process];
                 ulong start = (rs + (ulong)ma.Offset) >> shift;
                 ulong end = start + PagesUp((ulong)ma.Length);
-                // MADV_FREE stops at the first shared mapping, MADV_REMOVE at the first that is not, after advising what comes before.
+                // MADV_FREE stops at the first file mapping, MADV_REMOVE at the first that is not shared, after advising what comes before.
                 if (s.Rc is -Errno.EINVAL or -Errno.EACCES)
                     for (ulong page = start; page < end; page++)
-                        if ((SharedPage(ma.Process, page) != null) == (ma.Advice == Advice.Free)) { end = page; break; }
+                        if (ma.Advice == Advice.Free ? FilePage(ma.Process, page) != null : SharedPage(ma.Process, page) == null) { end = page; break; }
                 foreach (var (a, e) in proc.MappedWithin(start, end))
                     switch (ma.Advice)
                     {
@@ -204,11 +289,12 @@ public sealed class ContentReference
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
                         case Advice.Free: proc.Update(a, e, c => c | ReferenceProcess.OldOrZero); break;
-                        // Populating for write marks lazily freed pages dirty again: they keep their content.
-                        case Advice.PopulateWrite when s.Rc == 0: proc.Update(a, e, c => c & ~ReferenceProcess.OldOrZero); break;
                     }
                 break;
             }
+            case PinStmt { IsPin: true } pin when _region is var (rs, _):
+                WriteFaulted(s, pin.Process, (rs + (ulong)pin.Offset) >> shift, PagesUp(rs + (ulong)pin.Offset + (ulong)pin.Length));
+                break;
             case AccessStmt { IsWrite: true } ac when _region is var (rs, _):
                 return Stored(ac, rs, stored, s.Rc, shift);
             case MremapStmt mr when s.Rc >= 0 && _region is var (rs, rl):
@@ -283,7 +369,7 @@ public sealed class ContentReference
                 else vmas.Add((v.Start >> shift, v.End >> shift));
             if (!vmas.SequenceEqual(proc.Mapped))
                 return $"process {name}: the model's VMAs cover {Ranges(vmas, shift)}, but the program has mapped {Ranges(proc.Mapped, shift)}";
-            bool anyShared = _shared.TryGetValue(name, out var sharedRanges) && sharedRanges.Count > 0;
+            bool anyFile = _shared.TryGetValue(name, out var fileRanges) && fileRanges.Count > 0;
             foreach (var (start, end) in proc.Mapped)
                 for (ulong page = start; page < end;)
                 {
@@ -294,11 +380,11 @@ public sealed class ContentReference
                     ulong at = page;
                     page += (ulong)n;
                     // A block the same as the record (or zeroes where it holds nothing) is compared vector-wide.
-                    if (!anyShared && (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_))) continue;
+                    if (!anyFile && (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_))) continue;
                     for (int i = 0; i < n; i++)
                     {
                         var sharedPage = SharedPage(name, at + (ulong)i);
-                        uint want = sharedPage is var (key, index) ? FileContent(key).GetValueOrDefault(index) : proc.Get(at + (ulong)i), got = actual[i];
+                        uint want = Want(name, at + (ulong)i), got = actual[i];
                         if (got == want) continue;
                         if ((want & ReferenceProcess.OldOrZero) != 0 && (got == 0 || got == (want & ~ReferenceProcess.OldOrZero)))
                         {

@@ -14,8 +14,6 @@ public static class ScenarioValidator
     /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
     static string? NotSupportedYet(Statement s) => s switch
     {
-        // Copy-on-write of file pages into anonymous memory is not modelled yet.
-        MmapStmt { File: not null, Shared: false } => "private file mappings (MAP_PRIVATE of a memfd or tmpfs file) are not supported yet; map it shared",
         // No swap device is modelled: a swap size would show in SwapTotal while nothing ever swaps.
         MachineStmt { Swap: > 0 } => "machine swap=SIZE is not supported yet (nothing is swapped out); use swap=0 or leave it out",
         MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>
