@@ -1,4 +1,5 @@
 using MthpSim.Core;
+using MthpSim.Core.Vma;
 using MthpSim.Scenario.Runtime;
 using MthpSim.Scenario.Syntax;
 
@@ -18,7 +19,7 @@ public sealed class ContentReference
     /// <summary>Each shmem file's pages as the programs wrote them (page index to token), by file name or shared mapping.</summary>
     readonly Dictionary<string, Dictionary<long, uint>> _fileContent = new();
     /// <summary>Per process, its file mappings: pages [Start, End) show file Key from page PgOff (a private one until copied).</summary>
-    readonly Dictionary<string, List<FileRange>> _shared = new();
+    readonly Dictionary<string, List<FileRange>> _fileRanges = new();
 
     sealed record FileRange(ulong Start, ulong End, string Key, long PgOff, bool Shared);
 
@@ -57,7 +58,7 @@ public sealed class ContentReference
     /// <summary>The file page a process page shows, when it is in a file mapping (shared or private).</summary>
     (string Key, long Index, bool Shared)? FilePage(string process, ulong page)
     {
-        if (!_shared.TryGetValue(process, out var list)) return null;
+        if (!_fileRanges.TryGetValue(process, out var list)) return null;
         foreach (var r in list)
             if (page >= r.Start && page < r.End) return (r.Key, r.PgOff + (long)(page - r.Start), r.Shared);
         return null;
@@ -102,7 +103,7 @@ public sealed class ContentReference
         var mm = s.Process(process);
         for (ulong page = start; page < end; page++)
         {
-            if (!proc.IsMapped(page) || mm.FindVma(page << _shift) is not { } vma || (vma.Flags & MthpSim.Core.Vma.VmFlags.Write) == 0) return;
+            if (!proc.IsMapped(page) || mm.FindVma(page << _shift) is not { } vma || (vma.Flags & VmFlags.Write) == 0) return;
             if (FilePage(process, page) is var (key, index, _) && index >= FileSizePages(key) && !_mappedPastEof.Contains(page)) return;
             CopyFilePage(process, page);
         }
@@ -115,7 +116,7 @@ public sealed class ContentReference
     /// <summary>Truncation drops the private copies past the new end too (unmap_mapping_range() with even_cows).</summary>
     void DropCopiesPast(string key, long firstIndex)
     {
-        foreach (var (process, ranges) in _shared)
+        foreach (var (process, ranges) in _fileRanges)
             foreach (var r in ranges.Where(r => !r.Shared && r.Key == key))
             {
                 long from = Math.Max(firstIndex, r.PgOff), to = r.PgOff + (long)(r.End - r.Start);
@@ -131,7 +132,7 @@ public sealed class ContentReference
 
     void UnmapFileRanges(string process, ulong start, ulong end)
     {
-        if (!_shared.TryGetValue(process, out var list)) return;
+        if (!_fileRanges.TryGetValue(process, out var list)) return;
         var kept = new List<FileRange>();
         foreach (var r in list)
         {
@@ -139,7 +140,7 @@ public sealed class ContentReference
             if (r.Start < start) kept.Add(r with { End = start });
             if (r.End > end) kept.Add(r with { Start = end, PgOff = r.PgOff + (long)(end - r.Start) });
         }
-        _shared[process] = kept;
+        _fileRanges[process] = kept;
     }
 
     /// <summary>Call before the statement runs.</summary>
@@ -208,7 +209,7 @@ public sealed class ContentReference
                 {
                     string key = m.File ?? $"shared anon of line {m.Span.Line}";
                     if (m.File == null) SetSize(key, m.Length, shift);
-                    (_shared.TryGetValue(m.Process, out var l) ? l : _shared[m.Process] = new())
+                    (_fileRanges.TryGetValue(m.Process, out var l) ? l : _fileRanges[m.Process] = new())
                         .Add(new FileRange(start, end, key, m.FileOffset >> shift, m.Shared));
                 }
                 break;
@@ -301,11 +302,11 @@ public sealed class ContentReference
                 return Moved(_procs[mr.Process], mr, rs >> shift, PagesUp(rl), (ulong)s.Rc >> shift, PagesUp((ulong)mr.NewLength), shift);
             case ForkStmt f when s.Rc == 0:
                 _procs[f.Child] = _procs[f.Process].Clone();
-                if (_shared.TryGetValue(f.Process, out var ranges)) _shared[f.Child] = new(ranges);
+                if (_fileRanges.TryGetValue(f.Process, out var ranges)) _fileRanges[f.Child] = new(ranges);
                 break;
             case ExitStmt ex:
                 _procs.Remove(ex.Process);
-                _shared.Remove(ex.Process);
+                _fileRanges.Remove(ex.Process);
                 break;
         }
         return null;
@@ -369,7 +370,7 @@ public sealed class ContentReference
                 else vmas.Add((v.Start >> shift, v.End >> shift));
             if (!vmas.SequenceEqual(proc.Mapped))
                 return $"process {name}: the model's VMAs cover {Ranges(vmas, shift)}, but the program has mapped {Ranges(proc.Mapped, shift)}";
-            bool anyFile = _shared.TryGetValue(name, out var fileRanges) && fileRanges.Count > 0;
+            bool anyFile = _fileRanges.TryGetValue(name, out var fileRanges) && fileRanges.Count > 0;
             foreach (var (start, end) in proc.Mapped)
                 for (ulong page = start; page < end;)
                 {
