@@ -46,7 +46,7 @@ public class RunnerTests
     [Theory]
     [InlineData("policy collapse = mthp-rfc\n", "unknown collapse policy 'mthp-rfc' (known: pmd-only, mthp")]
     [InlineData("process p\np mmap a any 2M\np madvise a 0 2M pageout\n", "'madvise pageout' is not supported yet")]
-    [InlineData("memfd f 2M\nprocess p\np mmap a any 2M rw private memfd:f\n", "private file mappings (MAP_PRIVATE of a memfd or tmpfs file) are not supported yet; map it shared")]
+    [InlineData("machine swap=1G\n", "machine swap=SIZE is not supported yet (nothing is swapped out)")]
     [InlineData("expect vmstat thp_fault_aloc == 0\n", "unknown vmstat counter 'thp_fault_aloc' (did you mean 'thp_fault_alloc'?)")]
     [InlineData("expect sysfs hugepages-64kB/enable == always\n", "no such file")]
     [InlineData("process p\np mmap a any 2M\nexpect p smaps a RSS == 0\n", "unknown smaps field 'RSS'")]
