@@ -3,6 +3,7 @@ using MthpSim.Core.Arch;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageAlloc;
 using MthpSim.Core.Stats;
+using MthpSim.Core.Swap;
 using MthpSim.Core.Thp;
 using MthpSim.Core.Vma;
 
@@ -22,6 +23,8 @@ public sealed partial class Kernel
     public BuddyAllocator Buddy { get; }
     public ThpSettings Thp { get; }
     public Counters Stats { get; }
+    /// <summary>The machine's one swap device (swap_info[0]), or null without swap.</summary>
+    public SwapDevice? SwapInfo { get; }
     /// <summary>Paths taken that no kernel counter shows (for test coverage).</summary>
     public PathCounts Paths { get; } = new();
     /// <summary>When set, every write records what the program must read back (the <c>intact</c> oracle).</summary>
@@ -62,6 +65,14 @@ public sealed partial class Kernel
         Stats = new Counters(Geo.PmdOrder);
         CollapseMetrics = new Khugepaged.CollapseMetrics(Geo.PmdOrder);
         _deferredHead = _deferredTail = -1;
+        if (config.SwapBytes > 0)
+        {
+            long swapPages = config.SwapBytes / Geo.PageSize;
+            // mkswap needs 10 pages; a slot offset must fit in a PTE's PFN field
+            if (swapPages < 10 || swapPages > int.MaxValue)
+                throw new ArgumentException($"swap={SizeText(config.SwapBytes)} must be from {SizeText(10L * Geo.PageSize)} to {SizeText((long)int.MaxValue * Geo.PageSize)}");
+            SwapInfo = new SwapDevice(config.SwapDevice, swapPages, Geo.PmdOrder);
+        }
     }
 
     public IReadOnlyList<MmStruct> Processes => _mms;

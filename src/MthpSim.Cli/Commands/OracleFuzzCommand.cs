@@ -5,7 +5,7 @@ using MthpSim.Oracle.Fuzz;
 namespace MthpSim.Cli.Commands;
 
 /// <summary>
-/// <c>mthpsim oracle fuzz [--scenarios N] [--seed S] [--ops M]</c>: random scenarios run on the live
+/// <c>mthpsim oracle fuzz [--scenarios N] [--seed S] [--ops M] [--start K] [--no-shrink] [--print]</c>: random scenarios run on the live
 /// kernel and in the simulator; every confirmed disagreement is shrunk and printed ready for
 /// tests/oracle/regressions/. Exit 0 when all agree, 1 on a confirmed disagreement or a scenario that
 /// could not be compared, 3 when the live kernel cannot be used.
@@ -19,7 +19,8 @@ public static class OracleFuzzCommand
         var ops = new Option<int>("--ops") { Description = "Statements per scenario, before the closing expectations", DefaultValueFactory = _ => 40 };
         var start = new Option<int>("--start") { Description = "Index of the first scenario (to reproduce scenario K of a seed alone: --start K --scenarios 1)", DefaultValueFactory = _ => 0 };
         var noShrink = new Option<bool>("--no-shrink") { Description = "Print a disagreeing scenario whole instead of shrinking it (each shrinking step is a live run)" };
-        var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, start, noShrink };
+        var print = new Option<bool>("--print") { Description = "Print the scenarios' text instead of running them (no live kernel needed): a scenario not compared can be run alone with 'mthpsim oracle FILE'" };
+        var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, start, noShrink, print };
         // System.CommandLine turns Ctrl-C between live runs into this token (during a run the oracle's own handler restores the settings).
         cmd.SetAction((pr, cancel) => Task.FromResult(Run(pr, cancel)));
         return cmd;
@@ -30,6 +31,15 @@ public static class OracleFuzzCommand
             if (n <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --scenarios must be a positive number, got {n}"); return 2; }
             if (m <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --ops must be a positive number, got {m}"); return 2; }
             if (pr.GetValue(start) < 0) { stderr.WriteLine($"mthpsim oracle fuzz: --start must be 0 or more, got {pr.GetValue(start)}"); return 2; }
+            if (pr.GetValue(print))
+            {
+                for (int i = pr.GetValue(start); i < pr.GetValue(start) + n; i++)
+                {
+                    stdout.WriteLine($"# oracle-fuzz-{pr.GetValue(seed)}-{i}.mthp");
+                    stdout.Write(OracleFuzzer.ScenarioText(pr.GetValue(seed), i, m));
+                }
+                return 0;
+            }
             var report = OracleFuzzer.Run(n, pr.GetValue(seed), m, shrink: !pr.GetValue(noShrink), start: pr.GetValue(start), cancel: cancel, progress: stderr.WriteLine, found: f =>
             {
                 stdout.WriteLine($"DISAGREE scenario {f.Scenario}: {f.Observable}: live {f.Live}, simulator {f.Simulator}");

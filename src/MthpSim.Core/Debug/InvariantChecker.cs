@@ -53,6 +53,9 @@ public sealed class InvariantChecker
     bool _contentLost;
     /// <summary>Shmem pages the walk of the current mm found mapped (its MM_SHMEMPAGES).</summary>
     long _shmemRss;
+    /// <summary>Swap entries found per slot, and those the current mm's walk found (its MM_SWAPENTS).</summary>
+    readonly SortedDictionary<int, int> _swapRefs = new();
+    long _swapEnts;
     /// <summary>A check is under way (still set at the next check: the last one threw).</summary>
     bool _running;
 
@@ -72,7 +75,10 @@ public sealed class InvariantChecker
         {
             foreach (var e in mm.Vmas.Validate()) errors.Add($"{mm.Name}: VMA tree: {e}");
             _shmemRss = 0;
+            _swapEnts = 0;
             long rss = WalkPageTables(k, mm, ref pageTablesSeen, errors) - _shmemRss;
+            if (_swapEnts != mm.Rss[(int)RssMember.SwapEnts])
+                errors.Add($"{mm.Name}: RSS swap entries counter {mm.Rss[(int)RssMember.SwapEnts]} != {_swapEnts} swap entries");
             if (rss != mm.Rss[(int)RssMember.AnonPages])
                 errors.Add($"{mm.Name}: RSS anon counter {mm.Rss[(int)RssMember.AnonPages]} != {rss} pages mapped");
             if (_shmemRss != mm.Rss[(int)RssMember.ShmemPages])
@@ -84,6 +90,7 @@ public sealed class InvariantChecker
                         errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
 
+        CheckSwap(k, errors);
         TallyPins(k);
         long freeKinds = CheckFolios(k, pageTablesSeen, errors);
         CheckBuddy(k, freeKinds, errors);
@@ -111,6 +118,7 @@ public sealed class InvariantChecker
             for (int i = 0; i < _nTouched; i++) _folios[_touched[i]] = default;
         }
         _nTouched = 0;
+        _swapRefs.Clear();
         _dirtyEnd = 0;
         _pteTallies = 0;
         _pteMapsZeroed = false;
@@ -272,6 +280,20 @@ public sealed class InvariantChecker
                 continue;
             }
             if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
+            if (Pte.IsSwap(pte))
+            {
+                if (k.SwapInfo is not { } si || Pte.SwapOffset(pte) <= 0 || Pte.SwapOffset(pte) >= si.Max)
+                {
+                    errors.Add($"{mm.Name}: PTE at {addr:x} is a swap entry for slot {Pte.SwapOffset(pte)}, which no swap device has");
+                    continue;
+                }
+                if (fileVma) errors.Add($"{mm.Name}: PTE at {addr:x} of a file mapping is a swap entry");
+                int off = Pte.SwapOffset(pte);
+                _swapRefs[off] = _swapRefs.GetValueOrDefault(off) + 1;
+                _swapEnts++;
+                if (!Reads(si.Content(off), want)) contentLost = true;
+                continue;
+            }
             if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
                 errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
             int pfn = Pte.Pfn(pte);
@@ -309,6 +331,23 @@ public sealed class InvariantChecker
         _maxTallied = maxTallied;
         if (contentLost) _contentLost = true;
         return rss;
+    }
+
+    /// <summary>
+    /// Every swap slot in use is referenced by exactly as many swap entries as its count says (the
+    /// model has no swap cache that outlives a fault), and the device's clusters agree with its slots.
+    /// </summary>
+    void CheckSwap(Kernel k, List<string> errors)
+    {
+        if (k.SwapInfo is not { } si)
+        {
+            if (_swapRefs.Count > 0) errors.Add("swap entries exist without a swap device");
+            return;
+        }
+        foreach (var (off, refs) in _swapRefs)
+            if (si.Count(off) != refs) errors.Add($"swap slot {off} has count {si.Count(off)}, {refs} swap entries refer to it");
+        if (_swapRefs.Count != si.InUse) errors.Add($"swap device has {si.InUse} slots in use, swap entries refer to {_swapRefs.Count}");
+        if (si.Check() is string bad) errors.Add(bad);
     }
 
     /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE).</summary>
@@ -394,7 +433,7 @@ public sealed class InvariantChecker
                 for (int i = first; i < end; i++)
                 {
                     uint want = expected?[i] ?? 0;
-                    if (!ContentOf(map, slot, i, out uint actual) || !Reads(actual, want))
+                    if (!ContentOf(map, k.SwapInfo, slot, i, out uint actual) || !Reads(actual, want))
                         return (addr + ((ulong)(i - first) << k.Geo.PageShift), actual);
                 }
             }
@@ -404,7 +443,7 @@ public sealed class InvariantChecker
     }
 
     /// <summary>What a load from PTE index i of the slot returns (as <see cref="Kernel.ContentAt"/>); false if it maps no page frame.</summary>
-    static bool ContentOf(MemMap map, PmdSlot slot, int i, out uint content)
+    static bool ContentOf(MemMap map, Swap.SwapDevice? si, PmdSlot slot, int i, out uint content)
     {
         int pfn;
         switch (slot.Kind)
@@ -415,6 +454,11 @@ public sealed class InvariantChecker
             case PmdKind.Table:
                 ulong pte = slot.Ptes![i];
                 if (pte == 0 || Pte.IsZero(pte)) { content = 0; return true; }
+                if (Pte.IsSwap(pte))
+                {
+                    content = si != null && Pte.SwapOffset(pte) < si.Max ? si.Content(Pte.SwapOffset(pte)) : 0;
+                    return si != null;
+                }
                 pfn = Pte.Pfn(pte);
                 break;
             default:

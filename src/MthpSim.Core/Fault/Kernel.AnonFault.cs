@@ -15,16 +15,18 @@ public sealed partial class Kernel
     /// </summary>
     internal FaultResult HandleMmFault(Vma.Vma vma, ulong addr, bool write)
     {
+        _faultMajor = false;
         var r = DoHandleMmFault(vma, addr, write);
         MmAccountFault(vma.Mm, r);
         return r;
     }
 
-    /// <summary>models mm_account_fault(): pgfault for every fault, the task's min_flt for those that did not fail.</summary>
+    /// <summary>models mm_account_fault(): pgfault for every fault; for those that did not fail, the task's maj_flt if it read from swap, else min_flt.</summary>
     void MmAccountFault(MmStruct mm, FaultResult r)
     {
         Stats.Count(VmEvent.PgFault);
-        if (r is FaultResult.Ok or FaultResult.Fallback) mm.MinFlt++;
+        if (r is not (FaultResult.Ok or FaultResult.Fallback)) return;
+        if (_faultMajor) mm.MajFlt++; else mm.MinFlt++;
     }
 
     /// <summary>models __handle_mm_fault()</summary>
@@ -70,6 +72,7 @@ public sealed partial class Kernel
         int idx = PteIndex(addr);
         ulong pte = slot.Ptes![idx];
         if (Pte.IsNone(pte)) return DoAnonymousPage(vma, slot, addr, write);
+        if (Pte.IsSwap(pte)) return DoSwapPage(vma, slot, addr, write);
         if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
         if (Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty; return FaultResult.Ok; }
         return DoWpPage(vma, slot, addr);

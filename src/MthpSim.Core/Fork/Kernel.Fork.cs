@@ -126,6 +126,15 @@ public sealed partial class Kernel
         {
             ulong pte = sp[i];
             if (pte == 0) { i++; continue; }
+            if (Pte.IsSwap(pte))
+            {
+                // copy_nonpresent_pte(): one more reference to the slot, and neither side is exclusive now
+                SwapInfo!.AddCount(Pte.SwapOffset(pte), 1);
+                sp[i] = dp[i] = pte & ~Pte.SwpExclusive;
+                dst.Mm.Rss[(int)RssMember.SwapEnts]++;
+                i++;
+                continue;
+            }
             if (!Pte.IsNormal(pte))
             {
                 dp[i] = pte & ~Pte.Young;   // the shared zero page is simply copied

@@ -84,7 +84,7 @@ public sealed partial class Kernel
     /// <summary>
     /// The per-PTE loop of hpage_collapse_scan_pmd() over [from, from + count) of a window: none and
     /// zero-page entries, shared folios, extra references, young pages, under the given limits.
-    /// Stops at the first limit exceeded, as the kernel does. (The model has no swap entries yet.)
+    /// Stops at the first limit exceeded, as the kernel does; swap entries count as unmapped.
     /// </summary>
     internal WindowScan ScanPteRange(PmdWindow w, int from, int count, CollapseLimits limits, bool countVmEvents, int stopAtFolioOrder = -1)
     {
@@ -96,6 +96,17 @@ public sealed partial class Kernel
         while (i < end)
         {
             ulong pte = ptes[i];
+            if (Pte.IsSwap(pte))
+            {
+                if (w.IsKhugepaged && _collapsePolicy is not PmdOnlyPolicy)
+                    throw new NotSupportedException($"khugepaged over swap entries under the '{_collapsePolicy.Name}' collapse design is not modelled yet");
+                s.Unmapped++;
+                i++;
+                if (!w.IsKhugepaged || s.Unmapped <= limits.MaxPtesSwap) continue;
+                if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSwapPte);
+                s.Result = ScanResult.ExceedSwapPte;
+                break;
+            }
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
                 s.NoneOrZero++;
@@ -186,6 +197,7 @@ public sealed partial class Kernel
         }
         if (vmEvents) Stats.Count(VmEvent.ThpCollapseAlloc);
         if (perOrderStats) Stats.Count(order, MthpStat.CollapseAlloc);
+        if (CollapseSwapin(w, offset, nr) is ScanResult swapin) return Fail(swapin);
 
         // __collapse_huge_page_isolate(): the checks again, under this order's limits.
         for (int i = offset; i < offset + nr; i++)
@@ -251,6 +263,21 @@ public sealed partial class Kernel
         m.BloatBytes += (long)none * Geo.PageSize;
         m.RecordCollapse(mm.Id, addr, (ulong)Geo.PageSize << order, order);
         return Fail(ScanResult.Succeed);
+    }
+
+    /// <summary>
+    /// models __collapse_huge_page_swapin(): each swap entry of the range is swapped in by a read fault
+    /// (do_swap_page(), a major fault without the task's accounting). Null when all came in.
+    /// </summary>
+    ScanResult? CollapseSwapin(PmdWindow w, int offset, int nr)
+    {
+        var ptes = w.Slot!.Ptes!;
+        for (int i = offset; i < offset + nr; i++)
+        {
+            if (!Pte.IsSwap(ptes[i])) continue;
+            if (DoSwapPage(w.Vma, w.Slot, w.Address + ((ulong)i << PageShift), write: false) != Fault.FaultResult.Ok) return ScanResult.Fail;
+        }
+        return null;
     }
 
     /// <summary>models madvise_collapse_errno()</summary>

@@ -42,6 +42,9 @@ public sealed partial class Kernel
                 return WalkVmas(mm, start, end, MadviseCollapse);
             case MadviseAdvice.Remove:
                 return WalkVmas(mm, start, end, MadviseRemove);
+            case MadviseAdvice.Cold:
+            case MadviseAdvice.Pageout:
+                return WalkVmas(mm, start, end, (vma, s, e) => MadviseColdOrPageout(vma, s, e, pageout: advice == MadviseAdvice.Pageout));
             case MadviseAdvice.PopulateRead:
             case MadviseAdvice.PopulateWrite:
                 return MadvisePopulate(mm, start, end, advice == MadviseAdvice.PopulateWrite);
@@ -100,20 +103,27 @@ public sealed partial class Kernel
                     SplitFolio(head);
                 }
             }
-            if (slot.Kind == PmdKind.Table) MadviseFreePteRange(slot, addr, next);
+            if (slot.Kind == PmdKind.Table) MadviseFreePteRange(vma.Mm, slot, addr, next);
             MarkExpectedMaybeZero(slot, addr, next);
         });
         return 0;
     }
 
     /// <summary>models madvise_free_pte_range() over the PTEs of one table.</summary>
-    void MadviseFreePteRange(PmdSlot slot, ulong addr, ulong next)
+    void MadviseFreePteRange(MmStruct mm, PmdSlot slot, ulong addr, ulong next)
     {
         var ptes = slot.Ptes!;
         var (i, endIdx) = PteSpan(addr, next);
         while (i < endIdx)
         {
             ulong pte = ptes[i];
+            if (Pte.IsSwap(pte))
+            {
+                // Swapped-out contents are dropped at once (free_swap_and_cache_nr()).
+                FreeSwapEntry(mm, pte);
+                ptes[i++] = 0;
+                continue;
+            }
             if (!Pte.IsNormal(pte)) { i++; continue; }
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);

@@ -7,7 +7,7 @@ public sealed partial class Kernel
 {
     /// <summary>
     /// The page frame mapped at addr (follow_page()): its PFN, or -1 when nothing is mapped or the
-    /// shared zero page is; <paramref name="kind"/> tells which of none/zero/hugezero/page it is.
+    /// shared zero page or a swap entry is; <paramref name="kind"/> tells which of none/zero/hugezero/page/swap it is.
     /// </summary>
     public int ResolvePfn(MmStruct mm, ulong addr, out MappingKind kind)
     {
@@ -25,6 +25,7 @@ public sealed partial class Kernel
             case PmdKind.Table:
                 ulong pte = slot.Ptes![PteIndex(addr)];
                 if (Pte.IsNone(pte)) return -1;
+                if (Pte.IsSwap(pte)) { kind = MappingKind.Swap; return -1; }
                 if (Pte.IsZero(pte)) { kind = MappingKind.Zero; return -1; }
                 kind = MappingKind.PtePage;
                 return Pte.Pfn(pte);
@@ -35,4 +36,4 @@ public sealed partial class Kernel
 }
 
 /// <summary>What maps a virtual page.</summary>
-public enum MappingKind { None, Zero, HugeZero, PtePage, PmdPage }
+public enum MappingKind { None, Zero, HugeZero, PtePage, PmdPage, Swap }

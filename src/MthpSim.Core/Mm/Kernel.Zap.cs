@@ -48,6 +48,13 @@ public sealed partial class Kernel
         while (i < endIdx)
         {
             ulong pte = ptes[i];
+            if (Pte.IsSwap(pte))
+            {
+                // zap_nonpresent_ptes(): a swap entry is anonymous, so a punch hole (no even_cows) keeps it
+                if (evenCows) { FreeSwapEntry(mm, pte); ptes[i] = 0; }
+                i++;
+                continue;
+            }
             if (!Pte.IsNormal(pte)) { ptes[i] = 0; i++; continue; }
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);

@@ -14,6 +14,10 @@ public static class Pte
     public const ulong Young = 1 << 3;
     /// <summary>pte_special(): maps the shared zero page; no folio behind it.</summary>
     public const ulong Special = 1 << 4;
+    /// <summary>A non-present swap entry: the swap slot's offset sits where a PFN would.</summary>
+    public const ulong Swap = 1 << 5;
+    /// <summary>pte_swp_exclusive(): the page was PageAnonExclusive when it was unmapped.</summary>
+    public const ulong SwpExclusive = 1 << 6;
     const int PfnShift = 12;
 
     public static readonly ulong ZeroPage = Present | Special | Young;
@@ -22,6 +26,12 @@ public static class Pte
     public static ulong Make(int pfn, ulong flags) => ((ulong)(uint)pfn << PfnShift) | flags | Present;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pfn(ulong pte) => (int)(pte >> PfnShift);
+    /// <summary>models swp_entry_to_pte(): a swap entry for slot <paramref name="offset"/> (the young and dirty bits are not kept).</summary>
+    public static ulong MakeSwap(int offset, bool exclusive) => ((ulong)(uint)offset << PfnShift) | Swap | (exclusive ? SwpExclusive : 0);
+    public static bool IsSwap(ulong pte) => (pte & (Present | Swap)) == Swap;
+    /// <summary>swp_offset(pte_to_swp_entry())</summary>
+    public static int SwapOffset(ulong pte) => (int)(pte >> PfnShift);
+    public static bool IsSwpExclusive(ulong pte) => (pte & SwpExclusive) != 0;
     public static bool IsNone(ulong pte) => pte == 0;
     public static bool IsPresent(ulong pte) => (pte & Present) != 0;
     public static bool IsZero(ulong pte) => (pte & Special) != 0;

@@ -9,7 +9,7 @@ public sealed partial class Kernel
     /// <summary>The /proc/meminfo fields the model computes, in the kernel's order; values in kB.</summary>
     public static readonly string[] MeminfoFields =
     [
-        "MemTotal", "MemFree", "MemAvailable", "SwapTotal", "SwapFree", "AnonPages", "Shmem",
+        "MemTotal", "MemFree", "MemAvailable", "SwapCached", "SwapTotal", "SwapFree", "AnonPages", "Shmem",
         "PageTables", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages", "FilePmdMapped",
     ];
 
@@ -19,7 +19,10 @@ public sealed partial class Kernel
     {
         "MemTotal" => PagesToKb(Buddy.TotalPages),
         "MemFree" or "MemAvailable" => PagesToKb(Buddy.FreePages),
-        "SwapTotal" or "SwapFree" => Config.SwapBytes >> 10,
+        // zram swap-in skips the swap cache and pageout frees what it wrote at once: nothing stays cached.
+        "SwapCached" => 0,
+        "SwapTotal" => PagesToKb(SwapInfo?.Pages ?? 0),
+        "SwapFree" => PagesToKb(SwapInfo is { } si ? si.Pages - si.InUse : 0),
         "AnonPages" => PagesToKb(NrAnonMapped),
         "PageTables" => PagesToKb(NrPageTablePages),
         "AnonHugePages" => PagesToKb(NrAnonThps),

@@ -16,7 +16,7 @@ public sealed partial class Kernel
         int pfn = ResolvePfn(mm, addr, out var kind);
         return kind switch
         {
-            MappingKind.None => -1,
+            MappingKind.None or MappingKind.Swap => -1,
             MappingKind.Zero => 0,
             _ => Map.Order(pfn),
         };
@@ -30,6 +30,7 @@ public sealed partial class Kernel
             MappingKind.None => FolioKindProbe.None,
             MappingKind.Zero => FolioKindProbe.Zero,
             MappingKind.HugeZero => FolioKindProbe.HugeZero,
+            MappingKind.Swap => FolioKindProbe.Swap,
             _ => Map.Kind(pfn) == PageKind.Shmem ? FolioKindProbe.Shmem : FolioKindProbe.Anon,
         };
     }
@@ -46,6 +47,7 @@ public sealed partial class Kernel
     {
         int pfn = ResolvePfn(mm, addr, out var kind);
         if (kind is MappingKind.PtePage or MappingKind.PmdPage) return Map.Content(pfn);
+        if (kind == MappingKind.Swap) return SwapContent(mm, addr);
         // An unmapped page of a file mapping (shared or private) faults in what the page cache holds.
         return mm.FindVma(addr) is { File: { } f } vma ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
     }
@@ -72,7 +74,9 @@ public sealed partial class Kernel
                     for (int i = 0; i < n; i++)
                     {
                         ulong pte = slot.Ptes![idx + i];
-                        out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte)) : pte == 0 ? UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma) : 0;
+                        out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte))
+                            : Pte.IsSwap(pte) ? SwapInfo!.Content(Pte.SwapOffset(pte))
+                            : pte == 0 ? UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma) : 0;
                     }
                     break;
                 default:
@@ -83,6 +87,10 @@ public sealed partial class Kernel
             addr += (ulong)n << PageShift;
         }
     }
+
+    /// <summary>What a swap entry's slot holds (what swap-in will read back).</summary>
+    uint SwapContent(MmStruct mm, ulong addr) =>
+        SwapInfo!.Content(Pte.SwapOffset(mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)]));
 
     /// <summary>What a load from an unmapped page returns: the page cache's content in a file mapping, else zeroes.</summary>
     uint UnmappedContent(MmStruct mm, ulong addr, ref Vma.Vma? vma)

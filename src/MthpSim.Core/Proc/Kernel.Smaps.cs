@@ -35,7 +35,10 @@ public sealed partial class Kernel
                 var ptes = slot.Ptes!;
                 var (first, end) = PteSpan(addr, next);
                 for (int i = first; i < end; i++)
+                {
                     if (Pte.IsNormal(ptes[i])) SmapsAccount(ref mss, Pte.Pfn(ptes[i]), 1, ptes[i]);
+                    else if (Pte.IsSwap(ptes[i])) SmapsSwapEntry(ref mss, ptes[i]);
+                }
             }
         });
         return mss;
@@ -71,6 +74,15 @@ public sealed partial class Kernel
             if (mapcount >= 2) pss /= (ulong)mapcount;
             PageAccumulate(ref mss, pageSize, pss, dirty, priv: mapcount < 2);
         }
+    }
+
+    /// <summary>smaps_pte_entry() for a swap entry: Swap, and SwapPss shared among the entries of the slot.</summary>
+    void SmapsSwapEntry(ref MemSizeStats mss, ulong pte)
+    {
+        mss.Swap += Geo.PageSize;
+        int mapcount = SwapInfo!.Count(Pte.SwapOffset(pte));   // swp_swapcount()
+        ulong pss = (ulong)Geo.PageSize << MemSizeStats.PssShift;
+        mss.SwapPss += mapcount >= 2 ? pss / (ulong)mapcount : pss;
     }
 
     /// <summary>models smaps_page_accumulate()</summary>
@@ -112,7 +124,7 @@ public sealed partial class Kernel
         "FilePmdMapped" => mss.FileThp >> 10,
         "Shared_Hugetlb" or "Private_Hugetlb" => 0,
         "Swap" => mss.Swap >> 10,
-        "SwapPss" => 0,
+        "SwapPss" => (long)(mss.SwapPss >> (10 + MemSizeStats.PssShift)),
         "Locked" => mss.Locked >> 10,
         "THPeligible" => ThpEligible(vma) ? 1 : 0,
         "ProtectionKey" when Geo.Arch == Arch.CpuArch.X86_64 => 0,

@@ -6,7 +6,7 @@ public struct MemSizeStats
     public const int PssShift = 12;
     public long Resident, SharedClean, SharedDirty, PrivateClean, PrivateDirty, Referenced,
         Anonymous, LazyFree, AnonymousThp, ShmemThp, FileThp, Swap, Locked;
-    public ulong Pss, PssDirty;
+    public ulong Pss, PssDirty, SwapPss;
 
     public void Add(in MemSizeStats o)
     {
@@ -14,6 +14,6 @@ public struct MemSizeStats
         PrivateClean += o.PrivateClean; PrivateDirty += o.PrivateDirty; Referenced += o.Referenced;
         Anonymous += o.Anonymous; LazyFree += o.LazyFree; AnonymousThp += o.AnonymousThp;
         ShmemThp += o.ShmemThp; FileThp += o.FileThp; Swap += o.Swap; Locked += o.Locked;
-        Pss += o.Pss; PssDirty += o.PssDirty;
+        Pss += o.Pss; PssDirty += o.PssDirty; SwapPss += o.SwapPss;
     }
 }

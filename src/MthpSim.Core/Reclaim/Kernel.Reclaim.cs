@@ -18,6 +18,8 @@ public sealed partial class Kernel
     /// </summary>
     public long Reclaim()
     {
+        if (SwapInfo != null && NrAnonMapped > 0)
+            throw new NotSupportedException("reclaim with a swap device (the reclaim statement, kswapd or an allocation under memory pressure) is not modelled yet; only madvise pageout swaps");
         long before = Buddy.FreePages;
         ShrinkLazyFreeFolios();
         DeferredSplitScan(_deferredLen);
@@ -61,37 +63,60 @@ public sealed partial class Kernel
                 }
             }
         }
+        foreach (var (head, mappings) in byFolio) DiscardLazyFreeFolio(head, mappings);
+    }
+
+    /// <summary>
+    /// The lazily freed part of shrink_folio_list() for one folio: try_to_unmap() mapping by mapping
+    /// in rmap order, then the folio is freed (pglazyfreed) unless the walk stopped.
+    /// </summary>
+    void DiscardLazyFreeFolio(int head, List<LazyFreeMapping> mappings)
+    {
         var run = new List<(MmStruct Mm, PmdSlot Slot, int Index)>();
-        foreach (var (head, mappings) in byFolio)
+        int nr = 1 << Map.Order(head);
+        mappings.Sort(RmapWalkOrder);
+        Map.AddRef(head, 1);   // reclaim holds the folio while it unmaps it
+        bool discarded = true;
+        for (int k = 0; k < mappings.Count && discarded;)
         {
-            int nr = 1 << Map.Order(head);
-            mappings.Sort(RmapWalkOrder);
-            Map.AddRef(head, 1);   // reclaim holds the folio while it unmaps it
-            bool discarded = true;
-            for (int k = 0; k < mappings.Count && discarded;)
+            var m = mappings[k++];
+            run.Clear();
+            if (m.Index < 0)
             {
-                var m = mappings[k++];
-                run.Clear();
-                if (m.Index < 0)
-                {
-                    // try_to_unmap() with TTU_SPLIT_HUGE_PMD: the walk splits a lazily freed PMD THP's PMD
-                    // when it meets it and discards at the PTE level (checked live: thp_split_pmd +1, no folio split).
-                    SplitHugePmd(m.Vma, m.Slot, m.Addr);
-                    for (int i = 0; i < m.Slot.Ptes!.Length; i++) run.Add((m.Vma.Mm, m.Slot, i));
-                }
-                else
-                {
-                    // folio_unmap_pte_batch(): consecutive pages in one VMA and one page table go as one batch,
-                    // so a folio unmapped whole never looks partially mapped
-                    run.Add((m.Vma.Mm, m.Slot, m.Index));
-                    while (k < mappings.Count && ContinuesRun(m, mappings[k], run.Count))
-                        run.Add((m.Vma.Mm, m.Slot, mappings[k++].Index));
-                }
-                discarded = TryToUnmapLazyFree(head, run);
+                // try_to_unmap() with TTU_SPLIT_HUGE_PMD: the walk splits a lazily freed PMD THP's PMD
+                // when it meets it and discards at the PTE level (checked live: thp_split_pmd +1, no folio split).
+                SplitHugePmd(m.Vma, m.Slot, m.Addr);
+                for (int i = 0; i < m.Slot.Ptes!.Length; i++) run.Add((m.Vma.Mm, m.Slot, i));
             }
-            if (discarded) Stats.Count(VmEvent.PgLazyFreed, nr);
-            FolioPut(head);
+            else
+            {
+                // folio_unmap_pte_batch(): consecutive pages in one VMA and one page table go as one batch,
+                // so a folio unmapped whole never looks partially mapped
+                run.Add((m.Vma.Mm, m.Slot, m.Index));
+                while (k < mappings.Count && ContinuesRun(m, mappings[k], run.Count))
+                    run.Add((m.Vma.Mm, m.Slot, mappings[k++].Index));
+            }
+            discarded = TryToUnmapLazyFree(head, run);
         }
+        if (discarded) Stats.Count(VmEvent.PgLazyFreed, nr);
+        FolioPut(head);
+    }
+
+    /// <summary>The lazily freed folio's mappings, as the rmap walk meets them, from (VMA, address) pairs of its pages.</summary>
+    List<LazyFreeMapping> LazyFreeMappings(List<(Vma.Vma Vma, ulong Addr)> pages)
+    {
+        var result = new List<LazyFreeMapping>();
+        foreach (var (vma, addr) in pages)
+        {
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+            ulong pmdAddr = addr & ~((ulong)Geo.PmdSize - 1);
+            if (slot.Kind == PmdKind.Huge)
+            {
+                if (!result.Exists(m => m.Slot == slot)) result.Add(new(vma, slot, -1, pmdAddr));
+            }
+            else result.Add(new(vma, slot, PteIndex(addr), addr));
+        }
+        return result;
     }
 
     /// <summary>One mapping of a lazily freed folio: a PTE (Index) or the PMD (Index -1) of Slot, at Addr in Vma.</summary>

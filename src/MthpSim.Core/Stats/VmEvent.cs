@@ -1,6 +1,6 @@
 namespace MthpSim.Core.Stats;
 
-/// <summary>The THP events of /proc/vmstat, in the kernel's vm_event_item order.</summary>
+/// <summary>The THP, fault and swap events of /proc/vmstat the model counts.</summary>
 public enum VmEvent
 {
     ThpMigrationSuccess, ThpMigrationFail, ThpMigrationSplit,
@@ -10,7 +10,13 @@ public enum VmEvent
     ThpSplitPage, ThpSplitPageFailed, ThpDeferredSplitPage, ThpUnderusedSplitPage, ThpSplitPmd,
     ThpScanExceedNonePte, ThpScanExceedSwapPte, ThpScanExceedSharePte,
     ThpSplitPud, ThpZeroPageAlloc, ThpZeroPageAllocFailed, ThpSwpout, ThpSwpoutFallback,
+    /// <summary>swpin_zero, swpout_zero: pages of all zeroes swapped without I/O (the zeromap).</summary>
+    SwpinZero, SwpoutZero,
+    /// <summary>pswpin, pswpout: pages read from and written to swap.</summary>
+    Pswpin, Pswpout,
     PgFault,
+    /// <summary>pgmajfault: faults that had to read from swap.</summary>
+    PgMajFault,
     /// <summary>pglazyfreed: lazily freed pages discarded by reclaim.</summary>
     PgLazyFreed,
     Count,
@@ -34,6 +40,7 @@ public static class StatNames
     public static string Of(VmEvent e) => e switch
     {
         VmEvent.PgFault => "pgfault",
+        VmEvent.PgMajFault => "pgmajfault",
         VmEvent.PgLazyFreed => "pglazyfreed",
         _ => Snake(e.ToString()),
     };

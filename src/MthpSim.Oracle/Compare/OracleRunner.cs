@@ -56,8 +56,6 @@ public static class OracleRunner
         if ((sim.Geo.Arch == MthpSim.Core.Arch.CpuArch.X86_64) != x86) return $"the scenario needs {sim.Geo.Arch}; the live machine is not";
         if (sim.Config.MemoryBytes < (1L << 30))
             return $"the scenario sets memory={sim.Config.MemoryBytes >> 20}M; a live machine cannot shrink to it (allocation failures would differ)";
-        if (sim.Config.SwapBytes > 0 && LiveProcfs.Meminfo().GetValueOrDefault("SwapTotal") == 0)
-            return "the scenario needs swap and the live machine has none";
         return null;
     }
 
@@ -110,6 +108,14 @@ public static class OracleRunner
                     ? "mthpsim oracle: unmounted tmpfs mounts left by an interrupted run"
                     : $"mthpsim oracle: could not undo tmpfs mounts left by an interrupted run: {string.Join("; ", left)}");
             }
+            string swapJournal = LiveSwap.JournalFor(live.JournalPath);
+            if (File.Exists(swapJournal))
+            {
+                var left = LiveSwap.CleanupFromJournal(swapJournal);
+                Console.Error.WriteLine(left.Count == 0
+                    ? "mthpsim oracle: turned off the swap an interrupted run left on"
+                    : $"mthpsim oracle: could not undo the swap an interrupted run left on: {string.Join("; ", left)}");
+            }
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();
@@ -126,8 +132,11 @@ public static class OracleRunner
             if (failed.Count > 0) throw new OracleUnavailableException($"could not set the simulator's defaults: {string.Join("; ", failed)}");
             var processes = statements.OfType<ProcessStmt>().Select(p => p.Name).ToList();
             bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
+            // The scenario's swap, on only while it runs; disposed after the drivers (using: reverse order).
+            using var swap = sim.Kernel.SwapInfo != null ? LiveSwap.Start(sim.Kernel.Config.SwapBytes, swapJournal) : null;
             using var session = new LiveSession(driver, mountJournal);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
+            if (swap != null) guard.OnBeforeRestore(swap.Dispose);
             session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any());
             RunLockstep(sim, statements, session, simResult, result, guard);
             if (!Interrupted(guard, result))

@@ -513,6 +513,8 @@ static void cmd_peek(uint64_t addr, uint64_t len)
 			uint64_t v;
 			if (err != 0) {
 				out_str(" ?");
+			} else if (pm_buf[i] & PM_SWAPPED) {
+				out_str(" s");   /* reading it would swap it in */
 			} else if (!(pm_buf[i] & PM_PRESENT)) {
 				out_str(" -");
 			} else if (pread(mem_fd, &v, sizeof v, (off_t)page) == (ssize_t)sizeof v) {

@@ -82,11 +82,21 @@ public static class OracleFuzzer
         return r.InterruptedStatus is int status ? throw new Interrupted(status) : r;
     }
 
+    /// <summary>The text of scenario <paramref name="index"/> of a seed, as the run generates it (no live kernel needed).</summary>
+    public static string ScenarioText(ulong seed, int index, int ops)
+    {
+        ulong scenarioSeed = ScenarioSeed(seed, index);
+        var (lines, _) = Fuzzer.RunEpisode(scenarioSeed, ops, profile: GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed));
+        return Text(lines);
+    }
+
+    static ulong ScenarioSeed(ulong seed, int index) => seed * 0x100000001B3UL + (ulong)index;
+
     static void RunScenarios(OracleFuzzReport report, int start, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found, CancellationToken cancel)
     {
         for (int i = start; i < start + scenarios; i++)
         {
-            ulong scenarioSeed = seed * 0x100000001B3UL + (ulong)i;
+            ulong scenarioSeed = ScenarioSeed(seed, i);
             var (lines, simFailure) = Fuzzer.RunEpisode(scenarioSeed, ops, profile: GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed));
             string name = $"oracle-fuzz-{seed}-{i}.mthp";
             if (simFailure != null)

@@ -69,6 +69,15 @@ public sealed class FuzzTally
                 Add($"shmem alloc order {order}", long.Parse(n, CultureInfo.InvariantCulture));
         Add("shmem PMD mapped", k.Vmstat("thp_file_mapped") ?? 0);
         Add("shmem collapse", k.CollapseMetrics.FileCollapses);
+        for (int order = 1; order <= k.Geo.PmdOrder; order++)
+        {
+            Add("large swpout", k.Stats.Get(order, Core.Stats.MthpStat.Swpout));
+            Add("large swpin", k.Stats.Get(order, Core.Stats.MthpStat.Swpin));
+            Add("swpout fallback", k.Stats.Get(order, Core.Stats.MthpStat.SwpoutFallback));
+        }
+        Add("PMD swpout", k.Vmstat("thp_swpout") ?? 0);
+        Add("swap-in", k.Vmstat("pswpin") ?? 0);
+        Add("zero swpout", k.Vmstat("swpout_zero") ?? 0);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
     }

@@ -45,7 +45,9 @@ public static class Fuzzer
                 try
                 {
                     var tally = new FuzzTally();
-                    var (lines, reason) = RunEpisode(SeedOf(episode), OpsOf(episode), checker, tally, profile);
+                    // Without a profile given, every fourth episode has swap.
+                    var episodeProfile = profile ?? (episode % 4 == 3 ? GeneratorProfile.SimulatorSwap : GeneratorProfile.Simulator);
+                    var (lines, reason) = RunEpisode(SeedOf(episode), OpsOf(episode), checker, tally, episodeProfile);
                     outcome = new EpisodeOutcome(reason == null ? null : lines, reason, null, tally);
                 }
                 catch (Exception e) { outcome = new EpisodeOutcome(null, null, e, null); }

@@ -89,11 +89,11 @@ public sealed class ScenarioGenerator
             < 61 => Munmap(session, p, r),
             < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
             < 70 => Mremap(session, p, r),
-            < 75 => Fork(p),
+            < 75 => _profile.Swap && session.Kernel.SwapInfo!.InUse > 0 ? Madvise(session, p, r, regions) : Fork(p),
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
-            < 91 => "reclaim",
+            < 91 => _profile.Swap ? Madvise(session, p, r, regions) : "reclaim",
             < 95 => Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
@@ -210,6 +210,13 @@ public sealed class ScenarioGenerator
     {
         string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse", "collapse" });
         if (_profile.Shmem && _rng.Chance(5)) advice = "remove";
+        // Pageout and cold, of anonymous memory only (the model does not page out shmem yet), inside one VMA.
+        if (_profile.Pageout && _rng.Chance(_profile.Swap ? 35 : 10) && !HasShmemVma(s, p, r))
+        {
+            var (off, max) = Target(s, p, r, write: false);
+            long len = _rng.Chance(30) ? max : Math.Min(max, Math.Max(Page, _rng.Below((int)Math.Min(max / Page, 1024) + 1) * Page));
+            return $"{p} madvise {r} {off} {len} {(_rng.Chance(75) ? "pageout" : "cold")}";
+        }
         // MADV_COLLAPSE goes to a region with a whole PMD block, when the process has one.
         if (advice == "collapse" && !_rng.Chance(MissPercent))
             foreach (string c in regions.Prepend(r))
@@ -243,16 +250,19 @@ public sealed class ScenarioGenerator
 
     string Fork(string p)
     {
-        if (_procs.Count >= MaxProcs) return "reclaim";
+        if (_procs.Count >= MaxProcs) return NoOpReclaim();
         string c = $"p{_nextProc++}";
         _pendingFork = c;
         _forkParent = p;
         return $"{p} fork {c}";
     }
 
+    /// <summary>What a fork or exit that cannot be done becomes: reclaim, or with swap (reclaim to swap is not modelled yet) a khugepaged pass.</summary>
+    string NoOpReclaim() => _profile.Swap ? Khugepaged() : "reclaim";
+
     string Exit(string p)
     {
-        if (_procs.Count == 1) return "reclaim";
+        if (_procs.Count == 1) return NoOpReclaim();
         _procs.Remove(p);
         _regions.Remove(p);
         _shared.RemoveWhere(x => x.Proc == p);
@@ -271,10 +281,10 @@ public sealed class ScenarioGenerator
 
     string Unpin()
     {
-        if (_pins.Count == 0) return "reclaim";
+        if (_pins.Count == 0) return NoOpReclaim();
         var (p, r, off, len) = _pins[_rng.Below(_pins.Count)];
         _pins.Remove((p, r, off, len));
-        if (!_procs.Contains(p) || !_regions[p].Contains(r)) return "reclaim";
+        if (!_procs.Contains(p) || !_regions[p].Contains(r)) return NoOpReclaim();
         return $"{p} unpin {r} {off} {len}";
     }
 
@@ -408,10 +418,19 @@ public sealed class ScenarioGenerator
 }
 
 /// <summary>Which statements a generator may use.</summary>
-public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false)
+/// <remarks>
+/// <paramref name="Pageout"/>: MADV_PAGEOUT and MADV_COLD of anonymous memory. <paramref name="Swap"/>: the
+/// machine has swap; then nothing the model does not support with swap yet is generated: no fork
+/// while swap entries exist (their swap-in goes through the swap cache), no memory pressure and no
+/// reclaim statement (reclaim to swap), no other collapse design (khugepaged over swap entries).
+/// </remarks>
+public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
+    bool Pageout = false, bool Swap = false)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast).</summary>
-    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true);
+    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true);
+    /// <summary>The simulator with a zram swap device: pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
+    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true);
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
     /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MthpSim.Core;
 using MthpSim.Core.Arch;
+using MthpSim.Core.Swap;
 using MthpSim.Core.Debug;
 using MthpSim.Core.Stats;
 using MthpSim.Scenario.Reference;
@@ -128,7 +129,8 @@ public static class ScenarioRunner
             "x86_64" => CpuArch.X86_64,
             _ => page == 4096 ? CpuArch.X86_64 : CpuArch.Arm64,
         };
-        return new MachineConfig(m.Memory ?? d.MemoryBytes, page, arch, m.Swap ?? d.SwapBytes, m.Seed ?? d.Seed);
+        var swapDev = m.SwapDev switch { "disk" => SwapDeviceKind.Disk, "file" => SwapDeviceKind.File, _ => SwapDeviceKind.Zram };
+        return new MachineConfig(m.Memory ?? d.MemoryBytes, page, arch, m.Swap ?? d.SwapBytes, m.Seed ?? d.Seed) { SwapDevice = swapDev };
     }
 
     static CoreProt ToProt(Syntax.Prot p) => p switch

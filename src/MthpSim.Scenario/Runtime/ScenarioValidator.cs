@@ -14,10 +14,8 @@ public static class ScenarioValidator
     /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
     static string? NotSupportedYet(Statement s) => s switch
     {
-        // No swap device is modelled: a swap size would show in SwapTotal while nothing ever swaps.
-        MachineStmt { Swap: > 0 } => "machine swap=SIZE is not supported yet (nothing is swapped out); use swap=0 or leave it out",
-        MadviseStmt { Advice: Advice.Pageout or Advice.Cold } m =>
-            $"'madvise {m.Advice.ToString().ToLowerInvariant()}' is not supported yet",
+        MachineStmt { Swap: > 0, SwapDev: "disk" or "file" } m =>
+            $"machine swapdev={m.SwapDev} is not supported yet (only zram is modelled); use swapdev=zram or leave it out",
         _ => null,
     };
 

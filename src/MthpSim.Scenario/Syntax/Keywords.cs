@@ -49,5 +49,7 @@ internal static class Keywords
 
     public static readonly string[] Arches = ["x86_64", "arm64"];
 
-    public static readonly string[] MachineKeys = ["memory", "page", "arch", "swap", "seed"];
+    public static readonly string[] MachineKeys = ["memory", "page", "arch", "swap", "swapdev", "rmw", "seed"];
+    public static readonly string[] SwapDevs = ["zram", "disk", "file"];
+    public static readonly string[] RmwModes = ["read-then-write", "write"];
 }

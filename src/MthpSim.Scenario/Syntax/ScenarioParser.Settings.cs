@@ -15,7 +15,7 @@ public sealed partial class ScenarioParser
             throw Error(head, "'machine' must come before any other statement");
 
         long? memory = null, page = null, swap = null;
-        string? arch = null;
+        string? arch = null, swapDev = null, rmw = null;
         ulong? seed = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (c.TryNext(out var t))
@@ -48,6 +48,16 @@ public sealed partial class ScenarioParser
                 case "swap":
                     swap = NonNegativeSize(t, "swap", value, key);
                     break;
+                case "swapdev":
+                    if (!Keywords.SwapDevs.Contains(value))
+                        throw Error(t, $"swapdev must be {FormatChoices(Keywords.SwapDevs)}, got '{value}'{Suggestions.DidYouMean(value, Keywords.SwapDevs)}");
+                    swapDev = value;
+                    break;
+                case "rmw":
+                    if (!Keywords.RmwModes.Contains(value))
+                        throw Error(t, $"rmw must be {FormatChoices(Keywords.RmwModes)}, got '{value}'{Suggestions.DidYouMean(value, Keywords.RmwModes)}");
+                    rmw = value;
+                    break;
                 case "seed":
                     var r = NumberSyntax.ParseUnsigned(value, out ulong s);
                     if (r.Status == NumberStatus.Overflow)
@@ -58,7 +68,7 @@ public sealed partial class ScenarioParser
                     break;
             }
         }
-        return new MachineStmt(span, text, memory, page, arch, swap, seed);
+        return new MachineStmt(span, text, memory, page, arch, swap, seed) { SwapDev = swapDev, Rmw = rmw };
     }
 
     private SysfsWriteStmt ParseSysfs(TokenCursor c, SourceSpan span, string text)

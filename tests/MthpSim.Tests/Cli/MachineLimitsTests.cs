@@ -4,19 +4,27 @@ using static MthpSim.Tests.Cli.CliRunner;
 namespace MthpSim.Tests.Cli;
 
 /// <summary>
-/// A machine the model cannot run is refused before anything runs: a swap size until swap is
-/// modelled (swap=0, the default, stays accepted), and more memory than this host could hold.
+/// A machine the model cannot run is refused before anything runs: a swap device of a kind not
+/// modelled yet (only zram is), a swap size mkswap or a swap entry could not hold, and more memory
+/// than this host could hold.
 /// </summary>
 public class MachineLimitsTests
 {
     static (int code, string stdout, string stderr) RunText(string text) => Run("run", Temp(text));
 
     [Fact]
-    public void Run_refuses_a_non_zero_swap_size()
+    public void Run_accepts_zram_swap_and_refuses_the_devices_and_sizes_it_cannot_model()
     {
-        var (code, _, stderr) = RunText("machine swap=1G\nexpect meminfo SwapTotal == 1G\n");
+        // The header takes one page of the device (SwapTotal is what swapon reports).
+        var (code, _, stderr) = RunText("machine swap=1G\nexpect meminfo SwapTotal == 1048572\nexpect meminfo SwapFree == 1048572\n");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        (code, _, stderr) = RunText("machine swap=1G swapdev=file\n");
         Assert.Equal(2, code);
-        Assert.Contains(":1:1: error: machine swap=SIZE is not supported yet", stderr);
+        Assert.Contains(":1:1: error: machine swapdev=file is not supported yet", stderr);
+        (code, _, stderr) = RunText("machine swap=36K\n");
+        Assert.Equal(2, code);
+        Assert.Contains("swap=36K must be from 40K to 8191G", stderr);
     }
 
     [Fact]

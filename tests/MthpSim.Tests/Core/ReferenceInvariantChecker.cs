@@ -41,7 +41,7 @@ public static class ReferenceInvariantChecker
                     {
                         int head = Pte.Pfn(slot.Leaf);
                         if (map.Kind(head) != PageKind.Anon || map.Order(head) != k.Geo.PmdOrder || map.HeadOf(head) != head)
-                            errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon folio");
+                            errors.Add($"{mm.Name}: PMD at {pmdBase:x} maps PFN {head:x} which is not the head of a live PMD-order anon or shmem folio");
                         pmdMaps[head] = pmdMaps.GetValueOrDefault(head) + 1;
                         perMm[(head, mm.Id)] = perMm.GetValueOrDefault((head, mm.Id)) + 1;
                         rss += 1L << k.Geo.PmdOrder;

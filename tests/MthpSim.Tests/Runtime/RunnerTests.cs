@@ -45,8 +45,9 @@ public class RunnerTests
 
     [Theory]
     [InlineData("policy collapse = mthp-rfc\n", "unknown collapse policy 'mthp-rfc' (known: pmd-only, mthp")]
-    [InlineData("process p\np mmap a any 2M\np madvise a 0 2M pageout\n", "'madvise pageout' is not supported yet")]
-    [InlineData("machine swap=1G\n", "machine swap=SIZE is not supported yet (nothing is swapped out)")]
+    [InlineData("machine swap=1G swapdev=disk\n", "machine swapdev=disk is not supported yet (only zram is modelled)")]
+    [InlineData("machine swap=8K\n", "swap=8K must be from 40K to ")]
+    [InlineData("machine swapdev=ssd\n", "swapdev must be zram, disk or file, got 'ssd'")]
     [InlineData("expect vmstat thp_fault_aloc == 0\n", "unknown vmstat counter 'thp_fault_aloc' (did you mean 'thp_fault_alloc'?)")]
     [InlineData("expect sysfs hugepages-64kB/enable == always\n", "no such file")]
     [InlineData("process p\np mmap a any 2M\nexpect p smaps a RSS == 0\n", "unknown smaps field 'RSS'")]
@@ -58,6 +59,22 @@ public class RunnerTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(r.Invalid, d => d.Message.Contains(message, StringComparison.Ordinal));
         Assert.Empty(r.Expectations);
+    }
+
+    /// <summary>What swap does not model yet stops the run where it is reached, with the reason, never with a wrong result.</summary>
+    [Theory]
+    [InlineData("process p\np mmap s 0x40000000 2M shared anon\np write s 0 4K\np madvise s 0 2M pageout\n", "t.mthp:4:", "madvise pageout of a shmem mapping is not modelled yet")]
+    [InlineData("machine swap=1G\nprocess p\np mmap a 0x40000000 2M\np write a 0 4K\nreclaim\n", "t.mthp:5:", "reclaim with a swap device")]
+    [InlineData("machine swap=1G\nprocess p\np mmap a 0x40000000 2M\np write a 0 4K\np madvise a 0 4K pageout\np fork c\nc read a 0 4K\n",
+        "t.mthp:7:", "swap-in of an entry several processes share")]
+    [InlineData("machine swap=1G\npolicy collapse = mthp\nprocess p\np mmap a 0x40000000 2M\np madvise a 0 2M hugepage\np write a 0 2M\np madvise a 0 4K pageout\nkhugepaged full-scans 1\n",
+        "t.mthp:8:", "khugepaged over swap entries under the 'mthp' collapse design is not modelled yet")]
+    public void Swap_paths_not_modelled_yet_stop_the_run_with_the_reason(string text, string where, string message)
+    {
+        var r = Run(text);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(where, r.Aborted);
+        Assert.Contains(message, r.Aborted);
     }
 
     [Fact]

@@ -110,8 +110,8 @@ public class ErrorTests
     public void ErrorsAfterSetup(string line, int column, string message) => AssertError(Setup + line, 4, column, message);
 
     [Theory]
-    [InlineData("machine memroy=1G", 9, "unknown machine setting 'memroy' (did you mean 'memory'?); expected memory, page, arch, swap or seed")]
-    [InlineData("machine 16G", 9, "expected KEY=VALUE with KEY one of memory, page, arch, swap or seed, got '16G'")]
+    [InlineData("machine memroy=1G", 9, "unknown machine setting 'memroy' (did you mean 'memory'?); expected memory, page, arch, swap, swapdev, rmw or seed")]
+    [InlineData("machine 16G", 9, "expected KEY=VALUE with KEY one of memory, page, arch, swap, swapdev, rmw or seed, got '16G'")]
     [InlineData("machine page=8K", 9, "page must be 4K, 16K or 64K, got '8K'")]
     [InlineData("machine arch=aarch64", 9, "arch must be x86_64 or arm64, got 'aarch64' (did you mean 'arm64'?)")]
     [InlineData("machine arch=riscv", 9, "arch must be x86_64 or arm64, got 'riscv'")]

@@ -24,7 +24,8 @@ public sealed class PmdOnlyPolicy : ICollapsePolicy
         var limits = w.SysfsLimits();
         var s = w.Scan(0, w.Ptes, limits, countVmEvents: true);
         if (s.Result != ScanResult.Succeed) return s.Result;
-        if (w.IsKhugepaged && s.Referenced == 0) return ScanResult.LackReferencedPage;
+        // With swap entries to bring in, half the window must be young.
+        if (w.IsKhugepaged && (s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < w.Ptes / 2))) return ScanResult.LackReferencedPage;
         w.ConsiderRange();
         return w.Collapse(0, w.PmdOrder, limits);
     }

@@ -1,0 +1,195 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Swap;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/madvise.c: MADV_COLD and MADV_PAGEOUT; mm/vmscan.c: shrink_folio_list() for anonymous folios;
+// mm/page_io.c: swap_writeout().
+public sealed partial class Kernel
+{
+    /// <summary>The folio reclaim is swapping out: it sits in the swap cache, so losing mappings does not queue it for deferred split.</summary>
+    int _swapCacheFolio = -1;
+
+    /// <summary>
+    /// models madvise_cold_or_pageout_pte_range() over one VMA: folios only this process maps are made
+    /// old and deactivated (cold) or reclaimed at once (pageout, references ignored); a large folio the
+    /// range covers in part is split first, and one another process may map is left alone.
+    /// </summary>
+    long MadviseColdOrPageout(Vma.Vma vma, ulong start, ulong end, bool pageout)
+    {
+        if (vma.File != null)
+            throw new NotSupportedException($"madvise {(pageout ? "pageout" : "cold")} of a shmem mapping is not modelled yet");
+        WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
+        {
+            if (slot.Kind == PmdKind.Huge)
+            {
+                int head = Pte.Pfn(slot.Leaf);
+                if (FolioMaybeMappedShared(head)) return;
+                if (next - addr == (ulong)Geo.PmdSize)
+                {
+                    if (!pageout) slot.Leaf &= ~Pte.Young;
+                    ClearReferenced(head, deactivate: !pageout);
+                    if (pageout) ShrinkAnonFolio(head, null, 0);
+                    return;
+                }
+                if (!SplitFolio(head)) return;
+            }
+            if (slot.Kind == PmdKind.Table) ColdOrPageoutPtes(vma, slot, addr, next, pageout);
+        });
+        return 0;
+    }
+
+    /// <summary>The PTE half of madvise_cold_or_pageout_pte_range(); pageout reclaims what it isolated at the end.</summary>
+    void ColdOrPageoutPtes(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next, bool pageout)
+    {
+        var ptes = slot.Ptes!;
+        var (i, endIdx) = PteSpan(addr, next);
+        var isolated = pageout ? new List<(int Head, ulong Addr)>() : null;
+        ulong pmdBase = addr & ~((ulong)Geo.PmdSize - 1);
+        while (i < endIdx)
+        {
+            ulong pte = ptes[i];
+            if (!Pte.IsNormal(pte)) { i++; continue; }
+            int pfn = Pte.Pfn(pte);
+            int head = Map.HeadOf(pfn);
+            int nrPages = 1 << Map.Order(head);
+            int nr = 1;
+            // madvise_folio_pte_batch(): the PTEs that go on mapping this folio page after page
+            while (i + nr < endIdx && pfn + nr < head + nrPages && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
+            if (nr < nrPages)
+            {
+                if (!FolioMaybeMappedShared(head) && SplitFolio(head)) continue;   // look at this PTE again
+                i += nr;
+                continue;
+            }
+            if (Map.FolioMapcount(head) != nrPages) { i += nr; continue; }
+            if (!pageout)
+                for (int k = i; k < i + nr; k++) ptes[k] &= ~Pte.Young;
+            ClearReferenced(head, deactivate: !pageout);
+            isolated?.Add((head, pmdBase + ((ulong)i << PageShift)));
+            i += nr;
+        }
+        if (isolated != null)
+            foreach (var (head, at) in isolated) ShrinkAnonFolio(head, vma, at);
+    }
+
+    /// <summary>What both advices do to a folio first: PG_referenced goes; cold then deactivates it (folio_deactivate()).</summary>
+    void ClearReferenced(int head, bool deactivate)
+    {
+        Map.Clear(head, PageFlags.Referenced);
+        if (deactivate) Map.Clear(head, PageFlags.Active);
+    }
+
+    /// <summary>
+    /// models shrink_folio_list() (with references ignored, as reclaim_pages() calls it) for one anon
+    /// folio: lazily freed folios are discarded if still clean; others get swap slots (a large folio
+    /// that gets none is split and its pages go one by one: swpout_fallback), are unmapped to swap
+    /// entries, written (swpout, pswpout; all-zero folios only set the zeromap: swpout_zero) and
+    /// freed. Pinned folios stay. <paramref name="vma"/> and <paramref name="addr"/> give the one
+    /// mapping of a small folio (large folios are found through the rmap).
+    /// </summary>
+    void ShrinkAnonFolio(int head, Vma.Vma? vma, ulong addr)
+    {
+        if (Map.Kind(head) != PageKind.Anon || Map.Refcount(head) == 0) return;
+        int order = Map.Order(head);
+        var mappings = order > 0 ? AnonFolioMappings(head) : [(vma!, addr)];
+        if (Map.Test(head, PageFlags.LazyFree)) { DiscardLazyFreeFolio(head, LazyFreeMappings(mappings)); return; }
+        if (FolioMaybeDmaPinned(head)) return;
+        if (order > 0)
+        {
+            if (Map.Refcount(head) != Map.FolioMapcount(head)) return;   // can_split_folio()
+            if (Map.Test(head, PageFlags.PartiallyMapped) && Map.Test(head, PageFlags.DeferredQueued))
+            {
+                if (SplitFolio(head)) ShrinkSplitPages(mappings, head);
+                return;
+            }
+        }
+        int offset = SwapInfo?.Alloc(order) ?? 0;
+        if (offset == 0)
+        {
+            if (order == 0 || !SplitFolio(head)) return;
+            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSwpoutFallback);
+            Stats.Count(order, MthpStat.SwpoutFallback);
+            ShrinkSplitPages(mappings, head);
+            return;
+        }
+        TryToUnmapToSwap(head, mappings, offset);
+    }
+
+    /// <summary>
+    /// After a split in reclaim the pages still mapped go through reclaim as order-0 folios: the first
+    /// at once, the others from the list split_folio_to_list() appended them to, taken from its tail
+    /// (so from the last page down).
+    /// </summary>
+    void ShrinkSplitPages(List<(Vma.Vma Vma, ulong Addr)> mappings, int head)
+    {
+        var byPage = new SortedDictionary<int, (Vma.Vma, ulong)>();
+        foreach (var (vma, addr) in mappings)
+        {
+            int pfn = ResolvePfn(vma.Mm, addr, out var kind);
+            if (kind == MappingKind.PtePage && Map.Kind(pfn) == PageKind.Anon && Map.Order(pfn) == 0) byPage.TryAdd(pfn, (vma, addr));
+        }
+        if (byPage.Remove(head, out var first)) ShrinkAnonFolio(head, first.Item1, first.Item2);
+        foreach (var (pfn, (vma, addr)) in byPage.Reverse()) ShrinkAnonFolio(pfn, vma, addr);
+    }
+
+    /// <summary>
+    /// models try_to_unmap() with TTU_SPLIT_HUGE_PMD into swap entries, then pageout() → swap_writeout():
+    /// a PMD mapping is split first (thp_split_pmd), each PTE becomes the entry of its page's slot
+    /// (exclusive if the page was), the content goes to the slots and the folio is freed.
+    /// </summary>
+    void TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset)
+    {
+        var si = SwapInfo!;
+        int order = Map.Order(head);
+        int nr = 1 << order;
+        _swapCacheFolio = head;
+        try
+        {
+            foreach (var (vma, addr) in mappings)
+            {
+                var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+                if (slot.Kind == PmdKind.Huge) SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
+            }
+            foreach (var (vma, addr) in mappings)
+            {
+                var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+                int idx = PteIndex(addr);
+                ulong pte = slot.Ptes![idx];
+                int pfn = Pte.Pfn(pte);
+                if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
+                slot.Ptes[idx] = Pte.MakeSwap(offset + (pfn - head), Map.Test(pfn, PageFlags.AnonExclusive));
+                vma.Mm.Rss[(int)RssMember.AnonPages]--;
+                vma.Mm.Rss[(int)RssMember.SwapEnts]++;
+                FolioRemoveRmapPtes(head, pfn, 1, vma.Mm);
+            }
+        }
+        finally { _swapCacheFolio = -1; }
+        // A slot ends with one reference per swap entry (swap_duplicate() for each, the allocation's
+        // own SWAP_HAS_CACHE dropped when the folio leaves the swap cache).
+        var mapped = new int[nr];
+        foreach (var (vma, addr) in mappings) mapped[ResolvedSlot(vma, addr, offset)]++;
+        bool zero = true;
+        for (int i = 0; i < nr && zero; i++) zero = Map.Content(head + i) == 0;
+        for (int i = 0; i < nr; i++)
+        {
+            si.Store(offset + i, Map.Content(head + i), zero);
+            si.AddCount(offset + i, mapped[i] - 1);
+            if (mapped[i] == 0) si.Free(offset + i, 1);
+        }
+        if (zero) Stats.Count(VmEvent.SwpoutZero, nr);
+        else
+        {
+            if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSwpout);
+            Stats.Count(order, MthpStat.Swpout);
+            Stats.Count(VmEvent.Pswpout, nr);
+        }
+        FolioPut(head, mappings.Count);
+    }
+
+    int ResolvedSlot(Vma.Vma vma, ulong addr, int offset) =>
+        Pte.SwapOffset(vma.Mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)]) - offset;
+}

@@ -1,0 +1,250 @@
+using MthpSim.Core.Host;
+
+namespace MthpSim.Core.Swap;
+
+/// <summary>The kinds of swap device a scenario may give a machine (<c>machine swapdev=</c>).</summary>
+public enum SwapDeviceKind
+{
+    /// <summary>zram: a synchronous-I/O, non-rotational block device.</summary>
+    Zram,
+    /// <summary>A block device (a loop device live).</summary>
+    Disk,
+    /// <summary>A swap file on a filesystem.</summary>
+    File,
+}
+
+/// <summary>
+/// models struct swap_info_struct with the cluster allocator of mm/swapfile.c: slots in clusters of
+/// a PMD's worth of pages, each cluster given to one order by its first allocation, kept on the free,
+/// nonfull, frag and full lists, and a per-order "next" slot (the per-CPU cluster of one CPU). Per
+/// slot the swap count (swap_map), the zeromap bit and the content written there, in host memory
+/// committed only where touched.
+/// </summary>
+public sealed unsafe class SwapDevice
+{
+    public SwapDeviceKind Kind { get; }
+    /// <summary>si->max: slots on the device, the header's slot 0 included.</summary>
+    public int Max { get; }
+    /// <summary>si->pages: usable slots (SwapTotal).</summary>
+    public int Pages => Max - 1;
+    /// <summary>si->inuse_pages</summary>
+    public int InUse { get; private set; }
+
+    // swap_map count in the low bits, the zeromap bit above them.
+    const int ZeroBit = 1 << 30;
+    const int CountMask = ZeroBit - 1;
+    readonly int* _map;
+    readonly uint* _content;
+    readonly LazyHostMemory _memory;
+
+    readonly int _clusterShift, _clusterSize;
+    readonly int[] _ciCount;
+    readonly byte[] _ciOrder;
+    readonly ClusterLists _lists;
+    /// <summary>percpu_swap_cluster.offset[order] of the one CPU modelled; 0 is SWAP_ENTRY_INVALID.</summary>
+    readonly int[] _next;
+    readonly int _pmdOrder;
+
+    public SwapDevice(SwapDeviceKind kind, long pages, int pmdOrder)
+    {
+        if (pages < 2 || pages > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(pages), "a swap device holds 2 to 2^31-1 pages");
+        Kind = kind;
+        Max = (int)pages;
+        _pmdOrder = pmdOrder;
+        _clusterShift = pmdOrder;
+        _clusterSize = 1 << pmdOrder;
+        long slots = Max;
+        _memory = new LazyHostMemory(slots * 8);
+        _map = (int*)_memory.Pointer;
+        _content = (uint*)(_memory.Pointer + slots * 4);
+        int clusters = (int)((slots + _clusterSize - 1) >> _clusterShift);
+        _ciCount = new int[clusters];
+        _ciOrder = new byte[clusters];
+        _next = new int[pmdOrder + 1];
+        _lists = new ClusterLists(clusters, pmdOrder + 1);
+        // setup_clusters(): the header slot and the part of the last cluster past the end are never free
+        _ciCount[0]++;
+        _map[0] = 1;
+        _ciCount[clusters - 1] += (int)(((long)clusters << _clusterShift) - slots);
+        for (int c = 0; c < clusters; c++)
+            _lists.MoveTail(c, _ciCount[c] != 0 ? ClusterLists.Nonfull(0) : ClusterLists.Free);
+    }
+
+    /// <summary>The swap count of a slot (references by PTEs and page caches).</summary>
+    public int Count(int offset) => _map[offset] & CountMask;
+    /// <summary>Whether the slot holds a page that was all zeroes (the zeromap: nothing was written).</summary>
+    public bool IsZero(int offset) => (_map[offset] & ZeroBit) != 0;
+    /// <summary>What the slot holds (0: zeroes).</summary>
+    public uint Content(int offset) => _content[offset];
+
+    internal void AddCount(int offset, int diff)
+    {
+        int c = Count(offset) + diff;
+        if (c < 0 || offset <= 0 || offset >= Max) throw new InvalidOperationException($"swap count of slot {offset} would become {c}");
+        _map[offset] = (_map[offset] & ZeroBit) | c;
+    }
+
+    internal void Store(int offset, uint content, bool zero)
+    {
+        _content[offset] = content;
+        _map[offset] = (_map[offset] & CountMask) | (zero ? ZeroBit : 0);
+    }
+
+    /// <summary>
+    /// models folio_alloc_swap()'s slot allocation (swap_alloc_fast(), then cluster_alloc_swap_entry()):
+    /// 2^order slots aligned to their size, each with count 1. Returns the first offset, or 0 when none.
+    /// </summary>
+    public int Alloc(int order)
+    {
+        int nr = 1 << order;
+        if (nr > _clusterSize) return 0;
+        int found = 0;
+        int next = _next[order];
+        if (next != 0)
+        {
+            int ci = next >> _clusterShift;
+            if (Usable(ci, order))
+                found = ScanCluster(ci, _ciCount[ci] == 0 ? ci << _clusterShift : next, order);
+        }
+        if (found == 0) found = AllocSlow(order);
+        return found;
+    }
+
+    /// <summary>models cluster_alloc_swap_entry() on a solid-state device.</summary>
+    int AllocSlow(int order)
+    {
+        // A swap file is not a block device: it cannot hold large entries.
+        if (order > 0 && Kind == SwapDeviceKind.File) return 0;
+        int found;
+        if (order < _pmdOrder && (found = ScanList(ClusterLists.Nonfull(order), order, all: true)) != 0) return found;
+        if ((found = ScanList(ClusterLists.Free, order, all: false)) != 0) return found;
+        if (order < _pmdOrder && (found = ScanList(_lists.Frag(order), order, all: false)) != 0) return found;
+        if (order > 0) return 0;
+        // order 0 takes a slot from clusters of any other order
+        for (int o = 1; o <= _pmdOrder; o++)
+        {
+            if ((found = ScanList(_lists.Frag(o), 0, all: true)) != 0) return found;
+            if ((found = ScanList(ClusterLists.Nonfull(o), 0, all: true)) != 0) return found;
+        }
+        return 0;
+    }
+
+    /// <summary>models alloc_swap_scan_list(): isolates clusters from the head of a list and tries each.</summary>
+    int ScanList(int list, int order, bool all)
+    {
+        int found = 0;
+        do
+        {
+            int ci = _lists.First(list);
+            if (ci < 0) break;
+            _lists.Isolate(ci);
+            found = ScanCluster(ci, ci << _clusterShift, order);
+        } while (found == 0 && all);
+        return found;
+    }
+
+    /// <summary>models cluster_is_usable(): on a list an allocation may use (or off every list), and of this order unless order 0.</summary>
+    bool Usable(int ci, int order)
+    {
+        int list = _lists.ListOf(ci);
+        if (list == ClusterLists.Full) return false;
+        return order == 0 || _ciCount[ci] == 0 || _ciOrder[ci] == order;
+    }
+
+    /// <summary>
+    /// models alloc_swap_scan_cluster(): the first free aligned run from <paramref name="offset"/> on,
+    /// then the cluster goes to the list its count says, and the next slot becomes the order's "next".
+    /// </summary>
+    int ScanCluster(int ci, int offset, int order)
+    {
+        int nr = 1 << order;
+        int start = ci << _clusterShift;
+        int end = (int)Math.Min((long)start + _clusterSize, Max);
+        int found = 0, next = 0;
+        if (end >= nr && _ciCount[ci] + nr <= _clusterSize)
+        {
+            for (end -= nr; offset <= end; offset += nr)
+            {
+                if (_ciCount[ci] != 0 && !RangeFree(offset, nr)) continue;
+                if (_ciCount[ci] == 0) _ciOrder[ci] = (byte)order;
+                for (int i = 0; i < nr; i++) _map[offset + i] = 1;
+                InUse += nr;
+                _ciCount[ci] += nr;
+                found = offset;
+                offset += nr;
+                if (_ciCount[ci] < _clusterSize && offset <= end) next = offset;
+                break;
+            }
+        }
+        Relocate(ci);
+        _next[order] = next;
+        return found;
+    }
+
+    bool RangeFree(int offset, int nr)
+    {
+        for (int i = 0; i < nr; i++) if (Count(offset + i) != 0) return false;
+        return true;
+    }
+
+    /// <summary>models relocate_cluster(): after an allocation, to the free, frag or full list.</summary>
+    void Relocate(int ci)
+    {
+        int count = _ciCount[ci];
+        int list = _lists.ListOf(ci);
+        if (count == 0) { if (list != ClusterLists.Free) FreeCluster(ci); }
+        else if (count != _clusterSize) { if (list != _lists.Frag(_ciOrder[ci])) _lists.MoveTail(ci, _lists.Frag(_ciOrder[ci])); }
+        else if (list != ClusterLists.Full) _lists.MoveTail(ci, ClusterLists.Full);
+    }
+
+    void FreeCluster(int ci)
+    {
+        _lists.MoveTail(ci, ClusterLists.Free);
+        _ciOrder[ci] = 0;
+    }
+
+    /// <summary>
+    /// models swap_entries_free(): the last reference to <paramref name="nr"/> slots (all in one cluster)
+    /// is gone; the cluster becomes free or goes to its order's nonfull list.
+    /// </summary>
+    public void Free(int offset, int nr)
+    {
+        int ci = offset >> _clusterShift;
+        for (int i = 0; i < nr; i++)
+        {
+            if (Count(offset + i) != 0) throw new InvalidOperationException($"swap slot {offset + i} freed with count {Count(offset + i)}");
+            _map[offset + i] = 0;
+            _content[offset + i] = 0;
+        }
+        _ciCount[ci] -= nr;
+        InUse -= nr;
+        if (_ciCount[ci] == 0) FreeCluster(ci);
+        else if (_lists.ListOf(ci) != ClusterLists.Nonfull(_ciOrder[ci])) _lists.MoveTail(ci, ClusterLists.Nonfull(_ciOrder[ci]));
+    }
+
+    /// <summary>Drops one reference to a slot (swap_free_nr() of one entry); frees it when none is left.</summary>
+    public void Put(int offset)
+    {
+        AddCount(offset, -1);
+        if (Count(offset) == 0) Free(offset, 1);
+    }
+
+    /// <summary>Checks the device's own bookkeeping: cluster counts and lists against the slots. Returns the first problem.</summary>
+    public string? Check()
+    {
+        long used = 0;
+        for (int ci = 0; ci < _ciCount.Length; ci++)
+        {
+            int start = ci << _clusterShift, end = (int)Math.Min((long)start + _clusterSize, Max);
+            int count = ((ci + 1L) << _clusterShift) - end > 0 ? (int)(((ci + 1L) << _clusterShift) - end) : 0;
+            for (int s = start; s < end; s++) if (Count(s) != 0) count++;
+            if (count != _ciCount[ci]) return $"swap cluster {ci} counts {_ciCount[ci]} slots, {count} are in use";
+            int list = _lists.ListOf(ci);
+            if (count == 0 && list != ClusterLists.Free && list != ClusterLists.None) return $"swap cluster {ci} is empty but not on the free list";
+            if (count == _clusterSize && list != ClusterLists.Full && list != ClusterLists.None) return $"swap cluster {ci} is full but not on the full list";
+            used += count;
+        }
+        long expected = InUse + 1 + ((long)_ciCount.Length << _clusterShift) - Max;
+        return used == expected ? null : $"swap device counts {InUse} slots in use, its clusters {used - expected + InUse}";
+    }
+}
