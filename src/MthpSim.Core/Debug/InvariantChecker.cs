@@ -289,6 +289,9 @@ public sealed class InvariantChecker
                 }
                 if (fileVma) errors.Add($"{mm.Name}: PTE at {addr:x} of a file mapping is a swap entry");
                 int off = Pte.SwapOffset(pte);
+                // An exclusive entry lets swap-in map the page writable: nobody else may hold the slot.
+                if (Pte.IsSwpExclusive(pte) && si.Count(off) != 1)
+                    errors.Add($"{mm.Name}: swap entry at {addr:x} is exclusive but slot {off} has count {si.Count(off)}");
                 _swapRefs[off] = _swapRefs.GetValueOrDefault(off) + 1;
                 _swapEnts++;
                 if (!Reads(si.Content(off), want)) contentLost = true;

@@ -229,7 +229,9 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models change_protection(): drops write permission from every entry when the VMA loses
-    /// VM_WRITE; when it gains it, exclusive anon pages become writable at once (MM_CP_TRY_CHANGE_WRITABLE).
+    /// VM_WRITE; when it gains it, a shared (shmem) mapping's entries all become writable (pte_modify()
+    /// with the new vm_page_prot: shmem wants no write notification), and in a private mapping
+    /// exclusive anon pages become writable at once (MM_CP_TRY_CHANGE_WRITABLE).
     /// </summary>
     void ChangeProtection(Vma.Vma vma)
     {
@@ -238,9 +240,9 @@ public sealed partial class Kernel
         WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable, shared));
     }
 
-    /// <summary>models can_change_pte_writable(): a shared page whose entry is dirty; a private one only if exclusive anon.</summary>
+    /// <summary>Whether an entry becomes writable with its VMA: every entry of a shared mapping; in a private one only exclusive anon pages (can_change_pte_writable()).</summary>
     bool CanBecomeWritable(ulong entry, bool shared) =>
-        shared ? PageTable.Pte.IsDirty(entry) : Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive);
+        shared || Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive);
 
     void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable, bool shared)
     {

@@ -101,21 +101,9 @@ public static class OracleRunner
             using var runLock = RunLock.Acquire();
             // tmpfs mounts a killed run left behind go first: their files were the scenario's.
             string mountJournal = LiveMounts.JournalFor(live.JournalPath);
-            if (File.Exists(mountJournal))
-            {
-                var left = LiveMounts.CleanupFromJournal(mountJournal);
-                Console.Error.WriteLine(left.Count == 0
-                    ? "mthpsim oracle: unmounted tmpfs mounts left by an interrupted run"
-                    : $"mthpsim oracle: could not undo tmpfs mounts left by an interrupted run: {string.Join("; ", left)}");
-            }
+            UndoLeftover(mountJournal, LiveMounts.CleanupFromJournal, "the tmpfs mounts");
             string swapJournal = LiveSwap.JournalFor(live.JournalPath);
-            if (File.Exists(swapJournal))
-            {
-                var left = LiveSwap.CleanupFromJournal(swapJournal);
-                Console.Error.WriteLine(left.Count == 0
-                    ? "mthpsim oracle: turned off the swap an interrupted run left on"
-                    : $"mthpsim oracle: could not undo the swap an interrupted run left on: {string.Join("; ", left)}");
-            }
+            UndoLeftover(swapJournal, LiveSwap.CleanupFromJournal, "the swap");
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();
@@ -154,6 +142,16 @@ public static class OracleRunner
             result.Unavailable = e.Message;
         }
         return result;
+    }
+
+    /// <summary>Undoes what a killed run's journal lists (its cleanup returns what failed), and says so.</summary>
+    static void UndoLeftover(string journal, Func<string, List<string>> cleanup, string what)
+    {
+        if (!File.Exists(journal)) return;
+        var left = cleanup(journal);
+        Console.Error.WriteLine(left.Count == 0
+            ? $"mthpsim oracle: undid {what} an interrupted run left behind"
+            : $"mthpsim oracle: could not undo {what} an interrupted run left behind: {string.Join("; ", left)}");
     }
 
     /// <summary>Whether a signal stopped the run; if so the result says so, with the exit status it asks for.</summary>

@@ -59,15 +59,19 @@ public static class OracleFuzzer
     /// <summary>Per-size counters compared, for sizes no other process can allocate during the scenario.</summary>
     static readonly string[] SizeStats = ["anon_fault_alloc", "anon_fault_fallback", "split", "split_deferred", "split_failed", "nr_anon", "nr_anon_partially_mapped"];
 
+    /// <summary>What scenarios with swap (<c>--swap</c>) compare besides.</summary>
+    static readonly string[] SwapSmapsFields = ["Swap", "SwapPss"], SwapSizeStats = ["swpout", "swpout_fallback", "swpin", "swpin_fallback"];
+
     const int SampledPagesPerRegion = 4;
 
     /// <summary>Runs scenarios <paramref name="start"/> to <paramref name="start"/> + <paramref name="scenarios"/> - 1 of the seed.</summary>
     /// <param name="cancel">Ends the run before the next live run (Ctrl-C between runs; during one, the oracle's own signal handling restores the settings and ends it).</param>
+    /// <param name="swap">Scenarios on a machine with zram swap, with pageout and cold (a stream of their own).</param>
     public static OracleFuzzReport Run(int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress = null, Action<OracleFinding>? found = null,
-        int start = 0, CancellationToken cancel = default)
+        int start = 0, CancellationToken cancel = default, bool swap = false)
     {
         var report = new OracleFuzzReport();
-        try { RunScenarios(report, start, scenarios, seed, ops, shrink, progress, found, cancel); }
+        try { RunScenarios(report, start, scenarios, seed, ops, shrink, progress, found, cancel, swap); }
         catch (Interrupted e) { report.InterruptedStatus = e.Status; }
         return report;
     }
@@ -83,22 +87,23 @@ public static class OracleFuzzer
     }
 
     /// <summary>The text of scenario <paramref name="index"/> of a seed, as the run generates it (no live kernel needed).</summary>
-    public static string ScenarioText(ulong seed, int index, int ops)
+    public static string ScenarioText(ulong seed, int index, int ops, bool swap = false) => Text(Generate(seed, index, ops, swap).Lines);
+
+    static (List<string> Lines, string? Failure) Generate(ulong seed, int index, int ops, bool swap)
     {
         ulong scenarioSeed = ScenarioSeed(seed, index);
-        var (lines, _) = Fuzzer.RunEpisode(scenarioSeed, ops, profile: GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed));
-        return Text(lines);
+        return Fuzzer.RunEpisode(scenarioSeed, ops, profile: swap ? GeneratorProfile.LiveSwap : GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed, swap));
     }
 
     static ulong ScenarioSeed(ulong seed, int index) => seed * 0x100000001B3UL + (ulong)index;
 
-    static void RunScenarios(OracleFuzzReport report, int start, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found, CancellationToken cancel)
+    static void RunScenarios(OracleFuzzReport report, int start, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found, CancellationToken cancel, bool swap)
     {
         for (int i = start; i < start + scenarios; i++)
         {
             ulong scenarioSeed = ScenarioSeed(seed, i);
-            var (lines, simFailure) = Fuzzer.RunEpisode(scenarioSeed, ops, profile: GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed));
-            string name = $"oracle-fuzz-{seed}-{i}.mthp";
+            var (lines, simFailure) = Generate(seed, i, ops, swap);
+            string name = $"oracle-fuzz-{(swap ? "swap-" : "")}{seed}-{i}.mthp";
             if (simFailure != null)
             {
                 report.Errors.Add($"{name}: the simulator failed its own checks: {simFailure}");
@@ -162,7 +167,7 @@ public static class OracleFuzzer
     }
 
     /// <summary>The closing expectations, with the simulator's values.</summary>
-    static IEnumerable<string> Closing(ScenarioGenerator gen, ScenarioSession s, ulong seed)
+    static IEnumerable<string> Closing(ScenarioGenerator gen, ScenarioSession s, ulong seed, bool swap)
     {
         var rng = new SplitMix64(seed ^ 0x5DEECE66DUL);
         var at = default(SourceSpan);
@@ -172,7 +177,7 @@ public static class OracleFuzzer
         var intact = new List<Observable>();
         foreach (var (p, r) in gen.LiveRegions())
         {
-            observables.AddRange(SmapsFields.Select(f => new SmapsObs(at, p, r, f, at)));
+            observables.AddRange(SmapsFields.Concat(swap ? SwapSmapsFields : []).Select(f => new SmapsObs(at, p, r, f, at)));
             observables.AddRange(MthpSim.Core.Proc.ThpmapsCalculator.Keys(k.Geo.PmdOrder, pageKb).Keys.Select(key => new ThpmapsObs(at, p, r, key, at)));
             long pages = (long)(s.Region(p, r, at).Length / (ulong)k.Geo.PageSize);
             foreach (long page in Enumerable.Range(0, SampledPagesPerRegion).Select(i => i == 0 ? 0 : rng.Below((int)Math.Min(pages, int.MaxValue))).Distinct())
@@ -195,7 +200,7 @@ public static class OracleFuzzer
                 observables.Add(new FileObs(at, f, FileAttr.FolioKind, page * k.Geo.PageSize));
         }
         foreach (long sizeKb in PrivateSizes(k, gen.Lines))
-            observables.AddRange(SizeStats.Select(stat => new SysfsObs(at, $"hugepages-{sizeKb}kB/stats/{stat}", at)));
+            observables.AddRange(SizeStats.Concat(swap ? SwapSizeStats : []).Select(stat => new SysfsObs(at, $"hugepages-{sizeKb}kB/stats/{stat}", at)));
         foreach (var o in observables.Concat(intact))
         {
             ObservedValue v;

@@ -10,20 +10,13 @@ namespace MthpSim.Oracle.Live;
 /// before mount(2), so a run killed by SIGKILL leaves a list the next run unmounts first
 /// (<see cref="CleanupFromJournal"/>); a run that ends any other way unmounts in <see cref="Dispose"/>.
 /// </summary>
-public sealed partial class LiveMounts : IDisposable
+public sealed partial class LiveMounts : JournalledChange
 {
-    readonly string _journal;
     readonly string _dir;
-    // Mount and Cleanup exclude each other: a signal's cleanup must not miss a mount in progress.
-    readonly object _lock = new();
-    bool _closed;
 
     /// <param name="journal">The mount journal: one mount point per line.</param>
-    public LiveMounts(string journal)
-    {
-        _journal = journal;
+    public LiveMounts(string journal) : base(journal) =>
         _dir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(journal))!, $"tmpfs-{Environment.ProcessId}");
-    }
 
     /// <summary>The mount journal that goes with a settings journal.</summary>
     public static string JournalFor(string settingsJournal) => settingsJournal + ".mounts";
@@ -46,11 +39,11 @@ public sealed partial class LiveMounts : IDisposable
     {
         string point = PathOf(mount);
         if (Options(huge, size) is not string data) return -Errno.EINVAL;
-        lock (_lock)
+        lock (Lock)
         {
-            if (_closed) throw new InvalidOperationException("the live session has stopped");
+            if (Closed) throw new InvalidOperationException("the live session has stopped");
             Directory.CreateDirectory(point);
-            File.AppendAllLines(_journal, [point]);
+            File.AppendAllLines(Journal, [point]);
             int rc = Sys.Mount("tmpfs", point, "tmpfs", 0, data);
             if (rc != 0)
             {
@@ -62,20 +55,7 @@ public sealed partial class LiveMounts : IDisposable
         }
     }
 
-    /// <summary>Unmounts every mount of this run and removes its directories and the journal; returns what failed.</summary>
-    public List<string> Cleanup()
-    {
-        lock (_lock)
-        {
-            _closed = true;
-            return File.Exists(_journal) ? CleanupFromJournal(_journal) : new List<string>();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var e in Cleanup()) Console.Error.WriteLine($"mthpsim oracle: {e}");
-    }
+    protected override List<string> Undo(string journal) => CleanupFromJournal(journal);
 
     /// <summary>
     /// Unmounts what a journal lists (only mount points under <c>tmpfs-*/</c> beside it: the journal

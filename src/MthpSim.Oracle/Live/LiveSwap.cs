@@ -11,15 +11,12 @@ namespace MthpSim.Oracle.Live;
 /// before it is touched, so a run killed by SIGKILL leaves a note the next run undoes first
 /// (<see cref="CleanupFromJournal"/>): swapoff, then a zram reset. zswap is never touched.
 /// </summary>
-public sealed partial class LiveSwap : IDisposable
+public sealed partial class LiveSwap : JournalledChange
 {
     public const string Device = "/dev/zram0";
     const string SysDir = "/sys/block/zram0";
-    readonly string _journal;
-    readonly object _lock = new();
-    bool _closed;
 
-    LiveSwap(string journal) => _journal = journal;
+    LiveSwap(string journal) : base(journal) { }
 
     /// <summary>The swap journal that goes with a settings journal.</summary>
     public static string JournalFor(string settingsJournal) => settingsJournal + ".swap";
@@ -47,21 +44,8 @@ public sealed partial class LiveSwap : IDisposable
         return swap;
     }
 
-    /// <summary>Turns the swap off and resets zram0, and removes the journal; returns what failed.</summary>
-    public List<string> Cleanup()
-    {
-        lock (_lock)
-        {
-            if (_closed) return new List<string>();
-            _closed = true;
-            return File.Exists(_journal) ? CleanupFromJournal(_journal) : new List<string>();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var e in Cleanup()) Console.Error.WriteLine($"mthpsim oracle: {e}");
-    }
+    /// <summary>Turns the swap off and resets zram0, and removes the journal.</summary>
+    protected override List<string> Undo(string journal) => CleanupFromJournal(journal);
 
     /// <summary>Undoes what a journal lists (only zram0: the journal is a plain file and must never turn off anything else).</summary>
     public static List<string> CleanupFromJournal(string journal)

@@ -211,7 +211,7 @@ public sealed class ScenarioGenerator
         string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse", "collapse" });
         if (_profile.Shmem && _rng.Chance(5)) advice = "remove";
         // Pageout and cold, of anonymous memory only (the model does not page out shmem yet), inside one VMA.
-        if (_profile.Pageout && _rng.Chance(_profile.Swap ? 35 : 10) && !HasShmemVma(s, p, r))
+        if (_profile.Pageout && _rng.Chance(_profile.Swap ? 60 : 10) && !HasShmemVma(s, p, r))
         {
             var (off, max) = Target(s, p, r, write: false);
             long len = _rng.Chance(30) ? max : Math.Min(max, Math.Max(Page, _rng.Below((int)Math.Min(max / Page, 1024) + 1) * Page));
@@ -438,4 +438,6 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// that value could take minutes; larger ones only.
     /// </summary>
     public static readonly GeneratorProfile Live = new("machine memory=4G", false, false, [4096, 65536], Shmem: true);
+    /// <summary>The live profile with zram swap (1G), pageout and cold.</summary>
+    public static readonly GeneratorProfile LiveSwap = Live with { Machine = "machine memory=4G swap=1G", Pageout = true, Swap = true };
 }
