@@ -67,14 +67,16 @@ public sealed partial class Kernel
     /// <summary>
     /// models shmem_allowable_huge_orders(): the write path and tmpfs mappings follow the superblock's
     /// huge=; mappings of files on the internal mount (shared anonymous memory, memfds) follow the
-    /// per-size shmem_enabled knobs, with inherit meaning the top-level setting.
+    /// per-size shmem_enabled knobs, with inherit meaning the top-level setting. <paramref name="forced"/>
+    /// (MADV_COLLAPSE) makes only the top-level setting allow the PMD size: the per-size knobs still
+    /// decide for those mappings (checked live: 2048kB shmem_enabled=advise without MADV_HUGEPAGE is -EINVAL).
     /// </summary>
     internal ulong ShmemAllowableHugeOrders(ShmemFile f, Vma.Vma? vma, long index, long writeEnd, bool forced)
     {
         VmFlags flags = vma?.Flags ?? VmFlags.None;
         if (vma != null && VmaThpDisabled(vma, flags, forced)) return 0;
         ulong global = ShmemHugeGlobalEnabled(f, index, writeEnd, forced, flags, vma != null);
-        if (vma == null || !f.OnInternalMount || forced) return global;
+        if (vma == null || !f.OnInternalMount) return global;
         if (Thp.ShmemEnabled == ShmemEnabled.Deny) return 0;
         if (Thp.ShmemEnabled == ShmemEnabled.Force) return Thp.ShmemInherit;
         ulong mask = Thp.ShmemAlways;
