@@ -91,6 +91,7 @@ public sealed class InvariantChecker
         }
 
         CheckSwap(k, errors);
+        CheckMemcgs(k, errors);
         TallyPins(k);
         long freeKinds = CheckFolios(k, pageTablesSeen, errors);
         CheckBuddy(k, freeKinds, errors);
@@ -351,6 +352,35 @@ public sealed class InvariantChecker
             if (si.Count(off) != refs) errors.Add($"swap slot {off} has count {si.Count(off)}, {refs} swap entries refer to it");
         if (_swapRefs.Count != si.InUse) errors.Add($"swap device has {si.InUse} slots in use, swap entries refer to {_swapRefs.Count}");
         if (si.Check() is string bad) errors.Add(bad);
+    }
+
+    /// <summary>
+    /// Every cgroup's usage is the pages charged to it: frames of folios and page tables that record
+    /// it, all frames of a folio alike; free frames record none; processes are in the cgroup they name.
+    /// </summary>
+    static void CheckMemcgs(Kernel k, List<string> errors)
+    {
+        if (k.Cgroups.Count == 0) return;
+        var map = k.Map;
+        var charged = new long[k.Cgroups.Count];
+        for (int pfn = 0; pfn < map.Capacity; pfn++)
+        {
+            var cg = k.MemcgOf(pfn);
+            var kind = map.Kind(pfn);
+            if (kind is PageKind.FreeHead or PageKind.FreeTail or PageKind.HugeZero)
+            {
+                if (cg != null) errors.Add($"pfn {pfn:x} ({kind}) is charged to cgroup '{cg.Name}'");
+                continue;
+            }
+            int head = map.HeadOf(pfn);
+            if (k.MemcgOf(head) != cg) errors.Add($"pfn {pfn:x} is charged to '{cg?.Name ?? "root"}', its folio's head to '{k.MemcgOf(head)?.Name ?? "root"}'");
+            if (cg != null) charged[cg.Id - 1]++;
+        }
+        for (int i = 0; i < charged.Length; i++)
+            if (charged[i] != k.Cgroups[i].UsagePages)
+                errors.Add($"cgroup '{k.Cgroups[i].Name}' usage is {k.Cgroups[i].UsagePages} pages, {charged[i]} pages are charged to it");
+        foreach (var mm in k.Processes)
+            if (mm.Memcg != null && !mm.Memcg.Members.Contains(mm)) errors.Add($"{mm.Name}: not among the members of its cgroup '{mm.Memcg.Name}'");
     }
 
     /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE).</summary>

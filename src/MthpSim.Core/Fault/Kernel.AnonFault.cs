@@ -128,14 +128,19 @@ public sealed partial class Kernel
             while (orders != 0)
             {
                 int head = AllocFolio(order, PageKind.Anon);
-                if (head >= 0) return head;
+                if (head >= 0)
+                {
+                    if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma))) return head;
+                    Stats.Count(order, MthpStat.AnonFaultFallbackCharge);
+                    FolioPut(head);
+                }
                 Stats.Count(order, MthpStat.AnonFaultFallback);
                 orders &= ~(1UL << order);
                 if (orders != 0) order = HighestOrder(orders);
             }
         }
         order = 0;
-        return AllocFolio(0, PageKind.Anon);
+        return AllocChargedPage(PageKind.Anon, vma.Mm);
     }
 
     /// <summary>models pte_range_none() over the naturally aligned block of the order around addr.</summary>
@@ -173,7 +178,7 @@ public sealed partial class Kernel
             zslot.TablePfn = table;
             return FaultResult.Ok;
         }
-        int head = VmaAllocAnonFolioPmd();
+        int head = VmaAllocAnonFolioPmd(vma);
         if (head < 0) return FaultResult.Fallback;
         int deposit = AllocPageTable(mm);
         if (deposit < 0) { FolioPut(head); return FaultResult.Oom; }
@@ -184,9 +189,16 @@ public sealed partial class Kernel
     }
 
     /// <summary>models vma_alloc_anon_folio_pmd(): counts the fallback when no PMD folio can be had.</summary>
-    int VmaAllocAnonFolioPmd()
+    int VmaAllocAnonFolioPmd(Vma.Vma vma)
     {
         int head = AllocFolio(Geo.PmdOrder, PageKind.Anon);
+        if (head >= 0 && !MemcgCharge(head, vma.Mm, ThpChargeGfp(vma)))
+        {
+            FolioPut(head);
+            head = -1;
+            Stats.Count(VmEvent.ThpFaultFallbackCharge);
+            Stats.Count(Geo.PmdOrder, MthpStat.AnonFaultFallbackCharge);
+        }
         if (head < 0)
         {
             Stats.Count(VmEvent.ThpFaultFallback);

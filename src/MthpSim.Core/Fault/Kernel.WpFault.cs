@@ -18,7 +18,7 @@ public sealed partial class Kernel
         if (slot.Kind == PmdKind.HugeZero)
         {
             // models do_huge_zero_wp_pmd()
-            int head = VmaAllocAnonFolioPmd();
+            int head = VmaAllocAnonFolioPmd(vma);
             if (head >= 0)
             {
                 MapAnonFolioPmd(vma, slot, head, haddr);
@@ -86,7 +86,7 @@ public sealed partial class Kernel
         AnonVmaPrepare(vma);
         int idx = PteIndex(addr);
         ulong old = slot.Ptes![idx];
-        int page = AllocFolio(0, PageKind.Anon);
+        int page = AllocChargedPage(PageKind.Anon, vma.Mm);
         if (page < 0) return FaultResult.Oom;
         if (slot.Ptes[idx] != old)
         {

@@ -18,12 +18,18 @@ public sealed partial class Kernel
         return pfn;
     }
 
-    /// <summary>models pte_alloc_one(): a page table page.</summary>
-    internal int AllocPageTable(Vma.MmStruct mm)
+    /// <summary>models pte_alloc_one(): a page table page, charged to the mm's cgroup (GFP_PGTABLE_USER has __GFP_ACCOUNT).</summary>
+    internal int AllocPageTable(Vma.MmStruct mm, Vma.MmStruct? current = null)
     {
         int pfn = AllocPages(0);
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, 0, PageKind.PageTable);
+        if (!MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel, current))
+        {
+            Map.ReleaseFolio(pfn);
+            Buddy.Free(pfn, 0);
+            return -1;
+        }
         NrPageTablePages++;
         mm.NrPtes++;
         return pfn;
@@ -43,9 +49,19 @@ public sealed partial class Kernel
 
     bool _inReclaim;
 
+    /// <summary>models folio_prealloc() and the like: an order-0 folio charged with GFP_KERNEL to the mm's cgroup, or -1.</summary>
+    internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm, Vma.MmStruct? current = null)
+    {
+        int pfn = AllocFolio(0, kind);
+        if (pfn < 0 || MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel, current)) return pfn;
+        FolioPut(pfn);
+        return -1;
+    }
+
     /// <summary>models pte_free()</summary>
     internal void FreePageTable(Vma.MmStruct mm, int pfn)
     {
+        MemcgUncharge(pfn, 1);
         Map.ReleaseFolio(pfn);
         Buddy.Free(pfn, 0);
         NrPageTablePages--;
@@ -72,6 +88,7 @@ public sealed partial class Kernel
             // Only a folio that got its anon rmap (folio->mapping) was counted in nr_anon.
             if (Map.Kind(head) == PageKind.Anon && Map.Large(head).AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
         }
+        MemcgUncharge(head, 1 << order);
         Map.ReleaseFolio(head);
         Buddy.Free(head, order);
     }

@@ -15,6 +15,24 @@ public sealed partial class Kernel
     public MmStruct? Fork(MmStruct parent, string childName)
     {
         var child = CreateProcess(childName);
+        // The child is in its parent's cgroup; what the copy allocates is charged there, with the
+        // parent as the allocating task, and the OOM killer sees the child only once it is complete.
+        child.Memcg = parent.Memcg;
+        (_forkParent, _forkChild) = (parent, child);
+        try
+        {
+            if (!CopyMm(parent, child)) return null;
+        }
+        finally { (_forkParent, _forkChild) = (null, null); }
+        child.Memcg?.Members.Add(child);
+        return child;
+    }
+
+    MmStruct? _forkParent, _forkChild;
+
+    /// <summary>models dup_mm() → dup_mmap(): the flags, the khugepaged registration, every VMA and what it maps.</summary>
+    bool CopyMm(MmStruct parent, MmStruct child)
+    {
         child.ThpDisabled = parent.ThpDisabled;   // the prctl flags are inherited
         child.ThpDisabledExceptAdvised = parent.ThpDisabledExceptAdvised;
         if (parent.KhugepagedRegistered) KhugepagedEnter(child);   // khugepaged_fork()
@@ -36,10 +54,10 @@ public sealed partial class Kernel
             if (src.AnonVma != 0 && !CopyPageRange(src, dst))
             {
                 Exit(child);
-                return null;
+                return false;
             }
         }
-        return child;
+        return true;
     }
 
     /// <summary>models copy_page_range() → copy_pmd_range() for one VMA.</summary>
@@ -216,7 +234,7 @@ public sealed partial class Kernel
     /// <summary>models copy_present_page(): a new exclusive order-0 copy for the child; the parent keeps its page writable.</summary>
     bool CopyPresentPage(Vma.Vma dst, ulong[] dp, int i, int pfn, ulong addr)
     {
-        int page = AllocFolio(0, PageKind.Anon);
+        int page = AllocChargedPage(PageKind.Anon, dst.Mm);
         if (page < 0) return false;
         Map.SetContent(page, Map.Content(pfn));
         FolioAddNewAnonRmap(page, dst, addr, pmdMapped: false);

@@ -51,7 +51,7 @@ public sealed partial class Kernel
             fast &= mapped;
             long rc = vma == null || !VmaPermits(vma, write: true) ? -Errno.EFAULT
                 : mapped ? 0
-                : HandleMmFault(vma, addr, write: true) switch { FaultResult.Ok => 0, FaultResult.Oom => -Errno.ENOMEM, _ => -Errno.EFAULT };
+                : HandleMmFault(vma, addr, write: true) switch { FaultResult.Ok => 0, FaultResult.Oom => FaultOomRc(mm), _ => -Errno.EFAULT };
             if (rc != 0)
             {
                 foreach (int pfn in taken) UnpinFolio(pfn);   // as GUP drops what it took on failure

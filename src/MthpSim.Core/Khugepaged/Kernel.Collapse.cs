@@ -197,6 +197,12 @@ public sealed partial class Kernel
         }
         if (vmEvents) Stats.Count(VmEvent.ThpCollapseAlloc);
         if (perOrderStats) Stats.Count(order, MthpStat.CollapseAlloc);
+        if (!MemcgCharge(folio, w.Vma.Mm, CollapseChargeGfp(new CollapseControl(w.IsKhugepaged))))
+        {
+            FolioPut(folio);
+            folio = -1;
+            return Fail(ScanResult.CgroupChargeFail);
+        }
         if (CollapseSwapin(w, offset, nr) is ScanResult swapin) return Fail(swapin);
 
         // __collapse_huge_page_isolate(): the checks again, under this order's limits.

@@ -34,7 +34,7 @@ public sealed partial class Kernel
                 result = ScanResult.ExceedNonePte;
                 Stats.Count(VmEvent.ThpScanExceedNonePte);
             }
-            else result = CollapseFile(f, start, cc);
+            else result = CollapseFile(mm, f, start, cc);
         }
         _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, addr, result, 0, nrPmd - present, 0, 0, cc.IsKhugepaged));
         return result;
@@ -48,7 +48,7 @@ public sealed partial class Kernel
     /// zeroed, the new folio replaces them in the page cache dirty, and the page tables left empty are
     /// retracted. MADV_COLLAPSE gets SCAN_PTE_MAPPED_HUGEPAGE back, so that it maps the PMD itself.
     /// </summary>
-    ScanResult CollapseFile(ShmemFile f, long start, CollapseControl cc)
+    ScanResult CollapseFile(MmStruct mm, ShmemFile f, long start, CollapseControl cc)
     {
         int nrPmd = Geo.PtrsPerPte;
         CollapseMetrics.CollapseAttempts++;
@@ -59,6 +59,11 @@ public sealed partial class Kernel
             return ScanResult.AllocHugePageFail;
         }
         Stats.Count(VmEvent.ThpCollapseAlloc);
+        if (!MemcgCharge(folio, mm, CollapseChargeGfp(cc)))
+        {
+            FolioPut(folio);
+            return ScanResult.CgroupChargeFail;
+        }
         ScanResult Fail(ScanResult r)
         {
             FolioPut(folio);

@@ -66,7 +66,7 @@ public sealed partial class Kernel
             if (addr != faultedAt) (faultedAt, faultsHere) = (addr, 0);
             else if (++faultsHere > 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
             var r = HandleMmFault(vma, addr, write);
-            if (r == FaultResult.Oom) return -Errno.ENOMEM;
+            if (r == FaultResult.Oom) return FaultOomRc(mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }
         return 0;
@@ -142,6 +142,7 @@ public sealed partial class Kernel
         foreach (var vma in mm.Vmas.ToList()) Munmap(mm, vma.Start, vma.End - vma.Start);
         UnpinAll(mm);
         mm.Exited = true;
+        mm.Memcg?.Members.Remove(mm);
         KhugepagedExit(mm);
         _mms.Remove(mm);
         ReleaseUnmappedAnonShmem();

@@ -178,7 +178,7 @@ public sealed partial class Kernel
             if (!MappedWith(mm, addr, write))
             {
                 var r = HandleMmFault(vma, addr, write);
-                if (r == FaultResult.Oom) return -Errno.ENOMEM;
+                if (r == FaultResult.Oom) return FaultOomRc(mm);
                 if (r != FaultResult.Ok) return -Errno.EFAULT;
             }
             GupTouch(mm, addr, write);   // the page is followed once it is mapped (after a fault, on the retry)

@@ -34,7 +34,7 @@ public sealed partial class Kernel
     /// (pins). Mappings the walk took down before it stopped stay gone, so the order of the walk
     /// decides who keeps the folio (<see cref="RmapWalkOrder"/>).
     /// </summary>
-    void ShrinkLazyFreeFolios()
+    long ShrinkLazyFreeFolios(Memcg.MemCgroup? cg = null, long target = long.MaxValue)
     {
         // Find every mapping of a lazily freed folio by walking the page tables (the model keeps no
         // rmap index for small folios); Index -1 stands for a PMD mapping.
@@ -48,7 +48,7 @@ public sealed partial class Kernel
                 if (slot.Kind == PmdKind.Huge)
                 {
                     int head = Pte.Pfn(slot.Leaf);
-                    if (Map.Test(head, PageFlags.LazyFree)) Add(byFolio, head, new(VmaAt(mm, pmdAddr, ref vma), slot, -1, pmdAddr));
+                    if (Map.Test(head, PageFlags.LazyFree) && (cg == null || MemcgOf(head) == cg)) Add(byFolio, head, new(VmaAt(mm, pmdAddr, ref vma), slot, -1, pmdAddr));
                     continue;
                 }
                 if (slot.Kind != PmdKind.Table) continue;
@@ -57,20 +57,26 @@ public sealed partial class Kernel
                     ulong pte = slot.Ptes[i];
                     if (!Pte.IsNormal(pte)) continue;
                     int head = Map.HeadOf(Pte.Pfn(pte));
-                    if (!Map.Test(head, PageFlags.LazyFree)) continue;
+                    if (!Map.Test(head, PageFlags.LazyFree) || (cg != null && MemcgOf(head) != cg)) continue;
                     ulong addr = pmdAddr + ((ulong)i << PageShift);
                     Add(byFolio, head, new(VmaAt(mm, addr, ref vma), slot, i, addr));
                 }
             }
         }
-        foreach (var (head, mappings) in byFolio) DiscardLazyFreeFolio(head, mappings);
+        long freed = 0;
+        foreach (var (head, mappings) in byFolio)
+        {
+            if (freed >= target) break;
+            if (DiscardLazyFreeFolio(head, mappings)) freed += 1L << Map.Order(head);
+        }
+        return freed;
     }
 
     /// <summary>
     /// The lazily freed part of shrink_folio_list() for one folio: try_to_unmap() mapping by mapping
     /// in rmap order, then the folio is freed (pglazyfreed) unless the walk stopped.
     /// </summary>
-    void DiscardLazyFreeFolio(int head, List<LazyFreeMapping> mappings)
+    bool DiscardLazyFreeFolio(int head, List<LazyFreeMapping> mappings)
     {
         var run = new List<(MmStruct Mm, PmdSlot Slot, int Index)>();
         int nr = 1 << Map.Order(head);
@@ -100,6 +106,7 @@ public sealed partial class Kernel
         }
         if (discarded) Stats.Count(VmEvent.PgLazyFreed, nr);
         FolioPut(head);
+        return discarded;
     }
 
     /// <summary>The lazily freed folio's mappings, as the rmap walk meets them, from (VMA, address) pairs of its pages.</summary>
@@ -194,20 +201,20 @@ public sealed partial class Kernel
     /// A partially mapped folio that cannot be split (pinned) goes back on the queue; an underused
     /// candidate that is not split is considered used and dropped. Returns the folios split.
     /// </summary>
-    internal int DeferredSplitScan(long nrToScan)
+    internal int DeferredSplitScan(long nrToScan, Memcg.MemCgroup? cg = null)
     {
         int split = 0;
         var batch = new List<int>(FolioBatchSize);
-        while (nrToScan > 0 && _deferredHead >= 0)
+        while (nrToScan > 0)
         {
             batch.Clear();
-            while (_deferredHead >= 0 && batch.Count < FolioBatchSize && nrToScan > 0)
+            for (int h = NextQueued(_deferredHead, cg); h >= 0 && batch.Count < FolioBatchSize && nrToScan > 0; h = NextQueued(_deferredHead, cg))
             {
-                int h = _deferredHead;
                 DeferredListDel(h);
                 batch.Add(h);
                 nrToScan--;
             }
+            if (batch.Count == 0) break;
             foreach (int head in batch)
             {
                 bool partial = Map.Test(head, PageFlags.PartiallyMapped);
@@ -223,6 +230,13 @@ public sealed partial class Kernel
             }
         }
         return split;
+    }
+
+    /// <summary>The first queued folio from <paramref name="h"/> on that is charged to <paramref name="cg"/> (the memcg's own split queue), or any when cg is null.</summary>
+    int NextQueued(int h, Memcg.MemCgroup? cg)
+    {
+        while (h >= 0 && cg != null && MemcgOf(h) != cg) h = Map.Large(h).DeferredNext;
+        return h;
     }
 
     /// <summary>

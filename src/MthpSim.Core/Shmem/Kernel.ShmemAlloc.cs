@@ -120,6 +120,15 @@ public sealed partial class Kernel
             int head = AllocFolio(order, PageKind.Shmem);
             if (head >= 0)
             {
+                // A large folio the faulting mm's cgroup cannot take: straight to order 0, too.
+                if (!MemcgCharge(head, vma?.Mm, ThpChargeGfp(vma)))
+                {
+                    FolioPut(head);
+                    if (order == Geo.PmdOrder) { Stats.Count(VmEvent.ThpFileFallback); Stats.Count(VmEvent.ThpFileFallbackCharge); }
+                    Stats.Count(order, MthpStat.ShmemFallback);
+                    Stats.Count(order, MthpStat.ShmemFallbackCharge);
+                    break;
+                }
                 // shmem_inode_acct_blocks() refuses a folio past the tmpfs size limit: the large attempt
                 // fails as a whole and shmem_get_folio_gfp() goes straight to order 0 (no smaller large order).
                 if (f.Mount is { } m && m.MaxPages > 0 && m.UsedPages + (1L << order) > m.MaxPages)
@@ -136,7 +145,7 @@ public sealed partial class Kernel
             Stats.Count(order, MthpStat.ShmemFallback);
         }
         if (f.Mount is { } mount && mount.MaxPages > 0 && mount.UsedPages + 1 > mount.MaxPages) return -Errno.ENOSPC;
-        int page = AllocFolio(0, PageKind.Shmem);
+        int page = AllocChargedPage(PageKind.Shmem, vma?.Mm);
         if (page < 0) return -Errno.ENOMEM;
         AddToPageCache(f, page, index);
         return page;

@@ -98,7 +98,7 @@ public sealed partial class Kernel
     {
         var mm = vma.Mm;
         AnonVmaPrepare(vma);
-        int page = AllocFolio(0, PageKind.Anon);
+        int page = AllocChargedPage(PageKind.Anon, mm);
         if (page < 0) return FaultResult.Oom;
         int head = ShmemGetFolioForFault(vma.File!, vma, addr, index);
         if (head < 0)

@@ -19,6 +19,8 @@ public enum VmEvent
     PgMajFault,
     /// <summary>pglazyfreed: lazily freed pages discarded by reclaim.</summary>
     PgLazyFreed,
+    /// <summary>oom_kill: processes the OOM killer killed (here only a memory cgroup's).</summary>
+    OomKill,
     Count,
 }
 

@@ -76,12 +76,17 @@ public sealed partial class Kernel
         {
             order = HighestOrder(orders);
             int head = AllocFolio(order, PageKind.Anon);
-            if (head >= 0) return head;
+            if (head >= 0)
+            {
+                if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma))) return head;
+                Stats.Count(order, MthpStat.SwpinFallbackCharge);
+                FolioPut(head);
+            }
             Stats.Count(order, MthpStat.SwpinFallback);
             orders &= ~(1UL << order);
         }
         order = 0;
-        return AllocFolio(0, PageKind.Anon);
+        return AllocChargedPage(PageKind.Anon, vma.Mm);
     }
 
     /// <summary>models can_swapin_thp(): the aligned range of the order is one run of swap entries like the faulting one.</summary>

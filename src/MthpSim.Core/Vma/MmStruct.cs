@@ -25,6 +25,10 @@ public sealed class MmStruct
     /// <summary>PTE table pages in use (mm_pgtables_bytes / page size).</summary>
     public long NrPtes;
     public bool Exited;
+    /// <summary>The memory cgroup its new charges go to (null: the root, which has no limit).</summary>
+    public Memcg.MemCgroup? Memcg;
+    /// <summary>Chosen by the OOM killer (tsk_is_oom_victim()): it gets no more memory and exits.</summary>
+    public bool OomKilled;
     /// <summary>task_struct min_flt and maj_flt of the process's one thread (/proc/PID/stat fields 10 and 12).</summary>
     public long MinFlt, MajFlt;
 

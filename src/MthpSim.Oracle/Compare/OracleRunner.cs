@@ -104,6 +104,8 @@ public static class OracleRunner
             UndoLeftover(mountJournal, LiveMounts.CleanupFromJournal, "the tmpfs mounts");
             string swapJournal = LiveSwap.JournalFor(live.JournalPath);
             UndoLeftover(swapJournal, LiveSwap.CleanupFromJournal, "the swap");
+            string cgroupJournal = LiveCgroups.JournalFor(live.JournalPath);
+            UndoLeftover(cgroupJournal, LiveCgroups.CleanupFromJournal, "the memory cgroups");
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();
@@ -122,7 +124,7 @@ public static class OracleRunner
             bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
             // The scenario's swap, on only while it runs; disposed after the drivers (using: reverse order).
             using var swap = sim.Kernel.SwapInfo != null ? LiveSwap.Start(sim.Kernel.Config.SwapBytes, swapJournal) : null;
-            using var session = new LiveSession(driver, mountJournal);
+            using var session = new LiveSession(driver, mountJournal, cgroupJournal);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
             if (swap != null) guard.OnBeforeRestore(swap.Dispose);
             session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any());

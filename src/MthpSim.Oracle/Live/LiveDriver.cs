@@ -82,9 +82,9 @@ public sealed class LiveDriver : IDisposable
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            throw new InvalidOperationException($"live driver {Pid} is gone ({e.Message}) during '{command}'");
+            throw new LiveDriverGoneException($"live driver {Pid} is gone ({e.Message}) during '{command}'");
         }
-        if (line == null) throw new InvalidOperationException($"live driver {Pid} ended during '{command}'");
+        if (line == null) throw new LiveDriverGoneException($"live driver {Pid} ended during '{command}'");
         if (line.StartsWith("err", StringComparison.Ordinal)) throw new InvalidOperationException($"live driver: '{command}': {line}");
         if (!line.StartsWith("ok", StringComparison.Ordinal)) throw new InvalidOperationException($"live driver: unexpected '{line}'");
         return line.Length > 3 ? line[3..].Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
@@ -141,3 +141,6 @@ static partial class Fifo
             throw new InvalidOperationException($"mkfifo {path}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
     }
 }
+
+/// <summary>The driver stopped answering: it exited or was killed (by the OOM killer, in a memory cgroup).</summary>
+public sealed class LiveDriverGoneException(string message) : InvalidOperationException(message);

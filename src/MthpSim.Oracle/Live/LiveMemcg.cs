@@ -12,6 +12,9 @@ public sealed class LiveMemcg : IDisposable
 
     LiveMemcg(string path) => _path = path;
 
+    /// <summary>The group's directory (the scenario's own cgroups go inside it, so that reclaim covers them).</summary>
+    public string Path => _path;
+
     /// <summary>Creates the group under this process's memory cgroup, or returns null with the reason.</summary>
     public static LiveMemcg? TryCreate(out string? why)
     {
@@ -20,18 +23,18 @@ public sealed class LiveMemcg : IDisposable
             .Select(l => l.Split(':', 3)).Where(p => p.Length == 3 && p[1].Split(',').Contains("memory")).Select(p => p[2]).FirstOrDefault();
         string root = "/sys/fs/cgroup/memory";
         if (rel == null || !Directory.Exists(root)) { why = "no cgroup v1 memory controller"; return null; }
-        string path = Path.Combine(root + rel, $"mthpsim-oracle-{Environment.ProcessId}");
+        string path = System.IO.Path.Combine(root + rel, $"mthpsim-oracle-{Environment.ProcessId}");
         try { Directory.CreateDirectory(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = e.Message; return null; }
-        return File.Exists(Path.Combine(path, "memory.force_empty")) ? new LiveMemcg(path) : null;
+        return File.Exists(System.IO.Path.Combine(path, "memory.force_empty")) ? new LiveMemcg(path) : null;
     }
 
-    public void Add(int pid) => File.WriteAllText(Path.Combine(_path, "cgroup.procs"), pid.ToString());
+    public void Add(int pid) => File.WriteAllText(System.IO.Path.Combine(_path, "cgroup.procs"), pid.ToString());
 
     /// <summary>Reclaims as much of the group's memory as can be reclaimed (EBUSY once only unreclaimable memory is left).</summary>
     public void Reclaim()
     {
-        try { File.WriteAllText(Path.Combine(_path, "memory.force_empty"), "0"); }
+        try { File.WriteAllText(System.IO.Path.Combine(_path, "memory.force_empty"), "0"); }
         catch (IOException) { /* -EBUSY: anon memory without swap stays, as expected */ }
     }
 

@@ -51,6 +51,18 @@ public static class LiveProcfs
     }
 
     /// <summary>The process's (minflt, majflt): fields 10 and 12 of /proc/PID/stat, counted after the ')' that ends the command name.</summary>
+    /// <summary>Whether the process still runs (not gone, not a zombie whose memory is freed).</summary>
+    public static bool Alive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            char state = stat[stat.LastIndexOf(')') + 2];
+            return state is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     public static (long Minflt, long Majflt) FaultCounts(int pid)
     {
         string stat = File.ReadAllText($"/proc/{pid}/stat");

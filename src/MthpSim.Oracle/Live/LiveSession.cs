@@ -34,11 +34,17 @@ public sealed class LiveSession : IDisposable
     public List<string> Notes { get; } = new();
 
     /// <param name="mountJournal">Where tmpfs mounts are recorded before they are made (<see cref="LiveMounts"/>).</param>
-    public LiveSession(string binary, string? mountJournal = null)
+    public LiveSession(string binary, string? mountJournal = null, string? cgroupJournal = null)
     {
         _binary = binary;
         _mountJournal = mountJournal ?? LiveMounts.JournalFor(new Settings.LiveSettings().JournalPath);
+        _cgroupJournal = cgroupJournal ?? LiveCgroups.JournalFor(new Settings.LiveSettings().JournalPath);
     }
+
+    readonly string _cgroupJournal;
+    LiveCgroups? _cgroups;
+    /// <summary>Scenario processes whose driver exited or was killed (the OOM killer): their statements return -ESRCH.</summary>
+    readonly HashSet<string> _gone = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Starts the control driver and one driver per scenario process before the baseline is taken,
@@ -143,6 +149,35 @@ public sealed class LiveSession : IDisposable
 
     /// <summary>Carries out one statement on the live kernel; <paramref name="sim"/> (already stepped) supplies the simulator's placement for <c>any</c>.</summary>
     public void Execute(Statement stmt, ScenarioSession sim)
+    {
+        string? process = ScenarioRunner.ProcessOf(stmt);
+        if (process != null && _gone.Contains(process))
+        {
+            if (stmt is ForkStmt f) _gone.Add(f.Child);
+            Rc = -Errno.ESRCH;
+            return;
+        }
+        try
+        {
+            ExecuteStatement(stmt, sim);
+        }
+        catch (LiveDriverGoneException) when (process != null && _procs.TryGetValue(process, out var d) && !LiveProcfs.Alive(d.Pid))
+        {
+            Rc = -Errno.ESRCH;   // killed while it ran (the OOM killer chose it)
+        }
+        // The OOM killer may have chosen another process of the group.
+        List<(string Name, LiveDriver Driver)> drivers;
+        lock (_procs) drivers = _procs.Select(kv => (kv.Key, kv.Value)).ToList();
+        foreach (var (name, d) in drivers)
+        {
+            if (LiveProcfs.Alive(d.Pid)) continue;
+            _gone.Add(name);
+            lock (_procs) _procs.Remove(name);
+            d.Dispose();
+        }
+    }
+
+    void ExecuteStatement(Statement stmt, ScenarioSession sim)
     {
         switch (stmt)
         {
@@ -287,6 +322,20 @@ public sealed class LiveSession : IDisposable
             case ExitStmt ex:
                 Proc(ex.Process).Dispose();
                 lock (_procs) _procs.Remove(ex.Process);
+                _gone.Add(ex.Process);
+                break;
+            case CgroupStmt cg:
+                if (_disposed) throw new InvalidOperationException("the live session has stopped");   // a signal's cleanup ran already
+                _cgroups ??= LiveCgroups.Start(_cgroupJournal, _memcg?.Path);
+                Rc = cg.Exists ? _cgroups.SetLimit(cg.Cgroup, cg.Limit) : _cgroups.Create(cg.Cgroup, cg.Limit);
+                break;
+            case CgroupAttachStmt ca:
+                Rc = _cgroups!.Attach(ca.Cgroup, Proc(ca.Process).Pid);
+                break;
+            case CgroupReclaimStmt { Size: not null } cr:
+                throw new ScenarioRuntimeException(cr.Span, "the live side has cgroup v1 only, which has no memory.reclaim: 'cgroup CG reclaim SIZE' cannot be reproduced (without SIZE it is memory.force_empty)");
+            case CgroupReclaimStmt cr:
+                Rc = _cgroups!.Reclaim(cr.Cgroup);
                 break;
             case MemfdStmt mf:
                 BindFile(mf.File, Control.Send($"memfd {mf.Size}"));
@@ -678,6 +727,10 @@ public sealed class LiveSession : IDisposable
                 return new(Intact(io) ? 1 : 0, null);
             case FileObs fo:
                 return FileObservable(fo);
+            case AliveObs ao:
+                return new(_gone.Contains(ao.Process) ? 0 : 1, null);
+            case CgroupObs co:
+                return new(_cgroups!.Read(co.Cgroup, co.Max) >> 10, null);
             case FaultCountObs fc:
             {
                 var (min, maj) = LiveProcfs.FaultCounts(Proc(fc.Process).Pid);
@@ -825,6 +878,7 @@ public sealed class LiveSession : IDisposable
         }
         if (_fifoDir != null) { try { Directory.Delete(_fifoDir, recursive: true); } catch (IOException) { } }
         _mounts?.Dispose();   // after the drivers, which held the files; before the memcg, which its files are charged to
+        _cgroups?.Dispose();   // the scenario's groups, empty once the drivers are gone; inside the memcg
         _memcg?.Dispose();
     }
 }

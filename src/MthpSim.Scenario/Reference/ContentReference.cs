@@ -181,7 +181,17 @@ public sealed class ContentReference
     }
 
     /// <summary>Call after the statement ran: records its effect, then compares. Returns the first difference, or null.</summary>
-    public string? After(ScenarioSession s, Statement stmt) => Apply(s, stmt) ?? Compare(s);
+    public string? After(ScenarioSession s, Statement stmt)
+    {
+        string? differs = Apply(s, stmt);
+        // A process that exited or that the OOM killer took has nothing left to compare.
+        foreach (var name in _procs.Keys.Where(n => s.Process(n).Exited).ToList())
+        {
+            _procs.Remove(name);
+            _fileRanges.Remove(name);
+        }
+        return differs ?? Compare(s);
+    }
 
     string? Apply(ScenarioSession s, Statement stmt)
     {
@@ -303,10 +313,6 @@ public sealed class ContentReference
             case ForkStmt f when s.Rc == 0:
                 _procs[f.Child] = _procs[f.Process].Clone();
                 if (_fileRanges.TryGetValue(f.Process, out var ranges)) _fileRanges[f.Child] = new(ranges);
-                break;
-            case ExitStmt ex:
-                _procs.Remove(ex.Process);
-                _fileRanges.Remove(ex.Process);
                 break;
         }
         return null;

@@ -32,7 +32,7 @@ public static class ObservableEvaluator
 
     /// <summary>Whether the observable is in kB, so that size-suffixed numbers compare as kB.</summary>
     public static bool IsKbValued(Observable o) =>
-        o is MeminfoObs or ThpmapsObs or FileObs { Attr: FileAttr.Blocks } || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
+        o is MeminfoObs or ThpmapsObs or CgroupObs or FileObs { Attr: FileAttr.Blocks } || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
 
     public static ObservedValue Evaluate(ScenarioSession s, Observable o)
     {
@@ -82,6 +82,15 @@ public static class ObservableEvaluator
                 var mm = s.Process(fc.Process);
                 return new(fc.Major ? mm.MajFlt : mm.MinFlt, null);
             }
+            case AliveObs ao:
+                return new(s.Process(ao.Process).Exited ? 0 : 1, null);
+            case CgroupObs co:
+            {
+                var cg = s.Cgroup(co.Cgroup);
+                return new((co.Max ? cg.MaxUsagePages : cg.UsagePages) * (k.Geo.PageSize >> 10), null);
+            }
+            case IntactObs io when s.Process(io.Process).Exited:
+                throw new ScenarioRuntimeException(io.Span, $"process '{io.Process}' was killed: it has no memory whose content could be intact");
             case IntactObs io:
             {
                 var r = s.Region(io.Process, io.Region, io.Span);

@@ -145,13 +145,32 @@ public static class ScenarioRunner
     {
         try
         {
+            // A process that is gone (exited, or killed by the OOM killer) does nothing: -ESRCH.
+            if (ProcessOf(stmt) is string p && s.Process(p).Exited)
+            {
+                if (stmt is ForkStmt f) s.AddProcess(f.Child, ScenarioSession.Gone(f.Child));
+                s.Rc = -Errno.ESRCH;
+                return;
+            }
             ExecuteStatement(s, stmt, result, options);
+            // An OOM kill ends its victim; the statement of a process killed while it ran returns -ESRCH.
+            foreach (var mm in s.Kernel.Processes.Where(m => m.OomKilled).ToList()) s.Kernel.ReapOomVictim(mm);
+            if (ProcessOf(stmt) is string q && s.Process(q) is { OomKilled: true }) s.Rc = -Errno.ESRCH;
         }
         catch (NotSupportedException e)
         {
             throw new ScenarioRuntimeException(stmt.Span, e.Message);
         }
     }
+
+    /// <summary>The process a statement acts on, if it acts on one.</summary>
+    public static string? ProcessOf(Statement stmt) => stmt switch
+    {
+        MmapStmt m => m.Process, MunmapStmt u => u.Process, MprotectStmt mp => mp.Process, MadviseStmt ma => ma.Process,
+        AccessStmt ac => ac.Process, PrctlStmt pr => pr.Process, ForkStmt f => f.Process, PinStmt pin => pin.Process,
+        MremapStmt mr => mr.Process, ExitStmt ex => ex.Process, CgroupAttachStmt ca => ca.Process,
+        _ => null,
+    };
 
     static void ExecuteStatement(ScenarioSession s, Statement stmt, RunResult result, RunOptions options)
     {
@@ -229,7 +248,12 @@ public static class ScenarioRunner
             case ForkStmt f:
             {
                 var child = k.Fork(s.Process(f.Process), f.Child);
-                if (child == null) { s.Rc = -Errno.ENOMEM; break; }
+                if (child == null)
+                {
+                    s.Rc = -Errno.ENOMEM;
+                    s.AddProcess(f.Child, ScenarioSession.Gone(f.Child));   // its name stays usable: -ESRCH
+                    break;
+                }
                 s.AddProcess(f.Child, child);
                 s.InheritRegions(f.Process, f.Child);
                 s.Rc = 0;
@@ -252,7 +276,16 @@ public static class ScenarioRunner
             }
             case ExitStmt ex:
                 k.Exit(s.Process(ex.Process));
-                s.RemoveProcess(ex.Process);
+                break;
+            case CgroupStmt cg:
+                if (!cg.Exists) { s.BindCgroup(cg.Cgroup, k.CreateCgroup(cg.Cgroup, cg.Limit)); s.Rc = 0; }
+                else s.Rc = k.SetCgroupLimit(s.Cgroup(cg.Cgroup), cg.Limit ?? long.MaxValue);
+                break;
+            case CgroupAttachStmt ca:
+                s.Rc = k.AttachCgroup(s.Process(ca.Process), s.Cgroup(ca.Cgroup));
+                break;
+            case CgroupReclaimStmt cr:
+                s.Rc = k.CgroupReclaim(s.Cgroup(cr.Cgroup), cr.Size);
                 break;
             case KhugepagedScanStmt ks:
                 k.KhugepagedScanRounds(ks.Rounds ?? 1);

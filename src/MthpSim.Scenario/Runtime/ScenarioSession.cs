@@ -24,9 +24,16 @@ public sealed class ScenarioSession
 
     public ScenarioSession(Kernel kernel) => Kernel = kernel;
 
+    /// <summary>The process a name stands for; one that exited or was killed stays, marked Exited.</summary>
     public MmStruct Process(string name) => _processes[name];
     public void AddProcess(string name, MmStruct mm) => _processes[name] = mm;
-    public void RemoveProcess(string name) => _processes.Remove(name);
+
+    /// <summary>What a fork by a process that no longer exists leaves its child's name bound to: nothing alive.</summary>
+    public static MmStruct Gone(string name) => new(-1, name) { Exited = true };
+
+    readonly Dictionary<string, MthpSim.Core.Memcg.MemCgroup> _cgroups = new();
+    public void BindCgroup(string name, MthpSim.Core.Memcg.MemCgroup cg) => _cgroups[name] = cg;
+    public MthpSim.Core.Memcg.MemCgroup Cgroup(string name) => _cgroups[name];
 
     public void BindRegion(string process, string region, RegionBinding b) => _regions[(process, region)] = b;
 

@@ -29,6 +29,7 @@ internal sealed class Bindings
     private readonly Dictionary<string, ProcessInfo> _processes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _mounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _cgroups = new(StringComparer.Ordinal);
 
     public IEnumerable<string> LiveProcesses => _processes.Where(p => p.Value.ExitedLine is null).Select(p => p.Key);
     public IEnumerable<string> Files => _files.Keys;
@@ -52,4 +53,8 @@ internal sealed class Bindings
     public int? MountLine(string name) => _mounts.TryGetValue(name, out int line) ? line : null;
 
     public void AddMount(string name, int line) => _mounts[name] = line;
+
+    public IEnumerable<string> Cgroups => _cgroups.Keys;
+    public int? CgroupLine(string name) => _cgroups.TryGetValue(name, out int line) ? line : null;
+    public void AddCgroup(string name, int line) => _cgroups[name] = line;
 }

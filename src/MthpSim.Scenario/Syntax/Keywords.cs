@@ -6,25 +6,25 @@ internal static class Keywords
 {
     /// <summary>Words that start a statement on their own.</summary>
     public static readonly string[] Statements =
-        ["machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep", "reclaim", "khugepaged", "expect", "print"];
+        ["machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep", "reclaim", "khugepaged", "expect", "print", "cgroup"];
 
     /// <summary>Operations written after a process name: P VERB ...</summary>
     public static readonly string[] Verbs =
-        ["mmap", "munmap", "mprotect", "madvise", "read", "write", "mremap", "fork", "exit", "prctl", "pin", "unpin"];
+        ["mmap", "munmap", "mprotect", "madvise", "read", "write", "mremap", "fork", "exit", "prctl", "pin", "unpin", "cgroup"];
 
     /// <summary>Names a process may not take, because a line or observable starting with them
     /// would be ambiguous.</summary>
     public static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
         "machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep",
-        "reclaim", "khugepaged", "expect", "print", "rc", "vmstat", "meminfo", "stats",
+        "reclaim", "khugepaged", "expect", "print", "rc", "vmstat", "meminfo", "stats", "cgroup",
     };
 
     /// <summary>Observable heads that are not a process name.</summary>
-    public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo", "file"];
+    public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo", "file", "cgroup"];
 
     /// <summary>Observables written after a process name: P KIND REGION ...</summary>
-    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt"];
+    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt", "alive"];
 
     public static readonly Dictionary<string, Prot> Prots = new(StringComparer.Ordinal)
     {

@@ -4,12 +4,12 @@ namespace MthpSim.Scenario.Syntax;
 public sealed partial class ScenarioParser
 {
     private const string ObservableExpected =
-        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., or PROC smaps|thpmaps|folio|intact REGION ...)";
+        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt, or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
         "what to print (an observable, stats, vmstat, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION])";
 
-    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "file", "stats", "khugepaged"];
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "file", "cgroup", "stats", "khugepaged"];
 
     private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
     {
@@ -110,6 +110,8 @@ public sealed partial class ScenarioParser
             }
             case "file":
                 return ParseFileObservable(c, span);
+            case "cgroup":
+                return ParseCgroupObservable(c, span);
         }
 
         if (_bindings.Process(head.Text) is null)
@@ -121,8 +123,15 @@ public sealed partial class ScenarioParser
                 + Suggestions.DidYouMean(head.Text, Keywords.GlobalObservables.Concat(_bindings.LiveProcesses)));
         }
 
+        // Whether a process still exists is the one thing to ask of one that has exited.
+        if (_bindings.Process(head.Text)!.ExitedLine != null && c.Peek() is { Text: "alive" })
+        {
+            c.Next("alive");
+            return new AliveObs(span, head.Text);
+        }
         var process = RequireLiveProcess(head);
         var kind = OneOf(c, $"an observable of process '{process}'", Keywords.ProcessObservables);
+        if (kind == "alive") return new AliveObs(span, process);
         if (kind is "minflt" or "majflt") return new FaultCountObs(span, process, kind == "majflt");
         var region = RequireRegion(process, c.Next("a region name"));
         switch (kind)

@@ -69,6 +69,8 @@ public sealed partial class ScenarioParser
                 c.End("prctl");
                 return new PrctlStmt(span, text, process, option, r.Value);
             }
+            case "cgroup":
+                return ParseCgroupAttach(c, process, span, text);
             case "pin":
             case "unpin":
             {

@@ -67,10 +67,19 @@ public sealed partial class ScenarioParser
             case "khugepaged": return ParseKhugepaged(c, span, text);
             case "expect": return ParseExpect(c, span, text);
             case "print": return ParsePrint(c, span, text);
+            case "cgroup": return ParseCgroup(c, span, text);
         }
 
-        if (_bindings.Process(head.Text) is not null)
+        if (_bindings.Process(head.Text) is { } info)
+        {
+            // Moving a process that has exited is a valid request the kernel refuses (-ESRCH).
+            if (info.ExitedLine != null && c.Peek() is { Text: "cgroup" })
+            {
+                c.Next("cgroup");
+                return ParseCgroupAttach(c, head.Text, span, text);
+            }
             return ParseProcessOperation(c, RequireLiveProcess(head), span, text);
+        }
         throw UnknownStatement(c, head);
     }
 

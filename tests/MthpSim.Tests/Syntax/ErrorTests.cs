@@ -24,8 +24,8 @@ public class ErrorTests
     [InlineData("slep 1s", 1, "unknown statement 'slep' (did you mean 'sleep'?)")]
     [InlineData("frobnicate", 1, "unknown statement 'frobnicate'")]
     [InlineData("write buf 0 4K", 1, "unknown statement 'write' (operations name their process first: 'PROC write ...')")]
-    [InlineData("p frobnicate", 3, "unknown statement 'frobnicate'; after a process name expected mmap, munmap, mprotect, madvise, read, write, mremap, fork, exit, prctl, pin or unpin")]
-    [InlineData("p", 2, "expected an operation after 'p' (mmap, munmap, mprotect, madvise, read, write, mremap, fork, exit, prctl, pin or unpin), got end of line")]
+    [InlineData("p frobnicate", 3, "unknown statement 'frobnicate'; after a process name expected mmap, munmap, mprotect, madvise, read, write, mremap, fork, exit, prctl, pin, unpin or cgroup")]
+    [InlineData("p", 2, "expected an operation after 'p' (mmap, munmap, mprotect, madvise, read, write, mremap, fork, exit, prctl, pin, unpin or cgroup), got end of line")]
     // processes
     [InlineData("q write buf 0 4K", 1, "unknown process 'q' (did you mean 'p'?)")]
     [InlineData("expect q smaps buf Rss == 0", 8, "unknown process 'q' (did you mean 'p'?)")]
@@ -98,8 +98,8 @@ public class ErrorTests
     // expect and print
     [InlineData("expect rc = 0", 11, "expected a comparison operator (==, !=, <, <=, >, >=), got '=' (did you mean '=='?)")]
     [InlineData("expect sysfs enabled < always", 24, "'always' is a word; words can only be compared with == or !=")]
-    [InlineData("expect rx == 0", 8, "expected an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., or PROC smaps|thpmaps|folio|intact REGION ...), got 'rx' (did you mean 'rc'?)")]
-    [InlineData("expect p smap buf Rss == 0", 10, "expected an observable of process 'p' (smaps, thpmaps, folio, intact, minflt or majflt), got 'smap' (did you mean 'smaps'?)")]
+    [InlineData("expect rx == 0", 8, "expected an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt, or PROC smaps|thpmaps|folio|intact REGION ...), got 'rx' (did you mean 'rc'?)")]
+    [InlineData("expect p smap buf Rss == 0", 10, "expected an observable of process 'p' (smaps, thpmaps, folio, intact, minflt, majflt or alive), got 'smap' (did you mean 'smaps'?)")]
     [InlineData("expect p folio buf 0 size == 0", 22, "expected a folio attribute (order or kind), got 'size'")]
     [InlineData("expect p smaps buf Rss", 23, "expected a comparison operator (==, !=, <, <=, >, >=), got end of line")]
     [InlineData("expect rc == 0 1", 16, "unexpected '1' after the end of the expect statement")]

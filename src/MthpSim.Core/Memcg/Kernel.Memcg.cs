@@ -1,0 +1,207 @@
+using MthpSim.Core.Host;
+using MthpSim.Core.Memcg;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Thp;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/memcontrol.c and mm/memcontrol-v1.c: memory cgroups, their charges and limits.
+public sealed unsafe partial class Kernel
+{
+    readonly List<MemCgroup> _memcgs = new();
+    readonly Dictionary<string, MemCgroup> _memcgByName = new(StringComparer.Ordinal);
+    /// <summary>Per page frame, the id of the cgroup its folio (or page table) is charged to; made with the first cgroup.</summary>
+    LazyHostMemory? _memcgOfFrameBlock;
+    ushort* _memcgOfFrame;
+
+    /// <summary>The memory cgroups, in the order they were made.</summary>
+    public IReadOnlyList<MemCgroup> Cgroups => _memcgs;
+    public MemCgroup? Cgroup(string name) => _memcgByName.GetValueOrDefault(name);
+
+    /// <summary>MAX_RECLAIM_RETRIES</summary>
+    const int MaxReclaimRetries = 16;
+    /// <summary>PAGE_ALLOC_COSTLY_ORDER: charges of larger orders never invoke the OOM killer.</summary>
+    const int PageAllocCostlyOrder = 3;
+
+    /// <summary>Makes a memory cgroup (mkdir in the memory hierarchy), without a limit unless one is given.</summary>
+    public MemCgroup CreateCgroup(string name, long? limitBytes)
+    {
+        if (_memcgByName.ContainsKey(name)) throw new ArgumentException($"cgroup '{name}' exists");
+        if (_memcgs.Count == ushort.MaxValue) throw new NotSupportedException($"more than {ushort.MaxValue} memory cgroups");
+        if (_memcgOfFrameBlock == null)
+        {
+            _memcgOfFrameBlock = new LazyHostMemory(Map.TotalPages * sizeof(ushort));
+            _memcgOfFrame = (ushort*)_memcgOfFrameBlock.Pointer;
+        }
+        var cg = new MemCgroup(name, (ushort)(_memcgs.Count + 1));
+        if (limitBytes is long l) cg.LimitPages = l / Geo.PageSize;
+        _memcgs.Add(cg);
+        _memcgByName[name] = cg;
+        return cg;
+    }
+
+    /// <summary>
+    /// models mem_cgroup_resize_max() (a write to memory.limit_in_bytes): a limit below what is
+    /// charged reclaims first; if reclaim cannot get usage under it the write fails with -EBUSY and
+    /// the limit stays (cgroup v1, as on the live machines; v2's memory.max would OOM-kill instead).
+    /// </summary>
+    public long SetCgroupLimit(MemCgroup cg, long limitBytes)
+    {
+        long pages = limitBytes / Geo.PageSize;
+        while (cg.UsagePages > pages)
+            if (MemcgReclaim(cg, cg.UsagePages - pages) == 0) return -Errno.EBUSY;
+        cg.LimitPages = pages;
+        return 0;
+    }
+
+    /// <summary>Moves a process into a cgroup (a write to cgroup.procs): its later charges go there, what it has stays where it was charged.</summary>
+    public long AttachCgroup(MmStruct mm, MemCgroup cg)
+    {
+        if (mm.Exited) return -Errno.ESRCH;
+        mm.Memcg?.Members.Remove(mm);
+        mm.Memcg = cg;
+        cg.Members.Add(mm);
+        return 0;
+    }
+
+    /// <summary>
+    /// Proactive reclaim in a cgroup: all it can (memory.force_empty, rc 0) or at least
+    /// <paramref name="bytes"/> (memory.reclaim: -EAGAIN when that much could not be reclaimed).
+    /// </summary>
+    public long CgroupReclaim(MemCgroup cg, long? bytes)
+    {
+        long want = bytes is long b ? (b + Geo.PageSize - 1) / Geo.PageSize : long.MaxValue;
+        long got = MemcgReclaim(cg, want);
+        return bytes == null || got >= want ? 0 : -Errno.EAGAIN;
+    }
+
+    /// <summary>The cgroup a page frame is charged to, or null.</summary>
+    public MemCgroup? MemcgOf(int pfn) =>
+        _memcgOfFrame == null || _memcgOfFrame[pfn] == 0 ? null : _memcgs[_memcgOfFrame[pfn] - 1];
+
+    /// <summary>
+    /// models mem_cgroup_charge(): charges a new folio (or page table page) to the cgroup of
+    /// <paramref name="mm"/>; nothing to do outside a cgroup. <paramref name="current"/> is the task
+    /// that allocates (the mm's own by default; the parent when a fork charges the child).
+    /// </summary>
+    internal bool MemcgCharge(int head, MmStruct? mm, ChargeGfp gfp, MmStruct? current = null)
+    {
+        var cg = mm?.Memcg;
+        if (cg == null) return true;
+        int order = Map.Order(head), nr = 1 << order;
+        current ??= mm == _forkChild ? _forkParent : mm;
+        if (!TryChargeMemcg(cg, nr, order, gfp, current)) return false;
+        new Span<ushort>(_memcgOfFrame + head, nr).Fill(cg.Id);
+        return true;
+    }
+
+    /// <summary>models mem_cgroup_uncharge(): a freed folio gives its pages back to its cgroup.</summary>
+    void MemcgUncharge(int head, int nr)
+    {
+        if (_memcgOfFrame == null || _memcgOfFrame[head] == 0) return;
+        _memcgs[_memcgOfFrame[head] - 1].Uncharge(nr);
+        new Span<ushort>(_memcgOfFrame + head, nr).Clear();
+    }
+
+    /// <summary>
+    /// models try_charge_memcg() without the per-CPU charge stock: over the limit, a charge that may
+    /// not reclaim fails at once; otherwise it reclaims inside the group, and when that is not enough
+    /// a small charge (order ≤ PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer and
+    /// retries until it fits or the allocating task is the one killed.
+    /// </summary>
+    bool TryChargeMemcg(MemCgroup cg, int nr, int order, ChargeGfp gfp, MmStruct? current)
+    {
+        while (true)
+        {
+            if (cg.TryCharge(nr)) return true;
+            if (current is { OomKilled: true }) return false;   // a dying task gets no more memory
+            if ((gfp & ChargeGfp.Reclaim) == 0) return false;
+            long reclaimed = MemcgReclaim(cg, nr);
+            if (cg.Margin >= nr) continue;
+            if ((gfp & ChargeGfp.NoRetry) != 0) return false;
+            // More rounds would reclaim nothing more (the model's reclaim takes all it can at once).
+            if (reclaimed > 0 && nr <= 1 << PageAllocCostlyOrder) continue;
+            if (!MemcgOom(cg, order, current)) return false;
+        }
+    }
+
+    /// <summary>SWAP_CLUSTER_MAX: the least a reclaim pass aims to free.</summary>
+    const int SwapClusterMax = 32;
+
+    /// <summary>
+    /// models try_to_free_mem_cgroup_pages(): what reclaim can take from the group without swap. It
+    /// stops once it has max(nr, SWAP_CLUSTER_MAX) pages (lazily freed folios from the LRU, oldest
+    /// first; live, a 2M overage of a few pages discarded 56); only when the LRU cannot give that
+    /// much does reclaim get to low priorities, where the shrinkers scan the group's part of the
+    /// deferred split queue. Returns the pages uncharged.
+    /// </summary>
+    long MemcgReclaim(MemCgroup cg, long nr)
+    {
+        if (SwapInfo != null && NrAnonMapped > 0)
+            throw new NotSupportedException("reclaim in a memory cgroup with a swap device is not modelled yet (only madvise pageout swaps)");
+        long before = cg.UsagePages, target = Math.Max(nr, SwapClusterMax);
+        if (ShrinkLazyFreeFolios(cg, target) < target) DeferredSplitScan(_deferredLen, cg);
+        return before - cg.UsagePages;
+    }
+
+    /// <summary>
+    /// models mem_cgroup_oom() → out_of_memory() for a cgroup: no OOM kill for costly orders;
+    /// otherwise the member with the highest oom_badness() is killed (a later member wins a tie, as
+    /// the task iteration replaces on equal points). Returns whether a task was killed.
+    /// </summary>
+    bool MemcgOom(MemCgroup cg, int order, MmStruct? current)
+    {
+        if (order > PageAllocCostlyOrder) return false;
+        MmStruct? victim = null;
+        long best = long.MinValue;
+        foreach (var mm in cg.Members)
+        {
+            if (mm.Exited || mm.OomKilled) continue;
+            long points = OomBadness(mm);
+            if (points >= best) (victim, best) = (mm, points);
+        }
+        if (victim == null) return false;
+        Stats.Count(VmEvent.OomKill);
+        cg.OomKills++;
+        victim.OomKilled = true;
+        // The allocating task dies on its way back to user space; any other victim exits now
+        // (the model does not wait for the oom reaper).
+        if (victim != current) Exit(victim);
+        return true;
+    }
+
+    /// <summary>models oom_badness() with oom_score_adj 0: resident pages, swap entries and page tables.</summary>
+    static long OomBadness(MmStruct mm) =>
+        mm.Rss[(int)RssMember.FilePages] + mm.Rss[(int)RssMember.AnonPages] + mm.Rss[(int)RssMember.ShmemPages]
+        + mm.Rss[(int)RssMember.SwapEnts] + mm.NrPtes;
+
+    /// <summary>
+    /// The end of an OOM-killed task: the process that the OOM killer chose while it allocated exits
+    /// now (SIGKILL on return to user space). Returns -ESRCH for the statement that was cut short.
+    /// </summary>
+    public long ReapOomVictim(MmStruct mm)
+    {
+        if (!mm.Exited) Exit(mm);
+        return -Errno.ESRCH;
+    }
+
+    /// <summary>What a failed allocation in a fault means to the syscall: -ESRCH if the OOM killer took the task, else -ENOMEM.</summary>
+    long FaultOomRc(MmStruct mm) => mm.OomKilled ? ReapOomVictim(mm) : -Errno.ENOMEM;
+
+    /// <summary>models alloc_hugepage_khugepaged_gfpmask(), and GFP_TRANSHUGE for MADV_COLLAPSE.</summary>
+    ChargeGfp CollapseChargeGfp(Khugepaged.CollapseControl cc) =>
+        !cc.IsKhugepaged || Thp.KhugepagedDefrag != 0 ? ChargeGfp.Reclaim : ChargeGfp.NoReclaim;
+
+    /// <summary>models vma_thp_gfp_mask(): what the defrag setting lets a large-folio allocation (and its charge) do.</summary>
+    internal ChargeGfp ThpChargeGfp(Vma.Vma? vma)
+    {
+        bool madvised = vma != null && (vma.Flags & VmFlags.Hugepage) != 0;
+        return Thp.Defrag switch
+        {
+            ThpDefrag.Always => ChargeGfp.Reclaim | (madvised ? 0 : ChargeGfp.NoRetry),
+            ThpDefrag.DeferMadvise or ThpDefrag.Madvise => madvised ? ChargeGfp.Reclaim : ChargeGfp.NoReclaim,
+            _ => ChargeGfp.NoReclaim,
+        };
+    }
+}
