@@ -19,12 +19,12 @@ public sealed partial class Kernel
     }
 
     /// <summary>models pte_alloc_one(): a page table page, charged to the mm's cgroup (GFP_PGTABLE_USER has __GFP_ACCOUNT).</summary>
-    internal int AllocPageTable(Vma.MmStruct mm, Vma.MmStruct? current = null)
+    internal int AllocPageTable(Vma.MmStruct mm)
     {
         int pfn = AllocPages(0);
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, 0, PageKind.PageTable);
-        if (!MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel, current))
+        if (!MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel))
         {
             Map.ReleaseFolio(pfn);
             Buddy.Free(pfn, 0);
@@ -50,10 +50,10 @@ public sealed partial class Kernel
     bool _inReclaim;
 
     /// <summary>models folio_prealloc() and the like: an order-0 folio charged with GFP_KERNEL to the mm's cgroup, or -1.</summary>
-    internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm, Vma.MmStruct? current = null)
+    internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm)
     {
         int pfn = AllocFolio(0, kind);
-        if (pfn < 0 || MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel, current)) return pfn;
+        if (pfn < 0 || MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel)) return pfn;
         FolioPut(pfn);
         return -1;
     }

@@ -82,15 +82,15 @@ public sealed unsafe partial class Kernel
 
     /// <summary>
     /// models mem_cgroup_charge(): charges a new folio (or page table page) to the cgroup of
-    /// <paramref name="mm"/>; nothing to do outside a cgroup. <paramref name="current"/> is the task
-    /// that allocates (the mm's own by default; the parent when a fork charges the child).
+    /// <paramref name="mm"/>; nothing to do outside a cgroup. The allocating task is the mm's own,
+    /// or the parent while a fork copies into the child.
     /// </summary>
-    internal bool MemcgCharge(int head, MmStruct? mm, ChargeGfp gfp, MmStruct? current = null)
+    internal bool MemcgCharge(int head, MmStruct? mm, ChargeGfp gfp)
     {
         var cg = mm?.Memcg;
         if (cg == null) return true;
         int order = Map.Order(head), nr = 1 << order;
-        current ??= mm == _forkChild ? _forkParent : mm;
+        var current = mm == _forkChild ? _forkParent : mm;
         if (!TryChargeMemcg(cg, nr, order, gfp, current)) return false;
         new Span<ushort>(_memcgOfFrame + head, nr).Fill(cg.Id);
         return true;
