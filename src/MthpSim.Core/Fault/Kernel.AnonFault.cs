@@ -116,28 +116,30 @@ public sealed partial class Kernel
     {
         ulong orders = ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
         orders = ThpVmaSuitableOrders(vma, addr, orders);
-        if (orders != 0)
+        // the highest order whose aligned block is all pte_none, and every order below it
+        while (orders != 0 && !PteRangeNone(slot, addr, HighestOrder(orders))) orders &= ~(1UL << HighestOrder(orders));
+        return AllocAnonFolioOfOrders(vma, orders, MthpStat.AnonFaultFallback, MthpStat.AnonFaultFallbackCharge, out order);
+    }
+
+    /// <summary>
+    /// The allocation loop of alloc_anon_folio() and alloc_swap_folio(): the highest order first; a
+    /// failed allocation counts <paramref name="fallback"/>, a folio the cgroup cannot take counts
+    /// <paramref name="fallbackCharge"/> too; order 0 (charged with GFP_KERNEL) last.
+    /// </summary>
+    int AllocAnonFolioOfOrders(Vma.Vma vma, ulong orders, MthpStat fallback, MthpStat fallbackCharge, out int order)
+    {
+        while (orders != 0)
         {
             order = HighestOrder(orders);
-            while (orders != 0)
+            int head = AllocFolio(order, PageKind.Anon);
+            if (head >= 0)
             {
-                if (PteRangeNone(slot, addr, order)) break;
-                orders &= ~(1UL << order);
-                if (orders != 0) order = HighestOrder(orders);
+                if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma))) return head;
+                Stats.Count(order, fallbackCharge);
+                FolioPut(head);
             }
-            while (orders != 0)
-            {
-                int head = AllocFolio(order, PageKind.Anon);
-                if (head >= 0)
-                {
-                    if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma))) return head;
-                    Stats.Count(order, MthpStat.AnonFaultFallbackCharge);
-                    FolioPut(head);
-                }
-                Stats.Count(order, MthpStat.AnonFaultFallback);
-                orders &= ~(1UL << order);
-                if (orders != 0) order = HighestOrder(orders);
-            }
+            Stats.Count(order, fallback);
+            orders &= ~(1UL << order);
         }
         order = 0;
         return AllocChargedPage(PageKind.Anon, vma.Mm);

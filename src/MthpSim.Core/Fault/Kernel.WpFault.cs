@@ -86,7 +86,12 @@ public sealed partial class Kernel
         AnonVmaPrepare(vma);
         int idx = PteIndex(addr);
         ulong old = slot.Ptes![idx];
+        // do_wp_page() holds the old folio while the copy is allocated (and charged: reclaim for the
+        // charge must not discard it if it is lazily freed)
+        int oldHead = Pte.IsNormal(old) ? Map.HeadOf(Pte.Pfn(old)) : -1;
+        if (oldHead >= 0) Map.AddRef(oldHead, 1);
         int page = AllocChargedPage(PageKind.Anon, vma.Mm);
+        if (oldHead >= 0) FolioPut(oldHead);
         if (page < 0) return FaultResult.Oom;
         if (slot.Ptes[idx] != old)
         {

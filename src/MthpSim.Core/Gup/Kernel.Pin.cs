@@ -49,9 +49,7 @@ public sealed partial class Kernel
             var vma = mm.FindVma(addr);
             bool mapped = vma != null && MappedWith(mm, addr, write: true);
             fast &= mapped;
-            long rc = vma == null || !VmaPermits(vma, write: true) ? -Errno.EFAULT
-                : mapped ? 0
-                : HandleMmFault(vma, addr, write: true) switch { FaultResult.Ok => 0, FaultResult.Oom => FaultOomRc(mm), _ => -Errno.EFAULT };
+            long rc = vma == null || !VmaPermits(vma, write: true) ? -Errno.EFAULT : mapped ? 0 : FaultIn(vma, addr, write: true);
             if (rc != 0)
             {
                 foreach (int pfn in taken) UnpinFolio(pfn);   // as GUP drops what it took on failure

@@ -98,7 +98,7 @@ public sealed partial class Kernel
             ulong pte = ptes[i];
             if (Pte.IsSwap(pte))
             {
-                if (w.IsKhugepaged && _collapsePolicy is not PmdOnlyPolicy)
+                if (w.IsKhugepaged && _collapsePolicy is not (PmdOnlyPolicy or MthpPolicy))
                     throw new NotSupportedException($"khugepaged over swap entries under the '{_collapsePolicy.Name}' collapse design is not modelled yet");
                 s.Unmapped++;
                 i++;
@@ -203,7 +203,8 @@ public sealed partial class Kernel
             folio = -1;
             return Fail(ScanResult.CgroupChargeFail);
         }
-        if (CollapseSwapin(w, offset, nr) is ScanResult swapin) return Fail(swapin);
+        if (CollapseSwapin(w, offset, order) is ScanResult swapin)
+            return Fail(swapin, swapin == ScanResult.ExceedSwapPte ? MthpStat.CollapseExceedSwapPte : null);
 
         // __collapse_huge_page_isolate(): the checks again, under this order's limits.
         for (int i = offset; i < offset + nr; i++)
@@ -273,14 +274,17 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models __collapse_huge_page_swapin(): each swap entry of the range is swapped in by a read fault
-    /// (do_swap_page(), a major fault without the task's accounting). Null when all came in.
+    /// (do_swap_page(), a major fault without the task's accounting). Null when all came in. A range
+    /// below the PMD size (the upstream mTHP series) swaps nothing in: its first swap entry fails it
+    /// with SCAN_EXCEED_SWAP_PTE, as swapping in would feed creep.
     /// </summary>
-    ScanResult? CollapseSwapin(PmdWindow w, int offset, int nr)
+    ScanResult? CollapseSwapin(PmdWindow w, int offset, int order)
     {
         var ptes = w.Slot!.Ptes!;
-        for (int i = offset; i < offset + nr; i++)
+        for (int i = offset; i < offset + (1 << order); i++)
         {
             if (!Pte.IsSwap(ptes[i])) continue;
+            if (order < Geo.PmdOrder) return ScanResult.ExceedSwapPte;
             if (DoSwapPage(w.Vma, w.Slot, w.Address + ((ulong)i << PageShift), write: false) != Fault.FaultResult.Ok) return ScanResult.Fail;
         }
         return null;

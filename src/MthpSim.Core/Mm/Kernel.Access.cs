@@ -72,6 +72,23 @@ public sealed partial class Kernel
         return 0;
     }
 
+    /// <summary>
+    /// models faultin_page() as GUP loops on it: faults until the page is mapped with the access's
+    /// permission (a fault that backed off, e.g. because reclaim for its charge took the page it was
+    /// copying, is taken again). 0, -EFAULT, or what a failed allocation means (<see cref="FaultOomRc"/>).
+    /// </summary>
+    long FaultIn(Vma.Vma vma, ulong addr, bool write)
+    {
+        for (int tries = 0; !MappedWith(vma.Mm, addr, write); tries++)
+        {
+            if (tries > 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
+            var r = HandleMmFault(vma, addr, write);
+            if (r == FaultResult.Oom) return FaultOomRc(vma.Mm);
+            if (r != FaultResult.Ok) return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
     internal static bool VmaPermits(Vma.Vma vma, bool write) =>
         (vma.Flags & (write ? VmFlags.Write : VmFlags.Read)) != 0;
 

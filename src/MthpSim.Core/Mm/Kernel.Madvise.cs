@@ -175,12 +175,7 @@ public sealed partial class Kernel
             if (vma == null || addr >= vma.End) vma = mm.FindVma(addr);
             if (vma == null) return -Errno.ENOMEM;
             if (!VmaPermits(vma, write)) return -Errno.EINVAL;
-            if (!MappedWith(mm, addr, write))
-            {
-                var r = HandleMmFault(vma, addr, write);
-                if (r == FaultResult.Oom) return FaultOomRc(mm);
-                if (r != FaultResult.Ok) return -Errno.EFAULT;
-            }
+            if (!MappedWith(mm, addr, write) && FaultIn(vma, addr, write) is long rc and < 0) return rc;
             GupTouch(mm, addr, write);   // the page is followed once it is mapped (after a fault, on the retry)
         }
         return 0;

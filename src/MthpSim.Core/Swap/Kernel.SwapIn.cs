@@ -72,21 +72,7 @@ public sealed partial class Kernel
             if (CanSwapinThp(slot, addr, orig, o)) break;
             orders &= ~(1UL << o);
         }
-        while (orders != 0)
-        {
-            order = HighestOrder(orders);
-            int head = AllocFolio(order, PageKind.Anon);
-            if (head >= 0)
-            {
-                if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma))) return head;
-                Stats.Count(order, MthpStat.SwpinFallbackCharge);
-                FolioPut(head);
-            }
-            Stats.Count(order, MthpStat.SwpinFallback);
-            orders &= ~(1UL << order);
-        }
-        order = 0;
-        return AllocChargedPage(PageKind.Anon, vma.Mm);
+        return AllocAnonFolioOfOrders(vma, orders, MthpStat.SwpinFallback, MthpStat.SwpinFallbackCharge, out order);
     }
 
     /// <summary>models can_swapin_thp(): the aligned range of the order is one run of swap entries like the faulting one.</summary>

@@ -33,6 +33,7 @@ public sealed class FuzzTally
     {
         var w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (w[0] == "fallocate" && w.Length > 2) return $"fallocate {w[2]}";
+        if (w[0] == "cgroup") return w.Length > 2 ? $"cgroup {w[2].Split('=')[0]}" : "cgroup";
         if (Global.Contains(w[0])) return w[0];
         return w[1] == "madvise" && w.Length > 5 ? $"madvise {w[5]}" : w[1];
     }
@@ -80,6 +81,10 @@ public sealed class FuzzTally
         Add("zero swpout", k.Vmstat("swpout_zero") ?? 0);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
+        long charge = 0;
+        for (int order = 2; order <= k.Geo.PmdOrder; order++) charge += k.Stats.Get(order, Core.Stats.MthpStat.AnonFaultFallbackCharge);
+        Add("fallback charge", charge);
+        Add("OOM kill", k.Vmstat("oom_kill") ?? 0);
     }
 
     void Add(string what, long n) => Coverage[what] = Coverage.GetValueOrDefault(what) + n;

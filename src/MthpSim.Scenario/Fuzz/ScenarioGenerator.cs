@@ -56,8 +56,37 @@ public sealed class ScenarioGenerator
         foreach (var size in Sizes.Take(Sizes.Length - 1))
             if (_rng.Chance(25)) _lines.Add($"sysfs hugepages-{size}/enabled = always");
         _lines.Add("process p0");
+        if (_profile.Cgroups && _rng.Chance(60))
+        {
+            // cg0 with a limit that a few regions exceed, cg1 without one
+            _lines.Add($"cgroup cg0 limit={_rng.Pick(CgroupLimits)}");
+            _lines.Add("cgroup cg1");
+            _lines.Add("p0 cgroup cg0");
+            _cgroups.AddRange(["cg0", "cg1"]);
+        }
         return _lines.ToList();
     }
+
+    static readonly string[] CgroupLimits = ["1M", "2M", "3M", "4M", "8M", "16M", "max"];
+    readonly List<string> _cgroups = new();
+
+    /// <summary>A cgroup statement: move a process, change cg0's limit, or reclaim in a group.</summary>
+    string Cgroup(string p) => _rng.Below(3) switch
+    {
+        0 => $"{p} cgroup {_rng.Pick(_cgroups)}",
+        1 => $"cgroup cg0 limit={_rng.Pick(CgroupLimits)}",
+        _ => $"cgroup {_rng.Pick(_cgroups)} reclaim",
+    };
+
+    /// <summary>A new process when the OOM killer took every one (it joins cg1, which has no limit).</summary>
+    string NewProcess()
+    {
+        string c = $"p{_nextProc++}";
+        _pendingNewProcess = c;
+        return $"process {c}";
+    }
+
+    string? _pendingNewProcess;
 
     public void OnPrologueRun()
     {
@@ -76,6 +105,7 @@ public sealed class ScenarioGenerator
 
     string Generate(ScenarioSession session)
     {
+        if (_procs.Count == 0) return NewProcess();
         string p = _rng.Pick(_procs);
         var regions = _regions[p];
         int roll = _rng.Below(100);
@@ -93,7 +123,7 @@ public sealed class ScenarioGenerator
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
-            < 91 => _profile.Swap ? Madvise(session, p, r, regions) : "reclaim",
+            < 91 => _profile.Swap ? Madvise(session, p, r, regions) : _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
             < 95 => Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
@@ -385,6 +415,12 @@ public sealed class ScenarioGenerator
             _pendingRegion = null;
         }
         if (_pendingFile is string f) { if (s.Rc == 0) _files.Add(f); _pendingFile = null; }
+        if (_pendingNewProcess is string np)
+        {
+            _procs.Add(np);
+            _regions[np] = new();
+            _pendingNewProcess = null;
+        }
         if (_pendingMount is string m) { if (s.Rc == 0) _mounts.Add(m); _pendingMount = null; }
         if (_pendingFork is string c)
         {
@@ -398,6 +434,9 @@ public sealed class ScenarioGenerator
         }
         // A pin that failed holds nothing.
         if (_pins.Count > 0 && s.Rc != 0 && _lastWasPin) _pins.RemoveAt(_pins.Count - 1);
+        // The OOM killer's victims are gone: their names are dropped (their statements would only give -ESRCH).
+        _procs.RemoveAll(proc => s.Process(proc).Exited);
+        _pins.RemoveAll(pin => !_procs.Contains(pin.Proc));
         foreach (var proc in _procs)
             _regions[proc].RemoveAll(name => !TryRegion(s, proc, name, out ulong start, out ulong len)
                 || !s.Process(proc).Intersecting(start, start + len).Any());
@@ -423,12 +462,14 @@ public sealed class ScenarioGenerator
 /// machine has swap; then nothing the model does not support with swap yet is generated: no fork
 /// while swap entries exist (their swap-in goes through the swap cache), no memory pressure and no
 /// reclaim statement (reclaim to swap), no other collapse design (khugepaged over swap entries).
+/// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
+/// OOM kills), processes moved between them; not with swap (reclaim to swap is not modelled yet).
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
-    bool Pageout = false, bool Swap = false)
+    bool Pageout = false, bool Swap = false, bool Cgroups = false)
 {
-    /// <summary>Everything the simulator runs, on a small machine (episodes are fast).</summary>
-    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true);
+    /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
+    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
     /// <summary>The simulator with a zram swap device: pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
     public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true);
     /// <summary>
