@@ -106,7 +106,16 @@ public sealed partial class Kernel
         // with the same offset, fork relatives included
         AnonVmaRelink(moved);
         mm.Insert(moved);
-        MovePageTables(old, moved, oldAddr, newAddr, oldLen);
+        ulong done = MovePageTables(old, moved, oldAddr, newAddr, oldLen);
+        if (done < oldLen)
+        {
+            // A page table for the destination could not be had (its cgroup charge failed): the
+            // entries go back (their old tables are still there) and the new VMA is unmapped.
+            MovePageTables(moved, old, newAddr, oldAddr, done);
+            mm.Vmas.Remove(moved);
+            FreePgtables(mm, newAddr, newAddr + newLen);
+            return -Errno.ENOMEM;
+        }
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
         mm.Vmas.Remove(old);
         FreePgtables(mm, oldAddr, oldAddr + oldLen);
@@ -117,9 +126,10 @@ public sealed partial class Kernel
     /// <summary>
     /// models move_page_tables(): a whole, equally aligned PMD moves as one entry (move_huge_pmd(),
     /// move_normal_pmd()); otherwise a PMD mapping is split first and the PTEs move one by one
-    /// (move_ptes()). Folios, mapcounts and RSS do not change.
+    /// (move_ptes()). Folios, mapcounts and RSS do not change. Returns the bytes moved: less than
+    /// <paramref name="len"/> when a destination page table could not be allocated.
     /// </summary>
-    void MovePageTables(Vma.Vma oldVma, Vma.Vma newVma, ulong oldStart, ulong newStart, ulong len)
+    ulong MovePageTables(Vma.Vma oldVma, Vma.Vma newVma, ulong oldStart, ulong newStart, ulong len)
     {
         MmStruct mm = oldVma.Mm;
         ulong pmdSize = (ulong)Geo.PmdSize;
@@ -140,9 +150,10 @@ public sealed partial class Kernel
                 continue;
             }
             if (src.Kind is PmdKind.Huge or PmdKind.HugeZero) SplitHugePmd(oldVma, src, oldAddr & ~(pmdSize - 1));
-            if (!MovePtes(mm, src, oldAddr, newAddr, extent)) return;
+            if (!MovePtes(mm, src, oldAddr, newAddr, extent)) return off;
             off += extent;
         }
+        return len;
     }
 
     /// <summary>models move_ptes(): entries move to the new place, with what the program expects there.</summary>

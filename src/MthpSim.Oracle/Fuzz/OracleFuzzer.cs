@@ -66,12 +66,12 @@ public static class OracleFuzzer
 
     /// <summary>Runs scenarios <paramref name="start"/> to <paramref name="start"/> + <paramref name="scenarios"/> - 1 of the seed.</summary>
     /// <param name="cancel">Ends the run before the next live run (Ctrl-C between runs; during one, the oracle's own signal handling restores the settings and ends it).</param>
-    /// <param name="swap">Scenarios on a machine with zram swap, with pageout and cold (a stream of their own).</param>
+    /// <param name="stream">Which scenarios: plain, with zram swap (pageout and cold), or with memory cgroups (each a stream of its own).</param>
     public static OracleFuzzReport Run(int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress = null, Action<OracleFinding>? found = null,
-        int start = 0, CancellationToken cancel = default, bool swap = false)
+        int start = 0, CancellationToken cancel = default, OracleFuzzStream stream = OracleFuzzStream.Plain)
     {
         var report = new OracleFuzzReport();
-        try { RunScenarios(report, start, scenarios, seed, ops, shrink, progress, found, cancel, swap); }
+        try { RunScenarios(report, start, scenarios, seed, ops, shrink, progress, found, cancel, stream); }
         catch (Interrupted e) { report.InterruptedStatus = e.Status; }
         return report;
     }
@@ -87,23 +87,32 @@ public static class OracleFuzzer
     }
 
     /// <summary>The text of scenario <paramref name="index"/> of a seed, as the run generates it (no live kernel needed).</summary>
-    public static string ScenarioText(ulong seed, int index, int ops, bool swap = false) => Text(Generate(seed, index, ops, swap).Lines);
+    public static string ScenarioText(ulong seed, int index, int ops, OracleFuzzStream stream = OracleFuzzStream.Plain) => Text(Generate(seed, index, ops, stream).Lines);
 
-    static (List<string> Lines, string? Failure) Generate(ulong seed, int index, int ops, bool swap)
+    /// <summary>The file name of scenario <paramref name="index"/> of a seed in a stream.</summary>
+    public static string ScenarioName(ulong seed, int index, OracleFuzzStream stream) => stream switch
+    {
+        OracleFuzzStream.Swap => $"oracle-fuzz-swap-{seed}-{index}.mthp",
+        OracleFuzzStream.Cgroups => $"oracle-fuzz-cgroups-{seed}-{index}.mthp",
+        _ => $"oracle-fuzz-{seed}-{index}.mthp",
+    };
+
+    static (List<string> Lines, string? Failure) Generate(ulong seed, int index, int ops, OracleFuzzStream stream)
     {
         ulong scenarioSeed = ScenarioSeed(seed, index);
-        return Fuzzer.RunEpisode(scenarioSeed, ops, profile: swap ? GeneratorProfile.LiveSwap : GeneratorProfile.Live, closing: (gen, s) => Closing(gen, s, scenarioSeed, swap));
+        var profile = stream switch { OracleFuzzStream.Swap => GeneratorProfile.LiveSwap, OracleFuzzStream.Cgroups => GeneratorProfile.LiveCgroups, _ => GeneratorProfile.Live };
+        return Fuzzer.RunEpisode(scenarioSeed, ops, profile: profile, closing: (gen, s) => Closing(gen, s, scenarioSeed, stream));
     }
 
     static ulong ScenarioSeed(ulong seed, int index) => seed * 0x100000001B3UL + (ulong)index;
 
-    static void RunScenarios(OracleFuzzReport report, int start, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found, CancellationToken cancel, bool swap)
+    static void RunScenarios(OracleFuzzReport report, int start, int scenarios, ulong seed, int ops, bool shrink, Action<string>? progress, Action<OracleFinding>? found, CancellationToken cancel, OracleFuzzStream stream)
     {
         for (int i = start; i < start + scenarios; i++)
         {
             ulong scenarioSeed = ScenarioSeed(seed, i);
-            var (lines, simFailure) = Generate(seed, i, ops, swap);
-            string name = $"oracle-fuzz-{(swap ? "swap-" : "")}{seed}-{i}.mthp";
+            var (lines, simFailure) = Generate(seed, i, ops, stream);
+            string name = ScenarioName(seed, i, stream);
             if (simFailure != null)
             {
                 report.Errors.Add($"{name}: the simulator failed its own checks: {simFailure}");
@@ -167,8 +176,9 @@ public static class OracleFuzzer
     }
 
     /// <summary>The closing expectations, with the simulator's values.</summary>
-    static IEnumerable<string> Closing(ScenarioGenerator gen, ScenarioSession s, ulong seed, bool swap)
+    static IEnumerable<string> Closing(ScenarioGenerator gen, ScenarioSession s, ulong seed, OracleFuzzStream stream)
     {
+        bool swap = stream == OracleFuzzStream.Swap;
         var rng = new SplitMix64(seed ^ 0x5DEECE66DUL);
         var at = default(SourceSpan);
         var k = s.Kernel;
@@ -198,6 +208,12 @@ public static class OracleFuzzer
             long pages = Math.Max(1, s.File(f, at).Size / k.Geo.PageSize);
             foreach (long page in Enumerable.Range(0, SampledPagesPerRegion).Select(i => i == 0 ? 0 : rng.Below((int)Math.Min(pages, int.MaxValue))).Distinct())
                 observables.Add(new FileObs(at, f, FileAttr.FolioKind, page * k.Geo.PageSize));
+        }
+        // With cgroups: who the OOM killer took, and how many.
+        if (stream == OracleFuzzStream.Cgroups)
+        {
+            observables.AddRange(gen.AllProcesses.Select(p => new AliveObs(at, p)));
+            observables.Add(new VmstatObs(at, "oom_kill", at));
         }
         foreach (long sizeKb in PrivateSizes(k, gen.Lines))
             observables.AddRange(SizeStats.Concat(swap ? SwapSizeStats : []).Select(stat => new SysfsObs(at, $"hugepages-{sizeKb}kB/stats/{stat}", at)));
@@ -260,3 +276,6 @@ public static class OracleFuzzer
     /// <summary>An observed value as an expectation's right-hand side ("1024 kB" is written 1024: kB-valued observables compare in kB).</summary>
     static string Rhs(string observed) => observed.Split(' ')[0];
 }
+
+/// <summary>The scenario streams of <c>oracle fuzz</c>: each generates scenarios of its own from a seed.</summary>
+public enum OracleFuzzStream { Plain, Swap, Cgroups }

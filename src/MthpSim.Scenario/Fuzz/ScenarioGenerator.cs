@@ -53,10 +53,10 @@ public sealed class ScenarioGenerator
     {
         _lines.Add(_profile.Machine);
         // Some sizes start enabled, so large folios of several orders exist from the first fault.
-        foreach (var size in Sizes.Take(Sizes.Length - 1))
+        foreach (var size in AnonSizes.Take(AnonSizes.Length - 1))
             if (_rng.Chance(25)) _lines.Add($"sysfs hugepages-{size}/enabled = always");
         _lines.Add("process p0");
-        if (_profile.Cgroups && _rng.Chance(60))
+        if (_profile.Cgroups && _rng.Chance(_profile.CgroupPercent))
         {
             // cg0 with a limit that a few regions exceed, cg1 without one
             _lines.Add($"cgroup cg0 limit={_rng.Pick(CgroupLimits)}");
@@ -67,7 +67,15 @@ public sealed class ScenarioGenerator
         return _lines.ToList();
     }
 
-    static readonly string[] CgroupLimits = ["1M", "2M", "3M", "4M", "8M", "16M", "max"];
+    /// <summary>Limits for cg0; live, none below 2M (the drivers' own small charges, pipe buffers, go there too).</summary>
+    string[] CgroupLimits => _profile.SmallAnonSizes ? ["1M", "2M", "3M", "4M", "8M", "16M", "max"] : ["2M", "3M", "4M", "8M", "16M", "max"];
+
+    /// <summary>The anonymous sizes the profile may enable.</summary>
+    string[] AnonSizes => _profile.SmallAnonSizes ? Sizes : Sizes[2..];
+
+    /// <summary>Every process the scenario created, in order (those the OOM killer took included).</summary>
+    public IReadOnlyList<string> AllProcesses => _allProcs;
+    readonly List<string> _allProcs = ["p0"];
     readonly List<string> _cgroups = new();
 
     /// <summary>A cgroup statement: move a process, change cg0's limit, or reclaim in a group.</summary>
@@ -139,7 +147,7 @@ public sealed class ScenarioGenerator
         3 => $"sysfs shrink_underused = {_rng.Below(2)}",
         4 when _profile.CollapsePolicies => $"policy collapse = {_rng.Pick(MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn)}",
         5 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(_profile.PagesToScan)}",
-        _ => $"sysfs hugepages-{_rng.Pick(Sizes)}/enabled = {_rng.Pick(PerSize)}",
+        _ => $"sysfs hugepages-{_rng.Pick(AnonSizes)}/enabled = {_rng.Pick(PerSize)}",
     };
 
     string Khugepaged() => _profile.KhugepagedScans && _rng.Chance(60)
@@ -418,6 +426,7 @@ public sealed class ScenarioGenerator
         if (_pendingNewProcess is string np)
         {
             _procs.Add(np);
+            _allProcs.Add(np);
             _regions[np] = new();
             _pendingNewProcess = null;
         }
@@ -427,6 +436,7 @@ public sealed class ScenarioGenerator
             if (s.Rc == 0)
             {
                 _procs.Add(c);
+                _allProcs.Add(c);
                 _regions[c] = new List<string>(_regions[_forkParent!]);
                 foreach (var (_, region) in _shared.Where(x => x.Proc == _forkParent).ToList()) _shared.Add((c, region));
             }
@@ -464,9 +474,11 @@ public sealed class ScenarioGenerator
 /// reclaim statement (reclaim to swap), no other collapse design (khugepaged over swap entries).
 /// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
 /// OOM kills), processes moved between them; not with swap (reclaim to swap is not modelled yet).
+/// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.
+/// <paramref name="CgroupPercent"/>: the share of scenarios that have cgroups (with <paramref name="Cgroups"/>).
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
-    bool Pageout = false, bool Swap = false, bool Cgroups = false)
+    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
@@ -481,4 +493,9 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     public static readonly GeneratorProfile Live = new("machine memory=4G", false, false, [4096, 65536], Shmem: true);
     /// <summary>The live profile with zram swap (1G), pageout and cold.</summary>
     public static readonly GeneratorProfile LiveSwap = Live with { Machine = "machine memory=4G swap=1G", Pageout = true, Swap = true };
+    /// <summary>
+    /// The live profile with memory cgroups. 16K and 32K stay off: over the limit in a MADV_HUGEPAGE
+    /// VMA the live (vendor) kernel falls back where upstream 6.18 reclaims and OOM-kills (docs/fidelity.md).
+    /// </summary>
+    public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100 };
 }
