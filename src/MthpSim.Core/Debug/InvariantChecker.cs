@@ -355,8 +355,9 @@ public sealed class InvariantChecker
     }
 
     /// <summary>
-    /// Every cgroup's usage is the pages charged to it: frames of folios and page tables that record
-    /// it, all frames of a folio alike; free frames record none; processes are in the cgroup they name.
+    /// Every cgroup's usage is the pages charged to it — frames of folios and page tables that record
+    /// it, all frames of a folio alike — and its charge stock; free frames record none; processes are
+    /// in the cgroup they name.
     /// </summary>
     static void CheckMemcgs(Kernel k, List<string> errors)
     {
@@ -377,8 +378,8 @@ public sealed class InvariantChecker
             if (cg != null) charged[cg.Id - 1]++;
         }
         for (int i = 0; i < charged.Length; i++)
-            if (charged[i] != k.Cgroups[i].UsagePages)
-                errors.Add($"cgroup '{k.Cgroups[i].Name}' usage is {k.Cgroups[i].UsagePages} pages, {charged[i]} pages are charged to it");
+            if (charged[i] + k.Cgroups[i].StockPages != k.Cgroups[i].UsagePages)
+                errors.Add($"cgroup '{k.Cgroups[i].Name}' usage is {k.Cgroups[i].UsagePages} pages, {charged[i]} pages are charged to it and {k.Cgroups[i].StockPages} are in the charge stock");
         foreach (var mm in k.Processes)
             if (mm.Memcg != null && !mm.Memcg.Members.Contains(mm)) errors.Add($"{mm.Name}: not among the members of its cgroup '{mm.Memcg.Name}'");
     }

@@ -61,7 +61,7 @@ public sealed partial class Kernel
     /// <summary>models pte_free()</summary>
     internal void FreePageTable(Vma.MmStruct mm, int pfn)
     {
-        MemcgUncharge(pfn, 1);
+        MemcgUncharge(pfn, 1, kmem: true);
         Map.ReleaseFolio(pfn);
         Buddy.Free(pfn, 0);
         NrPageTablePages--;

@@ -72,8 +72,12 @@ public sealed partial class Kernel
             {
                 // copy_huge_pmd(): a file PMD is not copied; the child faults it in again
                 if (slot.Kind == PmdKind.Huge && src.File != null) { addr = next; continue; }
-                if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero && !CopyHugePmd(src, dst, slot, addr))
-                    SplitHugePmd(src, slot, addr & ~(pmdSize - 1));   // maybe pinned: copy at the PTE level
+                if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero)
+                {
+                    bool? copied = CopyHugePmd(src, dst, slot, addr);
+                    if (copied == null) return false;   // no page table for the child: fork fails (-ENOMEM)
+                    if (copied == false) SplitHugePmd(src, slot, addr & ~(pmdSize - 1));   // maybe pinned: copy at the PTE level
+                }
                 if (slot.Kind == PmdKind.Table && !CopyPteRange(src, dst, slot, addr, next)) return false;
                 CopyExpected(slot, dst.Mm, addr, next);
             }
@@ -96,15 +100,15 @@ public sealed partial class Kernel
     /// <summary>
     /// models copy_huge_pmd(): the child maps the same PMD THP (or the huge zero page), both PMDs
     /// write-protected, the child's old. A maybe-pinned exclusive THP is refused (the caller splits
-    /// the parent's PMD and copies PTEs).
+    /// the parent's PMD and copies PTEs); null when the child's deposited page table cannot be had.
     /// </summary>
-    bool CopyHugePmd(Vma.Vma src, Vma.Vma dst, PmdSlot slot, ulong addr)
+    bool? CopyHugePmd(Vma.Vma src, Vma.Vma dst, PmdSlot slot, ulong addr)
     {
         int head = Pte.Pfn(slot.Leaf);
         if (slot.Kind == PmdKind.Huge && Map.Test(head, PageFlags.AnonExclusive) && FolioNeedsCowForDma(src.Mm, head))
             return false;
         int table = AllocPageTable(dst.Mm);
-        if (table < 0) return true;   // the child refaults later
+        if (table < 0) return null;
         var d = dst.Mm.PageTables.GetOrCreate(PmdIndex(addr));
         d.TablePfn = table;
         d.Kind = slot.Kind;

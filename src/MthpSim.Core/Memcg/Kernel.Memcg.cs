@@ -49,6 +49,7 @@ public sealed unsafe partial class Kernel
     public long SetCgroupLimit(MemCgroup cg, long limitBytes)
     {
         long pages = limitBytes / Geo.PageSize;
+        if (cg.UsagePages > pages) DrainStock(cg);
         while (cg.UsagePages > pages)
             if (MemcgReclaim(cg, cg.UsagePages - pages) == 0) return -Errno.EBUSY;
         cg.LimitPages = pages;
@@ -72,6 +73,7 @@ public sealed unsafe partial class Kernel
     public long CgroupReclaim(MemCgroup cg, long? bytes)
     {
         long want = bytes is long b ? (b + Geo.PageSize - 1) / Geo.PageSize : long.MaxValue;
+        if (bytes == null) DrainStock(cg);   // mem_cgroup_force_empty() drains first
         long got = MemcgReclaim(cg, want);
         return bytes == null || got >= want ? 0 : -Errno.EAGAIN;
     }
@@ -96,34 +98,85 @@ public sealed unsafe partial class Kernel
         return true;
     }
 
-    /// <summary>models mem_cgroup_uncharge(): a freed folio gives its pages back to its cgroup.</summary>
-    void MemcgUncharge(int head, int nr)
+    /// <summary>
+    /// models mem_cgroup_uncharge(): a freed folio gives its pages back to its cgroup; a page table
+    /// (kmem, __memcg_kmem_uncharge_page()) gives them to the charge stock.
+    /// </summary>
+    void MemcgUncharge(int head, int nr, bool kmem = false)
     {
         if (_memcgOfFrame == null || _memcgOfFrame[head] == 0) return;
-        _memcgs[_memcgOfFrame[head] - 1].Uncharge(nr);
+        var cg = _memcgs[_memcgOfFrame[head] - 1];
+        if (kmem) RefillStock(cg, nr); else cg.Uncharge(nr);
         new Span<ushort>(_memcgOfFrame + head, nr).Clear();
     }
 
     /// <summary>
-    /// models try_charge_memcg() without the per-CPU charge stock: over the limit, a charge that may
-    /// not reclaim fails at once; otherwise it reclaims inside the group, and when that is not enough
-    /// a small charge (order ≤ PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer and
-    /// retries until it fits or the allocating task is the one killed.
+    /// models try_charge_memcg(): from the CPU's charge stock when it holds enough; else a batch of
+    /// MEMCG_CHARGE_BATCH pages (the rest goes to the stock), or just the pages when the batch does not
+    /// fit. Over the limit, a charge that may not reclaim fails at once; otherwise it reclaims inside
+    /// the group (then drains the stock once), and when that is not enough a small charge (order ≤
+    /// PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer and retries until it fits or
+    /// the allocating task is the one killed.
     /// </summary>
     bool TryChargeMemcg(MemCgroup cg, int nr, int order, ChargeGfp gfp, MmStruct? current)
     {
+        bool drained = false;
         while (true)
         {
-            if (cg.TryCharge(nr)) return true;
+            if (ConsumeStock(cg, nr)) return true;
+            int batch = Math.Max(MemcgChargeBatch, nr);
+            if (cg.TryCharge(batch))
+            {
+                if (batch > nr) RefillStock(cg, batch - nr);
+                return true;
+            }
+            if (batch > nr && cg.TryCharge(nr)) return true;
             if (current is { OomKilled: true }) return false;   // a dying task gets no more memory
             if ((gfp & ChargeGfp.Reclaim) == 0) return false;
             long reclaimed = MemcgReclaim(cg, nr);
             if (cg.Margin >= nr) continue;
+            if (!drained) { DrainStock(cg); drained = true; continue; }
             if ((gfp & ChargeGfp.NoRetry) != 0) return false;
             // More rounds would reclaim nothing more (the model's reclaim takes all it can at once).
             if (reclaimed > 0 && nr <= 1 << PageAllocCostlyOrder) continue;
             if (!MemcgOom(cg, order, current)) return false;
         }
+    }
+
+    /// <summary>MEMCG_CHARGE_BATCH</summary>
+    const int MemcgChargeBatch = 64;
+    /// <summary>NR_MEMCG_STOCK: the cgroups one CPU's stock holds pages for.</summary>
+    const int NrMemcgStock = 7;
+    /// <summary>The cgroups with pages in the stock, in slot order. The model has one CPU (the oracle pins a scenario's processes to one).</summary>
+    readonly List<MemCgroup> _stock = new();
+
+    /// <summary>models consume_stock()</summary>
+    bool ConsumeStock(MemCgroup cg, int nr)
+    {
+        if (nr > MemcgChargeBatch || !_stock.Contains(cg) || cg.StockPages < nr) return false;
+        cg.StockPages -= nr;
+        return true;
+    }
+
+    /// <summary>models refill_stock(): pages already charged go to the stock; above a batch it is drained. A full stock gives up a slot (the kernel picks one at random; the model the first).</summary>
+    void RefillStock(MemCgroup cg, int nr)
+    {
+        if (nr > MemcgChargeBatch) { cg.Uncharge(nr); return; }
+        if (!_stock.Contains(cg))
+        {
+            if (_stock.Count == NrMemcgStock) DrainStock(_stock[0]);
+            _stock.Add(cg);
+        }
+        cg.StockPages += nr;
+        if (cg.StockPages > MemcgChargeBatch) DrainStock(cg);
+    }
+
+    /// <summary>models drain_stock() for the group's slot (drain_all_stock() of a leaf group on the model's one CPU).</summary>
+    void DrainStock(MemCgroup cg)
+    {
+        if (!_stock.Remove(cg)) return;
+        cg.Uncharge(cg.StockPages);
+        cg.StockPages = 0;
     }
 
     /// <summary>SWAP_CLUSTER_MAX: the least a reclaim pass aims to free.</summary>

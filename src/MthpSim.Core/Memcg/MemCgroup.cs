@@ -3,9 +3,10 @@ using MthpSim.Core.Vma;
 namespace MthpSim.Core.Memcg;
 
 /// <summary>
-/// A memory cgroup (struct mem_cgroup) with its memory page_counter: pages charged now, the most
-/// ever charged, the hard limit (memory.max / memory.limit_in_bytes), and the processes in it in
-/// the order they joined (the order css_task_iter visits them, which breaks OOM-badness ties).
+/// A memory cgroup (struct mem_cgroup) with its memory page_counter: pages charged now (the
+/// charge stock included), the most ever charged, the hard limit (memory.max /
+/// memory.limit_in_bytes), and the processes in it in the order they joined (the order
+/// css_task_iter visits them, which breaks OOM-badness ties).
 /// </summary>
 public sealed class MemCgroup
 {
@@ -20,6 +21,8 @@ public sealed class MemCgroup
     /// <summary>memory.events oom_kill of this group.</summary>
     public long OomKills { get; internal set; }
     internal List<MmStruct> Members { get; } = new();
+    /// <summary>Pages charged ahead into the CPU's charge stock (memcg_stock_pcp): part of the usage, owned by no folio.</summary>
+    public int StockPages { get; internal set; }
 
     internal MemCgroup(string name, ushort id) { Name = name; Id = id; }
 

@@ -22,6 +22,10 @@ public sealed partial class Kernel
         };
     }
 
+    /// <summary>Whether addr is mapped by a PMD entry (a PMD THP or the huge zero page).</summary>
+    public bool PmdMappedAt(MmStruct mm, ulong addr) =>
+        mm.PageTables.Find(PmdIndex(addr))?.Kind is PageTable.PmdKind.Huge or PageTable.PmdKind.HugeZero;
+
     public FolioKindProbe FolioKindAt(MmStruct mm, ulong addr)
     {
         int pfn = ResolvePfn(mm, addr, out var kind);

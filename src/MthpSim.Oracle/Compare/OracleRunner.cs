@@ -127,7 +127,8 @@ public static class OracleRunner
             using var session = new LiveSession(driver, mountJournal, cgroupJournal);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
             if (swap != null) guard.OnBeforeRestore(swap.Dispose);
-            session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any());
+            session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any(),
+                oneCpu: statements.OfType<CgroupStmt>().Any());
             RunLockstep(sim, statements, session, simResult, result, guard);
             if (!Interrupted(guard, result))
             {

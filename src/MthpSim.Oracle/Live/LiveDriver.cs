@@ -7,8 +7,22 @@ namespace MthpSim.Oracle.Live;
 /// One running live driver: a process whose address space plays one scenario process. Commands and
 /// responses follow Driver/PROTOCOL.md, one line each.
 /// </summary>
-public sealed class LiveDriver : IDisposable
+public sealed partial class LiveDriver : IDisposable
 {
+    /// <summary>
+    /// Keeps the driver on one CPU (a forked driver inherits it): memory cgroup charges then go
+    /// through one per-CPU charge stock, as in the model, instead of one per CPU the driver ran on.
+    /// </summary>
+    public void PinToCpu(int cpu)
+    {
+        ulong mask = 1UL << cpu;
+        if (SchedSetaffinity(Pid, sizeof(ulong), ref mask) != 0)
+            throw new OracleUnavailableException($"cannot pin driver {Pid} to CPU {cpu}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    private static partial int SchedSetaffinity(int pid, nuint size, ref ulong mask);
+
     readonly Process? _process;
     readonly TextWriter _in;
     readonly TextReader _out;

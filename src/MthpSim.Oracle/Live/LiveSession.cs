@@ -51,9 +51,12 @@ public sealed class LiveSession : IDisposable
     /// so that their own start-up (page tables, stacks, mTHP faults under the scenario's settings)
     /// never shows in the scenario's counters.
     /// </summary>
-    public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage, bool needsReclaim)
+    /// <param name="oneCpu">Pin every driver to one CPU (scenarios with memory cgroups: one charge stock, as in the model).</param>
+    public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage, bool needsReclaim, bool oneCpu = false)
     {
+        int cpu = Math.Min(Environment.ProcessorCount, 64) - 1;
         lock (_procs) _control = new LiveDriver(_binary);
+        if (oneCpu) _control.PinToCpu(cpu);
         KeepKhugepagedAsleep();
         SettleKhugepaged(KhugepagedThread.Wake(), "before the scenario");
         if (needsReclaim)
@@ -66,6 +69,7 @@ public sealed class LiveSession : IDisposable
         foreach (var name in processes)
         {
             var d = new LiveDriver(_binary);
+            if (oneCpu) d.PinToCpu(cpu);
             lock (_procs) { _procs[name] = d; _expected[name] = new(); }
             _ownFaults[name] = LiveProcfs.FaultCounts(d.Pid);
             _memcg?.Add(d.Pid);

@@ -127,7 +127,7 @@ public sealed class ScenarioGenerator
             < 61 => Munmap(session, p, r),
             < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
             < 70 => Mremap(session, p, r),
-            < 75 => _profile.Swap && session.Kernel.SwapInfo!.InUse > 0 ? Madvise(session, p, r, regions) : Fork(p),
+            < 75 => (_profile.Swap && session.Kernel.SwapInfo!.InUse > 0) || (!_profile.ForkInCgroups && _cgroups.Count > 0) ? Madvise(session, p, r, regions) : Fork(p),
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
@@ -476,9 +476,11 @@ public sealed class ScenarioGenerator
 /// OOM kills), processes moved between them; not with swap (reclaim to swap is not modelled yet).
 /// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.
 /// <paramref name="CgroupPercent"/>: the share of scenarios that have cgroups (with <paramref name="Cgroups"/>).
+/// <paramref name="ForkInCgroups"/>: whether processes fork once cgroups exist (live, a fork charges the child's kernel
+/// objects and the page tables of the driver's whole image to the group, hundreds of kB the model does not have).
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
-    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60)
+    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
@@ -497,5 +499,5 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// The live profile with memory cgroups. 16K and 32K stay off: over the limit in a MADV_HUGEPAGE
     /// VMA the live (vendor) kernel falls back where upstream 6.18 reclaims and OOM-kills (docs/fidelity.md).
     /// </summary>
-    public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100 };
+    public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100, ForkInCgroups = false };
 }

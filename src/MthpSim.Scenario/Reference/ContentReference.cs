@@ -170,12 +170,15 @@ public sealed class ContentReference
             PinStmt { IsPin: true } pn => (pn.Process, pn.Offset, pn.Length),
             _ => null,
         };
-        // A page past EOF that is mapped already (a large folio mapped whole) takes no SIGBUS: GUP goes on there.
+        // A page past EOF that is mapped already (a large folio mapped whole) takes no SIGBUS: GUP goes on
+        // there. Not through a PMD of a private mapping: the write fault splits it (wp_huge_pmd(); for a
+        // file that unmaps it), and the page then faults past EOF.
         if (gup is var (gp, goff, glen) && _region is var (rs, _) && _procs.ContainsKey(gp))
         {
             var mm = s.Process(gp);
             for (ulong page = (rs + (ulong)goff) >> _shift, end = (rs + (ulong)goff + (ulong)glen + (1UL << _shift) - 1) >> _shift; page < end; page++)
-                if (FilePage(gp, page) is var (key, index, _) && index >= FileSizePages(key) && s.Kernel.FolioKindAt(mm, page << _shift) != FolioKindProbe.None)
+                if (FilePage(gp, page) is var (key, index, shared) && index >= FileSizePages(key) && s.Kernel.FolioKindAt(mm, page << _shift) != FolioKindProbe.None
+                    && (shared || !s.Kernel.PmdMappedAt(mm, page << _shift)))
                     _mappedPastEof.Add(page);
         }
     }
