@@ -378,8 +378,8 @@ public sealed class InvariantChecker
             if (cg != null) charged[cg.Id - 1]++;
         }
         for (int i = 0; i < charged.Length; i++)
-            if (charged[i] + k.Cgroups[i].StockPages != k.Cgroups[i].UsagePages)
-                errors.Add($"cgroup '{k.Cgroups[i].Name}' usage is {k.Cgroups[i].UsagePages} pages, {charged[i]} pages are charged to it and {k.Cgroups[i].StockPages} are in the charge stock");
+            if (charged[i] + k.Cgroups[i].StockPages + k.Cgroups[i].KmemPages != k.Cgroups[i].UsagePages)
+                errors.Add($"cgroup '{k.Cgroups[i].Name}' usage is {k.Cgroups[i].UsagePages} pages: {charged[i]} pages are charged to it, {k.Cgroups[i].StockPages} are in the charge stock, {k.Cgroups[i].KmemPages} hold kernel objects");
         foreach (var mm in k.Processes)
             if (mm.Memcg != null && !mm.Memcg.Members.Contains(mm)) errors.Add($"{mm.Name}: not among the members of its cgroup '{mm.Memcg.Name}'");
     }

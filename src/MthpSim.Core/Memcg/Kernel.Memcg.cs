@@ -246,6 +246,27 @@ public sealed unsafe partial class Kernel
     ChargeGfp CollapseChargeGfp(Khugepaged.CollapseControl cc) =>
         !cc.IsKhugepaged || Thp.KhugepagedDefrag != 0 ? ChargeGfp.Reclaim : ChargeGfp.NoReclaim;
 
+    /// <summary>The charged size of a vm_area_struct (its slab object, 192 bytes here, and the obj_cgroup pointer).</summary>
+    const int VmaObjectBytes = 200;
+
+    /// <summary>
+    /// models obj_cgroup_charge() for a kernel object (SLAB_ACCOUNT) of the mm's cgroup: from bytes
+    /// already charged if enough are left, else one more page through try_charge_memcg() (which
+    /// takes a batch of 64 when it fits: the first mapping in a group charges that much). Only the
+    /// mmap's vm_area_struct is charged; splits, anon_vmas, fork's objects and frees are not
+    /// modelled. False when the page cannot be charged.
+    /// </summary>
+    bool ChargeKernelObject(MmStruct mm, int bytes)
+    {
+        var cg = mm.Memcg;
+        if (cg == null) return true;
+        if (cg.ObjBytes >= bytes) { cg.ObjBytes -= bytes; return true; }
+        if (!TryChargeMemcg(cg, 1, 0, ChargeGfp.Kernel, mm)) return false;
+        cg.KmemPages++;
+        cg.ObjBytes += (int)Geo.PageSize - bytes;
+        return true;
+    }
+
     /// <summary>models vma_thp_gfp_mask(): what the defrag setting lets a large-folio allocation (and its charge) do.</summary>
     internal ChargeGfp ThpChargeGfp(Vma.Vma? vma)
     {

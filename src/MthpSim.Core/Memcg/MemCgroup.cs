@@ -23,6 +23,10 @@ public sealed class MemCgroup
     internal List<MmStruct> Members { get; } = new();
     /// <summary>Pages charged ahead into the CPU's charge stock (memcg_stock_pcp): part of the usage, owned by no folio.</summary>
     public int StockPages { get; internal set; }
+    /// <summary>Pages charged for kernel objects (slab, through the obj_cgroup): part of the usage.</summary>
+    public long KmemPages { get; internal set; }
+    /// <summary>Bytes of those pages no object uses yet (the obj stock and nr_charged_bytes).</summary>
+    internal int ObjBytes { get; set; }
 
     internal MemCgroup(string name, ushort id) { Name = name; Id = id; }
 

@@ -41,6 +41,7 @@ public sealed partial class Kernel
             if (a < 0) return a;
             start = (ulong)a;
         }
+        if (!ChargeKernelObject(mm, VmaObjectBytes)) return FaultOomRc(mm);   // vm_area_alloc()
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };

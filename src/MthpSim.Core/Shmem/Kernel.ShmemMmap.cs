@@ -32,6 +32,7 @@ public sealed partial class Kernel
             if (a < 0) return a;
             start = (ulong)a;
         }
+        if (!ChargeKernelObject(mm, VmaObjectBytes)) return FaultOomRc(mm);   // vm_area_alloc()
         file ??= NewFile("dev/zero", null, (long)len, anonShared: true);
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if (shared) flags |= VmFlags.Shared | VmFlags.MayShare;

@@ -63,6 +63,17 @@ public static class LiveProcfs
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>Waits up to 2 s for a process that stopped answering to finish exiting; whether it did.</summary>
+    public static bool WaitGone(int pid)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            if (!Alive(pid)) return true;
+            Thread.Sleep(20);
+        }
+        return false;
+    }
+
     public static (long Minflt, long Majflt) FaultCounts(int pid)
     {
         string stat = File.ReadAllText($"/proc/{pid}/stat");

@@ -165,7 +165,7 @@ public sealed class LiveSession : IDisposable
         {
             ExecuteStatement(stmt, sim);
         }
-        catch (LiveDriverGoneException) when (process != null && _procs.TryGetValue(process, out var d) && !LiveProcfs.Alive(d.Pid))
+        catch (LiveDriverGoneException) when (process != null && _cgroups != null && _procs.TryGetValue(process, out var d) && LiveProcfs.WaitGone(d.Pid))
         {
             Rc = -Errno.ESRCH;   // killed while it ran (the OOM killer chose it)
         }

@@ -67,8 +67,12 @@ public sealed class ScenarioGenerator
         return _lines.ToList();
     }
 
-    /// <summary>Limits for cg0; live, none below 2M (the drivers' own small charges, pipe buffers, go there too).</summary>
-    string[] CgroupLimits => _profile.SmallAnonSizes ? ["1M", "2M", "3M", "4M", "8M", "16M", "max"] : ["2M", "3M", "4M", "8M", "16M", "max"];
+    /// <summary>
+    /// Limits for cg0. Live, none below 2M and none a multiple of 64K: kernel objects the model does
+    /// not charge (a page for the first mappings, pipe buffers) would decide a charge that lands
+    /// exactly on the limit (a 2M THP in a 2M group).
+    /// </summary>
+    string[] CgroupLimits => _profile.SmallAnonSizes ? ["1M", "2M", "3M", "4M", "8M", "16M", "max"] : ["2100K", "3300K", "4500K", "8300K", "16500K", "max"];
 
     /// <summary>The anonymous sizes the profile may enable.</summary>
     string[] AnonSizes => _profile.SmallAnonSizes ? Sizes : Sizes[2..];

@@ -95,16 +95,20 @@ public sealed class ContentReference
     /// <summary>
     /// GUP for write over pages [start, end) (MADV_POPULATE_WRITE, a pin) in page order: each page of a
     /// private file mapping becomes a copy, up to the first page it cannot fault (a hole, a VMA without
-    /// write permission, a file page past EOF not mapped before: SIGBUS), where GUP stops.
+    /// write permission, a file page past EOF not mapped before: SIGBUS), where GUP stops. When the
+    /// statement failed, GUP may also have stopped at a hole its tmpfs had no room to fill (ENOSPC,
+    /// SIGBUS), which this record cannot tell from the file alone: there, the first page the model
+    /// did not copy is taken as where it stopped (the copies before it are still checked).
     /// </summary>
-    void WriteFaulted(ScenarioSession s, string process, ulong start, ulong end)
+    void WriteFaulted(ScenarioSession s, string process, ulong start, ulong end, bool failed)
     {
         var proc = _procs[process];
         var mm = s.Process(process);
         for (ulong page = start; page < end; page++)
         {
             if (!proc.IsMapped(page) || mm.FindVma(page << _shift) is not { } vma || (vma.Flags & VmFlags.Write) == 0) return;
-            if (FilePage(process, page) is var (key, index, _) && index >= FileSizePages(key) && !_mappedPastEof.Contains(page)) return;
+            if (FilePage(process, page) is var (key, index, shared) && index >= FileSizePages(key) && !_mappedPastEof.Contains(page)) return;
+            if (failed && FilePage(process, page) is (_, _, false) && s.Kernel.FolioKindAt(mm, page << _shift) != FolioKindProbe.Anon) return;
             CopyFilePage(process, page);
         }
     }
@@ -279,7 +283,7 @@ public sealed class ContentReference
                 ulong start = (rs + (ulong)ma.Offset) >> shift, end = PagesUp(rs + (ulong)ma.Offset + (ulong)ma.Length);
                 if (s.Rc == 0 || s.Rc == -Errno.ENOMEM)
                     foreach (var (a, e) in _procs[ma.Process].MappedWithin(start, end)) _procs[ma.Process].Update(a, e, c => c & ~ReferenceProcess.OldOrZero);
-                WriteFaulted(s, ma.Process, start, end);
+                WriteFaulted(s, ma.Process, start, end, failed: s.Rc < 0);
                 break;
             }
             case MadviseStmt ma when (s.Rc == 0 || s.Rc == -Errno.ENOMEM || (ma.Advice is Advice.Free or Advice.Remove && s.Rc is -Errno.EINVAL or -Errno.EACCES && ma.Offset % (long)pageSize == 0)) && _region is var (rs, _):
@@ -307,7 +311,7 @@ public sealed class ContentReference
                 break;
             }
             case PinStmt { IsPin: true } pin when _region is var (rs, _):
-                WriteFaulted(s, pin.Process, (rs + (ulong)pin.Offset) >> shift, PagesUp(rs + (ulong)pin.Offset + (ulong)pin.Length));
+                WriteFaulted(s, pin.Process, (rs + (ulong)pin.Offset) >> shift, PagesUp(rs + (ulong)pin.Offset + (ulong)pin.Length), failed: s.Rc < 0);
                 break;
             case AccessStmt { IsWrite: true } ac when _region is var (rs, _):
                 return Stored(ac, rs, stored, s.Rc, shift);
