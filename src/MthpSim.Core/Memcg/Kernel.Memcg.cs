@@ -19,8 +19,6 @@ public sealed unsafe partial class Kernel
     public IReadOnlyList<MemCgroup> Cgroups => _memcgs;
     public MemCgroup? Cgroup(string name) => _memcgByName.GetValueOrDefault(name);
 
-    /// <summary>MAX_RECLAIM_RETRIES</summary>
-    const int MaxReclaimRetries = 16;
     /// <summary>PAGE_ALLOC_COSTLY_ORDER: charges of larger orders never invoke the OOM killer.</summary>
     const int PageAllocCostlyOrder = 3;
 
@@ -48,7 +46,7 @@ public sealed unsafe partial class Kernel
     /// </summary>
     public long SetCgroupLimit(MemCgroup cg, long limitBytes)
     {
-        long pages = limitBytes / Geo.PageSize;
+        long pages = limitBytes == long.MaxValue ? long.MaxValue : limitBytes / Geo.PageSize;
         if (cg.UsagePages > pages) DrainStock(cg);
         while (cg.UsagePages > pages)
             if (MemcgReclaim(cg, cg.UsagePages - pages) == 0) return -Errno.EBUSY;
@@ -171,6 +169,12 @@ public sealed unsafe partial class Kernel
         if (cg.StockPages > MemcgChargeBatch) DrainStock(cg);
     }
 
+    /// <summary>models drain_all_stock() of the root: every group's stock goes back.</summary>
+    void DrainAllStock()
+    {
+        foreach (var cg in _stock.ToList()) DrainStock(cg);
+    }
+
     /// <summary>models drain_stock() for the group's slot (drain_all_stock() of a leaf group on the model's one CPU).</summary>
     void DrainStock(MemCgroup cg)
     {
@@ -253,7 +257,7 @@ public sealed unsafe partial class Kernel
     /// models obj_cgroup_charge() for a kernel object (SLAB_ACCOUNT) of the mm's cgroup: from bytes
     /// already charged if enough are left, else one more page through try_charge_memcg() (which
     /// takes a batch of 64 when it fits: the first mapping in a group charges that much). Only the
-    /// mmap's vm_area_struct is charged; splits, anon_vmas, fork's objects and frees are not
+    /// mmap's and a split's vm_area_struct are charged; anon_vmas, fork's objects and frees are not
     /// modelled. False when the page cannot be charged.
     /// </summary>
     bool ChargeKernelObject(MmStruct mm, int bytes)

@@ -89,6 +89,9 @@ public sealed partial class Kernel
         var vma = mm.FindVma(addr);
         if (vma == null || vma.Start == addr) return;
         SplitPmdAtBoundary(mm, addr);
+        // vm_area_dup(): the new half is a kernel object of the mm's cgroup. The model splits even if
+        // that charge fails (the kernel would fail the call with -ENOMEM; only after an OOM kill of the caller).
+        ChargeKernelObject(mm, VmaObjectBytes);
         var tail = vma.Clone();
         tail.Start = addr;
         tail.PgOff = vma.PgOff + (long)((addr - vma.Start) >> PageShift);

@@ -21,6 +21,7 @@ public sealed partial class Kernel
         if (SwapInfo != null && NrAnonMapped > 0)
             throw new NotSupportedException("reclaim with a swap device (the reclaim statement, kswapd or an allocation under memory pressure) is not modelled yet; only madvise pageout swaps");
         long before = Buddy.FreePages;
+        DrainAllStock();   // what memory.force_empty of the group holding every process does first
         ShrinkLazyFreeFolios();
         DeferredSplitScan(_deferredLen);
         return Buddy.FreePages - before;

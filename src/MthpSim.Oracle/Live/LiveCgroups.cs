@@ -26,12 +26,9 @@ public sealed class LiveCgroups : JournalledChange
     /// <summary>Where this process's memory cgroup is, or the reason the live side has none to make groups under.</summary>
     public static LiveCgroups Start(string journal, string? parent = null)
     {
-        if (parent != null) return new LiveCgroups(journal, parent);
-        string? rel = File.ReadAllLines("/proc/self/cgroup")
-            .Select(l => l.Split(':', 3)).Where(p => p.Length == 3 && p[1].Split(',').Contains("memory")).Select(p => p[2]).FirstOrDefault();
-        if (rel == null || !Directory.Exists(Root))
-            throw new OracleUnavailableException("the live machine has no cgroup v1 memory controller for the scenario's cgroups");
-        return new LiveCgroups(journal, Root + rel.TrimEnd('/'));
+        parent ??= LiveMemcg.OwnGroup()
+            ?? throw new OracleUnavailableException("the live machine has no cgroup v1 memory controller for the scenario's cgroups");
+        return new LiveCgroups(journal, parent);
     }
 
     /// <summary>Makes the group, with its limit if one is given; rc 0 or a negative errno.</summary>

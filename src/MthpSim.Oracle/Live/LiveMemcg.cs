@@ -19,14 +19,20 @@ public sealed class LiveMemcg : IDisposable
     public static LiveMemcg? TryCreate(out string? why)
     {
         why = null;
-        string? rel = File.ReadAllLines("/proc/self/cgroup")
-            .Select(l => l.Split(':', 3)).Where(p => p.Length == 3 && p[1].Split(',').Contains("memory")).Select(p => p[2]).FirstOrDefault();
-        string root = "/sys/fs/cgroup/memory";
-        if (rel == null || !Directory.Exists(root)) { why = "no cgroup v1 memory controller"; return null; }
-        string path = System.IO.Path.Combine(root + rel, $"mthpsim-oracle-{Environment.ProcessId}");
+        if (OwnGroup() is not string own) { why = "no cgroup v1 memory controller"; return null; }
+        string path = System.IO.Path.Combine(own, $"mthpsim-oracle-{Environment.ProcessId}");
         try { Directory.CreateDirectory(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = e.Message; return null; }
         return File.Exists(System.IO.Path.Combine(path, "memory.force_empty")) ? new LiveMemcg(path) : null;
+    }
+
+    /// <summary>The directory of this process's cgroup v1 memory group, or null when there is no such controller.</summary>
+    internal static string? OwnGroup()
+    {
+        const string root = "/sys/fs/cgroup/memory";
+        string? rel = File.ReadAllLines("/proc/self/cgroup")
+            .Select(l => l.Split(':', 3)).Where(p => p.Length == 3 && p[1].Split(',').Contains("memory")).Select(p => p[2]).FirstOrDefault();
+        return rel == null || !Directory.Exists(root) ? null : root + rel.TrimEnd('/');
     }
 
     public void Add(int pid) => File.WriteAllText(System.IO.Path.Combine(_path, "cgroup.procs"), pid.ToString());
