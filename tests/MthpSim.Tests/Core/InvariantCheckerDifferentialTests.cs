@@ -19,9 +19,9 @@ public class InvariantCheckerDifferentialTests
     /// <summary>A machine after <paramref name="steps"/> generated statements (no checks on the way).</summary>
     internal static Kernel FuzzedMachine(ulong seed, int steps)
     {
-        // Anonymous memory only: the reference checker knows no page cache (shmem is checked by
-        // InvariantCheckerTests and by every fuzz episode).
-        var gen = new ScenarioGenerator(seed, GeneratorProfile.Simulator with { Shmem = false });
+        // Anonymous memory only, no cgroups: the reference checker knows no page cache and no charges
+        // (those are checked by InvariantCheckerTests and by every fuzz episode).
+        var gen = new ScenarioGenerator(seed, GeneratorProfile.Simulator with { Shmem = false, Cgroups = false });
         var parser = ScenarioParser.Incremental("fuzz.mthp");
         var result = new RunResult { File = "fuzz.mthp" };
         var prologue = gen.Prologue().ToList();

@@ -24,6 +24,25 @@ public class InvariantCheckerTests
         Assert.Empty(InvariantChecker.Check(k));
     }
 
+    [Fact]
+    public void A_cgroup_charge_that_no_page_holds_is_reported()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        var cg = k.CreateCgroup("cg", 64L << 20);
+        var mm = k.CreateProcess("p");
+        Assert.Equal(0, k.AttachCgroup(mm, cg));
+        Assert.Equal(0x40000000L, k.Mmap(mm, 0x40000000, 1 << 20, Prot.Read | Prot.Write));
+        Assert.Equal(0, k.Access(mm, 0x40000000, 0x40010000, write: true));
+        Assert.Empty(InvariantChecker.Check(k));
+        // One batch of 64: a page of kernel objects (the VMA), a page table, 16 pages, the rest in the stock
+        Assert.Equal(64, cg.UsagePages);
+        Assert.Equal(46, cg.StockPages);
+        Assert.Equal(1, cg.KmemPages);
+        cg.Charge(3);   // a charge nobody made
+        var errors = InvariantChecker.Check(k);
+        Assert.Equal(["cgroup 'cg' usage is 67 pages: 17 pages are charged to it, 46 are in the charge stock, 1 hold kernel objects"], errors);
+    }
+
     /// <summary>A memfd with a 64K folio mapped shared by two processes.</summary>
     static (Kernel k, MthpSim.Core.Vma.MmStruct mm, MthpSim.Core.Shmem.ShmemFile f) MachineWithSharedShmem()
     {
