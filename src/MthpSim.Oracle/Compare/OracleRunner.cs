@@ -127,8 +127,11 @@ public static class OracleRunner
             using var session = new LiveSession(driver, mountJournal, cgroupJournal);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
             if (swap != null) guard.OnBeforeRestore(swap.Dispose);
+            // One CPU for scenarios with cgroups (one charge stock, as in the model) or swap: MADV_PAGEOUT
+            // drains only its own CPU's LRU batches, and a page still in another CPU's batch is not
+            // isolated (live, 2 to 17 of 64 pages stayed in memory from run to run).
             session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any(),
-                oneCpu: statements.OfType<CgroupStmt>().Any());
+                oneCpu: statements.OfType<CgroupStmt>().Any() || sim.Kernel.SwapInfo != null);
             RunLockstep(sim, statements, session, simResult, result, guard);
             if (!Interrupted(guard, result))
             {

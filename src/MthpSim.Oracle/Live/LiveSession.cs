@@ -51,7 +51,7 @@ public sealed class LiveSession : IDisposable
     /// so that their own start-up (page tables, stacks, mTHP faults under the scenario's settings)
     /// never shows in the scenario's counters.
     /// </summary>
-    /// <param name="oneCpu">Pin every driver to one CPU (scenarios with memory cgroups: one charge stock, as in the model).</param>
+    /// <param name="oneCpu">Pin every driver to one CPU (one charge stock and one set of LRU batches, as in the model).</param>
     public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage, bool needsReclaim, bool oneCpu = false)
     {
         int cpu = Math.Min(Environment.ProcessorCount, 64) - 1;
