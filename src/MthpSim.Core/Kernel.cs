@@ -72,6 +72,7 @@ public sealed partial class Kernel
             if (swapPages < 10 || swapPages > int.MaxValue)
                 throw new ArgumentException($"swap={SizeText(config.SwapBytes)} must be from {SizeText(10L * Geo.PageSize)} to {SizeText((long)int.MaxValue * Geo.PageSize)}");
             SwapInfo = new SwapDevice(config.SwapDevice, swapPages, Geo.PmdOrder);
+            SwapCache = new SwapCache(Map.TotalPages);
         }
     }
 

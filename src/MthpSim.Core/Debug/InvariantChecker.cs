@@ -55,6 +55,8 @@ public sealed class InvariantChecker
     long _shmemRss;
     /// <summary>Swap entries found per slot, and those the current mm's walk found (its MM_SWAPENTS).</summary>
     readonly SortedDictionary<int, int> _swapRefs = new();
+    /// <summary>Swap slots the swap cache holds, found from its folios.</summary>
+    readonly HashSet<int> _cachedSlots = new();
     long _swapEnts;
     /// <summary>A check is under way (still set at the next check: the last one threw).</summary>
     bool _running;
@@ -90,10 +92,10 @@ public sealed class InvariantChecker
                         errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
 
-        CheckSwap(k, errors);
         CheckMemcgs(k, errors);
         TallyPins(k);
         long freeKinds = CheckFolios(k, pageTablesSeen, errors);
+        CheckSwap(k, errors);
         CheckBuddy(k, freeKinds, errors);
         _running = false;
         return errors;
@@ -120,6 +122,7 @@ public sealed class InvariantChecker
         }
         _nTouched = 0;
         _swapRefs.Clear();
+        _cachedSlots.Clear();
         _dirtyEnd = 0;
         _pteTallies = 0;
         _pteMapsZeroed = false;
@@ -338,8 +341,8 @@ public sealed class InvariantChecker
     }
 
     /// <summary>
-    /// Every swap slot in use is referenced by exactly as many swap entries as its count says (the
-    /// model has no swap cache that outlives a fault), and the device's clusters agree with its slots.
+    /// Every swap slot in use is referenced by exactly as many swap entries as its count says or held
+    /// by the swap cache (for the folio that names it), and the device's clusters agree with its slots.
     /// </summary>
     void CheckSwap(Kernel k, List<string> errors)
     {
@@ -348,9 +351,17 @@ public sealed class InvariantChecker
             if (_swapRefs.Count > 0) errors.Add("swap entries exist without a swap device");
             return;
         }
+        int used = _cachedSlots.Count;
         foreach (var (off, refs) in _swapRefs)
+        {
             if (si.Count(off) != refs) errors.Add($"swap slot {off} has count {si.Count(off)}, {refs} swap entries refer to it");
-        if (_swapRefs.Count != si.InUse) errors.Add($"swap device has {si.InUse} slots in use, swap entries refer to {_swapRefs.Count}");
+            if (!_cachedSlots.Contains(off))
+            {
+                used++;
+                if (si.CachedFolio(off) >= 0) errors.Add($"swap slot {off} names folio {si.CachedFolio(off):x}, which is not in the swap cache");
+            }
+        }
+        if (used != si.InUse) errors.Add($"swap device has {si.InUse} slots in use, swap entries and the swap cache hold {used}");
         if (si.Check() is string bad) errors.Add(bad);
     }
 
@@ -522,7 +533,7 @@ public sealed class InvariantChecker
     {
         var map = k.Map;
         long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0;
-        long fileMapped = 0, shmemPmdMapped = 0, shmemPages = 0, shmemThps = 0;
+        long fileMapped = 0, shmemPmdMapped = 0, shmemPages = 0, shmemThps = 0, swapCached = 0;
         Span<long> nrAnon = stackalloc long[k.Geo.PmdOrder + 1];
         Span<long> nrPartial = stackalloc long[k.Geo.PmdOrder + 1];
         nrAnon.Clear();
@@ -577,6 +588,16 @@ public sealed class InvariantChecker
                 errors.Add($"folio {pfn:x}: entire mapcount {map.EntireMapcount(pfn)} but {entire} PMDs map it");
             int refcount = map.Refcount(pfn);
             int pinRefs = order > 0 ? pins : pins * Kernel.GupPinCountingBias;
+            if (kind == PageKind.Anon && k.InSwapCache(pfn))
+            {
+                // The swap cache holds one reference per page of the folios it indexes.
+                pinRefs += nr;
+                swapCached += nr;
+                int off = k.SwapCache!.OffsetOf(pfn);
+                for (int i = 0; i < nr; i++)
+                    if (k.SwapInfo!.CachedFolio(off + i) != pfn) errors.Add($"folio {pfn:x} in the swap cache at slot {off + i}, which names {k.SwapInfo.CachedFolio(off + i):x}");
+                    else _cachedSlots.Add(off + i);
+            }
             if (kind == PageKind.Shmem)
             {
                 // The page cache holds one reference per page of the folios it indexes.
@@ -627,6 +648,7 @@ public sealed class InvariantChecker
         if (shmemPmdMapped != k.NrShmemPmdMapped) errors.Add($"NR_SHMEM_PMDMAPPED {k.NrShmemPmdMapped} != {shmemPmdMapped} PMD-mapped shmem pages");
         if (shmemPages != k.NrShmem) errors.Add($"NR_SHMEM {k.NrShmem} != {shmemPages} shmem pages in page caches");
         if (shmemThps != k.NrShmemThps) errors.Add($"NR_SHMEM_THPS {k.NrShmemThps} != {shmemThps} pages of PMD-sized shmem folios");
+        if (swapCached != (k.SwapCache?.Pages ?? 0)) errors.Add($"NR_SWAPCACHE {k.SwapCache?.Pages} != {swapCached} pages of folios in the swap cache");
         CheckPageCaches(k, errors);
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
             errors.Add($"page tables: counter {k.NrPageTablePages}, allocated {pageTables}, in use {pageTablesSeen}");

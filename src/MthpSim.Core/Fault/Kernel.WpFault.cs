@@ -66,13 +66,18 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models wp_can_reuse_anon_folio(): a small folio is reused when this mapping holds its only
-    /// reference; a large one when __wp_can_reuse_large_anon_folio() says every mapping and reference
+    /// reference (after a swap cache that no swap entry needs any more let go of it); a large one when __wp_can_reuse_large_anon_folio() says every mapping and reference
     /// is this mm's: more than one mapping (a lone mapped page is copied so the folio can be freed),
     /// not maybe mapped shared, and no reference beyond the mappings (no pin, no swap cache).
     /// </summary>
     bool WpCanReuseAnonFolio(int head)
     {
-        if (Map.Order(head) == 0) return Map.Refcount(head) == 1;
+        if (Map.Order(head) == 0)
+        {
+            if (Map.Refcount(head) > 1 + (InSwapCache(head) ? 1 : 0)) return false;
+            FolioFreeSwap(head);
+            return Map.Refcount(head) == 1;
+        }
         ref var lf = ref Map.Large(head);
         if (lf.LargeMapcount <= 1) return false;
         if (lf.MaybeMappedShared) return false;
@@ -112,6 +117,7 @@ public sealed partial class Kernel
                 mm.Rss[(int)RssMember.AnonPages]++;
             }
             FolioRemoveRmapPtes(Map.HeadOf(oldPfn), oldPfn, 1, mm);
+            FreeSwapCache(Map.HeadOf(oldPfn));
             FolioPut(Map.HeadOf(oldPfn));
         }
         else

@@ -129,14 +129,14 @@ public sealed partial class Kernel
             {
                 int mapcount = Map.PteMapcount(pfn);
                 shared = mapcount > 1;
-                extraRefs = Map.Refcount(pfn) != mapcount;
+                extraRefs = Map.Refcount(pfn) != mapcount + (InSwapCache(pfn) ? 1 : 0);
             }
             else
             {
                 // A page counts as shared when any part of its folio may be mapped by another mm.
                 shared = FolioMaybeMappedShared(head);
                 // folio_expected_ref_count(): only the mappings may hold references (a pin makes it fail).
-                extraRefs = Map.Refcount(head) != Map.FolioMapcount(head);
+                extraRefs = Map.Refcount(head) != ExpectedRefcount(head);
             }
             int folioEnd = head + (1 << order);
             while (true)
@@ -220,7 +220,7 @@ public sealed partial class Kernel
             if (FolioMaybeMappedShared(head) && ++shared > limits.MaxPtesShared && w.IsKhugepaged)
                 return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);
             if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return Fail(ScanResult.PteMappedHugepage);
-            if (Map.Refcount(head) != Map.FolioMapcount(head)) return Fail(ScanResult.PageCount);
+            if (Map.Refcount(head) != ExpectedRefcount(head)) return Fail(ScanResult.PageCount);
             if (Pte.IsYoung(pte) || Map.Test(head, PageFlags.Referenced)) referenced++;
         }
         if (w.IsKhugepaged && referenced == 0) return Fail(ScanResult.LackReferencedPage);
@@ -247,6 +247,7 @@ public sealed partial class Kernel
             while (k + run < offset + nr && pfn + run < end && Pte.IsNormal(ptes[k + run]) && Pte.Pfn(ptes[k + run]) == pfn + run) run++;
             Array.Clear(ptes, k, run);
             FolioRemoveRmapPtes(head, pfn, run, mm);
+            FreeSwapCache(head);
             FolioPut(head, run);
             k += run;
         }

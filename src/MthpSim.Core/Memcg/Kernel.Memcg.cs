@@ -195,7 +195,7 @@ public sealed unsafe partial class Kernel
     /// </summary>
     long MemcgReclaim(MemCgroup cg, long nr)
     {
-        if (SwapInfo != null && NrAnonMapped > 0)
+        if (ReclaimWouldSwap)
             throw new NotSupportedException("reclaim in a memory cgroup with a swap device is not modelled yet (only madvise pageout swaps)");
         long before = cg.UsagePages, target = Math.Max(nr, SwapClusterMax);
         if (ShrinkLazyFreeFolios(cg, target) < target) DeferredSplitScan(_deferredLen, cg);

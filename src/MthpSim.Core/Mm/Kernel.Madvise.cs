@@ -138,10 +138,12 @@ public sealed partial class Kernel
                 i += nr;
                 continue;
             }
-            if (Map.Test(head, PageFlags.Dirty))
+            if (InSwapCache(head) || Map.Test(head, PageFlags.Dirty))
             {
-                // A dirty folio is cleaned only when these PTEs are all its mappings.
+                // A dirty folio is cleaned only when these PTEs are all its mappings, and one in the
+                // swap cache only if it can leave it (no swap entry needs its slots).
                 if (Map.FolioMapcount(head) != nrPages) { i += nr; continue; }
+                if (InSwapCache(head) && !FolioFreeSwap(head)) { i += nr; continue; }
                 Map.Clear(head, PageFlags.Dirty);
             }
             for (int k = i; k < i + nr; k++) ptes[k] &= ~(Pte.Dirty | Pte.Young);
@@ -150,8 +152,7 @@ public sealed partial class Kernel
         }
     }
 
-    /// <summary>models folio_mark_lazyfree(): the anon folio stops being swap-backed.</summary>
-    /// <summary>models lru_lazyfree_fn(): no longer swap-backed, and off the active list with no references.</summary>
+    /// <summary>models folio_mark_lazyfree() and lru_lazyfree_fn(): no longer swap-backed, and off the active list with no references.</summary>
     void MarkLazyFree(int head)
     {
         Map.Set(head, PageFlags.LazyFree);

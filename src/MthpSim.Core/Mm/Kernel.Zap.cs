@@ -74,6 +74,7 @@ public sealed partial class Kernel
             Array.Clear(ptes, i, nr);
             mm.Rss[(int)RssOf(head)] -= nr;
             FolioRemoveRmapPtes(head, pfn, nr, mm);
+            FreeSwapCache(head);   // free_pages_and_swap_cache() as the TLB batch is freed
             FolioPut(head, nr);
             i += nr;
         }

@@ -19,8 +19,7 @@ public sealed partial class Kernel
     {
         "MemTotal" => PagesToKb(Buddy.TotalPages),
         "MemFree" or "MemAvailable" => PagesToKb(Buddy.FreePages),
-        // zram swap-in skips the swap cache and pageout frees what it wrote at once: nothing stays cached.
-        "SwapCached" => 0,
+        "SwapCached" => PagesToKb(SwapCache?.Pages ?? 0),
         "SwapTotal" => PagesToKb(SwapInfo?.Pages ?? 0),
         "SwapFree" => PagesToKb(SwapInfo is { } si ? si.Pages - si.InUse : 0),
         "AnonPages" => PagesToKb(NrAnonMapped),
@@ -54,6 +53,7 @@ public sealed partial class Kernel
             case "nr_anon_transparent_hugepages": return NrAnonThps >> Geo.PmdOrder;
             case "nr_mapped": return NrFileMapped;
             case "nr_shmem": return NrShmem;
+            case "nr_swapcached": return SwapCache?.Pages ?? 0;
             case "nr_shmem_hugepages": return NrShmemThps >> Geo.PmdOrder;
             case "nr_shmem_pmdmapped": return NrShmemPmdMapped >> Geo.PmdOrder;
         }

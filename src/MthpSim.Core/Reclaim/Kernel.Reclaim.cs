@@ -12,13 +12,19 @@ public sealed partial class Kernel
     const int FolioBatchSize = 31;
 
     /// <summary>
+    /// Whether reclaim would have to decide about swap-backed memory (anon pages or the swap cache)
+    /// with a swap device: not modelled yet, so reclaim stops the run instead of ignoring it.
+    /// </summary>
+    bool ReclaimWouldSwap => SwapInfo != null && (NrAnonMapped > 0 || SwapCache!.Pages > 0);
+
+    /// <summary>
     /// Memory pressure: reclaims what can be reclaimed without swap, the way shrink_node() does:
     /// the LRU first (lazily freed anon folios sit on the file LRU, so they go even with no swap),
     /// then the shrinkers (the deferred split queue). Returns the pages freed.
     /// </summary>
     public long Reclaim()
     {
-        if (SwapInfo != null && NrAnonMapped > 0)
+        if (ReclaimWouldSwap)
             throw new NotSupportedException("reclaim with a swap device (the reclaim statement, kswapd or an allocation under memory pressure) is not modelled yet; only madvise pageout swaps");
         long before = Buddy.FreePages;
         DrainAllStock();   // what memory.force_empty of the group holding every process does first
@@ -180,7 +186,7 @@ public sealed partial class Kernel
             Map.Clear(head, PageFlags.LazyFree);   // folio_set_swapbacked()
             return false;
         }
-        if (Map.Refcount(head) != 1 + Map.FolioMapcount(head)) return false;   // pinned or otherwise referenced
+        if (Map.Refcount(head) != 1 + ExpectedRefcount(head)) return false;   // pinned or otherwise referenced
         UnmapForDiscard(head, run);
         return true;
     }

@@ -14,6 +14,8 @@ public enum VmEvent
     SwpinZero, SwpoutZero,
     /// <summary>pswpin, pswpout: pages read from and written to swap.</summary>
     Pswpin, Pswpout,
+    /// <summary>swap_ra: pages read ahead into the swap cache; swap_ra_hit: faults that found one there.</summary>
+    SwapRa, SwapRaHit,
     PgFault,
     /// <summary>pgmajfault: faults that had to read from swap.</summary>
     PgMajFault,

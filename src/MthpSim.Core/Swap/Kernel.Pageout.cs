@@ -98,9 +98,15 @@ public sealed partial class Kernel
         var mappings = order > 0 ? AnonFolioMappings(head) : [(vma!, addr)];
         if (Map.Test(head, PageFlags.LazyFree)) { DiscardLazyFreeFolio(head, LazyFreeMappings(mappings)); return; }
         if (FolioMaybeDmaPinned(head)) return;
+        if (InSwapCache(head))
+        {
+            // Already has its slots: only the mappings go (shrink_folio_list() skips add_to_swap()).
+            TryToUnmapToSwap(head, mappings, SwapCache!.OffsetOf(head), cached: true);
+            return;
+        }
         if (order > 0)
         {
-            if (Map.Refcount(head) != Map.FolioMapcount(head)) return;   // can_split_folio()
+            if (Map.Refcount(head) != ExpectedRefcount(head)) return;   // can_split_folio()
             if (Map.Test(head, PageFlags.PartiallyMapped) && Map.Test(head, PageFlags.DeferredQueued))
             {
                 if (SplitFolio(head)) ShrinkSplitPages(mappings, head);
@@ -139,9 +145,11 @@ public sealed partial class Kernel
     /// <summary>
     /// models try_to_unmap() with TTU_SPLIT_HUGE_PMD into swap entries, then pageout() → swap_writeout():
     /// a PMD mapping is split first (thp_split_pmd), each PTE becomes the entry of its page's slot
-    /// (exclusive if the page was), the content goes to the slots and the folio is freed.
+    /// (exclusive if the page was), the content goes to the slots and the folio is freed. A folio
+    /// already in the swap cache (<paramref name="cached"/>) is written only if dirty: a clean one
+    /// still matches its slots.
     /// </summary>
-    void TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset)
+    void TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset, bool cached = false)
     {
         var si = SwapInfo!;
         int order = Map.Order(head);
@@ -172,22 +180,34 @@ public sealed partial class Kernel
         // own SWAP_HAS_CACHE dropped when the folio leaves the swap cache).
         var mapped = new int[nr];
         foreach (var (vma, addr) in mappings) mapped[ResolvedSlot(vma, addr, offset)]++;
+        // A clean folio from the swap cache still matches its slots: nothing is written.
+        bool write = !cached || Map.Test(head, PageFlags.Dirty);
         bool zero = true;
         for (int i = 0; i < nr && zero; i++) zero = Map.Content(head + i) == 0;
         for (int i = 0; i < nr; i++)
         {
-            si.Store(offset + i, Map.Content(head + i), zero);
-            si.AddCount(offset + i, mapped[i] - 1);
-            if (mapped[i] == 0) si.Free(offset + i, 1);
+            if (write) si.Store(offset + i, Map.Content(head + i), zero);
+            else if (si.Content(offset + i) != Map.Content(head + i))
+                throw new InvalidOperationException($"clean swap cache folio {head:x} differs from its slot {offset + i}");
+            si.AddCount(offset + i, cached ? mapped[i] : mapped[i] - 1);
+            if (!si.Used(offset + i)) si.Free(offset + i, 1);
         }
-        if (zero) Stats.Count(VmEvent.SwpoutZero, nr);
-        else
+        if (write && zero) Stats.Count(VmEvent.SwpoutZero, nr);
+        else if (write)
         {
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSwpout);
             Stats.Count(order, MthpStat.Swpout);
             Stats.Count(VmEvent.Pswpout, nr);
         }
+        if (!cached)
+        {
+            FolioPut(head, mappings.Count);
+            return;
+        }
+        Map.AddRef(head, 1);   // reclaim's own reference while the cache lets go (__remove_mapping())
         FolioPut(head, mappings.Count);
+        SwapCacheDelFolio(head);
+        FolioPut(head);
     }
 
     int ResolvedSlot(Vma.Vma vma, ulong addr, int offset) =>

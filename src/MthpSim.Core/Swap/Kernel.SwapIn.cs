@@ -14,17 +14,77 @@ public sealed partial class Kernel
     bool _faultMajor;
 
     /// <summary>
-    /// models do_swap_page() on a synchronous-I/O device (zram) for an entry only this PTE holds: the
-    /// swap cache is skipped, a folio of the order alloc_swap_folio() picks is read, the slots are
-    /// freed and the folio mapped exclusive (writable when the VMA is). A major fault.
+    /// models do_swap_page(): the slot's folio from the swap cache (a minor fault), or on a
+    /// synchronous-I/O device (zram) for an entry only this PTE holds a folio of the order
+    /// alloc_swap_folio() picks read past the cache (<see cref="DoSwapPageDirect"/>), or else the
+    /// page and its neighbours read into the swap cache (<see cref="SwapVmaReadahead"/>); a read is a
+    /// major fault. A page from the swap cache is mapped writable only when this mapping is its
+    /// exclusive owner; a write that cannot have it so goes on as a write fault (COW).
     /// </summary>
     FaultResult DoSwapPage(Vma.Vma vma, PmdSlot slot, ulong addr, bool write)
     {
         var si = SwapInfo!;
+        int idx = PteIndex(addr);
+        ulong orig = slot.Ptes![idx];
+        int off = Pte.SwapOffset(orig);
+        int folio = SwapCacheLookup(off, vma, addr);
+        if (folio < 0)
+        {
+            if (si.Kind == Swap.SwapDeviceKind.Zram && si.Count(off) == 1) return DoSwapPageDirect(vma, slot, addr, write);
+            if (si.Kind != Swap.SwapDeviceKind.Zram)
+                throw new NotSupportedException($"swap-in from a {si.Kind.ToString().ToLowerInvariant()} device is not modelled yet");
+            AnonVmaPrepare(vma);
+            folio = SwapVmaReadahead(vma, slot, addr, off);
+            if (folio < 0) return FaultResult.Oom;
+            Stats.Count(VmEvent.PgMajFault);
+            _faultMajor = true;
+        }
+        if (Map.Order(folio) > 0)
+            throw new NotSupportedException("a large folio in the swap cache is not modelled yet");
+        AnonVmaPrepare(vma);
+        bool exclusive = Pte.IsSwpExclusive(orig);
+        si.Put(off);   // swap_free_nr(): this entry's reference; the cache still holds the slot
+        if (ShouldTryToFreeSwap(folio, vma, write)) FolioFreeSwap(folio);
+        vma.Mm.Rss[(int)RssMember.AnonPages]++;
+        vma.Mm.Rss[(int)RssMember.SwapEnts]--;
+        ulong flags = Pte.Young;
+        if (exclusive || Map.Refcount(folio) == 1)
+        {
+            if ((vma.Flags & VmFlags.Write) != 0)
+            {
+                flags |= Pte.Write;
+                if (write) { flags |= Pte.Dirty; write = false; }
+            }
+            exclusive = true;
+        }
+        // The lookup's reference is the mapping's now.
+        FolioAddAnonRmapPtes(folio, folio, 1, vma.Mm);
+        if (exclusive) Map.Set(folio, PageFlags.AnonExclusive);
+        slot.Ptes[idx] = Pte.Make(folio, flags);
+        return write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
+    }
+
+    /// <summary>
+    /// models should_try_to_free_swap(): with swap more than half full, or for a write fault when the
+    /// cache and this fault hold the only references, try to drop the folio from the swap cache.
+    /// </summary>
+    bool ShouldTryToFreeSwap(int head, Vma.Vma vma, bool write)
+    {
+        if (!InSwapCache(head)) return false;
+        if (SwapInfo!.Full) return true;   // mem_cgroup_swap_full(); the model has no mlock
+        return write && Map.Refcount(head) == 1 + (1 << Map.Order(head));
+    }
+
+    /// <summary>
+    /// do_swap_page() past the swap cache (SWP_SYNCHRONOUS_IO, swap count 1): a folio of the order
+    /// alloc_swap_folio() picks is read, the slots are freed and the folio mapped exclusive (writable
+    /// when the VMA is). A major fault.
+    /// </summary>
+    FaultResult DoSwapPageDirect(Vma.Vma vma, PmdSlot slot, ulong addr, bool write)
+    {
+        var si = SwapInfo!;
         ulong orig = slot.Ptes![PteIndex(addr)];
         int off = Pte.SwapOffset(orig);
-        if (si.Count(off) != 1)
-            throw new NotSupportedException("swap-in of an entry several processes share (the swap cache and its read-ahead) is not modelled yet");
         AnonVmaPrepare(vma);
         int head = AllocSwapFolio(vma, slot, addr, orig, out int order);
         if (head < 0) return FaultResult.Oom;
@@ -75,7 +135,7 @@ public sealed partial class Kernel
         return AllocAnonFolioOfOrders(vma, orders, MthpStat.SwpinFallback, MthpStat.SwpinFallbackCharge, out order);
     }
 
-    /// <summary>models can_swapin_thp(): the aligned range of the order is one run of swap entries like the faulting one.</summary>
+    /// <summary>models can_swapin_thp(): the aligned range of the order is one run of swap entries like the faulting one, none of them in the swap cache.</summary>
     bool CanSwapinThp(PmdSlot slot, ulong addr, ulong orig, int order)
     {
         int nr = 1 << order;
@@ -91,6 +151,7 @@ public sealed partial class Kernel
             ulong pte = ptes[first + i];
             if (pte != (Pte.MakeSwap(baseOff + i, false) | flags)) return false;   // swap_pte_batch()
             if (si.IsZero(baseOff + i) != zero) return false;   // swap_zeromap_batch()
+            if (si.CachedFolio(baseOff + i) >= 0) return false;   // non_swapcache_batch()
         }
         return true;
     }

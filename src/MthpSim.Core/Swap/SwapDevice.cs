@@ -17,8 +17,9 @@ public enum SwapDeviceKind
 /// models struct swap_info_struct with the cluster allocator of mm/swapfile.c: slots in clusters of
 /// a PMD's worth of pages, each cluster given to one order by its first allocation, kept on the free,
 /// nonfull, frag and full lists, and a per-order "next" slot (the per-CPU cluster of one CPU). Per
-/// slot the swap count (swap_map), the zeromap bit and the content written there, in host memory
-/// committed only where touched.
+/// slot the swap count (swap_map), the zeromap bit, the content written there and the folio the swap
+/// cache holds for it (SWAP_HAS_CACHE), in host memory committed only where touched. A slot is in use
+/// while entries refer to it or the swap cache holds it.
 /// </summary>
 public sealed unsafe class SwapDevice
 {
@@ -35,6 +36,8 @@ public sealed unsafe class SwapDevice
     const int CountMask = ZeroBit - 1;
     readonly int* _map;
     readonly uint* _content;
+    /// <summary>Per slot the PFN + 1 of the folio the swap cache holds for it (0: none).</summary>
+    readonly int* _cache;
     readonly LazyHostMemory _memory;
 
     readonly int _clusterShift, _clusterSize;
@@ -54,9 +57,10 @@ public sealed unsafe class SwapDevice
         _clusterShift = pmdOrder;
         _clusterSize = 1 << pmdOrder;
         long slots = Max;
-        _memory = new LazyHostMemory(slots * 8);
+        _memory = new LazyHostMemory(slots * 12);
         _map = (int*)_memory.Pointer;
         _content = (uint*)(_memory.Pointer + slots * 4);
+        _cache = (int*)(_memory.Pointer + slots * 8);
         int clusters = (int)((slots + _clusterSize - 1) >> _clusterShift);
         _ciCount = new int[clusters];
         _ciOrder = new byte[clusters];
@@ -76,6 +80,26 @@ public sealed unsafe class SwapDevice
     public bool IsZero(int offset) => (_map[offset] & ZeroBit) != 0;
     /// <summary>What the slot holds (0: zeroes).</summary>
     public uint Content(int offset) => _content[offset];
+    /// <summary>The head PFN of the folio the swap cache holds for the slot, or -1 (swap_cache_get_folio() without the reference).</summary>
+    public int CachedFolio(int offset) => _cache[offset] - 1;
+    /// <summary>Whether the slot is allocated: entries refer to it or the swap cache holds it.</summary>
+    public bool Used(int offset) => Count(offset) != 0 || _cache[offset] != 0;
+    /// <summary>models vm_swap_full(): less than half the device is free.</summary>
+    public bool Full => (long)(Pages - InUse) * 2 < Pages;
+
+    /// <summary>The swap cache's half of swap_cache_add_folio(): the slot now names the folio.</summary>
+    internal void SetCache(int offset, int head)
+    {
+        if (!Used(offset) || _cache[offset] != 0) throw new InvalidOperationException($"swap slot {offset} cannot be cached (count {Count(offset)}, cached {CachedFolio(offset)})");
+        _cache[offset] = head + 1;
+    }
+
+    /// <summary>The swap cache's half of swap_cache_del_folio(): the slot is freed if no entry refers to it any more.</summary>
+    internal void ClearCache(int offset)
+    {
+        _cache[offset] = 0;
+        if (Count(offset) == 0) Free(offset, 1);
+    }
 
     internal void AddCount(int offset, int diff)
     {
@@ -183,7 +207,7 @@ public sealed unsafe class SwapDevice
 
     bool RangeFree(int offset, int nr)
     {
-        for (int i = 0; i < nr; i++) if (Count(offset + i) != 0) return false;
+        for (int i = 0; i < nr; i++) if (Used(offset + i)) return false;
         return true;
     }
 
@@ -212,7 +236,7 @@ public sealed unsafe class SwapDevice
         int ci = offset >> _clusterShift;
         for (int i = 0; i < nr; i++)
         {
-            if (Count(offset + i) != 0) throw new InvalidOperationException($"swap slot {offset + i} freed with count {Count(offset + i)}");
+            if (Used(offset + i)) throw new InvalidOperationException($"swap slot {offset + i} freed with count {Count(offset + i)}, cached {CachedFolio(offset + i)}");
             _map[offset + i] = 0;
             _content[offset + i] = 0;
         }
@@ -222,11 +246,11 @@ public sealed unsafe class SwapDevice
         else if (_lists.ListOf(ci) != ClusterLists.Nonfull(_ciOrder[ci])) _lists.MoveTail(ci, ClusterLists.Nonfull(_ciOrder[ci]));
     }
 
-    /// <summary>Drops one reference to a slot (swap_free_nr() of one entry); frees it when none is left.</summary>
+    /// <summary>Drops one reference to a slot (swap_free_nr() of one entry); frees it when nothing holds it any more.</summary>
     public void Put(int offset)
     {
         AddCount(offset, -1);
-        if (Count(offset) == 0) Free(offset, 1);
+        if (!Used(offset)) Free(offset, 1);
     }
 
     /// <summary>Checks the device's own bookkeeping: cluster counts and lists against the slots. Returns the first problem.</summary>
@@ -237,7 +261,7 @@ public sealed unsafe class SwapDevice
         {
             int start = ci << _clusterShift, end = (int)Math.Min((long)start + _clusterSize, Max);
             int count = ((ci + 1L) << _clusterShift) - end > 0 ? (int)(((ci + 1L) << _clusterShift) - end) : 0;
-            for (int s = start; s < end; s++) if (Count(s) != 0) count++;
+            for (int s = start; s < end; s++) if (Used(s)) count++;
             if (count != _ciCount[ci]) return $"swap cluster {ci} counts {_ciCount[ci]} slots, {count} are in use";
             int list = _lists.ListOf(ci);
             if (count == 0 && list != ClusterLists.Free && list != ClusterLists.None) return $"swap cluster {ci} is empty but not on the free list";

@@ -21,7 +21,7 @@ public sealed partial class Kernel
         if (order == 0) return true;
         if (Map.Kind(head) != PageKind.Anon) return false;   // the huge zero folio is never split
         // A PMD mapping holds one reference as it counts one mapping, so this holds before and after PMD splits.
-        if (Map.Refcount(head) != Map.FolioMapcount(head))
+        if (Map.Refcount(head) != ExpectedRefcount(head))
         {
             Stats.Count(order, MthpStat.SplitFailed);
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPageFailed);

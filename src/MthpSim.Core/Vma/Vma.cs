@@ -28,6 +28,8 @@ public sealed partial class Vma
     /// order. Set through <see cref="Kernel.AnonVmaRelink"/>.
     /// </summary>
     public long RmapSeq;
+    /// <summary>swap_readahead_info: the last swap fault's address, read-ahead window and hits, packed (0: none yet).</summary>
+    public long SwapReadaheadInfo;
     /// <summary>The address space this VMA belongs to (vm_mm).</summary>
     public MmStruct Mm = null!;
 

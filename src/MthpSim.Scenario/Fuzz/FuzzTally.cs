@@ -79,6 +79,8 @@ public sealed class FuzzTally
         Add("PMD swpout", k.Vmstat("thp_swpout") ?? 0);
         Add("swap-in", k.Vmstat("pswpin") ?? 0);
         Add("zero swpout", k.Vmstat("swpout_zero") ?? 0);
+        Add("swap read-ahead", k.Vmstat("swap_ra") ?? 0);
+        Add("swap cache hit", k.Vmstat("swap_ra_hit") ?? 0);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
         long charge = 0;

@@ -131,7 +131,7 @@ public sealed class ScenarioGenerator
             < 61 => Munmap(session, p, r),
             < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
             < 70 => Mremap(session, p, r),
-            < 75 => (_profile.Swap && session.Kernel.SwapInfo!.InUse > 0) || (!_profile.ForkInCgroups && _cgroups.Count > 0) ? Madvise(session, p, r, regions) : Fork(p),
+            < 75 => !_profile.ForkInCgroups && _cgroups.Count > 0 ? Madvise(session, p, r, regions) : Fork(p),
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
@@ -473,9 +473,9 @@ public sealed class ScenarioGenerator
 /// <summary>Which statements a generator may use.</summary>
 /// <remarks>
 /// <paramref name="Pageout"/>: MADV_PAGEOUT and MADV_COLD of anonymous memory. <paramref name="Swap"/>: the
-/// machine has swap; then nothing the model does not support with swap yet is generated: no fork
-/// while swap entries exist (their swap-in goes through the swap cache), no memory pressure and no
-/// reclaim statement (reclaim to swap), no other collapse design (khugepaged over swap entries).
+/// machine has swap; then nothing the model does not support with swap yet is generated: no memory
+/// pressure and no reclaim statement (reclaim to swap), no other collapse design (khugepaged over
+/// swap entries).
 /// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
 /// OOM kills), processes moved between them; not with swap (reclaim to swap is not modelled yet).
 /// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.

@@ -1,0 +1,220 @@
+using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
+using MthpSim.Core.Swap;
+
+namespace MthpSim.Core;
+
+// mm/swap_state.c: the swap cache and VMA-based swap read-ahead; mm/swapfile.c: folio_free_swap(),
+// __try_to_reclaim_swap().
+public sealed partial class Kernel
+{
+    /// <summary>/proc/sys/vm/page-cluster at its default: read-ahead windows of up to 2^3 pages.</summary>
+    const int PageCluster = 3;
+    /// <summary>SWAP_RA_ORDER_CEILING</summary>
+    const int SwapRaOrderCeiling = 5;
+
+    /// <summary>The swap cache's per-folio state; null without a swap device.</summary>
+    public SwapCache? SwapCache { get; }
+
+    /// <summary>folio_test_swapcache()</summary>
+    internal bool InSwapCache(int head) => SwapCache != null && SwapCache.Contains(head);
+
+    /// <summary>models folio_expected_ref_count() for an anon folio: one reference per mapping, one per page the swap cache holds.</summary>
+    internal int ExpectedRefcount(int head) =>
+        Map.FolioMapcount(head) + (InSwapCache(head) ? 1 << Map.Order(head) : 0);
+
+    /// <summary>models swap_cache_add_folio(): the slots name the folio, and the cache takes a reference per page.</summary>
+    void SwapCacheAddFolio(int head, int offset)
+    {
+        int nr = 1 << Map.Order(head);
+        for (int i = 0; i < nr; i++) SwapInfo!.SetCache(offset + i, head);
+        SwapCache!.Add(head, offset, nr);
+        Map.AddRef(head, nr);
+    }
+
+    /// <summary>models swap_cache_del_folio(): the cache lets go of the folio; slots no entry refers to are freed.</summary>
+    void SwapCacheDelFolio(int head)
+    {
+        int nr = 1 << Map.Order(head);
+        int offset = SwapCache!.OffsetOf(head);
+        SwapCache.Remove(head, nr);
+        for (int i = 0; i < nr; i++) SwapInfo!.ClearCache(offset + i);
+        FolioPut(head, nr);
+    }
+
+    /// <summary>models folio_swapped(): an entry still refers to a slot of the folio.</summary>
+    bool FolioSwapped(int head)
+    {
+        int offset = SwapCache!.OffsetOf(head);
+        int nr = 1 << Map.Order(head);
+        for (int i = 0; i < nr; i++) if (SwapInfo!.Count(offset + i) != 0) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// models folio_free_swap(): a folio in the swap cache that no swap entry needs any more leaves
+    /// it, freeing its slots; it is dirty from now on (its only copy is in memory).
+    /// </summary>
+    bool FolioFreeSwap(int head)
+    {
+        if (!InSwapCache(head) || FolioSwapped(head)) return false;
+        SwapCacheDelFolio(head);
+        Map.Set(head, PageFlags.Dirty);
+        return true;
+    }
+
+    /// <summary>models free_swap_cache(): a folio nobody maps any more gives up its slots if no entry needs them.</summary>
+    void FreeSwapCache(int head)
+    {
+        if (InSwapCache(head) && Map.FolioMapcount(head) == 0) FolioFreeSwap(head);
+    }
+
+    /// <summary>
+    /// models __try_to_reclaim_swap(TTRS_UNMAPPED | TTRS_FULL) after the last entry of a slot the swap
+    /// cache holds went: the folio leaves the cache if nobody maps it or swap is more than half full.
+    /// </summary>
+    void TryToReclaimSwap(int offset)
+    {
+        int head = SwapInfo!.CachedFolio(offset);
+        if (head < 0) return;
+        if (Map.FolioMapcount(head) != 0 && !SwapInfo.Full) return;   // mem_cgroup_swap_full() is vm_swap_full() with cgroup v1
+        if (FolioSwapped(head)) return;   // swap_only_has_cache()
+        Map.AddRef(head, 1);
+        SwapCacheDelFolio(head);
+        Map.Set(head, PageFlags.Dirty);
+        FolioPut(head);
+    }
+
+    /// <summary>
+    /// models swap_cache_get_folio() and swap_update_readahead(): the folio cached for the slot, with a
+    /// reference for the caller, or -1. A hit on a read-ahead folio counts swap_ra_hit and one more hit
+    /// in the VMA's read-ahead state; the state's address becomes the fault's either way.
+    /// </summary>
+    int SwapCacheLookup(int offset, Vma.Vma vma, ulong addr)
+    {
+        int head = SwapInfo!.CachedFolio(offset);
+        if (head < 0) return -1;
+        Map.AddRef(head, 1);
+        if (Map.Order(head) > 0) return head;
+        bool readahead = SwapCache!.TestClearReadahead(head);
+        long ra = SwapRaVal(vma);
+        int win = SwapRaWin(ra), hits = SwapRaHits(ra);
+        if (readahead) hits = Math.Min(hits + 1, SwapRaHitsMask);
+        vma.SwapReadaheadInfo = MakeSwapRaVal(addr, win, hits);
+        if (readahead) Stats.Count(VmEvent.SwapRaHit);
+        return head;
+    }
+
+    // vma->swap_readahead_info: the last fault's address, the window and the hits since, packed in one word.
+    int SwapRaWinShift => PageShift / 2;
+    int SwapRaHitsMask => (1 << SwapRaWinShift) - 1;
+    long SwapRaVal(Vma.Vma vma) => vma.SwapReadaheadInfo != 0 ? vma.SwapReadaheadInfo : 4;   // GET_SWAP_RA_VAL(): 4 hits to start with
+    int SwapRaWin(long ra) => (int)((ra & ((long)Geo.PageSize - 1) & ~(long)SwapRaHitsMask) >> SwapRaWinShift);
+    int SwapRaHits(long ra) => (int)(ra & SwapRaHitsMask);
+    long MakeSwapRaVal(ulong addr, int win, int hits)
+    {
+        ulong offsetMask = (ulong)Geo.PageSize - 1;
+        ulong winBits = ((ulong)win << SwapRaWinShift) & offsetMask & ~(ulong)SwapRaHitsMask;
+        return (long)((addr & ~offsetMask) | winBits | (uint)(hits & SwapRaHitsMask));
+    }
+
+    /// <summary>
+    /// models __swapin_nr_pages(): two pages more than the hits, rounded up to a power of two (at
+    /// least 4); with no hits one page unless the fault is next to the last; never below half the
+    /// last window.
+    /// </summary>
+    static int SwapinNrPages(long prevPfn, long pfn, int hits, int maxPages, int prevWin)
+    {
+        int pages = hits + 2;
+        if (pages == 2)
+        {
+            if (pfn != prevPfn + 1 && pfn != prevPfn - 1) pages = 1;
+        }
+        else
+        {
+            int roundup = 4;
+            while (roundup < pages) roundup <<= 1;
+            pages = roundup;
+        }
+        if (pages > maxPages) pages = maxPages;
+        return Math.Max(pages, prevWin / 2);
+    }
+
+    /// <summary>
+    /// models swap_vma_ra_win(): the read-ahead window for a fault at <paramref name="faddr"/>, placed
+    /// forward after a fault on the next page, backward after one on the previous page, else around
+    /// it; clamped to the VMA and the PMD. Returns the window's size (1: no read-ahead).
+    /// </summary>
+    int SwapVmaRaWin(Vma.Vma vma, ulong faddr, out ulong start, out ulong end)
+    {
+        start = end = 0;
+        int maxWin = 1 << Math.Min(PageCluster, SwapRaOrderCeiling);
+        if (maxWin == 1) return 1;
+        ulong pageSize = (ulong)Geo.PageSize;
+        long ra = SwapRaVal(vma);
+        ulong prevFaddr = (ulong)ra & ~(pageSize - 1);
+        int win = SwapinNrPages((long)(prevFaddr >> PageShift), (long)(faddr >> PageShift), SwapRaHits(ra), maxWin, SwapRaWin(ra));
+        vma.SwapReadaheadInfo = MakeSwapRaVal(faddr, win, 0);
+        if (win == 1) return 1;
+        long left;
+        if (faddr == prevFaddr + pageSize) left = (long)faddr;
+        else if (prevFaddr == faddr + pageSize) left = (long)faddr - ((long)win << PageShift) + (long)pageSize;
+        else left = (long)faddr - ((long)((win - 1) / 2) << PageShift);
+        long right = left + ((long)win << PageShift);
+        if (left < 0) left = 0;
+        ulong pmdStart = faddr & ~((ulong)Geo.PmdSize - 1);
+        start = Math.Max(Math.Max((ulong)left, vma.Start), pmdStart);
+        end = Math.Min(Math.Min((ulong)right, vma.End), pmdStart + (ulong)Geo.PmdSize);
+        return win;
+    }
+
+    /// <summary>
+    /// models swap_vma_readahead(): every swap entry of the window (in the faulting page table) is read
+    /// into the swap cache if it is not there yet, the ones other than the fault's marked read-ahead
+    /// (swap_ra); then the fault's own folio, with a reference for the caller, or -1 when it could not
+    /// be allocated or charged.
+    /// </summary>
+    int SwapVmaReadahead(Vma.Vma vma, PmdSlot slot, ulong faddr, int targetOffset)
+    {
+        if (SwapVmaRaWin(vma, faddr, out ulong start, out ulong end) > 1)
+        {
+            var ptes = slot.Ptes!;
+            for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
+            {
+                ulong pte = ptes[PteIndex(addr)];
+                if (!Pte.IsSwap(pte)) continue;
+                int head = ReadSwapCacheAsync(Pte.SwapOffset(pte), vma, out bool allocated);
+                if (head < 0) continue;
+                if (allocated && addr != faddr)
+                {
+                    SwapCache!.SetReadahead(head);
+                    Stats.Count(VmEvent.SwapRa);
+                }
+                FolioPut(head);
+            }
+        }
+        return ReadSwapCacheAsync(targetOffset, vma, out _);
+    }
+
+    /// <summary>
+    /// models __read_swap_cache_async() and the read that follows a new folio: the slot's folio from
+    /// the swap cache, or a new order-0 folio charged (to the faulting mm's cgroup), added to the cache
+    /// and read from the device. Returns it with a reference for the caller, or -1 (the slot is free,
+    /// or no memory).
+    /// </summary>
+    int ReadSwapCacheAsync(int offset, Vma.Vma vma, out bool allocated)
+    {
+        allocated = false;
+        var si = SwapInfo!;
+        int head = si.CachedFolio(offset);
+        if (head >= 0) { Map.AddRef(head, 1); return head; }
+        if (si.Count(offset) == 0) return -1;   // swap_entry_swapped()
+        head = AllocChargedPage(PageKind.Anon, vma.Mm);
+        if (head < 0) return -1;
+        SwapCacheAddFolio(head, offset);
+        SwapReadFolio(si, head, offset, 0);
+        allocated = true;
+        return head;
+    }
+}
