@@ -73,6 +73,7 @@ public sealed partial class Kernel
                 throw new ArgumentException($"swap={SizeText(config.SwapBytes)} must be from {SizeText(10L * Geo.PageSize)} to {SizeText((long)int.MaxValue * Geo.PageSize)}");
             SwapInfo = new SwapDevice(config.SwapDevice, swapPages, Geo.PmdOrder);
             SwapCache = new SwapCache(Map.TotalPages);
+            SwapInfo.ReclaimCacheOnly = ReclaimCachedSlot;
         }
     }
 

@@ -126,7 +126,7 @@ public sealed partial class Kernel
     /// failed allocation counts <paramref name="fallback"/>, a folio the cgroup cannot take counts
     /// <paramref name="fallbackCharge"/> too; order 0 (charged with GFP_KERNEL) last.
     /// </summary>
-    int AllocAnonFolioOfOrders(Vma.Vma vma, ulong orders, MthpStat fallback, MthpStat fallbackCharge, out int order)
+    int AllocAnonFolioOfOrders(Vma.Vma vma, ulong orders, MthpStat fallback, MthpStat fallbackCharge, out int order, Memcg.MemCgroup? target = null)
     {
         while (orders != 0)
         {
@@ -134,7 +134,7 @@ public sealed partial class Kernel
             int head = AllocFolio(order, PageKind.Anon);
             if (head >= 0)
             {
-                if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma))) return head;
+                if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma), target)) return head;
                 Stats.Count(order, fallbackCharge);
                 FolioPut(head);
             }
@@ -142,7 +142,7 @@ public sealed partial class Kernel
             orders &= ~(1UL << order);
         }
         order = 0;
-        return AllocChargedPage(PageKind.Anon, vma.Mm);
+        return AllocChargedPage(PageKind.Anon, vma.Mm, target);
     }
 
     /// <summary>models pte_range_none() over the naturally aligned block of the order around addr.</summary>

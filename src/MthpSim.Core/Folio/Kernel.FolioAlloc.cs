@@ -49,11 +49,11 @@ public sealed partial class Kernel
 
     bool _inReclaim;
 
-    /// <summary>models folio_prealloc() and the like: an order-0 folio charged with GFP_KERNEL to the mm's cgroup, or -1.</summary>
-    internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm)
+    /// <summary>models folio_prealloc() and the like: an order-0 folio charged with GFP_KERNEL to the mm's cgroup (or <paramref name="target"/>), or -1.</summary>
+    internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm, Memcg.MemCgroup? target = null)
     {
         int pfn = AllocFolio(0, kind);
-        if (pfn < 0 || MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel)) return pfn;
+        if (pfn < 0 || MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel, target)) return pfn;
         FolioPut(pfn);
         return -1;
     }

@@ -80,14 +80,18 @@ public sealed unsafe partial class Kernel
     public MemCgroup? MemcgOf(int pfn) =>
         _memcgOfFrame == null || _memcgOfFrame[pfn] == 0 ? null : _memcgs[_memcgOfFrame[pfn] - 1];
 
+    /// <summary>models lookup_swap_cgroup_id() → mem_cgroup_from_id(): the cgroup a slot's page was charged to when it went out, or null.</summary>
+    MemCgroup? SwapMemcg(int offset) => SwapInfo!.MemcgId(offset) is var id and not 0 ? _memcgs[id - 1] : null;
+
     /// <summary>
     /// models mem_cgroup_charge(): charges a new folio (or page table page) to the cgroup of
-    /// <paramref name="mm"/>; nothing to do outside a cgroup. The allocating task is the mm's own,
+    /// <paramref name="mm"/>, or to <paramref name="target"/> (mem_cgroup_swapin_charge_folio(): the
+    /// cgroup swap-out recorded); nothing to do outside a cgroup. The allocating task is the mm's own,
     /// or the parent while a fork copies into the child.
     /// </summary>
-    internal bool MemcgCharge(int head, MmStruct? mm, ChargeGfp gfp)
+    internal bool MemcgCharge(int head, MmStruct? mm, ChargeGfp gfp, MemCgroup? target = null)
     {
-        var cg = mm?.Memcg;
+        var cg = target ?? mm?.Memcg;
         if (cg == null) return true;
         int order = Map.Order(head), nr = 1 << order;
         var current = mm == _forkChild ? _forkParent : mm;

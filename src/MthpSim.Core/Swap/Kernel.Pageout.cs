@@ -10,9 +10,6 @@ namespace MthpSim.Core;
 // mm/page_io.c: swap_writeout().
 public sealed partial class Kernel
 {
-    /// <summary>The folio reclaim is swapping out: it sits in the swap cache, so losing mappings does not queue it for deferred split.</summary>
-    int _swapCacheFolio = -1;
-
     /// <summary>
     /// models madvise_cold_or_pageout_pte_range() over one VMA: folios only this process maps are made
     /// old and deactivated (cold) or reclaimed at once (pageout, references ignored); a large folio the
@@ -101,7 +98,7 @@ public sealed partial class Kernel
         if (InSwapCache(head))
         {
             // Already has its slots: only the mappings go (shrink_folio_list() skips add_to_swap()).
-            TryToUnmapToSwap(head, mappings, SwapCache!.OffsetOf(head), cached: true);
+            TryToUnmapToSwap(head, mappings, SwapCache!.OffsetOf(head));
             return;
         }
         if (order > 0)
@@ -143,44 +140,47 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models try_to_unmap() with TTU_SPLIT_HUGE_PMD into swap entries, then pageout() → swap_writeout():
-    /// a PMD mapping is split first (thp_split_pmd), each PTE becomes the entry of its page's slot
-    /// (exclusive if the page was), the content goes to the slots and the folio is freed. A folio
-    /// already in the swap cache (<paramref name="cached"/>) is written only if dirty: a clean one
-    /// still matches its slots.
+    /// models add_to_swap(), try_to_unmap() with TTU_SPLIT_HUGE_PMD into swap entries, then pageout()
+    /// → swap_writeout() and __remove_mapping(): the folio enters the swap cache (if not there yet), a
+    /// PMD mapping is split first (thp_split_pmd), each PTE becomes the entry of its page's slot
+    /// (exclusive if the page was), and the content goes to the slots; a folio that was already in the
+    /// swap cache is written only if dirty (a clean one still matches its slots), one of all zeroes
+    /// only sets the zeromap. Then the folio leaves the cache and is freed, unless the device's I/O is
+    /// asynchronous and it was written: writeback keeps it in the swap cache, clean.
     /// </summary>
-    void TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset, bool cached = false)
+    void TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset)
     {
         var si = SwapInfo!;
         int order = Map.Order(head);
         int nr = 1 << order;
-        _swapCacheFolio = head;
-        try
+        bool cached = InSwapCache(head);
+        if (!cached)
         {
-            foreach (var (vma, addr) in mappings)
-            {
-                var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
-                if (slot.Kind == PmdKind.Huge) SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
-            }
-            foreach (var (vma, addr) in mappings)
-            {
-                var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
-                int idx = PteIndex(addr);
-                ulong pte = slot.Ptes![idx];
-                int pfn = Pte.Pfn(pte);
-                if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
-                slot.Ptes[idx] = Pte.MakeSwap(offset + (pfn - head), Map.Test(pfn, PageFlags.AnonExclusive));
-                vma.Mm.Rss[(int)RssMember.AnonPages]--;
-                vma.Mm.Rss[(int)RssMember.SwapEnts]++;
-                FolioRemoveRmapPtes(head, pfn, 1, vma.Mm);
-            }
+            SwapCacheAddFolio(head, offset);
+            si.SetMemcgId(offset, nr, MemcgOf(head)?.Id ?? 0);   // swap_cgroup_record()
         }
-        finally { _swapCacheFolio = -1; }
-        // A slot ends with one reference per swap entry (swap_duplicate() for each, the allocation's
-        // own SWAP_HAS_CACHE dropped when the folio leaves the swap cache).
+        foreach (var (vma, addr) in mappings)
+        {
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+            if (slot.Kind == PmdKind.Huge) SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
+        }
+        foreach (var (vma, addr) in mappings)
+        {
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+            int idx = PteIndex(addr);
+            ulong pte = slot.Ptes![idx];
+            int pfn = Pte.Pfn(pte);
+            if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
+            slot.Ptes[idx] = Pte.MakeSwap(offset + (pfn - head), Map.Test(pfn, PageFlags.AnonExclusive));
+            Map.Clear(pfn, PageFlags.AnonExclusive);
+            vma.Mm.Rss[(int)RssMember.AnonPages]--;
+            vma.Mm.Rss[(int)RssMember.SwapEnts]++;
+            FolioRemoveRmapPtes(head, pfn, 1, vma.Mm);
+        }
+        // A slot ends with one reference per swap entry (swap_duplicate() for each); the allocation's
+        // own reference was the swap cache's (SWAP_HAS_CACHE), which the cache now stands for.
         var mapped = new int[nr];
         foreach (var (vma, addr) in mappings) mapped[ResolvedSlot(vma, addr, offset)]++;
-        // A clean folio from the swap cache still matches its slots: nothing is written.
         bool write = !cached || Map.Test(head, PageFlags.Dirty);
         bool zero = true;
         for (int i = 0; i < nr && zero; i++) zero = Map.Content(head + i) == 0;
@@ -190,7 +190,6 @@ public sealed partial class Kernel
             else if (si.Content(offset + i) != Map.Content(head + i))
                 throw new InvalidOperationException($"clean swap cache folio {head:x} differs from its slot {offset + i}");
             si.AddCount(offset + i, cached ? mapped[i] : mapped[i] - 1);
-            if (!si.Used(offset + i)) si.Free(offset + i, 1);
         }
         if (write && zero) Stats.Count(VmEvent.SwpoutZero, nr);
         else if (write)
@@ -199,15 +198,13 @@ public sealed partial class Kernel
             Stats.Count(order, MthpStat.Swpout);
             Stats.Count(VmEvent.Pswpout, nr);
         }
-        if (!cached)
+        FolioPut(head, mappings.Count);
+        if (write && !zero && !si.Synchronous)
         {
-            FolioPut(head, mappings.Count);
+            Map.Clear(head, PageFlags.Dirty);   // under writeback: reclaim keeps it for a later pass
             return;
         }
-        Map.AddRef(head, 1);   // reclaim's own reference while the cache lets go (__remove_mapping())
-        FolioPut(head, mappings.Count);
         SwapCacheDelFolio(head);
-        FolioPut(head);
     }
 
     int ResolvedSlot(Vma.Vma vma, ulong addr, int offset) =>

@@ -79,17 +79,31 @@ public sealed partial class Kernel
         int head = SwapInfo!.CachedFolio(offset);
         if (head < 0) return;
         if (Map.FolioMapcount(head) != 0 && !SwapInfo.Full) return;   // mem_cgroup_swap_full() is vm_swap_full() with cgroup v1
-        if (FolioSwapped(head)) return;   // swap_only_has_cache()
+        ReclaimCachedSlot(offset);
+    }
+
+    /// <summary>
+    /// models __try_to_reclaim_swap(TTRS_ANYWAY) for the swap allocator (<see cref="SwapDevice.ReclaimCacheOnly"/>):
+    /// the folio cached for the slot leaves the cache, mapped or not, unless an entry needs one of its slots.
+    /// </summary>
+    int ReclaimCachedSlot(int offset)
+    {
+        int head = SwapInfo!.CachedFolio(offset);
+        if (head < 0) return 0;
+        int nr = 1 << Map.Order(head);
+        if (FolioSwapped(head)) return -nr;
         Map.AddRef(head, 1);
         SwapCacheDelFolio(head);
         Map.Set(head, PageFlags.Dirty);
         FolioPut(head);
+        return nr;
     }
 
     /// <summary>
     /// models swap_cache_get_folio() and swap_update_readahead(): the folio cached for the slot, with a
     /// reference for the caller, or -1. A hit on a read-ahead folio counts swap_ra_hit and one more hit
-    /// in the VMA's read-ahead state; the state's address becomes the fault's either way.
+    /// in the VMA's read-ahead state (the global one with a rotational device); the VMA state's address
+    /// becomes the fault's either way.
     /// </summary>
     int SwapCacheLookup(int offset, Vma.Vma vma, ulong addr)
     {
@@ -98,11 +112,18 @@ public sealed partial class Kernel
         Map.AddRef(head, 1);
         if (Map.Order(head) > 0) return head;
         bool readahead = SwapCache!.TestClearReadahead(head);
-        long ra = SwapRaVal(vma);
-        int win = SwapRaWin(ra), hits = SwapRaHits(ra);
-        if (readahead) hits = Math.Min(hits + 1, SwapRaHitsMask);
-        vma.SwapReadaheadInfo = MakeSwapRaVal(addr, win, hits);
-        if (readahead) Stats.Count(VmEvent.SwapRaHit);
+        if (!SwapInfo.Rotational)
+        {
+            long ra = SwapRaVal(vma);
+            int win = SwapRaWin(ra), hits = SwapRaHits(ra);
+            if (readahead) hits = Math.Min(hits + 1, SwapRaHitsMask);
+            vma.SwapReadaheadInfo = MakeSwapRaVal(addr, win, hits);
+        }
+        if (readahead)
+        {
+            Stats.Count(VmEvent.SwapRaHit);
+            if (SwapInfo.Rotational) _swapinReadaheadHits++;
+        }
         return head;
     }
 
@@ -169,6 +190,57 @@ public sealed partial class Kernel
         return win;
     }
 
+    /// <summary>models swapin_readahead(): by VMA, or by slot cluster once a rotational device is swapped on.</summary>
+    int SwapinReadahead(Vma.Vma vma, PmdSlot slot, ulong faddr, int offset) =>
+        SwapInfo!.Rotational ? SwapClusterReadahead(vma, offset) : SwapVmaReadahead(vma, slot, faddr, offset);
+
+    // The global read-ahead state of mm/swap_state.c (swapin_nr_pages()), used with rotational devices.
+    int _swapinReadaheadHits = 4;
+    long _swapinPrevOffset;
+    int _swapinLastReadaheadPages;
+
+    /// <summary>
+    /// models swapin_nr_pages(): the window from the hits since the last call (taken and reset), the
+    /// last offset read without hits and the last window.
+    /// </summary>
+    int SwapinNrPagesGlobal(long offset)
+    {
+        int maxPages = 1 << PageCluster;
+        if (maxPages <= 1) return 1;
+        int hits = _swapinReadaheadHits;
+        _swapinReadaheadHits = 0;
+        int pages = SwapinNrPages(_swapinPrevOffset, offset, hits, maxPages, _swapinLastReadaheadPages);
+        if (hits == 0) _swapinPrevOffset = offset;
+        _swapinLastReadaheadPages = pages;
+        return pages;
+    }
+
+    /// <summary>
+    /// models swap_cluster_readahead(): the naturally aligned run of slots around the fault's (never
+    /// the header), as large as <see cref="SwapinNrPagesGlobal"/> says, read into the swap cache; then
+    /// the fault's own folio, with a reference for the caller, or -1.
+    /// </summary>
+    int SwapClusterReadahead(Vma.Vma vma, int offset)
+    {
+        int mask = SwapinNrPagesGlobal(offset) - 1;
+        if (mask != 0)
+        {
+            int start = Math.Max(offset & ~mask, 1), end = Math.Min(offset | mask, SwapInfo!.Max - 1);
+            for (int o = start; o <= end; o++)
+            {
+                int head = ReadSwapCacheAsync(o, vma, out bool allocated);
+                if (head < 0) continue;
+                if (allocated && o != offset)
+                {
+                    SwapCache!.SetReadahead(head);
+                    Stats.Count(VmEvent.SwapRa);
+                }
+                FolioPut(head);
+            }
+        }
+        return ReadSwapCacheAsync(offset, vma, out _);
+    }
+
     /// <summary>
     /// models swap_vma_readahead(): every swap entry of the window (in the faulting page table) is read
     /// into the swap cache if it is not there yet, the ones other than the fault's marked read-ahead
@@ -199,7 +271,8 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models __read_swap_cache_async() and the read that follows a new folio: the slot's folio from
-    /// the swap cache, or a new order-0 folio charged (to the faulting mm's cgroup), added to the cache
+    /// the swap cache, or a new order-0 folio charged (to the cgroup swap-out recorded, else the
+    /// faulting mm's), added to the cache
     /// and read from the device. Returns it with a reference for the caller, or -1 (the slot is free,
     /// or no memory).
     /// </summary>
@@ -210,7 +283,7 @@ public sealed partial class Kernel
         int head = si.CachedFolio(offset);
         if (head >= 0) { Map.AddRef(head, 1); return head; }
         if (si.Count(offset) == 0) return -1;   // swap_entry_swapped()
-        head = AllocChargedPage(PageKind.Anon, vma.Mm);
+        head = AllocChargedPage(PageKind.Anon, vma.Mm, SwapMemcg(offset));
         if (head < 0) return -1;
         SwapCacheAddFolio(head, offset);
         SwapReadFolio(si, head, offset, 0);

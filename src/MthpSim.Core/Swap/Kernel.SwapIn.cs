@@ -17,36 +17,52 @@ public sealed partial class Kernel
     /// models do_swap_page(): the slot's folio from the swap cache (a minor fault), or on a
     /// synchronous-I/O device (zram) for an entry only this PTE holds a folio of the order
     /// alloc_swap_folio() picks read past the cache (<see cref="DoSwapPageDirect"/>), or else the
-    /// page and its neighbours read into the swap cache (<see cref="SwapVmaReadahead"/>); a read is a
-    /// major fault. A page from the swap cache is mapped writable only when this mapping is its
-    /// exclusive owner; a write that cannot have it so goes on as a write fault (COW).
+    /// page and its neighbours read into the swap cache (<see cref="SwapinReadahead"/>); a read is a
+    /// major fault. A large folio from the cache is mapped whole when the PTEs around the fault are
+    /// its slots' entries in order, else only the faulting page. A page from the swap cache is mapped
+    /// writable only when this mapping is its exclusive owner; a write that cannot have it so goes
+    /// on as a write fault (COW).
     /// </summary>
     FaultResult DoSwapPage(Vma.Vma vma, PmdSlot slot, ulong addr, bool write)
     {
         var si = SwapInfo!;
+        var ptes = slot.Ptes!;
         int idx = PteIndex(addr);
-        ulong orig = slot.Ptes![idx];
+        ulong orig = ptes[idx];
         int off = Pte.SwapOffset(orig);
         int folio = SwapCacheLookup(off, vma, addr);
         if (folio < 0)
         {
-            if (si.Kind == Swap.SwapDeviceKind.Zram && si.Count(off) == 1) return DoSwapPageDirect(vma, slot, addr, write);
-            if (si.Kind != Swap.SwapDeviceKind.Zram)
-                throw new NotSupportedException($"swap-in from a {si.Kind.ToString().ToLowerInvariant()} device is not modelled yet");
+            if (si.Synchronous && si.Count(off) == 1) return DoSwapPageDirect(vma, slot, addr, write);
             AnonVmaPrepare(vma);
-            folio = SwapVmaReadahead(vma, slot, addr, off);
+            folio = SwapinReadahead(vma, slot, addr, off);
             if (folio < 0) return FaultResult.Oom;
             Stats.Count(VmEvent.PgMajFault);
             _faultMajor = true;
         }
-        if (Map.Order(folio) > 0)
-            throw new NotSupportedException("a large folio in the swap cache is not modelled yet");
         AnonVmaPrepare(vma);
+        int page = folio + (off - SwapCache!.OffsetOf(folio));
+        int nrPages = 1, first = idx;
+        if (Map.Order(folio) > 0)
+        {
+            int nr = 1 << Map.Order(folio);
+            int pageIdx = page - folio;
+            ulong folioStart = addr - ((ulong)pageIdx << PageShift);
+            ulong pmdStart = addr & ~((ulong)Geo.PmdSize - 1);
+            if (folioStart >= Math.Max(pmdStart, vma.Start) && folioStart + ((ulong)nr << PageShift) <= Math.Min(pmdStart + (ulong)Geo.PmdSize, vma.End)
+                && SwapPteBatch(ptes, idx - pageIdx, nr, orig, -pageIdx))
+            {
+                nrPages = nr;
+                first = idx - pageIdx;
+                page = folio;
+                off -= pageIdx;
+            }
+        }
         bool exclusive = Pte.IsSwpExclusive(orig);
-        si.Put(off);   // swap_free_nr(): this entry's reference; the cache still holds the slot
+        for (int i = 0; i < nrPages; i++) si.Put(off + i);   // swap_free_nr(): these entries' references; the cache still holds the slots
         if (ShouldTryToFreeSwap(folio, vma, write)) FolioFreeSwap(folio);
-        vma.Mm.Rss[(int)RssMember.AnonPages]++;
-        vma.Mm.Rss[(int)RssMember.SwapEnts]--;
+        vma.Mm.Rss[(int)RssMember.AnonPages] += nrPages;
+        vma.Mm.Rss[(int)RssMember.SwapEnts] -= nrPages;
         ulong flags = Pte.Young;
         if (exclusive || Map.Refcount(folio) == 1)
         {
@@ -57,11 +73,35 @@ public sealed partial class Kernel
             }
             exclusive = true;
         }
-        // The lookup's reference is the mapping's now.
-        FolioAddAnonRmapPtes(folio, folio, 1, vma.Mm);
-        if (exclusive) Map.Set(folio, PageFlags.AnonExclusive);
-        slot.Ptes[idx] = Pte.Make(folio, flags);
+        // The lookup's reference is the first mapping's now.
+        Map.AddRef(folio, nrPages - 1);
+        FolioAddAnonRmapPtes(folio, page, nrPages, vma.Mm);
+        for (int i = 0; i < nrPages; i++)
+        {
+            if (exclusive) Map.Set(page + i, PageFlags.AnonExclusive);
+            ptes[first + i] = Pte.Make(page + i, flags);
+        }
         return write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
+    }
+
+    /// <summary>
+    /// models swap_pte_batch() from a PTE <paramref name="shift"/> slots before the fault's: the
+    /// <paramref name="nr"/> PTEs from <paramref name="first"/> are the swap entries of consecutive
+    /// slots with the fault entry's flags, recorded for one cgroup.
+    /// </summary>
+    bool SwapPteBatch(ulong[] ptes, int first, int nr, ulong orig, int shift)
+    {
+        if (first < 0 || first + nr > ptes.Length) return false;
+        int baseOff = Pte.SwapOffset(orig) + shift;
+        if (baseOff <= 0) return false;
+        ulong flags = orig & ~(~0UL << 12);
+        ushort memcg = SwapInfo!.MemcgId(baseOff);
+        for (int i = 0; i < nr; i++)
+        {
+            if (ptes[first + i] != (Pte.MakeSwap(baseOff + i, false) | flags)) return false;
+            if (SwapInfo.MemcgId(baseOff + i) != memcg) return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -132,7 +172,7 @@ public sealed partial class Kernel
             if (CanSwapinThp(slot, addr, orig, o)) break;
             orders &= ~(1UL << o);
         }
-        return AllocAnonFolioOfOrders(vma, orders, MthpStat.SwpinFallback, MthpStat.SwpinFallbackCharge, out order);
+        return AllocAnonFolioOfOrders(vma, orders, MthpStat.SwpinFallback, MthpStat.SwpinFallbackCharge, out order, SwapMemcg(off));
     }
 
     /// <summary>models can_swapin_thp(): the aligned range of the order is one run of swap entries like the faulting one, none of them in the swap cache.</summary>
@@ -140,16 +180,12 @@ public sealed partial class Kernel
     {
         int nr = 1 << order;
         int first = PteIndex(addr) & ~(nr - 1);
-        var ptes = slot.Ptes!;
         int baseOff = Pte.SwapOffset(orig) - (PteIndex(addr) - first);
-        if (baseOff <= 0) return false;
-        ulong flags = orig & ~(~0UL << 12);
+        if (!SwapPteBatch(slot.Ptes!, first, nr, orig, first - PteIndex(addr))) return false;
         var si = SwapInfo!;
         bool zero = si.IsZero(baseOff);
         for (int i = 0; i < nr; i++)
         {
-            ulong pte = ptes[first + i];
-            if (pte != (Pte.MakeSwap(baseOff + i, false) | flags)) return false;   // swap_pte_batch()
             if (si.IsZero(baseOff + i) != zero) return false;   // swap_zeromap_batch()
             if (si.CachedFolio(baseOff + i) >= 0) return false;   // non_swapcache_batch()
         }

@@ -24,6 +24,13 @@ public enum SwapDeviceKind
 public sealed unsafe class SwapDevice
 {
     public SwapDeviceKind Kind { get; }
+    /// <summary>SWP_SYNCHRONOUS_IO: I/O completes before the call returns (zram), so swap-in may skip the swap cache and pageout frees at once.</summary>
+    public bool Synchronous => Kind == SwapDeviceKind.Zram;
+    /// <summary>
+    /// Not SWP_SOLIDSTATE: a rotational device, which turns VMA read-ahead off for all swap
+    /// (nr_rotate_swap). This machine's loop devices and its ext4 disk (for a swap file) are rotational.
+    /// </summary>
+    public bool Rotational => Kind != SwapDeviceKind.Zram;
     /// <summary>si->max: slots on the device, the header's slot 0 included.</summary>
     public int Max { get; }
     /// <summary>si->pages: usable slots (SwapTotal).</summary>
@@ -38,6 +45,8 @@ public sealed unsafe class SwapDevice
     readonly uint* _content;
     /// <summary>Per slot the PFN + 1 of the folio the swap cache holds for it (0: none).</summary>
     readonly int* _cache;
+    /// <summary>Per slot the id of the memory cgroup its page was charged to (the swap_cgroup map; 0: none).</summary>
+    readonly ushort* _memcg;
     readonly LazyHostMemory _memory;
 
     readonly int _clusterShift, _clusterSize;
@@ -57,10 +66,11 @@ public sealed unsafe class SwapDevice
         _clusterShift = pmdOrder;
         _clusterSize = 1 << pmdOrder;
         long slots = Max;
-        _memory = new LazyHostMemory(slots * 12);
+        _memory = new LazyHostMemory(slots * 14);
         _map = (int*)_memory.Pointer;
         _content = (uint*)(_memory.Pointer + slots * 4);
         _cache = (int*)(_memory.Pointer + slots * 8);
+        _memcg = (ushort*)(_memory.Pointer + slots * 12);
         int clusters = (int)((slots + _clusterSize - 1) >> _clusterShift);
         _ciCount = new int[clusters];
         _ciOrder = new byte[clusters];
@@ -82,15 +92,36 @@ public sealed unsafe class SwapDevice
     public uint Content(int offset) => _content[offset];
     /// <summary>The head PFN of the folio the swap cache holds for the slot, or -1 (swap_cache_get_folio() without the reference).</summary>
     public int CachedFolio(int offset) => _cache[offset] - 1;
+    /// <summary>lookup_swap_cgroup_id(): the cgroup id recorded for the slot (0: none).</summary>
+    public ushort MemcgId(int offset) => _memcg[offset];
+    /// <summary>swap_cgroup_record(): the slots' page was charged to cgroup <paramref name="id"/>.</summary>
+    internal void SetMemcgId(int offset, int nr, ushort id) => new Span<ushort>(_memcg + offset, nr).Fill(id);
     /// <summary>Whether the slot is allocated: entries refer to it or the swap cache holds it.</summary>
     public bool Used(int offset) => Count(offset) != 0 || _cache[offset] != 0;
     /// <summary>models vm_swap_full(): less than half the device is free.</summary>
     public bool Full => (long)(Pages - InUse) * 2 < Pages;
 
+    /// <summary>
+    /// models __try_to_reclaim_swap(TTRS_ANYWAY), given by the kernel the device belongs to: the folio
+    /// the swap cache holds for a slot leaves the cache if no entry needs any of its slots. Returns
+    /// the folio's pages if it did, their negation if not, 0 if no folio is cached there.
+    /// </summary>
+    internal Func<int, int>? ReclaimCacheOnly;
+
+    /// <summary>Held only by the swap cache (swap_map == SWAP_HAS_CACHE).</summary>
+    bool OnlyCache(int offset) => Count(offset) == 0 && _cache[offset] != 0;
+
     /// <summary>The swap cache's half of swap_cache_add_folio(): the slot now names the folio.</summary>
     internal void SetCache(int offset, int head)
     {
         if (!Used(offset) || _cache[offset] != 0) throw new InvalidOperationException($"swap slot {offset} cannot be cached (count {Count(offset)}, cached {CachedFolio(offset)})");
+        _cache[offset] = head + 1;
+    }
+
+    /// <summary>The swap cache's half of a split of a folio it holds: the slot now names the new folio.</summary>
+    internal void ReplaceCache(int offset, int head)
+    {
+        if (_cache[offset] == 0) throw new InvalidOperationException($"swap slot {offset} is not in the swap cache");
         _cache[offset] = head + 1;
     }
 
@@ -121,7 +152,7 @@ public sealed unsafe class SwapDevice
     public int Alloc(int order)
     {
         int nr = 1 << order;
-        if (nr > _clusterSize) return 0;
+        if (nr > _clusterSize || InUse == Pages) return 0;   // a full device is off the avail list
         int found = 0;
         int next = _next[order];
         if (next != 0)
@@ -131,6 +162,8 @@ public sealed unsafe class SwapDevice
                 found = ScanCluster(ci, _ciCount[ci] == 0 ? ci << _clusterShift : next, order);
         }
         if (found == 0) found = AllocSlow(order);
+        // swap_range_alloc(): the allocation that fills the device schedules swap_reclaim_work(), run here at once
+        if (found != 0 && InUse == Pages && Full) ReclaimFullClusters(force: true);
         return found;
     }
 
@@ -142,6 +175,7 @@ public sealed unsafe class SwapDevice
         int found;
         if (order < _pmdOrder && (found = ScanList(ClusterLists.Nonfull(order), order, all: true)) != 0) return found;
         if ((found = ScanList(ClusterLists.Free, order, all: false)) != 0) return found;
+        if (Full) ReclaimFullClusters(force: false);
         if (order < _pmdOrder && (found = ScanList(_lists.Frag(order), order, all: false)) != 0) return found;
         if (order > 0) return 0;
         // order 0 takes a slot from clusters of any other order
@@ -189,7 +223,16 @@ public sealed unsafe class SwapDevice
         {
             for (end -= nr; offset <= end; offset += nr)
             {
-                if (_ciCount[ci] != 0 && !RangeFree(offset, nr)) continue;
+                bool needReclaim = false;
+                if (_ciCount[ci] != 0 && !ScanRange(offset, nr, out needReclaim)) continue;
+                if (needReclaim)
+                {
+                    // cluster_reclaim_range(): the cache lets go of the range, then it is looked at again
+                    bool freed = ReclaimRange(offset, offset + nr);
+                    if (!Usable(ci, order)) break;
+                    if (_ciCount[ci] == 0) offset = start;
+                    if (!freed) continue;
+                }
                 if (_ciCount[ci] == 0) _ciOrder[ci] = (byte)order;
                 for (int i = 0; i < nr; i++) _map[offset + i] = 1;
                 InUse += nr;
@@ -205,10 +248,63 @@ public sealed unsafe class SwapDevice
         return found;
     }
 
-    bool RangeFree(int offset, int nr)
+    /// <summary>
+    /// models cluster_scan_range(): every slot of the range is free, or (with more than half the
+    /// device in use) held only by the swap cache, which then has to let go (<paramref name="needReclaim"/>).
+    /// </summary>
+    bool ScanRange(int offset, int nr, out bool needReclaim)
     {
-        for (int i = 0; i < nr; i++) if (Used(offset + i)) return false;
+        needReclaim = false;
+        for (int i = 0; i < nr; i++)
+        {
+            if (!Used(offset + i)) continue;
+            if (!OnlyCache(offset + i) || !Full) return false;
+            needReclaim = true;
+        }
         return true;
+    }
+
+    /// <summary>models cluster_reclaim_range(): reclaims cache-only slots from the start until one cannot be; whether the range is free now.</summary>
+    bool ReclaimRange(int start, int end)
+    {
+        for (int offset = start; offset < end;)
+        {
+            if (!Used(offset)) { offset++; continue; }
+            if (!OnlyCache(offset)) break;
+            int nr = ReclaimCacheOnly!(offset);
+            if (nr <= 0) break;
+            offset += nr;
+        }
+        for (int offset = start; offset < end; offset++) if (Used(offset)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// models swap_reclaim_full_clusters(): full clusters are taken off their list one by one (one, or
+    /// with <paramref name="force"/> one per cluster's worth of slots in use) and their cache-only
+    /// slots reclaimed; a cluster nothing was freed in goes back by its count.
+    /// </summary>
+    void ReclaimFullClusters(bool force)
+    {
+        long toScan = force ? InUse >> _clusterShift : 1;
+        int ci;
+        while ((ci = _lists.First(ClusterLists.Full)) >= 0)
+        {
+            _lists.Isolate(ci);
+            toScan--;
+            int offset = ci << _clusterShift, end = (int)Math.Min((long)offset + _clusterSize, Max);
+            while (offset < end)
+            {
+                if (OnlyCache(offset))
+                {
+                    int nr = ReclaimCacheOnly!(offset);
+                    if (nr != 0) { offset += Math.Abs(nr); continue; }
+                }
+                offset++;
+            }
+            if (_lists.ListOf(ci) == ClusterLists.None) Relocate(ci);
+            if (toScan <= 0) break;
+        }
     }
 
     /// <summary>models relocate_cluster(): after an allocation, to the free, frag or full list.</summary>
@@ -239,6 +335,7 @@ public sealed unsafe class SwapDevice
             if (Used(offset + i)) throw new InvalidOperationException($"swap slot {offset + i} freed with count {Count(offset + i)}, cached {CachedFolio(offset + i)}");
             _map[offset + i] = 0;
             _content[offset + i] = 0;
+            _memcg[offset + i] = 0;   // swap_cgroup_clear()
         }
         _ciCount[ci] -= nr;
         InUse -= nr;

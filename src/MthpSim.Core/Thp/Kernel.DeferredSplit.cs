@@ -26,7 +26,7 @@ public sealed partial class Kernel
     {
         int order = Map.Order(head);
         if (order <= 1) return;
-        if (head == _swapCacheFolio) return;   // folio_test_swapcache(): reclaim is already taking it
+        if (InSwapCache(head)) return;   // reclaim is already taking it
         if (!partiallyMapped && !Thp.ShrinkUnderused) return;
         if (partiallyMapped && !Map.Test(head, PageFlags.PartiallyMapped))
         {

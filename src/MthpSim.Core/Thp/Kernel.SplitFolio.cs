@@ -43,8 +43,20 @@ public sealed partial class Kernel
         // __folio_split(): off the queue if still on it, and no longer partially mapped either way
         DeferredUnqueue(head);
         int nr = 1 << order;
+        int swapOffset = InSwapCache(head) ? SwapCache!.OffsetOf(head) : 0;
         Map.SplitToOrder0(head);
         for (int p = head; p < head + nr; p++) Map.AddRef(p, Map.PteMapcount(p));
+        if (swapOffset != 0)
+        {
+            // Each new folio takes its page's slot in the swap cache, and the cache's reference with it.
+            SwapCache!.Remove(head, nr);
+            for (int i = 0; i < nr; i++)
+            {
+                SwapCache.Add(head + i, swapOffset + i, 1);
+                SwapInfo!.ReplaceCache(swapOffset + i, head + i);
+                Map.AddRef(head + i, 1);
+            }
+        }
         foreach (var (vma, addr) in mappings)
         {
             var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
@@ -57,8 +69,11 @@ public sealed partial class Kernel
             FolioPut(pfn);
         }
         for (int p = head; p < head + nr; p++)
+        {
+            if (swapOffset != 0) FreeSwapCache(p);   // free_folio_and_swap_cache() of the pages nobody maps
             if (Map.Kind(p) == PageKind.Anon && Map.Order(p) == 0 && Map.Refcount(p) == 0 && Map.PteMapcount(p) == 0)
                 FreeFolio(p);
+        }
         return true;
     }
 

@@ -123,7 +123,7 @@ public static class OracleRunner
             var processes = statements.OfType<ProcessStmt>().Select(p => p.Name).ToList();
             bool zeroPageObserved = statements.OfType<ExpectStmt>().Any(e => e.Lhs is VmstatObs { Name: "thp_zero_page_alloc" or "thp_zero_page_alloc_failed" });
             // The scenario's swap, on only while it runs; disposed after the drivers (using: reverse order).
-            using var swap = sim.Kernel.SwapInfo != null ? LiveSwap.Start(sim.Kernel.Config.SwapBytes, swapJournal) : null;
+            using var swap = sim.Kernel.SwapInfo != null ? LiveSwap.Start(sim.Kernel.Config.SwapDevice, sim.Kernel.Config.SwapBytes, swapJournal) : null;
             using var session = new LiveSession(driver, mountJournal, cgroupJournal);
             guard.OnBeforeRestore(session.Dispose);   // before any driver starts, so a signal stops them all
             if (swap != null) guard.OnBeforeRestore(swap.Dispose);

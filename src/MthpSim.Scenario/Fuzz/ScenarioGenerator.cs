@@ -51,7 +51,8 @@ public sealed class ScenarioGenerator
     /// <summary>The machine and the first process, as text.</summary>
     public IEnumerable<string> Prologue()
     {
-        _lines.Add(_profile.Machine);
+        // zram half the time, else a disk or a swap file (asynchronous: pageout leaves folios in the swap cache)
+        _lines.Add(_profile.AnySwapDevice ? _profile.Machine + " swapdev=" + _rng.Pick(new[] { "zram", "zram", "disk", "file" }) : _profile.Machine);
         // Some sizes start enabled, so large folios of several orders exist from the first fault.
         foreach (var size in AnonSizes.Take(AnonSizes.Length - 1))
             if (_rng.Chance(25)) _lines.Add($"sysfs hugepages-{size}/enabled = always");
@@ -478,18 +479,21 @@ public sealed class ScenarioGenerator
 /// swap entries).
 /// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
 /// OOM kills), processes moved between them; not with swap (reclaim to swap is not modelled yet).
+/// <paramref name="AnySwapDevice"/>: the swap device is zram, a disk or a file (else the machine line's,
+/// zram by default). The live side keeps zram: with a rotational device read-ahead follows global
+/// state the machine carries from run to run.
 /// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.
 /// <paramref name="CgroupPercent"/>: the share of scenarios that have cgroups (with <paramref name="Cgroups"/>).
 /// <paramref name="ForkInCgroups"/>: whether processes fork once cgroups exist (live, a fork charges the child's kernel
 /// objects and the page tables of the driver's whole image to the group, hundreds of kB the model does not have).
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
-    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true)
+    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true, bool AnySwapDevice = false)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
-    /// <summary>The simulator with a zram swap device: pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
-    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true);
+    /// <summary>The simulator with swap (zram, disk or file): pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
+    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true);
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
     /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan

@@ -5,20 +5,12 @@ namespace MthpSim.Scenario.Runtime;
 
 /// <summary>
 /// Checks a parsed scenario against the model before anything runs: observable names the model
-/// does not know (smaps fields, vmstat and meminfo names, sysfs paths, thpmaps keys), words compared
-/// with numbers, and statements this version does not support yet. Each problem is an error at the
-/// word's position, so the file is refused with exit status 2.
+/// does not know (smaps fields, vmstat and meminfo names, sysfs paths, thpmaps keys) and words
+/// compared with numbers. Each problem is an error at the word's position, so the file is refused
+/// with exit status 2.
 /// </summary>
 public static class ScenarioValidator
 {
-    /// <summary>Statements and forms that later issues add; refused clearly until then.</summary>
-    static string? NotSupportedYet(Statement s) => s switch
-    {
-        MachineStmt { Swap: > 0, SwapDev: "disk" or "file" } m =>
-            $"machine swapdev={m.SwapDev} is not supported yet (only zram is modelled); use swapdev=zram or leave it out",
-        _ => null,
-    };
-
     public static List<Diagnostic> Validate(Kernel k, IReadOnlyList<Statement> statements)
     {
         var errors = new List<Diagnostic>();
@@ -26,7 +18,6 @@ public static class ScenarioValidator
         var thpmapsKeys = ObservableEvaluator.ThpmapsKeys(k);
         foreach (var s in statements)
         {
-            if (NotSupportedYet(s) is string why) { Err(s.Span, why); continue; }
             var obs = s switch
             {
                 ExpectStmt e => e.Lhs,

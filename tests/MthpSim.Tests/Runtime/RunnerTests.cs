@@ -45,7 +45,6 @@ public class RunnerTests
 
     [Theory]
     [InlineData("policy collapse = mthp-rfc\n", "unknown collapse policy 'mthp-rfc' (known: pmd-only, mthp")]
-    [InlineData("machine swap=1G swapdev=disk\n", "machine swapdev=disk is not supported yet (only zram is modelled)")]
     [InlineData("machine swap=8K\n", "swap=8K must be from 40K to ")]
     [InlineData("machine swapdev=ssd\n", "swapdev must be zram, disk or file, got 'ssd'")]
     [InlineData("expect vmstat thp_fault_aloc == 0\n", "unknown vmstat counter 'thp_fault_aloc' (did you mean 'thp_fault_alloc'?)")]
