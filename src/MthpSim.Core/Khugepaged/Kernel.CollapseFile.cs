@@ -143,6 +143,7 @@ public sealed partial class Kernel
     /// models collapse_pte_mapped_thp(): the file's PMD folio at this range replaces the caller's page
     /// table: every PTE must map its own page of the folio; they are cleared and the table freed, and
     /// with <paramref name="installPmd"/> (MADV_COLLAPSE) the folio is mapped by a PMD (set_huge_pmd()).
+    /// A folio that is not uptodate is refused.
     /// </summary>
     ScanResult CollapsePteMappedThp(MmStruct mm, ulong addr, bool installPmd)
     {
@@ -155,6 +156,9 @@ public sealed partial class Kernel
         int head = vma.File.Cache.Lookup(LinearPageIndex(vma, haddr));
         if (head < 0) return ScanResult.PageNull;
         if (Map.Order(head) != Geo.PmdOrder) return ScanResult.PageCompound;
+        // Measured live (6.18.44): a folio fallocate made and nothing wrote is not mapped (SCAN_FAIL,
+        // MADV_COLLAPSE -EINVAL); once a write or fault made it uptodate it is.
+        if (!ShmemFolioUptodate(head)) return ScanResult.Fail;
         if (slot is { Kind: PmdKind.Table })
         {
             for (int i = 0; i < Geo.PtrsPerPte; i++)

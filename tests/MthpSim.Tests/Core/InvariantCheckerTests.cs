@@ -43,6 +43,42 @@ public class InvariantCheckerTests
         Assert.Equal(["cgroup 'cg' usage is 67 pages: 17 pages are charged to it, 46 are in the charge stock, 1 hold kernel objects"], errors);
     }
 
+    /// <summary>Four 64K folios paged out to a disk swap device (left in the swap cache), one of them mapped again.</summary>
+    static (Kernel k, MthpSim.Core.Vma.MmStruct mm) MachineWithSwapCache()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20, SwapBytes = 16L << 20, SwapDevice = MthpSim.Core.Swap.SwapDeviceKind.Disk });
+        Assert.Equal(0, k.SysfsWrite("hugepages-64kB/enabled", "always"));
+        Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+        var mm = k.CreateProcess("p");
+        Assert.Equal(0x40000000L, k.Mmap(mm, 0x40000000, 256 << 10, Prot.Read | Prot.Write));
+        Assert.Equal(0, k.Access(mm, 0x40000000, 0x40040000, write: true));
+        Assert.Equal(0, k.Madvise(mm, 0x40000000, 256 << 10, MadviseAdvice.Pageout));
+        Assert.Equal(0, k.Access(mm, 0x40000000, 0x40001000, write: false));
+        return (k, mm);
+    }
+
+    [Fact]
+    public void A_consistent_machine_with_a_swap_cache_has_no_violation()
+    {
+        var (k, mm) = MachineWithSwapCache();
+        Assert.Equal(64, k.SwapCache!.Pages);
+        Assert.Equal(4, k.Map.Order(k.ResolvePfn(mm, 0x40000000, out _)));
+        Assert.Empty(InvariantChecker.Check(k));
+    }
+
+    [Fact]
+    public void A_folio_the_swap_cache_forgot_is_caught()
+    {
+        var (k, mm) = MachineWithSwapCache();
+        int head = k.ResolvePfn(mm, 0x40000000, out _);
+        int offset = k.SwapCache!.OffsetOf(head);
+        k.SwapCache.Remove(head, 16);   // the device still names it, and its references stay
+        Assert.True(k.SwapInfo!.CachedFolio(offset) == head);
+        var errors = InvariantChecker.Check(k);
+        Assert.Contains(errors, e => e.Contains($"folio {head:x}: refcount 32 but 16 mappings and 0 pins (leak)"));
+        Assert.Contains(errors, e => e.Contains("swap device has 64 slots in use, swap entries and the swap cache hold 48"));
+    }
+
     /// <summary>A memfd with a 64K folio mapped shared by two processes.</summary>
     static (Kernel k, MthpSim.Core.Vma.MmStruct mm, MthpSim.Core.Shmem.ShmemFile f) MachineWithSharedShmem()
     {
