@@ -59,8 +59,8 @@ public sealed partial class Kernel
     bool FolioFreeSwap(int head)
     {
         if (!InSwapCache(head) || FolioSwapped(head)) return false;
+        Map.Set(head, PageFlags.Dirty);   // first: the cache's references may be the last
         SwapCacheDelFolio(head);
-        Map.Set(head, PageFlags.Dirty);
         return true;
     }
 
@@ -92,9 +92,9 @@ public sealed partial class Kernel
         if (head < 0) return 0;
         int nr = 1 << Map.Order(head);
         if (FolioSwapped(head)) return -nr;
+        Map.Set(head, PageFlags.Dirty);
         Map.AddRef(head, 1);
         SwapCacheDelFolio(head);
-        Map.Set(head, PageFlags.Dirty);
         FolioPut(head);
         return nr;
     }
@@ -226,17 +226,7 @@ public sealed partial class Kernel
         if (mask != 0)
         {
             int start = Math.Max(offset & ~mask, 1), end = Math.Min(offset | mask, SwapInfo!.Max - 1);
-            for (int o = start; o <= end; o++)
-            {
-                int head = ReadSwapCacheAsync(o, vma, out bool allocated);
-                if (head < 0) continue;
-                if (allocated && o != offset)
-                {
-                    SwapCache!.SetReadahead(head);
-                    Stats.Count(VmEvent.SwapRa);
-                }
-                FolioPut(head);
-            }
+            for (int o = start; o <= end; o++) ReadAheadSlot(o, vma, target: o == offset);
         }
         return ReadSwapCacheAsync(offset, vma, out _);
     }
@@ -255,26 +245,30 @@ public sealed partial class Kernel
             for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
             {
                 ulong pte = ptes[PteIndex(addr)];
-                if (!Pte.IsSwap(pte)) continue;
-                int head = ReadSwapCacheAsync(Pte.SwapOffset(pte), vma, out bool allocated);
-                if (head < 0) continue;
-                if (allocated && addr != faddr)
-                {
-                    SwapCache!.SetReadahead(head);
-                    Stats.Count(VmEvent.SwapRa);
-                }
-                FolioPut(head);
+                if (Pte.IsSwap(pte)) ReadAheadSlot(Pte.SwapOffset(pte), vma, target: addr == faddr);
             }
         }
         return ReadSwapCacheAsync(targetOffset, vma, out _);
     }
 
+    /// <summary>One slot of a read-ahead window read into the swap cache; a folio read for a page the fault did not ask for is marked read-ahead (swap_ra).</summary>
+    void ReadAheadSlot(int offset, Vma.Vma vma, bool target)
+    {
+        int head = ReadSwapCacheAsync(offset, vma, out bool allocated);
+        if (head < 0) return;
+        if (allocated && !target)
+        {
+            SwapCache!.SetReadahead(head);
+            Stats.Count(VmEvent.SwapRa);
+        }
+        FolioPut(head);
+    }
+
     /// <summary>
     /// models __read_swap_cache_async() and the read that follows a new folio: the slot's folio from
     /// the swap cache, or a new order-0 folio charged (to the cgroup swap-out recorded, else the
-    /// faulting mm's), added to the cache
-    /// and read from the device. Returns it with a reference for the caller, or -1 (the slot is free,
-    /// or no memory).
+    /// faulting mm's), added to the cache and read from the device. Returns it with a reference for
+    /// the caller, or -1 (the slot is free, or no memory).
     /// </summary>
     int ReadSwapCacheAsync(int offset, Vma.Vma vma, out bool allocated)
     {
