@@ -70,7 +70,9 @@ public sealed partial class Kernel
         }
         for (int p = head; p < head + nr; p++)
         {
-            if (swapOffset != 0) FreeSwapCache(p);   // free_folio_and_swap_cache() of the pages nobody maps
+            // free_folio_and_swap_cache() of the new folios nobody maps; not of the first, which the
+            // caller holds (__folio_split() skips it): unmapped, it stays in the swap cache (live too)
+            if (swapOffset != 0 && p != head) FreeSwapCache(p);
             if (Map.Kind(p) == PageKind.Anon && Map.Order(p) == 0 && Map.Refcount(p) == 0 && Map.PteMapcount(p) == 0)
                 FreeFolio(p);
         }
