@@ -66,9 +66,10 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models wp_can_reuse_anon_folio(): a small folio is reused when this mapping holds its only
-    /// reference (after a swap cache that no swap entry needs any more let go of it); a large one when __wp_can_reuse_large_anon_folio() says every mapping and reference
-    /// is this mm's: more than one mapping (a lone mapped page is copied so the folio can be freed),
-    /// not maybe mapped shared, and no reference beyond the mappings (no pin, no swap cache it cannot leave).
+    /// reference (after a swap cache that no swap entry needs any more let go of it); a large one
+    /// when __wp_can_reuse_large_anon_folio() says every mapping and reference is this mm's: more
+    /// than one mapping (a lone mapped page is copied so the folio can be freed), not maybe mapped
+    /// shared, and no reference beyond the mappings (no pin, no swap cache it cannot leave).
     /// </summary>
     bool WpCanReuseAnonFolio(int head)
     {

@@ -34,7 +34,6 @@ public sealed partial class Kernel
         if (folio < 0)
         {
             if (si.Synchronous && si.Count(off) == 1) return DoSwapPageDirect(vma, slot, addr, write);
-            AnonVmaPrepare(vma);
             folio = SwapinReadahead(vma, slot, addr, off);
             if (folio < 0) return FaultResult.Oom;
             Stats.Count(VmEvent.PgMajFault);
