@@ -53,12 +53,12 @@ public sealed partial class Kernel
         _pmdShift = Geo.PageShift + Geo.PmdOrder;
         _pteIndexMask = (1UL << Geo.PmdOrder) - 1;
         long pages = config.MemoryBytes / Geo.PageSize;
-        long maxPages = MaxSimulatedPages();
+        long maxPages = MaxSimulatedPages(swap: config.SwapBytes > 0);
         if (pages < (1L << Geo.PmdOrder) || pages > maxPages)
             throw new ArgumentException(
                 $"memory={SizeText(config.MemoryBytes)} is outside what this host can simulate: from {SizeText(Geo.PmdSize)} " +
                 $"to {SizeText(maxPages * Geo.PageSize)} with {SizeText(Geo.PageSize)} pages ({SizeText(HostMemoryBytes)} of host memory, " +
-                $"up to {WorstHostBytesPerPage} bytes of it per simulated page)");
+                $"up to {WorstHostBytesPerPage + (config.SwapBytes > 0 ? SwapHostBytesPerPage : 0)} bytes of it per simulated page)");
         Map = new MemMap(pages);
         Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder);
         Thp = new ThpSettings(Geo);
@@ -74,6 +74,9 @@ public sealed partial class Kernel
             SwapInfo = new SwapDevice(config.SwapDevice, swapPages, Geo.PmdOrder);
             SwapCache = new SwapCache(Map.TotalPages);
             SwapInfo.ReclaimCacheOnly = ReclaimCachedSlot;
+            Lru = new Reclaim.FolioLru(Map.TotalPages);
+            SmallRmap = new SmallAnonRmap(Map.TotalPages);
+            RootLruvec = new Reclaim.Lruvec(null, null);
         }
     }
 
@@ -81,12 +84,15 @@ public sealed partial class Kernel
 
     /// <summary>Host bytes one simulated page in use may cost at most (per-frame state, page tables, expected content, large-folio records).</summary>
     public const int WorstHostBytesPerPage = 40;
+    /// <summary>What a swap device adds per simulated page: the swap cache's folio->swap (4), folio->lru (9), the rmap of small folios (12).</summary>
+    public const int SwapHostBytesPerPage = 25;
 
     /// <summary>The host's memory (or the container's limit), as the runtime sees it.</summary>
     static long HostMemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     /// <summary>The most pages a machine may have: what host memory can hold if every page is used, and what a PFN can address.</summary>
-    public static long MaxSimulatedPages() => Math.Min(int.MaxValue, HostMemoryBytes / WorstHostBytesPerPage);
+    public static long MaxSimulatedPages(bool swap = false) =>
+        Math.Min(int.MaxValue, HostMemoryBytes / (WorstHostBytesPerPage + (swap ? SwapHostBytesPerPage : 0)));
 
     static string SizeText(long bytes) =>
         bytes >= 1L << 40 && bytes % (1L << 40) == 0 ? $"{bytes >> 40}T"

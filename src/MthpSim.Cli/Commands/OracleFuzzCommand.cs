@@ -5,7 +5,7 @@ using MthpSim.Oracle.Fuzz;
 namespace MthpSim.Cli.Commands;
 
 /// <summary>
-/// <c>mthpsim oracle fuzz [--scenarios N] [--seed S] [--ops M] [--start K] [--no-shrink] [--print] [--swap|--cgroups]</c>: random scenarios run on the live
+/// <c>mthpsim oracle fuzz [--scenarios N] [--seed S] [--ops M] [--start K] [--no-shrink] [--print] [--swap] [--cgroups]</c>: random scenarios run on the live
 /// kernel and in the simulator; every confirmed disagreement is shrunk and printed ready for
 /// tests/oracle/regressions/. Exit 0 when all agree, 1 on a confirmed disagreement or a scenario that
 /// could not be compared, 3 when the live kernel cannot be used.
@@ -21,7 +21,7 @@ public static class OracleFuzzCommand
         var noShrink = new Option<bool>("--no-shrink") { Description = "Print a disagreeing scenario whole instead of shrinking it (each shrinking step is a live run)" };
         var print = new Option<bool>("--print") { Description = "Print the scenarios' text instead of running them (no live kernel needed): a scenario not compared can be run alone with 'mthpsim oracle FILE'" };
         var swap = new Option<bool>("--swap") { Description = "Scenarios on a machine with zram swap, with pageout and cold (a stream of scenarios of their own)" };
-        var cgroups = new Option<bool>("--cgroups") { Description = "Scenarios with memory cgroups: limits, moves, reclaim, OOM kills (a stream of scenarios of their own)" };
+        var cgroups = new Option<bool>("--cgroups") { Description = "Scenarios with memory cgroups: limits, moves, reclaim, OOM kills (a stream of scenarios of their own; with --swap, reclaim in the groups swaps)" };
         var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, start, noShrink, print, swap, cgroups };
         // System.CommandLine turns Ctrl-C between live runs into this token (during a run the oracle's own handler restores the settings).
         cmd.SetAction((pr, cancel) => Task.FromResult(Run(pr, cancel)));
@@ -33,8 +33,13 @@ public static class OracleFuzzCommand
             if (n <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --scenarios must be a positive number, got {n}"); return 2; }
             if (m <= 0) { stderr.WriteLine($"mthpsim oracle fuzz: --ops must be a positive number, got {m}"); return 2; }
             if (pr.GetValue(start) < 0) { stderr.WriteLine($"mthpsim oracle fuzz: --start must be 0 or more, got {pr.GetValue(start)}"); return 2; }
-            if (pr.GetValue(swap) && pr.GetValue(cgroups)) { stderr.WriteLine("mthpsim oracle fuzz: --swap and --cgroups are streams of their own; choose one (reclaim to swap in a cgroup is not modelled yet)"); return 2; }
-            var stream = pr.GetValue(swap) ? OracleFuzzStream.Swap : pr.GetValue(cgroups) ? OracleFuzzStream.Cgroups : OracleFuzzStream.Plain;
+            var stream = (pr.GetValue(swap), pr.GetValue(cgroups)) switch
+            {
+                (true, true) => OracleFuzzStream.SwapCgroups,
+                (true, false) => OracleFuzzStream.Swap,
+                (false, true) => OracleFuzzStream.Cgroups,
+                _ => OracleFuzzStream.Plain,
+            };
             if (pr.GetValue(print))
             {
                 for (int i = pr.GetValue(start); i < pr.GetValue(start) + n; i++)

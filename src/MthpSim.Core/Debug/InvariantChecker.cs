@@ -93,6 +93,7 @@ public sealed class InvariantChecker
         }
 
         CheckMemcgs(k, errors);
+        CheckLru(k, errors);
         TallyPins(k);
         long freeKinds = CheckFolios(k, pageTablesSeen, errors);
         CheckSwap(k, errors);
@@ -393,6 +394,46 @@ public sealed class InvariantChecker
                 errors.Add($"cgroup '{k.Cgroups[i].Name}' usage is {k.Cgroups[i].UsagePages} pages: {charged[i]} pages are charged to it, {k.Cgroups[i].StockPages} are in the charge stock, {k.Cgroups[i].KmemPages} hold kernel objects");
         foreach (var mm in k.Processes)
             if (mm.Memcg != null && !mm.Memcg.Members.Contains(mm)) errors.Add($"{mm.Name}: not among the members of its cgroup '{mm.Memcg.Name}'");
+    }
+
+    /// <summary>
+    /// Where the model keeps the LRU: every list runs intact from head to tail, holds live anon folios
+    /// of its lruvec's cgroup whose flags name that list, and its size is their pages; every live anon
+    /// folio is on exactly one list (none is left isolated between statements).
+    /// </summary>
+    static void CheckLru(Kernel k, List<string> errors)
+    {
+        if (k.Lru is not { } lru) return;
+        var map = k.Map;
+        var onList = new HashSet<int>();
+        var vecs = new List<Reclaim.Lruvec> { k.RootLruvec! };
+        vecs.AddRange(k.Cgroups.Select(c => c.Lruvec!));
+        foreach (var vec in vecs)
+            for (int l = 0; l < Reclaim.LruLists.Count; l++)
+            {
+                var list = (Reclaim.LruList)l;
+                string where = $"{list} list of {(vec.Memcg?.Name ?? "the root")}";
+                long pages = 0;
+                int last = -1;
+                for (int h = vec.Head[l]; h >= 0; last = h, h = lru.Older(h))
+                {
+                    if (!onList.Add(h)) { errors.Add($"{where}: folio {h:x} twice (a cycle?)"); break; }
+                    if (map.Kind(h) != PageKind.Anon || map.Refcount(h) <= 0 || map.HeadOf(h) != h) { errors.Add($"{where}: {h:x} is not a live anon folio"); continue; }
+                    if (lru.ListOf(h) != list) errors.Add($"{where}: folio {h:x} says it is on the {lru.ListOf(h)} list");
+                    var want = Reclaim.LruLists.Of(map.Test(h, PageFlags.LazyFree), map.Test(h, PageFlags.Active));
+                    if (want != list) errors.Add($"{where}: folio {h:x} belongs on the {want} list");
+                    if (k.MemcgOf(h) != vec.Memcg) errors.Add($"{where}: folio {h:x} is charged to '{k.MemcgOf(h)?.Name ?? "root"}'");
+                    pages += 1 << map.Order(h);
+                }
+                if (last != vec.Tail[l]) errors.Add($"{where}: the tail is {vec.Tail[l]:x}, the walk ended at {last:x}");
+                if (pages != vec.Pages(list)) errors.Add($"{where}: size {vec.Pages(list)} pages, its folios have {pages}");
+            }
+        for (int pfn = 0; pfn < map.Capacity; pfn++)
+        {
+            if (map.Kind(pfn) != PageKind.Anon || map.HeadOf(pfn) != pfn || map.Refcount(pfn) <= 0) continue;
+            if (lru.IsIsolated(pfn)) errors.Add($"anon folio {pfn:x} is still isolated from the LRU");
+            else if (!onList.Contains(pfn)) errors.Add($"anon folio {pfn:x} is on no LRU list");
+        }
     }
 
     /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE).</summary>

@@ -7,8 +7,9 @@ public sealed partial class Kernel
 {
     /// <summary>
     /// models vma_alloc_folio()/folio_alloc(): a zeroed folio with refcount 1, or -1. An order-0
-    /// request that finds nothing free enters direct reclaim once (__alloc_pages_slowpath(), reduced
-    /// to its outcome); larger orders fall back instead (the model has no compaction).
+    /// request that finds nothing free enters direct reclaim (__alloc_pages_slowpath(), reduced to
+    /// its outcome: <see cref="DirectReclaimAlloc"/>); larger orders fall back instead (the model has
+    /// no compaction).
     /// </summary>
     internal int AllocFolio(int order, PageKind kind)
     {
@@ -41,8 +42,7 @@ public sealed partial class Kernel
         if (pfn < 0 && order == 0 && !_inReclaim)
         {
             _inReclaim = true;
-            try { Reclaim(); } finally { _inReclaim = false; }
-            pfn = Buddy.Alloc(order);
+            try { pfn = DirectReclaimAlloc(); } finally { _inReclaim = false; }
         }
         return pfn;
     }
@@ -88,6 +88,7 @@ public sealed partial class Kernel
             // Only a folio that got its anon rmap (folio->mapping) was counted in nr_anon.
             if (Map.Kind(head) == PageKind.Anon && Map.Large(head).AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
         }
+        LruDel(head);
         MemcgUncharge(head, 1 << order);
         Map.ReleaseFolio(head);
         Buddy.Free(head, order);

@@ -53,6 +53,8 @@ public sealed partial class Kernel
             Stats.Count(order, MthpStat.NrAnon);
         }
         NrAnonMapped += nr;
+        SetSmallAnonRmap(head, vma, addr);
+        LruAdd(head);   // folio_add_lru_vma()
     }
 
     /// <summary>models folio_add_anon_rmap_ptes() for pages of an existing folio (PMD split, fork).</summary>
@@ -210,16 +212,17 @@ public sealed partial class Kernel
     internal List<(Vma.Vma Vma, ulong Addr)> AnonFolioMappings(int head)
     {
         var result = new List<(Vma.Vma, ulong)>();
-        ref var lf = ref Map.Large(head);
         int nr = 1 << Map.Order(head);
+        var (anonVma, index) = nr > 1 ? (Map.Large(head).AnonVma, Map.Large(head).AnonIndex) : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
+        if (anonVma == 0) return result;
         foreach (var mm in _mms)
         {
             foreach (var vma in mm.Vmas)
             {
-                if (Array.IndexOf(vma.AnonVmaChain, lf.AnonVma) < 0) continue;
+                if (Array.IndexOf(vma.AnonVmaChain, anonVma) < 0) continue;
                 for (int i = 0; i < nr; i++)
                 {
-                    long off = lf.AnonIndex + i - vma.PgOff;
+                    long off = index + i - vma.PgOff;
                     if (off < 0) continue;
                     ulong addr = vma.Start + ((ulong)off << PageShift);
                     if (addr >= vma.End) break;

@@ -216,6 +216,8 @@ public sealed partial class Kernel
                     return Fail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte, VmEvent.ThpScanExceedNonePte);
                 continue;
             }
+            // An entry swapped in above may have gone out again (reclaim for the next one's charge).
+            if (!Pte.IsNormal(pte)) return Fail(ScanResult.PteNonPresent);
             int head = Map.HeadOf(Pte.Pfn(pte));
             if (FolioMaybeMappedShared(head) && ++shared > limits.MaxPtesShared && w.IsKhugepaged)
                 return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);

@@ -34,6 +34,7 @@ public sealed unsafe partial class Kernel
         }
         var cg = new MemCgroup(name, (ushort)(_memcgs.Count + 1));
         if (limitBytes is long l) cg.LimitPages = l / Geo.PageSize;
+        if (RootLruvec != null) cg.Lruvec = new Reclaim.Lruvec(cg, RootLruvec);
         _memcgs.Add(cg);
         _memcgByName[name] = cg;
         return cg;
@@ -48,8 +49,10 @@ public sealed unsafe partial class Kernel
     {
         long pages = limitBytes == long.MaxValue ? long.MaxValue : limitBytes / Geo.PageSize;
         if (cg.UsagePages > pages) DrainStock(cg);
+        // mem_cgroup_resize_max() asks for one page at a time (SWAP_CLUSTER_MAX at least); without
+        // swap the model's reclaim keeps the whole overage as its goal
         while (cg.UsagePages > pages)
-            if (MemcgReclaim(cg, cg.UsagePages - pages) == 0) return -Errno.EBUSY;
+            if (MemcgReclaim(cg, Lru != null ? 1 : cg.UsagePages - pages) == 0) return -Errno.EBUSY;
         cg.LimitPages = pages;
         return 0;
     }
@@ -72,6 +75,7 @@ public sealed unsafe partial class Kernel
     {
         long want = bytes is long b ? (b + Geo.PageSize - 1) / Geo.PageSize : long.MaxValue;
         if (bytes == null) DrainStock(cg);   // mem_cgroup_force_empty() drains first
+        if (bytes == null && Lru != null) { ForceEmpty(cg); return 0; }
         long got = MemcgReclaim(cg, want);
         return bytes == null || got >= want ? 0 : -Errno.EAGAIN;
     }
@@ -199,9 +203,12 @@ public sealed unsafe partial class Kernel
     /// </summary>
     long MemcgReclaim(MemCgroup cg, long nr)
     {
-        if (ReclaimWouldSwap)
-            throw new NotSupportedException("reclaim in a memory cgroup with a swap device is not modelled yet (only madvise pageout swaps)");
         long before = cg.UsagePages, target = Math.Max(nr, SwapClusterMax);
+        if (Lru != null)
+        {
+            TryToFreeMemcgPages(cg, nr);
+            return before - cg.UsagePages;
+        }
         if (ShrinkLazyFreeFolios(cg, target) < target) DeferredSplitScan(_deferredLen, cg);
         return before - cg.UsagePages;
     }

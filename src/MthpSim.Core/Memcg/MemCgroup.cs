@@ -27,6 +27,8 @@ public sealed class MemCgroup
     public long KmemPages { get; internal set; }
     /// <summary>Bytes of those pages no object uses yet (the obj stock and nr_charged_bytes).</summary>
     internal int ObjBytes { get; set; }
+    /// <summary>The group's LRU lists (mem_cgroup_lruvec()); null when the model keeps no LRU (no swap device).</summary>
+    internal Reclaim.Lruvec? Lruvec { get; set; }
 
     internal MemCgroup(string name, ushort id) { Name = name; Id = id; }
 

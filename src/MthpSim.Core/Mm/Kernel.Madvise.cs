@@ -1,6 +1,7 @@
 using MthpSim.Core.Fault;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
@@ -155,8 +156,12 @@ public sealed partial class Kernel
     /// <summary>models folio_mark_lazyfree() and lru_lazyfree_fn(): no longer swap-backed, and off the active list with no references.</summary>
     void MarkLazyFree(int head)
     {
+        bool was = Map.Test(head, PageFlags.LazyFree);
         Map.Set(head, PageFlags.LazyFree);
         Map.Clear(head, PageFlags.Active | PageFlags.Referenced);
+        if (was || Lru == null || !Lru.OnLru(head)) return;
+        LruMoveToHead(head);
+        Stats.Count(VmEvent.Pglazyfree, 1 << Map.Order(head));
     }
 
     void MarkExpectedMaybeZero(PmdSlot slot, ulong addr, ulong next)
@@ -208,7 +213,7 @@ public sealed partial class Kernel
         if (!Map.Test(head, PageFlags.Referenced)) Map.Set(head, PageFlags.Referenced);
         else if (!Map.Test(head, PageFlags.Active))
         {
-            Map.Set(head, PageFlags.Active);
+            FolioActivate(head);
             Map.Clear(head, PageFlags.Referenced);
         }
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using MthpSim.Core.Reclaim;
 using MthpSim.Core.Stats;
 
 namespace MthpSim.Core;
@@ -57,6 +58,14 @@ public sealed partial class Kernel
             case "nr_shmem_hugepages": return NrShmemThps >> Geo.PmdOrder;
             case "nr_shmem_pmdmapped": return NrShmemPmdMapped >> Geo.PmdOrder;
         }
+        if (Lru == null && Array.IndexOf(LruVmstatNames, name) >= 0) return null;
+        switch (name)
+        {
+            case "nr_inactive_anon": return NodeLruPages(LruList.InactiveAnon);
+            case "nr_active_anon": return NodeLruPages(LruList.ActiveAnon);
+            case "nr_inactive_file": return NodeLruPages(LruList.InactiveFile);
+            case "nr_active_file": return NodeLruPages(LruList.ActiveFile);
+        }
         return StatNames.TryVmEvent(name, out var e) ? Stats.Get(e) : null;
     }
 
@@ -70,6 +79,9 @@ public sealed partial class Kernel
         yield return "nr_shmem";
         yield return "nr_shmem_hugepages";
         yield return "nr_shmem_pmdmapped";
-        for (int i = 0; i < (int)VmEvent.Count; i++) yield return StatNames.Of((VmEvent)i);
+        if (Lru != null)
+            for (int i = 0; i < 4; i++) yield return LruVmstatNames[i];
+        for (int i = 0; i < (int)VmEvent.Count; i++)
+            if (Lru != null || Array.IndexOf(LruVmstatNames, StatNames.Of((VmEvent)i)) < 0) yield return StatNames.Of((VmEvent)i);
     }
 }

@@ -12,25 +12,45 @@ public sealed partial class Kernel
     const int FolioBatchSize = 31;
 
     /// <summary>
-    /// Whether reclaim would have to decide about swap-backed memory (anon pages or the swap cache)
-    /// with a swap device: not modelled yet, so reclaim stops the run instead of ignoring it.
-    /// </summary>
-    bool ReclaimWouldSwap => SwapInfo != null && (NrAnonMapped > 0 || SwapCache!.Pages > 0);
-
-    /// <summary>
-    /// Memory pressure: reclaims what can be reclaimed without swap, the way shrink_node() does:
-    /// the LRU first (lazily freed anon folios sit on the file LRU, so they go even with no swap),
-    /// then the shrinkers (the deferred split queue). Returns the pages freed.
+    /// The <c>reclaim</c> statement: memory.force_empty of a group holding every process. With a swap
+    /// device that is the LRU reclaim of <see cref="ForceEmpty"/>; without one only lazily freed
+    /// folios (on the file LRU) and the shrinkers (the deferred split queue) have anything to give.
+    /// Returns the pages freed.
     /// </summary>
     public long Reclaim()
     {
-        if (ReclaimWouldSwap)
-            throw new NotSupportedException("reclaim with a swap device (the reclaim statement, kswapd or an allocation under memory pressure) is not modelled yet; only madvise pageout swaps");
         long before = Buddy.FreePages;
         DrainAllStock();   // what memory.force_empty of the group holding every process does first
-        ShrinkLazyFreeFolios();
-        DeferredSplitScan(_deferredLen);
+        if (Lru != null) ForceEmpty(null);
+        else
+        {
+            ShrinkLazyFreeFolios();
+            DeferredSplitScan(_deferredLen);
+        }
         return Buddy.FreePages - before;
+    }
+
+    /// <summary>
+    /// Direct reclaim for an order-0 allocation that found nothing free: with a swap device
+    /// try_to_free_pages() until a page is free, giving up after 16 passes in a row that free
+    /// nothing (should_reclaim_retry()); without one a single pass of what <see cref="Reclaim"/>
+    /// frees. Returns a free page's PFN or -1.
+    /// </summary>
+    int DirectReclaimAlloc()
+    {
+        if (Lru == null)
+        {
+            Reclaim();
+            return Buddy.Alloc(0);
+        }
+        for (int noProgress = 0; noProgress < MaxReclaimRetries;)
+        {
+            if (TryToFreePages() == 0) noProgress++;
+            else noProgress = 0;
+            int pfn = Buddy.Alloc(0);
+            if (pfn >= 0) return pfn;
+        }
+        return -1;
     }
 
     /// <summary>
@@ -286,7 +306,9 @@ public sealed partial class Kernel
     /// <summary>models kswapd: woken below the low watermark, reclaims towards the high one (runs only when time passes).</summary>
     void Kswapd()
     {
-        var (_, low, _) = WatermarkPages();
-        if (Buddy.FreePages < low) Reclaim();
+        var (_, low, high) = WatermarkPages();
+        if (Buddy.FreePages >= low) return;
+        if (Lru != null) BalancePgdat(high);
+        else Reclaim();
     }
 }

@@ -21,6 +21,10 @@ public enum VmEvent
     PgMajFault,
     /// <summary>pglazyfreed: lazily freed pages discarded by reclaim.</summary>
     PgLazyFreed,
+    /// <summary>LRU movements and reclaim scanning (counted only where the model keeps the LRU: with a swap device).</summary>
+    Pgactivate, Pgdeactivate, Pglazyfree, Pgrefill,
+    PgstealKswapd, PgstealDirect, PgscanKswapd, PgscanDirect,
+    PgscanAnon, PgscanFile, PgstealAnon, PgstealFile,
     /// <summary>oom_kill: processes the OOM killer killed (here only a memory cgroup's).</summary>
     OomKill,
     Count,

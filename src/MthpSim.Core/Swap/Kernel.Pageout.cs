@@ -1,5 +1,6 @@
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
+using MthpSim.Core.Reclaim;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Swap;
 using MthpSim.Core.Vma;
@@ -77,57 +78,83 @@ public sealed partial class Kernel
     void ClearReferenced(int head, bool deactivate)
     {
         Map.Clear(head, PageFlags.Referenced);
-        if (deactivate) Map.Clear(head, PageFlags.Active);
+        if (deactivate) FolioDeactivate(head);
     }
 
     /// <summary>
-    /// models shrink_folio_list() (with references ignored, as reclaim_pages() calls it) for one anon
-    /// folio: lazily freed folios are discarded if still clean; others get swap slots (a large folio
-    /// that gets none is split and its pages go one by one: swpout_fallback), are unmapped to swap
-    /// entries, written (swpout, pswpout; all-zero folios only set the zeromap: swpout_zero) and
-    /// freed. Pinned folios stay. <paramref name="vma"/> and <paramref name="addr"/> give the one
-    /// mapping of a small folio (large folios are found through the rmap).
+    /// models reclaim_pages() for one folio MADV_PAGEOUT isolated: shrink_folio_list() with
+    /// references ignored, then what stays goes back to the LRU. <paramref name="vma"/> and
+    /// <paramref name="addr"/> give the one mapping of a small folio when the model keeps no rmap for
+    /// small folios (no swap device).
     /// </summary>
     void ShrinkAnonFolio(int head, Vma.Vma? vma, ulong addr)
     {
-        if (Map.Kind(head) != PageKind.Anon || Map.Refcount(head) == 0) return;
-        int order = Map.Order(head);
-        var mappings = order > 0 ? AnonFolioMappings(head) : [(vma!, addr)];
-        if (Map.Test(head, PageFlags.LazyFree)) { DiscardLazyFreeFolio(head, LazyFreeMappings(mappings)); return; }
-        if (FolioMaybeDmaPinned(head)) return;
+        IsolateFolio(head);
+        ShrinkFolio(head, null, checkReferences: false, vma, addr);
+    }
+
+    /// <summary>
+    /// models shrink_folio_list() for one isolated anon folio: with <paramref name="checkReferences"/>,
+    /// folio_check_references() first. Lazily freed folios are discarded if still clean; others get
+    /// swap slots (a large folio that gets none is split and its pages go one by one:
+    /// swpout_fallback), are unmapped to swap entries, written (swpout, pswpout; all-zero folios only
+    /// set the zeromap: swpout_zero) and freed. Pinned folios stay. What is not freed goes back to
+    /// the LRU (activated where the kernel's activate_locked would). Returns the pages freed.
+    /// </summary>
+    long ShrinkFolio(int head, ScanControl? sc, bool checkReferences, Vma.Vma? vma = null, ulong addr = 0)
+    {
+        if (Map.Kind(head) != PageKind.Anon || Map.Refcount(head) == 0) return 0;
+        int order = Map.Order(head), nr = 1 << order;
+        if (checkReferences && sc != null && FolioCheckReferences(head, sc) is var refs && refs != FolioReference.Reclaim)
+        {
+            PutbackFolio(head, activate: refs == FolioReference.Activate);
+            return 0;
+        }
+        var mappings = order > 0 || SmallRmap != null ? AnonFolioMappings(head) : [(vma!, addr)];
+        if (SmallRmap != null && order == 0 && mappings.Count != Map.FolioMapcount(head))
+            throw new InvalidOperationException($"rmap walk of folio {head:x} found {mappings.Count} mappings, its mapcount is {Map.FolioMapcount(head)}");
+        if (Map.Test(head, PageFlags.LazyFree))
+        {
+            // Unmapped and still held (a pin): folio_maybe_dma_pinned() activates it.
+            if (mappings.Count == 0) { PutbackFolio(head, activate: FolioMaybeDmaPinned(head)); return 0; }
+            if (DiscardLazyFreeFolio(head, LazyFreeMappings(mappings))) return nr;
+            PutbackFolio(head, activate: true);
+            return 0;
+        }
+        if (FolioMaybeDmaPinned(head)) { PutbackFolio(head); return 0; }
         if (InSwapCache(head))
         {
             // Already has its slots: only the mappings go (shrink_folio_list() skips add_to_swap()).
-            TryToUnmapToSwap(head, mappings, SwapCache!.OffsetOf(head));
-            return;
+            return TryToUnmapToSwap(head, mappings, SwapCache!.OffsetOf(head), sc);
         }
         if (order > 0)
         {
-            if (Map.Refcount(head) != ExpectedRefcount(head)) return;   // can_split_folio()
+            if (Map.Refcount(head) != ExpectedRefcount(head)) { PutbackFolio(head, activate: true); return 0; }   // can_split_folio()
             if (Map.Test(head, PageFlags.PartiallyMapped) && Map.Test(head, PageFlags.DeferredQueued))
             {
-                if (SplitFolio(head)) ShrinkSplitPages(mappings, head);
-                return;
+                if (SplitFolio(head)) return ShrinkSplitPages(mappings, head, sc);
+                PutbackFolio(head, activate: true);
+                return 0;
             }
         }
         int offset = SwapInfo?.Alloc(order) ?? 0;
         if (offset == 0)
         {
-            if (order == 0 || !SplitFolio(head)) return;
+            if (order == 0 || !SplitFolio(head)) { PutbackFolio(head, activate: true); return 0; }
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSwpoutFallback);
             Stats.Count(order, MthpStat.SwpoutFallback);
-            ShrinkSplitPages(mappings, head);
-            return;
+            return ShrinkSplitPages(mappings, head, sc);
         }
-        TryToUnmapToSwap(head, mappings, offset);
+        return TryToUnmapToSwap(head, mappings, offset, sc);
     }
 
     /// <summary>
     /// After a split in reclaim the pages still mapped go through reclaim as order-0 folios: the first
-    /// at once, the others from the list split_folio_to_list() appended them to, taken from its tail
-    /// (so from the last page down).
+    /// at once (its references already looked at), the others from the list split_folio_to_list()
+    /// appended them to, taken from its tail (so from the last page down). Any other page the split
+    /// left isolated goes back to the LRU.
     /// </summary>
-    void ShrinkSplitPages(List<(Vma.Vma Vma, ulong Addr)> mappings, int head)
+    long ShrinkSplitPages(List<(Vma.Vma Vma, ulong Addr)> mappings, int head, ScanControl? sc)
     {
         var byPage = new SortedDictionary<int, (Vma.Vma, ulong)>();
         foreach (var (vma, addr) in mappings)
@@ -135,8 +162,17 @@ public sealed partial class Kernel
             int pfn = ResolvePfn(vma.Mm, addr, out var kind);
             if (kind == MappingKind.PtePage && Map.Kind(pfn) == PageKind.Anon && Map.Order(pfn) == 0) byPage.TryAdd(pfn, (vma, addr));
         }
-        if (byPage.Remove(head, out var first)) ShrinkAnonFolio(head, first.Item1, first.Item2);
-        foreach (var (pfn, (vma, addr)) in byPage.Reverse()) ShrinkAnonFolio(pfn, vma, addr);
+        long freed = 0;
+        if (byPage.Remove(head, out var first)) freed += ShrinkFolio(head, sc, checkReferences: false, first.Item1, first.Item2);
+        foreach (var (pfn, (vma, addr)) in byPage.Reverse()) freed += ShrinkFolio(pfn, sc, checkReferences: true, vma, addr);
+        if (Lru != null)
+            foreach (var (vma, addr) in mappings)
+            {
+                int pfn = ResolvePfn(vma.Mm, addr, out _);
+                if (pfn >= 0) PutbackFolio(Map.HeadOf(pfn));
+            }
+        PutbackFolio(head);
+        return freed;
     }
 
     /// <summary>
@@ -148,7 +184,7 @@ public sealed partial class Kernel
     /// only sets the zeromap. Then the folio leaves the cache and is freed, unless the device's I/O is
     /// asynchronous and it was written: writeback keeps it in the swap cache, clean.
     /// </summary>
-    void TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset)
+    long TryToUnmapToSwap(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, int offset, ScanControl? sc)
     {
         var si = SwapInfo!;
         int order = Map.Order(head);
@@ -199,12 +235,17 @@ public sealed partial class Kernel
             Stats.Count(VmEvent.Pswpout, nr);
         }
         FolioPut(head, mappings.Count);
+        if (write && sc != null) sc.NrPageout += nr;
         if (write && !zero && !si.Synchronous)
         {
             Map.Clear(head, PageFlags.Dirty);   // under writeback: reclaim keeps it for a later pass
-            return;
+            PutbackFolio(head, tail: true);
+            return 0;
         }
         SwapCacheDelFolio(head);
+        if (Map.Refcount(head) == 0) return nr;
+        PutbackFolio(head);   // still referenced (a pin): __remove_mapping() would have kept it
+        return 0;
     }
 
     int ResolvedSlot(Vma.Vma vma, ulong addr, int offset) =>

@@ -280,6 +280,7 @@ public sealed partial class Kernel
         head = AllocChargedPage(PageKind.Anon, vma.Mm, SwapMemcg(offset));
         if (head < 0) return -1;
         SwapCacheAddFolio(head, offset);
+        LruAdd(head);   // folio_add_lru() in __read_swap_cache_async()
         SwapReadFolio(si, head, offset, 0);
         allocated = true;
         return head;

@@ -74,6 +74,7 @@ public sealed partial class Kernel
         }
         // The lookup's reference is the first mapping's now.
         Map.AddRef(folio, nrPages - 1);
+        SetSmallAnonRmap(folio, vma, addr, exclusive);   // a folio read into the swap cache becomes anon when first mapped
         FolioAddAnonRmapPtes(folio, page, nrPages, vma.Mm);
         for (int i = 0; i < nrPages; i++)
         {

@@ -44,7 +44,9 @@ public sealed partial class Kernel
         DeferredUnqueue(head);
         int nr = 1 << order;
         int swapOffset = InSwapCache(head) ? SwapCache!.OffsetOf(head) : 0;
+        var (anonVma, anonIndex) = (Map.Large(head).AnonVma, Map.Large(head).AnonIndex);
         Map.SplitToOrder0(head);
+        LruSplit(head, nr, anonVma, anonIndex);
         for (int p = head; p < head + nr; p++) Map.AddRef(p, Map.PteMapcount(p));
         if (swapOffset != 0)
         {

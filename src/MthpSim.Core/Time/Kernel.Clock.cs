@@ -8,13 +8,14 @@ public sealed partial class Kernel
 
     /// <summary>
     /// Advances the clock, running the background work due in that time in time order: khugepaged
-    /// at each of its wakeups, then kswapd when free memory is below the low watermark.
+    /// at each of its wakeups, the memcg statistics flush, then kswapd when free memory is below the low watermark.
     /// </summary>
     public void Sleep(long ms)
     {
         if (ms < 0) throw new ArgumentOutOfRangeException(nameof(ms));
         long until = NowMs + ms;
         RunKhugepagedUntil(until);
+        if (until / MemcgStatsFlushMs != NowMs / MemcgStatsFlushMs) FlushMemcgStats();
         NowMs = until;
         if (ms > 0) Kswapd();
     }

@@ -132,6 +132,7 @@ public static class OracleRunner
             // isolated (live, 2 to 17 of 64 pages stayed in memory from run to run).
             session.Start(sim.Kernel, processes, zeroPageObserved, needsReclaim: statements.OfType<ReclaimStmt>().Any(),
                 oneCpu: statements.OfType<CgroupStmt>().Any() || sim.Kernel.SwapInfo != null);
+            if (sim.Kernel.SwapInfo != null && IntactBeforeReclaim(statements) is string note) result.Notes.Add(note);
             RunLockstep(sim, statements, session, simResult, result, guard);
             if (!Interrupted(guard, result))
             {
@@ -198,6 +199,23 @@ public static class OracleRunner
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The live side reads a region's resident pages for <c>intact</c> (loads by the program, which make
+    /// their PTEs young); a reclaim after that sees them used, where the simulator's <c>intact</c> has no
+    /// effect. Said once, naming the first such pair of lines.
+    /// </summary>
+    static string? IntactBeforeReclaim(IReadOnlyList<Statement> statements)
+    {
+        int? intactLine = null;
+        foreach (var st in statements)
+        {
+            if (st is ExpectStmt { Lhs: IntactObs }) intactLine ??= st.Span.Line;
+            else if (intactLine is int l && st is ReclaimStmt or CgroupReclaimStmt)
+                return $"line {l}: 'intact' reads the region's pages live, making them young; the reclaim at line {st.Span.Line} sees them used (the simulator's 'intact' changes nothing): put 'intact' after the last reclaim";
+        }
+        return null;
     }
 
     static void CollectCounters(Kernel sim, LiveSession live, OracleResult result)

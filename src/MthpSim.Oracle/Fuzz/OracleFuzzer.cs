@@ -94,13 +94,20 @@ public static class OracleFuzzer
     {
         OracleFuzzStream.Swap => $"oracle-fuzz-swap-{seed}-{index}.mthp",
         OracleFuzzStream.Cgroups => $"oracle-fuzz-cgroups-{seed}-{index}.mthp",
+        OracleFuzzStream.SwapCgroups => $"oracle-fuzz-swap-cgroups-{seed}-{index}.mthp",
         _ => $"oracle-fuzz-{seed}-{index}.mthp",
     };
 
     static (List<string> Lines, string? Failure) Generate(ulong seed, int index, int ops, OracleFuzzStream stream)
     {
         ulong scenarioSeed = ScenarioSeed(seed, index);
-        var profile = stream switch { OracleFuzzStream.Swap => GeneratorProfile.LiveSwap, OracleFuzzStream.Cgroups => GeneratorProfile.LiveCgroups, _ => GeneratorProfile.Live };
+        var profile = stream switch
+        {
+            OracleFuzzStream.Swap => GeneratorProfile.LiveSwap,
+            OracleFuzzStream.Cgroups => GeneratorProfile.LiveCgroups,
+            OracleFuzzStream.SwapCgroups => GeneratorProfile.LiveSwapCgroups,
+            _ => GeneratorProfile.Live,
+        };
         return Fuzzer.RunEpisode(scenarioSeed, ops, profile: profile, closing: (gen, s) => Closing(gen, s, scenarioSeed, stream));
     }
 
@@ -178,7 +185,7 @@ public static class OracleFuzzer
     /// <summary>The closing expectations, with the simulator's values.</summary>
     static IEnumerable<string> Closing(ScenarioGenerator gen, ScenarioSession s, ulong seed, OracleFuzzStream stream)
     {
-        bool swap = stream == OracleFuzzStream.Swap;
+        bool swap = stream is OracleFuzzStream.Swap or OracleFuzzStream.SwapCgroups;
         var rng = new SplitMix64(seed ^ 0x5DEECE66DUL);
         var at = default(SourceSpan);
         var k = s.Kernel;
@@ -210,7 +217,7 @@ public static class OracleFuzzer
                 observables.Add(new FileObs(at, f, FileAttr.FolioKind, page * k.Geo.PageSize));
         }
         // With cgroups: who the OOM killer took, and how many.
-        if (stream == OracleFuzzStream.Cgroups)
+        if (stream is OracleFuzzStream.Cgroups or OracleFuzzStream.SwapCgroups)
         {
             observables.AddRange(gen.AllProcesses.Select(p => new AliveObs(at, p)));
             observables.Add(new VmstatObs(at, "oom_kill", at));
@@ -278,4 +285,4 @@ public static class OracleFuzzer
 }
 
 /// <summary>The scenario streams of <c>oracle fuzz</c>: each generates scenarios of its own from a seed.</summary>
-public enum OracleFuzzStream { Plain, Swap, Cgroups }
+public enum OracleFuzzStream { Plain, Swap, Cgroups, SwapCgroups }

@@ -81,6 +81,9 @@ public sealed class FuzzTally
         Add("zero swpout", k.Vmstat("swpout_zero") ?? 0);
         Add("swap read-ahead", k.Vmstat("swap_ra") ?? 0);
         Add("swap cache hit", k.Vmstat("swap_ra_hit") ?? 0);
+        Add("LRU reclaimed (pgsteal_anon)", k.Vmstat("pgsteal_anon") ?? 0);
+        Add("LRU activated", k.Vmstat("pgactivate") ?? 0);
+        Add("LRU deactivated", k.Vmstat("pgdeactivate") ?? 0);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
         long charge = 0;

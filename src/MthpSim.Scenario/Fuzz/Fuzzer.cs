@@ -45,8 +45,13 @@ public static class Fuzzer
                 try
                 {
                     var tally = new FuzzTally();
-                    // Without a profile given, every fourth episode has swap.
-                    var episodeProfile = profile ?? (episode % 4 == 3 ? GeneratorProfile.SimulatorSwap : GeneratorProfile.Simulator);
+                    // Without a profile given, every fourth episode has swap (every other one of those with cgroups and no shmem).
+                    var episodeProfile = profile ?? (episode % 8) switch
+                    {
+                        3 => GeneratorProfile.SimulatorSwap,
+                        7 => GeneratorProfile.SimulatorSwapCgroups,
+                        _ => GeneratorProfile.Simulator,
+                    };
                     var (lines, reason) = RunEpisode(SeedOf(episode), OpsOf(episode), checker, tally, episodeProfile);
                     outcome = new EpisodeOutcome(reason == null ? null : lines, reason, null, tally);
                 }

@@ -136,7 +136,7 @@ public sealed class ScenarioGenerator
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
-            < 91 => _profile.Swap ? Madvise(session, p, r, regions) : _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
+            < 91 => !ReclaimModelled ? Madvise(session, p, r, regions) : _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
             < 95 => Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
@@ -300,8 +300,11 @@ public sealed class ScenarioGenerator
         return $"{p} fork {c}";
     }
 
-    /// <summary>What a fork or exit that cannot be done becomes: reclaim, or with swap (reclaim to swap is not modelled yet) a khugepaged pass.</summary>
-    string NoOpReclaim() => _profile.Swap ? Khugepaged() : "reclaim";
+    /// <summary>What a fork or exit that cannot be done becomes: reclaim, or a khugepaged pass where reclaim is not modelled.</summary>
+    string NoOpReclaim() => ReclaimModelled ? "reclaim" : Khugepaged();
+
+    /// <summary>Reclaim with swap is modelled except for shmem (shmem swap-out is not).</summary>
+    bool ReclaimModelled => !_profile.Swap || !_profile.Shmem;
 
     string Exit(string p)
     {
@@ -474,11 +477,11 @@ public sealed class ScenarioGenerator
 /// <summary>Which statements a generator may use.</summary>
 /// <remarks>
 /// <paramref name="Pageout"/>: MADV_PAGEOUT and MADV_COLD of anonymous memory. <paramref name="Swap"/>: the
-/// machine has swap; then nothing the model does not support with swap yet is generated: no memory
-/// pressure and no reclaim statement (reclaim to swap), no other collapse design (khugepaged over
-/// swap entries).
+/// machine has swap; then nothing the model does not support with swap yet is generated: no reclaim
+/// (statement or memory pressure) while shmem is in use (shmem swap-out), no other collapse design
+/// (khugepaged over swap entries).
 /// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
-/// OOM kills), processes moved between them; not with swap (reclaim to swap is not modelled yet).
+/// which swaps where there is swap; OOM kills), processes moved between them.
 /// <paramref name="AnySwapDevice"/>: the swap device is zram, a disk or a file (else the machine line's,
 /// zram by default). The live side keeps zram: with a rotational device read-ahead follows global
 /// state the machine carries from run to run.
@@ -494,6 +497,8 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
     /// <summary>The simulator with swap (zram, disk or file): pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
     public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true);
+    /// <summary>The simulator with swap and memory cgroups, without shmem, on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap.</summary>
+    public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Shmem = false, Cgroups = true };
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
     /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan
@@ -508,4 +513,6 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// VMA the live (vendor) kernel falls back where upstream 6.18 reclaims and OOM-kills (docs/fidelity.md).
     /// </summary>
     public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100, ForkInCgroups = false };
+    /// <summary>The cgroups profile on a machine with zram swap and pageout, without shmem: reclaim in the groups swaps.</summary>
+    public static readonly GeneratorProfile LiveSwapCgroups = LiveCgroups with { Machine = "machine memory=4G swap=1G", Pageout = true, Swap = true, Shmem = false };
 }

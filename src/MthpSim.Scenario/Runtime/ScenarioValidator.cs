@@ -36,6 +36,9 @@ public static class ScenarioValidator
                 case SysfsObs so when k.SysfsRead(so.Path) == null:
                     Err(so.NameSpan, $"no such file /sys/kernel/mm/transparent_hugepage/{so.Path}{Suggest(so.Path, k.SysfsFiles())}");
                     break;
+                case VmstatObs vo when k.Vmstat(vo.Name) == null && Array.IndexOf(Kernel.LruVmstatNames, vo.Name) >= 0:
+                    Err(vo.NameSpan, $"vmstat '{vo.Name}' needs a swap device: the model keeps the LRU lists only where reclaim can swap (machine swap=SIZE)");
+                    break;
                 case VmstatObs vo when k.Vmstat(vo.Name) == null:
                     Err(vo.NameSpan, $"unknown vmstat counter '{vo.Name}'{Suggest(vo.Name, k.VmstatNames())}");
                     break;
