@@ -121,12 +121,13 @@ public sealed unsafe partial class Kernel
     /// MEMCG_CHARGE_BATCH pages (the rest goes to the stock), or just the pages when the batch does not
     /// fit. Over the limit, a charge that may not reclaim fails at once; otherwise it reclaims inside
     /// the group (then drains the stock once), and when that is not enough a small charge (order ≤
-    /// PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer and retries until it fits or
-    /// the allocating task is the one killed.
+    /// PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer (with the LRU, after 16 more
+    /// rounds of reclaim) and retries until it fits or the allocating task is the one killed.
     /// </summary>
     bool TryChargeMemcg(MemCgroup cg, int nr, int order, ChargeGfp gfp, MmStruct? current)
     {
         bool drained = false;
+        int retries = MaxReclaimRetries;
         while (true)
         {
             if (ConsumeStock(cg, nr)) return true;
@@ -143,9 +144,12 @@ public sealed unsafe partial class Kernel
             if (cg.Margin >= nr) continue;
             if (!drained) { DrainStock(cg); drained = true; continue; }
             if ((gfp & ChargeGfp.NoRetry) != 0) return false;
-            // More rounds would reclaim nothing more (the model's reclaim takes all it can at once).
             if (reclaimed > 0 && nr <= 1 << PageAllocCostlyOrder) continue;
+            // Reclaim through the LRU may free on a later round what it only aged on this one
+            // (nr_retries); without swap the model's reclaim takes all it can at once.
+            if (Lru != null && retries-- > 0) continue;
             if (!MemcgOom(cg, order, current)) return false;
+            retries = MaxReclaimRetries;   // OOM_SUCCESS: a kill resets the retries
         }
     }
 
