@@ -340,7 +340,7 @@ public sealed partial class Kernel
         long deactivated = 0;
         foreach (int head in taken)
         {
-            FolioReferenced(head, sc);
+            FolioReferenced(head, AnonFolioMappings(head), sc);
             Map.Clear(head, PageFlags.Active);
             PutbackFolio(head);
             deactivated += 1 << Map.Order(head);
@@ -374,9 +374,9 @@ public sealed partial class Kernel
     /// trip (PG_referenced set), activated if it was already marked or more than one VMA used it;
     /// an unreferenced one is reclaimed.
     /// </summary>
-    FolioReference FolioCheckReferences(int head, ScanControl sc)
+    FolioReference FolioCheckReferences(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, ScanControl sc)
     {
-        int referencedPtes = FolioReferenced(head, sc);
+        int referencedPtes = FolioReferenced(head, mappings, sc);
         bool referencedFolio = Map.Test(head, PageFlags.Referenced);
         Map.Clear(head, PageFlags.Referenced);
         if (referencedPtes == 0) return FolioReference.Reclaim;
@@ -389,13 +389,13 @@ public sealed partial class Kernel
     /// counts the VMAs where one was set. Cgroup reclaim ignores mappings of processes outside the
     /// target (invalid_folio_referenced_vma()).
     /// </summary>
-    int FolioReferenced(int head, ScanControl sc)
+    int FolioReferenced(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, ScanControl sc)
     {
         if (Map.FolioMapcount(head) == 0) return 0;
         int referenced = 0;
         Vma.Vma? last = null;
         bool young = false;
-        foreach (var (vma, addr) in AnonFolioMappings(head))
+        foreach (var (vma, addr) in mappings)
         {
             if (vma != last)
             {

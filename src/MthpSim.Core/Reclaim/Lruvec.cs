@@ -26,6 +26,4 @@ public sealed class Lruvec
     /// <summary>lruvec_lru_size(): pages on one list.</summary>
     public long Pages(LruList l) => _pages[(int)l];
     internal void AddPages(LruList l, long nr) => _pages[(int)l] += nr;
-    /// <summary>Pages on all four lists.</summary>
-    public long TotalPages => _pages[0] + _pages[1] + _pages[2] + _pages[3];
 }

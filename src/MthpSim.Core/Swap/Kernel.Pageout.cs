@@ -105,14 +105,15 @@ public sealed partial class Kernel
     {
         if (Map.Kind(head) != PageKind.Anon || Map.Refcount(head) == 0) return 0;
         int order = Map.Order(head), nr = 1 << order;
-        if (checkReferences && sc != null && FolioCheckReferences(head, sc) is var refs && refs != FolioReference.Reclaim)
+        // One rmap walk serves the reference check and the unmap.
+        var mappings = order > 0 || SmallRmap != null ? AnonFolioMappings(head) : [(vma!, addr)];
+        if (SmallRmap != null && order == 0 && mappings.Count != Map.FolioMapcount(head))
+            throw new InvalidOperationException($"rmap walk of folio {head:x} found {mappings.Count} mappings, its mapcount is {Map.FolioMapcount(head)}");
+        if (checkReferences && sc != null && FolioCheckReferences(head, mappings, sc) is var refs && refs != FolioReference.Reclaim)
         {
             PutbackFolio(head, activate: refs == FolioReference.Activate);
             return 0;
         }
-        var mappings = order > 0 || SmallRmap != null ? AnonFolioMappings(head) : [(vma!, addr)];
-        if (SmallRmap != null && order == 0 && mappings.Count != Map.FolioMapcount(head))
-            throw new InvalidOperationException($"rmap walk of folio {head:x} found {mappings.Count} mappings, its mapcount is {Map.FolioMapcount(head)}");
         if (Map.Test(head, PageFlags.LazyFree))
         {
             // Unmapped and still held (a pin): folio_maybe_dma_pinned() activates it.
