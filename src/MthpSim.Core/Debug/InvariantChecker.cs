@@ -96,6 +96,7 @@ public sealed class InvariantChecker
         CheckLru(k, errors);
         TallyPins(k);
         long freeKinds = CheckFolios(k, pageTablesSeen, errors);
+        CheckShmemSwapEntries(k, errors);
         CheckSwap(k, errors);
         CheckBuddy(k, freeKinds, errors);
         _running = false;
@@ -292,7 +293,7 @@ public sealed class InvariantChecker
                     errors.Add($"{mm.Name}: PTE at {addr:x} is a swap entry for slot {Pte.SwapOffset(pte)}, which no swap device has");
                     continue;
                 }
-                if (fileVma) errors.Add($"{mm.Name}: PTE at {addr:x} of a file mapping is a swap entry");
+                if (sharedFile) errors.Add($"{mm.Name}: PTE at {addr:x} of a shared file mapping is a swap entry");
                 int off = Pte.SwapOffset(pte);
                 // An exclusive entry lets swap-in map the page writable: nobody else may hold the slot.
                 if (Pte.IsSwpExclusive(pte) && si.Count(off) != 1)
@@ -367,6 +368,31 @@ public sealed class InvariantChecker
     }
 
     /// <summary>
+    /// Every swap entry of a shmem page cache is aligned to its order, names slots in use, each page's
+    /// slot holding what the file should read there; each counts as a reference to its slot.
+    /// </summary>
+    void CheckShmemSwapEntries(Kernel k, List<string> errors)
+    {
+        foreach (var f in k.Files)
+        {
+            if (f.Cache.SwappedPages == 0) continue;
+            if (k.SwapInfo is not { } si) { errors.Add($"{f.Name}: swap entries in its page cache without a swap device"); continue; }
+            foreach (var (index, off, order) in f.Cache.SwapEntries(0, long.MaxValue))
+            {
+                int nr = 1 << order;
+                if ((index & (nr - 1)) != 0 || (off & (nr - 1)) != 0) errors.Add($"{f.Name}: swap entry of order {order} at index {index}, slot {off}, is not aligned");
+                for (int i = 0; i < nr; i++)
+                {
+                    if (off + i <= 0 || off + i >= si.Max) { errors.Add($"{f.Name}: index {index + i} names slot {off + i}, which the device does not have"); break; }
+                    _swapRefs[off + i] = _swapRefs.GetValueOrDefault(off + i) + 1;
+                    if (si.Content(off + i) != f.ExpectedContent(index + i))
+                        errors.Add($"{f.Name}: page {index + i} swapped to slot {off + i} holds {si.Content(off + i)}, the file should read {f.ExpectedContent(index + i)}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Every cgroup's usage is the pages charged to it — frames of folios and page tables that record
     /// it, all frames of a folio alike — and its charge stock; free frames record none; processes are
     /// in the cgroup they name.
@@ -418,7 +444,7 @@ public sealed class InvariantChecker
                 for (int h = vec.Head[l]; h >= 0; last = h, h = lru.Older(h))
                 {
                     if (!onList.Add(h)) { errors.Add($"{where}: folio {h:x} twice (a cycle?)"); break; }
-                    if (map.Kind(h) != PageKind.Anon || map.Refcount(h) <= 0 || map.HeadOf(h) != h) { errors.Add($"{where}: {h:x} is not a live anon folio"); continue; }
+                    if (map.Kind(h) is not (PageKind.Anon or PageKind.Shmem) || map.Refcount(h) <= 0 || map.HeadOf(h) != h) { errors.Add($"{where}: {h:x} is not a live anon or shmem folio"); continue; }
                     if (lru.ListOf(h) != list) errors.Add($"{where}: folio {h:x} says it is on the {lru.ListOf(h)} list");
                     var want = Reclaim.LruLists.Of(map.Test(h, PageFlags.LazyFree), map.Test(h, PageFlags.Active));
                     if (want != list) errors.Add($"{where}: folio {h:x} belongs on the {want} list");
@@ -430,9 +456,11 @@ public sealed class InvariantChecker
             }
         for (int pfn = 0; pfn < map.Capacity; pfn++)
         {
-            if (map.Kind(pfn) != PageKind.Anon || map.HeadOf(pfn) != pfn || map.Refcount(pfn) <= 0) continue;
-            if (lru.IsIsolated(pfn)) errors.Add($"anon folio {pfn:x} is still isolated from the LRU");
-            else if (!onList.Contains(pfn)) errors.Add($"anon folio {pfn:x} is on no LRU list");
+            var kind = map.Kind(pfn);
+            if (kind is not (PageKind.Anon or PageKind.Shmem) || map.HeadOf(pfn) != pfn || map.Refcount(pfn) <= 0) continue;
+            if (kind == PageKind.Shmem && k.ShmemOwner(pfn) == null) continue;   // truncated while pinned: off the LRU
+            if (lru.IsIsolated(pfn)) errors.Add($"{kind} folio {pfn:x} is still isolated from the LRU");
+            else if (!onList.Contains(pfn)) errors.Add($"{kind} folio {pfn:x} is on no LRU list");
         }
     }
 
@@ -667,7 +695,11 @@ public sealed class InvariantChecker
                 CheckMmIds(pfn, lf, _folios[pfn], errors);
                 if (lf.NrPagesMapped != mappedPages)
                     errors.Add($"folio {pfn:x}: nr_pages_mapped {lf.NrPagesMapped} but {mappedPages} pages PTE-mapped");
-                if (kind == PageKind.Anon) nrAnon[order]++;
+                // nr_anon counts folios that became anon (folio->mapping); the only large "anon" folio
+                // that never did is a shmem folio swapped out and still in the swap cache, unmapped.
+                if (kind == PageKind.Anon && lf.AnonVma != 0) nrAnon[order]++;
+                else if (kind == PageKind.Anon && (!k.InSwapCache(pfn) || folioMapcount > 0))
+                    errors.Add($"folio {pfn:x}: anon folio of order {order} without an anon_vma, {(folioMapcount > 0 ? "mapped" : "not in the swap cache")}");
                 if (map.Test(pfn, PageFlags.PartiallyMapped))
                 {
                     nrPartial[order]++;
@@ -776,7 +808,14 @@ public sealed class InvariantChecker
         var mountUse = new Dictionary<Shmem.TmpfsMount, long>();
         foreach (var f in k.Files)
         {
-            if (f.Cache.Pages != f.AllocedPages) errors.Add($"{f.Name}: {f.Cache.Pages} pages cached but {f.AllocedPages} blocks held");
+            if (f.Cache.Pages + f.Cache.SwappedPages != f.AllocedPages)
+                errors.Add($"{f.Name}: {f.Cache.Pages} pages cached and {f.Cache.SwappedPages} swapped, but {f.AllocedPages} blocks held");
+            foreach (var (index, want) in f.WrittenPages())
+                if (f.Cache.Lookup(index) < 0 && !f.Cache.IsSwap(index, out _, out _))
+                {
+                    errors.Add($"{f.Name}: page {index} is a hole, the file should read {want}");
+                    break;
+                }
             if (f.Mount != null) mountUse[f.Mount] = mountUse.GetValueOrDefault(f.Mount) + f.AllocedPages;
             foreach (var (index, head) in f.Cache.Folios(0, long.MaxValue, h => 1 << map.Order(h)))
             {

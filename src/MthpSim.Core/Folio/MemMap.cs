@@ -201,6 +201,14 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
     }
 
+    /// <summary>Gives every page of a folio a new kind (a shmem folio leaving the page cache for the swap cache, or back).</summary>
+    internal void SetFolioKind(int head, PageKind kind)
+    {
+        int order = Order(head);
+        new Span<byte>(_frame + head, 1 << order).Fill((byte)((int)kind << 4 | order));
+        GC.KeepAlive(this);
+    }
+
     /// <summary>Turns one large folio into order-0 folios in place (the bookkeeping half of __split_unmapped_folio).</summary>
     internal void SplitToOrder0(int head)
     {

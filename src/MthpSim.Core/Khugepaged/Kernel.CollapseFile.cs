@@ -18,10 +18,23 @@ public sealed partial class Kernel
     /// </summary>
     ScanResult HpageCollapseScanFile(MmStruct mm, ulong addr, ShmemFile f, long start, CollapseControl cc)
     {
-        int nrPmd = Geo.PtrsPerPte, present = 0;
+        int nrPmd = Geo.PtrsPerPte, present = 0, swap = 0;
         var result = ScanResult.Succeed;
-        foreach (var (_, head) in f.Cache.Folios(start, start + nrPmd, h => 1 << Map.Order(h)))
+        var swapEntries = f.Cache.SwappedPages > 0 ? f.Cache.SwapEntries(start, start + nrPmd) : [];
+        int nextSwap = 0;
+        foreach (var (index, head) in f.Cache.Folios(start, start + nrPmd, h => 1 << Map.Order(h)).Append((start + nrPmd, -1)))
         {
+            // the xarray walk meets swap entries and folios in index order
+            for (; nextSwap < swapEntries.Count && swapEntries[nextSwap].Index < index && result == ScanResult.Succeed; nextSwap++)
+            {
+                swap += 1 << swapEntries[nextSwap].Order;
+                if (cc.IsKhugepaged && swap > Thp.MaxPtesSwap)
+                {
+                    result = ScanResult.ExceedSwapPte;
+                    Stats.Count(VmEvent.ThpScanExceedSwapPte);
+                }
+            }
+            if (head < 0 || result != ScanResult.Succeed) break;
             int nr = 1 << Map.Order(head);
             if (Map.Order(head) == Geo.PmdOrder) { result = ScanResult.PteMappedHugepage; break; }
             if (Map.Refcount(head) != nr + Map.FolioMapcount(head)) { result = ScanResult.PageCount; break; }
@@ -36,7 +49,7 @@ public sealed partial class Kernel
             }
             else result = CollapseFile(mm, f, start, cc);
         }
-        _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, addr, result, 0, nrPmd - present, 0, 0, cc.IsKhugepaged));
+        _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, addr, result, 0, nrPmd - present, swap, 0, cc.IsKhugepaged));
         return result;
     }
 
@@ -70,6 +83,9 @@ public sealed partial class Kernel
             return r;
         }
 
+        // shmem_get_folio(SGP_NOALLOC) swaps in what is swapped out (refused at or past i_size)
+        foreach (var (index, _, _) in f.Cache.SwappedPages > 0 ? f.Cache.SwapEntries(start, start + nrPmd) : [])
+            if (index >= PagesOf(f.Size) || ShmemSwapin(f, index, null, fault: false) < 0) return Fail(ScanResult.Fail);
         var old = f.Cache.Folios(start, start + nrPmd, h => 1 << Map.Order(h));
         if (old.Count == 0) return Fail(ScanResult.Truncated);
         int nrNone = nrPmd;

@@ -42,6 +42,7 @@ public sealed partial class Kernel
     /// <summary>What a load from page <paramref name="index"/> of a shmem file returns: the cached page's content, zeroes for a hole or a not-uptodate folio.</summary>
     uint FileContentAt(Shmem.ShmemFile f, long index)
     {
+        if (f.Cache.IsSwap(index, out int off, out _)) return SwapInfo!.Content(off);
         int head = f.Cache.Lookup(index);
         return head < 0 || _notUptodate.Contains(head) ? 0 : Map.Content(head + (int)(index - _shmemOwner[head].Index));
     }

@@ -41,7 +41,28 @@ public sealed partial class Kernel
                 }
             }
         });
+        if (vma.File is { Cache.SwappedPages: > 0 } f)
+        {
+            // A private writable mapping may hide swapped file pages under its own copies: only the
+            // holes count (smaps_shmem_walk_ops); otherwise shmem_swap_usage() of the whole VMA.
+            if (vma.IsShared || (vma.Flags & VmFlags.Write) == 0) mss.Swap += ShmemSwapUsage(vma, f);
+            else
+                for (ulong addr = vma.Start; addr < vma.End; addr += (ulong)Geo.PageSize)
+                    if (ResolvePfn(vma.Mm, addr, out var kind) < 0 && kind == MappingKind.None)
+                    {
+                        long index = LinearPageIndex(vma, addr);
+                        mss.Swap += ShmemPartialSwapUsage(f, index, index + 1);
+                    }
+        }
         return mss;
+    }
+
+    /// <summary>models shmem_swap_usage(): everything the file has swapped when the VMA starts at offset 0 and is at least as many pages as the file caches, else what its range has.</summary>
+    long ShmemSwapUsage(Vma.Vma vma, Shmem.ShmemFile f)
+    {
+        long pages = (long)(vma.Length >> PageShift);
+        if (vma.PgOff == 0 && pages >= f.Cache.Pages) return f.Cache.SwappedPages << PageShift;
+        return ShmemPartialSwapUsage(f, vma.PgOff, vma.PgOff + pages);
     }
 
     /// <summary>

@@ -97,22 +97,29 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models lru_add_split_folio() for a folio split to order 0: each new folio goes just on the newer
-    /// side of the first, in order (so reclaim meets the first page, then the last down to the second),
-    /// or stays isolated with it; each takes its page's anon_vma and index.
+    /// models lru_add_split_folio() for an anon folio split to order 0: each new folio goes just on the
+    /// newer side of the first, in order (so reclaim meets the first page, then the last down to the
+    /// second), or stays isolated with it; each takes its page's anon_vma and index.
     /// </summary>
     void LruSplit(int head, int nr, int anonVma, long index)
     {
         if (Lru == null) return;
         for (int i = 0; i < nr; i++) if (anonVma != 0) SmallRmap!.Set(head + i, anonVma, index + i);
+        LruAddSplitPieces(head, Enumerable.Range(head + 1, nr - 1));
+    }
+
+    /// <summary>lru_add_split_folio() for the new folios of a split other than the first (<paramref name="head"/>), in order.</summary>
+    void LruAddSplitPieces(int head, IEnumerable<int> pieces)
+    {
+        if (Lru == null) return;
         if (Lru.OnLru(head))
         {
             var vec = LruvecOf(head);
-            for (int p = head + 1; p < head + nr; p++) Lru.AddNewerThan(vec, head, p);
+            foreach (int p in pieces) Lru.AddNewerThan(vec, head, p);
         }
         else if (Lru.IsIsolated(head))
         {
-            for (int p = head + 1; p < head + nr; p++) Lru.MarkIsolated(p);
+            foreach (int p in pieces) Lru.MarkIsolated(p);
         }
     }
 }

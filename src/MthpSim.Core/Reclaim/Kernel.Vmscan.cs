@@ -38,7 +38,6 @@ public sealed partial class Kernel
     /// <summary>models try_to_free_mem_cgroup_pages() with MEMCG_RECLAIM_MAY_SWAP: at least SWAP_CLUSTER_MAX pages if it can.</summary>
     long TryToFreeMemcgPages(Memcg.MemCgroup? target, long nrPages)
     {
-        RefuseShmemSwap();
         var sc = new ScanControl { Target = target, NrToReclaim = Math.Max(nrPages, SwapClusterMax) };
         return DoTryToFreePages(sc);
     }
@@ -46,15 +45,7 @@ public sealed partial class Kernel
     /// <summary>models try_to_free_pages(): an order-0 allocation's direct reclaim of SWAP_CLUSTER_MAX pages from every lruvec.</summary>
     long TryToFreePages()
     {
-        RefuseShmemSwap();
         return DoTryToFreePages(new ScanControl { Global = true, NrToReclaim = SwapClusterMax });
-    }
-
-    /// <summary>Shmem folios are not on the model's LRU and cannot be swapped out yet: reclaim with swap refuses while any exist.</summary>
-    void RefuseShmemSwap()
-    {
-        if (NrShmem > 0)
-            throw new NotSupportedException("reclaim with a swap device while shmem pages exist is not modelled yet (shmem swap-out)");
     }
 
     /// <summary>
@@ -65,7 +56,6 @@ public sealed partial class Kernel
     /// </summary>
     void BalancePgdat(long highWatermark)
     {
-        RefuseShmemSwap();
         var sc = new ScanControl { Global = true, Kswapd = true, MemcgFullWalk = true };
         do
         {
@@ -340,7 +330,7 @@ public sealed partial class Kernel
         long deactivated = 0;
         foreach (int head in taken)
         {
-            FolioReferenced(head, AnonFolioMappings(head), sc);
+            FolioReferenced(head, FolioMappings(head), sc);
             Map.Clear(head, PageFlags.Active);
             PutbackFolio(head);
             deactivated += 1 << Map.Order(head);

@@ -162,11 +162,13 @@ public sealed partial class Kernel
         if (Map.Order(head) == Geo.PmdOrder) NrShmemThps += nr;
         f.AllocedPages += nr;
         if (f.Mount != null) f.Mount.UsedPages += nr;
+        LruAdd(head);
     }
 
-    /// <summary>models shmem_get_folio_gfp() with SGP_CACHE (a fault): the folio at index, allocated if absent, zeroed and uptodate.</summary>
+    /// <summary>models shmem_get_folio_gfp() with SGP_CACHE (a fault): the folio at index, swapped in or allocated if absent, zeroed and uptodate.</summary>
     internal int ShmemGetFolioForFault(ShmemFile f, Vma.Vma vma, ulong addr, long index)
     {
+        if (f.Cache.IsSwap(index, out _, out _)) return ShmemSwapin(f, index, vma, fault: true);
         int head = f.Cache.Lookup(index);
         if (head < 0)
         {

@@ -70,6 +70,8 @@ public sealed partial class Kernel
             if (!write) { slot.Leaf |= Pte.Young; return FaultResult.Ok; }
             SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
         }
+        // A private copy swapped out is an anonymous page's entry: do_swap_page().
+        if (slot is { Kind: PmdKind.Table } && Pte.IsSwap(slot.Ptes![PteIndex(addr)])) return DoSwapPage(vma, slot, addr, write);
         if (slot is { Kind: PmdKind.Table } && Pte.IsPresent(slot.Ptes![PteIndex(addr)]))
         {
             int idx = PteIndex(addr);

@@ -89,7 +89,12 @@ public sealed partial class Kernel
         var added = new List<int>();
         for (long index = start; index < end;)
         {
-            int head = f.Cache.Lookup(index);
+            int head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);   // SGP_FALLOC swaps in
+            if (head == -Errno.ENOMEM)
+            {
+                foreach (int h in added) if (_notUptodate.Contains(h)) TruncateFolio(h);
+                return -Errno.ENOMEM;
+            }
             if (head < 0)
             {
                 head = ShmemAllocAndAdd(f, null, 0, index, offset + len);
@@ -113,8 +118,9 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models shmem_file_llseek() → mapping_seek_hole_data(): data is an uptodate folio, whole folios
-    /// at a time; results are clamped to i_size; an offset at or past i_size is -ENXIO.
+    /// models shmem_file_llseek() → mapping_seek_hole_data(): data is an uptodate folio or a swap
+    /// entry, whole folios or entries at a time; results are clamped to i_size; an offset at or past
+    /// i_size is -ENXIO.
     /// </summary>
     public long Lseek(ShmemFile f, bool data, long offset)
     {
@@ -123,10 +129,12 @@ public sealed partial class Kernel
         for (long index = offset >> PageShift; index < endIndex;)
         {
             int head = f.Cache.Lookup(index);
-            bool isData = head >= 0 && !_notUptodate.Contains(head);
+            bool swap = f.Cache.IsSwap(index, out _, out int swapOrder);
+            bool isData = swap || (head >= 0 && !_notUptodate.Contains(head));
             if (isData == data) return Math.Min(f.Size, Math.Max(offset, index << PageShift));
-            if (head >= 0) index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
-            else if (data && f.Cache.NextCached(index, endIndex) is var next) index = next < 0 ? endIndex : next;   // skip the hole at once
+            if (swap) index = (index | ((1L << swapOrder) - 1)) + 1;
+            else if (head >= 0) index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
+            else if (data && f.Cache.NextCached(index, endIndex, swap: true) is var next) index = next < 0 ? endIndex : next;   // skip the hole at once
             else index++;
         }
         return data ? -Errno.ENXIO : f.Size;
@@ -147,7 +155,8 @@ public sealed partial class Kernel
         {
             long bytes = Math.Min(chunk - (pos & (chunk - 1)), end - pos);
             long index = pos >> PageShift;
-            int head = f.Cache.Lookup(index);
+            int head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);
+            if (head == -Errno.ENOMEM) return pos > offset ? pos - offset : head;
             if (head < 0)
             {
                 head = ShmemAllocAndAdd(f, null, 0, index, pos + bytes);
@@ -171,7 +180,7 @@ public sealed partial class Kernel
         return len;
     }
 
-    /// <summary>models shmem_file_read_iter() (SGP_READ): reads up to i_size; holes and not-uptodate folios read as zeroes, nothing is allocated.</summary>
+    /// <summary>models shmem_file_read_iter() (SGP_READ): reads up to i_size; holes and not-uptodate folios read as zeroes, nothing is allocated; swapped-out pages are swapped in.</summary>
     public long Pread(ShmemFile f, long offset, long len)
     {
         if (offset < 0 || len < 0) return -Errno.EINVAL;
@@ -179,7 +188,8 @@ public sealed partial class Kernel
         long end = Math.Min(offset + len, f.Size);
         for (long index = offset >> PageShift; index < PagesOf(end);)
         {
-            int head = f.Cache.Lookup(index);
+            int head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);
+            if (head == -Errno.ENOMEM) return index > offset >> PageShift ? Math.Max((index << PageShift) - offset, 0) : head;
             if (head < 0) { index++; continue; }
             if (!_notUptodate.Contains(head)) FolioMarkAccessed(head);
             index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
@@ -193,6 +203,10 @@ public sealed partial class Kernel
         int head = f.Cache.Lookup(offset >> PageShift);
         return head < 0 ? -1 : Map.Order(head);
     }
+
+    /// <summary>What the page cache holds at byte <paramref name="offset"/>: <c>shmem</c> (a folio), <c>swap</c> (a swap entry) or <c>none</c>.</summary>
+    public string FileEntryKind(ShmemFile f, long offset) =>
+        f.Cache.IsSwap(offset >> PageShift, out _, out _) ? "swap" : f.Cache.Lookup(offset >> PageShift) >= 0 ? "shmem" : "none";
 
     /// <summary>st_blocks in kB: every page the file holds, past EOF included (i_blocks).</summary>
     public long FileBlocksKb(ShmemFile f) => f.AllocedPages * (Geo.PageSize >> 10);

@@ -50,13 +50,23 @@ public sealed partial class Kernel
     /// models shmem_undo_range() for the bytes [lstart, lend]: folios inside the range leave the page
     /// cache; a large folio only partly inside is zeroed over the range and split around it
     /// (truncate_inode_partial_folio()), and the pieces inside leave; an order-0 page partly inside is
-    /// only zeroed there.
+    /// only zeroed there. Swap entries inside are freed (shmem_free_swap()); one only partly inside
+    /// is swapped in first (shmem_get_partial_folio()) and truncated as a folio.
     /// </summary>
     internal void ShmemUndoRange(ShmemFile f, long lstart, long lend)
     {
         long first = lstart >> PageShift;
         long last = lend == long.MaxValue ? long.MaxValue : lend >> PageShift;   // page of the last byte
         long endExclusive = last == long.MaxValue ? long.MaxValue : last + 1;
+        if (f.Cache.SwappedPages > 0)
+        {
+            long wholeFirst = PagesOf(lstart), wholeEnd = lend == long.MaxValue ? long.MaxValue : (lend + 1) >> PageShift;
+            foreach (long edge in new[] { first, last })
+                if (edge != long.MaxValue && f.Cache.IsSwap(edge, out _, out int order) && (edge & ~((1L << order) - 1)) is var s
+                    && (s < wholeFirst || s + (1L << order) > wholeEnd))
+                    ShmemSwapin(f, edge, null, fault: false);
+            ShmemFreeSwap(f, wholeFirst, wholeEnd);
+        }
         foreach (var (index, head) in f.Cache.Folios(first, endExclusive, h => 1 << Map.Order(h)))
         {
             if (!_shmemOwner.ContainsKey(head)) continue;   // freed by an earlier piece's split
@@ -132,12 +142,13 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models folio_split() of a shmem folio to order 0 at <paramref name="at"/> (a non-uniform split:
-    /// the halves not holding that page stay as large as they can). Every mapping of the folio is taken
+    /// the halves not holding that page stay as large as they can), or with <paramref name="uniform"/>
+    /// split_folio() (every page its own folio). Every mapping of the folio is taken
     /// down first and not restored (file folios are faulted back in). Fails when the folio has
     /// references beyond the page cache's (pins). Pieces entirely past max(EOF, fallocend) are dropped.
     /// Returns the pieces' heads, or null when the split fails.
     /// </summary>
-    internal List<int>? ShmemSplitFolio(int head, int at)
+    internal List<int>? ShmemSplitFolio(int head, int at, bool uniform = false)
     {
         int order = Map.Order(head);
         var (f, index) = _shmemOwner[head];
@@ -154,7 +165,7 @@ public sealed partial class Kernel
         bool uptodate = !_notUptodate.Remove(head);
         _shmemOwner.Remove(head);
         var pieces = new List<(int Head, int Order)>();
-        int lo = head, o = order;
+        int lo = head, o = uniform ? 0 : order;
         while (o > 0)
         {
             int half = 1 << (o - 1);
@@ -162,9 +173,11 @@ public sealed partial class Kernel
             if (at < lo + half) pieces.Add((lo + half, o));
             else { pieces.Add((lo, o)); lo += half; }
         }
-        pieces.Add((lo, 0));
+        if (uniform) for (int p = head; p < head + nr; p++) pieces.Add((p, 0));
+        else pieces.Add((lo, 0));
         pieces.Sort();
         Map.SplitNonUniform(head, pieces);
+        LruAddSplitPieces(head, pieces.Skip(1).Select(p => p.Head));
         long keepEnd = Math.Max(PagesOf(f.Size), f.FallocEnd);
         var heads = new List<int>(pieces.Count);
         foreach (var (ph, po) in pieces)

@@ -1,8 +1,9 @@
 namespace MthpSim.Core.Shmem;
 
 /// <summary>
-/// A file's page cache (mapping->i_pages): file page index to the head PFN of the folio holding it.
-/// Like the xarray's multi-index entries, every index a folio covers holds its head, so a lookup is one
+/// A file's page cache (mapping->i_pages): file page index to the head PFN of the folio holding it, or
+/// to the swap entry a shmem folio left when it was swapped out (a value entry). Like the xarray's
+/// multi-index entries, every index a folio or a large swap entry covers holds it, so a lookup is one
 /// array read. Storage is one array per PMD-sized block of indexes, made on first use and dropped when
 /// empty: 4 bytes per cached page, no object per page.
 /// </summary>
@@ -10,7 +11,7 @@ public sealed class PageCache
 {
     readonly int _chunkShift;
     readonly int _chunkMask;
-    /// <summary>Chunk number to its slots (head PFN + 1; 0 = empty) and how many slots are used.</summary>
+    /// <summary>Chunk number to its slots (head PFN + 1; 0 = empty; negative: a swap entry) and how many slots are used.</summary>
     readonly Dictionary<long, (int[] Slots, int Used)> _chunks = new();
     /// <summary>The chunk numbers in order, so that a search starts at the chunk it needs.</summary>
     readonly SortedSet<long> _keys = new();
@@ -21,21 +22,57 @@ public sealed class PageCache
         _chunkMask = (1 << pmdOrder) - 1;
     }
 
-    /// <summary>Pages cached (every index of every folio).</summary>
+    /// <summary>Pages cached (every index of every folio: mapping->nrpages).</summary>
     public long Pages { get; private set; }
+    /// <summary>Indexes that hold swap entries (shmem_inode_info.swapped).</summary>
+    public long SwappedPages { get; private set; }
 
-    /// <summary>models filemap_get_entry(): the head PFN of the folio holding index, or -1.</summary>
-    public int Lookup(long index) =>
-        _chunks.TryGetValue(index >> _chunkShift, out var c) ? c.Slots[(int)(index & _chunkMask)] - 1 : -1;
+    // A swap entry's slot value: -(1 + (the page's own swap offset << OrderBits | the entry's order)).
+    const int OrderBits = 5;
+    /// <summary>Swap offsets a page-cache value entry can hold (the model packs offset and order in 31 bits).</summary>
+    public const int MaxSwapOffset = 1 << (31 - OrderBits);
 
-    /// <summary>Stores a folio of <paramref name="nr"/> pages at its (naturally aligned) first index.</summary>
-    public void Insert(long index, int head, int nr) => Fill(index, nr, head + 1);
+    int Raw(long index) => _chunks.TryGetValue(index >> _chunkShift, out var c) ? c.Slots[(int)(index & _chunkMask)] : 0;
 
-    /// <summary>Forgets <paramref name="nr"/> indexes from <paramref name="index"/>.</summary>
-    public void Remove(long index, int nr) => Fill(index, nr, 0);
+    /// <summary>models filemap_get_entry() for a folio: the head PFN of the folio holding index, or -1 (a hole or a swap entry).</summary>
+    public int Lookup(long index) => Math.Max(Raw(index), 0) - 1;
 
-    void Fill(long index, int nr, int value)
+    /// <summary>
+    /// models filemap_get_entry() returning a value entry: whether index holds a swap entry, the
+    /// slot of that page (<paramref name="offset"/>) and the order of the (multi-index) entry.
+    /// </summary>
+    public bool IsSwap(long index, out int offset, out int order)
     {
+        int v = Raw(index);
+        offset = order = 0;
+        if (v >= 0) return false;
+        int packed = -v - 1;
+        offset = packed >> OrderBits;
+        order = packed & ((1 << OrderBits) - 1);
+        return true;
+    }
+
+    /// <summary>Stores a folio of <paramref name="nr"/> pages at its (naturally aligned) first index; it may replace only the folio it was split from.</summary>
+    public void Insert(long index, int head, int nr) => Fill(index, nr, head + 1, 0, overSwap: false);
+
+    /// <summary>
+    /// Stores a swap entry of 2^<paramref name="order"/> pages at its aligned first index, page i
+    /// being slot <paramref name="offset"/> + i (shmem_delete_from_page_cache() with a value entry,
+    /// or shmem_split_large_entry() rewriting one as smaller entries).
+    /// </summary>
+    public void InsertSwap(long index, int offset, int order)
+    {
+        if (offset + (1 << order) > MaxSwapOffset) throw new NotSupportedException($"swap offsets past {MaxSwapOffset} in a shmem page cache are not modelled");
+        Fill(index, 1 << order, -(1 + (offset << OrderBits | order)), -(1 << OrderBits), overSwap: true);   // page i: offset + i
+    }
+
+    /// <summary>Forgets <paramref name="nr"/> indexes from <paramref name="index"/>, folios or swap entries.</summary>
+    public void Remove(long index, int nr) => Fill(index, nr, 0, 0, overSwap: true);
+
+    /// <summary>Stores first + i * step at the i-th of nr indexes from index.</summary>
+    void Fill(long index, int nr, int first, int step, bool overSwap)
+    {
+        int done = 0;
         while (nr > 0)
         {
             long key = index >> _chunkShift;
@@ -43,27 +80,29 @@ public sealed class PageCache
             int n = Math.Min(nr, _chunkMask + 1 - at);
             if (!_chunks.TryGetValue(key, out var c))
             {
-                if (value == 0) { index += n; nr -= n; continue; }
+                if (first == 0) { index += n; nr -= n; done += n; continue; }
                 c = (new int[_chunkMask + 1], 0);
             }
             for (int i = at; i < at + n; i++)
             {
-                bool was = c.Slots[i] != 0;
+                int was = c.Slots[i], value = first + step * (done + i - at);
+                if (was < 0 && !overSwap) throw new InvalidOperationException($"page cache index {(key << _chunkShift) + i} holds a swap entry; a folio cannot be stored over it");
                 c.Slots[i] = value;
-                int d = (value != 0 ? 1 : 0) - (was ? 1 : 0);
-                c.Used += d;
-                Pages += d;
+                c.Used += (value != 0 ? 1 : 0) - (was != 0 ? 1 : 0);
+                Pages += (value > 0 ? 1 : 0) - (was > 0 ? 1 : 0);
+                SwappedPages += (value < 0 ? 1 : 0) - (was < 0 ? 1 : 0);
             }
             if (c.Used == 0) { _chunks.Remove(key); _keys.Remove(key); }
             else if (_chunks.TryAdd(key, c)) _keys.Add(key);
             else _chunks[key] = c;
             index += n;
             nr -= n;
+            done += n;
         }
     }
 
-    /// <summary>The first cached index at or after <paramref name="index"/> and below <paramref name="end"/>, or -1.</summary>
-    public long NextCached(long index, long end)
+    /// <summary>The first index at or after <paramref name="index"/> and below <paramref name="end"/> holding a folio (or, with <paramref name="swap"/>, also a swap entry), or -1.</summary>
+    public long NextCached(long index, long end, bool swap = false)
     {
         if (end <= index || _keys.Count == 0) return -1;
         long last = Math.Min((end - 1) >> _chunkShift, _keys.Max);
@@ -73,7 +112,7 @@ public sealed class PageCache
             var slots = _chunks[key].Slots;
             long baseIndex = key << _chunkShift;
             for (long i = Math.Max(index, baseIndex); i < baseIndex + _chunkMask + 1 && i < end; i++)
-                if (slots[(int)(i & _chunkMask)] != 0) return i;
+                if (slots[(int)(i & _chunkMask)] is var v && (v > 0 || (swap && v < 0))) return i;
         }
         return -1;
     }
@@ -96,6 +135,28 @@ public sealed class PageCache
         return list;
     }
 
-    /// <summary>Whether any index of [from, from + n) is cached (xa_find() over the range).</summary>
-    public bool AnyIn(long from, long n) => NextCached(from, from + n) >= 0;
+    /// <summary>The swap entries holding any index of [from, to), in index order, each once: (first index, first slot, order).</summary>
+    public List<(long Index, int Offset, int Order)> SwapEntries(long from, long to)
+    {
+        var list = new List<(long, int, int)>();
+        for (long i = NextCached(from, to, swap: true); i >= 0; i = NextCached(i, to, swap: true))
+        {
+            if (!IsSwap(i, out int offset, out int order)) { i = NextFolioEnd(i); continue; }
+            long first = i & ~((1L << order) - 1);
+            list.Add((first, offset - (int)(i - first), order));
+            i = first + (1L << order);
+        }
+        return list;
+    }
+
+    /// <summary>The index past the run of the same folio from index (a folio's pages hold one value).</summary>
+    long NextFolioEnd(long index)
+    {
+        int v = Raw(index);
+        while (Raw(index) == v) index++;
+        return index;
+    }
+
+    /// <summary>Whether any index of [from, from + n) holds a folio or a swap entry (xa_find() over the range, XA_PRESENT).</summary>
+    public bool AnyIn(long from, long n) => NextCached(from, from + n, swap: true) >= 0;
 }

@@ -31,6 +31,14 @@ public sealed class ShmemFile
     public uint ExpectedContent(long index) =>
         _expected.TryGetValue(index >> ChunkShift, out var a) ? a[index & ((1 << ChunkShift) - 1)] : 0;
 
+    /// <summary>Every page whose last write left content other than zeroes, in no particular order.</summary>
+    internal IEnumerable<(long Index, uint Token)> WrittenPages()
+    {
+        foreach (var (chunk, a) in _expected)
+            for (int i = 0; i < a.Length; i++)
+                if (a[i] != 0) yield return ((chunk << ChunkShift) + i, a[i]);
+    }
+
     /// <summary>Records writes of consecutive tokens from <paramref name="first"/> to pages [index, index + n); first 0 records zeroes.</summary>
     internal void RecordContent(long index, long n, uint first)
     {

@@ -14,12 +14,11 @@ public sealed partial class Kernel
     /// <summary>
     /// models madvise_cold_or_pageout_pte_range() over one VMA: folios only this process maps are made
     /// old and deactivated (cold) or reclaimed at once (pageout, references ignored); a large folio the
-    /// range covers in part is split first, and one another process may map is left alone.
+    /// range covers in part is split first, and one another process may map is left alone. Shmem
+    /// folios of a file mapping go the same way (the caller may write to the file, as root can).
     /// </summary>
     long MadviseColdOrPageout(Vma.Vma vma, ulong start, ulong end, bool pageout)
     {
-        if (vma.File != null)
-            throw new NotSupportedException($"madvise {(pageout ? "pageout" : "cold")} of a shmem mapping is not modelled yet");
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
             if (slot.Kind == PmdKind.Huge)
@@ -30,7 +29,7 @@ public sealed partial class Kernel
                 {
                     if (!pageout) slot.Leaf &= ~Pte.Young;
                     ClearReferenced(head, deactivate: !pageout);
-                    if (pageout) ShrinkAnonFolio(head, null, 0);
+                    if (pageout) ReclaimFolio(head, null, 0);
                     return;
                 }
                 if (!SplitFolio(head)) return;
@@ -71,7 +70,7 @@ public sealed partial class Kernel
             i += nr;
         }
         if (isolated != null)
-            foreach (var (head, at) in isolated) ShrinkAnonFolio(head, vma, at);
+            foreach (var (head, at) in isolated) ReclaimFolio(head, vma, at);
     }
 
     /// <summary>What both advices do to a folio first: PG_referenced goes; cold then deactivates it (folio_deactivate()).</summary>
@@ -87,7 +86,7 @@ public sealed partial class Kernel
     /// <paramref name="addr"/> give the one mapping of a small folio when the model keeps no rmap for
     /// small folios (no swap device).
     /// </summary>
-    void ShrinkAnonFolio(int head, Vma.Vma? vma, ulong addr)
+    void ReclaimFolio(int head, Vma.Vma? vma, ulong addr)
     {
         IsolateFolio(head);
         ShrinkFolio(head, null, checkReferences: false, vma, addr);
@@ -103,7 +102,9 @@ public sealed partial class Kernel
     /// </summary>
     long ShrinkFolio(int head, ScanControl? sc, bool checkReferences, Vma.Vma? vma = null, ulong addr = 0)
     {
-        if (Map.Kind(head) != PageKind.Anon || Map.Refcount(head) == 0) return 0;
+        if (Map.Refcount(head) == 0) return 0;
+        if (Map.Kind(head) == PageKind.Shmem) return ShrinkShmemFolio(head, sc, checkReferences);
+        if (Map.Kind(head) != PageKind.Anon) return 0;
         int order = Map.Order(head), nr = 1 << order;
         // One rmap walk serves the reference check and the unmap.
         var mappings = order > 0 || SmallRmap != null ? AnonFolioMappings(head) : [(vma!, addr)];
@@ -218,7 +219,22 @@ public sealed partial class Kernel
         // own reference was the swap cache's (SWAP_HAS_CACHE), which the cache now stands for.
         var mapped = new int[nr];
         foreach (var (vma, addr) in mappings) mapped[ResolvedSlot(vma, addr, offset)]++;
-        bool write = !cached || Map.Test(head, PageFlags.Dirty);
+        for (int i = 0; i < nr; i++) si.AddCount(offset + i, cached ? mapped[i] : mapped[i] - 1);
+        FolioPut(head, mappings.Count);
+        return SwapWriteout(head, offset, write: !cached || Map.Test(head, PageFlags.Dirty), sc);
+    }
+
+    /// <summary>
+    /// models pageout() → swap_writeout() and __remove_mapping() for an unmapped folio in the swap
+    /// cache: written if <paramref name="write"/> (a clean one still matches its slots; one of all
+    /// zeroes only sets the zeromap: swpout_zero), then it leaves the cache and is freed, unless the
+    /// device's I/O is asynchronous and it was written: writeback keeps it in the swap cache, clean.
+    /// Returns the pages freed.
+    /// </summary>
+    long SwapWriteout(int head, int offset, bool write, ScanControl? sc)
+    {
+        var si = SwapInfo!;
+        int order = Map.Order(head), nr = 1 << order;
         bool zero = true;
         for (int i = 0; i < nr && zero; i++) zero = Map.Content(head + i) == 0;
         for (int i = 0; i < nr; i++)
@@ -226,7 +242,6 @@ public sealed partial class Kernel
             if (write) si.Store(offset + i, Map.Content(head + i), zero);
             else if (si.Content(offset + i) != Map.Content(head + i))
                 throw new InvalidOperationException($"clean swap cache folio {head:x} differs from its slot {offset + i}");
-            si.AddCount(offset + i, cached ? mapped[i] : mapped[i] - 1);
         }
         if (write && zero) Stats.Count(VmEvent.SwpoutZero, nr);
         else if (write)
@@ -235,7 +250,6 @@ public sealed partial class Kernel
             Stats.Count(order, MthpStat.Swpout);
             Stats.Count(VmEvent.Pswpout, nr);
         }
-        FolioPut(head, mappings.Count);
         if (write && sc != null) sc.NrPageout += nr;
         if (write && !zero && !si.Synchronous)
         {

@@ -192,7 +192,7 @@ public sealed partial class Kernel
 
     /// <summary>models swapin_readahead(): by VMA, or by slot cluster once a rotational device is swapped on.</summary>
     int SwapinReadahead(Vma.Vma vma, PmdSlot slot, ulong faddr, int offset) =>
-        SwapInfo!.Rotational ? SwapClusterReadahead(vma, offset) : SwapVmaReadahead(vma, slot, faddr, offset);
+        SwapInfo!.Rotational ? SwapClusterReadahead(vma.Mm, offset) : SwapVmaReadahead(vma, slot, faddr, offset);
 
     // The global read-ahead state of mm/swap_state.c (swapin_nr_pages()), used with rotational devices.
     int _swapinReadaheadHits = 4;
@@ -220,15 +220,15 @@ public sealed partial class Kernel
     /// the header), as large as <see cref="SwapinNrPagesGlobal"/> says, read into the swap cache; then
     /// the fault's own folio, with a reference for the caller, or -1.
     /// </summary>
-    int SwapClusterReadahead(Vma.Vma vma, int offset)
+    int SwapClusterReadahead(Vma.MmStruct? mm, int offset)
     {
         int mask = SwapinNrPagesGlobal(offset) - 1;
         if (mask != 0)
         {
             int start = Math.Max(offset & ~mask, 1), end = Math.Min(offset | mask, SwapInfo!.Max - 1);
-            for (int o = start; o <= end; o++) ReadAheadSlot(o, vma, target: o == offset);
+            for (int o = start; o <= end; o++) ReadAheadSlot(o, mm, target: o == offset);
         }
-        return ReadSwapCacheAsync(offset, vma, out _);
+        return ReadSwapCacheAsync(offset, mm, out _);
     }
 
     /// <summary>
@@ -245,16 +245,16 @@ public sealed partial class Kernel
             for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
             {
                 ulong pte = ptes[PteIndex(addr)];
-                if (Pte.IsSwap(pte)) ReadAheadSlot(Pte.SwapOffset(pte), vma, target: addr == faddr);
+                if (Pte.IsSwap(pte)) ReadAheadSlot(Pte.SwapOffset(pte), vma.Mm, target: addr == faddr);
             }
         }
-        return ReadSwapCacheAsync(targetOffset, vma, out _);
+        return ReadSwapCacheAsync(targetOffset, vma.Mm, out _);
     }
 
     /// <summary>One slot of a read-ahead window read into the swap cache; a folio read for a page the fault did not ask for is marked read-ahead (swap_ra).</summary>
-    void ReadAheadSlot(int offset, Vma.Vma vma, bool target)
+    void ReadAheadSlot(int offset, Vma.MmStruct? mm, bool target)
     {
-        int head = ReadSwapCacheAsync(offset, vma, out bool allocated);
+        int head = ReadSwapCacheAsync(offset, mm, out bool allocated);
         if (head < 0) return;
         if (allocated && !target)
         {
@@ -270,14 +270,14 @@ public sealed partial class Kernel
     /// faulting mm's), added to the cache and read from the device. Returns it with a reference for
     /// the caller, or -1 (the slot is free, or no memory).
     /// </summary>
-    int ReadSwapCacheAsync(int offset, Vma.Vma vma, out bool allocated)
+    int ReadSwapCacheAsync(int offset, Vma.MmStruct? mm, out bool allocated)
     {
         allocated = false;
         var si = SwapInfo!;
         int head = si.CachedFolio(offset);
         if (head >= 0) { Map.AddRef(head, 1); return head; }
         if (si.Count(offset) == 0) return -1;   // swap_entry_swapped()
-        head = AllocChargedPage(PageKind.Anon, vma.Mm, SwapMemcg(offset));
+        head = AllocChargedPage(PageKind.Anon, mm, SwapMemcg(offset));
         if (head < 0) return -1;
         SwapCacheAddFolio(head, offset);
         LruAdd(head);   // folio_add_lru() in __read_swap_cache_async()

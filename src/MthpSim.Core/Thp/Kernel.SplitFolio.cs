@@ -19,6 +19,7 @@ public sealed partial class Kernel
     {
         int order = Map.Order(head);
         if (order == 0) return true;
+        if (Map.Kind(head) == PageKind.Shmem && ShmemOwner(head) != null) return ShmemSplitFolio(head, head, uniform: true) != null;
         if (Map.Kind(head) != PageKind.Anon) return false;   // the huge zero folio is never split
         // A PMD mapping holds one reference as it counts one mapping, so this holds before and after PMD splits.
         if (Map.Refcount(head) != ExpectedRefcount(head))

@@ -74,7 +74,7 @@ public static class ObservableEvaluator
                     FileAttr.Size => new(f.Size, null),
                     FileAttr.Blocks => new(k.FileBlocksKb(f), null),
                     FileAttr.FolioOrder => new(k.FileFolioOrder(f, fo.Offset), null),
-                    _ => new(0, k.FileFolioOrder(f, fo.Offset) < 0 ? "none" : "shmem"),
+                    _ => new(0, k.FileEntryKind(f, fo.Offset)),
                 };
             }
             case FaultCountObs fc:
