@@ -63,6 +63,21 @@ public sealed partial class Kernel
     /// </summary>
     ScanResult CollapseFile(MmStruct mm, ShmemFile f, long start, CollapseControl cc)
     {
+        // collapse_file() holds the file: an OOM kill on the way must not release it under us
+        _collapsingFile = f;
+        try { return CollapseFileHeld(mm, f, start, cc); }
+        finally
+        {
+            _collapsingFile = null;
+            if (f.AnonShared) ReleaseUnmappedAnonShmem();
+        }
+    }
+
+    /// <summary>The file whose PMD range collapse_file() is working on (it holds a reference).</summary>
+    ShmemFile? _collapsingFile;
+
+    ScanResult CollapseFileHeld(MmStruct mm, ShmemFile f, long start, CollapseControl cc)
+    {
         int nrPmd = Geo.PtrsPerPte;
         CollapseMetrics.CollapseAttempts++;
         int folio = AllocFolio(Geo.PmdOrder, PageKind.Shmem);   // alloc_charge_folio()
@@ -77,15 +92,25 @@ public sealed partial class Kernel
             FolioPut(folio);
             return ScanResult.CgroupChargeFail;
         }
+        // What collapse_file() has looked at stays locked and off the LRU, so that reclaim by a later
+        // swap-in's allocation cannot take it; a failure puts it back.
+        var isolated = new List<int>();
         ScanResult Fail(ScanResult r)
         {
+            foreach (int h in isolated) PutbackFolio(h);
             FolioPut(folio);
             return r;
         }
 
         // shmem_get_folio(SGP_NOALLOC) swaps in what is swapped out (refused at or past i_size)
-        foreach (var (index, _, _) in f.Cache.SwappedPages > 0 ? f.Cache.SwapEntries(start, start + nrPmd) : [])
-            if (index >= PagesOf(f.Size) || ShmemSwapin(f, index, null, fault: false) < 0) return Fail(ScanResult.Fail);
+        for (long i = f.Cache.NextCached(start, start + nrPmd, swap: true); i >= 0; i = f.Cache.NextCached(i, start + nrPmd, swap: true))
+        {
+            if (f.Cache.IsSwap(i, out _, out _) && (i >= PagesOf(f.Size) || ShmemSwapin(f, i, null, fault: false, cc.IsKhugepaged ? null : mm) < 0)) return Fail(ScanResult.Fail);
+            int head = f.Cache.Lookup(i);
+            IsolateFolio(head);
+            isolated.Add(head);
+            i = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
+        }
         var old = f.Cache.Folios(start, start + nrPmd, h => 1 << Map.Order(h));
         if (old.Count == 0) return Fail(ScanResult.Truncated);
         int nrNone = nrPmd;

@@ -214,7 +214,7 @@ public sealed partial class Kernel
     /// <summary>models shmem_evict_inode() for a shared anonymous mapping's file whose last mapping went away.</summary>
     internal void ReleaseUnmappedAnonShmem()
     {
-        foreach (var f in _files.Where(f => f.AnonShared).ToList())
+        foreach (var f in _files.Where(f => f.AnonShared && f != _collapsingFile).ToList())
         {
             if (_mms.Any(mm => mm.Vmas.Any(v => v.File == f))) continue;
             ShmemUndoRange(f, 0, long.MaxValue);

@@ -143,9 +143,10 @@ public sealed partial class Kernel
     /// fails), or else an order-0 folio read into the swap cache with the cluster's read-ahead; a read
     /// is a major fault for <paramref name="fault"/>. A folio smaller than the entry splits the entry
     /// first. The folio replaces its entries in the page cache, shmem and dirty again, and the slots are
-    /// freed. Returns its head, or -ENOMEM.
+    /// freed. Without a VMA the new folio is charged for <paramref name="current"/> (the calling
+    /// process, null for a kernel thread) unless swap-out recorded a cgroup. Returns its head, or -ENOMEM.
     /// </summary>
-    internal int ShmemSwapin(ShmemFile f, long index, Vma.Vma? vma, bool fault)
+    internal int ShmemSwapin(ShmemFile f, long index, Vma.Vma? vma, bool fault, MmStruct? current = null)
     {
         var si = SwapInfo!;
         f.Cache.IsSwap(index, out int off, out int order);
@@ -159,12 +160,12 @@ public sealed partial class Kernel
         }
         else if (si.Synchronous)
         {
-            folio = ShmemSwapAllocFolio(f, vma, index, off, order);
+            folio = ShmemSwapAllocFolio(vma?.Mm ?? current, vma, index, off, order);
             if (folio < 0) return -Errno.ENOMEM;
         }
         else
         {
-            folio = SwapClusterReadahead(vma?.Mm, off);   // shmem_swapin_cluster(): order 0
+            folio = SwapClusterReadahead(vma?.Mm ?? current, off);   // shmem_swapin_cluster(): order 0
             if (folio < 0) return -Errno.ENOMEM;
         }
         if (read && fault)
@@ -193,7 +194,7 @@ public sealed partial class Kernel
     /// cache), charged to the cgroup swap-out recorded, read past the swap cache; on failure the
     /// faulting page alone at order 0. Returns its head with one reference, or -1.
     /// </summary>
-    int ShmemSwapAllocFolio(ShmemFile f, Vma.Vma? vma, long index, int off, int order)
+    int ShmemSwapAllocFolio(MmStruct? mm, Vma.Vma? vma, long index, int off, int order)
     {
         var si = SwapInfo!;
         int nr = 1 << order;
@@ -205,12 +206,12 @@ public sealed partial class Kernel
             if (!cached)
             {
                 int head = AllocFolio(order, PageKind.Anon);
-                if (head >= 0 && MemcgCharge(head, vma?.Mm, ThpChargeGfp(vma), SwapMemcg(baseOff)))
+                if (head >= 0 && MemcgCharge(head, mm, ThpChargeGfp(vma), SwapMemcg(baseOff)))
                     return ShmemSwapReadFolio(head, baseOff, order);
                 if (head >= 0) FolioPut(head);
             }
         }
-        int page = AllocChargedPage(PageKind.Anon, vma?.Mm, SwapMemcg(off));
+        int page = AllocChargedPage(PageKind.Anon, mm, SwapMemcg(off));
         return page < 0 ? -1 : ShmemSwapReadFolio(page, off, 0);
     }
 

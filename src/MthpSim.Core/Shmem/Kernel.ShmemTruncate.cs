@@ -7,6 +7,9 @@ namespace MthpSim.Core;
 // mm/shmem.c shmem_undo_range(), mm/truncate.c and the file half of mm/huge_memory.c's splits.
 public sealed partial class Kernel
 {
+    /// <summary>Pieces of shmem folios past max(EOF, fallocend) that splits have dropped (what was written there through a mapping is gone).</summary>
+    public long ShmemPastEofDrops { get; private set; }
+
     /// <summary>The VMAs of every process that map the file (the i_mmap tree), in process and address order.</summary>
     internal IEnumerable<Vma.Vma> FileVmas(ShmemFile f) => _mms.SelectMany(mm => mm.Vmas.Where(v => v.File == f));
 
@@ -189,7 +192,11 @@ public sealed partial class Kernel
             heads.Add(ph);
         }
         foreach (var (ph, _) in pieces)
-            if (index + (ph - head) >= keepEnd) TruncateFolio(ph);
+            if (index + (ph - head) >= keepEnd)
+            {
+                TruncateFolio(ph);
+                ShmemPastEofDrops++;
+            }
         return heads;
     }
 }

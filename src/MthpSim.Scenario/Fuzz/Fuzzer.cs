@@ -45,7 +45,7 @@ public static class Fuzzer
                 try
                 {
                     var tally = new FuzzTally();
-                    // Without a profile given, every fourth episode has swap (every other one of those with cgroups and no shmem).
+                    // Without a profile given, every fourth episode has swap (every other one of those with cgroups).
                     var episodeProfile = profile ?? (episode % 8) switch
                     {
                         3 => GeneratorProfile.SimulatorSwap,

@@ -136,7 +136,7 @@ public sealed class ScenarioGenerator
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
-            < 91 => !ReclaimModelled ? Madvise(session, p, r, regions) : _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
+            < 91 => _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
             < 95 => Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
@@ -253,8 +253,8 @@ public sealed class ScenarioGenerator
     {
         string advice = _rng.Pick(new[] { "hugepage", "nohugepage", "dontneed", "dontneed", "free", "populate_read", "populate_write", "collapse", "collapse" });
         if (_profile.Shmem && _rng.Chance(5)) advice = "remove";
-        // Pageout and cold, of anonymous memory only (the model does not page out shmem yet), inside one VMA.
-        if (_profile.Pageout && _rng.Chance(_profile.Swap ? 60 : 10) && !HasShmemVma(s, p, r))
+        // Pageout and cold, of anonymous memory and shmem, inside one VMA.
+        if (_profile.Pageout && _rng.Chance(_profile.Swap ? 60 : 10))
         {
             var (off, max) = Target(s, p, r, write: false);
             long len = _rng.Chance(30) ? max : Math.Min(max, Math.Max(Page, _rng.Below((int)Math.Min(max / Page, 1024) + 1) * Page));
@@ -300,11 +300,8 @@ public sealed class ScenarioGenerator
         return $"{p} fork {c}";
     }
 
-    /// <summary>What a fork or exit that cannot be done becomes: reclaim, or a khugepaged pass where reclaim is not modelled.</summary>
-    string NoOpReclaim() => ReclaimModelled ? "reclaim" : Khugepaged();
-
-    /// <summary>Reclaim with swap is modelled except for shmem (shmem swap-out is not).</summary>
-    bool ReclaimModelled => !_profile.Swap || !_profile.Shmem;
+    /// <summary>What a fork or exit that cannot be done becomes: reclaim.</summary>
+    string NoOpReclaim() => "reclaim";
 
     string Exit(string p)
     {
@@ -476,10 +473,9 @@ public sealed class ScenarioGenerator
 
 /// <summary>Which statements a generator may use.</summary>
 /// <remarks>
-/// <paramref name="Pageout"/>: MADV_PAGEOUT and MADV_COLD of anonymous memory. <paramref name="Swap"/>: the
-/// machine has swap; then nothing the model does not support with swap yet is generated: no reclaim
-/// (statement or memory pressure) while shmem is in use (shmem swap-out), no other collapse design
-/// (khugepaged over swap entries).
+/// <paramref name="Pageout"/>: MADV_PAGEOUT and MADV_COLD of anonymous memory and shmem. <paramref name="Swap"/>: the
+/// machine has swap; then nothing the model does not support with swap yet is generated: no other
+/// collapse design (khugepaged over swap entries).
 /// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
 /// which swaps where there is swap; OOM kills), processes moved between them.
 /// <paramref name="AnySwapDevice"/>: the swap device is zram, a disk or a file (else the machine line's,
@@ -497,8 +493,8 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
     /// <summary>The simulator with swap (zram, disk or file): pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
     public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true);
-    /// <summary>The simulator with swap and memory cgroups, without shmem, on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap.</summary>
-    public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Shmem = false, Cgroups = true };
+    /// <summary>The simulator with swap and memory cgroups on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap, shmem as well as anonymous memory.</summary>
+    public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Cgroups = true };
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
     /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan
@@ -513,6 +509,10 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// VMA the live (vendor) kernel falls back where upstream 6.18 reclaims and OOM-kills (docs/fidelity.md).
     /// </summary>
     public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100, ForkInCgroups = false };
-    /// <summary>The cgroups profile on a machine with zram swap and pageout, without shmem: reclaim in the groups swaps.</summary>
+    /// <summary>
+    /// The cgroups profile on a machine with zram swap and pageout, without shmem: reclaim in the groups
+    /// swaps. No shmem: live, a file's page cache charges its xarray nodes (kernel memory the model does
+    /// not have) to the group, which moves when reclaim starts.
+    /// </summary>
     public static readonly GeneratorProfile LiveSwapCgroups = LiveCgroups with { Machine = "machine memory=4G swap=1G", Pageout = true, Swap = true, Shmem = false };
 }

@@ -51,6 +51,8 @@ public sealed class ContentReference
     // Taken before a statement runs: the region it names (mremap and munmap change the binding) and the next store's token.
     (ulong Start, ulong Length)? _region;
     uint _tokenBefore;
+    /// <summary>The kernel's count of shmem pages past EOF dropped by splits, before the statement.</summary>
+    long _splitDropsBefore;
 
     Dictionary<long, uint> FileContent(string key) =>
         _fileContent.TryGetValue(key, out var d) ? d : _fileContent[key] = new();
@@ -151,6 +153,7 @@ public sealed class ContentReference
     public void Before(ScenarioSession s, Statement stmt)
     {
         _tokenBefore = s.Kernel.NextStoreToken;
+        _splitDropsBefore = s.Kernel.ShmemPastEofDrops;
         _shift = s.Kernel.Geo.PageShift;
         _region = null;
         (string Process, string Region)? named = stmt switch
@@ -191,6 +194,10 @@ public sealed class ContentReference
     public string? After(ScenarioSession s, Statement stmt)
     {
         string? differs = Apply(s, stmt);
+        // Reclaim and MADV_PAGEOUT/COLD split shmem folios too (any statement may reclaim): a split that
+        // dropped pages past some file's EOF may have taken what was written there.
+        if (s.Kernel.ShmemPastEofDrops != _splitDropsBefore)
+            foreach (var key in _fileSize.Keys) MayDropPastEof(key);
         // A process that exited or that the OOM killer took has nothing left to compare.
         foreach (var name in _procs.Keys.Where(n => s.Process(n).Exited).ToList())
         {

@@ -63,8 +63,6 @@ public class RunnerTests
 
     /// <summary>What swap does not model yet stops the run where it is reached, with the reason, never with a wrong result.</summary>
     [Theory]
-    [InlineData("process p\np mmap s 0x40000000 2M shared anon\np write s 0 4K\np madvise s 0 2M pageout\n", "t.mthp:4:", "madvise pageout of a shmem mapping is not modelled yet")]
-    [InlineData("machine swap=1G\nprocess p\np mmap s 0x40000000 2M shared anon\np write s 0 4K\nreclaim\n", "t.mthp:5:", "reclaim with a swap device while shmem pages exist is not modelled yet")]
     [InlineData("machine swap=1G\npolicy collapse = mthp-bitmap-rfc\nprocess p\np mmap a 0x40000000 2M\np madvise a 0 2M hugepage\np write a 0 2M\np madvise a 0 4K pageout\nkhugepaged full-scans 1\n",
         "t.mthp:8:", "khugepaged over swap entries under the 'mthp-bitmap-rfc' collapse design is not modelled yet")]
     public void Swap_paths_not_modelled_yet_stop_the_run_with_the_reason(string text, string where, string message)
