@@ -37,6 +37,15 @@ public sealed partial class Kernel
         {
             if (next - addr == pmdSize)
             {
+                if (slot.Kind == PmdKind.Huge && Map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem)
+                {
+                    // zap_huge_pmd() of a file PMD: a young one marks the folio accessed; a dirty one
+                    // leaves it dirty on the live kernel (measured: written only through a PMD and
+                    // unmapped, a shmem folio still goes to swap; 6.18's source drops the bit here)
+                    int head = Pte.Pfn(slot.Leaf);
+                    if (Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);
+                    if (Pte.IsYoung(slot.Leaf)) FolioMarkAccessed(head);
+                }
                 ZapHugePmd(mm, slot);
                 return;
             }

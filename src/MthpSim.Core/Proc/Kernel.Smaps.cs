@@ -57,12 +57,11 @@ public sealed partial class Kernel
         return mss;
     }
 
-    /// <summary>models shmem_swap_usage(): everything the file has swapped when the VMA starts at offset 0 and is at least as many pages as the file caches, else what its range has.</summary>
+    /// <summary>models shmem_swap_usage(): everything the file has swapped when the VMA starts at offset 0 and is at least i_size long, else what its range has.</summary>
     long ShmemSwapUsage(Vma.Vma vma, Shmem.ShmemFile f)
     {
-        long pages = (long)(vma.Length >> PageShift);
-        if (vma.PgOff == 0 && pages >= f.Cache.Pages) return f.Cache.SwappedPages << PageShift;
-        return ShmemPartialSwapUsage(f, vma.PgOff, vma.PgOff + pages);
+        if (vma.PgOff == 0 && (long)vma.Length >= f.Size) return f.Cache.SwappedPages << PageShift;
+        return ShmemPartialSwapUsage(f, vma.PgOff, vma.PgOff + (long)(vma.Length >> PageShift));
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public sealed partial class Kernel
     /// folio_check_references() first; then try_to_unmap() (a PMD mapping is split, which for a file
     /// drops it; dirty bits go to the folio). A clean folio — never written since it was zeroed — leaves
     /// the page cache as a hole (__remove_mapping(), no shadow: shmem is not on the file LRU); a dirty
-    /// one goes to swap (pageout() → shmem_writeout()). A folio still referenced (a pin) stays.
+    /// one goes to swap (pageout() → shmem_writeout()). A pinned folio, unmapped, is activated.
     /// Returns the pages freed.
     /// </summary>
     long ShrinkShmemFolio(int head, ScanControl? sc, bool checkReferences)
@@ -53,6 +53,8 @@ public sealed partial class Kernel
             return 0;
         }
         TryToUnmapFileFolio(head, mappings);
+        // Unmapped, it cannot be newly pinned: one that is pinned is not worth reclaiming (activate_locked).
+        if (FolioMaybeDmaPinned(head)) { PutbackFolio(head, activate: true); return 0; }
         if (Map.Refcount(head) != nr) { PutbackFolio(head); return 0; }   // is_page_cache_freeable() / the refcount freeze
         if (Map.Test(head, PageFlags.Dirty)) return ShmemWriteout(head, sc);
         var (f, index) = _shmemOwner[head];
