@@ -27,6 +27,9 @@ public static class Program
             stderr.WriteLine("Try 'mthpsim --help'.");
             return 2;
         }
-        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        // No System.CommandLine termination handler: its forced cancel after a signal threw from the
+        // signal thread and killed an oracle run before it had restored the machine. A live run has
+        // its own handler (SettingsGuard); outside a run a signal ends the process as usual.
+        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
     }
 }

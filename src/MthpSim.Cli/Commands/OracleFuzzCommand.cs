@@ -23,7 +23,8 @@ public static class OracleFuzzCommand
         var swap = new Option<bool>("--swap") { Description = "Scenarios on a machine with zram swap, with pageout and cold (a stream of scenarios of their own)" };
         var cgroups = new Option<bool>("--cgroups") { Description = "Scenarios with memory cgroups: limits, moves, reclaim, OOM kills (a stream of scenarios of their own; with --swap, reclaim in the groups swaps)" };
         var cmd = new Command("fuzz", "Random scenarios on the live kernel and in the simulator; confirmed disagreements shrunk to regression scenarios") { scenarios, seed, ops, start, noShrink, print, swap, cgroups };
-        // System.CommandLine turns Ctrl-C between live runs into this token (during a run the oracle's own handler restores the settings).
+        // A signal during a live run is the oracle's own handler's (it restores the settings and the
+        // fuzz run ends interrupted); between runs it ends the process, with nothing changed.
         cmd.SetAction((pr, cancel) => Task.FromResult(Run(pr, cancel)));
         return cmd;
 

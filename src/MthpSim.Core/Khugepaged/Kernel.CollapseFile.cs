@@ -11,7 +11,8 @@ namespace MthpSim.Core;
 public sealed partial class Kernel
 {
     /// <summary>
-    /// models hpage_collapse_scan_file(): walks the folios cached in the file's PMD-sized range. A PMD
+    /// models hpage_collapse_scan_file(): walks the folios and swap entries in the file's PMD-sized
+    /// range; khugepaged stops past max_ptes_swap swapped pages (thp_scan_exceed_swap_pte). A PMD
     /// folio already there is SCAN_PTE_MAPPED_HUGEPAGE (only the page tables are left to do); a folio
     /// with references beyond the cache's and its mappings' (a pin) stops the scan. No young check.
     /// khugepaged needs at least HPAGE_PMD_NR - max_ptes_none cached pages; then collapse_file().
@@ -54,8 +55,8 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models collapse_file() for shmem: allocates the PMD folio, then per cached folio (mTHP folios
-    /// included) instantiates a fallocated one, unmaps it everywhere (try_to_unmap(); a later failure
+    /// models collapse_file() for shmem: allocates the PMD folio, swaps in what the range has in swap,
+    /// then per cached folio (mTHP folios included) instantiates a fallocated one, unmaps it everywhere (try_to_unmap(); a later failure
     /// does not map it back) and checks that only the page cache still holds it. The holes are charged
     /// to the file (a full tmpfs fails the collapse). The pages are copied to their offsets, holes
     /// zeroed, the new folio replaces them in the page cache dirty, and the page tables left empty are

@@ -48,9 +48,20 @@ public sealed partial class Kernel
         if (!write && FaultAroundPages > 1 && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
         int head = ShmemGetFolioForFault(f, vma, addr, index);
         if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
-        var r = FinishFault(vma, addr, head, index, write);
+        var r = FinishFaultLocked(vma, addr, head, index, write);
         if (r == FaultResult.Ok && write) Map.Set(head, PageFlags.Dirty);   // fault_dirty_shared_page()
         return r;
+    }
+
+    /// <summary>The folio a fault holds locked from shmem_fault() until it is mapped: reclaim (a page table's charge may reclaim) leaves it alone.</summary>
+    int _faultLockedFolio = -1;
+
+    /// <summary>finish_fault() with the folio locked, as shmem_fault() returns it.</summary>
+    FaultResult FinishFaultLocked(Vma.Vma vma, ulong addr, int head, long index, bool write)
+    {
+        _faultLockedFolio = head;
+        try { return FinishFault(vma, addr, head, index, write); }
+        finally { _faultLockedFolio = -1; }
     }
 
     /// <summary>
@@ -87,7 +98,7 @@ public sealed partial class Kernel
             if (FaultAroundPages > 1 && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
             int head = ShmemGetFolioForFault(f, vma, addr, index);
             if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
-            return FinishFault(vma, addr, head, index, write: false);
+            return FinishFaultLocked(vma, addr, head, index, write: false);
         }
         return DoCowFault(vma, addr, index);
     }
@@ -109,7 +120,10 @@ public sealed partial class Kernel
             return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
         }
         var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
-        if (slot.Kind == PmdKind.None && !InstallPteTable(mm, slot))
+        _faultLockedFolio = head;
+        bool table = slot.Kind != PmdKind.None || InstallPteTable(mm, slot);
+        _faultLockedFolio = -1;
+        if (!table)
         {
             FolioPut(page);
             return FaultResult.Oom;
@@ -235,6 +249,8 @@ public sealed partial class Kernel
             // filemap_map_pmd(): the first folio found may map the whole PMD range
             if (DoSetPmd(vma, slot, addr, folios[0].Head, write: false)) return true;
             if (!InstallPteTable(mm, slot)) return false;
+            // the table's charge may have reclaimed some of them (the kernel allocates it first)
+            folios = f.Cache.Folios(startPg, endPg + 1, h => 1 << Map.Order(h)).Where(x => !_notUptodate.Contains(x.Head)).ToList();
         }
         foreach (var (first, head) in folios)
         {

@@ -86,32 +86,37 @@ public sealed partial class Kernel
             return 0;
         }
         long start = offset >> PageShift, end = PagesOf(offset + len);
-        var added = new List<int>();
-        for (long index = start; index < end;)
+        // shmem_fallocate()'s progress, which shmem_writeout() reads (inode->i_private)
+        f.Falloc = new ShmemFalloc(start);
+        try
         {
-            int head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);   // SGP_FALLOC swaps in
-            if (head == -Errno.ENOMEM)
+            for (long index = start; index < end;)
             {
-                foreach (int h in added) if (_notUptodate.Contains(h)) TruncateFolio(h);
-                return -Errno.ENOMEM;
-            }
-            if (head < 0)
-            {
-                head = ShmemAllocAndAdd(f, null, 0, index, offset + len);
+                int head = -Errno.ENOMEM;
+                // more of its new folios pushed back by reclaim than it has made: give up
+                if (f.Falloc.NrUnswapped <= f.Falloc.NrFalloced)
+                {
+                    head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);   // SGP_FALLOC swaps in
+                    if (head == -1)
+                    {
+                        head = ShmemAllocAndAdd(f, null, 0, index, offset + len);
+                        if (head >= 0) { _notUptodate.Add(head); Map.Set(head, PageFlags.Dirty); }
+                    }
+                    else if (head >= 0 && _notUptodate.Contains(head)) MarkUptodate(head);   // a second fallocate zeroes it and makes it data
+                }
                 if (head < 0)
                 {
-                    // shmem_fallocate() undoes what this call allocated and fails
-                    foreach (int h in added) if (_notUptodate.Contains(h)) TruncateFolio(h);
+                    // the folios this call added, still not written, leave again
+                    foreach (var (_, h) in f.Cache.Folios(start, index, h => 1 << Map.Order(h)))
+                        if (_notUptodate.Contains(h)) TruncateFolio(h);
                     return head == -Errno.ENOMEM ? -Errno.ENOMEM : -Errno.ENOSPC;
                 }
-                _notUptodate.Add(head);
-                Map.Set(head, PageFlags.Dirty);
-                added.Add(head);
+                index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
+                if (!ShmemFolioUptodate(head)) f.Falloc.NrFalloced += index - f.Falloc.Next;
+                f.Falloc.Next = index;
             }
-            else if (_notUptodate.Contains(head))
-                MarkUptodate(head);   // a second fallocate zeroes it and makes it data
-            index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
         }
+        finally { f.Falloc = null; }
         f.FallocEnd = Math.Max(f.FallocEnd, end);
         if (offset + len > f.Size) f.Size = offset + len;
         return 0;

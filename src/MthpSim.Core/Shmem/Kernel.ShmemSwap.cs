@@ -45,6 +45,7 @@ public sealed partial class Kernel
     /// </summary>
     long ShrinkShmemFolio(int head, ScanControl? sc, bool checkReferences)
     {
+        if (head == _faultLockedFolio) { PutbackFolio(head); return 0; }   // folio_trylock() fails
         int nr = 1 << Map.Order(head);
         var mappings = FileFolioMappings(head);
         if (checkReferences && sc != null && FolioCheckReferences(head, mappings, sc) is var refs && refs != FolioReference.Reclaim)
@@ -102,6 +103,11 @@ public sealed partial class Kernel
         {
             long end = Math.Max(PagesOf(f.Size), f.FallocEnd);   // shmem_fallocend()
             if (end > index && end < index + nr) return ShmemWriteoutSplit(head, sc);
+        }
+        if (!ShmemFolioUptodate(head) && f.Falloc is { } fa && index >= fa.Start && index < fa.Next)
+        {
+            fa.NrUnswapped += nr;   // a folio the fallocate under way has just added stays
+            return ShmemRedirty(head);
         }
         MarkUptodate(head);   // a fallocated folio is zeroed (its content is) and written like any other
         int offset = si.Alloc(order);

@@ -23,6 +23,9 @@ public sealed class ShmemFile
     /// <summary>shmem_inode_info.fallocend: pages up to here are kept when a split drops pieces past EOF.</summary>
     public long FallocEnd;
 
+    /// <summary>A fallocate under way (inode->i_private), or null.</summary>
+    internal ShmemFalloc? Falloc;
+
     const int ChunkShift = 9;
     /// <summary>Last content written to each page (0: zeroes), in 512-page arrays made on first write.</summary>
     readonly Dictionary<long, uint[]> _expected = new();
@@ -66,4 +69,16 @@ public sealed class ShmemFile
     public bool OnInternalMount => Mount == null;
 
     public override string ToString() => Name;
+}
+
+/// <summary>struct shmem_falloc: how far a fallocate has come, which shmem_writeout() reads to leave its new folios alone.</summary>
+internal sealed class ShmemFalloc(long start)
+{
+    public long Start { get; } = start;
+    /// <summary>The index the fallocate has reached.</summary>
+    public long Next = start;
+    /// <summary>Pages it allocated (not uptodate).</summary>
+    public long NrFalloced;
+    /// <summary>Pages of those reclaim found and redirtied instead of swapping.</summary>
+    public long NrUnswapped;
 }

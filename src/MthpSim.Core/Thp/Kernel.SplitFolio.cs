@@ -13,7 +13,8 @@ public sealed partial class Kernel
     /// down (unmap_folio(): PMDs split first; dirty entries make the folio dirty) and every page
     /// becomes an order-0 folio.
     /// On remap, mapped pages that hold only zeroes are replaced by the shared zero page and freed
-    /// (try_to_map_unused_to_zeropage()); pages nobody maps are freed. Returns false when it fails.
+    /// (try_to_map_unused_to_zeropage()); pages nobody maps are freed. A shmem folio splits the file's
+    /// way (<see cref="ShmemSplitFolio"/>, uniformly). Returns false when it fails.
     /// </summary>
     internal bool SplitFolio(int head)
     {

@@ -94,6 +94,7 @@ public static class OracleRunner
         if ((Incompatible(sim.Kernel) ?? OtherCollapseDesign(statements)) is string why) { result.Unavailable = why; return result; }
 
         var live = new LiveSettings();
+        SettingsGuard? held = null;
         try
         {
             // The lock first: while another run holds it, the journal is that run's, not a leftover,
@@ -117,7 +118,7 @@ public static class OracleRunner
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
-            using var guard = new SettingsGuard(live);
+            using var guard = held = new SettingsGuard(live);
             var failed = live.Apply(SimulatorDefaults(live));
             if (failed.Count > 0) throw new OracleUnavailableException($"could not set the simulator's defaults: {string.Join("; ", failed)}");
             var processes = statements.OfType<ProcessStmt>().Select(p => p.Name).ToList();
@@ -148,6 +149,9 @@ public static class OracleRunner
         {
             result.Unavailable = e.Message;
         }
+        // A signal while the run was tearing down (swapoff, the drivers' exit) was handled by its guard
+        // too: the run still counts as interrupted, or a fuzz run would go on to the next scenario.
+        if (held != null && result.InterruptedStatus == null) Interrupted(held, result);
         return result;
     }
 
