@@ -2,7 +2,7 @@ namespace MthpSim.Core;
 
 /// <summary>
 /// How often the model took paths the kernel keeps no counter for, so random testing can show it
-/// reached them (write-fault reuse and copy).
+/// reached them (write-fault reuse and copy, shmem to swap and back).
 /// </summary>
 public sealed class PathCounts
 {
@@ -10,4 +10,10 @@ public sealed class PathCounts
     public long WpReuse;
     /// <summary>wp_page_copy(): the faulting page was copied.</summary>
     public long WpCopy;
+    /// <summary>shmem_writeout(): shmem pages that left the page cache for swap.</summary>
+    public long ShmemSwapout;
+    /// <summary>shmem_swapin_folio(): shmem pages back from swap.</summary>
+    public long ShmemSwapin;
+    /// <summary>Clean shmem pages reclaim dropped as holes (__remove_mapping()).</summary>
+    public long ShmemCleanDropped;
 }

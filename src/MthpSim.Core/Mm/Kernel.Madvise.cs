@@ -156,10 +156,11 @@ public sealed partial class Kernel
     /// <summary>models folio_mark_lazyfree() and lru_lazyfree_fn(): no longer swap-backed, and off the active list with no references.</summary>
     void MarkLazyFree(int head)
     {
-        bool was = Map.Test(head, PageFlags.LazyFree);
+        // A folio already lazily freed (not swap-backed) is left as it is, on whichever list it is.
+        if (Map.Test(head, PageFlags.LazyFree)) return;
         Map.Set(head, PageFlags.LazyFree);
         Map.Clear(head, PageFlags.Active | PageFlags.Referenced);
-        if (was || Lru == null || !Lru.OnLru(head)) return;
+        if (Lru == null || !Lru.OnLru(head)) return;
         LruMoveToHead(head);
         Stats.Count(VmEvent.Pglazyfree, 1 << Map.Order(head));
     }

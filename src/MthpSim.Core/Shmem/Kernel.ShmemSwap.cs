@@ -60,6 +60,7 @@ public sealed partial class Kernel
         if (Map.Test(head, PageFlags.Dirty)) return ShmemWriteout(head, sc);
         var (f, index) = _shmemOwner[head];
         ReleaseCacheFolio(f, head, index, nr);
+        Paths.ShmemCleanDropped += nr;
         return nr;
     }
 
@@ -121,6 +122,7 @@ public sealed partial class Kernel
         if (order == Geo.PmdOrder) NrShmemThps -= nr;
         Map.SetFolioKind(head, PageKind.Anon);   // only the swap cache holds it now, like a folio read ahead
         FolioPut(head, nr);
+        Paths.ShmemSwapout += nr;
         return SwapWriteout(head, offset, write: true, sc);
     }
 
@@ -194,6 +196,7 @@ public sealed partial class Kernel
         AddToPageCache(f, folio, first);   // our reference becomes one of the cache's
         Map.Set(folio, PageFlags.Dirty);
         for (int i = 0; i < fnr; i++) si.Put(firstOff + i);   // swap_free_nr(): the page cache's references
+        Paths.ShmemSwapin += fnr;
         return folio;
     }
 

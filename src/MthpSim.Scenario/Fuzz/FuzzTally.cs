@@ -84,6 +84,9 @@ public sealed class FuzzTally
         Add("LRU reclaimed (pgsteal_anon)", k.Vmstat("pgsteal_anon") ?? 0);
         Add("LRU activated", k.Vmstat("pgactivate") ?? 0);
         Add("LRU deactivated", k.Vmstat("pgdeactivate") ?? 0);
+        Add("shmem swapped out", k.Paths.ShmemSwapout);
+        Add("shmem swapped in", k.Paths.ShmemSwapin);
+        Add("clean shmem dropped", k.Paths.ShmemCleanDropped);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
         long charge = 0;
