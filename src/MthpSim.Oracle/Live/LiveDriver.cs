@@ -81,6 +81,10 @@ public sealed partial class LiveDriver : IDisposable
         var child = new LiveDriver(inFifo, outFifo);
         File.Delete(inFifo);
         File.Delete(outFifo);
+        // The child's first command may fault a page of the driver's own (measured: one minor fault
+        // in about a third of runs, none once any command ran first): a touch of nothing takes it
+        // now, before the child's fault counts are taken as its starting point.
+        child.SendRc("touch 0 0 0 0");
         return child;
     }
 
