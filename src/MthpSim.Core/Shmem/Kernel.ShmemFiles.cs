@@ -74,7 +74,8 @@ public sealed partial class Kernel
     /// <summary>
     /// models shmem_fallocate(): PUNCH_HOLE|KEEP_SIZE unmaps the whole pages of the range and truncates
     /// it (shmem_truncate_range()); mode 0 allocates every missing folio with the write path's order
-    /// rules (SGP_FALLOC), leaves them not uptodate (holes to SEEK_DATA, zeroes to read) and grows i_size.
+    /// rules (SGP_FALLOC), leaves them not uptodate (holes to SEEK_DATA, zeroes to read) and grows i_size;
+    /// swapped-out pages are swapped in. Reclaim leaves the new folios alone while it runs (shmem_falloc).
     /// </summary>
     public long Fallocate(ShmemFile f, bool punch, long offset, long len)
     {
@@ -97,7 +98,7 @@ public sealed partial class Kernel
                 if (f.Falloc.NrUnswapped <= f.Falloc.NrFalloced)
                 {
                     head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);   // SGP_FALLOC swaps in
-                    if (head == -1)
+                    if (head == -1)   // a hole
                     {
                         head = ShmemAllocAndAdd(f, null, 0, index, offset + len);
                         if (head >= 0) { _notUptodate.Add(head); Map.Set(head, PageFlags.Dirty); }
