@@ -68,9 +68,10 @@ public sealed partial class Kernel
         if (config.SwapBytes > 0)
         {
             long swapPages = config.SwapBytes / Geo.PageSize;
-            // mkswap needs 10 pages; a slot offset must fit in a PTE's PFN field
-            if (swapPages < 10 || swapPages > int.MaxValue)
-                throw new ArgumentException($"swap={SizeText(config.SwapBytes)} must be from {SizeText(10L * Geo.PageSize)} to {SizeText((long)int.MaxValue * Geo.PageSize)}");
+            // mkswap needs 10 pages; a slot offset must fit in a shmem page cache's value entry
+            long maxSwapPages = Shmem.PageCache.MaxSwapOffset;
+            if (swapPages < 10 || swapPages > maxSwapPages)
+                throw new ArgumentException($"swap={SizeText(config.SwapBytes)} must be from {SizeText(10L * Geo.PageSize)} to {SizeText(maxSwapPages * Geo.PageSize)}");
             SwapInfo = new SwapDevice(config.SwapDevice, swapPages, Geo.PmdOrder);
             SwapCache = new SwapCache(Map.TotalPages);
             SwapInfo.ReclaimCacheOnly = ReclaimCachedSlot;

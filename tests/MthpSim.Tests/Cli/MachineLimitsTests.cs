@@ -24,7 +24,12 @@ public class MachineLimitsTests
         }
         var (code, _, stderr) = RunText("machine swap=36K\n");
         Assert.Equal(2, code);
-        Assert.Contains("swap=36K must be from 40K to 8191G", stderr);
+        Assert.Contains("swap=36K must be from 40K to 256G", stderr);
+        // A shmem page cache's swap entry holds a 26-bit slot offset: larger devices are refused up front.
+        (code, _, stderr) = RunText("machine swap=257G\n");
+        Assert.Equal(2, code);
+        Assert.Contains("swap=257G must be from 40K to 256G", stderr);
+        Assert.Equal(0, RunText("machine swap=256G\n").Item1);
     }
 
     [Fact]
