@@ -226,6 +226,7 @@ public sealed partial class Kernel
         return page < 0 ? -1 : ShmemSwapReadFolio(page, off, 0);
     }
 
+    /// <summary>folio_add_lru() and swap_read_folio() for the new folio of <see cref="ShmemSwapAllocFolio"/>.</summary>
     int ShmemSwapReadFolio(int head, int baseOff, int order)
     {
         LruAdd(head);
