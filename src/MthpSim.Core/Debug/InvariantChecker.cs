@@ -458,7 +458,6 @@ public sealed class InvariantChecker
         {
             var kind = map.Kind(pfn);
             if (kind is not (PageKind.Anon or PageKind.Shmem) || map.HeadOf(pfn) != pfn || map.Refcount(pfn) <= 0) continue;
-            if (kind == PageKind.Shmem && k.ShmemOwner(pfn) == null) continue;   // truncated while pinned: off the LRU
             if (lru.IsIsolated(pfn)) errors.Add($"{kind} folio {pfn:x} is still isolated from the LRU");
             else if (!onList.Contains(pfn)) errors.Add($"{kind} folio {pfn:x} is on no LRU list");
         }

@@ -94,7 +94,8 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models shrink_folio_list() for one isolated anon folio (a shmem one goes to
-    /// <see cref="ShrinkShmemFolio"/>): with <paramref name="checkReferences"/>, folio_check_references() first. Lazily freed folios are discarded if still clean; others get
+    /// <see cref="ShrinkShmemFolio"/>): with <paramref name="checkReferences"/>,
+    /// folio_check_references() first. Lazily freed folios are discarded if still clean; others get
     /// swap slots (a large folio that gets none is split and its pages go one by one:
     /// swpout_fallback), are unmapped to swap entries, written (swpout, pswpout; all-zero folios only
     /// set the zeromap: swpout_zero) and freed. Pinned folios stay. What is not freed goes back to
