@@ -70,8 +70,8 @@ public sealed partial class Kernel
         var result = w.PmdState == ScanResult.Succeed ? policy.CollapseWindow(w) : w.PmdState;
         mmapLocked = !_collapseAttempted;
         var s = w.LastScan;
-        _trace.Add(new KhugepagedTraceEvent(NowMs, vma.Mm.Name, address, result, s?.Referenced ?? 0, s?.NoneOrZero ?? 0,
-            s?.Unmapped ?? 0, s?.Shared ?? 0, cc.IsKhugepaged));
+        _trace.Add(new KhugepagedTraceEvent(NowMs, vma.Mm.Name, vma.Mm.Pid, address, result, s?.Referenced ?? 0, s?.NoneOrZero ?? 0,
+            s?.Unmapped ?? 0, s?.Shared ?? 0, cc.IsKhugepaged, ScanPfn: s?.LastFolio ?? -1));
         return result;
     }
 
@@ -121,6 +121,7 @@ public sealed partial class Kernel
             int pfn = Pte.Pfn(pte);
             var (kind, order) = Map.KindAndOrder(pfn);
             int head = pfn & ~((1 << order) - 1);
+            s.LastFolio = head;
             if (kind != PageKind.Anon) { s.Result = ScanResult.PageAnon; i++; break; }
             if (order > s.LargestFolioOrder) s.LargestFolioOrder = order;
             if (stopAtFolioOrder >= 0 && order >= stopAtFolioOrder) { s.Result = ScanResult.PteMappedHugepage; i++; break; }
@@ -182,7 +183,7 @@ public sealed partial class Kernel
             if (stat is MthpStat st && perOrderStats) Stats.Count(order, st);
             if (ev is VmEvent e && pmd) Stats.Count(e);
             if (folio >= 0 && r != ScanResult.Succeed) FolioPut(folio);   // the attempt's folio goes back
-            _trace.Add(new KhugepagedTraceEvent(NowMs, w.Vma.Mm.Name, w.Address + ((ulong)offset << PageShift), r, referenced, none, 0, shared, w.IsKhugepaged, order));
+            _trace.Add(new KhugepagedTraceEvent(NowMs, w.Vma.Mm.Name, w.Vma.Mm.Pid, w.Address + ((ulong)offset << PageShift), r, referenced, none, 0, shared, w.IsKhugepaged, order));
             return r;
         }
 

@@ -20,6 +20,7 @@ public sealed partial class Kernel
     ScanResult HpageCollapseScanFile(MmStruct mm, ulong addr, ShmemFile f, long start, CollapseControl cc)
     {
         int nrPmd = Geo.PtrsPerPte, present = 0, swap = 0;
+        long scanPfn = -1;
         var result = ScanResult.Succeed;
         var swapEntries = f.Cache.SwappedPages > 0 ? f.Cache.SwapEntries(start, start + nrPmd) : [];
         int nextSwap = 0;
@@ -35,7 +36,8 @@ public sealed partial class Kernel
                     Stats.Count(VmEvent.ThpScanExceedSwapPte);
                 }
             }
-            if (head < 0 || result != ScanResult.Succeed) break;
+            if (head < 0 || result != ScanResult.Succeed) { scanPfn = -1; break; }
+            scanPfn = head;   // what a later break leaves in the trace
             int nr = 1 << Map.Order(head);
             if (Map.Order(head) == Geo.PmdOrder) { result = ScanResult.PteMappedHugepage; break; }
             if (Map.Refcount(head) != nr + Map.FolioMapcount(head)) { result = ScanResult.PageCount; break; }
@@ -50,7 +52,8 @@ public sealed partial class Kernel
             }
             else result = CollapseFile(mm, f, start, cc);
         }
-        _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, addr, result, 0, nrPmd - present, swap, 0, cc.IsKhugepaged));
+        _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, mm.Pid, addr, result, 0, nrPmd - present, swap, 0, cc.IsKhugepaged,
+            ScanPfn: scanPfn, FileName: f.AnonShared ? "dev/zero" : f.Name));
         return result;
     }
 

@@ -9,6 +9,8 @@ public struct WindowScan
     public int NoneOrZero, Shared, Unmapped, Referenced;
     /// <summary>The largest folio order met in the scanned PTEs.</summary>
     public int LargestFolioOrder;
+    /// <summary>The head PFN of the last folio looked at (the tracepoint's scan_pfn), null for none.</summary>
+    public int? LastFolio;
 }
 
 /// <summary>The limits a scan or a collapse of one order applies (max_ptes_* for that order).</summary>

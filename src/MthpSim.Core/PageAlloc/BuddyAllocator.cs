@@ -37,6 +37,23 @@ public sealed class BuddyAllocator
 
     /// <summary>Number of free blocks of exactly this order (free_area[order].nr_free), fresh memory excluded.</summary>
     public long NrFree(int order) => _nrFree[order];
+    /// <summary>
+    /// Free blocks of exactly this order as /proc/buddyinfo counts them: the free list's plus the
+    /// blocks of that order the never-touched memory above the frontier would be handed out as.
+    /// </summary>
+    public long NrFreeWithFresh(int order)
+    {
+        long n = _nrFree[order];
+        for (long pos = _frontier; pos < TotalPages;)
+        {
+            int o = FreshBlockOrderAt(pos);
+            long blocks = o == _maxOrder ? (TotalPages - pos) >> o : 1;   // whole max-order blocks, then a ragged end
+            if (o == order) n += blocks;
+            pos += blocks << o;
+        }
+        return n;
+    }
+
     /// <summary>PFNs below this have per-page state; above it everything is free and untouched.</summary>
     public long Frontier => _frontier;
 
@@ -61,10 +78,13 @@ public sealed class BuddyAllocator
         return -1;
     }
 
-    int FreshBlockOrder()
+    int FreshBlockOrder() => FreshBlockOrderAt(_frontier);
+
+    /// <summary>The largest block that starts at POS, is aligned to its size and ends inside memory.</summary>
+    int FreshBlockOrderAt(long pos)
     {
         int o = _maxOrder;
-        while (o > 0 && ((_frontier & ((1L << o) - 1)) != 0 || _frontier + (1L << o) > TotalPages)) o--;
+        while (o > 0 && ((pos & ((1L << o) - 1)) != 0 || pos + (1L << o) > TotalPages)) o--;
         return o;
     }
 

@@ -158,7 +158,7 @@ public sealed partial class Kernel
         foreach (var vma in vmas)
         {
             var mss = SmapsGather(vma);
-            sb.Append($"{vma.Start:x8}-{vma.End:x8} {Perms(vma)} 00000000 00:00 0 \n");
+            sb.Append(MapsHeader(vma)).Append('\n');
             foreach (var f in SmapsFields)
             {
                 long v = SmapsField(vma, mss, f)!.Value;
@@ -171,9 +171,6 @@ public sealed partial class Kernel
         }
         return sb.ToString();
     }
-
-    static string Perms(Vma.Vma vma) =>
-        $"{((vma.Flags & VmFlags.Read) != 0 ? 'r' : '-')}{((vma.Flags & VmFlags.Write) != 0 ? 'w' : '-')}-{((vma.Flags & VmFlags.Shared) != 0 ? 's' : 'p')}";
 
     /// <summary>models show_smap_vma_flags(): mnemonics in the kernel's table order, each followed by a space.</summary>
     static string VmFlagsText(VmFlags f)

@@ -43,6 +43,26 @@ public static class ThpmapsCalculator
     public static SortedDictionary<string, long> Keys(int pmdOrder, long pageSizeKb) =>
         Emit(new Tally(pmdOrder), new Tally(pmdOrder), 0, 0, pmdOrder, pageSizeKb);
 
+    /// <summary>
+    /// The keys in the order the tool prints them, each with whether it is an anonymous one: the THP
+    /// keys, then per --cont order (duplicates once, as the tool's dict merges them) the cont keys.
+    /// </summary>
+    public static List<(string Key, bool Anon)> KeyOrder(int pmdOrder, long pageSizeKb, IEnumerable<int> contOrders)
+    {
+        string Kb(int order) => $"{pageSizeKb << order}kB";
+        var keys = new List<(string, bool)> { ($"anon-thp-pmd-aligned-{Kb(pmdOrder)}", true), ($"file-thp-pmd-aligned-{Kb(pmdOrder)}", false) };
+        foreach (var (type, anon) in new[] { ("anon", true), ("file", false) })
+        {
+            foreach (var align in new[] { "aligned", "unaligned" })
+                for (int o = 2; o <= pmdOrder; o++) keys.Add(($"{type}-thp-pte-{align}-{Kb(o)}", anon));
+            keys.Add(($"{type}-thp-pte-partial", anon));
+        }
+        foreach (int o in contOrders.Distinct())
+            keys.AddRange([($"anon-cont-pmd-aligned-{Kb(o)}", true), ($"file-cont-pmd-aligned-{Kb(o)}", false),
+                ($"anon-cont-pte-aligned-{Kb(o)}", true), ($"file-cont-pte-aligned-{Kb(o)}", false)]);
+        return keys;
+    }
+
     /// <summary>One VMA's keys as the tool prints them without --rollup; empty when it skips the VMA.</summary>
     public static SortedDictionary<string, long> ComputeVma(ThpmapsVma vma, int pmdOrder, long pageSizeKb)
     {

@@ -34,6 +34,9 @@ public sealed class MmStruct
 
     public MmStruct(int id, string name) { Id = id; Name = name; }
 
+    /// <summary>The process id the model shows where the kernel shows one (trace lines, thpmaps): 1000 + Id, above the kernel threads.</summary>
+    public int Pid => 1000 + Id;
+
     /// <summary>models find_vma_intersection()/vma_lookup(): the VMA containing addr, or null.</summary>
     public Vma? FindVma(ulong addr) => Vmas.Lookup(addr);
 

@@ -66,7 +66,11 @@ public static class OracleRunner
     /// <paramref name="atEnd"/>, if given, is called after the last statement while the drivers still run
     /// (to look at the live processes, e.g. with the kernel's own tools), unless the run was cut short.
     /// </summary>
-    public static OracleResult Run(string path, string text, Action<LiveSession>? atEnd = null)
+    public static OracleResult Run(string path, string text, Action<LiveSession>? atEnd = null) =>
+        Run(path, text, atEnd == null ? null : (live, _) => atEnd(live));
+
+    /// <summary>As above; <paramref name="atEnd"/> also gets the simulator's session, to set its views beside the live ones.</summary>
+    public static OracleResult Run(string path, string text, Action<LiveSession, ScenarioSession>? atEnd)
     {
         var first = RunOnce(path, text, atEnd);
         if (first.ExitCode != 1 || first.Aborted != null || first.Expectations.Where(e => !e.Agrees).Any(e => !IsGlobal(e.Observable)))
@@ -80,7 +84,7 @@ public static class OracleRunner
         observable.StartsWith("vmstat ", StringComparison.Ordinal) || observable.StartsWith("meminfo ", StringComparison.Ordinal)
         || (observable.StartsWith("sysfs ", StringComparison.Ordinal) && (observable.Contains("/stats/") || observable.Contains("khugepaged/")));
 
-    static OracleResult RunOnce(string path, string text, Action<LiveSession>? atEnd)
+    static OracleResult RunOnce(string path, string text, Action<LiveSession, ScenarioSession>? atEnd)
     {
         var result = new OracleResult { File = path };
         var simResult = new RunResult { File = path };
@@ -140,7 +144,7 @@ public static class OracleRunner
                 session.NoteStrayKhugepaged();
                 result.Notes.AddRange(session.Notes);
                 CollectCounters(sim.Kernel, session, result);
-                if (result.Aborted == null) atEnd?.Invoke(session);
+                if (result.Aborted == null) atEnd?.Invoke(session, sim);
             }
             // A signal after the statements (while counters were read) ends the run all the same.
             Interrupted(guard, result);

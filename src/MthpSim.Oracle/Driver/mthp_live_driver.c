@@ -960,9 +960,9 @@ static void respond_fd_rc(int fd, int64_t rc)
 	out_end();
 }
 
-static void cmd_memfd(uint64_t size)
+static void cmd_memfd(const char *name, uint64_t size)
 {
-	int fd = memfd_create("mthpsim", MFD_CLOEXEC);
+	int fd = memfd_create(name, MFD_CLOEXEC);
 	if (fd < 0) {
 		respond_fd_rc(-errno, -errno);
 		return;
@@ -1262,8 +1262,12 @@ static int dispatch(char *cursor)
 		else
 			cmd_sysfs_write(path, cursor);
 	} else if (strcmp(cmd, "memfd") == 0) {
-		if (parse_args(&cursor, v, 1, "memfd SIZE") == 0)
-			cmd_memfd(v[0]);
+		/* The scenario's file name, so that smaps names the mapping as the model does. */
+		char *name = next_token(&cursor);
+		if (name == NULL)
+			respond_err("usage: memfd NAME SIZE");
+		else if (parse_args(&cursor, v, 1, "memfd NAME SIZE") == 0)
+			cmd_memfd(name, v[0]);
 	} else if (strcmp(cmd, "fcreate") == 0 || strcmp(cmd, "fopen") == 0) {
 		int create = cmd[1] == 'c';
 		char *path = next_token(&cursor);

@@ -76,7 +76,7 @@ public sealed class LiveSession : IDisposable
         }
         if (freeHugeZeroPage) LiveProcfs.FreeHugeZeroPage();
         _simVmstatStart = sim.VmstatNames().ToDictionary(n => n, n => sim.Vmstat(n)!.Value);
-        _simMeminfoStart = Kernel.MeminfoFields.ToDictionary(n => n, n => sim.Meminfo(n)!.Value);
+        _simMeminfoStart = sim.MeminfoNames().ToDictionary(n => n, n => sim.Meminfo(n)!.Value);
         LiveProcfs.RefreshStats();
         _vmstatStart = LiveProcfs.Vmstat();
         _meminfoStart = LiveProcfs.Meminfo();
@@ -342,7 +342,7 @@ public sealed class LiveSession : IDisposable
                 Rc = _cgroups!.Reclaim(cr.Cgroup);
                 break;
             case MemfdStmt mf:
-                BindFile(mf.File, Control.Send($"memfd {mf.Size}"));
+                BindFile(mf.File, Control.Send($"memfd {mf.File} {mf.Size}"));
                 break;
             case TmpfsStmt t:
                 if (_disposed) throw new InvalidOperationException("the live session has stopped");   // a signal's cleanup ran already

@@ -95,6 +95,14 @@ public sealed partial class ThpmapsTool
         return result;
     }
 
+    /// <summary>The tool's output for one process, as it prints it with the given options.</summary>
+    public string Output(int pid, IEnumerable<string> options)
+    {
+        var (code, stdout, stderr) = RunProcess(Python, new[] { Script, "--pid", pid.ToString(CultureInfo.InvariantCulture) }.Concat(options));
+        if (code != 0) throw new InvalidOperationException($"thpmaps --pid {pid} exited {code}: {stderr.Trim()} {stdout.Trim()}");
+        return stdout;
+    }
+
     static (int Code, string Stdout, string Stderr) RunProcess(string file, IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -28,29 +28,25 @@ public static class ScenarioPrinter
                 break;
             case PrintView { Kind: ViewKind.Thpmaps } v:
             {
-                var mm = s.Process(v.Process!);
-                var (start, end) = RangeOf(s, v, p.Span);
-                // As the tool prints by default: THP keys with a non-zero value (no --cont keys).
-                foreach (var (key, value) in k.Thpmaps(mm, start, end))
-                {
-                    if (value == 0 || key.Contains("-cont-")) continue;
-                    sb.Append(key).Append(':').Append(new string(' ', Math.Max(0, 31 - key.Length)))
-                      .Append(value.ToString(CultureInfo.InvariantCulture).PadLeft(8)).Append(" kB\n");
-                }
+                var f = v.Thpmaps ?? ThpmapsFormat.Default;
+                var cont = f.Cont.Select(size => System.Numerics.BitOperations.Log2((ulong)(size / k.Geo.PageSize))).ToList();
+                sb.Append(k.RenderThpmaps(s.Process(v.Process!), VmasOf(s, v, p.Span), f.Rollup, f.IncEmpty, cont));
                 break;
             }
-            case PrintView { Kind: ViewKind.KhugepagedTrace }:
-                // One line per PMD range scanned, as the mm_khugepaged_scan_pmd tracepoint reports it.
-                if (k.KhugepagedTrace.Overwritten > 0)
-                    sb.Append($"({k.KhugepagedTrace.Overwritten} older events overwritten: the trace buffer keeps the latest {k.KhugepagedTrace.Capacity})\n");
-                foreach (var e in k.KhugepagedTrace) sb.Append(e).Append('\n');
-                if (k.KhugepagedTrace.Count == 0) sb.Append("(no PMD range scanned yet)\n");
+            case PrintView { Kind: ViewKind.KhugepagedTrace } v:
+                sb.Append(k.RenderKhugepagedTrace(v.Extended));
                 break;
             case PrintView { Kind: ViewKind.Stats }:
                 sb.Append(StatsTable(k));
                 break;
             case PrintView { Kind: ViewKind.Vmstat }:
-                foreach (var name in k.VmstatNames()) sb.Append(name).Append(' ').Append(k.Vmstat(name)).Append('\n');
+                sb.Append(k.RenderVmstat());
+                break;
+            case PrintView { Kind: ViewKind.Meminfo }:
+                sb.Append(k.RenderMeminfo());
+                break;
+            case PrintView { Kind: ViewKind.Buddyinfo }:
+                sb.Append(k.RenderBuddyinfo());
                 break;
             case PrintView { Kind: ViewKind.Sysfs }:
                 foreach (var path in k.SysfsFiles(includeStats: false))
@@ -66,13 +62,6 @@ public static class ScenarioPrinter
         if (v.Region == null) return mm.Vmas.ToList();
         var r = s.Region(v.Process!, v.Region, at);
         return mm.Intersecting(r.Start, r.Start + r.Length).ToList();
-    }
-
-    static (ulong, ulong) RangeOf(ScenarioSession s, PrintView v, SourceSpan at)
-    {
-        if (v.Region == null) return (0, ulong.MaxValue);
-        var r = s.Region(v.Process!, v.Region, at);
-        return (r.Start, r.Start + r.Length);
     }
 
     /// <summary>Every per-size counter: one row per counter, one column per size.</summary>

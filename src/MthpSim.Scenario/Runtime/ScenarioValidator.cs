@@ -28,6 +28,9 @@ public static class ScenarioValidator
                 Err(sw.Span, $"no such file /sys/kernel/mm/transparent_hugepage/{sw.Path}{Suggest(sw.Path, k.SysfsFiles())}");
             if (s is PolicyStmt pol && MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(pol.Value) == null)
                 Err(pol.Span, $"unknown collapse policy '{pol.Value}' (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}){Suggest(pol.Value, MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}");
+            if (s is PrintStmt { Target: PrintView { Thpmaps: { } tf } } ps)
+                foreach (long size in tf.Cont.Where(size => size < 2L * k.Geo.PageSize || size > k.Geo.PmdSize))
+                    Err(ps.Span, $"cont={size >> 10}K is not a block size thpmaps can count here: from 2 pages ({2 * k.Geo.PageSize >> 10}K) to the PMD size ({k.Geo.PmdSize >> 10}K)");
             if (s is PrctlStmt pr && pr.Option != "thp_disable")
                 Err(pr.Span, $"unknown prctl '{pr.Option}' (expected thp_disable)");
             if (obs == null) continue;
@@ -41,6 +44,9 @@ public static class ScenarioValidator
                     break;
                 case VmstatObs vo when k.Vmstat(vo.Name) == null:
                     Err(vo.NameSpan, $"unknown vmstat counter '{vo.Name}'{Suggest(vo.Name, k.VmstatNames())}");
+                    break;
+                case MeminfoObs mo when k.Meminfo(mo.Name) == null && Array.IndexOf(Kernel.LruMeminfoFields, mo.Name) >= 0:
+                    Err(mo.NameSpan, $"meminfo '{mo.Name}' needs a swap device: the model keeps the LRU lists only where reclaim can swap (machine swap=SIZE)");
                     break;
                 case MeminfoObs mo when k.Meminfo(mo.Name) == null:
                     Err(mo.NameSpan, $"unknown meminfo field '{mo.Name}'{Suggest(mo.Name, Kernel.MeminfoFields)}");

@@ -7,9 +7,9 @@ public sealed partial class ScenarioParser
         "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt, or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
-        "what to print (an observable, stats, vmstat, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION])";
+        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
 
-    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "file", "cgroup", "stats", "khugepaged"];
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "file", "cgroup", "stats", "khugepaged"];
 
     private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
     {
@@ -55,12 +55,19 @@ public sealed partial class ScenarioParser
             case "vmstat" when c.AtEnd:
                 target = new PrintView(ViewKind.Vmstat, null, null);
                 break;
+            case "meminfo" when c.AtEnd:
+                target = new PrintView(ViewKind.Meminfo, null, null);
+                break;
+            case "buddyinfo" when c.AtEnd:
+                target = new PrintView(ViewKind.Buddyinfo, null, null);
+                break;
             case "sysfs" when c.AtEnd:
                 target = new PrintView(ViewKind.Sysfs, null, null);
                 break;
             case "khugepaged":
                 OneOf(c, "what to print about khugepaged", ["trace"]);
-                target = new PrintView(ViewKind.KhugepagedTrace, null, null);
+                bool extended = !c.AtEnd && OneOf(c, "a trace option", ["extended"]) == "extended";
+                target = new PrintView(ViewKind.KhugepagedTrace, null, null, Extended: extended);
                 break;
             default:
                 if (_bindings.Process(head.Text) is null && !Keywords.GlobalObservables.Contains(head.Text)
@@ -78,13 +85,34 @@ public sealed partial class ScenarioParser
     /// (P smaps REGION FIELD, P folio ...), which the caller then parses.</summary>
     private PrintView? ParsePrintProcessView(TokenCursor c, Token head)
     {
-        if (_bindings.Process(head.Text) is null || c.Peek() is not { Text: "smaps" or "thpmaps" } || c.Remaining > 2)
-            return null;
+        if (_bindings.Process(head.Text) is null || c.Peek() is not { Text: "smaps" or "thpmaps" } kindToken) return null;
+        bool thpmaps = kindToken.Text == "thpmaps";
+        // After the view word: an optional region, then (thpmaps only) the tool's options; anything
+        // else makes the line an observable (P smaps REGION FIELD, P thpmaps REGION KEY).
+        var rest = c.Line.Tokens.Skip(c.Line.Tokens.Count - c.Remaining + 1).ToList();
+        int firstOption = rest.Count > 0 && (!IsThpmapsOption(rest[0].Text) || _bindings.Process(head.Text)!.Regions.ContainsKey(rest[0].Text)) ? 1 : 0;
+        if (thpmaps ? rest.Skip(firstOption).Any(t => !IsThpmapsOption(t.Text)) : rest.Count > 1) return null;
         var process = RequireLiveProcess(head);
-        var kind = c.Next("smaps or thpmaps").Text == "smaps" ? ViewKind.Smaps : ViewKind.Thpmaps;
-        var region = c.TryNext(out var r) ? RequireRegion(process, r) : null;
-        return new PrintView(kind, process, region);
+        c.Next("smaps or thpmaps");
+        var region = firstOption == 1 ? RequireRegion(process, c.Next("a region")) : null;
+        if (!thpmaps) return new PrintView(ViewKind.Smaps, process, region);
+        bool rollup = false, incEmpty = false;
+        var cont = new List<long>();
+        while (c.TryNext(out var t))
+        {
+            if (t.Text == "rollup") rollup = rollup ? throw Error(t, "'rollup' is given twice") : true;
+            else if (t.Text == "inc-empty") incEmpty = incEmpty ? throw Error(t, "'inc-empty' is given twice") : true;
+            else
+            {
+                long size = Length(t, t.Text[5..], "cont");
+                if ((size & (size - 1)) != 0) throw Error(t, $"cont must be a power-of-2 size (as thpmaps --cont), got '{t.Text[5..]}'");
+                cont.Add(size);
+            }
+        }
+        return new PrintView(ViewKind.Thpmaps, process, region, rollup || incEmpty || cont.Count > 0 ? new ThpmapsFormat(rollup, incEmpty, cont) : null);
     }
+
+    static bool IsThpmapsOption(string word) => word is "rollup" or "inc-empty" || word.StartsWith("cont=", StringComparison.Ordinal);
 
     private Observable ParseObservable(TokenCursor c, Token head)
     {

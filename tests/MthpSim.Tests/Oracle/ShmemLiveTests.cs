@@ -21,7 +21,7 @@ public class ShmemLiveTests
 
     static (int Fd, long Rc) Memfd(LiveDriver d, long size)
     {
-        var r = d.Send($"memfd {size}");
+        var r = d.Send($"memfd mthpsim {size}");
         return ((int)N(r[0]), N(r[1]));
     }
 

@@ -92,4 +92,61 @@ public class ThpmapsToolLiveTests
         Assert.True(nonZero > 0, "thpmaps printed only zeros: the check saw no THP");
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
     }
+
+    /// <summary>
+    /// `print P thpmaps inc-empty cont=...` against the tool's own output with the same options, line
+    /// by line for every VMA of the scenario: the VMA line after the pid (device and inode only for
+    /// anonymous memory, where the model knows them), then every key line with its percentage.
+    /// </summary>
+    [ThpmapsToolTheory]
+    [MemberData(nameof(Scenarios))]
+    public void Print_thpmaps_is_the_tools_output_line_for_line(string file)
+    {
+        var tool = ThpmapsTool.Find(out _)!;
+        string text = file == "(mixed)" ? Mixed : File.ReadAllText(Path.Combine(RepoPaths.Root, file));
+        var mismatches = new List<string>();
+        int vmas = 0;
+        var result = OracleRunner.Run(file, text, (live, sim) =>
+        {
+            var k = sim.Kernel;
+            foreach (var (name, pid) in live.Processes())
+            {
+                var mm = sim.Process(name);
+                var theirs = Blocks(tool.Output(pid, ["--inc-empty", "--cont", "16K", "--cont", "64K", "--cont", "2M"]));
+                var ours = Blocks(k.RenderThpmaps(mm, mm.Vmas, rollup: false, incEmpty: true, [2, 4, k.Geo.PmdOrder]));
+                foreach (var (start, mine) in ours)
+                {
+                    if (!theirs.TryGetValue(start, out var tools)) { mismatches.Add($"{name} {start}: the tool prints no such VMA"); continue; }
+                    vmas++;
+                    // "PID: START-END PROT OFFSET DEV INODE NAME": the pid is the model's own.
+                    string a = mine[0][(mine[0].IndexOf(':') + 2)..], b = tools[0][(tools[0].IndexOf(':') + 2)..];
+                    bool anon = a.EndsWith(" 00:00 00000000 ", StringComparison.Ordinal);
+                    if (anon ? a != b : a[..47] != b[..47]) mismatches.Add($"{name}: VMA line '{a}', the tool's '{b}'");
+                    for (int i = 1; i < Math.Max(mine.Count, tools.Count); i++)
+                    {
+                        string x = i < mine.Count ? mine[i] : "(nothing)", y = i < tools.Count ? tools[i] : "(nothing)";
+                        if (x != y) mismatches.Add($"{name} {start} line {i + 1}: print shows '{x}', the tool '{y}'");
+                    }
+                }
+            }
+        });
+        Assert.True(result.Unavailable == null, result.Unavailable);
+        Assert.True(result.Aborted == null, result.Aborted);
+        Assert.True(vmas > 0, "no VMA to compare");
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+    }
+
+    /// <summary>The tool's output cut into VMA blocks, keyed by the VMA's start (the header line left out).</summary>
+    static Dictionary<string, List<string>> Blocks(string output)
+    {
+        var blocks = new Dictionary<string, List<string>>();
+        List<string>? current = null;
+        foreach (var line in output.Split('\n'))
+        {
+            if (line.Length > 12 && line[10] == ':' && char.IsAsciiDigit(line[0]))
+                blocks[line[12..28]] = current = [line];
+            else if (line.Length > 0 && current != null) current.Add(line);
+        }
+        return blocks;
+    }
 }

@@ -103,9 +103,12 @@ public class ErrorTests
     [InlineData("expect p folio buf 0 size == 0", 22, "expected a folio attribute (order or kind), got 'size'")]
     [InlineData("expect p smaps buf Rss", 23, "expected a comparison operator (==, !=, <, <=, >, >=), got end of line")]
     [InlineData("expect rc == 0 1", 16, "unexpected '1' after the end of the expect statement")]
-    [InlineData("print stat", 7, "expected what to print (an observable, stats, vmstat, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION]), got 'stat' (did you mean 'stats'?)")]
+    [InlineData("print stat", 7, "expected what to print (an observable, stats, vmstat, meminfo, buddyinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS]), got 'stat' (did you mean 'stats'?)")]
     [InlineData("print khugepaged", 17, "expected what to print about khugepaged (trace), got end of line")]
-    [InlineData("print meminfo", 14, "expected a /proc/meminfo field name (e.g. AnonHugePages), got end of line")]
+    [InlineData("expect meminfo", 15, "expected a /proc/meminfo field name (e.g. AnonHugePages), got end of line")]
+    [InlineData("print khugepaged trace all", 24, "expected a trace option (extended), got 'all'")]
+    [InlineData("print p thpmaps rollup rollup", 24, "'rollup' is given twice")]
+    [InlineData("print p thpmaps cont=48K", 17, "cont must be a power-of-2 size (as thpmaps --cont), got '48K'")]
     [InlineData("print stats now", 13, "unexpected 'now' after the end of the print statement")]
     public void ErrorsAfterSetup(string line, int column, string message) => AssertError(Setup + line, 4, column, message);
 
