@@ -303,7 +303,7 @@ public sealed partial class Kernel
         return (min, min + step, min + 2 * step);
     }
 
-    /// <summary>models kswapd: woken below the low watermark, reclaims towards the high one (runs only when time passes).</summary>
+    /// <summary>models kswapd(): woken below the low watermark, reclaims towards the high one (runs only when time passes).</summary>
     void Kswapd()
     {
         var (_, low, high) = WatermarkPages();
