@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CsvHelper;
 using MthpSim.Scenario.Runtime;
 
 namespace MthpSim.Cli.Commands;
@@ -103,14 +104,23 @@ public static class CompareCommand
         return sb.ToString();
     }
 
+    /// <summary>RFC 4180 (CRLF line ends; a field holding a comma, a quote or a line break is quoted,
+    /// as a file name may), written by CsvHelper rather than by hand.</summary>
     static string Csv(List<CompareRow> rows)
     {
-        var sb = new StringBuilder("file,policy,pmd_windows,ptes_examined,ptes_per_window,ranges_tried,collapse_attempts,collapses,mapped_kb,bloat_kb,creep_events,longest_creep_chain,expectations_held,expectations\n");
-        foreach (var r in rows)
-            sb.Append(string.Join(',', r.File, r.Policy, r.PmdWindows, r.PtesExamined, r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
-                r.RangesTried, r.CollapseAttempts, $"\"{Sizes(r.CollapsesBySize)}\"", $"\"{Sizes(r.MappedKbBySize)}\"", r.BloatKb,
-                r.CreepEvents, r.LongestCreepChain, r.ExpectationsHeld, r.Expectations)).Append('\n');
-        return sb.ToString();
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = CsvWriter.Create(text, CsvWriterOptions.Default, leaveOpen: true))
+        {
+            csv.WriteHeader(["file", "policy", "pmd_windows", "ptes_examined", "ptes_per_window", "ranges_tried", "collapse_attempts",
+                "collapses", "mapped_kb", "bloat_kb", "creep_events", "longest_creep_chain", "expectations_held", "expectations"]);
+            foreach (var r in rows)
+                csv.WriteRecord([r.File, r.Policy, N(r.PmdWindows), N(r.PtesExamined), r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
+                    N(r.RangesTried), N(r.CollapseAttempts), Sizes(r.CollapsesBySize), Sizes(r.MappedKbBySize), N(r.BloatKb),
+                    N(r.CreepEvents), N(r.LongestCreepChain), N(r.ExpectationsHeld), N(r.Expectations)]);
+        }
+        return text.ToString();
+
+        static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
     }
 
     static string Json(List<CompareRow> rows) =>
