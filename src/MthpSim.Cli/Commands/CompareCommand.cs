@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using CsvHelper;
 using MthpSim.Scenario.Runtime;
+using MthpSim.Scenario.Syntax;
 
 namespace MthpSim.Cli.Commands;
 
@@ -15,7 +16,7 @@ public static class CompareCommand
 {
     static readonly string[] Default = [.. MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn];
 
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
     {
         var files = ScenarioFilesArgument.Create();
         var policies = new Option<string>("--policy") { Description = "Comma-separated collapse policies", DefaultValueFactory = _ => string.Join(',', Default) };
@@ -32,22 +33,23 @@ public static class CompareCommand
             if (names.Length == 0) { stderr.WriteLine($"mthpsim compare: --policy names no policy; known policies: {known}"); return 2; }
             foreach (var name in names)
                 if (MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(name) is null)
-                { stderr.WriteLine($"mthpsim compare: unknown policy '{name}'; known policies: {known}"); return 2; }
+                { stderr.WriteLine($"mthpsim compare: unknown policy {Echo.Quote(name)}; known policies: {known}"); return 2; }
+            if (InputFile.RefuseStdinTwice("compare", pr.GetValue(files)!) is string twice) { stderr.WriteLine(twice); return 2; }
             var rows = new List<CompareRow>();
             foreach (var f in pr.GetValue(files)!)
             {
-                if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); return 2; }
+                if (InputFile.ReadScenario(f, stdin, out string error) is not string text) { stderr.WriteLine(error); return 2; }
                 foreach (var policy in names)
                 {
                     RunResult r;
-                    try { r = ScenarioRunner.RunText(f.ToString(), text, new RunOptions { Policy = policy }); }
+                    try { r = ScenarioRunner.RunText(InputFile.Name(f), text, new RunOptions { Policy = policy }); }
                     catch (ArgumentException e) { stderr.WriteLine($"mthpsim: {e.Message}"); return 2; }
                     if (r.Invalid.Count > 0)
                     {
                         foreach (var d in r.Invalid) stderr.WriteLine(d);
                         return 2;
                     }
-                    rows.Add(CompareRow.From(f.ToString(), policy, r));
+                    rows.Add(CompareRow.From(InputFile.Name(f), policy, r));
                 }
             }
             stdout.Write(pr.GetValue(json) ? Json(rows) : pr.GetValue(csv) ? Csv(rows) : Table(rows));
