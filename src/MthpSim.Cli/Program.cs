@@ -6,18 +6,21 @@ namespace MthpSim.Cli;
 /// <summary>Entry point of the <c>mthpsim</c> command.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error, Console.OpenStandardInput);
 
     /// <summary>Runs the command line; exit status 2 for an invalid command line, as for an invalid file.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, () => Stream.Null);
+
+    /// <summary>Runs the command line with <paramref name="stdin"/> opening what a file argument '-' reads.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
     {
         var root = new RootCommand("mthpsim: a deterministic simulator of Linux 6.18 multi-size THP memory management")
         {
-            RunCommand.Create(stdout, stderr),
-            CheckCommand.Create(stdout, stderr),
-            OracleCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr, stdin),
+            CheckCommand.Create(stdout, stderr, stdin),
+            OracleCommand.Create(stdout, stderr, stdin),
             FuzzCommand.Create(stdout, stderr),
-            CompareCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr, stdin),
             BenchCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);

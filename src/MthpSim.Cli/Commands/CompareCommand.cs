@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CsvHelper;
 using MthpSim.Scenario.Runtime;
+using MthpSim.Scenario.Syntax;
 
 namespace MthpSim.Cli.Commands;
 
@@ -14,7 +16,7 @@ public static class CompareCommand
 {
     static readonly string[] Default = [.. MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn];
 
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
     {
         var files = ScenarioFilesArgument.Create();
         var policies = new Option<string>("--policy") { Description = "Comma-separated collapse policies", DefaultValueFactory = _ => string.Join(',', Default) };
@@ -31,22 +33,23 @@ public static class CompareCommand
             if (names.Length == 0) { stderr.WriteLine($"mthpsim compare: --policy names no policy; known policies: {known}"); return 2; }
             foreach (var name in names)
                 if (MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(name) is null)
-                { stderr.WriteLine($"mthpsim compare: unknown policy '{name}'; known policies: {known}"); return 2; }
+                { stderr.WriteLine($"mthpsim compare: unknown policy {Echo.Quote(name)}; known policies: {known}"); return 2; }
+            if (InputFile.RefuseStdinTwice("compare", pr.GetValue(files)!) is string twice) { stderr.WriteLine(twice); return 2; }
             var rows = new List<CompareRow>();
             foreach (var f in pr.GetValue(files)!)
             {
-                if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); return 2; }
+                if (InputFile.ReadScenario(f, stdin, out string error) is not string text) { stderr.WriteLine(error); return 2; }
                 foreach (var policy in names)
                 {
                     RunResult r;
-                    try { r = ScenarioRunner.RunText(f.ToString(), text, new RunOptions { Policy = policy }); }
+                    try { r = ScenarioRunner.RunText(InputFile.Name(f), text, new RunOptions { Policy = policy }); }
                     catch (ArgumentException e) { stderr.WriteLine($"mthpsim: {e.Message}"); return 2; }
                     if (r.Invalid.Count > 0)
                     {
                         foreach (var d in r.Invalid) stderr.WriteLine(d);
                         return 2;
                     }
-                    rows.Add(CompareRow.From(f.ToString(), policy, r));
+                    rows.Add(CompareRow.From(InputFile.Name(f), policy, r));
                 }
             }
             stdout.Write(pr.GetValue(json) ? Json(rows) : pr.GetValue(csv) ? Csv(rows) : Table(rows));
@@ -103,14 +106,23 @@ public static class CompareCommand
         return sb.ToString();
     }
 
+    /// <summary>RFC 4180 (CRLF line ends; a field holding a comma, a quote or a line break is quoted,
+    /// as a file name may), written by CsvHelper rather than by hand.</summary>
     static string Csv(List<CompareRow> rows)
     {
-        var sb = new StringBuilder("file,policy,pmd_windows,ptes_examined,ptes_per_window,ranges_tried,collapse_attempts,collapses,mapped_kb,bloat_kb,creep_events,longest_creep_chain,expectations_held,expectations\n");
-        foreach (var r in rows)
-            sb.Append(string.Join(',', r.File, r.Policy, r.PmdWindows, r.PtesExamined, r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
-                r.RangesTried, r.CollapseAttempts, $"\"{Sizes(r.CollapsesBySize)}\"", $"\"{Sizes(r.MappedKbBySize)}\"", r.BloatKb,
-                r.CreepEvents, r.LongestCreepChain, r.ExpectationsHeld, r.Expectations)).Append('\n');
-        return sb.ToString();
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = CsvWriter.Create(text, CsvWriterOptions.Default, leaveOpen: true))
+        {
+            csv.WriteHeader(["file", "policy", "pmd_windows", "ptes_examined", "ptes_per_window", "ranges_tried", "collapse_attempts",
+                "collapses", "mapped_kb", "bloat_kb", "creep_events", "longest_creep_chain", "expectations_held", "expectations"]);
+            foreach (var r in rows)
+                csv.WriteRecord([r.File, r.Policy, N(r.PmdWindows), N(r.PtesExamined), r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
+                    N(r.RangesTried), N(r.CollapseAttempts), Sizes(r.CollapsesBySize), Sizes(r.MappedKbBySize), N(r.BloatKb),
+                    N(r.CreepEvents), N(r.LongestCreepChain), N(r.ExpectationsHeld), N(r.Expectations)]);
+        }
+        return text.ToString();
+
+        static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
     }
 
     static string Json(List<CompareRow> rows) =>

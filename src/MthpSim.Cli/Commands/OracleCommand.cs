@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MthpSim.Oracle.Compare;
+using Echo = MthpSim.Scenario.Syntax.Echo;
 
 namespace MthpSim.Cli.Commands;
 
@@ -10,7 +11,7 @@ namespace MthpSim.Cli.Commands;
 /// </summary>
 public static class OracleCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
     {
         var files = ScenarioFilesArgument.Create();
         var record = new Option<FileInfo?>("--record") { Description = "Also write what the live kernel observed to this JSON file" };
@@ -37,20 +38,22 @@ public static class OracleCommand
                     return 2;
                 }
             }
+            if (InputFile.RefuseStdinTwice("oracle", pr.GetValue(files)!) is string twice) { stderr.WriteLine(twice); return 2; }
             foreach (var f in pr.GetValue(files)!)
             {
                 if (cancel.IsCancellationRequested) return MthpSim.Oracle.Settings.SettingsGuard.ExitStatus(System.Runtime.InteropServices.PosixSignal.SIGINT);
-                if (InputFile.Read(f, out string error) is not string text) { stderr.WriteLine(error); return 2; }
+                if (InputFile.ReadScenario(f, stdin, out string error) is not string text) { stderr.WriteLine(error); return 2; }
+                string name = InputFile.Name(f);
                 OracleResult r;
                 if (recorded != null)
                 {
-                    var rec = recorded.FirstOrDefault(x => x.File == f.ToString() || Path.GetFileName(x.File) == f.Name);
-                    if (rec == null) { stderr.WriteLine($"mthpsim: {f}: not in {replayFile!.Name}"); return 2; }
-                    r = OracleRunner.Replay(f.ToString(), text, rec);
+                    var rec = recorded.FirstOrDefault(x => x.File == name || Path.GetFileName(x.File) == f.Name);
+                    if (rec == null) { stderr.WriteLine($"mthpsim: {Echo.Escape(name)}: not in {Echo.Escape(replayFile!.Name)}"); return 2; }
+                    r = OracleRunner.Replay(name, text, rec);
                 }
                 else
                 {
-                    r = OracleRunner.Run(f.ToString(), text);
+                    r = OracleRunner.Run(name, text);
                 }
                 results.Add(r);
                 stdout.Write(OracleReport.Text(r));

@@ -6,7 +6,7 @@ namespace MthpSim.Cli.Commands;
 /// <summary><c>mthpsim run FILE...</c>: executes scenarios and reports every failing expectation.</summary>
 public static class RunCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
     {
         var files = ScenarioFilesArgument.Create();
         var json = new Option<bool>("--json") { Description = "Write a machine-readable result (every expectation, every counter's final value) instead of text" };
@@ -16,15 +16,16 @@ public static class RunCommand
         {
             var results = new List<RunResult>();
             bool asJson = pr.GetValue(json);
+            if (InputFile.RefuseStdinTwice("run", pr.GetValue(files)!) is string twice) { stderr.WriteLine(twice); return 2; }
             foreach (var f in pr.GetValue(files)!)
             {
-                if (InputFile.Read(f, out string error) is not string text)
+                if (InputFile.ReadScenario(f, stdin, out string error) is not string text)
                 {
                     stderr.WriteLine(error);
                     return 2;
                 }
                 var options = new RunOptions { CheckInvariants = pr.GetValue(check), Output = asJson ? null : stdout };
-                var result = ScenarioRunner.RunText(f.ToString(), text, options);
+                var result = ScenarioRunner.RunText(InputFile.Name(f), text, options);
                 results.Add(result);
                 if (!asJson) ResultReport.WriteText(result, stdout, stderr);
             }

@@ -71,13 +71,14 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models unpin_user_pages() on the pages of the most recent pin of exactly [start, end) (an io_uring
-    /// buffer unregistered): other pins of those pages stay. -ENOENT when no pin has that range.
+    /// buffer unregistered): other pins of those pages stay. -ENXIO when no pin has that range (never
+    /// pinned, or unpinned already): what IORING_UNREGISTER_BUFFERS returns with no buffer registered.
     /// </summary>
     public long Unpin(MmStruct mm, ulong start, ulong end)
     {
-        if (!_pins.TryGetValue(mm.Id, out var list)) return -Errno.ENOENT;
+        if (!_pins.TryGetValue(mm.Id, out var list)) return -Errno.ENXIO;
         int i = list.FindLastIndex(r => r.Start == start && r.End == end);
-        if (i < 0) return -Errno.ENOENT;
+        if (i < 0) return -Errno.ENXIO;
         foreach (int pfn in list[i].Pfns) UnpinFolio(pfn);
         list.RemoveAt(i);
         return 0;

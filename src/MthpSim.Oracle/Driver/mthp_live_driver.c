@@ -744,7 +744,8 @@ static void cmd_unpin(uint64_t addr, uint64_t len)
 	while (slot >= 0 && !(pins[slot].used && pins[slot].addr == addr && pins[slot].len == len))
 		slot--;
 	if (slot < 0) {
-		respond_rc(-ENOENT);
+		/* Nothing to unregister: io_uring's errno for unregistering buffers that are not registered. */
+		respond_rc(-ENXIO);
 		return;
 	}
 	int rc = ring_set_slot((unsigned)slot, 0, 0);

@@ -16,8 +16,14 @@ namespace MthpSim.Scenario.Runtime;
 /// </summary>
 public static class ScenarioRunner
 {
-    public static RunResult RunFile(string path, RunOptions options) =>
-        RunText(path, File.ReadAllText(path), options);
+    public static RunResult RunFile(string path, RunOptions options)
+    {
+        if (SourceText.Decode(path, File.ReadAllBytes(path), out var error) is string text)
+            return RunText(path, text, options);
+        var invalid = new RunResult { File = path };
+        invalid.Invalid.Add(error!);
+        return invalid;
+    }
 
     public static RunResult RunText(string fileName, string text, RunOptions options)
     {

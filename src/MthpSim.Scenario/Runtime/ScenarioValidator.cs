@@ -27,12 +27,16 @@ public static class ScenarioValidator
             if (s is SysfsWriteStmt sw && k.SysfsRead(sw.Path) == null)
                 Err(sw.Span, $"no such file /sys/kernel/mm/transparent_hugepage/{sw.Path}{Suggest(sw.Path, k.SysfsFiles())}");
             if (s is PolicyStmt pol && MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(pol.Value) == null)
+<<<<<<< HEAD
                 Err(pol.Span, $"unknown collapse policy '{pol.Value}' (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}){Suggest(pol.Value, MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}");
             if (s is PrintStmt { Target: PrintView { Thpmaps: { } tf } } ps)
                 foreach (long size in tf.Cont.Where(size => size < 2L * k.Geo.PageSize || size > k.Geo.PmdSize))
                     Err(ps.Span, $"cont={size >> 10}K is not a block size thpmaps can count here: from 2 pages ({2 * k.Geo.PageSize >> 10}K) to the PMD size ({k.Geo.PmdSize >> 10}K)");
+=======
+                Err(pol.Span, $"unknown collapse policy {Echo.Quote(pol.Value)} (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}){Suggest(pol.Value, MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}");
+>>>>>>> inputs
             if (s is PrctlStmt pr && pr.Option != "thp_disable")
-                Err(pr.Span, $"unknown prctl '{pr.Option}' (expected thp_disable)");
+                Err(pr.Span, $"unknown prctl {Echo.Quote(pr.Option)} (expected thp_disable)");
             if (obs == null) continue;
             switch (obs)
             {
@@ -40,26 +44,26 @@ public static class ScenarioValidator
                     Err(so.NameSpan, $"no such file /sys/kernel/mm/transparent_hugepage/{so.Path}{Suggest(so.Path, k.SysfsFiles())}");
                     break;
                 case VmstatObs vo when k.Vmstat(vo.Name) == null && Array.IndexOf(Kernel.LruVmstatNames, vo.Name) >= 0:
-                    Err(vo.NameSpan, $"vmstat '{vo.Name}' needs a swap device: the model keeps the LRU lists only where reclaim can swap (machine swap=SIZE)");
+                    Err(vo.NameSpan, $"vmstat {Echo.Quote(vo.Name)} needs a swap device: the model keeps the LRU lists only where reclaim can swap (machine swap=SIZE)");
                     break;
                 case VmstatObs vo when k.Vmstat(vo.Name) == null:
-                    Err(vo.NameSpan, $"unknown vmstat counter '{vo.Name}'{Suggest(vo.Name, k.VmstatNames())}");
+                    Err(vo.NameSpan, $"unknown vmstat counter {Echo.Quote(vo.Name)}{Suggest(vo.Name, k.VmstatNames())}");
                     break;
                 case MeminfoObs mo when k.Meminfo(mo.Name) == null && Array.IndexOf(Kernel.LruMeminfoFields, mo.Name) >= 0:
                     Err(mo.NameSpan, $"meminfo '{mo.Name}' needs a swap device: the model keeps the LRU lists only where reclaim can swap (machine swap=SIZE)");
                     break;
                 case MeminfoObs mo when k.Meminfo(mo.Name) == null:
-                    Err(mo.NameSpan, $"unknown meminfo field '{mo.Name}'{Suggest(mo.Name, Kernel.MeminfoFields)}");
+                    Err(mo.NameSpan, $"unknown meminfo field {Echo.Quote(mo.Name)}{Suggest(mo.Name, Kernel.MeminfoFields)}");
                     break;
                 case SmapsObs sm when !ObservableEvaluator.SmapsFieldNames(k).Contains(sm.Field):
-                    Err(sm.NameSpan, $"unknown smaps field '{sm.Field}'{Suggest(sm.Field, ObservableEvaluator.SmapsFieldNames(k))}");
+                    Err(sm.NameSpan, $"unknown smaps field {Echo.Quote(sm.Field)}{Suggest(sm.Field, ObservableEvaluator.SmapsFieldNames(k))}");
                     break;
                 case ThpmapsObs tm when !thpmapsKeys.Contains(tm.Key):
-                    Err(tm.NameSpan, $"unknown thpmaps key '{tm.Key}'{Suggest(tm.Key, thpmapsKeys)}");
+                    Err(tm.NameSpan, $"unknown thpmaps key {Echo.Quote(tm.Key)}{Suggest(tm.Key, thpmapsKeys)}");
                     break;
             }
             if (s is ExpectStmt ex && ex.Rhs is WordOperand w && !ObservableEvaluator.IsWordValued(obs))
-                Err(ex.Span, $"'{obs}' is a number; it cannot be compared with the word '{w.Word}'");
+                Err(ex.Span, $"'{obs}' is a number; it cannot be compared with the word {Echo.Quote(w.Word)}");
             if (s is ExpectStmt ex2 && ex2.Rhs is NumberOperand && obs is FolioObs { Attr: FolioAttr.Kind })
                 Err(ex2.Span, $"'{obs}' is a word (none, anon, zero, hugezero, shmem, swap); compare it with a word");
         }

@@ -6,6 +6,7 @@ public sealed record Diagnostic(string File, int Line, int Column, string Messag
 {
     public SourceSpan Span => new(File, Line, Column);
 
-    // Same shape as compiler errors so that editors and CI logs can jump to the spot.
-    public override string ToString() => $"{File}:{Line}:{Column}: error: {Message}";
+    // Same shape as compiler errors so that editors and CI logs can jump to the spot; a file name
+    // with a line break or control character in it is escaped, so the error stays one line.
+    public override string ToString() => $"{Echo.Escape(File)}:{Line}:{Column}: error: {Message}";
 }

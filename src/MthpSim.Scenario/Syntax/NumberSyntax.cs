@@ -36,7 +36,7 @@ internal static class NumberSyntax
         if (body[0] == 'E' && body.All(char.IsAsciiLetterUpper))
         {
             if (!Errnos.TryGetValue(body, out int errno))
-                return NumberResult.Invalid($"unknown errno name '{body}'; known: {string.Join(", ", Errnos.Keys.Order(StringComparer.Ordinal))}");
+                return NumberResult.Invalid($"unknown errno name {Echo.Quote(body)}; known: {string.Join(", ", Errnos.Keys.Order(StringComparer.Ordinal))}");
             return negative
                 ? new NumberResult(NumberStatus.Ok, -errno, false, null)
                 : NumberResult.Invalid($"errno names are written negated: -{body}");
@@ -126,7 +126,7 @@ internal static class NumberSyntax
                 return NumberResult.Invalid("fractions are not supported; use a smaller unit, e.g. 1536K");
             if (!Suffixes.TryGetValue(suffix, out multiplier))
                 return NumberResult.Invalid(allowSuffix && char.IsAsciiLetter(suffix[0])
-                    ? $"unknown suffix '{suffix}'; use {SuffixList}"
+                    ? $"unknown suffix {Echo.Quote(suffix)}; use {SuffixList}"
                     : null);
             if (!allowSuffix)
                 return NumberResult.Invalid("no size suffix allowed here");

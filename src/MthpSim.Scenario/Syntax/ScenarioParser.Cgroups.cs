@@ -9,7 +9,7 @@ public sealed partial class ScenarioParser
     {
         var name = c.Next(CgroupExpected);
         if (!IsIdentifier(name.Text))
-            throw Error(name, $"expected a cgroup name (an identifier such as cg or batch_1), got '{name.Text}'");
+            throw Error(name, $"expected a cgroup name (an identifier such as cg or batch_1), got {Echo.Quote(name.Text)}");
         int? line = _bindings.CgroupLine(name.Text);
         if (c.Peek() is { Text: "reclaim" })
         {
@@ -26,7 +26,7 @@ public sealed partial class ScenarioParser
         if (c.TryNext(out var t))
         {
             if (!t.Text.StartsWith("limit=", StringComparison.Ordinal))
-                throw Error(t, $"expected limit=SIZE or reclaim after the cgroup name, got '{t.Text}'"
+                throw Error(t, $"expected limit=SIZE or reclaim after the cgroup name, got {Echo.Quote(t.Text)}"
                     + Suggestions.DidYouMean(t.Text.Split('=')[0], ["limit", "reclaim"]));
             string value = t.Text["limit=".Length..];
             limitGiven = true;
@@ -34,13 +34,13 @@ public sealed partial class ScenarioParser
             {
                 var r = NumberSyntax.ParseInteger(value);
                 if (!r.Ok || r.Value < 0)
-                    throw Error(t, $"expected limit=SIZE with a size of 0 or more (e.g. limit=64M) or limit=max, got '{t.Text}'");
+                    throw Error(t, $"expected limit=SIZE with a size of 0 or more (e.g. limit=64M) or limit=max, got {Echo.Quote(t.Text)}");
                 limit = r.Value;
             }
         }
         c.End("cgroup");
         if (line is int made && !limitGiven)
-            throw Error(name, $"cgroup '{name.Text}' already exists (created at line {made}); 'cgroup {name.Text} limit=SIZE' changes its limit");
+            throw Error(name, $"cgroup {Echo.Quote(name.Text)} already exists (created at line {made}); 'cgroup {Echo.Short(name.Text)} limit=SIZE' changes its limit");
         if (line == null) _bindings.AddCgroup(name.Text, c.Line.Number);
         return new CgroupStmt(span, text, name.Text, limit, line != null);
     }
@@ -48,7 +48,7 @@ public sealed partial class ScenarioParser
     private string RequireCgroup(Token name)
     {
         if (_bindings.CgroupLine(name.Text) is null)
-            throw Error(name, $"unknown cgroup '{name.Text}' (create it first with 'cgroup {name.Text} limit=SIZE')"
+            throw Error(name, $"unknown cgroup {Echo.Quote(name.Text)} (create it first with 'cgroup {Echo.Short(name.Text)} limit=SIZE')"
                 + Suggestions.DidYouMean(name.Text, _bindings.Cgroups));
         return name.Text;
     }

@@ -16,7 +16,7 @@ public sealed partial class ScenarioParser
         var lhs = ParseObservable(c, c.Next(ObservableExpected));
         var opToken = c.Next("a comparison operator (==, !=, <, <=, >, >=)");
         if (!Keywords.CompareOps.TryGetValue(opToken.Text, out var op))
-            throw Error(opToken, $"expected a comparison operator (==, !=, <, <=, >, >=), got '{opToken.Text}'"
+            throw Error(opToken, $"expected a comparison operator (==, !=, <, <=, >, >=), got {Echo.Quote(opToken.Text)}"
                 + (opToken.Text == "=" ? " (did you mean '=='?)" : ""));
         var rhs = ParseOperand(c.Next("a number or a word to compare with"), op);
         c.End("expect");
@@ -38,7 +38,7 @@ public sealed partial class ScenarioParser
             return new NumberOperand(r.Value, r.HasSizeSuffix);
         }
         if (op is not (CompareOp.Eq or CompareOp.Ne))
-            throw new SyntaxError(t.Column, $"'{s}' is a word; words can only be compared with == or !=");
+            throw new SyntaxError(t.Column, $"{Echo.Quote(s)} is a word; words can only be compared with == or !=");
         return new WordOperand(s);
     }
 
@@ -72,7 +72,7 @@ public sealed partial class ScenarioParser
             default:
                 if (_bindings.Process(head.Text) is null && !Keywords.GlobalObservables.Contains(head.Text)
                     && !(c.Peek() is { } next && Keywords.ProcessObservables.Contains(next.Text)))
-                    throw Error(head, $"expected {PrintExpected}, got '{head.Text}'"
+                    throw Error(head, $"expected {PrintExpected}, got {Echo.Quote(head.Text)}"
                         + Suggestions.DidYouMean(head.Text, PrintHeads.Concat(_bindings.LiveProcesses)));
                 target = (PrintTarget?)ParsePrintProcessView(c, head) ?? new PrintObservable(ParseObservable(c, head));
                 break;
@@ -147,7 +147,7 @@ public sealed partial class ScenarioParser
             // 'q smaps ...' with an unknown q is a process problem, not a syntax one.
             if (c.Peek() is { } next && Keywords.ProcessObservables.Contains(next.Text))
                 RequireLiveProcess(head);
-            throw Error(head, $"expected {ObservableExpected}, got '{head.Text}'"
+            throw Error(head, $"expected {ObservableExpected}, got {Echo.Quote(head.Text)}"
                 + Suggestions.DidYouMean(head.Text, Keywords.GlobalObservables.Concat(_bindings.LiveProcesses)));
         }
 
@@ -158,7 +158,7 @@ public sealed partial class ScenarioParser
             return new AliveObs(span, head.Text);
         }
         var process = RequireLiveProcess(head);
-        var kind = OneOf(c, $"an observable of process '{process}'", Keywords.ProcessObservables);
+        var kind = OneOf(c, $"an observable of process {Echo.Quote(process)}", Keywords.ProcessObservables);
         if (kind == "alive") return new AliveObs(span, process);
         if (kind is "minflt" or "majflt") return new FaultCountObs(span, process, kind == "majflt");
         var region = RequireRegion(process, c.Next("a region name"));

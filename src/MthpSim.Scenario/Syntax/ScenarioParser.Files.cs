@@ -19,9 +19,9 @@ public sealed partial class ScenarioParser
     private string NewFileName(Token name)
     {
         if (!IsFileName(name.Text))
-            throw Error(name, $"expected a file name (letters, digits, '_', '-', '.'), got '{name.Text}'");
+            throw Error(name, $"expected a file name (letters, digits, '_', '-', '.'), got {Echo.Quote(name.Text)}");
         if (_bindings.FileLine(name.Text) is { } line)
-            throw Error(name, $"file '{name.Text}' already exists (created at line {line})");
+            throw Error(name, $"file {Echo.Quote(name.Text)} already exists (created at line {line})");
         return name.Text;
     }
 
@@ -32,9 +32,9 @@ public sealed partial class ScenarioParser
     {
         var mount = c.Next("a mount name");
         if (!IsIdentifier(mount.Text))
-            throw Error(mount, $"expected a mount name (an identifier such as m or huge_mount), got '{mount.Text}'");
+            throw Error(mount, $"expected a mount name (an identifier such as m or huge_mount), got {Echo.Quote(mount.Text)}");
         if (_bindings.MountLine(mount.Text) is { } line)
-            throw Error(mount, $"tmpfs mount '{mount.Text}' already exists (created at line {line})");
+            throw Error(mount, $"tmpfs mount {Echo.Quote(mount.Text)} already exists (created at line {line})");
         Token? hugeWord = null, sizeWord = null;
         string huge = "never";
         long? size = null;
@@ -54,11 +54,11 @@ public sealed partial class ScenarioParser
                 Once(ref sizeWord, t);
                 var r = NumberSyntax.ParseInteger(value);
                 if (!r.Ok || r.Value <= 0)
-                    throw Error(t, $"expected size=SIZE with a positive size (e.g. size=64M), got '{t.Text}'");
+                    throw Error(t, $"expected size=SIZE with a positive size (e.g. size=64M), got {Echo.Quote(t.Text)}");
                 size = r.Value;
             }
             else
-                throw Error(t, $"expected a tmpfs option (huge=never|always|within_size|advise, size=SIZE), got '{t.Text}'"
+                throw Error(t, $"expected a tmpfs option (huge=never|always|within_size|advise, size=SIZE), got {Echo.Quote(t.Text)}"
                     + Suggestions.DidYouMean(key, ["huge", "size"]));
         }
         _bindings.AddMount(mount.Text, c.Line.Number);
@@ -71,7 +71,7 @@ public sealed partial class ScenarioParser
         OneOf(c, "'on'", ["on"]);
         var mount = c.Next("a tmpfs mount name");
         if (_bindings.MountLine(mount.Text) is null)
-            throw Error(mount, $"unknown tmpfs mount '{mount.Text}' (create it first with 'tmpfs {mount.Text}')"
+            throw Error(mount, $"unknown tmpfs mount {Echo.Quote(mount.Text)} (create it first with 'tmpfs {Echo.Short(mount.Text)}')"
                 + Suggestions.DidYouMean(mount.Text, _bindings.Mounts));
         long size = c.AtEnd ? 0 : NonNegativeSize(c.Next(SizeExpected), "size");
         c.End("file");

@@ -16,7 +16,7 @@ public sealed partial class ScenarioParser
     private Statement ParseProcessOperation(TokenCursor c, string process, SourceSpan span, string text)
     {
         // The list of verbs is spelled out only when the line ends here (not for every line the fuzzer parses).
-        var verb = c.AtEnd ? c.Next($"an operation after '{process}' ({FormatChoices(Keywords.Verbs)})") : c.Next("an operation");
+        var verb = c.AtEnd ? c.Next($"an operation after {Echo.Quote(process)} ({FormatChoices(Keywords.Verbs)})") : c.Next("an operation");
         switch (verb.Text)
         {
             case "mmap": return ParseMmap(c, process, span, text);
@@ -65,7 +65,7 @@ public sealed partial class ScenarioParser
                 var v = c.Next("0 or 1");
                 var r = NumberSyntax.ParseInteger(v.Text);
                 if (!r.Ok || r.HasSizeSuffix || r.Value is not (0 or 1))
-                    throw Error(v, $"expected 0 or 1, got '{v.Text}'");
+                    throw Error(v, $"expected 0 or 1, got {Echo.Quote(v.Text)}");
                 c.End("prctl");
                 return new PrctlStmt(span, text, process, option, r.Value);
             }
@@ -81,8 +81,8 @@ public sealed partial class ScenarioParser
             default:
                 var hint = Suggestions.DidYouMean(verb.Text, Keywords.Verbs);
                 throw Error(verb, hint.Length > 0
-                    ? $"unknown statement '{verb.Text}'{hint}"
-                    : $"unknown statement '{verb.Text}'; after a process name expected {FormatChoices(Keywords.Verbs)}");
+                    ? $"unknown statement {Echo.Quote(verb.Text)}{hint}"
+                    : $"unknown statement {Echo.Quote(verb.Text)}; after a process name expected {FormatChoices(Keywords.Verbs)}");
         }
     }
 
@@ -99,12 +99,14 @@ public sealed partial class ScenarioParser
 
     private MmapStmt ParseMmap(TokenCursor c, string process, SourceSpan span, string text)
     {
-        // Any word can name a region. A name still bound to a mapping is refused: rebinding it would
+        // A region name is an identifier. A name still bound to a mapping is refused: rebinding it would
         // silently leave the old mapping unreachable. A whole 'munmap REGION' frees the name.
         var region = c.Next("a region name");
+        if (!IsIdentifier(region.Text))
+            throw Error(region, $"expected a region name (an identifier such as buf or heap_1), got {Echo.Quote(region.Text)}");
         var info = _bindings.Process(process)!;
         if (info.MappedLine(region.Text) is int mappedAt)
-            throw Error(region, $"region '{region.Text}' of process '{process}' is already mapped (line {mappedAt}); munmap it first or use another name");
+            throw Error(region, $"region {Echo.Quote(region.Text)} of process {Echo.Quote(process)} is already mapped (line {mappedAt}); munmap it first or use another name");
         info.Map(region.Text, c.Line.Number);
         var addr = AddressOrAny(c.Next(AddressExpected));
         var lenToken = c.Next(SizeExpected);
@@ -142,7 +144,7 @@ public sealed partial class ScenarioParser
             else
             {
                 string[] words = ["rw", "r", "none", "private", "shared", "anon", "memfd:", "file:"];
-                throw Error(t, $"expected rw, r, none, private, shared, anon, memfd:FILE[+OFFSET] or file:FILE[+OFFSET], got '{t.Text}'"
+                throw Error(t, $"expected rw, r, none, private, shared, anon, memfd:FILE[+OFFSET] or file:FILE[+OFFSET], got {Echo.Quote(t.Text)}"
                     + Suggestions.DidYouMean(t.Text, words));
             }
         }
@@ -153,7 +155,7 @@ public sealed partial class ScenarioParser
     private static void Once(ref Token? seen, Token t)
     {
         if (seen is { } first)
-            throw new SyntaxError(t.Column, $"'{t.Text}' conflicts with '{first.Text}' given earlier on this line");
+            throw new SyntaxError(t.Column, $"{Echo.Quote(t.Text)} conflicts with {Echo.Quote(first.Text)} given earlier on this line");
         seen = t;
     }
 
@@ -165,7 +167,7 @@ public sealed partial class ScenarioParser
         int plus = rest.IndexOf('+');
         var name = plus >= 0 ? rest[..plus] : rest;
         if (name.Length == 0)
-            throw Error(t, $"expected {t.Text[..t.Text.IndexOf(':')]}:FILE[+OFFSET] with a file name, got '{t.Text}'");
+            throw Error(t, $"expected {t.Text[..t.Text.IndexOf(':')]}:FILE[+OFFSET] with a file name, got {Echo.Quote(t.Text)}");
         RequireFile(new Token(name, t.Column));
         long offset = plus >= 0 ? Offset(t, rest[(plus + 1)..], "file offset") : 0;
         return (name, offset);
@@ -213,7 +215,7 @@ public sealed partial class ScenarioParser
             }
             else
             {
-                throw Error(t, $"expected step=S or each=E, got '{t.Text}'{Suggestions.DidYouMean(key.Length > 0 ? key : t.Text, ["step", "each"])}");
+                throw Error(t, $"expected step=S or each=E, got {Echo.Quote(t.Text)}{Suggestions.DidYouMean(key.Length > 0 ? key : t.Text, ["step", "each"])}");
             }
         }
         // Without step every page is touched once; a width per access would mean nothing.

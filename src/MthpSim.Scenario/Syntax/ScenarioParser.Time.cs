@@ -12,7 +12,7 @@ public sealed partial class ScenarioParser
         if (!r.Ok)
             throw NumberError(t, r, DurationExpected, t.Text, null);
         if (r.Value < 0)
-            throw Error(t, $"duration must not be negative, got '{t.Text}'");
+            throw Error(t, $"duration must not be negative, got {Echo.Quote(t.Text)}");
         c.End("sleep");
         return new SleepStmt(span, text, r.Value);
     }

@@ -22,10 +22,10 @@ public sealed partial class ScenarioParser
 
     private static SyntaxError NumberError(Token at, NumberResult r, string expected, string text, string? key)
     {
-        var forKey = key is null ? "" : $" for '{key}'";
+        var forKey = key is null ? "" : $" for {Echo.Quote(key)}";
         if (r.Status == NumberStatus.Overflow)
-            return new SyntaxError(at.Column, $"'{text}' is out of range{forKey} (it must fit in a signed 64-bit integer)");
-        var got = text.Length == 0 ? "nothing" : $"'{text}'";
+            return new SyntaxError(at.Column, $"{Echo.Quote(text)} is out of range{forKey} (it must fit in a signed 64-bit integer)");
+        var got = text.Length == 0 ? "nothing" : $"{Echo.Quote(text)}";
         var hint = r.Hint is null ? "" : $" ({r.Hint})";
         return new SyntaxError(at.Column, $"expected {expected}{forKey}, got {got}{hint}");
     }
@@ -36,7 +36,7 @@ public sealed partial class ScenarioParser
         text ??= at.Text;
         long v = Number(at, SizeExpected, text, key);
         if (v <= 0)
-            throw new SyntaxError(at.Column, $"{key ?? what} must be greater than 0, got '{text}'");
+            throw new SyntaxError(at.Column, $"{key ?? what} must be greater than 0, got {Echo.Quote(text)}");
         return v;
     }
 
@@ -46,7 +46,7 @@ public sealed partial class ScenarioParser
         text ??= at.Text;
         long v = Number(at, OffsetExpected, text, key);
         if (v < 0)
-            throw new SyntaxError(at.Column, $"offset must not be negative, got '{text}'");
+            throw new SyntaxError(at.Column, $"offset must not be negative, got {Echo.Quote(text)}");
         return v;
     }
 
@@ -56,7 +56,7 @@ public sealed partial class ScenarioParser
         text ??= at.Text;
         long v = Number(at, SizeExpected, text, key);
         if (v < 0)
-            throw new SyntaxError(at.Column, $"{key ?? what} must not be negative, got '{text}'");
+            throw new SyntaxError(at.Column, $"{key ?? what} must not be negative, got {Echo.Quote(text)}");
         return v;
     }
 
@@ -67,7 +67,7 @@ public sealed partial class ScenarioParser
             return null;
         long v = Number(at, AddressExpected);
         if (v < 0)
-            throw new SyntaxError(at.Column, $"address must not be negative, got '{at.Text}'");
+            throw new SyntaxError(at.Column, $"address must not be negative, got {Echo.Quote(at.Text)}");
         return v;
     }
 
@@ -76,7 +76,7 @@ public sealed partial class ScenarioParser
     {
         long v = Number(at, CountExpected);
         if (v <= 0)
-            throw new SyntaxError(at.Column, $"count must be greater than 0, got '{at.Text}'");
+            throw new SyntaxError(at.Column, $"count must be greater than 0, got {Echo.Quote(at.Text)}");
         return v;
     }
 

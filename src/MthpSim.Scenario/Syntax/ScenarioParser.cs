@@ -31,12 +31,23 @@ public sealed partial class ScenarioParser
         var cursor = new TokenCursor(line);
         try
         {
+            RequirePrintable(line);
             _statements.Add(ParseStatement(cursor));
         }
         catch (SyntaxError e)
         {
             _errors.Add(new Diagnostic(_file, line.Number, e.Column, e.Message));
         }
+    }
+
+    /// <summary>Words are printable text: a control or invisible character (a NUL, a vertical tab, a
+    /// bidirectional override) would make a name or number differ from what every listing shows.</summary>
+    private static void RequirePrintable(SourceLine line)
+    {
+        foreach (var t in line.Tokens)
+            for (int i = 0; i < t.Text.Length; i++)
+                if (!Echo.IsShown(t.Text[i]))
+                    throw new SyntaxError(t.Column + i, $"unprintable character {Echo.Escape(t.Text[i].ToString())} in {Echo.Quote(t.Text)}; words are printable text separated by spaces or tabs");
     }
 
     private Statement ParseStatement(TokenCursor c)
@@ -88,10 +99,10 @@ public sealed partial class ScenarioParser
     private SyntaxError UnknownStatement(TokenCursor c, Token head)
     {
         if (Keywords.Verbs.Contains(head.Text))
-            return Error(head, $"unknown statement '{head.Text}' (operations name their process first: 'PROC {head.Text} ...')");
+            return Error(head, $"unknown statement {Echo.Quote(head.Text)} (operations name their process first: 'PROC {head.Text} ...')");
         if (c.Peek() is { } second && Keywords.Verbs.Contains(second.Text))
-            return Error(head, $"unknown process '{head.Text}'{Suggestions.DidYouMean(head.Text, _bindings.LiveProcesses)}");
-        return Error(head, $"unknown statement '{head.Text}'{Suggestions.DidYouMean(head.Text, Keywords.Statements.Concat(Keywords.Verbs))}");
+            return Error(head, $"unknown process {Echo.Quote(head.Text)}{Suggestions.DidYouMean(head.Text, _bindings.LiveProcesses)}");
+        return Error(head, $"unknown statement {Echo.Quote(head.Text)}{Suggestions.DidYouMean(head.Text, Keywords.Statements.Concat(Keywords.Verbs))}");
     }
 
     private SyntaxError Error(Token at, string message) => new(at.Column, message);
@@ -100,9 +111,9 @@ public sealed partial class ScenarioParser
     private string RequireLiveProcess(Token name)
     {
         var info = _bindings.Process(name.Text)
-            ?? throw Error(name, $"unknown process '{name.Text}'{Suggestions.DidYouMean(name.Text, _bindings.LiveProcesses)}");
+            ?? throw Error(name, $"unknown process {Echo.Quote(name.Text)}{Suggestions.DidYouMean(name.Text, _bindings.LiveProcesses)}");
         if (info.ExitedLine is { } exited)
-            throw Error(name, $"process '{name.Text}' has exited (line {exited}) and cannot be used any more");
+            throw Error(name, $"process {Echo.Quote(name.Text)} has exited (line {exited}) and cannot be used any more");
         return name.Text;
     }
 
@@ -110,14 +121,14 @@ public sealed partial class ScenarioParser
     {
         var regions = _bindings.Process(process)!.Regions;
         if (!regions.ContainsKey(name.Text))
-            throw Error(name, $"unknown region '{name.Text}' of process '{process}'{Suggestions.DidYouMean(name.Text, regions.Keys)}");
+            throw Error(name, $"unknown region {Echo.Quote(name.Text)} of process {Echo.Quote(process)}{Suggestions.DidYouMean(name.Text, regions.Keys)}");
         return name.Text;
     }
 
     private string RequireFile(Token name)
     {
         if (_bindings.FileLine(name.Text) is null)
-            throw Error(name, $"unknown file '{name.Text}' (create it first with 'memfd {name.Text} SIZE' or 'file {name.Text} on MOUNT')"
+            throw Error(name, $"unknown file {Echo.Quote(name.Text)} (create it first with 'memfd {Echo.Short(name.Text)} SIZE' or 'file {Echo.Short(name.Text)} on MOUNT')"
                 + Suggestions.DidYouMean(name.Text, _bindings.Files));
         return name.Text;
     }
@@ -126,14 +137,16 @@ public sealed partial class ScenarioParser
     private string NewProcessName(Token name)
     {
         if (!IsIdentifier(name.Text))
-            throw Error(name, $"expected a process name (an identifier such as p or worker_1), got '{name.Text}'");
+            throw Error(name, $"expected a process name (an identifier such as p or worker_1), got {Echo.Quote(name.Text)}");
         if (Keywords.Reserved.Contains(name.Text))
-            throw Error(name, $"'{name.Text}' is a reserved word and cannot name a process");
+            throw Error(name, $"{Echo.Quote(name.Text)} is a reserved word and cannot name a process");
         if (_bindings.Process(name.Text) is { } existing)
-            throw Error(name, $"process '{name.Text}' already exists (created at line {existing.CreatedLine})");
+            throw Error(name, $"process {Echo.Quote(name.Text)} already exists (created at line {existing.CreatedLine})");
         return name.Text;
     }
 
+    /// <summary>What every name the language binds (process, region, cgroup, tmpfs mount) must be: an ASCII
+    /// letter or '_', then ASCII letters, digits and '_'. Nothing else, so two names that look alike are the same bytes.</summary>
     internal static bool IsIdentifier(string s) =>
         s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_') && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
 
@@ -143,7 +156,7 @@ public sealed partial class ScenarioParser
         // The choices are spelled out only for an error.
         var t = c.AtEnd ? c.Next($"{what} ({FormatChoices(choices)})") : c.Next(what);
         if (!choices.Contains(t.Text))
-            throw new SyntaxError(t.Column, $"expected {what} ({FormatChoices(choices)}), got '{t.Text}'{Suggestions.DidYouMean(t.Text, choices)}");
+            throw new SyntaxError(t.Column, $"expected {what} ({FormatChoices(choices)}), got {Echo.Quote(t.Text)}{Suggestions.DidYouMean(t.Text, choices)}");
         return t.Text;
     }
 

@@ -40,7 +40,7 @@ internal sealed class TokenCursor(SourceLine line)
         if (!AtEnd)
         {
             var extra = Line.Tokens[_next];
-            throw new SyntaxError(extra.Column, $"unexpected '{extra.Text}' after the end of the {statement} statement");
+            throw new SyntaxError(extra.Column, $"unexpected {Echo.Quote(extra.Text)} after the end of the {statement} statement");
         }
     }
 

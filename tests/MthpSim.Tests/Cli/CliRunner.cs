@@ -12,6 +12,15 @@ public static class CliRunner
         return (code, o.ToString(), e.ToString());
     }
 
+    /// <summary>The same, with <paramref name="stdin"/> as what standard input holds (read by a file argument '-').</summary>
+    public static (int code, string stdout, string stderr) RunWithStdin(byte[] stdin, params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = MthpSim.Cli.Program.Run(args, o, e, () => new MemoryStream(stdin, writable: false));
+        return (code, o.ToString(), e.ToString());
+    }
+
     /// <summary>A scenario file with this text, in a fresh temporary path.</summary>
     public static string Temp(string text)
     {
