@@ -40,10 +40,15 @@ public class CliTests
     }
 
     [Fact]
-    public void Check_only_parses()
+    public void Check_refuses_what_run_would_refuse_without_running()
     {
         Assert.Equal(0, Run("check", Temp("process p\np mmap a any 2M\np write a 0 4K\nexpect rc == 99\n")).code);
         Assert.Equal(2, Run("check", Temp("proces p\n")).code);
+        // Names the model does not know are refused before anything runs, by check as by run.
+        var (code, _, stderr) = Run("check", Temp("process p\nexpect vmstat thp_fault_allocs == 0\n"));
+        Assert.Equal(2, code);
+        Assert.Contains("unknown vmstat counter 'thp_fault_allocs'", stderr);
+        Assert.Equal(2, Run("check", Temp("sysfs hugepages-3kB/enabled = always\n")).code);
     }
 
     [Fact]
