@@ -1,23 +1,28 @@
 using System.CommandLine;
 using MthpSim.Cli.Commands;
+using MthpSim.Cli.Progress;
 
 namespace MthpSim.Cli;
 
 /// <summary>Entry point of the <c>mthpsim</c> command.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error, LongCommandHooks.ForProcess());
 
-    /// <summary>Runs the command line; exit status 2 for an invalid command line, as for an invalid file.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>
+    /// Runs the command line; exit status 2 for an invalid command line, as for an invalid file.
+    /// Without <paramref name="hooks"/> (tests) no progress is drawn and signals are left alone.
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, LongCommandHooks? hooks = null)
     {
+        hooks ??= LongCommandHooks.None;
         var root = new RootCommand("mthpsim: a deterministic simulator of Linux 6.18 multi-size THP memory management")
         {
-            RunCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr, hooks),
             CheckCommand.Create(stdout, stderr),
             OracleCommand.Create(stdout, stderr),
-            FuzzCommand.Create(stdout, stderr),
-            CompareCommand.Create(stdout, stderr),
+            FuzzCommand.Create(stdout, stderr, hooks),
+            CompareCommand.Create(stdout, stderr, hooks),
             BenchCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
@@ -29,7 +34,8 @@ public static class Program
         }
         // No System.CommandLine termination handler: its forced cancel after a signal threw from the
         // signal thread and killed an oracle run before it had restored the machine. A live run has
-        // its own handler (SettingsGuard); outside a run a signal ends the process as usual.
+        // its own handler (SettingsGuard); run, compare and fuzz have theirs (Interruption) while they
+        // run; elsewhere a signal ends the process as usual.
         return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
     }
 }
