@@ -41,7 +41,7 @@ public static class CompareCommand
             hooks.Progress.Run(scope =>
             {
                 var runsLine = scope.Add("compare", paths.Length * names.Length, "runs");
-                var statementsLine = scope.Add(paths[0].ToString(), 1, "statements");
+                var statementsLine = scope.Add(paths[0].Name, 1, "statements");
                 int runs = 0;
                 foreach (var f in paths)
                 {
@@ -51,7 +51,7 @@ public static class CompareCommand
                     foreach (var policy in names)
                     {
                         if (interruption.Token.IsCancellationRequested) break;
-                        statementsLine.Restart($"{f} ({policy})", 1);
+                        statementsLine.Restart($"{f.Name} ({policy})", 1);   // the name alone: a long path would crowd out the rate
                         RunResult r;
                         var options = new RunOptions { Policy = policy, Cancel = interruption.Token, StatementDone = hooks.Progress.Enabled ? statementsLine.Counted : null };
                         try { r = ScenarioRunner.RunText(f.ToString(), text, options); }

@@ -27,11 +27,11 @@ public static class RunCommand
             hooks.Progress.Run(scope =>
             {
                 var filesLine = paths.Length > 1 ? scope.Add("files", paths.Length, "files") : null;
-                var statementsLine = scope.Add(paths[0].ToString(), 1, "statements");
+                var statementsLine = scope.Add(paths[0].Name, 1, "statements");
                 foreach (var f in paths)
                 {
                     if (interruption.Token.IsCancellationRequested) break;
-                    statementsLine.Restart(f.ToString(), 1);
+                    statementsLine.Restart(f.Name, 1);   // the name alone: a long path would crowd out the rate
                     if (InputFile.Read(f, out string error) is not string text)
                     {
                         errors.WriteLine(error);
