@@ -37,7 +37,12 @@ public sealed class ProgressDisplay
         var rate = new RateColumn();
         return _console.Progress()
             .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), rate, new RemainingTimeColumn())
-            .Start(ctx => work(new ProgressScope(ctx, rate)));
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 24 }, new CountColumn(), rate, new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var result = work(new ProgressScope(ctx, rate));
+                ctx.Refresh();   // the final figures drawn once, even when the work took less than a refresh period
+                return result;
+            });
     }
 }
