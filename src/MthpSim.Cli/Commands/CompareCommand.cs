@@ -16,11 +16,12 @@ public static class CompareCommand
 {
     static readonly string[] Default = [.. MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn];
 
-    public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin, MthpSim.Cli.Progress.LongCommandHooks? hooks = null)
     {
+        hooks ??= MthpSim.Cli.Progress.LongCommandHooks.None;
         var files = ScenarioFilesArgument.Create();
         var policies = new Option<string>("--policy") { Description = "Comma-separated collapse policies", DefaultValueFactory = _ => string.Join(',', Default) };
-        var json = new Option<bool>("--json") { Description = "JSON instead of a table" };
+        var json = new Option<bool>("--json") { Description = "JSON instead of a table (schema in docs/json-output.md)" };
         var csv = new Option<bool>("--csv") { Description = "CSV instead of a table" };
         var cmd = new Command("compare", "Run scenarios under several collapse policies and compare scan cost, collapses, bloat and creep") { files, policies, json, csv };
         cmd.SetAction(pr =>
@@ -36,29 +37,58 @@ public static class CompareCommand
                 { stderr.WriteLine($"mthpsim compare: unknown policy {Echo.Quote(name)}; known policies: {known}"); return 2; }
             if (InputFile.RefuseStdinTwice("compare", pr.GetValue(files)!) is string twice) { stderr.WriteLine(twice); return 2; }
             var rows = new List<CompareRow>();
-            foreach (var f in pr.GetValue(files)!)
+            var invalid = new List<MthpSim.Scenario.Syntax.Diagnostic>();
+            var paths = pr.GetValue(files)!;
+            using var interruption = hooks.Interruptions();
+            var errors = hooks.Progress.Enabled ? new StringWriter() : stderr;   // not torn by the redrawing
+            hooks.Progress.Run(scope =>
             {
-                if (InputFile.ReadScenario(f, stdin, out string error) is not string text) { stderr.WriteLine(error); return 2; }
-                foreach (var policy in names)
+                var runsLine = scope.Add("compare", paths.Length * names.Length, "runs");
+                var statementsLine = scope.Add(InputFile.ShortName(paths[0]), 1, "statements");
+                int runs = 0;
+                foreach (var f in paths)
                 {
-                    RunResult r;
-                    try { r = ScenarioRunner.RunText(InputFile.Name(f), text, new RunOptions { Policy = policy }); }
-                    catch (ArgumentException e) { stderr.WriteLine($"mthpsim: {e.Message}"); return 2; }
-                    if (r.Invalid.Count > 0)
+                    if (interruption.Token.IsCancellationRequested) break;
+                    // An invalid file is reported and skipped: the others are still compared (exit 2 at the end).
+                    if (InputFile.ReadScenario(f, stdin, out string error) is not string text) { errors.WriteLine(error); invalid.Add(new(InputFile.Name(f), 0, 0, error)); runsLine.Set(runs += names.Length); continue; }
+                    foreach (var policy in names)
                     {
-                        foreach (var d in r.Invalid) stderr.WriteLine(d);
-                        return 2;
+                        if (interruption.Token.IsCancellationRequested) break;
+                        statementsLine.Restart($"{InputFile.ShortName(f)} ({policy})", 1);   // the name alone: a long path would crowd out the rate
+                        RunResult r;
+                        var options = new RunOptions { Policy = policy, Cancel = interruption.Token, StatementDone = hooks.Progress.Enabled ? statementsLine.Counted : null };
+                        try { r = ScenarioRunner.RunText(InputFile.Name(f), text, options); }
+                        catch (ArgumentException e) { errors.WriteLine($"mthpsim: {e.Message}"); invalid.Add(new(InputFile.Name(f), 0, 0, e.Message)); break; }
+                        if (r.Invalid.Count > 0)
+                        {
+                            foreach (var d in r.Invalid) errors.WriteLine(d);
+                            invalid.AddRange(r.Invalid);
+                            runsLine.Set(runs += names.Length);
+                            break;
+                        }
+                        // A run cut short by a signal is not a result to compare.
+                        if (r.Interrupted) break;
+                        rows.Add(CompareRow.From(InputFile.Name(f), policy, r));
+                        runsLine.Set(++runs);
                     }
-                    rows.Add(CompareRow.From(InputFile.Name(f), policy, r));
                 }
+                return 0;
+            });
+            if (errors != stderr) stderr.Write(errors.ToString());
+            bool interrupted = interruption.Signal != null;
+            stdout.Write(pr.GetValue(json) ? Json(rows, invalid, interrupted) : pr.GetValue(csv) ? Csv(rows) : Table(rows));
+            if (interrupted)
+            {
+                int total = paths.Length * names.Length;
+                stderr.WriteLine($"interrupted: {rows.Count} of {total} runs (files x policies) finished, {rows.Count(r => r.ExpectationsHeld == r.Expectations)} with every expectation held; {total - rows.Count} not run");
+                return interruption.ExitStatus;
             }
-            stdout.Write(pr.GetValue(json) ? Json(rows) : pr.GetValue(csv) ? Csv(rows) : Table(rows));
             // A failed expectation under any policy fails the command, as it does for `run`;
             // stderr names each one so the table/JSON/CSV on stdout keeps its format.
             var failed = rows.Where(r => r.ExpectationsHeld < r.Expectations).ToList();
             foreach (var r in failed)
                 stderr.WriteLine($"mthpsim compare: {r.File} under {r.Policy}: {r.Expectations - r.ExpectationsHeld} of {r.Expectations} expectations failed");
-            return failed.Count > 0 ? 1 : 0;
+            return invalid.Count > 0 ? 2 : failed.Count > 0 ? 1 : 0;
         });
         return cmd;
     }
@@ -125,6 +155,12 @@ public static class CompareCommand
         static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
     }
 
-    static string Json(List<CompareRow> rows) =>
-        JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    /// <summary>docs/schemas/compare.schema.json: camelCase keys, as every command's JSON.</summary>
+    static string Json(List<CompareRow> rows, List<MthpSim.Scenario.Syntax.Diagnostic> invalid, bool interrupted) =>
+        JsonSerializer.Serialize(new
+        {
+            interrupted,
+            rows,
+            invalid = invalid.Select(d => new { file = d.File, line = d.Line, column = d.Column, message = d.Message }),
+        }, ResultReport.JsonOptions) + "\n";
 }

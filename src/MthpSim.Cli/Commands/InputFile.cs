@@ -17,6 +17,9 @@ public static class InputFile
     /// <summary>The name diagnostics give the file: <c>&lt;stdin&gt;</c> for <c>-</c>.</summary>
     public static string Name(FileInfo f) => f.ToString() == StdinArgument ? StdinName : f.ToString();
 
+    /// <summary>The file's name without its directories (for a progress line), escaped.</summary>
+    public static string ShortName(FileInfo f) => Echo.Escape(f.ToString() == StdinArgument ? StdinName : f.Name);
+
     /// <summary>Standard input can be read once: '-' given twice would make the second an empty scenario.</summary>
     public static string? RefuseStdinTwice(string command, IEnumerable<FileInfo> files) =>
         files.Count(f => f.ToString() == StdinArgument) > 1 ? $"mthpsim {command}: '-' (standard input) is given more than once; it can be read only once" : null;

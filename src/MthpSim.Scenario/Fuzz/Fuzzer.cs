@@ -9,8 +9,9 @@ namespace MthpSim.Scenario.Fuzz;
 /// <summary>A failure the fuzzer found, with the shortest scenario that still shows it.</summary>
 public sealed record FuzzFailure(ulong EpisodeSeed, string Reason, string Scenario, int OriginalLines);
 
-/// <summary>What a fuzz run did: the generated statements that ran (up to a failure), and what they exercised.</summary>
-public sealed record FuzzReport(long Ops, int Episodes, FuzzFailure? Failure, FuzzTally Tally);
+/// <summary>What a fuzz run did: the generated statements that ran (up to a failure), and what they exercised.
+/// <see cref="Interrupted"/>: the run was cancelled (a signal) and stopped after the episodes it reports.</summary>
+public sealed record FuzzReport(long Ops, int Episodes, FuzzFailure? Failure, FuzzTally Tally, bool Interrupted = false);
 
 /// <summary>
 /// Random testing: episodes of generated statements (a fresh machine each), the invariant checker
@@ -25,7 +26,8 @@ public static class Fuzzer
     /// processor); the report is the one a single thread would give: the first failing episode in
     /// episode order, progress reported in order.
     /// </summary>
-    public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null, int jobs = 0, GeneratorProfile? profile = null)
+    public static FuzzReport Run(long ops, ulong seed, int opsPerEpisode = 500, Action<long>? progress = null, int jobs = 0, GeneratorProfile? profile = null,
+        CancellationToken cancel = default)
     {
         int episodes = (int)((ops + opsPerEpisode - 1) / opsPerEpisode);
         int OpsOf(int episode) => (int)Math.Min(opsPerEpisode, ops - (long)episode * opsPerEpisode);
@@ -40,7 +42,7 @@ public static class Fuzzer
             {
                 int episode = Interlocked.Increment(ref next) - 1;
                 // Episodes after a failure are not needed (those before it still are).
-                if (episode >= episodes || episode > Volatile.Read(ref firstFailure)) return;
+                if (episode >= episodes || episode > Volatile.Read(ref firstFailure) || cancel.IsCancellationRequested) return;
                 EpisodeOutcome outcome;
                 try
                 {
@@ -75,11 +77,21 @@ public static class Fuzzer
         var total = new FuzzTally();
         for (int episode = 0; episode < episodes; episode++)
         {
-            EpisodeOutcome outcome;
+            EpisodeOutcome? ready;
             lock (gate)
             {
-                while (outcomes[episode] == null) Monitor.Wait(gate);
-                outcome = outcomes[episode]!;
+                // Once cancelled, a worker takes no new episode: this one may never come.
+                while ((ready = outcomes[episode]) == null && !cancel.IsCancellationRequested) Monitor.Wait(gate, cancel.CanBeCanceled ? 50 : Timeout.Infinite);
+            }
+            // Cancelled: the episodes reported so far are the run (those in flight finish unreported).
+            if (cancel.IsCancellationRequested)
+            {
+                workers.ForEach(t => t.Join());
+                return new FuzzReport(total.Ops, episode, null, total, Interrupted: true);
+            }
+            var outcome = ready!;
+            lock (gate)
+            {
                 outcomes[episode] = EpisodeOutcome.Reported;   // its lines are no longer needed
             }
             done += OpsOf(episode);

@@ -12,4 +12,10 @@ public sealed record RunOptions
     public TextWriter? Output { get; init; }
     /// <summary>Runs the scenario under this collapse policy (<c>mthpsim compare</c>); the scenario must not choose one itself.</summary>
     public string? Policy { get; init; }
+    /// <summary>Told (statements done, statements in the file) after every statement, for a progress display; null costs nothing.</summary>
+    public Action<int, int>? StatementDone { get; init; }
+    /// <summary>Once cancelled, the run stops after the statement it is in and its result says <see cref="RunResult.Interrupted"/>.</summary>
+    public CancellationToken Cancel { get; init; }
+    /// <summary>Also keep the text of every <c>print</c> in <see cref="RunResult.Prints"/> (<c>run --json</c>).</summary>
+    public bool KeepPrints { get; init; }
 }

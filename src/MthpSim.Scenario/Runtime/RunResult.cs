@@ -9,6 +9,9 @@ public sealed record ExpectationResult(SourceSpan Span, string Statement, string
         $"{Span.File}:{Span.Line}: expect failed: {Statement}\n    observed: {Observed}\n    expected: {Op} {Expected}";
 }
 
+/// <summary>What one <c>print</c> statement wrote.</summary>
+public sealed record PrintOutput(int Line, string Text);
+
 /// <summary>The outcome of running one scenario file.</summary>
 public sealed class RunResult
 {
@@ -27,7 +30,14 @@ public sealed class RunResult
     /// <summary>Final value of every counter: vmstat, per-size stats, khugepaged counters.</summary>
     public SortedDictionary<string, long> Counters { get; } = new(StringComparer.Ordinal);
 
-    public bool Passed => Invalid.Count == 0 && Aborted == null && Expectations.All(e => e.Passed);
+    /// <summary>The run was stopped (a signal) after <see cref="StatementsRun"/> of <see cref="Statements"/> statements.</summary>
+    public bool Interrupted { get; set; }
+    public int StatementsRun { get; set; }
+    public int Statements { get; set; }
+    /// <summary>The text of every <c>print</c>, in order (kept only with <see cref="RunOptions.KeepPrints"/>).</summary>
+    public List<PrintOutput> Prints { get; } = new();
+
+    public bool Passed => Invalid.Count == 0 && Aborted == null && !Interrupted && Expectations.All(e => e.Passed);
     public IEnumerable<ExpectationResult> Failures => Expectations.Where(e => !e.Passed);
 
     /// <summary>0 when every expectation holds, 1 when some fail or the run aborted, 2 for an invalid file.</summary>

@@ -34,8 +34,11 @@ public static class ScenarioRunner
         var checker = options.CheckInvariants ? new InvariantChecker() : null;
         var reference = options.CheckInvariants ? new ContentReference() : null;
         int dmesgShown = 0;
+        result.Statements = statements.Count;
         foreach (var stmt in statements)
         {
+            // A signal stops the run between statements, so what ran is a consistent prefix.
+            if (options.Cancel.IsCancellationRequested) { result.Interrupted = true; break; }
             try
             {
                 reference?.Before(session, stmt);
@@ -59,6 +62,8 @@ public static class ScenarioRunner
                 result.Aborted = ContentDiffers(stmt, differs);
                 break;
             }
+            result.StatementsRun++;
+            options.StatementDone?.Invoke(result.StatementsRun, statements.Count);
         }
         CollectCounters(session.Kernel, result);
         result.CollapseMetrics = session.Kernel.CollapseMetrics;
@@ -314,7 +319,10 @@ public static class ScenarioRunner
                 result.Expectations.Add(Expect(s, e));
                 break;
             case PrintStmt p:
-                options.Output?.Write(ScenarioPrinter.Print(s, p));
+                if (options.Output == null && !options.KeepPrints) break;
+                string printed = ScenarioPrinter.Print(s, p);
+                options.Output?.Write(printed);
+                if (options.KeepPrints) result.Prints.Add(new PrintOutput(p.Span.Line, printed));
                 break;
             default:
                 throw new ScenarioRuntimeException(stmt.Span, $"'{stmt.Text}' is not supported yet");

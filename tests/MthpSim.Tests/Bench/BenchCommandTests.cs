@@ -18,6 +18,7 @@ public class BenchCommandTests
     {
         var (code, stdout, stderr) = Run("bench", "--quick", "--json", "--runs", "1");
         Assert.True(code == 0, stderr);
+        MthpSim.Tests.Cli.JsonSchemaTests.AssertMatchesSchema("bench", stdout);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
         Assert.Equal("quick", root.GetProperty("scale").GetString());

@@ -57,7 +57,7 @@ public class CliTests
         var (code, stdout, _) = Run("run", "--json", Path.Combine(RepoPaths.Root, "scenarios/examples/fault-64k.mthp"));
         Assert.Equal(0, code);
         using var doc = System.Text.Json.JsonDocument.Parse(stdout);
-        var r = doc.RootElement[0];
+        var r = doc.RootElement.GetProperty("files")[0];
         Assert.Equal(4, r.GetProperty("expectations").GetArrayLength());
         Assert.Equal(34, r.GetProperty("counters").GetProperty("sysfs/hugepages-64kB/stats/anon_fault_alloc").GetInt64());
         Assert.Equal(0, r.GetProperty("counters").GetProperty("vmstat/thp_fault_alloc").GetInt64());

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Json.Schema;
+using MthpSim.Cli;
+using MthpSim.Cli.Progress;
+using MthpSim.Tests.Scenarios;
+using static MthpSim.Tests.Cli.CliRunner;
+
+namespace MthpSim.Tests.Cli;
+
+/// <summary>
+/// Every command's --json output is checked against its schema in docs/schemas/ (documented in
+/// docs/json-output.md), so a key added, renamed or retyped without the docs fails here.
+/// </summary>
+public class JsonSchemaTests
+{
+    /// <summary>Fails with the schema's own account of what does not match.</summary>
+    internal static void AssertMatchesSchema(string command, string json)
+    {
+        var schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(RepoPaths.Root, "docs/schemas", $"{command}.schema.json")));
+        using var doc = JsonDocument.Parse(json);
+        var result = schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, $"{command} --json does not match docs/schemas/{command}.schema.json:\n" +
+            string.Join("\n", (result.Details ?? []).Where(d => d.Errors != null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))) + "\n" + json);
+    }
+
+    static string Example => Path.Combine(RepoPaths.Root, "scenarios/examples/fault-64k.mthp");
+
+    [Fact]
+    public void Run_json_matches_its_schema_for_passing_failing_invalid_and_unreadable_files()
+    {
+        string failing = Temp("process p\np mmap a any 2M\np write a 0 4K\nprint p smaps a\nexpect vmstat thp_fault_alloc == 99\n");
+        string invalid = Temp("process p\np wrtie a 0 4K\n");
+        string missing = Path.Combine(Path.GetTempPath(), $"mthpsim-missing-{Guid.NewGuid():N}.mthp");
+        var (code, stdout, _) = Run("run", "--json", Example, failing, invalid, missing);
+        Assert.Equal(2, code);
+        AssertMatchesSchema("run", stdout);
+    }
+
+    [Fact]
+    public void Run_json_of_an_interrupted_run_matches_its_schema()
+    {
+        var hooks = new LongCommandHooks(ProgressDisplay.None, () => Interrupting(System.Runtime.InteropServices.PosixSignal.SIGTERM));
+        var o = new StringWriter();
+        int code = Program.Run(["run", "--json", Example], o, new StringWriter(), hooks);
+        Assert.Equal(143, code);
+        AssertMatchesSchema("run", o.ToString());
+        using var doc = JsonDocument.Parse(o.ToString());
+        Assert.True(doc.RootElement.GetProperty("interrupted").GetBoolean());
+    }
+
+    [Fact]
+    public void Compare_json_matches_its_schema_with_an_invalid_file_among_valid_ones()
+    {
+        var (code, stdout, _) = Run("compare", "--json", "--policy", "pmd-only,mthp", Example, Temp("process p\np wrtie a 0 4K\n"));
+        Assert.Equal(2, code);
+        AssertMatchesSchema("compare", stdout);
+    }
+
+    /// <summary>An interruption that has already come, as if the signal arrived before the first statement.</summary>
+    internal static Interruption Interrupting(System.Runtime.InteropServices.PosixSignal signal)
+    {
+        var i = Interruption.Never();
+        i.Raise(signal);
+        return i;
+    }
+}
