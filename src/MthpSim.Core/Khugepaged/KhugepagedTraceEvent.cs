@@ -44,6 +44,4 @@ public readonly record struct KhugepagedTraceEvent(
             sb.Append($"  [{Process} addr=0x{Address:x}{(IsCollapse ? $" order={Order}" : $" shared={Shared}")} by={(ByKhugepaged ? "khugepaged" : "madvise")} {Result.KernelName()}]");
         return sb.ToString();
     }
-
-    public override string ToString() => Format(512, extended: true);
 }
