@@ -154,6 +154,7 @@ public sealed class LiveSession : IDisposable
     /// <summary>Carries out one statement on the live kernel; <paramref name="sim"/> (already stepped) supplies the simulator's placement for <c>any</c>.</summary>
     public void Execute(Statement stmt, ScenarioSession sim)
     {
+        if (stmt is not (ExpectStmt or PrintStmt or MachineStmt)) ForgetReadings();
         string? process = ScenarioRunner.ProcessOf(stmt);
         if (process != null && _gone.Contains(process))
         {
@@ -728,6 +729,8 @@ public sealed class LiveSession : IDisposable
                 return fo.Attr == FolioAttr.Order ? new(page.FolioOrder, null) : new(0, page.Kind);
             }
             case IntactObs io:
+                // Reading the pages makes their PTEs young: smaps' Referenced may change.
+                ForgetReadings();
                 return new(Intact(io) ? 1 : 0, null);
             case FileObs fo:
                 return FileObservable(fo);
@@ -745,10 +748,29 @@ public sealed class LiveSession : IDisposable
         throw new ScenarioRuntimeException(o.Span, $"the live side cannot evaluate '{o}'");
     }
 
+    /// <summary>
+    /// What a process's smaps and a region's thpmaps read since the last statement: the expectations
+    /// after a statement (a fuzz scenario checks hundreds) read each file once, as nothing changed it.
+    /// </summary>
+    readonly Dictionary<int, List<SmapsVma>> _smapsRead = new();
+    readonly Dictionary<(string Process, string Region), SortedDictionary<string, long>> _thpmapsRead = new();
+
+    void ForgetReadings()
+    {
+        _smapsRead.Clear();
+        _thpmapsRead.Clear();
+    }
+
+    List<SmapsVma> SmapsOf(int pid)
+    {
+        if (!_smapsRead.TryGetValue(pid, out var vmas)) _smapsRead[pid] = vmas = LiveProcfs.Smaps(pid);
+        return vmas;
+    }
+
     long Smaps(SmapsObs sm)
     {
         var r = Region(sm.Process, sm.Region, sm.Span);
-        var vmas = LiveProcfs.Smaps(Proc(sm.Process).Pid);
+        var vmas = SmapsOf(Proc(sm.Process).Pid);
         if (sm.Field == "THPeligible")
             return vmas.FirstOrDefault(v => v.Start <= r.Start && r.Start < v.End)?.Fields.GetValueOrDefault("THPeligible") ?? 0;
         return vmas.Where(v => v.End > r.Start && v.Start < r.Start + r.Length).Sum(v => v.Fields.GetValueOrDefault(sm.Field));
@@ -756,11 +778,15 @@ public sealed class LiveSession : IDisposable
 
     long Thpmaps(ThpmapsObs tm)
     {
-        var r = Region(tm.Process, tm.Region, tm.Span);
-        var drv = Proc(tm.Process);
-        var list = LiveProcfs.Smaps(drv.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length)
-            .Select(v => ThpmapsVmaOf(drv, v, Math.Max(v.Start, r.Start), Math.Min(v.End, r.Start + r.Length))).ToList();
-        return ThpmapsCalculator.Compute(list, PmdOrder, PageSize >> 10).GetValueOrDefault(tm.Key);
+        if (!_thpmapsRead.TryGetValue((tm.Process, tm.Region), out var keys))
+        {
+            var r = Region(tm.Process, tm.Region, tm.Span);
+            var drv = Proc(tm.Process);
+            var list = SmapsOf(drv.Pid).Where(v => v.End > r.Start && v.Start < r.Start + r.Length)
+                .Select(v => ThpmapsVmaOf(drv, v, Math.Max(v.Start, r.Start), Math.Min(v.End, r.Start + r.Length))).ToList();
+            _thpmapsRead[(tm.Process, tm.Region)] = keys = ThpmapsCalculator.Compute(list, PmdOrder, PageSize >> 10);
+        }
+        return keys.GetValueOrDefault(tm.Key);
     }
 
     /// <summary>A page table holds PageSize / 8 entries: the PMD order is log2 of that.</summary>
