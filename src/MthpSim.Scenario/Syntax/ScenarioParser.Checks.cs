@@ -105,7 +105,7 @@ public sealed partial class ScenarioParser
             else
             {
                 long size = Length(t, t.Text[5..], "cont");
-                if ((size & (size - 1)) != 0) throw Error(t, $"cont must be a power-of-2 size (as thpmaps --cont), got '{t.Text[5..]}'");
+                if ((size & (size - 1)) != 0) throw Error(t, $"cont must be a power-of-2 size (as thpmaps --cont), got {Echo.Quote(t.Text[5..])}");
                 cont.Add(size);
             }
         }

@@ -49,11 +49,8 @@ public partial class ProcTextLiveTests
                     if (!liveBlocks.TryGetValue(key, out var theirs)) { mismatches.Add($"{name} {key}: no such VMA live"); continue; }
                     blocks++;
                     CompareHeader(name, ours[0], theirs[0], vma.File is { Mount: null }, mismatches);
-                    for (int i = 1; i < Math.Max(ours.Length, theirs.Length); i++)
-                    {
-                        string a = i < ours.Length ? ours[i] : "(nothing)", b = i < theirs.Length ? theirs[i] : "(nothing)";
-                        if (a != b && !(intactRead && a.StartsWith("Referenced:", StringComparison.Ordinal))) mismatches.Add($"{name} {key} line {i + 1}: print shows '{a}', the kernel '{b}'");
-                    }
+                    LineDiff.BodyLines($"{name} {key}", ours, theirs, "the kernel", mismatches,
+                        line => intactRead && line.StartsWith("Referenced:", StringComparison.Ordinal));
                 }
             }
         });

@@ -122,11 +122,7 @@ public class ThpmapsToolLiveTests
                     string a = mine[0][(mine[0].IndexOf(':') + 2)..], b = tools[0][(tools[0].IndexOf(':') + 2)..];
                     bool anon = a.EndsWith(" 00:00 00000000 ", StringComparison.Ordinal);
                     if (anon ? a != b : a[..47] != b[..47]) mismatches.Add($"{name}: VMA line '{a}', the tool's '{b}'");
-                    for (int i = 1; i < Math.Max(mine.Count, tools.Count); i++)
-                    {
-                        string x = i < mine.Count ? mine[i] : "(nothing)", y = i < tools.Count ? tools[i] : "(nothing)";
-                        if (x != y) mismatches.Add($"{name} {start} line {i + 1}: print shows '{x}', the tool '{y}'");
-                    }
+                    LineDiff.BodyLines($"{name} {start}", mine, tools, "the tool", mismatches);
                 }
             }
         });
