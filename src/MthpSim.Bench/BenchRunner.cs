@@ -5,29 +5,43 @@ namespace MthpSim.Bench;
 /// <summary>
 /// Runs the suite: one warm-up round, then <c>runs</c> measured rounds. Within a round each pattern
 /// runs in the simulator and then (with a live side) on the live kernel, so that both sides see the
-/// same machine conditions; each figure is the median of its rounds.
+/// same machine conditions; each figure is the median of its rounds. Cancelled (a signal), it stops
+/// after the pattern it is in and reports the patterns with at least one measured round.
 /// </summary>
 public static class BenchRunner
 {
-    public static BenchReport Run(IReadOnlyList<BenchPattern> patterns, BenchScale scale, int runs, LiveBench? live, Action<string>? progress = null)
+    /// <param name="log">A line at the start of each round.</param>
+    /// <param name="measured">After each pattern of each round: how many of the
+    /// <see cref="Steps"/> are done, and the pattern's name.</param>
+    public static BenchReport Run(IReadOnlyList<BenchPattern> patterns, BenchScale scale, int runs, LiveBench? live,
+        Action<string>? log = null, Action<int, string>? measured = null, CancellationToken cancel = default)
     {
         var sim = patterns.ToDictionary(p => p.Name, _ => new List<SimSample>());
         var kernel = patterns.ToDictionary(p => p.Name, _ => new List<(long Units, double Ns)>());
-        for (int round = 0; round <= runs; round++)
+        int done = 0;
+        bool interrupted = false;
+        for (int round = 0; round <= runs && !interrupted; round++)
         {
-            progress?.Invoke(round == 0 ? "warm-up round" : $"round {round} of {runs}");
+            log?.Invoke(round == 0 ? "warm-up round" : $"round {round} of {runs}");
             foreach (var p in patterns)
             {
+                if (cancel.IsCancellationRequested) { interrupted = true; break; }
                 var s = SimSample.Measure(p);
-                var k = live != null && p.Live != null ? live.Measure(p.Live) : default((long, double)?);
+                (long, double)? k;
+                try { k = live != null && p.Live != null ? live.Measure(p.Live) : null; }
+                catch (OperationCanceledException) when (live?.Interrupted != null) { interrupted = true; break; }
+                measured?.Invoke(++done, p.Name);
                 if (round == 0) continue;
                 sim[p.Name].Add(s);
                 if (k is { } kv) kernel[p.Name].Add(kv);
             }
         }
-        var results = patterns.Select(p => Summarise(p, sim[p.Name], kernel[p.Name])).ToList();
-        return new BenchReport(scale.Name, runs, live != null, live?.KernelRelease, results);
+        var results = patterns.Where(p => sim[p.Name].Count > 0).Select(p => Summarise(p, sim[p.Name], kernel[p.Name])).ToList();
+        return new BenchReport(scale.Name, runs, live != null, live?.KernelRelease, results) { Interrupted = interrupted };
     }
+
+    /// <summary>Pattern measurements in a whole suite: every pattern in the warm-up and each measured round.</summary>
+    public static int Steps(int patterns, int runs) => patterns * (runs + 1);
 
     static PatternResult Summarise(BenchPattern p, List<SimSample> sim, List<(long Units, double Ns)> kernel)
     {

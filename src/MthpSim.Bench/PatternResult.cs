@@ -19,8 +19,10 @@ public sealed record PatternResult(
     public string Description { get; init; } = "";
 }
 
-/// <summary>What <c>mthpsim bench</c> measured.</summary>
+/// <summary>What <c>mthpsim bench</c> measured; interrupted, only the patterns with a measured round.</summary>
 public sealed record BenchReport(string Scale, int Runs, bool VsKernel, string? KernelRelease, IReadOnlyList<PatternResult> Patterns)
 {
+    public bool Interrupted { get; init; }
+
     public IEnumerable<TargetResult> FailedTargets => Patterns.SelectMany(p => p.Targets).Where(t => !t.Pass);
 }

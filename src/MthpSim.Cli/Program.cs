@@ -26,7 +26,7 @@ public static class Program
             OracleCommand.Create(stdout, stderr, stdin),
             FuzzCommand.Create(stdout, stderr, hooks),
             CompareCommand.Create(stdout, stderr, stdin, hooks),
-            BenchCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout, stderr, hooks),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

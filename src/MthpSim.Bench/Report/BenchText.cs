@@ -23,7 +23,10 @@ public static class BenchText
         }
         int[] widths = Enumerable.Range(0, Header.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"mthpsim bench: {report.Scale} suite, median of {report.Runs} run(s)");
+        if (report.Interrupted)
+            sb.Append(CultureInfo.InvariantCulture, $"mthpsim bench: {report.Scale} suite, interrupted: median of the runs each pattern had (of {report.Runs})");
+        else
+            sb.Append(CultureInfo.InvariantCulture, $"mthpsim bench: {report.Scale} suite, median of {report.Runs} run(s)");
         sb.Append(report.VsKernel ? $", live kernel {report.KernelRelease}\n" : "\n");
         foreach (var r in rows)
         {
@@ -33,6 +36,8 @@ public static class BenchText
         int failed = report.FailedTargets.Count();
         int total = report.Patterns.Sum(p => p.Targets.Count);
         sb.Append(CultureInfo.InvariantCulture, $"targets: {total - failed} of {total} met\n");
+        if (report.Interrupted)
+            sb.Append(CultureInfo.InvariantCulture, $"INTERRUPTED: only the {report.Patterns.Count} pattern(s) with a measured run are listed, each with the runs it had\n");
         return sb.ToString();
     }
 
@@ -54,6 +59,7 @@ public static class BenchText
         report.Runs,
         report.VsKernel,
         report.KernelRelease,
+        report.Interrupted,
         Patterns = report.Patterns.Select(p => new
         {
             p.Name, p.Family, p.Unit, p.Units, p.Runs, p.SimNsPerUnit, p.HostBytesPerPage, p.AllocBytesPerUnit, p.ResidentPages,

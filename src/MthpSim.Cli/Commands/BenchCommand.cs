@@ -2,6 +2,7 @@ using System.CommandLine;
 using MthpSim.Bench;
 using MthpSim.Bench.Live;
 using MthpSim.Bench.Report;
+using MthpSim.Cli.Progress;
 using MthpSim.Oracle.Live;
 using MthpSim.Oracle.Settings;
 
@@ -11,11 +12,11 @@ namespace MthpSim.Cli.Commands;
 /// <c>mthpsim bench [--vs-kernel] [--runs N] [--json] [--filter SUBSTR] [--quick]</c>: the fixed
 /// benchmark suite (issue 9). Exit 0 when it ran (targets missed are reported, not an error), 1 when
 /// a pattern failed to run, 2 for an invalid command line, 3 when --vs-kernel cannot use the live
-/// kernel, 128+N when a signal interrupted a live measurement (THP settings restored).
+/// kernel, 128+N when signal N stopped it (what was measured is reported; THP settings restored).
 /// </summary>
 public static class BenchCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, LongCommandHooks hooks)
     {
         var vsKernel = new Option<bool>("--vs-kernel") { Description = "Also run each touch pattern natively on the live kernel (root; THP settings saved and restored) and print the ratio" };
         var runs = new Option<int>("--runs") { Description = "Measured runs per pattern (after one warm-up); figures are medians", DefaultValueFactory = _ => 5 };
@@ -48,19 +49,22 @@ public static class BenchCommand
                 }
             }
             BenchReport report;
+            using var interruption = hooks.Interruptions();
+            int steps = BenchRunner.Steps(patterns.Count, n);
             try
             {
-                report = BenchRunner.Run(patterns, scale, n, live, msg => stderr.WriteLine($"bench: {msg}"));
+                // On a terminal a progress line (pattern runs done, rate, time left); a log gets a line per round.
+                report = hooks.Progress.Run(scope =>
+                {
+                    var line = scope.Add("bench", steps, "pattern runs");
+                    return BenchRunner.Run(patterns, scale, n, live, hooks.Progress.Enabled ? null : msg => stderr.WriteLine($"bench: {msg}"),
+                        (done, name) => { line.Set(done); line.Describe($"bench: {name}"); }, interruption.Token);
+                });
             }
             catch (OracleUnavailableException e)
             {
                 stderr.WriteLine($"mthpsim bench: live kernel unavailable: {e.Message}");
                 return 3;
-            }
-            catch (OperationCanceledException e) when (live?.Interrupted is { } signal)
-            {
-                stderr.WriteLine($"mthpsim bench: {e.Message}");
-                return SettingsGuard.ExitStatus(signal);
             }
             catch (InvalidOperationException e)
             {
@@ -69,7 +73,12 @@ public static class BenchCommand
                 return 1;
             }
             stdout.Write(pr.GetValue(json) ? BenchText.Json(report) : BenchText.Table(report));
-            return 0;
+            if (!report.Interrupted) return 0;
+            // The live side's guard saw the signal first when it came during a live measurement.
+            var signal = live?.Interrupted ?? interruption.Signal ?? System.Runtime.InteropServices.PosixSignal.SIGINT;
+            stderr.WriteLine($"interrupted by {signal}: {report.Patterns.Count} of {patterns.Count} patterns measured"
+                             + (live != null ? "; THP settings restored" : ""));
+            return SettingsGuard.ExitStatus(signal);
         });
         return cmd;
     }

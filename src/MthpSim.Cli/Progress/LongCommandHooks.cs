@@ -1,7 +1,7 @@
 namespace MthpSim.Cli.Progress;
 
 /// <summary>
-/// What a long command (run, compare, fuzz) uses besides its output: a progress display and the
+/// What a long command (run, compare, fuzz, bench) uses besides its output: a progress display and the
 /// signals that interrupt it. The process gets both; a test running the CLI in-process gets neither.
 /// </summary>
 public sealed record LongCommandHooks(ProgressDisplay Progress, Func<Interruption> Interruptions)

@@ -45,6 +45,12 @@ public sealed class ProgressLine
         _task.Value = done;
     }
 
+    /// <summary>What the line is doing now.</summary>
+    public void Describe(string description)
+    {
+        if (_task != null) _task.Description = Markup.Escape(description);
+    }
+
     /// <summary>Starts over with another description and total (the next file of a run).</summary>
     public void Restart(string description, double total)
     {

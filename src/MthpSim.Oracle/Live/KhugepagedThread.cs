@@ -14,9 +14,18 @@ namespace MthpSim.Oracle.Live;
 /// </summary>
 public static class KhugepagedThread
 {
-    /// <summary>One reading: the thread (pid 0 when there is none), its state letter, its voluntary context switches, and the khugepaged counters.</summary>
-    public readonly record struct Sample(int Pid, char State, long Sleeps, long FullScans, long PagesCollapsed)
+    /// <summary>
+    /// One reading: the thread (pid 0 when there is none), its state letter, where it sleeps
+    /// (`/proc/PID/wchan`), its voluntary context switches, and the khugepaged counters.
+    /// </summary>
+    public readonly record struct Sample(int Pid, char State, string Wchan, long Sleeps, long FullScans, long PagesCollapsed)
     {
+        /// <summary>
+        /// Whether the thread sleeps in its own function: khugepaged_wait_work() is inlined into
+        /// khugepaged(), so its timed sleep shows as `khugepaged`; a sleep inside a pass (reclaim, a lock) shows another name.
+        /// </summary>
+        public bool InScanSleep => State == 'S' && Wchan == "khugepaged";
+
         /// <summary>Whether the thread has gone to sleep at least once since <paramref name="before"/> (a new thread counts from 0).</summary>
         public bool SleptSince(Sample before) => Pid != before.Pid ? Sleeps > 0 : Sleeps > before.Sleeps;
     }
@@ -49,17 +58,18 @@ public static class KhugepagedThread
     {
         var counters = LiveProcfs.ThpCounters();
         long full = counters.GetValueOrDefault("khugepaged/full_scans"), collapsed = counters.GetValueOrDefault("khugepaged/pages_collapsed");
-        if (pid == 0) return new Sample(0, '-', 0, full, collapsed);
+        if (pid == 0) return new Sample(0, '-', "", 0, full, collapsed);
         try
         {
             string status = File.ReadAllText($"/proc/{pid}/status");
             int at = status.IndexOf("State:", StringComparison.Ordinal);
             char state = at < 0 ? '?' : status[(at + "State:".Length)..].TrimStart()[0];
-            return new Sample(pid, state, Field(status, "voluntary_ctxt_switches"), full, collapsed);
+            string wchan = File.ReadAllText($"/proc/{pid}/wchan").Trim();
+            return new Sample(pid, state, wchan, Field(status, "voluntary_ctxt_switches"), full, collapsed);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new Sample(0, '-', 0, full, collapsed);   // stopped meanwhile
+            return new Sample(0, '-', "", 0, full, collapsed);   // stopped meanwhile
         }
     }
 
@@ -78,9 +88,10 @@ public static class KhugepagedThread
     }
 
     /// <summary>
-    /// Waits until khugepaged has slept since <paramref name="woken"/> and has then stayed asleep,
-    /// with the same switch count and counters, for <paramref name="quiet"/>: the pass it was woken for
-    /// is over (a pass that blocks that long in the middle is not told apart). Returns false when
+    /// Waits until khugepaged has slept since <paramref name="woken"/> and has then stayed in its
+    /// scan sleep (<see cref="Sample.InScanSleep"/>), with the same switch count and counters, for
+    /// <paramref name="quiet"/>: the pass it was woken for is over. A sleep inside a pass has another
+    /// wchan, so the quiet time only has to see two readings alike. Returns false when
     /// <paramref name="timeout"/> passes first. No thread: nothing can run.
     /// </summary>
     public static bool WaitAsleep(Sample woken, TimeSpan quiet, TimeSpan timeout)
@@ -92,7 +103,7 @@ public static class KhugepagedThread
         {
             var s = Read();
             if (s.Pid == 0) return true;
-            bool asleep = s.State == 'S' && s.SleptSince(woken);
+            bool asleep = s.InScanSleep && s.SleptSince(woken);
             if (!asleep || last != s) quietSince = DateTime.UtcNow;
             else if (DateTime.UtcNow - quietSince >= quiet) return true;
             last = s;

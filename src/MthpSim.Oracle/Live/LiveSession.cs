@@ -125,7 +125,7 @@ public sealed class LiveSession : IDisposable
     /// </summary>
     void SettleKhugepaged(KhugepagedThread.Sample woken, string when)
     {
-        if (!KhugepagedThread.WaitAsleep(woken, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30)))
+        if (!KhugepagedThread.WaitAsleep(woken, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30)))
             Notes.Add($"khugepaged did not go back to sleep within 30 s {when}: a pass may overlap the scenario");
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using MthpSim.Bench;
+using MthpSim.Cli.Progress;
+using Spectre.Console;
 using MthpSim.Tests.Scenarios;
 using static MthpSim.Tests.Cli.CliRunner;
 
@@ -55,6 +57,32 @@ public class BenchCommandTests
         Assert.All(lines[2..5], l => Assert.Contains(">=200M pte/s", l));
         Assert.StartsWith("targets: ", lines[5]);
     }
+
+    [Fact]
+    public void On_a_terminal_progress_counts_pattern_runs_and_stdout_keeps_its_table()
+    {
+        var terminal = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(terminal), Interactive = InteractionSupport.Yes, Ansi = AnsiSupport.Yes,
+        });
+        console.Profile.Width = 120;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string[] args = ["bench", "--quick", "--runs", "1", "--filter", "khugepaged-scan"];
+        int code = MthpSim.Cli.Program.Run(args, stdout, stderr, new LongCommandHooks(ProgressDisplay.On(console), Interruption.Never));
+        Assert.True(code == 0, stderr.ToString());
+        string drawn = terminal.ToString();
+        Assert.True(drawn.Contains("pattern runs/s") && drawn.Contains("6/6"), drawn);   // 3 patterns, warm-up and 1 run
+        Assert.Equal("", stderr.ToString());   // the round lines are for logs only
+        var plain = Run(args);
+        Assert.Contains("bench: warm-up round", plain.stderr);
+        // Figures differ from run to run; the table's title and rows do not.
+        Assert.Equal(Lines(plain.stdout)[0], Lines(stdout.ToString())[0]);
+        Assert.Equal(Lines(plain.stdout).Select(l => l.Split(' ')[0]), Lines(stdout.ToString()).Select(l => l.Split(' ')[0]));
+    }
+
+    static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Theory]
     [InlineData("--runs", "0")]

@@ -5,7 +5,7 @@ using MthpSim.Tests.Scenarios;
 namespace MthpSim.Tests.Cli;
 
 /// <summary>
-/// SIGINT and SIGTERM stop run, compare and fuzz after the statement or episode they are in: what
+/// SIGINT and SIGTERM stop run, compare, fuzz and bench after the statement, episode or pattern they are in: what
 /// finished is reported (stdout as usual, one summary line on stderr) and the exit status is 130 or
 /// 143. The CLI runs as a child process, which gets the signal; no assertion is about timing.
 /// </summary>
@@ -138,5 +138,18 @@ public class InterruptionTests
         using var doc = JsonDocument.Parse(stdout);
         Assert.True(doc.RootElement.GetProperty("interrupted").GetBoolean());
         Assert.Matches(@"interrupted: [0-3] of 4 runs \(files x policies\) finished", stderr);
+    }
+
+    [Fact]
+    public void Sigint_during_bench_reports_the_patterns_measured_so_far_and_exits_130()
+    {
+        var (exit, stdout, stderr) = Interrupt(["bench", "--quick", "--runs", "100000", "--json"], SIGINT);
+        Assert.True(exit == 130, $"exit {exit}\n{stdout}\n{stderr}");
+        JsonSchemaTests.AssertMatchesSchema("bench", stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.True(doc.RootElement.GetProperty("interrupted").GetBoolean());
+        foreach (var p in doc.RootElement.GetProperty("patterns").EnumerateArray())
+            Assert.InRange(p.GetProperty("runs").GetInt32(), 1, 99_999);
+        Assert.Matches(@"interrupted by SIGINT: \d+ of \d+ patterns measured\n", stderr.Replace("\r", ""));
     }
 }
