@@ -54,7 +54,9 @@ public sealed class InvariantChecker
     /// <summary>Shmem pages the walk of the current mm found mapped (its MM_SHMEMPAGES).</summary>
     long _shmemRss;
     /// <summary>Swap entries found per slot, and those the current mm's walk found (its MM_SWAPENTS).</summary>
-    readonly SortedDictionary<int, int> _swapRefs = new();
+    int[] _swapRefs = [];
+    /// <summary>The slots with a count in <see cref="_swapRefs"/>, as found (sorted before they are reported).</summary>
+    readonly List<int> _swapRefSlots = new();
     /// <summary>Swap slots the swap cache holds, found from its folios.</summary>
     readonly HashSet<int> _cachedSlots = new();
     long _swapEnts;
@@ -123,7 +125,8 @@ public sealed class InvariantChecker
             for (int i = 0; i < _nTouched; i++) _folios[_touched[i]] = default;
         }
         _nTouched = 0;
-        _swapRefs.Clear();
+        foreach (int slot in _swapRefSlots) _swapRefs[slot] = 0;
+        _swapRefSlots.Clear();
         _cachedSlots.Clear();
         _dirtyEnd = 0;
         _pteTallies = 0;
@@ -298,7 +301,7 @@ public sealed class InvariantChecker
                 // An exclusive entry lets swap-in map the page writable: nobody else may hold the slot.
                 if (Pte.IsSwpExclusive(pte) && si.Count(off) != 1)
                     errors.Add($"{mm.Name}: swap entry at {addr:x} is exclusive but slot {off} has count {si.Count(off)}");
-                _swapRefs[off] = _swapRefs.GetValueOrDefault(off) + 1;
+                AddSwapRef(off);
                 _swapEnts++;
                 if (!Reads(si.Content(off), want)) contentLost = true;
                 continue;
@@ -350,12 +353,14 @@ public sealed class InvariantChecker
     {
         if (k.SwapInfo is not { } si)
         {
-            if (_swapRefs.Count > 0) errors.Add("swap entries exist without a swap device");
+            if (_swapRefSlots.Count > 0) errors.Add("swap entries exist without a swap device");
             return;
         }
         int used = _cachedSlots.Count;
-        foreach (var (off, refs) in _swapRefs)
+        _swapRefSlots.Sort();
+        foreach (int off in _swapRefSlots)
         {
+            int refs = _swapRefs[off];
             if (si.Count(off) != refs) errors.Add($"swap slot {off} has count {si.Count(off)}, {refs} swap entries refer to it");
             if (!_cachedSlots.Contains(off))
             {
@@ -365,6 +370,13 @@ public sealed class InvariantChecker
         }
         if (used != si.InUse) errors.Add($"swap device has {si.InUse} slots in use, swap entries and the swap cache hold {used}");
         if (si.Check() is string bad) errors.Add(bad);
+    }
+
+    /// <summary>One more swap entry refers to <paramref name="slot"/> (a slot the device has).</summary>
+    void AddSwapRef(int slot)
+    {
+        if (slot >= _swapRefs.Length) Array.Resize(ref _swapRefs, Math.Max(slot + 1, 2 * _swapRefs.Length));
+        if (_swapRefs[slot]++ == 0) _swapRefSlots.Add(slot);
     }
 
     /// <summary>
@@ -384,7 +396,7 @@ public sealed class InvariantChecker
                 for (int i = 0; i < nr; i++)
                 {
                     if (off + i <= 0 || off + i >= si.Max) { errors.Add($"{f.Name}: index {index + i} names slot {off + i}, which the device does not have"); break; }
-                    _swapRefs[off + i] = _swapRefs.GetValueOrDefault(off + i) + 1;
+                    AddSwapRef(off + i);
                     if (si.Content(off + i) != f.ExpectedContent(index + i))
                         errors.Add($"{f.Name}: page {index + i} swapped to slot {off + i} holds {si.Content(off + i)}, the file should read {f.ExpectedContent(index + i)}");
                 }
@@ -614,7 +626,13 @@ public sealed class InvariantChecker
         for (int pfn = 0; pfn < frontier;)
         {
             var kind = map.Kind(pfn);
-            if (kind is PageKind.FreeHead or PageKind.FreeTail) { freeKinds++; pfn++; continue; }
+            if (kind is PageKind.FreeHead or PageKind.FreeTail)
+            {
+                int next = map.NextNotFree(pfn, frontier);
+                freeKinds += next - pfn;
+                pfn = next;
+                continue;
+            }
             int order = map.Order(pfn);
             if (map.HeadOf(pfn) != pfn) { errors.Add($"PFN {pfn:x}: folio page found before its head"); pfn++; continue; }
             int nr = 1 << order;

@@ -84,6 +84,15 @@ public sealed unsafe class MemMap
     public PageKind Kind(int pfn) => (PageKind)(FrameByte(pfn) >> 4);
     public int Order(int pfn) => FrameByte(pfn) & 0xF;
     public int HeadOf(int pfn) => pfn & ~((1 << Order(pfn)) - 1);
+
+    /// <summary>The first PFN of [from, end) whose page is not free (kind above FreeHead), or end: free memory skipped a vector at a time.</summary>
+    internal int NextNotFree(int from, int end)
+    {
+        CheckPfn(from, end - from);
+        int at = new ReadOnlySpan<byte>(_frame + from, end - from).IndexOfAnyInRange((byte)((int)PageKind.Anon << 4), byte.MaxValue);
+        GC.KeepAlive(this);
+        return at < 0 ? end : from + at;
+    }
     /// <summary>Kind and order in one read (every page of a folio carries both).</summary>
     internal (PageKind Kind, int Order) KindAndOrder(int pfn) { byte b = FrameByte(pfn); return ((PageKind)(b >> 4), b & 0xF); }
     public int Refcount(int head) { CheckPfn(head); int r = _refcount[head]; GC.KeepAlive(this); return r; }

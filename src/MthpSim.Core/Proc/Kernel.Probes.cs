@@ -44,7 +44,8 @@ public sealed partial class Kernel
     {
         if (f.Cache.IsSwap(index, out int off, out _)) return SwapInfo!.Content(off);
         int head = f.Cache.Lookup(index);
-        return head < 0 || _notUptodate.Contains(head) ? 0 : Map.Content(head + (int)(index - _shmemOwner[head].Index));
+        // A shmem folio sits at an index aligned to its size, so the page is the index's low bits.
+        return head < 0 || (_notUptodate.Count > 0 && _notUptodate.Contains(head)) ? 0 : Map.Content(head + (int)(index & ((1L << Map.Order(head)) - 1)));
     }
 
     /// <summary>What a load at addr returns: the content token of the mapped page, 0 for zero pages and holes.</summary>

@@ -32,7 +32,20 @@ public sealed class PageCache
     /// <summary>Swap offsets a page-cache value entry can hold (the model packs offset and order in 31 bits).</summary>
     public const int MaxSwapOffset = 1 << (31 - OrderBits);
 
-    int Raw(long index) => _chunks.TryGetValue(index >> _chunkShift, out var c) ? c.Slots[(int)(index & _chunkMask)] : 0;
+    // The chunk read last: page-by-page lookups mostly stay in one chunk.
+    long _lastKey = -1;
+    int[]? _lastSlots;
+
+    int Raw(long index)
+    {
+        long key = index >> _chunkShift;
+        if (key != _lastKey)
+        {
+            if (!_chunks.TryGetValue(key, out var c)) return 0;
+            (_lastKey, _lastSlots) = (key, c.Slots);
+        }
+        return _lastSlots![(int)(index & _chunkMask)];
+    }
 
     /// <summary>models filemap_get_entry() for a folio: the head PFN of the folio holding index, or -1 (a hole or a swap entry).</summary>
     public int Lookup(long index) => Math.Max(Raw(index), 0) - 1;
@@ -43,10 +56,15 @@ public sealed class PageCache
     /// </summary>
     public bool IsSwap(long index, out int offset, out int order)
     {
-        int v = Raw(index);
+        return Swap(Raw(index), out offset, out order);
+    }
+
+    /// <summary>Whether a slot's value is a swap entry; if so, its page's slot and the entry's order.</summary>
+    static bool Swap(int value, out int offset, out int order)
+    {
         offset = order = 0;
-        if (v >= 0) return false;
-        int packed = -v - 1;
+        if (value >= 0) return false;
+        int packed = -value - 1;
         offset = packed >> OrderBits;
         order = packed & ((1 << OrderBits) - 1);
         return true;
@@ -92,7 +110,12 @@ public sealed class PageCache
                 Pages += (value > 0 ? 1 : 0) - (was > 0 ? 1 : 0);
                 SwappedPages += (value < 0 ? 1 : 0) - (was < 0 ? 1 : 0);
             }
-            if (c.Used == 0) { _chunks.Remove(key); _keys.Remove(key); }
+            if (c.Used == 0)
+            {
+                _chunks.Remove(key);
+                _keys.Remove(key);
+                if (key == _lastKey) (_lastKey, _lastSlots) = (-1, null);
+            }
             else if (_chunks.TryAdd(key, c)) _keys.Add(key);
             else _chunks[key] = c;
             index += n;
@@ -104,10 +127,7 @@ public sealed class PageCache
     /// <summary>The first index at or after <paramref name="index"/> and below <paramref name="end"/> holding a folio (or, with <paramref name="swap"/>, also a swap entry), or -1.</summary>
     public long NextCached(long index, long end, bool swap = false)
     {
-        if (end <= index || _keys.Count == 0) return -1;
-        long last = Math.Min((end - 1) >> _chunkShift, _keys.Max);
-        if (last < index >> _chunkShift) return -1;
-        foreach (long key in _keys.GetViewBetween(index >> _chunkShift, last))
+        foreach (long key in ChunksIn(index, end))
         {
             var slots = _chunks[key].Slots;
             long baseIndex = key << _chunkShift;
@@ -117,20 +137,34 @@ public sealed class PageCache
         return -1;
     }
 
-    /// <summary>The folios holding any index of [from, to), in index order, each once: (first index, head PFN).</summary>
+    /// <summary>The chunk numbers holding any index of [from, to), in order.</summary>
+    IEnumerable<long> ChunksIn(long from, long to)
+    {
+        if (to <= from || _keys.Count == 0) return [];
+        long last = Math.Min((to - 1) >> _chunkShift, _keys.Max);
+        return last < from >> _chunkShift ? [] : _keys.GetViewBetween(from >> _chunkShift, last);
+    }
+
+    /// <summary>
+    /// The folios holding any index of [from, to), in index order, each once: (first index, head PFN).
+    /// One pass over the chunks: a folio never spans two (it is naturally aligned and at most PMD-sized).
+    /// </summary>
     public List<(long Index, int Head)> Folios(long from, long to, Func<int, int> nrPages)
     {
         var list = new List<(long, int)>();
-        long i = from;
-        while (i < to)
+        foreach (long key in ChunksIn(from, to))
         {
-            i = NextCached(i, to);
-            if (i < 0) break;
-            int head = Lookup(i);
-            int nr = nrPages(head);
-            long first = i & ~((long)nr - 1);
-            list.Add((first, head));
-            i = first + nr;
+            var slots = _chunks[key].Slots;
+            long baseIndex = key << _chunkShift;
+            for (long i = Math.Max(from, baseIndex), end = Math.Min(to, baseIndex + _chunkMask + 1); i < end;)
+            {
+                int v = slots[i - baseIndex];
+                if (v <= 0) { i++; continue; }
+                int nr = nrPages(v - 1);
+                long first = i & ~((long)nr - 1);
+                list.Add((first, v - 1));
+                i = first + nr;
+            }
         }
         return list;
     }
@@ -139,22 +173,19 @@ public sealed class PageCache
     public List<(long Index, int Offset, int Order)> SwapEntries(long from, long to)
     {
         var list = new List<(long, int, int)>();
-        for (long i = NextCached(from, to, swap: true); i >= 0; i = NextCached(i, to, swap: true))
+        foreach (long key in ChunksIn(from, to))
         {
-            if (!IsSwap(i, out int offset, out int order)) { i = NextFolioEnd(i); continue; }
-            long first = i & ~((1L << order) - 1);
-            list.Add((first, offset - (int)(i - first), order));
-            i = first + (1L << order);
+            var slots = _chunks[key].Slots;
+            long baseIndex = key << _chunkShift;
+            for (long i = Math.Max(from, baseIndex), end = Math.Min(to, baseIndex + _chunkMask + 1); i < end;)
+            {
+                if (!Swap(slots[i - baseIndex], out int offset, out int order)) { i++; continue; }
+                long first = i & ~((1L << order) - 1);
+                list.Add((first, offset - (int)(i - first), order));
+                i = first + (1L << order);
+            }
         }
         return list;
-    }
-
-    /// <summary>The index past the run of the same folio from index (a folio's pages hold one value).</summary>
-    long NextFolioEnd(long index)
-    {
-        int v = Raw(index);
-        while (Raw(index) == v) index++;
-        return index;
     }
 
     /// <summary>Whether any index of [from, from + n) holds a folio or a swap entry (xa_find() over the range, XA_PRESENT).</summary>

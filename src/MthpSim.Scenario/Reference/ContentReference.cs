@@ -17,7 +17,7 @@ public sealed class ContentReference
 {
     readonly Dictionary<string, ReferenceProcess> _procs = new();
     /// <summary>Each shmem file's pages as the programs wrote them (page index to token), by file name or shared mapping.</summary>
-    readonly Dictionary<string, Dictionary<long, uint>> _fileContent = new();
+    readonly Dictionary<string, ReferenceFile> _fileContent = new();
     /// <summary>Per process, its file mappings: pages [Start, End) show file Key from page PgOff (a private one until copied).</summary>
     readonly Dictionary<string, List<FileRange>> _fileRanges = new();
 
@@ -37,9 +37,8 @@ public sealed class ContentReference
     void MayDropPastEof(string key)
     {
         if (!_fileSize.TryGetValue(key, out var sz)) return;
-        var d = FileContent(key);
         long sizePages = (sz.SizeBytes + (1L << _shift) - 1) >> _shift;
-        foreach (long i in d.Keys.Where(i => i >= Math.Max(sizePages, sz.FallocEnd)).ToList()) d[i] |= ReferenceProcess.OldOrZero;
+        FileContent(key).Update(Math.Max(sizePages, sz.FallocEnd), long.MaxValue, c => c | ReferenceProcess.OldOrZero);
     }
 
     void SetSize(string key, long bytes, int shift, bool grow = false)
@@ -54,7 +53,7 @@ public sealed class ContentReference
     /// <summary>The kernel's count of shmem pages past EOF dropped by splits, before the statement.</summary>
     long _splitDropsBefore;
 
-    Dictionary<long, uint> FileContent(string key) =>
+    ReferenceFile FileContent(string key) =>
         _fileContent.TryGetValue(key, out var d) ? d : _fileContent[key] = new();
 
     /// <summary>The file page a process page shows, when it is in a file mapping (shared or private).</summary>
@@ -73,7 +72,7 @@ public sealed class ContentReference
     /// <summary>A store to a page: to the file behind it if the mapping is shared, else private to the process.</summary>
     void Store(string process, ulong page, uint token)
     {
-        if (SharedPage(process, page) is var (key, index)) FileContent(key)[index] = token;
+        if (SharedPage(process, page) is var (key, index)) FileContent(key).Set(index, token);
         else _procs[process].Set(page, token);
     }
 
@@ -81,7 +80,7 @@ public sealed class ContentReference
     uint Want(string process, ulong page)
     {
         uint own = _procs[process].Get(page);
-        if (FilePage(process, page) is var (key, index, shared) && (shared || own == 0)) return FileContent(key).GetValueOrDefault(index);
+        if (FilePage(process, page) is var (key, index, shared) && (shared || own == 0)) return FileContent(key).Get(index);
         return own == OwnZero ? 0 : own;
     }
 
@@ -90,7 +89,7 @@ public sealed class ContentReference
     {
         var proc = _procs[process];
         if (proc.Get(page) != 0 || FilePage(process, page) is not (var key, var index, false)) return;
-        uint c = FileContent(key).GetValueOrDefault(index);
+        uint c = FileContent(key).Get(index);
         proc.Set(page, c != 0 ? c : OwnZero);
     }
 
@@ -130,11 +129,7 @@ public sealed class ContentReference
             }
     }
 
-    void ZeroFile(string key, long first, long end)
-    {
-        var d = FileContent(key);
-        foreach (long i in d.Keys.Where(i => i >= first && i < end).ToList()) d.Remove(i);
-    }
+    void ZeroFile(string key, long first, long end) => FileContent(key).Update(first, end, _ => 0);
 
     void UnmapFileRanges(string process, ulong start, ulong end)
     {
@@ -265,7 +260,7 @@ public sealed class ContentReference
                 long first = io.Offset >> shift, end = (long)PagesUp((ulong)(io.Offset + s.Rc));
                 if (stored != end - first) return $"'{io.Text}' stored into {stored} pages, but it wrote {end - first}";
                 var d = FileContent(io.File);
-                for (long i = first; i < end; i++) d[i] = _tokenBefore + (uint)(i - first);
+                for (long i = first; i < end; i++) d.Set(i, _tokenBefore + (uint)(i - first));
                 break;
             }
             case FallocateStmt { Punch: true } fa when s.Rc == 0:
@@ -309,7 +304,7 @@ public sealed class ContentReference
                         case Advice.Remove:
                             var punched = new HashSet<string>();
                             for (ulong page = a; page < e; page++)
-                                if (SharedPage(ma.Process, page) is var (key, index)) { FileContent(key).Remove(index); punched.Add(key); }
+                                if (SharedPage(ma.Process, page) is var (key, index)) { FileContent(key).Set(index, 0); punched.Add(key); }
                             foreach (var key in punched) MayDropPastEof(key);
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
@@ -380,7 +375,7 @@ public sealed class ContentReference
     {
         var k = s.Kernel;
         int shift = k.Geo.PageShift;
-        Span<uint> actual = stackalloc uint[512];
+        Span<uint> actual = stackalloc uint[512], wanted = stackalloc uint[512];
         foreach (var (name, proc) in _procs)
         {
             var mm = s.Process(name);
@@ -397,11 +392,11 @@ public sealed class ContentReference
                     int n = (int)Math.Min((ulong)ReferenceProcess.InBlock(page), end - page);
                     var got_ = actual[..n];
                     k.ContentRun(mm, page << shift, got_);
-                    var want_ = proc.Run(page, n);
+                    var want_ = anyFile ? WantRun(proc, fileRanges!, page, wanted[..n]) : proc.Run(page, n);
                     ulong at = page;
                     page += (ulong)n;
                     // A block the same as the record (or zeroes where it holds nothing) is compared vector-wide.
-                    if (!anyFile && (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_))) continue;
+                    if (want_.IsEmpty ? !got_.ContainsAnyExcept(0u) : want_.SequenceEqual(got_)) continue;
                     for (int i = 0; i < n; i++)
                     {
                         var sharedPage = SharedPage(name, at + (ulong)i);
@@ -412,7 +407,7 @@ public sealed class ContentReference
                             // Discarded once, zeroes for good; still old, it may be discarded later.
                             if (got == 0)
                             {
-                                if (sharedPage is var (k2, i2)) FileContent(k2)[i2] = 0; else proc.Set(at + (ulong)i, 0);
+                                if (sharedPage is var (k2, i2)) FileContent(k2).Set(i2, 0); else proc.Set(at + (ulong)i, 0);
                             }
                             continue;
                         }
@@ -421,6 +416,27 @@ public sealed class ContentReference
                 }
         }
         return null;
+    }
+
+    /// <summary><see cref="Want"/> of each page of a run inside one block, into <paramref name="buffer"/>.</summary>
+    ReadOnlySpan<uint> WantRun(ReferenceProcess proc, List<FileRange> fileRanges, ulong page, Span<uint> buffer)
+    {
+        var own = proc.Run(page, buffer.Length);
+        if (own.IsEmpty) buffer.Clear(); else own.CopyTo(buffer);
+        ulong end = page + (ulong)buffer.Length;
+        foreach (var r in fileRanges)
+        {
+            ulong lo = Math.Max(r.Start, page), hi = Math.Min(r.End, end);
+            if (lo >= hi) continue;
+            var file = FileContent(r.Key);
+            for (ulong p = lo; p < hi; p++)
+            {
+                ref uint w = ref buffer[(int)(p - page)];
+                if (r.Shared || w == 0) w = file.Get(r.PgOff + (long)(p - r.Start));
+            }
+        }
+        buffer.Replace(OwnZero, 0u);
+        return buffer;
     }
 
     static string Content(uint c) =>
