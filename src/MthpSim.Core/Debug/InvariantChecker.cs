@@ -647,16 +647,42 @@ public sealed class InvariantChecker
             }
             int entire = _folios[pfn].PmdMaps;
             int folioMapcount = entire, mappedPages = 0, pins = 0;
-            for (int p = pfn; p < end; p++)
+            // A large folio whose pages all carry its kind and order and whose tails carry no folio
+            // flags (the usual case) is checked a vector at a time: only pages that PTEs map, or
+            // whose mapcount says so, are looked at one by one. Errors come out in the same order.
+            if (nr > 1 && map.SameFrames(pfn, end) && !map.AnyFlag(pfn + 1, end, FolioFlags))
             {
-                var pageKind = map.Kind(p);
-                if (pageKind != kind || map.Order(p) != order)
+                for (int p = pfn; p < end; p++)
                 {
-                    errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
-                    if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
+                    p = Math.Min(NextNonZero(pteMaps, p, end), map.NextPteMapped(p, end));
+                    if (p == end) break;
+                    CheckPteMapcount(p);
                 }
-                // Folio flags (PG_dirty, lazily freed, deferred split state) live on the head page only.
-                if (p != pfn && map.Test(p, FolioFlags)) errors.Add($"PFN {p:x}: folio flags on a tail page of folio {pfn:x}");
+                long counted = entire > 0 ? end - pfn : mappedPages;
+                if (kind == PageKind.Shmem) fileMapped += counted; else anonMapped += counted;
+                if (anyPins) for (int p = pfn; p < end; p++) pins += pinned[p];
+            }
+            else
+            {
+                for (int p = pfn; p < end; p++)
+                {
+                    var pageKind = map.Kind(p);
+                    if (pageKind != kind || map.Order(p) != order)
+                    {
+                        errors.Add($"PFN {p:x}: inconsistent folio metadata inside folio {pfn:x}");
+                        if (p < frontier && pageKind is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
+                    }
+                    // Folio flags (PG_dirty, lazily freed, deferred split state) live on the head page only.
+                    if (p != pfn && map.Test(p, FolioFlags)) errors.Add($"PFN {p:x}: folio flags on a tail page of folio {pfn:x}");
+                    int expect = CheckPteMapcount(p);
+                    if (expect > 0 || entire > 0) { if (kind == PageKind.Shmem) fileMapped++; else anonMapped++; }
+                    if (anyPins) pins += pinned[p];
+                }
+            }
+
+            // The page's PTE mapcount against the PTEs the walk found mapping it; returns that number.
+            int CheckPteMapcount(int p)
+            {
                 int expect = pteMaps[p];
                 if (expect != 0 && p < frontier)   // (above the frontier it is still to be reported)
                 {
@@ -667,8 +693,7 @@ public sealed class InvariantChecker
                     errors.Add($"PFN {p:x}: mapcount {map.PteMapcount(p)} but {expect} PTEs map it");
                 folioMapcount += expect;
                 if (expect > 0) mappedPages++;
-                if (expect > 0 || entire > 0) { if (kind == PageKind.Shmem) fileMapped++; else anonMapped++; }
-                if (anyPins) pins += pinned[p];
+                return expect;
             }
             if (map.EntireMapcount(pfn) != entire)
                 errors.Add($"folio {pfn:x}: entire mapcount {map.EntireMapcount(pfn)} but {entire} PMDs map it");
@@ -752,6 +777,13 @@ public sealed class InvariantChecker
                 errors.Add($"{k.SizeDir(o)}/stats/nr_anon_partially_mapped {k.Stats.Get(o, MthpStat.NrAnonPartiallyMapped)} != {nrPartial[o]}");
         }
         return freeKinds;
+    }
+
+    /// <summary>The first index of [from, end) whose count is not zero, or end.</summary>
+    static int NextNonZero(int[] counts, int from, int end)
+    {
+        int at = counts.AsSpan(from, end - from).IndexOfAnyExcept(0);
+        return at < 0 ? end : from + at;
     }
 
     /// <summary>

@@ -85,6 +85,40 @@ public sealed unsafe class MemMap
     public int Order(int pfn) => FrameByte(pfn) & 0xF;
     public int HeadOf(int pfn) => pfn & ~((1 << Order(pfn)) - 1);
 
+    /// <summary>Whether every page of [from, end) has the kind and order of the page at <paramref name="from"/>.</summary>
+    internal bool SameFrames(int from, int end)
+    {
+        CheckPfn(from, end - from);
+        var frames = new ReadOnlySpan<byte>(_frame + from, end - from);
+        bool same = frames.IndexOfAnyExcept(frames[0]) < 0;
+        GC.KeepAlive(this);
+        return same;
+    }
+
+    /// <summary>Whether any page of [from, end) has a flag of <paramref name="mask"/>.</summary>
+    internal bool AnyFlag(int from, int end, PageFlags mask)
+    {
+        CheckPfn(from, end - from);
+        var flags = new ReadOnlySpan<byte>(_flags + from, end - from);
+        var m = new Vector<byte>((byte)mask);
+        int i = 0;
+        bool any = false;
+        for (; i + Vector<byte>.Count <= flags.Length && !any; i += Vector<byte>.Count)
+            any = (new Vector<byte>(flags[i..]) & m) != Vector<byte>.Zero;
+        for (; i < flags.Length && !any; i++) any = (flags[i] & (byte)mask) != 0;
+        GC.KeepAlive(this);
+        return any;
+    }
+
+    /// <summary>The first PFN of [from, end) whose PTE mapcount is not zero, or end.</summary>
+    internal int NextPteMapped(int from, int end)
+    {
+        CheckPfn(from, end - from);
+        int at = new ReadOnlySpan<byte>(_mapcount + from, end - from).IndexOfAnyExcept((byte)0);
+        GC.KeepAlive(this);
+        return at < 0 ? end : from + at;
+    }
+
     /// <summary>The first PFN of [from, end) whose page is not free (kind above FreeHead), or end: free memory skipped a vector at a time.</summary>
     internal int NextNotFree(int from, int end)
     {
