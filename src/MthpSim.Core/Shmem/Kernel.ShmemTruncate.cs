@@ -146,23 +146,24 @@ public sealed partial class Kernel
     /// <summary>
     /// models folio_split() of a shmem folio to order 0 at <paramref name="at"/> (a non-uniform split:
     /// the halves not holding that page stay as large as they can), or with <paramref name="uniform"/>
-    /// split_folio() (every page its own folio). Every mapping of the folio is taken
-    /// down first and not restored (file folios are faulted back in). Fails when the folio has
-    /// references beyond the page cache's (pins). Pieces entirely past max(EOF, fallocend) are dropped.
+    /// split_folio() (every page its own folio). Fails, with the folio still mapped, when it has
+    /// references beyond the page cache's and its mappings' (pins): can_split_folio() is asked
+    /// before unmap_folio(). Otherwise every mapping of the folio is taken down and not restored
+    /// (file folios are faulted back in). Pieces entirely past max(EOF, fallocend) are dropped.
     /// Returns the pieces' heads, or null when the split fails.
     /// </summary>
     internal List<int>? ShmemSplitFolio(int head, int at, bool uniform = false)
     {
         int order = Map.Order(head);
         var (f, index) = _shmemOwner[head];
-        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
         int nr = 1 << order;
-        if (Map.Refcount(head) != nr)
+        if (Map.Refcount(head) != nr + Map.FolioMapcount(head))
         {
             Stats.Count(order, MthpStat.SplitFailed);
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPageFailed);
             return null;
         }
+        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
         Stats.Count(order, MthpStat.Split);
         if (order == Geo.PmdOrder) { Stats.Count(VmEvent.ThpSplitPage); NrShmemThps -= nr; }
         bool uptodate = !_notUptodate.Remove(head);
