@@ -73,6 +73,27 @@ public sealed partial class Kernel
     }
 
     /// <summary>
+    /// An atomic read-modify-write of every base page of [start, end) in ascending order: a store. On
+    /// x86_64 (and on arm64 with <see cref="Arch.RmwFaults.Write"/>) a page it may not write takes one
+    /// write fault. On arm64 as 6.18's do_page_fault() has it, the abort of an atomic on a page without
+    /// an entry reads as a load: the page takes a read fault (mapping the shared or huge zero page
+    /// where reads do), and then, not yet writable, a write fault on what the read mapped.
+    /// </summary>
+    public long AtomicRmw(MmStruct mm, ulong start, ulong end)
+    {
+        if (Geo.Arch != Arch.CpuArch.Arm64 || Config.Rmw == Arch.RmwFaults.Write) return Access(mm, start, end, write: true);
+        ulong pageSize = (ulong)Geo.PageSize;
+        for (ulong page = start & ~(pageSize - 1); page < end; page += pageSize)
+        {
+            ulong from = Math.Max(page, start), to = Math.Min(page + pageSize, end);
+            long rc = Access(mm, from, to, write: false);
+            if (rc == 0) rc = Access(mm, from, to, write: true);
+            if (rc != 0) return rc;
+        }
+        return 0;
+    }
+
+    /// <summary>
     /// models faultin_page() as GUP loops on it: faults until the page is mapped with the access's
     /// permission (a fault that backed off, e.g. because reclaim for its charge took the page it was
     /// copying, is taken again). 0, -EFAULT, or what a failed allocation means (<see cref="FaultOomRc"/>).

@@ -446,7 +446,10 @@ static __attribute__((noinline)) void touch_loop(void)
 {
 	for (uint64_t i = touch_done; i < t_npages; i++) {
 		uintptr_t page = (uintptr_t)(t_first + i * page_size);
-		if (t_write)
+		if (t_write == 2)
+			/* xchg: a locked read-modify-write, which x86 faults as one write */
+			(void)__atomic_exchange_n((uint64_t *)page, t_token + i, __ATOMIC_SEQ_CST);
+		else if (t_write)
 			*(volatile uint64_t *)page = t_token + i;
 		else
 			(void)*(volatile const uint8_t *)(i == 0 ? (uintptr_t)t_addr : page);
@@ -457,8 +460,8 @@ static __attribute__((noinline)) void touch_loop(void)
 static void cmd_touch(uint64_t addr, uint64_t len, uint64_t w, uint64_t token)
 {
 	int64_t rc;
-	if (w > 1) {
-		respond_err("W must be 0 or 1, usage: touch ADDR LEN W TOKEN");
+	if (w > 2) {
+		respond_err("W must be 0, 1 or 2, usage: touch ADDR LEN W TOKEN");
 		return;
 	}
 	if (page_range(addr, len, &t_first, &t_npages) != 0) {

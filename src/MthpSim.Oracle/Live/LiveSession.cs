@@ -365,10 +365,12 @@ public sealed class LiveSession : IDisposable
     /// <summary>
     /// `khugepaged full-scans N` on the live kernel, as the kernel's khugepaged selftest waits: let
     /// khugepaged run (scan sleep 1 ms) until full_scans has grown by N, at most 60 s (-EAGAIN), then
-    /// put it back to sleep.
+    /// put it back to sleep. With the thread stopped (no size it collapses is enabled) no scan can
+    /// ever complete: -EAGAIN at once, what the 60 s would end in.
     /// </summary>
     long WaitForFullScans(long n)
     {
+        if (KhugepagedThread.FindPid() == 0) return -Errno.EAGAIN;
         string root = Settings.LiveSettings.Root;
         long Read() => long.Parse(File.ReadAllText($"{root}/khugepaged/full_scans").Trim(), CultureInfo.InvariantCulture);
         long target = Read() + n;
@@ -439,21 +441,21 @@ public sealed class LiveSession : IDisposable
         var drv = Proc(ac.Process);
         ulong baseAddr = Region(ac.Process, ac.Region, ac.Span).Start;
         ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length;
-        if (ac.Step is not long step) return Touch(ac.Process, drv, baseAddr + off, (ulong)ac.Length, ac.IsWrite);
+        if (ac.Step is not long step) return Touch(ac.Process, drv, baseAddr + off, (ulong)ac.Length, ac.IsWrite, ac.IsRmw);
         ulong each = (ulong)(ac.Each ?? 1);
         for (ulong a = off; a < end; a += (ulong)step)
         {
-            long rc = Touch(ac.Process, drv, baseAddr + a, each, ac.IsWrite);
+            long rc = Touch(ac.Process, drv, baseAddr + a, each, ac.IsWrite, ac.IsRmw);
             if (rc != 0) return rc;
         }
         return 0;
     }
 
-    /// <summary>One driver touch; stored tokens are remembered per page for <c>intact</c>.</summary>
-    long Touch(string proc, LiveDriver drv, ulong addr, ulong len, bool write)
+    /// <summary>One driver touch (a store by an atomic exchange when <paramref name="atomic"/>); stored tokens are remembered per page for <c>intact</c>.</summary>
+    long Touch(string proc, LiveDriver drv, ulong addr, ulong len, bool write, bool atomic = false)
     {
         ulong token = _nextToken;
-        var r = drv.Send($"touch {addr} {len} {(write ? 1 : 0)} {token}");
+        var r = drv.Send($"touch {addr} {len} {(atomic ? 2 : write ? 1 : 0)} {token}");
         long rc = long.Parse(r[0], CultureInfo.InvariantCulture);
         long touched = long.Parse(r[1], CultureInfo.InvariantCulture);
         if (write)

@@ -238,7 +238,8 @@ public sealed class ScenarioGenerator
     {
         // A region that nothing writable maps is read (writes there are among the deliberate misses).
         bool write = _rng.Chance(70) && Writable(s, p, r);
-        string verb = write ? "write" : "read";
+        // An atomic read-modify-write now and then: a store that faults as the architecture has it.
+        string verb = !write ? "read" : _rng.Chance(10) ? "rmw" : "write";
         string step = _rng.Chance(20) ? $" step={_rng.Pick(new[] { "4K", "64K", "2M" })}" : "";
         if (_rng.Chance(MissPercent))
             return $"{p} {verb} {r} {_rng.Below(2048) * Page + _rng.Pick(new long[] { 0, 0, 100 })} {_rng.Pick(AccessLengths)}{step}";

@@ -141,7 +141,8 @@ public static class ScenarioRunner
             _ => page == 4096 ? CpuArch.X86_64 : CpuArch.Arm64,
         };
         var swapDev = m.SwapDev switch { "disk" => SwapDeviceKind.Disk, "file" => SwapDeviceKind.File, _ => SwapDeviceKind.Zram };
-        return new MachineConfig(m.Memory ?? d.MemoryBytes, page, arch, m.Swap ?? d.SwapBytes, m.Seed ?? d.Seed) { SwapDevice = swapDev };
+        var rmw = m.Rmw == "write" ? RmwFaults.Write : RmwFaults.ReadThenWrite;
+        return new MachineConfig(m.Memory ?? d.MemoryBytes, page, arch, m.Swap ?? d.SwapBytes, m.Seed ?? d.Seed) { SwapDevice = swapDev, Rmw = rmw };
     }
 
     static CoreProt ToProt(Syntax.Prot p) => p switch
@@ -329,18 +330,18 @@ public static class ScenarioRunner
         }
     }
 
-    /// <summary>read/write: every base page of [OFF, OFF+LEN), or with step=S the E bytes at each step.</summary>
+    /// <summary>read/write/rmw: every base page of [OFF, OFF+LEN), or with step=S the E bytes at each step.</summary>
     static long Access(ScenarioSession s, AccessStmt ac)
     {
         var mm = s.Process(ac.Process);
         ulong baseAddr = s.Address(ac.Process, ac.Region, 0, ac.Span);
         ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length;
-        if (ac.Step is not long step)
-            return s.Kernel.Access(mm, baseAddr + off, baseAddr + end, ac.IsWrite);
+        long Touch(ulong from, ulong to) => ac.IsRmw ? s.Kernel.AtomicRmw(mm, from, to) : s.Kernel.Access(mm, from, to, ac.IsWrite);
+        if (ac.Step is not long step) return Touch(baseAddr + off, baseAddr + end);
         ulong each = (ulong)(ac.Each ?? 1);
         for (ulong a = off; a < end; a += (ulong)step)
         {
-            long rc = s.Kernel.Access(mm, baseAddr + a, baseAddr + a + each, ac.IsWrite);
+            long rc = Touch(baseAddr + a, baseAddr + a + each);
             if (rc != 0) return rc;
         }
         return 0;

@@ -10,7 +10,7 @@ internal static class Keywords
 
     /// <summary>Operations written after a process name: P VERB ...</summary>
     public static readonly string[] Verbs =
-        ["mmap", "munmap", "mprotect", "madvise", "read", "write", "mremap", "fork", "exit", "prctl", "pin", "unpin", "cgroup"];
+        ["mmap", "munmap", "mprotect", "madvise", "read", "write", "rmw", "mremap", "fork", "exit", "prctl", "pin", "unpin", "cgroup"];
 
     /// <summary>Names a process may not take, because a line or observable starting with them
     /// would be ambiguous.</summary>

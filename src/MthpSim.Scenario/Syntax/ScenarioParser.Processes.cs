@@ -37,7 +37,8 @@ public sealed partial class ScenarioParser
             }
             case "read":
             case "write":
-                return ParseAccess(c, process, verb.Text == "write", span, text);
+            case "rmw":
+                return ParseAccess(c, process, verb.Text != "read", span, text) with { IsRmw = verb.Text == "rmw" };
             case "mremap":
             {
                 var region = RequireRegion(process, c.Next("a region name"));

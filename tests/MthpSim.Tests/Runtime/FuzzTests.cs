@@ -7,7 +7,7 @@ public class FuzzTests
     /// <summary>Every kind of statement the generator writes.</summary>
     static readonly string[] Kinds =
     [
-        "mmap", "munmap", "mprotect", "mremap", "read", "write", "fork", "exit", "pin", "unpin", "reclaim", "sysfs", "policy",
+        "mmap", "munmap", "mprotect", "mremap", "read", "write", "rmw", "fork", "exit", "pin", "unpin", "reclaim", "sysfs", "policy",
         "khugepaged", "sleep", "madvise hugepage", "madvise nohugepage", "madvise dontneed", "madvise free", "madvise pageout", "madvise cold",
         "madvise populate_read", "madvise populate_write", "madvise collapse", "madvise remove",
         "memfd", "tmpfs", "file", "ftruncate", "fallocate punch", "fallocate alloc", "lseek", "pwrite", "pread",
@@ -28,7 +28,7 @@ public class FuzzTests
             report.Failure is { } f ? $"{f.Reason}\nshrunk scenario:\n{f.Scenario}" : "");
         Assert.Equal(100_000, report.Ops);
         Assert.Equal(100_000, report.Tally.Statements.Values.Sum(t => t.Runs));
-        foreach (var access in new[] { "read", "write" })
+        foreach (var access in new[] { "read", "write", "rmw" })
             Assert.True(Share(report, access) >= 0.80, $"{access}: {Share(report, access):P1} succeeded\n{table}");
         // Every kind succeeds at least once per 10,000 operations.
         foreach (var kind in Kinds)

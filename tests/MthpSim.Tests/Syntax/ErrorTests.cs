@@ -24,8 +24,8 @@ public class ErrorTests
     [InlineData("slep 1s", 1, "unknown statement 'slep' (did you mean 'sleep'?)")]
     [InlineData("frobnicate", 1, "unknown statement 'frobnicate'")]
     [InlineData("write buf 0 4K", 1, "unknown statement 'write' (operations name their process first: 'PROC write ...')")]
-    [InlineData("p frobnicate", 3, "unknown statement 'frobnicate'; after a process name expected mmap, munmap, mprotect, madvise, read, write, mremap, fork, exit, prctl, pin, unpin or cgroup")]
-    [InlineData("p", 2, "expected an operation after 'p' (mmap, munmap, mprotect, madvise, read, write, mremap, fork, exit, prctl, pin, unpin or cgroup), got end of line")]
+    [InlineData("p frobnicate", 3, "unknown statement 'frobnicate'; after a process name expected mmap, munmap, mprotect, madvise, read, write, rmw, mremap, fork, exit, prctl, pin, unpin or cgroup")]
+    [InlineData("p", 2, "expected an operation after 'p' (mmap, munmap, mprotect, madvise, read, write, rmw, mremap, fork, exit, prctl, pin, unpin or cgroup), got end of line")]
     // processes
     [InlineData("q write buf 0 4K", 1, "unknown process 'q' (did you mean 'p'?)")]
     [InlineData("expect q smaps buf Rss == 0", 8, "unknown process 'q' (did you mean 'p'?)")]
