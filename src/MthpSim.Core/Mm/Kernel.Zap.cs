@@ -73,12 +73,11 @@ public sealed partial class Kernel
             if (!evenCows && Map.Kind(head) == PageKind.Anon) { i += nr; continue; }   // should_zap_cows()
             if (Map.Kind(head) == PageKind.Shmem)
             {
-                // zap_present_folio_ptes(): a file folio takes the PTEs' dirty and young state
-                for (int k = i; k < i + nr; k++)
-                {
-                    if (Pte.IsDirty(ptes[k])) Map.Set(head, PageFlags.Dirty);
-                    if (Pte.IsYoung(ptes[k])) { FolioMarkAccessed(head); break; }
-                }
+                // zap_present_folio_ptes(): a file folio takes the dirty and young state gathered over the batch
+                ulong gathered = 0;
+                for (int k = i; k < i + nr; k++) gathered |= ptes[k];
+                if (Pte.IsDirty(gathered)) Map.Set(head, PageFlags.Dirty);
+                if (Pte.IsYoung(gathered)) FolioMarkAccessed(head);
             }
             Array.Clear(ptes, i, nr);
             mm.Rss[(int)RssOf(head)] -= nr;
