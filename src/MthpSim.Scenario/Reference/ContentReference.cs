@@ -17,7 +17,7 @@ public sealed class ContentReference
 {
     readonly Dictionary<string, ReferenceProcess> _procs = new();
     /// <summary>Each shmem file's pages as the programs wrote them (page index to token), by file name or shared mapping.</summary>
-    readonly Dictionary<string, ReferenceFile> _fileContent = new();
+    readonly Dictionary<string, PageTokens> _fileContent = new();
     /// <summary>Per process, its file mappings: pages [Start, End) show file Key from page PgOff (a private one until copied).</summary>
     readonly Dictionary<string, List<FileRange>> _fileRanges = new();
 
@@ -38,7 +38,7 @@ public sealed class ContentReference
     {
         if (!_fileSize.TryGetValue(key, out var sz)) return;
         long sizePages = (sz.SizeBytes + (1L << _shift) - 1) >> _shift;
-        FileContent(key).Update(Math.Max(sizePages, sz.FallocEnd), long.MaxValue, c => c | ReferenceProcess.OldOrZero);
+        FileContent(key).Update((ulong)Math.Max(sizePages, sz.FallocEnd), ulong.MaxValue, c => c | ReferenceProcess.OldOrZero);
     }
 
     void SetSize(string key, long bytes, int shift, bool grow = false)
@@ -53,7 +53,7 @@ public sealed class ContentReference
     /// <summary>The kernel's count of shmem pages past EOF dropped by splits, before the statement.</summary>
     long _splitDropsBefore;
 
-    ReferenceFile FileContent(string key) =>
+    PageTokens FileContent(string key) =>
         _fileContent.TryGetValue(key, out var d) ? d : _fileContent[key] = new();
 
     /// <summary>The file page a process page shows, when it is in a file mapping (shared or private).</summary>
@@ -72,7 +72,7 @@ public sealed class ContentReference
     /// <summary>A store to a page: to the file behind it if the mapping is shared, else private to the process.</summary>
     void Store(string process, ulong page, uint token)
     {
-        if (SharedPage(process, page) is var (key, index)) FileContent(key).Set(index, token);
+        if (SharedPage(process, page) is var (key, index)) FileContent(key).Set((ulong)index, token);
         else _procs[process].Set(page, token);
     }
 
@@ -80,7 +80,7 @@ public sealed class ContentReference
     uint Want(string process, ulong page)
     {
         uint own = _procs[process].Get(page);
-        if (FilePage(process, page) is var (key, index, shared) && (shared || own == 0)) return FileContent(key).Get(index);
+        if (FilePage(process, page) is var (key, index, shared) && (shared || own == 0)) return FileContent(key).Get((ulong)index);
         return own == OwnZero ? 0 : own;
     }
 
@@ -89,7 +89,7 @@ public sealed class ContentReference
     {
         var proc = _procs[process];
         if (proc.Get(page) != 0 || FilePage(process, page) is not (var key, var index, false)) return;
-        uint c = FileContent(key).Get(index);
+        uint c = FileContent(key).Get((ulong)index);
         proc.Set(page, c != 0 ? c : OwnZero);
     }
 
@@ -129,7 +129,7 @@ public sealed class ContentReference
             }
     }
 
-    void ZeroFile(string key, long first, long end) => FileContent(key).Update(first, end, _ => 0);
+    void ZeroFile(string key, long first, long end) => FileContent(key).Update((ulong)first, (ulong)end, _ => 0);
 
     void UnmapFileRanges(string process, ulong start, ulong end)
     {
@@ -260,7 +260,7 @@ public sealed class ContentReference
                 long first = io.Offset >> shift, end = (long)PagesUp((ulong)(io.Offset + s.Rc));
                 if (stored != end - first) return $"'{io.Text}' stored into {stored} pages, but it wrote {end - first}";
                 var d = FileContent(io.File);
-                for (long i = first; i < end; i++) d.Set(i, _tokenBefore + (uint)(i - first));
+                for (long i = first; i < end; i++) d.Set((ulong)i, _tokenBefore + (uint)(i - first));
                 break;
             }
             case FallocateStmt { Punch: true } fa when s.Rc == 0:
@@ -304,7 +304,7 @@ public sealed class ContentReference
                         case Advice.Remove:
                             var punched = new HashSet<string>();
                             for (ulong page = a; page < e; page++)
-                                if (SharedPage(ma.Process, page) is var (key, index)) { FileContent(key).Set(index, 0); punched.Add(key); }
+                                if (SharedPage(ma.Process, page) is var (key, index)) { FileContent(key).Set((ulong)index, 0); punched.Add(key); }
                             foreach (var key in punched) MayDropPastEof(key);
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
@@ -389,7 +389,7 @@ public sealed class ContentReference
             foreach (var (start, end) in proc.Mapped)
                 for (ulong page = start; page < end;)
                 {
-                    int n = (int)Math.Min((ulong)ReferenceProcess.InBlock(page), end - page);
+                    int n = (int)Math.Min((ulong)PageTokens.InBlock(page), end - page);
                     var got_ = actual[..n];
                     k.ContentRun(mm, page << shift, got_);
                     var want_ = anyFile ? WantRun(proc, fileRanges!, page, wanted[..n]) : proc.Run(page, n);
@@ -407,7 +407,7 @@ public sealed class ContentReference
                             // Discarded once, zeroes for good; still old, it may be discarded later.
                             if (got == 0)
                             {
-                                if (sharedPage is var (k2, i2)) FileContent(k2).Set(i2, 0); else proc.Set(at + (ulong)i, 0);
+                                if (sharedPage is var (k2, i2)) FileContent(k2).Set((ulong)i2, 0); else proc.Set(at + (ulong)i, 0);
                             }
                             continue;
                         }
@@ -432,7 +432,7 @@ public sealed class ContentReference
             for (ulong p = lo; p < hi; p++)
             {
                 ref uint w = ref buffer[(int)(p - page)];
-                if (r.Shared || w == 0) w = file.Get(r.PgOff + (long)(p - r.Start));
+                if (r.Shared || w == 0) w = file.Get((ulong)r.PgOff + (p - r.Start));
             }
         }
         buffer.Replace(OwnZero, 0u);

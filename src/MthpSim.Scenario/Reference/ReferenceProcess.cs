@@ -9,41 +9,22 @@ sealed class ReferenceProcess
 {
     /// <summary>Set on content after MADV_FREE: the page may read either that content or zeroes.</summary>
     public const uint OldOrZero = 1u << 31;
-    const int BlockShift = 9, BlockPages = 1 << BlockShift;
 
     // Mapped ranges [Start, End) of page numbers, sorted, disjoint, adjacent ones joined.
     List<(ulong Start, ulong End)> _mapped = new();
-    // Content in blocks of pages (a missing block or entry 0: zeroes), so a range costs per block, not per page.
-    readonly Dictionary<ulong, uint[]> _blocks = new();
+    // Content per page (zeroes where nothing was stored).
+    PageTokens _content = new();
 
     public IReadOnlyList<(ulong Start, ulong End)> Mapped => _mapped;
 
-    public ReferenceProcess Clone()
-    {
-        var c = new ReferenceProcess { _mapped = new(_mapped) };
-        foreach (var (b, pages) in _blocks) c._blocks[b] = (uint[])pages.Clone();
-        return c;
-    }
+    public ReferenceProcess Clone() => new() { _mapped = new(_mapped), _content = _content.Clone() };
 
-    /// <summary>Pages a run from <paramref name="page"/> may take without leaving its block (runs compare a block at a time).</summary>
-    public static int InBlock(ulong page) => BlockPages - (int)(page & (BlockPages - 1));
+    /// <summary>The content of n pages from page, inside one block (<see cref="PageTokens.InBlock"/>); empty when all zeroes.</summary>
+    public ReadOnlySpan<uint> Run(ulong page, int n) => _content.Run(page, n);
 
-    /// <summary>The content of n pages from page, inside one block; empty when the block holds nothing (all zeroes).</summary>
-    public ReadOnlySpan<uint> Run(ulong page, int n) =>
-        _blocks.TryGetValue(page >> BlockShift, out var b) ? b.AsSpan((int)(page & (BlockPages - 1)), n) : default;
+    public uint Get(ulong page) => _content.Get(page);
 
-    public uint Get(ulong page) => _blocks.TryGetValue(page >> BlockShift, out var b) ? b[(int)(page & (BlockPages - 1))] : 0;
-
-    public void Set(ulong page, uint content)
-    {
-        ulong key = page >> BlockShift;
-        if (!_blocks.TryGetValue(key, out var b))
-        {
-            if (content == 0) return;
-            _blocks[key] = b = new uint[BlockPages];
-        }
-        b[(int)(page & (BlockPages - 1))] = content;
-    }
+    public void Set(ulong page, uint content) => _content.Set(page, content);
 
     /// <summary>Whether any page of [start, end) is mapped.</summary>
     public bool AnyMapped(ulong start, ulong end) => _mapped.Any(r => r.Start < end && start < r.End);
@@ -85,26 +66,5 @@ sealed class ReferenceProcess
     public void Zero(ulong start, ulong end) => Update(start, end, _ => 0);
 
     /// <summary>Applies f to the content of every page of [start, end) that holds some.</summary>
-    public void Update(ulong start, ulong end, Func<uint, uint> f)
-    {
-        if (end <= start) return;
-        // A range wider than what holds content is visited through the blocks that exist.
-        if ((end - start) >> BlockShift > (ulong)_blocks.Count)
-        {
-            foreach (ulong key in _blocks.Keys.Where(k => k << BlockShift < end && start < (k + 1) << BlockShift).Order().ToList())
-                Update(Math.Max(start, key << BlockShift), Math.Min(end, (key + 1) << BlockShift), f);
-            return;
-        }
-        for (ulong page = start; page < end;)
-        {
-            ulong blockEnd = Math.Min(end, ((page >> BlockShift) + 1) << BlockShift);
-            if (_blocks.TryGetValue(page >> BlockShift, out var b))
-                for (ulong p = page; p < blockEnd; p++)
-                {
-                    ref uint c = ref b[(int)(p & (BlockPages - 1))];
-                    if (c != 0) c = f(c);
-                }
-            page = blockEnd;
-        }
-    }
+    public void Update(ulong start, ulong end, Func<uint, uint> f) => _content.Update(start, end, f);
 }
