@@ -16,4 +16,6 @@ public sealed class PathCounts
     public long ShmemSwapin;
     /// <summary>Clean shmem pages reclaim dropped as holes (__remove_mapping()).</summary>
     public long ShmemCleanDropped;
+    /// <summary>handle_userfault(): faults delivered to a userfaultfd reader, by reason (missing, write-protect, minor).</summary>
+    public long UffdMissing, UffdWp, UffdMinor;
 }

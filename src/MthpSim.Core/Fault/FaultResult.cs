@@ -13,4 +13,8 @@ public enum FaultResult
     Segv,
     /// <summary>VM_FAULT_SIGBUS: a shmem page past the end of its file, or no space left for it.</summary>
     SigBus,
+    /// <summary>VM_FAULT_RETRY from handle_userfault(): the fault went to userfaultfd, whose reader resolved it; the access is retried.</summary>
+    Retry,
+    /// <summary>handle_userfault() with nobody resolving the fault: the faulting thread waits (until a signal).</summary>
+    Blocked,
 }

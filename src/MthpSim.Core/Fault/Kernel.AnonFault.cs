@@ -13,20 +13,29 @@ public sealed partial class Kernel
     /// models handle_mm_fault(): a fault at <paramref name="addr"/> inside <paramref name="vma"/>, then its accounting.
     /// Returns Ok when the page is mapped with the access's permission afterwards.
     /// </summary>
-    internal FaultResult HandleMmFault(Vma.Vma vma, ulong addr, bool write)
+    /// <remarks>
+    /// <paramref name="tried"/> is FAULT_FLAG_TRIED: the fault is the retry of one that returned
+    /// VM_FAULT_RETRY (after userfaultfd resolved it) and counts as major when it completes.
+    /// </remarks>
+    internal FaultResult HandleMmFault(Vma.Vma vma, ulong addr, bool write, bool tried = false)
     {
         _faultMajor = false;
         var r = DoHandleMmFault(vma, addr, write);
-        MmAccountFault(vma.Mm, r);
+        MmAccountFault(vma.Mm, r, tried);
         return r;
     }
 
-    /// <summary>models mm_account_fault(): pgfault for every fault; for those that did not fail, the task's maj_flt if it read from swap, else min_flt.</summary>
-    void MmAccountFault(MmStruct mm, FaultResult r)
+    /// <summary>
+    /// models mm_account_fault(): nothing for a fault that returned VM_FAULT_RETRY (its retry is
+    /// counted); pgfault for every other; for those that did not fail, the task's maj_flt if it read
+    /// from swap or was a retry, else min_flt.
+    /// </summary>
+    void MmAccountFault(MmStruct mm, FaultResult r, bool tried)
     {
+        if (r is FaultResult.Retry or FaultResult.Blocked) return;
         Stats.Count(VmEvent.PgFault);
         if (r is not (FaultResult.Ok or FaultResult.Fallback)) return;
-        if (_faultMajor) mm.MajFlt++; else mm.MinFlt++;
+        if (_faultMajor || tried) mm.MajFlt++; else mm.MinFlt++;
     }
 
     /// <summary>models __handle_mm_fault()</summary>
@@ -50,6 +59,8 @@ public sealed partial class Kernel
         {
             if (!write) { slot.Leaf |= Pte.Young; return FaultResult.Ok; }
             if (Pte.IsWrite(slot.Leaf)) { slot.Leaf |= Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+            // wp_huge_pmd(): a write to a userfaultfd write-protected PMD goes to userfaultfd
+            if (UserfaultfdEntryWp(vma, slot.Leaf)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.WriteProtect);
             var r = DoHugePmdWpPage(vma, slot, addr);
             if (r != FaultResult.Fallback) return r;
         }
@@ -83,10 +94,13 @@ public sealed partial class Kernel
     {
         if (!write)
         {
+            if (UserfaultfdMissing(vma)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
             slot.Ptes![PteIndex(addr)] = Pte.ZeroPage;
             return FaultResult.Ok;
         }
         AnonVmaPrepare(vma);   // vmf_anon_prepare()
+        // The kernel allocates the (order-0) folio first and frees it again: nothing to see of that.
+        if (UserfaultfdMissing(vma)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
         int head = AllocAnonFolio(vma, slot, addr, out int order);
         if (head < 0) return FaultResult.Oom;
         int nr = 1 << order;
@@ -110,11 +124,12 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models alloc_anon_folio(): the highest allowed order below PMD whose aligned block fits the VMA
-    /// and is still entirely pte_none, falling back order by order, finally to order 0.
+    /// and is still entirely pte_none, falling back order by order, finally to order 0. A VMA
+    /// registered with userfaultfd gets order 0: each page must fault on its own.
     /// </summary>
     int AllocAnonFolio(Vma.Vma vma, PmdSlot slot, ulong addr, out int order)
     {
-        ulong orders = ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
+        ulong orders = UserfaultfdArmed(vma) ? 0 : ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
         orders = ThpVmaSuitableOrders(vma, addr, orders);
         // the highest order whose aligned block is all pte_none, and every order below it
         while (orders != 0 && !PteRangeNone(slot, addr, HighestOrder(orders))) orders &= ~(1UL << HighestOrder(orders));
@@ -174,6 +189,11 @@ public sealed partial class Kernel
                 Stats.Count(VmEvent.ThpFaultFallback);
                 return FaultResult.Fallback;
             }
+            if (UserfaultfdMissing(vma))
+            {
+                FreePageTable(mm, table);
+                return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
+            }
             PmdSlot zslot = mm.PageTables.GetOrCreate(PmdIndex(addr));
             zslot.Kind = PmdKind.HugeZero;
             zslot.Leaf = Pte.Make(_hugeZeroPfn, Pte.Young);
@@ -184,6 +204,13 @@ public sealed partial class Kernel
         if (head < 0) return FaultResult.Fallback;
         int deposit = AllocPageTable(mm);
         if (deposit < 0) { FolioPut(head); return FaultResult.Oom; }
+        // The missing page goes to userfaultfd only now, with the THP allocated (and given back).
+        if (UserfaultfdMissing(vma))
+        {
+            FolioPut(head);
+            FreePageTable(mm, deposit);
+            return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
+        }
         PmdSlot slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
         slot.TablePfn = deposit;
         MapAnonFolioPmd(vma, slot, head, haddr);

@@ -49,6 +49,7 @@ public sealed partial class Kernel
     {
         int idx = PteIndex(addr);
         ulong pte = slot.Ptes![idx];
+        if (UserfaultfdEntryWp(vma, pte)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.WriteProtect);
         if (Pte.IsNormal(pte))
         {
             int pfn = Pte.Pfn(pte);

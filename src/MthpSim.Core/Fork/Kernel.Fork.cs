@@ -40,6 +40,9 @@ public sealed partial class Kernel
         {
             var dst = src.Clone();
             dst.Mm = child;
+            // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child's VMAs are not registered,
+            // and none of its entries keeps a userfaultfd write protection.
+            dst.Flags &= ~VmFlags.UffdArmed;
             if (src.AnonVma != 0)
             {
                 // models anon_vma_fork(): a new anon_vma for the child's own faults, chained to the parent's
@@ -120,7 +123,7 @@ public sealed partial class Kernel
             dst.Mm.Rss[(int)RssMember.AnonPages] += 1L << Geo.PmdOrder;
         }
         slot.Leaf &= ~Pte.Write;
-        d.Leaf = slot.Leaf & ~Pte.Young;
+        d.Leaf = slot.Leaf & ~(Pte.Young | Pte.UffdWp);
         return true;
     }
 
@@ -152,14 +155,15 @@ public sealed partial class Kernel
             {
                 // copy_nonpresent_pte(): one more reference to the slot, and neither side is exclusive now
                 SwapInfo!.AddCount(Pte.SwapOffset(pte), 1);
-                sp[i] = dp[i] = pte & ~Pte.SwpExclusive;
+                sp[i] = pte & ~Pte.SwpExclusive;
+                dp[i] = sp[i] & ~Pte.UffdWp;
                 dst.Mm.Rss[(int)RssMember.SwapEnts]++;
                 i++;
                 continue;
             }
             if (!Pte.IsNormal(pte))
             {
-                dp[i] = pte & ~Pte.Young;   // the shared zero page is simply copied
+                dp[i] = pte & ~(Pte.Young | Pte.UffdWp);   // the shared zero page is simply copied
                 i++;
                 continue;
             }
@@ -222,7 +226,7 @@ public sealed partial class Kernel
         for (int k = i; k < i + nr; k++)
         {
             sp[k] &= ~Pte.Write;
-            dp[k] = sp[k] & ~Pte.Young;
+            dp[k] = sp[k] & ~(Pte.Young | Pte.UffdWp);
         }
     }
 
@@ -232,7 +236,7 @@ public sealed partial class Kernel
         Map.AddRef(head, nr);
         FolioAddFileRmapPtes(head, pfn, nr, dst.Mm);
         dst.Mm.Rss[(int)RssMember.ShmemPages] += nr;
-        for (int k = i; k < i + nr; k++) dp[k] = sp[k] & ~Pte.Young;
+        for (int k = i; k < i + nr; k++) dp[k] = sp[k] & ~(Pte.Young | Pte.UffdWp);
     }
 
     /// <summary>models copy_present_page(): a new exclusive order-0 copy for the child; the parent keeps its page writable.</summary>

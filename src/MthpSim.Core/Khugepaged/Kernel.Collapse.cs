@@ -91,6 +91,7 @@ public sealed partial class Kernel
         var s = new WindowScan { Result = ScanResult.Succeed };
         var ptes = w.Slot!.Ptes!;
         var present = w.Present;
+        bool armed = UserfaultfdArmed(w.Vma);
         Array.Clear(present, from, count);
         int i = from, end = from + count;
         while (i < end)
@@ -102,7 +103,12 @@ public sealed partial class Kernel
                     throw new NotSupportedException($"khugepaged over swap entries under the '{_collapsePolicy.Name}' collapse design is not modelled yet");
                 s.Unmapped++;
                 i++;
-                if (!w.IsKhugepaged || s.Unmapped <= limits.MaxPtesSwap) continue;
+                if (!w.IsKhugepaged || s.Unmapped <= limits.MaxPtesSwap)
+                {
+                    if (!Pte.IsUffdWp(pte)) continue;
+                    s.Result = ScanResult.PteUffdWp;   // pte_swp_uffd_wp_any()
+                    break;
+                }
                 if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSwapPte);
                 s.Result = ScanResult.ExceedSwapPte;
                 break;
@@ -111,11 +117,13 @@ public sealed partial class Kernel
             {
                 s.NoneOrZero++;
                 i++;
-                if (!w.IsKhugepaged || s.NoneOrZero <= limits.MaxPtesNone) continue;
+                // A range registered with userfaultfd never has its missing pages filled by a collapse.
+                if (!armed && (!w.IsKhugepaged || s.NoneOrZero <= limits.MaxPtesNone)) continue;
                 if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedNonePte);
                 s.Result = ScanResult.ExceedNonePte;
                 break;
             }
+            if (Pte.IsUffdWp(pte)) { s.Result = ScanResult.PteUffdWp; i++; break; }
             // What the kernel reads per page of a folio is the same for every page of it: look at the
             // folio once, then walk the PTEs that map its following pages in order.
             int pfn = Pte.Pfn(pte);
@@ -153,7 +161,7 @@ public sealed partial class Kernel
                 present[i++] = true;
                 if (++pfn == folioEnd || i == end) break;
                 pte = ptes[i];
-                if (!Pte.IsNormal(pte) || Pte.Pfn(pte) != pfn) break;
+                if (!Pte.IsNormal(pte) || Pte.Pfn(pte) != pfn || Pte.IsUffdWp(pte)) break;
             }
             if (s.Result != ScanResult.Succeed) { i++; break; }
         }
@@ -213,12 +221,13 @@ public sealed partial class Kernel
             ulong pte = ptes[i];
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
-                if (++none > limits.MaxPtesNone && w.IsKhugepaged)
+                if (++none > limits.MaxPtesNone && w.IsKhugepaged || UserfaultfdArmed(w.Vma))
                     return Fail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte, VmEvent.ThpScanExceedNonePte);
                 continue;
             }
             // An entry swapped in above may have gone out again (reclaim for the next one's charge).
             if (!Pte.IsNormal(pte)) return Fail(ScanResult.PteNonPresent);
+            if (Pte.IsUffdWp(pte)) return Fail(ScanResult.PteUffdWp);
             int head = Map.HeadOf(Pte.Pfn(pte));
             if (FolioMaybeMappedShared(head) && ++shared > limits.MaxPtesShared && w.IsKhugepaged)
                 return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);

@@ -14,7 +14,8 @@ public sealed partial class Kernel
     /// A store gives the page new content. Returns 0, -EFAULT at the first page without a mapping or
     /// permission (the program would get SIGSEGV there), or -ENOMEM when even an order-0 page is lacking.
     /// Pages whose entry already allows the access take no fault, as on the CPU: they are handled a
-    /// PMD mapping or a run of PTEs at a time.
+    /// PMD mapping or a run of PTEs at a time. A fault userfaultfd's reader leaves unresolved stops
+    /// the access with -EAGAIN (the program would wait there).
     /// </summary>
     public long Access(MmStruct mm, ulong start, ulong end, bool write)
     {
@@ -66,6 +67,16 @@ public sealed partial class Kernel
             if (addr != faultedAt) (faultedAt, faultsHere) = (addr, 0);
             else if (++faultsHere > 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
             var r = HandleMmFault(vma, addr, write);
+            // x86 do_user_addr_fault(): a fault under the per-VMA lock that returned VM_FAULT_RETRY
+            // (userfaultfd resolved it) is taken again at once under mmap_lock, with FAULT_FLAG_TRIED
+            // only if it was major; that one is counted, even when it finds the page mapped.
+            for (int retries = 0; r == FaultResult.Retry; retries++)
+            {
+                if (retries > 3) throw new InvalidOperationException($"userfaultfd fault at {addr:x} made no progress");
+                r = HandleMmFault(vma, addr, write, tried: _faultMajor);
+            }
+            // Nobody resolved it: the program waits (or, killed meanwhile by the OOM killer, is gone).
+            if (r == FaultResult.Blocked) return mm.OomKilled ? FaultOomRc(mm) : -Errno.EAGAIN;
             if (r == FaultResult.Oom) return FaultOomRc(mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }
@@ -100,10 +111,16 @@ public sealed partial class Kernel
     /// </summary>
     long FaultIn(Vma.Vma vma, ulong addr, bool write)
     {
+        bool tried = false;
         for (int tries = 0; !MappedWith(vma.Mm, addr, write); tries++)
         {
             if (tries > 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
-            var r = HandleMmFault(vma, addr, write);
+            var r = HandleMmFault(vma, addr, write, tried);
+            // GUP retries a VM_FAULT_RETRY with FOLL_TRIED (a major fault, then)
+            if (r == FaultResult.Retry) { tried = true; continue; }
+            if (r == FaultResult.Blocked && vma.Mm.OomKilled) return FaultOomRc(vma.Mm);
+            if (r == FaultResult.Blocked)
+                throw new NotSupportedException($"a populate or pin that faults on a userfaultfd range nobody resolves (handler=none, or its ioctl failed, at 0x{addr:x}) would wait forever; not modelled");
             if (r == FaultResult.Oom) return FaultOomRc(vma.Mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }

@@ -244,9 +244,12 @@ public sealed partial class Kernel
         WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable, shared));
     }
 
-    /// <summary>Whether an entry becomes writable with its VMA: every entry of a shared mapping; in a private one only exclusive anon pages (can_change_pte_writable()).</summary>
+    /// <summary>
+    /// Whether an entry becomes writable with its VMA: every entry of a shared mapping; in a private one
+    /// only exclusive anon pages; never one userfaultfd write-protected (can_change_pte_writable()).
+    /// </summary>
     bool CanBecomeWritable(ulong entry, bool shared) =>
-        shared || Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive);
+        !PageTable.Pte.IsUffdWp(entry) && (shared || Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive));
 
     void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable, bool shared)
     {

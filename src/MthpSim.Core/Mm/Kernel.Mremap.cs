@@ -119,6 +119,13 @@ public sealed partial class Kernel
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
         mm.Vmas.Remove(old);
         FreePgtables(mm, oldAddr, oldAddr + oldLen);
+        // mremap_userfaultfd_prep() without UFFD_FEATURE_EVENT_REMAP: the moved range is no longer
+        // registered, and move_ptes() dropped the write protection of what it moved.
+        if (UserfaultfdArmed(moved))
+        {
+            if ((moved.Flags & VmFlags.UffdWp) != 0) ClearUffdWp(moved);
+            moved.Flags &= ~VmFlags.UffdArmed;
+        }
         MergeAround(mm, moved);
         return (long)newAddr;
     }

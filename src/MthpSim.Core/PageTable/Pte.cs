@@ -18,6 +18,8 @@ public static class Pte
     public const ulong Swap = 1 << 5;
     /// <summary>pte_swp_exclusive(): the page was PageAnonExclusive when it was unmapped.</summary>
     public const ulong SwpExclusive = 1 << 6;
+    /// <summary>pte_uffd_wp() on a present entry, pte_swp_uffd_wp() on a swap entry, pmd_uffd_wp() on a PMD leaf: userfaultfd write-protected.</summary>
+    public const ulong UffdWp = 1 << 7;
     const int PfnShift = 12;
 
     public static readonly ulong ZeroPage = Present | Special | Young;
@@ -28,6 +30,7 @@ public static class Pte
     public static int Pfn(ulong pte) => (int)(pte >> PfnShift);
     /// <summary>models swp_entry_to_pte(): a swap entry for slot <paramref name="offset"/> (the young and dirty bits are not kept).</summary>
     public static ulong MakeSwap(int offset, bool exclusive) => ((ulong)(uint)offset << PfnShift) | Swap | (exclusive ? SwpExclusive : 0);
+    public static bool IsUffdWp(ulong pte) => (pte & UffdWp) != 0;
     public static bool IsSwap(ulong pte) => (pte & (Present | Swap)) == Swap;
     /// <summary>swp_offset(pte_to_swp_entry())</summary>
     public static int SwapOffset(ulong pte) => (int)(pte >> PfnShift);

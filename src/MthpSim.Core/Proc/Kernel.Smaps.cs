@@ -179,7 +179,8 @@ public sealed partial class Kernel
         void Add(VmFlags bit, string m) { if ((f & bit) != 0) sb.Append(m).Append(' '); }
         Add(VmFlags.Read, "rd"); Add(VmFlags.Write, "wr"); Add(VmFlags.Exec, "ex"); Add(VmFlags.Shared, "sh");
         Add(VmFlags.MayRead, "mr"); Add(VmFlags.MayWrite, "mw"); Add(VmFlags.MayExec, "me"); Add(VmFlags.MayShare, "ms");
-        Add(VmFlags.Account, "ac"); Add(VmFlags.Hugepage, "hg"); Add(VmFlags.Nohugepage, "nh");
+        Add(VmFlags.UffdMissing, "um"); Add(VmFlags.UffdWp, "uw");
+        Add(VmFlags.Account, "ac"); Add(VmFlags.Hugepage, "hg"); Add(VmFlags.Nohugepage, "nh"); Add(VmFlags.UffdMinor, "ui");
         return sb.ToString();
     }
 }

@@ -1,6 +1,7 @@
 using MthpSim.Core.Fault;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
+using MthpSim.Core.Shmem;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
 
@@ -45,12 +46,30 @@ public sealed partial class Kernel
         }
         long index = LinearPageIndex(vma, addr);
         if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
-        if (!write && FaultAroundPages > 1 && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+        if (!write && ShouldFaultAround(vma) && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+        if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
         int head = ShmemGetFolioForFault(f, vma, addr, index);
         if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
         var r = FinishFaultLocked(vma, addr, head, index, write);
         if (r == FaultResult.Ok && write) Map.Set(head, PageFlags.Dirty);   // fault_dirty_shared_page()
         return r;
+    }
+
+    /// <summary>models should_fault_around(): fault_around_bytes above a page, and no userfaultfd mode that wants every fault.</summary>
+    bool ShouldFaultAround(Vma.Vma vma) => FaultAroundPages > 1 && !UffdDisableFaultAround(vma);
+
+    /// <summary>
+    /// The userfaultfd part of shmem_get_folio_gfp() for a fault: in minor mode a page the file has
+    /// (or has swapped out) is delivered before it is mapped; in missing mode a hole is delivered before
+    /// a page is allocated. Null when the fault goes on in the kernel.
+    /// </summary>
+    FaultResult? ShmemUserfault(Vma.Vma vma, ShmemFile f, ulong addr, long index)
+    {
+        if ((vma.Flags & (VmFlags.UffdMinor | VmFlags.UffdMissing)) == 0) return null;
+        bool present = f.Cache.Lookup(index) >= 0 || f.Cache.IsSwap(index, out _, out _);
+        if (present && UserfaultfdMinor(vma)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Minor);
+        if (!present && UserfaultfdMissing(vma)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
+        return null;
     }
 
     /// <summary>The folio a fault holds locked from shmem_fault() until it is mapped: reclaim (a page table's charge may reclaim) leaves it alone.</summary>
@@ -95,7 +114,8 @@ public sealed partial class Kernel
         if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
         if (!write)
         {
-            if (FaultAroundPages > 1 && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+            if (ShouldFaultAround(vma) && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+            if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
             int head = ShmemGetFolioForFault(f, vma, addr, index);
             if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
             return FinishFaultLocked(vma, addr, head, index, write: false);
@@ -111,6 +131,8 @@ public sealed partial class Kernel
     {
         var mm = vma.Mm;
         AnonVmaPrepare(vma);
+        // The copy's page is allocated before shmem_fault() delivers to userfaultfd, and freed: not observable.
+        if (ShmemUserfault(vma, vma.File!, addr, index) is FaultResult delivered) return delivered;
         int page = AllocChargedPage(PageKind.Anon, mm);
         if (page < 0) return FaultResult.Oom;
         int head = ShmemGetFolioForFault(vma.File!, vma, addr, index);
@@ -164,7 +186,8 @@ public sealed partial class Kernel
         int idx = (int)(index - ShmemOwnerOf(head).Index);
         long vmaOff = index - vma.PgOff, vmaPages = (long)(vma.Length >> PageShift);
         int pteOff = PteIndex(addr);
-        bool whole = nr > 1 && vmaOff >= idx && vmaOff + (nr - idx) <= vmaPages && pteOff >= idx && pteOff + (nr - idx) <= Geo.PtrsPerPte
+        // A VMA registered with userfaultfd maps only the faulting page: every page must fault on its own.
+        bool whole = nr > 1 && !UserfaultfdArmed(vma) && vmaOff >= idx && vmaOff + (nr - idx) <= vmaPages && pteOff >= idx && pteOff + (nr - idx) <= Geo.PtrsPerPte
             && slot.Ptes.AsSpan(pteOff - idx, nr).IndexOfAnyExcept(0UL) < 0;
         if (whole) SetPteRange(vma, slot, pteOff - idx, head, nr, write);
         else if (slot.Ptes![pteOff] == 0) SetPteRange(vma, slot, pteOff, head + idx, 1, write);

@@ -210,7 +210,8 @@ public sealed partial class Kernel
         var si = SwapInfo!;
         int nr = 1 << order;
         int baseOff = off - (int)(index & (nr - 1));
-        if (order > 0)
+        // A VMA registered with userfaultfd swaps in at order 0 too.
+        if (order > 0 && !(vma != null && UserfaultfdArmed(vma)))
         {
             bool cached = false;
             for (int i = 0; i < nr && !cached; i++) cached = si.CachedFolio(baseOff + i) >= 0;   // non_swapcache_batch()

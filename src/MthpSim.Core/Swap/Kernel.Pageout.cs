@@ -210,7 +210,7 @@ public sealed partial class Kernel
             ulong pte = slot.Ptes![idx];
             int pfn = Pte.Pfn(pte);
             if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
-            slot.Ptes[idx] = Pte.MakeSwap(offset + (pfn - head), Map.Test(pfn, PageFlags.AnonExclusive));
+            slot.Ptes[idx] = Pte.MakeSwap(offset + (pfn - head), Map.Test(pfn, PageFlags.AnonExclusive)) | (pte & Pte.UffdWp);
             Map.Clear(pfn, PageFlags.AnonExclusive);
             vma.Mm.Rss[(int)RssMember.AnonPages]--;
             vma.Mm.Rss[(int)RssMember.SwapEnts]++;

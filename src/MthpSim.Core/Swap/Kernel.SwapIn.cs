@@ -62,10 +62,11 @@ public sealed partial class Kernel
         if (ShouldTryToFreeSwap(folio, vma, write)) FolioFreeSwap(folio);
         vma.Mm.Rss[(int)RssMember.AnonPages] += nrPages;
         vma.Mm.Rss[(int)RssMember.SwapEnts] -= nrPages;
-        ulong flags = Pte.Young;
+        // The swap entry's userfaultfd write protection passes to the PTE, which then stays read-only.
+        ulong flags = Pte.Young | (orig & Pte.UffdWp);
         if (exclusive || Map.Refcount(folio) == 1)
         {
-            if ((vma.Flags & VmFlags.Write) != 0)
+            if ((vma.Flags & VmFlags.Write) != 0 && !UserfaultfdEntryWp(vma, flags))
             {
                 flags |= Pte.Write;
                 if (write) { flags |= Pte.Dirty; write = false; }
@@ -141,10 +142,12 @@ public sealed partial class Kernel
         Map.AddRef(head, nr - 1);
         FolioAddNewAnonRmap(head, vma, start, pmdMapped: false);
         // A fresh folio nobody else can see is exclusive: writable at once where the VMA allows it.
-        ulong flags = Pte.Young;
-        if ((vma.Flags & VmFlags.Write) != 0) flags |= Pte.Write | (write ? Pte.Dirty : 0);
+        // (Not when userfaultfd write-protected it: then a write goes on as a write fault.)
+        ulong flags = Pte.Young | (orig & Pte.UffdWp);
+        bool wp = UserfaultfdEntryWp(vma, flags);
+        if ((vma.Flags & VmFlags.Write) != 0 && !wp) flags |= Pte.Write | (write ? Pte.Dirty : 0);
         for (int i = 0; i < nr; i++) slot.Ptes[first + i] = Pte.Make(head + i, flags);
-        return FaultResult.Ok;
+        return wp && write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
     }
 
     /// <summary>
@@ -155,7 +158,8 @@ public sealed partial class Kernel
     /// </summary>
     int AllocSwapFolio(Vma.Vma vma, PmdSlot slot, ulong addr, ulong orig, out int order)
     {
-        ulong orders = ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
+        // A VMA registered with userfaultfd swaps in at order 0, one page per fault.
+        ulong orders = UserfaultfdArmed(vma) ? 0 : ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
         orders = ThpVmaSuitableOrders(vma, addr, orders);
         long pageIndex = (long)(addr >> PageShift);
         int off = Pte.SwapOffset(orig);

@@ -29,13 +29,13 @@ public sealed partial class Kernel
         var ptes = slot.Ptes ??= new ulong[nr];
         if (slot.Kind == PmdKind.HugeZero)
         {
-            Array.Fill(ptes, Pte.ZeroPage);
+            Array.Fill(ptes, Pte.ZeroPage | (slot.Leaf & Pte.UffdWp));
         }
         else
         {
             int head = Pte.Pfn(slot.Leaf);
             if (Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);   // folio_set_dirty() for a dirty PMD
-            ulong flags = slot.Leaf & (Pte.Write | Pte.Dirty | Pte.Young);
+            ulong flags = slot.Leaf & (Pte.Write | Pte.Dirty | Pte.Young | Pte.UffdWp);
             for (int i = 0; i < nr; i++) ptes[i] = Pte.Make(head + i, flags);
             Map.AddRef(head, nr - 1);
             FolioAddAnonRmapPtes(head, head, nr, vma.Mm);

@@ -20,4 +20,12 @@ public enum VmFlags : uint
     Account = 1 << 8,
     /// <summary>VM_MAYSHARE: a MAP_SHARED mapping (VmFlags "ms").</summary>
     MayShare = 1 << 10,
+    /// <summary>VM_UFFD_MISSING: userfaultfd reports faults on missing pages (VmFlags "um").</summary>
+    UffdMissing = 1 << 11,
+    /// <summary>VM_UFFD_WP: userfaultfd reports writes to write-protected pages (VmFlags "uw").</summary>
+    UffdWp = 1 << 12,
+    /// <summary>VM_UFFD_MINOR: userfaultfd reports faults on pages the page cache has but the page table lacks (VmFlags "ui").</summary>
+    UffdMinor = 1 << 13,
+    /// <summary>__VM_UFFD_FLAGS: any of them makes the VMA userfaultfd_armed().</summary>
+    UffdArmed = UffdMissing | UffdWp | UffdMinor,
 }

@@ -36,6 +36,8 @@
 #include <sys/wait.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
 
 #ifndef PAGEMAP_SCAN
 /* Debian 12's linux-libc-dev (6.1) predates PAGEMAP_SCAN (Linux 6.7); these are copied from the
@@ -134,6 +136,12 @@ struct mthp_cachestat {
 /* iovecs of one piece: at most two per page (token word, zeros), 512 pages of 4K. */
 #define PIECE_IOV 1024
 #define ZERO_CAP 65536
+/* userfaultfd: registered ranges with their handler, fills logged between two `uffd_log`, pages per
+ * UFFDIO_COPY of a `uffd_copy` command, and the handler thread's stack. */
+#define UFFD_RANGES 256
+#define UFFD_LOG_CAP 65536
+#define UFFD_SRC_PAGES 16
+#define UFFD_STACK (256 * 1024)
 
 /* All buffers are static so that nothing is allocated after `ready`. */
 static char stdin_buf[65536];
@@ -436,8 +444,11 @@ static void fault_handler(int sig)
 {
 	if (in_touch) {
 		in_touch = 0;
-		siglongjmp(touch_env, 1);
+		siglongjmp(touch_env, sig == SIGUSR1 ? 2 : 1);
 	}
+	/* SIGUSR1 outside `touch` (a syscall faulted on a range nobody resolves): it returns -EINTR. */
+	if (sig == SIGUSR1)
+		return;
 	/* A fault outside `touch` is a driver bug: die with the default action (and a core). */
 	signal(sig, SIG_DFL);
 }
@@ -473,13 +484,14 @@ static void cmd_touch(uint64_t addr, uint64_t len, uint64_t w, uint64_t token)
 	t_token = token;
 	touch_done = 0;
 	/* savemask=1: siglongjmp restores the mask, so SIGSEGV is unblocked again after a jump. */
-	if (sigsetjmp(touch_env, 1) == 0) {
+	int jumped = sigsetjmp(touch_env, 1);
+	if (jumped == 0) {
 		in_touch = 1;
 		touch_loop();
 		in_touch = 0;
 		rc = 0;
 	} else {
-		rc = -EFAULT;
+		rc = jumped == 2 ? -EAGAIN : -EFAULT;
 	}
 	out_str("ok ");
 	out_i64(rc);
@@ -757,6 +769,274 @@ static void cmd_unpin(uint64_t addr, uint64_t len)
 	respond_rc(rc);
 }
 
+/* ---- userfaultfd ---- */
+
+/* Each driver process has one userfaultfd (no features) and one handler thread reading it, both
+ * made before `ready` (and anew by a forked child). The thread resolves each fault by the handler
+ * the range was registered with: a missing page by UFFDIO_COPY of a page whose first word is a new
+ * value (handler 0) or by UFFDIO_ZEROPAGE (1); a minor fault by UFFDIO_CONTINUE and a write-protect
+ * fault by clearing the page's protection (either handler); with handler 2 (none) it resolves
+ * nothing and sends SIGUSR1 to the main thread, which stops the access (`touch` answers -EAGAIN).
+ * Every page filled with new content (by the thread or by `uffd_copy`/`uffd_zeropage`) is logged
+ * with its first word, for `uffd_log`. */
+static int uffd_fd = -1;
+static int uffd_err = -ENOSYS;
+static pid_t main_tid;
+static pthread_t uffd_thread;
+static unsigned char uffd_stack[UFFD_STACK] __attribute__((aligned(4096)));
+static unsigned char uffd_src[UFFD_SRC_PAGES * 65536] __attribute__((aligned(65536)));
+static pthread_mutex_t uffd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint64_t start, end, handler;
+} uffd_ranges[UFFD_RANGES];
+static int uffd_nranges;
+static struct {
+	uint64_t addr, value;
+} uffd_log[UFFD_LOG_CAP];
+static int uffd_nlog, uffd_log_overflow;
+static uint64_t uffd_faults;
+/* Values the copies write: above every touch token, unique within the process. */
+static uint64_t uffd_next_value = UINT64_C(1) << 62;
+
+static void uffd_log_fill(uint64_t addr, uint64_t value)
+{
+	if (uffd_nlog == UFFD_LOG_CAP) {
+		uffd_log_overflow = 1;
+		return;
+	}
+	uffd_log[uffd_nlog].addr = addr;
+	uffd_log[uffd_nlog].value = value;
+	uffd_nlog++;
+}
+
+/* UFFDIO_COPY of n pages at addr from uffd_src, each page's first word a new value; the lock is
+ * held. Returns the `copy` field: bytes copied, or -errno when none was. */
+static int64_t uffd_copy_locked(uint64_t addr, uint64_t n, uint64_t src_off)
+{
+	unsigned char *src = uffd_src + src_off;
+	for (uint64_t i = 0; i < n; i++) {
+		memset(src + i * page_size, 0, page_size);
+		*(uint64_t *)(src + i * page_size) = uffd_next_value + i;
+	}
+	struct uffdio_copy c = { addr, (uint64_t)(uintptr_t)src, n * page_size, 0, 0 };
+	if (ioctl(uffd_fd, UFFDIO_COPY, &c) != 0 && c.copy == 0)
+		c.copy = -errno;
+	for (int64_t i = 0; c.copy > 0 && i < c.copy / (int64_t)page_size; i++)
+		uffd_log_fill(addr + (uint64_t)i * page_size, uffd_next_value + (uint64_t)i);
+	if (c.copy > 0)
+		uffd_next_value += (uint64_t)c.copy / page_size;
+	return c.copy;
+}
+
+static int64_t uffd_zeropage_locked(uint64_t addr, uint64_t len)
+{
+	struct uffdio_zeropage z = { { addr, len }, 0, 0 };
+	if (ioctl(uffd_fd, UFFDIO_ZEROPAGE, &z) != 0 && z.zeropage == 0)
+		z.zeropage = -errno;
+	for (int64_t i = 0; z.zeropage > 0 && i < z.zeropage / (int64_t)page_size; i++)
+		uffd_log_fill(addr + (uint64_t)i * page_size, 0);
+	return z.zeropage;
+}
+
+/* The handler of the latest registration holding addr; outside every one (a registered VMA that
+ * mremap grew in place), that of the latest registration. */
+static uint64_t uffd_handler_at(uint64_t addr)
+{
+	for (int i = uffd_nranges - 1; i >= 0; i--)
+		if (addr >= uffd_ranges[i].start && addr < uffd_ranges[i].end)
+			return uffd_ranges[i].handler;
+	return uffd_nranges > 0 ? uffd_ranges[uffd_nranges - 1].handler : 0;
+}
+
+static void *uffd_reader(void *arg)
+{
+	(void)arg;
+	struct uffd_msg msg;
+	for (;;) {
+		ssize_t n = read(uffd_fd, &msg, sizeof msg);
+		if (n != (ssize_t)sizeof msg || msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		uint64_t addr = msg.arg.pagefault.address & ~(page_size - 1);
+		uint64_t flags = msg.arg.pagefault.flags;
+		pthread_mutex_lock(&uffd_lock);
+		uffd_faults++;
+		uint64_t handler = uffd_handler_at(addr);
+		if (handler == 2) {
+			pthread_mutex_unlock(&uffd_lock);
+			(void)syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+			continue;
+		}
+		int64_t rc;
+		if (flags & UFFD_PAGEFAULT_FLAG_WP) {
+			struct uffdio_writeprotect w = { { addr, page_size }, 0 };
+			rc = ioctl(uffd_fd, UFFDIO_WRITEPROTECT, &w) != 0 ? -errno : 0;
+		} else if (flags & UFFD_PAGEFAULT_FLAG_MINOR) {
+			struct uffdio_continue c = { { addr, page_size }, 0, 0 };
+			rc = ioctl(uffd_fd, UFFDIO_CONTINUE, &c) != 0 ? -errno : 0;
+		} else if (handler == 1) {
+			rc = uffd_zeropage_locked(addr, page_size);
+		} else {
+			/* the thread's own source page, after the command's */
+			rc = uffd_copy_locked(addr, 1, (UFFD_SRC_PAGES - 1) * 65536);
+		}
+		pthread_mutex_unlock(&uffd_lock);
+		/* An ioctl that failed (no memory) resolved nothing: stop the access as for handler 2. */
+		if (rc < 0 && rc != -EEXIST)
+			(void)syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+	}
+	return NULL;
+}
+
+/* The process's userfaultfd and its reader thread (on the static stack: nothing is allocated).
+ * Returns 0 or -errno; failure is not fatal (`uffd_*` then answer that errno). */
+static int uffd_open(void)
+{
+	main_tid = (pid_t)syscall(SYS_gettid);
+	long fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct uffdio_api api = { UFFD_API, 0, 0 };
+	if (ioctl((int)fd, UFFDIO_API, &api) != 0) {
+		int e = errno;
+		close((int)fd);
+		return -e;
+	}
+	uffd_fd = (int)fd;
+	memset(uffd_stack, 0, sizeof uffd_stack);
+	memset(uffd_src, 0, sizeof uffd_src);
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int e = pthread_attr_init(&attr);
+	if (e == 0)
+		e = pthread_attr_setstack(&attr, uffd_stack, sizeof uffd_stack);
+	/* The thread blocks every signal: SIGSEGV, SIGBUS and SIGUSR1 are the main thread's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (e == 0)
+		e = pthread_create(&uffd_thread, &attr, uffd_reader, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (e != 0) {
+		close(uffd_fd);
+		uffd_fd = -1;
+		return -e;
+	}
+	return 0;
+}
+
+static void cmd_uffd_register(uint64_t addr, uint64_t len, uint64_t mode, uint64_t handler)
+{
+	if (mode == 0 || mode > 7 || handler > 2) {
+		respond_err("MODE must be 1..7 (1 missing, 2 wp, 4 minor), HANDLER 0..2 (copy, zeropage, none)");
+		return;
+	}
+	if (uffd_fd < 0) {
+		respond_rc(uffd_err);
+		return;
+	}
+	struct uffdio_register r;
+	memset(&r, 0, sizeof r);
+	r.range.start = addr;
+	r.range.len = len;
+	r.mode = ((mode & 1) ? UFFDIO_REGISTER_MODE_MISSING : 0) | ((mode & 2) ? UFFDIO_REGISTER_MODE_WP : 0)
+		| ((mode & 4) ? UFFDIO_REGISTER_MODE_MINOR : 0);
+	int rc = ioctl(uffd_fd, UFFDIO_REGISTER, &r) != 0 ? -errno : 0;
+	if (rc == 0) {
+		pthread_mutex_lock(&uffd_lock);
+		if (uffd_nranges == UFFD_RANGES) {
+			/* keep the latest: the oldest are the most likely to be covered */
+			memmove(&uffd_ranges[0], &uffd_ranges[1], sizeof uffd_ranges[0] * (UFFD_RANGES - 1));
+			uffd_nranges--;
+		}
+		uffd_ranges[uffd_nranges].start = addr;
+		uffd_ranges[uffd_nranges].end = addr + len;
+		uffd_ranges[uffd_nranges].handler = handler;
+		uffd_nranges++;
+		pthread_mutex_unlock(&uffd_lock);
+	}
+	respond_rc(rc);
+}
+
+static void cmd_uffd_range(const char *op, uint64_t addr, uint64_t len, uint64_t arg)
+{
+	int64_t rc;
+	if (uffd_fd < 0) {
+		respond_rc(uffd_err);
+		return;
+	}
+	pthread_mutex_lock(&uffd_lock);
+	if (strcmp(op, "uffd_unregister") == 0) {
+		struct uffdio_range r = { addr, len };
+		rc = ioctl(uffd_fd, UFFDIO_UNREGISTER, &r) != 0 ? -errno : 0;
+	} else if (strcmp(op, "uffd_copy") == 0) {
+		/* pieces of up to UFFD_SRC_PAGES - 1 pages; the first that fails ends it, as one call would */
+		if ((addr | len) & (page_size - 1) || len == 0) {
+			struct uffdio_copy c = { addr, (uint64_t)(uintptr_t)uffd_src, len, 0, 0 };
+			rc = ioctl(uffd_fd, UFFDIO_COPY, &c) != 0 ? -errno : (int64_t)c.copy;
+		} else {
+			uint64_t piece = (UFFD_SRC_PAGES - 1) * 65536 / page_size, done = 0;
+			rc = 0;
+			while (done < len) {
+				uint64_t n = (len - done) / page_size < piece ? (len - done) / page_size : piece;
+				int64_t r = uffd_copy_locked(addr + done, n, 0);
+				if (r < 0) {
+					if (done == 0)
+						rc = r;
+					break;
+				}
+				done += (uint64_t)r;
+				rc = (int64_t)done;
+				if ((uint64_t)r < n * page_size)
+					break;
+			}
+		}
+	} else if (strcmp(op, "uffd_zeropage") == 0) {
+		rc = uffd_zeropage_locked(addr, len);
+	} else if (strcmp(op, "uffd_continue") == 0) {
+		struct uffdio_continue c = { { addr, len }, 0, 0 };
+		if (ioctl(uffd_fd, UFFDIO_CONTINUE, &c) != 0 && c.mapped == 0)
+			c.mapped = -errno;
+		rc = c.mapped;
+	} else {
+		struct uffdio_writeprotect w = { { addr, len }, arg ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
+		rc = ioctl(uffd_fd, UFFDIO_WRITEPROTECT, &w) != 0 ? -errno : 0;
+	}
+	pthread_mutex_unlock(&uffd_lock);
+	respond_rc(rc);
+}
+
+static void cmd_uffd_faults(void)
+{
+	pthread_mutex_lock(&uffd_lock);
+	uint64_t n = uffd_faults;
+	pthread_mutex_unlock(&uffd_lock);
+	out_str("ok ");
+	out_u64(n, 0);
+	out_end();
+}
+
+static void cmd_uffd_log(void)
+{
+	pthread_mutex_lock(&uffd_lock);
+	if (uffd_log_overflow) {
+		uffd_nlog = 0;
+		uffd_log_overflow = 0;
+		pthread_mutex_unlock(&uffd_lock);
+		respond_err("uffd log overflow: more than 65536 pages filled since the last uffd_log");
+		return;
+	}
+	out_str("ok");
+	for (int i = 0; i < uffd_nlog; i++) {
+		out_str(" ");
+		out_u64(uffd_log[i].addr, 0);
+		out_str(":");
+		out_u64(uffd_log[i].value, 0);
+	}
+	uffd_nlog = 0;
+	pthread_mutex_unlock(&uffd_lock);
+	out_end();
+}
+
 /* ---- fork ---- */
 
 /* `err` unless path names a FIFO; returns 0 if it does. */
@@ -857,6 +1137,16 @@ static void child_start(const char *in_path, const char *out_path, pid_t parent)
 	ring_fd = -1;
 	memset(pins, 0, sizeof pins);
 	ring_err = ring_open();
+
+	/* The inherited userfaultfd is the parent's (its mm), and its reader thread did not come along:
+	 * the child opens its own (no UFFD_FEATURE_EVENT_FORK: its VMAs are not registered anyway). */
+	if (uffd_fd >= 0)
+		close(uffd_fd);
+	uffd_fd = -1;
+	uffd_nranges = uffd_nlog = uffd_log_overflow = 0;
+	uffd_faults = 0;
+	pthread_mutex_init(&uffd_lock, NULL);
+	uffd_err = uffd_open();
 
 	/* mlockall() is not inherited; never MCL_CURRENT, which would fault in the scenario's pages. */
 	relock_own_ranges();
@@ -1247,6 +1537,30 @@ static int dispatch(char *cursor)
 	} else if (strcmp(cmd, "unpin") == 0) {
 		if (parse_args(&cursor, v, 2, "unpin ADDR LEN") == 0)
 			cmd_unpin(v[0], v[1]);
+	} else if (strcmp(cmd, "uffd_register") == 0) {
+		if (parse_args(&cursor, v, 4, "uffd_register ADDR LEN MODE HANDLER") == 0)
+			cmd_uffd_register(v[0], v[1], v[2], v[3]);
+	} else if (strcmp(cmd, "uffd_unregister") == 0 || strcmp(cmd, "uffd_copy") == 0 || strcmp(cmd, "uffd_zeropage") == 0
+		   || strcmp(cmd, "uffd_continue") == 0) {
+		if (parse_args(&cursor, v, 2, "uffd_OP ADDR LEN") == 0)
+			cmd_uffd_range(cmd, v[0], v[1], 0);
+	} else if (strcmp(cmd, "uffd_wp") == 0) {
+		if (parse_args(&cursor, v, 3, "uffd_wp ADDR LEN 0|1") == 0) {
+			if (v[2] > 1)
+				respond_err("usage: uffd_wp ADDR LEN 0|1");
+			else
+				cmd_uffd_range(cmd, v[0], v[1], v[2]);
+		}
+	} else if (strcmp(cmd, "uffd_faults") == 0) {
+		if (next_token(&cursor) != NULL)
+			respond_err("usage: uffd_faults");
+		else
+			cmd_uffd_faults();
+	} else if (strcmp(cmd, "uffd_log") == 0) {
+		if (next_token(&cursor) != NULL)
+			respond_err("usage: uffd_log");
+		else
+			cmd_uffd_log();
 	} else if (strcmp(cmd, "fork") == 0) {
 		char *in_path = next_token(&cursor);
 		char *out_path = next_token(&cursor);
@@ -1417,6 +1731,20 @@ static int self_test(void)
 	cmd_pin(a, len);
 	cmd_unpin(a, len);
 	cmd_madvise(a, len, MADV_DONTNEED);
+	if (uffd_fd >= 0) {
+		/* one fault the reader thread resolves, and the commands; counts start again at `ready` */
+		cmd_uffd_register(a, len, 1, 0);
+		cmd_touch(a, page_size, 0, 0);
+		cmd_uffd_range("uffd_zeropage", a + page_size, page_size, 0);
+		cmd_uffd_faults();
+		cmd_uffd_log();
+		cmd_uffd_range("uffd_unregister", a, len, 0);
+		pthread_mutex_lock(&uffd_lock);
+		uffd_faults = 0;
+		uffd_nranges = 0;
+		pthread_mutex_unlock(&uffd_lock);
+		cmd_madvise(a, len, MADV_DONTNEED);
+	}
 	cmd_mprotect(a, len, PROT_NONE);
 	cmd_touch(a, len, 0, 0);
 	int ok = touch_done == 0;
@@ -1480,6 +1808,9 @@ int main(void)
 		startup_fail("sigaction(SIGSEGV)", errno);
 	if (sigaction(SIGBUS, &sa, NULL) != 0)
 		startup_fail("sigaction(SIGBUS)", errno);
+	/* no SA_RESTART: a syscall waiting on a userfaultfd fault nobody resolves returns -EINTR */
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		startup_fail("sigaction(SIGUSR1)", errno);
 
 	/* The .NET parent sets PR_SET_THP_DISABLE on itself and it is inherited. */
 	if (prctl(PR_SET_THP_DISABLE, 0UL, 0UL, 0UL, 0UL) != 0)
@@ -1502,6 +1833,7 @@ int main(void)
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	(void)setrlimit(RLIMIT_MEMLOCK, &rl);
 	ring_err = ring_open(); /* failure is not fatal: `pin` then answers ok -errno */
+	uffd_err = uffd_open(); /* nor is this: the `uffd_*` commands then answer ok -errno */
 
 	pretouch_stack();
 	memset(stdin_buf, 0, sizeof stdin_buf);

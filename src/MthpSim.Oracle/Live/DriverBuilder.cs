@@ -32,7 +32,7 @@ public static class DriverBuilder
         string cfile = Path.Combine(dir, $"{name}-{hash}.c");
         File.WriteAllBytes(cfile, bytes);
         string tmpBin = bin + $".{Environment.ProcessId}.tmp";
-        var psi = new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", tmpBin, cfile])
+        var psi = new ProcessStartInfo("gcc", ["-O2", "-pthread", "-Wall", "-Wextra", "-Werror", "-o", tmpBin, cfile])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

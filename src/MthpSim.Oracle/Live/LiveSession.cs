@@ -184,6 +184,13 @@ public sealed class LiveSession : IDisposable
 
     void ExecuteStatement(Statement stmt, ScenarioSession sim)
     {
+        ExecuteOne(stmt, sim);
+        // Pages a userfaultfd handler thread (or the statement) filled hold what the driver put there.
+        if (ScenarioRunner.ProcessOf(stmt) is string p && _uffdProcs.Contains(p) && !_gone.Contains(p) && _procs.ContainsKey(p)) ApplyUffdLog(p);
+    }
+
+    void ExecuteOne(Statement stmt, ScenarioSession sim)
+    {
         switch (stmt)
         {
             case MachineStmt or ExpectStmt or PrintStmt:
@@ -294,6 +301,10 @@ public sealed class LiveSession : IDisposable
                 Rc = 0;
                 break;
             }
+            case UffdStmt uf:
+                Rc = Proc(uf.Process).SendRc(UffdCommand(uf, Region(uf.Process, uf.Region, uf.Span).Start + (ulong)uf.Offset));
+                _uffdProcs.Add(uf.Process);
+                break;
             case PinStmt pin:
             {
                 ulong start = Region(pin.Process, pin.Region, pin.Span).Start + (ulong)pin.Offset;
@@ -458,6 +469,8 @@ public sealed class LiveSession : IDisposable
         var r = drv.Send($"touch {addr} {len} {(atomic ? 2 : write ? 1 : 0)} {token}");
         long rc = long.Parse(r[0], CultureInfo.InvariantCulture);
         long touched = long.Parse(r[1], CultureInfo.InvariantCulture);
+        // A handler thread's fills came before the stores to the same pages.
+        if (_uffdProcs.Contains(proc)) ApplyUffdLog(proc);
         if (write)
         {
             ulong page = addr & ~((ulong)PageSize - 1);
@@ -476,6 +489,43 @@ public sealed class LiveSession : IDisposable
             _nextToken += (ulong)Math.Max(touched, 1);
         }
         return rc;
+    }
+
+    // ---- userfaultfd ----
+
+    /// <summary>Processes that used userfaultfd: after each of their statements the driver's log of filled pages is read.</summary>
+    readonly HashSet<string> _uffdProcs = new();
+
+    /// <summary>The driver command for a uffd statement at <paramref name="start"/> (see PROTOCOL.md).</summary>
+    internal static string UffdCommand(UffdStmt uf, ulong start) => uf.Op switch
+    {
+        UffdOp.Register => $"uffd_register {start} {uf.Length} {(int)uf.Modes} {(int)uf.Handler}",
+        UffdOp.Unregister => $"uffd_unregister {start} {uf.Length}",
+        UffdOp.Copy => $"uffd_copy {start} {uf.Length}",
+        UffdOp.Zeropage => $"uffd_zeropage {start} {uf.Length}",
+        UffdOp.Continue => $"uffd_continue {start} {uf.Length}",
+        _ => $"uffd_wp {start} {uf.Length} {(uf.Protect ? 1 : 0)}",
+    };
+
+    /// <summary>What UFFDIO_COPY and UFFDIO_ZEROPAGE put into pages since the last look: the program reads that there now.</summary>
+    void ApplyUffdLog(string proc)
+    {
+        var drv = Proc(proc);
+        var fills = drv.Send("uffd_log");
+        if (fills.Length == 0) return;
+        var maps = _fileMapped.Contains(proc) ? LiveProcfs.Maps(drv.Pid) : null;
+        foreach (var fill in fills)
+        {
+            int colon = fill.IndexOf(':');
+            ulong page = ulong.Parse(fill.AsSpan(0, colon), CultureInfo.InvariantCulture);
+            ulong value = ulong.Parse(fill.AsSpan(colon + 1), CultureInfo.InvariantCulture);
+            if (maps?.FirstOrDefault(v => v.Start <= page && page < v.End) is { Shared: true } vma)
+            {
+                Content(vma.FileKey).Store(PageOf(vma, page), value);
+                _expected[proc].Remove(page);
+            }
+            else _expected[proc][page] = (value, false);   // anonymous memory, or a private file mapping's own page
+        }
     }
 
     // ---- files (shmem) ----
@@ -740,6 +790,8 @@ public sealed class LiveSession : IDisposable
                 return new(_gone.Contains(ao.Process) ? 0 : 1, null);
             case CgroupObs co:
                 return new(_cgroups!.Read(co.Cgroup, co.Max) >> 10, null);
+            case UffdFaultsObs uo:
+                return new(long.Parse(Proc(uo.Process).Send("uffd_faults")[0], CultureInfo.InvariantCulture), null);
             case FaultCountObs fc:
             {
                 var (min, maj) = LiveProcfs.FaultCounts(Proc(fc.Process).Pid);

@@ -35,6 +35,7 @@ public sealed class FuzzTally
         if (w[0] == "fallocate" && w.Length > 2) return $"fallocate {w[2]}";
         if (w[0] == "cgroup") return w.Length > 2 ? $"cgroup {w[2].Split('=')[0]}" : "cgroup";
         if (Global.Contains(w[0])) return w[0];
+        if (w[1] == "uffd" && w.Length > 2) return $"uffd {w[2]}";
         return w[1] == "madvise" && w.Length > 5 ? $"madvise {w[5]}" : w[1];
     }
 
@@ -89,6 +90,9 @@ public sealed class FuzzTally
         Add("clean shmem dropped", k.Paths.ShmemCleanDropped);
         Add("COW reuse", k.Paths.WpReuse);
         Add("COW copy", k.Paths.WpCopy);
+        Add("uffd missing fault", k.Paths.UffdMissing);
+        Add("uffd wp fault", k.Paths.UffdWp);
+        Add("uffd minor fault", k.Paths.UffdMinor);
         long charge = 0;
         for (int order = 2; order <= k.Geo.PmdOrder; order++) charge += k.Stats.Get(order, Core.Stats.MthpStat.AnonFaultFallbackCharge);
         Add("fallback charge", charge);

@@ -127,7 +127,8 @@ public sealed class ScenarioGenerator
         string r = _rng.Pick(regions);
         return roll switch
         {
-            < 45 => Access(session, p, r),
+            < 42 => Access(session, p, r),
+            < 45 => _profile.Uffd ? Uffd(session, p, r) : Access(session, p, r),
             < 57 => Madvise(session, p, r, regions),
             < 61 => Munmap(session, p, r),
             < 65 => $"{p} mprotect {r} {Range(session, p, r, write: false)} {_rng.Pick(new[] { "r", "rw", "rw", "rw", "none" })}",
@@ -314,6 +315,49 @@ public sealed class ScenarioGenerator
         return $"{p} exit";
     }
 
+    /// <summary>
+    /// A userfaultfd statement on a region: registration (missing or wp for anonymous memory, missing or
+    /// minor for shmem; wp on shmem is not modelled), unregistration, or one of the filling ioctls. The
+    /// handler is copy or zeropage: one that resolves nothing would leave a pin or populate waiting.
+    /// </summary>
+    string Uffd(ScenarioSession s, string p, string r)
+    {
+        // The ioctls mostly go inside a range registered before (else they only meet -ENOENT).
+        var mine = _uffdRanges.Where(x => x.Proc == p && _regions[p].Contains(x.Region)).ToList();
+        int op = _rng.Below(10);
+        if (op >= 3 && mine.Count > 0 && !_rng.Chance(MissPercent))
+        {
+            var (_, reg, roff, rlen, modes) = _rng.Pick(mine);
+            long pages = rlen / Page;
+            long first = _rng.Below((int)Math.Min(pages, 4096)), n = 1 + _rng.Below((int)Math.Min(pages - first, 64));
+            string sub = $"{reg} {roff + first * Page} {n * Page}";
+            return op switch
+            {
+                3 => $"{p} uffd unregister {sub}",
+                4 or 5 => $"{p} uffd copy {sub}",
+                6 => $"{p} uffd zeropage {sub}",
+                7 when modes.Contains("minor") => $"{p} uffd continue {sub}",
+                7 => $"{p} uffd copy {sub}",
+                _ => $"{p} uffd wp {sub} {_rng.Below(2)}",
+            };
+        }
+        string range = Range(s, p, r, write: false);
+        // Nothing registered yet: mostly a registration, now and then an ioctl that finds none.
+        if (op >= 3 && _rng.Chance(20)) return $"{p} uffd {_rng.Pick(new[] { "unregister", "copy", "zeropage", "continue" })} {r} {range}";
+        var parts = range.Split(' ');
+        long off = long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), len = long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        // Shmem where any VMA the range reaches maps a file (it may reach past the region).
+        bool shmem = TryRegion(s, p, r, out ulong start, out _)
+            && s.Process(p).Intersecting(start + (ulong)off, start + (ulong)(off + len)).Any(v => v.File != null);
+        string mode = _rng.Pick(shmem ? new[] { "missing", "minor", "missing+minor" } : new[] { "missing", "wp", "missing+wp" });
+        _pendingUffd = (p, r, off, len, mode);
+        return $"{p} uffd register {r} {range} {mode}" + (_rng.Chance(40) ? " handler=zeropage" : "");
+    }
+
+    /// <summary>Ranges registered with userfaultfd (page-aligned ones), newest last.</summary>
+    readonly List<(string Proc, string Region, long Off, long Len, string Modes)> _uffdRanges = new();
+    (string Proc, string Region, long Off, long Len, string Modes)? _pendingUffd;
+
     string Pin(ScenarioSession s, string p, string r)
     {
         var (off, max) = Target(s, p, r, write: true);
@@ -457,6 +501,10 @@ public sealed class ScenarioGenerator
             _regions[proc].RemoveAll(name => !TryRegion(s, proc, name, out ulong start, out ulong len)
                 || !s.Process(proc).Intersecting(start, start + len).Any());
         _shared.RemoveWhere(x => !_procs.Contains(x.Proc) || !_regions[x.Proc].Contains(x.Region));
+        if (_pendingUffd is { } u && s.Rc == 0 && u.Off % Page == 0 && u.Len % Page == 0 && u.Len > 0) _uffdRanges.Add(u);
+        _pendingUffd = null;
+        _uffdRanges.RemoveAll(x => !_procs.Contains(x.Proc) || !_regions[x.Proc].Contains(x.Region));
+        if (_uffdRanges.Count > 64) _uffdRanges.RemoveAt(0);
     }
 
     bool _lastWasPin;
@@ -484,11 +532,13 @@ public sealed class ScenarioGenerator
 /// state the machine carries from run to run.
 /// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.
 /// <paramref name="CgroupPercent"/>: the share of scenarios that have cgroups (with <paramref name="Cgroups"/>).
+/// <paramref name="Uffd"/>: whether userfaultfd statements are generated.
 /// <paramref name="ForkInCgroups"/>: whether processes fork once cgroups exist (live, a fork charges the child's kernel
 /// objects and the page tables of the driver's whole image to the group, hundreds of kB the model does not have).
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
-    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true, bool AnySwapDevice = false)
+    bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true, bool AnySwapDevice = false,
+    bool Uffd = true)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);

@@ -148,6 +148,7 @@ public sealed class ContentReference
     public void Before(ScenarioSession s, Statement stmt)
     {
         _tokenBefore = s.Kernel.NextStoreToken;
+        (s.Kernel.UffdFillLog ??= new()).Clear();
         _splitDropsBefore = s.Kernel.ShmemPastEofDrops;
         _shift = s.Kernel.Geo.PageShift;
         _region = null;
@@ -208,7 +209,20 @@ public sealed class ContentReference
         int shift = k.Geo.PageShift;
         ulong pageSize = (ulong)k.Geo.PageSize;
         ulong PagesUp(ulong bytes) => (bytes + pageSize - 1) >> shift;
-        uint stored = k.NextStoreToken - _tokenBefore;
+        // Pages userfaultfd filled (by the statement, or by a handler thread during an access) hold
+        // what it gave them; their tokens are not the statement's stores.
+        var fills = k.UffdFillLog!;
+        _fillTokens.Clear();
+        foreach (var (mm, addr, token) in fills)
+        {
+            if (token != 0) _fillTokens.Add(token);
+            if (_procs.Keys.FirstOrDefault(n => s.Process(n) == mm) is not { } process) continue;
+            ulong page = addr >> shift;
+            if (token != 0) Store(process, page, token);
+            else if (FilePage(process, page) is (_, _, false)) _procs[process].Set(page, OwnZero);
+            else Store(process, page, 0);
+        }
+        uint stored = k.NextStoreToken - _tokenBefore - (uint)_fillTokens.Count;
         if (stored != 0 && stmt is not (AccessStmt { IsWrite: true } or FileIoStmt { Write: true }))
             return $"'{stmt.Text}' stored into {stored} pages, but only a write stores";
         switch (stmt)
@@ -327,7 +341,13 @@ public sealed class ContentReference
         return null;
     }
 
-    /// <summary>A write stores consecutive tokens into its pages in ascending order, up to where it stopped.</summary>
+    /// <summary>The tokens of userfaultfd's page fills in the statement being applied.</summary>
+    readonly HashSet<uint> _fillTokens = new();
+
+    /// <summary>
+    /// A write stores consecutive tokens into its pages in ascending order, up to where it stopped
+    /// (skipping the tokens of pages a userfaultfd handler filled on the way).
+    /// </summary>
     string? Stored(AccessStmt ac, ulong regionStart, uint stored, long rc, int shift)
     {
         ulong pageSize = 1UL << shift;
@@ -338,7 +358,11 @@ public sealed class ContentReference
         {
             ulong first = (regionStart + a) >> shift, last = (regionStart + a + each + pageSize - 1) >> shift;
             for (ulong page = first; page < last; page++, total++)
-                if (total < stored) Store(ac.Process, page, token++);
+            {
+                if (total >= stored) continue;
+                while (_fillTokens.Contains(token)) token++;
+                Store(ac.Process, page, token++);
+            }
         }
         if (stored > total) return $"'{ac.Text}' stored into {stored} pages, but it covers only {total}";
         if (rc == 0 && stored != total) return $"'{ac.Text}' returned 0 but stored into {stored} of its {total} pages";

@@ -82,6 +82,8 @@ public static class ObservableEvaluator
                 var mm = s.Process(fc.Process);
                 return new(fc.Major ? mm.MajFlt : mm.MinFlt, null);
             }
+            case UffdFaultsObs uo:
+                return new(s.Kernel.UffdFaults(s.Process(uo.Process)), null);
             case AliveObs ao:
                 return new(s.Process(ao.Process).Exited ? 0 : 1, null);
             case CgroupObs co:

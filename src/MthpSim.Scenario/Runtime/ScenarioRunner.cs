@@ -4,6 +4,7 @@ using MthpSim.Core.Arch;
 using MthpSim.Core.Swap;
 using MthpSim.Core.Debug;
 using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
 using MthpSim.Scenario.Reference;
 using MthpSim.Scenario.Syntax;
 using CoreProt = MthpSim.Core.Prot;
@@ -180,7 +181,7 @@ public static class ScenarioRunner
     {
         MmapStmt m => m.Process, MunmapStmt u => u.Process, MprotectStmt mp => mp.Process, MadviseStmt ma => ma.Process,
         AccessStmt ac => ac.Process, PrctlStmt pr => pr.Process, ForkStmt f => f.Process, PinStmt pin => pin.Process,
-        MremapStmt mr => mr.Process, ExitStmt ex => ex.Process, CgroupAttachStmt ca => ca.Process,
+        MremapStmt mr => mr.Process, ExitStmt ex => ex.Process, CgroupAttachStmt ca => ca.Process, UffdStmt uf => uf.Process,
         _ => null,
     };
 
@@ -278,6 +279,9 @@ public static class ScenarioRunner
                 s.Rc = pin.IsPin ? k.Pin(mm, start, start + (ulong)pin.Length) : k.Unpin(mm, start, start + (ulong)pin.Length);
                 break;
             }
+            case UffdStmt uf:
+                s.Rc = Uffd(s, uf);
+                break;
             case MremapStmt mr:
             {
                 var r = s.Region(mr.Process, mr.Region, mr.Span);
@@ -345,6 +349,32 @@ public static class ScenarioRunner
             if (rc != 0) return rc;
         }
         return 0;
+    }
+
+    /// <summary>uffd OP: the ioctl on the process's userfaultfd (opened with its handler thread on first use).</summary>
+    static long Uffd(ScenarioSession s, UffdStmt uf)
+    {
+        var k = s.Kernel;
+        var mm = s.Process(uf.Process);
+        var handler = s.UffdHandler(uf.Process);
+        ulong start = s.Address(uf.Process, uf.Region, uf.Offset, uf.Span), len = (ulong)uf.Length;
+        switch (uf.Op)
+        {
+            case UffdOp.Register:
+            {
+                var modes = ((uf.Modes & UffdModes.Missing) != 0 ? VmFlags.UffdMissing : 0)
+                    | ((uf.Modes & UffdModes.Wp) != 0 ? VmFlags.UffdWp : 0)
+                    | ((uf.Modes & UffdModes.Minor) != 0 ? VmFlags.UffdMinor : 0);
+                long rc = k.UffdRegister(mm, start, len, modes);
+                if (rc == 0) handler.Registered(start, start + len, uf.Handler);
+                return rc;
+            }
+            case UffdOp.Unregister: return k.UffdUnregister(mm, start, len);
+            case UffdOp.Copy: return k.UffdCopy(mm, start, len);
+            case UffdOp.Zeropage: return k.UffdZeropage(mm, start, len);
+            case UffdOp.Continue: return k.UffdContinue(mm, start, len);
+            default: return k.UffdWriteProtect(mm, start, len, uf.Protect);
+        }
     }
 
     static ExpectationResult Expect(ScenarioSession s, ExpectStmt e) => Compare(e, ObservableEvaluator.Evaluate(s, e.Lhs));

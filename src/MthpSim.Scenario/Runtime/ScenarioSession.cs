@@ -28,6 +28,17 @@ public sealed class ScenarioSession
     public MmStruct Process(string name) => _processes[name];
     public void AddProcess(string name, MmStruct mm) => _processes[name] = mm;
 
+    readonly Dictionary<string, UffdHandlerThread> _uffdHandlers = new();
+
+    /// <summary>The process's userfaultfd handler thread, opening its userfaultfd on first use.</summary>
+    public UffdHandlerThread UffdHandler(string name)
+    {
+        if (_uffdHandlers.TryGetValue(name, out var h)) return h;
+        h = _uffdHandlers[name] = new UffdHandlerThread();
+        Kernel.UserfaultfdOpen(Process(name), h);
+        return h;
+    }
+
     /// <summary>What a fork by a process that no longer exists leaves its child's name bound to: nothing alive.</summary>
     public static MmStruct Gone(string name) => new(-1, name) { Exited = true };
 

@@ -10,7 +10,7 @@ internal static class Keywords
 
     /// <summary>Operations written after a process name: P VERB ...</summary>
     public static readonly string[] Verbs =
-        ["mmap", "munmap", "mprotect", "madvise", "read", "write", "rmw", "mremap", "fork", "exit", "prctl", "pin", "unpin", "cgroup"];
+        ["mmap", "munmap", "mprotect", "madvise", "read", "write", "rmw", "mremap", "fork", "exit", "prctl", "pin", "unpin", "cgroup", "uffd"];
 
     /// <summary>Names a process may not take, because a line or observable starting with them
     /// would be ambiguous.</summary>
@@ -24,7 +24,7 @@ internal static class Keywords
     public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo", "file", "cgroup"];
 
     /// <summary>Observables written after a process name: P KIND REGION ...</summary>
-    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt", "alive"];
+    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt", "alive", "uffd"];
 
     public static readonly Dictionary<string, Prot> Prots = new(StringComparer.Ordinal)
     {
@@ -52,4 +52,18 @@ internal static class Keywords
     public static readonly string[] MachineKeys = ["memory", "page", "arch", "swap", "swapdev", "rmw", "seed"];
     public static readonly string[] SwapDevs = ["zram", "disk", "file"];
     public static readonly string[] RmwModes = ["read-then-write", "write"];
+
+    public static readonly Dictionary<string, UffdOp> UffdOps = new(StringComparer.Ordinal)
+    {
+        ["register"] = UffdOp.Register, ["unregister"] = UffdOp.Unregister, ["copy"] = UffdOp.Copy,
+        ["zeropage"] = UffdOp.Zeropage, ["continue"] = UffdOp.Continue, ["wp"] = UffdOp.WriteProtect,
+    };
+    public static readonly Dictionary<string, UffdModes> UffdModeNames = new(StringComparer.Ordinal)
+    {
+        ["missing"] = UffdModes.Missing, ["wp"] = UffdModes.Wp, ["minor"] = UffdModes.Minor,
+    };
+    public static readonly Dictionary<string, UffdHandler> UffdHandlers = new(StringComparer.Ordinal)
+    {
+        ["copy"] = UffdHandler.Copy, ["zeropage"] = UffdHandler.Zeropage, ["none"] = UffdHandler.None,
+    };
 }

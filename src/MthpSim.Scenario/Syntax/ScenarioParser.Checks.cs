@@ -4,7 +4,7 @@ namespace MthpSim.Scenario.Syntax;
 public sealed partial class ScenarioParser
 {
     private const string ObservableExpected =
-        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt, or PROC smaps|thpmaps|folio|intact REGION ...)";
+        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
         "what to print (an observable, stats, vmstat, meminfo, buddyinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
@@ -161,6 +161,11 @@ public sealed partial class ScenarioParser
         var kind = OneOf(c, $"an observable of process {Echo.Quote(process)}", Keywords.ProcessObservables);
         if (kind == "alive") return new AliveObs(span, process);
         if (kind is "minflt" or "majflt") return new FaultCountObs(span, process, kind == "majflt");
+        if (kind == "uffd")
+        {
+            OneOf(c, "a userfaultfd observable", ["faults"]);
+            return new UffdFaultsObs(span, process);
+        }
         var region = RequireRegion(process, c.Next("a region name"));
         switch (kind)
         {

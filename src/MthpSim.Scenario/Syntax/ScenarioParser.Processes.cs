@@ -79,11 +79,63 @@ public sealed partial class ScenarioParser
                 c.End(verb.Text);
                 return new PinStmt(span, text, process, region, off, len, verb.Text == "pin");
             }
+            case "uffd":
+                return ParseUffd(c, process, span, text);
             default:
                 var hint = Suggestions.DidYouMean(verb.Text, Keywords.Verbs);
                 throw Error(verb, hint.Length > 0
                     ? $"unknown statement {Echo.Quote(verb.Text)}{hint}"
                     : $"unknown statement {Echo.Quote(verb.Text)}; after a process name expected {FormatChoices(Keywords.Verbs)}");
+        }
+    }
+
+    /// <summary>P uffd OP REGION OFF LEN [MODE [handler=H] | 0|1]</summary>
+    private UffdStmt ParseUffd(TokenCursor c, string process, SourceSpan span, string text)
+    {
+        var op = Keywords.UffdOps[OneOf(c, "a userfaultfd operation", Keywords.UffdOps.Keys)];
+        var (region, off, len) = RegionRange(c, process);
+        var stmt = new UffdStmt(span, text, process, op, region, off, len);
+        switch (op)
+        {
+            case UffdOp.Register:
+            {
+                var modeToken = c.Next("a mode (missing, wp, minor, or several joined by +, e.g. missing+wp)");
+                var modes = UffdModes.None;
+                foreach (var word in modeToken.Text.Split('+'))
+                {
+                    if (!Keywords.UffdModeNames.TryGetValue(word, out var m))
+                        throw Error(modeToken, $"expected a mode (missing, wp, minor, or several joined by +), got {Echo.Quote(modeToken.Text)}"
+                            + Suggestions.DidYouMean(word, Keywords.UffdModeNames.Keys));
+                    if ((modes & m) != 0) throw Error(modeToken, $"mode {Echo.Quote(word)} is given twice in {Echo.Quote(modeToken.Text)}");
+                    modes |= m;
+                }
+                var handler = UffdHandler.Copy;
+                if (!c.AtEnd)
+                {
+                    var h = c.Next("handler=copy|zeropage|none");
+                    const string prefix = "handler=";
+                    if (!h.Text.StartsWith(prefix, StringComparison.Ordinal))
+                        throw Error(h, $"expected handler=copy|zeropage|none, got {Echo.Quote(h.Text)}");
+                    string value = h.Text[prefix.Length..];
+                    if (!Keywords.UffdHandlers.TryGetValue(value, out handler))
+                        throw Error(h, $"handler must be {FormatChoices(Keywords.UffdHandlers.Keys)}, got {Echo.Quote(value)}"
+                            + Suggestions.DidYouMean(value, Keywords.UffdHandlers.Keys));
+                }
+                c.End("uffd register");
+                return stmt with { Modes = modes, Handler = handler };
+            }
+            case UffdOp.WriteProtect:
+            {
+                var v = c.Next("0 (clear write protection) or 1 (set it)");
+                var r = NumberSyntax.ParseInteger(v.Text);
+                if (!r.Ok || r.HasSizeSuffix || r.Value is not (0 or 1))
+                    throw Error(v, $"expected 0 (clear write protection) or 1 (set it), got {Echo.Quote(v.Text)}");
+                c.End("uffd wp");
+                return stmt with { Protect = r.Value == 1 };
+            }
+            default:
+                c.End($"uffd {op.ToString().ToLowerInvariant()}");
+                return stmt;
         }
     }
 
