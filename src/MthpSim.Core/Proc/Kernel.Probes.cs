@@ -54,6 +54,8 @@ public sealed partial class Kernel
         int pfn = ResolvePfn(mm, addr, out var kind);
         if (kind is MappingKind.PtePage or MappingKind.PmdPage) return Map.Content(pfn);
         if (kind == MappingKind.Swap) return SwapContent(mm, addr);
+        // The zero page reads zeroes, in a private file mapping too (UFFDIO_ZEROPAGE puts it there).
+        if (kind is MappingKind.Zero or MappingKind.HugeZero) return 0;
         // An unmapped page of a file mapping (shared or private) faults in what the page cache holds.
         return mm.FindVma(addr) is { File: { } f } vma ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
     }

@@ -38,7 +38,8 @@ public sealed partial class Kernel
             ulong pte = slot.Ptes![idx];
             if (Pte.IsPresent(pte))
             {
-                if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
+                // Already allowed (the retry after userfaultfd mapped it): only the PTE's bits, as handle_pte_fault() does.
+                if (!write || Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | (write ? Pte.Dirty : 0); return FaultResult.Ok; }
                 slot.Ptes[idx] = pte | Pte.Write | Pte.Dirty | Pte.Young;
                 Map.Set(Map.HeadOf(Pte.Pfn(pte)), PageFlags.Dirty);
                 return FaultResult.Ok;
