@@ -75,8 +75,7 @@ public sealed partial class Kernel
                 if (retries > 3) throw new InvalidOperationException($"userfaultfd fault at {addr:x} made no progress");
                 r = HandleMmFault(vma, addr, write, tried: _faultMajor);
             }
-            // Nobody resolved it: the program waits (or, killed meanwhile by the OOM killer, is gone).
-            if (r == FaultResult.Blocked) return mm.OomKilled ? FaultOomRc(mm) : -Errno.EAGAIN;
+            if (r == FaultResult.Blocked) return -Errno.EAGAIN;   // nobody resolved it: the program waits
             if (r == FaultResult.Oom) return FaultOomRc(mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }
@@ -118,9 +117,8 @@ public sealed partial class Kernel
             var r = HandleMmFault(vma, addr, write, tried);
             // GUP retries a VM_FAULT_RETRY with FOLL_TRIED (a major fault, then)
             if (r == FaultResult.Retry) { tried = true; continue; }
-            if (r == FaultResult.Blocked && vma.Mm.OomKilled) return FaultOomRc(vma.Mm);
             if (r == FaultResult.Blocked)
-                throw new NotSupportedException($"a populate or pin that faults on a userfaultfd range nobody resolves (handler=none, or its ioctl failed, at 0x{addr:x}) would wait forever; not modelled");
+                throw new NotSupportedException($"a populate or pin that faults on a userfaultfd range nobody resolves (handler=none, at 0x{addr:x}) would wait forever; not modelled");
             if (r == FaultResult.Oom) return FaultOomRc(vma.Mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }

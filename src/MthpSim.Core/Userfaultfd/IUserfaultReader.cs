@@ -6,9 +6,17 @@ namespace MthpSim.Core.Userfaultfd;
 /// </summary>
 public interface IUserfaultReader
 {
-    /// <summary>
-    /// A fault at the page <paramref name="address"/> (page-aligned). Returns true when the reader
-    /// resolved it (the access is retried), false when it leaves it (the faulting thread waits).
-    /// </summary>
-    bool Read(Kernel kernel, Vma.MmStruct mm, ulong address, UserfaultReason reason);
+    /// <summary>A fault at the page <paramref name="address"/> (page-aligned), and what the reader did about it.</summary>
+    UserfaultOutcome Read(Kernel kernel, Vma.MmStruct mm, ulong address, UserfaultReason reason);
+}
+
+/// <summary>What a userfaultfd reader did with a fault.</summary>
+public enum UserfaultOutcome
+{
+    /// <summary>Resolved: the access is retried.</summary>
+    Resolved,
+    /// <summary>Left alone: the faulting thread waits.</summary>
+    Pending,
+    /// <summary>The resolving ioctl found no memory (-ENOMEM): the model ends the access as a fault that cannot allocate.</summary>
+    NoMemory,
 }

@@ -87,7 +87,8 @@ public sealed partial class Kernel
     /// <summary>
     /// models handle_userfault(): the fault becomes a message for the process's reader. When the reader
     /// resolves it, the fault returns VM_FAULT_RETRY and the access is retried (that retry is the fault
-    /// mm_account_fault() counts); when nobody does, the thread waits.
+    /// mm_account_fault() counts); when nobody does, the thread waits. A reader whose ioctl found no
+    /// memory ends it as VM_FAULT_OOM (live, the memcg OOM killer would have run in the ioctl).
     /// </summary>
     FaultResult HandleUserfault(Vma.Vma vma, ulong addr, UserfaultReason reason)
     {
@@ -100,7 +101,12 @@ public sealed partial class Kernel
             default: Paths.UffdMinor++; break;
         }
         ulong page = addr & ~((ulong)Geo.PageSize - 1);
-        return ctx.Reader.Read(this, vma.Mm, page, reason) ? FaultResult.Retry : FaultResult.Blocked;
+        return ctx.Reader.Read(this, vma.Mm, page, reason) switch
+        {
+            UserfaultOutcome.Resolved => FaultResult.Retry,
+            UserfaultOutcome.Pending => FaultResult.Blocked,
+            _ => FaultResult.Oom,
+        };
     }
 
     /// <summary>Faults delivered to the process's userfaultfd reader so far.</summary>

@@ -558,8 +558,10 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// <summary>
     /// The live profile with memory cgroups. 16K and 32K stay off: over the limit in a MADV_HUGEPAGE
     /// VMA the live (vendor) kernel falls back where upstream 6.18 reclaims and OOM-kills (docs/fidelity.md).
+    /// No userfaultfd: a handler's UFFDIO_COPY over the limit runs the memcg OOM killer live, where the
+    /// model ends the access with -ENOMEM.
     /// </summary>
-    public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100, ForkInCgroups = false };
+    public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100, ForkInCgroups = false, Uffd = false };
     /// <summary>
     /// The cgroups profile on a machine with zram swap and pageout, without shmem: reclaim in the groups
     /// swaps. No shmem: live, a file's page cache charges its xarray nodes (kernel memory the model does

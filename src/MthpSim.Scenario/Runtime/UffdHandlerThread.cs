@@ -35,10 +35,10 @@ public sealed class UffdHandlerThread : IUserfaultReader
         return _ranges.Count > 0 ? _ranges[^1].Handler : UffdHandler.Copy;
     }
 
-    public bool Read(Kernel kernel, MmStruct mm, ulong address, UserfaultReason reason)
+    public UserfaultOutcome Read(Kernel kernel, MmStruct mm, ulong address, UserfaultReason reason)
     {
         var handler = HandlerAt(address);
-        if (handler == UffdHandler.None) return false;
+        if (handler == UffdHandler.None) return UserfaultOutcome.Pending;
         ulong page = (ulong)kernel.Geo.PageSize;
         long rc = reason switch
         {
@@ -47,8 +47,7 @@ public sealed class UffdHandlerThread : IUserfaultReader
             _ when handler == UffdHandler.Zeropage => kernel.UffdZeropage(mm, address, page),
             _ => kernel.UffdCopy(mm, address, page),
         };
-        // An ioctl that failed (no memory for the copy: the OOM killer may have taken the process)
-        // leaves the fault pending, as a thread would.
-        return rc >= 0;
+        // An ioctl that found no memory for the copy ends the access as a failed allocation would.
+        return rc >= 0 ? UserfaultOutcome.Resolved : rc == -Errno.ENOMEM ? UserfaultOutcome.NoMemory : UserfaultOutcome.Pending;
     }
 }
