@@ -109,7 +109,7 @@ public sealed partial class Kernel
                     s.Result = ScanResult.PteUffdWp;   // pte_swp_uffd_wp_any()
                     break;
                 }
-                if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSwapPte);
+                CountScanExceed(countVmEvents, VmEvent.ThpScanExceedSwapPte, MthpStat.CollapseExceedSwapPte);
                 s.Result = ScanResult.ExceedSwapPte;
                 break;
             }
@@ -119,7 +119,7 @@ public sealed partial class Kernel
                 i++;
                 // A range registered with userfaultfd never has its missing pages filled by a collapse.
                 if (!armed && (!w.IsKhugepaged || s.NoneOrZero <= limits.MaxPtesNone)) continue;
-                if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedNonePte);
+                CountScanExceed(countVmEvents, VmEvent.ThpScanExceedNonePte, MthpStat.CollapseExceedNonePte);
                 s.Result = ScanResult.ExceedNonePte;
                 break;
             }
@@ -152,7 +152,7 @@ public sealed partial class Kernel
             {
                 if (shared && ++s.Shared > limits.MaxPtesShared && w.IsKhugepaged)
                 {
-                    if (countVmEvents) Stats.Count(VmEvent.ThpScanExceedSharePte);
+                    CountScanExceed(countVmEvents, VmEvent.ThpScanExceedSharePte, MthpStat.CollapseExceedSharedPte);
                     s.Result = ScanResult.ExceedSharedPte;
                     break;
                 }
@@ -170,6 +170,17 @@ public sealed partial class Kernel
     }
 
     /// <summary>
+    /// A limit exceeded in the PMD scan: the thp_scan_exceed_* event, and under a design with per-size
+    /// collapse statistics the PMD size's collapse_exceed_* too (v19 counts both in the scan).
+    /// </summary>
+    void CountScanExceed(bool countVmEvents, VmEvent ev, MthpStat stat)
+    {
+        if (!countVmEvents) return;
+        Stats.Count(ev);
+        if (_collapsePolicy.HasCollapseStats) Stats.Count(Geo.PmdOrder, stat);
+    }
+
+    /// <summary>
     /// models collapse_huge_page() at an order for [offset, offset + 2^order) of a window: the
     /// isolate checks again under the order's limits (__collapse_huge_page_isolate(); sub-PMD
     /// collapse skips a range that already holds a folio of that order or larger), allocation,
@@ -182,6 +193,8 @@ public sealed partial class Kernel
         int nr = 1 << order;
         bool pmd = order == Geo.PmdOrder;
         bool perOrderStats = _collapsePolicy.HasCollapseStats && w.IsKhugepaged;
+        // alloc_charge_folio() counts collapse_alloc{,_failed} for every caller, MADV_COLLAPSE included
+        bool allocStats = _collapsePolicy.HasCollapseStats;
         bool vmEvents = pmd || (_collapsePolicy.VmEventsAtEveryOrder && w.IsKhugepaged);
         var ptes = w.Slot!.Ptes!;
         int none = 0, shared = 0, referenced = 0;
@@ -202,10 +215,11 @@ public sealed partial class Kernel
         if (folio < 0)
         {
             if (vmEvents) Stats.Count(VmEvent.ThpCollapseAllocFailed);
-            return Fail(ScanResult.AllocHugePageFail, MthpStat.CollapseAllocFailed);
+            if (allocStats) Stats.Count(order, MthpStat.CollapseAllocFailed);
+            return Fail(ScanResult.AllocHugePageFail);
         }
         if (vmEvents) Stats.Count(VmEvent.ThpCollapseAlloc);
-        if (perOrderStats) Stats.Count(order, MthpStat.CollapseAlloc);
+        if (allocStats) Stats.Count(order, MthpStat.CollapseAlloc);
         if (!MemcgCharge(folio, w.Vma.Mm, CollapseChargeGfp(new CollapseControl(w.IsKhugepaged))))
         {
             FolioPut(folio);

@@ -34,7 +34,7 @@ public sealed class MthpPolicy : ICollapsePolicy
         if (order == w.PmdOrder) return sysfs;
         if (sysfs == w.Ptes - 1) return (1 << order) - 1;
         if (sysfs != 0)
-            w.WarnOnce($"khugepaged: mTHP collapse does not support max_ptes_none values other than 0 or {w.Ptes - 1}, defaulting to 0");
+            w.WarnOnce($"khugepaged: mTHP collapse does not support max_ptes_none values other than 0 or {w.Ptes - 1}, defaulting to 0.");
         return 0;
     }
 
@@ -74,7 +74,8 @@ public sealed class MthpPolicy : ICollapsePolicy
                 if (w.PresentIn(offset, nr) >= nr - MaxPtesNone(w, order))
                 {
                     var r = w.Collapse(offset, order, Limits(w, order));
-                    last = r;
+                    // last_result keeps the last failure: neither a success nor a skipped range sets it
+                    if (r is not (ScanResult.Succeed or ScanResult.PteMappedHugepage)) last = r;
                     if (r == ScanResult.Succeed) { any = true; next = true; }
                     else if (r == ScanResult.PteMappedHugepage) next = true;
                     else if (Recoverable(r)) allocFailed |= r == ScanResult.AllocHugePageFail;
