@@ -202,7 +202,7 @@ public sealed partial class Kernel
         ScanResult Fail(ScanResult r, MthpStat? stat = null, VmEvent? ev = null)
         {
             if (stat is MthpStat st && perOrderStats) Stats.Count(order, st);
-            if (ev is VmEvent e && pmd) Stats.Count(e);
+            if (ev is VmEvent e && vmEvents) Stats.Count(e);   // the RFC designs count them at every order
             if (folio >= 0 && r != ScanResult.Succeed) FolioPut(folio);   // the attempt's folio goes back
             _trace.Add(new KhugepagedTraceEvent(NowMs, w.Vma.Mm.Name, w.Vma.Mm.Pid, w.Address + ((ulong)offset << PageShift), r, referenced, none, 0, shared, w.IsKhugepaged, order));
             return r;

@@ -9,7 +9,8 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// each enabled order from the PMD down to 32K. Modelled with the fix the author agreed to in review
 /// (Dev Jain, 2025-01-10): a failed collapse goes on to the two halves (as posted, any failure dropped
 /// the subtree). Non-enabled orders are skipped (the posted test had an operator-precedence slip).
-/// Collapse limits are not scaled by order; thp_collapse_alloc counts every order; no per-order stats.
+/// Collapse limits are not scaled by order; thp_collapse_alloc and the thp_scan_exceed_* events of
+/// isolation count every order; no per-order stats.
 /// </summary>
 public sealed class BitmapRfcPolicy : ICollapsePolicy
 {

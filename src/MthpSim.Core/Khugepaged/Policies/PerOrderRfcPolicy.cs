@@ -10,7 +10,8 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// next lower one at the same offset after a failure. A range holding a folio of the order or larger
 /// is skipped to that folio's end. Modelled with the walk fixes asked for in the thread (Dev Jain
 /// 2025-01-12: go past a range that failed at every order; Ryan Roberts' review: the next order
-/// never exceeds the new offset's alignment). thp_collapse_alloc counts every order.
+/// never exceeds the new offset's alignment). thp_collapse_alloc and the thp_scan_exceed_* events count
+/// every order, in the scan and in isolation.
 /// </summary>
 public sealed class PerOrderRfcPolicy : ICollapsePolicy
 {
@@ -45,7 +46,8 @@ public sealed class PerOrderRfcPolicy : ICollapsePolicy
         {
             w.ConsiderRange();
             int nr = 1 << o;
-            var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: o == w.PmdOrder, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
+            // The RFC counts the thp_scan_exceed_* events at every order it scans.
+            var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: true, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
             var r = s.Result;
             if (r == ScanResult.PteMappedHugepage)
             {
