@@ -56,14 +56,15 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models hpage_collapse_scan_pmd() for one PMD window: khugepaged hands the window to the
-    /// collapse policy; MADV_COLLAPSE always uses Linux 6.18's PMD collapse.
+    /// collapse policy; MADV_COLLAPSE uses Linux 6.18's PMD collapse unless the policy offers it orders.
     /// <paramref name="mmapLocked"/> becomes false once a collapse was attempted (collapse_huge_page()
     /// drops mmap_lock).
     /// </summary>
     internal ScanResult HpageCollapseScanPmd(Vma.Vma vma, ulong address, CollapseControl cc, out bool mmapLocked)
     {
-        var policy = cc.IsKhugepaged ? _collapsePolicy : PmdOnlyPolicy.Instance;
-        ulong orders = cc.IsKhugepaged ? policy.KhugepagedOrders(this, vma) : 1UL << Geo.PmdOrder;
+        ulong madvOrders = cc.IsKhugepaged ? 0 : _collapsePolicy.MadviseCollapseOrders(this, vma);
+        var policy = cc.IsKhugepaged || madvOrders != 0 ? _collapsePolicy : PmdOnlyPolicy.Instance;
+        ulong orders = cc.IsKhugepaged ? policy.KhugepagedOrders(this, vma) : madvOrders != 0 ? madvOrders : 1UL << Geo.PmdOrder;
         var w = new PmdWindow(this, vma, address, cc.IsKhugepaged, orders);
         CollapseMetrics.PmdWindows++;
         _collapseAttempted = false;
@@ -195,7 +196,7 @@ public sealed partial class Kernel
         bool perOrderStats = _collapsePolicy.HasCollapseStats && w.IsKhugepaged;
         // alloc_charge_folio() counts collapse_alloc{,_failed} for every caller, MADV_COLLAPSE included
         bool allocStats = _collapsePolicy.HasCollapseStats;
-        bool vmEvents = pmd || (_collapsePolicy.VmEventsAtEveryOrder && w.IsKhugepaged);
+        bool vmEvents = pmd || _collapsePolicy.VmEventsAtEveryOrder;
         var ptes = w.Slot!.Ptes!;
         int none = 0, shared = 0, referenced = 0;
         int folio = -1;

@@ -10,7 +10,9 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// (Dev Jain, 2025-01-10): a failed collapse goes on to the two halves (as posted, any failure dropped
 /// the subtree). Non-enabled orders are skipped (the posted test had an operator-precedence slip).
 /// Collapse limits are not scaled by order; thp_collapse_alloc and the thp_scan_exceed_* events of
-/// isolation count every order; no per-order stats.
+/// isolation count every order; no per-order stats. MADV_COLLAPSE goes through the same walk (the
+/// RFC merged the madvise and khugepaged paths), offered every anonymous order from 32K up whatever
+/// the sysfs settings; without khugepaged's young-page requirement, with the same chunk threshold.
 /// </summary>
 public sealed class BitmapRfcPolicy : ICollapsePolicy
 {
@@ -26,6 +28,10 @@ public sealed class BitmapRfcPolicy : ICollapsePolicy
         k.ThpVmaAllowableOrders(vma, TvaType.Khugepaged, 1UL << k.Geo.PmdOrder) == 0 ? 0
         : k.ThpVmaAllowableOrders(vma, TvaType.Khugepaged, k.Geo.AnonOrders);
 
+    /// <summary>MADV_COLLAPSE: every anonymous order from MIN_MTHP_ORDER up that the VMA can hold, sysfs aside.</summary>
+    public ulong MadviseCollapseOrders(Kernel k, Vma.Vma vma) =>
+        k.ThpVmaAllowableOrders(vma, TvaType.ForcedCollapse, k.Geo.AnonOrders & ~((1UL << MinMthpOrder) - 1));
+
     /// <summary>The RFC's threshold: max_ptes_none as a percentage of the chunks, truncating as C does.</summary>
     static int ThresholdBits(PmdWindow w, int order)
     {
@@ -40,7 +46,7 @@ public sealed class BitmapRfcPolicy : ICollapsePolicy
         // The scan has no max_ptes_none limit any more; the PMD-wide shared and swap limits stay.
         var s = w.Scan(0, w.Ptes, w.SysfsLimits() with { MaxPtesNone = w.Ptes }, countVmEvents: true);
         if (s.Result != ScanResult.Succeed) return s.Result;
-        if (s.Referenced == 0) return ScanResult.LackReferencedPage;
+        if (w.IsKhugepaged && s.Referenced == 0) return ScanResult.LackReferencedPage;
         int chunkCount = w.Ptes >> MinMthpOrder;
         var chunk = new bool[chunkCount];
         for (int c = 0; c < chunkCount; c++) chunk[c] = w.PresentIn(c << MinMthpOrder, 1 << MinMthpOrder) == 1 << MinMthpOrder;

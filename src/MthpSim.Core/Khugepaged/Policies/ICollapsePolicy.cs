@@ -5,7 +5,8 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// Contract: a policy decides and counts nothing by itself; it inspects the window only through
 /// <see cref="PmdWindow.Scan"/> (which counts the PTEs examined) and changes memory only through
 /// <see cref="PmdWindow.Collapse"/> (the kernel's collapse_huge_page() for an order). It must be
-/// deterministic. MADV_COLLAPSE stays PMD-only under every policy.
+/// deterministic. MADV_COLLAPSE is Linux 6.18's PMD collapse unless the design says otherwise
+/// (<see cref="MadviseCollapseOrders"/>).
 /// </summary>
 public interface ICollapsePolicy
 {
@@ -24,6 +25,12 @@ public interface ICollapsePolicy
     /// <summary>Whether thp_collapse_alloc[_failed] count collapses of every order (the RFCs) or only PMD ones.</summary>
     bool VmEventsAtEveryOrder { get; }
 
-    /// <summary>Scans one PMD-aligned window for khugepaged and collapses what the design decides; SCAN_SUCCEED if anything collapsed.</summary>
+    /// <summary>Scans one PMD-aligned window for khugepaged (or MADV_COLLAPSE) and collapses what the design decides; SCAN_SUCCEED if anything collapsed.</summary>
     ScanResult CollapseWindow(PmdWindow w);
+
+    /// <summary>
+    /// The orders MADV_COLLAPSE hands this design's <see cref="CollapseWindow"/>; 0 (the default) keeps
+    /// MADV_COLLAPSE Linux 6.18's PMD-only collapse.
+    /// </summary>
+    ulong MadviseCollapseOrders(Kernel k, Vma.Vma vma) => 0;
 }
