@@ -31,22 +31,53 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models try_to_unmap() of one shmem folio (TTU_SPLIT_HUGE_PMD), before a split or a removal:
-    /// every mapping goes, and a dirty PMD passes its dirty bit to the folio as __split_huge_pmd_locked()
-    /// does (a plain zap of the PMD would not), so a folio written only through a PMD mapping stays dirty.
+    /// every entry that maps it goes (and nothing else: a private mapping's own copies and zero pages
+    /// stay), and a dirty PMD passes its dirty bit to the folio as __split_huge_pmd_locked() does (a
+    /// plain zap of the PMD would not), so a folio written only through a PMD mapping stays dirty.
     /// </summary>
     void UnmapShmemFolio(int head)
     {
         var (f, index) = _shmemOwner[head];
-        if (Map.Order(head) == Geo.PmdOrder)
-            foreach (var vma in FileVmas(f))
+        long end = index + (1L << Map.Order(head));
+        foreach (var vma in FileVmas(f).ToList())
+        {
+            long vStart = vma.PgOff, vEnd = vma.PgOff + (long)(vma.Length >> PageShift);
+            long s = Math.Max(index, vStart), e = Math.Min(end, vEnd);
+            if (s >= e) continue;
+            ulong from = vma.Start + ((ulong)(s - vStart) << PageShift), to = vma.Start + ((ulong)(e - vStart) << PageShift);
+            // Only the entries that map this folio: a private mapping's own pages and zero pages stay.
+            foreach (var (a, b) in RunsMappingFolio(vma.Mm, from, to, head))
+                ZapRange(vma, a, b, evenCows: vma.IsShared);
+        }
+    }
+
+    /// <summary>The address runs of [from, to) whose entries map pages of the folio (a PMD mapping of it as one run).</summary>
+    List<(ulong From, ulong To)> RunsMappingFolio(Vma.MmStruct mm, ulong from, ulong to, int head)
+    {
+        var runs = new List<(ulong, ulong)>();
+        ulong pageSize = (ulong)Geo.PageSize;
+        WalkPmdRange(mm, from, to, (slot, addr, next) =>
+        {
+            if (slot.Kind == PageTable.PmdKind.Huge)
             {
-                long off = index - vma.PgOff;
-                if (off < 0 || off >= (long)(vma.Length >> PageShift)) continue;
-                var slot = vma.Mm.PageTables.Find(PmdIndex(vma.Start + ((ulong)off << PageShift)));
-                if (slot is { Kind: PageTable.PmdKind.Huge } && PageTable.Pte.Pfn(slot.Leaf) == head && PageTable.Pte.IsDirty(slot.Leaf))
-                    Map.Set(head, PageFlags.Dirty);
+                if (PageTable.Pte.Pfn(slot.Leaf) != head) return;
+                // __split_huge_pmd_locked() passes a dirty PMD's bit to the folio; a zap of the PMD would not
+                if (PageTable.Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);
+                runs.Add((addr, next));
+                return;
             }
-        UnmapMappingRange(f, index, index + (1L << Map.Order(head)));
+            if (slot.Kind != PageTable.PmdKind.Table) return;
+            var (first, last) = PteSpan(addr, next);
+            for (int i = first; i < last; i++)
+            {
+                ulong pte = slot.Ptes![i];
+                if (!PageTable.Pte.IsNormal(pte) || Map.HeadOf(PageTable.Pte.Pfn(pte)) != head) continue;
+                ulong at = addr + ((ulong)(i - first) << PageShift);
+                if (runs.Count > 0 && runs[^1].Item2 == at) runs[^1] = (runs[^1].Item1, at + pageSize);
+                else runs.Add((at, at + pageSize));
+            }
+        });
+        return runs;
     }
 
     /// <summary>
