@@ -126,10 +126,11 @@ public static class CompareCommand
         foreach (var group in rows.GroupBy(r => r.File))
         {
             sb.Append($"== {group.Key}\n");
-            sb.Append($"{"policy",-20} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"bloat kB",9} {"creep",6} {"chain",6}  collapses by size / mapped kB by size  (expects)\n");
+            int width = Math.Max(20, group.Max(r => r.Policy.Length));   // the as-posted variants' names are longer
+            sb.Append($"{"policy".PadRight(width)} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"bloat kB",9} {"creep",6} {"chain",6}  collapses by size / mapped kB by size  (expects)\n");
             foreach (var r in group)
             {
-                sb.Append($"{r.Policy,-20} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6}  ");
+                sb.Append($"{r.Policy.PadRight(width)} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6}  ");
                 sb.Append($"{Sizes(r.CollapsesBySize)} / {Sizes(r.MappedKbBySize)}  ({r.ExpectationsHeld}/{r.Expectations})\n");
             }
         }

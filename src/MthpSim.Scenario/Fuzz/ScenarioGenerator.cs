@@ -151,10 +151,14 @@ public sealed class ScenarioGenerator
         1 => $"sysfs use_zero_page = {_rng.Below(2)}",
         2 => $"sysfs khugepaged/max_ptes_none = {_rng.Pick(new[] { 0, 64, 255, 256, 384, 511 })}",
         3 => $"sysfs shrink_underused = {_rng.Below(2)}",
-        4 when _profile.CollapsePolicies => $"policy collapse = {_rng.Pick(MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn)}",
+        4 when _profile.CollapsePolicies => $"policy collapse = {_rng.Pick(_rng.Chance(80) ? BuiltInPolicies : AsPostedPolicies)}",
         5 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(_profile.PagesToScan)}",
         _ => $"sysfs hugepages-{_rng.Pick(AnonSizes)}/enabled = {_rng.Pick(PerSize)}",
     };
+
+    /// <summary>The shipped designs, and (a fifth of the time) the RFCs as posted.</summary>
+    static readonly string[] BuiltInPolicies = [.. MthpSim.Core.Khugepaged.Policies.CollapsePolicies.BuiltIn];
+    static readonly string[] AsPostedPolicies = [.. MthpSim.Core.Khugepaged.Policies.CollapsePolicies.AsPosted];
 
     string Khugepaged() => _profile.KhugepagedScans && _rng.Chance(60)
         ? (_rng.Chance(70) ? $"khugepaged scan {1 + _rng.Below(3)}" : $"sleep {_rng.Pick(new[] { "1s", "10s", "1m" })}")

@@ -14,11 +14,16 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// RFC merged the madvise and khugepaged paths), offered every anonymous order from 32K up whatever
 /// the sysfs settings; without khugepaged's young-page requirement, with the same chunk threshold.
 /// </summary>
-public sealed class BitmapRfcPolicy : ICollapsePolicy
+/// <remarks>
+/// <c>asPosted</c> (<c>mthp-bitmap-rfc-as-posted</c>) is the patch exactly as posted: a failed collapse
+/// drops its subtree (the halves are never tried), and the "order enabled" test, through its
+/// operator-precedence slip, takes every order from the PMD down to 32K as enabled.
+/// </remarks>
+public sealed class BitmapRfcPolicy(bool asPosted = false) : ICollapsePolicy
 {
     const int MinMthpOrder = 3;
 
-    public string Name => "mthp-bitmap-rfc";
+    public string Name => asPosted ? "mthp-bitmap-rfc-as-posted" : "mthp-bitmap-rfc";
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
 
@@ -59,7 +64,7 @@ public sealed class BitmapRfcPolicy : ICollapsePolicy
         {
             var (co, cofs) = stack.Pop();
             int order = co + MinMthpOrder, n = 1 << co;
-            if ((w.Orders & (1UL << order)) != 0)
+            if (asPosted || (w.Orders & (1UL << order)) != 0)
             {
                 w.ConsiderRange();
                 int bits = 0;
@@ -68,6 +73,7 @@ public sealed class BitmapRfcPolicy : ICollapsePolicy
                 {
                     var r = w.Collapse(cofs << MinMthpOrder, order, w.SysfsLimits(skipIfLargerFolio: order != w.PmdOrder));
                     if (r == ScanResult.Succeed) { any = true; continue; }
+                    if (asPosted) continue;   // as posted, a failure drops the subtree
                 }
             }
             if (co > 0)

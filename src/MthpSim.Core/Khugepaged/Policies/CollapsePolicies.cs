@@ -17,6 +17,15 @@ public static class CollapsePolicies
     /// <summary>The designs this project ships (what `mthpsim compare` runs by default).</summary>
     public static readonly IReadOnlyList<string> BuiltIn = [.. Factories.Keys];
 
+    /// <summary>The RFCs exactly as posted, bugs included: selectable by name, not run by default.</summary>
+    public static readonly IReadOnlyList<string> AsPosted = ["mthp-bitmap-rfc-as-posted", "mthp-per-order-rfc-as-posted"];
+
+    static CollapsePolicies()
+    {
+        Factories["mthp-bitmap-rfc-as-posted"] = () => new BitmapRfcPolicy(asPosted: true);
+        Factories["mthp-per-order-rfc-as-posted"] = () => new PerOrderRfcPolicy(asPosted: true);
+    }
+
     public static IReadOnlyList<string> Names { get { lock (Gate) return [.. Factories.Keys]; } }
 
     public static ICollapsePolicy? Create(string name)

@@ -13,9 +13,14 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// never exceeds the new offset's alignment). thp_collapse_alloc and the thp_scan_exceed_* events count
 /// every order, in the scan and in isolation.
 /// </summary>
-public sealed class PerOrderRfcPolicy : ICollapsePolicy
+/// <remarks>
+/// <c>asPosted</c> (<c>mthp-per-order-rfc-as-posted</c>): once a range failed at every order, the
+/// window is given up, as the patch was posted. (Its other slip, an order above the next offset's
+/// alignment, would make a misaligned folio; not reproduced.)
+/// </remarks>
+public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
 {
-    public string Name => "mthp-per-order-rfc";
+    public string Name => asPosted ? "mthp-per-order-rfc-as-posted" : "mthp-per-order-rfc";
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
 
@@ -69,6 +74,7 @@ public sealed class PerOrderRfcPolicy : ICollapsePolicy
             }
             ulong lower = enabled & ((1UL << o) - 1);
             if (lower != 0) { o = Largest(lower); continue; }
+            if (asPosted) break;   // as posted, the window ends here
             off += nr;   // every order failed here: go past the range
             if (!Pick(ref off, ref o)) break;
         }
