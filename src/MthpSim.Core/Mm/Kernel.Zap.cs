@@ -64,7 +64,15 @@ public sealed partial class Kernel
                 i++;
                 continue;
             }
-            if (!Pte.IsNormal(pte)) { ptes[i] = 0; i++; continue; }
+            if (!Pte.IsNormal(pte))
+            {
+                // The zero page goes even without even_cows (zap_present_ptes(): no folio to keep), and
+                // what was the program's own zero page shows the file again.
+                ptes[i] = 0;
+                if (!evenCows && slot.Expected != null) slot.Expected[i] = 0;
+                i++;
+                continue;
+            }
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int folioEnd = head + (1 << Map.Order(head));

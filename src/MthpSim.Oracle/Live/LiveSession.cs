@@ -576,6 +576,7 @@ public sealed class LiveSession : IDisposable
                 break;
             case FallocateStmt { Punch: true } fa when Rc == 0:
                 Content(f.Key).Zero(fa.Offset, fa.Length);
+                DropZeroPages(f.Key, fa.Offset, fa.Offset + fa.Length);
                 break;
             case FileIoStmt { Write: true } io:
                 if (Rc > 0) Content(f.Key).Write(io.Offset, Rc, token);
@@ -661,7 +662,23 @@ public sealed class LiveSession : IDisposable
         {
             ulong s = Math.Max(vma.Start, start), e = Math.Min(vma.End, end);
             Content(vma.FileKey).Zero((long)vma.FileOffsetOf(s), (long)(e - s));
+            DropZeroPages(vma.FileKey, (long)vma.FileOffsetOf(s), (long)vma.FileOffsetOf(e));
         }
+    }
+
+    /// <summary>
+    /// A punched range of a file (whole pages of [from, to) bytes) zaps the zero pages that UFFDIO_ZEROPAGE put
+    /// into private mappings of it (recorded as token 0): those pages show the file again.
+    /// </summary>
+    void DropZeroPages((uint, uint, ulong) key, long from, long to)
+    {
+        ulong first = (ulong)((from + PageSize - 1) / PageSize * PageSize), end = (ulong)(to / PageSize * PageSize);
+        if (first >= end) return;
+        foreach (var (proc, drv) in FileMappers())
+            foreach (var vma in LiveProcfs.Maps(drv.Pid).Where(v => !v.Shared && v.FileKey == key))
+                foreach (var k in _expected[proc].Where(kv => kv.Value == (0UL, false) && kv.Key >= vma.Start && kv.Key < vma.End
+                             && vma.FileOffsetOf(kv.Key) >= first && vma.FileOffsetOf(kv.Key) < end).Select(kv => kv.Key).ToList())
+                    _expected[proc].Remove(k);
     }
 
     /// <summary>

@@ -25,6 +25,11 @@ public sealed class ContentReference
 
     /// <summary>A private file mapping's own copy of a page that held zeroes (0 in the process record means "the file's").</summary>
     const uint OwnZero = 1u << 30;
+    /// <summary>
+    /// A private file mapping's zero page (UFFDIO_ZEROPAGE): reads zeroes, but unlike a copy it goes
+    /// when the file's range is punched or truncated (the zap takes the zero page, even_cows or not).
+    /// </summary>
+    const uint OwnZeroPage = 1u << 29;
 
     /// <summary>Each file's i_size in bytes and how far fallocate reached in pages, as the statements set them.</summary>
     readonly Dictionary<string, (long SizeBytes, long FallocEnd)> _fileSize = new();
@@ -81,7 +86,7 @@ public sealed class ContentReference
     {
         uint own = _procs[process].Get(page);
         if (FilePage(process, page) is var (key, index, shared) && (shared || own == 0)) return FileContent(key).Get((ulong)index);
-        return own == OwnZero ? 0 : own;
+        return own is OwnZero or OwnZeroPage ? 0 : own;
     }
 
     /// <summary>A private file mapping's page becomes the program's own copy of what the file holds there (a COW fault without a store).</summary>
@@ -129,7 +134,23 @@ public sealed class ContentReference
             }
     }
 
-    void ZeroFile(string key, long first, long end) => FileContent(key).Update((ulong)first, (ulong)end, _ => 0);
+    /// <summary>A punch or truncation of [first, end): those pages read zeroes, and the private mappings' zero pages there go.</summary>
+    void ZeroFile(string key, long first, long end)
+    {
+        FileContent(key).Update((ulong)first, (ulong)end, _ => 0);
+        DropZeroPages(key, first, end);
+    }
+
+    /// <summary>unmap_mapping_range() without even_cows zaps a private mapping's zero pages over the file range: the file shows again.</summary>
+    void DropZeroPages(string key, long first, long end)
+    {
+        foreach (var (process, ranges) in _fileRanges)
+            foreach (var r in ranges.Where(r => !r.Shared && r.Key == key))
+            {
+                long from = Math.Max(first, r.PgOff), to = Math.Min(end, r.PgOff + (long)(r.End - r.Start));
+                if (from < to) _procs[process].Update(r.Start + (ulong)(from - r.PgOff), r.Start + (ulong)(to - r.PgOff), c => c == OwnZeroPage ? 0 : c);
+            }
+    }
 
     void UnmapFileRanges(string process, ulong start, ulong end)
     {
@@ -219,7 +240,7 @@ public sealed class ContentReference
             if (_procs.Keys.FirstOrDefault(n => s.Process(n) == mm) is not { } process) continue;
             ulong page = addr >> shift;
             if (token != 0) Store(process, page, token);
-            else if (FilePage(process, page) is (_, _, false)) _procs[process].Set(page, OwnZero);
+            else if (FilePage(process, page) is (_, _, false)) _procs[process].Set(page, OwnZeroPage);
             else Store(process, page, 0);
         }
         uint stored = k.NextStoreToken - _tokenBefore - (uint)_fillTokens.Count;
@@ -318,7 +339,7 @@ public sealed class ContentReference
                         case Advice.Remove:
                             var punched = new HashSet<string>();
                             for (ulong page = a; page < e; page++)
-                                if (SharedPage(ma.Process, page) is var (key, index)) { FileContent(key).Set((ulong)index, 0); punched.Add(key); }
+                                if (SharedPage(ma.Process, page) is var (key, index)) { ZeroFile(key, index, index + 1); punched.Add(key); }
                             foreach (var key in punched) MayDropPastEof(key);
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
@@ -460,6 +481,7 @@ public sealed class ContentReference
             }
         }
         buffer.Replace(OwnZero, 0u);
+        buffer.Replace(OwnZeroPage, 0u);
         return buffer;
     }
 
