@@ -9,14 +9,3 @@ public interface IUserfaultReader
     /// <summary>A fault at the page <paramref name="address"/> (page-aligned), and what the reader did about it.</summary>
     UserfaultOutcome Read(Kernel kernel, Vma.MmStruct mm, ulong address, UserfaultReason reason);
 }
-
-/// <summary>What a userfaultfd reader did with a fault.</summary>
-public enum UserfaultOutcome
-{
-    /// <summary>Resolved: the access is retried.</summary>
-    Resolved,
-    /// <summary>Left alone: the faulting thread waits.</summary>
-    Pending,
-    /// <summary>The resolving ioctl found no memory (-ENOMEM): the model ends the access as a fault that cannot allocate.</summary>
-    NoMemory,
-}

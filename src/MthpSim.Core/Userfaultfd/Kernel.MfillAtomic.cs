@@ -81,7 +81,7 @@ public sealed partial class Kernel
         Map.SetContent(page, token);
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
         mm.Rss[(int)RssMember.AnonPages]++;
-        slot.Ptes![idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma) | Pte.Dirty);
+        slot.Ptes![idx] = Pte.Make(page, Pte.Young | Pte.Dirty | MkWrite(vma));   // mfill_atomic_install_pte(): always dirty
         RecordFill(vma, slot, idx, addr, token);
         return 0;
     }
