@@ -27,6 +27,9 @@ public static class Program
             FuzzCommand.Create(stdout, stderr, hooks),
             CompareCommand.Create(stdout, stderr, stdin, hooks),
             BenchCommand.Create(stdout, stderr, hooks),
+            RecordCommand.Create(stdout, stderr),
+            ReplayCommand.Create(stdout, stderr),
+            TraceCommand.Create(stdout, stderr, stdin),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using MthpSim.Core;
+using MthpSim.Oracle.Record;
+using MthpSim.Trace.Format;
+using MthpSim.Trace.Replay;
+using MthpSim.Trace.Truth;
+
+namespace MthpSim.Cli.Commands;
+
+/// <summary>
+/// <c>mthpsim record [-o DIR] [--truth] [--set PATH=VALUE]... -- CMD ARGS...</c>: records a program on
+/// the live machine into DIR/trace.mtrace, then checks the trace by replaying it against the
+/// recorded run's own census (every size off), and with --truth writes DIR/truth.json.
+/// </summary>
+public static class RecordCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var output = new Option<string?>("-o", "--output") { Description = "Output directory (default: trace-CMD)" };
+        var truth = new Option<bool>("--truth") { Description = "Also run the program under the settings asked for (as found plus --set) and write what the live kernel did to DIR/truth.json" };
+        var sets = new Option<string[]>("--set") { Description = "PATH=VALUE under /sys/kernel/mm/transparent_hugepage for the truth run (repeatable); restored afterwards" };
+        var keep = new Option<bool>("--keep-perf-data") { Description = "Keep perf.data and the census files in DIR" };
+        var command = new Argument<string[]>("CMD") { Description = "The program and its arguments, after --", Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("record", "Record a program's memory behaviour on the live machine with perf, for replay") { output, truth, sets, keep, command };
+        cmd.SetAction(pr =>
+        {
+            var argv = pr.GetValue(command) ?? [];
+            var setList = new List<KeyValuePair<string, string>>();
+            foreach (var s in pr.GetValue(sets) ?? [])
+            {
+                int eq = s.IndexOf('=');
+                if (eq <= 0) { stderr.WriteLine($"mthpsim record: --set '{s}' is not PATH=VALUE"); return 2; }
+                setList.Add(new(s[..eq], s[(eq + 1)..]));
+            }
+            if (setList.Count > 0 && !pr.GetValue(truth)) { stderr.WriteLine("mthpsim record: --set applies to the truth run; add --truth"); return 2; }
+            string dir = pr.GetValue(output) ?? "trace-" + Path.GetFileName(argv.FirstOrDefault() ?? "cmd");
+            RecordOutcome o;
+            try { o = TraceRecorder.Run(new RecordRequest(dir, argv, setList, pr.GetValue(truth), pr.GetValue(keep)), stderr); }
+            catch (RecordRefusedException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 2; }
+            catch (OperationCanceledException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 130; }
+            string status = o.ExitSignal is int sig ? $"was killed by signal {sig}" : $"exited with status {o.ExitStatus}";
+            stdout.WriteLine($"{argv[0]} {status}");
+            stdout.WriteLine($"{o.TracePath}: {o.Conversion.Records:N0} records ({new FileInfo(o.TracePath).Length:N0} bytes)");
+            bool complete = TraceCommand.Report(stderr, "mthpsim record", o.Conversion);
+            if (o.PerfLostSamples > 0) { stderr.WriteLine($"mthpsim record: perf lost {o.PerfLostSamples:N0} samples: the trace is incomplete"); complete = false; }
+            // The check: the trace replayed under the recorded run's settings must give what that run ended with.
+            using (var reader = TraceReader.Open(o.TracePath))
+            {
+                var recorded = TruthFile.Load(o.RecordedCensusPath);
+                var k = ReplayMachine.Create(reader.Header, recorded.Settings, null, 16L << 30);
+                var replay = TraceReplay.Run(k, reader);
+                foreach (var (what, (count, first)) in replay.Problems) stderr.WriteLine($"mthpsim record: check: {what}: {count:N0} (first: {first})");
+                stdout.Write(CompareTruth.Table($"check: replay against the recorded run ({o.RecordedCensusPath})", k, replay, recorded, out _));
+            }
+            if (o.TruthPath != null) stdout.WriteLine($"{o.TruthPath}: the live kernel's result under the settings asked for");
+            return complete ? 0 : 1;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using MthpSim.Oracle.Live;
+using MthpSim.Oracle.Settings;
+using MthpSim.Trace.Format;
+using MthpSim.Trace.Record;
+using MthpSim.Trace.Truth;
+
+namespace MthpSim.Oracle.Record;
+
+/// <summary>What to record: the program, where to, and the THP settings the truth is taken under.</summary>
+public sealed record RecordRequest(string OutputDir, IReadOnlyList<string> Command, IReadOnlyList<KeyValuePair<string, string>> Sets, bool Truth, bool KeepPerfData);
+
+/// <summary>What a recording produced.</summary>
+public sealed record RecordOutcome(string TracePath, string RecordedCensusPath, string? TruthPath, TraceConversion.Outcome Conversion, long PerfLostSamples, int? ExitStatus, int? ExitSignal);
+
+/// <summary>A recording that cannot start (no perf, not root, no such program, a bad setting): exit 2 with this reason.</summary>
+public sealed class RecordRefusedException(string reason) : Exception(reason);
+
+/// <summary>
+/// models nothing: records a program on the live machine. The program runs under perf (the trace)
+/// with every anonymous and shmem mTHP size off, so that every first touch faults, and, with
+/// --truth, once more under the requested settings without perf (the truth). Both runs start it
+/// through mthp_exit_census, which turns ASLR off and counts each process's folios as it exits.
+/// THP settings are saved, changed and restored exactly as the oracle does, under its lock.
+/// </summary>
+public static class TraceRecorder
+{
+    public const string TraceFileName = "trace.mtrace";
+    public const string TruthFileName = "truth.json";
+    /// <summary>The census of the recorded run itself (every size off): what a replay of the trace under those settings must give.</summary>
+    public const string RecordedCensusFileName = "recorded.truth.json";
+
+    public static RecordOutcome Run(RecordRequest req, TextWriter log)
+    {
+        if (req.Command.Count == 0) throw new RecordRefusedException("no command to record (mthpsim record [-o DIR] -- CMD ARGS...)");
+        if (!Environment.IsPrivilegedProcess) throw new RecordRefusedException("recording needs root (perf's tracepoints, /proc/kpageflags, the THP settings)");
+        string perf = FindOnPath("perf") ?? throw new RecordRefusedException("perf is not installed (Debian: apt install linux-perf)");
+        if (ResolveProgram(req.Command[0]) == null) throw new RecordRefusedException($"{req.Command[0]}: command not found");
+        var live = new LiveSettings();
+        var known = live.SettingFiles();
+        foreach (var (k, _) in req.Sets)
+            if (!known.Contains(k)) throw new RecordRefusedException($"--set {k}: no such setting under {LiveSettings.Root}");
+        string census;
+        try { census = DriverBuilder.Ensure(typeof(TraceRecorder).Assembly, "mthp_exit_census"); }
+        catch (OracleUnavailableException e) { throw new RecordRefusedException(e.Message); }
+
+        Directory.CreateDirectory(req.OutputDir);
+        string perfData = Path.Combine(req.OutputDir, "perf.data");
+        string recordedCensus = Path.Combine(req.OutputDir, "recorded.census.txt");
+        string truthCensus = Path.Combine(req.OutputDir, "truth.census.txt");
+        Dictionary<string, string> target, off;
+        SortedDictionary<string, long> deltas = new(StringComparer.Ordinal);
+        using (RunLock.Acquire())
+        {
+            if (live.JournalExists && live.RestoreFromJournal() is { Count: > 0 } left)
+                throw new RecordRefusedException($"could not restore THP settings left by an interrupted run: {string.Join("; ", left)}");
+            using var guard = new SettingsGuard(live);
+            target = live.Snapshot();
+            foreach (var (k, v) in req.Sets) target[k] = v;
+            off = new Dictionary<string, string>(target);
+            foreach (var f in known.Where(f => f.StartsWith("hugepages-", StringComparison.Ordinal) || f == "shmem_enabled")) off[f] = "never";
+            Apply(live, off);
+            log.WriteLine($"mthpsim record: recording {string.Join(' ', req.Command)} with every mTHP size off");
+            RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard);
+            if (req.Truth)
+            {
+                Apply(live, target);
+                log.WriteLine($"mthpsim record: running it again for the truth under {Describe(target, off)}");
+                var before = Counters();
+                RunProgram(census, [truthCensus, .. req.Command], guard);
+                foreach (var (k, v) in Counters()) if (v - before.GetValueOrDefault(k) is long d && d != 0) deltas[k] = d;
+            }
+            if (guard.Restore() is { Count: > 0 } failed) throw new InvalidOperationException($"could not restore THP settings: {string.Join("; ", failed)}");
+        }
+
+        var recorded = ExitCensus.Parse(ReadLines(recordedCensus));
+        if (recorded.ExecErrno is int errno) throw new RecordRefusedException($"{req.Command[0]}: cannot run it (errno {errno})");
+        long lostSamples = LostSamples(perf, perfData);
+        string tracePath = Path.Combine(req.OutputDir, TraceFileName);
+        var header = TraceConversion.HostHeader();
+        header["command"] = string.Join(' ', req.Command);
+        header["kernel"] = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        header["recorded-with"] = "every anonymous and shmem mTHP size never";
+        foreach (var (k, v) in target.OrderBy(kv => known.IndexOf(kv.Key))) header["thp." + k] = v;
+        TraceConversion.Outcome conv;
+        var script = Process.Start(new ProcessStartInfo(perf, PerfRecipe.ScriptArgs(perfData)) { RedirectStandardOutput = true, RedirectStandardError = true })
+            ?? throw new InvalidOperationException("perf script did not start");
+        var scriptErr = script.StandardError.ReadToEndAsync();
+        using (var w = TraceWriter.Create(tracePath, header))
+            conv = TraceConversion.Convert(script.StandardOutput, w, ["setarch", "mthp_exit_census", Path.GetFileName(census)]);
+        script.WaitForExit();
+        if (script.ExitCode != 0) throw new InvalidOperationException($"perf script failed: {scriptErr.Result.Trim()}");
+
+        string recordedPath = Path.Combine(req.OutputDir, RecordedCensusFileName);
+        Truth(req, off, recorded, []).Save(recordedPath);
+        string? truthPath = null;
+        if (req.Truth)
+        {
+            truthPath = Path.Combine(req.OutputDir, TruthFileName);
+            Truth(req, target, ExitCensus.Parse(ReadLines(truthCensus)), deltas).Save(truthPath);
+        }
+        if (!req.KeepPerfData) foreach (var f in new[] { perfData, recordedCensus, truthCensus }) File.Delete(f);
+        return new RecordOutcome(tracePath, recordedPath, truthPath, conv, lostSamples, recorded.ExitStatus, recorded.ExitSignal);
+    }
+
+    static TruthFile Truth(RecordRequest req, Dictionary<string, string> settings, ExitCensus.Result census, SortedDictionary<string, long> deltas) => new()
+    {
+        Command = [.. req.Command],
+        Kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim(),
+        Settings = new(settings, StringComparer.Ordinal),
+        ExitStatus = census.ExitStatus,
+        ExitSignal = census.ExitSignal,
+        Processes = census.Processes,
+        CounterDeltas = deltas,
+    };
+
+    static string Describe(Dictionary<string, string> target, Dictionary<string, string> off) =>
+        string.Join(' ', target.Where(kv => off[kv.Key] != kv.Value).Select(kv => $"{kv.Key}={kv.Value}")) is { Length: > 0 } s ? s : "the same settings";
+
+    static void Apply(LiveSettings live, Dictionary<string, string> values)
+    {
+        var failed = live.Apply(values);
+        if (failed.Count > 0) throw new InvalidOperationException($"could not set THP settings: {string.Join("; ", failed)}");
+    }
+
+    /// <summary>Runs a program with the terminal as its standard streams; a signal to us stops it and restores the settings first.</summary>
+    static void RunProgram(string file, List<string> args, SettingsGuard guard)
+    {
+        using var p = Process.Start(new ProcessStartInfo(file, args) { UseShellExecute = false })
+            ?? throw new InvalidOperationException($"{file} did not start");
+        guard.OnBeforeRestore(() => { if (!p.HasExited) p.Kill(entireProcessTree: true); });
+        p.WaitForExit();
+        if (guard.Interrupted is { } sig) throw new OperationCanceledException($"interrupted by {sig}; THP settings restored");
+    }
+
+    /// <summary>perf's count of samples it could not write (LOST_SAMPLES in --stats).</summary>
+    static long LostSamples(string perf, string perfData)
+    {
+        var p = Process.Start(new ProcessStartInfo(perf, PerfRecipe.StatsArgs(perfData)) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string text = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        long lost = 0;
+        foreach (var line in text.Split('\n').Where(l => l.Contains("LOST", StringComparison.Ordinal)))
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length >= 2 && long.TryParse(words[^2], CultureInfo.InvariantCulture, out long n)) lost += n;
+        }
+        return lost;
+    }
+
+    /// <summary>Per-size stats and vmstat's thp_ counters of the live machine.</summary>
+    static Dictionary<string, long> Counters()
+    {
+        var d = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories(LiveSettings.Root, "hugepages-*"))
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(dir, "stats")))
+                if (long.TryParse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture, out long v)) d[$"{Path.GetFileName(dir)}/stats/{Path.GetFileName(f)}"] = v;
+        foreach (var line in File.ReadLines("/proc/vmstat"))
+        {
+            var w = line.Split(' ');
+            if (w.Length == 2 && w[0].StartsWith("thp_", StringComparison.Ordinal) && long.TryParse(w[1], CultureInfo.InvariantCulture, out long v)) d[w[0]] = v;
+        }
+        return d;
+    }
+
+    static IEnumerable<string> ReadLines(string path) => File.Exists(path) ? File.ReadAllLines(path) : [];
+
+    static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
+    static string? ResolveProgram(string cmd) => cmd.Contains('/') ? (File.Exists(cmd) ? cmd : null) : FindOnPath(cmd);
+}

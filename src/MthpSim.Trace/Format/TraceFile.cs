@@ -1,0 +1,20 @@
+namespace MthpSim.Trace.Format;
+
+/// <summary>Constants of the file layout (docs/trace-format.md).</summary>
+static class TraceFile
+{
+    /// <summary>The first eight bytes of every trace.</summary>
+    public static ReadOnlySpan<byte> Magic => "MTHPTRC\n"u8;
+    public const uint Version = 1;
+    /// <summary>Magic, version, header length.</summary>
+    public const int PreambleBytes = 16;
+    /// <summary>Compressed length, raw length, record count, CRC-32C.</summary>
+    public const int BlockHeaderBytes = 20;
+    /// <summary>Records are gathered into blocks of about this many raw bytes before compression.</summary>
+    public const int BlockRawBytes = 256 * 1024;
+    /// <summary>A reader refuses blocks or headers claiming more than this (a damaged length field).</summary>
+    public const int MaxBlockBytes = 16 * 1024 * 1024;
+    public const int MaxHeaderBytes = 1024 * 1024;
+    /// <summary>Longest path a record may carry (PATH_MAX).</summary>
+    public const int MaxPathBytes = 4096;
+}

@@ -1,0 +1,37 @@
+namespace MthpSim.Trace.Format;
+
+/// <summary>LEB128 integers (7 bits a byte, low first), zigzag for signed values.</summary>
+static class Varint
+{
+    /// <summary>At most this many bytes per value.</summary>
+    public const int MaxBytes = 10;
+
+    public static void Write(Span<byte> s, ref int pos, ulong v)
+    {
+        while (v >= 0x80) { s[pos++] = (byte)(v | 0x80); v >>= 7; }
+        s[pos++] = (byte)v;
+    }
+
+    public static void WriteSigned(Span<byte> s, ref int pos, long v) => Write(s, ref pos, (ulong)((v << 1) ^ (v >> 63)));
+
+    /// <summary>Reads at <paramref name="pos"/>; false when the bytes end or the value runs past 64 bits.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> s, ref int pos, out ulong v)
+    {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            if (pos >= s.Length) return false;
+            byte b = s[pos++];
+            v |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return shift < 63 || b <= 1;
+        }
+        return false;
+    }
+
+    public static bool TryReadSigned(ReadOnlySpan<byte> s, ref int pos, out long v)
+    {
+        bool ok = TryRead(s, ref pos, out ulong u);
+        v = (long)(u >> 1) ^ -(long)(u & 1);
+        return ok;
+    }
+}

@@ -1,0 +1,323 @@
+using MthpSim.Core;
+using MthpSim.Core.Vma;
+using MthpSim.Trace.Format;
+
+namespace MthpSim.Trace.Replay;
+
+/// <summary>
+/// Replays a recorded trace on a simulated machine through the model's system-call surface: the
+/// trace's thread groups become processes (fork copies the mm, vfork and threads share it, exec
+/// replaces it), its mappings become VMAs at the recorded addresses, and each recorded fault becomes
+/// the access that took it. The trace's clock drives the virtual clock, so khugepaged runs as
+/// it would have. Whatever the model cannot do is counted in <see cref="Problems"/>, never dropped.
+/// </summary>
+public sealed class TraceReplay
+{
+    readonly Kernel _k;
+    readonly ReplayFiles _files;
+    readonly Dictionary<int, ReplayProcess> _procs = [];
+    readonly Dictionary<int, int> _pidOfTid = [];
+    readonly List<ProcessSnapshot> _snapshots = [];
+    readonly SortedDictionary<string, (long Count, string First)> _problems = new(StringComparer.Ordinal);
+    readonly ulong _pageSize;
+    long _clockOriginNs = -1, _clockMs;
+
+    /// <summary>How far below the stack a fault still grows it (the default 8 MiB RLIMIT_STACK).</summary>
+    const ulong StackLimit = 8UL << 20;
+
+    public long Events { get; private set; }
+    public long Faults { get; private set; }
+    public IReadOnlyList<ProcessSnapshot> Snapshots => _snapshots;
+    /// <summary>What the replay could not do as the trace says, by kind: count and the first record.</summary>
+    public IReadOnlyDictionary<string, (long Count, string First)> Problems => _problems;
+    public long PrepopulatedPages => _files.PrepopulatedPages;
+
+    public TraceReplay(Kernel k, TraceHeader header)
+    {
+        string arch = k.Geo.Arch == Core.Arch.CpuArch.X86_64 ? "x86_64" : "arm64";
+        if (header.Arch != arch || header.PageSize != k.Geo.PageSize)
+            throw new ReplayException($"the trace was recorded on {header.Arch} with {header.PageSize / 1024}K pages; the machine is {arch} with {k.Geo.PageSize / 1024}K pages");
+        _k = k;
+        _files = new ReplayFiles(k);
+        _pageSize = (ulong)k.Geo.PageSize;
+    }
+
+    /// <summary>Replays every record of <paramref name="reader"/>, then <see cref="Finish"/>.</summary>
+    public static TraceReplay Run(Kernel k, TraceReader reader)
+    {
+        var r = new TraceReplay(k, reader.Header);
+        while (reader.Read(out var e)) r.Apply(e);
+        r.Finish();
+        return r;
+    }
+
+    public void Apply(in TraceEvent e)
+    {
+        Events++;
+        AdvanceClock(e.Time);
+        switch (e.Kind)
+        {
+            case TraceEventKind.File: _files.Recorded(e.Path ?? "", (long)e.Len); break;
+            case TraceEventKind.Exec: Exec(e); break;
+            case TraceEventKind.Task: NewTask(e); break;
+            case TraceEventKind.Exit: ExitThread(e); break;
+            case TraceEventKind.Fault: Fault(e); break;
+            case TraceEventKind.Lost: Problem("events lost by the recorder", e, (long)e.Arg2); break;
+            default:
+                if (e.Kind is TraceEventKind.Mmap or TraceEventKind.Munmap or TraceEventKind.Mremap or TraceEventKind.Brk
+                    or TraceEventKind.Mprotect or TraceEventKind.Madvise or TraceEventKind.Prctl or TraceEventKind.Syscall
+                    && e.Ret < 0) break;   // a failed call changed nothing
+                if (SpaceOf(e) is not { } s) return;
+                try { Syscall(s, e); }
+                catch (NotSupportedException ex) { Problem($"not modelled: {ex.Message}", e); }
+                break;
+        }
+    }
+
+    /// <summary>Takes a snapshot of every process still alive, as if the trace's end were their exit.</summary>
+    public void Finish()
+    {
+        foreach (var p in _procs.Values.Where(p => !p.Exited && p.Space != null).OrderBy(p => p.Pid))
+            _snapshots.Add(Snapshot(p, _clockOriginNs + _clockMs * 1_000_000, exited: false));
+    }
+
+    void AdvanceClock(long timeNs)
+    {
+        if (_clockOriginNs < 0) _clockOriginNs = timeNs;
+        long ms = (timeNs - _clockOriginNs) / 1_000_000;
+        if (ms > _clockMs) { _k.Sleep(ms - _clockMs); _clockMs = ms; }
+    }
+
+    ReplayProcess Process(int pid)
+    {
+        if (!_procs.TryGetValue(pid, out var p)) _procs[pid] = p = new ReplayProcess(pid);
+        return p;
+    }
+
+    ReplayAddressSpace? SpaceOf(in TraceEvent e)
+    {
+        var p = Process(e.Pid);
+        if (p.Space == null) Problem("event of a process before its first exec in the trace", e);
+        return p.Space;
+    }
+
+    void Exec(in TraceEvent e)
+    {
+        var p = Process(e.Pid);
+        Release(p);
+        p.Exe = e.Path;
+        p.Comm = Path.GetFileName(e.Path ?? "?");
+        p.Exited = false;
+        p.Threads = 1;   // de_thread(): every other thread of the group is gone
+        p.Space = new ReplayAddressSpace(_k.CreateProcess(p.Comm));
+        _pidOfTid[e.Pid] = e.Pid;
+    }
+
+    /// <summary>The thread group stops using its mm; the last user's going tears it down (exit_mmap()).</summary>
+    void Release(ReplayProcess p)
+    {
+        if (p.Space is not { } s) return;
+        p.Space = null;
+        if (--s.Users == 0) _k.Exit(s.Mm);
+    }
+
+    void NewTask(in TraceEvent e)
+    {
+        var parent = Process(e.Pid);
+        int child = e.Child;
+        ulong flags = e.CloneFlags;
+        if ((flags & LinuxAbi.CloneThread) != 0)
+        {
+            parent.Threads++;
+            _pidOfTid[child] = e.Pid;
+            return;
+        }
+        var c = Process(child);
+        c.Comm = parent.Comm;
+        c.Exe = parent.Exe;
+        c.Exited = false;
+        c.Threads = 1;
+        _pidOfTid[child] = child;
+        if (parent.Space is not { } s) { Problem("fork of a process before its first exec in the trace", e); return; }
+        if ((flags & LinuxAbi.CloneVm) != 0)
+        {
+            c.Space = s;   // vfork or a CLONE_VM process: the same mm until it execs
+            s.Users++;
+            return;
+        }
+        var mm = _k.Fork(s.Mm, c.Comm);
+        if (mm == null) { Problem("fork ran out of simulated memory", e); return; }
+        c.Space = new ReplayAddressSpace(mm) { BrkStart = s.BrkStart, Brk = s.Brk, StackStart = s.StackStart };
+        c.Space.Special.AddRange(s.Special);
+    }
+
+    void ExitThread(in TraceEvent e)
+    {
+        var p = Process(e.Pid);
+        p.Threads--;
+        if (!e.GroupDead) return;
+        if (p.Space != null) _snapshots.Add(Snapshot(p, e.Time, exited: true));
+        Release(p);
+        p.Exited = true;
+    }
+
+    ProcessSnapshot Snapshot(ReplayProcess p, long timeNs, bool exited)
+    {
+        var mm = p.Space!.Mm;
+        long kb = _k.Geo.PageSize / 1024;
+        return new ProcessSnapshot(p.Pid, p.Comm, p.Exe, timeNs, exited, p.Faults, mm.MinFlt, mm.MajFlt,
+            mm.Rss[(int)RssMember.AnonPages] * kb, mm.Rss[(int)RssMember.FilePages] * kb, mm.Rss[(int)RssMember.ShmemPages] * kb,
+            FolioCensus.Of(_k, mm));
+    }
+
+    void Fault(in TraceEvent e)
+    {
+        Faults++;
+        var p = Process(e.Pid);
+        if (p.Space is not { } s) { Problem("fault of a process before its first exec in the trace", e); return; }
+        p.Faults++;
+        ulong page = e.Addr & ~(_pageSize - 1);
+        var mm = s.Mm;
+        if (mm.FindVma(page) == null)
+        {
+            if (s.InSpecial(page)) { Problem("fault on vdso/vvar (not modelled)", e); return; }
+            if (!GrowStack(s, page)) { Problem("fault outside every mapping", e); return; }
+        }
+        bool write = (e.Access & FaultFlags.Write) != 0;
+        long rc = _k.Access(mm, page, page + _pageSize, write);
+        if (rc == -Errno.EFAULT) Problem(write ? "write fault the mapping does not allow (SIGSEGV)" : "read fault the mapping does not allow (SIGSEGV)", e);
+        else if (rc < 0) Problem($"fault failed with {Errno.Name(rc)}", e);
+    }
+
+    /// <summary>models expand_stack(): a fault below the stack, within its limit and above any other mapping, grows it down.</summary>
+    bool GrowStack(ReplayAddressSpace s, ulong page)
+    {
+        if (s.StackStart == 0 || page >= s.StackStart || s.StackStart - page > StackLimit) return false;
+        if (s.Mm.Intersecting(page, s.StackStart).Any()) return false;
+        if (_k.Mmap(s.Mm, page, s.StackStart - page, Prot.Read | Prot.Write) < 0) return false;
+        s.StackStart = page;
+        return true;
+    }
+
+    void Syscall(ReplayAddressSpace s, in TraceEvent e)
+    {
+        var mm = s.Mm;
+        switch (e.Kind)
+        {
+            case TraceEventKind.KernelMap: Map(s, e, e.Addr, e.Len, e.Prot, e.MapFlags, e.Offset, e.Path, kernel: true); break;
+            case TraceEventKind.Mmap: Map(s, e, (ulong)e.Ret, e.Len, e.Prot, e.MapFlags, e.Offset, e.Path, kernel: false); break;
+            case TraceEventKind.Munmap: Check(_k.Munmap(mm, e.Addr, e.Len), e); break;
+            case TraceEventKind.Mprotect: Check(_k.Mprotect(mm, e.Addr, e.Len, ToProt(e.Prot)), e); break;
+            case TraceEventKind.Mremap:
+                if ((e.Arg3 & LinuxAbi.MremapDontUnmap) != 0) { Problem("not modelled: mremap(MREMAP_DONTUNMAP)", e); break; }
+                ulong to = (ulong)e.Ret;
+                Check(_k.Mremap(mm, e.Addr, e.Len, e.NewLen, to == e.Addr ? null : to), e, expect: e.Ret);
+                break;
+            case TraceEventKind.Brk: Brk(s, e); break;
+            case TraceEventKind.Madvise:
+                if (ToAdvice(e.Advice) is { } advice) Check(_k.Madvise(mm, e.Addr, e.Len, advice), e);
+                else if (!AdviceWithoutEffect(e.Advice)) Problem($"not modelled: madvise advice {e.Advice}", e);
+                break;
+            case TraceEventKind.Prctl:
+                if (e.Arg2 == LinuxAbi.PrSetThpDisable) Check(_k.PrctlThpDisable(mm, (long)e.Arg3), e);
+                break;
+            case TraceEventKind.Syscall: Problem($"not modelled: syscall {e.Arg5}", e); break;
+        }
+    }
+
+    void Map(ReplayAddressSpace s, in TraceEvent e, ulong addr, ulong len, int prot, int flags, ulong offset, string? path, bool kernel)
+    {
+        var mm = s.Mm;
+        len = (len + _pageSize - 1) & ~(_pageSize - 1);
+        if (path is "[vdso]" or "[vvar]" or "[vvar_vclock]" or "[vsyscall]" or "[uprobes]") { s.Special.Add((addr, addr + len)); return; }
+        if (kernel && path == "[stack]" && s.StackStart != 0)
+        {
+            // perf reports the stack a fault grew (grown here already, at that fault): only what no VMA covers is new
+            foreach (var (from, to) in Holes(mm, addr, addr + len).ToList()) MapRange(s, e, from, to - from, prot, flags, offset, path, kernel);
+            s.StackStart = Math.Min(s.StackStart, addr);
+            return;
+        }
+        if (path == "[stack]") s.StackStart = addr;
+        // The recorded address is where the kernel put it: a fixed mapping (the ELF loader maps the
+        // whole image, then each segment over it) replaces what was there.
+        if (mm.Intersecting(addr, addr + len).Any()) _k.Munmap(mm, addr, len);
+        MapRange(s, e, addr, len, prot, flags, offset, path, kernel);
+    }
+
+    /// <summary>The parts of [start, end) no VMA covers.</summary>
+    static IEnumerable<(ulong, ulong)> Holes(MmStruct mm, ulong start, ulong end)
+    {
+        ulong at = start;
+        foreach (var v in mm.Intersecting(start, end))
+        {
+            if (v.Start > at) yield return (at, v.Start);
+            at = Math.Max(at, v.End);
+        }
+        if (at < end) yield return (at, end);
+    }
+
+    void MapRange(ReplayAddressSpace s, in TraceEvent e, ulong addr, ulong len, int prot, int flags, ulong offset, string? path, bool kernel)
+    {
+        var mm = s.Mm;
+        bool shared = (flags & LinuxAbi.MapShared) != 0;
+        bool anon = (flags & LinuxAbi.MapAnonymous) != 0 || string.IsNullOrEmpty(path) || path.StartsWith('[') || path == "//anon"
+            || (path == "/dev/zero" && !shared);
+        long rc;
+        if (anon && !shared) rc = _k.Mmap(mm, addr, len, ToProt(prot));
+        else if (anon) rc = _k.MmapShmem(mm, addr, len, ToProt(prot), null, 0, shared: true);
+        else
+        {
+            var f = _files.Get(path!, (long)(offset + len));
+            rc = _k.MmapShmem(mm, addr, len, ToProt(prot), f, (long)offset, shared);
+        }
+        if (rc < 0) { Problem($"{(kernel ? "kernel mapping" : "mmap")} failed in the model with {Errno.Name(rc)}", e); return; }
+        if (path == "[heap]" && s.BrkStart == 0) (s.BrkStart, s.Brk) = (addr, addr + len);
+        if ((flags & LinuxAbi.MapPopulate) != 0 && !kernel)
+            Check(_k.Madvise(mm, addr, len, (prot & LinuxAbi.ProtWrite) != 0 && !shared ? MadviseAdvice.PopulateWrite : MadviseAdvice.PopulateRead), e);
+    }
+
+    /// <summary>models brk(): the heap VMA grows or shrinks by whole pages; the first call only reports the start.</summary>
+    void Brk(ReplayAddressSpace s, in TraceEvent e)
+    {
+        ulong ret = (ulong)e.Ret;
+        if (s.BrkStart == 0) { s.BrkStart = s.Brk = ret; if (e.Addr == 0) return; }
+        ulong oldTop = (s.Brk + _pageSize - 1) & ~(_pageSize - 1), newTop = (ret + _pageSize - 1) & ~(_pageSize - 1);
+        if (newTop > oldTop) Check(_k.Mmap(s.Mm, oldTop, newTop - oldTop, Prot.Read | Prot.Write), e, expect: (long)oldTop);
+        else if (newTop < oldTop) Check(_k.Munmap(s.Mm, newTop, oldTop - newTop), e);
+        s.Brk = ret;
+    }
+
+    void Check(long rc, in TraceEvent e, long expect = 0)
+    {
+        if (rc != expect) Problem($"{TraceText.Name(e.Kind)} gave {(rc < 0 ? Errno.Name(rc) : $"0x{rc:x}")} in the model, {(expect < 0 ? Errno.Name(expect) : $"0x{expect:x}")} live", e);
+    }
+
+    static Prot ToProt(int prot) =>
+        ((prot & (LinuxAbi.ProtRead | LinuxAbi.ProtExec)) != 0 ? Prot.Read : 0) | ((prot & LinuxAbi.ProtWrite) != 0 ? Prot.Write : 0);
+
+    static MadviseAdvice? ToAdvice(int advice) => advice switch
+    {
+        4 => MadviseAdvice.Dontneed,
+        8 => MadviseAdvice.Free,
+        9 => MadviseAdvice.Remove,
+        14 => MadviseAdvice.Hugepage,
+        15 => MadviseAdvice.Nohugepage,
+        20 => MadviseAdvice.Cold,
+        21 => MadviseAdvice.Pageout,
+        22 => MadviseAdvice.PopulateRead,
+        23 => MadviseAdvice.PopulateWrite,
+        25 => MadviseAdvice.Collapse,
+        _ => null,
+    };
+
+    /// <summary>Advice that changes nothing the model has: NORMAL, RANDOM, SEQUENTIAL, WILLNEED (no swap to read ahead from), DONTDUMP, DODUMP.</summary>
+    static bool AdviceWithoutEffect(int advice) => advice is 0 or 1 or 2 or 3 or 16 or 17;
+
+    void Problem(string what, in TraceEvent e, long count = 1)
+    {
+        _problems[what] = _problems.TryGetValue(what, out var p) ? (p.Count + count, p.First) : (count, e.ToString());
+    }
+}
+
+/// <summary>A trace the replay cannot use at all (another architecture, say).</summary>
+public sealed class ReplayException(string message) : Exception(message);
