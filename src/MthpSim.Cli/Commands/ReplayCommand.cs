@@ -25,7 +25,8 @@ public static class ReplayCommand
         var memory = new Option<string>("--memory") { Description = "Simulated memory size", DefaultValueFactory = _ => "16G" };
         var json = new Option<bool>("--json") { Description = "JSON instead of text" };
         var truthOpt = new Option<string?>("--compare-truth") { Description = "A truth.json from 'mthpsim record --truth': replay under its settings (then --set) and compare; exit 1 when a figure differs by more than 1%" };
-        var cmd = new Command("replay", "Replay a recorded program's memory trace under any THP setting") { trace, sets, policy, memory, json, truthOpt };
+        var vmas = new Option<bool>("--vmas") { Description = "Also list each process's VMAs with their anonymous, file and zero pages at its end" };
+        var cmd = new Command("replay", "Replay a recorded program's memory trace under any THP setting") { trace, sets, policy, memory, json, truthOpt, vmas };
         cmd.SetAction(pr =>
         {
             string path = pr.GetValue(trace)!;
@@ -51,7 +52,7 @@ public static class ReplayCommand
             catch (InvalidDataException e) { stderr.WriteLine($"mthpsim replay: {e.Message}"); return 2; }
             catch (TraceFormatException e) { stderr.WriteLine($"mthpsim replay: {e.Message}"); return 2; }
             catch (ReplayException e) { stderr.WriteLine($"mthpsim replay: {path}: {e.Message}"); return 2; }
-            stdout.Write(pr.GetValue(json) ? ReplayReport.Json(path, k, replay) : ReplayReport.Text(path, k, replay));
+            stdout.Write(pr.GetValue(json) ? ReplayReport.Json(path, k, replay) : ReplayReport.Text(path, k, replay, pr.GetValue(vmas)));
             if (truth == null) return 0;
             stdout.WriteLine();
             stdout.Write(CompareTruth.Table($"against the live kernel ({pr.GetValue(truthOpt)})", k, replay, truth, out bool within));

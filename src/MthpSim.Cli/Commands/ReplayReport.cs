@@ -30,7 +30,7 @@ static class ReplayReport
             if (long.TryParse(k.SysfsRead(f), CultureInfo.InvariantCulture, out long v) && v != 0) yield return (f, v);
     }
 
-    public static string Text(string path, Kernel k, TraceReplay r)
+    public static string Text(string path, Kernel k, TraceReplay r, bool vmas = false)
     {
         var b = new StringBuilder();
         b.AppendLine($"replay {path}: {Num(r.Events)} records, {Num(r.Faults)} faults, {r.Snapshots.Count} process(es), {Num(r.PrepopulatedPages)} file pages read into the page cache first");
@@ -40,6 +40,14 @@ static class ReplayReport
         b.AppendLine($"{"pid",-7} {"comm",-16} {"at",-5} {"faults",10} {"minflt",10} {"Rss kB",10} {"anon kB",10} {"file kB",10}  anon folios (pages)  zero pages");
         foreach (var p in r.Snapshots)
             b.AppendLine($"{p.Pid,-7} {Trunc(p.Comm, 16),-16} {(p.Exited ? "exit" : "end"),-5} {Num(p.TraceFaults),10} {Num(p.MinFlt),10} {Num(p.RssKb),10} {Num(p.RssAnonKb),10} {Num(p.RssFileKb + p.RssShmemKb),10}  {Histogram(k, p.Census.AnonPagesByOrder)}  {Num(p.Census.ZeroPages)}");
+        if (vmas)
+            foreach (var p in r.Snapshots)
+            {
+                b.AppendLine();
+                b.AppendLine($"{p.Pid} {p.Comm}: VMAs at its end");
+                foreach (var v in p.Census.Vmas)
+                    b.AppendLine($"  {v.Start:x12}-{v.End:x12} anon={v.Anon} file={v.File} zero={v.Zero}");
+            }
         b.AppendLine();
         if (r.Problems.Count == 0) b.AppendLine("every record replayed");
         else

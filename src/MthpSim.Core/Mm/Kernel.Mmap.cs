@@ -4,7 +4,7 @@ namespace MthpSim.Core;
 
 /// <summary>Protection bits of mmap/mprotect.</summary>
 [Flags]
-public enum Prot { None = 0, Read = 1, Write = 2 }
+public enum Prot { None = 0, Read = 1, Write = 2, Exec = 4 }
 
 // mm/mmap.c, mm/vma.c, mm/mprotect.c: creating, splitting, merging and removing VMAs.
 public sealed partial class Kernel
@@ -51,7 +51,8 @@ public sealed partial class Kernel
     }
 
     static VmFlags ProtToFlags(Prot prot) =>
-        ((prot & Prot.Read) != 0 ? VmFlags.Read : 0) | ((prot & Prot.Write) != 0 ? VmFlags.Write | VmFlags.Read : 0);
+        ((prot & Prot.Read) != 0 ? VmFlags.Read : 0) | ((prot & Prot.Write) != 0 ? VmFlags.Write | VmFlags.Read : 0)
+        | ((prot & Prot.Exec) != 0 ? VmFlags.Exec : 0);
 
     /// <summary>
     /// models __get_unmapped_area(): top-down below mmap_base; an anonymous mapping whose length is a
@@ -224,7 +225,7 @@ public sealed partial class Kernel
         if (mm.FindVma(start) == null) return -Errno.ENOMEM;
         return ModifyVmaRange(mm, start, end, vma =>
         {
-            var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write)) | ProtToFlags(prot);
+            var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write | VmFlags.Exec)) | ProtToFlags(prot);
             // mprotect_fixup() charges a private mapping becoming writable; a shared one is never VM_ACCOUNT
             if ((flags & VmFlags.Write) != 0 && (vma.Flags & (VmFlags.Account | VmFlags.Write | VmFlags.Shared)) == 0) flags |= VmFlags.Account;
             return flags;

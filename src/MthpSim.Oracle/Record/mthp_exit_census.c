@@ -28,6 +28,7 @@ struct census { int pid; char line[1024]; };
 static struct census procs[MAX_PROCS];
 static int nprocs;
 static int kpf_fd;
+static FILE *vmas;   // MTHP_CENSUS_VMAS=FILE: every census's pages per VMA too (for finding where a replay differs)
 
 static uint64_t kpf(uint64_t pfn)
 {
@@ -78,6 +79,7 @@ static void census(int tid)
     {
         unsigned long start, end;
         if (sscanf(line, "%lx-%lx", &start, &end) != 2 || strstr(line, "[vsyscall]")) continue;
+        long vanon = 0, vfile = 0, vzero = 0;
         uint64_t buf[512];
         for (unsigned long a = start; a < end; )
         {
@@ -93,7 +95,7 @@ static void census(int tid)
                 uint64_t pfn = e & ((1ULL << 55) - 1);
                 if (!pfn) continue;
                 uint64_t fl = kpf(pfn);
-                if (fl & KPF_ZERO) { zero++; continue; }
+                if (fl & KPF_ZERO) { zero++; vzero++; continue; }
                 int order = 0;
                 if (fl & (KPF_HEAD | KPF_TAIL))
                 {
@@ -109,10 +111,11 @@ static void census(int tid)
                     order = forder;
                 }
                 if (order > MAX_ORDER_SEEN) order = MAX_ORDER_SEEN;
-                if (fl & KPF_ANON) anon[order]++; else file[order]++;
+                if (fl & KPF_ANON) { anon[order]++; vanon++; } else { file[order]++; vfile++; }
             }
             a += n * 4096;
         }
+        if (vmas) fprintf(vmas, "vma tid=%d anon=%ld file=%ld zero=%ld %s", tid, vanon, vfile, vzero, line);
     }
     fclose(maps);
     close(pm);
@@ -142,6 +145,7 @@ int main(int argc, char **argv)
     if (argc < 3) { fprintf(stderr, "usage: mthp_exit_census OUT CMD [ARGS...]\n"); return 2; }
     FILE *out = fopen(argv[1], "w");
     if (!out) { perror(argv[1]); return 2; }
+    if (getenv("MTHP_CENSUS_VMAS")) vmas = fopen(getenv("MTHP_CENSUS_VMAS"), "w");
     kpf_fd = open("/proc/kpageflags", O_RDONLY);
     if (kpf_fd < 0) { perror("/proc/kpageflags"); return 2; }
     int errpipe[2];

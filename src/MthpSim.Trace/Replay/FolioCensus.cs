@@ -14,6 +14,8 @@ public sealed class FolioCensus
     public long[] AnonPagesByOrder { get; } = new long[32];
     public long[] FilePagesByOrder { get; } = new long[32];
     public long ZeroPages { get; private set; }
+    /// <summary>The same per VMA: its range and pages of each kind (what /proc/PID/smaps would tell apart).</summary>
+    public List<(ulong Start, ulong End, long Anon, long File, long Zero)> Vmas { get; } = [];
 
     /// <summary>Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does).</summary>
     public static FolioCensus Of(Kernel k, MmStruct mm)
@@ -21,6 +23,8 @@ public sealed class FolioCensus
         var c = new FolioCensus();
         ulong ps = (ulong)k.Geo.PageSize;
         foreach (var vma in mm.Vmas)
+        {
+            long anon = c.AnonPagesByOrder.Sum(), file = c.FilePagesByOrder.Sum(), zero = c.ZeroPages;
             for (ulong a = vma.Start; a < vma.End; a += ps)
             {
                 int pfn = k.ResolvePfn(mm, a, out var kind);
@@ -32,6 +36,8 @@ public sealed class FolioCensus
                         break;
                 }
             }
+            c.Vmas.Add((vma.Start, vma.End, c.AnonPagesByOrder.Sum() - anon, c.FilePagesByOrder.Sum() - file, c.ZeroPages - zero));
+        }
         return c;
     }
 }

@@ -16,7 +16,12 @@ sealed class ReplayAddressSpace(MmStruct mm)
     public ulong BrkStart, Brk;
     /// <summary>Lowest address of the stack mapping execve made; faults just below it grow the stack.</summary>
     public ulong StackStart;
-    public readonly List<(ulong Start, ulong End)> Special = [];
+    /// <summary>Top of the stack execve made, until the first fault in it (see <c>TraceReplay.ExecArgPages</c>).</summary>
+    public ulong StackTopUntouched;
+    /// <summary>vdso and vvar: [vdso] pages a fault maps count in RssFile (special_mapping_fault()); vvar's are PFN maps and do not.</summary>
+    public readonly List<(ulong Start, ulong End, bool Vdso)> Special = [];
+    public readonly HashSet<ulong> VdsoPagesMapped = [];
 
-    public bool InSpecial(ulong addr) => Special.Exists(s => addr >= s.Start && addr < s.End);
+    public (ulong Start, ulong End, bool Vdso)? SpecialAt(ulong addr) =>
+        Special.FindIndex(s => addr >= s.Start && addr < s.End) is int i and >= 0 ? Special[i] : null;
 }

@@ -148,7 +148,7 @@ public sealed class TraceReplay
         var mm = _k.Fork(s.Mm, c.Comm);
         if (mm == null) { Problem("fork ran out of simulated memory", e); return; }
         c.Space = new ReplayAddressSpace(mm) { BrkStart = s.BrkStart, Brk = s.Brk, StackStart = s.StackStart };
-        c.Space.Special.AddRange(s.Special);
+        c.Space.Special.AddRange(s.Special);   // the child refaults the vdso: its PTEs are not copied (no anon_vma)
     }
 
     void ExitThread(in TraceEvent e)
@@ -164,10 +164,12 @@ public sealed class TraceReplay
     ProcessSnapshot Snapshot(ReplayProcess p, long timeNs, bool exited)
     {
         var mm = p.Space!.Mm;
-        long kb = _k.Geo.PageSize / 1024;
+        long kb = _k.Geo.PageSize / 1024, vdso = p.Space.VdsoPagesMapped.Count;
+        var census = FolioCensus.Of(_k, mm);
+        census.FilePagesByOrder[0] += vdso;
         return new ProcessSnapshot(p.Pid, p.Comm, p.Exe, timeNs, exited, p.Faults, mm.MinFlt, mm.MajFlt,
-            mm.Rss[(int)RssMember.AnonPages] * kb, mm.Rss[(int)RssMember.FilePages] * kb, mm.Rss[(int)RssMember.ShmemPages] * kb,
-            FolioCensus.Of(_k, mm));
+            mm.Rss[(int)RssMember.AnonPages] * kb, (mm.Rss[(int)RssMember.FilePages] + vdso) * kb, mm.Rss[(int)RssMember.ShmemPages] * kb,
+            census);
     }
 
     void Fault(in TraceEvent e)
@@ -180,13 +182,28 @@ public sealed class TraceReplay
         var mm = s.Mm;
         if (mm.FindVma(page) == null)
         {
-            if (s.InSpecial(page)) { Problem("fault on vdso/vvar (not modelled)", e); return; }
+            if (s.SpecialAt(page) is { } special) { if (special.Vdso) s.VdsoPagesMapped.Add(page); return; }
             if (!GrowStack(s, page)) { Problem("fault outside every mapping", e); return; }
         }
+        if (s.StackTopUntouched != 0 && page >= s.StackStart && page < s.StackTopUntouched) ExecArgPages(s, page);
         bool write = (e.Access & FaultFlags.Write) != 0;
         long rc = _k.Access(mm, page, page + _pageSize, write);
         if (rc == -Errno.EFAULT) Problem(write ? "write fault the mapping does not allow (SIGSEGV)" : "read fault the mapping does not allow (SIGSEGV)", e);
         else if (rc < 0) Problem($"fault failed with {Errno.Name(rc)}", e);
+    }
+
+    /// <summary>
+    /// execve() writes the argument and environment strings at the top of the new stack through
+    /// get_user_pages() (copy_strings()), and create_elf_tables() writes below them, faulting only
+    /// where a page is missing: so the stack pages present after exec with no fault recorded are the
+    /// ones above the first page the process faults in its stack. They are populated (written) at
+    /// that first fault, before it.
+    /// </summary>
+    void ExecArgPages(ReplayAddressSpace s, ulong faultPage)
+    {
+        ulong from = faultPage + _pageSize, to = s.StackTopUntouched;
+        s.StackTopUntouched = 0;
+        if (from < to) _k.Madvise(s.Mm, from, to - from, MadviseAdvice.PopulateWrite);
     }
 
     /// <summary>models expand_stack(): a fault below the stack, within its limit and above any other mapping, grows it down.</summary>
@@ -229,7 +246,7 @@ public sealed class TraceReplay
     {
         var mm = s.Mm;
         len = (len + _pageSize - 1) & ~(_pageSize - 1);
-        if (path is "[vdso]" or "[vvar]" or "[vvar_vclock]" or "[vsyscall]" or "[uprobes]") { s.Special.Add((addr, addr + len)); return; }
+        if (path is "[vdso]" or "[vvar]" or "[vvar_vclock]" or "[vsyscall]" or "[uprobes]") { s.Special.Add((addr, addr + len, path == "[vdso]")); return; }
         if (kernel && path == "[stack]" && s.StackStart != 0)
         {
             // perf reports the stack a fault grew (grown here already, at that fault): only what no VMA covers is new
@@ -237,7 +254,7 @@ public sealed class TraceReplay
             s.StackStart = Math.Min(s.StackStart, addr);
             return;
         }
-        if (path == "[stack]") s.StackStart = addr;
+        if (path == "[stack]") (s.StackStart, s.StackTopUntouched) = (addr, kernel ? addr + len : 0);
         // The recorded address is where the kernel put it: a fixed mapping (the ELF loader maps the
         // whole image, then each segment over it) replaces what was there.
         if (mm.Intersecting(addr, addr + len).Any()) _k.Munmap(mm, addr, len);
@@ -292,8 +309,10 @@ public sealed class TraceReplay
         if (rc != expect) Problem($"{TraceText.Name(e.Kind)} gave {(rc < 0 ? Errno.Name(rc) : $"0x{rc:x}")} in the model, {(expect < 0 ? Errno.Name(expect) : $"0x{expect:x}")} live", e);
     }
 
+    /// <summary>PROT_EXEC keeps VM_EXEC (VMAs differing in it do not merge, which bounds fault-around); x86 pages it makes executable are readable too.</summary>
     static Prot ToProt(int prot) =>
-        ((prot & (LinuxAbi.ProtRead | LinuxAbi.ProtExec)) != 0 ? Prot.Read : 0) | ((prot & LinuxAbi.ProtWrite) != 0 ? Prot.Write : 0);
+        ((prot & (LinuxAbi.ProtRead | LinuxAbi.ProtExec)) != 0 ? Prot.Read : 0) | ((prot & LinuxAbi.ProtWrite) != 0 ? Prot.Write : 0)
+        | ((prot & LinuxAbi.ProtExec) != 0 ? Prot.Exec : 0);
 
     static MadviseAdvice? ToAdvice(int advice) => advice switch
     {
