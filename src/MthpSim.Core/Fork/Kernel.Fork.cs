@@ -35,6 +35,7 @@ public sealed partial class Kernel
     {
         child.ThpDisabled = parent.ThpDisabled;   // the prctl flags are inherited
         child.ThpDisabledExceptAdvised = parent.ThpDisabledExceptAdvised;
+        (child.StartBrk, child.Brk) = (parent.StartBrk, parent.Brk);
         if (parent.KhugepagedRegistered) KhugepagedEnter(child);   // khugepaged_fork()
         foreach (var src in parent.Vmas)
         {

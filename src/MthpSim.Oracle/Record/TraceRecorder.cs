@@ -49,6 +49,7 @@ public static class TraceRecorder
         string perfData = Path.Combine(req.OutputDir, "perf.data");
         string recordedCensus = Path.Combine(req.OutputDir, "recorded.census.txt");
         string truthCensus = Path.Combine(req.OutputDir, "truth.census.txt");
+        string recordedEnv = Path.Combine(req.OutputDir, "recorded.environ");
         Dictionary<string, string> target, off;
         SortedDictionary<string, long> deltas = new(StringComparer.Ordinal);
         using (RunLock.Acquire())
@@ -62,13 +63,14 @@ public static class TraceRecorder
             foreach (var f in known.Where(f => f.StartsWith("hugepages-", StringComparison.Ordinal) || f == "shmem_enabled")) off[f] = "never";
             Apply(live, off);
             log.WriteLine($"mthpsim record: recording {string.Join(' ', req.Command)} with every mTHP size off");
-            RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard);
+            RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard, new() { ["MTHP_CENSUS_ENV"] = recordedEnv });
             if (req.Truth)
             {
                 Apply(live, target);
                 log.WriteLine($"mthpsim record: running it again for the truth under {Describe(target, off)}");
                 var before = Counters();
-                RunProgram(census, [truthCensus, .. req.Command], guard);
+                // the environment the program had under perf: the same variables, so the same allocations
+                RunProgram(census, [truthCensus, .. req.Command], guard, ReadEnviron(recordedEnv), replaceEnv: true);
                 foreach (var (k, v) in Counters()) if (v - before.GetValueOrDefault(k) is long d && d != 0) deltas[k] = d;
             }
             if (guard.Restore() is { Count: > 0 } failed) throw new InvalidOperationException($"could not restore THP settings: {string.Join("; ", failed)}");
@@ -100,7 +102,7 @@ public static class TraceRecorder
             truthPath = Path.Combine(req.OutputDir, TruthFileName);
             Truth(req, target, ExitCensus.Parse(ReadLines(truthCensus)), deltas).Save(truthPath);
         }
-        if (!req.KeepPerfData) foreach (var f in new[] { perfData, recordedCensus, truthCensus }) File.Delete(f);
+        if (!req.KeepPerfData) foreach (var f in new[] { perfData, recordedCensus, truthCensus, recordedEnv }) File.Delete(f);
         return new RecordOutcome(tracePath, recordedPath, truthPath, conv, lostSamples, recorded.ExitStatus, recorded.ExitSignal);
     }
 
@@ -125,10 +127,12 @@ public static class TraceRecorder
     }
 
     /// <summary>Runs a program with the terminal as its standard streams; a signal to us stops it and restores the settings first.</summary>
-    static void RunProgram(string file, List<string> args, SettingsGuard guard)
+    static void RunProgram(string file, List<string> args, SettingsGuard guard, Dictionary<string, string> env, bool replaceEnv = false)
     {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { UseShellExecute = false })
-            ?? throw new InvalidOperationException($"{file} did not start");
+        var psi = new ProcessStartInfo(file, args) { UseShellExecute = false };
+        if (replaceEnv) psi.Environment.Clear();
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{file} did not start");
         guard.OnBeforeRestore(() => { if (!p.HasExited) p.Kill(entireProcessTree: true); });
         p.WaitForExit();
         if (guard.Interrupted is { } sig) throw new OperationCanceledException($"interrupted by {sig}; THP settings restored");
@@ -162,6 +166,14 @@ public static class TraceRecorder
             var w = line.Split(' ');
             if (w.Length == 2 && w[0].StartsWith("thp_", StringComparison.Ordinal) && long.TryParse(w[1], CultureInfo.InvariantCulture, out long v)) d[w[0]] = v;
         }
+        return d;
+    }
+
+    static Dictionary<string, string> ReadEnviron(string path)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in File.ReadAllText(path).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+            if (kv.IndexOf('=') is int eq and > 0) d[kv[..eq]] = kv[(eq + 1)..];
         return d;
     }
 

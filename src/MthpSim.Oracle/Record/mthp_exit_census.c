@@ -79,7 +79,7 @@ static void census(int tid)
     {
         unsigned long start, end;
         if (sscanf(line, "%lx-%lx", &start, &end) != 2 || strstr(line, "[vsyscall]")) continue;
-        long vanon = 0, vfile = 0, vzero = 0;
+        long vanon = 0, vfile = 0, vzero = 0, vlarge = 0;
         uint64_t buf[512];
         for (unsigned long a = start; a < end; )
         {
@@ -111,11 +111,11 @@ static void census(int tid)
                     order = forder;
                 }
                 if (order > MAX_ORDER_SEEN) order = MAX_ORDER_SEEN;
-                if (fl & KPF_ANON) { anon[order]++; vanon++; } else { file[order]++; vfile++; }
+                if (fl & KPF_ANON) { anon[order]++; vanon++; if (order) vlarge++; } else { file[order]++; vfile++; }
             }
             a += n * 4096;
         }
-        if (vmas) fprintf(vmas, "vma tid=%d anon=%ld file=%ld zero=%ld %s", tid, vanon, vfile, vzero, line);
+        if (vmas) fprintf(vmas, "vma tid=%d anon=%ld file=%ld zero=%ld anon_large=%ld %s", tid, vanon, vfile, vzero, vlarge, line);
     }
     fclose(maps);
     close(pm);
@@ -146,6 +146,18 @@ int main(int argc, char **argv)
     FILE *out = fopen(argv[1], "w");
     if (!out) { perror(argv[1]); return 2; }
     if (getenv("MTHP_CENSUS_VMAS")) vmas = fopen(getenv("MTHP_CENSUS_VMAS"), "w");
+    // MTHP_CENSUS_ENV=FILE: the program's environment, NUL-separated, so that another run can be given
+    // exactly the same (perf adds variables, and their size changes what a program allocates)
+    char *envout = getenv("MTHP_CENSUS_ENV") ? strdup(getenv("MTHP_CENSUS_ENV")) : NULL;
+    unsetenv("MTHP_CENSUS_VMAS");
+    unsetenv("MTHP_CENSUS_ENV");
+    if (envout)
+    {
+        FILE *e = fopen(envout, "w");
+        if (!e) { perror(envout); return 2; }
+        for (char **v = environ; *v; v++) fwrite(*v, 1, strlen(*v) + 1, e);
+        fclose(e);
+    }
     kpf_fd = open("/proc/kpageflags", O_RDONLY);
     if (kpf_fd < 0) { perror("/proc/kpageflags"); return 2; }
     int errpipe[2];

@@ -15,7 +15,7 @@ public sealed class FolioCensus
     public long[] FilePagesByOrder { get; } = new long[32];
     public long ZeroPages { get; private set; }
     /// <summary>The same per VMA: its range and pages of each kind (what /proc/PID/smaps would tell apart).</summary>
-    public List<(ulong Start, ulong End, long Anon, long File, long Zero)> Vmas { get; } = [];
+    public List<(ulong Start, ulong End, long Anon, long File, long Zero, long AnonLarge)> Vmas { get; } = [];
 
     /// <summary>Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does).</summary>
     public static FolioCensus Of(Kernel k, MmStruct mm)
@@ -24,7 +24,7 @@ public sealed class FolioCensus
         ulong ps = (ulong)k.Geo.PageSize;
         foreach (var vma in mm.Vmas)
         {
-            long anon = c.AnonPagesByOrder.Sum(), file = c.FilePagesByOrder.Sum(), zero = c.ZeroPages;
+            long anon = c.AnonPagesByOrder.Sum(), large = c.AnonPagesByOrder.Skip(1).Sum(), file = c.FilePagesByOrder.Sum(), zero = c.ZeroPages;
             for (ulong a = vma.Start; a < vma.End; a += ps)
             {
                 int pfn = k.ResolvePfn(mm, a, out var kind);
@@ -36,7 +36,7 @@ public sealed class FolioCensus
                         break;
                 }
             }
-            c.Vmas.Add((vma.Start, vma.End, c.AnonPagesByOrder.Sum() - anon, c.FilePagesByOrder.Sum() - file, c.ZeroPages - zero));
+            c.Vmas.Add((vma.Start, vma.End, c.AnonPagesByOrder.Sum() - anon, c.FilePagesByOrder.Sum() - file, c.ZeroPages - zero, c.AnonPagesByOrder.Skip(1).Sum() - large));
         }
         return c;
     }

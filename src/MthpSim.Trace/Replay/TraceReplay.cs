@@ -147,7 +147,7 @@ public sealed class TraceReplay
         }
         var mm = _k.Fork(s.Mm, c.Comm);
         if (mm == null) { Problem("fork ran out of simulated memory", e); return; }
-        c.Space = new ReplayAddressSpace(mm) { BrkStart = s.BrkStart, Brk = s.Brk, StackStart = s.StackStart };
+        c.Space = new ReplayAddressSpace(mm) { StackStart = s.StackStart };
         c.Space.Special.AddRange(s.Special);   // the child refaults the vdso: its PTEs are not copied (no anon_vma)
     }
 
@@ -288,20 +288,22 @@ public sealed class TraceReplay
             rc = _k.MmapShmem(mm, addr, len, ToProt(prot), f, (long)offset, shared);
         }
         if (rc < 0) { Problem($"{(kernel ? "kernel mapping" : "mmap")} failed in the model with {Errno.Name(rc)}", e); return; }
-        if (path == "[heap]" && s.BrkStart == 0) (s.BrkStart, s.Brk) = (addr, addr + len);
         if ((flags & LinuxAbi.MapPopulate) != 0 && !kernel)
             Check(_k.Madvise(mm, addr, len, (prot & LinuxAbi.ProtWrite) != 0 && !shared ? MadviseAdvice.PopulateWrite : MadviseAdvice.PopulateRead), e);
     }
 
-    /// <summary>models brk(): the heap VMA grows or shrinks by whole pages; the first call only reports the start.</summary>
+    /// <summary>The first brk() after exec (glibc's query) tells where the heap starts, as the ELF loader set it.</summary>
     void Brk(ReplayAddressSpace s, in TraceEvent e)
     {
-        ulong ret = (ulong)e.Ret;
-        if (s.BrkStart == 0) { s.BrkStart = s.Brk = ret; if (e.Addr == 0) return; }
-        ulong oldTop = (s.Brk + _pageSize - 1) & ~(_pageSize - 1), newTop = (ret + _pageSize - 1) & ~(_pageSize - 1);
-        if (newTop > oldTop) Check(_k.Mmap(s.Mm, oldTop, newTop - oldTop, Prot.Read | Prot.Write), e, expect: (long)oldTop);
-        else if (newTop < oldTop) Check(_k.Munmap(s.Mm, newTop, oldTop - newTop), e);
-        s.Brk = ret;
+        var mm = s.Mm;
+        if (mm.StartBrk == 0)
+        {
+            _k.SetBrkStart(mm, (ulong)e.Ret);
+            if (e.Addr != 0) Problem("brk() that moved the break before the heap's start was known (taken as the start)", e);
+            return;
+        }
+        if (e.Addr == 0) return;
+        Check(_k.Brk(mm, e.Addr), e, expect: e.Ret);
     }
 
     void Check(long rc, in TraceEvent e, long expect = 0)

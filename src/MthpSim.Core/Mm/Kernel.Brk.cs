@@ -1,0 +1,47 @@
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Core;
+
+// mm/mmap.c brk() and mm/vma.c do_brk_flags(): the heap.
+public sealed partial class Kernel
+{
+    /// <summary>What execve's ELF loader leaves: mm->start_brk = mm->brk = <paramref name="start"/>, no heap VMA yet.</summary>
+    public void SetBrkStart(MmStruct mm, ulong start) => (mm.StartBrk, mm.Brk) = (start, start);
+
+    /// <summary>
+    /// models brk(): moves the break. Growth maps the new pages anonymous and writable, extending the
+    /// heap VMA (do_brk_flags() expands only a VMA that starts at or above start_brk, so the first
+    /// growth makes a VMA of its own beside the bss); shrinking unmaps them. Returns the break after
+    /// the call: the old one when the request is refused (below start_brk, or running into a mapping).
+    /// </summary>
+    public long Brk(MmStruct mm, ulong brk)
+    {
+        if (brk < mm.StartBrk) return (long)mm.Brk;
+        ulong newTop = PageAlignUp(brk), oldTop = PageAlignUp(mm.Brk);
+        if (newTop == oldTop) { mm.Brk = brk; return (long)brk; }
+        if (brk <= mm.Brk)
+        {
+            if (!mm.Intersecting(newTop, oldTop).Any()) return (long)mm.Brk;   // not the heap's: leave it
+            mm.Brk = brk;
+            Munmap(mm, newTop, oldTop - newTop);
+            return (long)brk;
+        }
+        // the next mapping must leave a page free above the new break
+        if (mm.Intersecting(oldTop, newTop + (ulong)Geo.PageSize).Any() || newTop > TaskSize) return (long)mm.Brk;
+        if (!ChargeKernelObject(mm, VmaObjectBytes)) return (long)mm.Brk;
+        var vma = new Vma.Vma
+        {
+            Start = oldTop, End = newTop, Mm = mm, PgOff = (long)(oldTop >> PageShift),
+            Flags = VmFlags.Read | VmFlags.Write | VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | VmFlags.Account,
+        };
+        mm.Insert(vma);
+        // vma_prev_limit(start_brk): only the heap's own VMA is expanded
+        if (mm.Vmas.Prev(vma) is { } prev && prev.Start >= mm.StartBrk && prev.End == oldTop && CanMerge(prev, vma))
+        {
+            mm.Vmas.Absorb(prev, vma);
+            AnonVmaRelink(prev);
+        }
+        mm.Brk = brk;
+        return (long)brk;
+    }
+}
