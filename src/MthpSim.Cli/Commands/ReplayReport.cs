@@ -46,7 +46,10 @@ static class ReplayReport
                 b.AppendLine();
                 b.AppendLine($"{p.Pid} {p.Comm}: VMAs at its end");
                 foreach (var v in p.Census.Vmas)
+                {
                     b.AppendLine($"  {v.Start:x12}-{v.End:x12} anon={v.Anon} file={v.File} zero={v.Zero} anon_large={v.AnonLarge}");
+                    b.AppendLine($"    present {v.Present}");
+                }
             }
         b.AppendLine();
         if (r.Problems.Count == 0) b.AppendLine("every record replayed");

@@ -80,6 +80,9 @@ static void census(int tid)
         unsigned long start, end;
         if (sscanf(line, "%lx-%lx", &start, &end) != 2 || strstr(line, "[vsyscall]")) continue;
         long vanon = 0, vfile = 0, vzero = 0, vlarge = 0;
+        char runs[2048] = "";
+        size_t rlen = 0;
+        unsigned long run_start = 0, run_end = 0;
         uint64_t buf[512];
         for (unsigned long a = start; a < end; )
         {
@@ -93,6 +96,13 @@ static void census(int tid)
                 uint64_t e = buf[i];
                 if (!(e & (1ULL << 63))) continue;
                 uint64_t pfn = e & ((1ULL << 55) - 1);
+                unsigned long va = a + i * 4096;
+                if (va != run_end)
+                {
+                    if (run_end && rlen < sizeof runs - 40) rlen += snprintf(runs + rlen, sizeof runs - rlen, "%lx-%lx,", run_start, run_end);
+                    run_start = va;
+                }
+                run_end = va + 4096;
                 if (!pfn) continue;
                 uint64_t fl = kpf(pfn);
                 if (fl & KPF_ZERO) { zero++; vzero++; continue; }
@@ -115,7 +125,9 @@ static void census(int tid)
             }
             a += n * 4096;
         }
+        if (run_end && rlen < sizeof runs - 40) snprintf(runs + rlen, sizeof runs - rlen, "%lx-%lx", run_start, run_end);
         if (vmas) fprintf(vmas, "vma tid=%d anon=%ld file=%ld zero=%ld anon_large=%ld %s", tid, vanon, vfile, vzero, vlarge, line);
+        if (vmas) fprintf(vmas, "present %s\n", runs);
     }
     fclose(maps);
     close(pm);

@@ -15,7 +15,7 @@ public sealed class FolioCensus
     public long[] FilePagesByOrder { get; } = new long[32];
     public long ZeroPages { get; private set; }
     /// <summary>The same per VMA: its range and pages of each kind (what /proc/PID/smaps would tell apart).</summary>
-    public List<(ulong Start, ulong End, long Anon, long File, long Zero, long AnonLarge)> Vmas { get; } = [];
+    public List<(ulong Start, ulong End, long Anon, long File, long Zero, long AnonLarge, string Present)> Vmas { get; } = [];
 
     /// <summary>Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does).</summary>
     public static FolioCensus Of(Kernel k, MmStruct mm)
@@ -25,9 +25,16 @@ public sealed class FolioCensus
         foreach (var vma in mm.Vmas)
         {
             long anon = c.AnonPagesByOrder.Sum(), large = c.AnonPagesByOrder.Skip(1).Sum(), file = c.FilePagesByOrder.Sum(), zero = c.ZeroPages;
+            var runs = new System.Text.StringBuilder();
+            ulong runStart = 0, runEnd = 0;
             for (ulong a = vma.Start; a < vma.End; a += ps)
             {
                 int pfn = k.ResolvePfn(mm, a, out var kind);
+                if (kind != MappingKind.None && kind != MappingKind.Swap)
+                {
+                    if (a != runEnd) { if (runEnd != 0) runs.Append($"{runStart:x}-{runEnd:x},"); runStart = a; }
+                    runEnd = a + ps;
+                }
                 switch (kind)
                 {
                     case MappingKind.Zero or MappingKind.HugeZero: c.ZeroPages++; break;
@@ -36,7 +43,7 @@ public sealed class FolioCensus
                         break;
                 }
             }
-            c.Vmas.Add((vma.Start, vma.End, c.AnonPagesByOrder.Sum() - anon, c.FilePagesByOrder.Sum() - file, c.ZeroPages - zero, c.AnonPagesByOrder.Skip(1).Sum() - large));
+            c.Vmas.Add((vma.Start, vma.End, c.AnonPagesByOrder.Sum() - anon, c.FilePagesByOrder.Sum() - file, c.ZeroPages - zero, c.AnonPagesByOrder.Skip(1).Sum() - large, runEnd != 0 ? runs.Append($"{runStart:x}-{runEnd:x}").ToString() : ""));
         }
         return c;
     }

@@ -23,9 +23,14 @@ sealed class ReplayFiles(Kernel k)
         path.StartsWith('/') && !path.StartsWith("/dev/", StringComparison.Ordinal) && !path.StartsWith("/memfd:", StringComparison.Ordinal)
         && !path.EndsWith(" (deleted)", StringComparison.Ordinal);
 
-    /// <summary>The file at <paramref name="path"/>, at least <paramref name="minSize"/> bytes long.</summary>
+    /// <summary>
+    /// The file at <paramref name="path"/>: as long as it was when recorded (a mapping may reach past
+    /// its end, as an ELF image's does, and fault-around must stop at i_size there too), or, for a
+    /// file the trace gives no size of, at least <paramref name="minSize"/> bytes.
+    /// </summary>
     public ShmemFile Get(string path, long minSize)
     {
+        if (_recordedSize.TryGetValue(path, out long recorded)) minSize = recorded;
         if (_mount == null && k.TmpfsMount("never", null, out _mount) != 0) throw new InvalidOperationException("tmpfs mount failed");
         if (!_files.TryGetValue(path, out var f))
         {
