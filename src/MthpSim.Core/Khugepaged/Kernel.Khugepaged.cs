@@ -20,12 +20,26 @@ public sealed partial class Kernel
     /// <summary>models khugepaged_has_work(): something registered and PMD collapse possible.</summary>
     bool KhugepagedHasWork => _khugepagedMms.Count > 0 && _collapsePolicy.KhugepagedEnabled(this);
 
+    /// <summary>Whether mms outside the simulation are registered too (see <see cref="KhugepagedBusyElsewhere"/>).</summary>
+    bool _khugepagedHasOutsideMms;
+
+    /// <summary>
+    /// The state a recorded program found khugepaged in on a live machine: other processes' mms are
+    /// registered, so registering one does not wake it (the list is not empty), and it has just gone
+    /// to sleep for scan_sleep_millisecs. The outside mms take no simulated scanning.
+    /// </summary>
+    public void KhugepagedBusyElsewhere()
+    {
+        _khugepagedHasOutsideMms = true;
+        if (_collapsePolicy.KhugepagedEnabled(this)) _khugepagedWakeAt = NowMs + Math.Max(1, Thp.ScanSleepMillisecs);
+    }
+
     /// <summary>models __khugepaged_enter(): register the mm at the tail; an idle khugepaged wakes at once.</summary>
     internal void KhugepagedEnter(MmStruct mm)
     {
         if (mm.KhugepagedRegistered && _khugepagedMms.Contains(mm)) return;
         mm.KhugepagedRegistered = true;
-        bool wake = _khugepagedMms.Count == 0;
+        bool wake = _khugepagedMms.Count == 0 && !_khugepagedHasOutsideMms;
         _khugepagedMms.Add(mm);
         if (wake && _collapsePolicy.KhugepagedEnabled(this)) _khugepagedWakeAt = NowMs;
     }
@@ -64,7 +78,7 @@ public sealed partial class Kernel
     /// </summary>
     void ScheduleNextWake(bool allocFailed)
     {
-        if (!KhugepagedHasWork) { _khugepagedWakeAt = null; return; }
+        if (!KhugepagedHasWork && !(_khugepagedHasOutsideMms && _collapsePolicy.KhugepagedEnabled(this))) { _khugepagedWakeAt = null; return; }
         long sleep = allocFailed ? Thp.AllocSleepMillisecs : Thp.ScanSleepMillisecs;
         _khugepagedWakeAt = NowMs + Math.Max(1, sleep);
     }

@@ -63,14 +63,20 @@ public static class TraceRecorder
             foreach (var f in known.Where(f => f.StartsWith("hugepages-", StringComparison.Ordinal) || f == "shmem_enabled")) off[f] = "never";
             Apply(live, off);
             log.WriteLine($"mthpsim record: recording {string.Join(' ', req.Command)} with every mTHP size off");
-            RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard, new() { ["MTHP_CENSUS_ENV"] = recordedEnv });
+            // MTHP_CENSUS_VMAS=FILE (for finding where a replay differs): each run's census lists every VMA's pages there
+            string? vmas = Environment.GetEnvironmentVariable("MTHP_CENSUS_VMAS");
+            var recordedVars = new Dictionary<string, string> { ["MTHP_CENSUS_ENV"] = recordedEnv };
+            if (vmas != null) recordedVars["MTHP_CENSUS_VMAS"] = vmas + ".recorded";
+            RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard, recordedVars);
             if (req.Truth)
             {
                 Apply(live, target);
                 log.WriteLine($"mthpsim record: running it again for the truth under {Describe(target, off)}");
                 var before = Counters();
                 // the environment the program had under perf: the same variables, so the same allocations
-                RunProgram(census, [truthCensus, .. req.Command], guard, ReadEnviron(recordedEnv), replaceEnv: true);
+                var env = ReadEnviron(recordedEnv);
+                if (vmas != null) env["MTHP_CENSUS_VMAS"] = vmas;
+                RunProgram(census, [truthCensus, .. req.Command], guard, env, replaceEnv: true);
                 foreach (var (k, v) in Counters()) if (v - before.GetValueOrDefault(k) is long d && d != 0) deltas[k] = d;
             }
             if (guard.Restore() is { Count: > 0 } failed) throw new InvalidOperationException($"could not restore THP settings: {string.Join("; ", failed)}");

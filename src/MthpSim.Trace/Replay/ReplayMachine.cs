@@ -28,6 +28,8 @@ public static class ReplayMachine
         if (policy != null)
             k.CollapsePolicy = CollapsePolicies.Create(policy)
                 ?? throw new ReplayException($"unknown policy '{policy}'; known policies: {string.Join(", ", CollapsePolicies.Names)}");
+        // The recorded program did not run alone: khugepaged had other mms and was asleep.
+        k.KhugepagedBusyElsewhere();
         return k;
     }
 
