@@ -19,23 +19,29 @@ public static class RecordCommand
         var output = new Option<string?>("-o", "--output") { Description = "Output directory (default: trace-CMD)" };
         var truth = new Option<bool>("--truth") { Description = "Also run the program under the settings asked for (as found plus --set) and write what the live kernel did to DIR/truth.json" };
         var sets = new Option<string[]>("--set") { Description = "PATH=VALUE under /sys/kernel/mm/transparent_hugepage for the truth run (repeatable); restored afterwards" };
+        var truthAs = new Option<string[]>("--truth-as") { Description = "NAME:PATH=VALUE[,PATH=VALUE...]: one more truth run under these settings, written to DIR/truth-NAME.json (repeatable)" };
         var keep = new Option<bool>("--keep-perf-data") { Description = "Keep perf.data and the census files in DIR" };
         var command = new Argument<string[]>("CMD") { Description = "The program and its arguments, after --", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("record", "Record a program's memory behaviour on the live machine with perf, for replay") { output, truth, sets, keep, command };
+        var cmd = new Command("record", "Record a program's memory behaviour on the live machine with perf, for replay") { output, truth, sets, truthAs, keep, command };
         cmd.SetAction(pr =>
         {
             var argv = pr.GetValue(command) ?? [];
-            var setList = new List<KeyValuePair<string, string>>();
-            foreach (var s in pr.GetValue(sets) ?? [])
-            {
-                int eq = s.IndexOf('=');
-                if (eq <= 0) { stderr.WriteLine($"mthpsim record: --set '{s}' is not PATH=VALUE"); return 2; }
-                setList.Add(new(s[..eq], s[(eq + 1)..]));
-            }
+            if (ParseSets(pr.GetValue(sets) ?? [], "--set", stderr) is not { } setList) return 2;
             if (setList.Count > 0 && !pr.GetValue(truth)) { stderr.WriteLine("mthpsim record: --set applies to the truth run; add --truth"); return 2; }
+            var runs = new List<TruthRun>();
+            if (pr.GetValue(truth)) runs.Add(new TruthRun("truth", setList));
+            foreach (var spec in pr.GetValue(truthAs) ?? [])
+            {
+                int colon = spec.IndexOf(':');
+                string name = colon > 0 ? spec[..colon] : "";
+                if (name.Length == 0 || name == "truth" || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                { stderr.WriteLine($"mthpsim record: --truth-as '{spec}' is not NAME:PATH=VALUE[,PATH=VALUE...] (NAME: letters, digits, - and _, not 'truth')"); return 2; }
+                if (ParseSets(spec[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries), "--truth-as", stderr) is not { } list) return 2;
+                runs.Add(new TruthRun(name, list));
+            }
             string dir = pr.GetValue(output) ?? "trace-" + Path.GetFileName(argv.FirstOrDefault() ?? "cmd");
             RecordOutcome o;
-            try { o = TraceRecorder.Run(new RecordRequest(dir, argv, setList, pr.GetValue(truth), pr.GetValue(keep)), stderr); }
+            try { o = TraceRecorder.Run(new RecordRequest(dir, argv, runs, pr.GetValue(keep)), stderr); }
             catch (RecordRefusedException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 2; }
             catch (OperationCanceledException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 130; }
             string status = o.ExitSignal is int sig ? $"was killed by signal {sig}" : $"exited with status {o.ExitStatus}";
@@ -52,9 +58,21 @@ public static class RecordCommand
                 foreach (var (what, (count, first)) in replay.Problems) stderr.WriteLine($"mthpsim record: check: {what}: {count:N0} (first: {first})");
                 stdout.Write(CompareTruth.Table($"check: replay against the recorded run ({o.RecordedCensusPath})", k, replay, recorded, out _));
             }
-            if (o.TruthPath != null) stdout.WriteLine($"{o.TruthPath}: the live kernel's result under the settings asked for");
+            foreach (var p in o.TruthPaths) stdout.WriteLine($"{p}: the live kernel's result under the settings asked for");
             return complete ? 0 : 1;
         });
         return cmd;
+    }
+
+    static List<KeyValuePair<string, string>>? ParseSets(IEnumerable<string> items, string option, TextWriter stderr)
+    {
+        var list = new List<KeyValuePair<string, string>>();
+        foreach (var s in items)
+        {
+            int eq = s.IndexOf('=');
+            if (eq <= 0) { stderr.WriteLine($"mthpsim record: {option} '{s}' is not PATH=VALUE"); return null; }
+            list.Add(new(s[..eq], s[(eq + 1)..]));
+        }
+        return list;
     }
 }

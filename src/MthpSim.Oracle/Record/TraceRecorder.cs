@@ -8,11 +8,17 @@ using MthpSim.Trace.Truth;
 
 namespace MthpSim.Oracle.Record;
 
-/// <summary>What to record: the program, where to, and the THP settings the truth is taken under.</summary>
-public sealed record RecordRequest(string OutputDir, IReadOnlyList<string> Command, IReadOnlyList<KeyValuePair<string, string>> Sets, bool Truth, bool KeepPerfData);
+/// <summary>One run for the truth: the settings changed from those found (none: as found), written to <see cref="FileName"/>.</summary>
+public sealed record TruthRun(string Name, IReadOnlyList<KeyValuePair<string, string>> Sets)
+{
+    public string FileName => Name == "truth" ? TraceRecorder.TruthFileName : $"truth-{Name}.json";
+}
+
+/// <summary>What to record: the program, where to, and the THP settings of each truth run.</summary>
+public sealed record RecordRequest(string OutputDir, IReadOnlyList<string> Command, IReadOnlyList<TruthRun> Truths, bool KeepPerfData);
 
 /// <summary>What a recording produced.</summary>
-public sealed record RecordOutcome(string TracePath, string RecordedCensusPath, string? TruthPath, TraceConversion.Outcome Conversion, long PerfLostSamples, int? ExitStatus, int? ExitSignal);
+public sealed record RecordOutcome(string TracePath, string RecordedCensusPath, IReadOnlyList<string> TruthPaths, TraceConversion.Outcome Conversion, long PerfLostSamples, int? ExitStatus, int? ExitSignal);
 
 /// <summary>A recording that cannot start (no perf, not root, no such program, a bad setting): exit 2 with this reason.</summary>
 public sealed class RecordRefusedException(string reason) : Exception(reason);
@@ -39,8 +45,9 @@ public static class TraceRecorder
         if (ResolveProgram(req.Command[0]) == null) throw new RecordRefusedException($"{req.Command[0]}: command not found");
         var live = new LiveSettings();
         var known = live.SettingFiles();
-        foreach (var (k, _) in req.Sets)
+        foreach (var (k, _) in req.Truths.SelectMany(t => t.Sets))
             if (!known.Contains(k)) throw new RecordRefusedException($"--set {k}: no such setting under {LiveSettings.Root}");
+        if (req.Truths.Select(t => t.FileName).Distinct().Count() != req.Truths.Count) throw new RecordRefusedException("two truth runs share a name");
         string census;
         try { census = DriverBuilder.Ensure(typeof(TraceRecorder).Assembly, "mthp_exit_census"); }
         catch (OracleUnavailableException e) { throw new RecordRefusedException(e.Message); }
@@ -48,18 +55,16 @@ public static class TraceRecorder
         Directory.CreateDirectory(req.OutputDir);
         string perfData = Path.Combine(req.OutputDir, "perf.data");
         string recordedCensus = Path.Combine(req.OutputDir, "recorded.census.txt");
-        string truthCensus = Path.Combine(req.OutputDir, "truth.census.txt");
         string recordedEnv = Path.Combine(req.OutputDir, "recorded.environ");
-        Dictionary<string, string> target, off;
-        SortedDictionary<string, long> deltas = new(StringComparer.Ordinal);
+        Dictionary<string, string> found, off;
+        var truths = new List<(TruthRun Run, Dictionary<string, string> Settings, string CensusPath, SortedDictionary<string, long> Deltas)>();
         using (RunLock.Acquire())
         {
             if (live.JournalExists && live.RestoreFromJournal() is { Count: > 0 } left)
                 throw new RecordRefusedException($"could not restore THP settings left by an interrupted run: {string.Join("; ", left)}");
             using var guard = new SettingsGuard(live);
-            target = live.Snapshot();
-            foreach (var (k, v) in req.Sets) target[k] = v;
-            off = new Dictionary<string, string>(target);
+            found = live.Snapshot();
+            off = new Dictionary<string, string>(found);
             foreach (var f in known.Where(f => f.StartsWith("hugepages-", StringComparison.Ordinal) || f == "shmem_enabled")) off[f] = "never";
             Apply(live, off);
             log.WriteLine($"mthpsim record: recording {string.Join(' ', req.Command)} with every mTHP size off");
@@ -67,17 +72,24 @@ public static class TraceRecorder
             string? vmas = Environment.GetEnvironmentVariable("MTHP_CENSUS_VMAS");
             var recordedVars = new Dictionary<string, string> { ["MTHP_CENSUS_ENV"] = recordedEnv };
             if (vmas != null) recordedVars["MTHP_CENSUS_VMAS"] = vmas + ".recorded";
+            RestartKhugepagedSleep(live);
             RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard, recordedVars);
-            if (req.Truth)
+            foreach (var run in req.Truths)
             {
+                var target = new Dictionary<string, string>(found);
+                foreach (var (k, v) in run.Sets) target[k] = v;
                 Apply(live, target);
-                log.WriteLine($"mthpsim record: running it again for the truth under {Describe(target, off)}");
+                log.WriteLine($"mthpsim record: running it again for {run.FileName} under {Describe(target, off)}");
                 var before = Counters();
                 // the environment the program had under perf: the same variables, so the same allocations
                 var env = ReadEnviron(recordedEnv);
-                if (vmas != null) env["MTHP_CENSUS_VMAS"] = vmas;
-                RunProgram(census, [truthCensus, .. req.Command], guard, env, replaceEnv: true);
+                if (vmas != null) env["MTHP_CENSUS_VMAS"] = $"{vmas}.{run.Name}";
+                string censusPath = Path.Combine(req.OutputDir, $"{run.Name}.census.txt");
+                RestartKhugepagedSleep(live);
+                RunProgram(census, [censusPath, .. req.Command], guard, env, replaceEnv: true);
+                var deltas = new SortedDictionary<string, long>(StringComparer.Ordinal);
                 foreach (var (k, v) in Counters()) if (v - before.GetValueOrDefault(k) is long d && d != 0) deltas[k] = d;
+                truths.Add((run, target, censusPath, deltas));
             }
             if (guard.Restore() is { Count: > 0 } failed) throw new InvalidOperationException($"could not restore THP settings: {string.Join("; ", failed)}");
         }
@@ -90,7 +102,8 @@ public static class TraceRecorder
         header["command"] = string.Join(' ', req.Command);
         header["kernel"] = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
         header["recorded-with"] = "every anonymous and shmem mTHP size never";
-        foreach (var (k, v) in target.OrderBy(kv => known.IndexOf(kv.Key))) header["thp." + k] = v;
+        // a replay's default settings: the first truth run's, or those found
+        foreach (var (k, v) in (truths.Count > 0 ? truths[0].Settings : found).OrderBy(kv => known.IndexOf(kv.Key))) header["thp." + k] = v;
         TraceConversion.Outcome conv;
         var script = Process.Start(new ProcessStartInfo(perf, PerfRecipe.ScriptArgs(perfData)) { RedirectStandardOutput = true, RedirectStandardError = true })
             ?? throw new InvalidOperationException("perf script did not start");
@@ -102,14 +115,15 @@ public static class TraceRecorder
 
         string recordedPath = Path.Combine(req.OutputDir, RecordedCensusFileName);
         Truth(req, off, recorded, []).Save(recordedPath);
-        string? truthPath = null;
-        if (req.Truth)
+        var truthPaths = new List<string>();
+        foreach (var (run, settings, censusPath, deltas) in truths)
         {
-            truthPath = Path.Combine(req.OutputDir, TruthFileName);
-            Truth(req, target, ExitCensus.Parse(ReadLines(truthCensus)), deltas).Save(truthPath);
+            string path = Path.Combine(req.OutputDir, run.FileName);
+            Truth(req, settings, ExitCensus.Parse(ReadLines(censusPath)), deltas).Save(path);
+            truthPaths.Add(path);
         }
-        if (!req.KeepPerfData) foreach (var f in new[] { perfData, recordedCensus, truthCensus, recordedEnv }) File.Delete(f);
-        return new RecordOutcome(tracePath, recordedPath, truthPath, conv, lostSamples, recorded.ExitStatus, recorded.ExitSignal);
+        if (!req.KeepPerfData) foreach (var f in truths.Select(t => t.CensusPath).Concat([perfData, recordedCensus, recordedEnv])) File.Delete(f);
+        return new RecordOutcome(tracePath, recordedPath, truthPaths, conv, lostSamples, recorded.ExitStatus, recorded.ExitSignal);
     }
 
     static TruthFile Truth(RecordRequest req, Dictionary<string, string> settings, ExitCensus.Result census, SortedDictionary<string, long> deltas) => new()
@@ -125,6 +139,19 @@ public static class TraceRecorder
 
     static string Describe(Dictionary<string, string> target, Dictionary<string, string> off) =>
         string.Join(' ', target.Where(kv => off[kv.Key] != kv.Value).Select(kv => $"{kv.Key}={kv.Value}")) is { Length: > 0 } s ? s : "the same settings";
+
+    /// <summary>
+    /// Writing scan_sleep_millisecs (its own value) ends khugepaged's sleep: it scans at once, before
+    /// the program starts, and then sleeps the full time. So the program starts at the same point of
+    /// khugepaged's cycle in every run, and the one a replay assumes (asleep from the start), instead
+    /// of wherever the cycle happened to be (a collapse in some runs and not in others).
+    /// </summary>
+    static void RestartKhugepagedSleep(LiveSettings live)
+    {
+        const string file = "khugepaged/scan_sleep_millisecs";
+        if (live.Write(file, live.Read(file)) is string err) throw new InvalidOperationException($"could not write {file}: {err}");
+        Thread.Sleep(50);   // the pass it starts is over before the program runs
+    }
 
     static void Apply(LiveSettings live, Dictionary<string, string> values)
     {
