@@ -17,7 +17,7 @@ public sealed class PerfScriptConverter(Action<TraceEvent> emit, Func<string, lo
     readonly HashSet<string> _drop = new((dropImages ?? ["setarch"]).Select(Comm), StringComparer.Ordinal);
     readonly HashSet<int> _dropped = [];
     readonly Dictionary<int, Pending> _inFlight = [];           // by tid: a system call between enter and exit
-    readonly Dictionary<int, List<TraceEvent>> _execHeld = [];   // by pid: records of an exec not yet named
+    readonly Dictionary<int, (long Start, List<TraceEvent> Held)> _execHeld = [];   // by pid: an exec not yet named, from its COMM record
     readonly HashSet<string> _filesSeen = new(StringComparer.Ordinal);
 
     /// <summary>The user-address limit of x86_64 4-level paging: kernel faults above it are not the program's.</summary>
@@ -53,7 +53,7 @@ public sealed class PerfScriptConverter(Action<TraceEvent> emit, Func<string, lo
             string name = (colon > 0 ? comm[..colon] : comm).ToString();
             if (_drop.Contains(Comm(name))) { _dropped.Add(pid); return; }
             _dropped.Remove(pid);
-            _execHeld[pid] = [];
+            _execHeld[pid] = (ns, []);
             return;
         }
         // Lost records may be anyone's, the wrapper's too: always kept
@@ -95,9 +95,8 @@ public sealed class PerfScriptConverter(Action<TraceEvent> emit, Func<string, lo
                 if (!body.StartsWith("filename=") || pidAt < 0 || !TryField(body, "old_pid=", out var old) || !int.TryParse(old, CultureInfo.InvariantCulture, out int oldTid))
                 { Bad(line); break; }
                 var file = body["filename=".Length..pidAt];
-                var held = _execHeld.GetValueOrDefault(pid) ?? [];
-                _execHeld.Remove(pid);
-                Emit(new TraceEvent { Kind = TraceEventKind.Exec, Time = held.Count > 0 ? held[0].Time : ns, Pid = pid, Tid = tid, Arg2 = (ulong)oldTid, Path = file.ToString() });
+                var (start, held) = _execHeld.Remove(pid, out var x) ? x : (ns, []);
+                Emit(new TraceEvent { Kind = TraceEventKind.Exec, Time = start, Pid = pid, Tid = tid, Arg2 = (ulong)oldTid, Path = file.ToString() });
                 foreach (var e in held) Emit(e);
                 break;
             case "sched:sched_process_exit":
@@ -114,17 +113,17 @@ public sealed class PerfScriptConverter(Action<TraceEvent> emit, Func<string, lo
     /// <summary>End of input: an exec never named, or calls still in flight, are reported.</summary>
     public void Finish()
     {
-        foreach (var (pid, held) in _execHeld.OrderBy(p => p.Key))
+        foreach (var (pid, (start, held)) in _execHeld.OrderBy(p => p.Key).ToList())
         {
-            Emit(new TraceEvent { Kind = TraceEventKind.Exec, Time = held.Count > 0 ? held[0].Time : 0, Pid = pid, Tid = pid, Arg2 = (ulong)pid, Path = "?" });
-            foreach (var e in held) Emit(e);
+            _execHeld.Remove(pid);
+            emit(new TraceEvent { Kind = TraceEventKind.Exec, Time = start, Pid = pid, Tid = pid, Arg2 = (ulong)pid, Path = "?" });
+            foreach (var e in held) emit(e);
         }
-        _execHeld.Clear();
     }
 
     void Emit(in TraceEvent e)
     {
-        if (e.Kind != TraceEventKind.Exec && _execHeld.TryGetValue(e.Pid, out var held)) { held.Add(e); return; }
+        if (e.Kind != TraceEventKind.Exec && _execHeld.TryGetValue(e.Pid, out var x)) { x.Held.Add(e); return; }
         emit(e);
     }
 
