@@ -13,8 +13,8 @@ for t in traces/*/; do
   for truth in recorded.truth.json truth-64k.json truth-2m-64k.json; do
     if [ ! -f "$t$truth" ]; then row="$row | -"; continue; fi
     out=$($MTHPSIM replay "${t}trace.mtrace" --compare-truth "$t$truth" || true)
-    worst=$(printf '%s\n' "$out" | awk '/%/ && $NF != "1%" { v = $NF; if ($(NF) ~ /1%$/ && $(NF-1) == ">") v = $(NF-2); sub("%", "", v); sub("^[+]", "", v); if (v < 0) v = -v; if (v + 0 > w) { w = v + 0; what = $2 " " $3 " " $4 } } END { printf "%.1f%% (%s)", w, what }')
-    ok=$(printf '%s\n' "$out" | grep -q "every figure within" && echo "within 1%" || echo "NOT within 1%")
+    worst=$(printf '%s\n' "$out" | awk '/%$/ && !/within/ { d = ($NF == "1%") ? $(NF-2) : $NF; sub("%", "", d); sub("^[+]", "", d); v = d + 0; if (v < 0) v = -v; if (v >= w) { w = v; what = $1 " " $2 " " $3 " " $4 } } END { printf "%.1f%% (%s)", w, what }')
+    ok=$(printf '%s\n' "$out" | grep -q "every figure within" && echo "within 1%" || echo "**not within 1%**")
     row="$row | $ok, worst $worst"
   done
   echo "$row |"
