@@ -17,6 +17,7 @@ public static class BenchSuite
         .. VmaPatterns.All(scale),
         .. FuzzPatterns.All(scale),
         .. ScenarioPatterns.All(scenariosDir),
+        .. ReplayPatterns.All(scenariosDir),
     ];
 
     /// <summary>The repository's <c>scenarios/</c>: searched upwards from the working directory, then from the program's.</summary>

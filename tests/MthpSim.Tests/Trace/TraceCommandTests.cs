@@ -55,6 +55,17 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void A_replay_is_the_same_every_time()
+    {
+        string trace = Path.Combine(Traces, "xz", "trace.mtrace");
+        var first = CliRunner.Run("replay", trace, "--json", "--set", "hugepages-64kB/enabled=always");
+        var second = CliRunner.Run("replay", trace, "--json", "--set", "hugepages-64kB/enabled=always");
+        Assert.Equal(0, first.code);
+        Assert.Equal(first.stdout, second.stdout);
+        Assert.Contains("\"64K\"", first.stdout);
+    }
+
+    [Fact]
     public void A_truncated_trace_is_refused_with_the_byte_offset()
     {
         byte[] bytes = File.ReadAllBytes(Path.Combine(Traces, "sqlite3", "trace.mtrace"));
