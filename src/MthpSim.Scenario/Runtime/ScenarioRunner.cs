@@ -15,7 +15,7 @@ namespace MthpSim.Scenario.Runtime;
 /// Runs a scenario: parse, validate against the model, then execute statement by statement,
 /// evaluating every <c>expect</c> and (optionally) checking invariants after each statement.
 /// </summary>
-public static class ScenarioRunner
+public static partial class ScenarioRunner
 {
     public static RunResult RunFile(string path, RunOptions options)
     {
@@ -322,6 +322,9 @@ public static class ScenarioRunner
                 break;
             case ExpectStmt e:
                 result.Expectations.Add(Expect(s, e));
+                break;
+            case ReplayStmt rp:
+                Replay(s, rp, result, options);
                 break;
             case PrintStmt p:
                 if (options.Output == null && !options.KeepPrints) break;

@@ -79,6 +79,7 @@ public sealed partial class ScenarioParser
             case "expect": return ParseExpect(c, span, text);
             case "print": return ParsePrint(c, span, text);
             case "cgroup": return ParseCgroup(c, span, text);
+            case "replay": return ParseReplay(c, span, text);
         }
 
         if (_bindings.Process(head.Text) is { } info)

@@ -16,6 +16,8 @@ public sealed class TraceReplay
     readonly Kernel _k;
     readonly ReplayFiles _files;
     readonly Dictionary<int, ReplayProcess> _procs = [];
+    /// <summary>Processes in the order the trace creates them (exec or fork), as <see cref="ReplayNames"/> numbers them.</summary>
+    readonly List<ReplayProcess> _numbered = [];
     readonly Dictionary<int, int> _pidOfTid = [];
     readonly List<ProcessSnapshot> _snapshots = [];
     readonly SortedDictionary<string, (long Count, string First)> _problems = new(StringComparer.Ordinal);
@@ -81,6 +83,32 @@ public sealed class TraceReplay
             _snapshots.Add(Snapshot(p, _clockOriginNs + _clockMs * 1_000_000, exited: false));
     }
 
+    /// <summary>A traced process at the end of the replay: its mm while it lives, and its named regions' ranges.</summary>
+    public sealed record NumberedProcess(int Number, int Pid, MmStruct? Mm, IReadOnlyDictionary<string, (ulong Start, ulong End)> Regions);
+
+    /// <summary>Every traced process, numbered as <see cref="ReplayNames"/> numbers them, with the ranges of its named regions now.</summary>
+    public IEnumerable<NumberedProcess> Numbered()
+    {
+        for (int i = 0; i < _numbered.Count; i++)
+        {
+            var p = _numbered[i];
+            var regions = new SortedDictionary<string, (ulong, ulong)>(StringComparer.Ordinal);
+            var mm = p.Exited ? null : p.Space?.Mm;
+            if (mm != null)
+            {
+                foreach (var v in mm.Vmas)
+                {
+                    string? name = v.File != null && !v.File.Name.StartsWith("dev/zero", StringComparison.Ordinal) ? ReplayNames.RegionName(v.File.Name)
+                        : p.Space!.StackStart >= v.Start && p.Space.StackStart < v.End ? "stack" : null;
+                    if (name != null) regions[name] = regions.TryGetValue(name, out var r) ? (Math.Min(r.Item1, v.Start), Math.Max(r.Item2, v.End)) : (v.Start, v.End);
+                }
+                ulong heapEnd = (mm.Brk + _pageSize - 1) & ~(_pageSize - 1);
+                if (heapEnd > mm.StartBrk && mm.StartBrk != 0) regions["heap"] = (mm.StartBrk, heapEnd);
+            }
+            yield return new NumberedProcess(i + 1, p.Pid, mm, regions);
+        }
+    }
+
     void AdvanceClock(long timeNs)
     {
         if (_clockOriginNs < 0) _clockOriginNs = timeNs;
@@ -104,6 +132,7 @@ public sealed class TraceReplay
     void Exec(in TraceEvent e)
     {
         var p = Process(e.Pid);
+        if (!_numbered.Contains(p)) _numbered.Add(p);
         Release(p);
         p.Exe = e.Path;
         p.Comm = Path.GetFileName(e.Path ?? "?");
@@ -133,6 +162,7 @@ public sealed class TraceReplay
             return;
         }
         var c = Process(child);
+        if (!_numbered.Contains(c)) _numbered.Add(c);
         c.Comm = parent.Comm;
         c.Exe = parent.Exe;
         c.Exited = false;

@@ -21,7 +21,8 @@ public class LanguageDocTests
     public sealed record Block(int Line, string Text)
     {
         public string FirstLine => Text.Split('\n')[0].Trim();
-        public string Name => $"{DocPath}, block at line {Line}";
+        /// <summary>Under the repository's absolute path, so a relative path in an example (a trace to replay) resolves as from the doc.</summary>
+        public string Name => $"{Path.Combine(Scenarios.RepoPaths.Root, DocPath)}, block at line {Line}";
         public override string ToString() => Name;
     }
 
