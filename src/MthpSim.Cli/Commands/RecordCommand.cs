@@ -18,7 +18,7 @@ public static class RecordCommand
     {
         var output = new Option<string?>("-o", "--output") { Description = "Output directory (default: trace-CMD)" };
         var truth = new Option<bool>("--truth") { Description = "Also run the program under the settings asked for (as found plus --set) and write what the live kernel did to DIR/truth.json" };
-        var sets = new Option<string[]>("--set") { Description = "PATH=VALUE under /sys/kernel/mm/transparent_hugepage for the truth run (repeatable); restored afterwards" };
+        var sets = new Option<string[]>("--set") { Description = "PATH=VALUE under /sys/kernel/mm/transparent_hugepage (repeatable; restored afterwards): for the truth run with --truth, else for the traced run (whose mTHP sizes stay off)" };
         var truthAs = new Option<string[]>("--truth-as") { Description = "NAME:PATH=VALUE[,PATH=VALUE...]: one more truth run under these settings, written to DIR/truth-NAME.json (repeatable)" };
         var keep = new Option<bool>("--keep-perf-data") { Description = "Keep perf.data and the census files in DIR" };
         var command = new Argument<string[]>("CMD") { Description = "The program and its arguments, after --", Arity = ArgumentArity.OneOrMore };
@@ -27,9 +27,17 @@ public static class RecordCommand
         {
             var argv = pr.GetValue(command) ?? [];
             if (ParseSets(pr.GetValue(sets) ?? [], "--set", stderr) is not { } setList) return 2;
-            if (setList.Count > 0 && !pr.GetValue(truth)) { stderr.WriteLine("mthpsim record: --set applies to the truth run; add --truth"); return 2; }
             var runs = new List<TruthRun>();
+            var traced = new List<KeyValuePair<string, string>>();
             if (pr.GetValue(truth)) runs.Add(new TruthRun("truth", setList));
+            else
+            {
+                // Without --truth, --set is for the traced run; its mTHP sizes stay off (they would hide first touches).
+                foreach (var (k, v) in setList)
+                    if (TraceRecorder.IsSizeSetting(k) && v != "never")
+                    { stderr.WriteLine($"mthpsim record: the trace is recorded with every mTHP size off; to see what the kernel does with {k}={v}, add --truth"); return 2; }
+                traced = setList;
+            }
             foreach (var spec in pr.GetValue(truthAs) ?? [])
             {
                 int colon = spec.IndexOf(':');
@@ -41,7 +49,7 @@ public static class RecordCommand
             }
             string dir = pr.GetValue(output) ?? "trace-" + Path.GetFileName(argv.FirstOrDefault() ?? "cmd");
             RecordOutcome o;
-            try { o = TraceRecorder.Run(new RecordRequest(dir, argv, runs, pr.GetValue(keep)), stderr); }
+            try { o = TraceRecorder.Run(new RecordRequest(dir, argv, runs, pr.GetValue(keep)) { TracedSets = traced }, stderr); }
             catch (RecordRefusedException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 2; }
             catch (OperationCanceledException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 130; }
             string status = o.ExitSignal is int sig ? $"was killed by signal {sig}" : $"exited with status {o.ExitStatus}";

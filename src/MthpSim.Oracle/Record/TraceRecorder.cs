@@ -15,7 +15,11 @@ public sealed record TruthRun(string Name, IReadOnlyList<KeyValuePair<string, st
 }
 
 /// <summary>What to record: the program, where to, and the THP settings of each truth run.</summary>
-public sealed record RecordRequest(string OutputDir, IReadOnlyList<string> Command, IReadOnlyList<TruthRun> Truths, bool KeepPerfData);
+public sealed record RecordRequest(string OutputDir, IReadOnlyList<string> Command, IReadOnlyList<TruthRun> Truths, bool KeepPerfData)
+{
+    /// <summary>Settings for the traced run and the truth runs alike (khugepaged's, say); the traced run's mTHP sizes stay off whatever they say.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> TracedSets { get; init; } = [];
+}
 
 /// <summary>What a recording produced.</summary>
 public sealed record RecordOutcome(string TracePath, string RecordedCensusPath, IReadOnlyList<string> TruthPaths, TraceConversion.Outcome Conversion, long PerfLostSamples, int? ExitStatus, int? ExitSignal);
@@ -45,7 +49,7 @@ public static class TraceRecorder
         if (ResolveProgram(req.Command[0]) == null) throw new RecordRefusedException($"{req.Command[0]}: command not found");
         var live = new LiveSettings();
         var known = live.SettingFiles();
-        foreach (var (k, _) in req.Truths.SelectMany(t => t.Sets))
+        foreach (var (k, _) in req.Truths.SelectMany(t => t.Sets).Concat(req.TracedSets))
             if (!known.Contains(k)) throw new RecordRefusedException($"--set {k}: no such setting under {LiveSettings.Root}");
         if (req.Truths.Select(t => t.FileName).Distinct().Count() != req.Truths.Count) throw new RecordRefusedException("two truth runs share a name");
         string census;
@@ -64,8 +68,9 @@ public static class TraceRecorder
                 throw new RecordRefusedException($"could not restore THP settings left by an interrupted run: {string.Join("; ", left)}");
             using var guard = new SettingsGuard(live);
             found = live.Snapshot();
+            foreach (var (k, v) in req.TracedSets) found[k] = v;
             off = new Dictionary<string, string>(found);
-            foreach (var f in known.Where(f => f.StartsWith("hugepages-", StringComparison.Ordinal) || f == "shmem_enabled")) off[f] = "never";
+            foreach (var f in known.Where(IsSizeSetting)) off[f] = "never";
             Apply(live, off);
             log.WriteLine($"mthpsim record: recording {string.Join(' ', req.Command)} with every mTHP size off");
             // MTHP_CENSUS_VMAS=FILE (for finding where a replay differs): each run's census lists every VMA's pages there
@@ -139,6 +144,11 @@ public static class TraceRecorder
 
     static string Describe(Dictionary<string, string> target, Dictionary<string, string> off) =>
         string.Join(' ', target.Where(kv => off[kv.Key] != kv.Value).Select(kv => $"{kv.Key}={kv.Value}")) is { Length: > 0 } s ? s : "the same settings";
+
+    /// <summary>The settings that decide folio sizes at fault time, all <c>never</c> while a trace is recorded.</summary>
+    public static bool IsSizeSetting(string file) =>
+        (file.StartsWith("hugepages-", StringComparison.Ordinal) && (file.EndsWith("/enabled", StringComparison.Ordinal) || file.EndsWith("/shmem_enabled", StringComparison.Ordinal)))
+        || file == "shmem_enabled";
 
     /// <summary>
     /// Writing scan_sleep_millisecs (its own value) ends khugepaged's sleep: it scans at once, before

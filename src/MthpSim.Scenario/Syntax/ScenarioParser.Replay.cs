@@ -26,6 +26,11 @@ public sealed partial class ScenarioParser
         try
         {
             using var reader = TraceReader.Open(path);
+            // the machine's, as machine sets them (x86_64 and 4K by default)
+            string arch = _machine?.Arch ?? "x86_64";
+            long page = _machine?.PageSize ?? 4096;
+            if (reader.Header.Arch != arch || reader.Header.PageSize != page)
+                throw Error(pathWord, $"trace {Echo.Quote(pathWord.Text)} was recorded on {reader.Header.Arch} with {reader.Header.PageSize / 1024}K pages; the machine is {arch} with {page / 1024}K pages");
             processes = ReplayNames.Read(reader);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -68,7 +68,8 @@ public sealed partial class ScenarioParser
                     break;
             }
         }
-        return new MachineStmt(span, text, memory, page, arch, swap, seed) { SwapDev = swapDev, Rmw = rmw };
+        _machine = new MachineStmt(span, text, memory, page, arch, swap, seed) { SwapDev = swapDev, Rmw = rmw };
+        return _machine;
     }
 
     private SysfsWriteStmt ParseSysfs(TokenCursor c, SourceSpan span, string text)

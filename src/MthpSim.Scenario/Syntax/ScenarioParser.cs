@@ -10,6 +10,8 @@ public sealed partial class ScenarioParser
     private readonly List<Statement> _statements = [];
     private readonly List<Diagnostic> _errors = [];
     private int? _machineLine;
+    /// <summary>The machine statement, once read (a replayed trace must match its architecture and page size).</summary>
+    private MachineStmt? _machine;
     private bool _sawStatement;
 
     private ScenarioParser(string file) => _file = file;
