@@ -51,7 +51,7 @@ public static class RecordCommand
             RecordOutcome o;
             try { o = TraceRecorder.Run(new RecordRequest(dir, argv, runs, pr.GetValue(keep)) { TracedSets = traced }, stderr); }
             catch (RecordRefusedException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 2; }
-            catch (OperationCanceledException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return 130; }
+            catch (RecordInterruptedException e) { stderr.WriteLine($"mthpsim record: {e.Message}"); return e.ExitStatus; }
             string status = o.ExitSignal is int sig ? $"was killed by signal {sig}" : $"exited with status {o.ExitStatus}";
             stdout.WriteLine($"{argv[0]} {status}");
             stdout.WriteLine($"{o.TracePath}: {o.Conversion.Records:N0} records ({new FileInfo(o.TracePath).Length:N0} bytes)");

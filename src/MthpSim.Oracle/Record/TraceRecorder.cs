@@ -27,8 +27,15 @@ public sealed record RecordOutcome(string TracePath, string RecordedCensusPath, 
 /// <summary>A recording that cannot start (no perf, not root, no such program, a bad setting): exit 2 with this reason.</summary>
 public sealed class RecordRefusedException(string reason) : Exception(reason);
 
+/// <summary>A signal stopped the recording; the program was killed and the THP settings restored first. Exit 128 + the signal's number.</summary>
+public sealed class RecordInterruptedException(System.Runtime.InteropServices.PosixSignal signal)
+    : Exception($"interrupted by {signal}; THP settings restored")
+{
+    public int ExitStatus { get; } = SettingsGuard.ExitStatus(signal);
+}
+
 /// <summary>
-/// models nothing: records a program on the live machine. The program runs under perf (the trace)
+/// Records a program on the live machine. The program runs under perf (the trace)
 /// with every anonymous and shmem mTHP size off, so that every first touch faults, and, with
 /// --truth, once more under the requested settings without perf (the truth). Both runs start it
 /// through mthp_exit_census, which turns ASLR off and counts each process's folios as it exits.
@@ -178,7 +185,7 @@ public static class TraceRecorder
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{file} did not start");
         guard.OnBeforeRestore(() => { if (!p.HasExited) p.Kill(entireProcessTree: true); });
         p.WaitForExit();
-        if (guard.Interrupted is { } sig) throw new OperationCanceledException($"interrupted by {sig}; THP settings restored");
+        if (guard.Interrupted is { } sig) throw new RecordInterruptedException(sig);
     }
 
     /// <summary>perf's count of samples it could not write (LOST_SAMPLES in --stats).</summary>

@@ -8,7 +8,6 @@ sealed class ReplayProcess(int pid)
     public string Comm = "?";
     public string? Exe;
     public ReplayAddressSpace? Space;
-    public int Threads = 1;
     public long Faults;
     public bool Exited;
 }

@@ -18,7 +18,6 @@ public sealed class TraceReplay
     readonly Dictionary<int, ReplayProcess> _procs = [];
     /// <summary>Processes in the order the trace creates them (exec or fork), as <see cref="ReplayNames"/> numbers them.</summary>
     readonly List<ReplayProcess> _numbered = [];
-    readonly Dictionary<int, int> _pidOfTid = [];
     readonly List<ProcessSnapshot> _snapshots = [];
     readonly SortedDictionary<string, (long Count, string First)> _problems = new(StringComparer.Ordinal);
     readonly ulong _pageSize;
@@ -137,9 +136,7 @@ public sealed class TraceReplay
         p.Exe = e.Path;
         p.Comm = Path.GetFileName(e.Path ?? "?");
         p.Exited = false;
-        p.Threads = 1;   // de_thread(): every other thread of the group is gone
         p.Space = new ReplayAddressSpace(_k.CreateProcess(p.Comm));
-        _pidOfTid[e.Pid] = e.Pid;
     }
 
     /// <summary>The thread group stops using its mm; the last user's going tears it down (exit_mmap()).</summary>
@@ -155,19 +152,12 @@ public sealed class TraceReplay
         var parent = Process(e.Pid);
         int child = e.Child;
         ulong flags = e.CloneFlags;
-        if ((flags & LinuxAbi.CloneThread) != 0)
-        {
-            parent.Threads++;
-            _pidOfTid[child] = e.Pid;
-            return;
-        }
+        if ((flags & LinuxAbi.CloneThread) != 0) return;   // a thread: records carry its thread group's pid
         var c = Process(child);
         if (!_numbered.Contains(c)) _numbered.Add(c);
         c.Comm = parent.Comm;
         c.Exe = parent.Exe;
         c.Exited = false;
-        c.Threads = 1;
-        _pidOfTid[child] = child;
         if (parent.Space is not { } s) { Problem("fork of a process before its first exec in the trace", e); return; }
         if ((flags & LinuxAbi.CloneVm) != 0)
         {
@@ -183,9 +173,8 @@ public sealed class TraceReplay
 
     void ExitThread(in TraceEvent e)
     {
-        var p = Process(e.Pid);
-        p.Threads--;
         if (!e.GroupDead) return;
+        var p = Process(e.Pid);
         if (p.Space != null) _snapshots.Add(Snapshot(p, e.Time, exited: true));
         Release(p);
         p.Exited = true;
@@ -369,6 +358,3 @@ public sealed class TraceReplay
         _problems[what] = _problems.TryGetValue(what, out var p) ? (p.Count + count, p.First) : (count, e.ToString());
     }
 }
-
-/// <summary>A trace the replay cannot use at all (another architecture, say).</summary>
-public sealed class ReplayException(string message) : Exception(message);
