@@ -70,31 +70,32 @@ public sealed class TraceReader : IDisposable
             NextBlock();
         }
         var s = _raw.AsSpan(0, _rawLen);
-        int start = _pos;
-        byte kind = s[_pos++];
+        int start = _pos, pos = _pos;   // a local, so the decoding works in registers
+        byte kind = s[pos++];
         var layout = RecordLayout.Of(kind);
         if (layout == 0) throw Corrupt(start, $"unknown record kind {kind}");
         e.Kind = (TraceEventKind)kind;
-        bool ok = Varint.TryReadSigned(s, ref _pos, out long dt);
+        bool ok = Varint.TryReadSigned(s, ref pos, out long dt);
         e.Time = _blockPrevTime + dt;
         _blockPrevTime = e.Time;
-        ok &= Varint.TryRead(s, ref _pos, out ulong pid);
-        ok &= Varint.TryReadSigned(s, ref _pos, out long dtid);
+        ok &= Varint.TryRead(s, ref pos, out ulong pid);
+        ok &= Varint.TryReadSigned(s, ref pos, out long dtid);
         e.Pid = (int)pid;
         e.Tid = (int)(e.Pid + dtid);
-        if ((layout & RecordLayout.Slot.Addr) != 0) ok &= Varint.TryRead(s, ref _pos, out e.Addr);
-        if ((layout & RecordLayout.Slot.Len) != 0) ok &= Varint.TryRead(s, ref _pos, out e.Len);
-        if ((layout & RecordLayout.Slot.Arg2) != 0) ok &= Varint.TryRead(s, ref _pos, out e.Arg2);
-        if ((layout & RecordLayout.Slot.Arg3) != 0) ok &= Varint.TryRead(s, ref _pos, out e.Arg3);
-        if ((layout & RecordLayout.Slot.Arg4) != 0) ok &= Varint.TryRead(s, ref _pos, out e.Arg4);
-        if ((layout & RecordLayout.Slot.Arg5) != 0) ok &= Varint.TryRead(s, ref _pos, out e.Arg5);
-        if ((layout & RecordLayout.Slot.Ret) != 0) ok &= Varint.TryReadSigned(s, ref _pos, out e.Ret);
-        if ((layout & RecordLayout.Slot.Dur) != 0) ok &= Varint.TryReadSigned(s, ref _pos, out e.Dur);
+        if ((layout & RecordLayout.Slot.Addr) != 0) ok &= Varint.TryRead(s, ref pos, out e.Addr);
+        if ((layout & RecordLayout.Slot.Len) != 0) ok &= Varint.TryRead(s, ref pos, out e.Len);
+        if ((layout & RecordLayout.Slot.Arg2) != 0) ok &= Varint.TryRead(s, ref pos, out e.Arg2);
+        if ((layout & RecordLayout.Slot.Arg3) != 0) ok &= Varint.TryRead(s, ref pos, out e.Arg3);
+        if ((layout & RecordLayout.Slot.Arg4) != 0) ok &= Varint.TryRead(s, ref pos, out e.Arg4);
+        if ((layout & RecordLayout.Slot.Arg5) != 0) ok &= Varint.TryRead(s, ref pos, out e.Arg5);
+        if ((layout & RecordLayout.Slot.Ret) != 0) ok &= Varint.TryReadSigned(s, ref pos, out e.Ret);
+        if ((layout & RecordLayout.Slot.Dur) != 0) ok &= Varint.TryReadSigned(s, ref pos, out e.Dur);
         if ((layout & RecordLayout.Slot.Path) != 0 && ok)
         {
-            ok = Varint.TryRead(s, ref _pos, out ulong n) && n <= TraceFile.MaxPathBytes && (ulong)(s.Length - _pos) >= n;
-            if (ok && n > 0) { e.Path = Encoding.UTF8.GetString(s.Slice(_pos, (int)n)); _pos += (int)n; }
+            ok = Varint.TryRead(s, ref pos, out ulong n) && n <= TraceFile.MaxPathBytes && (ulong)(s.Length - pos) >= n;
+            if (ok && n > 0) { e.Path = Encoding.UTF8.GetString(s.Slice(pos, (int)n)); pos += (int)n; }
         }
+        _pos = pos;
         if (!ok) throw Corrupt(start, $"{e.Kind} record runs past its block");
         _blockRead++;
         Records++;

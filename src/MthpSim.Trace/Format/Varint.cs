@@ -15,19 +15,34 @@ static class Varint
     public static void WriteSigned(Span<byte> s, ref int pos, long v) => Write(s, ref pos, (ulong)((v << 1) ^ (v >> 63)));
 
     /// <summary>Reads at <paramref name="pos"/>; false when the bytes end or the value runs past 64 bits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool TryRead(ReadOnlySpan<byte> s, ref int pos, out ulong v)
     {
-        v = 0;
+        // most values (kinds, deltas, flags) are one byte
+        if ((uint)pos < (uint)s.Length && s[pos] < 0x80) { v = s[pos++]; return true; }
+        return TryReadLong(s, ref pos, out v);
+    }
+
+    static bool TryReadLong(ReadOnlySpan<byte> s, ref int pos, out ulong v)
+    {
+        ulong value = 0;
+        int p = pos;
         for (int shift = 0; shift < 64; shift += 7)
         {
-            if (pos >= s.Length) return false;
-            byte b = s[pos++];
-            v |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80) return shift < 63 || b <= 1;
+            if ((uint)p >= (uint)s.Length) break;
+            ulong b = s[p++];
+            value |= (b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                (pos, v) = (p, value);
+                return shift < 63 || b <= 1;
+            }
         }
+        v = value;
         return false;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool TryReadSigned(ReadOnlySpan<byte> s, ref int pos, out long v)
     {
         bool ok = TryRead(s, ref pos, out ulong u);
