@@ -10,7 +10,7 @@ echo "| --- | --- | --- | --- |"
 for t in traces/*/; do
   name=$(basename "$t")
   row="| $name"
-  for truth in recorded.truth.json truth-64k.json truth-2m-64k.json; do
+  for truth in truth-never.json truth-64k.json truth-2m-64k.json; do
     if [ ! -f "$t$truth" ]; then row="$row | -"; continue; fi
     out=$($MTHPSIM replay "${t}trace.mtrace" --compare-truth "$t$truth" || true)
     worst=$(printf '%s\n' "$out" | awk '/%$/ && !/within/ { d = ($NF == "1%") ? $(NF-2) : $NF; sub("%", "", d); sub("^[+]", "", d); v = d + 0; if (v < 0) v = -v; if (v >= w) { w = v; what = $1 " " $2 " " $3 " " $4 } } END { printf "%.1f%% (%s)", w, what }')

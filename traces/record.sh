@@ -20,8 +20,9 @@ with open(f'{d}/prog.c', 'w') as f:
     for i in range(400):
         f.write(f'int f{i}(int *a, int n) {{ int s = {i}; for (int j = 0; j < n; j++) s += a[j] * {i % 7 + 1} ^ (s >> 3); return s; }}\n')
 PY
-# The truth runs: every size never is the traced run itself (recorded.truth.json)
-SETTINGS="--truth-as 64k:hugepages-64kB/enabled=always --truth-as 2m-64k:enabled=always,hugepages-2048kB/enabled=inherit,hugepages-64kB/enabled=always"
+# The truth runs, after the traced run has settled the page cache (see docs/trace-format.md);
+# recorded.truth.json is the traced run's own census.
+SETTINGS="--truth-as never:enabled=never,hugepages-64kB/enabled=never --truth-as 64k:hugepages-64kB/enabled=always --truth-as 2m-64k:enabled=always,hugepages-2048kB/enabled=inherit,hugepages-64kB/enabled=always"
 PY=$(python3 -c 'import sys, os; print(os.path.realpath(sys.executable))')
 # Python's hash seed is fixed: with a random one its dictionaries, and so its heap, differ run to run.
 PYTHONHASHSEED=0 $MTHPSIM record -o traces/python $SETTINGS -- "$PY" -c "b = bytearray(64 << 20); b[::4096] = b'x' * (len(b) // 4096); d = {i: str(i) for i in range(200000)}"

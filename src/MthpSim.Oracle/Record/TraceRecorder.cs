@@ -68,6 +68,8 @@ public static class TraceRecorder
         string recordedCensus = Path.Combine(req.OutputDir, "recorded.census.txt");
         string recordedEnv = Path.Combine(req.OutputDir, "recorded.environ");
         Dictionary<string, string> found, off;
+        string tracePath = Path.Combine(req.OutputDir, TraceFileName);
+        TraceConversion.Outcome conv;
         var truths = new List<(TruthRun Run, Dictionary<string, string> Settings, string CensusPath, SortedDictionary<string, long> Deltas)>();
         using (RunLock.Acquire())
         {
@@ -86,6 +88,17 @@ public static class TraceRecorder
             if (vmas != null) recordedVars["MTHP_CENSUS_VMAS"] = vmas + ".recorded";
             RestartKhugepagedSleep(live);
             RunProgram(perf, PerfRecipe.RecordArgs(perfData, [census, recordedCensus, .. req.Command]), guard, recordedVars);
+            var header = TraceConversion.HostHeader();
+            header["command"] = string.Join(' ', req.Command);
+            header["kernel"] = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+            header["recorded-with"] = "every anonymous and shmem mTHP size never";
+            // a replay's default settings: the first truth run's, or those found
+            var first = new Dictionary<string, string>(found);
+            foreach (var (k, v) in req.Truths.FirstOrDefault()?.Sets ?? []) first[k] = v;
+            foreach (var (k, v) in first.OrderBy(kv => known.IndexOf(kv.Key))) header["thp." + k] = v;
+            var files = new List<string>();
+            conv = Convert(perf, perfData, tracePath, header, census, files);
+            SettlePageCache(files, log);
             foreach (var run in req.Truths)
             {
                 var target = new Dictionary<string, string>(found);
@@ -109,22 +122,6 @@ public static class TraceRecorder
         var recorded = ExitCensus.Parse(ReadLines(recordedCensus));
         if (recorded.ExecErrno is int errno) throw new RecordRefusedException($"{req.Command[0]}: cannot run it (errno {errno})");
         long lostSamples = LostSamples(perf, perfData);
-        string tracePath = Path.Combine(req.OutputDir, TraceFileName);
-        var header = TraceConversion.HostHeader();
-        header["command"] = string.Join(' ', req.Command);
-        header["kernel"] = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
-        header["recorded-with"] = "every anonymous and shmem mTHP size never";
-        // a replay's default settings: the first truth run's, or those found
-        foreach (var (k, v) in (truths.Count > 0 ? truths[0].Settings : found).OrderBy(kv => known.IndexOf(kv.Key))) header["thp." + k] = v;
-        TraceConversion.Outcome conv;
-        var script = Process.Start(new ProcessStartInfo(perf, PerfRecipe.ScriptArgs(perfData)) { RedirectStandardOutput = true, RedirectStandardError = true })
-            ?? throw new InvalidOperationException("perf script did not start");
-        var scriptErr = script.StandardError.ReadToEndAsync();
-        using (var w = TraceWriter.Create(tracePath, header))
-            conv = TraceConversion.Convert(script.StandardOutput, w, ["setarch", "mthp_exit_census", Path.GetFileName(census)]);
-        script.WaitForExit();
-        if (script.ExitCode != 0) throw new InvalidOperationException($"perf script failed: {scriptErr.Result.Trim()}");
-
         string recordedPath = Path.Combine(req.OutputDir, RecordedCensusFileName);
         Truth(req, off, recorded, []).Save(recordedPath);
         var truthPaths = new List<string>();
@@ -136,6 +133,44 @@ public static class TraceRecorder
         }
         if (!req.KeepPerfData) foreach (var f in truths.Select(t => t.CensusPath).Concat([perfData, recordedCensus, recordedEnv])) File.Delete(f);
         return new RecordOutcome(tracePath, recordedPath, truthPaths, conv, lostSamples, recorded.ExitStatus, recorded.ExitSignal);
+    }
+
+    /// <summary>perf script into the trace file; the files the program mapped are added to <paramref name="files"/>.</summary>
+    static TraceConversion.Outcome Convert(string perf, string perfData, string tracePath, TraceHeader header, string census, List<string> files)
+    {
+        var script = Process.Start(new ProcessStartInfo(perf, PerfRecipe.ScriptArgs(perfData)) { RedirectStandardOutput = true, RedirectStandardError = true })
+            ?? throw new InvalidOperationException("perf script did not start");
+        var scriptErr = script.StandardError.ReadToEndAsync();
+        TraceConversion.Outcome conv;
+        using (var w = TraceWriter.Create(tracePath, header))
+            conv = TraceConversion.Convert(script.StandardOutput, w, ["setarch", "mthp_exit_census", Path.GetFileName(census)],
+                path => TraceConversion.FileSizeOnHost(path) is long size ? Added(files, path, size) : null);
+        script.WaitForExit();
+        if (script.ExitCode != 0) throw new InvalidOperationException($"perf script failed: {scriptErr.Result.Trim()}");
+        return conv;
+    }
+
+    static long Added(List<string> files, string path, long size) { files.Add(path); return size; }
+
+    /// <summary>
+    /// Reads every file the program mapped, whole. A read clears the read-ahead marks
+    /// (<c>PG_readahead</c>) earlier read-ahead left in the page cache, which fault-around skips
+    /// (<c>next_uptodate_folio()</c>), and caches what was not: the truth runs then find the files
+    /// as a replay assumes them, cached whole and unmarked, instead of in a state the page cache's
+    /// history left them in.
+    /// </summary>
+    static void SettlePageCache(List<string> files, TextWriter log)
+    {
+        var buf = new byte[1 << 20];
+        foreach (var f in files)
+        {
+            try
+            {
+                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+                while (s.Read(buf) > 0) { }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.WriteLine($"mthpsim record: could not read {f} ({e.Message})"); }
+        }
     }
 
     static TruthFile Truth(RecordRequest req, Dictionary<string, string> settings, ExitCensus.Result census, SortedDictionary<string, long> deltas) => new()

@@ -11,13 +11,8 @@ public class TraceCommandTests
 {
     static string Traces => Path.Combine(RepoPaths.Root, "traces");
 
-    /// <summary>The cells docs/fidelity.md reports within 1 % (the others, and why, are listed there).</summary>
-    static readonly HashSet<string> Within =
-    [
-        "python/recorded.truth.json", "python/truth-64k.json", "python/truth-2m-64k.json",
-        "sqlite3/recorded.truth.json", "sqlite3/truth-64k.json", "sqlite3/truth-2m-64k.json",
-        "xz/recorded.truth.json", "xz/truth-64k.json",
-    ];
+    /// <summary>The one cell docs/fidelity.md reports beyond 1 % (two threads' faults in another order; explained there).</summary>
+    static readonly HashSet<string> Beyond = ["xz/truth-2m-64k.json"];
 
     public static TheoryData<string> Cells()
     {
@@ -40,10 +35,10 @@ public class TraceCommandTests
         Assert.DoesNotContain("no live process", stdout);
         Assert.DoesNotContain("no process in the replay", stdout);
         Assert.Contains("every record replayed", stdout);
-        if (Within.Contains(cell)) Assert.True(code == 0, stdout);
+        if (!Beyond.Contains(cell)) Assert.True(code == 0, stdout);
         else
         {
-            // the known differences stay small: page-cache readahead marks, two threads' order
+            // the known difference stays small
             Assert.Equal(1, code);
             foreach (var row in rows)
             {
