@@ -5,7 +5,7 @@ public static class LinuxAbi
 {
     public const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
     public const int MapShared = 0x01, MapPrivate = 0x02, MapSharedValidate = 0x03, MapFixed = 0x10, MapAnonymous = 0x20,
-        MapGrowsDown = 0x100, MapPopulate = 0x8000, MapFixedNoReplace = 0x100000;
+        MapGrowsDown = 0x100, MapPopulate = 0x8000, MapStack = 0x20000, MapFixedNoReplace = 0x100000;
     public const ulong MremapMayMove = 1, MremapFixed = 2, MremapDontUnmap = 4;
     public const ulong CloneVm = 0x100, CloneVfork = 0x4000, CloneThread = 0x10000;
     public const int PrSetThpDisable = 41, PrGetThpDisable = 42;

@@ -307,6 +307,9 @@ public sealed class TraceReplay
             rc = _k.MmapShmem(mm, addr, len, ToProt(prot), f, (long)offset, shared);
         }
         if (rc < 0) { Problem($"{(kernel ? "kernel mapping" : "mmap")} failed in the model with {Errno.Name(rc)}", e); return; }
+        // calc_vm_flag_bits(): MAP_STACK (glibc's thread stacks) is VM_NOHUGEPAGE since 6.7; set
+        // after the mapping, the model's madvise splits it back out of any VMA it merged with
+        if ((flags & LinuxAbi.MapStack) != 0) Check(_k.Madvise(mm, addr, len, MadviseAdvice.Nohugepage), e);
         if ((flags & LinuxAbi.MapPopulate) != 0 && !kernel)
             Check(_k.Madvise(mm, addr, len, (prot & LinuxAbi.ProtWrite) != 0 && !shared ? MadviseAdvice.PopulateWrite : MadviseAdvice.PopulateRead), e);
     }

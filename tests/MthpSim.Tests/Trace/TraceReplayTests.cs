@@ -107,6 +107,18 @@ public class TraceReplayTests
     }
 
     [Fact]
+    public void A_thread_stack_mapped_with_MAP_STACK_gets_no_large_folio_and_stays_a_VMA_of_its_own()
+    {
+        const ulong at = 0x7ffff0000000;
+        var stack = Mmap(at + 0x100000, 0x100000) with { Arg3 = (ulong)(LinuxAbi.MapPrivate | LinuxAbi.MapAnonymous | LinuxAbi.MapStack) };
+        var t = Start().Append(Mmap(at, 0x100000)).Append(stack).Append(Write(at + 0x1f0000)).Append(Write(at + 0xf0000)).Append(Exit()).ToList();
+        var s = Replay(t, ("hugepages-64kB/enabled", "always")).Snapshots[0];
+        Assert.Equal(1, s.Census.AnonPagesByOrder[0]);    // in the stack: 4K
+        Assert.Equal(16, s.Census.AnonPagesByOrder[4]);   // beside it: 64K
+        Assert.Contains(s.Census.Vmas, v => v.Start == at + 0x100000 && v.End == at + 0x200000);
+    }
+
+    [Fact]
     public void A_trace_of_another_page_size_is_refused()
     {
         var h = new TraceHeader { ["arch"] = "x86_64", ["page"] = "4096" };
