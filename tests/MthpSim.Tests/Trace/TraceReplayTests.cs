@@ -135,3 +135,49 @@ public class TraceReplayTests
         Assert.Equal(1, r.Problems["not modelled: mremap(MREMAP_DONTUNMAP)"].Count);
     }
 }
+
+/// <summary>A replay streams: what it holds does not grow with the trace's length (measured on the whole heap, so alone).</summary>
+[Collection("process-wide measurement")]
+public class TraceReplayMemoryTests
+{
+    /// <summary>A process that maps, touches and unmaps 1 MiB over and over: <paramref name="rounds"/> × 258 records.</summary>
+    static string LongTrace(int rounds)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mthpsim-{Guid.NewGuid():N}.mtrace");
+        long t = 0;
+        using var w = TraceWriter.Create(path, new TraceHeader { ["arch"] = "x86_64", ["page"] = "4096" });
+        w.Write(new TraceEvent { Kind = TraceEventKind.Exec, Time = t++, Pid = 7, Tid = 7, Arg2 = 7, Path = "/bin/loop" });
+        const ulong at = 0x7ffff0000000;
+        for (int r = 0; r < rounds; r++)
+        {
+            w.Write(new TraceEvent { Kind = TraceEventKind.Mmap, Time = t += 1000, Pid = 7, Tid = 7, Len = 1 << 20, Arg2 = 3, Arg3 = 0x22, Arg4 = ulong.MaxValue, Ret = (long)at });
+            for (ulong p = 0; p < 256; p++) w.Write(TraceEvent.Fault(t += 100, 7, 7, at + p * 4096, FaultFlags.Write));
+            w.Write(new TraceEvent { Kind = TraceEventKind.Munmap, Time = t += 1000, Pid = 7, Tid = 7, Addr = at, Len = 1 << 20 });
+        }
+        w.Complete();
+        return path;
+    }
+
+    static long HeldAfterReplay(string path)
+    {
+        using var reader = TraceReader.Open(path);
+        var k = ReplayMachine.Create(reader.Header, [], null, 1L << 30);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var replay = new TraceReplay(k, reader.Header);
+        while (reader.Read(out var e)) replay.Apply(e);
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.Empty(replay.Problems);
+        GC.KeepAlive(replay);
+        return after - before;
+    }
+
+    [Fact]
+    public void Ten_times_the_records_hold_no_more_memory()
+    {
+        string shortTrace = LongTrace(200), longTrace = LongTrace(2000);   // 51,600 and 516,000 records
+        long small = HeldAfterReplay(shortTrace), large = HeldAfterReplay(longTrace);
+        File.Delete(shortTrace);
+        File.Delete(longTrace);
+        Assert.True(large - small < 256 * 1024, $"{small:N0} bytes held after 51,600 records, {large:N0} after 516,000");
+    }
+}
