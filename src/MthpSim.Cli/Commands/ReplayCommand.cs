@@ -52,10 +52,17 @@ public static class ReplayCommand
             catch (InvalidDataException e) { stderr.WriteLine($"mthpsim replay: {e.Message}"); return 2; }
             catch (TraceFormatException e) { stderr.WriteLine($"mthpsim replay: {e.Message}"); return 2; }
             catch (ReplayException e) { stderr.WriteLine($"mthpsim replay: {path}: {e.Message}"); return 2; }
-            stdout.Write(pr.GetValue(json) ? ReplayReport.Json(path, k, replay) : ReplayReport.Text(path, k, replay, pr.GetValue(vmas)));
+            var comparison = truth == null ? null : TruthComparison.Compare(replay.Snapshots, truth, (int)k.Geo.PageSize);
+            bool within = comparison == null || (comparison.Unmatched.Count == 0 && comparison.Rows.All(x => x.Within(CompareTruth.Tolerance)));
+            if (pr.GetValue(json))
+            {
+                stdout.Write(ReplayReport.Json(path, k, replay, pr.GetValue(truthOpt), comparison));
+                return within ? 0 : 1;
+            }
+            stdout.Write(ReplayReport.Text(path, k, replay, pr.GetValue(vmas)));
             if (truth == null) return 0;
             stdout.WriteLine();
-            stdout.Write(CompareTruth.Table($"against the live kernel ({pr.GetValue(truthOpt)})", k, replay, truth, out bool within));
+            stdout.Write(CompareTruth.Table($"against the live kernel ({pr.GetValue(truthOpt)})", k, replay, truth, out within));
             return within ? 0 : 1;
         });
         return cmd;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MthpSim.Core;
 using MthpSim.Trace.Replay;
+using MthpSim.Trace.Truth;
 
 namespace MthpSim.Cli.Commands;
 
@@ -78,7 +79,7 @@ static class ReplayReport
 
     static string Trunc(string s, int n) => s.Length <= n ? s : s[..n];
 
-    public static string Json(string path, Kernel k, TraceReplay r)
+    public static string Json(string path, Kernel k, TraceReplay r, string? truthPath = null, TruthComparison.Outcome? truth = null)
     {
         var doc = new
         {
@@ -96,8 +97,16 @@ static class ReplayReport
             }),
             problems = r.Problems.Select(p => new { what = p.Key, count = p.Value.Count, first = p.Value.First }),
             counters = Counters(k).ToDictionary(c => c.Name, c => c.Value),
+            truth = truth == null ? null : new
+            {
+                file = truthPath,
+                tolerancePercent = CompareTruth.Tolerance,
+                within = truth.Unmatched.Count == 0 && truth.Rows.All(x => x.Within(CompareTruth.Tolerance)),
+                rows = truth.Rows.Select(x => new { process = x.Process, what = x.What, simulated = x.Simulated, live = x.Live, diffPercent = Math.Round(x.DiffPercent, 3) }),
+                unmatched = truth.Unmatched,
+            },
         };
-        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }) + "\n";
     }
 
     static Dictionary<string, long> Sizes(Kernel k, long[] pagesByOrder) =>

@@ -26,6 +26,21 @@ public class JsonSchemaTests
     static string Example => Path.Combine(RepoPaths.Root, "scenarios/examples/fault-64k.mthp");
 
     [Fact]
+    public void Replay_json_matches_its_schema_with_and_without_a_truth_to_compare()
+    {
+        string dir = Path.Combine(RepoPaths.Root, "traces", "gcc");
+        var (code, stdout, _) = Run("replay", "--json", Path.Combine(dir, "trace.mtrace"));
+        Assert.Equal(0, code);
+        AssertMatchesSchema("replay", stdout);
+        (code, stdout, _) = Run("replay", "--json", Path.Combine(dir, "trace.mtrace"), "--compare-truth", Path.Combine(dir, "truth-64k.json"));
+        Assert.Equal(0, code);
+        AssertMatchesSchema("replay", stdout);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.True(doc.RootElement.GetProperty("truth").GetProperty("within").GetBoolean());
+        Assert.Equal(3, doc.RootElement.GetProperty("processes").GetArrayLength());   // gcc, cc1, as
+    }
+
+    [Fact]
     public void Run_json_matches_its_schema_for_passing_failing_invalid_and_unreadable_files()
     {
         string failing = Temp("process p\np mmap a any 2M\np write a 0 4K\nprint p smaps a\nexpect vmstat thp_fault_alloc == 99\n");
