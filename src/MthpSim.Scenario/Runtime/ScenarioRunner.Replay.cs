@@ -20,7 +20,7 @@ public static partial class ScenarioRunner
         {
             using var reader = TraceReader.Open(r.Path);
             replay = new TraceReplay(s.Kernel, reader.Header);
-            while (reader.Read(out var e)) replay.Apply(e);
+            replay.ApplyAll(reader);
             replay.Finish();
         }
         catch (Exception e) when (e is IOException or TraceFormatException or ReplayException)

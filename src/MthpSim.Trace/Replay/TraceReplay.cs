@@ -16,6 +16,7 @@ public sealed class TraceReplay
     readonly Kernel _k;
     readonly ReplayFiles _files;
     readonly Dictionary<int, ReplayProcess> _procs = [];
+    ReplayProcess? _lastProcess;
     /// <summary>Processes in the order the trace creates them (exec or fork), as <see cref="ReplayNames"/> numbers them.</summary>
     readonly List<ReplayProcess> _numbered = [];
     readonly List<ProcessSnapshot> _snapshots = [];
@@ -47,9 +48,16 @@ public sealed class TraceReplay
     public static TraceReplay Run(Kernel k, TraceReader reader)
     {
         var r = new TraceReplay(k, reader.Header);
-        while (reader.Read(out var e)) r.Apply(e);
+        r.ApplyAll(reader);
         r.Finish();
         return r;
+    }
+
+    /// <summary>Every remaining record of <paramref name="reader"/>, decoded on another thread while the model runs on this one.</summary>
+    public void ApplyAll(TraceReader reader)
+    {
+        using var ahead = new TraceReadAhead(reader);
+        while (ahead.Read(out var e)) Apply(e);
     }
 
     public void Apply(in TraceEvent e)
@@ -117,8 +125,9 @@ public sealed class TraceReplay
 
     ReplayProcess Process(int pid)
     {
+        if (_lastProcess?.Pid == pid) return _lastProcess;   // runs of records of one process are the rule
         if (!_procs.TryGetValue(pid, out var p)) _procs[pid] = p = new ReplayProcess(pid);
-        return p;
+        return _lastProcess = p;
     }
 
     ReplayAddressSpace? SpaceOf(in TraceEvent e)

@@ -12,7 +12,7 @@ public class TraceFormatTests
         return h;
     }
 
-    static List<TraceEvent> Sample(int faults)
+    internal static List<TraceEvent> Sample(int faults)
     {
         var list = new List<TraceEvent>
         {
@@ -31,7 +31,7 @@ public class TraceFormatTests
         return list;
     }
 
-    static byte[] Write(IEnumerable<TraceEvent> events, bool complete = true)
+    internal static byte[] Write(IEnumerable<TraceEvent> events, bool complete = true)
     {
         var ms = new MemoryStream();
         using (var w = new TraceWriter(ms, Header()))
@@ -42,7 +42,7 @@ public class TraceFormatTests
         return ms.ToArray();
     }
 
-    static List<TraceEvent> ReadAll(byte[] bytes, out TraceHeader header)
+    internal static List<TraceEvent> ReadAll(byte[] bytes, out TraceHeader header)
     {
         using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
         header = r.Header;

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace MthpSim.Trace.Format;
+
+/// <summary>
+/// Decompresses and decodes a trace on a thread of its own, a few batches ahead of the one consuming
+/// it, so that a replay's thread spends its time on the model. Records come out in the file's order;
+/// an error the reader meets is thrown at the record where it met it, after every record before it,
+/// exactly as reading on one thread would. Host memory is a fixed number of batches.
+/// </summary>
+public sealed class TraceReadAhead : IDisposable
+{
+    const int BatchRecords = 1024;
+    /// <summary>The first batches are small, so the consumer starts at once; they double up to <see cref="BatchRecords"/>.</summary>
+    const int FirstBatchRecords = 64;
+    const int BatchesAhead = 4;
+
+    sealed class Batch(int capacity)
+    {
+        public readonly TraceEvent[] Events = new TraceEvent[capacity];
+        public int Count;
+        public ExceptionDispatchInfo? Error;
+        public bool End;
+    }
+
+    readonly TraceReader _reader;
+    readonly BlockingCollection<Batch> _full = new(new ConcurrentQueue<Batch>(), BatchesAhead);
+    readonly BlockingCollection<Batch> _free = new(new ConcurrentQueue<Batch>());
+    readonly CancellationTokenSource _stop = new();
+    readonly Thread _producer;
+    Batch? _current;
+    int _next;
+    bool _done;
+
+    /// <summary>Starts reading <paramref name="reader"/> at once; it belongs to this read-ahead until <see cref="Dispose"/>, which does not dispose it.</summary>
+    public TraceReadAhead(TraceReader reader)
+    {
+        _reader = reader;
+        for (int i = 0; i < BatchesAhead + 1; i++) _free.Add(new Batch(BatchRecords));
+        _producer = new Thread(Produce) { IsBackground = true, Name = "trace read-ahead" };
+        _producer.Start();
+    }
+
+    /// <summary>The next record, as <see cref="TraceReader.Read"/> would give it.</summary>
+    public bool Read(out TraceEvent e)
+    {
+        while (_current == null || _next >= _current.Count)
+        {
+            if (_current != null)
+            {
+                _current.Error?.Throw();
+                if (_current.End) { _done = true; }
+                _free.Add(_current);
+                _current = null;
+            }
+            if (_done) { e = default; return false; }
+            _current = _full.Take();
+            _next = 0;
+        }
+        e = _current.Events[_next++];
+        return true;
+    }
+
+    void Produce()
+    {
+        var token = _stop.Token;
+        int limit = FirstBatchRecords;
+        try
+        {
+            while (true)
+            {
+                var b = _free.Take(token);
+                (b.Count, b.End, b.Error) = (0, false, null);
+                try
+                {
+                    while (b.Count < limit && _reader.Read(out b.Events[b.Count])) b.Count++;
+                    b.End = b.Count < limit;
+                }
+                catch (Exception ex) { b.Error = ExceptionDispatchInfo.Capture(ex); }
+                _full.Add(b, token);
+                if (b.End || b.Error != null) return;
+                limit = Math.Min(2 * limit, BatchRecords);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _producer.Join();
+        _stop.Dispose();
+        _full.Dispose();
+        _free.Dispose();
+    }
+}

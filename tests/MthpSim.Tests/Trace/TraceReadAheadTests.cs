@@ -1,0 +1,62 @@
+using MthpSim.Trace.Format;
+using Xunit;
+
+namespace MthpSim.Tests.Trace;
+
+public class TraceReadAheadTests
+{
+    static List<TraceEvent> ReadAhead(byte[] bytes, int max = int.MaxValue)
+    {
+        using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+        using var ahead = new TraceReadAhead(r);
+        var list = new List<TraceEvent>();
+        while (list.Count < max && ahead.Read(out var e)) list.Add(e);
+        return list;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(56)]     // 64 records: the first batch exactly (batches of 64, 128, ... 1,024)
+    [InlineData(951)]
+    [InlineData(952)]    // 960 records: four whole batches, then an empty one
+    [InlineData(953)]
+    [InlineData(1976)]
+    [InlineData(100_000)]
+    public void Gives_every_record_in_the_files_order(int faults)
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(faults));
+        Assert.Equal(TraceFormatTests.ReadAll(bytes, out _), ReadAhead(bytes));
+    }
+
+    [Fact]
+    public void A_damaged_block_throws_after_the_records_before_it_as_the_reader_does()
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(300_000));
+        bytes[bytes.Length * 2 / 3] ^= 0x10;
+        var plain = new List<TraceEvent>();
+        var expected = Assert.Throws<TraceFormatException>(() =>
+        {
+            using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+            while (r.Read(out var e)) plain.Add(e);
+        });
+        Assert.NotEmpty(plain);
+        var got = new List<TraceEvent>();
+        var ex = Assert.Throws<TraceFormatException>(() =>
+        {
+            using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+            using var ahead = new TraceReadAhead(r);
+            while (ahead.Read(out var e)) got.Add(e);
+        });
+        Assert.Equal(plain, got);
+        Assert.Equal(expected.Message, ex.Message);
+        Assert.Equal(expected.Offset, ex.Offset);
+    }
+
+    [Fact]
+    public void Stopping_early_ends_the_reading_thread()
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(300_000));
+        var first = ReadAhead(bytes, max: 10);   // returns only once Dispose has joined the thread
+        Assert.Equal(TraceFormatTests.ReadAll(bytes, out _).Take(10), first);
+    }
+}
