@@ -12,9 +12,11 @@ public static class CheckCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, Func<Stream> stdin)
     {
         var files = ScenarioFilesArgument.Create();
-        var cmd = new Command("check", "Check scenario files as run would before running them; exit 0 when valid, 2 otherwise") { files };
+        var assemblies = PolicyAssemblyOption.Create();
+        var cmd = new Command("check", "Check scenario files as run would before running them; exit 0 when valid, 2 otherwise") { files, assemblies };
         cmd.SetAction(pr =>
         {
+            if (PolicyAssemblyOption.Load(pr, assemblies, "check", stderr) == null) return 2;
             int status = 0;
             if (InputFile.RefuseStdinTwice("check", pr.GetValue(files)!) is string twice) { stderr.WriteLine(twice); return 2; }
             foreach (var f in pr.GetValue(files)!)

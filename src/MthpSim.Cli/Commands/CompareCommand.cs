@@ -20,15 +20,19 @@ public static class CompareCommand
     {
         hooks ??= MthpSim.Cli.Progress.LongCommandHooks.None;
         var files = ScenarioFilesArgument.Create();
-        var policies = new Option<string>("--policy") { Description = "Comma-separated collapse policies", DefaultValueFactory = _ => string.Join(',', Default) };
+        var policies = new Option<string?>("--policy") { Description = $"Comma-separated collapse policies (default: {string.Join(',', Default)}, then those of --policy-assembly)" };
+        var assemblies = PolicyAssemblyOption.Create();
         var json = new Option<bool>("--json") { Description = "JSON instead of a table (schema in docs/json-output.md)" };
         var csv = new Option<bool>("--csv") { Description = "CSV instead of a table" };
-        var cmd = new Command("compare", "Run scenarios under several collapse policies and compare scan cost, collapses, bloat and creep") { files, policies, json, csv };
+        var cmd = new Command("compare", "Run scenarios under several collapse policies and compare scan cost, collapses, bloat and creep") { files, policies, json, csv, assemblies };
         cmd.SetAction(pr =>
         {
             // One output format: with both, which one the user gets would be a guess.
             if (pr.GetValue(json) && pr.GetValue(csv)) { stderr.WriteLine("mthpsim compare: --json and --csv cannot be used together"); return 2; }
-            var names = pr.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (PolicyAssemblyOption.Load(pr, assemblies, "compare", stderr) is not { } loaded) return 2;
+            var names = pr.GetValue(policies) is string list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : [.. Default, .. loaded.Except(Default)];
             string known = string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names);
             // An empty list would print nothing and exit 0, as if every scenario had been compared.
             if (names.Length == 0) { stderr.WriteLine($"mthpsim compare: --policy names no policy; known policies: {known}"); return 2; }

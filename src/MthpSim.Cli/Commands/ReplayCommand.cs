@@ -26,9 +26,11 @@ public static class ReplayCommand
         var json = new Option<bool>("--json") { Description = "JSON instead of text" };
         var truthOpt = new Option<string?>("--compare-truth") { Description = "A truth.json from 'mthpsim record --truth': replay under its settings (then --set) and compare; exit 1 when a figure differs by more than 1%" };
         var vmas = new Option<bool>("--vmas") { Description = "Also list each process's VMAs with their anonymous, file and zero pages at its end" };
-        var cmd = new Command("replay", "Replay a recorded program's memory trace under any THP setting") { trace, sets, policy, memory, json, truthOpt, vmas };
+        var assemblies = PolicyAssemblyOption.Create();
+        var cmd = new Command("replay", "Replay a recorded program's memory trace under any THP setting") { trace, sets, policy, memory, json, truthOpt, vmas, assemblies };
         cmd.SetAction(pr =>
         {
+            if (PolicyAssemblyOption.Load(pr, assemblies, "replay", stderr) == null) return 2;
             string path = pr.GetValue(trace)!;
             var overrides = new List<KeyValuePair<string, string>>();
             foreach (var s in pr.GetValue(sets) ?? [])

@@ -14,9 +14,11 @@ public static class RunCommand
         var files = ScenarioFilesArgument.Create();
         var json = new Option<bool>("--json") { Description = "Write a machine-readable result (every expectation, print and counter's final value) instead of text; schema in docs/json-output.md" };
         var check = new Option<bool>("--check") { Description = "After every statement, run the invariant checker and compare page contents with the record of what the programs stored" };
-        var cmd = new Command("run", "Run scenario files; exit 0 when every expectation holds, 1 when some fail, 2 for an invalid file, 130/143 when interrupted") { files, json, check };
+        var assemblies = PolicyAssemblyOption.Create();
+        var cmd = new Command("run", "Run scenario files; exit 0 when every expectation holds, 1 when some fail, 2 for an invalid file, 130/143 when interrupted") { files, json, check, assemblies };
         cmd.SetAction(pr =>
         {
+            if (PolicyAssemblyOption.Load(pr, assemblies, "run", stderr) == null) return 2;
             var results = new List<RunResult>();
             bool asJson = pr.GetValue(json);
             var paths = pr.GetValue(files)!;

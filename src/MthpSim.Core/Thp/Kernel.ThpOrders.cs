@@ -108,10 +108,10 @@ public sealed partial class Kernel
     public static int HighestOrder(ulong orders) => 63 - BitOperations.LeadingZeroCount(orders);
 
     /// <summary>models hugepage_pmd_enabled(): whether khugepaged has PMD work to do at all, for anonymous memory or shmem.</summary>
-    internal bool HugepagePmdEnabled() => AnyAnonOrderEnabled(1UL << Geo.PmdOrder) || ShmemHpagePmdEnabled();
+    public bool HugepagePmdEnabled() => AnyAnonOrderEnabled(1UL << Geo.PmdOrder) || ShmemHpagePmdEnabled();
 
     /// <summary>models shmem_hpage_pmd_enabled(): a PMD-sized shmem setting that is not never (inherit follows shmem_enabled), unless deny.</summary>
-    internal bool ShmemHpagePmdEnabled()
+    public bool ShmemHpagePmdEnabled()
     {
         ulong pmd = 1UL << Geo.PmdOrder;
         if (Thp.ShmemEnabled == ShmemEnabled.Deny) return false;
@@ -120,7 +120,7 @@ public sealed partial class Kernel
     }
 
     /// <summary>Whether any of these anonymous orders is enabled (always, madvise, or inherit with the global setting on).</summary>
-    internal bool AnyAnonOrderEnabled(ulong orders) =>
+    public bool AnyAnonOrderEnabled(ulong orders) =>
         ((Thp.AnonAlways | Thp.AnonMadvise) & orders) != 0 || ((Thp.AnonInherit & orders) != 0 && Thp.GlobalEnabled);
 
     /// <summary>The orders khugepaged may collapse a VMA to: the policy's for anonymous memory; a shmem VMA only to the PMD order (collapse_file()) whatever the policy.</summary>

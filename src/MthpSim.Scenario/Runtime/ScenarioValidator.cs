@@ -27,7 +27,7 @@ public static class ScenarioValidator
             if (s is SysfsWriteStmt sw && k.SysfsRead(sw.Path) == null)
                 Err(sw.Span, $"no such file /sys/kernel/mm/transparent_hugepage/{sw.Path}{Suggest(sw.Path, k.SysfsFiles())}");
             if (s is PolicyStmt pol && MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(pol.Value) == null)
-                Err(pol.Span, $"unknown collapse policy {Echo.Quote(pol.Value)} (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}){Suggest(pol.Value, MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}");
+                Err(pol.Span, $"unknown collapse policy {Echo.Quote(pol.Value)} (known: {string.Join(", ", MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}){Suggest(pol.Value, MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Names)}; a design of one's own is loaded with --policy-assembly");
             if (s is PrintStmt { Target: PrintView { Thpmaps: { } tf } } ps)
                 foreach (long size in tf.Cont.Where(size => size < 2L * k.Geo.PageSize || size > k.Geo.PmdSize))
                     Err(ps.Span, $"cont={size >> 10}K is not a block size thpmaps can count here: from 2 pages ({2 * k.Geo.PageSize >> 10}K) to the PMD size ({k.Geo.PmdSize >> 10}K)");
