@@ -100,8 +100,6 @@ public sealed partial class Kernel
             ulong pte = ptes[i];
             if (Pte.IsSwap(pte))
             {
-                if (w.IsKhugepaged && _collapsePolicy is not (PmdOnlyPolicy or MthpPolicy))
-                    throw new NotSupportedException($"khugepaged over swap entries under the '{_collapsePolicy.Name}' collapse design is not modelled yet");
                 s.Unmapped++;
                 i++;
                 if (!w.IsKhugepaged || s.Unmapped <= limits.MaxPtesSwap)
@@ -303,8 +301,8 @@ public sealed partial class Kernel
     /// <summary>
     /// models __collapse_huge_page_swapin(): each swap entry of the range is swapped in by a read fault
     /// (do_swap_page(), a major fault without the task's accounting). Null when all came in. A range
-    /// below the PMD size (the upstream mTHP series) swaps nothing in: its first swap entry fails it
-    /// with SCAN_EXCEED_SWAP_PTE, as swapping in would feed creep.
+    /// below the PMD size swaps nothing in unless the design says so (the RFCs did; the upstream series
+    /// does not): its first swap entry fails it with SCAN_EXCEED_SWAP_PTE, as swapping in would feed creep.
     /// </summary>
     ScanResult? CollapseSwapin(PmdWindow w, int offset, int order)
     {
@@ -312,7 +310,7 @@ public sealed partial class Kernel
         for (int i = offset; i < offset + (1 << order); i++)
         {
             if (!Pte.IsSwap(ptes[i])) continue;
-            if (order < Geo.PmdOrder) return ScanResult.ExceedSwapPte;
+            if (order < Geo.PmdOrder && !_collapsePolicy.SwapInBelowPmdSize) return ScanResult.ExceedSwapPte;
             if (DoSwapPage(w.Vma, w.Slot, w.Address + ((ulong)i << PageShift), write: false) != Fault.FaultResult.Ok) return ScanResult.Fail;
         }
         return null;

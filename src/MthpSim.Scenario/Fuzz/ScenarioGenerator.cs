@@ -527,8 +527,7 @@ public sealed class ScenarioGenerator
 /// <summary>Which statements a generator may use.</summary>
 /// <remarks>
 /// <paramref name="Pageout"/>: MADV_PAGEOUT and MADV_COLD of anonymous memory and shmem. <paramref name="Swap"/>: the
-/// machine has swap; then nothing the model does not support with swap yet is generated: no other
-/// collapse design (khugepaged over swap entries).
+/// machine has swap (every collapse design handles swap entries).
 /// <paramref name="Cgroups"/>: memory cgroups with small limits (charge fallbacks, reclaim in the group,
 /// which swaps where there is swap; OOM kills), processes moved between them.
 /// <paramref name="AnySwapDevice"/>: the swap device is zram, a disk or a file (else the machine line's,
@@ -547,7 +546,7 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
     /// <summary>The simulator with swap (zram, disk or file): pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
-    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", false, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true);
+    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true);
     /// <summary>The simulator with swap and memory cgroups on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap, shmem as well as anonymous memory.</summary>
     public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Cgroups = true };
     /// <summary>

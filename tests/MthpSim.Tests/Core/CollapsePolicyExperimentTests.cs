@@ -33,7 +33,12 @@ public class CollapsePolicyExperimentTests
         statements.Where(s => s is not (ExpectStmt or PrintStmt or PolicyStmt)).Select(s => s.Text).ToList();
 
     [Fact]
-    public void There_are_the_seven_workloads_of_the_thread() => Assert.Equal(7, WorkloadNames().Count);
+    public void There_are_the_seven_workloads_of_the_thread_and_three_of_memory_pressure()
+    {
+        var names = WorkloadNames();
+        Assert.Equal(10, names.Count);
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "fork-shared-8-of-16", "swap-pte-none-0", "cgroup-limit-2m" });
+    }
 
     /// <summary>A per-policy file that drifted from its workload would state outcomes `compare` no longer shows.</summary>
     [Theory]
@@ -94,5 +99,31 @@ public class CollapsePolicyExperimentTests
         Assert.Equal(chain, m.LongestCreepChain);
         Assert.Equal(creepEvents, m.CreepEvents);
         Assert.Equal(bloatKb, m.BloatBytes >> 10);
+    }
+
+    /// <summary>
+    /// Under memory pressure: the collapse attempts (allocations) each design makes for what it
+    /// collapses, as compare's "attempts" column shows them (an attempt that fails after allocating
+    /// is work wasted).
+    /// </summary>
+    [Theory]
+    [InlineData("fork-shared-8-of-16", "pmd-only", 0, 0, 0)]
+    [InlineData("fork-shared-8-of-16", "mthp", 384, 3, 64)]              // every 64K attempt fails on the shared half
+    [InlineData("fork-shared-8-of-16", "mthp-bitmap-rfc", 0, 0, 0)]
+    [InlineData("fork-shared-8-of-16", "mthp-per-order-rfc", 64, 4, 64)] // copies the shared pages
+    [InlineData("swap-pte-none-0", "pmd-only", 1, 9, 1)]
+    [InlineData("swap-pte-none-0", "mthp", 62, 4, 31)]
+    [InlineData("swap-pte-none-0", "mthp-bitmap-rfc", 62, 4, 31)]
+    [InlineData("swap-pte-none-0", "mthp-per-order-rfc", 1, 9, 1)]
+    [InlineData("cgroup-limit-2m", "pmd-only", 2, 9, 0)]
+    [InlineData("cgroup-limit-2m", "mthp", 2, 9, 0)]                      // the charge failure ends the window
+    [InlineData("cgroup-limit-2m", "mthp-bitmap-rfc", 66, 4, 32)]
+    [InlineData("cgroup-limit-2m", "mthp-per-order-rfc", 34, 4, 32)]
+    public void Attempts_and_collapses_under_memory_pressure(string workload, string policy, long attempts, int order, long collapses)
+    {
+        var m = Run(workload, policy).CollapseMetrics!;
+        Assert.Equal(attempts, m.CollapseAttempts);
+        Assert.Equal(collapses, m.Collapses[order]);
+        Assert.Equal(collapses, m.Collapses.Sum());
     }
 }

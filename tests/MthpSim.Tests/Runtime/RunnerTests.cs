@@ -61,11 +61,11 @@ public class RunnerTests
         Assert.Empty(r.Expectations);
     }
 
-    /// <summary>What swap does not model yet stops the run where it is reached, with the reason, never with a wrong result.</summary>
+    /// <summary>What the model does not have yet stops the run where it is reached, with the reason, never with a wrong result.</summary>
     [Theory]
-    [InlineData("machine swap=1G\npolicy collapse = mthp-bitmap-rfc\nprocess p\np mmap a 0x40000000 2M\np madvise a 0 2M hugepage\np write a 0 2M\np madvise a 0 4K pageout\nkhugepaged full-scans 1\n",
-        "t.mthp:8:", "khugepaged over swap entries under the 'mthp-bitmap-rfc' collapse design is not modelled yet")]
-    public void Swap_paths_not_modelled_yet_stop_the_run_with_the_reason(string text, string where, string message)
+    [InlineData("memfd f 2M\nprocess p\np mmap a 0x40000000 2M rw shared memfd:f\np write a 0 4K\np mremap a any 4M\n",
+        "t.mthp:5:", "mremap of a shmem mapping (memfd:f) is not modelled yet")]
+    public void Paths_not_modelled_yet_stop_the_run_with_the_reason(string text, string where, string message)
     {
         var r = Run(text);
         Assert.Equal(1, r.ExitCode);

@@ -13,6 +13,9 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// isolation count every order; no per-order stats. MADV_COLLAPSE goes through the same walk (the
 /// RFC merged the madvise and khugepaged paths), offered every anonymous order from 32K up whatever
 /// the sysfs settings; without khugepaged's young-page requirement, with the same chunk threshold.
+/// Swap entries (within the PMD-wide max_ptes_swap) are swapped in at every order, as the RFC
+/// generalized __collapse_huge_page_swapin() (its v2 dropped that: creep), and the scan keeps 6.18's
+/// young-page rule: with swap entries, half the window must be young.
 /// </summary>
 /// <remarks>
 /// <c>asPosted</c> (<c>mthp-bitmap-rfc-as-posted</c>) is the patch exactly as posted: a failed collapse
@@ -26,6 +29,7 @@ public sealed class BitmapRfcPolicy(bool asPosted = false) : ICollapsePolicy
     public string Name => asPosted ? "mthp-bitmap-rfc-as-posted" : "mthp-bitmap-rfc";
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
+    public bool SwapInBelowPmdSize => true;
 
     public bool KhugepagedEnabled(Kernel k) => k.HugepagePmdEnabled();
 
@@ -51,7 +55,7 @@ public sealed class BitmapRfcPolicy(bool asPosted = false) : ICollapsePolicy
         // The scan has no max_ptes_none limit any more; the PMD-wide shared and swap limits stay.
         var s = w.Scan(0, w.Ptes, w.SysfsLimits() with { MaxPtesNone = w.Ptes }, countVmEvents: true);
         if (s.Result != ScanResult.Succeed) return s.Result;
-        if (w.IsKhugepaged && s.Referenced == 0) return ScanResult.LackReferencedPage;
+        if (w.IsKhugepaged && (s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < w.Ptes / 2))) return ScanResult.LackReferencedPage;
         int chunkCount = w.Ptes >> MinMthpOrder;
         var chunk = new bool[chunkCount];
         for (int c = 0; c < chunkCount; c++) chunk[c] = w.PresentIn(c << MinMthpOrder, 1 << MinMthpOrder) == 1 << MinMthpOrder;

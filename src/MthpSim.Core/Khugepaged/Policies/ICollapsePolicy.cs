@@ -33,4 +33,11 @@ public interface ICollapsePolicy
     /// MADV_COLLAPSE Linux 6.18's PMD-only collapse.
     /// </summary>
     ulong MadviseCollapseOrders(Kernel k, Vma.Vma vma) => 0;
+
+    /// <summary>
+    /// Whether a collapse below the PMD size swaps in the swap entries of its range, as the PMD
+    /// collapse does (the January 2025 RFCs); false (the default, the upstream series) fails the
+    /// range at its first swap entry with SCAN_EXCEED_SWAP_PTE, since swapping in would feed creep.
+    /// </summary>
+    bool SwapInBelowPmdSize => false;
 }

@@ -11,7 +11,9 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// is skipped to that folio's end. Modelled with the walk fixes asked for in the thread (Dev Jain
 /// 2025-01-12: go past a range that failed at every order; Ryan Roberts' review: the next order
 /// never exceeds the new offset's alignment). thp_collapse_alloc and the thp_scan_exceed_* events count
-/// every order, in the scan and in isolation.
+/// every order, in the scan and in isolation. Swap entries within the scaled max_ptes_swap are
+/// swapped in at every order, and a range with any needs half its pages young (the young-page rule
+/// scaled to the range).
 /// </summary>
 /// <remarks>
 /// <c>asPosted</c> (<c>mthp-per-order-rfc-as-posted</c>): once a range failed at every order, the
@@ -23,6 +25,7 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
     public string Name => asPosted ? "mthp-per-order-rfc-as-posted" : "mthp-per-order-rfc";
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
+    public bool SwapInBelowPmdSize => true;
 
     public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders) || k.ShmemHpagePmdEnabled();
 
@@ -63,7 +66,7 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
                 continue;
             }
             if (r == ScanResult.Succeed)
-                r = s.Referenced == 0 ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
+                r = s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < nr / 2) ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
             last = r;
             if (r == ScanResult.Succeed)
             {
