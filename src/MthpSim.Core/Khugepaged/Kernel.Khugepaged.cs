@@ -13,6 +13,11 @@ public sealed partial class Kernel
     ulong _scanAddress;
     /// <summary>When khugepaged runs next (virtual ms); null while it waits for work.</summary>
     long? _khugepagedWakeAt;
+    /// <summary>
+    /// A round asleep in khugepaged_alloc_sleep() after its first failed huge page allocation: the
+    /// progress and passes through the list head it goes on with when it wakes. Null between rounds.
+    /// </summary>
+    (uint Progress, int PassThroughHead)? _khugepagedAllocSleep;
 
     /// <summary>Registered mms, in scan order.</summary>
     public IReadOnlyList<MmStruct> KhugepagedMms => _khugepagedMms;
@@ -56,7 +61,8 @@ public sealed partial class Kernel
     /// </summary>
     internal void KhugepagedSettingsChanged(bool sleepTimes)
     {
-        if (!_collapsePolicy.KhugepagedEnabled(this)) { _khugepagedWakeAt = null; return; }
+        // A stopped thread ends its round (kthread_should_stop()); a new one starts afresh.
+        if (!_collapsePolicy.KhugepagedEnabled(this)) { _khugepagedWakeAt = null; _khugepagedAllocSleep = null; return; }
         if (sleepTimes || _khugepagedWakeAt == null) _khugepagedWakeAt = NowMs;
     }
 
@@ -66,21 +72,22 @@ public sealed partial class Kernel
         while (_khugepagedWakeAt is long at && at <= until)
         {
             NowMs = Math.Max(NowMs, at);
-            bool allocFailed = KhugepagedDoScan();
-            ScheduleNextWake(allocFailed);
+            KhugepagedDoScan();
+            ScheduleNextWake();
         }
     }
 
     /// <summary>
-    /// models khugepaged_wait_work(): sleep scan_sleep_millisecs while there is work (at least 1 ms
-    /// of virtual time per round, so a zero sleep cannot stop the clock), alloc_sleep_millisecs after
-    /// a failed allocation, and until woken when there is none.
+    /// models khugepaged_wait_work() and khugepaged_alloc_sleep(): a round asleep after a failed
+    /// allocation goes on alloc_sleep_millisecs later; between rounds, sleep scan_sleep_millisecs while
+    /// there is work (at least 1 ms of virtual time, so a zero sleep cannot stop the clock), and until
+    /// woken when there is none. A wake-up (a sleep time written) ends either sleep at once.
     /// </summary>
-    void ScheduleNextWake(bool allocFailed)
+    void ScheduleNextWake()
     {
+        if (_khugepagedAllocSleep != null) { _khugepagedWakeAt = NowMs + Math.Max(1, Thp.AllocSleepMillisecs); return; }
         if (!KhugepagedHasWork && !(_khugepagedHasOutsideMms && _collapsePolicy.KhugepagedEnabled(this))) { _khugepagedWakeAt = null; return; }
-        long sleep = allocFailed ? Thp.AllocSleepMillisecs : Thp.ScanSleepMillisecs;
-        _khugepagedWakeAt = NowMs + Math.Max(1, sleep);
+        _khugepagedWakeAt = NowMs + Math.Max(1, Thp.ScanSleepMillisecs);
     }
 
     /// <summary>`khugepaged scan N`: N rounds now, as if khugepaged had woken N times.</summary>
@@ -89,7 +96,8 @@ public sealed partial class Kernel
         for (long i = 0; i < rounds; i++)
         {
             if (!KhugepagedHasWork) break;
-            ScheduleNextWake(KhugepagedDoScan());
+            KhugepagedDoScan();
+            ScheduleNextWake();
         }
     }
 
@@ -101,31 +109,43 @@ public sealed partial class Kernel
         {
             if (KhugepagedFullScans >= target) return 0;
             if (!KhugepagedHasWork) return -Errno.EAGAIN;
-            ScheduleNextWake(KhugepagedDoScan());
+            KhugepagedDoScan();
+            ScheduleNextWake();
         }
         return KhugepagedFullScans >= target ? 0 : -Errno.EAGAIN;
     }
 
     /// <summary>
     /// models khugepaged_do_scan(): scan mm slots until pages_to_scan progress is made or the list
-    /// head has been passed twice. Returns whether a collapse allocation failed (the kernel then
-    /// sleeps alloc_sleep_millisecs; here the round ends and the next one comes that much later).
+    /// head has been passed twice. The first failed huge page allocation puts the round to sleep
+    /// (khugepaged_alloc_sleep(): <see cref="_khugepagedAllocSleep"/>, resumed by the next call); a
+    /// second one in the same round gives the round up.
     /// </summary>
-    bool KhugepagedDoScan()
+    void KhugepagedDoScan()
     {
-        uint pages = Thp.PagesToScan;
-        uint progress = 0;
-        int passThroughHead = 0;
+        // pages_to_scan is read once per round; a resumed round keeps its budget.
+        uint pages = _khugepagedAllocSleep != null ? _khugepagedRoundPages : _khugepagedRoundPages = Thp.PagesToScan;
+        var (progress, passThroughHead) = _khugepagedAllocSleep ?? (0u, 0);
+        bool wait = _khugepagedAllocSleep == null;
+        _khugepagedAllocSleep = null;
         while (true)
         {
             if (_scanMm == null) passThroughHead++;
             var result = ScanResult.Fail;
             if (KhugepagedHasWork && passThroughHead < 2) progress += KhugepagedScanMmSlot(pages - progress, out result);
             else progress = pages;
-            if (progress >= pages) return false;
-            if (result == ScanResult.AllocHugePageFail) return true;
+            if (progress >= pages) return;
+            if (result == ScanResult.AllocHugePageFail)
+            {
+                if (!wait) return;
+                _khugepagedAllocSleep = (progress, passThroughHead);
+                return;
+            }
         }
     }
+
+    /// <summary>The pages_to_scan a round read when it started.</summary>
+    uint _khugepagedRoundPages;
 
     /// <summary>
     /// models khugepaged_scan_mm_slot(): scans the current mm from the cursor, PMD range by PMD
