@@ -292,6 +292,7 @@ public sealed partial class Kernel
             Map.AddRef(folio, nr - 1);
             FolioAddNewAnonRmap(folio, w.Vma, addr, pmdMapped: false);
             for (int i = 0; i < nr; i++) ptes[offset + i] = Pte.Make(folio + i, flags);
+            if (_collapsePolicy.QueuesCollapsedBelowPmdSize) DeferredSplitFolio(folio, partiallyMapped: false);
         }
         m.BloatBytes += (long)none * Geo.PageSize;
         m.RecordCollapse(mm.Id, addr, (ulong)Geo.PageSize << order, order);

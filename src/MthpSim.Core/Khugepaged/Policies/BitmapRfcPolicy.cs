@@ -15,7 +15,8 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// the sysfs settings; without khugepaged's young-page requirement, with the same chunk threshold.
 /// Swap entries (within the PMD-wide max_ptes_swap) are swapped in at every order, as the RFC
 /// generalized __collapse_huge_page_swapin() (its v2 dropped that: creep), and the scan keeps 6.18's
-/// young-page rule: with swap entries, half the window must be young.
+/// young-page rule: with swap entries, half the window must be young. Every collapsed folio goes on
+/// the deferred split queue, whatever its order (deferred_split_folio() after every collapse).
 /// </summary>
 /// <remarks>
 /// <c>asPosted</c> (<c>mthp-bitmap-rfc-as-posted</c>) is the patch exactly as posted: a failed collapse
@@ -30,6 +31,7 @@ public sealed class BitmapRfcPolicy(bool asPosted = false) : ICollapsePolicy
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
     public bool SwapInBelowPmdSize => true;
+    public bool QueuesCollapsedBelowPmdSize => true;
 
     public bool KhugepagedEnabled(Kernel k) => k.HugepagePmdEnabled();
 

@@ -40,4 +40,11 @@ public interface ICollapsePolicy
     /// range at its first swap entry with SCAN_EXCEED_SWAP_PTE, since swapping in would feed creep.
     /// </summary>
     bool SwapInBelowPmdSize => false;
+
+    /// <summary>
+    /// Whether a folio collapsed below the PMD size goes on the deferred split queue as a PMD one does
+    /// (deferred_split_folio(), so the underused-THP shrinker may split it again: the January 2025
+    /// RFCs); false (the default, the upstream series) leaves it off the queue.
+    /// </summary>
+    bool QueuesCollapsedBelowPmdSize => false;
 }

@@ -13,7 +13,8 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// never exceeds the new offset's alignment). thp_collapse_alloc and the thp_scan_exceed_* events count
 /// every order, in the scan and in isolation. Swap entries within the scaled max_ptes_swap are
 /// swapped in at every order, and a range with any needs half its pages young (the young-page rule
-/// scaled to the range).
+/// scaled to the range). Every collapsed folio goes on the deferred split queue (its v2 stopped
+/// queueing mTHPs).
 /// </summary>
 /// <remarks>
 /// <c>asPosted</c> (<c>mthp-per-order-rfc-as-posted</c>): once a range failed at every order, the
@@ -26,6 +27,7 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
     public bool HasCollapseStats => false;
     public bool VmEventsAtEveryOrder => true;
     public bool SwapInBelowPmdSize => true;
+    public bool QueuesCollapsedBelowPmdSize => true;
 
     public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders) || k.ShmemHpagePmdEnabled();
 
