@@ -30,6 +30,7 @@ public static class Program
             RecordCommand.Create(stdout, stderr),
             ReplayCommand.Create(stdout, stderr),
             TraceCommand.Create(stdout, stderr, stdin),
+            CalibrateCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -18,6 +18,18 @@
  *                            so none merge). N is capped below vm.max_map_count. Units: mmaps.
  *   mthp_bench munmap-many N maps as `mmap N` does (untimed), then times munmap() of each page in
  *                            mmap order. Units: munmaps.
+ *   mthp_bench collapse LEN FILL
+ *                            writes the first FILL 4K pages of every 2M of a LEN region (base pages:
+ *                            run with enabled=never), then times one MADV_COLLAPSE of the region.
+ *                            Units: 2M ranges (each must collapse).
+ *   mthp_bench memset LEN    writes LEN bytes (untimed), then times zeroing them with memset(), which
+ *                            uses the instruction the kernel's clear_page() does. Units: 4K pages.
+ *   mthp_bench khugepaged-scan LEN PASSES
+ *                            writes all but the last 4K page of every 2M of a LEN region (base
+ *                            pages), then MADV_HUGEPAGE, which registers it with khugepaged; with
+ *                            max_ptes_none=0 and scan_sleep_millisecs=0 every window is read whole
+ *                            and fails on its last PTE. Times PASSES full scans (after the pass under
+ *                            way ends). Units: PTEs of the region scanned.
  *
  * Build: gcc -O2 -Wall -Wextra -Werror -o mthp_bench mthp_bench.c
  */
@@ -186,6 +198,81 @@ static char **map_many(unsigned long n, uint64_t *ns)
 	return pages;
 }
 
+static void bench_collapse(unsigned long len, unsigned long fill)
+{
+	if (fill == 0 || fill > PMD / PAGE) {
+		fprintf(stderr, "mthp_bench: FILL must be 1 to %lu\n", PMD / PAGE);
+		exit(1);
+	}
+	warm(len);
+	char *p = map_region(len);
+	for (unsigned long r = 0; r < len; r += PMD)
+		for (unsigned long i = 0; i < fill; i++)
+			*(volatile char *)(p + r + i * PAGE) = 1;
+	/* One call over the region, as khugepaged drains the LRU caches once per round, not per range.
+	 * EAGAIN (a page that could not be isolated just then) is retried: the ranges done return at once. */
+	uint64_t t0 = now_ns();
+	int tries = 0;
+	while (madvise(p, len, 25 /* MADV_COLLAPSE */) != 0) {
+		if (errno != EAGAIN || ++tries == 5)
+			die("madvise(MADV_COLLAPSE)");
+	}
+	report(len / PMD, now_ns() - t0);
+}
+
+static void bench_memset(unsigned long len)
+{
+	warm(len);
+	char *p = map_region(len);
+	write_all(p, len);
+	uint64_t t0 = now_ns();
+	memset(p, 0, len);
+	uint64_t t1 = now_ns();
+	if (*(volatile char *)(p + len / 2) != 0)
+		fprintf(stderr, "mthp_bench: memset left data\n");
+	report(len / PAGE, t1 - t0);
+}
+
+static unsigned long full_scans(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans", "r");
+	unsigned long v = 0;
+	if (!f || fscanf(f, "%lu", &v) != 1)
+		die("read khugepaged/full_scans");
+	fclose(f);
+	return v;
+}
+
+/* Waits (polling every 200 us) until full_scans reaches TARGET; gives up after 120 s. */
+static void wait_full_scans(unsigned long target)
+{
+	uint64_t deadline = now_ns() + 120ULL * 1000000000ULL;
+	while (full_scans() < target) {
+		if (now_ns() > deadline) {
+			fprintf(stderr, "mthp_bench: khugepaged did not complete its scans in 120 s\n");
+			exit(1);
+		}
+		usleep(200);
+	}
+}
+
+static void bench_khugepaged_scan(unsigned long len, unsigned long passes)
+{
+	warm(len);
+	char *p = map_region(len);
+	for (unsigned long r = 0; r < len; r += PMD)
+		for (unsigned long off = 0; off < PMD - PAGE; off += PAGE)
+			*(volatile char *)(p + r + off) = 1;
+	if (madvise(p, len, MADV_HUGEPAGE) != 0)
+		die("madvise(MADV_HUGEPAGE)");
+	wait_full_scans(full_scans() + 1);   /* the pass under way may have started before the region was registered */
+	unsigned long start = full_scans();
+	uint64_t t0 = now_ns();
+	wait_full_scans(start + passes);
+	uint64_t t1 = now_ns();
+	report(passes * (len / PAGE), t1 - t0);
+}
+
 int main(int argc, char **argv)
 {
 	/* The settings under test must apply to this process: clear a PR_SET_THP_DISABLE inherited
@@ -211,8 +298,14 @@ int main(int argc, char **argv)
 			if (munmap(pages[i], PAGE) != 0)
 				die("munmap");
 		report(n, now_ns() - t0);
+	} else if (argc == 4 && strcmp(argv[1], "collapse") == 0) {
+		bench_collapse(arg(argv[2]), arg(argv[3]));
+	} else if (argc == 3 && strcmp(argv[1], "memset") == 0) {
+		bench_memset(arg(argv[2]));
+	} else if (argc == 4 && strcmp(argv[1], "khugepaged-scan") == 0) {
+		bench_khugepaged_scan(arg(argv[2]), arg(argv[3]));
 	} else {
-		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | munmap LEN | mmap N | munmap-many N\n");
+		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | munmap LEN | mmap N | munmap-many N | collapse LEN FILL | memset LEN | khugepaged-scan LEN PASSES\n");
 		return 1;
 	}
 	return 0;

@@ -98,9 +98,16 @@ public static class CompareCommand
     }
 
     /// <summary>One scenario under one policy.</summary>
+    /// <remarks>
+    /// <see cref="CpuMs"/> and <see cref="LockHoldMs"/> are the collapse cost model's estimate of the
+    /// kernel's CPU time for the collapse work (khugepaged and MADV_COLLAPSE) and of how long it held
+    /// the mmap write lock; <see cref="WastedAttempts"/> are attempts that allocated and collapsed
+    /// nothing; <see cref="Memory"/> is sampled at the end of each of khugepaged's full scans.
+    /// </remarks>
     public sealed record CompareRow(string File, string Policy, long PmdWindows, long PtesExamined, double PtesPerWindow,
         long RangesTried, long CollapseAttempts, SortedDictionary<string, long> CollapsesBySize, SortedDictionary<string, long> MappedKbBySize,
-        long BloatKb, long CreepEvents, int LongestCreepChain, int ExpectationsHeld, int Expectations)
+        long BloatKb, long CreepEvents, int LongestCreepChain, int ExpectationsHeld, int Expectations,
+        long WastedAttempts, double CpuMs, double LockHoldMs, IReadOnlyList<MemorySample> Memory)
     {
         public static CompareRow From(string file, string policy, RunResult r)
         {
@@ -115,10 +122,24 @@ public static class CompareCommand
                 if (m.Collapses[o] != 0) collapses[size] = m.Collapses[o];
                 if (o < r.MappedBytesByOrder.Length && r.MappedBytesByOrder[o] != 0) mapped[size] = r.MappedBytesByOrder[o] >> 10;
             }
+            var cost = r.CollapseCost ?? MthpSim.Core.Khugepaged.CollapseCostModel.Default;
             return new CompareRow(file, policy, m.PmdWindows, m.PtesExamined, m.PmdWindows == 0 ? 0 : (double)m.PtesExamined / m.PmdWindows,
                 m.RangesTried, m.CollapseAttempts, collapses, mapped, m.BloatBytes >> 10, m.CreepEvents, m.LongestCreepChain,
-                r.Expectations.Count(e => e.Passed), r.Expectations.Count);
+                r.Expectations.Count(e => e.Passed), r.Expectations.Count,
+                m.CollapseAttempts - m.Collapses.Sum(), Math.Round(cost.CpuNs(m) / 1e6, 3), Math.Round(cost.LockHoldNs(m) / 1e6, 3),
+                [.. m.Samples.Select(s => new MemorySample(s.FullScan, s.TimeMs, s.AnonKb, s.BloatKb))]);
         }
+    }
+
+    /// <summary>Memory at the end of one of khugepaged's full scans: anonymous memory resident in every process, zero-filled memory collapses introduced so far.</summary>
+    public sealed record MemorySample(long FullScan, long TimeMs, long AnonKb, long BloatKb);
+
+    /// <summary>At most eight samples for a person: the first, the last, and evenly between.</summary>
+    static string MemoryLine(IReadOnlyList<MemorySample> s)
+    {
+        if (s.Count == 0) return "-";
+        var picked = s.Count <= 8 ? s : [.. Enumerable.Range(0, 8).Select(i => s[(int)Math.Round(i * (s.Count - 1) / 7.0)])];
+        return string.Join(" ", picked.Select(x => $"{x.AnonKb}/{x.BloatKb}"));
     }
 
     static string Sizes(SortedDictionary<string, long> d) =>
@@ -131,11 +152,16 @@ public static class CompareCommand
         {
             sb.Append($"== {group.Key}\n");
             int width = Math.Max(20, group.Max(r => r.Policy.Length));   // the as-posted variants' names are longer
-            sb.Append($"{"policy".PadRight(width)} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"bloat kB",9} {"creep",6} {"chain",6}  collapses by size / mapped kB by size  (expects)\n");
+            sb.Append($"{"policy".PadRight(width)} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"wasted",7} {"cpu ms",8} {"lock ms",8} {"bloat kB",9} {"creep",6} {"chain",6}  collapses by size / mapped kB by size  (expects)\n");
             foreach (var r in group)
             {
-                sb.Append($"{r.Policy.PadRight(width)} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6}  ");
+                sb.Append($"{r.Policy.PadRight(width)} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.WastedAttempts,7} {r.CpuMs,8:0.00} {r.LockHoldMs,8:0.00} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6}  ");
                 sb.Append($"{Sizes(r.CollapsesBySize)} / {Sizes(r.MappedKbBySize)}  ({r.ExpectationsHeld}/{r.Expectations})\n");
+            }
+            if (group.Any(r => r.Memory.Count > 0))
+            {
+                sb.Append("anon kB / bloat kB at the end of each full scan:\n");
+                foreach (var r in group) sb.Append($"  {r.Policy.PadRight(width)} {MemoryLine(r.Memory)}\n");
             }
         }
         return sb.ToString();
@@ -149,11 +175,14 @@ public static class CompareCommand
         using (var csv = CsvWriter.Create(text, CsvWriterOptions.Default, leaveOpen: true))
         {
             csv.WriteHeader(["file", "policy", "pmd_windows", "ptes_examined", "ptes_per_window", "ranges_tried", "collapse_attempts",
-                "collapses", "mapped_kb", "bloat_kb", "creep_events", "longest_creep_chain", "expectations_held", "expectations"]);
+                "collapses", "mapped_kb", "bloat_kb", "creep_events", "longest_creep_chain", "expectations_held", "expectations",
+                "wasted_attempts", "cpu_ms", "lock_hold_ms", "anon_kb_by_full_scan"]);
             foreach (var r in rows)
                 csv.WriteRecord([r.File, r.Policy, N(r.PmdWindows), N(r.PtesExamined), r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
                     N(r.RangesTried), N(r.CollapseAttempts), Sizes(r.CollapsesBySize), Sizes(r.MappedKbBySize), N(r.BloatKb),
-                    N(r.CreepEvents), N(r.LongestCreepChain), N(r.ExpectationsHeld), N(r.Expectations)]);
+                    N(r.CreepEvents), N(r.LongestCreepChain), N(r.ExpectationsHeld), N(r.Expectations),
+                    N(r.WastedAttempts), r.CpuMs.ToString("0.###", CultureInfo.InvariantCulture), r.LockHoldMs.ToString("0.###", CultureInfo.InvariantCulture),
+                    string.Join(" ", r.Memory.Select(m => N(m.AnonKb)))]);
         }
         return text.ToString();
 

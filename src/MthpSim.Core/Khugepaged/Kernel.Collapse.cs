@@ -25,6 +25,9 @@ public sealed partial class Kernel
     /// <summary>What the collapse designs are compared on, since the machine started.</summary>
     public CollapseMetrics CollapseMetrics { get; private set; } = null!;
 
+    /// <summary>What khugepaged's work costs in CPU time (its rounds take that long before it sleeps again).</summary>
+    public CollapseCostModel CollapseCost { get; set; } = CollapseCostModel.Default;
+
     /// <summary>The khugepaged collapse design (<c>policy collapse = NAME</c>); Linux 6.18's pmd-only by default.</summary>
     public ICollapsePolicy CollapsePolicy
     {
@@ -231,6 +234,7 @@ public sealed partial class Kernel
         // __collapse_huge_page_isolate(): the checks again, under this order's limits.
         for (int i = offset; i < offset + nr; i++)
         {
+            m.IsolatePtes++;
             ulong pte = ptes[i];
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
@@ -295,6 +299,8 @@ public sealed partial class Kernel
             if (_collapsePolicy.QueuesCollapsedBelowPmdSize) DeferredSplitFolio(folio, partiallyMapped: false);
         }
         m.BloatBytes += (long)none * Geo.PageSize;
+        m.PagesZeroed += none;
+        m.PagesCopied += nr - none;
         m.RecordCollapse(mm.Id, addr, (ulong)Geo.PageSize << order, order);
         return Fail(ScanResult.Succeed);
     }

@@ -72,7 +72,9 @@ public sealed partial class Kernel
         while (_khugepagedWakeAt is long at && at <= until)
         {
             NowMs = Math.Max(NowMs, at);
+            double before = CollapseCost.CpuNs(CollapseMetrics);
             KhugepagedDoScan();
+            _khugepagedBusyNs += CollapseCost.CpuNs(CollapseMetrics) - before;
             ScheduleNextWake();
         }
     }
@@ -85,10 +87,16 @@ public sealed partial class Kernel
     /// </summary>
     void ScheduleNextWake()
     {
-        if (_khugepagedAllocSleep != null) { _khugepagedWakeAt = NowMs + Math.Max(1, Thp.AllocSleepMillisecs); return; }
+        // The round's CPU time (CollapseCost) passes before khugepaged goes to sleep, whole ms at a time.
+        long busyMs = (long)(_khugepagedBusyNs / 1e6);
+        _khugepagedBusyNs -= busyMs * 1e6;
+        if (_khugepagedAllocSleep != null) { _khugepagedWakeAt = NowMs + busyMs + Math.Max(1, Thp.AllocSleepMillisecs); return; }
         if (!KhugepagedHasWork && !(_khugepagedHasOutsideMms && _collapsePolicy.KhugepagedEnabled(this))) { _khugepagedWakeAt = null; return; }
-        _khugepagedWakeAt = NowMs + Math.Max(1, Thp.ScanSleepMillisecs);
+        _khugepagedWakeAt = NowMs + busyMs + Math.Max(1, Thp.ScanSleepMillisecs);
     }
+
+    /// <summary>khugepaged's CPU time not yet turned into a delay of its next wake-up (below 1 ms).</summary>
+    double _khugepagedBusyNs;
 
     /// <summary>`khugepaged scan N`: N rounds now, as if khugepaged had woken N times.</summary>
     public void KhugepagedScanRounds(long rounds)
@@ -212,6 +220,9 @@ public sealed partial class Kernel
         {
             _scanMm = null;
             KhugepagedFullScans++;
+            long anonPages = 0;
+            foreach (var p in _mms) anonPages += p.Rss[(int)RssMember.AnonPages];
+            CollapseMetrics.SampleFullScan(KhugepagedFullScans, NowMs, anonPages * (Geo.PageSize >> 10));
         }
         if (mm.Exited) _khugepagedMms.Remove(mm);   // collect_mm_slot()
     }

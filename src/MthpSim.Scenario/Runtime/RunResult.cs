@@ -23,6 +23,8 @@ public sealed class RunResult
     public string? Aborted { get; set; }
     /// <summary>The collapse design's measurements and the memory mapped per folio order at the end.</summary>
     public MthpSim.Core.Khugepaged.CollapseMetrics? CollapseMetrics { get; set; }
+    /// <summary>The cost model the run's machine charged collapse work with (docs/collapse-cost.md).</summary>
+    public MthpSim.Core.Khugepaged.CollapseCostModel? CollapseCost { get; set; }
     public long[] MappedBytesByOrder { get; set; } = [];
     /// <summary>The machine's base page size in kB (folio sizes are this shifted by the order).</summary>
     public long PageSizeKb { get; set; } = 4;

@@ -68,6 +68,7 @@ public static partial class ScenarioRunner
         }
         CollectCounters(session.Kernel, result);
         result.CollapseMetrics = session.Kernel.CollapseMetrics;
+        result.CollapseCost = session.Kernel.CollapseCost;
         result.MappedBytesByOrder = session.Kernel.MappedBytesByOrder();
         result.PageSizeKb = session.Kernel.Geo.PageSize >> 10;
         return result;
