@@ -201,13 +201,24 @@ public sealed partial class Kernel
         var ptes = w.Slot!.Ptes!;
         int none = 0, shared = 0, referenced = 0;
         int folio = -1;
+        bool tracesOrder = _collapsePolicy.TracesOrder;
+        ulong address = w.Address + ((ulong)offset << PageShift);
+        KhugepagedTraceEvent Event(KhugepagedTraceKind kind, ScanResult r, int refs, int swappedIn = 0, long pfn = -1) =>
+            new(NowMs, w.Vma.Mm.Name, w.Vma.Mm.Pid, address, r, refs, none, swappedIn, shared, w.IsKhugepaged, order, pfn, Kind: kind, PrintsOrder: tracesOrder);
         ScanResult Fail(ScanResult r, MthpStat? stat = null, VmEvent? ev = null)
         {
             if (stat is MthpStat st && perOrderStats) Stats.Count(order, st);
             if (ev is VmEvent e && vmEvents) Stats.Count(e);   // the RFC designs count them at every order
             if (folio >= 0 && r != ScanResult.Succeed) FolioPut(folio);   // the attempt's folio goes back
-            _trace.Add(new KhugepagedTraceEvent(NowMs, w.Vma.Mm.Name, w.Vma.Mm.Pid, w.Address + ((ulong)offset << PageShift), r, referenced, none, 0, shared, w.IsKhugepaged, order));
+            _trace.Add(Event(KhugepagedTraceKind.Collapse, r, referenced));
             return r;
+        }
+        // __collapse_huge_page_isolate() traces how it ended, with the last folio it looked at.
+        long isolatedPfn = -1;
+        ScanResult IsolateFail(ScanResult r, MthpStat? stat = null, VmEvent? ev = null)
+        {
+            _trace.Add(Event(KhugepagedTraceKind.Isolate, r, referenced, pfn: isolatedPfn));
+            return Fail(r, stat, ev);
         }
 
         // alloc_charge_folio() comes first: an attempt that then fails has still allocated.
@@ -228,8 +239,14 @@ public sealed partial class Kernel
             folio = -1;
             return Fail(ScanResult.CgroupChargeFail);
         }
-        if (CollapseSwapin(w, offset, order) is ScanResult swapin)
-            return Fail(swapin, swapin == ScanResult.ExceedSwapPte ? MthpStat.CollapseExceedSwapPte : null);
+        // __collapse_huge_page_swapin() runs when the scan met swap entries, and traces what it did.
+        if (w.LastScan is { Unmapped: > 0 } || RangeHasSwap(w, offset, order))
+        {
+            var swapin = CollapseSwapin(w, offset, order, out int swappedIn);
+            _trace.Add(Event(KhugepagedTraceKind.Swapin, swapin ?? ScanResult.Succeed, w.LastScan?.Referenced ?? 0, swappedIn));
+            if (swapin is ScanResult failed)
+                return Fail(failed, failed == ScanResult.ExceedSwapPte ? MthpStat.CollapseExceedSwapPte : null);
+        }
 
         // __collapse_huge_page_isolate(): the checks again, under this order's limits.
         for (int i = offset; i < offset + nr; i++)
@@ -239,20 +256,22 @@ public sealed partial class Kernel
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
                 if (++none > limits.MaxPtesNone && w.IsKhugepaged || UserfaultfdArmed(w.Vma))
-                    return Fail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte, VmEvent.ThpScanExceedNonePte);
+                    return IsolateFail(ScanResult.ExceedNonePte, MthpStat.CollapseExceedNonePte, VmEvent.ThpScanExceedNonePte);
                 continue;
             }
             // An entry swapped in above may have gone out again (reclaim for the next one's charge).
-            if (!Pte.IsNormal(pte)) return Fail(ScanResult.PteNonPresent);
-            if (Pte.IsUffdWp(pte)) return Fail(ScanResult.PteUffdWp);
+            if (!Pte.IsNormal(pte)) return IsolateFail(ScanResult.PteNonPresent);
+            if (Pte.IsUffdWp(pte)) return IsolateFail(ScanResult.PteUffdWp);
             int head = Map.HeadOf(Pte.Pfn(pte));
+            isolatedPfn = head;
             if (FolioMaybeMappedShared(head) && ++shared > limits.MaxPtesShared && w.IsKhugepaged)
-                return Fail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);
-            if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return Fail(ScanResult.PteMappedHugepage);
-            if (Map.Refcount(head) != ExpectedRefcount(head)) return Fail(ScanResult.PageCount);
-            if (Pte.IsYoung(pte) || Map.Test(head, PageFlags.Referenced)) referenced++;
+                return IsolateFail(ScanResult.ExceedSharedPte, MthpStat.CollapseExceedSharedPte, VmEvent.ThpScanExceedSharePte);
+            if (limits.SkipIfLargerFolio && !pmd && Map.Order(head) >= order) return IsolateFail(ScanResult.PteMappedHugepage);
+            if (Map.Refcount(head) != ExpectedRefcount(head)) return IsolateFail(ScanResult.PageCount);
+            if (w.IsKhugepaged && (Pte.IsYoung(pte) || Map.Test(head, PageFlags.Referenced))) referenced++;   // MADV_COLLAPSE counts none
         }
-        if (w.IsKhugepaged && referenced == 0) return Fail(ScanResult.LackReferencedPage);
+        if (w.IsKhugepaged && referenced == 0) return IsolateFail(ScanResult.LackReferencedPage);
+        _trace.Add(Event(KhugepagedTraceKind.Isolate, ScanResult.Succeed, referenced, pfn: isolatedPfn));
 
         MmStruct mm = w.Vma.Mm;
         for (int i = 0; i < nr; i++)
@@ -311,16 +330,25 @@ public sealed partial class Kernel
     /// below the PMD size swaps nothing in unless the design says so (the RFCs did; the upstream series
     /// does not): its first swap entry fails it with SCAN_EXCEED_SWAP_PTE, as swapping in would feed creep.
     /// </summary>
-    ScanResult? CollapseSwapin(PmdWindow w, int offset, int order)
+    ScanResult? CollapseSwapin(PmdWindow w, int offset, int order, out int swappedIn)
     {
         var ptes = w.Slot!.Ptes!;
+        swappedIn = 0;
         for (int i = offset; i < offset + (1 << order); i++)
         {
             if (!Pte.IsSwap(ptes[i])) continue;
             if (order < Geo.PmdOrder && !_collapsePolicy.SwapInBelowPmdSize) return ScanResult.ExceedSwapPte;
             if (DoSwapPage(w.Vma, w.Slot, w.Address + ((ulong)i << PageShift), write: false) != Fault.FaultResult.Ok) return ScanResult.Fail;
+            swappedIn++;
         }
         return null;
+    }
+
+    static bool RangeHasSwap(PmdWindow w, int offset, int order)
+    {
+        foreach (ulong pte in w.Slot!.Ptes!.AsSpan(offset, 1 << order))
+            if (Pte.IsSwap(pte)) return true;
+        return false;
     }
 
     /// <summary>models madvise_collapse_errno()</summary>

@@ -53,7 +53,7 @@ public sealed partial class Kernel
             else result = CollapseFile(mm, f, start, cc);
         }
         _trace.Add(new KhugepagedTraceEvent(NowMs, mm.Name, mm.Pid, addr, result, 0, nrPmd - present, swap, 0, cc.IsKhugepaged,
-            ScanPfn: scanPfn, FileName: f.AnonShared ? "dev/zero" : f.Name));
+            ScanPfn: scanPfn, FileName: f.AnonShared ? "dev/zero" : f.Name, Kind: KhugepagedTraceKind.ScanFile));
         return result;
     }
 

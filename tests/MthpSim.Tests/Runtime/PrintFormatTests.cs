@@ -59,7 +59,7 @@ public class PrintFormatTests
     [Fact]
     public void Khugepaged_trace_is_ftrace_text_of_the_huge_memory_events()
     {
-        // What the live kernel printed for the same MADV_COLLAPSE (docs/fidelity.md): a collapse event, then the scan.
+        // What the live kernel printed for the same MADV_COLLAPSE (docs/fidelity.md): isolation, the collapse, then the scan.
         var lines = Lines(Print("""
             sysfs enabled = madvise
             process mc
@@ -69,10 +69,11 @@ public class PrintFormatTests
             mc madvise a 0 4M collapse
             print khugepaged trace
             """));
-        Assert.Equal("# entries-in-buffer/entries-written: 4/4   #P:1", lines[2]);
-        Assert.Equal("              mc-1001    [000] .....     0.000000: mm_collapse_huge_page: mm=00000000a6ead519, isolated=1, status=succeeded", lines[12]);
-        Assert.Matches(@"^              mc-1001    \[000\] \.\.\.\.\.     0\.000000: mm_khugepaged_scan_pmd: mm=00000000a6ead519, scan_pfn=0x[0-9a-f]+, referenced=0, none_or_zero=496, status=succeeded, unmapped=0$", lines[13]);
-        Assert.EndsWith("none_or_zero=0, status=succeeded, unmapped=0", lines[15]);
+        Assert.Equal("# entries-in-buffer/entries-written: 6/6   #P:1", lines[2]);
+        Assert.Matches(@"^              mc-1001    \[000\] \.\.\.\.\.     0\.000000: mm_collapse_huge_page_isolate: scan_pfn=0x[0-9a-f]+, none_or_zero=496, referenced=0, status=succeeded$", lines[12]);
+        Assert.Equal("              mc-1001    [000] .....     0.000000: mm_collapse_huge_page: mm=00000000a6ead519, isolated=1, status=succeeded", lines[13]);
+        Assert.Matches(@"^              mc-1001    \[000\] \.\.\.\.\.     0\.000000: mm_khugepaged_scan_pmd: mm=00000000a6ead519, scan_pfn=0x[0-9a-f]+, referenced=0, none_or_zero=496, status=succeeded, unmapped=0$", lines[14]);
+        Assert.EndsWith("none_or_zero=0, status=succeeded, unmapped=0", lines[17]);
         var extended = Lines(Print("sysfs enabled = always\nprocess p\np mmap a 0x40000000 2M\np write a 0 2M\nsleep 10s\nprint khugepaged trace extended\n"));
         Assert.Contains(extended, l => l.StartsWith("      khugepaged-50      [000] .....    10.000000: mm_khugepaged_scan_pmd: ", StringComparison.Ordinal)
             && l.Contains("scan_pfn=0xffffffffffffffff", StringComparison.Ordinal) && l.Contains("status=page_pmd_mapped", StringComparison.Ordinal)

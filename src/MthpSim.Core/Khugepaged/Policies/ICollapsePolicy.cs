@@ -47,4 +47,7 @@ public interface ICollapsePolicy
     /// RFCs); false (the default, the upstream series) leaves it off the queue.
     /// </summary>
     bool QueuesCollapsedBelowPmdSize => false;
+
+    /// <summary>Whether the collapse tracepoints (mm_collapse_huge_page, _isolate, _swapin) print the order (the upstream series); false: 6.18's formats.</summary>
+    bool TracesOrder => false;
 }

@@ -20,6 +20,7 @@ public sealed class MthpPolicy : ICollapsePolicy
     public string Name => "mthp";
     public bool VmEventsAtEveryOrder => false;
     public bool HasCollapseStats => true;
+    public bool TracesOrder => true;
 
     /// <summary>models hugepage_enabled(): any anonymous size enabled, not just the PMD size.</summary>
     public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders) || k.ShmemHpagePmdEnabled();
