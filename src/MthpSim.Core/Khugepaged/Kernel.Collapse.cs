@@ -197,6 +197,7 @@ public sealed partial class Kernel
         bool perOrderStats = _collapsePolicy.HasCollapseStats && w.IsKhugepaged;
         // alloc_charge_folio() counts collapse_alloc{,_failed} for every caller, MADV_COLLAPSE included
         bool allocStats = _collapsePolicy.HasCollapseStats;
+        bool anonAllocStats = _collapsePolicy.HasAnonCollapseAllocStats && !pmd;   // the per-order RFC: below the PMD size only
         bool vmEvents = pmd || _collapsePolicy.VmEventsAtEveryOrder;
         var ptes = w.Slot!.Ptes!;
         int none = 0, shared = 0, referenced = 0;
@@ -229,10 +230,12 @@ public sealed partial class Kernel
         {
             if (vmEvents) Stats.Count(VmEvent.ThpCollapseAllocFailed);
             if (allocStats) Stats.Count(order, MthpStat.CollapseAllocFailed);
+            if (anonAllocStats) Stats.Count(order, MthpStat.AnonCollapseAllocFailed);
             return Fail(ScanResult.AllocHugePageFail);
         }
         if (vmEvents) Stats.Count(VmEvent.ThpCollapseAlloc);
         if (allocStats) Stats.Count(order, MthpStat.CollapseAlloc);
+        if (anonAllocStats) Stats.Count(order, MthpStat.AnonCollapseAlloc);
         if (!MemcgCharge(folio, w.Vma.Mm, CollapseChargeGfp(new CollapseControl(w.IsKhugepaged))))
         {
             FolioPut(folio);

@@ -40,6 +40,8 @@ public enum MthpStat
     NrAnon, NrAnonPartiallyMapped,
     // Added by the upstream mTHP collapse series (not in 6.18): shown only under that policy.
     CollapseAlloc, CollapseAllocFailed, CollapseExceedNonePte, CollapseExceedSwapPte, CollapseExceedSharedPte,
+    // Added by Dev Jain's per-order RFC (patch 02): collapses below the PMD size only; shown only under that policy.
+    AnonCollapseAlloc, AnonCollapseAllocFailed,
     Count,
 }
 

@@ -63,6 +63,8 @@ public sealed partial class Kernel
             list.AddRange([MthpStat.CollapseAlloc, MthpStat.CollapseAllocFailed]);
             if (IsAnonOrder(o)) list.AddRange([MthpStat.CollapseExceedNonePte, MthpStat.CollapseExceedSwapPte, MthpStat.CollapseExceedSharedPte]);
         }
+        // Dev Jain's per-order RFC adds these to the anonymous group.
+        if (_collapsePolicy.HasAnonCollapseAllocStats && IsAnonOrder(o)) list.AddRange([MthpStat.AnonCollapseAlloc, MthpStat.AnonCollapseAllocFailed]);
         return list;
     }
 

@@ -22,6 +22,12 @@ public interface ICollapsePolicy
     /// <summary>Whether the design adds the per-order collapse_* files under hugepages-*/stats/.</summary>
     bool HasCollapseStats { get; }
 
+    /// <summary>
+    /// Whether the design adds anon_collapse_alloc and anon_collapse_alloc_failed to every anonymous
+    /// size's stats/, counting collapse allocations below the PMD size (Dev Jain's RFC, patch 02).
+    /// </summary>
+    bool HasAnonCollapseAllocStats => false;
+
     /// <summary>Whether thp_collapse_alloc[_failed] count collapses of every order (the RFCs) or only PMD ones.</summary>
     bool VmEventsAtEveryOrder { get; }
 

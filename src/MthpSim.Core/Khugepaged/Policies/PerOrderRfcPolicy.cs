@@ -14,7 +14,8 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// every order, in the scan and in isolation. Swap entries within the scaled max_ptes_swap are
 /// swapped in at every order, and a range with any needs half its pages young (the young-page rule
 /// scaled to the range). Every collapsed folio goes on the deferred split queue (its v2 stopped
-/// queueing mTHPs).
+/// queueing mTHPs). Its patch 02 adds anon_collapse_alloc{,_failed} to each anonymous size's stats,
+/// counted below the PMD size.
 /// </summary>
 /// <remarks>
 /// <c>asPosted</c> (<c>mthp-per-order-rfc-as-posted</c>): once a range failed at every order, the
@@ -28,6 +29,7 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
     public bool VmEventsAtEveryOrder => true;
     public bool SwapInBelowPmdSize => true;
     public bool QueuesCollapsedBelowPmdSize => true;
+    public bool HasAnonCollapseAllocStats => true;
 
     public bool KhugepagedEnabled(Kernel k) => k.AnyAnonOrderEnabled(k.Geo.AnonOrders) || k.ShmemHpagePmdEnabled();
 
