@@ -18,9 +18,13 @@ namespace MthpSim.Core.Khugepaged.Policies;
 /// counted below the PMD size.
 /// </summary>
 /// <remarks>
-/// <c>asPosted</c> (<c>mthp-per-order-rfc-as-posted</c>): once a range failed at every order, the
-/// window is given up, as the patch was posted. (Its other slip, an order above the next offset's
-/// alignment, would make a misaligned folio; not reproduced.)
+/// <c>asPosted</c> (<c>mthp-per-order-rfc-as-posted</c>): the walk as the patch was posted, with
+/// next_order() taking each failed order out of the window's order mask for good (Ryan Roberts:
+/// "next_order() is destructive"), so an order that failed once is not tried again at a later
+/// offset, and the window ends when the mask is empty. After a success the order is the new
+/// offset's alignment, or the highest order left in the mask when that one is not in it (the slip
+/// Ryan Roberts pointed out, which can pick an order above the alignment; for a PMD-aligned window
+/// every order left is at most the current one, so it never does).
 /// </remarks>
 public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
 {
@@ -50,6 +54,7 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
     {
         ulong enabled = w.Orders;
         if (enabled == 0) return ScanResult.Fail;
+        if (asPosted) return CollapseWindowAsPosted(w, enabled);
         int minOrder = BitOperations.TrailingZeroCount(enabled);
         bool any = false;
         var last = ScanResult.Fail;
@@ -81,7 +86,6 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
             }
             ulong lower = enabled & ((1UL << o) - 1);
             if (lower != 0) { o = Largest(lower); continue; }
-            if (asPosted) break;   // as posted, the window ends here
             off += nr;   // every order failed here: go past the range
             if (!Pick(ref off, ref o)) break;
         }
@@ -98,6 +102,57 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
                 offset = (offset + (1 << minOrder)) & ~((1 << minOrder) - 1);
             }
             return false;
+        }
+    }
+
+    /// <summary>The posted walk (hpage_collapse_scan_ptes() of the RFC): a destructive order mask, and the window given up when it is empty.</summary>
+    ScanResult CollapseWindowAsPosted(PmdWindow w, ulong mask)
+    {
+        bool any = false;
+        var last = ScanResult.Fail;
+        int off = 0, o = Largest(mask);
+        while (true)
+        {
+            w.ConsiderRange();
+            int nr = 1 << o;
+            var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: true, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
+            var r = s.Result;
+            if (r == ScanResult.PteMappedHugepage)
+            {
+                // patch 10: past a folio of this order or larger, then the order the new offset allows
+                int folioPages = 1 << s.LargestFolioOrder;
+                off = (off + folioPages) & ~(folioPages - 1);
+                if (off >= w.Ptes || !NextAfterSuccess(ref o)) break;
+                continue;
+            }
+            if (r == ScanResult.Succeed)
+                r = s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < nr / 2) ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
+            last = r;
+            if (r == ScanResult.Succeed)
+            {
+                any = true;
+                off += nr;
+                if (off >= w.Ptes || !NextAfterSuccess(ref o)) break;   // "Immediately exit on exhaustion of range"
+                continue;
+            }
+            mask &= ~(1UL << o);   // next_order(): the failed order leaves the mask for good
+            if (mask == 0) break;
+            o = Largest(mask);
+            if (o < 2) break;
+        }
+        return any ? ScanResult.Succeed : last;
+
+        // The new offset's alignment if that order is in the mask, else the highest order left in it.
+        bool NextAfterSuccess(ref int order)
+        {
+            order = BitOperations.TrailingZeroCount(off);
+            if ((mask & (1UL << order)) == 0)
+            {
+                if (mask == 0) return false;
+                order = Largest(mask);
+            }
+            // A range that would run past the window's page table: the posted code has no such case for a PMD-aligned window.
+            return order >= 2 && off + (1 << order) <= w.Ptes;
         }
     }
 }
