@@ -15,7 +15,7 @@ public static class CalibrateCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var runs = new Option<int>("--runs") { Description = "Runs of each measurement; figures are medians", DefaultValueFactory = _ => 3 };
-        var collapse = new Command("collapse", "Time MADV_COLLAPSE of 2M ranges, a PMD fault and khugepaged full scans on the live kernel (root; THP settings saved and restored) and fit the collapse cost model") { runs };
+        var collapse = new Command("collapse", "Time MADV_COLLAPSE of 2M ranges, page zeroing and khugepaged full scans on the live kernel (root; THP settings saved and restored) and fit the collapse cost model") { runs };
         collapse.SetAction(pr =>
         {
             int n = pr.GetValue(runs);
