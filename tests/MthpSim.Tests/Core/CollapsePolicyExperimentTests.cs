@@ -33,11 +33,11 @@ public class CollapsePolicyExperimentTests
         statements.Where(s => s is not (ExpectStmt or PrintStmt or PolicyStmt)).Select(s => s.Text).ToList();
 
     [Fact]
-    public void There_are_the_seven_workloads_of_the_thread_and_three_of_memory_pressure()
+    public void There_are_the_seven_workloads_of_the_thread_and_four_of_memory_pressure()
     {
         var names = WorkloadNames();
-        Assert.Equal(10, names.Count);
-        Assert.Subset(names.ToHashSet(), new HashSet<string> { "fork-shared-8-of-16", "swap-pte-none-0", "cgroup-limit-2m" });
+        Assert.Equal(11, names.Count);
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "fork-shared-8-of-16", "swap-pte-none-0", "cgroup-limit-2m", "fragmented-no-2m" });
     }
 
     /// <summary>A per-policy file that drifted from its workload would state outcomes `compare` no longer shows.</summary>
@@ -119,6 +119,10 @@ public class CollapsePolicyExperimentTests
     [InlineData("cgroup-limit-2m", "mthp", 2, 9, 0)]                      // the charge failure ends the window
     [InlineData("cgroup-limit-2m", "mthp-bitmap-rfc", 66, 4, 32)]
     [InlineData("cgroup-limit-2m", "mthp-per-order-rfc", 34, 4, 32)]
+    [InlineData("fragmented-no-2m", "pmd-only", 1, 9, 0)]
+    [InlineData("fragmented-no-2m", "mthp", 33, 4, 32)]                    // an allocation failure retries a lower order
+    [InlineData("fragmented-no-2m", "mthp-bitmap-rfc", 33, 4, 32)]
+    [InlineData("fragmented-no-2m", "mthp-per-order-rfc", 33, 4, 32)]
     public void Attempts_and_collapses_under_memory_pressure(string workload, string policy, long attempts, int order, long collapses)
     {
         var m = Run(workload, policy).CollapseMetrics!;

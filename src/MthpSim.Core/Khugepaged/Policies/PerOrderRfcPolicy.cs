@@ -61,32 +61,24 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
         int off = 0, o = Largest(enabled);
         while (off < w.Ptes)
         {
-            w.ConsiderRange();
-            int nr = 1 << o;
-            // The RFC counts the thp_scan_exceed_* events at every order it scans.
-            var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: true, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
-            var r = s.Result;
+            var r = TryRange(w, off, o, out int next);
             if (r == ScanResult.PteMappedHugepage)
             {
-                // A folio of this order or larger is already here: go past it (its end, naturally aligned).
-                int folioPages = 1 << s.LargestFolioOrder;
-                off = (off + folioPages) & ~(folioPages - 1);
+                off = next;
                 if (!Pick(ref off, ref o)) break;
                 continue;
             }
-            if (r == ScanResult.Succeed)
-                r = s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < nr / 2) ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
             last = r;
             if (r == ScanResult.Succeed)
             {
                 any = true;
-                off += nr;
+                off = next;
                 if (!Pick(ref off, ref o)) break;
                 continue;
             }
             ulong lower = enabled & ((1UL << o) - 1);
             if (lower != 0) { o = Largest(lower); continue; }
-            off += nr;   // every order failed here: go past the range
+            off = next;   // every order failed here: go past the range
             if (!Pick(ref off, ref o)) break;
         }
         return any ? ScanResult.Succeed : last;
@@ -105,6 +97,28 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
         }
     }
 
+    /// <summary>
+    /// One range of a walk: scanned under its order's scaled limits, collapsed when it qualifies.
+    /// <paramref name="next"/> is the offset after it, or after the folio of this order or larger
+    /// found there (SCAN_PTE_MAPPED_HUGEPAGE: its end, naturally aligned).
+    /// </summary>
+    static ScanResult TryRange(PmdWindow w, int off, int o, out int next)
+    {
+        w.ConsiderRange();
+        int nr = 1 << o;
+        // The RFC counts the thp_scan_exceed_* events at every order it scans.
+        var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: true, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
+        if (s.Result == ScanResult.PteMappedHugepage)
+        {
+            int folioPages = 1 << s.LargestFolioOrder;
+            next = (off + folioPages) & ~(folioPages - 1);
+            return s.Result;
+        }
+        next = off + nr;
+        if (s.Result != ScanResult.Succeed) return s.Result;
+        return s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < nr / 2) ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
+    }
+
     /// <summary>The posted walk (hpage_collapse_scan_ptes() of the RFC): a destructive order mask, and the window given up when it is empty.</summary>
     ScanResult CollapseWindowAsPosted(PmdWindow w, ulong mask)
     {
@@ -113,25 +127,18 @@ public sealed class PerOrderRfcPolicy(bool asPosted = false) : ICollapsePolicy
         int off = 0, o = Largest(mask);
         while (true)
         {
-            w.ConsiderRange();
-            int nr = 1 << o;
-            var s = w.Scan(off, nr, Scaled(w, o), countVmEvents: true, stopAtFolioOrder: o < w.PmdOrder ? o : -1);
-            var r = s.Result;
+            var r = TryRange(w, off, o, out int next);
             if (r == ScanResult.PteMappedHugepage)
             {
-                // patch 10: past a folio of this order or larger, then the order the new offset allows
-                int folioPages = 1 << s.LargestFolioOrder;
-                off = (off + folioPages) & ~(folioPages - 1);
+                off = next;   // patch 10: past the folio, then the order the new offset allows
                 if (off >= w.Ptes || !NextAfterSuccess(ref o)) break;
                 continue;
             }
-            if (r == ScanResult.Succeed)
-                r = s.Referenced == 0 || (s.Unmapped > 0 && s.Referenced < nr / 2) ? ScanResult.LackReferencedPage : w.Collapse(off, o, Scaled(w, o));
             last = r;
             if (r == ScanResult.Succeed)
             {
                 any = true;
-                off += nr;
+                off = next;
                 if (off >= w.Ptes || !NextAfterSuccess(ref o)) break;   // "Immediately exit on exhaustion of range"
                 continue;
             }
