@@ -60,7 +60,7 @@ public sealed partial class Kernel
                 $"to {SizeText(maxPages * Geo.PageSize)} with {SizeText(Geo.PageSize)} pages ({SizeText(HostMemoryBytes)} of host memory, " +
                 $"up to {WorstHostBytesPerPage + (config.SwapBytes > 0 ? SwapHostBytesPerPage : 0)} bytes of it per simulated page)");
         Map = new MemMap(pages);
-        Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder);
+        Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder, Geo.PmdOrder);
         Thp = new ThpSettings(Geo);
         Stats = new Counters(Geo.PmdOrder);
         CollapseMetrics = new Khugepaged.CollapseMetrics(Geo.PmdOrder);

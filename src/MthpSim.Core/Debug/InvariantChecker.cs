@@ -1,4 +1,5 @@
 using MthpSim.Core.Folio;
+using MthpSim.Core.PageAlloc;
 using MthpSim.Core.PageTable;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
@@ -423,7 +424,7 @@ public sealed class InvariantChecker
         {
             var cg = k.MemcgOf(pfn);
             var kind = map.Kind(pfn);
-            if (kind is PageKind.FreeHead or PageKind.FreeTail or PageKind.HugeZero)
+            if (kind is PageKind.FreeHead or PageKind.FreeTail or PageKind.HugeZero or PageKind.KernelPage or PageKind.Pinned)
             {
                 if (cg != null) errors.Add($"pfn {pfn:x} ({kind}) is charged to cgroup '{cg.Name}'");
                 continue;
@@ -618,7 +619,7 @@ public sealed class InvariantChecker
     long CheckFolios(Kernel k, long pageTablesSeen, List<string> errors)
     {
         var map = k.Map;
-        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0;
+        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0, kernelPages = 0, pinnedPages = 0;
         long fileMapped = 0, shmemPmdMapped = 0, shmemPages = 0, shmemThps = 0, swapCached = 0;
         Span<long> nrAnon = stackalloc long[k.Geo.PmdOrder + 1];
         Span<long> nrPartial = stackalloc long[k.Geo.PmdOrder + 1];
@@ -643,9 +644,11 @@ public sealed class InvariantChecker
             if (map.HeadOf(pfn) != pfn) { errors.Add($"PFN {pfn:x}: folio page found before its head"); pfn++; continue; }
             int nr = 1 << order;
             int end = Math.Min(pfn + nr, capacity);
-            if (kind is PageKind.PageTable or PageKind.HugeZero)
+            if (kind is PageKind.PageTable or PageKind.HugeZero or PageKind.KernelPage or PageKind.Pinned)
             {
                 if (kind == PageKind.PageTable) pageTables++;
+                else if (kind == PageKind.KernelPage) kernelPages++;
+                else if (kind == PageKind.Pinned) pinnedPages++;
                 for (int p = pfn + 1; p < end && p < frontier; p++)
                     if (map.Kind(p) is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
                 pfn += nr;
@@ -773,6 +776,8 @@ public sealed class InvariantChecker
         CheckPageCaches(k, errors);
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
             errors.Add($"page tables: counter {k.NrPageTablePages}, allocated {pageTables}, in use {pageTablesSeen}");
+        if (kernelPages != k.NrKernelPages || pinnedPages != k.NrPinnedPages)
+            errors.Add($"aged memory: {kernelPages} kernel and {pinnedPages} pinned pages, counters {k.NrKernelPages} and {k.NrPinnedPages}");
         if (queued != k.DeferredSplitQueueLength || k.DeferredSplitQueue().Count() != queued)
             errors.Add($"deferred split queue length {k.DeferredSplitQueueLength} != {queued} queued folios");
         for (int o = 1; o <= k.Geo.PmdOrder; o++)
@@ -801,22 +806,37 @@ public sealed class InvariantChecker
     {
         var map = k.Map;
         long freeBelowFrontier = 0;
-        Span<long> perOrder = stackalloc long[k.Buddy.MaxOrder + 1];
-        perOrder.Clear();
+        var buddy = k.Buddy;
+        Span<long> perSlot = stackalloc long[(buddy.MaxOrder + 1) * MigrateTypes.PcpTypes];
+        perSlot.Clear();
         // A valid entry's PFN has the list's order in the memmap, so one mark per check tells a repeat in any list.
         if (++_listedMark == int.MaxValue) { Array.Clear(_listed); _listedMark = 1; }
-        for (int order = 0; order <= k.Buddy.MaxOrder; order++)
-            foreach (int pfn in k.Buddy.FreeList(order))
+        for (int order = 0; order <= buddy.MaxOrder; order++)
+            for (int t = 0; t < MigrateTypes.PcpTypes; t++)
+                foreach (int pfn in buddy.FreeList(order, (MigrateType)t))
+                {
+                    if (pfn < 0 || pfn >= map.Capacity || map.Kind(pfn) != PageKind.FreeHead || map.Order(pfn) != order) continue;
+                    if (buddy.BlockType(pfn) != (MigrateType)t) continue;   // moved to another type's list
+                    if (_listed[pfn] == _listedMark) continue;
+                    _listed[pfn] = _listedMark;
+                    CheckFreeBlock(map, pfn, order, errors);
+                    if (order > buddy.PageblockOrder)
+                        for (long b = pfn; b < pfn + (1L << order); b += buddy.PageblockPages)
+                            if (buddy.BlockType(b) != (MigrateType)t)
+                                errors.Add($"free block {pfn:x} of order {order} on the {MigrateTypes.Name((MigrateType)t)} list spans a {MigrateTypes.Name(buddy.BlockType(b))} pageblock at {b:x}");
+                    perSlot[order * MigrateTypes.PcpTypes + t]++;
+                    freeBelowFrontier += 1L << order;
+                }
+        for (int o = 0; o <= buddy.MaxOrder; o++)
+            for (int t = 0; t < MigrateTypes.PcpTypes; t++)
+                if (perSlot[o * MigrateTypes.PcpTypes + t] != buddy.NrFree(o, (MigrateType)t))
+                    errors.Add($"buddy order {o} {MigrateTypes.Name((MigrateType)t)}: nr_free {buddy.NrFree(o, (MigrateType)t)} but {perSlot[o * MigrateTypes.PcpTypes + t]} blocks listed");
+        for (long b = (buddy.Frontier + buddy.PageblockPages - 1) >> buddy.PageblockOrder; b < buddy.NrPageblocks; b++)
+            if (buddy.BlockType(b << buddy.PageblockOrder) != buddy.FreshType)
             {
-                if (pfn < 0 || pfn >= map.Capacity || map.Kind(pfn) != PageKind.FreeHead || map.Order(pfn) != order) continue;
-                if (_listed[pfn] == _listedMark) continue;
-                _listed[pfn] = _listedMark;
-                CheckFreeBlock(map, pfn, order, errors);
-                perOrder[order]++;
-                freeBelowFrontier += 1L << order;
+                errors.Add($"pageblock {b << buddy.PageblockOrder:x} above the frontier is {MigrateTypes.Name(buddy.BlockType(b << buddy.PageblockOrder))}, not {MigrateTypes.Name(buddy.FreshType)}");
+                break;
             }
-        for (int o = 0; o <= k.Buddy.MaxOrder; o++)
-            if (perOrder[o] != k.Buddy.NrFree(o)) errors.Add($"buddy order {o}: nr_free {k.Buddy.NrFree(o)} but {perOrder[o]} blocks listed");
         if (freeKinds != freeBelowFrontier)
             errors.Add($"buddy: {freeKinds} pages marked free but free lists hold {freeBelowFrontier}");
         if (k.Buddy.FreePages != freeBelowFrontier + (k.Buddy.TotalPages - k.Buddy.Frontier))

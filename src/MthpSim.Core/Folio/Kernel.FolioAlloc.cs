@@ -1,4 +1,5 @@
 using MthpSim.Core.Folio;
+using MthpSim.Core.PageAlloc;
 using MthpSim.Core.Stats;
 
 namespace MthpSim.Core;
@@ -8,12 +9,12 @@ public sealed partial class Kernel
     /// <summary>
     /// models vma_alloc_folio()/folio_alloc(): a zeroed folio with refcount 1, or -1. An order-0
     /// request that finds nothing free enters direct reclaim (__alloc_pages_slowpath(), reduced to
-    /// its outcome: <see cref="DirectReclaimAlloc"/>); larger orders fall back instead (the model has
-    /// no compaction).
+    /// its outcome: <see cref="DirectReclaimAlloc"/>); a larger one wakes kcompactd or compacts as
+    /// GFP allows (<see cref="AllocPagesSlowpath"/>).
     /// </summary>
-    internal int AllocFolio(int order, PageKind kind)
+    internal int AllocFolio(int order, PageKind kind, Gfp gfp)
     {
-        int pfn = AllocPages(order);
+        int pfn = AllocPages(order, GfpMigratetype(kind), gfp);
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, order, kind);
         return pfn;
@@ -22,7 +23,7 @@ public sealed partial class Kernel
     /// <summary>models pte_alloc_one(): a page table page, charged to the mm's cgroup (GFP_PGTABLE_USER has __GFP_ACCOUNT).</summary>
     internal int AllocPageTable(Vma.MmStruct mm)
     {
-        int pfn = AllocPages(0);
+        int pfn = AllocPages(0, MigrateType.Unmovable, Gfp.Kernel);   // GFP_PGTABLE_USER has no __GFP_MOVABLE
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, 0, PageKind.PageTable);
         if (!MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel))
@@ -36,23 +37,31 @@ public sealed partial class Kernel
         return pfn;
     }
 
-    int AllocPages(int order)
+    int AllocPages(int order, MigrateType mt, Gfp gfp)
     {
-        int pfn = Buddy.Alloc(order);
-        if (pfn < 0 && order == 0 && !_inReclaim)
+        int pfn = Buddy.Alloc(order, mt);
+        if (pfn >= 0) return pfn;
+        if (order > 0) return AllocPagesSlowpath(order, mt, gfp);
+        if (!_inReclaim)
         {
             _inReclaim = true;
-            try { pfn = DirectReclaimAlloc(); } finally { _inReclaim = false; }
+            try { pfn = DirectReclaimAlloc(mt); } finally { _inReclaim = false; }
         }
         return pfn;
     }
+
+    /// <summary>
+    /// models gfp_migratetype(): user memory (anon, shmem, the swap cache) is allocated
+    /// GFP_HIGHUSER_MOVABLE; the huge zero folio drops __GFP_MOVABLE; page tables never had it.
+    /// </summary>
+    static MigrateType GfpMigratetype(PageKind kind) => kind is PageKind.Anon or PageKind.Shmem ? MigrateType.Movable : MigrateType.Unmovable;
 
     bool _inReclaim;
 
     /// <summary>models folio_prealloc() and the like: an order-0 folio charged with GFP_KERNEL to the mm's cgroup (or <paramref name="target"/>), or -1.</summary>
     internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm, Memcg.MemCgroup? target = null)
     {
-        int pfn = AllocFolio(0, kind);
+        int pfn = AllocFolio(0, kind, Gfp.Kernel);
         if (pfn < 0 || MemcgCharge(pfn, mm, Memcg.ChargeGfp.Kernel, target)) return pfn;
         FolioPut(pfn);
         return -1;

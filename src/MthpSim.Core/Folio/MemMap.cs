@@ -297,6 +297,31 @@ public sealed unsafe class MemMap
         }
     }
 
+    /// <summary>
+    /// Moves a folio's per-page state to the free frames at DST (migration's copy of the page
+    /// contents and of struct page): kind, order, flags, PTE mapcounts, refcount, contents and the
+    /// large-folio record. SRC is left with nothing mapped or counted, for the caller to free.
+    /// </summary>
+    internal void MoveFolio(int src, int dst)
+    {
+        int n = 1 << Order(src);
+        CheckPfn(src, n);
+        CheckPfn(dst, n);
+        new Span<byte>(_frame + src, n).CopyTo(new Span<byte>(_frame + dst, n));
+        new Span<byte>(_flags + src, n).CopyTo(new Span<byte>(_flags + dst, n));
+        new Span<byte>(_mapcount + src, n).CopyTo(new Span<byte>(_mapcount + dst, n));
+        new Span<uint>(_content + src, n).CopyTo(new Span<uint>(_content + dst, n));
+        new Span<int>(_refcount + src, n).CopyTo(new Span<int>(_refcount + dst, n));
+        if (_mapcountAside.Count > 0)
+            for (int i = 0; i < n; i++)
+                if (_mapcountAside.Remove(src + i, out int v)) _mapcountAside[dst + i] = v;
+        new Span<byte>(_flags + src, n).Clear();
+        new Span<byte>(_mapcount + src, n).Clear();
+        new Span<uint>(_content + src, n).Clear();
+        new Span<int>(_refcount + src, n).Clear();
+        GC.KeepAlive(this);
+    }
+
     public void SetContent(int pfn, uint token) { CheckPfn(pfn); _content[pfn] = token; GC.KeepAlive(this); }
 
     /// <summary>Gives pages [pfn, pfn + n) the tokens first, first + 1, ... (one store per page, in order).</summary>

@@ -15,6 +15,16 @@ public enum PageKind : byte
     HugeZero = 4,
     /// <summary>Part of a shmem folio (swap-backed, in a shmem file's page cache).</summary>
     Shmem = 5,
+    /// <summary>
+    /// Kernel memory outside what the model tracks (slab caches, buffers of drivers), placed by
+    /// <c>age unmovable|reclaimable</c>: never on the LRU, never migrated or freed.
+    /// </summary>
+    KernelPage = 6,
+    /// <summary>
+    /// A page of a program outside the scenario, pinned long-term (FOLL_LONGTERM: RDMA, io_uring
+    /// buffers, VFIO), placed by <c>age pinned</c>: on the LRU, but compaction can never move it.
+    /// </summary>
+    Pinned = 7,
 }
 
 /// <summary>Per-page flag bits. Bits 0-3 are per page, bits 4-7 are folio flags kept on the head page.</summary>

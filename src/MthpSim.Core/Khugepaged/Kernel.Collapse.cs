@@ -225,7 +225,7 @@ public sealed partial class Kernel
         // alloc_charge_folio() comes first: an attempt that then fails has still allocated.
         _collapseAttempted = true;
         m.CollapseAttempts++;
-        folio = AllocFolio(order, PageKind.Anon);
+        folio = AllocFolio(order, PageKind.Anon, CollapseGfp(new CollapseControl(w.IsKhugepaged)));
         if (folio < 0)
         {
             if (vmEvents) Stats.Count(VmEvent.ThpCollapseAllocFailed);

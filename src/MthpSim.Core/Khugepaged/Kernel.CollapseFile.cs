@@ -84,7 +84,7 @@ public sealed partial class Kernel
     {
         int nrPmd = Geo.PtrsPerPte;
         CollapseMetrics.CollapseAttempts++;
-        int folio = AllocFolio(Geo.PmdOrder, PageKind.Shmem);   // alloc_charge_folio()
+        int folio = AllocFolio(Geo.PmdOrder, PageKind.Shmem, CollapseGfp(cc));   // alloc_charge_folio()
         if (folio < 0)
         {
             Stats.Count(VmEvent.ThpCollapseAllocFailed);

@@ -1,5 +1,6 @@
 using MthpSim.Core.Host;
 using MthpSim.Core.Memcg;
+using MthpSim.Core.PageAlloc;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Thp;
 using MthpSim.Core.Vma;
@@ -114,6 +115,14 @@ public sealed unsafe partial class Kernel
         var cg = _memcgs[_memcgOfFrame[head] - 1];
         if (kmem) RefillStock(cg, nr); else cg.Uncharge(nr);
         new Span<ushort>(_memcgOfFrame + head, nr).Clear();
+    }
+
+    /// <summary>models mem_cgroup_migrate(): the new folio takes over the old one's charge.</summary>
+    void MemcgMigrate(int old, int @new, int nr)
+    {
+        if (_memcgOfFrame == null) return;
+        new Span<ushort>(_memcgOfFrame + old, nr).CopyTo(new Span<ushort>(_memcgOfFrame + @new, nr));
+        new Span<ushort>(_memcgOfFrame + old, nr).Clear();
     }
 
     /// <summary>
@@ -262,8 +271,10 @@ public sealed unsafe partial class Kernel
     long FaultOomRc(MmStruct mm) => mm.OomKilled ? ReapOomVictim(mm) : -Errno.ENOMEM;
 
     /// <summary>models alloc_hugepage_khugepaged_gfpmask(), and GFP_TRANSHUGE for MADV_COLLAPSE.</summary>
-    ChargeGfp CollapseChargeGfp(Khugepaged.CollapseControl cc) =>
-        !cc.IsKhugepaged || Thp.KhugepagedDefrag != 0 ? ChargeGfp.Reclaim : ChargeGfp.NoReclaim;
+    internal Gfp CollapseGfp(Khugepaged.CollapseControl cc) =>
+        !cc.IsKhugepaged || Thp.KhugepagedDefrag != 0 ? Gfp.Transhuge : Gfp.None;
+
+    ChargeGfp CollapseChargeGfp(Khugepaged.CollapseControl cc) => ChargeOf(CollapseGfp(cc));
 
     /// <summary>The charged size of a vm_area_struct (its slab object, 192 bytes here, and the obj_cgroup pointer).</summary>
     const int VmaObjectBytes = 200;
@@ -287,14 +298,21 @@ public sealed unsafe partial class Kernel
     }
 
     /// <summary>models vma_thp_gfp_mask(): what the defrag setting lets a large-folio allocation (and its charge) do.</summary>
-    internal ChargeGfp ThpChargeGfp(Vma.Vma? vma)
+    internal Gfp ThpGfp(Vma.Vma? vma)
     {
         bool madvised = vma != null && (vma.Flags & VmFlags.Hugepage) != 0;
         return Thp.Defrag switch
         {
-            ThpDefrag.Always => ChargeGfp.Reclaim | (madvised ? 0 : ChargeGfp.NoRetry),
-            ThpDefrag.DeferMadvise or ThpDefrag.Madvise => madvised ? ChargeGfp.Reclaim : ChargeGfp.NoReclaim,
-            _ => ChargeGfp.NoReclaim,
+            ThpDefrag.Always => Gfp.Transhuge | (madvised ? 0 : Gfp.NoRetry),
+            ThpDefrag.Defer => Gfp.KswapdReclaim,
+            ThpDefrag.DeferMadvise => madvised ? Gfp.DirectReclaim : Gfp.KswapdReclaim,
+            ThpDefrag.Madvise => madvised ? Gfp.DirectReclaim : Gfp.None,
+            _ => Gfp.None,
         };
     }
+
+    /// <summary>The charge's half of <see cref="ThpGfp"/>: the reclaim and retry bits.</summary>
+    internal ChargeGfp ThpChargeGfp(Vma.Vma? vma) => ChargeOf(ThpGfp(vma));
+
+    static ChargeGfp ChargeOf(Gfp gfp) => (ChargeGfp)(gfp & (Gfp.DirectReclaim | Gfp.NoRetry));
 }

@@ -3,20 +3,28 @@ using MthpSim.Core.Folio;
 namespace MthpSim.Core.PageAlloc;
 
 /// <summary>
-/// The buddy allocator (mm/page_alloc.c) over the machine's page frames: one free list per order,
-/// splitting on allocation (expand()) and coalescing with the buddy on free (__free_one_page()).
-/// Memory above <see cref="_frontier"/> has never been handed out and is free in max-order blocks
-/// without per-page state, so host memory grows with what the simulation touches.
+/// The buddy allocator (mm/page_alloc.c) over the machine's page frames: free lists per order and
+/// migratetype, splitting on allocation (expand()) and coalescing with the buddy on free
+/// (__free_one_page()). Every pageblock has a migratetype (all movable at boot) and a free block is
+/// always on the list of its pageblock's type, as in 6.18; an allocation that finds its own lists
+/// empty claims or steals from other types (__rmqueue_claim(), __rmqueue_steal()).
+/// Memory above <see cref="_frontier"/> has never been handed out and is free in max-order movable
+/// blocks without per-page state, so host memory grows with what the simulation touches; it stands
+/// at the tail of the max-order movable list, as boot frees memory there in ascending order.
 /// Free lists are stacks with lazy deletion: an entry is valid only while its PFN is still a free
-/// head of that order; merged or reallocated blocks leave stale entries that are skipped.
+/// head of that order in a pageblock of that type; merged, reallocated or moved blocks leave stale
+/// entries that are skipped.
 /// Allocation is deterministic (last freed, first reused; fresh memory in ascending PFN order).
+/// The per-cpu page lists are not modelled: every allocation comes from the buddy lists.
 /// </summary>
 public sealed class BuddyAllocator
 {
+    const int Types = MigrateTypes.PcpTypes;
     readonly MemMap _map;
     readonly int _maxOrder;
-    readonly List<int>[] _lists;
-    readonly long[] _nrFree;
+    readonly List<int>[] _lists;     // [order * Types + type]
+    readonly long[] _nrFree;         // [order * Types + type]
+    readonly byte[] _blockType;      // per pageblock
     long _frontier;
 
     public long TotalPages { get; }
@@ -24,26 +32,70 @@ public sealed class BuddyAllocator
     /// <summary>Free pages: blocks on the free lists plus memory never handed out.</summary>
     public long FreePages => _listFree + (TotalPages - _frontier);
     public int MaxOrder => _maxOrder;
+    /// <summary>pageblock_order: min(PMD order, MAX_PAGE_ORDER).</summary>
+    public int PageblockOrder { get; }
+    public int PageblockPages => 1 << PageblockOrder;
+    public long NrPageblocks => _blockType.Length;
+    /// <summary>
+    /// page_group_by_mobility_disabled: fewer pages than pageblock_nr_pages × MIGRATE_TYPES
+    /// (build_all_zonelists()). Every pageblock is then unmovable and so is every allocation
+    /// (gfp_migratetype()).
+    /// </summary>
+    public bool MobilityDisabled { get; }
+    /// <summary>The type of memory never handed out: movable, or unmovable with mobility grouping disabled.</summary>
+    readonly MigrateType _freshType;
 
-    public BuddyAllocator(MemMap map, int maxOrder)
+    public BuddyAllocator(MemMap map, int maxOrder, int pmdOrder)
     {
         _map = map;
         _maxOrder = maxOrder;
         TotalPages = map.TotalPages;
-        _lists = new List<int>[maxOrder + 1];
-        _nrFree = new long[maxOrder + 1];
-        for (int i = 0; i <= maxOrder; i++) _lists[i] = new List<int>();
+        PageblockOrder = Math.Min(pmdOrder, maxOrder);
+        MobilityDisabled = TotalPages < (long)PageblockPages * MigrateTypes.Count;
+        _lists = new List<int>[(maxOrder + 1) * Types];
+        _nrFree = new long[(maxOrder + 1) * Types];
+        for (int i = 0; i < _lists.Length; i++) _lists[i] = new List<int>();
+        _blockType = new byte[(TotalPages + PageblockPages - 1) >> PageblockOrder];
+        _freshType = MobilityDisabled ? MigrateType.Unmovable : MigrateType.Movable;
+        Array.Fill(_blockType, (byte)_freshType);   // memmap_init_range() marks every block movable
+    }
+
+    static int Slot(int order, MigrateType mt) => order * Types + (int)mt;
+
+    /// <summary>The migratetype of the pageblock holding PFN (get_pfnblock_migratetype()).</summary>
+    public MigrateType BlockType(long pfn) => (MigrateType)_blockType[pfn >> PageblockOrder];
+
+    /// <summary>Pageblocks of each type (the "Number of blocks type" lines of /proc/pagetypeinfo).</summary>
+    public long[] BlockCounts()
+    {
+        var n = new long[MigrateTypes.Count];
+        foreach (byte t in _blockType) n[t]++;
+        return n;
     }
 
     /// <summary>Number of free blocks of exactly this order (free_area[order].nr_free), fresh memory excluded.</summary>
-    public long NrFree(int order) => _nrFree[order];
+    public long NrFree(int order)
+    {
+        long n = 0;
+        for (int t = 0; t < Types; t++) n += _nrFree[order * Types + t];
+        return n;
+    }
+
+    /// <summary>Free blocks of this order on the lists of one type, fresh memory excluded.</summary>
+    public long NrFree(int order, MigrateType mt) => mt < (MigrateType)Types ? _nrFree[Slot(order, mt)] : 0;
+
     /// <summary>
     /// Free blocks of exactly this order as /proc/buddyinfo counts them: the free list's plus the
     /// blocks of that order the never-touched memory above the frontier would be handed out as.
     /// </summary>
-    public long NrFreeWithFresh(int order)
+    public long NrFreeWithFresh(int order) => NrFree(order) + FreshBlocks(order);
+
+    /// <summary>As <see cref="NrFreeWithFresh(int)"/> for one migratetype (fresh memory is movable, unless mobility grouping is off).</summary>
+    public long NrFreeWithFresh(int order, MigrateType mt) => NrFree(order, mt) + (mt == _freshType ? FreshBlocks(order) : 0);
+
+    long FreshBlocks(int order)
     {
-        long n = _nrFree[order];
+        long n = 0;
         for (long pos = _frontier; pos < TotalPages;)
         {
             int o = FreshBlockOrderAt(pos);
@@ -54,28 +106,229 @@ public sealed class BuddyAllocator
         return n;
     }
 
+    /// <summary>The type of every pageblock above the frontier.</summary>
+    public MigrateType FreshType => _freshType;
+
     /// <summary>PFNs below this have per-page state; above it everything is free and untouched.</summary>
     public long Frontier => _frontier;
 
-    /// <summary>models __rmqueue_smallest(): returns the first PFN of a 2^order block, or -1 when none is free.</summary>
-    public int Alloc(int order)
+    /// <summary>
+    /// models __rmqueue() as get_page_from_freelist() calls it on a one-zone machine: first with
+    /// ALLOC_NOFRAGMENT (set for the Normal zone of an x86 machine that has a DMA32 zone below it,
+    /// alloc_flags_nofragment()): the type's own lists, then claiming whole pageblocks only; if that
+    /// fails, again without it: claiming part of a pageblock, then stealing.
+    /// Returns the first PFN of a 2^order block, or -1 when none is free.
+    /// </summary>
+    public int Alloc(int order, MigrateType mt = MigrateType.Movable)
     {
         if (order > _maxOrder) return -1;
+        if (MobilityDisabled) mt = MigrateType.Unmovable;
+        int pfn = RmqueueSmallest(order, mt);
+        if (pfn >= 0) return pfn;
+        pfn = RmqueueClaim(order, mt, Math.Max(order, PageblockOrder));
+        if (pfn >= 0) return pfn;
+        if (order < PageblockOrder)
+        {
+            pfn = RmqueueClaim(order, mt, order);
+            if (pfn >= 0) return pfn;
+        }
+        return RmqueueSteal(order, mt);
+    }
+
+    /// <summary>models __rmqueue_smallest(): the smallest free block of the type that fits, split down.</summary>
+    int RmqueueSmallest(int order, MigrateType mt)
+    {
         for (int o = order; o <= _maxOrder; o++)
         {
-            int pfn = PopValid(o);
-            if (pfn >= 0) return Expand(pfn, o, order);
+            int pfn = PopValid(o, mt);
+            if (pfn >= 0) return Expand(pfn, o, order, mt);
         }
+        return mt == _freshType ? TakeFresh(order) : -1;
+    }
+
+    /// <summary>Hands out the next never-touched block that can hold ORDER (ragged pieces before it go to the movable lists).</summary>
+    int TakeFresh(int order)
+    {
         while (_frontier < TotalPages)
         {
             int o = FreshBlockOrder();
             int pfn = (int)_frontier;
             _frontier += 1L << o;
             _map.EnsureCapacity(_frontier);
-            if (o >= order) return Expand(pfn, o, order);
-            PushFree(pfn, o);   // a ragged end of memory smaller than the request
+            if (o >= order) return Expand(pfn, o, order, _freshType);
+            PushFree(pfn, o, _freshType);   // a ragged end of memory smaller than the request
         }
         return -1;
+    }
+
+    /// <summary>
+    /// models __rmqueue_claim(): from the largest order down to MINORDER, the head block of the first
+    /// fallback type with free blocks; the whole pageblock changes type when the request or the block
+    /// is large enough (try_to_claim_block()).
+    /// </summary>
+    int RmqueueClaim(int order, MigrateType mt, int minOrder)
+    {
+        for (int o = _maxOrder; o >= minOrder; o--)
+        {
+            if (!ShouldTryClaimBlock(o, mt)) break;
+            int fallback = FindFallback(o, mt);
+            if (fallback < 0) continue;
+            int pfn = TryToClaimBlock(o, order, mt, (MigrateType)fallback);
+            if (pfn >= 0) return pfn;
+        }
+        return -1;
+    }
+
+    /// <summary>models should_try_claim_block()</summary>
+    bool ShouldTryClaimBlock(int order, MigrateType mt) =>
+        order >= PageblockOrder / 2 || mt != MigrateType.Movable || MobilityDisabled;
+
+    /// <summary>models find_suitable_fallback() without the claim test: the first fallback type with a free block of ORDER, or -1.</summary>
+    int FindFallback(int order, MigrateType mt)
+    {
+        foreach (var f in MigrateTypes.Fallbacks(mt))
+            if (HasFree(order, f)) return (int)f;
+        return -1;
+    }
+
+    /// <summary>Whether a free block of exactly ORDER is on the type's list (fresh memory counts as max-order movable).</summary>
+    bool HasFree(int order, MigrateType mt) =>
+        _nrFree[Slot(order, mt)] > 0 || (mt == _freshType && _frontier < TotalPages && FreshBlockOrder() == order);
+
+    /// <summary>models try_to_claim_block(); -1 when the block stays with its type.</summary>
+    int TryToClaimBlock(int current, int order, MigrateType start, MigrateType blockType)
+    {
+        int pfn = PeekValid(current, blockType);
+        if (current >= PageblockOrder)
+        {
+            pfn = pfn >= 0 ? PopValid(current, blockType) : TakeFresh(current);
+            SetBlockRange(pfn, current, start);
+            return Expand(pfn, current, order, start);
+        }
+        if (pfn < 0) return -1;   // only fresh memory, always max order
+        long blockStart = pfn & ~(long)(PageblockPages - 1);
+        var (free, movable) = CountBlock(blockStart);
+        int alike = start == MigrateType.Movable ? movable
+            : blockType == MigrateType.Movable ? PageblockPages - (free + movable) : 0;
+        if (free + alike < PageblockPages / 2 && !MobilityDisabled) return -1;
+        MoveFreeBlocks(blockStart, start);
+        return RmqueueSmallest(order, start);
+    }
+
+    /// <summary>models prep_move_freepages_block()'s count: free pages, and pages on the LRU (movable).</summary>
+    (int Free, int Movable) CountBlock(long blockStart)
+    {
+        int free = 0, movable = 0;
+        long end = Math.Min(blockStart + PageblockPages, TotalPages);
+        for (long p = blockStart; p < end;)
+        {
+            if (p >= _frontier) { free += (int)(end - p); break; }
+            var (kind, order) = _map.KindAndOrder((int)p);
+            if (kind == PageKind.FreeHead) { free += 1 << order; p += 1L << order; continue; }
+            if (IsLruKind(kind)) movable++;
+            p++;
+        }
+        return (free, movable);
+    }
+
+    /// <summary>Pages on the LRU (PageLRU()): anonymous and shmem memory, and pinned user pages.</summary>
+    internal static bool IsLruKind(PageKind kind) => kind is PageKind.Anon or PageKind.Shmem or PageKind.Pinned;
+
+    /// <summary>models __move_freepages_block() + set_pageblock_migratetype(): the block's free pages go to the new type's lists.</summary>
+    void MoveFreeBlocks(long blockStart, MigrateType to)
+    {
+        var from = BlockType(blockStart);
+        _blockType[blockStart >> PageblockOrder] = (byte)to;
+        long end = Math.Min(blockStart + PageblockPages, Math.Min(_frontier, TotalPages));
+        for (long p = blockStart; p < end;)
+        {
+            var (kind, order) = _map.KindAndOrder((int)p);
+            if (kind == PageKind.FreeHead)
+            {
+                _nrFree[Slot(order, from)]--;   // its entry on the old list is now stale
+                _listFree -= 1L << order;
+                PushFree((int)p, order, to);
+                p += 1L << order;
+            }
+            else p++;
+        }
+    }
+
+    /// <summary>models change_pageblock_range(): every pageblock a block of ORDER covers gets the type.</summary>
+    void SetBlockRange(long pfn, int order, MigrateType mt)
+    {
+        long first = pfn >> PageblockOrder, n = Math.Max(1L, (1L << order) >> PageblockOrder);
+        for (long b = first; b < first + n; b++) _blockType[b] = (byte)mt;
+    }
+
+    /// <summary>models __rmqueue_steal(): the smallest block of a fallback type, split down; the pageblock keeps its type.</summary>
+    int RmqueueSteal(int order, MigrateType mt)
+    {
+        for (int o = order; o <= _maxOrder; o++)
+        {
+            int fallback = FindFallback(o, mt);
+            if (fallback < 0) continue;
+            var f = (MigrateType)fallback;
+            int pfn = PopValid(o, f);
+            if (pfn < 0) pfn = TakeFresh(o);
+            return Expand(pfn, o, order, f);
+        }
+        return -1;
+    }
+
+    /// <summary>Whether a free block of exactly ORDER is on the type's list, fresh memory included (!free_area_empty()).</summary>
+    internal bool HasFreeBlock(int order, MigrateType mt) => mt < (MigrateType)Types && HasFree(order, mt);
+
+    /// <summary>models find_suitable_fallback(): -2 when a claim is wanted but the request is too small to claim, -1 when no fallback list has a block, else the fallback type.</summary>
+    internal int FindSuitableFallback(int order, MigrateType mt, bool claimable)
+    {
+        if (claimable && !ShouldTryClaimBlock(order, mt)) return -2;
+        return FindFallback(order, mt);
+    }
+
+    /// <summary>
+    /// models __zone_watermark_ok() for one zone: free pages less those too small to make up the
+    /// order must stay above MARK, and some free list must hold a block of at least the order.
+    /// </summary>
+    internal bool WatermarkOk(int order, long mark)
+    {
+        if (FreePages - ((1L << order) - 1) <= mark) return false;
+        if (order == 0) return true;
+        for (int o = order; o <= _maxOrder; o++)
+            for (int t = 0; t < Types; t++)
+                if (HasFree(o, (MigrateType)t)) return true;
+        return false;
+    }
+
+    /// <summary>Free pages held in free blocks of at least ORDER, fresh memory included.</summary>
+    internal long FreePagesInBlocksOf(int order)
+    {
+        long n = 0;
+        for (int o = order; o <= _maxOrder; o++) n += NrFreeWithFresh(o) << o;
+        return n;
+    }
+
+    /// <summary>Free blocks of every order, fresh memory included.</summary>
+    internal long FreeBlocksTotal()
+    {
+        long n = 0;
+        for (int o = 0; o <= _maxOrder; o++) n += NrFreeWithFresh(o);
+        return n;
+    }
+
+    /// <summary>models __isolate_free_page() of a whole free block: off its list, its frames left as free tails for the caller.</summary>
+    internal void IsolateFreeBlock(int head, int order)
+    {
+        var mt = BlockType(head);
+        _map.SetFreeTail(head);   // its list entry is now stale
+        _nrFree[Slot(order, mt)]--;
+        _listFree -= 1L << order;
+    }
+
+    /// <summary>set_pageblock_migratetype() with its free pages moved along (move_freepages_block()).</summary>
+    internal void SetBlockType(long blockStart, MigrateType mt)
+    {
+        if (BlockType(blockStart) != mt) MoveFreeBlocks(blockStart, mt);
     }
 
     int FreshBlockOrder() => FreshBlockOrderAt(_frontier);
@@ -88,17 +341,17 @@ public sealed class BuddyAllocator
         return o;
     }
 
-    int PopValid(int order)
+    int PopValid(int order, MigrateType mt)
     {
-        var list = _lists[order];
+        var list = _lists[Slot(order, mt)];
         while (list.Count > 0)
         {
             int pfn = list[^1];
             list.RemoveAt(list.Count - 1);
-            if (IsFreeHead(pfn, order))
+            if (IsFreeHead(pfn, order, mt))
             {
                 _map.SetFreeTail(pfn);
-                _nrFree[order]--;
+                _nrFree[Slot(order, mt)]--;
                 _listFree -= 1L << order;
                 return pfn;
             }
@@ -106,54 +359,120 @@ public sealed class BuddyAllocator
         return -1;
     }
 
-    bool IsFreeHead(int pfn, int order) => _map.IsFreeHead(pfn, order);
+    /// <summary>get_page_from_free_area() without taking it: the head of the list, stale entries dropped.</summary>
+    int PeekValid(int order, MigrateType mt)
+    {
+        var list = _lists[Slot(order, mt)];
+        while (list.Count > 0)
+        {
+            int pfn = list[^1];
+            if (IsFreeHead(pfn, order, mt)) return pfn;
+            list.RemoveAt(list.Count - 1);
+        }
+        return -1;
+    }
 
-    /// <summary>models expand(): hands out the low half, returns the high halves to the free lists.</summary>
-    int Expand(int pfn, int high, int low)
+    bool IsFreeHead(int pfn, int order, MigrateType mt) => _map.IsFreeHead(pfn, order) && BlockType(pfn) == mt;
+
+    /// <summary>models expand(): hands out the low half, returns the high halves to the type's free lists.</summary>
+    int Expand(int pfn, int high, int low, MigrateType mt)
     {
         while (high > low)
         {
             high--;
-            PushFree(pfn + (1 << high), high);
+            PushFree(pfn + (1 << high), high, mt);
         }
         return pfn;
     }
 
-    void PushFree(int pfn, int order)
+    void PushFree(int pfn, int order, MigrateType mt)
     {
         _map.SetFreeHead(pfn, order);
-        _lists[order].Add(pfn);
-        _nrFree[order]++;
+        var list = _lists[Slot(order, mt)];
+        list.Add(pfn);
+        long n = ++_nrFree[Slot(order, mt)];
         _listFree += 1L << order;
-        if (_lists[order].Count > 2 * _nrFree[order] + 1024) Compact(order);
+        if (list.Count > 2 * n + 1024) Compact(order, mt);
     }
 
-    /// <summary>models __free_one_page(): coalesces with free buddies up to the max order.</summary>
+    /// <summary>
+    /// models __free_one_page(): coalesces with free buddies up to the max order, onto the list of the
+    /// pageblock's type; a buddy of another type merged above pageblock_order takes this block's type.
+    /// </summary>
     public void Free(int pfn, int order)
     {
+        var mt = BlockType(pfn);
         int end = pfn + (1 << order);
         _map.SetFreeTails(pfn, end - pfn);
         while (order < _maxOrder)
         {
             int buddy = pfn ^ (1 << order);
-            if (buddy + (1L << order) > _frontier || !IsFreeHead(buddy, order)) break;
+            if (buddy + (1L << order) > _frontier || !_map.IsFreeHead(buddy, order)) break;
+            var buddyType = BlockType(buddy);
             _map.SetFreeTail(buddy);   // its list entry is now stale
-            _nrFree[order]--;
+            _nrFree[Slot(order, buddyType)]--;
             _listFree -= 1L << order;
+            if (buddyType != mt) SetBlockRange(buddy, order, mt);
             pfn = Math.Min(pfn, buddy);
             order++;
         }
-        PushFree(pfn, order);
+        PushFree(pfn, order, mt);
     }
 
-    void Compact(int order)
+    /// <summary>
+    /// Puts all memory never handed out on the free lists, lowest block at the head, as boot left it
+    /// (for placing pages at chosen frames anywhere in memory).
+    /// </summary>
+    internal void MaterializeFresh()
     {
-        var list = _lists[order];
+        var blocks = new List<(int Pfn, int Order)>();
+        while (_frontier < TotalPages)
+        {
+            int o = FreshBlockOrder();
+            blocks.Add(((int)_frontier, o));
+            _frontier += 1L << o;
+        }
+        _map.EnsureCapacity(_frontier);
+        for (int i = blocks.Count - 1; i >= 0; i--) PushFree(blocks[i].Pfn, blocks[i].Order, _freshType);
+    }
+
+    /// <summary>
+    /// Takes the free page PFN out of whatever free block holds it, returning the rest of the block to
+    /// the lists (as __isolate_free_page() and split do for a page wanted at a given place), or false
+    /// when PFN is not free. The page keeps its pageblock's type.
+    /// </summary>
+    public bool TakeFreePage(int pfn)
+    {
+        if (pfn >= _frontier) MaterializeFresh();
+        for (int order = 0; order <= _maxOrder; order++)
+        {
+            int head = pfn & ~((1 << order) - 1);
+            if (!_map.IsFreeHead(head, order)) continue;
+            var mt = BlockType(head);
+            _map.SetFreeTail(head);
+            _nrFree[Slot(order, mt)]--;
+            _listFree -= 1L << order;
+            // split down, keeping the halves that do not hold PFN
+            while (order > 0)
+            {
+                order--;
+                int half = 1 << order;
+                if (pfn >= head + half) { PushFree(head, order, mt); head += half; }
+                else PushFree(head + half, order, mt);
+            }
+            return true;
+        }
+        return false;
+    }
+
+    void Compact(int order, MigrateType mt)
+    {
+        var list = _lists[Slot(order, mt)];
         int w = 0;
         for (int r = 0; r < list.Count; r++)
         {
             int pfn = list[r];
-            if (!IsFreeHead(pfn, order) || _map.Test(pfn, PageFlags.Seen)) continue;
+            if (!IsFreeHead(pfn, order, mt) || _map.Test(pfn, PageFlags.Seen)) continue;
             _map.Set(pfn, PageFlags.Seen);
             list[w++] = pfn;
         }
@@ -161,20 +480,21 @@ public sealed class BuddyAllocator
         foreach (int pfn in list) _map.Clear(pfn, PageFlags.Seen);
     }
 
-    /// <summary>The free list of one order as it stands, stale entries included (the invariant checker walks it without allocating).</summary>
-    internal ReadOnlySpan<int> FreeList(int order) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lists[order]);
+    /// <summary>The free list of one order and type as it stands, stale entries included (the invariant checker walks it without allocating).</summary>
+    internal ReadOnlySpan<int> FreeList(int order, MigrateType mt) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lists[Slot(order, mt)]);
 
     /// <summary>
-    /// Walks every free block (for the invariant checker): each valid list entry once, in list order,
-    /// plus the untouched memory above the frontier.
+    /// Walks every free block below the frontier (for the invariant checker): each valid list entry
+    /// once, in list order, order by order and type by type.
     /// </summary>
     public IEnumerable<(int Pfn, int Order)> FreeBlocks()
     {
         for (int o = 0; o <= _maxOrder; o++)
-        {
-            var seen = new HashSet<int>();
-            foreach (int pfn in _lists[o])
-                if (IsFreeHead(pfn, o) && seen.Add(pfn)) yield return (pfn, o);
-        }
+            for (int t = 0; t < Types; t++)
+            {
+                var seen = new HashSet<int>();
+                foreach (int pfn in _lists[Slot(o, (MigrateType)t)])
+                    if (IsFreeHead(pfn, o, (MigrateType)t) && seen.Add(pfn)) yield return (pfn, o);
+            }
     }
 }

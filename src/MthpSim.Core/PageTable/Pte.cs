@@ -28,6 +28,8 @@ public static class Pte
     public static ulong Make(int pfn, ulong flags) => ((ulong)(uint)pfn << PfnShift) | flags | Present;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Pfn(ulong pte) => (int)(pte >> PfnShift);
+    /// <summary>The same entry pointing at another page frame (remove_migration_pte(): the bits carried across).</summary>
+    public static ulong WithPfn(ulong pte, int pfn) => (pte & ((1UL << PfnShift) - 1)) | ((ulong)(uint)pfn << PfnShift);
     /// <summary>models swp_entry_to_pte(): a swap entry for slot <paramref name="offset"/> (the young and dirty bits are not kept).</summary>
     public static ulong MakeSwap(int offset, bool exclusive) => ((ulong)(uint)offset << PfnShift) | Swap | (exclusive ? SwpExclusive : 0);
     public static bool IsUffdWp(ulong pte) => (pte & UffdWp) != 0;

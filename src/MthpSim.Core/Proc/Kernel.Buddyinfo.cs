@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Text;
+using MthpSim.Core.PageAlloc;
 
 namespace MthpSim.Core;
 
-// mm/vmstat.c: /proc/buddyinfo.
+// mm/vmstat.c: /proc/buddyinfo and /proc/pagetypeinfo.
 public sealed partial class Kernel
 {
     /// <summary>
@@ -16,7 +18,38 @@ public sealed partial class Kernel
     public static string BuddyinfoLine(string zone, IEnumerable<long> freeBlocks)
     {
         var sb = new StringBuilder("Node 0, zone ").Append(zone.PadLeft(8)).Append(' ');
-        foreach (long n in freeBlocks) sb.Append(n.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(6)).Append(' ');
+        foreach (long n in freeBlocks) sb.Append(Num(n).PadLeft(6)).Append(' ');
+        return sb.ToString();
+    }
+
+    static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// models pagetypeinfo_show(): the pageblock size, free blocks per order of each migratetype
+    /// (pagetypeinfo_showfree_print()) and the pageblocks of each type
+    /// (pagetypeinfo_showblockcount_print()), for the one Normal zone. The mixed-block count needs
+    /// page_owner, which the live kernel does not enable, so it is not printed.
+    /// </summary>
+    public string RenderPagetypeinfo()
+    {
+        var sb = new StringBuilder();
+        sb.Append("Page block order: ").Append(Num(Buddy.PageblockOrder)).Append('\n');
+        sb.Append("Pages per block:  ").Append(Num(Buddy.PageblockPages)).Append("\n\n");
+        sb.Append("Free pages count per migrate type at order".PadRight(43)).Append(' ');
+        for (int o = 0; o <= Buddy.MaxOrder; o++) sb.Append(Num(o).PadLeft(6)).Append(' ');
+        sb.Append('\n');
+        for (int t = 0; t < MigrateTypes.Count; t++)
+        {
+            var mt = (MigrateType)t;
+            sb.Append("Node    0, zone ").Append("Normal".PadLeft(8)).Append(", type ").Append(MigrateTypes.Name(mt).PadLeft(12)).Append(' ');
+            for (int o = 0; o <= Buddy.MaxOrder; o++) sb.Append(Num(Buddy.NrFreeWithFresh(o, mt)).PadLeft(6)).Append(' ');
+            sb.Append('\n');
+        }
+        sb.Append('\n').Append("Number of blocks type ".PadRight(23));
+        for (int t = 0; t < MigrateTypes.Count; t++) sb.Append(MigrateTypes.Name((MigrateType)t).PadLeft(12)).Append(' ');
+        sb.Append('\n').Append("Node 0, zone ").Append("Normal".PadLeft(8)).Append(' ');
+        foreach (long n in Buddy.BlockCounts()) sb.Append(Num(n).PadLeft(12)).Append(' ');
+        sb.Append('\n');
         return sb.ToString();
     }
 }

@@ -81,6 +81,22 @@ public sealed unsafe class FolioLru
         GC.KeepAlive(this);
     }
 
+    /// <summary>Puts NEW where OLD is on its list (folio_migrate_flags() with the LRU position kept), OLD off every list.</summary>
+    internal void Replace(Lruvec vec, int old, int @new)
+    {
+        byte list = _list[old];
+        _list[@new] = list;
+        _list[old] = None;
+        if (list is None or Isolated) { GC.KeepAlive(this); return; }
+        var l = (LruList)(list - 1);
+        int newer = _newer[old] - 1, older = _older[old] - 1;
+        Link(@new, l, newer, older);
+        if (newer >= 0) _older[newer] = @new + 1; else vec.Head[(int)l] = @new;
+        if (older >= 0) _newer[older] = @new + 1; else vec.Tail[(int)l] = @new;
+        _newer[old] = _older[old] = 0;
+        GC.KeepAlive(this);
+    }
+
     internal void MarkIsolated(int head) { _list[head] = Isolated; GC.KeepAlive(this); }
     internal void ClearIsolated(int head) { _list[head] = None; GC.KeepAlive(this); }
 

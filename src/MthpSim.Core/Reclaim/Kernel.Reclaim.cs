@@ -36,18 +36,18 @@ public sealed partial class Kernel
     /// nothing (should_reclaim_retry()); without one a single pass of what <see cref="Reclaim"/>
     /// frees. Returns a free page's PFN or -1.
     /// </summary>
-    int DirectReclaimAlloc()
+    int DirectReclaimAlloc(PageAlloc.MigrateType mt)
     {
         if (Lru == null)
         {
             Reclaim();
-            return Buddy.Alloc(0);
+            return Buddy.Alloc(0, mt);
         }
         for (int noProgress = 0; noProgress < MaxReclaimRetries;)
         {
             if (TryToFreePages() == 0) noProgress++;
             else noProgress = 0;
-            int pfn = Buddy.Alloc(0);
+            int pfn = Buddy.Alloc(0, mt);
             if (pfn >= 0) return pfn;
         }
         return -1;

@@ -27,6 +27,11 @@ public enum VmEvent
     PgscanAnon, PgscanFile, PgstealAnon, PgstealFile,
     /// <summary>oom_kill: processes the OOM killer killed (here only a memory cgroup's).</summary>
     OomKill,
+    /// <summary>pgmigrate_success, pgmigrate_fail: base pages compaction moved, or failed to move.</summary>
+    PgmigrateSuccess, PgmigrateFail,
+    /// <summary>Compaction (mm/compaction.c): scanner work, isolated pages (sources and free targets), direct compaction outcomes, kcompactd.</summary>
+    CompactMigrateScanned, CompactFreeScanned, CompactIsolated, CompactStall, CompactFail, CompactSuccess,
+    CompactDaemonWake, CompactDaemonMigrateScanned, CompactDaemonFreeScanned,
     Count,
 }
 

@@ -57,6 +57,15 @@ public sealed partial class Kernel
         _deferredLen--;
     }
 
+    /// <summary>A migrated folio takes its old copy's place on the queue (its record, links included, moved with it).</summary>
+    internal void DeferredReplace(int old, int @new)
+    {
+        if (!Map.Test(@new, PageFlags.DeferredQueued)) return;
+        ref var lf = ref Map.Large(@new);
+        if (lf.DeferredPrev >= 0) Map.Large(lf.DeferredPrev).DeferredNext = @new; else _deferredHead = @new;
+        if (lf.DeferredNext >= 0) Map.Large(lf.DeferredNext).DeferredPrev = @new; else _deferredTail = @new;
+    }
+
     /// <summary>Puts a folio back at the tail of the queue without counting anything (the shrinker's "add back").</summary>
     void DeferredListAddTail(int head)
     {

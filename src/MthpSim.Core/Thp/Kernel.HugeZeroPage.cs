@@ -18,7 +18,7 @@ public sealed partial class Kernel
     bool GetHugeZeroFolio()
     {
         if (_hugeZeroPfn >= 0) return true;
-        int pfn = AllocFolio(Geo.PmdOrder, PageKind.HugeZero);
+        int pfn = AllocFolio(Geo.PmdOrder, PageKind.HugeZero, PageAlloc.Gfp.Transhuge);
         if (pfn < 0)
         {
             Stats.Count(VmEvent.ThpZeroPageAllocFailed);

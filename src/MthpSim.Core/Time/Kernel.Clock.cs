@@ -7,15 +7,17 @@ public sealed partial class Kernel
     public long NowMs { get; private set; }
 
     /// <summary>
-    /// Advances the clock, running the background work due in that time in time order: khugepaged
-    /// at each of its wakeups, the memcg statistics flush, then kswapd when free memory is below the low watermark.
+    /// Advances the clock, running the background work due in that time in time order: kcompactd's
+    /// pending work and its proactive checks, khugepaged at each of its wakeups, the memcg statistics
+    /// flush, then kswapd when free memory is below the low watermark.
     /// </summary>
     public void Sleep(long ms)
     {
         if (ms < 0) throw new ArgumentOutOfRangeException(nameof(ms));
-        long until = NowMs + ms;
+        long start = NowMs, until = start + ms;
+        if (ms > 0) RunKcompactd(until);
         RunKhugepagedUntil(until);
-        if (until / MemcgStatsFlushMs != NowMs / MemcgStatsFlushMs) FlushMemcgStats();
+        if (until / MemcgStatsFlushMs != start / MemcgStatsFlushMs) FlushMemcgStats();
         NowMs = until;
         if (ms > 0) Kswapd();
     }

@@ -48,6 +48,9 @@ public static class ScenarioPrinter
             case PrintView { Kind: ViewKind.Buddyinfo }:
                 sb.Append(k.RenderBuddyinfo());
                 break;
+            case PrintView { Kind: ViewKind.Pagetypeinfo }:
+                sb.Append(k.RenderPagetypeinfo());
+                break;
             case PrintView { Kind: ViewKind.Sysfs }:
                 foreach (var path in k.SysfsFiles(includeStats: false))
                     sb.Append(path).Append(": ").Append(k.SysfsRead(path)).Append('\n');

@@ -318,6 +318,16 @@ public static partial class ScenarioRunner
                 k.Reclaim();
                 s.Rc = 0;
                 break;
+            case AgeStmt a:
+                s.Rc = k.Age(a.Kind, (a.Size + k.Geo.PageSize - 1) / k.Geo.PageSize, a.Scattered);
+                break;
+            case CompactStmt:
+                k.CompactMemory();
+                s.Rc = 0;
+                break;
+            case SysctlWriteStmt sc:
+                s.Rc = k.SysctlWrite(sc.Name, sc.Value);
+                break;
             case SleepStmt sl:
                 k.Sleep(sl.Milliseconds);
                 break;

@@ -6,7 +6,7 @@ internal static class Keywords
 {
     /// <summary>Words that start a statement on their own.</summary>
     public static readonly string[] Statements =
-        ["machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep", "reclaim", "khugepaged", "expect", "print", "cgroup", "replay"];
+        ["machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep", "reclaim", "khugepaged", "expect", "print", "cgroup", "replay", "age", "compact", "sysctl"];
 
     /// <summary>Operations written after a process name: P VERB ...</summary>
     public static readonly string[] Verbs =
@@ -17,7 +17,7 @@ internal static class Keywords
     public static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
     {
         "machine", "sysfs", "policy", "process", "memfd", "tmpfs", "file", "ftruncate", "fallocate", "lseek", "pwrite", "pread", "sleep",
-        "reclaim", "khugepaged", "expect", "print", "rc", "vmstat", "meminfo", "stats", "cgroup", "replay",
+        "reclaim", "khugepaged", "expect", "print", "rc", "vmstat", "meminfo", "stats", "cgroup", "replay", "age", "compact", "sysctl",
     };
 
     /// <summary>Observable heads that are not a process name.</summary>

@@ -7,9 +7,9 @@ public sealed partial class ScenarioParser
         "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
-        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
+        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, pagetypeinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
 
-    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "file", "cgroup", "stats", "khugepaged"];
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "file", "cgroup", "stats", "khugepaged"];
 
     private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
     {
@@ -60,6 +60,9 @@ public sealed partial class ScenarioParser
                 break;
             case "buddyinfo" when c.AtEnd:
                 target = new PrintView(ViewKind.Buddyinfo, null, null);
+                break;
+            case "pagetypeinfo" when c.AtEnd:
+                target = new PrintView(ViewKind.Pagetypeinfo, null, null);
                 break;
             case "sysfs" when c.AtEnd:
                 target = new PrintView(ViewKind.Sysfs, null, null);

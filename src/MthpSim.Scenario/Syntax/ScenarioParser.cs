@@ -77,6 +77,9 @@ public sealed partial class ScenarioParser
             case "lseek": return ParseLseek(c, span, text);
             case "sleep": return ParseSleep(c, span, text);
             case "reclaim": c.End("reclaim"); return new ReclaimStmt(span, text);
+            case "age": return ParseAge(c, span, text);
+            case "compact": c.End("compact"); return new CompactStmt(span, text);
+            case "sysctl": return ParseSysctl(c, span, text);
             case "khugepaged": return ParseKhugepaged(c, span, text);
             case "expect": return ParseExpect(c, span, text);
             case "print": return ParsePrint(c, span, text);

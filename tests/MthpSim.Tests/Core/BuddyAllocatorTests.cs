@@ -8,7 +8,7 @@ public class BuddyAllocatorTests
     static (MemMap map, BuddyAllocator buddy) Make(long pages, int maxOrder = 10)
     {
         var map = new MemMap(pages);
-        return (map, new BuddyAllocator(map, maxOrder));
+        return (map, new BuddyAllocator(map, maxOrder, Math.Min(9, maxOrder)));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using MthpSim.Core.PageAlloc;
 using MthpSim.Core;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
@@ -105,7 +106,7 @@ public static class ReferenceInvariantChecker
         Dictionary<(int Head, int Mm), int> perMm, long pageTablesSeen, List<string> errors)
     {
         var map = k.Map;
-        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0;
+        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, kernelPages = 0, pinnedPages = 0;
         var nrAnon = new long[k.Geo.PmdOrder + 1];
         var pinCounts = k.PinCounts();
         var nrPartial = new long[k.Geo.PmdOrder + 1];
@@ -119,6 +120,8 @@ public static class ReferenceInvariantChecker
             int nr = 1 << order;
             if (kind == PageKind.PageTable) { pageTables++; pfn += nr; continue; }
             if (kind == PageKind.HugeZero) { pfn += nr; continue; }
+            if (kind == PageKind.KernelPage) { kernelPages++; pfn += nr; continue; }
+            if (kind == PageKind.Pinned) { pinnedPages++; pfn += nr; continue; }
             int entire = pmdMaps.GetValueOrDefault(pfn);
             int folioMapcount = entire, mappedPages = 0;
             for (int p = pfn; p < pfn + nr; p++)
@@ -173,6 +176,8 @@ public static class ReferenceInvariantChecker
         if (anonThps != k.NrAnonThps) errors.Add($"NR_ANON_THPS {k.NrAnonThps} != {anonThps} PMD-mapped anon pages");
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
             errors.Add($"page tables: counter {k.NrPageTablePages}, allocated {pageTables}, in use {pageTablesSeen}");
+        if (kernelPages != k.NrKernelPages || pinnedPages != k.NrPinnedPages)
+            errors.Add($"aged memory: {kernelPages} kernel and {pinnedPages} pinned pages, counters {k.NrKernelPages} and {k.NrPinnedPages}");
         if (queued != k.DeferredSplitQueueLength || k.DeferredSplitQueue().Count() != queued)
             errors.Add($"deferred split queue length {k.DeferredSplitQueueLength} != {queued} queued folios");
         for (int o = 1; o <= k.Geo.PmdOrder; o++)
@@ -188,17 +193,20 @@ public static class ReferenceInvariantChecker
     {
         var map = k.Map;
         long freeBelowFrontier = 0;
-        var perOrder = new long[k.Buddy.MaxOrder + 1];
+        var perSlot = new Dictionary<(int, MigrateType), long>();
         foreach (var (pfn, order) in k.Buddy.FreeBlocks())
         {
-            perOrder[order]++;
+            var key = (order, k.Buddy.BlockType(pfn));
+            perSlot[key] = perSlot.GetValueOrDefault(key) + 1;
             if ((pfn & ((1 << order) - 1)) != 0) errors.Add($"free block {pfn:x} of order {order} is misaligned");
             for (int p = pfn + 1; p < pfn + (1 << order); p++)
                 if (map.Kind(p) != PageKind.FreeTail) { errors.Add($"free block {pfn:x} order {order} contains a used page {p:x}"); break; }
             freeBelowFrontier += 1L << order;
         }
         for (int o = 0; o <= k.Buddy.MaxOrder; o++)
-            if (perOrder[o] != k.Buddy.NrFree(o)) errors.Add($"buddy order {o}: nr_free {k.Buddy.NrFree(o)} but {perOrder[o]} blocks listed");
+            foreach (var t in new[] { MigrateType.Unmovable, MigrateType.Movable, MigrateType.Reclaimable })
+                if (perSlot.GetValueOrDefault((o, t)) != k.Buddy.NrFree(o, t))
+                    errors.Add($"buddy order {o} {MigrateTypes.Name(t)}: nr_free {k.Buddy.NrFree(o, t)} but {perSlot.GetValueOrDefault((o, t))} blocks listed");
         long freeKinds = 0;
         for (int p = 0; p < k.Buddy.Frontier; p++)
             if (map.Kind(p) is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;

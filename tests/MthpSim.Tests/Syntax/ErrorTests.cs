@@ -113,7 +113,7 @@ public class ErrorTests
     [InlineData("expect p folio buf 0 size == 0", 22, "expected a folio attribute (order or kind), got 'size'")]
     [InlineData("expect p smaps buf Rss", 23, "expected a comparison operator (==, !=, <, <=, >, >=), got end of line")]
     [InlineData("expect rc == 0 1", 16, "unexpected '1' after the end of the expect statement")]
-    [InlineData("print stat", 7, "expected what to print (an observable, stats, vmstat, meminfo, buddyinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS]), got 'stat' (did you mean 'stats'?)")]
+    [InlineData("print stat", 7, "expected what to print (an observable, stats, vmstat, meminfo, buddyinfo, pagetypeinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS]), got 'stat' (did you mean 'stats'?)")]
     [InlineData("print khugepaged", 17, "expected what to print about khugepaged (trace), got end of line")]
     [InlineData("expect meminfo", 15, "expected a /proc/meminfo field name (e.g. AnonHugePages), got end of line")]
     [InlineData("print khugepaged trace all", 24, "expected a trace option (extended), got 'all'")]

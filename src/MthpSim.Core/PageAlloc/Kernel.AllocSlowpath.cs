@@ -1,0 +1,51 @@
+using MthpSim.Core.Compaction;
+using MthpSim.Core.PageAlloc;
+
+namespace MthpSim.Core;
+
+// mm/page_alloc.c: what an allocation above order 0 does when no free block fits.
+public sealed partial class Kernel
+{
+    /// <summary>MAX_COMPACT_RETRIES</summary>
+    const int MaxCompactRetries = 16;
+
+    /// <summary>
+    /// models __alloc_pages_slowpath() for order > 0: __GFP_KSWAPD_RECLAIM wakes kswapd (kcompactd when
+    /// memory is free but fragmented); __GFP_DIRECT_RECLAIM compacts in the allocating task: costly
+    /// orders (and non-movable requests) first with async compaction, then the retry loop with
+    /// sync-light compaction (async under __GFP_NORETRY), which costly orders leave after one pass
+    /// (no __GFP_RETRY_MAYFAIL) and orders 1-3 leave after escalating to sync-full.
+    /// Not modelled: direct reclaim for high orders (its pass in the loop does nothing here),
+    /// the OOM killer for orders 1-3, and the watermark and reserve checks of the retries.
+    /// </summary>
+    int AllocPagesSlowpath(int order, MigrateType mt, Gfp gfp)
+    {
+        if ((gfp & Gfp.KswapdReclaim) != 0) WakeupKswapd(order, gfp);
+        if ((gfp & Gfp.DirectReclaim) == 0) return -1;
+        bool costly = order > CostlyOrder;
+        var prio = CompactPriority.SyncLight;   // DEF_COMPACT_PRIORITY
+        CompactResult result;
+        if (costly || mt != MigrateType.Movable)
+        {
+            int pfn = DirectCompact(order, mt, CompactPriority.Async, out result);
+            if (pfn >= 0) return pfn;
+            if (costly && (gfp & Gfp.NoRetry) != 0)
+            {
+                if (result is CompactResult.Skipped or CompactResult.Deferred) return -1;
+                prio = CompactPriority.Async;   // sync compaction could be very expensive: stay async
+            }
+        }
+        for (int retries = 0; ;)
+        {
+            int pfn = DirectCompact(order, mt, prio, out result);
+            if (pfn >= 0) return pfn;
+            if ((gfp & Gfp.NoRetry) != 0 || costly) return -1;
+            // should_compact_retry()
+            if (result == CompactResult.Skipped) return -1;
+            if (result == CompactResult.Success && ++retries <= MaxCompactRetries) continue;
+            if (prio == CompactPriority.SyncFull) return -1;
+            prio--;
+            retries = 0;
+        }
+    }
+}
