@@ -215,7 +215,12 @@ public sealed partial class Kernel
             long next = head + nr;
             cc.MigrateScanned += next - pfn;
             pfn = next;
-            if (!CanIsolateForMigration(cc, head, kind, order)) { chunkFailed = true; continue; }
+            if (!CanIsolateForMigration(cc, head, kind, order))
+            {
+                chunkFailed = true;
+                if (chunk > 0 && pfn < chunkEnd) pfn = chunkEnd;   // the rest of the chunk is not looked at
+                continue;
+            }
             isolated.Add(head);
             Stats.Count(VmEvent.CompactIsolated, nr);
         }

@@ -25,7 +25,7 @@ public sealed class FuzzTally
 
     // Statements that set no return code.
     static readonly HashSet<string> NoRc = ["exit", "policy", "sleep", "expect", "print", "process", "machine"];
-    static readonly HashSet<string> Global = ["sysfs", "policy", "reclaim", "khugepaged", "sleep", "expect", "print", "machine", "process",
+    static readonly HashSet<string> Global = ["sysfs", "policy", "reclaim", "age", "compact", "sysctl", "khugepaged", "sleep", "expect", "print", "machine", "process",
         "memfd", "tmpfs", "file", "ftruncate", "pwrite", "pread", "lseek"];
 
     /// <summary>The kind a statement is counted under: its verb, with madvise's advice.</summary>
@@ -97,6 +97,11 @@ public sealed class FuzzTally
         for (int order = 2; order <= k.Geo.PmdOrder; order++) charge += k.Stats.Get(order, Core.Stats.MthpStat.AnonFaultFallbackCharge);
         Add("fallback charge", charge);
         Add("OOM kill", k.Vmstat("oom_kill") ?? 0);
+        Add("pages migrated", k.Vmstat("pgmigrate_success") ?? 0);
+        Add("direct compaction success", k.Vmstat("compact_success") ?? 0);
+        Add("direct compaction fail", k.Vmstat("compact_fail") ?? 0);
+        Add("kcompactd run", k.Vmstat("compact_daemon_wake") ?? 0);
+        Add("kcompactd scanned", k.Vmstat("compact_daemon_migrate_scanned") ?? 0);
     }
 
     void Add(string what, long n) => Coverage[what] = Coverage.GetValueOrDefault(what) + n;

@@ -137,7 +137,8 @@ public sealed class ScenarioGenerator
             < 78 => Exit(p),
             < 84 => Pin(session, p, r),
             < 88 => Unpin(),
-            < 91 => _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
+            < 91 => _profile.Fragmentation && _rng.Chance(35) ? Fragmentation()
+                : _cgroups.Count > 0 && _rng.Chance(60) ? Cgroup(p) : "reclaim",
             < 95 => Khugepaged(),
             _ => _profile.Shmem ? FileOp(session) : Access(session, p, r),
         };
@@ -145,6 +146,7 @@ public sealed class ScenarioGenerator
 
     string Sysfs() => _rng.Below(_profile.Shmem ? 12 : 9) switch
     {
+        7 when _profile.Fragmentation && _rng.Chance(50) => _rng.Chance(70) ? $"sysfs defrag = {_rng.Pick(Defrag)}" : $"sysfs khugepaged/defrag = {_rng.Below(2)}",
         9 => $"sysfs shmem_enabled = {_rng.Pick(ShmemGlobal)}",
         10 or 11 => $"sysfs hugepages-{_rng.Pick(ShmemSizes)}/shmem_enabled = {_rng.Pick(ShmemPerSize)}",
         0 => $"sysfs enabled = {_rng.Pick(Global)}",
@@ -154,6 +156,16 @@ public sealed class ScenarioGenerator
         4 when _profile.CollapsePolicies => $"policy collapse = {_rng.Pick(_rng.Chance(80) ? BuiltInPolicies : AsPostedPolicies)}",
         5 => $"sysfs khugepaged/pages_to_scan = {_rng.Pick(_profile.PagesToScan)}",
         _ => $"sysfs hugepages-{_rng.Pick(AnonSizes)}/enabled = {_rng.Pick(PerSize)}",
+    };
+
+    static readonly string[] Defrag = ["always", "defer", "defer+madvise", "madvise", "never"];
+
+    /// <summary>Ageing the machine (kernel and pinned memory, scattered or packed), compaction now, or a proactiveness.</summary>
+    string Fragmentation() => _rng.Below(10) switch
+    {
+        < 4 => $"age {_rng.Pick(new[] { "unmovable", "reclaimable", "pinned" })} {_rng.Pick(new[] { "4K", "64K", "256K", "1M" })} {_rng.Pick(new[] { "scattered", "clustered" })}",
+        < 8 => "compact",
+        _ => $"sysctl vm.compaction_proactiveness = {_rng.Pick(new[] { 0, 20, 50, 100 })}",
     };
 
     /// <summary>The shipped designs, and (a fifth of the time) the RFCs as posted.</summary>
@@ -536,17 +548,19 @@ public sealed class ScenarioGenerator
 /// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.
 /// <paramref name="CgroupPercent"/>: the share of scenarios that have cgroups (with <paramref name="Cgroups"/>).
 /// <paramref name="Uffd"/>: whether userfaultfd statements are generated.
+/// <paramref name="Fragmentation"/>: ageing (<c>age</c>), <c>compact</c>, the proactiveness sysctl and the defrag settings;
+/// not live (the live machine cannot be aged, and its placement differs).
 /// <paramref name="ForkInCgroups"/>: whether processes fork once cgroups exist (live, a fork charges the child's kernel
 /// objects and the page tables of the driver's whole image to the group, hundreds of kB the model does not have).
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
     bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true, bool AnySwapDevice = false,
-    bool Uffd = true)
+    bool Uffd = true, bool Fragmentation = false)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
-    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true);
+    public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true, Fragmentation: true);
     /// <summary>The simulator with swap (zram, disk or file): pageout swaps out, faults swap in; memory enough that nothing presses.</summary>
-    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true);
+    public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true, Fragmentation: true);
     /// <summary>The simulator with swap and memory cgroups on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap, shmem as well as anonymous memory.</summary>
     public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Cgroups = true };
     /// <summary>
