@@ -92,7 +92,7 @@ public sealed class InvariantChecker
             if (checkContents && _contentLost)
                 foreach (var vma in mm.Vmas.Where(v => v.File == null))
                     if (FirstCorruptPage(k, mm, vma) is (ulong bad, uint actual))
-                        errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
+                        errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MayReadZero}");
         }
 
         CheckMemcgs(k, errors);
@@ -290,7 +290,7 @@ public sealed class InvariantChecker
             if (pte == 0)
             {
                 // Reads zeroes (or the file): lost content unless the program's store there may have been dropped.
-                if (vma != null && !sharedFile && (want & PmdSlot.MaybeZero) == 0) contentLost = true;
+                if (vma != null && !sharedFile && (want & PmdSlot.MayReadZero) == 0) contentLost = true;
                 continue;
             }
             if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
@@ -481,9 +481,9 @@ public sealed class InvariantChecker
         }
     }
 
-    /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE).</summary>
+    /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE or a drop by the kernel).</summary>
     static bool Reads(uint actual, uint want) =>
-        (want & PmdSlot.MaybeZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MaybeZero) : actual == want;
+        (want & PmdSlot.MayReadZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MayReadZero) : actual == want;
 
     /// <summary>Content of a slot without a PTE table (PMD-mapped, huge zero, or empty): notes lost content inside a VMA.</summary>
     void CheckPmdContents(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase)

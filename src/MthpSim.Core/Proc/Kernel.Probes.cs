@@ -128,7 +128,8 @@ public sealed partial class Kernel
     {
         for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
         {
-            uint expected = ExpectedAt(mm, addr), actual = ContentAt(mm, addr);
+            // A store the kernel dropped counts as lost here, as on the live side.
+            uint expected = ExpectedAt(mm, addr) & ~PmdSlot.LostByKernel, actual = ContentAt(mm, addr);
             bool ok = (expected & PmdSlot.MaybeZero) != 0
                 ? actual == 0 || actual == (expected & ~PmdSlot.MaybeZero)
                 : actual == expected;

@@ -211,11 +211,22 @@ public sealed partial class Kernel
         return true;
     }
 
+    /// <summary>
+    /// Takes a clean lazily freed folio's PTEs down for good. The process reads zeroes there from
+    /// now on, also one that never freed it: MADV_FREE marks a clean folio lazily freed however many
+    /// processes map it, so a page shared since a fork whose PTEs are all clean (read after a swap-in
+    /// that bypassed the swap cache) is lost to the other process too, which the expected content
+    /// records as the kernel's loss (checked live: tests/oracle/reclaim/lazyfree-discards-a-shared-clean-page.mthp).
+    /// </summary>
     void UnmapForDiscard(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)
     {
         var (mm, slot, index) = run[0];
         int firstPfn = Pte.Pfn(slot.Ptes![index]);
-        foreach (var (_, s, i) in run) s.Ptes![i] = 0;
+        foreach (var (_, s, i) in run)
+        {
+            s.Ptes![i] = 0;
+            if (s.Expected is { } expected && expected[i] != 0 && (expected[i] & PmdSlot.MaybeZero) == 0) expected[i] |= PmdSlot.LostByKernel;
+        }
         mm.Rss[(int)RssMember.AnonPages] -= run.Count;
         FolioRemoveRmapPtes(head, firstPfn, run.Count, mm);
         Map.AddRef(head, -run.Count);

@@ -46,6 +46,24 @@ public sealed class ContentReference
         FileContent(key).Update((ulong)Math.Max(sizePages, sz.FallocEnd), ulong.MaxValue, c => c | ReferenceProcess.OldOrZero);
     }
 
+    /// <summary>
+    /// MADV_FREE of [start, end): old content or zeroes, here and in every other process that still
+    /// holds the same stores (inherited by fork, untouched since): the kernel marks a clean folio
+    /// lazily freed however many processes map it, and reclaim then drops it from all of them.
+    /// </summary>
+    void FreeLazily(string process, ulong start, ulong end)
+    {
+        var proc = _procs[process];
+        var stores = new HashSet<uint>();
+        foreach (var (a, e) in proc.MappedWithin(start, end))
+            for (ulong page = a; page < e; page++)
+                if (proc.Get(page) is var c and not 0 && (c & (OwnZero | OwnZeroPage)) == 0) stores.Add(c & ~ReferenceProcess.OldOrZero);
+        proc.Update(start, end, c => c | ReferenceProcess.OldOrZero);
+        if (stores.Count == 0) return;
+        foreach (var (name, other) in _procs)
+            if (name != process) other.Update(0, ulong.MaxValue, c => stores.Contains(c & ~ReferenceProcess.OldOrZero) ? c | ReferenceProcess.OldOrZero : c);
+    }
+
     void SetSize(string key, long bytes, int shift, bool grow = false)
     {
         _shift = shift;
@@ -364,7 +382,7 @@ public sealed class ContentReference
                             foreach (var key in punched) MayDropPastEof(key);
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
-                        case Advice.Free: proc.Update(a, e, c => c | ReferenceProcess.OldOrZero); break;
+                        case Advice.Free: FreeLazily(ma.Process, a, e); break;
                     }
                 break;
             }
