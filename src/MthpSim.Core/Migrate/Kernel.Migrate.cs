@@ -56,6 +56,7 @@ public sealed partial class Kernel
         {
             _shmemOwner[dst] = owner;
             owner.File.Cache.Insert(owner.Index, dst, nr);
+            if (_notUptodate.Remove(src)) _notUptodate.Add(dst);   // folio_migrate_flags() copies PG_uptodate
         }
         foreach (var (ptes, i) in leaves)
         {

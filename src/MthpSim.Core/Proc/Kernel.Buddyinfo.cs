@@ -32,23 +32,31 @@ public sealed partial class Kernel
     /// </summary>
     public string RenderPagetypeinfo()
     {
+        var free = new long[MigrateTypes.Count][];
+        for (int t = 0; t < MigrateTypes.Count; t++)
+            free[t] = Enumerable.Range(0, Buddy.MaxOrder + 1).Select(o => Buddy.NrFreeWithFresh(o, (MigrateType)t)).ToArray();
+        return PagetypeinfoText(Buddy.PageblockOrder, "Normal", free, Buddy.BlockCounts());
+    }
+
+    /// <summary>/proc/pagetypeinfo of one zone: free blocks per migratetype (rows) and order (columns), then pageblocks per type.</summary>
+    public static string PagetypeinfoText(int pageblockOrder, string zone, long[][] freeByType, long[] blocksByType)
+    {
         var sb = new StringBuilder();
-        sb.Append("Page block order: ").Append(Num(Buddy.PageblockOrder)).Append('\n');
-        sb.Append("Pages per block:  ").Append(Num(Buddy.PageblockPages)).Append("\n\n");
+        sb.Append("Page block order: ").Append(Num(pageblockOrder)).Append('\n');
+        sb.Append("Pages per block:  ").Append(Num(1L << pageblockOrder)).Append("\n\n");
         sb.Append("Free pages count per migrate type at order".PadRight(43)).Append(' ');
-        for (int o = 0; o <= Buddy.MaxOrder; o++) sb.Append(Num(o).PadLeft(6)).Append(' ');
+        for (int o = 0; o < freeByType[0].Length; o++) sb.Append(Num(o).PadLeft(6)).Append(' ');
         sb.Append('\n');
         for (int t = 0; t < MigrateTypes.Count; t++)
         {
-            var mt = (MigrateType)t;
-            sb.Append("Node    0, zone ").Append("Normal".PadLeft(8)).Append(", type ").Append(MigrateTypes.Name(mt).PadLeft(12)).Append(' ');
-            for (int o = 0; o <= Buddy.MaxOrder; o++) sb.Append(Num(Buddy.NrFreeWithFresh(o, mt)).PadLeft(6)).Append(' ');
+            sb.Append("Node    0, zone ").Append(zone.PadLeft(8)).Append(", type ").Append(MigrateTypes.Name((MigrateType)t).PadLeft(12)).Append(' ');
+            foreach (long n in freeByType[t]) sb.Append(Num(n).PadLeft(6)).Append(' ');
             sb.Append('\n');
         }
         sb.Append('\n').Append("Number of blocks type ".PadRight(23));
         for (int t = 0; t < MigrateTypes.Count; t++) sb.Append(MigrateTypes.Name((MigrateType)t).PadLeft(12)).Append(' ');
-        sb.Append('\n').Append("Node 0, zone ").Append("Normal".PadLeft(8)).Append(' ');
-        foreach (long n in Buddy.BlockCounts()) sb.Append(Num(n).PadLeft(12)).Append(' ');
+        sb.Append('\n').Append("Node 0, zone ").Append(zone.PadLeft(8)).Append(' ');
+        foreach (long n in blocksByType) sb.Append(Num(n).PadLeft(12)).Append(' ');
         sb.Append('\n');
         return sb.ToString();
     }

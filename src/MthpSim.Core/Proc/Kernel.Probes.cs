@@ -120,6 +120,14 @@ public sealed partial class Kernel
         return own == 0 && vma?.File is { } pf ? pf.ExpectedContent(LinearPageIndex(vma, addr)) : own;
     }
 
+    /// <summary>Whether the kernel dropped a store of this process in [start, end) that it had not freed (<see cref="PmdSlot.LostByKernel"/>).</summary>
+    public bool KernelDroppedStores(MmStruct mm, ulong start, ulong end)
+    {
+        for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
+            if ((mm.PageTables.Find(PmdIndex(addr))?.Expected?[PteIndex(addr)] & PmdSlot.LostByKernel) != 0) return true;
+        return false;
+    }
+
     /// <summary>1 when every page of [start, end) reads back what the program stored there.</summary>
     public bool Intact(MmStruct mm, ulong start, ulong end) => FirstCorruptPage(mm, start, end) == null;
 

@@ -170,7 +170,7 @@ public static class Fuzzer
             gen.Observe(session);
         }
         tally?.Cover(session.Kernel);
-        foreach (var line in (closing?.Invoke(gen, session) ?? gen.Epilogue()).ToList())
+        foreach (var line in (closing?.Invoke(gen, session) ?? gen.Epilogue(session)).ToList())
             if (Step(line) is string f) return (lines, f);
         return (lines, null);
     }

@@ -61,7 +61,7 @@ public partial class ProcTextLiveTests
     }
 
     [LiveKernelFact]
-    public void Vmstat_meminfo_and_buddyinfo_have_the_kernels_layout()
+    public void Vmstat_meminfo_buddyinfo_and_pagetypeinfo_have_the_kernels_layout()
     {
         var problems = new List<string>();
         var result = OracleRunner.Run("(swap)", "machine swap=64M\nprocess p\np mmap a 0x40000000 2M\np write a 0 2M\n", (_, sim) =>
@@ -87,6 +87,18 @@ public partial class ProcTextLiveTests
             var counts = normal[(normal.IndexOf("Normal", StringComparison.Ordinal) + 6)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToList();
             if (counts.Count != k.Buddy.MaxOrder + 1) problems.Add($"buddyinfo: {counts.Count} orders live, {k.Buddy.MaxOrder + 1} in the model");
             if (Kernel.BuddyinfoLine("Normal", counts) != normal) problems.Add($"buddyinfo: the model prints '{Kernel.BuddyinfoLine("Normal", counts)}', the kernel '{normal}'");
+            // pagetypeinfo: the Normal zone's part, printed by the model from its live counts.
+            var pti = File.ReadAllLines("/proc/pagetypeinfo");
+            var liveNormal = pti.Where(l => !l.StartsWith("Node", StringComparison.Ordinal) || l.Contains(" Normal")).ToList();
+            var rows = liveNormal.Where(l => l.Contains(", type ")).Select(l => l[(l.IndexOf(", type ", StringComparison.Ordinal) + 20)..]
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray()).ToArray();
+            var blocks = liveNormal.Last()[(liveNormal.Last().IndexOf("Normal", StringComparison.Ordinal) + 6)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
+            int order = int.Parse(pti[0]["Page block order: ".Length..]);
+            string oursPti = Kernel.PagetypeinfoText(order, "Normal", rows, blocks);
+            string livePti = string.Join("\n", liveNormal) + "\n";
+            if (rows.Length != Core.PageAlloc.MigrateTypes.Count) problems.Add($"pagetypeinfo: {rows.Length} migratetypes live, {Core.PageAlloc.MigrateTypes.Count} in the model");
+            if (order != k.Buddy.PageblockOrder) problems.Add($"pagetypeinfo: pageblock order {order} live, {k.Buddy.PageblockOrder} in the model");
+            if (oursPti != livePti) problems.Add($"pagetypeinfo: the model prints\n{oursPti}the kernel\n{livePti}");
         });
         Assert.True(result.Unavailable == null, result.Unavailable);
         Assert.True(result.Aborted == null, result.Aborted);
