@@ -96,7 +96,7 @@ public partial class ProcTextLiveTests
             int order = int.Parse(pti[0]["Page block order: ".Length..]);
             string oursPti = Kernel.PagetypeinfoText(order, "Normal", rows, blocks);
             string livePti = string.Join("\n", liveNormal) + "\n";
-            if (rows.Length != Core.PageAlloc.MigrateTypes.Count) problems.Add($"pagetypeinfo: {rows.Length} migratetypes live, {Core.PageAlloc.MigrateTypes.Count} in the model");
+            if (rows.Length != MthpSim.Core.PageAlloc.MigrateTypes.Count) problems.Add($"pagetypeinfo: {rows.Length} migratetypes live, {MthpSim.Core.PageAlloc.MigrateTypes.Count} in the model");
             if (order != k.Buddy.PageblockOrder) problems.Add($"pagetypeinfo: pageblock order {order} live, {k.Buddy.PageblockOrder} in the model");
             if (oursPti != livePti) problems.Add($"pagetypeinfo: the model prints\n{oursPti}the kernel\n{livePti}");
         });
