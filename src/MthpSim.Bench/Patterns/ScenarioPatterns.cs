@@ -24,15 +24,16 @@ internal static class ScenarioPatterns
                 Family = "scenario",
                 Unit = "stmt",
                 Description = $"replay of {file}; ns per statement",
-                Prepare = () => Prepare(file, File.ReadAllText(path)),
+                Prepare = () => Prepare(file, path, File.ReadAllText(path)),
             };
         }
     }
 
-    static PreparedRun Prepare(string file, string text)
+    static PreparedRun Prepare(string file, string path, string text)
     {
         var result = new RunResult { File = file };
-        var (session, statements) = ScenarioRunner.Prepare(file, text, result)
+        // parsed under its full path, so that files it names (age snapshot) resolve wherever bench runs
+        var (session, statements) = ScenarioRunner.Prepare(path, text, result)
             ?? throw new InvalidOperationException($"bench: {file} is invalid: {string.Join("; ", result.Invalid)}");
         var quiet = new RunOptions();
         return new PreparedRun(session.Kernel, () =>

@@ -235,6 +235,7 @@ public sealed partial class Kernel
     bool CanIsolateForMigration(CompactControl cc, int head, PageKind kind, int order)
     {
         if (order > 0 && ((cc.Order != -1 && order >= cc.Order) || order >= Buddy.PageblockOrder)) return false;
+        if (kind == PageKind.FileCache) return true;   // clean page cache of other files: the page cache's reference only
         if (kind is not (PageKind.Anon or PageKind.Shmem)) return false;   // !PageLRU: page tables, kernel memory, the huge zero folio; Pinned fails the pin test
         if (InSwapCache(head)) return false;
         int expected = Map.FolioMapcount(head) + (kind == PageKind.Shmem && ShmemOwner(head) != null ? 1 << order : 0);
@@ -418,7 +419,7 @@ public sealed partial class Kernel
             long start = b << pbo, end = Math.Min(start + Buddy.PageblockPages, Buddy.Frontier);
             if (start < Buddy.Frontier && Map.Kind((int)start) is not (PageKind.FreeHead or PageKind.FreeTail) && Map.Order((int)start) >= pbo) continue;
             for (long p = start; p < end; p += 1 << CostlyOrder)
-                if (Map.Kind((int)p) is PageKind.FreeHead or PageKind.FreeTail or PageKind.Anon or PageKind.Shmem or PageKind.Pinned)
+                if (Map.Kind((int)p) is PageKind.FreeHead or PageKind.FreeTail || PageAlloc.BuddyAllocator.IsLruKind(Map.Kind((int)p)))
                 {
                     zc.Skip[(int)b] = false;
                     break;

@@ -424,7 +424,7 @@ public sealed class InvariantChecker
         {
             var cg = k.MemcgOf(pfn);
             var kind = map.Kind(pfn);
-            if (kind is PageKind.FreeHead or PageKind.FreeTail or PageKind.HugeZero or PageKind.KernelPage or PageKind.Pinned)
+            if (kind is PageKind.FreeHead or PageKind.FreeTail or PageKind.HugeZero or PageKind.KernelPage or PageKind.Pinned or PageKind.FileCache)
             {
                 if (cg != null) errors.Add($"pfn {pfn:x} ({kind}) is charged to cgroup '{cg.Name}'");
                 continue;
@@ -619,7 +619,7 @@ public sealed class InvariantChecker
     long CheckFolios(Kernel k, long pageTablesSeen, List<string> errors)
     {
         var map = k.Map;
-        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0, kernelPages = 0, pinnedPages = 0;
+        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, freeKinds = 0, kernelPages = 0, pinnedPages = 0, fileCachePages = 0;
         long fileMapped = 0, shmemPmdMapped = 0, shmemPages = 0, shmemThps = 0, swapCached = 0;
         Span<long> nrAnon = stackalloc long[k.Geo.PmdOrder + 1];
         Span<long> nrPartial = stackalloc long[k.Geo.PmdOrder + 1];
@@ -644,11 +644,12 @@ public sealed class InvariantChecker
             if (map.HeadOf(pfn) != pfn) { errors.Add($"PFN {pfn:x}: folio page found before its head"); pfn++; continue; }
             int nr = 1 << order;
             int end = Math.Min(pfn + nr, capacity);
-            if (kind is PageKind.PageTable or PageKind.HugeZero or PageKind.KernelPage or PageKind.Pinned)
+            if (kind is PageKind.PageTable or PageKind.HugeZero or PageKind.KernelPage or PageKind.Pinned or PageKind.FileCache)
             {
                 if (kind == PageKind.PageTable) pageTables++;
                 else if (kind == PageKind.KernelPage) kernelPages++;
                 else if (kind == PageKind.Pinned) pinnedPages++;
+                else if (kind == PageKind.FileCache) fileCachePages++;
                 for (int p = pfn + 1; p < end && p < frontier; p++)
                     if (map.Kind(p) is PageKind.FreeHead or PageKind.FreeTail) freeKinds++;
                 pfn += nr;
@@ -776,8 +777,8 @@ public sealed class InvariantChecker
         CheckPageCaches(k, errors);
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
             errors.Add($"page tables: counter {k.NrPageTablePages}, allocated {pageTables}, in use {pageTablesSeen}");
-        if (kernelPages != k.NrKernelPages || pinnedPages != k.NrPinnedPages)
-            errors.Add($"aged memory: {kernelPages} kernel and {pinnedPages} pinned pages, counters {k.NrKernelPages} and {k.NrPinnedPages}");
+        if (kernelPages != k.NrKernelPages || pinnedPages != k.NrPinnedPages || fileCachePages != k.NrFileCachePages)
+            errors.Add($"aged memory: {kernelPages} kernel, {pinnedPages} pinned and {fileCachePages} page cache pages, counters {k.NrKernelPages}, {k.NrPinnedPages} and {k.NrFileCachePages}");
         if (queued != k.DeferredSplitQueueLength || k.DeferredSplitQueue().Count() != queued)
             errors.Add($"deferred split queue length {k.DeferredSplitQueueLength} != {queued} queued folios");
         for (int o = 1; o <= k.Geo.PmdOrder; o++)

@@ -25,6 +25,11 @@ public enum PageKind : byte
     /// buffers, VFIO), placed by <c>age pinned</c>: on the LRU, but compaction can never move it.
     /// </summary>
     Pinned = 7,
+    /// <summary>
+    /// A clean page of the page cache of a file outside the scenario, placed by <c>age pagecache</c>:
+    /// movable (compaction moves it), and the first thing reclaim drops.
+    /// </summary>
+    FileCache = 8,
 }
 
 /// <summary>Per-page flag bits. Bits 0-3 are per page, bits 4-7 are folio flags kept on the head page.</summary>

@@ -9,4 +9,6 @@ public enum AgeKind
     Reclaimable,
     /// <summary>User pages of programs outside the scenario, pinned long-term: movable blocks, never migratable.</summary>
     Pinned,
+    /// <summary>Clean page cache of files outside the scenario: movable, migratable, dropped first by reclaim.</summary>
+    Pagecache,
 }

@@ -231,8 +231,8 @@ public sealed class BuddyAllocator
         return (free, movable);
     }
 
-    /// <summary>Pages on the LRU (PageLRU()): anonymous and shmem memory, and pinned user pages.</summary>
-    internal static bool IsLruKind(PageKind kind) => kind is PageKind.Anon or PageKind.Shmem or PageKind.Pinned;
+    /// <summary>Pages on the LRU (PageLRU()): anonymous and shmem memory, pinned user pages, page cache.</summary>
+    internal static bool IsLruKind(PageKind kind) => kind is PageKind.Anon or PageKind.Shmem or PageKind.Pinned or PageKind.FileCache;
 
     /// <summary>models __move_freepages_block() + set_pageblock_migratetype(): the block's free pages go to the new type's lists.</summary>
     void MoveFreeBlocks(long blockStart, MigrateType to)

@@ -26,7 +26,8 @@ public sealed partial class Kernel
         return field switch
         {
             "MemTotal" => PagesToKb(Buddy.TotalPages),
-            "MemFree" or "MemAvailable" => PagesToKb(Buddy.FreePages),
+            "MemFree" => PagesToKb(Buddy.FreePages),
+            "MemAvailable" => PagesToKb(MemAvailablePages()),
             "SwapCached" => PagesToKb(SwapCache?.Pages ?? 0),
             "Active" => PagesToKb(NodeLruPages(LruList.ActiveAnon) + NodeLruPages(LruList.ActiveFile)),
             "Inactive" => PagesToKb(NodeLruPages(LruList.InactiveAnon) + NodeLruPages(LruList.InactiveFile)),
@@ -63,4 +64,11 @@ public sealed partial class Kernel
 
     /// <summary>One /proc/meminfo line as show_val_kb() prints it.</summary>
     public static string MeminfoLine(string field, long kb) => (field + ":").PadRight(16) + kb.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(8) + " kB";
+
+    /// <summary>
+    /// models si_mem_available() as far as the model goes: free memory plus the clean page cache
+    /// reclaim could drop, less the part of it the low watermark keeps (half of it at most).
+    /// </summary>
+    long MemAvailablePages() =>
+        Buddy.FreePages + NrFileCachePages - Math.Min(NrFileCachePages / 2, WatermarkPages().Low);
 }

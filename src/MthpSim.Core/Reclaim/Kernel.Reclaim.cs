@@ -20,6 +20,7 @@ public sealed partial class Kernel
     public long Reclaim()
     {
         long before = Buddy.FreePages;
+        DropFileCache(NrFileCachePages);   // the page cache of files outside the scenario, all of it
         DrainAllStock();   // what memory.force_empty of the group holding every process does first
         if (Lru != null) ForceEmpty(null);
         else
@@ -38,6 +39,9 @@ public sealed partial class Kernel
     /// </summary>
     int DirectReclaimAlloc(PageAlloc.MigrateType mt)
     {
+        // Clean page cache goes first: freeing it needs no I/O.
+        while (NrFileCachePages > 0 && DropFileCache(SwapClusterMax) > 0)
+            if (Buddy.Alloc(0, mt) is int got and >= 0) return got;
         if (Lru == null)
         {
             Reclaim();
@@ -324,6 +328,8 @@ public sealed partial class Kernel
     {
         var (_, low, high) = WatermarkPages();
         if (Buddy.FreePages >= low) return;
+        if (NrFileCachePages > 0) DropFileCache(high - Buddy.FreePages);
+        if (Buddy.FreePages >= high) return;
         if (Lru != null) BalancePgdat(high);
         else Reclaim();
     }

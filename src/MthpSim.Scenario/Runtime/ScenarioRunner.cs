@@ -321,6 +321,10 @@ public static partial class ScenarioRunner
             case AgeStmt a:
                 s.Rc = k.Age(a.Kind, (a.Size + k.Geo.PageSize - 1) / k.Geo.PageSize, a.Scattered);
                 break;
+            case AgeSnapshotStmt snap:
+                s.Rc = k.AgeFromSnapshot(snap.Snapshot, out var why);
+                if (why != null) throw new ScenarioRuntimeException(snap.Span, $"cannot rebuild {System.IO.Path.GetFileName(snap.Path)}: {why}");
+                break;
             case CompactStmt:
                 k.CompactMemory();
                 s.Rc = 0;

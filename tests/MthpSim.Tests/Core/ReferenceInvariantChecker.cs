@@ -106,7 +106,7 @@ public static class ReferenceInvariantChecker
         Dictionary<(int Head, int Mm), int> perMm, long pageTablesSeen, List<string> errors)
     {
         var map = k.Map;
-        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, kernelPages = 0, pinnedPages = 0;
+        long anonMapped = 0, anonThps = 0, pageTables = 0, queued = 0, kernelPages = 0, pinnedPages = 0, fileCachePages = 0;
         var nrAnon = new long[k.Geo.PmdOrder + 1];
         var pinCounts = k.PinCounts();
         var nrPartial = new long[k.Geo.PmdOrder + 1];
@@ -122,6 +122,7 @@ public static class ReferenceInvariantChecker
             if (kind == PageKind.HugeZero) { pfn += nr; continue; }
             if (kind == PageKind.KernelPage) { kernelPages++; pfn += nr; continue; }
             if (kind == PageKind.Pinned) { pinnedPages++; pfn += nr; continue; }
+            if (kind == PageKind.FileCache) { fileCachePages++; pfn += nr; continue; }
             int entire = pmdMaps.GetValueOrDefault(pfn);
             int folioMapcount = entire, mappedPages = 0;
             for (int p = pfn; p < pfn + nr; p++)
@@ -176,8 +177,8 @@ public static class ReferenceInvariantChecker
         if (anonThps != k.NrAnonThps) errors.Add($"NR_ANON_THPS {k.NrAnonThps} != {anonThps} PMD-mapped anon pages");
         if (pageTables != k.NrPageTablePages || pageTables != pageTablesSeen)
             errors.Add($"page tables: counter {k.NrPageTablePages}, allocated {pageTables}, in use {pageTablesSeen}");
-        if (kernelPages != k.NrKernelPages || pinnedPages != k.NrPinnedPages)
-            errors.Add($"aged memory: {kernelPages} kernel and {pinnedPages} pinned pages, counters {k.NrKernelPages} and {k.NrPinnedPages}");
+        if (kernelPages != k.NrKernelPages || pinnedPages != k.NrPinnedPages || fileCachePages != k.NrFileCachePages)
+            errors.Add($"aged memory: {kernelPages} kernel, {pinnedPages} pinned and {fileCachePages} page cache pages, counters {k.NrKernelPages}, {k.NrPinnedPages} and {k.NrFileCachePages}");
         if (queued != k.DeferredSplitQueueLength || k.DeferredSplitQueue().Count() != queued)
             errors.Add($"deferred split queue length {k.DeferredSplitQueueLength} != {queued} queued folios");
         for (int o = 1; o <= k.Geo.PmdOrder; o++)
