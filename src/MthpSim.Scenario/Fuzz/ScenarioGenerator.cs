@@ -163,7 +163,7 @@ public sealed class ScenarioGenerator
     /// <summary>Ageing the machine (kernel and pinned memory, scattered or packed), compaction now, or a proactiveness.</summary>
     string Fragmentation() => _rng.Below(10) switch
     {
-        < 4 => $"age {_rng.Pick(new[] { "unmovable", "reclaimable", "pinned" })} {_rng.Pick(new[] { "4K", "64K", "256K", "1M" })} {_rng.Pick(new[] { "scattered", "clustered" })}",
+        < 4 => $"age {_rng.Pick(new[] { "unmovable", "reclaimable", "pinned", "pagecache" })} {_rng.Pick(new[] { "4K", "64K", "256K", "1M" })} {_rng.Pick(new[] { "scattered", "clustered" })}",
         < 8 => "compact",
         _ => $"sysctl vm.compaction_proactiveness = {_rng.Pick(new[] { 0, 20, 50, 100 })}",
     };
