@@ -81,9 +81,13 @@ public sealed partial class Kernel
             if (!MigratePages(cc, isolated) && !ScannersMet(cc)) { ret = CompactResult.Contended; break; }
         }
         long highestReleased = ReleaseFreepages(cc);
-        if (cc.FreePfn < zc.CachedFreePfn || highestReleased > zc.CachedFreePfn)
-            zc.CachedFreePfn = Math.Max(cc.FreePfn, highestReleased);
-        if (!ScannersMet(cc)) zc.CachedMigratePfn[sync] = Math.Max(zc.CachedMigratePfn[sync], cc.MigratePfn);
+        if (!ScannersMet(cc))   // (when they met, the cached positions went back to the zone's ends)
+        {
+            // update_pageblock_skip() lowers the free scanner's cached position past the blocks it
+            // scanned whole; release_free_list() raises it to the highest block pages went back to.
+            zc.CachedFreePfn = Math.Max(Math.Min(zc.CachedFreePfn, cc.FreePfn), highestReleased);
+            zc.CachedMigratePfn[sync] = Math.Max(zc.CachedMigratePfn[sync], cc.MigratePfn);
+        }
         Stats.Count(VmEvent.CompactMigrateScanned, cc.MigrateScanned);
         Stats.Count(VmEvent.CompactFreeScanned, cc.FreeScanned);
         return ret;
