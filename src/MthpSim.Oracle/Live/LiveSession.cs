@@ -368,6 +368,12 @@ public sealed class LiveSession : IDisposable
             case FtruncateStmt or FallocateStmt or LseekStmt or FileIoStmt:
                 FileOperation(stmt);
                 break;
+            case CompactStmt:
+                File.WriteAllText("/proc/sys/vm/compact_memory", "1");   // nothing to restore: it only moves pages
+                Rc = 0;
+                break;
+            case AgeStmt or AgeSnapshotStmt:
+                throw new ScenarioRuntimeException(stmt.Span, "the live machine cannot be aged: its physical memory is in whatever state its own history left it (docs/fragmentation.md)");
             default:
                 throw new ScenarioRuntimeException(stmt.Span, $"the live side cannot run '{stmt.Text}' yet");
         }
