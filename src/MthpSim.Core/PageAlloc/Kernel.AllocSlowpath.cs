@@ -15,8 +15,8 @@ public sealed partial class Kernel
     /// orders (and non-movable requests) first with async compaction, then the retry loop with
     /// sync-light compaction (async under __GFP_NORETRY), which costly orders leave after one pass
     /// (no __GFP_RETRY_MAYFAIL) and orders 1-3 leave after escalating to sync-full.
-    /// Not modelled: direct reclaim for high orders (its pass in the loop does nothing here),
-    /// the OOM killer for orders 1-3, and the watermark and reserve checks of the retries.
+    /// Direct reclaim in the loop frees clean page cache only (swapping out for a high order is not
+    /// modelled), nor are the OOM killer for orders 1-3 and the watermark checks of the retries.
     /// </summary>
     int AllocPagesSlowpath(int order, MigrateType mt, Gfp gfp)
     {
@@ -37,6 +37,7 @@ public sealed partial class Kernel
         }
         for (int retries = 0; ;)
         {
+            DirectReclaimForCompaction(order);
             int pfn = DirectCompact(order, mt, prio, out result);
             if (pfn >= 0) return pfn;
             if ((gfp & Gfp.NoRetry) != 0 || costly) return -1;
@@ -47,5 +48,18 @@ public sealed partial class Kernel
             prio--;
             retries = 0;
         }
+    }
+
+    /// <summary>
+    /// models __alloc_pages_direct_reclaim() for a high order: reclaim goes on, a batch of
+    /// SWAP_CLUSTER_MAX at a time, until compaction has the free memory it needs (compaction_ready(),
+    /// should_continue_reclaim()); with that much free already it reclaims nothing. The model
+    /// reclaims clean page cache (age pagecache) here.
+    /// </summary>
+    void DirectReclaimForCompaction(int order)
+    {
+        var (min, low, _) = WatermarkPages();
+        long ready = min + CompactGap(order) + (order > CostlyOrder ? low - min : 0);
+        while (NrFileCachePages > 0 && Buddy.FreePages <= ready && DropFileCache(SwapClusterMax) > 0) { }
     }
 }
