@@ -51,11 +51,19 @@ public sealed partial class Kernel
         else NrKernelPages++;
     }
 
-    /// <summary>A free page frame drawn at random: the first free frame at or after a random one, wrapping around.</summary>
+    /// <summary>
+    /// A free page frame drawn at random (uniform over free frames while there are many); when 64
+    /// draws meet no free one, the first free frame after a random one, wrapping around.
+    /// </summary>
     int TakeScatteredPage(Random rng)
     {
         if (Buddy.FreePages == 0) return -1;
         long total = Buddy.TotalPages;
+        for (int tries = 0; tries < 64; tries++)
+        {
+            int pick = (int)rng.NextInt64(total);
+            if ((pick >= Buddy.Frontier || Map.Kind(pick) is PageKind.FreeHead or PageKind.FreeTail) && Buddy.TakeFreePage(pick)) return pick;
+        }
         long start = rng.NextInt64(total);
         for (long n = 0; n < total; n++)
         {
