@@ -18,6 +18,7 @@ public static class OracleCommand
         var replay = new Option<FileInfo?>("--replay") { Description = "Compare the simulator with a recorded live run instead of the live kernel" };
         var cmd = new Command("oracle", "Run scenarios on the live kernel and in the simulator, and compare") { files, record, replay };
         cmd.Subcommands.Add(OracleFuzzCommand.Create(stdout, stderr));
+        cmd.Subcommands.Add(OracleFragmentationCommand.Create(stdout, stderr));
         // A signal during a run is the oracle's own handler's (it restores the settings and the run
         // returns interrupted); between files it ends the process, with nothing changed. The token never fires.
         cmd.SetAction((pr, cancel) => Task.FromResult(Run(pr, cancel)));

@@ -1,0 +1,52 @@
+using System.Globalization;
+using MthpSim.Oracle.Live;
+using MthpSim.Oracle.Settings;
+
+namespace MthpSim.Oracle.Fragmentation;
+
+/// <summary>
+/// vm.compaction_proactiveness, set to 0 for the experiment so that kcompactd's proactive compaction
+/// (every 500 ms, <c>proactive_compaction_score()</c>) does not compact behind the measurements. The
+/// saved value is journalled before the write, as the THP settings are, so a run killed by SIGKILL
+/// leaves a note the next run restores from first.
+/// </summary>
+public sealed class CompactionProactiveness : JournalledChange
+{
+    public const string Path = "/proc/sys/vm/compaction_proactiveness";
+
+    CompactionProactiveness(string journal) : base(journal) { }
+
+    /// <summary>The proactiveness journal that goes with a settings journal.</summary>
+    public static string JournalFor(string settingsJournal) => settingsJournal + ".proactiveness";
+
+    /// <summary>Saves the current value in the journal, then writes <paramref name="value"/>.</summary>
+    public static CompactionProactiveness Set(int value, string journal)
+    {
+        string saved = File.ReadAllText(Path).Trim();
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(journal)!);
+        File.WriteAllText(journal + ".tmp", saved + "\n");
+        File.Move(journal + ".tmp", journal, overwrite: true);
+        var change = new CompactionProactiveness(journal);
+        int rc = SysfsFile.WriteValue(Path, value.ToString(CultureInfo.InvariantCulture));
+        if (rc != 0)
+        {
+            change.Dispose();
+            throw new OracleUnavailableException($"could not write {Path}: errno {-rc}");
+        }
+        return change;
+    }
+
+    protected override List<string> Undo(string journal) => CleanupFromJournal(journal);
+
+    /// <summary>Writes the journalled value back and deletes the journal; returns what failed.</summary>
+    public static List<string> CleanupFromJournal(string journal)
+    {
+        string saved = File.ReadAllText(journal).Trim();
+        if (!int.TryParse(saved, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v > 100)
+            return [$"the proactiveness journal {journal} holds '{saved}', not a value of {Path}; left alone"];
+        int rc = SysfsFile.WriteValue(Path, saved);
+        if (rc != 0 || File.ReadAllText(Path).Trim() != saved) return [$"could not restore {Path}={saved}: errno {-rc}"];
+        File.Delete(journal);
+        return [];
+    }
+}

@@ -1,0 +1,41 @@
+using MthpSim.Oracle.Fragmentation;
+
+namespace MthpSim.Tests.Oracle;
+
+/// <summary>The simulator's half of `mthpsim oracle fragmentation`, on a small machine (the live half runs by hand).</summary>
+public class FragmentationExperimentTests
+{
+    // 512M, 32M held by "the kernel", the fill leaves 64M; one page pinned in every 2M of the fill.
+    static readonly MachineGeometry Small = new(MemTotal: 512L << 20, MemAvailable: 480L << 20, MemFree: 480L << 20);
+    static readonly FragmentationExperiment Exp = new(PinShare: 1.0, FillHeadroom: 64L << 20, Measure: 64L << 20, Seed: 1);
+
+    [Fact]
+    public void One_pinned_page_per_2M_block_defeats_2M_faults_but_not_64K_even_with_compaction()
+    {
+        long fill = Small.Fill(Exp.FillHeadroom);
+        var r = SimulatedFragmentation.Run(Exp, Small, fill);
+        Assert.Null(r.Aborted);
+        Assert.Equal(fill / FragmentationExperiment.PmdSize, r.Pinned);
+        var never = r.Phases["2m-never"];
+        // The only 2M blocks are the headroom's (64M, less what the fill's page tables took): every one is used.
+        Assert.InRange(never.FreeBlocks ?? 0, 30, 32);
+        Assert.Equal(never.FreeBlocks, never.Folios);
+        // Compaction finds nothing to move in the pinned blocks: no more THPs, only stalls.
+        Assert.Equal(never.Folios, r.Phases["2m-madvise"].Folios);
+        Assert.True(r.Phases["2m-madvise"].CompactStall > 0);
+        Assert.Equal(0, r.Phases["2m-madvise"].PgmigrateSuccess);
+        Assert.Equal(never.Folios, r.Phases["2m-after-compact"].Folios);
+        Assert.Equal(1.0, r.Phases["64k-never"].Fraction);
+    }
+
+    [Fact]
+    public void The_fill_puts_one_pinned_page_in_each_physical_block()
+    {
+        var (text, _, pinned) = SimulatedFragmentation.Scenario(Exp, Small, Small.Fill(Exp.FillHeadroom));
+        var r = SimulatedFragmentation.Run(Exp, Small, Small.Fill(Exp.FillHeadroom));
+        // After the fill is freed but for the pins, every block of it has one free block of each order 0..8.
+        var counts = r.Buddyinfo.Split(' ', StringSplitOptions.RemoveEmptyEntries)[4..].Select(long.Parse).ToArray();
+        for (int o = 0; o <= 8; o++) Assert.True(counts[o] >= pinned, $"order {o}: {counts[o]} free blocks for {pinned} pinned pages\n{r.Buddyinfo}");
+        Assert.Contains("age unmovable 32768K clustered", text);
+    }
+}
