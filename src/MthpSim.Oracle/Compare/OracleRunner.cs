@@ -111,6 +111,7 @@ public static class OracleRunner
             UndoLeftover(swapJournal, LiveSwap.CleanupFromJournal, "the swap");
             string cgroupJournal = LiveCgroups.JournalFor(live.JournalPath);
             UndoLeftover(cgroupJournal, LiveCgroups.CleanupFromJournal, "the memory cgroups");
+            UndoLeftover(CompactionProactiveness.JournalFor(live.JournalPath), CompactionProactiveness.CleanupFromJournal, "vm.compaction_proactiveness");
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();

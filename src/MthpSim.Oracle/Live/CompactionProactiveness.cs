@@ -1,14 +1,13 @@
 using System.Globalization;
-using MthpSim.Oracle.Live;
 using MthpSim.Oracle.Settings;
 
-namespace MthpSim.Oracle.Fragmentation;
+namespace MthpSim.Oracle.Live;
 
 /// <summary>
-/// vm.compaction_proactiveness, set to 0 for the experiment so that kcompactd's proactive compaction
-/// (every 500 ms, <c>proactive_compaction_score()</c>) does not compact behind the measurements. The
-/// saved value is journalled before the write, as the THP settings are, so a run killed by SIGKILL
-/// leaves a note the next run restores from first.
+/// vm.compaction_proactiveness changed by a live run (a scenario's <c>sysctl</c>, or 0 for the
+/// fragmentation experiment so that kcompactd's proactive compaction does not compact behind its
+/// measurements). The saved value is journalled before the first write, as the THP settings are, so
+/// a run killed by SIGKILL leaves a note the next run restores from first.
 /// </summary>
 public sealed class CompactionProactiveness : JournalledChange
 {
@@ -19,21 +18,37 @@ public sealed class CompactionProactiveness : JournalledChange
     /// <summary>The proactiveness journal that goes with a settings journal.</summary>
     public static string JournalFor(string settingsJournal) => settingsJournal + ".proactiveness";
 
-    /// <summary>Saves the current value in the journal, then writes <paramref name="value"/>.</summary>
+    /// <summary>Saves the current value in the journal, then writes <paramref name="value"/>; throws when the write fails.</summary>
     public static CompactionProactiveness Set(int value, string journal)
     {
-        string saved = File.ReadAllText(Path).Trim();
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(journal)!);
-        File.WriteAllText(journal + ".tmp", saved + "\n");
-        File.Move(journal + ".tmp", journal, overwrite: true);
-        var change = new CompactionProactiveness(journal);
-        int rc = SysfsFile.WriteValue(Path, value.ToString(CultureInfo.InvariantCulture));
+        var change = Save(journal);
+        int rc = change.Write(value.ToString(CultureInfo.InvariantCulture));
         if (rc != 0)
         {
             change.Dispose();
             throw new OracleUnavailableException($"could not write {Path}: errno {-rc}");
         }
         return change;
+    }
+
+    /// <summary>Journals the current value; <see cref="Write"/> then changes it as often as wanted, and disposing puts it back.</summary>
+    public static CompactionProactiveness Save(string journal)
+    {
+        string saved = File.ReadAllText(Path).Trim();
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(journal)!);
+        File.WriteAllText(journal + ".tmp", saved + "\n");
+        File.Move(journal + ".tmp", journal, overwrite: true);
+        return new CompactionProactiveness(journal);
+    }
+
+    /// <summary>Writes the sysctl; 0 or the write's -errno (-EINVAL for a value the kernel refuses).</summary>
+    public int Write(string value)
+    {
+        lock (Lock)
+        {
+            if (Closed) throw new InvalidOperationException("the live session has stopped");
+            return SysfsFile.WriteValue(Path, value);
+        }
     }
 
     protected override List<string> Undo(string journal) => CleanupFromJournal(journal);
