@@ -38,4 +38,18 @@ public class FragmentationExperimentTests
         for (int o = 0; o <= 8; o++) Assert.True(counts[o] >= pinned, $"order {o}: {counts[o]} free blocks for {pinned} pinned pages\n{r.Buddyinfo}");
         Assert.Contains("age unmovable 32768K clustered", text);
     }
+
+    [Fact]
+    public void The_comparison_agrees_with_itself_and_its_json_matches_the_schema()
+    {
+        long fill = Small.Fill(Exp.FillHeadroom);
+        var sim = SimulatedFragmentation.Run(Exp, Small, fill);
+        // The simulator against a "live" side that saw the same counts: every phase and trend agrees.
+        var live = new LiveFragmentation.Result { Geometry = Small, Fill = fill, KernelRelease = "test" };
+        foreach (var (name, counts) in sim.Phases) live.Phases[name] = counts;
+        var cmp = FragmentationComparison.Compare(Exp, live, sim);
+        Assert.True(cmp.Agrees, cmp.Text());
+        Assert.Equal(4, cmp.Phases.Count);
+        MthpSim.Tests.Cli.JsonSchemaTests.AssertMatchesSchema("oracle-fragmentation", cmp.Json());
+    }
 }
