@@ -133,7 +133,7 @@ public sealed partial class Kernel
         if (vma.AnonVma != 0) vma.RmapSeq = ++_rmapSeq;
     }
 
-    /// <summary>A fresh content token for one page write (never 0, never with a flag bit of PmdSlot).</summary>
+    /// <summary>A fresh content token for one page write (never 0, never with the MaybeZero bit).</summary>
     internal uint NextToken() => NextTokens(1);
 
     /// <summary>The content the next store writes (stores take consecutive tokens, in page order), for a test harness's own record.</summary>
@@ -143,7 +143,7 @@ public sealed partial class Kernel
     internal uint NextTokens(int n)
     {
         uint t = _nextToken;
-        if ((ulong)t + (ulong)n > PageTable.PmdSlot.LostByKernel) throw new InvalidOperationException("content token space exhausted");
+        if ((ulong)t + (ulong)n > _nextDroppedToken) throw new InvalidOperationException("content token space exhausted");
         _nextToken += (uint)n;
         return t;
     }

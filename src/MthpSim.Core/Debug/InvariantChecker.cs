@@ -92,7 +92,7 @@ public sealed class InvariantChecker
             if (checkContents && _contentLost)
                 foreach (var vma in mm.Vmas.Where(v => v.File == null))
                     if (FirstCorruptPage(k, mm, vma) is (ulong bad, uint actual))
-                        errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MayReadZero}");
+                        errors.Add($"{mm.Name}: page at {bad:x} holds content {actual}, the program expects {k.ExpectedAt(mm, bad) & ~PmdSlot.MaybeZero}");
         }
 
         CheckMemcgs(k, errors);
@@ -290,7 +290,7 @@ public sealed class InvariantChecker
             if (pte == 0)
             {
                 // Reads zeroes (or the file): lost content unless the program's store there may have been dropped.
-                if (vma != null && !sharedFile && (want & PmdSlot.MayReadZero) == 0) contentLost = true;
+                if (vma != null && !sharedFile && !Reads(k, 0, want)) contentLost = true;
                 continue;
             }
             if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
@@ -308,19 +308,19 @@ public sealed class InvariantChecker
                     errors.Add($"{mm.Name}: swap entry at {addr:x} is exclusive but slot {off} has count {si.Count(off)}");
                 AddSwapRef(off);
                 _swapEnts++;
-                if (!Reads(si.Content(off), want)) contentLost = true;
+                if (!Reads(k, si.Content(off), want)) contentLost = true;
                 continue;
             }
             // (A userfaultfd write-protect bit may linger where the VMA lost its wp mode: the kernel then ignores it.)
             if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
                 errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
             int pfn = Pte.Pfn(pte);
-            if (Pte.IsZero(pte)) { contentLost |= !fileVma && !Reads(0, want); continue; }
+            if (Pte.IsZero(pte)) { contentLost |= !fileVma && !Reads(k, 0, want); continue; }
             bool inMap = (uint)pfn < (uint)capacity;
             var pageKind = inMap ? map.Kind(pfn) : PageKind.FreeTail;
             // A page cache page in a private mapping is the file's (the program expects none of its own there).
             bool filePage = pageKind == PageKind.Shmem && fileVma;
-            if (!inMap || (!sharedFile && (filePage ? want != 0 : !Reads(map.Content(pfn), want)))) contentLost = true;
+            if (!inMap || (!sharedFile && (filePage ? want != 0 : !Reads(k, map.Content(pfn), want)))) contentLost = true;
             if (!Pte.IsNormal(pte)) continue;
             if (pageKind != PageKind.Anon && !filePage || pageKind == PageKind.Anon && sharedFile)
             {
@@ -482,8 +482,9 @@ public sealed class InvariantChecker
     }
 
     /// <summary>Whether a page holding <paramref name="actual"/> reads as the program expects (<paramref name="want"/>, maybe zeroes after MADV_FREE or a drop by the kernel).</summary>
-    static bool Reads(uint actual, uint want) =>
-        (want & PmdSlot.MayReadZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MayReadZero) : actual == want;
+    static bool Reads(Kernel k, uint actual, uint want) =>
+        (want & PmdSlot.MaybeZero) != 0 ? actual == 0 || actual == (want & ~PmdSlot.MaybeZero)
+        : actual == want || (actual == 0 && k.IsDroppedStore(want));
 
     /// <summary>Content of a slot without a PTE table (PMD-mapped, huge zero, or empty): notes lost content inside a VMA.</summary>
     void CheckPmdContents(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase)
@@ -497,7 +498,7 @@ public sealed class InvariantChecker
         {
             uint want = expected != null ? expected[i] : 0;
             int page = head + i;
-            bool ok = head < 0 ? Reads(0, want) : page < map.Capacity && Reads(map.Content(page), want);
+            bool ok = head < 0 ? Reads(k, 0, want) : page < map.Capacity && Reads(k, map.Content(page), want);
             // Pages outside every VMA are nobody's content (a PMD mapping across VMAs is reported by CheckCovered).
             // Shared memory's content is the file's (CheckPageCaches).
             if (!ok && mm.FindVma(pmdBase + ((ulong)i << k.Geo.PageShift)) is { File: null }) { _contentLost = true; return; }
@@ -565,7 +566,7 @@ public sealed class InvariantChecker
                 for (int i = first; i < end; i++)
                 {
                     uint want = expected?[i] ?? 0;
-                    if (!ContentOf(map, k.SwapInfo, slot, i, out uint actual) || !Reads(actual, want))
+                    if (!ContentOf(map, k.SwapInfo, slot, i, out uint actual) || !Reads(k, actual, want))
                         return (addr + ((ulong)(i - first) << k.Geo.PageShift), actual);
                 }
             }

@@ -8,6 +8,8 @@ public sealed partial class Kernel
 {
     /// <summary>Pages <c>age unmovable|reclaimable</c> placed (kernel memory outside the model's processes).</summary>
     public long NrKernelPages { get; private set; }
+    /// <summary>Of those, the ones in reclaimable pageblocks (meminfo's SReclaimable).</summary>
+    public long NrReclaimableKernelPages { get; private set; }
     /// <summary>Pages <c>age pinned</c> placed (pinned memory of programs outside the scenario).</summary>
     public long NrPinnedPages { get; private set; }
     /// <summary>Pages of clean page cache <c>age pagecache</c> placed that reclaim has not dropped yet.</summary>
@@ -31,7 +33,7 @@ public sealed partial class Kernel
         {
             int pfn = scattered ? TakeScatteredPage(rng) : Buddy.Alloc(0, mt);
             if (pfn < 0) return -Errno.ENOMEM;
-            PlaceAgedPage(pfn, pageKind);
+            PlaceAgedPage(pfn, pageKind, kind == AgeKind.Reclaimable);
         }
         return 0;
     }
@@ -43,12 +45,16 @@ public sealed partial class Kernel
         _ => PageKind.KernelPage,
     };
 
-    void PlaceAgedPage(int pfn, PageKind kind)
+    void PlaceAgedPage(int pfn, PageKind kind, bool reclaimable)
     {
         Map.InitFolio(pfn, 0, kind);
         if (kind == PageKind.Pinned) NrPinnedPages++;
         else if (kind == PageKind.FileCache) NrFileCachePages++;
-        else NrKernelPages++;
+        else
+        {
+            NrKernelPages++;
+            if (reclaimable) NrReclaimableKernelPages++;
+        }
     }
 
     /// <summary>
@@ -106,7 +112,7 @@ public sealed partial class Kernel
         {
             Buddy.SetBlockType((long)b << pbo, types[b]);
             var kind = types[b] == MigrateType.Movable ? PageKind.FileCache : PageKind.KernelPage;
-            for (int pfn = b << pbo; pfn < (b + 1) << pbo; pfn++) PlaceAgedPage(pfn, kind);
+            for (int pfn = b << pbo; pfn < (b + 1) << pbo; pfn++) PlaceAgedPage(pfn, kind, types[b] == MigrateType.Reclaimable);
         }
         // Free blocks, largest first, where nothing is free yet and the buddy is not free (no merging).
         for (int o = Buddy.MaxOrder; o >= 0; o--)
@@ -121,7 +127,12 @@ public sealed partial class Kernel
                     }
                     for (int pfn = at; pfn < at + (1 << o); pfn++)
                     {
-                        if (Map.Kind(pfn) == PageKind.FileCache) NrFileCachePages--; else NrKernelPages--;
+                        if (Map.Kind(pfn) == PageKind.FileCache) NrFileCachePages--;
+                        else
+                        {
+                            NrKernelPages--;
+                            if (Buddy.BlockType(pfn) == MigrateType.Reclaimable) NrReclaimableKernelPages--;
+                        }
                         Map.ReleaseFolio(pfn);
                     }
                     Buddy.Free(at, o);

@@ -21,14 +21,4 @@ public sealed class PmdSlot
 
     /// <summary>Expected-content flag: the page may read as its old content or as zeroes (MADV_FREE).</summary>
     public const uint MaybeZero = 1u << 31;
-
-    /// <summary>
-    /// Expected-content flag: the kernel dropped this store, which the program did not free (a clean
-    /// lazily freed folio it shared with the process that freed it). The page reads zeroes; the
-    /// checkers accept that as the kernel's doing, and <c>intact</c> counts the page as lost.
-    /// </summary>
-    public const uint LostByKernel = 1u << 30;
-
-    /// <summary>Either flag: the page may read zeroes without the model having lost it.</summary>
-    public const uint MayReadZero = MaybeZero | LostByKernel;
 }

@@ -9,9 +9,9 @@ public sealed partial class Kernel
     /// <summary>Every /proc/meminfo field the model can compute, in the kernel's order; values in kB.</summary>
     public static readonly string[] MeminfoFields =
     [
-        "MemTotal", "MemFree", "MemAvailable", "SwapCached", "Active", "Inactive", "Active(anon)", "Inactive(anon)",
-        "Active(file)", "Inactive(file)", "SwapTotal", "SwapFree", "AnonPages", "Mapped", "Shmem", "PageTables",
-        "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages", "FilePmdMapped",
+        "MemTotal", "MemFree", "MemAvailable", "Cached", "SwapCached", "Active", "Inactive", "Active(anon)", "Inactive(anon)",
+        "Active(file)", "Inactive(file)", "SwapTotal", "SwapFree", "AnonPages", "Mapped", "Shmem", "KReclaimable", "Slab",
+        "SReclaimable", "SUnreclaim", "PageTables", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages", "FilePmdMapped",
     ];
 
     /// <summary>The fields that come from the LRU lists, which the model keeps only with a swap device.</summary>
@@ -28,6 +28,8 @@ public sealed partial class Kernel
             "MemTotal" => PagesToKb(Buddy.TotalPages),
             "MemFree" => PagesToKb(Buddy.FreePages),
             "MemAvailable" => PagesToKb(MemAvailablePages()),
+            // NR_FILE_PAGES less the swap cache: shmem's page cache and other files' (age pagecache)
+            "Cached" => PagesToKb(NrShmem + NrFileCachePages),
             "SwapCached" => PagesToKb(SwapCache?.Pages ?? 0),
             "Active" => PagesToKb(NodeLruPages(LruList.ActiveAnon) + NodeLruPages(LruList.ActiveFile)),
             "Inactive" => PagesToKb(NodeLruPages(LruList.InactiveAnon) + NodeLruPages(LruList.InactiveFile)),
@@ -40,11 +42,16 @@ public sealed partial class Kernel
             "AnonPages" => PagesToKb(NrAnonMapped),
             "Mapped" => PagesToKb(NrFileMapped),
             "Shmem" => PagesToKb(NrShmem),
+            // The model's only kernel memory besides page tables is what age places: unmovable as
+            // unreclaimable slab, reclaimable as reclaimable slab.
+            "KReclaimable" or "SReclaimable" => PagesToKb(NrReclaimableKernelPages),
+            "Slab" => PagesToKb(NrKernelPages),
+            "SUnreclaim" => PagesToKb(NrKernelPages - NrReclaimableKernelPages),
             "PageTables" => PagesToKb(NrPageTablePages),
             "AnonHugePages" => PagesToKb(NrAnonThps),
             "ShmemHugePages" => PagesToKb(NrShmemThps),
             "ShmemPmdMapped" => PagesToKb(NrShmemPmdMapped),
-            // The model has no file pages other than shmem's.
+            // Other files' page cache (age pagecache) is all base pages.
             "FileHugePages" or "FilePmdMapped" => 0,
             _ => null,
         };
@@ -67,8 +74,13 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models si_mem_available() as far as the model goes: free memory plus the clean page cache
-    /// reclaim could drop, less the part of it the low watermark keeps (half of it at most).
+    /// and the reclaimable kernel memory reclaim could free, each less the part of it the low
+    /// watermark keeps (half of it at most).
     /// </summary>
-    long MemAvailablePages() =>
-        Buddy.FreePages + NrFileCachePages - Math.Min(NrFileCachePages / 2, WatermarkPages().Low);
+    long MemAvailablePages()
+    {
+        long low = WatermarkPages().Low;
+        return Buddy.FreePages + NrFileCachePages - Math.Min(NrFileCachePages / 2, low)
+            + NrReclaimableKernelPages - Math.Min(NrReclaimableKernelPages / 2, low);
+    }
 }

@@ -120,11 +120,12 @@ public sealed partial class Kernel
         return own == 0 && vma?.File is { } pf ? pf.ExpectedContent(LinearPageIndex(vma, addr)) : own;
     }
 
-    /// <summary>Whether the kernel dropped a store of this process in [start, end) that it had not freed (<see cref="PmdSlot.LostByKernel"/>).</summary>
+    /// <summary>Whether the kernel dropped a store of this process in [start, end) that it had not freed (<see cref="IsDroppedStore"/>).</summary>
     public bool KernelDroppedStores(MmStruct mm, ulong start, ulong end)
     {
+        if (_droppedStores.Count == 0) return false;
         for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
-            if ((mm.PageTables.Find(PmdIndex(addr))?.Expected?[PteIndex(addr)] & PmdSlot.LostByKernel) != 0) return true;
+            if (IsDroppedStore(ExpectedAt(mm, addr))) return true;
         return false;
     }
 
@@ -136,8 +137,8 @@ public sealed partial class Kernel
     {
         for (ulong addr = start; addr < end; addr += (ulong)Geo.PageSize)
         {
-            // A store the kernel dropped counts as lost here, as on the live side.
-            uint expected = ExpectedAt(mm, addr) & ~PmdSlot.LostByKernel, actual = ContentAt(mm, addr);
+            // (a store the kernel dropped is a token no page holds: lost here, as on the live side)
+            uint expected = ExpectedAt(mm, addr), actual = ContentAt(mm, addr);
             bool ok = (expected & PmdSlot.MaybeZero) != 0
                 ? actual == 0 || actual == (expected & ~PmdSlot.MaybeZero)
                 : actual == expected;

@@ -219,9 +219,26 @@ public sealed partial class Kernel
     /// Takes a clean lazily freed folio's PTEs down for good. The process reads zeroes there from
     /// now on, also one that never freed it: MADV_FREE marks a clean folio lazily freed however many
     /// processes map it, so a page shared since a fork whose PTEs are all clean (read after a swap-in
-    /// that bypassed the swap cache) is lost to the other process too, which the expected content
-    /// records as the kernel's loss (checked live: tests/oracle/reclaim/lazyfree-discards-a-shared-clean-page.mthp).
+    /// that bypassed the swap cache) is lost to the other process too: its expected content becomes a
+    /// dropped store (checked live: tests/oracle/reclaim/lazyfree-discards-a-shared-clean-page.mthp).
     /// </summary>
+    /// <summary>Stores the kernel dropped from a process that had not freed them: each stands for what the process expects there now, which no page holds.</summary>
+    readonly HashSet<uint> _droppedStores = new();
+
+    /// <summary>Whether an expected-content token is a store the kernel dropped (the page reads zeroes; <c>intact</c> counts it lost).</summary>
+    public bool IsDroppedStore(uint token) => _droppedStores.Count > 0 && _droppedStores.Contains(token);
+
+    /// <summary>A token for a dropped store, taken from the top of the token space (stores take theirs from the bottom, in order).</summary>
+    uint DropStore()
+    {
+        uint t = _nextDroppedToken--;
+        if (t < _nextToken) throw new InvalidOperationException("content token space exhausted");
+        _droppedStores.Add(t);
+        return t;
+    }
+
+    uint _nextDroppedToken = PmdSlot.MaybeZero - 1;
+
     void UnmapForDiscard(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)
     {
         var (mm, slot, index) = run[0];
@@ -229,7 +246,7 @@ public sealed partial class Kernel
         foreach (var (_, s, i) in run)
         {
             s.Ptes![i] = 0;
-            if (s.Expected is { } expected && expected[i] != 0 && (expected[i] & PmdSlot.MaybeZero) == 0) expected[i] |= PmdSlot.LostByKernel;
+            if (s.Expected is { } expected && expected[i] != 0 && (expected[i] & PmdSlot.MaybeZero) == 0) expected[i] = DropStore();
         }
         mm.Rss[(int)RssMember.AnonPages] -= run.Count;
         FolioRemoveRmapPtes(head, firstPfn, run.Count, mm);

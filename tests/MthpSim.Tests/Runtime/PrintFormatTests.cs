@@ -28,11 +28,18 @@ public class PrintFormatTests
         // Without swap the LRU fields are not kept; with them they come after SwapCached.
         Assert.DoesNotContain(lines, l => l.StartsWith("Active", StringComparison.Ordinal));
         var names = lines.Select(l => l[..l.IndexOf(':')]).ToList();
-        Assert.Equal(["MemTotal", "MemFree", "MemAvailable", "SwapCached", "SwapTotal", "SwapFree", "AnonPages", "Mapped", "Shmem", "PageTables",
+        Assert.Equal(["MemTotal", "MemFree", "MemAvailable", "Cached", "SwapCached", "SwapTotal", "SwapFree", "AnonPages", "Mapped", "Shmem",
+            "KReclaimable", "Slab", "SReclaimable", "SUnreclaim", "PageTables",
             "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped", "FileHugePages", "FilePmdMapped"], names);
         var swapLines = Lines(Print("machine memory=1G swap=1G\nprint meminfo\n"));
-        Assert.Equal("Active:                0 kB", swapLines[4]);
-        Assert.Equal("Inactive(file):        0 kB", swapLines[9]);
+        Assert.Equal("Active:                0 kB", swapLines[5]);
+        Assert.Equal("Inactive(file):        0 kB", swapLines[10]);
+        // Aged memory: page cache in Cached, kernel memory in the slab fields, both in MemAvailable.
+        var aged = Lines(Print("machine memory=1G\nage unmovable 4M\nage reclaimable 2M\nage pagecache 8M\nprint meminfo\n"));
+        Assert.Contains("Cached:             8192 kB", aged);
+        Assert.Contains("Slab:               6144 kB", aged);
+        Assert.Contains("SReclaimable:       2048 kB", aged);
+        Assert.Contains("SUnreclaim:         4096 kB", aged);
     }
 
     [Fact]
