@@ -215,13 +215,6 @@ public sealed partial class Kernel
         return true;
     }
 
-    /// <summary>
-    /// Takes a clean lazily freed folio's PTEs down for good. The process reads zeroes there from
-    /// now on, also one that never freed it: MADV_FREE marks a clean folio lazily freed however many
-    /// processes map it, so a page shared since a fork whose PTEs are all clean (read after a swap-in
-    /// that bypassed the swap cache) is lost to the other process too: its expected content becomes a
-    /// dropped store (checked live: tests/oracle/reclaim/lazyfree-discards-a-shared-clean-page.mthp).
-    /// </summary>
     /// <summary>Stores the kernel dropped from a process that had not freed them: each stands for what the process expects there now, which no page holds.</summary>
     readonly HashSet<uint> _droppedStores = new();
 
@@ -239,6 +232,13 @@ public sealed partial class Kernel
 
     uint _nextDroppedToken = PmdSlot.MaybeZero - 1;
 
+    /// <summary>
+    /// Takes a clean lazily freed folio's PTEs down for good. The process reads zeroes there from
+    /// now on, also one that never freed it: MADV_FREE marks a clean folio lazily freed however many
+    /// processes map it, so a page shared since a fork whose PTEs are all clean (read after a swap-in
+    /// that bypassed the swap cache) is lost to the other process too: its expected content becomes a
+    /// dropped store (checked live: tests/oracle/reclaim/lazyfree-discards-a-shared-clean-page.mthp).
+    /// </summary>
     void UnmapForDiscard(int head, List<(MmStruct Mm, PmdSlot Slot, int Index)> run)
     {
         var (mm, slot, index) = run[0];
