@@ -233,16 +233,15 @@ public sealed partial class Kernel
 
     /// <summary>
     /// What isolate_migratepages_block() and migration let through: folios on the LRU below the
-    /// target order (and below pageblock_order), with no references beyond their mappings and the
-    /// page cache's. The model does not migrate folios in the swap cache.
+    /// target order (and below pageblock_order), with no references beyond their mappings, the page
+    /// cache's and the swap cache's.
     /// </summary>
     bool CanIsolateForMigration(CompactControl cc, int head, PageKind kind, int order)
     {
         if (order > 0 && ((cc.Order != -1 && order >= cc.Order) || order >= Buddy.PageblockOrder)) return false;
         if (kind == PageKind.FileCache) return true;   // clean page cache of other files: the page cache's reference only
         if (kind is not (PageKind.Anon or PageKind.Shmem)) return false;   // !PageLRU: page tables, kernel memory, the huge zero folio; Pinned fails the pin test
-        if (InSwapCache(head)) return false;
-        int expected = Map.FolioMapcount(head) + (kind == PageKind.Shmem && ShmemOwner(head) != null ? 1 << order : 0);
+        int expected = ExpectedRefcount(head) + (kind == PageKind.Shmem && ShmemOwner(head) != null ? 1 << order : 0);
         return Map.Refcount(head) == expected;
     }
 

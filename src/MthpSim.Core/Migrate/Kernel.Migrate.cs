@@ -34,7 +34,8 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models migrate_folio_unmap() + migrate_folio_move(): the folio's pages, state and place on the
-    /// LRU, in its memcg, the deferred split queue and the page cache go to the free frames at DST;
+    /// LRU, in its memcg, the deferred split queue, the page cache and the swap cache go to the free
+    /// frames at DST (folio_migrate_mapping() repoints the cache's slots);
     /// every PTE that mapped it maps the copy with the same bits (migration entries keep young and
     /// dirty on x86); the old frames are freed.
     /// </summary>
@@ -52,6 +53,12 @@ public sealed partial class Kernel
                 SmallRmap.Clear(src + i);
             }
         if (order > 0) DeferredReplace(src, dst);
+        if (InSwapCache(src))
+        {
+            int off = SwapCache!.OffsetOf(src);
+            SwapCache.Move(src, dst);
+            for (int i = 0; i < nr; i++) SwapInfo!.ReplaceCache(off + i, dst);
+        }
         if (kind == PageKind.Shmem && _shmemOwner.Remove(src, out var owner))
         {
             _shmemOwner[dst] = owner;

@@ -42,6 +42,14 @@ public sealed unsafe class SwapCache
         GC.KeepAlive(this);
     }
 
+    /// <summary>A migrated folio takes its old copy's place: the same slots, the same read-ahead mark.</summary>
+    internal void Move(int old, int @new)
+    {
+        _swapOf[@new] = _swapOf[old];
+        _swapOf[old] = 0;
+        GC.KeepAlive(this);
+    }
+
     /// <summary>folio_set_readahead(): the folio was read ahead of any fault.</summary>
     internal void SetReadahead(int head) { _swapOf[head] |= ReadaheadBit; GC.KeepAlive(this); }
 
