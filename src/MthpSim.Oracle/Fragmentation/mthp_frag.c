@@ -1,8 +1,9 @@
 // mthp_frag: the live side of `mthpsim oracle fragmentation` (issue 18).
 // Fills memory in base pages, pins one page (long-term, io_uring fixed buffers) in a share of the
-// fill's physical 2M blocks, frees every other page of the fill, then measures how many 2M and 64K
-// faults succeed. Settings are changed by the C# side between phases (journalled there): before each
-// phase this prints "ready PHASE" and waits for a line on stdin. Results are key=value lines.
+// fill's physical 2M blocks, gives back all of the fill but the pinned pages, then measures how
+// many 2M and 64K faults succeed. Settings are changed by the C# side between phases (journalled
+// there): before each phase this prints "ready PHASE" and waits for a line on stdin. Results are
+// key=value lines.
 // Usage: mthp_frag FILL_BYTES MEASURE_BYTES PIN_SHARE SEED
 #define _GNU_SOURCE
 #include <errno.h>
