@@ -20,14 +20,19 @@ public sealed partial class Kernel
     long _kcompactdTimeoutMs = FragCheckIntervalMs;
 
     /// <summary>The sysctls (/proc/sys, dots for slashes) the model has.</summary>
-    public static readonly string[] Sysctls = ["vm.compaction_proactiveness"];
+    public static readonly string[] Sysctls = ["vm.compaction_proactiveness", "vm.watermark_boost_factor"];
 
     /// <summary>A write to a sysctl of <see cref="Sysctls"/>: rc 0, or -EINVAL for a value it refuses.</summary>
     public long SysctlWrite(string name, string value)
     {
-        if (name != "vm.compaction_proactiveness") throw new ArgumentException($"no sysctl {name}");
-        return long.TryParse(value.Trim(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long v)
-            ? SetCompactionProactiveness(v) : -Errno.EINVAL;
+        if (!long.TryParse(value.Trim(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long v))
+            return -Errno.EINVAL;
+        return name switch
+        {
+            "vm.compaction_proactiveness" => SetCompactionProactiveness(v),
+            "vm.watermark_boost_factor" => SetWatermarkBoostFactor(v),
+            _ => throw new ArgumentException($"no sysctl {name}"),
+        };
     }
 
     /// <summary>models proc_dointvec_minmax for vm.compaction_proactiveness: 0..100, else -EINVAL; a non-zero write triggers a proactive pass.</summary>

@@ -40,6 +40,7 @@ public sealed partial class Kernel
     int AllocPages(int order, MigrateType mt, Gfp gfp)
     {
         int pfn = Buddy.Alloc(order, mt);
+        if (Buddy.PartialClaims > 0) BoostWatermark(gfp);
         if (pfn >= 0) return pfn;
         if (order > 0) return AllocPagesSlowpath(order, mt, gfp);
         if (!_inReclaim)

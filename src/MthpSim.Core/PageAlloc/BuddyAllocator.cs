@@ -106,6 +106,9 @@ public sealed class BuddyAllocator
         return n;
     }
 
+    /// <summary>Attempts to claim part of a pageblock of another type since the caller last reset it (each boosts the watermarks).</summary>
+    internal int PartialClaims;
+
     /// <summary>The type of every pageblock above the frontier.</summary>
     public MigrateType FreshType => _freshType;
 
@@ -206,6 +209,7 @@ public sealed class BuddyAllocator
             return Expand(pfn, current, order, start);
         }
         if (pfn < 0) return -1;   // only fresh memory, always max order
+        PartialClaims++;   // boost_watermark() comes first: the attempt itself is the sign of fragmentation
         long blockStart = pfn & ~(long)(PageblockPages - 1);
         var (free, movable) = CountBlock(blockStart);
         int alike = start == MigrateType.Movable ? movable
