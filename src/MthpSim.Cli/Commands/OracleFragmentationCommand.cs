@@ -24,8 +24,9 @@ public static class OracleFragmentationCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the choice of blocks and pages (and the simulated machine's)", DefaultValueFactory = _ => d.Seed };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
         var othersMovable = new Option<bool>("--others-movable") { Description = "Model other programs' AnonPages + Shmem as movable memory of a process of their own (default: all of MemTotal - MemAvailable as unmovable kernel memory)" };
+        var unmatched = new Option<bool>("--unmatched") { Description = "Keep the model's held memory as /proc/meminfo gave it at the start, instead of matching the model's free 2M blocks to the live machine's when the first phase began" };
         var print = new Option<bool>("--print-scenario") { Description = "Print the simulator's scenario for this machine's /proc/meminfo instead of running (no live kernel needed; run it with 'mthpsim run -')" };
-        var cmd = new Command("fragmentation", "Pin scattered pages, then compare the share of 2M and 64K faults that succeed under each defrag, before and after compaction, on the live kernel and in the simulator") { pinShare, headroom, measure, seed, json, print, othersMovable };
+        var cmd = new Command("fragmentation", "Pin scattered pages, then compare the share of 2M and 64K faults that succeed under each defrag, before and after compaction, on the live kernel and in the simulator") { pinShare, headroom, measure, seed, json, print, othersMovable, unmatched };
         // A signal during the live run is the settings guard's: it kills the driver, restores every setting and the run returns interrupted.
         cmd.SetAction(pr =>
         {
@@ -61,7 +62,10 @@ public static class OracleFragmentationCommand
                 return 1;
             }
             stderr.WriteLine("oracle fragmentation: simulator");
-            var sim = SimulatedFragmentation.Run(exp, live.Geometry, live.Fill);
+            var liveFree = live.Phases[FragmentationExperiment.Phases[0].Name].FreeBlocks;
+            var sim = pr.GetValue(unmatched) || liveFree == null
+                ? SimulatedFragmentation.Run(exp, live.Geometry, live.Fill)
+                : SimulatedFragmentation.RunMatched(exp, live.Geometry, live.Fill, liveFree.Value);
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"oracle fragmentation: simulator done in {sim.Seconds:F1} s"));
             var cmp = FragmentationComparison.Compare(exp, live, sim);
             stdout.Write(pr.GetValue(json) ? cmp.Json() : cmp.Text());

@@ -26,13 +26,17 @@ public static class SimulatedFragmentation
         public required string Scenario { get; init; }
         public Dictionary<string, PhaseCounts> Phases { get; } = new(StringComparer.Ordinal);
         public long Pinned { get; set; }
+        /// <summary>Bytes added to (or taken from) the unmovable memory held at the start, to match the live machine's free 2M blocks.</summary>
+        public long HeldAdjust { get; set; }
+        /// <summary>The model's free 2M blocks when the first phase began, before the adjustment; null when it was not matched.</summary>
+        public long? UnmatchedFreeBlocks { get; set; }
         public string Buddyinfo { get; set; } = "";
         public string? Aborted { get; set; }
         public double Seconds { get; set; }
     }
 
     /// <summary>The scenario, and for each print's line what it reads (phase.key).</summary>
-    public static (string Text, Dictionary<int, string> Prints, long Pinned) Scenario(FragmentationExperiment exp, MachineGeometry geo, long fill)
+    public static (string Text, Dictionary<int, string> Prints, long Pinned) Scenario(FragmentationExperiment exp, MachineGeometry geo, long fill, long heldAdjust = 0)
     {
         var sb = new StringBuilder();
         var prints = new Dictionary<int, string>();
@@ -47,7 +51,8 @@ public static class SimulatedFragmentation
         L("sysfs hugepages-2048kB/enabled = never");
         L("sysctl vm.compaction_proactiveness = 0");
         long movable = exp.OthersMovable ? geo.HeldMovable : 0;
-        if (geo.Held - movable > 0) L($"age unmovable {K(geo.Held - movable)} clustered");
+        long unmovable = Math.Max(0, geo.Held - movable + heldAdjust);
+        if (unmovable > 0) L($"age unmovable {K(unmovable)} clustered");
         if (movable > 0)
         {
             // Other programs' anon and shmem memory: movable, allocated before the fill.
@@ -116,12 +121,33 @@ public static class SimulatedFragmentation
         "vmstat thp_fault_alloc", "sysfs hugepages-64kB/stats/anon_fault_alloc",
     ];
 
-    public static Result Run(FragmentationExperiment exp, MachineGeometry geo, long fill)
+    /// <summary>
+    /// Runs the model twice: as the geometry says, then with its held memory changed by the difference
+    /// between its free 2M blocks and <paramref name="liveFreeBlocks"/> (the live machine's when its
+    /// first phase began). What else runs on the live machine allocates and frees memory during the
+    /// run, and MemAvailable counts page cache the fill does not take; matching the free blocks leaves
+    /// the comparison with what the experiment is about: how faults and compaction use those blocks.
+    /// </summary>
+    public static Result RunMatched(FragmentationExperiment exp, MachineGeometry geo, long fill, long liveFreeBlocks)
     {
-        var (text, prints, pinnedCount) = Scenario(exp, geo, fill);
+        var first = Run(exp, geo, fill);
+        if (first.Aborted != null || first.Phases[FragmentationExperiment.Phases[0].Name].FreeBlocks is not long simFree) return first;
+        long adjust = (simFree - liveFreeBlocks) * FragmentationExperiment.PmdSize;
+        long unmovable = geo.Held - (exp.OthersMovable ? geo.HeldMovable : 0);
+        // Held memory can neither go below nothing nor leave the fill without room.
+        adjust = Math.Clamp(adjust, -unmovable, Math.Max(0, geo.SimulatedMemory - fill - geo.Held - FragmentationExperiment.PmdSize));
+        var matched = adjust == 0 ? first : Run(exp, geo, fill, adjust);
+        matched.UnmatchedFreeBlocks = simFree;
+        matched.Seconds += adjust == 0 ? 0 : first.Seconds;
+        return matched;
+    }
+
+    public static Result Run(FragmentationExperiment exp, MachineGeometry geo, long fill, long heldAdjust = 0)
+    {
+        var (text, prints, pinnedCount) = Scenario(exp, geo, fill, heldAdjust);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var run = ScenarioRunner.RunText("<oracle fragmentation>", text, new RunOptions { KeepPrints = true });
-        var result = new Result { Scenario = text, Pinned = pinnedCount, Seconds = sw.Elapsed.TotalSeconds };
+        var result = new Result { Scenario = text, Pinned = pinnedCount, Seconds = sw.Elapsed.TotalSeconds, HeldAdjust = heldAdjust };
         if (run.Invalid.Count > 0 || run.Aborted != null)
         {
             result.Aborted = run.Aborted ?? string.Join("; ", run.Invalid.Select(d => d.ToString()));

@@ -52,4 +52,27 @@ public class FragmentationExperimentTests
         Assert.Equal(4, cmp.Phases.Count);
         MthpSim.Tests.Cli.JsonSchemaTests.AssertMatchesSchema("oracle-fragmentation", cmp.Json());
     }
+
+    [Theory]
+    [InlineData(-10)]   // the live machine had fewer free 2M blocks: the model holds 20M more
+    [InlineData(8)]     // more: the model holds 16M less
+    public void Matching_starts_the_model_with_the_live_machines_free_2M_blocks(int liveMinusSim)
+    {
+        long fill = Small.Fill(Exp.FillHeadroom);
+        long simFree = SimulatedFragmentation.Run(Exp, Small, fill).Phases["2m-never"].FreeBlocks!.Value;
+        var matched = SimulatedFragmentation.RunMatched(Exp, Small, fill, simFree + liveMinusSim);
+        Assert.Null(matched.Aborted);
+        Assert.Equal(simFree, matched.UnmatchedFreeBlocks);
+        Assert.Equal(-liveMinusSim * FragmentationExperiment.PmdSize, matched.HeldAdjust);
+        Assert.Equal(simFree + liveMinusSim, matched.Phases["2m-never"].FreeBlocks);
+        // 2M faults take every free 2M block, up to the 32 the measured 64M asks for.
+        Assert.Equal(Math.Min(simFree + liveMinusSim, Exp.Measure / FragmentationExperiment.PmdSize), matched.Phases["2m-never"].Folios);
+        Assert.Contains($"age unmovable {(32 - 2 * liveMinusSim) << 10}K clustered", matched.Scenario);
+        // The comparison says what was done, and the JSON carries it.
+        var live = new LiveFragmentation.Result { Geometry = Small, Fill = fill, KernelRelease = "test" };
+        foreach (var (name, counts) in matched.Phases) live.Phases[name] = counts;
+        var cmp = FragmentationComparison.Compare(Exp, live, matched);
+        Assert.Contains($"free 2M blocks matched: the model began the first phase with {simFree} free 2M blocks", cmp.Text());
+        MthpSim.Tests.Cli.JsonSchemaTests.AssertMatchesSchema("oracle-fragmentation", cmp.Json());
+    }
 }
