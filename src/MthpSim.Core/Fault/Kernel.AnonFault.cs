@@ -146,7 +146,7 @@ public sealed partial class Kernel
         while (orders != 0)
         {
             order = HighestOrder(orders);
-            int head = AllocFolio(order, PageKind.Anon, ThpGfp(vma));
+            int head = VmaAllocFolio(order, PageKind.Anon, ThpGfp(vma));
             if (head >= 0)
             {
                 if (MemcgCharge(head, vma.Mm, ThpChargeGfp(vma), target)) return head;
@@ -220,7 +220,7 @@ public sealed partial class Kernel
     /// <summary>models vma_alloc_anon_folio_pmd(): counts the fallback when no PMD folio can be had.</summary>
     int VmaAllocAnonFolioPmd(Vma.Vma vma)
     {
-        int head = AllocFolio(Geo.PmdOrder, PageKind.Anon, ThpGfp(vma));
+        int head = VmaAllocFolio(Geo.PmdOrder, PageKind.Anon, ThpGfp(vma));
         if (head >= 0 && !MemcgCharge(head, vma.Mm, ThpChargeGfp(vma)))
         {
             FolioPut(head);

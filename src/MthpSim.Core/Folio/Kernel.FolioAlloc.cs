@@ -20,6 +20,20 @@ public sealed partial class Kernel
         return pfn;
     }
 
+    /// <summary>
+    /// models vma_alloc_folio() and folio_alloc_mpol() (shmem) under the default local policy, on this
+    /// machine's one node: a PMD-sized folio is first asked of the local node alone with __GFP_NORETRY
+    /// (alloc_pages_mpol(): compaction but no retries), and only when the gfp allows direct reclaim is
+    /// the full request made again, so a failing THP fault compacts twice over.
+    /// </summary>
+    internal int VmaAllocFolio(int order, PageKind kind, Gfp gfp)
+    {
+        if (order != Geo.PmdOrder) return AllocFolio(order, kind, gfp);
+        int pfn = AllocFolio(order, kind, gfp | Gfp.NoRetry);
+        if (pfn >= 0 || (gfp & Gfp.DirectReclaim) == 0) return pfn;
+        return AllocFolio(order, kind, gfp);
+    }
+
     /// <summary>models pte_alloc_one(): a page table page, charged to the mm's cgroup (GFP_PGTABLE_USER has __GFP_ACCOUNT).</summary>
     internal int AllocPageTable(Vma.MmStruct mm)
     {

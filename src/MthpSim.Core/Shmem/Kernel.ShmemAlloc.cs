@@ -117,7 +117,7 @@ public sealed partial class Kernel
         {
             int order = HighestOrder(orders);
             orders &= ~(1UL << order);
-            int head = AllocFolio(order, PageKind.Shmem, order > 0 ? ThpGfp(vma) : PageAlloc.Gfp.Kernel);
+            int head = VmaAllocFolio(order, PageKind.Shmem, order > 0 ? ThpGfp(vma) : PageAlloc.Gfp.Kernel);
             if (head >= 0)
             {
                 // A large folio the faulting mm's cgroup cannot take: straight to order 0, too.

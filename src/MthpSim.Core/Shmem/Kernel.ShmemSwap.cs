@@ -217,7 +217,7 @@ public sealed partial class Kernel
             for (int i = 0; i < nr && !cached; i++) cached = si.CachedFolio(baseOff + i) >= 0;   // non_swapcache_batch()
             if (!cached)
             {
-                int head = AllocFolio(order, PageKind.Anon, ThpGfp(vma));
+                int head = VmaAllocFolio(order, PageKind.Anon, ThpGfp(vma));
                 if (head >= 0 && MemcgCharge(head, mm, ThpChargeGfp(vma), SwapMemcg(baseOff)))
                     return ShmemSwapReadFolio(head, baseOff, order);
                 if (head >= 0) FolioPut(head);
