@@ -111,7 +111,8 @@ public static class OracleRunner
             UndoLeftover(swapJournal, LiveSwap.CleanupFromJournal, "the swap");
             string cgroupJournal = LiveCgroups.JournalFor(live.JournalPath);
             UndoLeftover(cgroupJournal, LiveCgroups.CleanupFromJournal, "the memory cgroups");
-            UndoLeftover(CompactionProactiveness.JournalFor(live.JournalPath), CompactionProactiveness.CleanupFromJournal, "vm.compaction_proactiveness");
+            foreach (var sysctl in LiveSysctl.All)
+                UndoLeftover(sysctl.JournalFor(live.JournalPath), j => LiveSysctl.CleanupFromJournal(sysctl, j), $"the change to {sysctl.Name}");
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();

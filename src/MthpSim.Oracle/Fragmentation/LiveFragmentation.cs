@@ -39,7 +39,7 @@ public static class LiveFragmentation
         if (!Directory.Exists(LiveSettings.Root)) throw new OracleUnavailableException($"{LiveSettings.Root} does not exist: this kernel has no THP");
         foreach (var f in new[] { "hugepages-2048kB/enabled", "hugepages-64kB/enabled", "hugepages-64kB/stats/anon_fault_alloc" })
             if (!File.Exists(Path.Combine(LiveSettings.Root, f))) throw new OracleUnavailableException($"{LiveSettings.Root}/{f} does not exist: this kernel lacks a size the experiment needs");
-        foreach (var f in new[] { CompactionProactiveness.Path, CompactMemory })
+        foreach (var f in new[] { LiveSysctl.CompactionProactiveness.Path, CompactMemory })
             if (!File.Exists(f)) throw new OracleUnavailableException($"{f} does not exist: this kernel has no compaction");
         const string disabled = "/proc/sys/kernel/io_uring_disabled";
         if (File.Exists(disabled) && File.ReadAllText(disabled).Trim() != "0")
@@ -52,13 +52,13 @@ public static class LiveFragmentation
         CheckMachine();
         string driver = FragDriver.Ensure();
         var live = new LiveSettings();
-        string proactJournal = CompactionProactiveness.JournalFor(live.JournalPath);
+        string proactJournal = LiveSysctl.CompactionProactiveness.JournalFor(live.JournalPath);
         // The lock first: while another run holds it, its journals are its own, not leftovers.
         progress("waiting for the oracle's run lock");
         using var runLock = RunLock.Acquire();
         if (File.Exists(proactJournal))
         {
-            var left = CompactionProactiveness.CleanupFromJournal(proactJournal);
+            var left = LiveSysctl.CleanupFromJournal(LiveSysctl.CompactionProactiveness, proactJournal);
             if (left.Count > 0) throw new OracleUnavailableException(string.Join("; ", left));
             progress("restored vm.compaction_proactiveness left by an interrupted run");
         }
@@ -79,7 +79,7 @@ public static class LiveFragmentation
         using var guard = new SettingsGuard(live);
         Process? child = null;
         guard.OnBeforeRestore(() => { if (child is { HasExited: false }) { child.Kill(); child.WaitForExit(); } });
-        using var proactiveness = CompactionProactiveness.Set(0, proactJournal);
+        using var proactiveness = LiveSysctl.Set(LiveSysctl.CompactionProactiveness, 0, proactJournal);
         guard.OnBeforeRestore(proactiveness.Dispose);
 
         var baseline = new Dictionary<string, string>

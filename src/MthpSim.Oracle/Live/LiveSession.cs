@@ -372,9 +372,10 @@ public sealed class LiveSession : IDisposable
                 File.WriteAllText("/proc/sys/vm/compact_memory", "1");   // nothing to restore: it only moves pages
                 Rc = 0;
                 break;
-            case SysctlWriteStmt { Name: "vm.compaction_proactiveness" } sc:
-                _proactiveness ??= CompactionProactiveness.Save(CompactionProactiveness.JournalFor(new Settings.LiveSettings().JournalPath));
-                Rc = _proactiveness.Write(sc.Value);
+            case SysctlWriteStmt sc when LiveSysctl.Find(sc.Name) is { } sysctl:
+                if (!_sysctls.TryGetValue(sysctl.Name, out var change))
+                    _sysctls[sysctl.Name] = change = LiveSysctl.Save(sysctl, sysctl.JournalFor(new Settings.LiveSettings().JournalPath));
+                Rc = change.Write(sc.Value);
                 break;
             case AgeStmt or AgeSnapshotStmt:
                 throw new ScenarioRuntimeException(stmt.Span, "the live machine cannot be aged: its physical memory is in whatever state its own history left it (docs/fragmentation.md)");
@@ -553,8 +554,8 @@ public sealed class LiveSession : IDisposable
     /// <summary>Processes with a shared or file mapping (their own or inherited): only their writes and intact look at /proc/PID/maps.</summary>
     readonly HashSet<string> _fileMapped = new();
     LiveMounts? _mounts;
-    /// <summary>vm.compaction_proactiveness as the scenario set it; put back when the session ends.</summary>
-    CompactionProactiveness? _proactiveness;
+    /// <summary>The sysctls the scenario set, by name (ordinal order: restored in a fixed order); put back when the session ends.</summary>
+    readonly SortedDictionary<string, LiveSysctl> _sysctls = new(StringComparer.Ordinal);
 
     /// <summary>The driver command for a statement on an open file (fd); <paramref name="token"/> is the first token a pwrite stores.</summary>
     internal static string FileCommand(Statement stmt, int fd, ulong token) => stmt switch
@@ -991,7 +992,7 @@ public sealed class LiveSession : IDisposable
         }
         if (_fifoDir != null) { try { Directory.Delete(_fifoDir, recursive: true); } catch (IOException) { } }
         _mounts?.Dispose();   // after the drivers, which held the files; before the memcg, which its files are charged to
-        _proactiveness?.Dispose();
+        foreach (var change in _sysctls.Values) change.Dispose();
         _cgroups?.Dispose();   // the scenario's groups, empty once the drivers are gone; inside the memcg
         _memcg?.Dispose();
     }
