@@ -15,8 +15,8 @@ public sealed partial class Kernel
     /// orders (and non-movable requests) first with async compaction, then the retry loop with
     /// sync-light compaction (async under __GFP_NORETRY), which costly orders leave after one pass
     /// (no __GFP_RETRY_MAYFAIL) and orders 1-3 leave after escalating to sync-full.
-    /// Direct reclaim in the loop frees clean page cache only (swapping out for a high order is not
-    /// modelled), nor are the OOM killer for orders 1-3 and the watermark checks of the retries.
+    /// Direct reclaim in the loop frees page cache, then swaps out (<see cref="DirectReclaimForCompaction"/>);
+    /// the OOM killer for orders 1-3 and the watermark checks of the retries are not modelled.
     /// </summary>
     int AllocPagesSlowpath(int order, MigrateType mt, Gfp gfp)
     {
@@ -53,13 +53,20 @@ public sealed partial class Kernel
     /// <summary>
     /// models __alloc_pages_direct_reclaim() for a high order: reclaim goes on, a batch of
     /// SWAP_CLUSTER_MAX at a time, until compaction has the free memory it needs (compaction_ready(),
-    /// should_continue_reclaim()); with that much free already it reclaims nothing. The model
-    /// reclaims clean page cache (age pagecache) here.
+    /// should_continue_reclaim()) or a batch frees nothing; with that much free already it reclaims
+    /// nothing. Clean page cache (age pagecache) goes first, as it needs no I/O; then the LRU lists,
+    /// which with a swap device swap anonymous memory out (try_to_free_pages()); without one only
+    /// lazily freed folios can go.
     /// </summary>
     void DirectReclaimForCompaction(int order)
     {
         var (min, low, _) = WatermarkPages();
         long ready = min + CompactGap(order) + (order > CostlyOrder ? low - min : 0);
-        while (NrFileCachePages > 0 && Buddy.FreePages <= ready && DropFileCache(SwapClusterMax) > 0) { }
+        while (Buddy.FreePages <= ready)
+        {
+            if (NrFileCachePages > 0 && DropFileCache(SwapClusterMax) > 0) continue;
+            long freed = Lru != null ? TryToFreePages() : ShrinkLazyFreeFolios(target: SwapClusterMax);
+            if (freed == 0) break;
+        }
     }
 }
