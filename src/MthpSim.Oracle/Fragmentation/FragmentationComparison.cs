@@ -61,7 +61,7 @@ public sealed class FragmentationComparison
         sb.AppendLine(CultureInfo.InvariantCulture, $"machine: MemTotal {geo.MemTotal >> 20}M, MemAvailable {geo.MemAvailable >> 20}M (simulated: memory {geo.SimulatedMemory >> 20}M, {(Experiment.OthersMovable ? geo.Held - geo.HeldMovable : geo.Held) >> 20}M unmovable clustered{(Experiment.OthersMovable ? $", {geo.HeldMovable >> 20}M movable in a process of its own" : "")})");
         if (Sim.UnmatchedFreeBlocks is long before)
             sb.AppendLine(CultureInfo.InvariantCulture, $"free 2M blocks matched: the model began the first phase with {before} free 2M blocks and the live machine with {Live.Phases[FragmentationExperiment.Phases[0].Name].FreeBlocks}, so the model's held memory was changed by {(Sim.HeldAdjust >= 0 ? "+" : "")}{Sim.HeldAdjust >> 20}M and it ran again (--unmatched: not)");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"fill {Live.Fill >> 20}M in base pages; pin share {Experiment.PinShare.ToString(CultureInfo.InvariantCulture)} (seed {Experiment.Seed}): live {Live.Pinned} pages pinned in {Live.FillBlocks} physical 2M blocks of the fill, simulator {Sim.Pinned}; measure {Experiment.Measure >> 20}M per phase");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"fill {Live.Fill >> 20}M in base pages; pin share {Experiment.PinShare.ToString(CultureInfo.InvariantCulture)} (seed {Experiment.Seed}): live {Live.Pinned} pages {(Experiment.Movable ? "kept (movable, not pinned)" : "pinned")} in {Live.FillBlocks} physical 2M blocks of the fill, simulator {Sim.Pinned}; measure {Experiment.Measure >> 20}M per phase");
         if (Sim.Aborted != null)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"the simulator's run stopped: {Sim.Aborted}");
@@ -90,7 +90,7 @@ public sealed class FragmentationComparison
         var doc = new
         {
             kernelRelease = Live.KernelRelease,
-            pinShare = Experiment.PinShare, seed = Experiment.Seed, fillHeadroom = Experiment.FillHeadroom, measure = Experiment.Measure,
+            pinShare = Experiment.PinShare, hold = Experiment.Hold, seed = Experiment.Seed, fillHeadroom = Experiment.FillHeadroom, measure = Experiment.Measure,
             memTotal = Live.Geometry.MemTotal, memAvailable = Live.Geometry.MemAvailable, fill = Live.Fill,
             simulatedMemory = Live.Geometry.SimulatedMemory, othersMovable = Experiment.OthersMovable, simulatedHeld = Live.Geometry.Held, simulatedHeldMovable = Experiment.OthersMovable ? Live.Geometry.HeldMovable : 0,
             simulatedHeldAdjust = Sim.HeldAdjust, simUnmatchedFreeBlocks = Sim.UnmatchedFreeBlocks,

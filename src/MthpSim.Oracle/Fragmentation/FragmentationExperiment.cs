@@ -14,13 +14,18 @@ namespace MthpSim.Oracle.Fragmentation;
 /// anonymous and shmem memory (AnonPages + Shmem) is a process of its own, written before the fill
 /// (movable, so compaction can move it), and only the rest is unmovable.
 /// </remarks>
-public sealed record FragmentationExperiment(double PinShare, long FillHeadroom, long Measure, ulong Seed, bool OthersMovable = false)
+/// <paramref name="Movable"/>: the page kept in each chosen block is only kept mapped, not pinned, so
+/// compaction can move it and make the block whole again (<c>--hold movable</c>).
+public sealed record FragmentationExperiment(double PinShare, long FillHeadroom, long Measure, ulong Seed, bool OthersMovable = false, bool Movable = false)
 {
     public const long PageSize = 4096;
     public const long PmdSize = 2L << 20;
     public const long Size64K = 64L << 10;
     /// <summary>The least headroom a run may leave: the machine, and whatever else runs on it, must keep working.</summary>
     public const long MinHeadroom = 3L << 30;
+
+    /// <summary>What is done to the page kept in a chosen block, as the live driver's HOLD argument names it.</summary>
+    public string Hold => Movable ? "movable" : "pinned";
 
     public static readonly FragmentationExperiment Default = new(1.0, 3L << 30, 4L << 30, 1);
 

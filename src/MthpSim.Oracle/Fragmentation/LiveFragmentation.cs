@@ -93,8 +93,8 @@ public static class LiveFragmentation
         Apply(live, baseline);
 
         var args = new[] { fill, exp.Measure }.Select(v => v.ToString(CultureInfo.InvariantCulture))
-            .Concat([exp.PinShare.ToString("R", CultureInfo.InvariantCulture), exp.Seed.ToString(CultureInfo.InvariantCulture)]).ToArray();
-        progress($"live: fill {fill >> 20}M (MemAvailable {geo.MemAvailable >> 20}M minus {exp.FillHeadroom >> 20}M), pin share {exp.PinShare.ToString(CultureInfo.InvariantCulture)}, measure {exp.Measure >> 20}M");
+            .Concat([exp.PinShare.ToString("R", CultureInfo.InvariantCulture), exp.Seed.ToString(CultureInfo.InvariantCulture), exp.Hold]).ToArray();
+        progress($"live: fill {fill >> 20}M (MemAvailable {geo.MemAvailable >> 20}M minus {exp.FillHeadroom >> 20}M), pin share {exp.PinShare.ToString(CultureInfo.InvariantCulture)} ({exp.Hold}), measure {exp.Measure >> 20}M");
         var psi = new ProcessStartInfo(driver, args) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         child = Process.Start(psi) ?? throw new OracleUnavailableException($"could not start {driver}");
         var stderr = child.StandardError.ReadToEndAsync();

@@ -45,7 +45,7 @@ public static class SimulatedFragmentation
         void Print(string what, string key) { L("print " + what); prints[line] = key; }
         static string K(long bytes) => (bytes >> 10).ToString(CultureInfo.InvariantCulture) + "K";
 
-        L($"# mthpsim oracle fragmentation: pin share {exp.PinShare.ToString(CultureInfo.InvariantCulture)}, seed {exp.Seed}, fill {K(fill)}, measure {K(exp.Measure)}");
+        L($"# mthpsim oracle fragmentation: pin share {exp.PinShare.ToString(CultureInfo.InvariantCulture)} ({exp.Hold}), seed {exp.Seed}, fill {K(fill)}, measure {K(exp.Measure)}");
         L($"machine memory={K(geo.SimulatedMemory)} seed={exp.Seed}");
         L("sysfs enabled = never");
         L("sysfs hugepages-2048kB/enabled = never");
@@ -74,7 +74,7 @@ public static class SimulatedFragmentation
             long pick = b * perBlock + rng.NextInt64(Math.Min(perBlock, pages - b * perBlock));
             if (u < exp.PinShare) pinned.Add(pick);
         }
-        foreach (long p in pinned) L($"q pin fill {K(p * FragmentationExperiment.PageSize)} 4K");
+        if (!exp.Movable) foreach (long p in pinned) L($"q pin fill {K(p * FragmentationExperiment.PageSize)} 4K");
         long prev = 0;
         foreach (long next in pinned.Append(pages))
         {

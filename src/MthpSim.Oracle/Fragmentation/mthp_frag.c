@@ -1,10 +1,11 @@
 // mthp_frag: the live side of `mthpsim oracle fragmentation` (issue 18).
-// Fills memory in base pages, pins one page (long-term, io_uring fixed buffers) in a share of the
-// fill's physical 2M blocks, gives back all of the fill but the pinned pages, then measures how
+// Fills memory in base pages, keeps one page in a share of the fill's physical 2M blocks (HOLD
+// "pinned": pinned long-term, as io_uring fixed buffers; "movable": only kept mapped, so compaction
+// may move it), gives back all of the fill but the pages kept, then measures how
 // many 2M and 64K faults succeed. Settings are changed by the C# side between phases (journalled
 // there): before each phase this prints "ready PHASE" and waits for a line on stdin. Results are
 // key=value lines.
-// Usage: mthp_frag FILL_BYTES MEASURE_BYTES PIN_SHARE SEED
+// Usage: mthp_frag FILL_BYTES MEASURE_BYTES PIN_SHARE SEED HOLD
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -173,7 +174,11 @@ static void measure(const char *phase, size_t len, size_t step, int hugepage, in
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) { fprintf(stderr, "usage: mthp_frag FILL_BYTES MEASURE_BYTES PIN_SHARE SEED\n"); return 2; }
+    if (argc != 6 || (strcmp(argv[5], "pinned") && strcmp(argv[5], "movable"))) {
+        fprintf(stderr, "usage: mthp_frag FILL_BYTES MEASURE_BYTES PIN_SHARE SEED pinned|movable\n");
+        return 2;
+    }
+    int movable = strcmp(argv[5], "movable") == 0;
     size_t fill = strtoull(argv[1], NULL, 0) & ~(PAGE - 1);
     size_t meas = strtoull(argv[2], NULL, 0) & ~(PMD - 1);
     double share = strtod(argv[3], NULL);
@@ -226,7 +231,7 @@ int main(int argc, char **argv)
     printf("fill.pages=%zu\nfill.pfns=%zu\nfill.blocks=%zu\npinned=%zu\n", npages, nfr, nblocks, npin);
 
     // Long-term pins: io_uring fixed buffers, one 4K iovec per page, up to MAX_REG per ring.
-    int nrings = (int)((npin + MAX_REG - 1) / MAX_REG);
+    int nrings = movable ? 0 : (int)((npin + MAX_REG - 1) / MAX_REG);
     int *rings = calloc(nrings + 1, sizeof *rings);
     struct iovec *iov = malloc((npin + 1) * sizeof *iov);
     for (size_t i = 0; i < npin; i++) { iov[i].iov_base = f + pin[i] * PAGE; iov[i].iov_len = PAGE; }
@@ -243,7 +248,7 @@ int main(int argc, char **argv)
     }
     printf("rings=%d\n", nrings);
 
-    // c. every page of the fill but the pinned ones goes back.
+    // c. every page of the fill but the ones kept goes back.
     size_t prev = 0;
     for (size_t i = 0; i <= npin; i++) {
         size_t next = i < npin ? pin[i] : npages;

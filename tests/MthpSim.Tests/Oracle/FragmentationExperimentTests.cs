@@ -75,4 +75,24 @@ public class FragmentationExperimentTests
         Assert.Contains($"free 2M blocks matched: the model began the first phase with {simFree} free 2M blocks", cmp.Text());
         MthpSim.Tests.Cli.JsonSchemaTests.AssertMatchesSchema("oracle-fragmentation", cmp.Json());
     }
+
+    [Fact]
+    public void Kept_but_movable_pages_let_compaction_make_every_2M_fault_succeed()
+    {
+        var movable = Exp with { Movable = true };
+        long fill = Small.Fill(movable.FillHeadroom);
+        var (text, _, kept) = SimulatedFragmentation.Scenario(movable, Small, fill);
+        Assert.DoesNotContain("q pin ", text);
+        var r = SimulatedFragmentation.Run(movable, Small, fill);
+        Assert.Null(r.Aborted);
+        Assert.Equal(fill / FragmentationExperiment.PmdSize, kept);
+        // The same fragmentation as pinned pages without compaction...
+        var never = r.Phases["2m-never"];
+        Assert.InRange(never.FreeBlocks ?? 0, 30, 32);
+        Assert.Equal(never.FreeBlocks, never.Folios);
+        // ...but compaction moves the one page out of a block: every 2M fault succeeds, before and after compact_memory.
+        Assert.Equal(1.0, r.Phases["2m-madvise"].Fraction);
+        Assert.True(r.Phases["2m-madvise"].PgmigrateSuccess > 0);
+        Assert.Equal(1.0, r.Phases["2m-after-compact"].Fraction);
+    }
 }
