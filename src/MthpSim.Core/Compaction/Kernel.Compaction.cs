@@ -28,7 +28,7 @@ public sealed partial class Kernel
         result = TryToCompactPages(order, mt, prio);
         if (result == CompactResult.Skipped) return -1;
         Stats.Count(VmEvent.CompactStall);
-        int pfn = Buddy.Alloc(order, mt);
+        int pfn = RmqueueAbove(order, mt, WatermarkPages().Min, Gfp.None);
         if (pfn >= 0)
         {
             ZoneCompact.BlockskipFlush = false;

@@ -51,17 +51,34 @@ public sealed partial class Kernel
         return pfn;
     }
 
+    /// <summary>
+    /// models __alloc_pages(): get_page_from_freelist() at the low watermark, then the slow path, which
+    /// tries again at the min watermark before it reclaims or compacts. Reclaim itself allocates with
+    /// no watermark (PF_MEMALLOC: ALLOC_NO_WATERMARKS).
+    /// </summary>
     int AllocPages(int order, MigrateType mt, Gfp gfp)
     {
-        int pfn = Buddy.Alloc(order, mt);
-        if (Buddy.PartialClaims > 0) BoostWatermark(gfp);
+        if (_inReclaim) return RmqueueAbove(order, mt, long.MinValue, gfp);
+        int pfn = RmqueueAbove(order, mt, WatermarkPages().Low, gfp);
         if (pfn >= 0) return pfn;
         if (order > 0) return AllocPagesSlowpath(order, mt, gfp);
-        if (!_inReclaim)
-        {
-            _inReclaim = true;
-            try { pfn = DirectReclaimAlloc(mt); } finally { _inReclaim = false; }
-        }
+        pfn = RmqueueAbove(0, mt, WatermarkPages().Min, gfp);
+        if (pfn >= 0) return pfn;
+        _inReclaim = true;
+        try { return DirectReclaimAlloc(mt, gfp); } finally { _inReclaim = false; }
+    }
+
+    /// <summary>
+    /// models get_page_from_freelist() for the one zone: zone_watermark_fast() against MARK, then
+    /// rmqueue(), which may boost the watermarks. The kernel's wmark_pages() adds the boost to MARK,
+    /// but the boost lasts only until kswapd, woken at once, has run; the model's kswapd runs when
+    /// time passes, so a boost counted here would hold for whole statements: it is left out.
+    /// </summary>
+    int RmqueueAbove(int order, MigrateType mt, long mark, Gfp gfp)
+    {
+        if (mark != long.MinValue && !Buddy.WatermarkOk(order, mark)) return -1;
+        int pfn = Buddy.Alloc(order, mt);
+        if (Buddy.PartialClaims > 0) BoostWatermark(gfp);
         return pfn;
     }
 

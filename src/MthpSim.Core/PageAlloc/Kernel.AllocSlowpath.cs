@@ -21,7 +21,8 @@ public sealed partial class Kernel
     int AllocPagesSlowpath(int order, MigrateType mt, Gfp gfp)
     {
         if ((gfp & Gfp.KswapdReclaim) != 0) WakeupKswapd(order, gfp);
-        if ((gfp & Gfp.DirectReclaim) == 0) return -1;
+        int got = RmqueueAbove(order, mt, WatermarkPages().Min, gfp);   // ALLOC_WMARK_MIN
+        if (got >= 0 || (gfp & Gfp.DirectReclaim) == 0) return got;
         bool costly = order > CostlyOrder;
         var prio = CompactPriority.SyncLight;   // DEF_COMPACT_PRIORITY
         CompactResult result;

@@ -37,21 +37,22 @@ public sealed partial class Kernel
     /// nothing (should_reclaim_retry()); without one a single pass of what <see cref="Reclaim"/>
     /// frees. Returns a free page's PFN or -1.
     /// </summary>
-    int DirectReclaimAlloc(PageAlloc.MigrateType mt)
+    int DirectReclaimAlloc(PageAlloc.MigrateType mt, PageAlloc.Gfp gfp)
     {
+        long min = WatermarkPages().Min;
         // Clean page cache goes first: freeing it needs no I/O.
         while (NrFileCachePages > 0 && DropFileCache(SwapClusterMax) > 0)
-            if (Buddy.Alloc(0, mt) is int got and >= 0) return got;
+            if (RmqueueAbove(0, mt, min, gfp) is int got and >= 0) return got;
         if (Lru == null)
         {
             Reclaim();
-            return Buddy.Alloc(0, mt);
+            return RmqueueAbove(0, mt, min, gfp);
         }
         for (int noProgress = 0; noProgress < MaxReclaimRetries;)
         {
             if (TryToFreePages() == 0) noProgress++;
             else noProgress = 0;
-            int pfn = Buddy.Alloc(0, mt);
+            int pfn = RmqueueAbove(0, mt, min, gfp);
             if (pfn >= 0) return pfn;
         }
         return -1;
