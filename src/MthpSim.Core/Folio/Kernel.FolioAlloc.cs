@@ -58,7 +58,7 @@ public sealed partial class Kernel
     /// </summary>
     int AllocPages(int order, MigrateType mt, Gfp gfp)
     {
-        if (_inReclaim) return RmqueueAbove(order, mt, long.MinValue, gfp);
+        if (_inReclaim) return RmqueueAbove(order, mt, NoWatermark, gfp);
         int pfn = RmqueueAbove(order, mt, WatermarkPages().Low, gfp);
         if (pfn >= 0) return pfn;
         if (order > 0) return AllocPagesSlowpath(order, mt, gfp);
@@ -76,7 +76,7 @@ public sealed partial class Kernel
     /// </summary>
     int RmqueueAbove(int order, MigrateType mt, long mark, Gfp gfp)
     {
-        if (mark != long.MinValue && !Buddy.WatermarkOk(order, mark)) return -1;
+        if (mark != NoWatermark && !Buddy.WatermarkOk(order, mark)) return -1;
         int pfn = Buddy.Alloc(order, mt);
         if (Buddy.PartialClaims > 0) BoostWatermark(gfp);
         return pfn;
@@ -88,7 +88,11 @@ public sealed partial class Kernel
     /// </summary>
     static MigrateType GfpMigratetype(PageKind kind) => kind is PageKind.Anon or PageKind.Shmem ? MigrateType.Movable : MigrateType.Unmovable;
 
+    /// <summary>In reclaim (PF_MEMALLOC): allocations ignore the watermarks, and an order-0 one that fails does not reclaim again.</summary>
     bool _inReclaim;
+
+    /// <summary>ALLOC_NO_WATERMARKS, as a mark for <see cref="RmqueueAbove"/>.</summary>
+    const long NoWatermark = long.MinValue;
 
     /// <summary>models folio_prealloc() and the like: an order-0 folio charged with GFP_KERNEL to the mm's cgroup (or <paramref name="target"/>), or -1.</summary>
     internal int AllocChargedPage(PageKind kind, Vma.MmStruct? mm, Memcg.MemCgroup? target = null)

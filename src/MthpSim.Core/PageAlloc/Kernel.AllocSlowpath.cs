@@ -15,8 +15,9 @@ public sealed partial class Kernel
     /// orders (and non-movable requests) first with async compaction, then the retry loop with
     /// sync-light compaction (async under __GFP_NORETRY), which costly orders leave after one pass
     /// (no __GFP_RETRY_MAYFAIL) and orders 1-3 leave after escalating to sync-full.
-    /// Direct reclaim in the loop frees page cache, then swaps out (<see cref="DirectReclaimForCompaction"/>);
-    /// the OOM killer for orders 1-3 and the watermark checks of the retries are not modelled.
+    /// First of all it tries again above the min watermark (ALLOC_WMARK_MIN). Direct reclaim in the
+    /// loop frees page cache, then swaps out (<see cref="DirectReclaimForCompaction"/>); the OOM killer
+    /// for orders 1-3 is not modelled.
     /// </summary>
     int AllocPagesSlowpath(int order, MigrateType mt, Gfp gfp)
     {

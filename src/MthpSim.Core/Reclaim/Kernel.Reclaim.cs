@@ -32,9 +32,9 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// Direct reclaim for an order-0 allocation that found nothing free: with a swap device
-    /// try_to_free_pages() until a page is free, giving up after 16 passes in a row that free
-    /// nothing (should_reclaim_retry()); without one a single pass of what <see cref="Reclaim"/>
+    /// Direct reclaim for an order-0 allocation that found no page above the min watermark: with a
+    /// swap device try_to_free_pages() until one can be taken, giving up after 16 passes in a row that
+    /// free nothing (should_reclaim_retry()); without one a single pass of what <see cref="Reclaim"/>
     /// frees. Returns a free page's PFN or -1.
     /// </summary>
     int DirectReclaimAlloc(PageAlloc.MigrateType mt, PageAlloc.Gfp gfp)
