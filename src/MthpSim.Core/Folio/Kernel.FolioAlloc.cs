@@ -76,7 +76,8 @@ public sealed partial class Kernel
     /// </summary>
     int RmqueueAbove(int order, MigrateType mt, long mark, Gfp gfp)
     {
-        if (mark != NoWatermark && !Buddy.WatermarkOk(order, mark)) return -1;
+        // __zone_watermark_ok()'s other half, a free block of the order, is what Buddy.Alloc looks for anyway.
+        if (mark != NoWatermark && Buddy.FreePages - ((1L << order) - 1) <= mark) return -1;
         int pfn = Buddy.Alloc(order, mt);
         if (Buddy.PartialClaims > 0) BoostWatermark(gfp);
         return pfn;
