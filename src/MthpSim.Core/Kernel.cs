@@ -79,6 +79,7 @@ public sealed partial class Kernel
             SmallRmap = new SmallAnonRmap(Map.TotalPages);
             RootLruvec = new Reclaim.Lruvec(null, null);
         }
+        InitPerZoneWmarkMin();   // at boot, with the default THP settings
     }
 
     public IReadOnlyList<MmStruct> Processes => _mms;

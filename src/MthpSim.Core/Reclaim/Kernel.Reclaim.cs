@@ -323,24 +323,6 @@ public sealed partial class Kernel
         return false;
     }
 
-    /// <summary>
-    /// Zone watermarks (__setup_per_zone_wmarks()): min from min_free_kbytes = sqrt(16 × memory in
-    /// kB) clamped to [128 kB, 256 MB]; low and high a quarter of min, or 0.1% of memory, above it.
-    /// </summary>
-    public (long Min, long Low, long High) WatermarkPages() => _watermarks ??= SetupPerZoneWmarks();
-
-    /// <summary>Set once: memory's size never changes (kswapd reads them every time the clock moves).</summary>
-    (long Min, long Low, long High)? _watermarks;
-
-    (long Min, long Low, long High) SetupPerZoneWmarks()
-    {
-        long kb = Buddy.TotalPages * (Geo.PageSize >> 10);
-        long minKb = Math.Clamp((long)Math.Sqrt(kb * 16.0), 128, 262144);
-        long min = minKb / (Geo.PageSize >> 10);
-        long step = Math.Max(min / 4, Buddy.TotalPages * 10 / 10000);
-        return (min, min + step, min + 2 * step);
-    }
-
     /// <summary>models kswapd(): woken below the low watermark, reclaims towards the high one (runs only when time passes).</summary>
     void Kswapd()
     {

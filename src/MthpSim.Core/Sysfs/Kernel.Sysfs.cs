@@ -115,6 +115,7 @@ public sealed partial class Kernel
         long rc = SysfsStore(path, value);
         if (rc == 0 && (path == "enabled" || path.EndsWith("/enabled", StringComparison.Ordinal)))
             KhugepagedSettingsChanged(sleepTimes: false);   // start_stop_khugepaged()
+        if (rc == 0 && path.EndsWith("enabled", StringComparison.Ordinal)) ThpEnabledChanged();   // and shmem_enabled's
         if (rc == 0 && path is "khugepaged/scan_sleep_millisecs" or "khugepaged/alloc_sleep_millisecs")
             KhugepagedSettingsChanged(sleepTimes: true);
         return rc;

@@ -377,6 +377,8 @@ public sealed class LiveSession : IDisposable
                     _sysctls[sysctl.Name] = change = LiveSysctl.Save(sysctl, sysctl.JournalFor(new Settings.LiveSettings().JournalPath));
                 Rc = change.Write(sc.Value);
                 break;
+            case SysctlWriteStmt { Name: "vm.min_free_kbytes" }:
+                throw new ScenarioRuntimeException(stmt.Span, "vm.min_free_kbytes is not written on the live machine: the kernel keeps any value written as the user's (user_min_free_kbytes) in place of the ones it computes when THP settings change, and that cannot be undone");
             case AgeStmt or AgeSnapshotStmt:
                 throw new ScenarioRuntimeException(stmt.Span, "the live machine cannot be aged: its physical memory is in whatever state its own history left it (docs/fragmentation.md)");
             default:
