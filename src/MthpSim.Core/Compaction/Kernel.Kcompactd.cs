@@ -20,7 +20,7 @@ public sealed partial class Kernel
     long _kcompactdTimeoutMs = FragCheckIntervalMs;
 
     /// <summary>The sysctls (/proc/sys, dots for slashes) the model has.</summary>
-    public static readonly string[] Sysctls = ["vm.compaction_proactiveness", "vm.min_free_kbytes", "vm.watermark_boost_factor"];
+    public static readonly string[] Sysctls = ["vm.compaction_proactiveness", "vm.min_free_kbytes", "vm.watermark_boost_factor", "vm.watermark_scale_factor"];
 
     /// <summary>A write to a sysctl of <see cref="Sysctls"/>: rc 0, or -EINVAL for a value it refuses.</summary>
     public long SysctlWrite(string name, string value)
@@ -32,6 +32,7 @@ public sealed partial class Kernel
             "vm.compaction_proactiveness" => SetCompactionProactiveness(v),
             "vm.watermark_boost_factor" => SetWatermarkBoostFactor(v),
             "vm.min_free_kbytes" => SetMinFreeKbytes(v),
+            "vm.watermark_scale_factor" => SetWatermarkScaleFactor(v),
             _ => throw new ArgumentException($"no sysctl {name}"),
         };
     }

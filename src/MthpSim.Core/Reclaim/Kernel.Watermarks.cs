@@ -10,22 +10,24 @@ public sealed partial class Kernel
     long? _minFreeKbytes;
     /// <summary>user_min_free_kbytes: the last value written to the sysctl, -1 if none.</summary>
     long _userMinFreeKbytes = -1;
-    /// <summary>The watermarks of the one zone; null after min_free_kbytes changed.</summary>
+    /// <summary>The watermarks of the one zone; null after min_free_kbytes or the scale factor changed.</summary>
     (long Min, long Low, long High)? _watermarks;
+    /// <summary>vm.watermark_scale_factor, in ten-thousandths of memory.</summary>
+    int _watermarkScaleFactor = 10;
 
     /// <summary>vm.min_free_kbytes.</summary>
     public long MinFreeKbytes => _minFreeKbytes!.Value;
 
     /// <summary>
     /// The zone's min, low and high watermarks in pages (__setup_per_zone_wmarks()): min is
-    /// min_free_kbytes; low and high a quarter of min, or watermark_scale_factor (0.1 %) of memory,
-    /// above it and above each other.
+    /// min_free_kbytes; low and high a quarter of min, or watermark_scale_factor (0.1 % by default) of
+    /// memory, above it and above each other.
     /// </summary>
     public (long Min, long Low, long High) WatermarkPages()
     {
         if (_watermarks is { } w) return w;
         long min = MinFreeKbytes / (Geo.PageSize >> 10);
-        long step = Math.Max(min / 4, Buddy.TotalPages * 10 / 10000);
+        long step = Math.Max(min / 4, Buddy.TotalPages * _watermarkScaleFactor / 10000);
         _watermarks = (min, min + step, min + 2 * step);
         return _watermarks.Value;
     }
@@ -43,7 +45,7 @@ public sealed partial class Kernel
         long lowmemKb = NrFreeBufferPages() * (Geo.PageSize >> 10);
         long v = (long)Math.Sqrt(lowmemKb * 16.0);
         if (v > _userMinFreeKbytes) _minFreeKbytes = Math.Clamp(v, 128, 262144);
-        _watermarks = null;
+        SetupPerZoneWmarks();
     }
 
     /// <summary>
@@ -63,7 +65,7 @@ public sealed partial class Kernel
         long recommended = pageblock * nrZones * 2 + pageblock * nrZones * MigratePcptypes * MigratePcptypes;
         recommended = Math.Min(recommended, NrFreeBufferPages() / 20) * (Geo.PageSize >> 10);
         if (recommended > (_minFreeKbytes ?? 0)) _minFreeKbytes = recommended;
-        _watermarks = null;
+        SetupPerZoneWmarks();
     }
 
     /// <summary>start_stop_khugepaged()'s part in the watermarks, after a THP setting changed.</summary>
@@ -78,7 +80,23 @@ public sealed partial class Kernel
         if (value < 0 || value > int.MaxValue) return -Errno.EINVAL;
         _minFreeKbytes = value;
         _userMinFreeKbytes = value;
-        _watermarks = null;
+        SetupPerZoneWmarks();
         return 0;
+    }
+
+    /// <summary>models watermark_scale_factor_sysctl_handler(): 1 to 3000, else -EINVAL.</summary>
+    long SetWatermarkScaleFactor(long value)
+    {
+        if (value < 1 || value > 3000) return -Errno.EINVAL;
+        _watermarkScaleFactor = (int)value;
+        SetupPerZoneWmarks();
+        return 0;
+    }
+
+    /// <summary>models setup_per_zone_wmarks(): the watermarks are computed anew (when next read), and the boost is dropped.</summary>
+    void SetupPerZoneWmarks()
+    {
+        _watermarks = null;
+        _watermarkBoost = 0;
     }
 }

@@ -19,7 +19,8 @@ public sealed class LiveSysctl : JournalledChange
 
     public static readonly Known CompactionProactiveness = new("vm.compaction_proactiveness", ".proactiveness", 100);
     public static readonly Known WatermarkBoostFactor = new("vm.watermark_boost_factor", ".watermark_boost_factor", int.MaxValue);
-    public static readonly IReadOnlyList<Known> All = [CompactionProactiveness, WatermarkBoostFactor];
+    public static readonly Known WatermarkScaleFactor = new("vm.watermark_scale_factor", ".watermark_scale_factor", 3000);
+    public static readonly IReadOnlyList<Known> All = [CompactionProactiveness, WatermarkBoostFactor, WatermarkScaleFactor];
 
     public static Known? Find(string name) => All.FirstOrDefault(k => k.Name == name);
 
