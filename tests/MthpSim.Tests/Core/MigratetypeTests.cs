@@ -21,6 +21,10 @@ public class MigratetypeTests
         return pfn;
     }
 
+    /// <summary>Free pages on one migratetype's lists, every order.</summary>
+    static long FreePagesOf(BuddyAllocator buddy, MigrateType mt) =>
+        Enumerable.Range(0, 11).Sum(o => (long)buddy.NrFree(o, mt) << o);
+
     static void Give(MemMap map, BuddyAllocator buddy, int pfn)
     {
         int order = map.Order(pfn);
@@ -61,10 +65,7 @@ public class MigratetypeTests
         int u = Take(map, buddy, 0, MigrateType.Unmovable, PageKind.PageTable);
         Assert.InRange(u, 5 * 512, 5 * 512 + 255);
         Assert.Equal(MigrateType.Unmovable, buddy.BlockType(5 * 512));
-        Assert.Equal(255, buddy.NrFree(0, MigrateType.Unmovable) + 2 * buddy.NrFree(1, MigrateType.Unmovable)
-            + 4 * buddy.NrFree(2, MigrateType.Unmovable) + 8 * buddy.NrFree(3, MigrateType.Unmovable)
-            + 16 * buddy.NrFree(4, MigrateType.Unmovable) + 32 * buddy.NrFree(5, MigrateType.Unmovable)
-            + 64 * buddy.NrFree(6, MigrateType.Unmovable) + 128 * buddy.NrFree(7, MigrateType.Unmovable));
+        Assert.Equal(255, FreePagesOf(buddy, MigrateType.Unmovable));
     }
 
     [Fact]
