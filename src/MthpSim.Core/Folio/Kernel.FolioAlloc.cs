@@ -59,7 +59,7 @@ public sealed partial class Kernel
     int AllocPages(int order, MigrateType mt, Gfp gfp)
     {
         if (_inReclaim) return RmqueueAbove(order, mt, NoWatermark, gfp);
-        int pfn = RmqueueAbove(order, mt, WatermarkPages().Low, gfp);
+        int pfn = RmqueueAbove(order, mt, WmarkLow, gfp);
         if (pfn >= 0) return pfn;
         if (order > 0) return AllocPagesSlowpath(order, mt, gfp);
         pfn = RmqueueAbove(0, mt, WatermarkPages().Min, gfp);

@@ -2,6 +2,7 @@ using System.Numerics;
 using MthpSim.Core.Fault;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
@@ -78,8 +79,33 @@ public sealed partial class Kernel
             if (r == FaultResult.Blocked) return -Errno.EAGAIN;   // nobody resolved it: the program waits
             if (r == FaultResult.Oom) return FaultOomRc(mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
+            if (!write) ZeroPageFaultRun(vma, addr, runEnd);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The read faults on the pte_none entries that follow <paramref name="addr"/> up to
+    /// <paramref name="end"/> (one table, one VMA), once the read fault at addr mapped the shared zero
+    /// page: do_anonymous_page() maps the zero page at each of them and allocates nothing, so nothing
+    /// can change between them. They are taken in one step, with the entries and counts (pgfault,
+    /// min_flt) of that many faults.
+    /// </summary>
+    void ZeroPageFaultRun(Vma.Vma vma, ulong addr, ulong end)
+    {
+        if (vma.File != null || UserfaultfdArmed(vma)) return;
+        var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
+        if (slot is not { Kind: PmdKind.Table }) return;
+        var ptes = slot.Ptes!;
+        int first = PteIndex(addr);
+        if (ptes[first] != Pte.ZeroPage) return;
+        int last = first + (int)((end - addr + (ulong)Geo.PageSize - 1) >> PageShift);
+        int k = first + 1;
+        while (k < last && ptes[k] == 0) ptes[k++] = Pte.ZeroPage;
+        int n = k - first - 1;
+        if (n == 0) return;
+        Stats.Count(VmEvent.PgFault, n);
+        vma.Mm.MinFlt += n;
     }
 
     /// <summary>

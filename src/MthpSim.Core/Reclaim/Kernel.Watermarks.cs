@@ -10,8 +10,8 @@ public sealed partial class Kernel
     long? _minFreeKbytes;
     /// <summary>user_min_free_kbytes: the last value written to the sysctl, -1 if none.</summary>
     long _userMinFreeKbytes = -1;
-    /// <summary>The watermarks of the one zone; null after min_free_kbytes or the scale factor changed.</summary>
-    (long Min, long Low, long High)? _watermarks;
+    /// <summary>The watermarks of the one zone in pages; min is -1 after min_free_kbytes or the scale factor changed.</summary>
+    long _wmarkMin = -1, _wmarkLow, _wmarkHigh;
     /// <summary>vm.watermark_scale_factor, in ten-thousandths of memory.</summary>
     int _watermarkScaleFactor = 10;
 
@@ -25,12 +25,17 @@ public sealed partial class Kernel
     /// </summary>
     public (long Min, long Low, long High) WatermarkPages()
     {
-        if (_watermarks is { } w) return w;
-        long min = MinFreeKbytes / (Geo.PageSize >> 10);
-        long step = Math.Max(min / 4, Buddy.TotalPages * _watermarkScaleFactor / 10000);
-        _watermarks = (min, min + step, min + 2 * step);
-        return _watermarks.Value;
+        if (_wmarkMin < 0)
+        {
+            long min = MinFreeKbytes / (Geo.PageSize >> 10);
+            long step = Math.Max(min / 4, Buddy.TotalPages * _watermarkScaleFactor / 10000);
+            (_wmarkMin, _wmarkLow, _wmarkHigh) = (min, min + step, min + 2 * step);
+        }
+        return (_wmarkMin, _wmarkLow, _wmarkHigh);
     }
+
+    /// <summary>The low watermark, read on every allocation's fast path.</summary>
+    long WmarkLow => _wmarkMin >= 0 ? _wmarkLow : WatermarkPages().Low;
 
     /// <summary>models init_per_zone_wmark_min(): calculate_min_free_kbytes(), then khugepaged_min_free_kbytes_update().</summary>
     void InitPerZoneWmarkMin()
@@ -96,7 +101,7 @@ public sealed partial class Kernel
     /// <summary>models setup_per_zone_wmarks(): the watermarks are computed anew (when next read), and the boost is dropped.</summary>
     void SetupPerZoneWmarks()
     {
-        _watermarks = null;
+        _wmarkMin = -1;
         _watermarkBoost = 0;
     }
 }
