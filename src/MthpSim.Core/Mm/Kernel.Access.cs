@@ -76,12 +76,54 @@ public sealed partial class Kernel
                 if (retries > 3) throw new InvalidOperationException($"userfaultfd fault at {addr:x} made no progress");
                 r = HandleMmFault(vma, addr, write, tried: _faultMajor);
             }
+            if (r == FaultResult.Ok)
+            {
+                if (write) r = AnonWriteFaultRun(vma, ref addr, runEnd);
+                else ZeroPageFaultRun(vma, addr, runEnd);
+            }
             if (r == FaultResult.Blocked) return -Errno.EAGAIN;   // nobody resolved it: the program waits
             if (r == FaultResult.Oom) return FaultOomRc(mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
-            if (!write) ZeroPageFaultRun(vma, addr, runEnd);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The stores that follow a write fault at <paramref name="addr"/>, up to <paramref name="end"/>
+    /// (one table, one private anonymous VMA without userfaultfd): each page is stored to once its
+    /// entry allows it, and each pte_none entry met on the way faults. Such a fault is what
+    /// handle_pte_fault() hands to do_anonymous_page(), so that is called directly, and counted as
+    /// handle_mm_fault() counts it: the same faults in the same order, without looking the VMA, the
+    /// PMD and the table up again for each. Stops with addr at the first page it leaves to the
+    /// caller (any other entry, a second fault at one address), or at a fault that did not return
+    /// Ok, whose result it returns.
+    /// </summary>
+    FaultResult AnonWriteFaultRun(Vma.Vma vma, ref ulong addr, ulong end)
+    {
+        if (vma.File != null || UserfaultfdArmed(vma)) return FaultResult.Ok;
+        MmStruct mm = vma.Mm;
+        long pmdIndex = PmdIndex(addr);
+        ulong faulted = ulong.MaxValue;
+        while (addr < end)
+        {
+            var slot = mm.PageTables.Find(pmdIndex);
+            if (slot is not { Kind: PmdKind.Table }) break;
+            int idx = PteIndex(addr);
+            ulong pte = slot.Ptes![idx];
+            if ((pte & (Pte.Present | Pte.Write)) == (Pte.Present | Pte.Write))
+            {
+                int pages = (int)((end - addr + (ulong)Geo.PageSize - 1) >> PageShift);
+                addr += (ulong)TouchPtes(slot, idx, pages, write: true) << PageShift;
+                continue;
+            }
+            if (!Pte.IsNone(pte) || addr == faulted) break;
+            faulted = addr;
+            _faultMajor = false;
+            var r = DoAnonymousPage(vma, slot, addr, write: true);
+            MmAccountFault(mm, r, tried: false);
+            if (r != FaultResult.Ok) return r;
+        }
+        return FaultResult.Ok;
     }
 
     /// <summary>
