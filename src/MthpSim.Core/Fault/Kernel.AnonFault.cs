@@ -165,10 +165,7 @@ public sealed partial class Kernel
     {
         int nr = 1 << order;
         int first = PteIndex(addr) & ~(nr - 1);
-        var ptes = slot.Ptes!;
-        for (int i = first; i < first + nr; i++)
-            if (ptes[i] != 0) return false;
-        return true;
+        return slot.Ptes.AsSpan(first, nr).IndexOfAnyExcept(0UL) < 0;
     }
 
     /// <summary>models do_huge_pmd_anonymous_page()</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using MthpSim.Core.Host;
 
 namespace MthpSim.Core.Folio;
@@ -63,7 +64,7 @@ public sealed unsafe class MemMap
     /// Host memory outside the managed heap that the per-frame arrays occupy: their touched part (the
     /// large-folio records and the side table are managed objects, counted by the garbage collector).
     /// </summary>
-    public long NativeBytes => 3 * Align(_highWater) + 2 * Align(_highWater * 4);
+    public long NativeBytes => 3 * Align(_populated) + 2 * Align(_populated * 4);
 
     /// <summary>Notes that PFNs below <paramref name="pfnEnd"/> are now in use (nothing to allocate: the host commits on touch).</summary>
     internal void EnsureCapacity(long pfnEnd)
@@ -72,6 +73,29 @@ public sealed unsafe class MemMap
         if (pfnEnd <= _highWater) return;
         _memory.AddPressure((pfnEnd - _highWater) * BytesPerFrame);
         _highWater = pfnEnd;
+        if (pfnEnd > _populated) PopulateTo(pfnEnd);
+    }
+
+    /// <summary>Frames committed ahead at a time: 44 KiB of host memory for 16 MiB of a 4K-page machine.</summary>
+    const long PopulateChunk = 4096;
+    long _populated;
+
+    /// <summary>
+    /// Commits every array up to the next chunk boundary past <paramref name="pfnEnd"/> in one call per
+    /// array: the frames the buddy allocator hands out are touched soon after, and a host page fault
+    /// per 4 KiB of each array cost about a quarter of a 64K fault's time.
+    /// </summary>
+    void PopulateTo(long pfnEnd)
+    {
+        long to = Math.Min((pfnEnd + PopulateChunk - 1) & ~(PopulateChunk - 1), TotalPages);
+        long from = _populated;
+        long region = Align(TotalPages), wide = Align(TotalPages * 4);
+        foreach (var (start, size) in new[] { (0L, 1), (region, 1), (2 * region, 1), (3 * region, 4), (3 * region + wide, 4) })
+        {
+            long a = start + (from * size & ~4095L), b = start + Align(to * size);
+            _memory.Populate(a, b - a);
+        }
+        _populated = to;
     }
 
     // Every method that reads or writes the host block ends with GC.KeepAlive(this): the block is
@@ -365,6 +389,20 @@ public sealed unsafe class MemMap
         CheckPfn(pfn, n);
         int crossed = 0, edge = delta > 0 ? 1 : 0;
         byte* m = _mapcount + pfn;
+        var counts = new Span<byte>(m, n);
+        // Sixteen pages or more, and no count leaves the byte's range (none at 254 or the side-table
+        // mark going up, none at 0 or the mark going down): every byte moves by delta, a vector at a time.
+        if (n >= 16 && (delta > 0 ? !counts.ContainsAnyInRange((byte)(MapcountAside - 1), MapcountAside) : !counts.ContainsAny((byte)0, MapcountAside)))
+        {
+            crossed = counts.Count((byte)(edge - delta));
+            var step = Vector128.Create((byte)delta);
+            int i = 0;
+            for (; i + 16 <= n; i += 16)
+                Vector128.Store(Vector128.Load(m + i) + step, m + i);
+            for (; i < n; i++) m[i] = (byte)(m[i] + delta);
+            GC.KeepAlive(this);
+            return crossed;
+        }
         for (int i = 0; i < n; i++)
         {
             byte b = m[i];

@@ -23,6 +23,32 @@ public class MemMapTests
         Assert.Equal(0, map.PteMapcount(17));
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(37)]
+    [InlineData(512)]
+    public void A_run_of_mapcounts_moves_as_page_by_page_moves(int n)
+    {
+        // Counts of 0, 1, 2 and 253: a run goes up and down a vector at a time until one count would
+        // leave the byte (253 + 2 is kept in the side table), and then page by page.
+        var map = new MemMap(1024);
+        map.EnsureCapacity(1024);
+        map.InitFolio(0, 9, PageKind.Anon);
+        int[] start = Enumerable.Range(0, n).Select(i => i % 7 == 3 ? 253 : i % 3).ToArray();
+        for (int i = 0; i < n; i++) for (int c = 0; c < start[i]; c++) map.AddPteMapcount(i, 1);
+        int[] Counts(int delta) => Enumerable.Range(0, n).Select(i => map.PteMapcount(i) - delta).ToArray();
+        int unmapped = start.Count(c => c == 0);
+
+        Assert.Equal(unmapped, map.AddPteMapcountRun(0, n));
+        Assert.Equal(start, Counts(1));
+        Assert.Equal(0, map.AddPteMapcountRun(0, n));
+        Assert.Equal(start, Counts(2));
+        Assert.Equal(0, map.SubPteMapcountRun(0, n));
+        Assert.Equal(start, Counts(1));
+        Assert.Equal(unmapped, map.SubPteMapcountRun(0, n));
+        Assert.Equal(start, Counts(0));
+    }
+
     [Fact]
     public void A_negative_mapcount_is_stored_so_that_the_checker_can_report_it()
     {
