@@ -358,6 +358,41 @@ public sealed unsafe class MemMap
 
     internal void AddRef(int head, int n) { CheckPfn(head); _refcount[head] += n; GC.KeepAlive(this); }
 
+    /// <summary>Adds <paramref name="delta"/> to the refcount of each of the order-0 folios at [pfn, pfn + n).</summary>
+    internal void AddRefRun(int pfn, int n, int delta)
+    {
+        CheckPfn(pfn, n);
+        var refs = new Span<int>(_refcount + pfn, n);
+        int i = 0;
+        var step = Vector128.Create(delta);
+        for (; i + 4 <= n; i += 4) Vector128.Store(Vector128.Load(_refcount + pfn + i) + step, _refcount + pfn + i);
+        for (; i < n; i++) refs[i] += delta;
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>How many of the frames from <paramref name="pfn"/> (at most <paramref name="n"/>) are order-0 anonymous folios.</summary>
+    internal int SmallAnonPrefix(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        int i = new ReadOnlySpan<byte>(_frame + pfn, n).IndexOfAnyExcept((byte)((int)PageKind.Anon << 4));
+        GC.KeepAlive(this);
+        return i < 0 ? n : i;
+    }
+
+    /// <summary>How many of the order-0 folios from <paramref name="pfn"/> (at most <paramref name="n"/>) have two PTE mappings or more, and as many references.</summary>
+    internal int MappedTwicePrefix(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        int i = new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyInRange((byte)0, (byte)1);
+        int j = new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOf(MapcountAside);
+        n = i < 0 ? n : i;
+        if (j >= 0 && j < n) n = j;
+        int k = 0;
+        while (k < n && _refcount[pfn + k] >= 2) k++;
+        GC.KeepAlive(this);
+        return k;
+    }
+
     internal void AddPteMapcount(int pfn, int n)
     {
         CheckPfn(pfn);

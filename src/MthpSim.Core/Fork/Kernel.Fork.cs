@@ -177,6 +177,15 @@ public sealed partial class Kernel
                 i += nr;
                 continue;
             }
+            if (nr == 1 && Map.Order(head) == 0 && !src.Mm.HasPinned && Map.Kind(head) == PageKind.Anon)
+            {
+                // Order-0 folios at consecutive frames: each is a batch of its own, whose work touches
+                // only its own page, so a run of them is shared in one step.
+                int run = SmallAnonRun(sp, i, end, pfn);
+                ShareSmallRunForChild(dst, sp, dp, i, pfn, run);
+                i += run;
+                continue;
+            }
             if (nr > 1 && !AnyExclusiveMaybePinned(src.Mm, head, pfn, nr))
             {
                 ShareForChild(src, dst, sp, dp, i, pfn, head, nr);
@@ -229,6 +238,32 @@ public sealed partial class Kernel
             sp[k] &= ~Pte.Write;
             dp[k] = sp[k] & ~(Pte.Young | Pte.UffdWp);
         }
+    }
+
+    /// <summary>
+    /// <see cref="ShareForChild"/> for <paramref name="n"/> order-0 folios at consecutive frames, none
+    /// maybe pinned: a reference and a PTE mapping more for each (folio_try_dup_anon_rmap_pte()), none
+    /// exclusive any more, both sides read-only.
+    /// </summary>
+    void ShareSmallRunForChild(Vma.Vma dst, ulong[] sp, ulong[] dp, int i, int pfn, int n)
+    {
+        Map.AddRefRun(pfn, n, 1);
+        Map.ClearRange(pfn, n, PageFlags.AnonExclusive);
+        NrAnonMapped += Map.AddPteMapcountRun(pfn, n);
+        dst.Mm.Rss[(int)RssMember.AnonPages] += n;
+        for (int k = i; k < i + n; k++)
+        {
+            sp[k] &= ~Pte.Write;
+            dp[k] = sp[k] & ~(Pte.Young | Pte.UffdWp);
+        }
+    }
+
+    /// <summary>How many PTEs from <paramref name="i"/> (below <paramref name="end"/>) map order-0 anonymous folios at consecutive frames from <paramref name="pfn"/>; at least the first.</summary>
+    int SmallAnonRun(ulong[] ptes, int i, int end, int pfn)
+    {
+        int n = 1;
+        while (i + n < end && Pte.IsNormal(ptes[i + n]) && Pte.Pfn(ptes[i + n]) == pfn + n) n++;
+        return Map.SmallAnonPrefix(pfn, n);
     }
 
     /// <summary>A page cache folio of a private file mapping: the child maps the same pages (folio_dup_file_rmap_ptes()), old, read-only as they are.</summary>
