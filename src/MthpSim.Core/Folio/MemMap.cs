@@ -370,27 +370,18 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
     }
 
-    /// <summary>How many of the frames from <paramref name="pfn"/> (at most <paramref name="n"/>) are order-0 anonymous folios.</summary>
-    internal int SmallAnonPrefix(int pfn, int n)
+    /// <summary>
+    /// Whether the frame is an order-0 anonymous folio; with <paramref name="mappedTwice"/>, one that
+    /// two PTEs or more map and that holds as many references.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool IsSmallAnon(int pfn, bool mappedTwice)
     {
-        CheckPfn(pfn, n);
-        int i = new ReadOnlySpan<byte>(_frame + pfn, n).IndexOfAnyExcept((byte)((int)PageKind.Anon << 4));
+        CheckPfn(pfn);
+        bool small = _frame[pfn] == (byte)((int)PageKind.Anon << 4)
+                     && (!mappedTwice || (_mapcount[pfn] is >= 2 and < MapcountAside && _refcount[pfn] >= 2));
         GC.KeepAlive(this);
-        return i < 0 ? n : i;
-    }
-
-    /// <summary>How many of the order-0 folios from <paramref name="pfn"/> (at most <paramref name="n"/>) have two PTE mappings or more, and as many references.</summary>
-    internal int MappedTwicePrefix(int pfn, int n)
-    {
-        CheckPfn(pfn, n);
-        int i = new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyInRange((byte)0, (byte)1);
-        int j = new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOf(MapcountAside);
-        n = i < 0 ? n : i;
-        if (j >= 0 && j < n) n = j;
-        int k = 0;
-        while (k < n && _refcount[pfn + k] >= 2) k++;
-        GC.KeepAlive(this);
-        return k;
+        return small;
     }
 
     internal void AddPteMapcount(int pfn, int n)

@@ -181,7 +181,7 @@ public sealed partial class Kernel
             {
                 // Order-0 folios at consecutive frames: each is a batch of its own, whose work touches
                 // only its own page, so a run of them is shared in one step.
-                int run = SmallAnonRun(sp, i, end, pfn);
+                int run = SmallAnonRun(sp, i, end, pfn, mappedTwice: false);
                 ShareSmallRunForChild(dst, sp, dp, i, pfn, run);
                 i += run;
                 continue;
@@ -258,12 +258,16 @@ public sealed partial class Kernel
         }
     }
 
-    /// <summary>How many PTEs from <paramref name="i"/> (below <paramref name="end"/>) map order-0 anonymous folios at consecutive frames from <paramref name="pfn"/>; at least the first.</summary>
-    int SmallAnonRun(ulong[] ptes, int i, int end, int pfn)
+    /// <summary>
+    /// How many PTEs from <paramref name="i"/> (below <paramref name="end"/>) map order-0 anonymous
+    /// folios at consecutive frames from <paramref name="pfn"/>, the first included unchecked; with
+    /// <paramref name="mappedTwice"/>, only folios that other PTEs map too.
+    /// </summary>
+    int SmallAnonRun(ulong[] ptes, int i, int end, int pfn, bool mappedTwice)
     {
         int n = 1;
-        while (i + n < end && Pte.IsNormal(ptes[i + n]) && Pte.Pfn(ptes[i + n]) == pfn + n) n++;
-        return Map.SmallAnonPrefix(pfn, n);
+        while (i + n < end && Pte.IsNormal(ptes[i + n]) && Pte.Pfn(ptes[i + n]) == pfn + n && Map.IsSmallAnon(pfn + n, mappedTwice)) n++;
+        return n;
     }
 
     /// <summary>A page cache folio of a private file mapping: the child maps the same pages (folio_dup_file_rmap_ptes()), old, read-only as they are.</summary>

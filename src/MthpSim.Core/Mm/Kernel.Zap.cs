@@ -79,21 +79,18 @@ public sealed partial class Kernel
             int nr = 1;
             while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
             if (!evenCows && Map.Kind(head) == PageKind.Anon) { i += nr; continue; }   // should_zap_cows()
-            if (nr == 1 && Map.Order(head) == 0 && Map.Kind(head) == PageKind.Anon)
+            if (nr == 1 && Map.IsSmallAnon(pfn, mappedTwice: true))
             {
-                // Order-0 folios at consecutive frames that another mapping keeps (fork's children and
+                // Order-0 folios at consecutive frames that other mappings keep (fork's children and
                 // parents): each loses one mapping and one reference and nothing else happens to it
                 // (no counter moves, nothing is freed), so a run of them is unmapped in one step.
-                int run = Map.MappedTwicePrefix(pfn, SmallAnonRun(ptes, i, endIdx, pfn));
-                if (run > 1)
-                {
-                    Array.Clear(ptes, i, run);
-                    mm.Rss[(int)RssMember.AnonPages] -= run;
-                    Map.SubPteMapcountRun(pfn, run);
-                    Map.AddRefRun(pfn, run, -1);
-                    i += run;
-                    continue;
-                }
+                int run = SmallAnonRun(ptes, i, endIdx, pfn, mappedTwice: true);
+                Array.Clear(ptes, i, run);
+                mm.Rss[(int)RssMember.AnonPages] -= run;
+                Map.SubPteMapcountRun(pfn, run);
+                Map.AddRefRun(pfn, run, -1);
+                i += run;
+                continue;
             }
             if (Map.Kind(head) == PageKind.Shmem)
             {
