@@ -30,6 +30,7 @@ public sealed partial class Kernel
     /// counted); pgfault for every other; for those that did not fail, the task's maj_flt if it read
     /// from swap or was a retry, else min_flt.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void MmAccountFault(MmStruct mm, FaultResult r, bool tried)
     {
         if (r is FaultResult.Retry or FaultResult.Blocked) return;

@@ -348,6 +348,12 @@ public sealed class BuddyAllocator
     int PopValid(int order, MigrateType mt)
     {
         var list = _lists[Slot(order, mt)];
+        // No free block of the type: every entry left is stale, dropped at once.
+        if (_nrFree[Slot(order, mt)] == 0)
+        {
+            list.Clear();
+            return -1;
+        }
         while (list.Count > 0)
         {
             int pfn = list[^1];
