@@ -21,7 +21,7 @@ public partial class CollapseCalibrationLiveTests
     public void Calibration_fits_its_measurements_and_restores_the_settings()
     {
         var before = Changed.ToDictionary(f => f, f => File.ReadAllText(Path.Combine(LiveSettings.Root, f)));
-        var (code, stdout, stderr) = CliRunner.Run("calibrate", "collapse", "--runs", "3");
+        var (code, stdout, stderr) = CliRunner.Run("calibrate", "collapse", "--runs", "5");
         Assert.True(code == 0, stderr);
         Assert.Equal(before, Changed.ToDictionary(f => f, f => File.ReadAllText(Path.Combine(LiveSettings.Root, f))));
         var rows = CheckRow().Matches(stdout);
@@ -30,7 +30,8 @@ public partial class CollapseCalibrationLiveTests
         {
             double measured = double.Parse(r.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
             double predicted = double.Parse(r.Groups[3].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-            // medians of three runs on a shared VM (single runs vary by 10x): the line within a factor of two of each
+            // medians of five runs on a shared VM (single runs vary by 10x, and in CI two of three runs of one
+            // fill once measured 3.5x the others): the line within a factor of two of each
             Assert.True(predicted / measured is >= 0.5 and <= 2.0, $"fill {r.Groups[1].Value}: predicted / measured = {predicted / measured:F2}\n{stdout}");
         }
         var fitted = FittedModel().Match(stdout);
