@@ -66,7 +66,7 @@ public sealed unsafe class MemMap
     /// </summary>
     public long NativeBytes => 3 * Align(_populated) + 2 * Align(_populated * 4);
 
-    /// <summary>Notes that PFNs below <paramref name="pfnEnd"/> are now in use (nothing to allocate: the host commits on touch).</summary>
+    /// <summary>Notes that PFNs below <paramref name="pfnEnd"/> are now in use, and has the host commit their state (nothing is copied or moved).</summary>
     internal void EnsureCapacity(long pfnEnd)
     {
         System.Diagnostics.Debug.Assert(pfnEnd <= TotalPages);

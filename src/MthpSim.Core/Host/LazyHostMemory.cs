@@ -4,7 +4,7 @@ namespace MthpSim.Core.Host;
 
 /// <summary>
 /// A zero-filled block of host memory reserved whole and committed by the host kernel only where it
-/// is touched (anonymous mmap with MAP_NORESERVE), as SPARSEMEM_VMEMMAP backs struct pages on demand:
+/// is touched or populated (anonymous mmap with MAP_NORESERVE), as SPARSEMEM_VMEMMAP backs struct pages on demand:
 /// per-frame state for the whole simulated machine costs host memory only up to the highest frame
 /// used, and never grows by copying. Host THP is turned off for it so resident memory follows use
 /// closely and the simulator's own faults never allocate THPs on the machine it runs on.
