@@ -371,15 +371,20 @@ public sealed unsafe class MemMap
     }
 
     /// <summary>
-    /// Whether the frame is an order-0 anonymous folio; with <paramref name="mappedTwice"/>, one that
-    /// two PTEs or more map and that holds as many references.
+    /// Whether the frame is an order-0 anonymous folio, and with <paramref name="mapped"/>: one that two
+    /// PTEs or more map, with as many references (<see cref="SmallMapped.Shared"/>), or one PTE and
+    /// one reference (<see cref="SmallMapped.Exclusive"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool IsSmallAnon(int pfn, bool mappedTwice)
+    internal bool IsSmallAnon(int pfn, SmallMapped mapped)
     {
         CheckPfn(pfn);
-        bool small = _frame[pfn] == (byte)((int)PageKind.Anon << 4)
-                     && (!mappedTwice || (_mapcount[pfn] is >= 2 and < MapcountAside && _refcount[pfn] >= 2));
+        bool small = _frame[pfn] == (byte)((int)PageKind.Anon << 4) && mapped switch
+        {
+            SmallMapped.Shared => _mapcount[pfn] is >= 2 and < MapcountAside && _refcount[pfn] >= 2,
+            SmallMapped.Exclusive => _mapcount[pfn] == 1 && _refcount[pfn] == 1,
+            _ => true,
+        };
         GC.KeepAlive(this);
         return small;
     }
@@ -451,3 +456,6 @@ public sealed unsafe class MemMap
     internal void SetFreeTail(int pfn) { CheckPfn(pfn); _frame[pfn] = (byte)PageKind.FreeTail << 4; GC.KeepAlive(this); }
     internal void SetFreeTails(int pfn, int n) { CheckPfn(pfn, n); new Span<byte>(_frame + pfn, n).Fill((byte)PageKind.FreeTail << 4); GC.KeepAlive(this); }
 }
+
+/// <summary>How an order-0 folio in a run must be mapped (<see cref="MemMap.IsSmallAnon"/>).</summary>
+internal enum SmallMapped : byte { Any, Shared, Exclusive }

@@ -181,7 +181,7 @@ public sealed partial class Kernel
             {
                 // Order-0 folios at consecutive frames: each is a batch of its own, whose work touches
                 // only its own page, so a run of them is shared in one step.
-                int run = SmallAnonRun(sp, i, end, pfn, mappedTwice: false);
+                int run = SmallAnonRun(sp, i, end, pfn, SmallMapped.Any);
                 ShareSmallRunForChild(dst, sp, dp, i, pfn, run);
                 i += run;
                 continue;
@@ -260,13 +260,13 @@ public sealed partial class Kernel
 
     /// <summary>
     /// How many PTEs from <paramref name="i"/> (below <paramref name="end"/>) map order-0 anonymous
-    /// folios at consecutive frames from <paramref name="pfn"/>, the first included unchecked; with
-    /// <paramref name="mappedTwice"/>, only folios that other PTEs map too.
+    /// folios at consecutive frames from <paramref name="pfn"/> that are mapped as <paramref name="mapped"/>
+    /// says; the first is counted unchecked.
     /// </summary>
-    int SmallAnonRun(ulong[] ptes, int i, int end, int pfn, bool mappedTwice)
+    int SmallAnonRun(ulong[] ptes, int i, int end, int pfn, SmallMapped mapped)
     {
         int n = 1;
-        while (i + n < end && Pte.IsNormal(ptes[i + n]) && Pte.Pfn(ptes[i + n]) == pfn + n && Map.IsSmallAnon(pfn + n, mappedTwice)) n++;
+        while (i + n < end && Pte.IsNormal(ptes[i + n]) && Pte.Pfn(ptes[i + n]) == pfn + n && Map.IsSmallAnon(pfn + n, mapped)) n++;
         return n;
     }
 
