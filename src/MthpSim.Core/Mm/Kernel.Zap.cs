@@ -79,31 +79,23 @@ public sealed partial class Kernel
             int nr = 1;
             while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
             if (!evenCows && Map.Kind(head) == PageKind.Anon) { i += nr; continue; }   // should_zap_cows()
-            if (nr == 1 && Map.IsSmallAnon(pfn, SmallMapped.Shared))
+            var small = nr != 1 ? SmallMapped.Any
+                : Map.IsSmallAnon(pfn, SmallMapped.Shared) ? SmallMapped.Shared
+                : SwapCache is not { Pages: > 0 } && Map.IsSmallAnon(pfn, SmallMapped.Exclusive) ? SmallMapped.Exclusive
+                : SmallMapped.Any;
+            if (small != SmallMapped.Any)
             {
-                // Order-0 folios at consecutive frames that other mappings keep (fork's children and
-                // parents): each loses one mapping and one reference and nothing else happens to it
-                // (no counter moves, nothing is freed), so a run of them is unmapped in one step.
-                int run = SmallAnonRun(ptes, i, endIdx, pfn, SmallMapped.Shared);
-                Array.Clear(ptes, i, run);
-                mm.Rss[(int)RssMember.AnonPages] -= run;
-                Map.SubPteMapcountRun(pfn, run);
-                Map.AddRefRun(pfn, run, -1);
-                i += run;
-                continue;
-            }
-            if (nr == 1 && SwapCache is not { Pages: > 0 } && Map.IsSmallAnon(pfn, SmallMapped.Exclusive))
-            {
-                // Order-0 folios at consecutive frames that only this mapping holds, the swap cache
-                // empty: each loses its mapping and its last reference and is freed. The PTEs,
-                // mapcounts, references and counters of the run move in one step, and the folios are
-                // then freed in page order, as they would be one by one.
-                int run = SmallAnonRun(ptes, i, endIdx, pfn, SmallMapped.Exclusive);
+                // Order-0 folios at consecutive frames, all kept by other mappings (fork's children
+                // and parents) or all held by this mapping alone (the swap cache empty). The PTEs,
+                // mapcounts, references and counters of the run move in one step; a kept folio loses
+                // nothing else, a held one is then freed, in page order, as one by one.
+                int run = SmallAnonRun(ptes, i, endIdx, pfn, small);
                 Array.Clear(ptes, i, run);
                 mm.Rss[(int)RssMember.AnonPages] -= run;
                 NrAnonMapped -= Map.SubPteMapcountRun(pfn, run);
                 Map.AddRefRun(pfn, run, -1);
-                for (int p = pfn; p < pfn + run; p++) FreeFolio(p);
+                if (small == SmallMapped.Exclusive)
+                    for (int p = pfn; p < pfn + run; p++) FreeFolio(p);
                 i += run;
                 continue;
             }
