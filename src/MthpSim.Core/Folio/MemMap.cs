@@ -229,6 +229,18 @@ public sealed unsafe class MemMap
     {
         int n = 1 << order;
         CheckPfn(head, n);
+        if (order == 0)
+        {
+            // most folios: four stores, not four span operations
+            _frame[head] = (byte)((int)kind << 4);
+            _flags[head] = 0;
+            _mapcount[head] = 0;
+            _content[head] = 0;
+            if (_mapcountAside.Count > 0) _mapcountAside.Remove(head);
+            _refcount[head] = 1;
+            GC.KeepAlive(this);
+            return;
+        }
         new Span<byte>(_frame + head, n).Fill((byte)((int)kind << 4 | order));
         new Span<byte>(_flags + head, n).Clear();
         new Span<byte>(_mapcount + head, n).Clear();

@@ -18,15 +18,20 @@ public sealed partial class Kernel
     /// PMD mapping or a run of PTEs at a time. A fault userfaultfd's reader leaves unresolved stops
     /// the access with -EAGAIN (the program would wait there).
     /// </summary>
-    public long Access(MmStruct mm, ulong start, ulong end, bool write)
+    public long Access(MmStruct mm, ulong start, ulong end, bool write) => Access(mm, start, end, write, out _);
+
+    /// <summary>As <see cref="Access(MmStruct, ulong, ulong, bool)"/>; <paramref name="stoppedAt"/> is the page an error stopped at (every page before it was touched).</summary>
+    public long Access(MmStruct mm, ulong start, ulong end, bool write, out ulong stoppedAt)
     {
         ulong pageSize = (ulong)Geo.PageSize, pmdSize = (ulong)Geo.PmdSize;
         ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
         Vma.Vma? vma = null;
         ulong addr = start & ~(pageSize - 1), faultedAt = ulong.MaxValue;
+        stoppedAt = addr;
         int faultsHere = 0;
         while (addr < end)
         {
+            stoppedAt = addr;
             if (vma == null || addr >= vma.End || addr < vma.Start)
             {
                 vma = mm.FindVma(addr);
@@ -78,13 +83,14 @@ public sealed partial class Kernel
             }
             if (r == FaultResult.Ok)
             {
-                if (write) r = AnonWriteFaultRun(vma, ref addr, runEnd);
+                if (write) { r = AnonWriteFaultRun(vma, ref addr, runEnd); stoppedAt = addr; }
                 else ZeroPageFaultRun(vma, addr, runEnd);
             }
             if (r == FaultResult.Blocked) return -Errno.EAGAIN;   // nobody resolved it: the program waits
             if (r == FaultResult.Oom) return FaultOomRc(mm);
             if (r != FaultResult.Ok) return -Errno.EFAULT;
         }
+        stoppedAt = end;
         return 0;
     }
 
@@ -98,6 +104,9 @@ public sealed partial class Kernel
     /// caller (any other entry, a second fault at one address), or at a fault that did not return
     /// Ok, whose result it returns.
     /// </summary>
+    /// <summary>The bits a stored-to page's PTE has: present and writable (the access needs them), young and dirty (it sets them).</summary>
+    const ulong StoredPte = Pte.Present | Pte.Write | Pte.Young | Pte.Dirty;
+
     FaultResult AnonWriteFaultRun(Vma.Vma vma, ref ulong addr, ulong end)
     {
         if (vma.File != null || UserfaultfdArmed(vma)) return FaultResult.Ok;
@@ -122,6 +131,16 @@ public sealed partial class Kernel
             var r = DoAnonymousPage(vma, slot, addr, write: true);
             MmAccountFault(mm, r, tried: false);
             if (r != FaultResult.Ok) return r;
+            // The store to the page the fault mapped, as TouchPtes makes it (the pages after it, if
+            // the folio mapped more, are the next turn's, with the tokens that follow)
+            pte = slot.Ptes[idx];
+            if ((pte & StoredPte) == StoredPte)
+            {
+                uint token = NextTokens(1);
+                Map.SetContent(Pte.Pfn(pte), token);
+                if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
+                addr += (ulong)Geo.PageSize;
+            }
         }
         return FaultResult.Ok;
     }

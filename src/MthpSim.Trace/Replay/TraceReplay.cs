@@ -27,6 +27,16 @@ public sealed class TraceReplay
     /// <summary>How far below the stack a fault still grows it (the default 8 MiB RLIMIT_STACK).</summary>
     const ulong StackLimit = 8UL << 20;
 
+    /// <summary>Fault records deferred to be taken as one access (<see cref="FlushRun"/>): the pages from _runStart on.</summary>
+    readonly TraceEvent[] _run = new TraceEvent[MaxRun];
+    int _runCount;
+    ReplayProcess? _runProcess;
+    ReplayAddressSpace? _runSpace;
+    ulong _runStart, _runLimit;
+    bool _runWrite;
+    /// <summary>At most a PTE table's worth of records waits (host memory stays fixed).</summary>
+    const int MaxRun = 512;
+
     public long Events { get; private set; }
     public long Faults { get; private set; }
     public IReadOnlyList<ProcessSnapshot> Snapshots => _snapshots;
@@ -53,14 +63,37 @@ public sealed class TraceReplay
         return r;
     }
 
-    /// <summary>Every remaining record of <paramref name="reader"/>, decoded on another thread while the model runs on this one.</summary>
+    /// <summary>
+    /// Every remaining record of <paramref name="reader"/>, decoded on another thread while the model
+    /// runs on this one. Faults that continue a run (see <see cref="ContinuesRun"/>) are taken as one
+    /// access over the run, which the model makes exactly the accesses one page at a time would be.
+    /// </summary>
     public void ApplyAll(TraceReader reader)
     {
         using var ahead = new TraceReadAhead(reader);
-        while (ahead.Read(out var e)) Apply(e);
+        while (ahead.Read(out var e))
+        {
+            if (_runCount > 0)
+            {
+                if (ContinuesRun(e))
+                {
+                    Events++;
+                    Faults++;
+                    _runProcess!.Faults++;
+                    _run[_runCount++] = e;
+                    continue;
+                }
+                FlushRun();
+            }
+            ApplyRecord(e, deferFault: true);
+        }
+        FlushRun();
     }
 
-    public void Apply(in TraceEvent e)
+    /// <summary>One record, applied at once.</summary>
+    public void Apply(in TraceEvent e) => ApplyRecord(e, deferFault: false);
+
+    void ApplyRecord(in TraceEvent e, bool deferFault)
     {
         Events++;
         AdvanceClock(e.Time);
@@ -70,7 +103,7 @@ public sealed class TraceReplay
             case TraceEventKind.Exec: Exec(e); break;
             case TraceEventKind.Task: NewTask(e); break;
             case TraceEventKind.Exit: ExitThread(e); break;
-            case TraceEventKind.Fault: Fault(e); break;
+            case TraceEventKind.Fault: Fault(e, deferFault); break;
             case TraceEventKind.Lost: Problem("events lost by the recorder", e, (long)e.Arg2); break;
             default:
                 if (e.Kind is TraceEventKind.Mmap or TraceEventKind.Munmap or TraceEventKind.Mremap or TraceEventKind.Brk
@@ -200,12 +233,18 @@ public sealed class TraceReplay
             census);
     }
 
-    void Fault(in TraceEvent e)
+    void Fault(in TraceEvent e, bool defer)
     {
         Faults++;
         var p = Process(e.Pid);
         if (p.Space is not { } s) { Problem("fault of a process before its first exec in the trace", e); return; }
         p.Faults++;
+        FaultIn(p, s, e, defer);
+    }
+
+    /// <summary>The fault of a counted record: the mapping it needs, then the access (or, deferred, the start of a run).</summary>
+    void FaultIn(ReplayProcess p, ReplayAddressSpace s, in TraceEvent e, bool defer)
+    {
         ulong page = e.Addr & ~(_pageSize - 1);
         var mm = s.Mm;
         if (mm.FindVma(page) == null)
@@ -215,9 +254,55 @@ public sealed class TraceReplay
         }
         if (s.StackTopUntouched != 0 && page >= s.StackStart && page < s.StackTopUntouched) ExecArgPages(s, page);
         bool write = (e.Access & FaultFlags.Write) != 0;
-        long rc = _k.Access(mm, page, page + _pageSize, write);
+        if (defer && mm.FindVma(page) is { } vma)
+        {
+            (_runProcess, _runSpace, _runStart, _runLimit, _runWrite) = (p, s, page, vma.End, write);
+            _run[_runCount++] = e;
+            return;
+        }
+        FaultProblem(_k.Access(mm, page, page + _pageSize, write), write, e);
+    }
+
+    void FaultProblem(long rc, bool write, in TraceEvent e)
+    {
         if (rc == -Errno.EFAULT) Problem(write ? "write fault the mapping does not allow (SIGSEGV)" : "read fault the mapping does not allow (SIGSEGV)", e);
         else if (rc < 0) Problem($"fault failed with {Errno.Name(rc)}", e);
+    }
+
+    /// <summary>
+    /// Whether a record is the next fault of the deferred run: the next page, of the same process,
+    /// with the same access, in the VMA of the run's first page, with nothing to do before it (no
+    /// exec argument pages to fill) and in the same millisecond (khugepaged and kswapd cannot run
+    /// between them). Only then is one access over the run the same as one access per record.
+    /// </summary>
+    bool ContinuesRun(in TraceEvent e)
+    {
+        ulong page = e.Addr & ~(_pageSize - 1);
+        var s = _runSpace!;
+        return e.Kind == TraceEventKind.Fault && e.Pid == _runProcess!.Pid && _runCount < MaxRun
+            && page == _runStart + (ulong)_runCount * _pageSize && page < _runLimit
+            && ((e.Access & FaultFlags.Write) != 0) == _runWrite
+            && (s.StackTopUntouched == 0 || page < s.StackStart || page >= s.StackTopUntouched)
+            && (e.Time - _clockOriginNs) / 1_000_000 <= _clockMs;
+    }
+
+    /// <summary>
+    /// Takes the deferred run as one access. An access that fails stops at the failing page: its
+    /// record gets the problem, and the records after it are taken one by one, as they would have been.
+    /// </summary>
+    void FlushRun()
+    {
+        if (_runCount == 0) return;
+        var (p, s) = (_runProcess!, _runSpace!);
+        ulong end = _runStart + (ulong)_runCount * _pageSize;
+        long rc = _k.Access(s.Mm, _runStart, end, _runWrite, out ulong stoppedAt);
+        if (rc < 0)
+        {
+            int failed = (int)((stoppedAt - _runStart) / _pageSize);
+            FaultProblem(rc, _runWrite, _run[failed]);
+            for (int i = failed + 1; i < _runCount; i++) FaultIn(p, s, _run[i], defer: false);
+        }
+        _runCount = 0;   // fault records hold no path: nothing stale is kept alive
     }
 
     /// <summary>
