@@ -131,7 +131,7 @@ public sealed partial class Kernel
     int AllocAnonFolio(Vma.Vma vma, PmdSlot slot, ulong addr, out int order)
     {
         ulong orders = UserfaultfdArmed(vma) ? 0 : ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
-        orders = ThpVmaSuitableOrders(vma, addr, orders);
+        if (orders != 0) orders = ThpVmaSuitableOrders(vma, addr, orders);
         // the highest order whose aligned block is all pte_none, and every order below it
         while (orders != 0 && !PteRangeNone(slot, addr, HighestOrder(orders))) orders &= ~(1UL << HighestOrder(orders));
         return AllocAnonFolioOfOrders(vma, orders, MthpStat.AnonFaultFallback, MthpStat.AnonFaultFallbackCharge, out order);
@@ -164,6 +164,7 @@ public sealed partial class Kernel
     /// <summary>models pte_range_none() over the naturally aligned block of the order around addr.</summary>
     bool PteRangeNone(PmdSlot slot, ulong addr, int order)
     {
+        if (order == 0) return slot.Ptes![PteIndex(addr)] == 0;
         int nr = 1 << order;
         int first = PteIndex(addr) & ~(nr - 1);
         return slot.Ptes.AsSpan(first, nr).IndexOfAnyExcept(0UL) < 0;

@@ -104,9 +104,6 @@ public sealed partial class Kernel
     /// caller (any other entry, a second fault at one address), or at a fault that did not return
     /// Ok, whose result it returns.
     /// </summary>
-    /// <summary>The bits a stored-to page's PTE has: present and writable (the access needs them), young and dirty (it sets them).</summary>
-    const ulong StoredPte = Pte.Present | Pte.Write | Pte.Young | Pte.Dirty;
-
     FaultResult AnonWriteFaultRun(Vma.Vma vma, ref ulong addr, ulong end)
     {
         if (vma.File != null || UserfaultfdArmed(vma)) return FaultResult.Ok;
@@ -131,16 +128,9 @@ public sealed partial class Kernel
             var r = DoAnonymousPage(vma, slot, addr, write: true);
             MmAccountFault(mm, r, tried: false);
             if (r != FaultResult.Ok) return r;
-            // The store to the page the fault mapped, as TouchPtes makes it (the pages after it, if
-            // the folio mapped more, are the next turn's, with the tokens that follow)
-            pte = slot.Ptes[idx];
-            if ((pte & StoredPte) == StoredPte)
-            {
-                uint token = NextTokens(1);
-                Map.SetContent(Pte.Pfn(pte), token);
-                if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
-                addr += (ulong)Geo.PageSize;
-            }
+            // The store to the page the fault mapped (the pages after it, if the folio mapped more,
+            // are the next turn's, with the tokens that follow)
+            addr += (ulong)TouchPte(slot, idx, Pte.Present | Pte.Write, Pte.Young | Pte.Dirty, write: true) << PageShift;
         }
         return FaultResult.Ok;
     }
@@ -224,6 +214,7 @@ public sealed partial class Kernel
         var ptes = slot.Ptes!;
         ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
         ulong set = write ? Pte.Young | Pte.Dirty : Pte.Young;
+        if (count == 1) return TouchPte(slot, first, need, set, write);
         int i = first, end = first + count;
         // Entries that already have every bit the access needs and sets are only read, a vector at a time.
         if (Vector.IsHardwareAccelerated)
@@ -251,6 +242,19 @@ public sealed partial class Kernel
         }
         if (TrackExpectedContent) ContentTokens.FillSequence((slot.Expected ??= NewExpectedTable()).AsSpan(first, n), token);
         return n;
+    }
+
+    /// <summary>TouchPtes of one entry (a sparse access, the last page of a run), without the loops.</summary>
+    int TouchPte(PmdSlot slot, int idx, ulong need, ulong set, bool write)
+    {
+        ulong pte = slot.Ptes![idx];
+        if ((pte & need) != need) return 0;
+        if ((pte & set) != set) slot.Ptes[idx] = pte | set;
+        if (!write) return 1;
+        uint token = NextTokens(1);
+        Map.SetContent(Pte.Pfn(pte), token);
+        if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
+        return 1;
     }
 
     /// <summary>Stores to <paramref name="n"/> consecutive pages of one folio mapped at PTE indexes from <paramref name="idx"/>.</summary>

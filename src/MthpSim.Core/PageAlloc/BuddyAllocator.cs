@@ -22,7 +22,8 @@ public sealed class BuddyAllocator
     const int Types = MigrateTypes.PcpTypes;
     readonly MemMap _map;
     readonly int _maxOrder;
-    readonly List<int>[] _lists;     // [order * Types + type]
+    readonly int[][] _lists;         // [order * Types + type]: a stack of PFNs, _listLen[slot] of them in use
+    readonly int[] _listLen;
     readonly long[] _nrFree;         // [order * Types + type]
     readonly byte[] _blockType;      // per pageblock
     long _frontier;
@@ -52,9 +53,10 @@ public sealed class BuddyAllocator
         TotalPages = map.TotalPages;
         PageblockOrder = Math.Min(pmdOrder, maxOrder);
         MobilityDisabled = TotalPages < (long)PageblockPages * MigrateTypes.Count;
-        _lists = new List<int>[(maxOrder + 1) * Types];
+        _lists = new int[(maxOrder + 1) * Types][];
+        _listLen = new int[_lists.Length];
         _nrFree = new long[(maxOrder + 1) * Types];
-        for (int i = 0; i < _lists.Length; i++) _lists[i] = new List<int>();
+        for (int i = 0; i < _lists.Length; i++) _lists[i] = new int[16];
         _blockType = new byte[(TotalPages + PageblockPages - 1) >> PageblockOrder];
         _freshType = MobilityDisabled ? MigrateType.Unmovable : MigrateType.Movable;
         Array.Fill(_blockType, (byte)_freshType);   // memmap_init_range() marks every block movable
@@ -347,37 +349,40 @@ public sealed class BuddyAllocator
 
     int PopValid(int order, MigrateType mt)
     {
-        var list = _lists[Slot(order, mt)];
+        int slot = Slot(order, mt);
         // No free block of the type: every entry left is stale, dropped at once.
-        if (_nrFree[Slot(order, mt)] == 0)
+        if (_nrFree[slot] == 0)
         {
-            list.Clear();
+            _listLen[slot] = 0;
             return -1;
         }
-        while (list.Count > 0)
+        var list = _lists[slot];
+        int n = _listLen[slot];
+        while (n > 0)
         {
-            int pfn = list[^1];
-            list.RemoveAt(list.Count - 1);
+            int pfn = list[--n];
             if (IsFreeHead(pfn, order, mt))
             {
+                _listLen[slot] = n;
                 _map.SetFreeTail(pfn);
-                _nrFree[Slot(order, mt)]--;
+                _nrFree[slot]--;
                 _listFree -= 1L << order;
                 return pfn;
             }
         }
+        _listLen[slot] = 0;
         return -1;
     }
 
     /// <summary>get_page_from_free_area() without taking it: the head of the list, stale entries dropped.</summary>
     int PeekValid(int order, MigrateType mt)
     {
-        var list = _lists[Slot(order, mt)];
-        while (list.Count > 0)
+        int slot = Slot(order, mt);
+        var list = _lists[slot];
+        for (; _listLen[slot] > 0; _listLen[slot]--)
         {
-            int pfn = list[^1];
+            int pfn = list[_listLen[slot] - 1];
             if (IsFreeHead(pfn, order, mt)) return pfn;
-            list.RemoveAt(list.Count - 1);
         }
         return -1;
     }
@@ -398,11 +403,14 @@ public sealed class BuddyAllocator
     void PushFree(int pfn, int order, MigrateType mt)
     {
         _map.SetFreeHead(pfn, order);
-        var list = _lists[Slot(order, mt)];
-        list.Add(pfn);
-        long n = ++_nrFree[Slot(order, mt)];
+        int slot = Slot(order, mt);
+        int len = _listLen[slot];
+        if (len == _lists[slot].Length) Array.Resize(ref _lists[slot], 2 * len);
+        _lists[slot][len] = pfn;
+        _listLen[slot] = ++len;
+        long n = ++_nrFree[slot];
         _listFree += 1L << order;
-        if (list.Count > 2 * n + 1024) Compact(order, mt);
+        if (len > 2 * n + 1024) Compact(order, mt);
     }
 
     /// <summary>
@@ -412,8 +420,8 @@ public sealed class BuddyAllocator
     public void Free(int pfn, int order)
     {
         var mt = BlockType(pfn);
-        int end = pfn + (1 << order);
-        _map.SetFreeTails(pfn, end - pfn);
+        if (order == 0) _map.SetFreeTail(pfn);
+        else _map.SetFreeTails(pfn, 1 << order);
         while (order < _maxOrder)
         {
             int buddy = pfn ^ (1 << order);
@@ -477,21 +485,22 @@ public sealed class BuddyAllocator
 
     void Compact(int order, MigrateType mt)
     {
-        var list = _lists[Slot(order, mt)];
+        int slot = Slot(order, mt);
+        var list = _lists[slot];
         int w = 0;
-        for (int r = 0; r < list.Count; r++)
+        for (int r = 0; r < _listLen[slot]; r++)
         {
             int pfn = list[r];
             if (!IsFreeHead(pfn, order, mt) || _map.Test(pfn, PageFlags.Seen)) continue;
             _map.Set(pfn, PageFlags.Seen);
             list[w++] = pfn;
         }
-        list.RemoveRange(w, list.Count - w);
-        foreach (int pfn in list) _map.Clear(pfn, PageFlags.Seen);
+        _listLen[slot] = w;
+        foreach (int pfn in list.AsSpan(0, w)) _map.Clear(pfn, PageFlags.Seen);
     }
 
     /// <summary>The free list of one order and type as it stands, stale entries included (the invariant checker walks it without allocating).</summary>
-    internal ReadOnlySpan<int> FreeList(int order, MigrateType mt) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_lists[Slot(order, mt)]);
+    internal ReadOnlySpan<int> FreeList(int order, MigrateType mt) => _lists[Slot(order, mt)].AsSpan(0, _listLen[Slot(order, mt)]);
 
     /// <summary>
     /// Walks every free block below the frontier (for the invariant checker): each valid list entry
@@ -503,8 +512,12 @@ public sealed class BuddyAllocator
             for (int t = 0; t < Types; t++)
             {
                 var seen = new HashSet<int>();
-                foreach (int pfn in _lists[Slot(o, (MigrateType)t)])
+                int slot = Slot(o, (MigrateType)t);
+                for (int i = 0; i < _listLen[slot]; i++)
+                {
+                    int pfn = _lists[slot][i];
                     if (IsFreeHead(pfn, o, (MigrateType)t) && seen.Add(pfn)) yield return (pfn, o);
+                }
             }
     }
 }
