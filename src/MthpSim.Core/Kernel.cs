@@ -60,6 +60,7 @@ public sealed partial class Kernel
                 $"to {SizeText(maxPages * Geo.PageSize)} with {SizeText(Geo.PageSize)} pages ({SizeText(HostMemoryBytes)} of host memory, " +
                 $"up to {WorstHostBytesPerPage + (config.SwapBytes > 0 ? SwapHostBytesPerPage : 0)} bytes of it per simulated page)");
         Map = new MemMap(pages);
+        _shmemOwner = new Shmem.ShmemOwnerTable(pages);
         Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder, Geo.PmdOrder);
         Thp = new ThpSettings(Geo);
         Stats = new Counters(Geo.PmdOrder);

@@ -61,7 +61,7 @@ public sealed partial class Kernel
         }
         if (kind == PageKind.Shmem && _shmemOwner.Remove(src, out var owner))
         {
-            _shmemOwner[dst] = owner;
+            _shmemOwner.Set(dst, owner.File, owner.Index);
             owner.File.Cache.Insert(owner.Index, dst, nr);
             if (_notUptodate.Remove(src)) _notUptodate.Add(dst);   // folio_migrate_flags() copies PG_uptodate
         }

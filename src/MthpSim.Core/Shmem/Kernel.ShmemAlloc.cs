@@ -10,14 +10,14 @@ namespace MthpSim.Core;
 public sealed partial class Kernel
 {
     /// <summary>The page cache's owner of each shmem folio: (file, first index), by head PFN (folio->mapping, folio->index).</summary>
-    readonly Dictionary<int, (ShmemFile File, long Index)> _shmemOwner = new();
+    readonly ShmemOwnerTable _shmemOwner;
     /// <summary>Shmem folios allocated by fallocate and not yet written or faulted (!folio_test_uptodate()).</summary>
     readonly HashSet<int> _notUptodate = new();
 
     internal (ShmemFile File, long Index) ShmemOwnerOf(int head) => _shmemOwner[head];
 
     /// <summary>The file and first index of a shmem folio in the page cache, or null (a folio truncated while pinned).</summary>
-    public (ShmemFile File, long Index)? ShmemOwner(int head) => _shmemOwner.TryGetValue(head, out var o) ? o : null;
+    public (ShmemFile File, long Index)? ShmemOwner(int head) => _shmemOwner.TryGet(head, out var f, out long index) ? (f, index) : null;
 
     /// <summary>Whether a shmem folio is uptodate (written, faulted or read in); fallocated ones are not until then.</summary>
     public bool ShmemFolioUptodate(int head) => !_notUptodate.Contains(head);
@@ -156,7 +156,7 @@ public sealed partial class Kernel
     {
         int nr = 1 << Map.Order(head);
         f.Cache.Insert(index, head, nr);
-        _shmemOwner[head] = (f, index);
+        _shmemOwner.Set(head, f, index);
         Map.AddRef(head, nr - 1);   // the allocation's reference becomes one of the cache's
         NrShmem += nr;
         if (Map.Order(head) == Geo.PmdOrder) NrShmemThps += nr;

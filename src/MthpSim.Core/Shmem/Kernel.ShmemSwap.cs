@@ -134,7 +134,7 @@ public sealed partial class Kernel
         if (pieces == null) return ShmemRedirty(head);
         long freed = 0;
         foreach (int p in pieces)
-            if (_shmemOwner.ContainsKey(p)) freed += ShmemWriteout(p, sc);
+            if (_shmemOwner.Contains(p)) freed += ShmemWriteout(p, sc);
         return freed;
     }
 

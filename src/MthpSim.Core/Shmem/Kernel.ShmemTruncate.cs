@@ -103,7 +103,7 @@ public sealed partial class Kernel
         }
         foreach (var (index, head) in f.Cache.Folios(first, endExclusive, h => 1 << Map.Order(h)))
         {
-            if (!_shmemOwner.ContainsKey(head)) continue;   // freed by an earlier piece's split
+            if (!_shmemOwner.Contains(head)) continue;   // freed by an earlier piece's split
             long folioStart = index << PageShift, folioEnd = (index + (1L << Map.Order(head))) << PageShift;
             if (folioStart >= lstart && (lend == long.MaxValue || folioEnd - 1 <= lend))
                 TruncateFolio(head);
@@ -133,12 +133,12 @@ public sealed partial class Kernel
         if (to < ((long)nr << PageShift) && endPage < head + nr)
         {
             int piece = Map.HeadOf(endPage);
-            if (Map.Order(piece) > 0 && _shmemOwner.ContainsKey(piece)) ShmemSplitFolio(piece, endPage);
+            if (Map.Order(piece) > 0 && _shmemOwner.Contains(piece)) ShmemSplitFolio(piece, endPage);
         }
         for (int p = head; p < head + nr;)
         {
             int ph = Map.HeadOf(p), pn = 1 << Map.Order(ph);
-            if (_shmemOwner.ContainsKey(ph))
+            if (_shmemOwner.Contains(ph))
             {
                 long ps = ((long)(ph - head) << PageShift) + folioStart, pe = ps + ((long)pn << PageShift);
                 if (ps >= lstart && (lend == long.MaxValue || pe - 1 <= lend)) TruncateFolio(ph);
@@ -219,7 +219,7 @@ public sealed partial class Kernel
         {
             long pi = index + (ph - head);
             f.Cache.Insert(pi, ph, 1 << po);
-            _shmemOwner[ph] = (f, pi);
+            _shmemOwner.Set(ph, f, pi);
             if (!uptodate) _notUptodate.Add(ph);
             heads.Add(ph);
         }

@@ -11,8 +11,15 @@ public sealed class PageCache
 {
     readonly int _chunkShift;
     readonly int _chunkMask;
-    /// <summary>Chunk number to its slots (head PFN + 1; 0 = empty; negative: a swap entry) and how many slots are used.</summary>
-    readonly Dictionary<long, (int[] Slots, int Used)> _chunks = new();
+    /// <summary>One PMD-sized block of indexes: its slots (head PFN + 1; 0 = empty; negative: a swap entry) and how many are used.</summary>
+    sealed class Chunk(int size)
+    {
+        public readonly int[] Slots = new int[size];
+        public int Used;
+    }
+
+    /// <summary>Chunk number to its chunk (updated in place: one lookup per store).</summary>
+    readonly Dictionary<long, Chunk> _chunks = new();
     /// <summary>The chunk numbers in order, so that a search starts at the chunk it needs.</summary>
     readonly SortedSet<long> _keys = new();
 
@@ -99,7 +106,9 @@ public sealed class PageCache
             if (!_chunks.TryGetValue(key, out var c))
             {
                 if (first == 0) { index += n; nr -= n; done += n; continue; }
-                c = (new int[_chunkMask + 1], 0);
+                c = new Chunk(_chunkMask + 1);
+                _chunks.Add(key, c);
+                _keys.Add(key);
             }
             for (int i = at; i < at + n; i++)
             {
@@ -116,8 +125,6 @@ public sealed class PageCache
                 _keys.Remove(key);
                 if (key == _lastKey) (_lastKey, _lastSlots) = (-1, null);
             }
-            else if (_chunks.TryAdd(key, c)) _keys.Add(key);
-            else _chunks[key] = c;
             index += n;
             nr -= n;
             done += n;

@@ -38,3 +38,31 @@ public class PageCacheTests
         Assert.False(c.AnyIn(512, 1024));
     }
 }
+
+public class ShmemOwnerTableTests
+{
+    [Fact]
+    public void An_owner_is_kept_by_head_until_removed_and_blocks_are_independent()
+    {
+        var t = new ShmemOwnerTable(totalPages: 4096);
+        var a = new ShmemFile(1, "a", null, 9);
+        var b = new ShmemFile(2, "b", null, 9);
+        t.Set(5, a, 100);
+        t.Set(511, b, 7);
+        t.Set(512, a, 1L << 40);
+        Assert.Equal((a, 100L), t[5]);
+        Assert.Equal((b, 7L), t[511]);
+        Assert.Equal((a, 1L << 40), t[512]);
+        Assert.False(t.Contains(6));
+        Assert.Throws<KeyNotFoundException>(() => t[6]);
+        Assert.True(t.Remove(511, out var owner));
+        Assert.Equal((b, 7L), owner);
+        Assert.False(t.Remove(511));
+        Assert.True(t.Remove(5));
+        Assert.False(t.TryGet(5, out _, out _));   // the block emptied and went; its neighbour is untouched
+        Assert.Equal((a, 1L << 40), t[512]);
+        t.Set(5, b, 3);                            // a block made again starts empty
+        Assert.False(t.Contains(511));
+        Assert.Equal((b, 3L), t[5]);
+    }
+}
