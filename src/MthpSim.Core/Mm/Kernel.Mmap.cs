@@ -158,13 +158,16 @@ public sealed partial class Kernel
         len = PageAlignUp(len);
         ulong end = start + len;
         if (end > TaskSize || end < start) return -Errno.EINVAL;
-        if (!mm.Intersecting(start, end).Any()) return 0;
+        if (mm.Vmas.FirstEndingAfter(start) is not { } first || first.Start >= end) return 0;   // nothing mapped in the range
         SplitVmaAt(mm, start);
         SplitVmaAt(mm, end);
-        foreach (var vma in mm.Intersecting(start, end).ToList())
+        // after the splits every VMA met up to end lies inside [start, end)
+        for (var vma = mm.Vmas.FirstEndingAfter(start); vma != null && vma.Start < end;)
         {
             ZapRange(vma, vma.Start, vma.End);
+            var next = mm.Vmas.Next(vma);
             mm.Vmas.Remove(vma);
+            vma = next;
         }
         FreePgtables(mm, start, end);
         ReleaseUnmappedAnonShmem();

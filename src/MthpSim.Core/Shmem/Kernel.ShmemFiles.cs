@@ -28,8 +28,12 @@ public sealed partial class Kernel
         var huge = mount?.Huge ?? Thp.InternalMountHuge;
         var f = new ShmemFile(_nextFileId++, name, mount, Geo.PmdOrder) { LargeFolios = huge != ShmemHuge.Never, AnonShared = anonShared, Size = size };
         _files.Add(f);
+        if (anonShared) _anonSharedFiles++;
         return f;
     }
+
+    /// <summary>Files of shared anonymous mappings still held (each munmap looks for the ones nothing maps any more).</summary>
+    int _anonSharedFiles;
 
     /// <summary>models memfd_create() followed by ftruncate(SIZE): a file on the internal mount.</summary>
     public ShmemFile MemfdCreate(string name, long size) => NewFile("memfd:" + name, null, size);
@@ -220,11 +224,13 @@ public sealed partial class Kernel
     /// <summary>models shmem_evict_inode() for a shared anonymous mapping's file whose last mapping went away.</summary>
     internal void ReleaseUnmappedAnonShmem()
     {
+        if (_anonSharedFiles == 0) return;
         foreach (var f in _files.Where(f => f.AnonShared && f != _collapsingFile).ToList())
         {
             if (_mms.Any(mm => mm.Vmas.Any(v => v.File == f))) continue;
             ShmemUndoRange(f, 0, long.MaxValue);
             _files.Remove(f);
+            _anonSharedFiles--;
         }
     }
 }
