@@ -8,11 +8,9 @@ public sealed partial class Vma
     internal Vma? Left, Right, Parent;
     /// <summary>AVL height of the subtree rooted here (a leaf has 1).</summary>
     internal int Height;
-    /// <summary>Start of the subtree's first VMA.</summary>
-    internal ulong SubtreeStart;
-    /// <summary>End of the subtree's last VMA.</summary>
-    internal ulong SubtreeEnd;
-    /// <summary>The largest gap between two consecutive VMAs of the subtree (0 when it has one VMA).</summary>
+    /// <summary>The gap between the VMA before this one (in the whole tree) and this one; 0 for the first.</summary>
+    internal ulong GapBefore;
+    /// <summary>The largest <see cref="GapBefore"/> in the subtree rooted here.</summary>
     internal ulong SubtreeMaxGap;
 
     /// <summary>Writes the range of a linked VMA; only <see cref="VmaTree"/> calls it, then fixes the augmentation.</summary>
@@ -23,6 +21,6 @@ public sealed partial class Vma
         Tree = null;
         Left = Right = Parent = null;
         Height = 0;
-        SubtreeStart = SubtreeEnd = SubtreeMaxGap = 0;
+        GapBefore = SubtreeMaxGap = 0;
     }
 }

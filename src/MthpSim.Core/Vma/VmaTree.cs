@@ -4,9 +4,12 @@ namespace MthpSim.Core.Vma;
 
 /// <summary>
 /// The VMAs of an address space in address order (the role of mm->mm_mt, the maple tree): an AVL
-/// tree keyed by Start whose nodes are the VMAs themselves. Each subtree also records its first
-/// start, last end and largest gap between consecutive VMAs, so that lookup, insert, remove, a range
-/// change and the free-area searches of get_unmapped_area() all take O(log n) in the number of VMAs.
+/// tree keyed by Start whose nodes are the VMAs themselves. Each VMA records the gap between it and
+/// the VMA before it, and each subtree the largest such gap (as the rbtree's rb_subtree_gap did before
+/// the maple tree), so that lookup, insert, remove, a range change and the free-area searches of
+/// get_unmapped_area() all take O(log n) in the number of VMAs. A change touches the gaps of the VMA
+/// and of the one after it only, so the summaries above stop changing soon: adding or removing the
+/// lowest VMA (top-down placement) does not walk to the root.
 /// </summary>
 /// <remarks>
 /// VMAs never overlap, so ordering by Start orders them by End as well. Enumeration is in address
@@ -156,19 +159,24 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         else parent.Right = vma;
         _count++;
         _version++;
+        // A new leaf's neighbours are the last turns of its descent: both are its ancestors.
+        vma.GapBefore = before != null ? Gap(before.End, vma.Start) : 0;
         Update(vma);
         Rebalance(parent);
+        if (after != null) SetGapBefore(after, Gap(vma.End, after.Start));
     }
 
     // models vma_iter_clear() of a VMA's range (vma_complete() removing it)
     public void Remove(Vma vma)
     {
         RequireMember(vma);
-        Vma? fixFrom, moved = null;
+        var pred = Prev(vma);
+        var next = Next(vma);
+        Vma? fixFrom;
         if (vma.Left != null && vma.Right != null)
         {
             // Put the successor (leftmost of the right subtree) in vma's place.
-            var succ = moved = Leftmost(vma.Right);
+            var succ = Leftmost(vma.Right);
             if (succ.Parent == vma) fixFrom = succ;
             else
             {
@@ -181,7 +189,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             succ.Left = vma.Left;
             succ.Left.Parent = succ;
             // succ now stands for vma's subtree: give it vma's summary, so that the walk up compares against what the ancestors saw.
-            (succ.Height, succ.SubtreeStart, succ.SubtreeEnd, succ.SubtreeMaxGap) = (vma.Height, vma.SubtreeStart, vma.SubtreeEnd, vma.SubtreeMaxGap);
+            (succ.Height, succ.SubtreeMaxGap) = (vma.Height, vma.SubtreeMaxGap);
         }
         else
         {
@@ -192,8 +200,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         _count--;
         _version++;
         Rebalance(fixFrom);
-        // The walk up may stop below the successor, whose own range now bounds the gaps at vma's old place.
-        if (moved != null) Rebalance(moved);
+        // The VMA after it now follows the one before it.
+        if (next != null) SetGapBefore(next, pred != null ? Gap(pred.End, next.Start) : 0);
     }
 
     // models vma_set_range() + vma_iter_store(): the VMA's new range must stay between its neighbours
@@ -207,7 +215,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             throw new InvalidOperationException($"VMA {vma} cannot become {start:x}-{end:x}: it would overlap a neighbour");
         vma.StoreRange(start, end);
         _version++;
-        for (var n = vma; n != null && Update(n); n = n.Parent) { }   // heights stay; stop where the summary does
+        RefreshGaps(vma);
     }
 
     // models commit_merge(): vma grows over an adjacent VMA, which leaves the tree
@@ -223,7 +231,23 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         Remove(neighbour);
         vma.StoreRange(start, end);
         _version++;
-        for (var n = vma; n != null && Update(n); n = n.Parent) { }
+        RefreshGaps(vma);
+    }
+
+    // After vma's range changed: its own gap and the next VMA's (heights stay; each walk up stops where the summary does).
+    void RefreshGaps(Vma vma)
+    {
+        var prev = Prev(vma);
+        SetGapBefore(vma, prev != null ? Gap(prev.End, vma.Start) : 0);
+        if (Next(vma) is { } next) SetGapBefore(next, Gap(vma.End, next.Start));
+    }
+
+    // Gives n the gap below it and fixes the subtree maxima above it, as far as they change.
+    static void SetGapBefore(Vma n, ulong gap)
+    {
+        if (n.GapBefore == gap) return;
+        n.GapBefore = gap;
+        for (var a = n; a != null && Update(a); a = a.Parent) { }
     }
 
     /// <summary>
@@ -248,7 +272,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             return true;
         }
         // The gap below the first VMA.
-        ulong first = _root!.SubtreeStart;
+        ulong first = Leftmost(_root!).Start;
         if (first > low && first - low >= len) { start = first - len; return true; }
         return false;
     }
@@ -274,7 +298,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             return true;
         }
         // The gap above the last VMA.
-        ulong last = _root!.SubtreeEnd;
+        ulong last = Rightmost(_root!).End;
         if (last < high && high - Math.Max(last, low) >= len) { start = Math.Max(last, low); return true; }
         return false;
     }
@@ -304,78 +328,73 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         seen++;
         if (n.Start >= n.End) errors.Add($"VMA {n} is empty or reversed");
         if (prev != null && prev.End > n.Start) errors.Add($"VMAs {prev} and {n} overlap or are out of order");
+        ulong gapBefore = prev != null ? Gap(prev.End, n.Start) : 0;
+        if (n.GapBefore != gapBefore) errors.Add($"VMA {n}: stale gap below it ({n.GapBefore:x}, should be {gapBefore:x})");
         prev = n;
         ValidateSubtree(n.Right, errors, ref seen, ref prev);
         int hl = HeightOf(n.Left), hr = HeightOf(n.Right);
         if (Math.Abs(hl - hr) > 1) errors.Add($"VMA {n}: subtree heights {hl} and {hr} are unbalanced");
-        var (height, first, last, gap) = Summarize(n);
-        if (n.Height != height || n.SubtreeStart != first || n.SubtreeEnd != last || n.SubtreeMaxGap != gap)
-            errors.Add($"VMA {n}: stale augmentation (height {n.Height}/{height}, first {n.SubtreeStart:x}/{first:x}, last {n.SubtreeEnd:x}/{last:x}, gap {n.SubtreeMaxGap:x}/{gap:x})");
+        var (height, gap) = Summarize(n);
+        if (n.Height != height || n.SubtreeMaxGap != gap)
+            errors.Add($"VMA {n}: stale augmentation (height {n.Height}/{height}, gap {n.SubtreeMaxGap:x}/{gap:x})");
     }
 
-    // The highest gap between consecutive VMAs of the subtree that ends at or below bound and holds len.
-    static (ulong Start, ulong End)? HighestGapEndingBy(Vma? n, ulong bound, ulong len)
+    // A gap is named by the VMA above it: [n.Start - n.GapBefore, n.Start).
+    static (ulong Start, ulong End)? GapBelow(Vma? n) => n == null ? null : (n.Start - n.GapBefore, n.Start);
+
+    // The highest gap between consecutive VMAs that ends at or below bound and holds len: the last
+    // VMA starting at or below bound whose gap below holds len.
+    static (ulong Start, ulong End)? HighestGapEndingBy(Vma? n, ulong bound, ulong len) => GapBelow(LastWithGapAtOrBelow(n, bound, len));
+
+    static Vma? LastWithGapAtOrBelow(Vma? n, ulong bound, ulong len)
     {
         while (n != null && n.SubtreeMaxGap >= len)
         {
             if (n.Start > bound) { n = n.Left; continue; }
-            if (n.Right != null && n.Right.SubtreeStart <= bound)
-            {
-                if (HighestGapEndingBy(n.Right, bound, len) is { } inRight) return inRight;
-                if (Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
-            }
-            if (n.Left == null) return null;
-            if (Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
-            return HighestGap(n.Left, len);
+            // n qualifies by its start, and so does everything left of it: the right side first.
+            if (LastWithGapAtOrBelow(n.Right, bound, len) is { } inRight) return inRight;
+            if (n.GapBefore >= len) return n;
+            return LastWithGap(n.Left, len);
         }
         return null;
     }
 
-    // The highest gap of the subtree that holds len; the augmentation steers the descent.
-    static (ulong Start, ulong End)? HighestGap(Vma? n, ulong len)
+    // The last VMA of the subtree whose gap below holds len; the maxima steer the descent.
+    static Vma? LastWithGap(Vma? n, ulong len)
     {
         while (n != null && n.SubtreeMaxGap >= len)
         {
-            if (n.Right != null)
-            {
-                if (n.Right.SubtreeMaxGap >= len) { n = n.Right; continue; }
-                if (Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
-            }
-            if (n.Left != null && Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
+            if (n.Right != null && n.Right.SubtreeMaxGap >= len) { n = n.Right; continue; }
+            if (n.GapBefore >= len) return n;
             n = n.Left;
         }
         return null;
     }
 
-    // The lowest gap between consecutive VMAs of the subtree that starts at or above bound and holds len.
-    static (ulong Start, ulong End)? LowestGapStartingFrom(Vma? n, ulong bound, ulong len)
+    // The lowest gap between consecutive VMAs that starts at or above bound and holds len.
+    static (ulong Start, ulong End)? LowestGapStartingFrom(Vma? n, ulong bound, ulong len) => GapBelow(FirstWithGapFrom(n, bound, len));
+
+    static Vma? FirstWithGapFrom(Vma? n, ulong bound, ulong len)
     {
         while (n != null && n.SubtreeMaxGap >= len)
         {
-            if (n.End < bound) { n = n.Right; continue; }
-            if (n.Left != null && n.Left.SubtreeEnd >= bound)
-            {
-                if (LowestGapStartingFrom(n.Left, bound, len) is { } inLeft) return inLeft;
-                if (Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
-            }
-            if (n.Right == null) return null;
-            if (Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
-            return LowestGap(n.Right, len);
+            // A gap below n starts below n's start: VMAs starting below bound have gaps starting below it.
+            if (n.Start < bound) { n = n.Right; continue; }
+            if (FirstWithGapFrom(n.Left, bound, len) is { } inLeft) return inLeft;
+            if (n.GapBefore >= len && n.Start - n.GapBefore >= bound) return n;
+            // Every gap right of n starts at or above n's end, which is above bound.
+            return FirstWithGap(n.Right, len);
         }
         return null;
     }
 
-    // The lowest gap of the subtree that holds len.
-    static (ulong Start, ulong End)? LowestGap(Vma? n, ulong len)
+    // The first VMA of the subtree whose gap below holds len.
+    static Vma? FirstWithGap(Vma? n, ulong len)
     {
         while (n != null && n.SubtreeMaxGap >= len)
         {
-            if (n.Left != null)
-            {
-                if (n.Left.SubtreeMaxGap >= len) { n = n.Left; continue; }
-                if (Gap(n.Left.SubtreeEnd, n.Start) >= len) return (n.Left.SubtreeEnd, n.Start);
-            }
-            if (n.Right != null && Gap(n.End, n.Right.SubtreeStart) >= len) return (n.End, n.Right.SubtreeStart);
+            if (n.Left != null && n.Left.SubtreeMaxGap >= len) { n = n.Left; continue; }
+            if (n.GapBefore >= len) return n;
             n = n.Right;
         }
         return null;
@@ -386,22 +405,22 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
 
     static int HeightOf(Vma? n) => n?.Height ?? 0;
 
-    static (int Height, ulong First, ulong Last, ulong MaxGap) Summarize(Vma n)
+    static (int Height, ulong MaxGap) Summarize(Vma n)
     {
         var l = n.Left;
         var r = n.Right;
-        ulong gap = 0;
-        if (l != null) gap = Math.Max(Math.Max(gap, l.SubtreeMaxGap), Gap(l.SubtreeEnd, n.Start));
-        if (r != null) gap = Math.Max(Math.Max(gap, r.SubtreeMaxGap), Gap(n.End, r.SubtreeStart));
-        return (1 + Math.Max(HeightOf(l), HeightOf(r)), l?.SubtreeStart ?? n.Start, r?.SubtreeEnd ?? n.End, gap);
+        ulong gap = n.GapBefore;
+        if (l != null) gap = Math.Max(gap, l.SubtreeMaxGap);
+        if (r != null) gap = Math.Max(gap, r.SubtreeMaxGap);
+        return (1 + Math.Max(HeightOf(l), HeightOf(r)), gap);
     }
 
-    // Recomputes n's summary from its range and its children's; false when it did not change.
+    // Recomputes n's summary from its gap and its children's; false when it did not change.
     static bool Update(Vma n)
     {
-        var now = Summarize(n);
-        if (now == (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap)) return false;
-        (n.Height, n.SubtreeStart, n.SubtreeEnd, n.SubtreeMaxGap) = now;
+        var (height, gap) = Summarize(n);
+        if (height == n.Height && gap == n.SubtreeMaxGap) return false;
+        (n.Height, n.SubtreeMaxGap) = (height, gap);
         return true;
     }
 
