@@ -18,6 +18,8 @@ namespace MthpSim.Core.Vma;
 public sealed class VmaTree : IReadOnlyCollection<Vma>
 {
     Vma? _root;
+    // The lowest and highest VMAs: top-down placement adds and asks for the lowest all the time.
+    Vma? _first, _last;
     int _count;
     int _version;
     // The last two VMAs a lookup found (the per-thread vmacache of kernels before the maple tree).
@@ -28,9 +30,9 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public int Count => _count;
 
     /// <summary>The lowest VMA, or null.</summary>
-    public Vma? First => _root == null ? null : Leftmost(_root);
+    public Vma? First => _first;
     /// <summary>The highest VMA, or null.</summary>
-    public Vma? Last => _root == null ? null : Rightmost(_root);
+    public Vma? Last => _last;
 
     /// <summary>Whether <paramref name="vma"/> is in this tree (O(1)).</summary>
     public bool Contains(Vma vma) => vma.Tree == this;
@@ -93,6 +95,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public Vma? Next(Vma vma)
     {
         RequireMember(vma);
+        if (vma == _last) return null;
         if (vma.Right != null) return Leftmost(vma.Right);
         var n = vma;
         while (n.Parent != null && n.Parent.Right == n) n = n.Parent;
@@ -103,6 +106,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public Vma? Prev(Vma vma)
     {
         RequireMember(vma);
+        if (vma == _first) return null;
         if (vma.Left != null) return Rightmost(vma.Left);
         var n = vma;
         while (n.Parent != null && n.Parent.Left == n) n = n.Parent;
@@ -160,6 +164,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         _count++;
         _version++;
         // A new leaf's neighbours are the last turns of its descent: both are its ancestors.
+        if (before == null) _first = vma;
+        if (after == null) _last = vma;
         vma.GapBefore = before != null ? Gap(before.End, vma.Start) : 0;
         Update(vma);
         Rebalance(parent);
@@ -196,6 +202,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             fixFrom = vma.Parent;
             Transplant(vma, vma.Left ?? vma.Right);
         }
+        if (vma == _first) _first = next;
+        if (vma == _last) _last = pred;
         vma.Unlink();
         _count--;
         _version++;
@@ -272,7 +280,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             return true;
         }
         // The gap below the first VMA.
-        ulong first = Leftmost(_root!).Start;
+        ulong first = _first!.Start;
         if (first > low && first - low >= len) { start = first - len; return true; }
         return false;
     }
@@ -298,7 +306,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             return true;
         }
         // The gap above the last VMA.
-        ulong last = Rightmost(_root!).End;
+        ulong last = _last!.End;
         if (last < high && high - Math.Max(last, low) >= len) { start = Math.Max(last, low); return true; }
         return false;
     }
@@ -315,6 +323,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         Vma? prev = null;
         ValidateSubtree(_root, errors, ref seen, ref prev);
         if (seen != _count) errors.Add($"the tree holds {seen} VMAs but counts {_count}");
+        if (_first != (_root == null ? null : Leftmost(_root)) || _last != (_root == null ? null : Rightmost(_root)))
+            errors.Add($"the lowest and highest VMAs kept ({_first}, {_last}) are not the tree's");
         return errors;
     }
 
