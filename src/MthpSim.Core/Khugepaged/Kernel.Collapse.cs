@@ -98,8 +98,16 @@ public sealed partial class Kernel
         bool armed = UserfaultfdArmed(w.Vma);
         Array.Clear(present, from, count);
         int i = from, end = from + count;
+        // Pages of order-0 folios mapped once with no other reference pass every check the same way.
+        bool smallRuns = stopAtFolioOrder != 0 && SwapCache is not { Pages: > 0 }, trySmall = smallRuns;
         while (i < end)
         {
+            if (trySmall)
+            {
+                var (next, referenced, last) = ScanExclusiveSmallRun(ptes, present, i, end, w.IsKhugepaged);
+                if (next > i) (i, s.Referenced, s.LastFolio) = (next, s.Referenced + referenced, last);
+                if (i == end) break;
+            }
             ulong pte = ptes[i];
             if (Pte.IsSwap(pte))
             {
@@ -132,6 +140,7 @@ public sealed partial class Kernel
             var (kind, order) = Map.KindAndOrder(pfn);
             int head = pfn & ~((1 << order) - 1);
             s.LastFolio = head;
+            trySmall = smallRuns && order == 0;   // after a large folio, most likely another
             if (kind != PageKind.Anon) { s.Result = ScanResult.PageAnon; i++; break; }
             if (order > s.LargestFolioOrder) s.LargestFolioOrder = order;
             if (stopAtFolioOrder >= 0 && order >= stopAtFolioOrder) { s.Result = ScanResult.PteMappedHugepage; i++; break; }
@@ -169,6 +178,28 @@ public sealed partial class Kernel
         }
         CollapseMetrics.PtesExamined += i - from;
         return s;
+    }
+
+    /// <summary>
+    /// The PTE loop of <see cref="ScanPteRange"/> over a run of present entries that map order-0
+    /// anonymous folios mapped once and held by nothing else (the swap cache being empty): each is
+    /// neither shared nor pinned, so it only counts as present (and, for khugepaged, as young or
+    /// referenced). Returns the first entry it leaves to the general loop.
+    /// </summary>
+    (int Next, int Referenced, int Last) ScanExclusiveSmallRun(ulong[] ptes, bool[] present, int i, int end, bool countYoung)
+    {
+        int referenced = 0, last = -1;
+        for (; i < end; i++)
+        {
+            ulong pte = ptes[i];
+            if ((pte & (Pte.Present | Pte.Special | Pte.UffdWp)) != Pte.Present) break;
+            int pfn = Pte.Pfn(pte);
+            if (!Map.IsSmallAnon(pfn, SmallMapped.Exclusive)) break;
+            if (countYoung && (Pte.IsYoung(pte) || Map.Test(pfn, PageFlags.Referenced))) referenced++;
+            present[i] = true;
+            last = pfn;
+        }
+        return (i, referenced, last);
     }
 
     /// <summary>
