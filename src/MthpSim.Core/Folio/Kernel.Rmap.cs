@@ -47,7 +47,7 @@ public sealed partial class Kernel
             }
             else
             {
-                Map.AddPteMapcountRun(head, nr);
+                Map.MapNewFolioPages(head, nr);
                 lf.NrPagesMapped = nr;
             }
             Stats.Count(order, MthpStat.NrAnon);

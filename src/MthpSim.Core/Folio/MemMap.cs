@@ -423,6 +423,15 @@ public sealed unsafe class MemMap
     /// <summary>Adds one PTE mapping to each page of [pfn, pfn + n); returns how many had none before.</summary>
     internal int AddPteMapcountRun(int pfn, int n) => AdjustPteMapcountRun(pfn, n, +1);
 
+    /// <summary>One PTE mapping for each page of a new folio's [pfn, pfn + n), which had none (InitFolio cleared them).</summary>
+    internal void MapNewFolioPages(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        System.Diagnostics.Debug.Assert(new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExcept((byte)0) < 0, "a new folio's page is mapped already");
+        new Span<byte>(_mapcount + pfn, n).Fill(1);
+        GC.KeepAlive(this);
+    }
+
     /// <summary>Removes one PTE mapping from each page of [pfn, pfn + n); returns how many have none left.</summary>
     internal int SubPteMapcountRun(int pfn, int n) => AdjustPteMapcountRun(pfn, n, -1);
 
