@@ -159,6 +159,12 @@ public sealed partial class Kernel
                 extraRefs = Map.Refcount(head) != ExpectedRefcount(head);
             }
             int folioEnd = head + (1 << order);
+            if (!shared && !extraRefs)
+            {
+                var (next, referenced) = ScanFolioPages(ptes, present, i, end, pfn, folioEnd, w.IsKhugepaged, head);
+                (i, s.Referenced) = (next, s.Referenced + referenced);
+                continue;
+            }
             while (true)
             {
                 if (shared && ++s.Shared > limits.MaxPtesShared && w.IsKhugepaged)
@@ -200,6 +206,27 @@ public sealed partial class Kernel
             last = pfn;
         }
         return (i, referenced, last);
+    }
+
+    /// <summary>
+    /// The inner loop of <see cref="ScanPteRange"/> over the pages of one folio that is neither shared
+    /// nor pinned, mapped in order from entry <paramref name="i"/>: each counts as present (and, for
+    /// khugepaged, as young or referenced) until the folio, the range or the run of its pages ends.
+    /// </summary>
+    (int Next, int Referenced) ScanFolioPages(ulong[] ptes, bool[] present, int i, int end, int pfn, int folioEnd, bool countYoung, int head)
+    {
+        int referenced = 0;
+        bool headReferenced = countYoung && Map.Test(head, PageFlags.Referenced);
+        ulong pte = ptes[i];
+        while (true)
+        {
+            if (countYoung && (Pte.IsYoung(pte) || headReferenced)) referenced++;
+            present[i++] = true;
+            if (++pfn == folioEnd || i == end) break;
+            pte = ptes[i];
+            if (!Pte.IsNormal(pte) || Pte.Pfn(pte) != pfn || Pte.IsUffdWp(pte)) break;
+        }
+        return (i, referenced);
     }
 
     /// <summary>
