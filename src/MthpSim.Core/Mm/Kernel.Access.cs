@@ -250,16 +250,21 @@ public sealed partial class Kernel
         ulong pte = slot.Ptes![idx];
         if ((pte & need) != need) return 0;
         if ((pte & set) != set) slot.Ptes[idx] = pte | set;
-        if (!write) return 1;
-        uint token = NextTokens(1);
-        Map.SetContent(Pte.Pfn(pte), token);
-        if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
+        if (write) StoreRun(slot, idx, Pte.Pfn(pte), 1);
         return 1;
     }
 
     /// <summary>Stores to <paramref name="n"/> consecutive pages of one folio mapped at PTE indexes from <paramref name="idx"/>.</summary>
     void StoreRun(PmdSlot slot, int idx, int pfn, int n)
     {
+        if (n == 1)
+        {
+            // one page (a fault's, a sparse touch): two stores, not two span operations
+            uint token = NextTokens(1);
+            Map.SetContent(pfn, token);
+            if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
+            return;
+        }
         uint first = NextTokens(n);
         Map.SetContentRun(pfn, n, first);
         if (!TrackExpectedContent) return;
