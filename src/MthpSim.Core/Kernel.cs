@@ -59,6 +59,7 @@ public sealed partial class Kernel
                 $"memory={SizeText(config.MemoryBytes)} is outside what this host can simulate: from {SizeText(Geo.PmdSize)} " +
                 $"to {SizeText(maxPages * Geo.PageSize)} with {SizeText(Geo.PageSize)} pages ({SizeText(HostMemoryBytes)} of host memory, " +
                 $"up to {WorstHostBytesPerPage + (config.SwapBytes > 0 ? SwapHostBytesPerPage : 0)} bytes of it per simulated page)");
+        InitCostAccounting();
         Map = new MemMap(pages);
         _shmemOwner = new Shmem.ShmemOwnerTable(pages);
         Buddy = new BuddyAllocator(Map, Geo.MaxPageOrder, Geo.PmdOrder);

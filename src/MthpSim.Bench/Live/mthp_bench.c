@@ -14,6 +14,14 @@
  *   mthp_bench fork LEN      writes LEN bytes, then times fork() + the child's _exit(0) + waitpid().
  *                            Units: pages of the parent.
  *   mthp_bench munmap LEN    writes LEN bytes, then times munmap() of the region. Units: pages.
+ *   mthp_bench cow LEN       writes LEN bytes, forks a child that waits, then times the parent writing
+ *                            every 4K page again (a copy-on-write fault each; a PMD mapping is split at
+ *                            its first write). Units: pages.
+ *   mthp_bench split LEN     writes LEN bytes, then times MADV_DONTNEED of the first 4K page of every
+ *                            2M (one call each: with 2M THPs each splits a PMD mapping). Units: 2M ranges.
+ *   mthp_bench memcpy LEN    writes LEN bytes and a second region of LEN bytes (untimed), then times
+ *                            copying the first into the second 4K at a time, as the kernel's
+ *                            copy_user_highpage() copies a page. Units: 4K pages.
  *   mthp_bench mmap N        times N one-page mmaps (alternating PROT_READ and PROT_READ|PROT_WRITE,
  *                            so none merge). N is capped below vm.max_map_count. Units: mmaps.
  *   mthp_bench munmap-many N maps as `mmap N` does (untimed), then times munmap() of each page in
@@ -175,6 +183,64 @@ static void bench_munmap(unsigned long len)
 	report(len / PAGE, t1 - t0);
 }
 
+static void bench_cow(unsigned long len)
+{
+	warm(len);
+	char *p = map_region(len);
+	write_all(p, len);
+	int fds[2];
+	if (pipe(fds) != 0)
+		die("pipe");
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		char c;
+		close(fds[1]);
+		/* holds its copy of the region until the parent has written it all (EOF) */
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	uint64_t t0 = now_ns();
+	write_all(p, len);
+	uint64_t t1 = now_ns();
+	close(fds[1]);
+	int status;
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	report(len / PAGE, t1 - t0);
+}
+
+static void bench_split(unsigned long len)
+{
+	warm(len);
+	char *p = map_region(len);
+	write_all(p, len);
+	uint64_t t0 = now_ns();
+	for (unsigned long off = 0; off < len; off += PMD)
+		if (madvise(p + off, PAGE, MADV_DONTNEED) != 0)
+			die("madvise");
+	uint64_t t1 = now_ns();
+	report(len / PMD, t1 - t0);
+}
+
+static void bench_memcpy(unsigned long len)
+{
+	char *src = map_region(len), *dst = map_region(len);
+	write_all(src, len);
+	write_all(dst, len);
+	uint64_t t0 = now_ns();
+	for (unsigned long off = 0; off < len; off += PAGE)
+		memcpy(dst + off, src + off, PAGE);
+	uint64_t t1 = now_ns();
+	if (*(volatile char *)dst != 1) /* keeps the copies */
+		fprintf(stderr, "mthp_bench: copy lost\n");
+	report(len / PAGE, t1 - t0);
+}
+
 /* vm.max_map_count bounds the VMAs of a process (65530 by default); leave room for the program's own. */
 static unsigned long cap_mappings(unsigned long n)
 {
@@ -330,6 +396,12 @@ int main(int argc, char **argv)
 		bench_touch(arg(argv[2]), arg(argv[3]), arg(argv[4]) != 0, arg(argv[5]) != 0);
 	} else if (argc == 3 && strcmp(argv[1], "fork") == 0) {
 		bench_fork(arg(argv[2]));
+	} else if (argc == 3 && strcmp(argv[1], "cow") == 0) {
+		bench_cow(arg(argv[2]));
+	} else if (argc == 3 && strcmp(argv[1], "split") == 0) {
+		bench_split(arg(argv[2]));
+	} else if (argc == 3 && strcmp(argv[1], "memcpy") == 0) {
+		bench_memcpy(arg(argv[2]));
 	} else if (argc == 3 && strcmp(argv[1], "munmap") == 0) {
 		bench_munmap(arg(argv[2]));
 	} else if (argc == 3 && strcmp(argv[1], "mmap") == 0) {
@@ -353,7 +425,7 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && strcmp(argv[1], "khugepaged-scan") == 0) {
 		bench_khugepaged_scan(arg(argv[2]), arg(argv[3]));
 	} else {
-		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | munmap LEN | mmap N | munmap-many N | collapse LEN FILL | memset LEN | khugepaged-scan LEN PASSES\n");
+		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | cow LEN | split LEN | memcpy LEN | munmap LEN | mmap N | munmap-many N | collapse LEN FILL | memset LEN | khugepaged-scan LEN PASSES\n");
 		return 1;
 	}
 	return 0;

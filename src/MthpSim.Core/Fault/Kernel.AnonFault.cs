@@ -20,6 +20,7 @@ public sealed partial class Kernel
     internal FaultResult HandleMmFault(Vma.Vma vma, ulong addr, bool write, bool tried = false)
     {
         _faultMajor = false;
+        using var cost = ChargeTo(vma.Mm, Cost.CostOp.Fault);
         var r = DoHandleMmFault(vma, addr, write);
         MmAccountFault(vma.Mm, r, tried);
         return r;
@@ -35,6 +36,7 @@ public sealed partial class Kernel
     {
         if (r is FaultResult.Retry or FaultResult.Blocked) return;
         Stats.Count(VmEvent.PgFault);
+        Work(Cost.KernelWork.Faults);
         if (r is not (FaultResult.Ok or FaultResult.Fallback)) return;
         if (_faultMajor || tried) mm.MajFlt++; else mm.MinFlt++;
     }
@@ -97,6 +99,7 @@ public sealed partial class Kernel
         {
             if (UserfaultfdMissing(vma)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
             slot.Ptes![PteIndex(addr)] = Pte.ZeroPage;
+            SetPtesWork(1);
             return FaultResult.Ok;
         }
         AnonVmaPrepare(vma);   // vmf_anon_prepare()
@@ -105,6 +108,7 @@ public sealed partial class Kernel
         int head = AllocAnonFolio(vma, slot, addr, out int order);
         if (head < 0) return FaultResult.Oom;
         int nr = 1 << order;
+        Work(Cost.KernelWork.PagesZeroed, nr);   // folio_zero_user()
         ulong start = addr & ~(((ulong)Geo.PageSize << order) - 1);
         if (!PteRangeNone(slot, addr, order))
         {
@@ -118,6 +122,7 @@ public sealed partial class Kernel
         ulong flags = Pte.Young | MkWriteDirty(vma);
         int first = PteIndex(start);
         for (int i = 0; i < nr; i++) slot.Ptes![first + i] = Pte.Make(head + i, flags);
+        SetPtesWork(nr);
         return FaultResult.Ok;
     }
 
@@ -197,6 +202,7 @@ public sealed partial class Kernel
             zslot.Kind = PmdKind.HugeZero;
             zslot.Leaf = Pte.Make(_hugeZeroPfn, Pte.Young);
             zslot.TablePfn = table;
+            SetPtesWork(1);
             return FaultResult.Ok;
         }
         int head = VmaAllocAnonFolioPmd(vma);
@@ -232,6 +238,7 @@ public sealed partial class Kernel
             Stats.Count(VmEvent.ThpFaultFallback);
             Stats.Count(Geo.PmdOrder, MthpStat.AnonFaultFallback);
         }
+        if (head >= 0) Work(Cost.KernelWork.PagesZeroed, Geo.PtrsPerPte);   // folio_zero_user(), once charged
         return head;
     }
 
@@ -241,6 +248,7 @@ public sealed partial class Kernel
         FolioAddNewAnonRmap(head, vma, haddr, pmdMapped: true);
         slot.Kind = PmdKind.Huge;
         slot.Leaf = Pte.Make(head, Pte.Young | Pte.Dirty | ((vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0));
+        SetPtesWork(1);
         vma.Mm.Rss[(int)RssMember.AnonPages] += 1L << Geo.PmdOrder;
         Stats.Count(VmEvent.ThpFaultAlloc);
         Stats.Count(Geo.PmdOrder, MthpStat.AnonFaultAlloc);

@@ -14,6 +14,7 @@ public sealed partial class Kernel
     /// </summary>
     FaultResult DoHugePmdWpPage(Vma.Vma vma, PmdSlot slot, ulong addr)
     {
+        using var cost = ChargeTo(Cost.CostOp.Cow);
         ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
         if (slot.Kind == PmdKind.HugeZero)
         {
@@ -32,6 +33,7 @@ public sealed partial class Kernel
         {
             for (int p = folio; p < folio + (1 << Geo.PmdOrder); p++) Map.Set(p, PageFlags.AnonExclusive);
             slot.Leaf |= Pte.Young | Pte.Dirty | MkWrite(vma);
+            SetPtesWork(1);
             Paths.WpReuse++;
             return FaultResult.Ok;
         }
@@ -47,6 +49,7 @@ public sealed partial class Kernel
     /// </summary>
     FaultResult DoWpPage(Vma.Vma vma, PmdSlot slot, ulong addr)
     {
+        using var cost = ChargeTo(Cost.CostOp.Cow);
         int idx = PteIndex(addr);
         ulong pte = slot.Ptes![idx];
         if (UserfaultfdEntryWp(vma, pte)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.WriteProtect);
@@ -58,6 +61,7 @@ public sealed partial class Kernel
             {
                 Map.Set(pfn, PageFlags.AnonExclusive);
                 slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty | MkWrite(vma);
+                SetPtesWork(1);
                 Paths.WpReuse++;
                 return FaultResult.Ok;
             }
@@ -112,6 +116,7 @@ public sealed partial class Kernel
         {
             int oldPfn = Pte.Pfn(old);
             Map.SetContent(page, Map.Content(oldPfn));
+            Work(Cost.KernelWork.PagesCopied);   // copy_user_highpage()
             if (Map.Kind(Map.HeadOf(oldPfn)) == PageKind.Shmem)
             {
                 // a page cache page of a private file mapping: the copy counts as anonymous from now on
@@ -126,9 +131,12 @@ public sealed partial class Kernel
         else
         {
             mm.Rss[(int)RssMember.AnonPages]++;   // the zero page was not counted
+            Work(Cost.KernelWork.PagesZeroed);
         }
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
         slot.Ptes[idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
+        SetPtesWork(1);
+        Work(Cost.KernelWork.TlbFlushes);   // ptep_clear_flush() of the old entry
         if (fromFile) RecordPrivateCopy(slot, idx, page);
         return FaultResult.Ok;
     }

@@ -17,6 +17,7 @@ public sealed partial class Kernel
         int pfn = AllocPages(order, GfpMigratetype(kind), gfp);
         if (pfn < 0) return -1;
         Map.InitFolio(pfn, order, kind);
+        Work(Cost.KernelWork.FolioAllocs);
         return pfn;
     }
 
@@ -48,6 +49,7 @@ public sealed partial class Kernel
         }
         NrPageTablePages++;
         mm.NrPtes++;
+        Work(Cost.KernelWork.PageTableAllocs);
         return pfn;
     }
 
@@ -112,6 +114,7 @@ public sealed partial class Kernel
         Buddy.Free(pfn, 0);
         NrPageTablePages--;
         mm.NrPtes--;
+        Work(Cost.KernelWork.PageTableFrees);
     }
 
     /// <summary>models folio_put_refs(): drops references, freeing the folio when the last one goes.</summary>
@@ -138,5 +141,7 @@ public sealed partial class Kernel
         MemcgUncharge(head, 1 << order);
         Map.ReleaseFolio(head);
         Buddy.Free(head, order);
+        Work(Cost.KernelWork.FolioFrees);
+        Work(Cost.KernelWork.PagesFreed, 1L << order);
     }
 }

@@ -23,6 +23,7 @@ public sealed partial class Kernel
     {
         int order = Map.Order(head);
         int nr = 1 << order;
+        RmapWork(pmdMapped ? 0 : nr);
         Map.SetRange(head, nr, PageFlags.AnonExclusive);
         if (order == 0)
         {
@@ -60,6 +61,7 @@ public sealed partial class Kernel
     /// <summary>models folio_add_anon_rmap_ptes() for pages of an existing folio (PMD split, fork).</summary>
     internal void FolioAddAnonRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
     {
+        RmapWork(nr);
         if (Map.Order(head) == 0)
         {
             Map.AddPteMapcount(firstPfn, 1);
@@ -76,6 +78,7 @@ public sealed partial class Kernel
     /// <summary>models folio_add_file_rmap_ptes(): PTE mappings of a shmem folio's pages; pages mapped for the first time count in NR_FILE_MAPPED.</summary>
     internal void FolioAddFileRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
     {
+        RmapWork(nr);
         if (Map.Order(head) == 0)
         {
             Map.AddPteMapcount(firstPfn, 1);
@@ -92,6 +95,7 @@ public sealed partial class Kernel
     /// <summary>models folio_add_file_rmap_pmd(): the first PMD mapping counts NR_SHMEM_PMDMAPPED, and NR_FILE_MAPPED for pages no PTE maps.</summary>
     internal void FolioAddFileRmapPmd(int head, MmStruct mm)
     {
+        RmapWork(0);
         ref var lf = ref Map.Large(head);
         int nrPages = 1 << Map.Order(head);
         lf.EntireMapcount++;
@@ -107,6 +111,7 @@ public sealed partial class Kernel
     /// <summary>models folio_try_dup_anon_rmap_pmd() on success: one more PMD mapping, by the child.</summary>
     internal void FolioDupAnonRmapPmd(int head, MmStruct child)
     {
+        RmapWork(0);
         ref var lf = ref Map.Large(head);
         lf.EntireMapcount++;
         FolioAddLargeMapcount(ref lf, 1, child);
@@ -115,6 +120,7 @@ public sealed partial class Kernel
     /// <summary>models folio_remove_rmap_ptes(): may queue the folio as partially mapped.</summary>
     internal void FolioRemoveRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
     {
+        RmapWork(nr);
         int order = Map.Order(head);
         if (order == 0)
         {
@@ -136,6 +142,7 @@ public sealed partial class Kernel
     /// <summary>models folio_remove_rmap_pmd()</summary>
     internal void FolioRemoveRmapPmd(int head, MmStruct mm)
     {
+        RmapWork(0);
         ref var lf = ref Map.Large(head);
         int nrPages = 1 << Map.Order(head);
         FolioSubLargeMapcount(ref lf, 1, mm);

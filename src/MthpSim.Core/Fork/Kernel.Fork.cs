@@ -19,9 +19,12 @@ public sealed partial class Kernel
         // parent as the allocating task, and the OOM killer sees the child only once it is complete.
         child.Memcg = parent.Memcg;
         (_forkParent, _forkChild) = (parent, child);
+        using var cost = ChargeTo(parent, Cost.CostOp.Fork);
+        Work(Cost.KernelWork.Forks);
         try
         {
             if (!CopyMm(parent, child)) return null;
+            Work(Cost.KernelWork.TlbFlushes);   // dup_mmap(): flush_tlb_mm() of the parent, its PTEs write-protected
         }
         finally { (_forkParent, _forkChild) = (null, null); }
         child.Memcg?.Members.Add(child);
@@ -125,6 +128,7 @@ public sealed partial class Kernel
         }
         slot.Leaf &= ~Pte.Write;
         d.Leaf = slot.Leaf & ~(Pte.Young | Pte.UffdWp);
+        ForkBatchWork(1);
         return true;
     }
 
@@ -159,12 +163,14 @@ public sealed partial class Kernel
                 sp[i] = pte & ~Pte.SwpExclusive;
                 dp[i] = sp[i] & ~Pte.UffdWp;
                 dst.Mm.Rss[(int)RssMember.SwapEnts]++;
+                ForkBatchWork(1);
                 i++;
                 continue;
             }
             if (!Pte.IsNormal(pte))
             {
                 dp[i] = pte & ~(Pte.Young | Pte.UffdWp);   // the shared zero page is simply copied
+                ForkBatchWork(1);
                 i++;
                 continue;
             }
@@ -174,6 +180,7 @@ public sealed partial class Kernel
             if (Map.Kind(head) == PageKind.Shmem)
             {
                 DupFileForChild(dst, sp, dp, i, pfn, head, nr);
+                ForkBatchWork(nr);
                 i += nr;
                 continue;
             }
@@ -183,12 +190,18 @@ public sealed partial class Kernel
                 // only its own page, so a run of them is shared in one step.
                 int run = SmallAnonRun(sp, i, end, pfn, SmallMapped.Any);
                 ShareSmallRunForChild(dst, sp, dp, i, pfn, run);
+                // each order-0 folio is a batch of its own, with its own rmap update
+                Work(Cost.KernelWork.ForkBatches, run);
+                Work(Cost.KernelWork.ForkPtes, run);
+                Work(Cost.KernelWork.RmapFolios, run);
+                Work(Cost.KernelWork.RmapPages, run);
                 i += run;
                 continue;
             }
             if (nr > 1 && !AnyExclusiveMaybePinned(src.Mm, head, pfn, nr))
             {
                 ShareForChild(src, dst, sp, dp, i, pfn, head, nr);
+                ForkBatchWork(nr);
                 i += nr;
                 continue;
             }
@@ -200,9 +213,17 @@ public sealed partial class Kernel
             {
                 ShareForChild(src, dst, sp, dp, i, pfn, head, 1);
             }
+            ForkBatchWork(1);
             i++;
         }
         return true;
+    }
+
+    /// <summary>One copy_present_ptes() or copy_nonpresent_pte() call (or one copy_huge_pmd()) over <paramref name="entries"/> entries.</summary>
+    void ForkBatchWork(int entries)
+    {
+        Work(Cost.KernelWork.ForkBatches);
+        Work(Cost.KernelWork.ForkPtes, entries);
     }
 
     /// <summary>models folio_pte_batch() with FPB_RESPECT_DIRTY|FPB_MERGE_WRITE: same folio, consecutive pages, same dirty bit.</summary>
@@ -285,6 +306,7 @@ public sealed partial class Kernel
         int page = AllocChargedPage(PageKind.Anon, dst.Mm);
         if (page < 0) return false;
         Map.SetContent(page, Map.Content(pfn));
+        Work(Cost.KernelWork.PagesCopied);
         FolioAddNewAnonRmap(page, dst, addr, pmdMapped: false);
         dst.Mm.Rss[(int)RssMember.AnonPages]++;
         dp[i] = Pte.Make(page, Pte.Young | Pte.Dirty | ((dst.Flags & VmFlags.Write) != 0 ? Pte.Write : 0));

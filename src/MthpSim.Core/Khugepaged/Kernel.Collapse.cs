@@ -183,6 +183,7 @@ public sealed partial class Kernel
             if (s.Result != ScanResult.Succeed) { i++; break; }
         }
         CollapseMetrics.PtesExamined += i - from;
+        Work(Cost.KernelWork.ScanPtes, i - from);
         return s;
     }
 
@@ -283,6 +284,7 @@ public sealed partial class Kernel
         // alloc_charge_folio() comes first: an attempt that then fails has still allocated.
         _collapseAttempted = true;
         m.CollapseAttempts++;
+        Work(Cost.KernelWork.CollapseAttempts);
         folio = AllocFolio(order, PageKind.Anon, CollapseGfp(new CollapseControl(w.IsKhugepaged)));
         if (folio < 0)
         {
@@ -313,6 +315,7 @@ public sealed partial class Kernel
         for (int i = offset; i < offset + nr; i++)
         {
             m.IsolatePtes++;
+            Work(Cost.KernelWork.ScanPtes);
             ulong pte = ptes[i];
             if (Pte.IsNone(pte) || Pte.IsZero(pte))
             {
@@ -381,6 +384,10 @@ public sealed partial class Kernel
         m.BloatBytes += (long)none * Geo.PageSize;
         m.PagesZeroed += none;
         m.PagesCopied += nr - none;
+        Work(Cost.KernelWork.PagesZeroed, none);
+        Work(Cost.KernelWork.PagesCopied, nr - none);
+        SetPtesWork(pmd ? 1 : nr);
+        Work(Cost.KernelWork.TlbFlushes);   // pmdp_collapse_flush()
         m.RecordCollapse(mm.Id, addr, (ulong)Geo.PageSize << order, order);
         return Fail(ScanResult.Succeed);
     }

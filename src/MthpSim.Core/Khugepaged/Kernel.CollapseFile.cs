@@ -84,6 +84,7 @@ public sealed partial class Kernel
     {
         int nrPmd = Geo.PtrsPerPte;
         CollapseMetrics.CollapseAttempts++;
+        Work(Cost.KernelWork.CollapseAttempts);
         int folio = AllocFolio(Geo.PmdOrder, PageKind.Shmem, CollapseGfp(cc));   // alloc_charge_folio()
         if (folio < 0)
         {

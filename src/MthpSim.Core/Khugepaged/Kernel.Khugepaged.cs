@@ -170,6 +170,7 @@ public sealed partial class Kernel
             _scanAddress = 0;
         }
         MmStruct mm = _scanMm;
+        using var cost = ChargeTo(mm, Cost.CostOp.Collapse);
         uint progress = 1;
         bool finished = true;   // "!vma": every VMA looked at
         ulong pmdSize = (ulong)Geo.PmdSize;

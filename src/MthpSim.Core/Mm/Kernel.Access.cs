@@ -23,6 +23,7 @@ public sealed partial class Kernel
     /// <summary>As <see cref="Access(MmStruct, ulong, ulong, bool)"/>; <paramref name="stoppedAt"/> is the page an error stopped at (every page before it was touched).</summary>
     public long Access(MmStruct mm, ulong start, ulong end, bool write, out ulong stoppedAt)
     {
+        using var cost = ChargeTo(mm, Cost.CostOp.Fault);
         ulong pageSize = (ulong)Geo.PageSize, pmdSize = (ulong)Geo.PmdSize;
         ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
         Vma.Vma? vma = null;
@@ -157,6 +158,9 @@ public sealed partial class Kernel
         if (n == 0) return;
         Stats.Count(VmEvent.PgFault, n);
         vma.Mm.MinFlt += n;
+        Work(Cost.KernelWork.Faults, n);
+        Work(Cost.KernelWork.PteBatches, n);   // each of those faults set one entry
+        Work(Cost.KernelWork.Ptes, n);
     }
 
     /// <summary>
@@ -288,7 +292,9 @@ public sealed partial class Kernel
     /// <summary>models exit_mmap(): unmaps everything; the process is gone.</summary>
     public void Exit(MmStruct mm)
     {
-        foreach (var vma in mm.Vmas.ToList()) Munmap(mm, vma.Start, vma.End - vma.Start);
+        using var cost = ChargeTo(mm, Cost.CostOp.Exit);
+        foreach (var vma in mm.Vmas.ToList()) DoMunmap(mm, vma.Start, vma.End - vma.Start);
+        Work(Cost.KernelWork.TlbFlushes);   // tlb_finish_mmu() of the whole mm
         UnpinAll(mm);
         mm.Exited = true;
         mm.Memcg?.Members.Remove(mm);

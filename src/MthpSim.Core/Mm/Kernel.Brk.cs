@@ -16,6 +16,7 @@ public sealed partial class Kernel
     /// </summary>
     public long Brk(MmStruct mm, ulong brk)
     {
+        using var cost = ChargeTo(mm, Cost.CostOp.Mmap);
         if (brk < mm.StartBrk) return (long)mm.Brk;
         ulong newTop = PageAlignUp(brk), oldTop = PageAlignUp(mm.Brk);
         if (newTop == oldTop) { mm.Brk = brk; return (long)brk; }
@@ -23,7 +24,7 @@ public sealed partial class Kernel
         {
             if (!mm.Intersecting(newTop, oldTop).Any()) return (long)mm.Brk;   // not the heap's: leave it
             mm.Brk = brk;
-            Munmap(mm, newTop, oldTop - newTop);
+            DoMunmap(mm, newTop, oldTop - newTop);
             return (long)brk;
         }
         // the next mapping must leave a page free above the new break

@@ -15,6 +15,16 @@ public sealed partial class Kernel
     /// <summary>madvise(start, len, advice): 0 or the kernel's negative errno.</summary>
     public long Madvise(MmStruct mm, ulong start, ulong len, MadviseAdvice advice)
     {
+        using var cost = ChargeTo(mm, advice == MadviseAdvice.Collapse ? Cost.CostOp.Collapse : Cost.CostOp.Madvise);
+        long zaps = WorkCharged(Cost.KernelWork.ZapBatches);
+        long rc = DoMadvise(mm, start, len, advice);
+        if (WorkCharged(Cost.KernelWork.ZapBatches) != zaps) Work(Cost.KernelWork.TlbFlushes);   // tlb_finish_mmu()
+        return rc;
+    }
+
+    /// <summary>madvise()'s work, charged to the process by <see cref="Madvise"/>.</summary>
+    long DoMadvise(MmStruct mm, ulong start, ulong len, MadviseAdvice advice)
+    {
         if (!PageAligned(start)) return -Errno.EINVAL;
         if (len == 0) return 0;
         ulong end = start + PageAlignUp(len);

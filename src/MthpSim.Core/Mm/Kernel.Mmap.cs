@@ -24,6 +24,7 @@ public sealed partial class Kernel
     /// </summary>
     public long Mmap(MmStruct mm, ulong? addr, ulong len, Prot prot)
     {
+        using var cost = ChargeTo(mm, Cost.CostOp.Mmap);
         if (len == 0) return -Errno.EINVAL;
         len = PageAlignUp(len);
         ulong start;
@@ -151,8 +152,18 @@ public sealed partial class Kernel
         KhugepagedEnterVma(target);
     }
 
-    /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables.</summary>
+    /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables; one TLB flush if anything was mapped.</summary>
     public long Munmap(MmStruct mm, ulong start, ulong len)
+    {
+        using var cost = ChargeTo(mm, Cost.CostOp.Munmap);
+        long zaps = WorkCharged(Cost.KernelWork.ZapBatches);
+        long rc = DoMunmap(mm, start, len);
+        if (WorkCharged(Cost.KernelWork.ZapBatches) != zaps) Work(Cost.KernelWork.TlbFlushes);   // tlb_finish_mmu()
+        return rc;
+    }
+
+    /// <summary>models do_vmi_munmap(): munmap's work, for munmap() and for the calls that unmap on the way (mremap, brk, exit).</summary>
+    internal long DoMunmap(MmStruct mm, ulong start, ulong len)
     {
         if (!PageAligned(start) || len == 0) return -Errno.EINVAL;
         len = PageAlignUp(len);
@@ -222,6 +233,7 @@ public sealed partial class Kernel
     /// <summary>mprotect(start, len, prot): models mprotect_fixup() and change_protection().</summary>
     public long Mprotect(MmStruct mm, ulong start, ulong len, Prot prot)
     {
+        using var cost = ChargeTo(mm, Cost.CostOp.Mprotect);
         if (!PageAligned(start)) return -Errno.EINVAL;
         if (len == 0) return 0;
         ulong end = start + PageAlignUp(len);
@@ -246,7 +258,9 @@ public sealed partial class Kernel
         bool writable = (vma.Flags & VmFlags.Write) != 0;
         bool shared = vma.IsShared;
         bool uffdWp = (vma.Flags & VmFlags.UffdWp) != 0;
+        long entries = WorkCharged(Cost.KernelWork.Ptes);
         WalkPmdRange(vma.Mm, vma.Start, vma.End, (slot, addr, next) => ChangePmdProtection(slot, addr, next, writable, shared, uffdWp));
+        if (WorkCharged(Cost.KernelWork.Ptes) != entries) Work(Cost.KernelWork.TlbFlushes);   // flush_tlb_range()
     }
 
     /// <summary>
@@ -262,16 +276,20 @@ public sealed partial class Kernel
         if (slot.Kind == PageTable.PmdKind.Huge)
         {
             slot.Leaf = writable && CanBecomeWritable(slot.Leaf, shared, uffdWp) ? slot.Leaf | PageTable.Pte.Write : slot.Leaf & ~PageTable.Pte.Write;
+            SetPtesWork(1);
             return;
         }
         if (slot.Kind != PageTable.PmdKind.Table) return;
         var ptes = slot.Ptes!;
         var (first, end) = PteSpan(addr, next);
+        int changed = 0;
         for (int i = first; i < end; i++)
         {
             ulong pte = ptes[i];
             if (!PageTable.Pte.IsNormal(pte)) continue;
             ptes[i] = writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
+            changed++;
         }
+        if (changed > 0) SetPtesWork(changed);   // change_pte_range(), as one batch per table
     }
 }

@@ -14,6 +14,7 @@ public sealed partial class Kernel
     /// </summary>
     public long Mremap(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong? newAddr)
     {
+        using var cost = ChargeTo(mm, Cost.CostOp.Mremap);
         if (!PageAligned(oldAddr) || newLen == 0) return -Errno.EINVAL;
         if (mm.Intersecting(oldAddr, oldAddr + Math.Max(PageAlignUp(oldLen), (ulong)Geo.PageSize)).FirstOrDefault(v => v.File != null) is { } fileVma)
             throw new NotSupportedException($"mremap of a shmem mapping ({fileVma.File!.Name}) is not modelled yet");
@@ -34,7 +35,7 @@ public sealed partial class Kernel
         if (newAddr is ulong target) return MremapTo(mm, oldAddr, oldLen, newLen, target);
         if (newLen <= oldLen)
         {
-            if (newLen < oldLen) Munmap(mm, oldAddr + newLen, oldLen - newLen);   // models shrink_vma()
+            if (newLen < oldLen) DoMunmap(mm, oldAddr + newLen, oldLen - newLen);   // models shrink_vma()
             return (long)oldAddr;
         }
         // models vma_expandable(): grow in place when the range ends the VMA and the space after is free
@@ -85,9 +86,9 @@ public sealed partial class Kernel
     /// <summary>models mremap_to(): the destination is unmapped first, a shrink cuts the tail, then the range moves.</summary>
     long MremapTo(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong newAddr)
     {
-        Munmap(mm, newAddr, newLen);   // MREMAP_FIXED replaces whatever is there
+        DoMunmap(mm, newAddr, newLen);   // MREMAP_FIXED replaces whatever is there
         if (mm.FindVma(oldAddr) == null) return -Errno.EFAULT;
-        if (newLen < oldLen) { Munmap(mm, oldAddr + newLen, oldLen - newLen); oldLen = newLen; }
+        if (newLen < oldLen) { DoMunmap(mm, oldAddr + newLen, oldLen - newLen); oldLen = newLen; }
         return MoveVma(mm, oldAddr, oldLen, newLen, newAddr);
     }
 

@@ -60,7 +60,7 @@ public sealed partial class Kernel
             if (Pte.IsSwap(pte))
             {
                 // zap_nonpresent_ptes(): a swap entry is anonymous, so a punch hole (no even_cows) keeps it
-                if (evenCows) { FreeSwapEntry(mm, pte); ptes[i] = 0; }
+                if (evenCows) { FreeSwapEntry(mm, pte); ptes[i] = 0; ZapBatchWork(1); }
                 i++;
                 continue;
             }
@@ -70,6 +70,7 @@ public sealed partial class Kernel
                 // what was the program's own zero page shows the file again.
                 ptes[i] = 0;
                 if (!evenCows && slot.Expected != null) slot.Expected[i] = 0;
+                ZapBatchWork(1);
                 i++;
                 continue;
             }
@@ -96,6 +97,11 @@ public sealed partial class Kernel
                 Map.AddRefRun(pfn, run, -1);
                 if (small == SmallMapped.Exclusive)
                     for (int p = pfn; p < pfn + run; p++) FreeFolio(p);
+                // each order-0 folio is a batch of its own, with its own rmap update
+                Work(Cost.KernelWork.ZapBatches, run);
+                Work(Cost.KernelWork.ZapPtes, run);
+                Work(Cost.KernelWork.RmapFolios, run);
+                Work(Cost.KernelWork.RmapPages, run);
                 i += run;
                 continue;
             }
@@ -108,6 +114,7 @@ public sealed partial class Kernel
                 if (Pte.IsYoung(gathered)) FolioMarkAccessed(head);
             }
             Array.Clear(ptes, i, nr);
+            ZapBatchWork(nr);
             mm.Rss[(int)RssOf(head)] -= nr;
             FolioRemoveRmapPtes(head, pfn, nr, mm);
             FreeSwapCache(head);   // free_pages_and_swap_cache() as the TLB batch is freed
@@ -116,12 +123,20 @@ public sealed partial class Kernel
         }
     }
 
+    /// <summary>One zap_present_ptes() or zap_nonpresent_ptes() batch (or one zap_huge_pmd()) over <paramref name="entries"/> entries.</summary>
+    void ZapBatchWork(int entries)
+    {
+        Work(Cost.KernelWork.ZapBatches);
+        Work(Cost.KernelWork.ZapPtes, entries);
+    }
+
     /// <summary>models mm_counter(): the RSS counter a folio's pages count in.</summary>
     RssMember RssOf(int head) => Map.Kind(head) == PageKind.Shmem ? RssMember.ShmemPages : RssMember.AnonPages;
 
     /// <summary>models zap_huge_pmd(): drops the PMD mapping and frees the deposited page table.</summary>
     void ZapHugePmd(MmStruct mm, PmdSlot slot)
     {
+        ZapBatchWork(1);
         if (slot.Kind == PmdKind.Huge)
         {
             int head = Pte.Pfn(slot.Leaf);

@@ -39,6 +39,7 @@ public sealed partial class Kernel
     /// </summary>
     int DirectReclaimAlloc(PageAlloc.MigrateType mt, PageAlloc.Gfp gfp)
     {
+        using var cost = ChargeTo(Cost.CostOp.Reclaim);
         long min = WatermarkPages().Min;
         // Clean page cache goes first: freeing it needs no I/O.
         while (NrFileCachePages > 0 && DropFileCache(SwapClusterMax) > 0)
@@ -326,6 +327,7 @@ public sealed partial class Kernel
     /// <summary>models kswapd(): woken below the low watermark, reclaims towards the high one (runs only when time passes).</summary>
     void Kswapd()
     {
+        using var cost = ChargeTo(null, Cost.CostOp.Reclaim);
         var (_, low, high) = WatermarkPages();
         if (Buddy.FreePages >= low) return;
         if (NrFileCachePages > 0) DropFileCache(high - Buddy.FreePages);

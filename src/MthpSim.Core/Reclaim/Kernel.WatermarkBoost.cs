@@ -44,6 +44,7 @@ public sealed partial class Kernel
     /// </summary>
     void KswapdBoostReclaim()
     {
+        using var cost = ChargeTo(null, Cost.CostOp.Reclaim);
         if (!_boostedWakesKswapd) return;
         _boostedWakesKswapd = false;
         if (NrFileCachePages > 0) DropFileCache(Math.Min(_watermarkBoost, NrFileCachePages));

@@ -138,6 +138,7 @@ public sealed partial class Kernel
                 }
                 if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileAlloc);
                 Stats.Count(order, MthpStat.ShmemAlloc);
+                Work(Cost.KernelWork.PagesZeroed, 1L << order);   // the new folio is cleared before use
                 AddToPageCache(f, head, index & ~((1L << order) - 1));
                 return head;
             }
@@ -147,6 +148,7 @@ public sealed partial class Kernel
         if (f.Mount is { } mount && mount.MaxPages > 0 && mount.UsedPages + 1 > mount.MaxPages) return -Errno.ENOSPC;
         int page = AllocChargedPage(PageKind.Shmem, vma?.Mm);
         if (page < 0) return -Errno.ENOMEM;
+        Work(Cost.KernelWork.PagesZeroed);
         AddToPageCache(f, page, index);
         return page;
     }

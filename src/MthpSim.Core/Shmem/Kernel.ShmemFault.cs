@@ -156,6 +156,8 @@ public sealed partial class Kernel
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
         mm.Rss[(int)RssMember.AnonPages]++;
         slot.Ptes![idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
+        SetPtesWork(1);
+        Work(Cost.KernelWork.PagesCopied);
         RecordPrivateCopy(slot, idx, page);
         return FaultResult.Ok;
     }
@@ -216,6 +218,7 @@ public sealed partial class Kernel
         ulong flags = Pte.Young | (writable ? Pte.Write : 0);
         if (write || (writable && Map.Test(head, PageFlags.Dirty))) flags |= Pte.Dirty;
         for (int i = 0; i < n; i++) slot.Ptes![firstPte + i] = Pte.Make(pfn + i, flags);
+        SetPtesWork(n);
         Map.AddRef(head, n);
         FolioAddFileRmapPtes(head, pfn, n, vma.Mm);
         vma.Mm.Rss[(int)RssMember.ShmemPages] += n;
@@ -241,6 +244,7 @@ public sealed partial class Kernel
         bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
         slot.Kind = PmdKind.Huge;
         slot.Leaf = Pte.Make(head, bits | (writable ? Pte.Write : 0));
+        SetPtesWork(1);
         slot.TablePfn = -1;   // x86 deposits no table under a file PMD
         Map.AddRef(head, 1);
         FolioAddFileRmapPmd(head, vma.Mm);

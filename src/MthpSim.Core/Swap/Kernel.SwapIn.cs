@@ -82,6 +82,7 @@ public sealed partial class Kernel
             if (exclusive) Map.Set(page + i, PageFlags.AnonExclusive);
             ptes[first + i] = Pte.Make(page + i, flags);
         }
+        SetPtesWork(nrPages);
         return write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
     }
 
@@ -147,6 +148,7 @@ public sealed partial class Kernel
         bool wp = UserfaultfdEntryWp(vma, flags);
         if ((vma.Flags & VmFlags.Write) != 0 && !wp) flags |= Pte.Write | (write ? Pte.Dirty : 0);
         for (int i = 0; i < nr; i++) slot.Ptes[first + i] = Pte.Make(head + i, flags);
+        SetPtesWork(nr);
         return wp && write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
     }
 

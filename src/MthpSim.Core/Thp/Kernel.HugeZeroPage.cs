@@ -25,6 +25,7 @@ public sealed partial class Kernel
             return false;
         }
         _hugeZeroPfn = pfn;
+        Work(Cost.KernelWork.PagesZeroed, Geo.PtrsPerPte);   // __GFP_ZERO
         Stats.Count(VmEvent.ThpZeroPageAlloc);
         return true;
     }

@@ -15,6 +15,8 @@ public sealed partial class Kernel
     internal void SplitHugePmd(Vma.Vma vma, PmdSlot slot, ulong haddr)
     {
         Stats.Count(VmEvent.ThpSplitPmd);
+        Work(Cost.KernelWork.PmdSplits);
+        Work(Cost.KernelWork.TlbFlushes);   // pmdp_invalidate()
         if (slot.Kind == PmdKind.Huge && Map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem)
         {
             // A file PMD is not split into PTEs: it is cleared, its dirty and young bits going to the

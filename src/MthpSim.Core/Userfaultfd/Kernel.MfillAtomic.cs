@@ -82,6 +82,8 @@ public sealed partial class Kernel
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
         mm.Rss[(int)RssMember.AnonPages]++;
         slot.Ptes![idx] = Pte.Make(page, Pte.Young | Pte.Dirty | MkWrite(vma));   // mfill_atomic_install_pte(): always dirty
+        SetPtesWork(1);
+        Work(Cost.KernelWork.PagesCopied);   // copy_from_user() of the page
         RecordFill(vma, slot, idx, addr, token);
         return 0;
     }
@@ -93,6 +95,7 @@ public sealed partial class Kernel
         if (MfillFileOverSize(vma, addr)) return -Errno.EFAULT;
         if (slot.Ptes![idx] != 0) return -Errno.EEXIST;
         slot.Ptes[idx] = Pte.ZeroPage;
+        SetPtesWork(1);
         RecordFill(vma, slot, idx, addr, 0);
         return 0;
     }
@@ -149,6 +152,7 @@ public sealed partial class Kernel
         int head = Map.HeadOf(pfn);
         bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
         slot.Ptes![idx] = Pte.Make(pfn, Pte.Young | Pte.Dirty | (writable ? Pte.Write : 0));
+        SetPtesWork(1);
         Map.AddRef(head, 1);
         FolioAddFileRmapPtes(head, pfn, 1, vma.Mm);
         vma.Mm.Rss[(int)RssMember.ShmemPages]++;

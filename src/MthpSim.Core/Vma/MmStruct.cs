@@ -31,6 +31,8 @@ public sealed class MmStruct
     public bool OomKilled;
     /// <summary>task_struct min_flt and maj_flt of the process's one thread (/proc/PID/stat fields 10 and 12).</summary>
     public long MinFlt, MajFlt;
+    /// <summary>Kernel work done for this process, per operation (what the cost model charges).</summary>
+    public Cost.WorkTally Work { get; } = new();
     /// <summary>mm->start_brk and mm->brk: where the heap begins and the current break.</summary>
     public ulong StartBrk, Brk;
     /// <summary>The process's userfaultfd, once it has one (the ctx its registered VMAs point to).</summary>

@@ -48,6 +48,23 @@ public static class OracleRunner
             ? $"line {other.Span.Line}: the live kernel collapses as Linux 6.18 does ('{PmdOnlyPolicy.Instance.Name}'); '{other.Value}' exists only in the simulator"
             : null;
 
+    /// <summary>The cost model's estimates and work counts exist only in the simulator: the live kernel does not count its work per process.</summary>
+    static string? SimulatorOnlyObservable(IReadOnlyList<Statement> statements)
+    {
+        foreach (var st in statements)
+        {
+            var o = st switch
+            {
+                ExpectStmt e => e.Lhs,
+                PrintStmt { Target: PrintObservable po } => po.Observable,
+                _ => null,
+            };
+            if (o is CostObs or WorkObs || st is PrintStmt { Target: PrintView { Kind: ViewKind.Cost } })
+                return $"line {st.Span.Line}: '{(object?)o ?? "print cost"}' is the simulator's estimate of kernel work (docs/cost-model.md); the live kernel does not count its work per process";
+        }
+        return null;
+    }
+
     static string? Incompatible(Kernel sim)
     {
         if (sim.Geo.PageSize != Environment.SystemPageSize)
@@ -95,7 +112,7 @@ public static class OracleRunner
             return result;
         }
         var (sim, statements) = prepared.Value;
-        if ((Incompatible(sim.Kernel) ?? OtherCollapseDesign(statements)) is string why) { result.Unavailable = why; return result; }
+        if ((Incompatible(sim.Kernel) ?? OtherCollapseDesign(statements) ?? SimulatorOnlyObservable(statements)) is string why) { result.Unavailable = why; return result; }
 
         var live = new LiveSettings();
         SettingsGuard? held = null;

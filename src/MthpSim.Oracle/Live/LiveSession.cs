@@ -831,6 +831,8 @@ public sealed class LiveSession : IDisposable
                 return new(fc.Major ? maj - own.Majflt : min - own.Minflt, null);
             }
         }
+        if (o is CostObs or WorkObs)
+            throw new ScenarioRuntimeException(o.Span, $"'{o}' is the simulator's estimate of kernel work; the live kernel does not count its work per process");
         throw new ScenarioRuntimeException(o.Span, $"the live side cannot evaluate '{o}'");
     }
 

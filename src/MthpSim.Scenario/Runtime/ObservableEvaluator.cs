@@ -84,6 +84,13 @@ public static class ObservableEvaluator
             }
             case UffdFaultsObs uo:
                 return new(s.Kernel.UffdFaults(s.Process(uo.Process)), null);
+            case CostObs co:
+                return new((long)Math.Round(k.CostNs(s.Process(co.Process), co.Op) / 1000, MidpointRounding.AwayFromZero), null);
+            case WorkObs wo:
+            {
+                var work = s.Process(wo.Process).Work;
+                return new(wo.Op is MthpSim.Core.Cost.CostOp op ? work[op, wo.Unit] : work.Total(wo.Unit), null);
+            }
             case AliveObs ao:
                 return new(s.Process(ao.Process).Exited ? 0 : 1, null);
             case CgroupObs co:

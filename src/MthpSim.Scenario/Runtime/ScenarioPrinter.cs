@@ -51,6 +51,9 @@ public static class ScenarioPrinter
             case PrintView { Kind: ViewKind.Pagetypeinfo }:
                 sb.Append(k.RenderPagetypeinfo());
                 break;
+            case PrintView { Kind: ViewKind.Cost }:
+                sb.Append(CostTable(s));
+                break;
             case PrintView { Kind: ViewKind.Sysfs }:
                 foreach (var path in k.SysfsFiles(includeStats: false))
                     sb.Append(path).Append(": ").Append(k.SysfsRead(path)).Append('\n');
@@ -88,4 +91,30 @@ public static class ScenarioPrinter
         }
         return sb.ToString();
     }
+
+    /// <summary>
+    /// Estimated kernel CPU time per process (exited ones included) and operation, in µs, with the
+    /// kernel threads' own row; operations no process was charged for are left out.
+    /// </summary>
+    public static string CostTable(ScenarioSession s)
+    {
+        var k = s.Kernel;
+        var rows = s.NamedProcesses.Select(p => (Name: p.Name, Work: p.Mm.Work)).Append((Name: "(kernel)", Work: k.KernelThreadsWork)).ToList();
+        var ops = Enum.GetValues<MthpSim.Core.Cost.CostOp>().Where(op => rows.Any(r => k.CostModel.Ns(r.Work, op) > 0)).ToList();
+        int nameWidth = Math.Max(8, rows.Max(r => r.Name.Length) + 2);
+        var sb = new StringBuilder();
+        sb.Append("kernel CPU time estimated by the cost model, in µs (docs/cost-model.md)\n");
+        sb.Append("process".PadRight(nameWidth));
+        foreach (var op in ops) sb.Append(MthpSim.Core.Cost.CostOpNames.Name(op).PadLeft(11));
+        sb.Append("total".PadLeft(12)).Append('\n');
+        foreach (var (name, work) in rows)
+        {
+            sb.Append(name.PadRight(nameWidth));
+            foreach (var op in ops) sb.Append(Us(k.CostModel.Ns(work, op)).PadLeft(11));
+            sb.Append(Us(k.CostModel.Ns(work)).PadLeft(12)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    static string Us(double ns) => (ns / 1000).ToString("0.0", CultureInfo.InvariantCulture);
 }

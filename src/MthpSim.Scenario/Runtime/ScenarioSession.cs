@@ -28,6 +28,9 @@ public sealed class ScenarioSession
     public MmStruct Process(string name) => _processes[name];
     public void AddProcess(string name, MmStruct mm) => _processes[name] = mm;
 
+    /// <summary>Every process the scenario named, in the order they were created, exited ones included.</summary>
+    public IEnumerable<(string Name, MmStruct Mm)> NamedProcesses => _processes.Select(p => (p.Key, p.Value));
+
     readonly Dictionary<string, UffdHandlerThread> _uffdHandlers = new();
 
     /// <summary>The process's userfaultfd handler thread, opening its userfaultfd on first use.</summary>

@@ -1,15 +1,17 @@
+using MthpSim.Core.Cost;
+
 namespace MthpSim.Scenario.Syntax;
 
 // expect and print, and the observables they share.
 public sealed partial class ScenarioParser
 {
     private const string ObservableExpected =
-        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, or PROC smaps|thpmaps|folio|intact REGION ...)";
+        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, PROC cost [KIND], PROC work UNIT [KIND], or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
-        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, pagetypeinfo, sysfs, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
+        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, pagetypeinfo, sysfs, cost, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
 
-    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "file", "cgroup", "stats", "khugepaged"];
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "file", "cgroup", "stats", "cost", "khugepaged"];
 
     private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
     {
@@ -66,6 +68,9 @@ public sealed partial class ScenarioParser
                 break;
             case "sysfs" when c.AtEnd:
                 target = new PrintView(ViewKind.Sysfs, null, null);
+                break;
+            case "cost" when c.AtEnd && _bindings.Process("cost") is null:
+                target = new PrintView(ViewKind.Cost, null, null);
                 break;
             case "khugepaged":
                 OneOf(c, "what to print about khugepaged", ["trace"]);
@@ -154,16 +159,17 @@ public sealed partial class ScenarioParser
                 + Suggestions.DidYouMean(head.Text, Keywords.GlobalObservables.Concat(_bindings.LiveProcesses)));
         }
 
-        // Whether a process still exists is the one thing to ask of one that has exited.
-        if (_bindings.Process(head.Text)!.ExitedLine != null && c.Peek() is { Text: "alive" })
+        // Whether a process still exists, and what its kernel work cost, are what can be asked of one that has exited.
+        if (_bindings.Process(head.Text)!.ExitedLine != null && c.Peek() is { Text: "alive" or "cost" or "work" } after)
         {
-            c.Next("alive");
-            return new AliveObs(span, head.Text);
+            c.Next(after.Text);
+            return after.Text == "alive" ? new AliveObs(span, head.Text) : ParseCostObservable(c, span, head.Text, after.Text == "work");
         }
         var process = RequireLiveProcess(head);
         var kind = OneOf(c, $"an observable of process {Echo.Quote(process)}", Keywords.ProcessObservables);
         if (kind == "alive") return new AliveObs(span, process);
         if (kind is "minflt" or "majflt") return new FaultCountObs(span, process, kind == "majflt");
+        if (kind is "cost" or "work") return ParseCostObservable(c, span, process, kind == "work");
         if (kind == "uffd")
         {
             OneOf(c, "a userfaultfd observable", ["faults"]);
@@ -191,5 +197,24 @@ public sealed partial class ScenarioParser
             default:
                 return new IntactObs(span, process, region);
         }
+    }
+
+    /// <summary>The rest of <c>P cost [KIND]</c> or <c>P work UNIT [KIND]</c>.</summary>
+    private Observable ParseCostObservable(TokenCursor c, SourceSpan span, string process, bool work)
+    {
+        KernelWork unit = default;
+        if (work)
+        {
+            var u = OneOf(c, "a unit of kernel work", KernelWorkNames.All);
+            KernelWorkNames.TryParse(u, out unit);
+        }
+        CostOp? op = null;
+        // What follows is an operation kind, or (in an expect) the comparison.
+        if (c.Peek() is { } next && !Keywords.CompareOps.ContainsKey(next.Text))
+        {
+            CostOpNames.TryParse(OneOf(c, "an operation kind", CostOpNames.All), out var parsed);
+            op = parsed;
+        }
+        return work ? new WorkObs(span, process, unit, op) : new CostObs(span, process, op);
     }
 }
