@@ -102,12 +102,13 @@ public static class CompareCommand
     /// <see cref="CpuMs"/> and <see cref="LockHoldMs"/> are the collapse cost model's estimate of the
     /// kernel's CPU time for the collapse work (khugepaged and MADV_COLLAPSE) and of how long it held
     /// the mmap write lock; <see cref="WastedAttempts"/> are attempts that allocated and collapsed
-    /// nothing; <see cref="Memory"/> is sampled at the end of each of khugepaged's full scans.
+    /// nothing; <see cref="Memory"/> is sampled at the end of each of khugepaged's full scans;
+    /// <see cref="TlbEntries"/> are those every process's present mappings need at the end (x86_64).
     /// </remarks>
     public sealed record CompareRow(string File, string Policy, long PmdWindows, long PtesExamined, double PtesPerWindow,
         long RangesTried, long CollapseAttempts, SortedDictionary<string, long> CollapsesBySize, SortedDictionary<string, long> MappedKbBySize,
         long BloatKb, long CreepEvents, int LongestCreepChain, int ExpectationsHeld, int Expectations,
-        long WastedAttempts, double CpuMs, double LockHoldMs, IReadOnlyList<MemorySample> Memory)
+        long WastedAttempts, double CpuMs, double LockHoldMs, IReadOnlyList<MemorySample> Memory, long? TlbEntries)
     {
         public static CompareRow From(string file, string policy, RunResult r)
         {
@@ -127,7 +128,7 @@ public static class CompareCommand
                 m.RangesTried, m.CollapseAttempts, collapses, mapped, m.BloatBytes >> 10, m.CreepEvents, m.LongestCreepChain,
                 r.Expectations.Count(e => e.Passed), r.Expectations.Count,
                 m.CollapseAttempts - m.Collapses.Sum(), Math.Round(cost.CpuNs(m) / 1e6, 3), Math.Round(cost.LockHoldNs(m) / 1e6, 3),
-                [.. m.Samples.Select(s => new MemorySample(s.FullScan, s.TimeMs, s.AnonKb, s.BloatKb))]);
+                [.. m.Samples.Select(s => new MemorySample(s.FullScan, s.TimeMs, s.AnonKb, s.BloatKb))], r.TlbEntries);
         }
     }
 
@@ -152,10 +153,10 @@ public static class CompareCommand
         {
             sb.Append($"== {group.Key}\n");
             int width = Math.Max(20, group.Max(r => r.Policy.Length));   // the as-posted variants' names are longer
-            sb.Append($"{"policy".PadRight(width)} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"wasted",7} {"cpu ms",8} {"lock ms",8} {"bloat kB",9} {"creep",6} {"chain",6}  collapses by size / mapped kB by size  (expects)\n");
+            sb.Append($"{"policy".PadRight(width)} {"windows",8} {"PTEs/win",9} {"ranges",7} {"attempts",9} {"wasted",7} {"cpu ms",8} {"lock ms",8} {"bloat kB",9} {"creep",6} {"chain",6} {"TLB",7}  collapses by size / mapped kB by size  (expects)\n");
             foreach (var r in group)
             {
-                sb.Append($"{r.Policy.PadRight(width)} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.WastedAttempts,7} {r.CpuMs,8:0.00} {r.LockHoldMs,8:0.00} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6}  ");
+                sb.Append($"{r.Policy.PadRight(width)} {r.PmdWindows,8} {r.PtesPerWindow,9:0.#} {r.RangesTried,7} {r.CollapseAttempts,9} {r.WastedAttempts,7} {r.CpuMs,8:0.00} {r.LockHoldMs,8:0.00} {r.BloatKb,9} {r.CreepEvents,6} {r.LongestCreepChain,6} {(r.TlbEntries is long t ? t.ToString(CultureInfo.InvariantCulture) : "-"),7}  ");
                 sb.Append($"{Sizes(r.CollapsesBySize)} / {Sizes(r.MappedKbBySize)}  ({r.ExpectationsHeld}/{r.Expectations})\n");
             }
             if (group.Any(r => r.Memory.Count > 0))
@@ -176,13 +177,13 @@ public static class CompareCommand
         {
             csv.WriteHeader(["file", "policy", "pmd_windows", "ptes_examined", "ptes_per_window", "ranges_tried", "collapse_attempts",
                 "collapses", "mapped_kb", "bloat_kb", "creep_events", "longest_creep_chain", "expectations_held", "expectations",
-                "wasted_attempts", "cpu_ms", "lock_hold_ms", "anon_kb_by_full_scan"]);
+                "wasted_attempts", "cpu_ms", "lock_hold_ms", "anon_kb_by_full_scan", "tlb_entries"]);
             foreach (var r in rows)
                 csv.WriteRecord([r.File, r.Policy, N(r.PmdWindows), N(r.PtesExamined), r.PtesPerWindow.ToString("0.##", CultureInfo.InvariantCulture),
                     N(r.RangesTried), N(r.CollapseAttempts), Sizes(r.CollapsesBySize), Sizes(r.MappedKbBySize), N(r.BloatKb),
                     N(r.CreepEvents), N(r.LongestCreepChain), N(r.ExpectationsHeld), N(r.Expectations),
                     N(r.WastedAttempts), r.CpuMs.ToString("0.###", CultureInfo.InvariantCulture), r.LockHoldMs.ToString("0.###", CultureInfo.InvariantCulture),
-                    string.Join(" ", r.Memory.Select(m => N(m.AnonKb)))]);
+                    string.Join(" ", r.Memory.Select(m => N(m.AnonKb))), r.TlbEntries is long t ? N(t) : ""]);
         }
         return text.ToString();
 

@@ -48,7 +48,7 @@ public static class OracleRunner
             ? $"line {other.Span.Line}: the live kernel collapses as Linux 6.18 does ('{PmdOnlyPolicy.Instance.Name}'); '{other.Value}' exists only in the simulator"
             : null;
 
-    /// <summary>The cost model's estimates and work counts exist only in the simulator: the live kernel does not count its work per process.</summary>
+    /// <summary>The cost model's estimates, work counts and TLB entries exist only in the simulator: the live kernel does not count them per process.</summary>
     static string? SimulatorOnlyObservable(IReadOnlyList<Statement> statements)
     {
         foreach (var st in statements)
@@ -59,8 +59,8 @@ public static class OracleRunner
                 PrintStmt { Target: PrintObservable po } => po.Observable,
                 _ => null,
             };
-            if (o is CostObs or WorkObs || st is PrintStmt { Target: PrintView { Kind: ViewKind.Cost } })
-                return $"line {st.Span.Line}: '{(object?)o ?? "print cost"}' is the simulator's estimate of kernel work (docs/cost-model.md); the live kernel does not count its work per process";
+            if (o is CostObs or WorkObs or TlbObs || st is PrintStmt { Target: PrintView { Kind: ViewKind.Cost or ViewKind.Tlb } })
+                return $"line {st.Span.Line}: '{st.Text}' is a simulator's estimate (docs/cost-model.md): the live kernel counts neither its work nor TLB entries per process";
         }
         return null;
     }

@@ -831,8 +831,8 @@ public sealed class LiveSession : IDisposable
                 return new(fc.Major ? maj - own.Majflt : min - own.Minflt, null);
             }
         }
-        if (o is CostObs or WorkObs)
-            throw new ScenarioRuntimeException(o.Span, $"'{o}' is the simulator's estimate of kernel work; the live kernel does not count its work per process");
+        if (o is CostObs or WorkObs or TlbObs)
+            throw new ScenarioRuntimeException(o.Span, $"'{o}' is a simulator's estimate; the live kernel counts neither its work nor TLB entries per process");
         throw new ScenarioRuntimeException(o.Span, $"the live side cannot evaluate '{o}'");
     }
 

@@ -84,6 +84,11 @@ public static class ObservableEvaluator
             }
             case UffdFaultsObs uo:
                 return new(s.Kernel.UffdFaults(s.Process(uo.Process)), null);
+            case TlbObs to:
+            {
+                var tlb = k.TlbEntriesOf(s.Process(to.Process));
+                return new(to.Entries is long n ? tlb.ReachBytes(n) >> 10 : tlb.Total, null);
+            }
             case CostObs co:
                 return new((long)Math.Round(k.CostNs(s.Process(co.Process), co.Op) / 1000, MidpointRounding.AwayFromZero), null);
             case WorkObs wo:

@@ -26,6 +26,8 @@ public sealed class RunResult
     /// <summary>The cost model the run's machine charged collapse work with (docs/collapse-cost.md).</summary>
     public MthpSim.Core.Khugepaged.CollapseCostModel? CollapseCost { get; set; }
     public long[] MappedBytesByOrder { get; set; } = [];
+    /// <summary>TLB entries the live processes' present mappings need at the end (docs/cost-model.md); null where the model cannot count them (arm64).</summary>
+    public long? TlbEntries { get; set; }
     /// <summary>The machine's base page size in kB (folio sizes are this shifted by the order).</summary>
     public long PageSizeKb { get; set; } = 4;
 

@@ -54,6 +54,9 @@ public static class ScenarioPrinter
             case PrintView { Kind: ViewKind.Cost }:
                 sb.Append(CostTable(s));
                 break;
+            case PrintView { Kind: ViewKind.Tlb }:
+                sb.Append(TlbTable(s));
+                break;
             case PrintView { Kind: ViewKind.Sysfs }:
                 foreach (var path in k.SysfsFiles(includeStats: false))
                     sb.Append(path).Append(": ").Append(k.SysfsRead(path)).Append('\n');
@@ -117,4 +120,25 @@ public static class ScenarioPrinter
     }
 
     static string Us(double ns) => (ns / 1000).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>TLB entries of every live process by the size they map, and the share of its mapped memory TLBs of 64 and 1,536 entries reach (docs/cost-model.md).</summary>
+    public static string TlbTable(ScenarioSession s)
+    {
+        var k = s.Kernel;
+        var rows = s.NamedProcesses.Where(p => !p.Mm.Exited).Select(p => (p.Name, Tlb: k.TlbEntriesOf(p.Mm))).ToList();
+        string small = $"{k.Geo.PageSize >> 10}K", pmd = $"{k.Geo.PmdSize >> 20}M";
+        int nameWidth = Math.Max(8, rows.Count == 0 ? 0 : rows.Max(r => r.Name.Length) + 2);
+        var sb = new StringBuilder();
+        sb.Append("TLB entries for the present mappings of each process (one per PTE, one per PMD), and what 64 and 1536 entries reach\n");
+        sb.Append("process".PadRight(nameWidth)).Append($"{small + " entries",12}{pmd + " entries",12}{"total",10}{"mapped kB",12}{"reach 64",10}{"reach 1536",12}\n");
+        foreach (var (name, t) in rows)
+        {
+            sb.Append(name.PadRight(nameWidth)).Append(CultureInfo.InvariantCulture, $"{t.BasePages,12}{t.PmdMappings,12}{t.Total,10}{t.MappedBytes >> 10,12}");
+            sb.Append(Share(t, 64).PadLeft(10)).Append(Share(t, 1536).PadLeft(12)).Append('\n');
+        }
+        return sb.ToString();
+
+        static string Share(MthpSim.Core.Arch.TlbEntries t, long entries) =>
+            t.MappedBytes == 0 ? "-" : (100.0 * t.ReachBytes(entries) / t.MappedBytes).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+    }
 }

@@ -6,12 +6,12 @@ namespace MthpSim.Scenario.Syntax;
 public sealed partial class ScenarioParser
 {
     private const string ObservableExpected =
-        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, PROC cost [KIND], PROC work UNIT [KIND], or PROC smaps|thpmaps|folio|intact REGION ...)";
+        "an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, PROC cost [KIND], PROC work UNIT [KIND], PROC tlb entries|reach N, or PROC smaps|thpmaps|folio|intact REGION ...)";
 
     private const string PrintExpected =
-        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, pagetypeinfo, sysfs, cost, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
+        "what to print (an observable, stats, vmstat, meminfo, buddyinfo, pagetypeinfo, sysfs, cost, tlb, khugepaged trace, or PROC smaps|thpmaps [REGION] [OPTIONS])";
 
-    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "file", "cgroup", "stats", "cost", "khugepaged"];
+    private static readonly string[] PrintHeads = ["rc", "sysfs", "vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "file", "cgroup", "stats", "cost", "tlb", "khugepaged"];
 
     private ExpectStmt ParseExpect(TokenCursor c, SourceSpan span, string text)
     {
@@ -71,6 +71,9 @@ public sealed partial class ScenarioParser
                 break;
             case "cost" when c.AtEnd && _bindings.Process("cost") is null:
                 target = new PrintView(ViewKind.Cost, null, null);
+                break;
+            case "tlb" when c.AtEnd && _bindings.Process("tlb") is null:
+                target = new PrintView(ViewKind.Tlb, null, null);
                 break;
             case "khugepaged":
                 OneOf(c, "what to print about khugepaged", ["trace"]);
@@ -170,6 +173,10 @@ public sealed partial class ScenarioParser
         if (kind == "alive") return new AliveObs(span, process);
         if (kind is "minflt" or "majflt") return new FaultCountObs(span, process, kind == "majflt");
         if (kind is "cost" or "work") return ParseCostObservable(c, span, process, kind == "work");
+        if (kind == "tlb")
+            return OneOf(c, "a TLB observable", ["entries", "reach"]) == "entries"
+                ? new TlbObs(span, process, null)
+                : new TlbObs(span, process, Count(c.Next("a number of TLB entries (e.g. 64, 1536)")));
         if (kind == "uffd")
         {
             OneOf(c, "a userfaultfd observable", ["faults"]);

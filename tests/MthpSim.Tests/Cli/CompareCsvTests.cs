@@ -22,7 +22,7 @@ public class CompareCsvTests
             var policies = new List<string>();
             while (csv.Read())
             {
-                Assert.Equal(18, csv.FieldCount);
+                Assert.Equal(19, csv.FieldCount);
                 Assert.Equal(file, csv.GetString("file"));
                 policies.Add(csv.GetString("policy"));
                 Assert.Equal("1", csv.GetString("expectations"));
