@@ -10,7 +10,7 @@ namespace MthpSim.Bench.Calibration;
 /// <summary>
 /// Fits <see cref="KernelCostModel"/> to the live kernel (docs/cost-model.md): fault loops (write at
 /// 4K, 16K, 64K and 2M; read of the zero page and of the huge zero page), fork of 1 GiB with the
-/// child's exit, munmap of 1 GiB and copy-on-write after fork at 4K, 64K and 2M, PMD splits, and
+/// child's exit, munmap of 1 GiB and copy-on-write after fork at 4K, 16K, 64K and 2M, PMD splits, and
 /// memset()/memcpy() of 4K pages already in use (reported beside the fitted cost of zeroing and
 /// copying a page in a fault, which meets memory that is not). Each live figure is the
 /// median of <c>runs</c> runs of <c>mthp_bench</c>; the simulator runs the same pattern and counts
@@ -53,7 +53,7 @@ public static class CostCalibration
         foreach (int order in new[] { 0, Pmd })
             list.Add(new($"read-{BenchMachine.Label(order)}", "page", Live(order, "touch", N(region), "4096", "0", "0"),
                 () => Simulate(order, region, written: false, (k, mm, start) => Delta(k, [mm], () => Touch(k, mm, start, region, write: false)))));
-        foreach (int order in new[] { 0, 4, Pmd })
+        foreach (int order in new[] { 0, 2, 4, Pmd })
             list.Add(new($"fork-{BenchMachine.Label(order)}", "page", Live(order, "fork", N(region)),
                 () => Simulate(order, region, written: true, (k, mm, start) => Delta(k, [mm], () =>
                 {
@@ -61,14 +61,14 @@ public static class CostCalibration
                     k.Exit(child);
                     return [child];
                 }))));
-        foreach (int order in new[] { 0, 4, Pmd })
+        foreach (int order in new[] { 0, 2, 4, Pmd })
             list.Add(new($"munmap-{BenchMachine.Label(order)}", "page", Live(order, "munmap", N(region)),
                 () => Simulate(order, region, written: true, (k, mm, start) => Delta(k, [mm], () =>
                 {
                     if (k.Munmap(mm, start, (ulong)region) != 0) throw new InvalidOperationException("calibration: munmap failed");
                     return [];
                 }))));
-        foreach (int order in new[] { 0, 4, Pmd })
+        foreach (int order in new[] { 0, 2, 4, Pmd })
             list.Add(new($"cow-{BenchMachine.Label(order)}", "page", Live(order, "cow", N(region)),
                 () => Simulate(order, region, written: true, (k, mm, start) =>
                 {

@@ -279,6 +279,16 @@ public sealed partial class Kernel
         if (si.Count(offset) == 0) return -1;   // swap_entry_swapped()
         head = AllocChargedPage(PageKind.Anon, mm, SwapMemcg(offset));
         if (head < 0) return -1;
+        // The allocation may have reclaimed, or OOM-killed the slot's owner: swapcache_prepare()
+        // then finds the slot freed (the read is given up) or cached meanwhile (that folio is used).
+        int raced = si.CachedFolio(offset);
+        if (raced >= 0 || si.Count(offset) == 0)
+        {
+            FolioPut(head);
+            if (raced < 0) return -1;
+            Map.AddRef(raced, 1);
+            return raced;
+        }
         SwapCacheAddFolio(head, offset);
         LruAdd(head);   // folio_add_lru() in __read_swap_cache_async()
         SwapReadFolio(si, head, offset, 0);

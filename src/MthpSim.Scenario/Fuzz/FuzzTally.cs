@@ -55,6 +55,7 @@ public sealed class FuzzTally
     /// <summary>Adds what one machine did by the end of its episode.</summary>
     public void Cover(Kernel k)
     {
+        if (k.Geo.PageSize != 4096) { CoverOtherGeometry(k); return; }
         long pageKb = k.Geo.PageSize >> 10;
         for (int order = 2; order <= k.Geo.PmdOrder; order++)
             if (k.SysfsRead($"hugepages-{pageKb << order}kB/stats/anon_fault_alloc") is string n)
@@ -102,6 +103,30 @@ public sealed class FuzzTally
         Add("direct compaction fail", k.Vmstat("compact_fail") ?? 0);
         Add("kcompactd run", k.Vmstat("compact_daemon_wake") ?? 0);
         Add("kcompactd scanned", k.Vmstat("compact_daemon_migrate_scanned") ?? 0);
+    }
+
+    /// <summary>
+    /// An arm64 machine with 16K or 64K pages: what matters is that its geometry reaches each kind of
+    /// large folio (orders differ from 4K's), so its outcomes are counted apart and per kind.
+    /// </summary>
+    void CoverOtherGeometry(Kernel k)
+    {
+        string g = $"{k.Geo.PageSize >> 10}K pages:";
+        long mthp = 0, pmd = k.Stats.Get(k.Geo.PmdOrder, Core.Stats.MthpStat.AnonFaultAlloc), collapses = 0, swpout = 0, shmem = 0;
+        for (int order = 2; order < k.Geo.PmdOrder; order++) mthp += k.Stats.Get(order, Core.Stats.MthpStat.AnonFaultAlloc);
+        for (int order = 1; order <= k.Geo.PmdOrder; order++)
+        {
+            collapses += k.CollapseMetrics.Collapses[order];
+            swpout += k.Stats.Get(order, Core.Stats.MthpStat.Swpout);
+            shmem += k.Stats.Get(order, Core.Stats.MthpStat.ShmemAlloc);
+        }
+        Add($"{g} mTHP fault alloc", mthp);
+        Add($"{g} PMD fault alloc", pmd);
+        Add($"{g} collapse", collapses);
+        Add($"{g} PMD split", k.Vmstat("thp_split_pmd") ?? 0);
+        Add($"{g} large swpout", swpout);
+        Add($"{g} swap-in", k.Vmstat("pswpin") ?? 0);
+        Add($"{g} large shmem alloc", shmem);
     }
 
     void Add(string what, long n) => Coverage[what] = Coverage.GetValueOrDefault(what) + n;

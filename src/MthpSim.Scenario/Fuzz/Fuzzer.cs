@@ -47,10 +47,13 @@ public static class Fuzzer
                 try
                 {
                     var tally = new FuzzTally();
-                    // Without a profile given, every fourth episode has swap (every other one of those with cgroups).
+                    // Without a profile given, every fourth episode has swap (every other one of those with cgroups),
+                    // and two in eight run on arm64, one with 16K pages and one with 64K.
                     var episodeProfile = profile ?? (episode % 8) switch
                     {
+                        1 => GeneratorProfile.Arm64Page16K,
                         3 => GeneratorProfile.SimulatorSwap,
+                        5 => GeneratorProfile.Arm64Page64K,
                         7 => GeneratorProfile.SimulatorSwapCgroups,
                         _ => GeneratorProfile.Simulator,
                     };

@@ -26,23 +26,35 @@ public sealed class ScenarioGenerator
     const int MaxRegionsPerProc = 6;
     /// <summary>Percent of operations aimed off target on purpose (error paths stay covered).</summary>
     const int MissPercent = 8;
-    const long Page = 4096, Pmd = 2 << 20;
+    /// <summary>The machine's base page and PMD size: lengths and offsets are drawn in those units (on 4K pages: 4K and 2M).</summary>
+    readonly long Page, Pmd;
 
-    static readonly string[] Sizes = ["16kB", "32kB", "64kB", "128kB", "256kB", "512kB", "1024kB", "2048kB"];
+    /// <summary>The anonymous mTHP sizes (orders 2 to the PMD order) and the shmem ones (from order 1), as sysfs names them.</summary>
+    readonly string[] Sizes, ShmemSizes;
     static readonly string[] PerSize = ["always", "always", "inherit", "madvise", "never"];
     static readonly string[] Global = ["always", "madvise", "never"];
-    static readonly long[] Lengths = [8 << 10, 16 << 10, 64 << 10, 200 << 10, 512 << 10, 1 << 20, 2 << 20, 3 << 20, 4 << 20, 6 << 20];
-    static readonly long[] AccessLengths = [4096, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20];
-    static readonly string[] ShmemSizes = ["8kB", "16kB", "32kB", "64kB", "128kB", "256kB", "512kB", "1024kB", "2048kB"];
+    /// <summary>Region lengths: 2 to 256 pages, then 1, 1.5, 2 and 3 PMDs (on 4K pages 8K to 6M).</summary>
+    readonly long[] Lengths;
+    /// <summary>Access lengths: 1 to 256 pages, and a PMD.</summary>
+    readonly long[] AccessLengths;
     static readonly string[] ShmemPerSize = ["always", "always", "inherit", "within_size", "advise", "never"];
     static readonly string[] ShmemGlobal = ["always", "always", "within_size", "advise", "never", "deny", "force"];
     static readonly string[] TmpfsHuge = ["never", "always", "always", "within_size", "within_size", "advise"];
-    static readonly long[] FileLengths = [4096, 8 << 10, 12 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 2 << 20, 3 << 20];
+    /// <summary>File lengths: 1 to 256 pages, a PMD and one and a half.</summary>
+    readonly long[] FileLengths;
 
     public ScenarioGenerator(ulong seed, GeneratorProfile? profile = null)
     {
         _rng = new SplitMix64(seed);
         _profile = profile ?? GeneratorProfile.Simulator;
+        var geo = new MthpSim.Core.Arch.Geometry(_profile.PageSize, _profile.PageSize == 4096 ? MthpSim.Core.Arch.CpuArch.X86_64 : MthpSim.Core.Arch.CpuArch.Arm64);
+        Page = geo.PageSize;
+        Pmd = geo.PmdSize;
+        Sizes = [.. Enumerable.Range(2, geo.PmdOrder - 1).Select(o => $"{geo.SizeOfOrderKb(o)}kB")];
+        ShmemSizes = [.. Enumerable.Range(1, geo.PmdOrder).Select(o => $"{geo.SizeOfOrderKb(o)}kB")];
+        Lengths = [2 * Page, 4 * Page, 16 * Page, 50 * Page, 128 * Page, 256 * Page, Pmd, Pmd + Pmd / 2, 2 * Pmd, 3 * Pmd];
+        AccessLengths = [Page, 4 * Page, 16 * Page, 64 * Page, 256 * Page, Pmd];
+        FileLengths = [Page, 2 * Page, 3 * Page, 4 * Page, 16 * Page, 64 * Page, 256 * Page, Pmd, Pmd + Pmd / 2];
     }
 
     /// <summary>Every line generated so far, the prologue's included.</summary>
@@ -452,18 +464,19 @@ public sealed class ScenarioGenerator
     {
         if (!TryRegion(s, p, r, out ulong start, out ulong len)) return null;
         var mm = s.Process(p);
+        ulong pmd = (ulong)Pmd, page = (ulong)Page;
         (ulong Block, ulong End)? any = null;
         foreach (var vma in mm.Intersecting(start, start + len))
         {
             ulong e = Math.Min(vma.End, start + len);
-            for (ulong a = (Math.Max(vma.Start, start) + Pmd - 1) & ~(ulong)(Pmd - 1); a + Pmd <= e; a += Pmd)
+            for (ulong a = (Math.Max(vma.Start, start) + pmd - 1) & ~(pmd - 1); a + pmd <= e; a += pmd)
             {
                 any ??= (a, e);
-                bool populated = Enumerable.Range(0, 8).Any(i => s.Kernel.FolioKindAt(mm, a + (ulong)i * (Pmd / 8) + (ulong)_rng.Below(64) * Page) != FolioKindProbe.None);
-                if (populated) return ((long)(a - start), Pmd * (_rng.Below((int)((e - a) / Pmd)) + 1));
+                bool populated = Enumerable.Range(0, 8).Any(i => s.Kernel.FolioKindAt(mm, a + (ulong)i * (pmd / 8) + (ulong)_rng.Below(64) * page) != FolioKindProbe.None);
+                if (populated) return ((long)(a - start), Pmd * (_rng.Below((int)((e - a) / pmd)) + 1));
             }
         }
-        return any is var (b, end) ? ((long)(b - start), Pmd * (_rng.Below((int)((end - b) / Pmd)) + 1)) : null;
+        return any is var (b, end) ? ((long)(b - start), Pmd * (_rng.Below((int)((end - b) / pmd)) + 1)) : null;
     }
 
     static bool TryRegion(ScenarioSession s, string p, string r, out ulong start, out ulong len)
@@ -477,7 +490,7 @@ public sealed class ScenarioGenerator
         catch (ScenarioRuntimeException) { (start, len) = (0, 0); return false; }
     }
 
-    static ulong RegionLength(ScenarioSession s, string p, string r) => TryRegion(s, p, r, out _, out ulong len) ? len : Page;
+    ulong RegionLength(ScenarioSession s, string p, string r) => TryRegion(s, p, r, out _, out ulong len) ? len : (ulong)Page;
 
     /// <summary>After a statement ran: which names now exist (a failed mmap leaves no usable region; a region with nothing mapped is dropped).</summary>
     public void Observe(ScenarioSession s)
@@ -551,7 +564,8 @@ public sealed class ScenarioGenerator
 /// <paramref name="AnySwapDevice"/>: the swap device is zram, a disk or a file (else the machine line's,
 /// zram by default). The live side keeps zram: with a rotational device read-ahead follows global
 /// state the machine carries from run to run.
-/// <paramref name="SmallAnonSizes"/>: whether the 16K and 32K anonymous sizes may be enabled.
+/// <paramref name="SmallAnonSizes"/>: whether the two smallest anonymous sizes (16K and 32K with 4K pages) may be enabled.
+/// <paramref name="PageSize"/>: the base page size of <paramref name="Machine"/> (4096 is x86_64; larger ones arm64).
 /// <paramref name="CgroupPercent"/>: the share of scenarios that have cgroups (with <paramref name="Cgroups"/>).
 /// <paramref name="Uffd"/>: whether userfaultfd statements are generated.
 /// <paramref name="Fragmentation"/>: ageing (<c>age</c>), <c>compact</c>, the proactiveness sysctl and the defrag settings;
@@ -561,7 +575,7 @@ public sealed class ScenarioGenerator
 /// </remarks>
 public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, bool KhugepagedScans, int[] PagesToScan, bool Shmem = false,
     bool Pageout = false, bool Swap = false, bool Cgroups = false, bool SmallAnonSizes = true, int CgroupPercent = 60, bool ForkInCgroups = true, bool AnySwapDevice = false,
-    bool Uffd = true, bool Fragmentation = false)
+    bool Uffd = true, bool Fragmentation = false, int PageSize = 4096)
 {
     /// <summary>Everything the simulator runs, on a small machine (episodes are fast), memory cgroups included.</summary>
     public static readonly GeneratorProfile Simulator = new("machine memory=96M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Cgroups: true, Fragmentation: true);
@@ -569,6 +583,14 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true, Fragmentation: true);
     /// <summary>The simulator with swap and memory cgroups on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap, shmem as well as anonymous memory.</summary>
     public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Cgroups = true };
+    /// <summary>Everything the simulator runs on arm64 with 16K pages (PMD 32M), swap and memory cgroups included.</summary>
+    public static readonly GeneratorProfile Arm64Page16K = SimulatorSwap with { Machine = "machine memory=512M page=16K arch=arm64 swap=128M", Cgroups = true, PageSize = 16384 };
+    /// <summary>
+    /// Everything the simulator runs on arm64 with 64K pages (PMD 512M), swap and memory cgroups included.
+    /// A swap cluster is a PMD's worth of slots (512M here), and the first holds the header: with less
+    /// than 1G of swap no cluster is free for a large folio, and every one is split to be swapped out.
+    /// </summary>
+    public static readonly GeneratorProfile Arm64Page64K = SimulatorSwap with { Machine = "machine memory=2G page=64K arch=arm64 swap=2G", Cgroups = true, PageSize = 65536 };
     /// <summary>
     /// What the live kernel can reproduce (the oracle's limits): a machine of at least 1G, its own
     /// collapse design, and khugepaged only as whole scans (no simulated clock). A live full scan

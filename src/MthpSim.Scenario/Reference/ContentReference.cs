@@ -392,7 +392,21 @@ public sealed class ContentReference
             case AccessStmt { IsWrite: true } ac when _region is var (rs, _):
                 return Stored(ac, rs, stored, s.Rc, shift);
             case MremapStmt mr when s.Rc >= 0 && _region is var (rs, rl):
-                return Moved(_procs[mr.Process], mr, rs >> shift, PagesUp(rl), (ulong)s.Rc >> shift, PagesUp((ulong)mr.NewLength), shift);
+                return Moved(mr, rs >> shift, PagesUp(rl), (ulong)s.Rc >> shift, PagesUp((ulong)mr.NewLength), shift);
+            case MremapStmt { NewAddr: long to } mr when s.Rc == -Errno.ENOMEM && _region is var (rs, rl) && PagesUp((ulong)mr.NewLength) == PagesUp(rl):
+                PartlyMoved(s, mr, rs >> shift, PagesUp(rl), (ulong)to >> shift, shift);
+                break;
+            case MremapStmt { NewAddr: long to } mr when s.Rc == -Errno.ENOMEM && _region is var (rs, rl) && PagesUp((ulong)mr.NewLength) != PagesUp(rl):
+            {
+                // mremap_to() unmaps the destination and a shrink's tail before the move, which can
+                // then fail for want of a page table: what was unmapped stays unmapped.
+                var proc = _procs[mr.Process];
+                ulong newPages = PagesUp((ulong)mr.NewLength), oldPages = PagesUp(rl);
+                proc.Unmap((ulong)to >> shift, ((ulong)to >> shift) + newPages);
+                UnmapFileRanges(mr.Process, (ulong)to >> shift, ((ulong)to >> shift) + newPages);
+                if (newPages < oldPages) proc.Unmap((rs >> shift) + newPages, (rs >> shift) + oldPages);
+                break;
+            }
             case ForkStmt f when s.Rc == 0:
                 _procs[f.Child] = _procs[f.Process].Clone();
                 if (_fileRanges.TryGetValue(f.Process, out var ranges)) _fileRanges[f.Child] = new(ranges);
@@ -429,9 +443,49 @@ public sealed class ContentReference
         return null;
     }
 
-    /// <summary>mremap: the mapped parts of the old range move (holes stay holes), a grown tail reads zeroes, the old range is gone.</summary>
-    static string? Moved(ReferenceProcess proc, MremapStmt mr, ulong oldStart, ulong oldPages, ulong newStart, ulong newPages, int shift)
+    /// <summary>
+    /// A fixed mremap of the same length that failed with -ENOMEM: remap_move() moves the range VMA by
+    /// VMA, each through mremap_to() (the destination unmapped first), and the one whose page table
+    /// could not be had stops it. Where that happened depends on memory the record does not follow,
+    /// so it is taken from the model: the pages of the old range it no longer maps were moved (their
+    /// contents are the record's own), the first it still maps belongs to the VMA whose move failed,
+    /// and that VMA's destination was unmapped; what lies beyond was not touched.
+    /// </summary>
+    void PartlyMoved(ScenarioSession s, MremapStmt mr, ulong oldStart, ulong pages, ulong dest, int shift)
     {
+        var proc = _procs[mr.Process];
+        var mm = s.Process(mr.Process);
+        foreach (var (start, end) in proc.MappedWithin(oldStart, oldStart + pages))
+            for (ulong page = start; page < end; page++)
+            {
+                if (mm.FindVma(page << shift) is { } stayed)
+                {
+                    // the failed VMA: its destination went, the rest of the range stays as it was
+                    ulong failedEnd = Math.Min(stayed.End >> shift, oldStart + pages);
+                    proc.Unmap(dest + (page - oldStart), dest + (failedEnd - oldStart));
+                    UnmapFileRanges(mr.Process, dest + (page - oldStart), dest + (failedEnd - oldStart));
+                    return;
+                }
+                ulong to = dest + (page - oldStart);
+                uint content = proc.Get(page);
+                proc.Unmap(page, page + 1);
+                proc.Unmap(to, to + 1);
+                UnmapFileRanges(mr.Process, to, to + 1);
+                proc.Map(to, to + 1);
+                proc.Set(to, content);
+            }
+    }
+
+    /// <summary>mremap: the mapped parts of the old range move (holes stay holes), a grown tail reads zeroes, the old range is gone.</summary>
+    string? Moved(MremapStmt mr, ulong oldStart, ulong oldPages, ulong newStart, ulong newPages, int shift)
+    {
+        var proc = _procs[mr.Process];
+        // What MREMAP_FIXED replaces may have been a file mapping: it is gone from the record too.
+        void Replace(ulong start, ulong end)
+        {
+            proc.Unmap(start, end);
+            UnmapFileRanges(mr.Process, start, end);
+        }
         var pieces = proc.MappedWithin(oldStart, oldStart + oldPages)
             .Select(r => (Off: r.Start - oldStart, Pages: r.End - r.Start, Content: Enumerable.Range(0, (int)(r.End - r.Start)).Select(i => proc.Get(r.Start + (ulong)i)).ToArray()))
             .ToList();
@@ -439,8 +493,8 @@ public sealed class ContentReference
         // MREMAP_FIXED replaces what was there; a move of the same length goes VMA by VMA (6.17's
         // remap_move()), so only the places the moved pieces land on are replaced.
         if (mr.NewAddr != null && newPages == oldPages)
-            foreach (var (off, pages, _) in pieces) proc.Unmap(newStart + off, newStart + off + pages);
-        else if (mr.NewAddr != null) proc.Unmap(newStart, newStart + newPages);
+            foreach (var (off, pages, _) in pieces) Replace(newStart + off, newStart + off + pages);
+        else if (mr.NewAddr != null) Replace(newStart, newStart + newPages);
         else if (proc.AnyMapped(newStart, newStart + newPages))
             return $"mremap returned 0x{newStart << shift:x}, over memory the program still has mapped";
         foreach (var (off, pages, content) in pieces)
