@@ -28,16 +28,7 @@ public static class CollapseCalibration
 
     public static Result Run(LiveBench live, int runs, Action<string>? log = null)
     {
-        double Median(LiveBenchSpec spec, string what)
-        {
-            var ns = new List<double>();
-            for (int i = 0; i < runs; i++)
-            {
-                log?.Invoke($"{what}: run {i + 1} of {runs}");
-                ns.Add(live.Measure(spec).NsPerUnit);
-            }
-            return BenchRunner.Median(ns);
-        }
+        double Median(LiveBenchSpec spec, string what) => live.MedianNsPerUnit(spec, runs, what, log);
         string len = Region.ToString(CultureInfo.InvariantCulture);
         var measured = new List<Measurement>();
         var baseOnly = new Dictionary<string, string> { ["enabled"] = "never" };

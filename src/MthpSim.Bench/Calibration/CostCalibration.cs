@@ -128,16 +128,7 @@ public static class CostCalibration
     /// <summary>Measures every pattern live (medians of <paramref name="runs"/>), simulates it, and fits.</summary>
     public static Result Run(LiveBench live, int runs, Action<string>? log = null)
     {
-        double Median(LiveBenchSpec spec, string what)
-        {
-            var ns = new List<double>();
-            for (int i = 0; i < runs; i++)
-            {
-                log?.Invoke($"{what}: run {i + 1} of {runs}");
-                ns.Add(live.Measure(spec).NsPerUnit);
-            }
-            return BenchRunner.Median(ns);
-        }
+        double Median(LiveBenchSpec spec, string what) => live.MedianNsPerUnit(spec, runs, what, log);
         var baseOnly = BenchMachine.SizeSettings(0);
         double zero = Median(new(baseOnly, ["memset", N(Region)]), "memset of 4K pages");
         double copy = Median(new(baseOnly, ["memcpy", N(Region)]), "memcpy of 4K pages");

@@ -63,6 +63,18 @@ public sealed class LiveBench
         return new LiveBench(live, binary, File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
     }
 
+    /// <summary>The median of <paramref name="runs"/> runs' nanoseconds per unit, each run announced to <paramref name="log"/> as WHAT: run I of N.</summary>
+    public double MedianNsPerUnit(LiveBenchSpec spec, int runs, string what, Action<string>? log = null)
+    {
+        var ns = new List<double>();
+        for (int i = 0; i < runs; i++)
+        {
+            log?.Invoke($"{what}: run {i + 1} of {runs}");
+            ns.Add(Measure(spec).NsPerUnit);
+        }
+        return BenchRunner.Median(ns);
+    }
+
     /// <summary>One run of a pattern on the live kernel: units done and nanoseconds per unit.</summary>
     public (long Units, double NsPerUnit) Measure(LiveBenchSpec spec)
     {
