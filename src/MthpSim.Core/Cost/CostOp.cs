@@ -2,8 +2,8 @@ namespace MthpSim.Core.Cost;
 
 /// <summary>
 /// What a process was doing when the kernel did work for it: the operation the cost model charges
-/// that work to (<c>NAME cost KIND</c>). Work no process asked for (kswapd, the huge zero page's
-/// shrinker) is charged to the machine's kernel threads.
+/// that work to (<c>NAME cost KIND</c>). Work no process asked for (kswapd's reclaim, kcompactd) is
+/// charged to the machine's kernel threads.
 /// </summary>
 public enum CostOp
 {

@@ -7,7 +7,7 @@ namespace MthpSim.Core;
 // What the cost model charges: kernel work counted per process and operation (models no kernel code).
 public sealed partial class Kernel
 {
-    /// <summary>Work no process asked for (kswapd's reclaim, the huge zero page's shrinker).</summary>
+    /// <summary>Work no process asked for (kswapd's reclaim, kcompactd).</summary>
     public WorkTally KernelThreadsWork { get; } = new();
 
     /// <summary>The constants that turn counted work into estimated kernel CPU time.</summary>
