@@ -29,18 +29,13 @@ public enum CostOp
 /// <summary>The names scenarios and reports use for <see cref="CostOp"/>.</summary>
 public static class CostOpNames
 {
-    static readonly string[] Names = ["fault", "cow", "fork", "exit", "mmap", "munmap", "mprotect", "madvise", "mremap", "collapse", "reclaim", "other"];
+    static readonly NameTable<CostOp> Table = new(["fault", "cow", "fork", "exit", "mmap", "munmap", "mprotect", "madvise", "mremap", "collapse", "reclaim", "other"]);
 
     public const int Count = (int)CostOp.Other + 1;
 
-    public static string Name(CostOp op) => Names[(int)op];
+    public static string Name(CostOp value) => Table.Name(value);
 
-    public static IReadOnlyList<string> All => Names;
+    public static IReadOnlyList<string> All => Table.All;
 
-    public static bool TryParse(string name, out CostOp op)
-    {
-        int i = Array.IndexOf(Names, name);
-        op = (CostOp)Math.Max(i, 0);
-        return i >= 0;
-    }
+    public static bool TryParse(string name, out CostOp value) => Table.TryParse(name, out value);
 }

@@ -55,23 +55,17 @@ public enum KernelWork
 /// <summary>The names scenarios and reports use for <see cref="KernelWork"/> units.</summary>
 public static class KernelWorkNames
 {
-    static readonly string[] Names =
-    [
+    static readonly NameTable<KernelWork> Table = new([
         "faults", "pages_zeroed", "pages_copied", "folio_allocs", "folio_frees", "pages_freed", "pte_batches", "ptes",
         "rmap_folios", "rmap_pages", "page_table_allocs", "page_table_frees", "fork_batches", "fork_ptes",
         "zap_batches", "zap_ptes", "tlb_flushes", "forks", "pmd_splits", "folio_splits", "scan_ptes", "collapse_attempts",
-    ];
+    ]);
 
     public const int Count = (int)KernelWork.CollapseAttempts + 1;
 
-    public static string Name(KernelWork w) => Names[(int)w];
+    public static string Name(KernelWork value) => Table.Name(value);
 
-    public static IReadOnlyList<string> All => Names;
+    public static IReadOnlyList<string> All => Table.All;
 
-    public static bool TryParse(string name, out KernelWork w)
-    {
-        int i = Array.IndexOf(Names, name);
-        w = (KernelWork)Math.Max(i, 0);
-        return i >= 0;
-    }
+    public static bool TryParse(string name, out KernelWork value) => Table.TryParse(name, out value);
 }

@@ -155,4 +155,17 @@ public class KernelWorkTests
         ns[3] = -1;
         Assert.Throws<ArgumentException>(() => new KernelCostModel(ns));
     }
+
+    [Fact]
+    public void Every_unit_and_operation_has_one_name_that_parses_back()
+    {
+        Assert.Equal(KernelWorkNames.Count, KernelWorkNames.All.Count);
+        Assert.Equal(CostOpNames.Count, CostOpNames.All.Count);
+        foreach (var unit in Enum.GetValues<KernelWork>())
+            Assert.True(KernelWorkNames.TryParse(KernelWorkNames.Name(unit), out var back) && back == unit);
+        foreach (var op in Enum.GetValues<CostOp>())
+            Assert.True(CostOpNames.TryParse(CostOpNames.Name(op), out var back) && back == op);
+        Assert.False(KernelWorkNames.TryParse("fork_batch", out _));
+        Assert.False(CostOpNames.TryParse("forks", out _));
+    }
 }
