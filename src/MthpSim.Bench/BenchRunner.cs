@@ -27,13 +27,13 @@ public static class BenchRunner
             {
                 if (cancel.IsCancellationRequested) { interrupted = true; break; }
                 var s = SimSample.Measure(p);
-                (long, double)? k;
+                LiveMeasurement? k;
                 try { k = live != null && p.Live != null ? live.Measure(p.Live) : null; }
                 catch (OperationCanceledException) when (live?.Interrupted != null) { interrupted = true; break; }
                 measured?.Invoke(++done, p.Name);
                 if (round == 0) continue;
                 sim[p.Name].Add(s);
-                if (k is { } kv) kernel[p.Name].Add(kv);
+                if (k is { } kv) kernel[p.Name].Add((kv.Units, kv.NsPerUnit));
             }
         }
         var results = patterns.Where(p => sim[p.Name].Count > 0).Select(p => Summarise(p, sim[p.Name], kernel[p.Name])).ToList();

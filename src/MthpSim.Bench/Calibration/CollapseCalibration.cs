@@ -28,7 +28,7 @@ public static class CollapseCalibration
 
     public static Result Run(LiveBench live, int runs, Action<string>? log = null)
     {
-        double Median(LiveBenchSpec spec, string what) => live.MedianNsPerUnit(spec, runs, what, log);
+        double Median(LiveBenchSpec spec, string what) => live.MedianNsPerUnit(spec, runs, what, log).NsPerUnit;
         string len = Region.ToString(CultureInfo.InvariantCulture);
         var measured = new List<Measurement>();
         var baseOnly = new Dictionary<string, string> { ["enabled"] = "never" };

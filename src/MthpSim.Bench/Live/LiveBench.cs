@@ -63,20 +63,37 @@ public sealed class LiveBench
         return new LiveBench(live, binary, File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
     }
 
-    /// <summary>The median of <paramref name="runs"/> runs' nanoseconds per unit, each run announced to <paramref name="log"/> as WHAT: run I of N.</summary>
-    public double MedianNsPerUnit(LiveBenchSpec spec, int runs, string what, Action<string>? log = null)
+    /// <summary>
+    /// The median of <paramref name="runs"/> runs' nanoseconds per unit, each run announced to
+    /// <paramref name="log"/> as WHAT: run I of N, and the faults of all the runs that fell back.
+    /// </summary>
+    public (double NsPerUnit, long FaultFallbacks) MedianNsPerUnit(LiveBenchSpec spec, int runs, string what, Action<string>? log = null)
     {
         var ns = new List<double>();
+        long fallbacks = 0;
         for (int i = 0; i < runs; i++)
         {
             log?.Invoke($"{what}: run {i + 1} of {runs}");
-            ns.Add(Measure(spec).NsPerUnit);
+            var m = Measure(spec);
+            ns.Add(m.NsPerUnit);
+            fallbacks += m.FaultFallbacks;
         }
-        return BenchRunner.Median(ns);
+        return (BenchRunner.Median(ns), fallbacks);
     }
 
-    /// <summary>One run of a pattern on the live kernel: units done and nanoseconds per unit.</summary>
-    public (long Units, double NsPerUnit) Measure(LiveBenchSpec spec)
+    /// <summary>Every size's anon_fault_fallback: faults that could not get the folio size they chose.</summary>
+    static long FaultFallbacks() =>
+        Directory.EnumerateDirectories(LiveSettings.Root, "hugepages-*")
+            .Select(d => Path.Combine(d, "stats", "anon_fault_fallback"))
+            .Where(File.Exists)
+            .Sum(f => long.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// One run of a pattern on the live kernel: units done, nanoseconds per unit, and the faults that
+    /// fell back to a smaller folio than they chose (counted machine-wide while it ran: the run lock
+    /// keeps other live runs out, not other programs).
+    /// </summary>
+    public LiveMeasurement Measure(LiveBenchSpec spec)
     {
         using var runLock = RunLock.Acquire();
         using var guard = new SettingsGuard(_live);
@@ -86,6 +103,7 @@ public sealed class LiveBench
         foreach (var (k, v) in spec.Settings) values[k] = v;
         var failed = _live.Apply(values);
         if (failed.Count > 0) throw new OracleUnavailableException($"could not set THP settings: {string.Join("; ", failed)}");
+        long fallbacksBefore = FaultFallbacks();
         var psi = new ProcessStartInfo(_binary, spec.Args) { RedirectStandardOutput = true, RedirectStandardError = true };
         child = Process.Start(psi) ?? throw new OracleUnavailableException($"could not start {_binary}");
         var stderr = child.StandardError.ReadToEndAsync();
@@ -101,6 +119,9 @@ public sealed class LiveBench
         var parts = stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         long units = long.Parse(parts[0], CultureInfo.InvariantCulture);
         long ns = long.Parse(parts[1], CultureInfo.InvariantCulture);
-        return (units, (double)ns / units);
+        return new LiveMeasurement(units, (double)ns / units, FaultFallbacks() - fallbacksBefore);
     }
 }
+
+/// <summary>One live run: units done, nanoseconds per unit, faults that fell back to a smaller folio.</summary>
+public readonly record struct LiveMeasurement(long Units, double NsPerUnit, long FaultFallbacks);

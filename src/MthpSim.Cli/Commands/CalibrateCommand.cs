@@ -28,7 +28,7 @@ public static class CalibrateCommand
             (live, n, log) =>
             {
                 var r = CostCalibration.Run(live, n, log);
-                return ($"median of {n} run(s), 1 GiB regions", CostCalibration.Report(r, KernelCostModel.Default), r.WithinTolerance ? 0 : 1);
+                return ($"median of {n} run(s), 1 GiB regions", CostCalibration.Report(r, KernelCostModel.Default), r.WithinTolerance && r.Faithful ? 0 : 1);
             });
         return new Command("calibrate", "Fit the simulator's cost models to the live kernel") { collapse, cost };
     }

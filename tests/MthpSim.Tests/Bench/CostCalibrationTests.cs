@@ -58,6 +58,24 @@ public class CostCalibrationTests
         string report = CostCalibration.Report(r, truth);
         Assert.All(Small, p => Assert.Contains(p.Name, report));
         Assert.Contains("every validation pattern within 20 %", report);
+        Assert.True(r.Faithful);
+        Assert.DoesNotContain("fell back", report);
+    }
+
+    [Fact]
+    public void A_loop_whose_faults_fell_back_makes_the_fit_untrusted()
+    {
+        static List<CostCalibration.Measured> Measure(long fallbacksAt64K) => Small.Select(p =>
+        {
+            var work = p.SimulatedWork();
+            double ns = Enumerable.Range(0, KernelWorkNames.Count).Sum(u => KernelCostModel.Default.NsPerUnit[u] * work[u]);
+            return new CostCalibration.Measured(p.Name, p.Unit, p.Validated, ns, work, p.Name == "write-64K" ? fallbacksAt64K : 0);
+        }).ToList();
+        var r = CostCalibration.Fit(Measure(3), zeroNs: 100, copyNs: 400);
+        Assert.True(r.WithinTolerance);   // the times fit, but not the work they were fitted to
+        Assert.False(r.Faithful);
+        Assert.Equal(3, r.Rows.Single(row => row.Name == "write-64K").FaultFallbacks);
+        Assert.Contains("some faults fell back", CostCalibration.Report(r, KernelCostModel.Default));
     }
 
     [Fact]
