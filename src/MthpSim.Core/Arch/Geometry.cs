@@ -40,4 +40,10 @@ public sealed class Geometry
     public ulong AllOrders => AnonOrders | FileOrders;
 
     public long SizeOfOrderKb(int order) => (PageSize << order) >> 10;
+
+    /// <summary>
+    /// CONT_PTES: PTEs one contiguous-bit block folds into a TLB entry: arm64 16 (64K) with 4K pages,
+    /// 128 (2M) with 16K, 32 (2M) with 64K (arch/arm64/include/asm/pgtable-hwdef.h); 0 on x86_64, which has no such bit.
+    /// </summary>
+    public int ContPtes => Arch != CpuArch.Arm64 ? 0 : PageShift switch { 12 => 16, 14 => 128, _ => 32 };
 }

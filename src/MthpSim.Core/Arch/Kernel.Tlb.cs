@@ -4,26 +4,29 @@ using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
 
-// TLB reach: how many entries a process's present mappings need (models no kernel code).
+// TLB reach: how many entries a process's present mappings need (models no kernel code; the contiguous bit is Kernel.ContPte.cs's).
 public sealed partial class Kernel
 {
     /// <summary>
-    /// The TLB entries <paramref name="mm"/>'s present mappings need: one per present PTE, one per PMD
-    /// leaf. x86_64 only: on arm64 the contiguous bit folds blocks of PTEs into one entry, and the
-    /// model does not set it yet, so a count there would be wrong; it is refused.
+    /// The TLB entries <paramref name="mm"/>'s present mappings need: one per PMD leaf, one per block
+    /// of PTEs with arm64's contiguous bit, one per other present PTE.
     /// </summary>
     public TlbEntries TlbEntriesOf(MmStruct mm)
     {
-        if (Geo.Arch != CpuArch.X86_64)
-            throw new NotSupportedException("TLB entries on arm64 depend on the contiguous bit (contpte), which the model does not set yet");
-        long small = 0, pmd = 0;
+        long small = 0, pmd = 0, cont = 0;
+        int n = Geo.ContPtes;
         foreach (var (_, slot) in mm.PageTables.Ordered())
         {
             if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero) pmd++;
             else if (slot.Kind == PmdKind.Table)
+            {
                 foreach (ulong pte in slot.Ptes!)
                     if (Pte.IsPresent(pte)) small++;
+                int folded = ContBlockCount(slot);
+                cont += folded;
+                small -= (long)folded * n;
+            }
         }
-        return new TlbEntries(small, pmd, Geo.PageSize, Geo.PmdSize);
+        return new TlbEntries(small, pmd, Geo.PageSize, Geo.PmdSize, cont, n * Geo.PageSize);
     }
 }

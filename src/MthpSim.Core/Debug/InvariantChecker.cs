@@ -202,6 +202,7 @@ public sealed class InvariantChecker
                 errors.Add($"{mm.Name}: PMD at {pmdBase:x} has no page table page (deposited or in use)");
             else pageTablesSeen++;
         }
+        CheckContBlocks(k, mm, slot, pmdBase, errors);
         switch (slot.Kind)
         {
             case PmdKind.Huge:
@@ -355,6 +356,33 @@ public sealed class InvariantChecker
     /// Every swap slot in use is referenced by exactly as many swap entries as its count says or held
     /// by the swap cache (for the folio that names it), and the device's clusters agree with its slots.
     /// </summary>
+    /// <summary>
+    /// arm64's contiguous bit: only a PTE table has folded blocks, and each folded block could be
+    /// (contpte_try_fold()'s conditions) and has one access and dirty state, as the hardware sees one entry.
+    /// </summary>
+    static void CheckContBlocks(Kernel k, MmStruct mm, PmdSlot slot, ulong pmdBase, List<string> errors)
+    {
+        if (slot.ContBlocks == null) return;
+        int n = k.Geo.ContPtes;
+        if (n == 0) { errors.Add($"{mm.Name}: PMD at {pmdBase:x} has contiguous-bit blocks on an architecture without the bit"); return; }
+        for (int first = 0; first < k.Geo.PtrsPerPte; first += n)
+        {
+            if (!k.ContFolded(slot, first)) continue;
+            ulong va = pmdBase + (ulong)first * (ulong)k.Geo.PageSize;
+            if (slot.Kind != PmdKind.Table) { errors.Add($"{mm.Name}: block at {va:x} keeps the contiguous bit, but its PMD is {slot.Kind}"); continue; }
+            var ptes = slot.Ptes!;
+            if (!k.ContFoldable(ptes, first))
+                errors.Add($"{mm.Name}: block at {va:x} has the contiguous bit but could not be folded (entries {ptes[first]:x}..{ptes[first + n - 1]:x})");
+            else
+                for (int i = first + 1; i < first + n; i++)
+                    if (((ptes[i] ^ ptes[first]) & (Pte.Young | Pte.Dirty)) != 0)
+                    {
+                        errors.Add($"{mm.Name}: folded block at {va:x} has entries with different access or dirty bits");
+                        break;
+                    }
+        }
+    }
+
     void CheckSwap(Kernel k, List<string> errors)
     {
         if (k.SwapInfo is not { } si)

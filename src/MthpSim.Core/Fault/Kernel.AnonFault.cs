@@ -87,8 +87,9 @@ public sealed partial class Kernel
         ulong pte = slot.Ptes![idx];
         if (Pte.IsNone(pte)) return DoAnonymousPage(vma, slot, addr, write);
         if (Pte.IsSwap(pte)) return DoSwapPage(vma, slot, addr, write);
-        if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
-        if (Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+        // ptep_set_access_flags(): on arm64 the whole of a folded block
+        if (!write) { ContSetAccessBits(slot, idx, Pte.Young); return FaultResult.Ok; }
+        if (Pte.IsWrite(pte)) { ContSetAccessBits(slot, idx, Pte.Young | Pte.Dirty); return FaultResult.Ok; }
         return DoWpPage(vma, slot, addr);
     }
 
@@ -123,6 +124,7 @@ public sealed partial class Kernel
         int first = PteIndex(start);
         for (int i = 0; i < nr; i++) slot.Ptes![first + i] = Pte.Make(head + i, flags);
         SetPtesWork(nr);
+        ContSetPtes(slot, first, nr);
         return FaultResult.Ok;
     }
 

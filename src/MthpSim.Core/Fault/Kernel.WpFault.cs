@@ -60,7 +60,8 @@ public sealed partial class Kernel
             if (Map.Kind(head) == PageKind.Anon && (Map.Test(pfn, PageFlags.AnonExclusive) || WpCanReuseAnonFolio(head)))
             {
                 Map.Set(pfn, PageFlags.AnonExclusive);
-                slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty | MkWrite(vma);
+                ContTryUnfold(slot, idx);   // contpte_ptep_set_access_flags(): the write bit changes
+                slot.Ptes[idx] = slot.Ptes[idx] | Pte.Young | Pte.Dirty | MkWrite(vma);
                 SetPtesWork(1);
                 Paths.WpReuse++;
                 return FaultResult.Ok;
@@ -134,6 +135,7 @@ public sealed partial class Kernel
             Work(Cost.KernelWork.PagesZeroed);
         }
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
+        ContTryUnfold(slot, idx);   // ptep_clear_flush()
         slot.Ptes[idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
         SetPtesWork(1);
         Work(Cost.KernelWork.TlbFlushes);   // ptep_clear_flush() of the old entry

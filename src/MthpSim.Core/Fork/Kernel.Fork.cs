@@ -180,6 +180,7 @@ public sealed partial class Kernel
             if (Map.Kind(head) == PageKind.Shmem)
             {
                 DupFileForChild(dst, sp, dp, i, pfn, head, nr);
+                ContSetPtes(d, i, nr);
                 ForkBatchWork(nr);
                 i += nr;
                 continue;
@@ -200,7 +201,9 @@ public sealed partial class Kernel
             }
             if (nr > 1 && !AnyExclusiveMaybePinned(src.Mm, head, pfn, nr))
             {
+                ContWrprotectPtes(slot, i, nr);
                 ShareForChild(src, dst, sp, dp, i, pfn, head, nr);
+                ContSetPtes(d, i, nr);
                 ForkBatchWork(nr);
                 i += nr;
                 continue;
@@ -211,7 +214,9 @@ public sealed partial class Kernel
             }
             else
             {
+                ContWrprotectPtes(slot, i, 1);
                 ShareForChild(src, dst, sp, dp, i, pfn, head, 1);
+                ContSetPtes(d, i, 1);
             }
             ForkBatchWork(1);
             i++;

@@ -342,6 +342,9 @@ public sealed partial class Kernel
             if (Pte.IsNormal(ptes[offset + i])) Map.SetContent(folio + i, Map.Content(Pte.Pfn(ptes[offset + i])));
         // __collapse_huge_page_copy_succeeded(): none/zero entries count into RSS now; mapped pages
         // leave in batches per folio, their RSS taken over by the new folio.
+        // pmdp_collapse_flush() takes the whole table; the cont bits of the range go with its entries
+        if (pmd) ContForget(w.Slot);
+        else ContClearPtes(w.Slot, offset, nr);
         int k = offset;
         while (k < offset + nr)
         {
@@ -379,6 +382,7 @@ public sealed partial class Kernel
             Map.AddRef(folio, nr - 1);
             FolioAddNewAnonRmap(folio, w.Vma, addr, pmdMapped: false);
             for (int i = 0; i < nr; i++) ptes[offset + i] = Pte.Make(folio + i, flags);
+            ContSetPtes(w.Slot, offset, nr);
             if (_collapsePolicy.QueuesCollapsedBelowPmdSize) DeferredSplitFolio(folio, partiallyMapped: false);
         }
         m.BloatBytes += (long)none * Geo.PageSize;

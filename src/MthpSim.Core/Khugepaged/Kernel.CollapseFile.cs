@@ -185,6 +185,7 @@ public sealed partial class Kernel
             FreePageTable(vma.Mm, slot.TablePfn);
             slot.TablePfn = -1;
             slot.Kind = PmdKind.None;
+            ContForget(slot);
         }
     }
 
@@ -221,6 +222,7 @@ public sealed partial class Kernel
             FreePageTable(mm, slot.TablePfn);
             slot.TablePfn = -1;
             slot.Kind = PmdKind.None;
+            ContForget(slot);
         }
         if (!installPmd) return ScanResult.Succeed;
         slot ??= mm.PageTables.GetOrCreate(PmdIndex(haddr));

@@ -7,7 +7,7 @@ namespace MthpSim.Core;
 public sealed partial class Kernel
 {
     /// <summary>A PTE that maps a page: its table and its index in it.</summary>
-    readonly record struct PteLeaf(ulong[] Ptes, int Index);
+    readonly record struct PteLeaf(PmdSlot Slot, int Index);
 
     /// <summary>
     /// Every PTE of every process that maps a page frame in [lo, hi): what the rmap walks of
@@ -26,7 +26,7 @@ public sealed partial class Kernel
                     ulong pte = ptes[i];
                     if (!Pte.IsNormal(pte)) continue;
                     int pfn = Pte.Pfn(pte);
-                    if (pfn >= lo && pfn < hi) leaves.Add(new PteLeaf(ptes, i));
+                    if (pfn >= lo && pfn < hi) leaves.Add(new PteLeaf(slot, i));
                 }
             }
         return leaves;
@@ -65,10 +65,19 @@ public sealed partial class Kernel
             owner.File.Cache.Insert(owner.Index, dst, nr);
             if (_notUptodate.Remove(src)) _notUptodate.Add(dst);   // folio_migrate_flags() copies PG_uptodate
         }
-        foreach (var (ptes, i) in leaves)
+        // try_to_migrate_one() takes each entry down (ptep_clear_flush(): its block unfolds);
+        // remove_migration_pte() sets each back alone (set_pte_at(): the last of an aligned block may fold it)
+        bool Maps(ulong pte) => Pte.IsNormal(pte) && Pte.Pfn(pte) >= src && Pte.Pfn(pte) < src + nr;
+        foreach (var (slot, i) in leaves)
+            if (Maps(slot.Ptes![i])) ContTryUnfold(slot, i);
+        foreach (var (slot, i) in leaves)
         {
-            int pfn = Pte.Pfn(ptes[i]);
-            if (pfn >= src && pfn < src + nr && Pte.IsNormal(ptes[i])) ptes[i] = Pte.WithPfn(ptes[i], dst + (pfn - src));
+            var ptes = slot.Ptes!;
+            if (Maps(ptes[i]))
+            {
+                ptes[i] = Pte.WithPfn(ptes[i], dst + (Pte.Pfn(ptes[i]) - src));
+                ContTryFold(slot, i);
+            }
         }
         Buddy.Free(src, order);
     }

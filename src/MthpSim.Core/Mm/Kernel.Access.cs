@@ -234,6 +234,7 @@ public sealed partial class Kernel
             if ((pte & set) != set) ptes[i] = pte | set;
         }
         int n = i - first;
+        ContSpreadAccessBits(slot, first, n, set);   // the bits of a folded block are the block's
         if (!write || n == 0) return n;
         // The stores, in page order: consecutive tokens, a run of physically consecutive pages at a time.
         uint token = NextTokens(n);
@@ -253,7 +254,7 @@ public sealed partial class Kernel
     {
         ulong pte = slot.Ptes![idx];
         if ((pte & need) != need) return 0;
-        if ((pte & set) != set) slot.Ptes[idx] = pte | set;
+        if ((pte & set) != set) ContSetAccessBits(slot, idx, set);
         if (write) StoreRun(slot, idx, Pte.Pfn(pte), 1);
         return 1;
     }

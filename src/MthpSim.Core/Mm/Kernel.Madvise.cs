@@ -157,7 +157,7 @@ public sealed partial class Kernel
                 if (InSwapCache(head) && !FolioFreeSwap(head)) { i += nr; continue; }
                 Map.Clear(head, PageFlags.Dirty);
             }
-            for (int k = i; k < i + nr; k++) ptes[k] &= ~(Pte.Dirty | Pte.Young);
+            ContClearAccessBits(slot, i, nr, Pte.Dirty | Pte.Young);   // clear_young_dirty_ptes()
             MarkLazyFree(head);
             i += nr;
         }

@@ -283,13 +283,17 @@ public sealed partial class Kernel
         var ptes = slot.Ptes!;
         var (first, end) = PteSpan(addr, next);
         int changed = 0;
-        for (int i = first; i < end; i++)
-        {
-            ulong pte = ptes[i];
-            if (!PageTable.Pte.IsNormal(pte)) continue;
-            ptes[i] = writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
-            changed++;
-        }
+        if (Geo.ContPtes > 0)
+            changed = ChangePteProtectionContPte(slot, first, end,
+                pte => writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write);
+        else
+            for (int i = first; i < end; i++)
+            {
+                ulong pte = ptes[i];
+                if (!PageTable.Pte.IsNormal(pte)) continue;
+                ptes[i] = writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
+                changed++;
+            }
         if (changed > 0) SetPtesWork(changed);   // change_pte_range(), as one batch per table
     }
 }

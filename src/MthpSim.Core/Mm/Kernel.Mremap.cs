@@ -152,8 +152,8 @@ public sealed partial class Kernel
             if (wholePmd && (dstExisting == null || dstExisting.Kind == PmdKind.None))
             {
                 var dst = mm.PageTables.GetOrCreate(PmdIndex(newAddr));
-                (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected);
-                (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected) = (PmdKind.None, 0, null, -1, null);
+                (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected, dst.ContBlocks) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ContBlocks);
+                (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ContBlocks) = (PmdKind.None, 0, null, -1, null, null);
                 off += extent;
                 continue;
             }
@@ -178,8 +178,12 @@ public sealed partial class Kernel
         }
         int n = (int)(extent >> PageShift);
         int si = PteIndex(oldAddr), di = PteIndex(newAddr);
-        Array.Copy(src.Ptes!, si, dst.Ptes!, di, n);
-        Array.Clear(src.Ptes!, si, n);
+        if (Geo.ContPtes > 0) MovePtesContPte(src, si, dst, di, n);
+        else
+        {
+            Array.Copy(src.Ptes!, si, dst.Ptes!, di, n);
+            Array.Clear(src.Ptes!, si, n);
+        }
         if (src.Expected != null)
         {
             dst.Expected ??= NewExpectedTable();

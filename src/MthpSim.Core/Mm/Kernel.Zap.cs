@@ -113,6 +113,7 @@ public sealed partial class Kernel
                 if (Pte.IsDirty(gathered)) Map.Set(head, PageFlags.Dirty);
                 if (Pte.IsYoung(gathered)) FolioMarkAccessed(head);
             }
+            ContClearPtes(slot, i, nr);   // get_and_clear_full_ptes()
             Array.Clear(ptes, i, nr);
             ZapBatchWork(nr);
             mm.Rss[(int)RssOf(head)] -= nr;
@@ -159,6 +160,7 @@ public sealed partial class Kernel
         FreePageTable(mm, slot.TablePfn);
         slot.TablePfn = -1;
         slot.Kind = PmdKind.None;
+        ContForget(slot);
     }
 
     /// <summary>

@@ -18,6 +18,11 @@ public sealed class PmdSlot
     /// the token of its last write, 0 for zeroes; <see cref="MaybeZero"/> set after MADV_FREE.
     /// </summary>
     public uint[]? Expected;
+    /// <summary>
+    /// arm64: one bit per CONT_PTES-aligned block of <see cref="Ptes"/>, set while the block carries
+    /// the contiguous bit (Kernel.ContPte.cs); null until a block is first folded, always on x86_64.
+    /// </summary>
+    public ulong[]? ContBlocks;
 
     /// <summary>Expected-content flag: the page may read as its old content or as zeroes (MADV_FREE).</summary>
     public const uint MaybeZero = 1u << 31;

@@ -21,6 +21,8 @@ public static class Pte
     /// <summary>pte_uffd_wp() on a present entry, pte_swp_uffd_wp() on a swap entry, pmd_uffd_wp() on a PMD leaf: userfaultfd write-protected.</summary>
     public const ulong UffdWp = 1 << 7;
     const int PfnShift = 12;
+    /// <summary>Every flag bit of an entry (the bits below the PFN).</summary>
+    public const ulong FlagBits = (1UL << PfnShift) - 1;
 
     public static readonly ulong ZeroPage = Present | Special | Young;
 

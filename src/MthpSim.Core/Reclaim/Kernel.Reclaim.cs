@@ -245,6 +245,12 @@ public sealed partial class Kernel
     {
         var (mm, slot, index) = run[0];
         int firstPfn = Pte.Pfn(slot.Ptes![index]);
+        // folio_unmap_pte_batch() → get_and_clear_full_ptes(): each run of consecutive entries is one batch
+        for (int a = 0, b; a < run.Count; a = b)
+        {
+            for (b = a + 1; b < run.Count && run[b].Slot == run[a].Slot && run[b].Index == run[b - 1].Index + 1; b++) { }
+            ContClearPtes(run[a].Slot, run[a].Index, b - a);
+        }
         foreach (var (_, s, i) in run)
         {
             s.Ptes![i] = 0;

@@ -403,7 +403,7 @@ public sealed partial class Kernel
             }
             int i = PteIndex(addr);
             young |= Pte.IsYoung(slot.Ptes![i]);
-            slot.Ptes[i] &= ~Pte.Young;
+            ContClearAccessBits(slot, i, 1, Pte.Young);   // ptep_clear_flush_young(): a folded block's whole
         }
         if (young) referenced++;
         return referenced;

@@ -39,8 +39,9 @@ public sealed partial class Kernel
             if (Pte.IsPresent(pte))
             {
                 // Already allowed (the retry after userfaultfd mapped it): only the PTE's bits, as handle_pte_fault() does.
-                if (!write || Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | (write ? Pte.Dirty : 0); return FaultResult.Ok; }
-                slot.Ptes[idx] = pte | Pte.Write | Pte.Dirty | Pte.Young;
+                if (!write || Pte.IsWrite(pte)) { ContSetAccessBits(slot, idx, Pte.Young | (write ? Pte.Dirty : 0)); return FaultResult.Ok; }
+                ContTryUnfold(slot, idx);   // contpte_ptep_set_access_flags(): the write bit changes
+                slot.Ptes[idx] = slot.Ptes[idx] | Pte.Write | Pte.Dirty | Pte.Young;
                 Map.Set(Map.HeadOf(Pte.Pfn(pte)), PageFlags.Dirty);
                 return FaultResult.Ok;
             }
@@ -107,8 +108,8 @@ public sealed partial class Kernel
         {
             int idx = PteIndex(addr);
             ulong pte = slot.Ptes[idx];
-            if (!write) { slot.Ptes[idx] = pte | Pte.Young; return FaultResult.Ok; }
-            if (Pte.IsWrite(pte)) { slot.Ptes[idx] = pte | Pte.Young | Pte.Dirty; return FaultResult.Ok; }
+            if (!write) { ContSetAccessBits(slot, idx, Pte.Young); return FaultResult.Ok; }
+            if (Pte.IsWrite(pte)) { ContSetAccessBits(slot, idx, Pte.Young | Pte.Dirty); return FaultResult.Ok; }
             return DoWpPage(vma, slot, addr);
         }
         long index = LinearPageIndex(vma, addr);
@@ -219,6 +220,7 @@ public sealed partial class Kernel
         if (write || (writable && Map.Test(head, PageFlags.Dirty))) flags |= Pte.Dirty;
         for (int i = 0; i < n; i++) slot.Ptes![firstPte + i] = Pte.Make(pfn + i, flags);
         SetPtesWork(n);
+        ContSetPtes(slot, firstPte, n);
         Map.AddRef(head, n);
         FolioAddFileRmapPtes(head, pfn, n, vma.Mm);
         vma.Mm.Rss[(int)RssMember.ShmemPages] += n;

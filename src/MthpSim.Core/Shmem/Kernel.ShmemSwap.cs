@@ -80,6 +80,7 @@ public sealed partial class Kernel
             ulong pte = slot.Ptes![idx];
             if (!Pte.IsNormal(pte) || Map.HeadOf(Pte.Pfn(pte)) != head) continue;
             if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
+            ContTryUnfold(slot, idx);   // ptep_clear_flush()
             slot.Ptes[idx] = 0;
             vma.Mm.Rss[(int)RssMember.ShmemPages]--;
             FolioRemoveRmapPtes(head, Pte.Pfn(pte), 1, vma.Mm);

@@ -63,8 +63,7 @@ public sealed partial class Kernel
                 continue;
             }
             if (Map.FolioMapcount(head) != nrPages) { i += nr; continue; }
-            if (!pageout)
-                for (int k = i; k < i + nr; k++) ptes[k] &= ~Pte.Young;
+            if (!pageout) ContClearAccessBits(slot, i, nr, Pte.Young);   // clear_young_dirty_ptes()
             ClearReferenced(head, deactivate: !pageout);
             isolated?.Add((head, pmdBase + ((ulong)i << PageShift)));
             i += nr;
@@ -210,6 +209,7 @@ public sealed partial class Kernel
             ulong pte = slot.Ptes![idx];
             int pfn = Pte.Pfn(pte);
             if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
+            ContTryUnfold(slot, idx);   // ptep_clear_flush()
             slot.Ptes[idx] = Pte.MakeSwap(offset + (pfn - head), Map.Test(pfn, PageFlags.AnonExclusive)) | (pte & Pte.UffdWp);
             Map.Clear(pfn, PageFlags.AnonExclusive);
             vma.Mm.Rss[(int)RssMember.AnonPages]--;

@@ -83,6 +83,7 @@ public sealed partial class Kernel
             ptes[first + i] = Pte.Make(page + i, flags);
         }
         SetPtesWork(nrPages);
+        ContSetPtes(slot, first, nrPages);
         return write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
     }
 
@@ -149,6 +150,7 @@ public sealed partial class Kernel
         if ((vma.Flags & VmFlags.Write) != 0 && !wp) flags |= Pte.Write | (write ? Pte.Dirty : 0);
         for (int i = 0; i < nr; i++) slot.Ptes[first + i] = Pte.Make(head + i, flags);
         SetPtesWork(nr);
+        ContSetPtes(slot, first, nr);
         return wp && write ? DoWpPage(vma, slot, addr) : FaultResult.Ok;
     }
 

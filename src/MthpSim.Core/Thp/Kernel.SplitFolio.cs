@@ -36,6 +36,9 @@ public sealed partial class Kernel
             var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
             if (slot.Kind == PmdKind.Huge) SplitHugePmd(vma, slot, addr & ~((ulong)Geo.PmdSize - 1));
         }
+        // try_to_migrate_one() takes every PTE down (ptep_clear_flush(): a folded block unfolds, and
+        // the pages come back as small folios, which never fold)
+        foreach (var (vma, addr) in mappings) ContTryUnfold(vma.Mm.PageTables.Find(PmdIndex(addr))!, PteIndex(addr));
         // try_to_migrate_one(): a dirty PTE taken down makes the folio dirty; the PTEs come back with their own bits.
         foreach (var (vma, addr) in mappings)
             if (Pte.IsDirty(vma.Mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)])) { Map.Set(head, PageFlags.Dirty); break; }

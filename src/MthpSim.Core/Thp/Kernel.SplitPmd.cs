@@ -39,6 +39,7 @@ public sealed partial class Kernel
             if (Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);   // folio_set_dirty() for a dirty PMD
             ulong flags = slot.Leaf & (Pte.Write | Pte.Dirty | Pte.Young | Pte.UffdWp);
             for (int i = 0; i < nr; i++) ptes[i] = Pte.Make(head + i, flags);
+            ContSetPtes(slot, 0, nr);   // set_ptes() of the whole table
             Map.AddRef(head, nr - 1);
             FolioAddAnonRmapPtes(head, head, nr, vma.Mm);
             FolioRemoveRmapPmd(head, vma.Mm);

@@ -61,6 +61,8 @@ public static class OracleRunner
             };
             if (o is CostObs or WorkObs or TlbObs || st is PrintStmt { Target: PrintView { Kind: ViewKind.Cost or ViewKind.Tlb } })
                 return $"line {st.Span.Line}: '{st.Text}' is a simulator's estimate (docs/cost-model.md): the live kernel counts neither its work nor TLB entries per process";
+            if (o is ContPteObs)
+                return $"line {st.Span.Line}: '{st.Text}' reads arm64's contiguous bit, which no interface of the live kernel shows (and this x86_64 machine has no such bit)";
         }
         return null;
     }

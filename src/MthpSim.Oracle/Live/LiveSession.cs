@@ -831,6 +831,8 @@ public sealed class LiveSession : IDisposable
                 return new(fc.Major ? maj - own.Majflt : min - own.Minflt, null);
             }
         }
+        if (o is ContPteObs)
+            throw new ScenarioRuntimeException(o.Span, $"'{o}' reads arm64's contiguous bit, which no interface of the live kernel shows");
         if (o is CostObs or WorkObs or TlbObs)
             throw new ScenarioRuntimeException(o.Span, $"'{o}' is a simulator's estimate; the live kernel counts neither its work nor TLB entries per process");
         throw new ScenarioRuntimeException(o.Span, $"the live side cannot evaluate '{o}'");

@@ -32,7 +32,7 @@ public static class ObservableEvaluator
 
     /// <summary>Whether the observable is in kB, so that size-suffixed numbers compare as kB.</summary>
     public static bool IsKbValued(Observable o) =>
-        o is MeminfoObs or ThpmapsObs or CgroupObs or FileObs { Attr: FileAttr.Blocks } || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
+        o is MeminfoObs or ThpmapsObs or ContPteObs or CgroupObs or FileObs { Attr: FileAttr.Blocks } || (o is SmapsObs s && s.Field is not ("THPeligible" or "ProtectionKey"));
 
     public static ObservedValue Evaluate(ScenarioSession s, Observable o)
     {
@@ -84,6 +84,11 @@ public static class ObservableEvaluator
             }
             case UffdFaultsObs uo:
                 return new(s.Kernel.UffdFaults(s.Process(uo.Process)), null);
+            case ContPteObs co:
+            {
+                var r = s.Region(co.Process, co.Region, co.Span);
+                return new(k.ContPteKb(s.Process(co.Process), r.Start, r.Start + r.Length), null);
+            }
             case TlbObs to:
             {
                 var tlb = k.TlbEntriesOf(s.Process(to.Process));

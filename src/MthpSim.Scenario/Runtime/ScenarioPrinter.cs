@@ -129,11 +129,19 @@ public static class ScenarioPrinter
         string small = $"{k.Geo.PageSize >> 10}K", pmd = $"{k.Geo.PmdSize >> 20}M";
         int nameWidth = Math.Max(8, rows.Count == 0 ? 0 : rows.Max(r => r.Name.Length) + 2);
         var sb = new StringBuilder();
-        sb.Append("TLB entries for the present mappings of each process (one per PTE, one per PMD), and what 64 and 1536 entries reach\n");
-        sb.Append("process".PadRight(nameWidth)).Append($"{small + " entries",12}{pmd + " entries",12}{"total",10}{"mapped kB",12}{"reach 64",10}{"reach 1536",12}\n");
+        bool cont = k.Geo.ContPtes > 0;
+        string contHead = cont ? $"{(k.Geo.ContPtes * k.Geo.PageSize) >> 10}K cont" : "";
+        sb.Append(cont
+            ? "TLB entries for the present mappings of each process (one per PTE, one per contiguous-bit block, one per PMD), and what 64 and 1536 entries reach\n"
+            : "TLB entries for the present mappings of each process (one per PTE, one per PMD), and what 64 and 1536 entries reach\n");
+        sb.Append("process".PadRight(nameWidth)).Append($"{small + " entries",12}");
+        if (cont) sb.Append($"{contHead,12}");
+        sb.Append($"{pmd + " entries",12}{"total",10}{"mapped kB",12}{"reach 64",10}{"reach 1536",12}\n");
         foreach (var (name, t) in rows)
         {
-            sb.Append(name.PadRight(nameWidth)).Append(CultureInfo.InvariantCulture, $"{t.BasePages,12}{t.PmdMappings,12}{t.Total,10}{t.MappedBytes >> 10,12}");
+            sb.Append(name.PadRight(nameWidth)).Append(CultureInfo.InvariantCulture, $"{t.BasePages,12}");
+            if (cont) sb.Append(CultureInfo.InvariantCulture, $"{t.ContBlocks,12}");
+            sb.Append(CultureInfo.InvariantCulture, $"{t.PmdMappings,12}{t.Total,10}{t.MappedBytes >> 10,12}");
             sb.Append(Share(t, 64).PadLeft(10)).Append(Share(t, 1536).PadLeft(12)).Append('\n');
         }
         return sb.ToString();

@@ -70,8 +70,7 @@ public static partial class ScenarioRunner
         result.CollapseMetrics = session.Kernel.CollapseMetrics;
         result.CollapseCost = session.Kernel.CollapseCost;
         result.MappedBytesByOrder = session.Kernel.MappedBytesByOrder();
-        if (session.Kernel.Geo.Arch == MthpSim.Core.Arch.CpuArch.X86_64)
-            result.TlbEntries = session.Kernel.Processes.Sum(mm => session.Kernel.TlbEntriesOf(mm).Total);
+        result.TlbEntries = session.Kernel.Processes.Sum(mm => session.Kernel.TlbEntriesOf(mm).Total);
         result.PageSizeKb = session.Kernel.Geo.PageSize >> 10;
         return result;
     }

@@ -24,7 +24,7 @@ internal static class Keywords
     public static readonly string[] GlobalObservables = ["rc", "sysfs", "vmstat", "meminfo", "file", "cgroup"];
 
     /// <summary>Observables written after a process name: P KIND REGION ...</summary>
-    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt", "alive", "uffd", "cost", "work", "tlb"];
+    public static readonly string[] ProcessObservables = ["smaps", "thpmaps", "folio", "intact", "minflt", "majflt", "alive", "uffd", "cost", "work", "tlb", "contpte"];
 
     public static readonly Dictionary<string, Prot> Prots = new(StringComparer.Ordinal)
     {

@@ -190,6 +190,8 @@ public sealed partial class ScenarioParser
                 var field = c.Next("an smaps field (e.g. Rss, AnonHugePages)");
                 return new SmapsObs(span, process, region, field.Text, c.Span(_file, field));
             }
+            case "contpte":
+                return new ContPteObs(span, process, region);
             case "thpmaps":
             {
                 var key = c.Next("a thpmaps key (e.g. anon-thp-pmd-aligned-2048kB)");

@@ -33,10 +33,36 @@ public class TlbEntriesTests
     }
 
     [Fact]
-    public void Arm64_is_refused_until_the_contiguous_bit_is_modelled()
+    public void Reach_takes_contiguous_blocks_after_pmds_and_before_base_pages()
     {
-        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20, Arch = CpuArch.Arm64 });
-        var e = Assert.Throws<NotSupportedException>(() => k.TlbEntriesOf(k.CreateProcess("p")));
-        Assert.Contains("contiguous bit", e.Message);
+        var t = new TlbEntries(BasePages: 10, PmdMappings: 1, BasePageBytes: 4096, PmdBytes: 2 << 20, ContBlocks: 4, ContBytes: 64 << 10);
+        Assert.Equal(15, t.Total);
+        Assert.Equal((2L << 20) + 4 * (64 << 10) + 10 * 4096, t.MappedBytes);
+        Assert.Equal((2L << 20) + 2 * (64 << 10), t.ReachBytes(3));
+        Assert.Equal((2L << 20) + 4 * (64 << 10) + 4096, t.ReachBytes(6));
+    }
+
+    [Theory]
+    [InlineData(4096, "hugepages-64kB", 16)]      // 16 PTEs of 4K: one 64K entry
+    [InlineData(16384, "hugepages-2048kB", 128)]  // 128 PTEs of 16K: one 2M entry
+    [InlineData(65536, "hugepages-2048kB", 32)]   // 32 PTEs of 64K: one 2M entry
+    public void On_arm64_a_folded_block_needs_one_entry(int pageSize, string size, int contPtes)
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 1L << 30, Arch = CpuArch.Arm64, PageSize = pageSize });
+        Assert.Equal(contPtes, k.Geo.ContPtes);
+        Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+        Assert.Equal(0, k.SysfsWrite($"{size}/enabled", "always"));
+        var mm = k.CreateProcess("p");
+        ulong block = (ulong)(contPtes * pageSize);
+        ulong a = 4 * (ulong)k.Geo.PmdSize;
+        k.Mmap(mm, a, 4 * block, Prot.Read | Prot.Write);
+        Assert.Equal(0, k.Access(mm, a, a + 4 * block, write: true));
+        Assert.Equal(4, k.TlbEntriesOf(mm).ContBlocks);
+        Assert.Equal(4, k.TlbEntriesOf(mm).Total);
+        Assert.Equal((long)(4 * block) >> 10, k.ContPteKb(mm, a, a + 4 * block));
+        // a page of the second block given back: that block's other pages need an entry each
+        Assert.Equal(0, k.Madvise(mm, a + block, (ulong)pageSize, MadviseAdvice.Dontneed));
+        Assert.Equal(3 + contPtes - 1, k.TlbEntriesOf(mm).Total);
+        Assert.Equal((long)(3 * block) >> 10, k.ContPteKb(mm, a, a + 4 * block));
     }
 }

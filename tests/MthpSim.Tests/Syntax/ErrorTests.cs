@@ -109,7 +109,7 @@ public class ErrorTests
     [InlineData("expect rc = 0", 11, "expected a comparison operator (==, !=, <, <=, >, >=), got '=' (did you mean '=='?)")]
     [InlineData("expect sysfs enabled < always", 24, "'always' is a word; words can only be compared with == or !=")]
     [InlineData("expect rx == 0", 8, "expected an observable (rc, sysfs PATH, vmstat NAME, meminfo NAME, file FILE ..., cgroup CG usage|max_usage, PROC alive|minflt|majflt|uffd faults, PROC cost [KIND], PROC work UNIT [KIND], PROC tlb entries|reach N, or PROC smaps|thpmaps|folio|intact REGION ...), got 'rx' (did you mean 'rc'?)")]
-    [InlineData("expect p smap buf Rss == 0", 10, "expected an observable of process 'p' (smaps, thpmaps, folio, intact, minflt, majflt, alive, uffd, cost, work or tlb), got 'smap' (did you mean 'smaps'?)")]
+    [InlineData("expect p smap buf Rss == 0", 10, "expected an observable of process 'p' (smaps, thpmaps, folio, intact, minflt, majflt, alive, uffd, cost, work, tlb or contpte), got 'smap' (did you mean 'smaps'?)")]
     [InlineData("expect p folio buf 0 size == 0", 22, "expected a folio attribute (order or kind), got 'size'")]
     [InlineData("expect p smaps buf Rss", 23, "expected a comparison operator (==, !=, <, <=, >, >=), got end of line")]
     [InlineData("expect rc == 0 1", 16, "unexpected '1' after the end of the expect statement")]
