@@ -153,6 +153,7 @@ public sealed partial class Kernel
         bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
         slot.Ptes![idx] = Pte.Make(pfn, Pte.Young | Pte.Dirty | (writable ? Pte.Write : 0));
         SetPtesWork(1);
+        ContTryFold(slot, idx);   // set_pte_at(): the page ending a block of a large folio may fold it
         Map.AddRef(head, 1);
         FolioAddFileRmapPtes(head, pfn, 1, vma.Mm);
         vma.Mm.Rss[(int)RssMember.ShmemPages]++;
