@@ -64,6 +64,8 @@ public sealed partial class Kernel
         for (int i = first; i < end; i++) ptes[i] |= gathered;
         SetContBlock(slot, block, fold);
         Work(Cost.KernelWork.TlbFlushes);
+        if (fold) Paths.ContFold++;
+        else Paths.ContUnfold++;
     }
 
     // models contpte_try_unfold()
@@ -129,6 +131,7 @@ public sealed partial class Kernel
                 for (int i = first; i < first + n; i++) gathered |= ptes[i] & AccessBits;
                 for (int i = first; i < first + n; i++) ptes[i] |= gathered;
                 SetContBlock(slot, first / n, true);
+                Paths.ContSet++;
             }
     }
 
@@ -229,6 +232,7 @@ public sealed partial class Kernel
             ContClearPtes(src, s, nr);
             Array.Copy(sp, s, dp, di + i, nr);
             Array.Clear(sp, s, nr);
+            SetPtesWork(nr);
             if (Pte.IsNormal(pte)) ContSetPtes(dst, di + i, nr);
             i += nr;
         }

@@ -18,4 +18,6 @@ public sealed class PathCounts
     public long ShmemCleanDropped;
     /// <summary>handle_userfault(): faults delivered to a userfaultfd reader, by reason (missing, write-protect, minor).</summary>
     public long UffdMissing, UffdWp, UffdMinor;
+    /// <summary>arm64: blocks given the contiguous bit by set_ptes() (contpte_set_ptes()), and folded or unfolded in place (contpte_convert()).</summary>
+    public long ContSet, ContFold, ContUnfold;
 }

@@ -154,6 +154,9 @@ public sealed partial class Kernel
                 var dst = mm.PageTables.GetOrCreate(PmdIndex(newAddr));
                 (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected, dst.ContBlocks) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ContBlocks);
                 (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ContBlocks) = (PmdKind.None, 0, null, -1, null, null);
+                // move_normal_pmd() / move_huge_pmd(): one PMD entry moved, and its range flushed
+                SetPtesWork(1);
+                Work(Cost.KernelWork.TlbFlushes);
                 off += extent;
                 continue;
             }
@@ -178,12 +181,18 @@ public sealed partial class Kernel
         }
         int n = (int)(extent >> PageShift);
         int si = PteIndex(oldAddr), di = PteIndex(newAddr);
+        long batches = WorkCharged(Cost.KernelWork.PteBatches);
         if (Geo.ContPtes > 0) MovePtesContPte(src, si, dst, di, n);
         else
         {
+            // one entry at a time on x86 (mremap_folio_pte_batch() batches only contiguous-bit blocks)
+            int moved = n - src.Ptes.AsSpan(si, n).Count(0UL);
+            Work(Cost.KernelWork.PteBatches, moved);
+            Work(Cost.KernelWork.Ptes, moved);
             Array.Copy(src.Ptes!, si, dst.Ptes!, di, n);
             Array.Clear(src.Ptes!, si, n);
         }
+        if (WorkCharged(Cost.KernelWork.PteBatches) != batches) Work(Cost.KernelWork.TlbFlushes);   // move_ptes(): flush_tlb_range()
         if (src.Expected != null)
         {
             dst.Expected ??= NewExpectedTable();

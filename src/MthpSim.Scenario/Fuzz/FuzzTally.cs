@@ -55,6 +55,14 @@ public sealed class FuzzTally
     /// <summary>Adds what one machine did by the end of its episode.</summary>
     public void Cover(Kernel k)
     {
+        if (k.Geo.ContPtes > 0)
+        {
+            // the contiguous bit, per geometry: set by set_ptes(), folded and unfolded in place
+            string arm = $"arm64 {k.Geo.PageSize >> 10}K pages:";
+            Add($"{arm} contpte set", k.Paths.ContSet);
+            Add($"{arm} contpte fold", k.Paths.ContFold);
+            Add($"{arm} contpte unfold", k.Paths.ContUnfold);
+        }
         if (k.Geo.PageSize != 4096) { CoverOtherGeometry(k); return; }
         long pageKb = k.Geo.PageSize >> 10;
         for (int order = 2; order <= k.Geo.PmdOrder; order++)

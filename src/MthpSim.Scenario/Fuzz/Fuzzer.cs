@@ -48,12 +48,13 @@ public static class Fuzzer
                 {
                     var tally = new FuzzTally();
                     // Without a profile given, every fourth episode has swap (every other one of those with cgroups),
-                    // and two in eight run on arm64, one with 16K pages and one with 64K.
+                    // and three in eight run on arm64, with 4K, 16K and 64K pages.
                     var episodeProfile = profile ?? (episode % 8) switch
                     {
                         1 => GeneratorProfile.Arm64Page16K,
                         3 => GeneratorProfile.SimulatorSwap,
                         5 => GeneratorProfile.Arm64Page64K,
+                        6 => GeneratorProfile.Arm64Page4K,
                         7 => GeneratorProfile.SimulatorSwapCgroups,
                         _ => GeneratorProfile.Simulator,
                     };

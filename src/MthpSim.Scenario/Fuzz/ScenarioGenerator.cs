@@ -583,6 +583,8 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     public static readonly GeneratorProfile SimulatorSwap = new("machine memory=512M swap=64M", true, true, [512, 4096, 65536], Shmem: true, Pageout: true, Swap: true, AnySwapDevice: true, Fragmentation: true);
     /// <summary>The simulator with swap and memory cgroups on a small machine: reclaim in the groups, the reclaim statement and machine-wide pressure swap, shmem as well as anonymous memory.</summary>
     public static readonly GeneratorProfile SimulatorSwapCgroups = SimulatorSwap with { Machine = "machine memory=96M swap=64M", Cgroups = true };
+    /// <summary>Everything the simulator runs, on arm64 with 4K pages: the contiguous bit folds 64K blocks.</summary>
+    public static readonly GeneratorProfile Arm64Page4K = Simulator with { Machine = "machine memory=96M arch=arm64" };
     /// <summary>Everything the simulator runs on arm64 with 16K pages (PMD 32M), swap and memory cgroups included.</summary>
     public static readonly GeneratorProfile Arm64Page16K = SimulatorSwap with { Machine = "machine memory=512M page=16K arch=arm64 swap=128M", Cgroups = true, PageSize = 16384 };
     /// <summary>
