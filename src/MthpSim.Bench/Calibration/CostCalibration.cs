@@ -10,7 +10,8 @@ namespace MthpSim.Bench.Calibration;
 /// <summary>
 /// Fits <see cref="KernelCostModel"/> to the live kernel (docs/cost-model.md): fault loops (write at
 /// 4K, 16K, 64K and 2M; read of the zero page and of the huge zero page), fork of 1 GiB with the
-/// child's exit, munmap of 1 GiB and copy-on-write after fork at 4K, 16K, 64K and 2M, PMD splits, and
+/// child's exit, munmap of 1 GiB and copy-on-write after fork at 4K, 16K, 64K and 2M, PMD splits, folio
+/// splits (MADV_FREE of one page of each 16K or 64K folio), and
 /// memset()/memcpy() of 4K pages already in use (reported beside the fitted cost of zeroing and
 /// copying a page in a fault, which meets memory that is not). Each live figure is the
 /// median of <c>runs</c> runs of <c>mthp_bench</c>; the simulator runs the same pattern and counts
@@ -86,6 +87,17 @@ public static class CostCalibration
                     if (k.Madvise(mm, start + off, 4096, MadviseAdvice.Dontneed) != 0) throw new InvalidOperationException("calibration: madvise failed");
                 return [];
             }), unitBytes: 2L << 20), Validated: false));
+        foreach (int order in new[] { 2, 4 })
+        {
+            long step = 4096L << order;
+            list.Add(new($"free-split-{BenchMachine.Label(order)}", "folio", Live(order, "free-split", N(region), N(step)),
+                () => Simulate(order, region, written: true, (k, mm, start) => Delta(k, [mm], () =>
+                {
+                    for (ulong off = 0; off < (ulong)region; off += (ulong)step)
+                        if (k.Madvise(mm, start + off, 4096, MadviseAdvice.Free) != 0) throw new InvalidOperationException("calibration: madvise failed");
+                    return [];
+                }), unitBytes: step), Validated: false));
+        }
         return list;
     }
 
@@ -154,6 +166,8 @@ public static class CostCalibration
     /// </summary>
     public static Result Fit(IReadOnlyList<Measured> measured, double zeroNs, double copyNs)
     {
+        if (measured.FirstOrDefault(m => !(m.Ns > 0)) is { } none)
+            throw new ArgumentException($"pattern {none.Name} measured {none.Ns} ns: every pattern must take some time", nameof(measured));
         var fixedNs = KernelCostModel.FromFit(new Dictionary<KernelWork, double>());
         var isFixed = new HashSet<KernelWork> { KernelWork.ScanPtes, KernelWork.CollapseAttempts };
         var fitted = Enumerable.Range(0, KernelWorkNames.Count).Select(u => (KernelWork)u)

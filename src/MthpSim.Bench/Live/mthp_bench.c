@@ -19,6 +19,10 @@
  *                            its first write). Units: pages.
  *   mthp_bench split LEN     writes LEN bytes, then times MADV_DONTNEED of the first 4K page of every
  *                            2M (one call each: with 2M THPs each splits a PMD mapping). Units: 2M ranges.
+ *   mthp_bench free-split LEN STEP
+ *                            writes LEN bytes, then times MADV_FREE of the first 4K page of every STEP
+ *                            bytes (one call each: with folios of STEP bytes, madvise_free_pte_range()
+ *                            splits each, as it covers the folio in part). Units: calls.
  *   mthp_bench memcpy LEN    writes LEN bytes and a second region of LEN bytes (untimed), then times
  *                            copying the first into the second 4K at a time, as the kernel's
  *                            copy_user_highpage() copies a page. Units: 4K pages.
@@ -227,6 +231,19 @@ static void bench_split(unsigned long len)
 	report(len / PMD, t1 - t0);
 }
 
+static void bench_free_split(unsigned long len, unsigned long step)
+{
+	warm(len);
+	char *p = map_region(len);
+	write_all(p, len);
+	uint64_t t0 = now_ns();
+	for (unsigned long off = 0; off < len; off += step)
+		if (madvise(p + off, PAGE, MADV_FREE) != 0)
+			die("madvise");
+	uint64_t t1 = now_ns();
+	report(len / step, t1 - t0);
+}
+
 static void bench_memcpy(unsigned long len)
 {
 	char *src = map_region(len), *dst = map_region(len);
@@ -400,6 +417,8 @@ int main(int argc, char **argv)
 		bench_cow(arg(argv[2]));
 	} else if (argc == 3 && strcmp(argv[1], "split") == 0) {
 		bench_split(arg(argv[2]));
+	} else if (argc == 4 && strcmp(argv[1], "free-split") == 0) {
+		bench_free_split(arg(argv[2]), arg(argv[3]));
 	} else if (argc == 3 && strcmp(argv[1], "memcpy") == 0) {
 		bench_memcpy(arg(argv[2]));
 	} else if (argc == 3 && strcmp(argv[1], "munmap") == 0) {
@@ -425,7 +444,7 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && strcmp(argv[1], "khugepaged-scan") == 0) {
 		bench_khugepaged_scan(arg(argv[2]), arg(argv[3]));
 	} else {
-		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | cow LEN | split LEN | memcpy LEN | munmap LEN | mmap N | munmap-many N | collapse LEN FILL | memset LEN | khugepaged-scan LEN PASSES\n");
+		fprintf(stderr, "usage: mthp_bench touch LEN STRIDE WRITE PRETOUCH | fork LEN | cow LEN | split LEN | free-split LEN STEP | memcpy LEN | munmap LEN | mmap N | munmap-many N | collapse LEN FILL | memset LEN | khugepaged-scan LEN PASSES\n");
 		return 1;
 	}
 	return 0;

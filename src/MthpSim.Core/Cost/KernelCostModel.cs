@@ -43,7 +43,8 @@ public sealed record KernelCostModel
     /// <summary>
     /// Fitted by <c>mthpsim calibrate cost --runs 5</c> on this project's development machine (Linux
     /// 6.18.44 in a 2-CPU Firecracker VM), 2026-12-05; the khugepaged units are the collapse model's,
-    /// and folio splits are not calibrated yet (they cost nothing here).
+    /// and the two folio-split units come from the 11:25 run (`--runs 3`) that added the MADV_FREE split loops (each
+    /// is exercised by those loops alone, so the rest of that fit does not bear on them).
     /// </summary>
     public static KernelCostModel Default { get; } = FromFit(new Dictionary<KernelWork, double>
     {
@@ -66,6 +67,8 @@ public sealed record KernelCostModel
         [KernelWork.TlbFlushes] = 776,
         [KernelWork.Forks] = 0,
         [KernelWork.PmdSplits] = 8154,
+        [KernelWork.FolioSplits] = 2814,
+        [KernelWork.SplitPages] = 653,
     });
 
     /// <summary>A model from fitted constants; the scan and collapse units come from <see cref="CollapseCostModel.Default"/>, any other unit left out costs nothing.</summary>

@@ -46,6 +46,8 @@ public enum KernelWork
     PmdSplits,
     /// <summary>A large folio split (split_huge_page_to_list_to_order()).</summary>
     FolioSplits,
+    /// <summary>A page of a folio split: each mapping of it taken down and set again (try_to_migrate(), remove_migration_ptes()) and its struct page rewritten.</summary>
+    SplitPages,
     /// <summary>A PTE read by khugepaged's scan or a collapse's isolation.</summary>
     ScanPtes,
     /// <summary>A collapse attempt that allocated its folio (collapse_huge_page()).</summary>
@@ -58,7 +60,7 @@ public static class KernelWorkNames
     static readonly NameTable<KernelWork> Table = new([
         "faults", "pages_zeroed", "pages_copied", "folio_allocs", "folio_frees", "pages_freed", "pte_batches", "ptes",
         "rmap_folios", "rmap_pages", "page_table_allocs", "page_table_frees", "fork_batches", "fork_ptes",
-        "zap_batches", "zap_ptes", "tlb_flushes", "forks", "pmd_splits", "folio_splits", "scan_ptes", "collapse_attempts",
+        "zap_batches", "zap_ptes", "tlb_flushes", "forks", "pmd_splits", "folio_splits", "split_pages", "scan_ptes", "collapse_attempts",
     ]);
 
     public const int Count = (int)KernelWork.CollapseAttempts + 1;

@@ -44,6 +44,7 @@ public sealed partial class Kernel
             if (Pte.IsDirty(vma.Mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)])) { Map.Set(head, PageFlags.Dirty); break; }
         Stats.Count(order, MthpStat.Split);
         Work(Cost.KernelWork.FolioSplits);
+        Work(Cost.KernelWork.SplitPages, 1 << order);
         if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPage);
         Stats.Count(order, MthpStat.NrAnon, -1);
         // __folio_split(): off the queue if still on it, and no longer partially mapped either way

@@ -21,6 +21,9 @@ public class CostCalibrationTests
 
     static readonly IReadOnlyList<CostCalibration.Pattern> Small = CostCalibration.Patterns(region: 64L << 20);
 
+    /// <summary>The built-in constants, with a cost for the folio splits they leave uncalibrated (a pattern that took no time would be no measurement).</summary>
+    static readonly KernelCostModel Truth = KernelCostModel.Default.With(new Dictionary<KernelWork, double> { [KernelWork.FolioSplits] = 3000, [KernelWork.SplitPages] = 600 });
+
     [Fact]
     public void Every_pattern_s_simulation_counts_the_work_its_live_twin_does()
     {
@@ -35,13 +38,16 @@ public class CostCalibrationTests
         Assert.Equal(1, Unit("cow-64K", KernelWork.PagesCopied), 6);
         Assert.Equal(0, Unit("cow-64K", KernelWork.ForkBatches));             // the fork is the setup, not timed
         Assert.Equal(1, Unit("split-2M", KernelWork.PmdSplits), 6);
+        Assert.Equal(1, Unit("free-split-64K", KernelWork.FolioSplits), 6);   // per call: one folio split
+        Assert.Equal(1, Unit("free-split-16K", KernelWork.FolioSplits), 6);
+        Assert.Equal(16, Unit("free-split-64K", KernelWork.SplitPages), 6);
         Assert.Equal(0, Unit("read-4K", KernelWork.FolioAllocs));
     }
 
     [Fact]
     public void A_fit_to_times_the_model_itself_gives_predicts_every_pattern()
     {
-        var truth = KernelCostModel.Default;
+        var truth = Truth;
         var measured = Small.Select(p =>
         {
             var work = p.SimulatedWork();
@@ -68,7 +74,7 @@ public class CostCalibrationTests
         static List<CostCalibration.Measured> Measure(long fallbacksAt64K) => Small.Select(p =>
         {
             var work = p.SimulatedWork();
-            double ns = Enumerable.Range(0, KernelWorkNames.Count).Sum(u => KernelCostModel.Default.NsPerUnit[u] * work[u]);
+            double ns = Enumerable.Range(0, KernelWorkNames.Count).Sum(u => Truth.NsPerUnit[u] * work[u]);
             return new CostCalibration.Measured(p.Name, p.Unit, p.Validated, ns, work, p.Name == "write-64K" ? fallbacksAt64K : 0);
         }).ToList();
         var r = CostCalibration.Fit(Measure(3), zeroNs: 100, copyNs: 400);
@@ -84,7 +90,7 @@ public class CostCalibrationTests
         var measured = Small.Select(p =>
         {
             var work = p.SimulatedWork();
-            double ns = Enumerable.Range(0, KernelWorkNames.Count).Sum(u => KernelCostModel.Default.NsPerUnit[u] * work[u]);
+            double ns = Enumerable.Range(0, KernelWorkNames.Count).Sum(u => Truth.NsPerUnit[u] * work[u]);
             // cow-4K three times what its work explains, beside cow-64K that does the same work per page
             return new CostCalibration.Measured(p.Name, p.Unit, p.Validated, p.Name == "cow-4K" ? 3 * ns : ns, work);
         }).ToList();

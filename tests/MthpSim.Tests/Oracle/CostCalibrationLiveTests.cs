@@ -16,7 +16,7 @@ public partial class CostCalibrationLiveTests
             .Order(StringComparer.Ordinal)
             .ToDictionary(f => f, f => { try { return File.ReadAllText(f); } catch (IOException e) { return e.Message; } });
 
-    [GeneratedRegex(@"^(?<name>\S+)\s+(page|2M range)\s+(?<measured>[\d,.]+)\s+(?<predicted>[\d,.]+)\s+[+-]?[\d.]+%\s+[\d,.]+\s+[+-]?[\d.]+%\s+(?<fallbacks>[\d,]+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?<name>\S+)\s+(page|2M range|folio)\s+(?<measured>[\d,.]+)\s+(?<predicted>[\d,.]+)\s+[+-]?[\d.]+%\s+[\d,.]+\s+[+-]?[\d.]+%\s+(?<fallbacks>[\d,]+)", RegexOptions.Multiline)]
     private static partial Regex Row();
 
     /// <remarks>
@@ -37,7 +37,7 @@ public partial class CostCalibrationLiveTests
             Measured: double.Parse(m.Groups["measured"].Value, NumberStyles.Number, CultureInfo.InvariantCulture),
             Predicted: double.Parse(m.Groups["predicted"].Value, NumberStyles.Number, CultureInfo.InvariantCulture),
             Fallbacks: long.Parse(m.Groups["fallbacks"].Value, NumberStyles.Number, CultureInfo.InvariantCulture)));
-        Assert.Equal(19, rows.Count);
+        Assert.Equal(21, rows.Count);
         foreach (var (name, r) in rows)
         {
             Assert.True(r.Measured > 0 && r.Predicted > 0, $"{name}: measured {r.Measured}, predicted {r.Predicted}\n{stdout}");
