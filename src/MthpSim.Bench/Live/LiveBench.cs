@@ -101,6 +101,8 @@ public sealed class LiveBench
         guard.OnBeforeRestore(() => { if (child is { HasExited: false }) child.Kill(); });
         var values = OracleRunner.SimulatorDefaults(_live);
         foreach (var (k, v) in spec.Settings) values[k] = v;
+        // The model's memory is all backed: no host faults on memory the balloon reported free.
+        if (_live.SettingFiles().Contains(LiveSettings.PageReportingOrder)) values[LiveSettings.PageReportingOrder] = LiveSettings.NoPageReporting;
         var failed = _live.Apply(values);
         if (failed.Count > 0) throw new OracleUnavailableException($"could not set THP settings: {string.Join("; ", failed)}");
         long fallbacksBefore = FaultFallbacks();

@@ -14,9 +14,10 @@
  *   mthp_bench fork LEN      writes LEN bytes, then times fork() + the child's _exit(0) + waitpid().
  *                            Units: pages of the parent.
  *   mthp_bench munmap LEN    writes LEN bytes, then times munmap() of the region. Units: pages.
- *   mthp_bench cow LEN       writes LEN bytes, forks a child that waits, then times the parent writing
- *                            every 4K page again (a copy-on-write fault each; a PMD mapping is split at
- *                            its first write). Units: pages.
+ *   mthp_bench cow LEN       writes LEN bytes (after warming 2 * LEN: the copies need memory too),
+ *                            forks a child that waits, then times the parent writing every 4K page
+ *                            again (a copy-on-write fault each; a PMD mapping is split at its first
+ *                            write). Units: pages.
  *   mthp_bench split LEN     writes LEN bytes, then times MADV_DONTNEED of the first 4K page of every
  *                            2M (one call each: with 2M THPs each splits a PMD mapping). Units: 2M ranges.
  *   mthp_bench free-split LEN STEP
@@ -189,7 +190,7 @@ static void bench_munmap(unsigned long len)
 
 static void bench_cow(unsigned long len)
 {
-	warm(len);
+	warm(2 * len);   /* the region, and the copies its writes make */
 	char *p = map_region(len);
 	write_all(p, len);
 	int fds[2];

@@ -42,33 +42,32 @@ public sealed record KernelCostModel
 
     /// <summary>
     /// Fitted by <c>mthpsim calibrate cost --runs 5</c> on this project's development machine (Linux
-    /// 6.18.44 in a 2-CPU Firecracker VM), 2026-12-05; the khugepaged units are the collapse model's,
-    /// and the two folio-split units come from the 11:25 run (`--runs 3`) that added the MADV_FREE split loops (each
-    /// is exercised by those loops alone, so the rest of that fit does not bear on them).
+    /// 6.18.44 in a 2-CPU Firecracker VM, free page reporting off while it measured), 2026-12-05;
+    /// the khugepaged units are the collapse model's.
     /// </summary>
     public static KernelCostModel Default { get; } = FromFit(new Dictionary<KernelWork, double>
     {
-        [KernelWork.Faults] = 535,
-        [KernelWork.PagesZeroed] = 365,
-        [KernelWork.PagesCopied] = 449,
-        [KernelWork.FolioAllocs] = 970,
-        [KernelWork.FolioFrees] = 164,
-        [KernelWork.PagesFreed] = 9.87,
-        [KernelWork.PteBatches] = 535,
-        [KernelWork.Ptes] = 67.5,
-        [KernelWork.RmapFolios] = 28,
-        [KernelWork.RmapPages] = 9.65,
-        [KernelWork.PageTableAllocs] = 2164,
-        [KernelWork.PageTableFrees] = 388,
-        [KernelWork.ForkBatches] = 8.5,
-        [KernelWork.ForkPtes] = 23.6,
-        [KernelWork.ZapBatches] = 65.4,
-        [KernelWork.ZapPtes] = 5.02,
-        [KernelWork.TlbFlushes] = 776,
+        [KernelWork.Faults] = 555,
+        [KernelWork.PagesZeroed] = 376,
+        [KernelWork.PagesCopied] = 373,
+        [KernelWork.FolioAllocs] = 1058,
+        [KernelWork.FolioFrees] = 170,
+        [KernelWork.PagesFreed] = 9.94,
+        [KernelWork.PteBatches] = 555,
+        [KernelWork.Ptes] = 18,
+        [KernelWork.RmapFolios] = 26.8,
+        [KernelWork.RmapPages] = 9.89,
+        [KernelWork.PageTableAllocs] = 2475,
+        [KernelWork.PageTableFrees] = 454,
+        [KernelWork.ForkBatches] = 3.45,
+        [KernelWork.ForkPtes] = 29.7,
+        [KernelWork.ZapBatches] = 63.7,
+        [KernelWork.ZapPtes] = 3.34,
+        [KernelWork.TlbFlushes] = 611,
         [KernelWork.Forks] = 0,
-        [KernelWork.PmdSplits] = 8154,
-        [KernelWork.FolioSplits] = 2814,
-        [KernelWork.SplitPages] = 653,
+        [KernelWork.PmdSplits] = 8238,
+        [KernelWork.FolioSplits] = 2919,
+        [KernelWork.SplitPages] = 654,
     });
 
     /// <summary>A model from fitted constants; the scan and collapse units come from <see cref="CollapseCostModel.Default"/>, any other unit left out costs nothing.</summary>

@@ -9,13 +9,26 @@ namespace MthpSim.Oracle.Settings;
 public sealed class LiveSettings
 {
     public const string Root = "/sys/kernel/mm/transparent_hugepage";
+
+    /// <summary>
+    /// Free page reporting (virtio-balloon): free blocks of this order and above are reported to the
+    /// host, which takes their memory back, so the guest's next use of them costs host faults. Saved
+    /// and restored with the THP settings; live timings turn it off (docs/cost-model.md).
+    /// </summary>
+    public const string PageReportingOrder = "/sys/module/page_reporting/parameters/page_reporting_order";
+
+    /// <summary>A page_reporting_order above MAX_PAGE_ORDER (10 on x86_64): no free block is large enough to be reported.</summary>
+    public const string NoPageReporting = "11";
+
     readonly string _root;
     readonly string _journal;
+    readonly string? _pageReporting;
 
     public LiveSettings(string? root = null, string? journal = null)
     {
         _root = root ?? Root;
         _journal = journal ?? Environment.GetEnvironmentVariable("MTHPSIM_ORACLE_JOURNAL") ?? "/run/mthpsim-oracle/saved-settings";
+        _pageReporting = root == null ? PageReportingOrder : null;   // a test's root stands for the THP directory only
     }
 
     public string JournalPath => _journal;
@@ -29,6 +42,7 @@ public sealed class LiveSettings
         foreach (var dir in Directory.EnumerateDirectories(_root, "hugepages-*").Select(Path.GetFileName).OrderBy(SizeOf))
             foreach (var f in new[] { "enabled", "shmem_enabled" })
                 if (File.Exists(Path.Combine(_root, dir!, f))) files.Add($"{dir}/{f}");
+        if (_pageReporting != null) files.Add(_pageReporting);   // absolute: Path.Combine() keeps it as it is
         return files.Where(f => File.Exists(Path.Combine(_root, f))).ToList();
     }
 

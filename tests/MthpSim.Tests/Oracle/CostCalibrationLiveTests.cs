@@ -9,10 +9,11 @@ namespace MthpSim.Tests.Oracle;
 [Collection("live kernel")]
 public partial class CostCalibrationLiveTests
 {
-    /// <summary>Every THP setting (the per-size counters and khugepaged's aside).</summary>
+    /// <summary>Every THP setting (the per-size counters and khugepaged's aside), and free page reporting.</summary>
     static Dictionary<string, string> Settings() =>
         Directory.EnumerateFiles(LiveSettings.Root, "*", SearchOption.AllDirectories)
             .Where(f => !f.Contains("/stats/", StringComparison.Ordinal) && !f.EndsWith("full_scans", StringComparison.Ordinal) && !f.EndsWith("pages_collapsed", StringComparison.Ordinal))
+            .Append(LiveSettings.PageReportingOrder).Where(File.Exists)   // turned off while it measures
             .Order(StringComparer.Ordinal)
             .ToDictionary(f => f, f => { try { return File.ReadAllText(f); } catch (IOException e) { return e.Message; } });
 
