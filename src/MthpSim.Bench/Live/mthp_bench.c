@@ -219,27 +219,15 @@ static void bench_cow(unsigned long len)
 	report(len / PAGE, t1 - t0);
 }
 
-static void bench_split(unsigned long len)
-{
-	warm(len);
-	char *p = map_region(len);
-	write_all(p, len);
-	uint64_t t0 = now_ns();
-	for (unsigned long off = 0; off < len; off += PMD)
-		if (madvise(p + off, PAGE, MADV_DONTNEED) != 0)
-			die("madvise");
-	uint64_t t1 = now_ns();
-	report(len / PMD, t1 - t0);
-}
-
-static void bench_free_split(unsigned long len, unsigned long step)
+/* split and free-split: one madvise() of the first 4K page of every STEP bytes of LEN written. */
+static void bench_madvise_each(unsigned long len, unsigned long step, int advice)
 {
 	warm(len);
 	char *p = map_region(len);
 	write_all(p, len);
 	uint64_t t0 = now_ns();
 	for (unsigned long off = 0; off < len; off += step)
-		if (madvise(p + off, PAGE, MADV_FREE) != 0)
+		if (madvise(p + off, PAGE, advice) != 0)
 			die("madvise");
 	uint64_t t1 = now_ns();
 	report(len / step, t1 - t0);
@@ -417,9 +405,9 @@ int main(int argc, char **argv)
 	} else if (argc == 3 && strcmp(argv[1], "cow") == 0) {
 		bench_cow(arg(argv[2]));
 	} else if (argc == 3 && strcmp(argv[1], "split") == 0) {
-		bench_split(arg(argv[2]));
+		bench_madvise_each(arg(argv[2]), PMD, MADV_DONTNEED);
 	} else if (argc == 4 && strcmp(argv[1], "free-split") == 0) {
-		bench_free_split(arg(argv[2]), arg(argv[3]));
+		bench_madvise_each(arg(argv[2]), arg(argv[3]), MADV_FREE);
 	} else if (argc == 3 && strcmp(argv[1], "memcpy") == 0) {
 		bench_memcpy(arg(argv[2]));
 	} else if (argc == 3 && strcmp(argv[1], "munmap") == 0) {
