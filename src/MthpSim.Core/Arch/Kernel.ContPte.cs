@@ -136,41 +136,6 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models change_pte_range() on arm64, batch by batch (mprotect_folio_pte_batch(): consecutive
-    /// pages of one large folio, the same bits but write, dirty and access): modify_prot_start_ptes()
-    /// clears the batch, unfolding the blocks it covers in part; <paramref name="modify"/> gives each
-    /// entry its new bits; modify_prot_commit_ptes() sets each run of entries alike in write
-    /// permission (commit_anon_folio_batch()'s sub-batches) with one set_ptes(). Returns the entries changed.
-    /// </summary>
-    internal int ChangePteProtectionContPte(PmdSlot slot, int first, int end, Func<ulong, ulong> modify)
-    {
-        var ptes = slot.Ptes!;
-        int changed = 0;
-        for (int i = first; i < end;)
-        {
-            ulong pte = ptes[i];
-            if (!Pte.IsNormal(pte)) { i++; continue; }
-            int pfn = Pte.Pfn(pte), head = Map.HeadOf(pfn), folioEnd = head + (1 << Map.Order(head));
-            int nr = 1;
-            while (i + nr < end && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr
-                   && ((ptes[i + nr] ^ pte) & ~(AccessBits | Pte.Write) & Pte.FlagBits) == 0)
-                nr++;
-            ContClearPtes(slot, i, nr);
-            for (int k = i; k < i + nr; k++) ptes[k] = modify(ptes[k]);
-            for (int k = i; k < i + nr;)
-            {
-                int len = 1;
-                while (k + len < i + nr && ((ptes[k + len] ^ ptes[k]) & Pte.Write) == 0) len++;
-                ContSetPtes(slot, k, len);
-                k += len;
-            }
-            changed += nr;
-            i += nr;
-        }
-        return changed;
-    }
-
-    /// <summary>
     /// Sets <paramref name="bits"/> (access, dirty) on entry <paramref name="idx"/>, and on the whole
     /// block when it is folded: what ptep_get() then reports for every entry of it.
     /// </summary>

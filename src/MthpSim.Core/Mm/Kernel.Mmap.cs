@@ -280,20 +280,47 @@ public sealed partial class Kernel
             return;
         }
         if (slot.Kind != PageTable.PmdKind.Table) return;
-        var ptes = slot.Ptes!;
         var (first, end) = PteSpan(addr, next);
-        int changed = 0;
-        if (Geo.ContPtes > 0)
-            changed = ChangePteProtectionContPte(slot, first, end,
-                pte => writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write);
-        else
-            for (int i = first; i < end; i++)
-            {
-                ulong pte = ptes[i];
-                if (!PageTable.Pte.IsNormal(pte)) continue;
-                ptes[i] = writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write;
-                changed++;
-            }
+        int changed = ChangePteProtection(slot, first, end,
+            pte => writable && CanBecomeWritable(pte, shared, uffdWp) ? pte | PageTable.Pte.Write : pte & ~PageTable.Pte.Write);
         if (changed > 0) SetPtesWork(changed);   // change_pte_range(), as one batch per table
+    }
+
+    /// <summary>
+    /// models change_pte_range(), batch by batch (mprotect_folio_pte_batch(): consecutive pages of
+    /// one large folio, the same bits but write, dirty and access): modify_prot_start_ptes() clears
+    /// the batch, gathering its access and dirty bits (and on arm64 unfolding the blocks it covers in
+    /// part); <paramref name="modify"/> gives each entry its new bits; modify_prot_commit_ptes() sets
+    /// each run of entries alike in write permission (commit_anon_folio_batch()'s sub-batches) with
+    /// one set_ptes(), every entry with the gathered bits. Returns the entries changed.
+    /// </summary>
+    int ChangePteProtection(PageTable.PmdSlot slot, int first, int end, Func<ulong, ulong> modify)
+    {
+        var ptes = slot.Ptes!;
+        int changed = 0;
+        for (int i = first; i < end;)
+        {
+            ulong pte = ptes[i];
+            if (!PageTable.Pte.IsNormal(pte)) { i++; continue; }
+            int pfn = PageTable.Pte.Pfn(pte), head = Map.HeadOf(pfn), folioEnd = head + (1 << Map.Order(head));
+            int nr = 1;
+            while (i + nr < end && pfn + nr < folioEnd && PageTable.Pte.IsNormal(ptes[i + nr]) && PageTable.Pte.Pfn(ptes[i + nr]) == pfn + nr
+                   && ((ptes[i + nr] ^ pte) & ~(AccessBits | PageTable.Pte.Write) & PageTable.Pte.FlagBits) == 0)
+                nr++;
+            ContClearPtes(slot, i, nr);
+            ulong gathered = 0;
+            for (int k = i; k < i + nr; k++) gathered |= ptes[k] & AccessBits;
+            for (int k = i; k < i + nr; k++) ptes[k] = modify(ptes[k] | gathered);
+            for (int k = i; k < i + nr && Geo.ContPtes > 0;)
+            {
+                int len = 1;
+                while (k + len < i + nr && ((ptes[k + len] ^ ptes[k]) & PageTable.Pte.Write) == 0) len++;
+                ContSetPtes(slot, k, len);
+                k += len;
+            }
+            changed += nr;
+            i += nr;
+        }
+        return changed;
     }
 }

@@ -50,15 +50,13 @@ public sealed partial class Kernel
             if (slot.Kind != PmdKind.Table) return;
             var ptes = slot.Ptes!;
             var (first, last) = PteSpan(addr, next);
-            bool contPte = Geo.ContPtes > 0;
             for (int i = first; i < last; i++)
             {
                 ulong pte = ptes[i];
                 if (Pte.IsSwap(pte)) ptes[i] = enable ? pte | Pte.UffdWp : pte & ~Pte.UffdWp;
-                else if (Pte.IsPresent(pte) && !(contPte && Pte.IsNormal(pte))) ptes[i] = UffdWpEntry(pte, enable, tryWritable && Pte.IsNormal(pte));
+                else if (Pte.IsPresent(pte) && !Pte.IsNormal(pte)) ptes[i] = UffdWpEntry(pte, enable, false);
             }
-            // change_pte_range()'s batches, which fold and unfold contiguous blocks
-            if (contPte) ChangePteProtectionContPte(slot, first, last, pte => UffdWpEntry(pte, enable, tryWritable));
+            ChangePteProtection(slot, first, last, pte => UffdWpEntry(pte, enable, tryWritable));   // change_pte_range()'s batches
         });
     }
 
