@@ -5,7 +5,7 @@ using MthpSim.Tests.Cli;
 
 namespace MthpSim.Tests.Oracle;
 
-/// <summary>`mthpsim calibrate cost` on the live kernel: every loop measured and predicted, the fit close to what it measured, and the settings come back.</summary>
+/// <summary>`mthpsim calibrate cost` on the live kernel: every loop measured with the folios it is simulated with, and fitted; the settings come back.</summary>
 [Collection("live kernel")]
 public partial class CostCalibrationLiveTests
 {
