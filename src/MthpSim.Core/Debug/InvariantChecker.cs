@@ -309,7 +309,7 @@ public sealed class InvariantChecker
                     errors.Add($"{mm.Name}: swap entry at {addr:x} is exclusive but slot {off} has count {si.Count(off)}");
                 AddSwapRef(off);
                 _swapEnts++;
-                if (!Reads(k, si.Content(off), want)) contentLost = true;
+                if (!Reads(k, k.SwapSlotContent(off), want)) contentLost = true;
                 continue;
             }
             // (A userfaultfd write-protect bit may linger where the VMA lost its wp mode: the kernel then ignores it.)
@@ -431,8 +431,8 @@ public sealed class InvariantChecker
                 {
                     if (off + i <= 0 || off + i >= si.Max) { errors.Add($"{f.Name}: index {index + i} names slot {off + i}, which the device does not have"); break; }
                     AddSwapRef(off + i);
-                    if (si.Content(off + i) != f.ExpectedContent(index + i))
-                        errors.Add($"{f.Name}: page {index + i} swapped to slot {off + i} holds {si.Content(off + i)}, the file should read {f.ExpectedContent(index + i)}");
+                    if (k.SwapSlotContent(off + i) != f.ExpectedContent(index + i))
+                        errors.Add($"{f.Name}: page {index + i} swapped to slot {off + i} holds {k.SwapSlotContent(off + i)}, the file should read {f.ExpectedContent(index + i)}");
                 }
             }
         }
@@ -581,7 +581,6 @@ public sealed class InvariantChecker
     /// </summary>
     static (ulong Addr, uint Actual)? FirstCorruptPage(Kernel k, MmStruct mm, Vma.Vma vma)
     {
-        var map = k.Map;
         ulong pmdSize = (ulong)k.Geo.PmdSize;
         for (ulong addr = vma.Start; addr < vma.End;)
         {
@@ -594,7 +593,7 @@ public sealed class InvariantChecker
                 for (int i = first; i < end; i++)
                 {
                     uint want = expected?[i] ?? 0;
-                    if (!ContentOf(map, k.SwapInfo, slot, i, out uint actual) || !Reads(k, actual, want))
+                    if (!ContentOf(k, slot, i, out uint actual) || !Reads(k, actual, want))
                         return (addr + ((ulong)(i - first) << k.Geo.PageShift), actual);
                 }
             }
@@ -604,8 +603,10 @@ public sealed class InvariantChecker
     }
 
     /// <summary>What a load from PTE index i of the slot returns (as <see cref="Kernel.ContentAt"/>); false if it maps no page frame.</summary>
-    static bool ContentOf(MemMap map, Swap.SwapDevice? si, PmdSlot slot, int i, out uint content)
+    static bool ContentOf(Kernel k, PmdSlot slot, int i, out uint content)
     {
+        var map = k.Map;
+        var si = k.SwapInfo;
         int pfn;
         switch (slot.Kind)
         {
@@ -617,7 +618,7 @@ public sealed class InvariantChecker
                 if (pte == 0 || Pte.IsZero(pte)) { content = 0; return true; }
                 if (Pte.IsSwap(pte))
                 {
-                    content = si != null && Pte.SwapOffset(pte) < si.Max ? si.Content(Pte.SwapOffset(pte)) : 0;
+                    content = si != null && Pte.SwapOffset(pte) < si.Max ? k.SwapSlotContent(Pte.SwapOffset(pte)) : 0;
                     return si != null;
                 }
                 pfn = Pte.Pfn(pte);

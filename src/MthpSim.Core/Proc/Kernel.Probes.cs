@@ -42,7 +42,7 @@ public sealed partial class Kernel
     /// <summary>What a load from page <paramref name="index"/> of a shmem file returns: the cached page's content, zeroes for a hole or a not-uptodate folio.</summary>
     uint FileContentAt(Shmem.ShmemFile f, long index)
     {
-        if (f.Cache.IsSwap(index, out int off, out _)) return SwapInfo!.Content(off);
+        if (f.Cache.IsSwap(index, out int off, out _)) return SwapSlotContent(off);
         int head = f.Cache.Lookup(index);
         // A shmem folio sits at an index aligned to its size, so the page is the index's low bits.
         return head < 0 || (_notUptodate.Count > 0 && _notUptodate.Contains(head)) ? 0 : Map.Content(head + (int)(index & ((1L << Map.Order(head)) - 1)));
@@ -83,7 +83,7 @@ public sealed partial class Kernel
                     {
                         ulong pte = slot.Ptes![idx + i];
                         out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte))
-                            : Pte.IsSwap(pte) ? SwapInfo!.Content(Pte.SwapOffset(pte))
+                            : Pte.IsSwap(pte) ? SwapSlotContent(Pte.SwapOffset(pte))
                             : pte == 0 ? UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma) : 0;
                     }
                     break;
@@ -98,7 +98,7 @@ public sealed partial class Kernel
 
     /// <summary>What a swap entry's slot holds (what swap-in will read back).</summary>
     uint SwapContent(MmStruct mm, ulong addr) =>
-        SwapInfo!.Content(Pte.SwapOffset(mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)]));
+        SwapSlotContent(Pte.SwapOffset(mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)]));
 
     /// <summary>What a load from an unmapped page returns: the page cache's content in a file mapping, else zeroes.</summary>
     uint UnmappedContent(MmStruct mm, ulong addr, ref Vma.Vma? vma)

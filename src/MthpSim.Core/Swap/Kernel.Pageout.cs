@@ -230,12 +230,21 @@ public sealed partial class Kernel
     /// cache: written if <paramref name="write"/> (a clean one still matches its slots; one of all
     /// zeroes only sets the zeromap: swpout_zero), then it leaves the cache and is freed, unless the
     /// device's I/O is asynchronous and it was written: writeback keeps it in the swap cache, clean.
+    /// A folio somebody else still holds (a reference beyond the swap cache's, such as a fault's
+    /// copying it) is neither written (is_page_cache_freeable()) nor freed (the reference freeze of
+    /// __remove_mapping() fails): it stays in the swap cache, unmapped, for its next fault to find.
     /// Returns the pages freed.
     /// </summary>
     long SwapWriteout(int head, int offset, bool write, ScanControl? sc)
     {
         var si = SwapInfo!;
         int order = Map.Order(head), nr = 1 << order;
+        if (Map.Refcount(head) != nr)
+        {
+            if (write) Map.Set(head, PageFlags.Dirty);   // add_to_swap() dirtied it, and nothing wrote it
+            PutbackFolio(head);
+            return 0;
+        }
         bool zero = true;
         for (int i = 0; i < nr && zero; i++) zero = Map.Content(head + i) == 0;
         for (int i = 0; i < nr; i++)
@@ -258,10 +267,8 @@ public sealed partial class Kernel
             PutbackFolio(head, tail: true);
             return 0;
         }
-        SwapCacheDelFolio(head);
-        if (Map.Refcount(head) == 0) return nr;
-        PutbackFolio(head);   // still referenced (a pin): __remove_mapping() would have kept it
-        return 0;
+        SwapCacheDelFolio(head);   // the cache's were the last references: the folio is freed
+        return nr;
     }
 
     int ResolvedSlot(Vma.Vma vma, ulong addr, int offset) =>

@@ -24,6 +24,17 @@ public sealed partial class Kernel
     internal int ExpectedRefcount(int head) =>
         Map.FolioMapcount(head) + (InSwapCache(head) ? 1 << Map.Order(head) : 0);
 
+    /// <summary>
+    /// What a load through a swap entry of this slot reads once swap-in brings it back: the swap cache's
+    /// folio where the slot has one (it may be newer than the slot: reclaim unmapped it and left it
+    /// unwritten, dirty), else what the device holds.
+    /// </summary>
+    internal uint SwapSlotContent(int offset)
+    {
+        int head = SwapInfo!.CachedFolio(offset);
+        return head < 0 ? SwapInfo.Content(offset) : Map.Content(head + offset - SwapCache!.OffsetOf(head));
+    }
+
     /// <summary>models swap_cache_add_folio(): the slots name the folio, and the cache takes a reference per page.</summary>
     void SwapCacheAddFolio(int head, int offset)
     {
