@@ -31,6 +31,8 @@ public static class Program
             ReplayCommand.Create(stdout, stderr),
             TraceCommand.Create(stdout, stderr, stdin),
             CalibrateCommand.Create(stdout, stderr),
+            SweepCommand.Create(stdout, stderr, hooks),
+            ReportCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -97,14 +97,7 @@ public static class CompareCommand
         return cmd;
     }
 
-    /// <summary>One scenario under one policy.</summary>
-    /// <remarks>
-    /// <see cref="CpuMs"/> and <see cref="LockHoldMs"/> are the collapse cost model's estimate of the
-    /// kernel's CPU time for the collapse work (khugepaged and MADV_COLLAPSE) and of how long it held
-    /// the mmap write lock; <see cref="WastedAttempts"/> are attempts that allocated and collapsed
-    /// nothing; <see cref="Memory"/> is sampled at the end of each of khugepaged's full scans;
-    /// <see cref="TlbEntries"/> are those every process's present mappings need at the end (x86_64).
-    /// </remarks>
+    /// <summary>One scenario under one policy: the fields of <see cref="CollapseSummary"/>, flat, with the expectations.</summary>
     public sealed record CompareRow(string File, string Policy, long PmdWindows, long PtesExamined, double PtesPerWindow,
         long RangesTried, long CollapseAttempts, SortedDictionary<string, long> CollapsesBySize, SortedDictionary<string, long> MappedKbBySize,
         long BloatKb, long CreepEvents, int LongestCreepChain, int ExpectationsHeld, int Expectations,
@@ -112,28 +105,12 @@ public static class CompareCommand
     {
         public static CompareRow From(string file, string policy, RunResult r)
         {
-            var m = r.CollapseMetrics!;
-            int pmdOrder = m.Collapses.Length - 1;
-            var collapses = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            var mapped = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            long pageKb = r.PageSizeKb;
-            for (int o = 0; o <= pmdOrder; o++)
-            {
-                string size = $"{pageKb << o}kB";
-                if (m.Collapses[o] != 0) collapses[size] = m.Collapses[o];
-                if (o < r.MappedBytesByOrder.Length && r.MappedBytesByOrder[o] != 0) mapped[size] = r.MappedBytesByOrder[o] >> 10;
-            }
-            var cost = r.CollapseCost ?? MthpSim.Core.Khugepaged.CollapseCostModel.Default;
-            return new CompareRow(file, policy, m.PmdWindows, m.PtesExamined, m.PmdWindows == 0 ? 0 : (double)m.PtesExamined / m.PmdWindows,
-                m.RangesTried, m.CollapseAttempts, collapses, mapped, m.BloatBytes >> 10, m.CreepEvents, m.LongestCreepChain,
-                r.Expectations.Count(e => e.Passed), r.Expectations.Count,
-                m.CollapseAttempts - m.Collapses.Sum(), Math.Round(cost.CpuNs(m) / 1e6, 3), Math.Round(cost.LockHoldNs(m) / 1e6, 3),
-                [.. m.Samples.Select(s => new MemorySample(s.FullScan, s.TimeMs, s.AnonKb, s.BloatKb))], r.TlbEntries);
+            var s = CollapseSummary.From(r);
+            return new CompareRow(file, policy, s.PmdWindows, s.PtesExamined, s.PtesPerWindow, s.RangesTried, s.CollapseAttempts,
+                s.CollapsesBySize, s.MappedKbBySize, s.BloatKb, s.CreepEvents, s.LongestCreepChain,
+                r.Expectations.Count(e => e.Passed), r.Expectations.Count, s.WastedAttempts, s.CpuMs, s.LockHoldMs, s.Memory, s.TlbEntries);
         }
     }
-
-    /// <summary>Memory at the end of one of khugepaged's full scans: anonymous memory resident in every process, zero-filled memory collapses introduced so far.</summary>
-    public sealed record MemorySample(long FullScan, long TimeMs, long AnonKb, long BloatKb);
 
     /// <summary>At most eight samples for a person: the first, the last, and evenly between.</summary>
     static string MemoryLine(IReadOnlyList<MemorySample> s)

@@ -12,10 +12,23 @@ public sealed record RunOptions
     public TextWriter? Output { get; init; }
     /// <summary>Runs the scenario under this collapse policy (<c>mthpsim compare</c>); the scenario must not choose one itself.</summary>
     public string? Policy { get; init; }
+    /// <summary>Shown the machine after every statement that ran (<c>mthpsim report</c> samples it); null costs nothing.</summary>
+    public Action<MthpSim.Core.Kernel, Syntax.Statement>? AfterStatement { get; init; }
     /// <summary>Told (statements done, statements in the file) after every statement, for a progress display; null costs nothing.</summary>
     public Action<int, int>? StatementDone { get; init; }
     /// <summary>Once cancelled, the run stops after the statement it is in and its result says <see cref="RunResult.Interrupted"/>.</summary>
     public CancellationToken Cancel { get; init; }
     /// <summary>Also keep the text of every <c>print</c> in <see cref="RunResult.Prints"/> (<c>run --json</c>).</summary>
     public bool KeepPrints { get; init; }
+    /// <summary>
+    /// Machine options that replace the scenario's own (<c>mthpsim sweep</c>): each non-null field of
+    /// this statement wins over the same field of the scenario's <c>machine</c> statement.
+    /// </summary>
+    public Syntax.MachineStmt? Machine { get; init; }
+    /// <summary>
+    /// Settings held for the whole run (<c>mthpsim sweep</c>): written before the first statement, and
+    /// a <c>sysfs</c> statement of the scenario that writes one of these paths writes the held value
+    /// instead (rc as for that write), listed in <see cref="RunResult.Overridden"/>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> HeldSysfs { get; init; } = [];
 }

@@ -9,6 +9,9 @@ public sealed record ExpectationResult(SourceSpan Span, string Statement, string
         $"{Span.File}:{Span.Line}: expect failed: {Statement}\n    observed: {Observed}\n    expected: {Op} {Expected}";
 }
 
+/// <summary>A scenario's <c>sysfs PATH = Value</c> at Line that wrote the value a sweep holds instead.</summary>
+public sealed record OverriddenWrite(int Line, string Path, string Value, string Held);
+
 /// <summary>What one <c>print</c> statement wrote.</summary>
 public sealed record PrintOutput(int Line, string Text);
 
@@ -26,8 +29,11 @@ public sealed class RunResult
     /// <summary>The cost model the run's machine charged collapse work with (docs/collapse-cost.md).</summary>
     public MthpSim.Core.Khugepaged.CollapseCostModel? CollapseCost { get; set; }
     public long[] MappedBytesByOrder { get; set; } = [];
-    /// <summary>TLB entries the live processes' present mappings need at the end (docs/cost-model.md); null where the model cannot count them (arm64).</summary>
+    /// <summary>TLB entries the live processes' present mappings need at the end (docs/cost-model.md), arm64's folded blocks included.</summary>
     public long? TlbEntries { get; set; }
+    /// <summary>The collapse policy the run used, and its machine's seed.</summary>
+    public string? PolicyName { get; set; }
+    public ulong Seed { get; set; }
     /// <summary>The machine's base page size in kB (folio sizes are this shifted by the order).</summary>
     public long PageSizeKb { get; set; } = 4;
 
@@ -38,6 +44,8 @@ public sealed class RunResult
     public bool Interrupted { get; set; }
     public int StatementsRun { get; set; }
     public int Statements { get; set; }
+    /// <summary>The scenario's <c>sysfs</c> writes that wrote a held value instead (<see cref="RunOptions.HeldSysfs"/>).</summary>
+    public List<OverriddenWrite> Overridden { get; } = new();
     /// <summary>The text of every <c>print</c>, in order (kept only with <see cref="RunOptions.KeepPrints"/>).</summary>
     public List<PrintOutput> Prints { get; } = new();
 

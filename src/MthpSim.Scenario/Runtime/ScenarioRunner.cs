@@ -29,7 +29,7 @@ public static partial class ScenarioRunner
     public static RunResult RunText(string fileName, string text, RunOptions options)
     {
         var result = new RunResult { File = fileName };
-        var prepared = Prepare(fileName, text, result, options.Policy);
+        var prepared = Prepare(fileName, text, result, options.Policy, options.Machine, options.HeldSysfs);
         if (prepared == null) return result;
         var (session, statements) = prepared.Value;
         var checker = options.CheckInvariants ? new InvariantChecker() : null;
@@ -64,6 +64,7 @@ public static partial class ScenarioRunner
                 break;
             }
             result.StatementsRun++;
+            options.AfterStatement?.Invoke(session.Kernel, stmt);
             options.StatementDone?.Invoke(result.StatementsRun, statements.Count);
         }
         CollectCounters(session.Kernel, result);
@@ -72,6 +73,8 @@ public static partial class ScenarioRunner
         result.MappedBytesByOrder = session.Kernel.MappedBytesByOrder();
         result.TlbEntries = session.Kernel.Processes.Sum(mm => session.Kernel.TlbEntriesOf(mm).Total);
         result.PageSizeKb = session.Kernel.Geo.PageSize >> 10;
+        result.PolicyName = session.Kernel.CollapsePolicy.Name;
+        result.Seed = session.Kernel.Config.Seed;
         return result;
     }
 
@@ -79,7 +82,10 @@ public static partial class ScenarioRunner
     /// Parses and validates a scenario and builds its machine. Returns null (with the errors in
     /// <paramref name="result"/>) when the file is invalid.
     /// </summary>
-    public static (ScenarioSession Session, IReadOnlyList<Statement> Statements)? Prepare(string fileName, string text, RunResult result, string? policy = null)
+    /// <param name="machine">Machine options that win over the scenario's own (<see cref="RunOptions.Machine"/>).</param>
+    /// <param name="held">Settings written before the first statement (<see cref="RunOptions.HeldSysfs"/>).</param>
+    public static (ScenarioSession Session, IReadOnlyList<Statement> Statements)? Prepare(string fileName, string text, RunResult result, string? policy = null,
+        MachineStmt? machine = null, IReadOnlyList<KeyValuePair<string, string>>? held = null)
     {
         var parsed = ScenarioParser.Parse(fileName, text);
         if (!parsed.Success)
@@ -90,12 +96,12 @@ public static partial class ScenarioRunner
         Kernel kernel;
         try
         {
-            kernel = new Kernel(MachineFrom(parsed.Statements.OfType<MachineStmt>().FirstOrDefault()));
+            kernel = new Kernel(MachineFrom(Merge(parsed.Statements.OfType<MachineStmt>().FirstOrDefault(), machine)));
         }
         catch (ArgumentException e)
         {
-            var m = parsed.Statements.OfType<MachineStmt>().First();
-            result.Invalid.Add(new Diagnostic(m.Span.File, m.Span.Line, m.Span.Column, e.Message));
+            var span = parsed.Statements.OfType<MachineStmt>().FirstOrDefault()?.Span ?? machine!.Span;
+            result.Invalid.Add(new Diagnostic(span.File, span.Line, span.Column, e.Message));
             return null;
         }
         // A design's own observables (per-order collapse_* stats) exist once it is selected.
@@ -103,7 +109,7 @@ public static partial class ScenarioRunner
         {
             if (parsed.Statements.OfType<PolicyStmt>().FirstOrDefault() is { } own)
             {
-                result.Invalid.Add(new Diagnostic(own.Span.File, own.Span.Line, own.Span.Column, "the scenario chooses a collapse policy itself; compare sets it for every run"));
+                result.Invalid.Add(new Diagnostic(own.Span.File, own.Span.Line, own.Span.Column, $"the scenario chooses a collapse policy itself, and this run is to use '{policy}' (compare and sweep set it for the whole run)"));
                 return null;
             }
             kernel.CollapsePolicy = MthpSim.Core.Khugepaged.Policies.CollapsePolicies.Create(policy)
@@ -114,6 +120,9 @@ public static partial class ScenarioRunner
         {
             kernel.CollapsePolicy = p;
         }
+        foreach (var (path, value) in held ?? [])
+            if (kernel.SysfsWrite(path, value) is long rc and not 0)
+                result.Invalid.Add(new Diagnostic(fileName, 0, 0, $"the held setting {path} = {value} was refused by the kernel ({Errno.Name(rc)})"));
         result.Invalid.AddRange(ScenarioValidator.Validate(kernel, parsed.Statements));
         if (result.Invalid.Count > 0) return null;
         return (new ScenarioSession(kernel), parsed.Statements);
@@ -130,6 +139,23 @@ public static partial class ScenarioRunner
     /// <summary>How a difference from the harness's own record of page contents is reported.</summary>
     public static string ContentDiffers(Statement stmt, string what) =>
         $"{stmt.Span.File}:{stmt.Span.Line}: content differs after '{stmt.Text}':\n    {what}";
+
+    /// <summary>The value a sweep holds for this sysfs path, or null.</summary>
+    static string? HeldValue(RunOptions options, string path)
+    {
+        foreach (var (p, v) in options.HeldSysfs) if (p == path) return v;
+        return null;
+    }
+
+    /// <summary>The scenario's machine statement with every option <paramref name="over"/> gives replaced.</summary>
+    static MachineStmt? Merge(MachineStmt? own, MachineStmt? over) =>
+        over == null ? own
+        : own == null ? over
+        : own with
+        {
+            Memory = over.Memory ?? own.Memory, PageSize = over.PageSize ?? own.PageSize, Arch = over.Arch ?? own.Arch,
+            Swap = over.Swap ?? own.Swap, Seed = over.Seed ?? own.Seed, SwapDev = over.SwapDev ?? own.SwapDev, Rmw = over.Rmw ?? own.Rmw,
+        };
 
     /// <summary>The machine of the scenario; a non-4K page without an arch means arm64 (x86_64 has only 4K pages).</summary>
     public static MachineConfig MachineFrom(MachineStmt? m)
@@ -195,7 +221,12 @@ public static partial class ScenarioRunner
             case MachineStmt:
                 break;
             case SysfsWriteStmt w:
-                s.Rc = k.SysfsWrite(w.Path, w.Value);
+                if (HeldValue(options, w.Path) is string heldValue)
+                {
+                    result.Overridden.Add(new OverriddenWrite(w.Span.Line, w.Path, w.Value, heldValue));
+                    s.Rc = k.SysfsWrite(w.Path, heldValue);
+                }
+                else s.Rc = k.SysfsWrite(w.Path, w.Value);
                 break;
             case MemfdStmt mf:
                 s.BindFile(mf.File, k.MemfdCreate(mf.File, mf.Size));

@@ -12,7 +12,8 @@ namespace MthpSim.Trace.Replay;
 /// </summary>
 public static class ReplayMachine
 {
-    public static Kernel Create(TraceHeader header, IEnumerable<KeyValuePair<string, string>> sets, string? policy, long memoryBytes)
+    /// <param name="setsFrom">Who gave <paramref name="sets"/>, for the error that refuses one.</param>
+    public static Kernel Create(TraceHeader header, IEnumerable<KeyValuePair<string, string>> sets, string? policy, long memoryBytes, string setsFrom = "--set")
     {
         var arch = header.Arch switch
         {
@@ -24,7 +25,7 @@ public static class ReplayMachine
         var k = new Kernel(MachineConfig.Default with { MemoryBytes = memoryBytes, PageSize = header.PageSize, Arch = arch });
         foreach (var (key, value) in header.Properties)
             if (key.StartsWith("thp.", StringComparison.Ordinal) && k.SysfsRead(key[4..]) != null) Write(k, key[4..], value, "the trace's header");
-        foreach (var (path, value) in sets) Write(k, path, value, "--set");
+        foreach (var (path, value) in sets) Write(k, path, value, setsFrom);
         if (policy != null)
             k.CollapsePolicy = CollapsePolicies.Create(policy)
                 ?? throw new ReplayException($"unknown policy '{policy}'; known policies: {string.Join(", ", CollapsePolicies.Names)}");

@@ -71,6 +71,22 @@ public class JsonSchemaTests
         AssertMatchesSchema("compare", stdout);
     }
 
+    [Fact]
+    public void Every_line_of_a_sweeps_results_matches_its_schema_for_passing_failing_error_and_trace_cells()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"mthpsim-schema-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "s.mthp"), "sysfs khugepaged/max_ptes_none = 511\nprocess p\np mmap a 0x40000000 2M\np write a 0 1M\np madvise a 0 2M collapse\nexpect meminfo MemTotal == 16G\n");
+        File.WriteAllText(Path.Combine(dir, "g.grid"), $"scenario s.mthp\ntrace {Path.Combine(RepoPaths.Root, "traces/sqlite3/trace.mtrace")}\nmachine memory = 16G | 8G\nsysfs khugepaged/max_ptes_none = 0 | 1000\n");
+        string results = Path.Combine(dir, "r.jsonl");
+        var (code, stdout, stderr) = Run("sweep", Path.Combine(dir, "g.grid"), "-o", results);
+        Assert.True(code == 1, stdout + stderr);   // max_ptes_none=1000 is refused: error cells
+        var lines = File.ReadAllLines(results);
+        Assert.Equal(8, lines.Length);
+        foreach (var line in lines) AssertMatchesSchema("sweep-cell", line);
+        Assert.Equal(["pass", "error", "fail", "error", "pass", "error", "pass", "error"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("outcome").GetString()));
+    }
+
     /// <summary>An interruption that has already come, as if the signal arrived before the first statement.</summary>
     internal static Interruption Interrupting(System.Runtime.InteropServices.PosixSignal signal)
     {

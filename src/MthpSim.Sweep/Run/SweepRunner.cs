@@ -1,0 +1,77 @@
+using MthpSim.Sweep.Grid;
+using MthpSim.Sweep.Results;
+
+namespace MthpSim.Sweep.Run;
+
+/// <summary>How a sweep runs.</summary>
+public sealed record SweepOptions
+{
+    public required string ResultsPath { get; init; }
+    /// <summary>The tool's version, written into every result; results of another version are not mixed in.</summary>
+    public required string Version { get; init; }
+    /// <summary>Cells run at once (each on a machine of its own).</summary>
+    public int Jobs { get; init; } = 1;
+    public Shard? Shard { get; init; }
+    /// <summary>Run again the cells whose result is an error (a rerun skips every finished cell otherwise).</summary>
+    public bool RetryErrors { get; init; }
+    public CancellationToken Cancel { get; init; }
+    /// <summary>Told (cells finished in this run, cells this run has to do) after each cell; called under a lock.</summary>
+    public Action<int, int, CellResult>? CellDone { get; init; }
+}
+
+/// <summary>What a sweep did: the cells of its share, those a previous run had finished, and the outcomes.</summary>
+public sealed record SweepSummary(int Cells, int AlreadyDone, int Ran, int Pass, int Fail, int Errors, bool Interrupted,
+    IReadOnlyList<CellResult> ErrorCells, IReadOnlyList<string> Notes);
+
+/// <summary>Expands a grid, skips what the results file already holds, and runs the rest.</summary>
+public static class SweepRunner
+{
+    public static SweepSummary Run(SweepGrid grid, SweepOptions o)
+    {
+        var cells = grid.Cells().Where(c => o.Shard is not { } s || s.Owns(c.Index)).ToList();
+        var byKey = grid.Cells().ToDictionary(c => c.Key);
+        var notes = new List<string>();
+        var kept = new Dictionary<string, CellResult>();
+        if (Path.GetDirectoryName(Path.GetFullPath(o.ResultsPath)) is string folder) Directory.CreateDirectory(folder);
+        if (File.Exists(o.ResultsPath))
+            foreach (var r in ResultsFile.Read(o.ResultsPath, notes))
+            {
+                if (!byKey.TryGetValue(r.Key, out var cell))
+                    throw new InvalidDataException($"{o.ResultsPath} holds a cell this grid does not have ({r.Key}); write this sweep's results to another file (-o)");
+                if (r.Version != o.Version)
+                    throw new InvalidDataException($"{o.ResultsPath} was written by mthpsim {r.Version}, and this is {o.Version}: results of two versions would not be comparable; write to another file (-o) or remove it");
+                kept[r.Key] = r with { Cell = cell.Index };   // the grid may have gained cells before it
+            }
+        int alreadyDone = cells.Count(c => kept.TryGetValue(c.Key, out var r) && !(o.RetryErrors && r.Outcome == "error"));
+        var todo = cells.Where(c => !kept.TryGetValue(c.Key, out var r) || (o.RetryErrors && r.Outcome == "error")).ToList();
+
+        var gate = new Lock();
+        int ran = 0;
+        // Lines are appended as cells finish, so a sweep that is killed keeps what it finished.
+        // What a killed run left (an unfinished last line, cells out of order) is cleaned up first.
+        ResultsFile.Write(o.ResultsPath, kept.Values);
+        using (var append = new StreamWriter(o.ResultsPath, append: true))
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, o.Jobs) };
+            Parallel.ForEach(todo, parallel, (cell, loop) =>
+            {
+                if (o.Cancel.IsCancellationRequested) { loop.Stop(); return; }
+                var result = CellRunner.Run(cell, o.Version, o.Cancel);
+                if (o.Cancel.IsCancellationRequested && result.Error == "interrupted") return;   // not finished: runs again next time
+                lock (gate)
+                {
+                    append.Write(ResultsFile.Line(result) + "\n");
+                    append.Flush();
+                    kept[cell.Key] = result;
+                    o.CellDone?.Invoke(++ran, todo.Count, result);
+                }
+            });
+        }
+        bool interrupted = o.Cancel.IsCancellationRequested;
+        // In cell order once the run ends, interrupted or not: the file then reads the same however many jobs ran it.
+        ResultsFile.Write(o.ResultsPath, kept.Values);
+        var mine = cells.Where(c => kept.ContainsKey(c.Key)).Select(c => kept[c.Key]).ToList();
+        return new SweepSummary(cells.Count, alreadyDone, ran, mine.Count(r => r.Outcome == "pass"), mine.Count(r => r.Outcome == "fail"),
+            mine.Count(r => r.Outcome == "error"), interrupted, [.. mine.Where(r => r.Outcome == "error")], notes);
+    }
+}
