@@ -50,7 +50,8 @@ public static class ReportCommand
             }
             catch (InvalidDataException e) { stderr.WriteLine($"mthpsim report: {Echo.Escape(e.Message)} (a sweep's results file, or a .mthp scenario, is expected)"); return 2; }
             catch (ArgumentException e) { stderr.WriteLine($"mthpsim report: {Echo.Escape(e.Message)}"); return 2; }
-            File.WriteAllText(outPath, doc.Render());
+            try { File.WriteAllText(outPath, doc.Render()); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { stderr.WriteLine($"mthpsim report: {outPath}: {e.Message}"); return 2; }
             stdout.WriteLine($"report: {outPath} ({doc.Charts} charts)");
             return 0;
         });

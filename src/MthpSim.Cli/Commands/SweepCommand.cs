@@ -74,7 +74,7 @@ public static class SweepCommand
                 });
             }
             catch (InvalidDataException e) { stderr.WriteLine($"mthpsim sweep: {Echo.Escape(e.Message)}"); return 2; }
-            catch (IOException e) { stderr.WriteLine($"mthpsim sweep: {results}: {e.Message}"); return 2; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { stderr.WriteLine($"mthpsim sweep: {results}: {e.Message}"); return 2; }
             foreach (var n in summary.Notes) stderr.WriteLine($"mthpsim sweep: {n}");
             string scope = part is { } sh ? $"shard {sh} of {g.CellCount} cells: {summary.Cells} cells" : $"{summary.Cells} cells";
             stdout.WriteLine($"sweep {gridPath}: {scope} ({g.Inputs.Count} inputs{string.Concat(g.Axes.Select(a => $" x {a.Values.Count} {a.Label}"))})");
@@ -104,7 +104,7 @@ public static class SweepCommand
             catch (GridException e) { stderr.WriteLine($"mthpsim sweep merge: {Echo.Escape(e.Message)}"); return 2; }
             MergeOutcome m;
             try { m = SweepMerge.Merge(g, pr.GetValue(inputs)!, pr.GetValue(output)!); }
-            catch (Exception e) when (e is InvalidDataException or IOException) { stderr.WriteLine($"mthpsim sweep merge: {Echo.Escape(e.Message)}"); return 2; }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { stderr.WriteLine($"mthpsim sweep merge: {Echo.Escape(e.Message)}"); return 2; }
             foreach (var n in m.Notes) stderr.WriteLine($"mthpsim sweep merge: {n}");
             stdout.WriteLine($"merged {m.Merged} of {g.CellCount} cells into {pr.GetValue(output)}");
             if (m.Missing.Count == 0) return 0;

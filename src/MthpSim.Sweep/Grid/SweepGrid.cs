@@ -37,7 +37,10 @@ public sealed class SweepGrid
     public static SweepGrid Load(string path)
     {
         if (!System.IO.File.Exists(path)) throw new GridException(path, 0, "no such file");
-        if (SourceText.Decode(path, System.IO.File.ReadAllBytes(path), out var error) is not string text)
+        byte[] bytes;
+        try { bytes = System.IO.File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new GridException(path, 0, $"cannot be read: {e.Message}"); }
+        if (SourceText.Decode(path, bytes, out var error) is not string text)
             throw new GridException(path, 0, error!.Message);
         return Parse(path, text, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
