@@ -20,8 +20,7 @@ public sealed record SweepOptions
 }
 
 /// <summary>What a sweep did: the cells of its share, those a previous run had finished, and the outcomes.</summary>
-public sealed record SweepSummary(int Cells, int AlreadyDone, int Ran, int Pass, int Fail, int Errors, bool Interrupted,
-    IReadOnlyList<CellResult> ErrorCells, IReadOnlyList<string> Notes);
+public sealed record SweepSummary(int Cells, int AlreadyDone, int Ran, int Pass, int Fail, int Errors, bool Interrupted, IReadOnlyList<string> Notes);
 
 /// <summary>Expands a grid, skips what the results file already holds, and runs the rest.</summary>
 public static class SweepRunner
@@ -29,27 +28,20 @@ public static class SweepRunner
     public static SweepSummary Run(SweepGrid grid, SweepOptions o)
     {
         var cells = grid.Cells().Where(c => o.Shard is not { } s || s.Owns(c.Index)).ToList();
-        var byKey = grid.Cells().ToDictionary(c => c.Key);
+        var byKey = grid.Cells().ToDictionary(c => c.Key, c => c.Index);
         var notes = new List<string>();
-        var kept = new Dictionary<string, CellResult>();
         if (Path.GetDirectoryName(Path.GetFullPath(o.ResultsPath)) is string folder) Directory.CreateDirectory(folder);
-        if (File.Exists(o.ResultsPath))
-            foreach (var r in ResultsFile.Read(o.ResultsPath, notes))
-            {
-                if (!byKey.TryGetValue(r.Key, out var cell))
-                    throw new InvalidDataException($"{o.ResultsPath} holds a cell this grid does not have ({r.Key}); write this sweep's results to another file (-o)");
-                if (r.Version != o.Version)
-                    throw new InvalidDataException($"{o.ResultsPath} was written by mthpsim {r.Version}, and this is {o.Version}: results of two versions would not be comparable; write to another file (-o) or remove it");
-                kept[r.Key] = r with { Cell = cell.Index };   // the grid may have gained cells before it
-            }
-        int alreadyDone = cells.Count(c => kept.TryGetValue(c.Key, out var r) && !(o.RetryErrors && r.Outcome == "error"));
-        var todo = cells.Where(c => !kept.TryGetValue(c.Key, out var r) || (o.RetryErrors && r.Outcome == "error")).ToList();
+        // What a killed run left (an unfinished last line, cells out of order, a cell run again) is
+        // cleaned up first, so that lines can be appended.
+        var outcomes = new Dictionary<string, string>();
+        if (File.Exists(o.ResultsPath)) outcomes = Reorder(o.ResultsPath, byKey, o.Version, notes);
+        else File.WriteAllText(o.ResultsPath, "");
+        int alreadyDone = cells.Count(c => outcomes.TryGetValue(c.Key, out var r) && !(o.RetryErrors && r == "error"));
+        var todo = cells.Where(c => !outcomes.TryGetValue(c.Key, out var r) || (o.RetryErrors && r == "error")).ToList();
 
         var gate = new Lock();
         int ran = 0;
         // Lines are appended as cells finish, so a sweep that is killed keeps what it finished.
-        // What a killed run left (an unfinished last line, cells out of order) is cleaned up first.
-        ResultsFile.Write(o.ResultsPath, kept.Values);
         using (var append = new StreamWriter(o.ResultsPath, append: true))
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, o.Jobs) };
@@ -62,16 +54,35 @@ public static class SweepRunner
                 {
                     append.Write(ResultsFile.Line(result) + "\n");
                     append.Flush();
-                    kept[cell.Key] = result;
+                    outcomes[cell.Key] = result.Outcome;
                     o.CellDone?.Invoke(++ran, todo.Count, result);
                 }
             });
         }
         bool interrupted = o.Cancel.IsCancellationRequested;
         // In cell order once the run ends, interrupted or not: the file then reads the same however many jobs ran it.
-        ResultsFile.Write(o.ResultsPath, kept.Values);
-        var mine = cells.Where(c => kept.ContainsKey(c.Key)).Select(c => kept[c.Key]).ToList();
-        return new SweepSummary(cells.Count, alreadyDone, ran, mine.Count(r => r.Outcome == "pass"), mine.Count(r => r.Outcome == "fail"),
-            mine.Count(r => r.Outcome == "error"), interrupted, [.. mine.Where(r => r.Outcome == "error")], notes);
+        Reorder(o.ResultsPath, byKey, o.Version, notes);
+        var mine = cells.Where(c => outcomes.ContainsKey(c.Key)).Select(c => outcomes[c.Key]).ToList();
+        return new SweepSummary(cells.Count, alreadyDone, ran, mine.Count(r => r == "pass"), mine.Count(r => r == "fail"), mine.Count(r => r == "error"), interrupted, notes);
+    }
+
+    /// <summary>
+    /// Rewrites a results file in cell order (numbered as this grid numbers its cells), the last line
+    /// of a cell winning where a cell was run again; returns each cell's outcome by key.
+    /// </summary>
+    static Dictionary<string, string> Reorder(string path, Dictionary<string, int> byKey, string version, List<string> notes)
+    {
+        var last = new Dictionary<string, ResultLine>();
+        foreach (var (r, where) in ResultsFile.Scan(path, notes))
+        {
+            if (!byKey.TryGetValue(r.Key, out int index))
+                throw new InvalidDataException($"{path} holds a cell this grid does not have ({r.Key}); write this sweep's results to another file (-o)");
+            if (r.Version != version)
+                throw new InvalidDataException($"{path} was written by mthpsim {r.Version}, and this is {version}: results of two versions would not be comparable; write to another file (-o) or remove it");
+            // The grid may have gained cells before this one since the line was written: renumbered.
+            last[r.Key] = r.Cell == index ? where : where with { Cell = index, Text = ResultsFile.Line(r with { Cell = index }) };
+        }
+        ResultsFile.WriteOrdered(path, last.Values);
+        return last.ToDictionary(kv => kv.Key, kv => kv.Value.Outcome);
     }
 }

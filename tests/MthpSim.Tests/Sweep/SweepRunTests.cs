@@ -180,6 +180,27 @@ public class SweepRunTests
     }
 
     [Fact]
+    public void Retried_errors_replace_their_lines_and_a_grid_that_gained_values_renumbers_the_cells_it_keeps()
+    {
+        string dir = TempDir(), results = Path.Combine(dir, "r.jsonl"), grid = Path.Combine(dir, "g.grid");
+        File.WriteAllText(Path.Combine(dir, "m.mthp"), "process p\np mmap a any 2M\np write a 0 1M\n");
+        File.WriteAllText(grid, "scenario m.mthp\nsysfs khugepaged/max_ptes_none = 1000 | 511\n");
+        Assert.Equal(1, CliRunner.Run("sweep", grid, "-o", results).code);
+        Assert.Contains("ran 0, 2 done before: 1 pass, 0 with a failed expectation, 1 error", CliRunner.Run("sweep", grid, "-o", results).stdout);
+        var retried = CliRunner.Run("sweep", grid, "-o", results, "--retry-errors");
+        Assert.Equal(1, retried.code);   // refused again: still an error, recorded once
+        Assert.Contains("ran 1, 1 done before", retried.stdout);
+        Assert.Equal([0, 1], Read(results).Select(r => r.Cell));
+
+        // A value put first: the kept cells move up one place, and only the new one runs.
+        File.WriteAllText(grid, "scenario m.mthp\nsysfs khugepaged/max_ptes_none = 0 | 1000 | 511\n");
+        Assert.Contains("ran 1, 2 done before", CliRunner.Run("sweep", grid, "-o", results).stdout);
+        var r = Read(results);
+        Assert.Equal([0, 1, 2], r.Select(x => x.Cell));
+        Assert.Equal(["0", "1000", "511"], r.Select(x => x.Axes["khugepaged/max_ptes_none"]));
+    }
+
+    [Fact]
     public void A_trace_replays_under_each_cells_settings()
     {
         string dir = TempDir();
