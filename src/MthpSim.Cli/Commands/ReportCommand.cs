@@ -16,11 +16,11 @@ public static class ReportCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var input = new Argument<string>("INPUT") { Description = "A sweep's results file (JSON lines), or a scenario file (.mthp) to run and report" };
-        var output = new Option<string>("-o", "--output") { Description = "The HTML file to write", Required = true };
-        var x = new Option<string?>("--x") { Description = "Sweep reports: the axis along the charts' x axis (default: the grid's first)" };
-        var y = new Option<string?>("--y") { Description = "Sweep reports: the heat maps' other axis (default: the grid's next)" };
-        var metrics = new Option<string[]>("--metric") { Description = "Sweep reports: also chart this counter of the results (vmstat/NAME or sysfs/PATH; repeatable)", AllowMultipleArgumentsPerToken = false };
-        var policies = new Option<string?>("--policy") { Description = "Scenario reports: the collapse policies to compare, comma-separated (default: the four designs)" };
+        var output = new Option<string>("-o", "--output") { HelpName = "FILE", Description = "The HTML file to write", Required = true };
+        var x = new Option<string?>("--x") { HelpName = "AXIS", Description = "Sweep reports: the axis along the charts' x axis (default: the first whose values are all numbers, else the grid's first)" };
+        var y = new Option<string?>("--y") { HelpName = "AXIS", Description = "Sweep reports: the heat maps' other axis (default: the grid's next)" };
+        var metrics = new Option<string[]>("--metric") { HelpName = "COUNTER", Description = "Sweep reports: also chart this counter of the results (vmstat/NAME or sysfs/PATH; repeatable)", AllowMultipleArgumentsPerToken = false };
+        var policies = new Option<string?>("--policy") { HelpName = "A,B", Description = "Scenario reports: the collapse policies to compare, comma-separated (default: the four designs)" };
         var assemblies = PolicyAssemblyOption.Create();
         var cmd = new Command("report", "Write one self-contained HTML report with charts, of a sweep's results or of a scenario") { input, output, x, y, metrics, policies, assemblies };
         cmd.SetAction(pr =>

@@ -22,9 +22,9 @@ public static class SweepCommand
     {
         hooks ??= LongCommandHooks.None;
         var grid = new Argument<string>("GRID") { Description = "A grid file: the scenarios or traces, and the axes to vary (docs/sweep.md)" };
-        var output = new Option<string?>("-o", "--output") { Description = "The results file (JSON lines; default: GRID's name with .jsonl, or .shard-I-of-N.jsonl, in the current folder)" };
-        var jobs = new Option<int>("--jobs") { Description = "Cells run at once (0: one per processor); the results do not depend on it", DefaultValueFactory = _ => 0 };
-        var shard = new Option<string?>("--shard") { Description = "I/N: run only cells whose index is I modulo N (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); merge the shards with 'sweep merge'" };
+        var output = new Option<string?>("-o", "--output") { HelpName = "FILE", Description = "The results file (JSON lines; default: GRID's name with .jsonl, or .shard-I-of-N.jsonl, in the current folder)" };
+        var jobs = new Option<int>("--jobs") { HelpName = "N", Description = "Cells run at once (0: one per processor); the results do not depend on it", DefaultValueFactory = _ => 0 };
+        var shard = new Option<string?>("--shard") { HelpName = "I/N", Description = "I/N: run only cells whose index is I modulo N (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); merge the shards with 'sweep merge'" };
         var retry = new Option<bool>("--retry-errors") { Description = "Run again the cells whose recorded outcome is an error (every other finished cell is skipped)" };
         var list = new Option<bool>("--list") { Description = "Print the cells (index and key) this run would own, and run nothing" };
         var assemblies = PolicyAssemblyOption.Create();
@@ -95,7 +95,7 @@ public static class SweepCommand
     {
         var grid = new Argument<string>("GRID") { Description = "The grid the shards ran" };
         var inputs = new Argument<string[]>("RESULTS") { Description = "The shards' results files", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("-o", "--output") { Description = "The merged results file", Required = true };
+        var output = new Option<string>("-o", "--output") { HelpName = "FILE", Description = "The merged results file", Required = true };
         var cmd = new Command("merge", "Combine the results files of a sweep's shards into one, in cell order; exit 1 and list them when cells are missing") { grid, inputs, output };
         cmd.SetAction(pr =>
         {

@@ -35,6 +35,9 @@ public static class SweepReport
 
         MemoryBySize(doc, results, x, y, others);
 
+        foreach (var c in counters ?? [])
+            if (!results.Any(r => r.Counters.ContainsKey(c)))
+                throw new ArgumentException($"--metric {c}: no result has this counter (counters are named vmstat/NAME or sysfs/PATH, e.g. vmstat/thp_collapse_alloc, sysfs/hugepages-64kB/stats/nr_anon)");
         var metrics = SweepMetric.Defaults.Concat((counters ?? []).Select(SweepMetric.Counter)).ToList();
         string xName = x ?? "input", yName = y ?? "input";
         foreach (var m in metrics)

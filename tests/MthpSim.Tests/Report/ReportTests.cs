@@ -71,6 +71,9 @@ public class ReportTests
         var badAxis = CliRunner.Run("report", results, "-o", Path.Combine(dir, "x.html"), "--x", "khugepaged/max_ptes_swap");
         Assert.Equal(2, badAxis.code);
         Assert.Contains("--x khugepaged/max_ptes_swap: the results have no such axis; they have policy, khugepaged/max_ptes_none", badAxis.stderr);
+        var badMetric = CliRunner.Run("report", results, "-o", Path.Combine(dir, "m.html"), "--metric", "vmstat/thp_colapse_alloc");
+        Assert.Equal(2, badMetric.code);
+        Assert.Contains("--metric vmstat/thp_colapse_alloc: no result has this counter", badMetric.stderr);
         string garbage = Path.Combine(dir, "g.jsonl");
         File.WriteAllText(garbage, "not json\n{}\n");
         var notResults = CliRunner.Run("report", garbage, "-o", Path.Combine(dir, "g.html"));
