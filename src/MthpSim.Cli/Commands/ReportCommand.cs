@@ -43,9 +43,10 @@ public static class ReportCommand
                 else
                 {
                     var notes = new List<string>();
-                    var results = ResultsFile.Read(path, notes);
+                    var wanted = pr.GetValue(metrics) ?? [];
+                    var results = ResultsFile.Scan(path, notes).Select(s => SweepReport.Slim(s.Result, wanted)).ToList();
                     foreach (var n in notes) stderr.WriteLine($"mthpsim report: {n}");
-                    doc = SweepReport.Build(path, results, pr.GetValue(x), pr.GetValue(y), pr.GetValue(metrics));
+                    doc = SweepReport.Build(path, results, pr.GetValue(x), pr.GetValue(y), wanted);
                 }
             }
             catch (InvalidDataException e) { stderr.WriteLine($"mthpsim report: {Echo.Escape(e.Message)} (a sweep's results file, or a .mthp scenario, is expected)"); return 2; }

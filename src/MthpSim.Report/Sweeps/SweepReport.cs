@@ -71,6 +71,18 @@ public static class SweepReport
         return doc;
     }
 
+    /// <summary>
+    /// A result with only what a report charts (the counters asked for, no expectations, no memory
+    /// samples): a report of a large sweep holds every cell, so each is kept small while reading.
+    /// </summary>
+    public static CellResult Slim(CellResult r, IReadOnlyList<string> counters) => r with
+    {
+        Counters = new SortedDictionary<string, long>(r.Counters.Where(c => counters.Contains(c.Key)).ToDictionary(), StringComparer.Ordinal),
+        Failed = [],
+        Overridden = [],
+        Collapse = r.Collapse is { } c ? c with { Memory = [] } : null,
+    };
+
     /// <summary>Memory by folio size at the end of each cell: stacked bars along x, a panel per input and value of y.</summary>
     static void MemoryBySize(ReportDocument doc, IReadOnlyList<CellResult> results, string? x, string? y, List<string> others)
     {
