@@ -54,6 +54,20 @@ public class SweepGridTests
         Assert.Single(Parse(dir, "scenario a.mthp").Cells());
     }
 
+    [Fact]
+    public void Every_shipped_grid_expands_to_distinct_cells()
+    {
+        var expected = new Dictionary<string, int> { ["seed-thread.grid"] = 220, ["traces.grid"] = 16 };
+        var grids = Directory.GetFiles(Path.Combine(MthpSim.Tests.Scenarios.RepoPaths.Root, "scenarios", "sweeps"), "*.grid");
+        Assert.Equal(expected.Keys.Order(), grids.Select(Path.GetFileName).Order()!);
+        foreach (var path in grids)
+        {
+            var g = SweepGrid.Load(path);
+            Assert.Equal(expected[Path.GetFileName(path)], g.CellCount);
+            Assert.Equal(g.CellCount, g.Cells().Select(c => c.Key).Distinct().Count());
+        }
+    }
+
     [Theory]
     [InlineData("policy collapse = pmd-only\n", "test.grid: no 'scenario' or 'trace' line")]
     [InlineData("scenario a.mthp\nscenarios a.mthp\n", "test.grid:2: unknown statement 'scenarios' (did you mean 'scenario'?)")]
