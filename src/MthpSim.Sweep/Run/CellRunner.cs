@@ -33,7 +33,10 @@ public static class CellRunner
 
     static CellResult RunScenario(SweepCell cell, string version, CancellationToken cancel)
     {
-        if (SourceText.Decode(cell.Input.Name, File.ReadAllBytes(cell.Input.FullPath), out var undecodable) is not string text)
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(cell.Input.FullPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Failed(cell, version, $"{cell.Input.Name}: cannot be read: {e.Message}"); }
+        if (SourceText.Decode(cell.Input.Name, bytes, out var undecodable) is not string text)
             return Failed(cell, version, undecodable!.ToString());
         RunResult r;
         try { r = ScenarioRunner.RunText(cell.Input.Name, text, new RunOptions { Policy = cell.Policy, Machine = MachineOf(cell), HeldSysfs = cell.Sysfs, Cancel = cancel }); }
@@ -59,8 +62,9 @@ public static class CellRunner
     {
         if (cell.Machine.Count == 0) return null;
         string text = "machine " + string.Join(' ', cell.Machine.Select(m => $"{m.Key}={m.Value}"));
-        var parsed = ScenarioParser.Parse(cell.Key, text);
-        // The grid checked every value alone; together they are checked here (e.g. x86_64 with 64K pages).
+        var parsed = ScenarioParser.Parse("the cell's machine values", text);
+        // The grid checked every value alone; a combination the model lacks (x86_64 with 64K pages) is
+        // refused when the machine is built, as the scenario's own would be.
         if (!parsed.Success) throw new GridException(cell.Key, 0, parsed.Errors[0].Message);
         return (MachineStmt)parsed.Statements[0];
     }

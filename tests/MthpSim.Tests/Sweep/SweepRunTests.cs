@@ -201,6 +201,18 @@ public class SweepRunTests
     }
 
     [Fact]
+    public void A_combination_of_machine_values_the_model_lacks_is_an_error_cell_that_says_why()
+    {
+        string dir = TempDir(), results = Path.Combine(dir, "r.jsonl");
+        File.WriteAllText(Path.Combine(dir, "m.mthp"), "process p\n");
+        File.WriteAllText(Path.Combine(dir, "g.grid"), "scenario m.mthp\nmachine arch = x86_64 | arm64\nmachine page = 4K | 64K\n");
+        Assert.Equal(1, CliRunner.Run("sweep", Path.Combine(dir, "g.grid"), "-o", results).code);
+        var r = Read(results);
+        Assert.Equal(["pass", "error", "pass", "pass"], r.Select(x => x.Outcome));
+        Assert.Equal("the cell's machine values:1:1: error: x86_64 has only 4K base pages", r[1].Error);
+    }
+
+    [Fact]
     public void A_trace_replays_under_each_cells_settings()
     {
         string dir = TempDir();
