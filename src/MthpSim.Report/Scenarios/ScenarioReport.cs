@@ -86,8 +86,9 @@ public static class ScenarioReport
     static void Compare(ReportDocument doc, string name, string text, IReadOnlyList<string>? policies)
     {
         doc.Heading("Under each collapse design");
-        if (ScenarioParser.Parse(name, text).Statements.OfType<PolicyStmt>().Any())
+        if (ScenarioParser.Parse(name, text).Statements.OfType<PolicyStmt>().FirstOrDefault() is { } own)
         {
+            if (policies != null) throw new ArgumentException($"--policy: {name}:{own.Span.Line} chooses the collapse design itself, so the report does not compare designs");
             doc.Paragraph("The scenario chooses its collapse design itself, so it is not compared across designs.");
             return;
         }

@@ -74,6 +74,9 @@ public class ReportTests
         var badMetric = CliRunner.Run("report", results, "-o", Path.Combine(dir, "m.html"), "--metric", "vmstat/thp_colapse_alloc");
         Assert.Equal(2, badMetric.code);
         Assert.Contains("--metric vmstat/thp_colapse_alloc: no result has this counter", badMetric.stderr);
+        var ownPolicy = CliRunner.Run("report", Path.Combine(RepoPaths.Root, "scenarios/policies/creep-384/mthp.mthp"), "-o", Path.Combine(dir, "p.html"), "--policy", "pmd-only");
+        Assert.Equal(2, ownPolicy.code);
+        Assert.Contains("chooses the collapse design itself, so the report does not compare designs", ownPolicy.stderr);
         string garbage = Path.Combine(dir, "g.jsonl");
         File.WriteAllText(garbage, "not json\n{}\n");
         var notResults = CliRunner.Run("report", garbage, "-o", Path.Combine(dir, "g.html"));
