@@ -12,6 +12,8 @@ static class TraceFile
     public const int BlockHeaderBytes = 20;
     /// <summary>Records are gathered into blocks of about this many raw bytes before compression.</summary>
     public const int BlockRawBytes = 256 * 1024;
+    /// <summary>The first block's size; each next block is twice the one before, up to <see cref="BlockRawBytes"/>, so a reader has its first records after decompressing a small block.</summary>
+    public const int FirstBlockRawBytes = 16 * 1024;
     /// <summary>A reader refuses blocks or headers claiming more than this (a damaged length field).</summary>
     public const int MaxBlockBytes = 16 * 1024 * 1024;
     public const int MaxHeaderBytes = 1024 * 1024;

@@ -45,21 +45,37 @@ public sealed class TraceReadAhead : IDisposable
     /// <summary>The next record, as <see cref="TraceReader.Read"/> would give it.</summary>
     public bool Read(out TraceEvent e)
     {
-        while (_current == null || _next >= _current.Count)
+        if (_current == null || _next >= _current.Count)
+        {
+            var batch = NextBatch();
+            if (batch.IsEmpty) { e = default; return false; }
+            _next = 0;
+        }
+        e = _current!.Events[_next++];
+        return true;
+    }
+
+    /// <summary>
+    /// The next records in the file's order, read in place (no record is copied out); empty at the end.
+    /// The span is valid until the next call, which recycles it. An error the reader met after them is
+    /// thrown by that next call, as <see cref="Read"/> throws it after the records before it.
+    /// </summary>
+    public ReadOnlySpan<TraceEvent> NextBatch()
+    {
+        while (true)
         {
             if (_current != null)
             {
                 _current.Error?.Throw();
-                if (_current.End) { _done = true; }
+                if (_current.End) _done = true;
                 _free.Add(_current);
                 _current = null;
             }
-            if (_done) { e = default; return false; }
+            if (_done) return default;
             _current = _full.Take();
-            _next = 0;
+            _next = _current.Count;
+            if (_current.Count > 0) return _current.Events.AsSpan(0, _current.Count);
         }
-        e = _current.Events[_next++];
-        return true;
     }
 
     void Produce()

@@ -16,6 +16,7 @@ public sealed class TraceWriter : IDisposable
     readonly Compressor _zstd;
     byte[] _raw = new byte[TraceFile.BlockRawBytes + 64 * 1024];
     int _pos;
+    int _blockTarget = TraceFile.FirstBlockRawBytes;
     long _blockRecords, _blockPrevTime;
     bool _completed;
 
@@ -71,7 +72,7 @@ public sealed class TraceWriter : IDisposable
         }
         _blockRecords++;
         Records++;
-        if (_pos >= TraceFile.BlockRawBytes) FlushBlock();
+        if (_pos >= _blockTarget) FlushBlock();
     }
 
     void FlushBlock()
@@ -83,6 +84,7 @@ public sealed class TraceWriter : IDisposable
         _pos = 0;
         _blockRecords = 0;
         _blockPrevTime = 0;
+        _blockTarget = Math.Min(2 * _blockTarget, TraceFile.BlockRawBytes);
     }
 
     void WriteBlockHeader(int packedLen, int rawLen, long records, ReadOnlySpan<byte> payload)

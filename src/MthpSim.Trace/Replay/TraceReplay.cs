@@ -28,7 +28,7 @@ public sealed class TraceReplay
     const ulong StackLimit = 8UL << 20;
 
     /// <summary>Fault records deferred to be taken as one access (<see cref="FlushRun"/>): the pages from _runStart on.</summary>
-    readonly TraceEvent[] _run = new TraceEvent[MaxRun];
+    readonly RunFault[] _run = new RunFault[MaxRun];
     int _runCount;
     ReplayProcess? _runProcess;
     ReplayAddressSpace? _runSpace;
@@ -36,6 +36,16 @@ public sealed class TraceReplay
     bool _runWrite;
     /// <summary>At most a PTE table's worth of records waits (host memory stays fixed).</summary>
     const int MaxRun = 512;
+
+    /// <summary>A deferred fault record: the fields a fault record has, and no reference, so that keeping one is a plain copy.</summary>
+    readonly struct RunFault(in TraceEvent e)
+    {
+        readonly long _time = e.Time;
+        readonly ulong _addr = e.Addr, _access = e.Arg2;
+        readonly int _pid = e.Pid, _tid = e.Tid;
+
+        public TraceEvent Event => TraceEvent.Fault(_time, _pid, _tid, _addr, (FaultFlags)_access);
+    }
 
     public long Events { get; private set; }
     public long Faults { get; private set; }
@@ -71,22 +81,23 @@ public sealed class TraceReplay
     public void ApplyAll(TraceReader reader)
     {
         using var ahead = new TraceReadAhead(reader);
-        while (ahead.Read(out var e))
-        {
-            if (_runCount > 0)
+        for (var batch = ahead.NextBatch(); !batch.IsEmpty; batch = ahead.NextBatch())
+            foreach (ref readonly var e in batch)
             {
-                if (ContinuesRun(e))
+                if (_runCount > 0)
                 {
-                    Events++;
-                    Faults++;
-                    _runProcess!.Faults++;
-                    _run[_runCount++] = e;
-                    continue;
+                    if (ContinuesRun(e))
+                    {
+                        Events++;
+                        Faults++;
+                        _runProcess!.Faults++;
+                        _run[_runCount++] = new RunFault(e);
+                        continue;
+                    }
+                    FlushRun();
                 }
-                FlushRun();
+                ApplyRecord(e, deferFault: true);
             }
-            ApplyRecord(e, deferFault: true);
-        }
         FlushRun();
     }
 
@@ -257,7 +268,7 @@ public sealed class TraceReplay
         if (defer && mm.FindVma(page) is { } vma)
         {
             (_runProcess, _runSpace, _runStart, _runLimit, _runWrite) = (p, s, page, vma.End, write);
-            _run[_runCount++] = e;
+            _run[_runCount++] = new RunFault(e);
             return;
         }
         FaultProblem(_k.Access(mm, page, page + _pageSize, write), write, e);
@@ -299,8 +310,8 @@ public sealed class TraceReplay
         if (rc < 0)
         {
             int failed = (int)((stoppedAt - _runStart) / _pageSize);
-            FaultProblem(rc, _runWrite, _run[failed]);
-            for (int i = failed + 1; i < _runCount; i++) FaultIn(p, s, _run[i], defer: false);
+            FaultProblem(rc, _runWrite, _run[failed].Event);
+            for (int i = failed + 1; i < _runCount; i++) FaultIn(p, s, _run[i].Event, defer: false);
         }
         _runCount = 0;   // fault records hold no path: nothing stale is kept alive
     }
@@ -323,7 +334,7 @@ public sealed class TraceReplay
     bool GrowStack(ReplayAddressSpace s, ulong page)
     {
         if (s.StackStart == 0 || page >= s.StackStart || s.StackStart - page > StackLimit) return false;
-        if (s.Mm.Intersecting(page, s.StackStart).Any()) return false;
+        if (s.Mm.AnyIntersecting(page, s.StackStart)) return false;
         if (_k.Mmap(s.Mm, page, s.StackStart - page, Prot.Read | Prot.Write) < 0) return false;
         s.StackStart = page;
         return true;
@@ -370,7 +381,7 @@ public sealed class TraceReplay
         if (path == "[stack]") (s.StackStart, s.StackTopUntouched) = (addr, kernel ? addr + len : 0);
         // The recorded address is where the kernel put it: a fixed mapping (the ELF loader maps the
         // whole image, then each segment over it) replaces what was there.
-        if (mm.Intersecting(addr, addr + len).Any()) _k.Munmap(mm, addr, len);
+        if (mm.AnyIntersecting(addr, addr + len)) _k.Munmap(mm, addr, len);
         MapRange(s, e, addr, len, prot, flags, offset, path, kernel);
     }
 

@@ -51,6 +51,31 @@ public class TraceFormatTests
         return list;
     }
 
+    /// <summary>The raw length of each block, from the file's block headers (docs/trace-format.md).</summary>
+    static List<int> BlockRawLengths(byte[] bytes)
+    {
+        int pos = 16 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12)) + 4;
+        var raw = new List<int>();
+        while (true)
+        {
+            int packed = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos));
+            if (packed == 0) return raw;
+            raw.Add((int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(pos + 4)));
+            pos += 20 + packed;
+        }
+    }
+
+    [Fact]
+    public void The_first_block_is_small_and_each_next_twice_as_large_up_to_256_KiB()
+    {
+        // a replay waits for the first block's decompression before its first record
+        var raw = BlockRawLengths(Write(Sample(300_000)));
+        Assert.InRange(raw[0], 16 * 1024, 16 * 1024 + 64);
+        for (int i = 1; i < raw.Count - 1; i++)
+            Assert.InRange(raw[i], Math.Min(16 * 1024 << i, 256 * 1024), Math.Min(16 * 1024 << i, 256 * 1024) + 64);
+        Assert.InRange(raw.Take(raw.Count - 1).Max(), 256 * 1024, 256 * 1024 + 64);
+    }
+
     [Fact]
     public void Every_record_and_the_header_read_back_as_written_across_many_blocks()
     {

@@ -29,6 +29,19 @@ public class TraceReadAheadTests
     }
 
     [Fact]
+    public void Batches_read_in_place_give_every_record_in_order_and_then_an_empty_span()
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(5_000));
+        using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+        using var ahead = new TraceReadAhead(r);
+        var got = new List<TraceEvent>();
+        for (var batch = ahead.NextBatch(); !batch.IsEmpty; batch = ahead.NextBatch())
+            foreach (ref readonly var e in batch) got.Add(e);
+        Assert.Equal(TraceFormatTests.ReadAll(bytes, out _), got);
+        Assert.True(ahead.NextBatch().IsEmpty);
+    }
+
+    [Fact]
     public void A_damaged_block_throws_after_the_records_before_it_as_the_reader_does()
     {
         byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(300_000));
