@@ -181,7 +181,7 @@ public sealed class InvariantChecker
             foreach (var (index, slot) in mm.PageTables.Ordered())
             {
                 ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
-                if (!mm.Intersecting(pmdBase, pmdBase + pmdSize).Any())
+                if (!mm.AnyIntersecting(pmdBase, pmdBase + pmdSize))
                     rss += CheckSlot(k, mm, index, slot, ref pageTablesSeen, errors);
             }
         }

@@ -22,13 +22,13 @@ public sealed partial class Kernel
         if (newTop == oldTop) { mm.Brk = brk; return (long)brk; }
         if (brk <= mm.Brk)
         {
-            if (!mm.Intersecting(newTop, oldTop).Any()) return (long)mm.Brk;   // not the heap's: leave it
+            if (!mm.AnyIntersecting(newTop, oldTop)) return (long)mm.Brk;   // not the heap's: leave it
             mm.Brk = brk;
             DoMunmap(mm, newTop, oldTop - newTop);
             return (long)brk;
         }
         // the next mapping must leave a page free above the new break
-        if (mm.Intersecting(oldTop, newTop + (ulong)Geo.PageSize).Any() || newTop > TaskSize) return (long)mm.Brk;
+        if (mm.AnyIntersecting(oldTop, newTop + (ulong)Geo.PageSize) || newTop > TaskSize) return (long)mm.Brk;
         if (!ChargeKernelObject(mm, VmaObjectBytes)) return (long)mm.Brk;
         var vma = new Vma.Vma
         {

@@ -33,7 +33,7 @@ public sealed partial class Kernel
             if (!PageAligned(fixedAddr)) return -Errno.EINVAL;
             if (fixedAddr + len > TaskSize || fixedAddr + len < fixedAddr) return -Errno.ENOMEM;
             if (fixedAddr < MmapMinAddr) return -Errno.EPERM;
-            if (mm.Intersecting(fixedAddr, fixedAddr + len).Any()) return -Errno.EEXIST;
+            if (mm.AnyIntersecting(fixedAddr, fixedAddr + len)) return -Errno.EEXIST;
             start = fixedAddr;
         }
         else
@@ -170,8 +170,10 @@ public sealed partial class Kernel
         ulong end = start + len;
         if (end > TaskSize || end < start) return -Errno.EINVAL;
         if (mm.Vmas.FirstEndingAfter(start) is not { } first || first.Start >= end) return 0;   // nothing mapped in the range
-        SplitVmaAt(mm, start);
-        SplitVmaAt(mm, end);
+        if (first.Start < start) SplitVmaAt(mm, start);
+        // A VMA that ends at or after end is the one end may fall in: no lookup of end needed
+        if (first.End < end) SplitVmaAt(mm, end);
+        else if (first.End > end) SplitVmaAt(mm, end);
         // after the splits every VMA met up to end lies inside [start, end)
         for (var vma = mm.Vmas.FirstEndingAfter(start); vma != null && vma.Start < end;)
         {

@@ -40,7 +40,7 @@ public sealed partial class Kernel
         }
         // models vma_expandable(): grow in place when the range ends the VMA and the space after is free
         ulong growEnd = oldAddr + newLen;
-        if (oldAddr + oldLen == vma.End && growEnd <= TaskSize && !mm.Intersecting(vma.End, growEnd).Any())
+        if (oldAddr + oldLen == vma.End && growEnd <= TaskSize && !mm.AnyIntersecting(vma.End, growEnd))
         {
             SplitVmaAt(mm, oldAddr);
             vma = mm.FindVma(oldAddr)!;

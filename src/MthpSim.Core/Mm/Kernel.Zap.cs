@@ -19,14 +19,21 @@ public sealed partial class Kernel
     internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false, bool evenCows = true)
     {
         if ((InjectedFaults & InjectedFault.ZapOnePageTooMany) != 0 && end < vma.End) end += (ulong)Geo.PageSize;
-        WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
+        // WalkPmdRange() written out: no closure for a call this frequent
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        for (ulong addr = start; addr < end;)
         {
-            ZapPmd(vma, slot, addr, next, evenCows);
-            // reclaim_pt_is_enabled(): only a zap of the whole PMD range may free its table
-            if (reclaimPt && next - addr == (ulong)Geo.PmdSize) TryToFreePte(vma.Mm, slot);
-            var (first, last) = PteSpan(addr, next);
-            if (slot.Expected != null && evenCows) Array.Clear(slot.Expected, first, last - first);
-        });
+            ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, end);
+            if (vma.Mm.PageTables.Find(PmdIndex(addr)) is { } slot)
+            {
+                ZapPmd(vma, slot, addr, next, evenCows);
+                // reclaim_pt_is_enabled(): only a zap of the whole PMD range may free its table
+                if (reclaimPt && next - addr == pmdSize) TryToFreePte(vma.Mm, slot);
+                var (first, last) = PteSpan(addr, next);
+                if (slot.Expected != null && evenCows) Array.Clear(slot.Expected, first, last - first);
+            }
+            addr = next;
+        }
     }
 
     void ZapPmd(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next, bool evenCows = true)
@@ -175,7 +182,7 @@ public sealed partial class Kernel
             long idx = PmdIndex(b);
             var slot = mm.PageTables.Find(idx);
             if (slot == null) continue;
-            if (mm.Intersecting(b, b + pmdSize).Any()) continue;
+            if (mm.AnyIntersecting(b, b + pmdSize)) continue;
             if (slot.Kind == PmdKind.Table && slot.TablePfn >= 0) FreePageTable(mm, slot.TablePfn);
             mm.PageTables.Remove(idx);
         }

@@ -23,7 +23,7 @@ public sealed partial class Kernel
             if (!PageAligned(fixedAddr)) return -Errno.EINVAL;
             if (fixedAddr + len > TaskSize || fixedAddr + len < fixedAddr) return -Errno.ENOMEM;
             if (fixedAddr < MmapMinAddr) return -Errno.EPERM;
-            if (mm.Intersecting(fixedAddr, fixedAddr + len).Any()) return -Errno.EEXIST;
+            if (mm.AnyIntersecting(fixedAddr, fixedAddr + len)) return -Errno.EEXIST;
             start = fixedAddr;
         }
         else

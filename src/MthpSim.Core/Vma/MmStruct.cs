@@ -48,6 +48,7 @@ public sealed class MmStruct
 
     /// <summary>VMAs intersecting [start, end), in address order.</summary>
     public IEnumerable<Vma> Intersecting(ulong start, ulong end) => Vmas.Intersecting(start, end);
+    public bool AnyIntersecting(ulong start, ulong end) => Vmas.AnyIntersecting(start, end);
 
     public void Insert(Vma v) => Vmas.Insert(v);
 }

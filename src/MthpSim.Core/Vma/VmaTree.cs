@@ -82,6 +82,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     // models find_vma_prev()'s prev / mas_prev(): the last VMA starting below addr, or null
     public Vma? LastStartingBefore(ulong addr)
     {
+        // The highest VMA, when it starts below addr, without a descent (top-down placement asks with mmap_base above every VMA)
+        if (_last is { } last && last.Start < addr) return last;
         Vma? found = null;
         for (var n = _root; n != null;)
         {
@@ -123,6 +125,9 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             if (version != _version) throw new InvalidOperationException("the VMA tree changed during enumeration");
         }
     }
+
+    /// <summary>Whether any VMA intersects [start, end): one descent, nothing allocated.</summary>
+    public bool AnyIntersecting(ulong start, ulong end) => FirstEndingAfter(start) is { } v && v.Start < end;
 
     /// <summary>The VMAs intersecting [start, end), in address order (for_each_vma_range()).</summary>
     public IEnumerable<Vma> Intersecting(ulong start, ulong end)

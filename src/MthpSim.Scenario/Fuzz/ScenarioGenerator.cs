@@ -528,7 +528,7 @@ public sealed class ScenarioGenerator
         _pins.RemoveAll(pin => !_procs.Contains(pin.Proc));
         foreach (var proc in _procs)
             _regions[proc].RemoveAll(name => !TryRegion(s, proc, name, out ulong start, out ulong len)
-                || !s.Process(proc).Intersecting(start, start + len).Any());
+                || !s.Process(proc).AnyIntersecting(start, start + len));
         _shared.RemoveWhere(x => !_procs.Contains(x.Proc) || !_regions[x.Proc].Contains(x.Region));
         if (_pendingUffd is { } u && s.Rc == 0 && u.Off % Page == 0 && u.Len % Page == 0 && u.Len > 0) _uffdRanges.Add(u);
         _pendingUffd = null;
