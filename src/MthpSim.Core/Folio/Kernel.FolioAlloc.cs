@@ -127,6 +127,23 @@ public sealed partial class Kernel
         FreeFolio(head);
     }
 
+    /// <summary>
+    /// <see cref="FreeFolio"/> of each order-0 folio at [pfn, pfn + n) in page order, whose last
+    /// references the caller dropped: the per-folio work page by page, the buddy allocator's in one run.
+    /// </summary>
+    void FreeSmallRun(int pfn, int n)
+    {
+        for (int p = pfn; p < pfn + n; p++)
+        {
+            LruDel(p);
+            MemcgUncharge(p, 1);
+            Map.ReleaseFolio(p);
+        }
+        Buddy.FreeRun(pfn, n);
+        Work(Cost.KernelWork.FolioFrees, n);
+        Work(Cost.KernelWork.PagesFreed, n);
+    }
+
     /// <summary>models __folio_put() → free_pages_prepare(): unqueue from deferred split, fix stats, free.</summary>
     void FreeFolio(int head)
     {

@@ -103,7 +103,7 @@ public sealed partial class Kernel
                 NrAnonMapped -= Map.SubPteMapcountRun(pfn, run);
                 Map.AddRefRun(pfn, run, -1);
                 if (small == SmallMapped.Exclusive)
-                    for (int p = pfn; p < pfn + run; p++) FreeFolio(p);
+                    FreeSmallRun(pfn, run);
                 // each order-0 folio is a batch of its own, with its own rmap update
                 Work(Cost.KernelWork.ZapBatches, run);
                 Work(Cost.KernelWork.ZapPtes, run);

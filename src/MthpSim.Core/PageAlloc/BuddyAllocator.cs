@@ -25,6 +25,7 @@ public sealed class BuddyAllocator
     readonly int[][] _lists;         // [order * Types + type]: a stack of PFNs, _listLen[slot] of them in use
     readonly int[] _listLen;
     readonly long[] _nrFree;         // [order * Types + type]
+    readonly ulong[] _nonEmpty;      // [type]: bit o set while _nrFree of (o, type) is not zero
     readonly byte[] _blockType;      // per pageblock
     long _frontier;
 
@@ -56,6 +57,7 @@ public sealed class BuddyAllocator
         _lists = new int[(maxOrder + 1) * Types][];
         _listLen = new int[_lists.Length];
         _nrFree = new long[(maxOrder + 1) * Types];
+        _nonEmpty = new ulong[Types];
         for (int i = 0; i < _lists.Length; i++) _lists[i] = new int[16];
         _blockType = new byte[(TotalPages + PageblockPages - 1) >> PageblockOrder];
         _freshType = MobilityDisabled ? MigrateType.Unmovable : MigrateType.Movable;
@@ -63,6 +65,20 @@ public sealed class BuddyAllocator
     }
 
     static int Slot(int order, MigrateType mt) => order * Types + (int)mt;
+
+    /// <summary>One more free block of ORDER on the type's list.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    void CountIn(int order, MigrateType mt)
+    {
+        if (_nrFree[Slot(order, mt)]++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
+    }
+
+    /// <summary>One free block of ORDER fewer on the type's list.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    void CountOut(int order, MigrateType mt)
+    {
+        if (--_nrFree[Slot(order, mt)] == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
+    }
 
     /// <summary>The migratetype of the pageblock holding PFN (get_pfnblock_migratetype()).</summary>
     public MigrateType BlockType(long pfn) => (MigrateType)_blockType[pfn >> PageblockOrder];
@@ -143,8 +159,10 @@ public sealed class BuddyAllocator
     /// <summary>models __rmqueue_smallest(): the smallest free block of the type that fits, split down.</summary>
     int RmqueueSmallest(int order, MigrateType mt)
     {
-        for (int o = order; o <= _maxOrder; o++)
+        // the orders from ORDER up whose lists hold a free block, lowest first
+        for (ulong orders = _nonEmpty[(int)mt] >> order << order; orders != 0; orders &= orders - 1)
         {
+            int o = System.Numerics.BitOperations.TrailingZeroCount(orders);
             int pfn = PopValid(o, mt);
             if (pfn >= 0) return Expand(pfn, o, order, mt);
         }
@@ -251,7 +269,7 @@ public sealed class BuddyAllocator
             var (kind, order) = _map.KindAndOrder((int)p);
             if (kind == PageKind.FreeHead)
             {
-                _nrFree[Slot(order, from)]--;   // its entry on the old list is now stale
+                CountOut(order, from);   // its entry on the old list is now stale
                 _listFree -= 1L << order;
                 PushFree((int)p, order, to);
                 p += 1L << order;
@@ -327,7 +345,7 @@ public sealed class BuddyAllocator
     {
         var mt = BlockType(head);
         _map.SetFreeTail(head);   // its list entry is now stale
-        _nrFree[Slot(order, mt)]--;
+        CountOut(order, mt);
         _listFree -= 1L << order;
     }
 
@@ -347,6 +365,7 @@ public sealed class BuddyAllocator
         return o;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     int PopValid(int order, MigrateType mt)
     {
         int slot = Slot(order, mt);
@@ -365,7 +384,7 @@ public sealed class BuddyAllocator
             {
                 _listLen[slot] = n;
                 _map.SetFreeTail(pfn);
-                _nrFree[slot]--;
+                CountOut(order, mt);
                 _listFree -= 1L << order;
                 return pfn;
             }
@@ -400,6 +419,7 @@ public sealed class BuddyAllocator
         return pfn;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void PushFree(int pfn, int order, MigrateType mt)
     {
         _map.SetFreeHead(pfn, order);
@@ -408,7 +428,8 @@ public sealed class BuddyAllocator
         if (len == _lists[slot].Length) Array.Resize(ref _lists[slot], 2 * len);
         _lists[slot][len] = pfn;
         _listLen[slot] = ++len;
-        long n = ++_nrFree[slot];
+        CountIn(order, mt);
+        long n = _nrFree[slot];
         _listFree += 1L << order;
         if (len > 2 * n + 1024) Compact(order, mt);
     }
@@ -428,13 +449,31 @@ public sealed class BuddyAllocator
             if (buddy + (1L << order) > _frontier || !_map.IsFreeHead(buddy, order)) break;
             var buddyType = BlockType(buddy);
             _map.SetFreeTail(buddy);   // its list entry is now stale
-            _nrFree[Slot(order, buddyType)]--;
+            CountOut(order, buddyType);
             _listFree -= 1L << order;
             if (buddyType != mt) SetBlockRange(buddy, order, mt);
             pfn = Math.Min(pfn, buddy);
             order++;
         }
         PushFree(pfn, order, mt);
+    }
+
+    /// <summary>
+    /// Frees the order-0 pages [pfn, pfn + n) as freeing them one by one in page order would: each
+    /// naturally aligned block of them up to pageblock_order is freed as one (freeing its pages in
+    /// order merges them into it before anything outside can be reached, and one pageblock's type
+    /// throughout means no type changes on the way), so a run costs a free per block, not per page.
+    /// </summary>
+    public void FreeRun(int pfn, int n)
+    {
+        int end = pfn + n;
+        while (pfn < end)
+        {
+            int order = Math.Min(System.Numerics.BitOperations.TrailingZeroCount(pfn | (1 << PageblockOrder)), PageblockOrder);
+            while (pfn + (1 << order) > end) order--;
+            Free(pfn, order);
+            pfn += 1 << order;
+        }
     }
 
     /// <summary>
@@ -468,7 +507,7 @@ public sealed class BuddyAllocator
             if (!_map.IsFreeHead(head, order)) continue;
             var mt = BlockType(head);
             _map.SetFreeTail(head);
-            _nrFree[Slot(order, mt)]--;
+            CountOut(order, mt);
             _listFree -= 1L << order;
             // split down, keeping the halves that do not hold PFN
             while (order > 0)
@@ -483,20 +522,26 @@ public sealed class BuddyAllocator
         return false;
     }
 
+    /// <summary>
+    /// Drops the stale entries of one list. A block listed twice keeps its upper (newer) entry, the one
+    /// PopValid would meet first, so compacting never changes which block comes off the list next.
+    /// </summary>
     void Compact(int order, MigrateType mt)
     {
         int slot = Slot(order, mt);
         var list = _lists[slot];
-        int w = 0;
-        for (int r = 0; r < _listLen[slot]; r++)
+        int n = _listLen[slot], w = n;
+        // from the top down, the kept entries packed at the top (w > r throughout: nothing unread is overwritten)
+        for (int r = n - 1; r >= 0; r--)
         {
             int pfn = list[r];
             if (!IsFreeHead(pfn, order, mt) || _map.Test(pfn, PageFlags.Seen)) continue;
             _map.Set(pfn, PageFlags.Seen);
-            list[w++] = pfn;
+            list[--w] = pfn;
         }
-        _listLen[slot] = w;
-        foreach (int pfn in list.AsSpan(0, w)) _map.Clear(pfn, PageFlags.Seen);
+        Array.Copy(list, w, list, 0, n - w);
+        _listLen[slot] = n - w;
+        foreach (int pfn in list.AsSpan(0, n - w)) _map.Clear(pfn, PageFlags.Seen);
     }
 
     /// <summary>The free list of one order and type as it stands, stale entries included (the invariant checker walks it without allocating).</summary>

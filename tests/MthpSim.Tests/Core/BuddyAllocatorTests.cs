@@ -53,6 +53,95 @@ public class BuddyAllocatorTests
         for (int o = 0; o < 10; o++) Assert.Equal(0, buddy.NrFree(o));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Freeing_a_run_in_one_call_leaves_what_freeing_it_page_by_page_leaves(int seed)
+    {
+        // Two allocators get the same calls, except that runs of order-0 pages go back page by page
+        // to one and by FreeRun to the other. Their stale list entries differ, so list compaction runs
+        // at different times: neither may show in what they hand out next.
+        var (mapA, a) = Make(1 << 14);
+        var (mapB, b) = Make(1 << 14);
+        var rng = new Random(seed);
+        var held = new SortedDictionary<int, int>();   // head -> order
+        for (int step = 0; step < 4000; step++)
+        {
+            int what = rng.Next(10);
+            if (what < 6)
+            {
+                int order = rng.Next(6) == 0 ? rng.Next(1, 4) : 0;
+                var mt = rng.Next(4) == 0 ? MigrateType.Unmovable : MigrateType.Movable;
+                int pa = a.Alloc(order, mt), pb = b.Alloc(order, mt);
+                Assert.Equal(pa, pb);
+                if (pa < 0) continue;
+                mapA.InitFolio(pa, order, PageKind.Anon);
+                mapB.InitFolio(pb, order, PageKind.Anon);
+                held[pa] = order;
+            }
+            else if (held.Count > 0)
+            {
+                // a run of consecutive order-0 pages from a random held one
+                int start = held.Keys.ElementAt(rng.Next(held.Count));
+                if (held[start] != 0) { FreeBoth(start, held[start]); held.Remove(start); continue; }
+                int n = 1, limit = rng.Next(1, 1500);
+                while (n < limit && held.TryGetValue(start + n, out int o) && o == 0) n++;
+                for (int p = start; p < start + n; p++)
+                {
+                    mapA.ReleaseFolio(p);
+                    a.Free(p, 0);
+                    mapB.ReleaseFolio(p);
+                    held.Remove(p);
+                }
+                b.FreeRun(start, n);
+            }
+            Assert.Equal(a.FreePages, b.FreePages);
+            for (int o = 0; o <= 10; o++)
+                foreach (var t in new[] { MigrateType.Unmovable, MigrateType.Movable, MigrateType.Reclaimable })
+                    Assert.Equal(a.NrFree(o, t), b.NrFree(o, t));
+        }
+        for (long block = 0; block < a.NrPageblocks; block++) Assert.Equal(a.BlockType(block << a.PageblockOrder), b.BlockType(block << b.PageblockOrder));
+        // what each hands out from here on, to the last page, shows the order of every free list
+        for (int order = 3; order >= 0; order--)
+            while (true)
+            {
+                int pa = a.Alloc(order), pb = b.Alloc(order);
+                Assert.Equal(pa, pb);
+                if (pa < 0) break;
+                mapA.InitFolio(pa, order, PageKind.Anon);
+                mapB.InitFolio(pb, order, PageKind.Anon);
+            }
+
+        void FreeBoth(int head, int order)
+        {
+            mapA.ReleaseFolio(head);
+            a.Free(head, order);
+            mapB.ReleaseFolio(head);
+            b.Free(head, order);
+        }
+    }
+
+    [Fact]
+    public void A_run_over_two_pageblocks_of_different_types_merges_as_page_by_page_frees_do()
+    {
+        // Page by page, the second pageblock's block merges last and gives the first pageblock its type.
+        var results = new List<(MigrateType First, MigrateType Second, long Movable, long Unmovable)>();
+        foreach (bool run in new[] { false, true })
+        {
+            var (map, buddy) = Make(1 << 12);
+            for (int i = 0; i < 1 << 12; i++) map.InitFolio(buddy.Alloc(0), 0, PageKind.Anon);
+            buddy.SetBlockType(512, MigrateType.Unmovable);
+            for (int p = 0; p < 1024; p++) map.ReleaseFolio(p);
+            if (run) buddy.FreeRun(0, 1024);
+            else for (int p = 0; p < 1024; p++) buddy.Free(p, 0);
+            results.Add((buddy.BlockType(0), buddy.BlockType(512), buddy.NrFree(10, MigrateType.Movable), buddy.NrFree(10, MigrateType.Unmovable)));
+        }
+        Assert.Equal((MigrateType.Unmovable, MigrateType.Unmovable, 0L, 1L), results[0]);
+        Assert.Equal(results[0], results[1]);
+    }
+
     [Fact]
     public void Allocation_fails_when_no_block_of_the_order_is_left()
     {
