@@ -23,6 +23,8 @@ public sealed class TraceReplay
     readonly SortedDictionary<string, (long Count, string First)> _problems = new(StringComparer.Ordinal);
     readonly ulong _pageSize;
     long _clockOriginNs = -1, _clockMs;
+    /// <summary>The trace time from which the virtual clock is a millisecond further (no division per record).</summary>
+    long _nextTickNs;
 
     /// <summary>How far below the stack a fault still grows it (the default 8 MiB RLIMIT_STACK).</summary>
     const ulong StackLimit = 8UL << 20;
@@ -162,9 +164,12 @@ public sealed class TraceReplay
 
     void AdvanceClock(long timeNs)
     {
-        if (_clockOriginNs < 0) _clockOriginNs = timeNs;
+        if (_clockOriginNs < 0) (_clockOriginNs, _nextTickNs) = (timeNs, timeNs + 1_000_000);
+        if (timeNs < _nextTickNs) return;
         long ms = (timeNs - _clockOriginNs) / 1_000_000;
-        if (ms > _clockMs) { _k.Sleep(ms - _clockMs); _clockMs = ms; }
+        _k.Sleep(ms - _clockMs);
+        _clockMs = ms;
+        _nextTickNs = _clockOriginNs + (ms + 1) * 1_000_000;
     }
 
     ReplayProcess Process(int pid)
@@ -294,7 +299,7 @@ public sealed class TraceReplay
             && page == _runStart + (ulong)_runCount * _pageSize && page < _runLimit
             && ((e.Access & FaultFlags.Write) != 0) == _runWrite
             && (s.StackTopUntouched == 0 || page < s.StackStart || page >= s.StackTopUntouched)
-            && (e.Time - _clockOriginNs) / 1_000_000 <= _clockMs;
+            && e.Time < _nextTickNs;
     }
 
     /// <summary>
