@@ -12,7 +12,9 @@ namespace MthpSim.Core.Folio;
 /// host (<see cref="LazyHostMemory"/>), so host memory follows the highest PFN the buddy allocator
 /// has handed out and never grows by copying: 11 bytes per frame (kind and order share a byte, the
 /// PTE mapcount is a byte with larger values kept aside), plus one <see cref="LargeFolioInfo"/> per
-/// large folio. Raw storage is internal; use the accessors, as the kernel asks for folio_*() helpers.
+/// large folio: in the refcount slots of its own tail pages from order <see cref="InlineLargeOrder"/>
+/// on (as the kernel keeps these fields in tail struct pages), in a side table below that.
+/// Raw storage is internal; use the accessors, as the kernel asks for folio_*() helpers.
 /// </summary>
 public sealed unsafe class MemMap
 {
@@ -32,7 +34,15 @@ public sealed unsafe class MemMap
     readonly LazyHostMemory _memory;
     long _highWater;
 
-    // Large-folio records in fixed-size chunks: the table grows a chunk at a time, never by copying.
+    /// <summary>
+    /// From this order on a folio's <see cref="LargeFolioInfo"/> lies in the refcount slots of its tail
+    /// pages from the second on (unused otherwise: only a head has a refcount), 8-byte aligned since
+    /// the head is; the first tail's slot holds <see cref="InlineRecord"/>.
+    /// </summary>
+    internal const int InlineLargeOrder = 4;
+    const int InlineRecord = -1;
+
+    // Large-folio records of smaller folios in fixed-size chunks: the table grows a chunk at a time, never by copying.
     const int LargeChunkShift = 10;
     readonly List<LargeFolioInfo[]> _large = new();
     readonly Stack<int> _freeLarge = new();
@@ -201,7 +211,32 @@ public sealed unsafe class MemMap
     {
         int slot = _refcount[head + 1];
         GC.KeepAlive(this);
+        if (slot == InlineRecord) return ref Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2);
         return ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
+    }
+
+    static MemMap()
+    {
+        // the inline record must fit in the refcount slots of an order-InlineLargeOrder folio's tails after the first
+        if (Unsafe.SizeOf<LargeFolioInfo>() > ((1 << InlineLargeOrder) - 2) * sizeof(int))
+            throw new InvalidOperationException($"LargeFolioInfo is {Unsafe.SizeOf<LargeFolioInfo>()} bytes: too large to keep in tail pages");
+    }
+
+    /// <summary>Gives a new folio of order >= 1 its large-folio record, zeroed but for the deferred-split links.</summary>
+    void NewLargeRecord(int head, int order)
+    {
+        if (order >= InlineLargeOrder) _refcount[head + 1] = InlineRecord;
+        else _refcount[head + 1] = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
+        GC.KeepAlive(this);
+        Large(head) = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
+    }
+
+    /// <summary>Gives back the record of a folio of order >= 1 (an inline one goes with the tails' slots, which the caller clears).</summary>
+    void DropLargeRecord(int head)
+    {
+        int slot = _refcount[head + 1];
+        GC.KeepAlive(this);
+        if (slot != InlineRecord) _freeLarge.Push(slot);
     }
 
     /// <summary>models folio_entire_mapcount()</summary>
@@ -248,12 +283,7 @@ public sealed unsafe class MemMap
         if (_mapcountAside.Count > 0) ForgetAside(head, n);
         _refcount[head] = 1;
         GC.KeepAlive(this);
-        if (order > 0)
-        {
-            int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
-            _refcount[head + 1] = slot;
-            Large(head) = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
-        }
+        if (order > 0) NewLargeRecord(head, order);
     }
 
     void ForgetAside(int pfn, int n)
@@ -274,9 +304,13 @@ public sealed unsafe class MemMap
     internal void ReleaseFolio(int head)
     {
         int order = Order(head);
-        if (order > 0) _freeLarge.Push(_refcount[head + 1]);
         _refcount[head] = 0;
-        if (order > 0) _refcount[head + 1] = 0;
+        if (order > 0)
+        {
+            DropLargeRecord(head);
+            // the tails' slots read zero again (an inline record is in them)
+            new Span<int>(_refcount + head + 1, order >= InlineLargeOrder ? 1 + Unsafe.SizeOf<LargeFolioInfo>() / sizeof(int) : 1).Clear();
+        }
         GC.KeepAlive(this);
     }
 
@@ -292,7 +326,7 @@ public sealed unsafe class MemMap
     internal void SplitToOrder0(int head)
     {
         int order = Order(head);
-        _freeLarge.Push(_refcount[head + 1]);
+        DropLargeRecord(head);
         int n = 1 << order;
         byte kindOnly = (byte)(_frame[head] & 0xF0);
         new Span<byte>(_frame + head, n).Fill(kindOnly);
@@ -311,7 +345,7 @@ public sealed unsafe class MemMap
     /// </summary>
     internal void SplitNonUniform(int head, List<(int Head, int Order)> pieces)
     {
-        _freeLarge.Push(_refcount[head + 1]);
+        DropLargeRecord(head);
         byte kindOnly = (byte)(_frame[head] & 0xF0);
         byte inherited = (byte)(_flags[head] & (byte)(PageFlags.Dirty | PageFlags.Referenced | PageFlags.Active));
         GC.KeepAlive(this);
@@ -324,12 +358,7 @@ public sealed unsafe class MemMap
             new Span<int>(_refcount + ph, n).Clear();
             _refcount[ph] = n;
             GC.KeepAlive(this);
-            if (po > 0)
-            {
-                int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
-                _refcount[ph + 1] = slot;
-                Large(ph) = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
-            }
+            if (po > 0) NewLargeRecord(ph, po);
         }
     }
 
