@@ -99,9 +99,13 @@ public sealed partial class Kernel
         if (slot.Expected == null) return;
         var dst = child.PageTables.GetOrCreate(PmdIndex(addr));
         var (first, end) = PteSpan(addr, next);
-        // A whole table is copied over every entry: no need to zero it first.
-        dst.Expected ??= NewExpectedTable(zeroed: end - first != Geo.PtrsPerPte);
-        Array.Copy(slot.Expected, first, dst.Expected, first, end - first);
+        if (end - first == Geo.PtrsPerPte && dst.Expected == null)
+        {
+            // The whole table: shared, and copied only when either side first writes it.
+            (dst.Expected, dst.ExpectedShared, slot.ExpectedShared) = (slot.Expected, true, true);
+            return;
+        }
+        Array.Copy(slot.Expected, first, ExpectedForWrite(dst), first, end - first);
     }
 
     /// <summary>

@@ -245,7 +245,7 @@ public sealed partial class Kernel
             Map.SetContentRun(pfn, run, token + (uint)(k - first));
             k += run;
         }
-        if (TrackExpectedContent) ContentTokens.FillSequence((slot.Expected ??= NewExpectedTable()).AsSpan(first, n), token);
+        if (TrackExpectedContent) ContentTokens.FillSequence(ExpectedForWrite(slot).AsSpan(first, n), token);
         return n;
     }
 
@@ -267,13 +267,13 @@ public sealed partial class Kernel
             // one page (a fault's, a sparse touch): two stores, not two span operations
             uint token = NextTokens(1);
             Map.SetContent(pfn, token);
-            if (TrackExpectedContent) (slot.Expected ??= NewExpectedTable())[idx] = token;
+            if (TrackExpectedContent) ExpectedForWrite(slot)[idx] = token;
             return;
         }
         uint first = NextTokens(n);
         Map.SetContentRun(pfn, n, first);
         if (!TrackExpectedContent) return;
-        ContentTokens.FillSequence((slot.Expected ??= NewExpectedTable()).AsSpan(idx, n), first);
+        ContentTokens.FillSequence(ExpectedForWrite(slot).AsSpan(idx, n), first);
     }
 
     /// <summary>Whether addr is mapped so that the access needs no fault (for MADV_POPULATE_*).</summary>

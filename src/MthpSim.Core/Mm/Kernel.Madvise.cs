@@ -179,8 +179,9 @@ public sealed partial class Kernel
     {
         if (slot.Expected == null) return;
         var (first, end) = PteSpan(addr, next);
+        var expected = ExpectedForWrite(slot);
         for (int i = first; i < end; i++)
-            if (slot.Expected[i] != 0) slot.Expected[i] |= PmdSlot.MaybeZero;
+            if (expected[i] != 0) expected[i] |= PmdSlot.MaybeZero;
     }
 
     /// <summary>models madvise_populate(): read or write faults over the range, without storing data.</summary>

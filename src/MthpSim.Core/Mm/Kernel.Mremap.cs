@@ -152,8 +152,8 @@ public sealed partial class Kernel
             if (wholePmd && (dstExisting == null || dstExisting.Kind == PmdKind.None))
             {
                 var dst = mm.PageTables.GetOrCreate(PmdIndex(newAddr));
-                (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected, dst.ContBlocks) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ContBlocks);
-                (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ContBlocks) = (PmdKind.None, 0, null, -1, null, null);
+                (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected, dst.ExpectedShared, dst.ContBlocks) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ExpectedShared, src.ContBlocks);
+                (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ExpectedShared, src.ContBlocks) = (PmdKind.None, 0, null, -1, null, false, null);
                 // move_normal_pmd() / move_huge_pmd(): one PMD entry moved, and its range flushed
                 SetPtesWork(1);
                 Work(Cost.KernelWork.TlbFlushes);
@@ -195,14 +195,17 @@ public sealed partial class Kernel
         if (WorkCharged(Cost.KernelWork.PteBatches) != batches) Work(Cost.KernelWork.TlbFlushes);   // move_ptes(): flush_tlb_range()
         if (src.Expected != null)
         {
-            dst.Expected ??= NewExpectedTable();
-            Array.Copy(src.Expected, si, dst.Expected, di, n);
-            Array.Clear(src.Expected, si, n);
+            Array.Copy(src.Expected, si, ExpectedForWrite(dst), di, n);
+            Array.Clear(ExpectedForWrite(src), si, n);
         }
         if ((InjectedFaults & InjectedFault.MremapSwapsTwoPtes) != 0 && n >= 2)
         {
             (dst.Ptes![di], dst.Ptes[di + 1]) = (dst.Ptes[di + 1], dst.Ptes[di]);
-            if (dst.Expected != null) (dst.Expected[di], dst.Expected[di + 1]) = (dst.Expected[di + 1], dst.Expected[di]);
+            if (dst.Expected != null)
+            {
+                var e = ExpectedForWrite(dst);
+                (e[di], e[di + 1]) = (e[di + 1], e[di]);
+            }
         }
         return true;
     }

@@ -30,7 +30,11 @@ public sealed partial class Kernel
                 // reclaim_pt_is_enabled(): only a zap of the whole PMD range may free its table
                 if (reclaimPt && next - addr == pmdSize) TryToFreePte(vma.Mm, slot);
                 var (first, last) = PteSpan(addr, next);
-                if (slot.Expected != null && evenCows) Array.Clear(slot.Expected, first, last - first);
+                if (slot.Expected != null && evenCows)
+                {
+                    if (last - first == Geo.PtrsPerPte) DropExpected(slot);   // nothing left to expect: no table to clear (nor copy first)
+                    else Array.Clear(ExpectedForWrite(slot), first, last - first);
+                }
             }
             addr = next;
         }
@@ -76,7 +80,7 @@ public sealed partial class Kernel
                 // The zero page goes even without even_cows (zap_present_ptes(): no folio to keep), and
                 // what was the program's own zero page shows the file again.
                 ptes[i] = 0;
-                if (!evenCows && slot.Expected != null) slot.Expected[i] = 0;
+                if (!evenCows && slot.Expected != null) ExpectedForWrite(slot)[i] = 0;
                 ZapBatchWork(1);
                 i++;
                 continue;

@@ -19,6 +19,11 @@ public sealed class PmdSlot
     /// </summary>
     public uint[]? Expected;
     /// <summary>
+    /// <see cref="Expected"/> is shared with a slot of another address space (fork copies it only when
+    /// either side first writes it): write it only through <c>Kernel.ExpectedForWrite</c>.
+    /// </summary>
+    public bool ExpectedShared;
+    /// <summary>
     /// arm64: one bit per CONT_PTES-aligned block of <see cref="Ptes"/>, set while the block carries
     /// the contiguous bit (Kernel.ContPte.cs); null until a block is first folded, always on x86_64.
     /// </summary>

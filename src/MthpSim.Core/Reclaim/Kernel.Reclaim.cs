@@ -254,7 +254,7 @@ public sealed partial class Kernel
         foreach (var (_, s, i) in run)
         {
             s.Ptes![i] = 0;
-            if (s.Expected is { } expected && expected[i] != 0 && (expected[i] & PmdSlot.MaybeZero) == 0) expected[i] = DropStore();
+            if (s.Expected is { } expected && expected[i] != 0 && (expected[i] & PmdSlot.MaybeZero) == 0) ExpectedForWrite(s)[i] = DropStore();
         }
         mm.Rss[(int)RssMember.AnonPages] -= run.Count;
         FolioRemoveRmapPtes(head, firstPfn, run.Count, mm);

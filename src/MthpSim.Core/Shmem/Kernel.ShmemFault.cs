@@ -168,7 +168,7 @@ public sealed partial class Kernel
     {
         if (!TrackExpectedContent) return;
         uint c = Map.Content(page);
-        (slot.Expected ??= NewExpectedTable())[idx] = c != 0 ? c : PmdSlot.MaybeZero;
+        ExpectedForWrite(slot)[idx] = c != 0 ? c : PmdSlot.MaybeZero;
     }
 
     /// <summary>

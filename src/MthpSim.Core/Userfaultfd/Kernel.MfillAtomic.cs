@@ -163,7 +163,7 @@ public sealed partial class Kernel
     void RecordFill(Vma.Vma vma, PmdSlot slot, int idx, ulong addr, uint token)
     {
         if (TrackExpectedContent && !vma.IsShared)
-            (slot.Expected ??= NewExpectedTable())[idx] = token != 0 ? token : vma.File != null ? PmdSlot.MaybeZero : 0;
+            ExpectedForWrite(slot)[idx] = token != 0 ? token : vma.File != null ? PmdSlot.MaybeZero : 0;
         UffdFillLog?.Add((vma.Mm, addr, token));
     }
 }
