@@ -12,7 +12,7 @@ public readonly record struct SimSample(long Units, double NsPerUnit, double All
     /// </summary>
     public static SimSample Measure(BenchPattern p)
     {
-        long heapBefore = SettledHeap();
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var run = p.Prepare();
         long allocBefore = GC.GetAllocatedBytesForCurrentThread();
         long t0 = Stopwatch.GetTimestamp();
@@ -23,25 +23,11 @@ public readonly record struct SimSample(long Units, double NsPerUnit, double All
         long host = 0, resident = 0;
         if (run.Kernel is { } k)
         {
-            host = SettledHeap() - heapBefore + k.Map.NativeBytes;
+            host = GC.GetTotalMemory(forceFullCollection: true) - heapBefore + k.Map.NativeBytes;
             resident = k.Buddy.TotalPages - k.Buddy.FreePages;
             GC.KeepAlive(run);
         }
         double ns = elapsed * (1e9 / Stopwatch.Frequency);
         return new SimSample(units, ns / units, (double)allocated / units, host, resident);
-    }
-
-    /// <summary>
-    /// The managed heap after a full collection whose finalizers have all run: a machine dropped by an
-    /// earlier run returns its per-frame host memory from its finalizer (munmap), which is then done
-    /// before the next run starts rather than on the finalizer thread while its body is timed.
-    /// </summary>
-    static long SettledHeap()
-    {
-        GC.GetTotalMemory(forceFullCollection: true);
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        return GC.GetTotalMemory(forceFullCollection: false);
     }
 }
