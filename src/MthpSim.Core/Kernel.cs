@@ -29,6 +29,12 @@ public sealed partial class Kernel
     public PathCounts Paths { get; } = new();
     /// <summary>When set, every write records what the program must read back (the <c>intact</c> oracle).</summary>
     public bool TrackExpectedContent { get; set; } = true;
+    /// <summary>
+    /// arch_pkeys_enabled(): the CPU has memory protection keys and the kernel uses them (x86 PKU,
+    /// "ospke" in /proc/cpuinfo), so smaps shows each VMA's ProtectionKey. On by default on x86_64,
+    /// as on most x86 servers; the oracle sets it from the live CPU.
+    /// </summary>
+    public bool ProtectionKeys { get; set; }
     /// <summary>Bugs a test switches on to prove that a checker catches them; never set otherwise.</summary>
     internal InjectedFault InjectedFaults { get; set; }
 
@@ -49,6 +55,7 @@ public sealed partial class Kernel
     {
         Config = config;
         Geo = new Geometry(config.PageSize, config.Arch);
+        ProtectionKeys = config.Arch == Arch.CpuArch.X86_64;
         _pageShift = Geo.PageShift;
         _pmdShift = Geo.PageShift + Geo.PmdOrder;
         _pteIndexMask = (1UL << Geo.PmdOrder) - 1;

@@ -147,7 +147,7 @@ public sealed partial class Kernel
         "SwapPss" => (long)(mss.SwapPss >> (10 + MemSizeStats.PssShift)),
         "Locked" => mss.Locked >> 10,
         "THPeligible" => ThpEligible(vma) ? 1 : 0,
-        "ProtectionKey" when Geo.Arch == Arch.CpuArch.X86_64 => 0,
+        "ProtectionKey" when ProtectionKeys => 0,
         _ => null,
     };
 
@@ -166,7 +166,7 @@ public sealed partial class Kernel
                 sb.Append(v.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(8));
                 sb.Append(f == "THPeligible" ? "\n" : " kB\n");
             }
-            if (Geo.Arch == Arch.CpuArch.X86_64) sb.Append("ProtectionKey:         0\n");
+            if (ProtectionKeys) sb.Append("ProtectionKey:         0\n");
             sb.Append("VmFlags: ").Append(VmFlagsText(vma.Flags)).Append('\n');
         }
         return sb.ToString();

@@ -140,6 +140,8 @@ public static class OracleRunner
                     : $"mthpsim oracle: could not restore settings left by an interrupted run: {string.Join("; ", left)}");
             }
             CheckLiveKernel(live);
+            // smaps shows ProtectionKey only where the CPU has protection keys: the model follows the live CPU
+            sim.Kernel.ProtectionKeys = sim.Kernel.Geo.Arch == MthpSim.Core.Arch.CpuArch.X86_64 && LiveCpu.ProtectionKeys();
             string driver = DriverBuilder.Ensure();
             ProcessThp.DisableForThisProcess();
             result.KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();

@@ -18,7 +18,7 @@ public static class ObservableEvaluator
     public static IReadOnlyCollection<string> SmapsFieldNames(Kernel k)
     {
         var names = new HashSet<string>(Kernel.SmapsFields);
-        if (k.Geo.Arch == MthpSim.Core.Arch.CpuArch.X86_64) names.Add("ProtectionKey");
+        if (k.ProtectionKeys) names.Add("ProtectionKey");
         return names;
     }
 
