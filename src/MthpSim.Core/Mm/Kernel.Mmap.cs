@@ -171,9 +171,8 @@ public sealed partial class Kernel
         if (end > TaskSize || end < start) return -Errno.EINVAL;
         if (mm.Vmas.FirstEndingAfter(start) is not { } first || first.Start >= end) return 0;   // nothing mapped in the range
         if (first.Start < start) SplitVmaAt(mm, start);
-        // A VMA that ends at or after end is the one end may fall in: no lookup of end needed
-        if (first.End < end) SplitVmaAt(mm, end);
-        else if (first.End > end) SplitVmaAt(mm, end);
+        // Ending exactly at end, the first VMA leaves no VMA for end to fall inside: no split, no lookup
+        if (first.End != end) SplitVmaAt(mm, end);
         // after the splits every VMA met up to end lies inside [start, end)
         for (var vma = mm.Vmas.FirstEndingAfter(start); vma != null && vma.Start < end;)
         {
