@@ -6,6 +6,17 @@ namespace MthpSim.Core;
 public sealed partial class Kernel
 {
     /// <summary>
+    /// The first address from <paramref name="addr"/> on, below <paramref name="end"/>, whose PMD range
+    /// has an entry: a page walk (walk_page_range()) passes over a pmd_none range whole.
+    /// </summary>
+    public ulong SkipEmptyPmds(MmStruct mm, ulong addr, ulong end)
+    {
+        ulong pmdMask = (ulong)Geo.PmdSize - 1;
+        while (addr < end && mm.PageTables.Find(PmdIndex(addr)) == null) addr = (addr | pmdMask) + 1;
+        return Math.Min(addr, end);
+    }
+
+    /// <summary>
     /// The page frame mapped at addr (follow_page()): its PFN, or -1 when nothing is mapped or the
     /// shared zero page or a swap entry is; <paramref name="kind"/> tells which of none/zero/hugezero/page/swap it is.
     /// </summary>

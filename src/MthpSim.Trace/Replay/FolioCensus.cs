@@ -17,33 +17,40 @@ public sealed class FolioCensus
     /// <summary>The same per VMA: its range and pages of each kind (what /proc/PID/smaps would tell apart).</summary>
     public List<(ulong Start, ulong End, long Anon, long File, long Zero, long AnonLarge, string Present)> Vmas { get; } = [];
 
-    /// <summary>Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does).</summary>
+    /// <summary>Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does; PMD ranges with no entry are passed over whole).</summary>
     public static FolioCensus Of(Kernel k, MmStruct mm)
     {
         var c = new FolioCensus();
-        ulong ps = (ulong)k.Geo.PageSize;
+        ulong ps = (ulong)k.Geo.PageSize, pmdMask = (ulong)k.Geo.PmdSize - 1;
+        var runs = new System.Text.StringBuilder();
         foreach (var vma in mm.Vmas)
         {
-            long anon = c.AnonPagesByOrder.Sum(), large = c.AnonPagesByOrder.Skip(1).Sum(), file = c.FilePagesByOrder.Sum(), zero = c.ZeroPages;
-            var runs = new System.Text.StringBuilder();
+            long anon = 0, large = 0, file = 0, zero = 0;
+            runs.Clear();
             ulong runStart = 0, runEnd = 0;
-            for (ulong a = vma.Start; a < vma.End; a += ps)
+            for (ulong a = k.SkipEmptyPmds(mm, vma.Start, vma.End); a < vma.End; a = k.SkipEmptyPmds(mm, a, vma.End))
             {
-                int pfn = k.ResolvePfn(mm, a, out var kind);
-                if (kind != MappingKind.None && kind != MappingKind.Swap)
+                for (ulong pmdEnd = Math.Min((a | pmdMask) + 1, vma.End); a < pmdEnd; a += ps)
                 {
-                    if (a != runEnd) { if (runEnd != 0) runs.Append($"{runStart:x}-{runEnd:x},"); runStart = a; }
-                    runEnd = a + ps;
-                }
-                switch (kind)
-                {
-                    case MappingKind.Zero or MappingKind.HugeZero: c.ZeroPages++; break;
-                    case MappingKind.PtePage or MappingKind.PmdPage:
-                        (k.Map.Kind(pfn) == PageKind.Anon ? c.AnonPagesByOrder : c.FilePagesByOrder)[k.Map.Order(pfn)]++;
-                        break;
+                    int pfn = k.ResolvePfn(mm, a, out var kind);
+                    if (kind != MappingKind.None && kind != MappingKind.Swap)
+                    {
+                        if (a != runEnd) { if (runEnd != 0) runs.Append($"{runStart:x}-{runEnd:x},"); runStart = a; }
+                        runEnd = a + ps;
+                    }
+                    switch (kind)
+                    {
+                        case MappingKind.Zero or MappingKind.HugeZero: zero++; break;
+                        case MappingKind.PtePage or MappingKind.PmdPage:
+                            int order = k.Map.Order(pfn);
+                            if (k.Map.Kind(pfn) == PageKind.Anon) { c.AnonPagesByOrder[order]++; anon++; if (order > 0) large++; }
+                            else { c.FilePagesByOrder[order]++; file++; }
+                            break;
+                    }
                 }
             }
-            c.Vmas.Add((vma.Start, vma.End, c.AnonPagesByOrder.Sum() - anon, c.FilePagesByOrder.Sum() - file, c.ZeroPages - zero, c.AnonPagesByOrder.Skip(1).Sum() - large, runEnd != 0 ? runs.Append($"{runStart:x}-{runEnd:x}").ToString() : ""));
+            c.ZeroPages += zero;
+            c.Vmas.Add((vma.Start, vma.End, anon, file, zero, large, runEnd != 0 ? runs.Append($"{runStart:x}-{runEnd:x}").ToString() : ""));
         }
         return c;
     }
