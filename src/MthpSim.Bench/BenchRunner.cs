@@ -3,15 +3,18 @@ using MthpSim.Bench.Live;
 namespace MthpSim.Bench;
 
 /// <summary>
-/// Runs the suite: one warm-up round, then <c>runs</c> measured rounds. Within a round each pattern
-/// runs in the simulator and then (with a live side) on the live kernel, so that both sides see the
-/// same machine conditions; each figure is the median of its rounds. Cancelled (a signal), it stops
-/// after the pattern it is in and reports the patterns with at least one measured round.
+/// Runs the suite pattern by pattern: a warm-up run, then <c>runs</c> measured runs, each in the
+/// simulator and then (with a live side) on the live kernel, so that both sides see the same machine
+/// conditions; each figure is the median of its runs. A pattern's runs follow one another because
+/// what ran just before in the process moves a figure (a pattern that left the garbage collector's
+/// heap smaller has the next one fault fresh host memory in): each pattern is measured after
+/// itself, as when it runs alone. Cancelled (a signal), it stops after the run it is in and reports
+/// the patterns with at least one measured run.
 /// </summary>
 public static class BenchRunner
 {
-    /// <param name="log">A line at the start of each round.</param>
-    /// <param name="measured">After each pattern of each round: how many of the
+    /// <param name="log">A line at the start of each pattern.</param>
+    /// <param name="measured">After each run of each pattern: how many of the
     /// <see cref="Steps"/> are done, and the pattern's name.</param>
     public static BenchReport Run(IReadOnlyList<BenchPattern> patterns, BenchScale scale, int runs, LiveBench? live,
         Action<string>? log = null, Action<int, string>? measured = null, CancellationToken cancel = default)
@@ -20,10 +23,11 @@ public static class BenchRunner
         var kernel = patterns.ToDictionary(p => p.Name, _ => new List<(long Units, double Ns)>());
         int done = 0;
         bool interrupted = false;
-        for (int round = 0; round <= runs && !interrupted; round++)
+        for (int i = 0; i < patterns.Count && !interrupted; i++)
         {
-            log?.Invoke(round == 0 ? "warm-up round" : $"round {round} of {runs}");
-            foreach (var p in patterns)
+            var p = patterns[i];
+            log?.Invoke($"pattern {i + 1} of {patterns.Count}: {p.Name}");
+            for (int run = 0; run <= runs; run++)
             {
                 if (cancel.IsCancellationRequested) { interrupted = true; break; }
                 var s = SimSample.Measure(p);
@@ -31,7 +35,7 @@ public static class BenchRunner
                 try { k = live != null && p.Live != null ? live.Measure(p.Live) : null; }
                 catch (OperationCanceledException) when (live?.Interrupted != null) { interrupted = true; break; }
                 measured?.Invoke(++done, p.Name);
-                if (round == 0) continue;
+                if (run == 0) continue;   // the warm-up
                 sim[p.Name].Add(s);
                 if (k is { } kv) kernel[p.Name].Add((kv.Units, kv.NsPerUnit));
             }
@@ -40,7 +44,7 @@ public static class BenchRunner
         return new BenchReport(scale.Name, runs, live != null, live?.KernelRelease, results) { Interrupted = interrupted };
     }
 
-    /// <summary>Pattern measurements in a whole suite: every pattern in the warm-up and each measured round.</summary>
+    /// <summary>Pattern measurements in a whole suite: every pattern's warm-up and measured runs.</summary>
     public static int Steps(int patterns, int runs) => patterns * (runs + 1);
 
     static PatternResult Summarise(BenchPattern p, List<SimSample> sim, List<(long Units, double Ns)> kernel)

@@ -66,4 +66,22 @@ public class BenchSuiteTests
         Assert.False(BenchTarget.HostBytesPerPage.Passes(BenchTarget.HostBytesPerPage.ValueOf(r)!.Value));
         Assert.Equal(2.5, BenchRunner.Median([1, 4, 2, 3]));
     }
+
+    [Fact]
+    public void Each_pattern_runs_its_warm_up_and_measured_runs_one_after_another()
+    {
+        // What ran just before moves a figure, so a pattern is measured after itself (as alone), never after another.
+        var order = new List<string>();
+        BenchPattern Pattern(string name) => new()
+        {
+            Name = name, Family = "test", Unit = "op",
+            Prepare = () => { order.Add(name); return new PreparedRun(null, () => 1); },
+        };
+        var steps = new List<(int Done, string Name)>();
+        var report = BenchRunner.Run([Pattern("a"), Pattern("b")], BenchScale.Quick, runs: 2, live: null, measured: (done, name) => steps.Add((done, name)));
+        Assert.Equal(["a", "a", "a", "b", "b", "b"], order);
+        Assert.Equal(BenchRunner.Steps(2, 2), steps.Count);
+        Assert.Equal([1, 2, 3, 4, 5, 6], steps.Select(s => s.Done));
+        Assert.All(report.Patterns, r => Assert.Equal(2, r.Runs));
+    }
 }
