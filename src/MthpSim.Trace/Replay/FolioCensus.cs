@@ -21,8 +21,10 @@ public sealed class FolioCensus
     public static FolioCensus Of(Kernel k, MmStruct mm)
     {
         var c = new FolioCensus();
-        ulong ps = (ulong)k.Geo.PageSize, pmdMask = (ulong)k.Geo.PmdSize - 1;
+        ulong ps = (ulong)k.Geo.PageSize;
         var runs = new System.Text.StringBuilder();
+        var pfns = new int[k.Geo.PtrsPerPte];
+        var kinds = new MappingKind[k.Geo.PtrsPerPte];
         foreach (var vma in mm.Vmas)
         {
             long anon = 0, large = 0, file = 0, zero = 0;
@@ -30,23 +32,17 @@ public sealed class FolioCensus
             ulong runStart = 0, runEnd = 0;
             for (ulong a = k.SkipEmptyPmds(mm, vma.Start, vma.End); a < vma.End; a = k.SkipEmptyPmds(mm, a, vma.End))
             {
-                for (ulong pmdEnd = Math.Min((a | pmdMask) + 1, vma.End); a < pmdEnd; a += ps)
+                int n = k.ResolvePfns(mm, a, vma.End, pfns, kinds);
+                for (int i = 0; i < n; i++, a += ps)
                 {
-                    int pfn = k.ResolvePfn(mm, a, out var kind);
-                    if (kind != MappingKind.None && kind != MappingKind.Swap)
-                    {
-                        if (a != runEnd) { if (runEnd != 0) runs.Append($"{runStart:x}-{runEnd:x},"); runStart = a; }
-                        runEnd = a + ps;
-                    }
-                    switch (kind)
-                    {
-                        case MappingKind.Zero or MappingKind.HugeZero: zero++; break;
-                        case MappingKind.PtePage or MappingKind.PmdPage:
-                            int order = k.Map.Order(pfn);
-                            if (k.Map.Kind(pfn) == PageKind.Anon) { c.AnonPagesByOrder[order]++; anon++; if (order > 0) large++; }
-                            else { c.FilePagesByOrder[order]++; file++; }
-                            break;
-                    }
+                    var kind = kinds[i];
+                    if (kind is MappingKind.None or MappingKind.Swap) continue;
+                    if (a != runEnd) { if (runEnd != 0) runs.Append($"{runStart:x}-{runEnd:x},"); runStart = a; }
+                    runEnd = a + ps;
+                    if (kind is MappingKind.Zero or MappingKind.HugeZero) { zero++; continue; }
+                    int pfn = pfns[i], order = k.Map.Order(pfn);
+                    if (k.Map.Kind(pfn) == PageKind.Anon) { c.AnonPagesByOrder[order]++; anon++; if (order > 0) large++; }
+                    else { c.FilePagesByOrder[order]++; file++; }
                 }
             }
             c.ZeroPages += zero;
