@@ -430,6 +430,27 @@ public sealed unsafe class MemMap
         return small;
     }
 
+    /// <summary>How many frames from <paramref name="pfn"/> (at most <paramref name="n"/>) pass <see cref="IsSmallAnon"/>, each array scanned a vector at a time.</summary>
+    internal int SmallAnonPrefix(int pfn, int n, SmallMapped mapped)
+    {
+        CheckPfn(pfn, n);
+        n = Prefix(new ReadOnlySpan<byte>(_frame + pfn, n).IndexOfAnyExcept((byte)((int)PageKind.Anon << 4)), n);
+        if (mapped == SmallMapped.Shared)
+        {
+            n = Prefix(new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExceptInRange((byte)2, (byte)(MapcountAside - 1)), n);
+            n = Prefix(new ReadOnlySpan<int>(_refcount + pfn, n).IndexOfAnyExceptInRange(2, int.MaxValue), n);
+        }
+        else if (mapped == SmallMapped.Exclusive)
+        {
+            n = Prefix(new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExcept((byte)1), n);
+            n = Prefix(new ReadOnlySpan<int>(_refcount + pfn, n).IndexOfAnyExcept(1), n);
+        }
+        GC.KeepAlive(this);
+        return n;
+
+        static int Prefix(int firstFailing, int n) => firstFailing < 0 ? n : firstFailing;
+    }
+
     internal void AddPteMapcount(int pfn, int n)
     {
         CheckPfn(pfn);

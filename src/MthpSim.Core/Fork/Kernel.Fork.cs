@@ -295,9 +295,8 @@ public sealed partial class Kernel
     /// </summary>
     int SmallAnonRun(ulong[] ptes, int i, int end, int pfn, SmallMapped mapped)
     {
-        int n = 1;
-        while (i + n < end && Pte.IsNormal(ptes[i + n]) && Pte.Pfn(ptes[i + n]) == pfn + n && Map.IsSmallAnon(pfn + n, mapped)) n++;
-        return n;
+        int n = Pte.ConsecutiveNormal(ptes.AsSpan(i + 1, end - i - 1), pfn + 1);
+        return 1 + Map.SmallAnonPrefix(pfn + 1, n, mapped);
     }
 
     /// <summary>A page cache folio of a private file mapping: the child maps the same pages (folio_dup_file_rmap_ptes()), old, read-only as they are.</summary>

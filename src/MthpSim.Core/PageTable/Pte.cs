@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MthpSim.Core.PageTable;
 
@@ -47,4 +49,27 @@ public static class Pte
     public static bool IsWrite(ulong pte) => (pte & Write) != 0;
     public static bool IsDirty(ulong pte) => (pte & Dirty) != 0;
     public static bool IsYoung(ulong pte) => (pte & Young) != 0;
+
+    /// <summary>
+    /// How many entries from the first are normal (<see cref="IsNormal"/>) and map the frames
+    /// <paramref name="pfn"/>, pfn + 1, ... in turn, whatever their other flags; compared four at a time.
+    /// </summary>
+    public static int ConsecutiveNormal(ReadOnlySpan<ulong> ptes, int pfn)
+    {
+        // the bits Pfn() reads, and the two IsNormal() reads
+        const ulong mask = (0xFFFF_FFFFUL << PfnShift) | Present | Special;
+        ulong first = ((ulong)(uint)pfn << PfnShift) | Present;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && ptes.Length >= Vector256<ulong>.Count)
+        {
+            ref ulong start = ref MemoryMarshal.GetReference(ptes);
+            var vmask = Vector256.Create(mask);
+            var step = Vector256.Create((ulong)Vector256<ulong>.Count << PfnShift);
+            var expect = Vector256.Create(first) + Vector256.Create(0UL, 1UL << PfnShift, 2UL << PfnShift, 3UL << PfnShift);
+            for (; i + Vector256<ulong>.Count <= ptes.Length; i += Vector256<ulong>.Count, expect += step)
+                if ((Vector256.LoadUnsafe(ref start, (nuint)i) & vmask) != expect) break;
+        }
+        while (i < ptes.Length && (ptes[i] & mask) == first + ((ulong)(uint)i << PfnShift)) i++;
+        return i;
+    }
 }
