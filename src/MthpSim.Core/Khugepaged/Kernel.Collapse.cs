@@ -358,8 +358,7 @@ public sealed partial class Kernel
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int end = head + (1 << Map.Order(head));
-            int run = 1;
-            while (k + run < offset + nr && pfn + run < end && Pte.IsNormal(ptes[k + run]) && Pte.Pfn(ptes[k + run]) == pfn + run) run++;
+            int run = FolioPteBatch(ptes, k, offset + nr, pfn, end);
             Array.Clear(ptes, k, run);
             FolioRemoveRmapPtes(head, pfn, run, mm);
             FreeSwapCache(head);

@@ -240,8 +240,8 @@ public sealed partial class Kernel
         uint token = NextTokens(n);
         for (int k = first; k < i;)
         {
-            int pfn = Pte.Pfn(ptes[k]), run = 1;
-            while (k + run < i && Pte.Pfn(ptes[k + run]) == pfn + run) run++;
+            // entries a store was allowed through are normal: the zero page's are never writable
+            int pfn = Pte.Pfn(ptes[k]), run = 1 + Pte.ConsecutiveNormal(ptes.AsSpan(k + 1, i - k - 1), pfn + 1);
             Map.SetContentRun(pfn, run, token + (uint)(k - first));
             k += run;
         }

@@ -139,8 +139,7 @@ public sealed partial class Kernel
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int nrPages = 1 << Map.Order(head);
-            int nr = 1;
-            while (i + nr < endIdx && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr && pfn + nr < head + nrPages) nr++;
+            int nr = FolioPteBatch(ptes, i, endIdx, pfn, head + nrPages);
             if (nrPages > 1 && nr < nrPages)
             {
                 // Split a folio not covered whole, then look at this PTE again; one another process

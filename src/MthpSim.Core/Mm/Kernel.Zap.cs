@@ -88,8 +88,7 @@ public sealed partial class Kernel
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int folioEnd = head + (1 << Map.Order(head));
-            int nr = 1;
-            while (i + nr < endIdx && pfn + nr < folioEnd && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
+            int nr = FolioPteBatch(ptes, i, endIdx, pfn, folioEnd);
             if (!evenCows && Map.Kind(head) == PageKind.Anon) { i += nr; continue; }   // should_zap_cows()
             var small = nr != 1 ? SmallMapped.Any
                 : Map.IsSmallAnon(pfn, SmallMapped.Shared) ? SmallMapped.Shared

@@ -53,9 +53,8 @@ public sealed partial class Kernel
             int pfn = Pte.Pfn(pte);
             int head = Map.HeadOf(pfn);
             int nrPages = 1 << Map.Order(head);
-            int nr = 1;
             // madvise_folio_pte_batch(): the PTEs that go on mapping this folio page after page
-            while (i + nr < endIdx && pfn + nr < head + nrPages && Pte.IsNormal(ptes[i + nr]) && Pte.Pfn(ptes[i + nr]) == pfn + nr) nr++;
+            int nr = FolioPteBatch(ptes, i, endIdx, pfn, head + nrPages);
             if (nr < nrPages)
             {
                 if (!FolioMaybeMappedShared(head) && SplitFolio(head)) continue;   // look at this PTE again
