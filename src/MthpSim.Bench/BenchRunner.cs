@@ -7,8 +7,8 @@ namespace MthpSim.Bench;
 /// simulator and then (with a live side) on the live kernel, so that both sides see the same machine
 /// conditions; each figure is the median of its runs. A pattern's runs follow one another because
 /// what ran just before in the process moves a figure (a pattern that left the garbage collector's
-/// heap smaller has the next one fault fresh host memory in): each pattern is measured after
-/// itself, as when it runs alone. Cancelled (a signal), it stops after the run it is in and reports
+/// heap smaller has the next one fault fresh host memory in, and so does a live run): each pattern
+/// is measured after itself, as when it runs alone. Cancelled (a signal), it stops after the run it is in and reports
 /// the patterns with at least one measured run.
 /// </summary>
 public static class BenchRunner
@@ -30,6 +30,9 @@ public static class BenchRunner
             for (int run = 0; run <= runs; run++)
             {
                 if (cancel.IsCancellationRequested) { interrupted = true; break; }
+                // After a live run the simulator runs once unmeasured: what ran just before is then
+                // the pattern itself again, not the live program (which moves the figure as much).
+                if (run > 0 && live != null && p.Live != null) SimSample.Measure(p);
                 var s = SimSample.Measure(p);
                 LiveMeasurement? k;
                 try { k = live != null && p.Live != null ? live.Measure(p.Live) : null; }
