@@ -59,7 +59,7 @@ public sealed unsafe class MemMap
     {
         TotalPages = totalPages;
         long region = Align(totalPages);
-        _memory = new LazyHostMemory(region * 3 + Align(totalPages * 4) * 2);
+        _memory = new LazyHostMemory(region * 3 + Align(totalPages * 4) * 2, recyclable: true);   // written only where populated
         byte* p = _memory.Pointer;
         _frame = p;
         _flags = p + region;
@@ -69,6 +69,9 @@ public sealed unsafe class MemMap
     }
 
     static long Align(long bytes) => (bytes + 4095) & ~4095L;
+
+    /// <summary>The length of the host block behind the arrays (for tests of its recycling).</summary>
+    internal long HostBlockLength => _memory.Length;
 
     /// <summary>
     /// Host memory outside the managed heap that the per-frame arrays occupy: their touched part (the
