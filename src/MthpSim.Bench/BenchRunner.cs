@@ -8,8 +8,8 @@ namespace MthpSim.Bench;
 /// conditions; each figure is the median of its runs. A pattern's runs follow one another because
 /// what ran just before in the process moves a figure (a pattern that left the garbage collector's
 /// heap smaller has the next one fault fresh host memory in, and so does a live run): each pattern
-/// is measured after itself, as when it runs alone. Cancelled (a signal), it stops after the run it is in and reports
-/// the patterns with at least one measured run.
+/// is measured after itself, as when it runs alone. Cancelled (a signal), it stops after the run it
+/// is in and reports the patterns with at least one measured run.
 /// </summary>
 public static class BenchRunner
 {

@@ -6,8 +6,8 @@ namespace MthpSim.Core.Host;
 /// the bench's runs) zeroes the per-frame state its predecessor committed instead of having the host
 /// fault every page in again, which costs about a microsecond per 4 KiB on a virtual machine. It
 /// holds host memory only, never simulation state, so simulations side by side stay independent;
-/// it keeps at most <see cref="MaxBlocks"/> blocks and <see cref="MaxCommittedBytes"/> committed bytes, the
-/// most recently released.
+/// it keeps the most recently released blocks, at most <see cref="MaxBlocks"/> of them and
+/// <see cref="MaxCommittedBytes"/> committed bytes in all.
 /// </summary>
 internal static class HostMemoryRecycler
 {
@@ -15,10 +15,6 @@ internal static class HostMemoryRecycler
     const long MaxCommittedBytes = 256L << 20;
 
     static readonly object Lock = new();
-    static long _reused;
-
-    /// <summary>Blocks handed out again so far (for tests).</summary>
-    internal static long Reused => Interlocked.Read(ref _reused);
     static readonly List<(nint Pointer, long Length, (long Start, long End)[] Committed, long Bytes)> Kept = [];
 
     /// <summary>Unmaps every kept block (for tests that need the recycler to themselves).</summary>
@@ -47,7 +43,6 @@ internal static class HostMemoryRecycler
                 if (Kept[i].Length != length) continue;
                 (pointer, committed) = (Kept[i].Pointer, Kept[i].Committed);
                 Kept.RemoveAt(i);
-                Interlocked.Increment(ref _reused);
                 return true;
             }
         }
