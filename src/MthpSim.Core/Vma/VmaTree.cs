@@ -41,6 +41,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public Vma? Lookup(ulong addr)
     {
         if (Recent(addr) is { } hit) return hit;
+        if (AtEnds(addr) is { } end) return end.Contains(addr) ? end : null;
         var n = _root;
         while (n != null)
         {
@@ -55,6 +56,7 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public Vma? FirstEndingAfter(ulong addr)
     {
         if (Recent(addr) is { } hit) return hit;
+        if (AtEnds(addr) is { } end) return end.End > addr ? end : null;
         Vma? found = null;
         for (var n = _root; n != null;)
         {
@@ -63,6 +65,15 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             else { found = n; n = n.Left; }
         }
         return found;
+    }
+
+    // The lowest VMA when addr lies below its end, the highest when addr lies at or above its start:
+    // each answers a lookup there without a descent (top-down placement maps and unmaps at the low end).
+    Vma? AtEnds(ulong addr)
+    {
+        if (_first is { } first && addr < first.End) return first;
+        if (_last is { } last && addr >= last.Start) return last;
+        return null;
     }
 
     // models vmacache_find(): a recently found VMA of this tree that contains addr
@@ -150,12 +161,19 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         if (vma.Tree != null) throw new InvalidOperationException($"VMA {vma} is already in a tree");
         Vma? parent = null, before = null, after = null;
         bool left = false;
-        for (var n = _root; n != null;)
+        // Below the lowest VMA or above the highest (top-down placement's usual case), the new VMA
+        // hangs from that end, which has no child on that side: no descent.
+        if (_first != null && vma.Start < _first.Start) (parent, left, after) = (_first, true, _first);
+        else if (_last != null && vma.Start >= _last.Start) (parent, left, before) = (_last, false, _last);
+        else
         {
-            parent = n;
-            left = vma.Start < n.Start;
-            if (left) { after = n; n = n.Left; }
-            else { before = n; n = n.Right; }
+            for (var n = _root; n != null;)
+            {
+                parent = n;
+                left = vma.Start < n.Start;
+                if (left) { after = n; n = n.Left; }
+                else { before = n; n = n.Right; }
+            }
         }
         // The last turns of the descent are the new VMA's neighbours: checking them costs no walk.
         if ((before != null && before.End > vma.Start) || (after != null && vma.End > after.Start))
