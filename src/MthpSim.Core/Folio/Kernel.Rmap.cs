@@ -221,11 +221,14 @@ public sealed partial class Kernel
         var result = new List<(Vma.Vma, ulong)>();
         int nr = 1 << Map.Order(head);
         var (anonVma, index) = nr > 1 ? (Map.Large(head).AnonVma, Map.Large(head).AnonIndex) : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
-        if (anonVma == 0) return result;
+        // nothing maps it (as folio_referenced() returns at once for an unmapped folio)
+        if (anonVma == 0 || Map.FolioMapcount(head) == 0) return result;
         foreach (var mm in _mms)
         {
             foreach (var vma in mm.Vmas)
             {
+                // the anon_vma interval tree holds only VMAs whose page offsets cover the folio's
+                if (index + nr <= vma.PgOff || index >= vma.PgOff + (long)((vma.End - vma.Start) >> PageShift)) continue;
                 if (Array.IndexOf(vma.AnonVmaChain, anonVma) < 0) continue;
                 for (int i = 0; i < nr; i++)
                 {

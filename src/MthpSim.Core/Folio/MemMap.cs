@@ -164,11 +164,27 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
         return at < 0 ? end : from + at;
     }
+    /// <summary>The first PFN of [from, end) whose page is not a free block's tail, or end: a vector at a time.</summary>
+    internal int NextNotFreeTail(int from, int end)
+    {
+        CheckPfn(from, end - from);
+        int at = new ReadOnlySpan<byte>(_frame + from, end - from).IndexOfAnyInRange((byte)((int)PageKind.FreeHead << 4), byte.MaxValue);
+        GC.KeepAlive(this);
+        return at < 0 ? end : from + at;
+    }
+
     /// <summary>Kind and order in one read (every page of a folio carries both).</summary>
     internal (PageKind Kind, int Order) KindAndOrder(int pfn) { byte b = FrameByte(pfn); return ((PageKind)(b >> 4), b & 0xF); }
     public int Refcount(int head) { CheckPfn(head); int r = _refcount[head]; GC.KeepAlive(this); return r; }
     public uint Content(int pfn) { CheckPfn(pfn); uint c = _content[pfn]; GC.KeepAlive(this); return c; }
     public bool IsLarge(int head) => Order(head) > 0;
+    /// <summary>The content tokens of the pages from <paramref name="pfn"/> on, into <paramref name="dst"/>.</summary>
+    public void ContentsOf(int pfn, Span<uint> dst)
+    {
+        CheckPfn(pfn, dst.Length);
+        new ReadOnlySpan<uint>(_content + pfn, dst.Length).CopyTo(dst);
+        GC.KeepAlive(this);
+    }
 
     public int PteMapcount(int pfn)
     {

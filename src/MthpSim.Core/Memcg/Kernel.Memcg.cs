@@ -85,6 +85,14 @@ public sealed unsafe partial class Kernel
     public MemCgroup? MemcgOf(int pfn) =>
         _memcgOfFrame == null || _memcgOfFrame[pfn] == 0 ? null : _memcgs[_memcgOfFrame[pfn] - 1];
 
+    /// <summary>The first frame of [from, end) charged to a cgroup, or end (a vector at a time).</summary>
+    internal int NextCharged(int from, int end)
+    {
+        if (_memcgOfFrame == null || from >= end) return end;
+        int at = new ReadOnlySpan<ushort>(_memcgOfFrame + from, end - from).IndexOfAnyExcept((ushort)0);
+        return at < 0 ? end : from + at;
+    }
+
     /// <summary>models lookup_swap_cgroup_id() → mem_cgroup_from_id(): the cgroup a slot's page was charged to when it went out, or null.</summary>
     MemCgroup? SwapMemcg(int offset) => SwapInfo!.MemcgId(offset) is var id and not 0 ? _memcgs[id - 1] : null;
 

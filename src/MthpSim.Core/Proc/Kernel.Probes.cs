@@ -43,9 +43,30 @@ public sealed partial class Kernel
     uint FileContentAt(Shmem.ShmemFile f, long index)
     {
         if (f.Cache.IsSwap(index, out int off, out _)) return SwapSlotContent(off);
-        int head = f.Cache.Lookup(index);
+        return CachedContent(f.Cache.Lookup(index), index);
+    }
+
+    /// <summary>What a load of the page at <paramref name="index"/> returns from the folio <paramref name="head"/> caching it (zeroes: none, or not uptodate).</summary>
+    uint CachedContent(int head, long index) =>
         // A shmem folio sits at an index aligned to its size, so the page is the index's low bits.
-        return head < 0 || (_notUptodate.Count > 0 && _notUptodate.Contains(head)) ? 0 : Map.Content(head + (int)(index & ((1L << Map.Order(head)) - 1)));
+        head < 0 || (_notUptodate.Count > 0 && _notUptodate.Contains(head)) ? 0 : Map.Content(head + (int)(index & ((1L << Map.Order(head)) - 1)));
+
+    /// <summary><see cref="FileContentAt"/> of the pages from <paramref name="index"/> on, one page cache block at a time.</summary>
+    void FileContentRun(Shmem.ShmemFile f, long index, Span<uint> dst)
+    {
+        for (int done = 0; done < dst.Length;)
+        {
+            var slots = f.Cache.Run(index + done, dst.Length - done, out int n);
+            var out_ = dst.Slice(done, n);
+            if (slots.IsEmpty || !slots.ContainsAnyExcept(0)) out_.Clear();
+            else
+                for (int i = 0; i < n; i++)
+                {
+                    int v = slots[i];
+                    out_[i] = v == 0 ? 0 : v < 0 ? SwapSlotContent(Shmem.PageCache.SwapOffsetOf(v)) : CachedContent(v - 1, index + done + i);
+                }
+            done += n;
+        }
     }
 
     /// <summary>What a load at addr returns: the content token of the mapped page, 0 for zero pages and holes.</summary>
@@ -76,19 +97,27 @@ public sealed partial class Kernel
             switch (slot?.Kind)
             {
                 case PmdKind.Huge:
-                    for (int i = 0; i < n; i++) out_[i] = Map.Content(Pte.Pfn(slot.Leaf) + idx + i);
+                    Map.ContentsOf(Pte.Pfn(slot.Leaf) + idx, out_);
                     break;
                 case PmdKind.Table:
+                    var ptes = slot.Ptes.AsSpan(idx, n);
                     for (int i = 0; i < n; i++)
                     {
-                        ulong pte = slot.Ptes![idx + i];
+                        ulong pte = ptes[i];
+                        if (pte == 0)
+                        {
+                            // a run of holes at once
+                            int holes = ptes[i..].IndexOfAnyExcept(0UL) is var h and >= 0 ? h : n - i;
+                            UnmappedContentRun(mm, addr + ((ulong)i << PageShift), out_.Slice(i, holes), ref vma);
+                            i += holes - 1;
+                            continue;
+                        }
                         out_[i] = Pte.IsNormal(pte) ? Map.Content(Pte.Pfn(pte))
-                            : Pte.IsSwap(pte) ? SwapSlotContent(Pte.SwapOffset(pte))
-                            : pte == 0 ? UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma) : 0;
+                            : Pte.IsSwap(pte) ? SwapSlotContent(Pte.SwapOffset(pte)) : 0;
                     }
                     break;
                 default:
-                    for (int i = 0; i < n; i++) out_[i] = UnmappedContent(mm, addr + ((ulong)i << PageShift), ref vma);
+                    UnmappedContentRun(mm, addr, out_, ref vma);
                     break;
             }
             done += n;
@@ -100,12 +129,22 @@ public sealed partial class Kernel
     uint SwapContent(MmStruct mm, ulong addr) =>
         SwapSlotContent(Pte.SwapOffset(mm.PageTables.Find(PmdIndex(addr))!.Ptes![PteIndex(addr)]));
 
-    /// <summary>What a load from an unmapped page returns: the page cache's content in a file mapping, else zeroes.</summary>
-    uint UnmappedContent(MmStruct mm, ulong addr, ref Vma.Vma? vma)
+    /// <summary>What loads from unmapped pages from <paramref name="addr"/> on return: the page cache's content in a file mapping, else zeroes.</summary>
+    void UnmappedContentRun(MmStruct mm, ulong addr, Span<uint> dst, ref Vma.Vma? vma)
     {
-        if (_files.Count == 0) return 0;
-        if (vma == null || !vma.Contains(addr)) vma = mm.FindVma(addr);
-        return vma is { File: { } f } ? FileContentAt(f, LinearPageIndex(vma, addr)) : 0;
+        if (_files.Count == 0) { dst.Clear(); return; }
+        for (int done = 0; done < dst.Length;)
+        {
+            ulong at = addr + ((ulong)done << PageShift);
+            if (vma == null || !vma.Contains(at)) vma = mm.Vmas.FirstEndingAfter(at);
+            // up to the VMA's end, or a hole up to its start
+            ulong to = vma == null ? ulong.MaxValue : vma.Start > at ? vma.Start : vma.End;
+            int n = (int)Math.Min((ulong)(dst.Length - done), (to - at) >> PageShift);
+            var out_ = dst.Slice(done, n);
+            if (vma is { File: { } f } && vma.Start <= at) FileContentRun(f, LinearPageIndex(vma, at), out_);
+            else out_.Clear();
+            done += n;
+        }
     }
 
     /// <summary>What the program must read at addr: its last store there, or zeroes (MaybeZero: either).</summary>

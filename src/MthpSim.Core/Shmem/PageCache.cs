@@ -55,7 +55,30 @@ public sealed class PageCache
     }
 
     /// <summary>models filemap_get_entry() for a folio: the head PFN of the folio holding index, or -1 (a hole or a swap entry).</summary>
-    public int Lookup(long index) => Math.Max(Raw(index), 0) - 1;
+    public int Lookup(long index) => HeadOf(Raw(index));
+
+    /// <summary>The head PFN a slot's value names, or -1 (a hole or a swap entry).</summary>
+    public static int HeadOf(int value) => Math.Max(value, 0) - 1;
+
+    /// <summary>
+    /// The slots' values from <paramref name="index"/> on, at most <paramref name="max"/> and not past
+    /// the block's end (<paramref name="n"/>: how many indexes the answer covers); empty where the whole
+    /// block is a hole. Decode them with <see cref="HeadOf"/> and <see cref="SwapOffsetOf"/>.
+    /// </summary>
+    public ReadOnlySpan<int> Run(long index, int max, out int n)
+    {
+        n = (int)Math.Min(max, _chunkMask + 1 - (index & _chunkMask));
+        long key = index >> _chunkShift;
+        if (key != _lastKey)
+        {
+            if (!_chunks.TryGetValue(key, out var c)) return default;
+            (_lastKey, _lastSlots) = (key, c.Slots);
+        }
+        return _lastSlots.AsSpan((int)(index & _chunkMask), n);
+    }
+
+    /// <summary>The slot of the page a slot's value holds a swap entry for, or -1 (not a swap entry).</summary>
+    public static int SwapOffsetOf(int value) => Swap(value, out int offset, out _) ? offset : -1;
 
     /// <summary>
     /// models filemap_get_entry() returning a value entry: whether index holds a swap entry, the

@@ -34,6 +34,32 @@ public sealed class ShmemFile
     public uint ExpectedContent(long index) =>
         _expected.TryGetValue(index >> ChunkShift, out var a) ? a[index & ((1 << ChunkShift) - 1)] : 0;
 
+    /// <summary>
+    /// <see cref="ExpectedContent"/> from <paramref name="index"/> on, at most <paramref name="max"/>
+    /// pages and not past the end of its 512-page array (<paramref name="n"/>: how many the answer
+    /// covers); empty where the file was never written there (zeroes).
+    /// </summary>
+    public ReadOnlySpan<uint> ExpectedRun(long index, int max, out int n)
+    {
+        int at = (int)(index & ((1 << ChunkShift) - 1));
+        n = Math.Min(max, (1 << ChunkShift) - at);
+        return _expected.TryGetValue(index >> ChunkShift, out var a) ? a.AsSpan(at, n) : default;
+    }
+
+    /// <summary>Whether a page whose last write left content other than zeroes is neither cached nor swapped out (a hole).</summary>
+    internal bool AnyWrittenHole()
+    {
+        foreach (var (chunk, a) in _expected)
+            for (int i = 0; i < a.Length;)
+            {
+                var slots = Cache.Run((chunk << ChunkShift) + i, a.Length - i, out int n);
+                for (int j = 0; j < n; j++)
+                    if (a[i + j] != 0 && (slots.IsEmpty || slots[j] == 0)) return true;
+                i += n;
+            }
+        return false;
+    }
+
     /// <summary>Every page whose last write left content other than zeroes, in no particular order.</summary>
     internal IEnumerable<(long Index, uint Token)> WrittenPages()
     {

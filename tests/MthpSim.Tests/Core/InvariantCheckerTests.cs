@@ -43,6 +43,23 @@ public class InvariantCheckerTests
         Assert.Equal(["cgroup 'cg' usage is 67 pages: 17 pages are charged to it, 46 are in the charge stock, 1 hold kernel objects"], errors);
     }
 
+    [Fact]
+    public void Free_frames_charged_to_a_cgroup_are_each_reported()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        var cg = k.CreateCgroup("cg", null);
+        var mm = k.CreateProcess("p");
+        Assert.Equal(0, k.AttachCgroup(mm, cg));
+        Assert.Equal(0x40000000L, k.Mmap(mm, 0x40000000, 1 << 20, Prot.Read | Prot.Write));
+        Assert.Equal(0, k.Access(mm, 0x40000000, 0x40010000, write: true));
+        Assert.Empty(InvariantChecker.Check(k));
+        // A free block below the frontier, charged as if it were a folio of its order: every frame of it is wrong.
+        var (head, order) = k.Buddy.FreeBlocks().First(b => b.Order is > 0 and < 4 && b.Pfn + (1 << b.Order) <= k.Map.Capacity);
+        Assert.True(k.MemcgCharge(head, mm, MthpSim.Core.Memcg.ChargeGfp.NoReclaim));
+        var errors = InvariantChecker.Check(k).Where(e => e.StartsWith("pfn ")).ToList();
+        Assert.Equal(Enumerable.Range(head, 1 << order).Select(p => $"pfn {p:x} ({(p == head ? "FreeHead" : "FreeTail")}) is charged to cgroup 'cg'"), errors);
+    }
+
     /// <summary>Four 64K folios paged out to a disk swap device (left in the swap cache), one of them mapped again.</summary>
     static (Kernel k, MthpSim.Core.Vma.MmStruct mm) MachineWithSwapCache()
     {
@@ -120,6 +137,49 @@ public class InvariantCheckerTests
         var errors = InvariantChecker.Check(k);
         Assert.Contains(errors, e => e.Contains($"caches nothing at index 0"));
         Assert.Contains(errors, e => e.Contains($"shmem folio {head:x}: page cache of {f.Name} at index 0 holds"));
+        Assert.Contains(errors, e => e.StartsWith($"{f.Name}: page ") && e.Contains(" is a hole, the file should read "));
+    }
+
+    [Fact]
+    public void A_shmem_folio_that_is_not_uptodate_but_holds_data_is_caught()
+    {
+        // fallocate leaves a folio not uptodate (it reads zeroes) until something writes it.
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        var f = k.MemfdCreate("f", 1 << 20);
+        Assert.Equal(0, k.Fallocate(f, punch: false, 0, 1 << 20));
+        Assert.Empty(InvariantChecker.Check(k));
+        int head = f.Cache.Lookup(5);
+        long index = 5 & ~((1L << k.Map.Order(head)) - 1);
+        k.Map.SetContent(head, 7);
+        Assert.Contains(InvariantChecker.Check(k), e => e.Contains($"{f.Name}: page {index} holds content 7, the file should read 0 (not uptodate)"));
+        // Even where it holds what the file should read: not uptodate, it reads zeroes.
+        f.RecordContent(index, 1, 7);
+        Assert.Contains(InvariantChecker.Check(k), e => e.Contains($"{f.Name}: page {index} holds content 7, the file should read 7 (not uptodate)"));
+    }
+
+    [Fact]
+    public void A_reused_checker_catches_a_swap_count_no_entry_accounts_for()
+    {
+        var (k, _) = MachineWithSwapCache();
+        var checker = new InvariantChecker();
+        Assert.Empty(checker.Run(k));
+        // A slot of a folio still swapped out (not the one mapped again): one reference too many.
+        int offset = Enumerable.Range(1, k.SwapInfo!.Max - 1).First(o => k.SwapInfo.Count(o) > 0), count = k.SwapInfo.Count(offset);
+        k.SwapInfo.AddCount(offset, 1);
+        Assert.Contains(checker.Run(k), e => e == $"swap slot {offset} has count {count + 1}, {count} swap entries refer to it");
+    }
+
+    [Fact]
+    public void A_reused_checker_catches_a_folio_taken_off_its_LRU_list()
+    {
+        var (k, mm) = MachineWithSwapCache();   // a machine with swap keeps LRU lists
+        var checker = new InvariantChecker();
+        Assert.Empty(checker.Run(k));
+        int head = k.Map.HeadOf(k.ResolvePfn(mm, 0x40000000, out _));
+        // The last check found it on a list; this one must not take that mark for its own.
+        k.Lru!.Del(k.RootLruvec!, head, 16);
+        var errors = checker.Run(k);
+        Assert.Contains(errors, e => e == $"Anon folio {head:x} is on no LRU list");
     }
 
     [Fact]
