@@ -223,10 +223,14 @@ public sealed partial class Kernel
         var (anonVma, index) = nr > 1 ? (Map.Large(head).AnonVma, Map.Large(head).AnonIndex) : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
         // nothing maps it (as folio_referenced() returns at once for an unmapped folio)
         if (anonVma == 0 || Map.FolioMapcount(head) == 0) return result;
+        // The walk ends once it found every mapping the mapcounts hold (as folio_referenced() stops
+        // when its count of mappings left reaches zero): one entry per PTE, one per page of a PMD mapping.
+        long mappings = nr == 1 ? Map.PteMapcount(head) : Map.FolioMapcount(head) + (long)Map.EntireMapcount(head) * (nr - 1);
         foreach (var mm in _mms)
         {
             foreach (var vma in mm.Vmas)
             {
+                if (result.Count == mappings) return result;
                 // the anon_vma interval tree holds only VMAs whose page offsets cover the folio's
                 if (index + nr <= vma.PgOff || index >= vma.PgOff + (long)((vma.End - vma.Start) >> PageShift)) continue;
                 if (Array.IndexOf(vma.AnonVmaChain, anonVma) < 0) continue;

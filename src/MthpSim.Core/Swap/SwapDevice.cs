@@ -1,3 +1,4 @@
+using System.Numerics;
 using MthpSim.Core.Host;
 
 namespace MthpSim.Core.Swap;
@@ -350,6 +351,22 @@ public sealed unsafe class SwapDevice
         if (!Used(offset)) Free(offset, 1);
     }
 
+    /// <summary>Slots of [start, end) in use (<see cref="Used"/>), counted a vector at a time.</summary>
+    int UsedIn(int start, int end)
+    {
+        var counts = new ReadOnlySpan<int>(_map + start, end - start);
+        var cached = new ReadOnlySpan<int>(_cache + start, end - start);
+        var mask = new Vector<int>(CountMask);
+        int used = 0, i = 0;
+        for (; i + Vector<int>.Count <= counts.Length; i += Vector<int>.Count)
+        {
+            var inUse = ~Vector.Equals((new Vector<int>(counts[i..]) & mask) | new Vector<int>(cached[i..]), Vector<int>.Zero);
+            used -= Vector.Sum(inUse);   // each lane in use is -1
+        }
+        for (; i < counts.Length; i++) if ((counts[i] & CountMask) != 0 || cached[i] != 0) used++;
+        return used;
+    }
+
     /// <summary>Checks the device's own bookkeeping: cluster counts and lists against the slots. Returns the first problem.</summary>
     public string? Check()
     {
@@ -358,7 +375,7 @@ public sealed unsafe class SwapDevice
         {
             int start = ci << _clusterShift, end = (int)Math.Min((long)start + _clusterSize, Max);
             int count = ((ci + 1L) << _clusterShift) - end > 0 ? (int)(((ci + 1L) << _clusterShift) - end) : 0;
-            for (int s = start; s < end; s++) if (Used(s)) count++;
+            count += UsedIn(start, end);
             if (count != _ciCount[ci]) return $"swap cluster {ci} counts {_ciCount[ci]} slots, {count} are in use";
             int list = _lists.ListOf(ci);
             if (count == 0 && list != ClusterLists.Free && list != ClusterLists.None) return $"swap cluster {ci} is empty but not on the free list";

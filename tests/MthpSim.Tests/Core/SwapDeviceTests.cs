@@ -19,6 +19,25 @@ public class SwapDeviceTests
         Assert.Null(si.Check());
     }
 
+    [Theory]
+    [InlineData(700, false)]    // a slot given a count behind the allocator's back
+    [InlineData(1030, true)]    // a slot the swap cache names, behind the allocator's back (past a vector's worth of the cluster)
+    public void Check_counts_every_slot_in_use_against_its_cluster(int offset, bool viaCache)
+    {
+        var si = Zram(4096);
+        si.Alloc(0);
+        si.Alloc(4);
+        Assert.Null(si.Check());
+        si.AddCount(offset, 1);
+        if (viaCache)
+        {
+            // only the swap cache holds it (caching needs a slot in use: counted first, the count dropped after)
+            si.SetCache(offset, 7);
+            si.AddCount(offset, -1);
+        }
+        Assert.Equal($"swap cluster {offset >> PmdOrder} counts {(offset >> PmdOrder == 1 ? 16 : 0)} slots, {(offset >> PmdOrder == 1 ? 17 : 1)} are in use", si.Check());
+    }
+
     [Fact]
     public void A_large_order_takes_an_aligned_run_in_a_cluster_of_its_own()
     {
