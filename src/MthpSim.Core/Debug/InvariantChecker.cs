@@ -285,6 +285,25 @@ public sealed class InvariantChecker
                 vma = mm.FindVma(addr);
                 (vmaStart, vmaEnd) = vma != null ? (vma.Start, vma.End) : (1UL, 0UL);
             }
+            // A run of entries that pass every check below: tallied at once.
+            if (vma is { File: null } && (vma.Flags & VmFlags.Write) != 0
+                && AnonRun(map, ptes, expected, i, (int)Math.Min((ulong)(ptes.Length - i), (vmaEnd - addr) >> shift)) is var n and > 0)
+            {
+                int pfn0 = Pte.Pfn(pte);
+                for (int j = 0; j < n; j++) pteMaps[pfn0 + j]++;
+                maxTallied = Math.Max(maxTallied, pfn0 + n - 1);
+                if (map.Order(pfn0) is var runOrder and > 0)
+                    for (int p = pfn0, end = pfn0 + n; p < end;)
+                    {
+                        int head = p & ~((1 << runOrder) - 1), next = Math.Min(head + (1 << runOrder), end);
+                        if (thisMm[head] == 0) Touched(head);
+                        thisMm[head] += next - p;
+                        p = next;
+                    }
+                rss += n;
+                i += n - 1;
+                continue;
+            }
             // Shared memory's content is the file's, checked with the page cache (CheckPageCache); a
             // private file mapping maps the file's pages too, and anonymous copies the program expects.
             bool fileVma = vma?.File != null, sharedFile = fileVma && vma!.IsShared;
@@ -316,7 +335,13 @@ public sealed class InvariantChecker
             if (Pte.IsWrite(pte) && ((vma.Flags & VmFlags.Write) == 0 || Pte.IsZero(pte)))
                 errors.Add($"{mm.Name}: PTE at {addr:x} is writable without permission");
             int pfn = Pte.Pfn(pte);
-            if (Pte.IsZero(pte)) { contentLost |= !fileVma && !Reads(k, 0, want); continue; }
+            if (Pte.IsZero(pte))
+            {
+                contentLost |= !fileVma && !Reads(k, 0, want);
+                // The same read-only entry again, up to the VMA's end, where the program expects zeroes: the same outcome.
+                if (!Pte.IsWrite(pte)) i += SameEntries(ptes, expected, i + 1, (int)Math.Min((ulong)ptes.Length, (ulong)i + ((vmaEnd - addr) >> shift)));
+                continue;
+            }
             bool inMap = (uint)pfn < (uint)capacity;
             var pageKind = inMap ? map.Kind(pfn) : PageKind.FreeTail;
             // A page cache page in a private mapping is the file's (the program expects none of its own there).
@@ -350,6 +375,40 @@ public sealed class InvariantChecker
         _maxTallied = maxTallied;
         if (contentLost) _contentLost = true;
         return rss;
+    }
+
+    /// <summary>How many entries of [i, end) repeat the entry before <paramref name="i"/> where the program expects zeroes.</summary>
+    static int SameEntries(ulong[] ptes, uint[]? expected, int i, int end)
+    {
+        if (i >= end) return 0;
+        var same = ptes.AsSpan(i, end - i);
+        int n = same.IndexOfAnyExcept(ptes[i - 1]) is var at and >= 0 ? at : same.Length;
+        if (expected != null && expected.AsSpan(i, n).IndexOfAnyExcept(0u) is var w and >= 0) n = w;
+        return n;
+    }
+
+    /// <summary>Entries that lead the walk to look at a run at once rather than entry by entry.</summary>
+    const int MinAnonRun = 4;
+
+    /// <summary>
+    /// How many entries from <paramref name="i"/> (at most <paramref name="max"/>, all in one writable
+    /// anonymous VMA) are normal, map consecutive frames of anon folios of one order, and read what
+    /// the program stored: entries that every entry-by-entry check passes. 0 for fewer than
+    /// <see cref="MinAnonRun"/>; the first few are tried before the rest, so that a refusal is cheap.
+    /// </summary>
+    static int AnonRun(MemMap map, ulong[] ptes, uint[]? expected, int i, int max)
+    {
+        int pfn = Pte.Pfn(ptes[i]);
+        max = Math.Min(max, map.Capacity - pfn);
+        if (max < MinAnonRun || pfn < 0 || map.Kind(pfn) != PageKind.Anon) return 0;
+        if (AnonRunPrefix(map, ptes, expected, i, pfn, MinAnonRun) < MinAnonRun) return 0;
+        return AnonRunPrefix(map, ptes, expected, i, pfn, max);
+    }
+
+    static int AnonRunPrefix(MemMap map, ulong[] ptes, uint[]? expected, int i, int pfn, int n)
+    {
+        n = map.SameFramePrefix(pfn, Pte.ConsecutiveNormal(ptes.AsSpan(i, n), pfn));
+        return map.ContentPrefix(pfn, expected != null ? expected.AsSpan(i) : default, n);
     }
 
     /// <summary>
@@ -433,12 +492,19 @@ public sealed class InvariantChecker
             {
                 int nr = 1 << order;
                 if ((index & (nr - 1)) != 0 || (off & (nr - 1)) != 0) errors.Add($"{f.Name}: swap entry of order {order} at index {index}, slot {off}, is not aligned");
-                for (int i = 0; i < nr; i++)
+                for (int i = 0; i < nr;)
                 {
-                    if (off + i <= 0 || off + i >= si.Max) { errors.Add($"{f.Name}: index {index + i} names slot {off + i}, which the device does not have"); break; }
-                    AddSwapRef(off + i);
-                    if (k.SwapSlotContent(off + i) != f.ExpectedContent(index + i))
-                        errors.Add($"{f.Name}: page {index + i} swapped to slot {off + i} holds {k.SwapSlotContent(off + i)}, the file should read {f.ExpectedContent(index + i)}");
+                    // what the file should read, a block of its record at a time
+                    var want = f.ExpectedRun(index + i, nr - i, out int n);
+                    int end = i + n;
+                    for (; i < end; i++)
+                    {
+                        if (off + i <= 0 || off + i >= si.Max) { errors.Add($"{f.Name}: index {index + i} names slot {off + i}, which the device does not have"); break; }
+                        AddSwapRef(off + i);
+                        uint holds = k.SwapSlotContent(off + i), should = want.IsEmpty ? 0 : want[i - end + n];
+                        if (holds != should) errors.Add($"{f.Name}: page {index + i} swapped to slot {off + i} holds {holds}, the file should read {should}");
+                    }
+                    if (i < end) break;
                 }
             }
         }

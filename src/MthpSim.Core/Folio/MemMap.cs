@@ -173,6 +173,26 @@ public sealed unsafe class MemMap
         return at < 0 ? end : from + at;
     }
 
+    /// <summary>How many pages from <paramref name="from"/> on (at most <paramref name="n"/>) have its kind and order: a vector at a time.</summary>
+    internal int SameFramePrefix(int from, int n)
+    {
+        CheckPfn(from, n);
+        var frames = new ReadOnlySpan<byte>(_frame + from, n);
+        int at = n == 0 ? -1 : frames.IndexOfAnyExcept(frames[0]);
+        GC.KeepAlive(this);
+        return at < 0 ? n : at;
+    }
+
+    /// <summary>How many pages from <paramref name="pfn"/> on hold the tokens of <paramref name="want"/> in turn (empty: zeroes, for up to <paramref name="n"/> pages).</summary>
+    internal int ContentPrefix(int pfn, ReadOnlySpan<uint> want, int n)
+    {
+        CheckPfn(pfn, n);
+        var got = new ReadOnlySpan<uint>(_content + pfn, n);
+        int same = want.IsEmpty ? (got.IndexOfAnyExcept(0u) is var at and >= 0 ? at : n) : got.CommonPrefixLength(want[..n]);
+        GC.KeepAlive(this);
+        return same;
+    }
+
     /// <summary>Kind and order in one read (every page of a folio carries both).</summary>
     internal (PageKind Kind, int Order) KindAndOrder(int pfn) { byte b = FrameByte(pfn); return ((PageKind)(b >> 4), b & 0xF); }
     public int Refcount(int head) { CheckPfn(head); int r = _refcount[head]; GC.KeepAlive(this); return r; }

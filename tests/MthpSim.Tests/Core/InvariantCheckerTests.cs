@@ -257,6 +257,39 @@ public class InvariantCheckerTests
         Assert.Contains(errors, e => e.Contains("p: RSS anon counter 255 != 256"));
     }
 
+    /// <summary>Order-0 pages at consecutive frames (checked a run at a time), then a run of zero-page entries.</summary>
+    static (Kernel k, MthpSim.Core.Vma.MmStruct mm) MachineWithRuns()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
+        Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+        var mm = k.CreateProcess("p");
+        Assert.Equal(0x40000000L, k.Mmap(mm, 0x40000000, 1 << 20, Prot.Read | Prot.Write));
+        Assert.Equal(0, k.Access(mm, 0x40000000, 0x40080000, write: true));
+        Assert.Equal(0, k.Access(mm, 0x40080000, 0x40100000, write: false));
+        Assert.Equal(k.ResolvePfn(mm, 0x40000000, out _) + 100, k.ResolvePfn(mm, 0x40064000, out _));
+        Assert.Empty(InvariantChecker.Check(k));
+        return (k, mm);
+    }
+
+    [Fact]
+    public void A_page_of_another_kind_inside_a_run_of_anon_pages_is_caught()
+    {
+        var (k, mm) = MachineWithRuns();
+        int pfn = k.ResolvePfn(mm, 0x40032000, out _);
+        uint content = k.Map.Content(pfn);
+        k.Map.InitFolio(pfn, 0, MthpSim.Core.Folio.PageKind.Shmem);
+        k.Map.SetContent(pfn, content);   // still reads what the program wrote: only the kind is wrong
+        Assert.Contains(InvariantChecker.Check(k), e => e == $"p: PTE at 40032000 maps PFN {pfn:x} which is not part of a live anon folio");
+    }
+
+    [Fact]
+    public void A_page_the_program_wrote_inside_a_run_of_zero_pages_is_caught()
+    {
+        var (k, mm) = MachineWithRuns();
+        mm.PageTables.Find(0x40000000 >> 21)!.Expected![0xc7] = 5;   // 0x400c7000 reads the zero page
+        Assert.Contains(InvariantChecker.Check(k), e => e == "p: page at 400c7000 holds content 0, the program expects 5");
+    }
+
     [Fact]
     public void A_reused_checker_catches_lost_content_of_an_untouched_page()
     {
