@@ -18,6 +18,9 @@ public sealed class PageTables
     PmdSlot? _last;
     long _lastTopKey = -1;
     PmdSlot?[]?[]? _lastTop;
+    // The leaf last looked up: a walk in address order stays in one for 512 PMDs.
+    long _lastLeafKey = -1;
+    PmdSlot?[]? _lastLeaf;
 
     public PmdSlot? Find(long pmdIndex)
     {
@@ -55,6 +58,8 @@ public sealed class PageTables
     /// <summary>The 512-slot array holding pmdIndex (the PMD page under its PUD entry), made if asked.</summary>
     PmdSlot?[]? Leaf(long pmdIndex, bool create)
     {
+        long leafKey = pmdIndex >> Bits;
+        if (leafKey == _lastLeafKey) return _lastLeaf;
         long topKey = pmdIndex >> (2 * Bits);
         if (topKey != _lastTopKey)
         {
@@ -67,6 +72,7 @@ public sealed class PageTables
         }
         ref var leaf = ref _lastTop![(pmdIndex >> Bits) & Mask];
         if (leaf == null && create) leaf = new PmdSlot?[Fan];
+        if (leaf != null) (_lastLeafKey, _lastLeaf) = (leafKey, leaf);   // leaves are never dropped
         return leaf;
     }
 
