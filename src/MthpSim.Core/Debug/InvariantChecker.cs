@@ -62,6 +62,9 @@ public sealed class InvariantChecker
     /// <summary>Swap slots the swap cache holds, found from its folios.</summary>
     readonly MarkSet _cachedSlots = new();
     long _swapEnts;
+    /// <summary>A file's swap entries and folios, listed into the same lists from check to check.</summary>
+    readonly List<(long Index, int Offset, int Order)> _fileSwapEntries = new();
+    readonly List<(long Index, int Head)> _fileFolios = new();
     /// <summary>A check is under way (still set at the next check: the last one threw).</summary>
     bool _running;
 
@@ -488,7 +491,9 @@ public sealed class InvariantChecker
         {
             if (f.Cache.SwappedPages == 0) continue;
             if (k.SwapInfo is not { } si) { errors.Add($"{f.Name}: swap entries in its page cache without a swap device"); continue; }
-            foreach (var (index, off, order) in f.Cache.SwapEntries(0, long.MaxValue))
+            _fileSwapEntries.Clear();
+            f.Cache.SwapEntries(0, long.MaxValue, _fileSwapEntries);
+            foreach (var (index, off, order) in _fileSwapEntries)
             {
                 int nr = 1 << order;
                 if ((index & (nr - 1)) != 0 || (off & (nr - 1)) != 0) errors.Add($"{f.Name}: swap entry of order {order} at index {index}, slot {off}, is not aligned");
@@ -1011,7 +1016,7 @@ public sealed class InvariantChecker
     }
 
     /// <summary>Every file's page cache: its pages are the blocks it holds, each page reads what was last written to the file there.</summary>
-    static void CheckPageCaches(Kernel k, List<string> errors)
+    void CheckPageCaches(Kernel k, List<string> errors)
     {
         var map = k.Map;
         Span<uint> contents = stackalloc uint[512];
@@ -1028,7 +1033,9 @@ public sealed class InvariantChecker
                         break;
                     }
             if (f.Mount != null) mountUse[f.Mount] = mountUse.GetValueOrDefault(f.Mount) + f.AllocedPages;
-            foreach (var (index, head) in f.Cache.Folios(0, long.MaxValue, h => 1 << map.Order(h)))
+            _fileFolios.Clear();
+            f.Cache.Folios(0, long.MaxValue, h => 1 << map.Order(h), _fileFolios);
+            foreach (var (index, head) in _fileFolios)
             {
                 if (map.Kind(head) != PageKind.Shmem || map.HeadOf(head) != head || k.ShmemOwner(head) is not { } owner || owner.File != f || owner.Index != index)
                 {

@@ -182,6 +182,13 @@ public sealed class PageCache
     public List<(long Index, int Head)> Folios(long from, long to, Func<int, int> nrPages)
     {
         var list = new List<(long, int)>();
+        Folios(from, to, nrPages, list);
+        return list;
+    }
+
+    /// <summary><see cref="Folios(long, long, Func{int, int})"/> appended to <paramref name="list"/> (a caller's list reused from call to call).</summary>
+    public void Folios(long from, long to, Func<int, int> nrPages, List<(long Index, int Head)> list)
+    {
         foreach (long key in ChunksIn(from, to))
         {
             var slots = _chunks[key].Slots;
@@ -196,13 +203,19 @@ public sealed class PageCache
                 i = first + nr;
             }
         }
-        return list;
     }
 
     /// <summary>The swap entries holding any index of [from, to), in index order, each once: (first index, first slot, order).</summary>
     public List<(long Index, int Offset, int Order)> SwapEntries(long from, long to)
     {
         var list = new List<(long, int, int)>();
+        SwapEntries(from, to, list);
+        return list;
+    }
+
+    /// <summary><see cref="SwapEntries(long, long)"/> appended to <paramref name="list"/> (a caller's list reused from call to call).</summary>
+    public void SwapEntries(long from, long to, List<(long Index, int Offset, int Order)> list)
+    {
         foreach (long key in ChunksIn(from, to))
         {
             var slots = _chunks[key].Slots;
@@ -215,7 +228,6 @@ public sealed class PageCache
                 i = first + (1L << order);
             }
         }
-        return list;
     }
 
     /// <summary>Whether any index of [from, from + n) holds a folio or a swap entry (xa_find() over the range, XA_PRESENT).</summary>

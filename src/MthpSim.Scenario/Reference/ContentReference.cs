@@ -556,6 +556,33 @@ public sealed class ContentReference
         return null;
     }
 
+    /// <summary>
+    /// For tests: the first page of a process's file-mapped ranges where the block-at-a-time
+    /// expectation (<see cref="WantRun"/>, compared first) differs from the page-by-page one
+    /// (<see cref="Want"/>, which alone decides a failure: a block that wrongly agreed with the model
+    /// would hide one), or null; <paramref name="pages"/>: the pages compared.
+    /// </summary>
+    internal (string Process, ulong Page)? FirstWantRunDisagreement(out long pages)
+    {
+        pages = 0;
+        Span<uint> buffer = stackalloc uint[512];
+        foreach (var (name, proc) in _procs)
+        {
+            if (!_fileRanges.TryGetValue(name, out var fileRanges) || fileRanges.Count == 0) continue;
+            foreach (var (start, end) in proc.Mapped)
+                for (ulong page = start; page < end;)
+                {
+                    int n = (int)Math.Min((ulong)PageTokens.InBlock(page), end - page);
+                    var run = WantRun(proc, fileRanges, page, buffer[..n]);
+                    for (int i = 0; i < n; i++)
+                        if (run[i] != Want(name, page + (ulong)i)) return (name, page + (ulong)i);
+                    pages += n;
+                    page += (ulong)n;
+                }
+        }
+        return null;
+    }
+
     /// <summary><see cref="Want"/> of each page of a run inside one block, into <paramref name="buffer"/>.</summary>
     ReadOnlySpan<uint> WantRun(ReferenceProcess proc, List<FileRange> fileRanges, ulong page, Span<uint> buffer)
     {
@@ -567,10 +594,18 @@ public sealed class ContentReference
             ulong lo = Math.Max(r.Start, page), hi = Math.Min(r.End, end);
             if (lo >= hi) continue;
             var file = FileContent(r.Key);
-            for (ulong p = lo; p < hi; p++)
+            // a block of the file's record at a time
+            for (ulong p = lo; p < hi;)
             {
-                ref uint w = ref buffer[(int)(p - page)];
-                if (r.Shared || w == 0) w = file.Get((ulong)r.PgOff + (p - r.Start));
+                ulong index = (ulong)r.PgOff + (p - r.Start);
+                int n = (int)Math.Min(hi - p, (ulong)PageTokens.InBlock(index));
+                var from = file.Run(index, n);
+                var to = buffer.Slice((int)(p - page), n);
+                if (r.Shared) { if (from.IsEmpty) to.Clear(); else from.CopyTo(to); }
+                else if (!from.IsEmpty)
+                    for (int i = 0; i < n; i++)
+                        if (to[i] == 0) to[i] = from[i];
+                p += (ulong)n;
             }
         }
         buffer.Replace(OwnZero, 0u);
