@@ -588,9 +588,11 @@ public sealed class InvariantChecker
                 if (last != vec.Tail[l]) errors.Add($"{where}: the tail is {vec.Tail[l]:x}, the walk ended at {last:x}");
                 if (pages != vec.Pages(list)) errors.Add($"{where}: size {vec.Pages(list)} pages, its folios have {pages}");
             }
-        for (int pfn = map.NextNotFree(0, map.Capacity); pfn < map.Capacity; pfn = map.NextNotFree(pfn + 1, map.Capacity))
+        for (int pfn = 0; pfn < map.Capacity; pfn++)
         {
             var kind = map.Kind(pfn);
+            // free memory a vector at a time
+            if (kind is PageKind.FreeHead or PageKind.FreeTail) { pfn = map.NextNotFree(pfn, map.Capacity) - 1; continue; }
             if (kind is not (PageKind.Anon or PageKind.Shmem) || map.HeadOf(pfn) != pfn || map.Refcount(pfn) <= 0) continue;
             if (lru.IsIsolated(pfn)) errors.Add($"{kind} folio {pfn:x} is still isolated from the LRU");
             else if (!onList.Contains(pfn)) errors.Add($"{kind} folio {pfn:x} is on no LRU list");
