@@ -16,17 +16,27 @@ public sealed partial class Kernel
     internal List<(Vma.Vma Vma, ulong Addr)> FileFolioMappings(int head)
     {
         var result = new List<(Vma.Vma, ulong)>();
-        if (Map.FolioMapcount(head) == 0) return result;
+        int mapcount = Map.FolioMapcount(head);
+        if (mapcount == 0) return result;
         var (f, index) = _shmemOwner[head];
         int nr = 1 << Map.Order(head);
-        foreach (var vma in FileVmas(f))
-            for (int i = 0; i < nr; i++)
+        // Ends once it found every mapping the mapcounts hold, as the anon walk does.
+        long mappings = nr == 1 ? mapcount : mapcount + (long)Map.EntireMapcount(head) * (nr - 1);
+        foreach (var mm in _mms)
+            foreach (var vma in mm.Vmas)
             {
-                long off = index + i - vma.PgOff;
-                if (off < 0) continue;
-                ulong addr = vma.Start + ((ulong)off << PageShift);
-                if (addr >= vma.End) break;
-                if (ResolvePfn(vma.Mm, addr, out _) == head + i) result.Add((vma, addr));
+                if (vma.File != f) continue;
+                if (result.Count == mappings) return result;
+                // the file's interval tree holds only VMAs whose page offsets cover the folio's
+                if (index + nr <= vma.PgOff || index >= vma.PgOff + (long)((vma.End - vma.Start) >> PageShift)) continue;
+                for (int i = 0; i < nr; i++)
+                {
+                    long off = index + i - vma.PgOff;
+                    if (off < 0) continue;
+                    ulong addr = vma.Start + ((ulong)off << PageShift);
+                    if (addr >= vma.End) break;
+                    if (ResolvePfn(vma.Mm, addr, out _) == head + i) result.Add((vma, addr));
+                }
             }
         return result;
     }
