@@ -30,9 +30,26 @@ public sealed class ShmemFile
     /// <summary>Last content written to each page (0: zeroes), in 512-page arrays made on first write.</summary>
     readonly Dictionary<long, uint[]> _expected = new();
 
+    // The array last looked up: reads and writes page by page mostly stay in one. Arrays are never dropped.
+    long _lastKey = -1;
+    uint[]? _last;
+
+    /// <summary>The 512-page array holding index's record (made if asked), or null.</summary>
+    uint[]? Expected(long index, bool create)
+    {
+        long key = index >> ChunkShift;
+        if (key == _lastKey) return _last;
+        if (!_expected.TryGetValue(key, out var a))
+        {
+            if (!create) return null;
+            _expected[key] = a = new uint[1 << ChunkShift];
+        }
+        (_lastKey, _last) = (key, a);
+        return a;
+    }
+
     /// <summary>What a program must read from page <paramref name="index"/>: the token of its last write, 0 for zeroes.</summary>
-    public uint ExpectedContent(long index) =>
-        _expected.TryGetValue(index >> ChunkShift, out var a) ? a[index & ((1 << ChunkShift) - 1)] : 0;
+    public uint ExpectedContent(long index) => Expected(index, create: false) is { } a ? a[index & ((1 << ChunkShift) - 1)] : 0;
 
     /// <summary>
     /// <see cref="ExpectedContent"/> from <paramref name="index"/> on, at most <paramref name="max"/>
@@ -43,7 +60,7 @@ public sealed class ShmemFile
     {
         int at = (int)(index & ((1 << ChunkShift) - 1));
         n = Math.Min(max, (1 << ChunkShift) - at);
-        return _expected.TryGetValue(index >> ChunkShift, out var a) ? a.AsSpan(at, n) : default;
+        return Expected(index, create: false) is { } a ? a.AsSpan(at, n) : default;
     }
 
     /// <summary>Whether a page whose last write left content other than zeroes is neither cached nor swapped out (a hole).</summary>
@@ -71,15 +88,18 @@ public sealed class ShmemFile
     /// <summary>Records writes of consecutive tokens from <paramref name="first"/> to pages [index, index + n); first 0 records zeroes.</summary>
     internal void RecordContent(long index, long n, uint first)
     {
-        for (long i = 0; i < n; i++)
+        // a 512-page array at a time
+        for (long i = 0; i < n;)
         {
             long at = index + i;
-            if (!_expected.TryGetValue(at >> ChunkShift, out var a))
+            int from = (int)(at & ((1 << ChunkShift) - 1)), m = (int)Math.Min(n - i, (1 << ChunkShift) - from);
+            if (Expected(at, create: first != 0) is { } a)
             {
-                if (first == 0) continue;
-                _expected[at >> ChunkShift] = a = new uint[1 << ChunkShift];
+                var pages = a.AsSpan(from, m);
+                if (first == 0) pages.Clear();
+                else for (int j = 0; j < m; j++) pages[j] = first + (uint)(i + j);
             }
-            a[at & ((1 << ChunkShift) - 1)] = first == 0 ? 0 : first + (uint)i;
+            i += m;
         }
     }
 
