@@ -17,35 +17,10 @@ namespace MthpSim.Tests.Core;
 public class InvariantCheckerDifferentialTests
 {
     /// <summary>A machine after <paramref name="steps"/> generated statements (no checks on the way).</summary>
-    internal static Kernel FuzzedMachine(ulong seed, int steps)
-    {
+    internal static Kernel FuzzedMachine(ulong seed, int steps) =>
         // Anonymous memory only, no cgroups: the reference checker knows no page cache and no charges
         // (those are checked by InvariantCheckerTests and by every fuzz episode).
-        var gen = new ScenarioGenerator(seed, GeneratorProfile.Simulator with { Shmem = false, Cgroups = false });
-        var parser = ScenarioParser.Incremental("fuzz.mthp");
-        var result = new RunResult { File = "fuzz.mthp" };
-        var prologue = gen.Prologue().ToList();
-        var session = ScenarioRunner.Prepare("fuzz.mthp", prologue[0] + "\n", result)!.Value.Session;
-        var quiet = new RunOptions();
-        void Step(string line)
-        {
-            var (stmt, err) = parser.ParseNext(line);
-            Assert.Null(err);
-            if (stmt == null) return;
-            try { ScenarioRunner.Execute(session, stmt, result, quiet); }
-            catch (ScenarioRuntimeException) { }
-        }
-        foreach (var line in prologue) Step(line);
-        gen.OnPrologueRun();
-        for (int i = 0; i < steps; i++)
-        {
-            string line = gen.Next(session);
-            gen.BeforeRun(line);
-            Step(line);
-            gen.Observe(session);
-        }
-        return session.Kernel;
-    }
+        MthpSim.Tests.Runtime.GeneratedEpisode.Run(seed, steps, GeneratorProfile.Simulator with { Shmem = false, Cgroups = false }).Kernel;
 
     [Fact]
     public void Random_corruptions_are_reported_exactly_as_the_reference_checker_reports_them()

@@ -77,33 +77,15 @@ public class ContentReferenceTests
         long pages = 0;
         for (ulong seed = 1; seed <= 12; seed++)
         {
-            var gen = new MthpSim.Scenario.Fuzz.ScenarioGenerator(0xB10C + seed, MthpSim.Scenario.Fuzz.GeneratorProfile.Simulator);
-            var parser = MthpSim.Scenario.Syntax.ScenarioParser.Incremental("fuzz.mthp");
-            var result = new RunResult { File = "fuzz.mthp" };
-            var prologue = gen.Prologue().ToList();
-            var session = ScenarioRunner.Prepare("fuzz.mthp", prologue[0] + "\n", result)!.Value.Session;
             var reference = new ContentReference();
-            void Step(string line)
-            {
-                var (stmt, err) = parser.ParseNext(line);
-                Assert.Null(err);
-                if (stmt == null) return;
-                reference.Before(session, stmt);
-                try { ScenarioRunner.Execute(session, stmt, result, new RunOptions()); }
-                catch (ScenarioRuntimeException) { }
-                Assert.Null(reference.After(session, stmt));
-                Assert.Null(reference.FirstWantRunDisagreement(out long compared));
-                pages += compared;
-            }
-            foreach (var line in prologue) Step(line);
-            gen.OnPrologueRun();
-            for (int i = 0; i < 150; i++)
-            {
-                string line = gen.Next(session);
-                gen.BeforeRun(line);
-                Step(line);
-                gen.Observe(session);
-            }
+            GeneratedEpisode.Run(0xB10C + seed, 150, MthpSim.Scenario.Fuzz.GeneratorProfile.Simulator,
+                before: reference.Before,
+                after: (session, stmt) =>
+                {
+                    Assert.Null(reference.After(session, stmt));
+                    Assert.Null(reference.FirstWantRunDisagreement(out long compared));
+                    pages += compared;
+                });
         }
         Assert.True(pages > 10_000, $"only {pages} file-mapped pages compared");
     }
