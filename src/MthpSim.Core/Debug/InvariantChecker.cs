@@ -289,7 +289,7 @@ public sealed class InvariantChecker
                 (vmaStart, vmaEnd) = vma != null ? (vma.Start, vma.End) : (1UL, 0UL);
             }
             // A run of entries that pass every check below: tallied at once.
-            if (vma is { File: null } && (vma.Flags & VmFlags.Write) != 0
+            if (Pte.IsNormal(pte) && vma is { File: null } && (vma.Flags & VmFlags.Write) != 0
                 && AnonRun(map, ptes, expected, i, (int)Math.Min((ulong)(ptes.Length - i), (vmaEnd - addr) >> shift)) is var n and > 0)
             {
                 int pfn0 = Pte.Pfn(pte);
