@@ -163,7 +163,7 @@ public class InvariantCheckerTests
         var (k, _) = MachineWithSwapCache();
         var checker = new InvariantChecker();
         Assert.Empty(checker.Run(k));
-        // A slot of a folio still swapped out (not the one mapped again): one reference too many.
+        // A slot that swap entries refer to, given one reference too many.
         int offset = Enumerable.Range(1, k.SwapInfo!.Max - 1).First(o => k.SwapInfo.Count(o) > 0), count = k.SwapInfo.Count(offset);
         k.SwapInfo.AddCount(offset, 1);
         Assert.Contains(checker.Run(k), e => e == $"swap slot {offset} has count {count + 1}, {count} swap entries refer to it");
