@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
@@ -16,10 +17,15 @@ public sealed class TraceReadAhead : IDisposable
     const int FirstBatchRecords = 64;
     const int BatchesAhead = 4;
 
+    // The batches' arrays (about 100 KB each, on the large object heap) come from the shared pool: a
+    // fresh set per replay was zeroed and faulted in by the host each time, a fixed cost that was a
+    // tenth of a short trace's replay.
     sealed class Batch(int capacity)
     {
-        public readonly TraceEvent[] Events = new TraceEvent[capacity];
+        public readonly TraceEvent[] Events = ArrayPool<TraceEvent>.Shared.Rent(capacity);
         public int Count;
+        /// <summary>Slots ever written (a read that failed may have written the slot after the last record).</summary>
+        public int Written;
         public ExceptionDispatchInfo? Error;
         public bool End;
     }
@@ -28,7 +34,7 @@ public sealed class TraceReadAhead : IDisposable
     readonly BlockingCollection<Batch> _full = new(new ConcurrentQueue<Batch>(), BatchesAhead);
     readonly BlockingCollection<Batch> _free = new(new ConcurrentQueue<Batch>());
     readonly CancellationTokenSource _stop = new();
-    readonly Thread _producer;
+    readonly ReadAheadThread _producer;
     Batch? _current;
     int _next;
     bool _done;
@@ -38,9 +44,11 @@ public sealed class TraceReadAhead : IDisposable
     {
         _reader = reader;
         for (int i = 0; i < BatchesAhead + 1; i++) _free.Add(new Batch(BatchRecords));
-        _producer = new Thread(Produce) { IsBackground = true, Name = "trace read-ahead" };
-        _producer.Start();
+        _producer = ReadAheadThread.Start(Produce);
     }
+
+    /// <summary>The managed id of the thread reading ahead (for tests).</summary>
+    internal int ProducerThreadId => _producer.ThreadId;
 
     /// <summary>The next record, as <see cref="TraceReader.Read"/> would give it.</summary>
     public bool Read(out TraceEvent e)
@@ -94,6 +102,7 @@ public sealed class TraceReadAhead : IDisposable
                     b.End = b.Count < limit;
                 }
                 catch (Exception ex) { b.Error = ExceptionDispatchInfo.Capture(ex); }
+                b.Written = Math.Max(b.Written, Math.Min(b.Count + 1, limit));
                 _full.Add(b, token);
                 if (b.End || b.Error != null) return;
                 limit = Math.Min(2 * limit, BatchRecords);
@@ -106,6 +115,15 @@ public sealed class TraceReadAhead : IDisposable
     {
         _stop.Cancel();
         _producer.Join();
+        // Every batch is in one of the two collections or current now; each goes back with the paths it held cleared.
+        if (_current != null) _free.Add(_current);
+        while (_full.TryTake(out var b)) _free.Add(b);
+        while (_free.TryTake(out var b))
+        {
+            b.Events.AsSpan(0, b.Written).Clear();
+            ArrayPool<TraceEvent>.Shared.Return(b.Events);
+        }
+        _current = null;
         _stop.Dispose();
         _full.Dispose();
         _free.Dispose();

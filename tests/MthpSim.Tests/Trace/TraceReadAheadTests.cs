@@ -72,4 +72,37 @@ public class TraceReadAheadTests
         var first = ReadAhead(bytes, max: 10);   // returns only once Dispose has joined the thread
         Assert.Equal(TraceFormatTests.ReadAll(bytes, out _).Take(10), first);
     }
+
+    [Fact]
+    public void Reading_one_trace_after_another_on_a_thread_reuses_its_reading_thread()
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(2_000));
+        var expected = TraceFormatTests.ReadAll(bytes, out _);
+        (List<TraceEvent>, int) ReadWhole()
+        {
+            using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+            using var ahead = new TraceReadAhead(r);
+            var got = new List<TraceEvent>();
+            while (ahead.Read(out var e)) got.Add(e);
+            return (got, ahead.ProducerThreadId);
+        }
+        var (first, thread) = ReadWhole();
+        var (second, again) = ReadWhole();
+        Assert.Equal(expected, first);
+        Assert.Equal(expected, second);
+        Assert.Equal(thread, again);
+
+        // two at once on one thread: each reads on a thread of its own, and both give every record
+        using var r1 = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+        using var r2 = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+        using var a1 = new TraceReadAhead(r1);
+        using var a2 = new TraceReadAhead(r2);
+        Assert.NotEqual(a1.ProducerThreadId, a2.ProducerThreadId);
+        var got1 = new List<TraceEvent>();
+        var got2 = new List<TraceEvent>();
+        while (a1.Read(out var e)) got1.Add(e);
+        while (a2.Read(out var e)) got2.Add(e);
+        Assert.Equal(expected, got1);
+        Assert.Equal(expected, got2);
+    }
 }
