@@ -24,6 +24,12 @@ public sealed partial class Kernel
     public long Access(MmStruct mm, ulong start, ulong end, bool write, out ulong stoppedAt)
     {
         using var cost = ChargeTo(mm, Cost.CostOp.Fault);
+        return AccessPages(mm, start, end, write, out stoppedAt);
+    }
+
+    // The loop of Access, outside its try/finally (the cost scope), so that the JIT keeps its locals in registers.
+    long AccessPages(MmStruct mm, ulong start, ulong end, bool write, out ulong stoppedAt)
+    {
         ulong pageSize = (ulong)Geo.PageSize, pmdSize = (ulong)Geo.PmdSize;
         ulong need = write ? Pte.Present | Pte.Write : Pte.Present;
         Vma.Vma? vma = null;
