@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using ZstdSharp;
@@ -117,7 +118,7 @@ public sealed class TraceReader : IDisposable
             throw Fail(_blockOffset, "block header is not plausible: the file is damaged");
         if (_blockOffset + TraceFile.BlockHeaderBytes + packedLen > _length)
             throw Fail(_blockOffset, $"truncated: the block here needs {packedLen} bytes, the file ends at byte {_length}");
-        if (_packed.Length < packedLen) _packed = new byte[packedLen];
+        if (_packed.Length < packedLen) Grow(ref _packed, packedLen);
         var packed = _packed.AsSpan(0, (int)packedLen);
         if (ReadFully(packed) < packed.Length) throw Fail(_blockOffset, "truncated in a block");
         if (Crc32C.Of(h[..16], packed) != crc) throw Fail(_blockOffset, "block checksum mismatch: the file is damaged");
@@ -129,7 +130,7 @@ public sealed class TraceReader : IDisposable
             _rawLen = _pos = 0;
             return;
         }
-        if (_raw.Length < rawLen) _raw = new byte[rawLen];
+        if (_raw.Length < rawLen) Grow(ref _raw, rawLen);
         int n;
         try { n = _zstd.Unwrap(packed, _raw.AsSpan(0, (int)rawLen)); }
         catch (ZstdException ex) { throw Fail(_blockOffset, $"block does not decompress ({ex.Message})"); }
@@ -139,6 +140,15 @@ public sealed class TraceReader : IDisposable
         _blockRecords = (long)records;
         _blockRead = 0;
         _blockPrevTime = 0;
+    }
+
+    // Block buffers come from the shared pool: fresh ones per trace were zeroed and faulted in by the
+    // host each time, a fixed cost of every replay.
+    static void Grow(ref byte[] buffer, uint length)
+    {
+        var old = buffer;
+        buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        if (old.Length > 0) ArrayPool<byte>.Shared.Return(old);
     }
 
     int ReadFully(Span<byte> buf)
@@ -161,6 +171,9 @@ public sealed class TraceReader : IDisposable
 
     public void Dispose()
     {
+        foreach (var b in (byte[][])[_packed, _raw])
+            if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
+        (_packed, _raw) = ([], []);
         _zstd.Dispose();
         if (_ownsStream) _in.Dispose();
     }
