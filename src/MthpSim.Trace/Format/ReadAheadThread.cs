@@ -9,11 +9,10 @@ internal sealed class ReadAheadThread
 {
     [ThreadStatic] static ReadAheadThread? t_idle;
 
+    readonly Thread _thread;
     readonly SemaphoreSlim _go = new(0);
     readonly ManualResetEventSlim _done = new(false);
     Action? _job;
-
-    readonly Thread _thread;
 
     ReadAheadThread()
     {

@@ -146,9 +146,14 @@ public sealed class TraceReader : IDisposable
     // host each time, a fixed cost of every replay.
     static void Grow(ref byte[] buffer, uint length)
     {
-        var old = buffer;
+        GiveBack(ref buffer);
         buffer = ArrayPool<byte>.Shared.Rent((int)length);
-        if (old.Length > 0) ArrayPool<byte>.Shared.Return(old);
+    }
+
+    static void GiveBack(ref byte[] buffer)
+    {
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        buffer = [];
     }
 
     int ReadFully(Span<byte> buf)
@@ -171,9 +176,8 @@ public sealed class TraceReader : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in (byte[][])[_packed, _raw])
-            if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
-        (_packed, _raw) = ([], []);
+        GiveBack(ref _packed);
+        GiveBack(ref _raw);
         _zstd.Dispose();
         if (_ownsStream) _in.Dispose();
     }
