@@ -1,5 +1,6 @@
 using MthpSim.Core;
 using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Trace.Replay;
@@ -15,39 +16,116 @@ public sealed class FolioCensus
     public long[] FilePagesByOrder { get; } = new long[32];
     public long ZeroPages { get; private set; }
     /// <summary>The same per VMA: its range and pages of each kind (what /proc/PID/smaps would tell apart).</summary>
-    public List<(ulong Start, ulong End, long Anon, long File, long Zero, long AnonLarge, string Present)> Vmas { get; } = [];
+    public List<(ulong Start, ulong End, long Anon, long File, long Zero, long AnonLarge, PageRuns Present)> Vmas { get; } = [];
 
-    /// <summary>Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does; PMD ranges with no entry are passed over whole).</summary>
+    /// <summary>
+    /// Walks every page of every VMA of <paramref name="mm"/> (follow_page() on each, as pagemap does):
+    /// PMD ranges with no entry are passed over whole, a PMD mapping is counted at once, and in a PTE
+    /// table the empty entries are skipped a vector at a time.
+    /// </summary>
     public static FolioCensus Of(Kernel k, MmStruct mm)
     {
         var c = new FolioCensus();
-        ulong ps = (ulong)k.Geo.PageSize;
-        var runs = new System.Text.StringBuilder();
-        var pfns = new int[k.Geo.PtrsPerPte];
-        var kinds = new MappingKind[k.Geo.PtrsPerPte];
+        var walk = new Walk(k, c);
         foreach (var vma in mm.Vmas)
         {
-            long anon = 0, large = 0, file = 0, zero = 0;
-            runs.Clear();
-            ulong runStart = 0, runEnd = 0;
+            walk.Start();
+            long pmdSize = k.Geo.PmdSize;
             for (ulong a = k.SkipEmptyPmds(mm, vma.Start, vma.End); a < vma.End; a = k.SkipEmptyPmds(mm, a, vma.End))
             {
-                int n = k.ResolvePfns(mm, a, vma.End, pfns, kinds);
-                for (int i = 0; i < n; i++, a += ps)
-                {
-                    var kind = kinds[i];
-                    if (kind is MappingKind.None or MappingKind.Swap) continue;
-                    if (a != runEnd) { if (runEnd != 0) runs.Append($"{runStart:x}-{runEnd:x},"); runStart = a; }
-                    runEnd = a + ps;
-                    if (kind is MappingKind.Zero or MappingKind.HugeZero) { zero++; continue; }
-                    int pfn = pfns[i], order = k.Map.Order(pfn);
-                    if (k.Map.Kind(pfn) == PageKind.Anon) { c.AnonPagesByOrder[order]++; anon++; if (order > 0) large++; }
-                    else { c.FilePagesByOrder[order]++; file++; }
-                }
+                ulong pmdEnd = Math.Min((a | (ulong)(pmdSize - 1)) + 1, vma.End);
+                var slot = mm.PageTables.Find((long)(a / (ulong)pmdSize))!;
+                walk.Pmd(slot, a, pmdEnd);
+                a = pmdEnd;
             }
-            c.ZeroPages += zero;
-            c.Vmas.Add((vma.Start, vma.End, anon, file, zero, large, runEnd != 0 ? runs.Append($"{runStart:x}-{runEnd:x}").ToString() : ""));
+            c.ZeroPages += walk.Zero;
+            c.Vmas.Add((vma.Start, vma.End, walk.Anon, walk.File, walk.Zero, walk.Large, walk.PresentRuns()));
         }
         return c;
+    }
+
+    /// <summary>One VMA's tallies, and the runs of present pages it met (a none or swap entry ends one).</summary>
+    sealed class Walk(Kernel k, FolioCensus c)
+    {
+        readonly ulong _pageSize = (ulong)k.Geo.PageSize;
+        readonly int _pageShift = k.Geo.PageShift;
+        PageRuns _runs = new();
+        ulong _runStart, _runEnd;
+        public long Anon, File, Zero, Large;
+
+        public void Start()
+        {
+            (Anon, File, Zero, Large) = (0, 0, 0, 0);
+            _runs = new PageRuns();
+            (_runStart, _runEnd) = (0, 0);
+        }
+
+        /// <summary>The pages of [from, to), all in one PMD range.</summary>
+        public void Pmd(PmdSlot slot, ulong from, ulong to)
+        {
+            long n = (long)((to - from + _pageSize - 1) >> _pageShift);
+            switch (slot.Kind)
+            {
+                case PmdKind.HugeZero:
+                    Present(from, n);
+                    Zero += n;
+                    return;
+                case PmdKind.Huge:
+                    Present(from, n);
+                    Pages(Pte.Pfn(slot.Leaf), n);
+                    return;
+                case PmdKind.Table:
+                    var ptes = slot.Ptes!.AsSpan((int)((from >> _pageShift) & (ulong)(slot.Ptes!.Length - 1)), (int)n);
+                    for (int i = 0; i < ptes.Length;)
+                    {
+                        ulong pte = ptes[i];
+                        if (Pte.IsNone(pte))
+                        {
+                            int next = ptes[i..].IndexOfAnyExcept(0UL);
+                            i = next < 0 ? ptes.Length : i + next;
+                            continue;
+                        }
+                        if (Pte.IsSwap(pte)) { i++; continue; }
+                        Present(from + ((ulong)i << _pageShift), 1);
+                        if (Pte.IsZero(pte)) Zero++;
+                        else Pages(Pte.Pfn(pte), 1);
+                        i++;
+                    }
+                    return;
+            }
+        }
+
+        // n pages of the folio holding pfn (every page of a folio has its kind and order)
+        void Pages(int pfn, long n)
+        {
+            int order = k.Map.Order(pfn);
+            if (k.Map.Kind(pfn) == PageKind.Anon)
+            {
+                c.AnonPagesByOrder[order] += n;
+                Anon += n;
+                if (order > 0) Large += n;
+            }
+            else
+            {
+                c.FilePagesByOrder[order] += n;
+                File += n;
+            }
+        }
+
+        void Present(ulong addr, long n)
+        {
+            if (addr != _runEnd)
+            {
+                if (_runEnd != 0) _runs.Add(_runStart, _runEnd);
+                _runStart = addr;
+            }
+            _runEnd = addr + ((ulong)n << _pageShift);
+        }
+
+        public PageRuns PresentRuns()
+        {
+            if (_runEnd != 0) _runs.Add(_runStart, _runEnd);
+            return _runs;
+        }
     }
 }
