@@ -6,8 +6,10 @@ public sealed partial class Vma
     /// <summary>The tree holding this VMA, or null while it is in none.</summary>
     internal VmaTree? Tree;
     internal Vma? Left, Right, Parent;
-    /// <summary>AVL height of the subtree rooted here (a leaf has 1).</summary>
-    internal int Height;
+    /// <summary>The VMAs before and after this one in address order (vm_prev and vm_next of kernels before the maple tree).</summary>
+    internal Vma? VmPrev, VmNext;
+    /// <summary>Rank in the relaxed AVL tree (<see cref="VmaTree"/>): a leaf has 0, a missing child counts -1.</summary>
+    internal int Rank;
     /// <summary>The gap between the VMA before this one (in the whole tree) and this one; 0 for the first.</summary>
     internal ulong GapBefore;
     /// <summary>The largest <see cref="GapBefore"/> in the subtree rooted here.</summary>
@@ -20,7 +22,8 @@ public sealed partial class Vma
     {
         Tree = null;
         Left = Right = Parent = null;
-        Height = 0;
+        VmPrev = VmNext = null;
+        Rank = 0;
         GapBefore = SubtreeMaxGap = 0;
     }
 }

@@ -3,8 +3,11 @@ using System.Collections;
 namespace MthpSim.Core.Vma;
 
 /// <summary>
-/// The VMAs of an address space in address order (the role of mm->mm_mt, the maple tree): an AVL
-/// tree keyed by Start whose nodes are the VMAs themselves. Each VMA records the gap between it and
+/// The VMAs of an address space in address order (the role of mm->mm_mt, the maple tree): a relaxed
+/// AVL tree (Sen and Tarjan, "Deletion without rebalancing in binary search trees", 2016) keyed by
+/// Start whose nodes are the VMAs themselves. Insertion rebalances by ranks as AVL insertion does;
+/// removal does not rebalance at all (ranks only ever keep every child below its parent), and the
+/// height stays within log_φ of the number of insertions. Each VMA records the gap between it and
 /// the VMA before it, and each subtree the largest such gap (as the rbtree's rb_subtree_gap did before
 /// the maple tree), so that lookup, insert, remove, a range change and the free-area searches of
 /// get_unmapped_area() all take O(log n) in the number of VMAs. A change touches the gaps of the VMA
@@ -22,6 +25,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     Vma? _first, _last;
     int _count;
     int _version;
+    /// <summary>Insertions ever made: the rank of the root stays within log_φ of it.</summary>
+    long _inserts;
     // The last two VMAs a lookup found (the per-thread vmacache of kernels before the maple tree).
     // One operation looks up the same addresses several times; VMAs never overlap, so a VMA still in
     // this tree that contains addr is the answer, whatever changed since: no invalidation needed.
@@ -108,22 +113,14 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public Vma? Next(Vma vma)
     {
         RequireMember(vma);
-        if (vma == _last) return null;
-        if (vma.Right != null) return Leftmost(vma.Right);
-        var n = vma;
-        while (n.Parent != null && n.Parent.Right == n) n = n.Parent;
-        return n.Parent;
+        return vma.VmNext;
     }
 
     // models vma_prev(): the VMA before vma in address order
     public Vma? Prev(Vma vma)
     {
         RequireMember(vma);
-        if (vma == _first) return null;
-        if (vma.Left != null) return Rightmost(vma.Left);
-        var n = vma;
-        while (n.Parent != null && n.Parent.Left == n) n = n.Parent;
-        return n.Parent;
+        return vma.VmPrev;
     }
 
     /// <summary>The VMAs ending above addr, in address order (for_each_vma() from a VMA_ITERATOR at addr).</summary>
@@ -181,17 +178,25 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         vma.Tree = this;
         vma.Parent = parent;
         vma.Left = vma.Right = null;
+        (vma.VmPrev, vma.VmNext) = (before, after);
+        if (before != null) before.VmNext = vma;
+        if (after != null) after.VmPrev = vma;
         if (parent == null) _root = vma;
         else if (left) parent.Left = vma;
         else parent.Right = vma;
         _count++;
+        _inserts++;
         _version++;
         // A new leaf's neighbours are the last turns of its descent: both are its ancestors.
         if (before == null) _first = vma;
         if (after == null) _last = vma;
+        vma.Rank = 0;
         vma.GapBefore = before != null ? Gap(before.End, vma.Start) : 0;
-        Update(vma);
-        Rebalance(parent);
+        vma.SubtreeMaxGap = vma.GapBefore;
+        // The summaries first (a rotation keeps the summary of the subtree it turns), then the ranks.
+        // A new leaf can only raise the largest gaps above it: no sibling is read.
+        for (var a = parent; a != null && a.SubtreeMaxGap < vma.GapBefore; a = a.Parent) a.SubtreeMaxGap = vma.GapBefore;
+        RebalanceInsert(vma);
         if (after != null) SetGapBefore(after, Gap(vma.End, after.Start));
     }
 
@@ -199,13 +204,12 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     public void Remove(Vma vma)
     {
         RequireMember(vma);
-        var pred = Prev(vma);
-        var next = Next(vma);
+        var (pred, next) = (vma.VmPrev, vma.VmNext);
         Vma? fixFrom;
         if (vma.Left != null && vma.Right != null)
         {
-            // Put the successor (leftmost of the right subtree) in vma's place.
-            var succ = Leftmost(vma.Right);
+            // Put the successor (the leftmost of the right subtree: the next VMA) in vma's place.
+            var succ = next!;
             if (succ.Parent == vma) fixFrom = succ;
             else
             {
@@ -217,8 +221,8 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
             Transplant(vma, succ);
             succ.Left = vma.Left;
             succ.Left.Parent = succ;
-            // succ now stands for vma's subtree: give it vma's summary, so that the walk up compares against what the ancestors saw.
-            (succ.Height, succ.SubtreeMaxGap) = (vma.Height, vma.SubtreeMaxGap);
+            // succ now stands for vma's subtree: give it vma's rank, and vma's summary, so that the walk up compares against what the ancestors saw.
+            (succ.Rank, succ.SubtreeMaxGap) = (vma.Rank, vma.SubtreeMaxGap);
         }
         else
         {
@@ -227,10 +231,15 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         }
         if (vma == _first) _first = next;
         if (vma == _last) _last = pred;
+        if (pred != null) pred.VmNext = next;
+        if (next != null) next.VmPrev = pred;
         vma.Unlink();
         _count--;
         _version++;
-        Rebalance(fixFrom);
+        // No rebalancing: every rank difference stays positive. A node left without children becomes
+        // a leaf of rank 0.
+        if (fixFrom is { Left: null, Right: null }) fixFrom.Rank = 0;
+        for (var a = fixFrom; a != null && Update(a); a = a.Parent) { }
         // The VMA after it now follows the one before it.
         if (next != null) SetGapBefore(next, pred != null ? Gap(pred.End, next.Start) : 0);
     }
@@ -346,6 +355,9 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         Vma? prev = null;
         ValidateSubtree(_root, errors, ref seen, ref prev);
         if (seen != _count) errors.Add($"the tree holds {seen} VMAs but counts {_count}");
+        // ranks fall along every path, so this also bounds the height
+        if (_root != null && _root.Rank > LogPhi * Math.Log2(_inserts) + 1)
+            errors.Add($"the root's rank {_root.Rank} is above log_φ of the {_inserts} insertions");
         if (_first != (_root == null ? null : Leftmost(_root)) || _last != (_root == null ? null : Rightmost(_root)))
             errors.Add($"the lowest and highest VMAs kept ({_first}, {_last}) are not the tree's");
         return errors;
@@ -361,15 +373,18 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         seen++;
         if (n.Start >= n.End) errors.Add($"VMA {n} is empty or reversed");
         if (prev != null && prev.End > n.Start) errors.Add($"VMAs {prev} and {n} overlap or are out of order");
+        if (n.VmPrev != prev || (prev != null && prev.VmNext != n) || (prev == null && n != _first))
+            errors.Add($"VMA {n}: its links to the VMA before it ({n.VmPrev}) do not match the tree's order ({prev})");
+        if (n.VmNext == null && n != _last) errors.Add($"VMA {n}: no VMA after it, but it is not the highest");
         ulong gapBefore = prev != null ? Gap(prev.End, n.Start) : 0;
         if (n.GapBefore != gapBefore) errors.Add($"VMA {n}: stale gap below it ({n.GapBefore:x}, should be {gapBefore:x})");
         prev = n;
         ValidateSubtree(n.Right, errors, ref seen, ref prev);
-        int hl = HeightOf(n.Left), hr = HeightOf(n.Right);
-        if (Math.Abs(hl - hr) > 1) errors.Add($"VMA {n}: subtree heights {hl} and {hr} are unbalanced");
-        var (height, gap) = Summarize(n);
-        if (n.Height != height || n.SubtreeMaxGap != gap)
-            errors.Add($"VMA {n}: stale augmentation (height {n.Height}/{height}, gap {n.SubtreeMaxGap:x}/{gap:x})");
+        if (n.Rank - RankOf(n.Left) < 1 || n.Rank - RankOf(n.Right) < 1)
+            errors.Add($"VMA {n}: rank {n.Rank} is not above its children's ({RankOf(n.Left)}, {RankOf(n.Right)})");
+        if (n.Left == null && n.Right == null && n.Rank != 0) errors.Add($"VMA {n}: a leaf of rank {n.Rank}");
+        ulong gap = Summarize(n);
+        if (n.SubtreeMaxGap != gap) errors.Add($"VMA {n}: stale augmentation (gap {n.SubtreeMaxGap:x}/{gap:x})");
     }
 
     // A gap is named by the VMA above it: [n.Start - n.GapBefore, n.Start).
@@ -436,52 +451,65 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
     // Saturating: a stale or overlapping pair reads as no gap instead of a huge one.
     static ulong Gap(ulong from, ulong to) => to > from ? to - from : 0;
 
-    static int HeightOf(Vma? n) => n?.Height ?? 0;
+    /// <summary>1 / log2(φ): a rank above this times log2 of the insertions would break the bound.</summary>
+    const double LogPhi = 1.4404200904125564;
 
-    static (int Height, ulong MaxGap) Summarize(Vma n)
+    static int RankOf(Vma? n) => n?.Rank ?? -1;
+
+    static ulong Summarize(Vma n)
     {
-        var l = n.Left;
-        var r = n.Right;
         ulong gap = n.GapBefore;
-        if (l != null) gap = Math.Max(gap, l.SubtreeMaxGap);
-        if (r != null) gap = Math.Max(gap, r.SubtreeMaxGap);
-        return (1 + Math.Max(HeightOf(l), HeightOf(r)), gap);
+        if (n.Left is { } l) gap = Math.Max(gap, l.SubtreeMaxGap);
+        if (n.Right is { } r) gap = Math.Max(gap, r.SubtreeMaxGap);
+        return gap;
     }
 
     // Recomputes n's summary from its gap and its children's; false when it did not change.
     static bool Update(Vma n)
     {
-        var (height, gap) = Summarize(n);
-        if (height == n.Height && gap == n.SubtreeMaxGap) return false;
-        (n.Height, n.SubtreeMaxGap) = (height, gap);
+        ulong gap = Summarize(n);
+        if (gap == n.SubtreeMaxGap) return false;
+        n.SubtreeMaxGap = gap;
         return true;
     }
 
-    // Recomputes summaries from n towards the root, rotating where a subtree leans by two. A node
-    // whose summary (height included) stays the same and that needs no rotation leaves its ancestors
-    // as they were, so the walk stops there.
-    void Rebalance(Vma? n)
+    // AVL insertion by ranks: while the new leaf's path has a child as high as its parent, the parent
+    // is promoted if its other child is one rank below it, and otherwise a single or double rotation
+    // ends it. The rotations keep the summaries right (they must be right before).
+    void RebalanceInsert(Vma x)
     {
-        while (n != null)
+        for (var p = x.Parent; p != null && p.Rank == x.Rank; p = x.Parent)
         {
-            bool changed = Update(n);
-            int balance = HeightOf(n.Left) - HeightOf(n.Right);
-            if (balance > 1)
+            bool left = p.Left == x;
+            var sibling = left ? p.Right : p.Left;
+            if (p.Rank - RankOf(sibling) == 1)
             {
-                if (HeightOf(n.Left!.Left) < HeightOf(n.Left.Right)) RotateLeft(n.Left);
-                n = RotateRight(n);
-                changed = true;
+                p.Rank++;
+                x = p;
+                continue;
             }
-            else if (balance < -1)
+            var outer = left ? x.Left : x.Right;
+            if (x.Rank - RankOf(outer) == 1)
             {
-                if (HeightOf(n.Right!.Right) < HeightOf(n.Right.Left)) RotateRight(n.Right);
-                n = RotateLeft(n);
-                changed = true;
+                if (left) RotateRight(p); else RotateLeft(p);
+                Demote(p);
             }
-            if (!changed) return;
-            n = n.Parent;
+            else
+            {
+                var inner = (left ? x.Right : x.Left)!;
+                if (left) { RotateLeft(x); RotateRight(p); }
+                else { RotateRight(x); RotateLeft(p); }
+                inner.Rank++;
+                Demote(x);
+                Demote(p);
+            }
+            return;
         }
     }
+
+    // One rank down, or to 0 for a node the rotation left without children (leaves have rank 0; a
+    // lower rank only widens the node's own rank difference).
+    static void Demote(Vma n) => n.Rank = n.Left == null && n.Right == null ? 0 : n.Rank - 1;
 
     Vma RotateLeft(Vma x)
     {
@@ -491,8 +519,9 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         Transplant(x, y);
         y.Left = x;
         x.Parent = y;
-        Update(x);
-        Update(y);
+        // y now roots what x rooted: the same VMAs, the same largest gap
+        y.SubtreeMaxGap = x.SubtreeMaxGap;
+        x.SubtreeMaxGap = Summarize(x);
         return y;
     }
 
@@ -504,8 +533,9 @@ public sealed class VmaTree : IReadOnlyCollection<Vma>
         Transplant(x, y);
         y.Right = x;
         x.Parent = y;
-        Update(x);
-        Update(y);
+        // y now roots what x rooted: the same VMAs, the same largest gap
+        y.SubtreeMaxGap = x.SubtreeMaxGap;
+        x.SubtreeMaxGap = Summarize(x);
         return y;
     }
 

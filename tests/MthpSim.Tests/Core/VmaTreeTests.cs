@@ -56,6 +56,34 @@ public class VmaTreeTests
     }
 
     [Fact]
+    public void Validate_reports_a_wrong_neighbour_link_and_a_rank_not_above_a_child()
+    {
+        static (VmaTree, Vma[]) Tree()
+        {
+            var tree = new VmaTree();
+            var vmas = Enumerable.Range(0, 20).Select(i => new Vma { Start = 0x10000UL * (ulong)(i + 1), End = 0x10000UL * (ulong)(i + 1) + 0x1000 }).ToArray();
+            foreach (var v in vmas) tree.Insert(v);
+            foreach (var v in vmas.Take(5)) tree.Remove(v);   // removals do not rebalance: the rules must still hold
+            Assert.Empty(tree.Validate());
+            return (tree, vmas);
+        }
+
+        var (t1, v1) = Tree();
+        v1[10].VmNext = v1[12];   // skips a VMA
+        Assert.Contains(t1.Validate(), e => e.Contains("links to the VMA before it"));
+
+        var (t2, v2) = Tree();
+        var parent = v2.Skip(5).First(v => v.Left != null || v.Right != null);
+        parent.Rank = (parent.Left ?? parent.Right)!.Rank;
+        Assert.Contains(t2.Validate(), e => e.Contains("is not above its children's"));
+
+        var (t3, v3) = Tree();
+        var leaf = v3.Skip(5).First(v => v.Left == null && v.Right == null);
+        leaf.Rank = 1;
+        Assert.Contains(t3.Validate(), e => e.Contains("a leaf of rank 1"));
+    }
+
+    [Fact]
     public void Enumerating_while_the_tree_changes_fails()
     {
         var tree = new VmaTree();
