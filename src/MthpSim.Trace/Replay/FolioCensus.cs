@@ -27,14 +27,14 @@ public sealed class FolioCensus
     {
         var c = new FolioCensus();
         var walk = new Walk(k, c);
+        ulong pmdSize = (ulong)k.Geo.PmdSize;
         foreach (var vma in mm.Vmas)
         {
             walk.Start();
-            long pmdSize = k.Geo.PmdSize;
             for (ulong a = k.SkipEmptyPmds(mm, vma.Start, vma.End); a < vma.End; a = k.SkipEmptyPmds(mm, a, vma.End))
             {
-                ulong pmdEnd = Math.Min((a | (ulong)(pmdSize - 1)) + 1, vma.End);
-                var slot = mm.PageTables.Find((long)(a / (ulong)pmdSize))!;
+                ulong pmdEnd = Math.Min((a | (pmdSize - 1)) + 1, vma.End);
+                var slot = mm.PageTables.Find((long)(a / pmdSize))!;
                 walk.Pmd(slot, a, pmdEnd);
                 a = pmdEnd;
             }
