@@ -45,7 +45,7 @@ public sealed partial class Kernel
         if (!ChargeKernelObject(mm, VmaObjectBytes)) return FaultOomRc(mm);   // vm_area_alloc()
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
-        var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
+        var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
         mm.Insert(vma);
         MergeAround(mm, vma);   // __mmap_region(): only a merged anonymous VMA is offered to khugepaged
         return (long)start;
@@ -132,14 +132,15 @@ public sealed partial class Kernel
     {
         var target = vma;
         bool merged = false;
-        var next = mm.Vmas.Next(vma);
+        System.Diagnostics.Debug.Assert(mm.Vmas.Contains(vma));
+        var next = vma.VmNext;   // every caller has vma in mm's tree: its links are its neighbours
         if (next != null && CanMerge(vma, next))
         {
             if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
             mm.Vmas.Absorb(vma, next);
             merged = true;
         }
-        var prev = mm.Vmas.Prev(vma);
+        var prev = vma.VmPrev;
         if (prev != null && CanMerge(prev, vma))
         {
             if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
@@ -177,7 +178,8 @@ public sealed partial class Kernel
         for (var vma = mm.Vmas.FirstEndingAfter(start); vma != null && vma.Start < end;)
         {
             ZapRange(vma, vma.Start, vma.End);
-            var next = mm.Vmas.Next(vma);
+            System.Diagnostics.Debug.Assert(mm.Vmas.Contains(vma));
+        var next = vma.VmNext;   // every caller has vma in mm's tree: its links are its neighbours
             mm.Vmas.Remove(vma);
             vma = next;
         }

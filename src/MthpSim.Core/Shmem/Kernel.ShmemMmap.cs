@@ -37,7 +37,7 @@ public sealed partial class Kernel
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if (shared) flags |= VmFlags.Shared | VmFlags.MayShare;
         else if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
-        var vma = new Vma.Vma { Start = start, End = start + len, Flags = flags, PgOff = pgoff, Mm = mm, File = file };
+        var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = pgoff, Mm = mm, File = file };
         mm.Insert(vma);
         // __mmap_new_vma(): a new file VMA is offered to khugepaged even when nothing merges
         KhugepagedEnterVma(vma);

@@ -33,6 +33,11 @@ public sealed partial class Vma
     /// <summary>The address space this VMA belongs to (vm_mm).</summary>
     public MmStruct Mm = null!;
 
+    public Vma() { }
+
+    /// <summary>A VMA of [start, end), in no tree yet.</summary>
+    internal Vma(ulong start, ulong end) => (_start, _end) = (start, end);
+
     public ulong Length => End - Start;
     /// <summary>vma_is_anonymous(): no file behind it.</summary>
     public bool IsAnonymous => File == null;
