@@ -178,8 +178,7 @@ public sealed partial class Kernel
         for (var vma = mm.Vmas.FirstEndingAfter(start); vma != null && vma.Start < end;)
         {
             ZapRange(vma, vma.Start, vma.End);
-            System.Diagnostics.Debug.Assert(mm.Vmas.Contains(vma));
-        var next = vma.VmNext;   // every caller has vma in mm's tree: its links are its neighbours
+            var next = mm.Vmas.Next(vma);
             mm.Vmas.Remove(vma);
             vma = next;
         }

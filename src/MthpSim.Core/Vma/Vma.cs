@@ -33,6 +33,7 @@ public sealed partial class Vma
     /// <summary>The address space this VMA belongs to (vm_mm).</summary>
     public MmStruct Mm = null!;
 
+    /// <summary>A VMA with no range yet: set Start and End before it goes into a tree.</summary>
     public Vma() { }
 
     /// <summary>A VMA of [start, end), in no tree yet.</summary>
