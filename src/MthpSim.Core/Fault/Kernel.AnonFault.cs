@@ -174,7 +174,12 @@ public sealed partial class Kernel
         if (order == 0) return slot.Ptes![PteIndex(addr)] == 0;
         int nr = 1 << order;
         int first = PteIndex(addr) & ~(nr - 1);
-        return slot.Ptes.AsSpan(first, nr).IndexOfAnyExcept(0UL) < 0;
+        var ptes = slot.Ptes.AsSpan(first, nr);
+        if (nr > 16) return ptes.IndexOfAnyExcept(0UL) < 0;
+        // a few entries: or them together (the span search's set-up costs more than the entries)
+        ulong any = 0;
+        foreach (ulong pte in ptes) any |= pte;
+        return any == 0;
     }
 
     /// <summary>models do_huge_pmd_anonymous_page()</summary>

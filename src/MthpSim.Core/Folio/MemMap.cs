@@ -264,10 +264,17 @@ public sealed unsafe class MemMap
     /// <summary>Gives a new folio of order >= 1 its large-folio record, zeroed but for the deferred-split links.</summary>
     void NewLargeRecord(int head, int order)
     {
+        ref LargeFolioInfo rec = ref Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2);
         if (order >= InlineLargeOrder) _refcount[head + 1] = InlineRecord;
-        else _refcount[head + 1] = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
+        else
+        {
+            int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
+            _refcount[head + 1] = slot;
+            rec = ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
+        }
+        rec = default;
+        rec.DeferredPrev = rec.DeferredNext = -1;
         GC.KeepAlive(this);
-        Large(head) = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
     }
 
     /// <summary>Gives back the record of a folio of order >= 1 (an inline one goes with the tails' slots, which the caller clears).</summary>
@@ -315,14 +322,29 @@ public sealed unsafe class MemMap
             GC.KeepAlive(this);
             return;
         }
-        new Span<byte>(_frame + head, n).Fill((byte)((int)kind << 4 | order));
-        new Span<byte>(_flags + head, n).Clear();
-        new Span<byte>(_mapcount + head, n).Clear();
-        new Span<uint>(_content + head, n).Clear();
+        FillBytes(_frame + head, n, (byte)((int)kind << 4 | order));
+        FillBytes(_flags + head, n, 0);
+        FillBytes(_mapcount + head, n, 0);
+        FillBytes((byte*)(_content + head), n * sizeof(uint), 0);
         if (_mapcountAside.Count > 0) ForgetAside(head, n);
         _refcount[head] = 1;
         GC.KeepAlive(this);
         if (order > 0) NewLargeRecord(head, order);
+    }
+
+    /// <summary>Sets N bytes at P to V: the few bytes of a small folio in one or two stores, more as a span.</summary>
+    static void FillBytes(byte* p, int n, byte v)
+    {
+        ulong pattern = v * 0x0101010101010101UL;
+        switch (n)
+        {
+            case 2: Unsafe.WriteUnaligned(p, (ushort)pattern); break;
+            case 4: Unsafe.WriteUnaligned(p, (uint)pattern); break;
+            case 8: Unsafe.WriteUnaligned(p, pattern); break;
+            case 16: Unsafe.WriteUnaligned(p, pattern); Unsafe.WriteUnaligned(p + 8, pattern); break;
+            case 32: Unsafe.WriteUnaligned(p, Vector256.Create(v)); break;
+            default: new Span<byte>(p, n).Fill(v); break;
+        }
     }
 
     void ForgetAside(int pfn, int n)
@@ -517,7 +539,7 @@ public sealed unsafe class MemMap
     {
         CheckPfn(pfn, n);
         System.Diagnostics.Debug.Assert(new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExcept((byte)0) < 0, "a new folio's page is mapped already");
-        new Span<byte>(_mapcount + pfn, n).Fill(1);
+        FillBytes(_mapcount + pfn, n, 1);
         GC.KeepAlive(this);
     }
 

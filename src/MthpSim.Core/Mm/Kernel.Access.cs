@@ -135,9 +135,12 @@ public sealed partial class Kernel
             var r = DoAnonymousPage(vma, slot, addr, write: true);
             MmAccountFault(mm, r, tried: false);
             if (r != FaultResult.Ok) return r;
-            // The store to the page the fault mapped (the pages after it, if the folio mapped more,
-            // are the next turn's, with the tokens that follow)
-            addr += (ulong)TouchPte(slot, idx, Pte.Present | Pte.Write, Pte.Young | Pte.Dirty, write: true) << PageShift;
+            // The store to the page the fault mapped, and to the pages after it as far as their
+            // entries allow (the rest of the folio it mapped, with the tokens that follow)
+            int left = (int)((end - addr + (ulong)Geo.PageSize - 1) >> PageShift);
+            const ulong writable = Pte.Present | Pte.Write;
+            bool more = left > 1 && (slot.Ptes[idx + 1] & writable) == writable;   // a large folio
+            addr += (ulong)(more ? TouchPtes(slot, idx, left, write: true) : TouchPte(slot, idx, writable, Pte.Young | Pte.Dirty, write: true)) << PageShift;
         }
         return FaultResult.Ok;
     }
