@@ -370,7 +370,14 @@ public sealed unsafe class MemMap
         {
             DropLargeRecord(head);
             // the tails' slots read zero again (an inline record is in them)
-            new Span<int>(_refcount + head + 1, order >= InlineLargeOrder ? 1 + Unsafe.SizeOf<LargeFolioInfo>() / sizeof(int) : 1).Clear();
+            if (order < InlineLargeOrder) _refcount[head + 1] = 0;
+            else if (Unsafe.SizeOf<LargeFolioInfo>() <= 14 * sizeof(int))
+            {
+                // slots 1 to 15, all the folio's: two overlapping stores of eight
+                Unsafe.WriteUnaligned(_refcount + head + 1, Vector256<int>.Zero);
+                Unsafe.WriteUnaligned(_refcount + head + 8, Vector256<int>.Zero);
+            }
+            else new Span<int>(_refcount + head + 1, 1 + Unsafe.SizeOf<LargeFolioInfo>() / sizeof(int)).Clear();
         }
         GC.KeepAlive(this);
     }
@@ -540,6 +547,33 @@ public sealed unsafe class MemMap
         CheckPfn(pfn, n);
         System.Diagnostics.Debug.Assert(new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExcept((byte)0) < 0, "a new folio's page is mapped already");
         FillBytes(_mapcount + pfn, n, 1);
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>Whether every page of [pfn, pfn + n) is mapped by exactly one PTE: a vector at a time.</summary>
+    internal bool OnePteMappingEach(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        const ulong ones = 0x0101010101010101UL;
+        bool one;
+        if ((n & 7) == 0)
+        {
+            // eight counts at a time: a large folio's are a multiple of eight from order 3 on
+            ulong differ = 0;
+            for (int i = 0; i < n; i += 8) differ |= Unsafe.ReadUnaligned<ulong>(_mapcount + pfn + i) ^ ones;
+            one = differ == 0;
+        }
+        else one = new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExcept((byte)1) < 0;
+        GC.KeepAlive(this);
+        return one;
+    }
+
+    /// <summary>Removes the one PTE mapping of each page of [pfn, pfn + n) (<see cref="OnePteMappingEach"/> held).</summary>
+    internal void UnmapOnlyPtes(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        System.Diagnostics.Debug.Assert(new ReadOnlySpan<byte>(_mapcount + pfn, n).IndexOfAnyExcept((byte)1) < 0, "a page is not mapped exactly once");
+        new Span<byte>(_mapcount + pfn, n).Clear();
         GC.KeepAlive(this);
     }
 

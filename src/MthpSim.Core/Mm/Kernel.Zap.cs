@@ -1,5 +1,6 @@
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
+using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
@@ -115,6 +116,11 @@ public sealed partial class Kernel
                 i += run;
                 continue;
             }
+            if (ZapFolioRuns && nr > 1 && pfn == head && head + nr == folioEnd && ZapExclusiveFolioRun(slot, i, endIdx, mm) is var zapped and > 0)
+            {
+                i += zapped;
+                continue;
+            }
             if (Map.Kind(head) == PageKind.Shmem)
             {
                 // zap_present_folio_ptes(): a file folio takes the dirty and young state gathered over the batch
@@ -132,6 +138,59 @@ public sealed partial class Kernel
             FolioPut(head, nr);
             i += nr;
         }
+    }
+
+    /// <summary>Whether <see cref="ZapExclusiveFolioRun"/> is used (tests turn it off to compare with folio-by-folio zapping).</summary>
+    internal bool ZapFolioRuns { get; set; } = true;
+
+    /// <summary>
+    /// Large anonymous folios mapped whole from PTE <paramref name="i"/> on, at consecutive frames,
+    /// each mapped only there (one PTE per page, no other reference, not on the deferred split
+    /// queue; one held by the swap cache has references of its own): each batch unmaps its whole
+    /// folio and frees it, so the entries, mapcounts and counters of the run move in one step and
+    /// the buddy allocator frees the run as freeing the folios one by one in page order would.
+    /// Returns the pages zapped (0: the first folio is not such a one).
+    /// </summary>
+    int ZapExclusiveFolioRun(PmdSlot slot, int i, int end, MmStruct mm)
+    {
+        var ptes = slot.Ptes!;
+        int start = Pte.Pfn(ptes[i]);
+        int pfn = start, folios = 0;
+        // each folio's entries are checked as it is reached (the caller's batch is the first's), so a
+        // run that stops early has read no entries beyond it
+        for (int k = i; k < end; k = i + (pfn - start))
+        {
+            var (kind, order) = Map.KindAndOrder(pfn);
+            int nr = 1 << order;
+            if (order == 0 || kind != PageKind.Anon || (pfn & (nr - 1)) != 0 || k + nr > end) break;
+            if (k > i && Pte.ConsecutiveNormal(ptes.AsSpan(k, nr), pfn) != nr) break;
+            ref var lf = ref Map.Large(pfn);
+            if (Map.Refcount(pfn) != nr || lf.LargeMapcount != nr || lf.EntireMapcount != 0 || !Map.OnePteMappingEach(pfn, nr)
+                || Map.Test(pfn, PageFlags.DeferredQueued)) break;
+            System.Diagnostics.Debug.Assert(!InSwapCache(pfn), "the swap cache holds references of its own");
+            // what folio_remove_rmap_ptes() and the last folio_put() leave of the folio once it is freed
+            ContClearPtes(slot, k, nr);   // a block shared with the next folio is unfolded here, so the entries may be cleared last
+            if (lf.AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
+            if (Lru != null) LruDel(pfn);
+            MemcgUncharge(pfn, nr);
+            Map.ReleaseFolio(pfn);
+            pfn += nr;
+            folios++;
+        }
+        int pages = pfn - start;
+        if (pages == 0) return 0;
+        Array.Clear(ptes, i, pages);
+        Map.UnmapOnlyPtes(start, pages);
+        mm.Rss[(int)RssMember.AnonPages] -= pages;
+        NrAnonMapped -= pages;
+        Buddy.FreeRun(start, pages);
+        Work(Cost.KernelWork.ZapBatches, folios);
+        Work(Cost.KernelWork.ZapPtes, pages);
+        Work(Cost.KernelWork.RmapFolios, folios);
+        Work(Cost.KernelWork.RmapPages, pages);
+        Work(Cost.KernelWork.FolioFrees, folios);
+        Work(Cost.KernelWork.PagesFreed, pages);
+        return pages;
     }
 
     /// <summary>One zap_present_ptes() or zap_nonpresent_ptes() batch (or one zap_huge_pmd()) over <paramref name="entries"/> entries.</summary>

@@ -459,10 +459,11 @@ public sealed class BuddyAllocator
     }
 
     /// <summary>
-    /// Frees the order-0 pages [pfn, pfn + n) as freeing them one by one in page order would: each
-    /// naturally aligned block of them up to pageblock_order is freed as one (freeing its pages in
-    /// order merges them into it before anything outside can be reached, and one pageblock's type
-    /// throughout means no type changes on the way), so a run costs a free per block, not per page.
+    /// Frees the folios at [pfn, pfn + n) (each naturally aligned, as every folio is) as freeing them
+    /// one by one in page order would: each naturally aligned block of them up to pageblock_order is
+    /// freed as one (freeing its folios in order merges them into it before anything outside can be
+    /// reached, and one pageblock's type throughout means no type changes on the way), so a run
+    /// costs a free per block, not per folio.
     /// </summary>
     public void FreeRun(int pfn, int n)
     {

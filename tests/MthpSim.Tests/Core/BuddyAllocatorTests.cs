@@ -58,11 +58,12 @@ public class BuddyAllocatorTests
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public void Freeing_a_run_in_one_call_leaves_what_freeing_it_page_by_page_leaves(int seed)
+    public void Freeing_a_run_in_one_call_leaves_what_freeing_it_folio_by_folio_leaves(int seed)
     {
-        // Two allocators get the same calls, except that runs of order-0 pages go back page by page
-        // to one and by FreeRun to the other. Their stale list entries differ, so list compaction runs
-        // at different times: neither may show in what they hand out next.
+        // Two allocators get the same calls, except that runs of folios at consecutive frames (of
+        // order 0, or of any order) go back folio by folio in page order to one and by FreeRun to
+        // the other. Their stale list entries differ, so list compaction runs at different times:
+        // neither may show in what they hand out next.
         var (mapA, a) = Make(1 << 14);
         var (mapB, b) = Make(1 << 14);
         var rng = new Random(seed);
@@ -83,17 +84,18 @@ public class BuddyAllocatorTests
             }
             else if (held.Count > 0)
             {
-                // a run of consecutive order-0 pages from a random held one
+                // a run of folios at consecutive frames from a random held one: order-0 pages only
+                // when it starts with one, folios of any order when it starts with a large one
                 int start = held.Keys.ElementAt(rng.Next(held.Count));
-                if (held[start] != 0) { FreeBoth(start, held[start]); held.Remove(start); continue; }
-                int n = 1, limit = rng.Next(1, 1500);
-                while (n < limit && held.TryGetValue(start + n, out int o) && o == 0) n++;
-                for (int p = start; p < start + n; p++)
+                bool small = held[start] == 0;
+                int n = 0, limit = rng.Next(1, 1500);
+                while (n < limit && held.TryGetValue(start + n, out int o) && (o == 0) == small)
                 {
-                    mapA.ReleaseFolio(p);
-                    a.Free(p, 0);
-                    mapB.ReleaseFolio(p);
-                    held.Remove(p);
+                    mapA.ReleaseFolio(start + n);
+                    a.Free(start + n, o);
+                    mapB.ReleaseFolio(start + n);
+                    held.Remove(start + n);
+                    n += 1 << o;
                 }
                 b.FreeRun(start, n);
             }
@@ -113,14 +115,6 @@ public class BuddyAllocatorTests
                 mapA.InitFolio(pa, order, PageKind.Anon);
                 mapB.InitFolio(pb, order, PageKind.Anon);
             }
-
-        void FreeBoth(int head, int order)
-        {
-            mapA.ReleaseFolio(head);
-            a.Free(head, order);
-            mapB.ReleaseFolio(head);
-            b.Free(head, order);
-        }
     }
 
     [Fact]
