@@ -7,11 +7,11 @@ namespace MthpSim.Core.Arch;
 public sealed class Geometry
 {
     public int PageShift { get; }
-    public long PageSize => 1L << PageShift;
+    public long PageSize { get; }
     /// <summary>Order of a PMD-sized folio: 9 (4K), 11 (16K), 13 (64K).</summary>
     public int PmdOrder { get; }
-    public int PtrsPerPte => 1 << PmdOrder;
-    public long PmdSize => PageSize << PmdOrder;
+    public int PtrsPerPte { get; }
+    public long PmdSize { get; }
     /// <summary>Largest buddy order (MAX_PAGE_ORDER): 10 on x86_64 and arm64/4K, 11 on arm64/16K, 13 on arm64/64K.</summary>
     public int MaxPageOrder { get; }
     public CpuArch Arch { get; }
@@ -31,13 +31,21 @@ public sealed class Geometry
         // A page table page holds PageSize/8 entries.
         PmdOrder = PageShift - 3;
         MaxPageOrder = PageShift switch { 12 => 10, 14 => 11, _ => 13 };
+        // the derived sizes, read on every fault: computed once
+        PageSize = 1L << PageShift;
+        PtrsPerPte = 1 << PmdOrder;
+        PmdSize = PageSize << PmdOrder;
+        AnonOrders = ((1UL << (PmdOrder + 1)) - 1) & ~3UL;
+        FileOrders = ((1UL << (PmdOrder + 1)) - 1) & ~1UL;
+        AllOrders = AnonOrders | FileOrders;
+        ContPtes = arch != CpuArch.Arm64 ? 0 : PageShift switch { 12 => 16, 14 => 128, _ => 32 };
     }
 
     /// <summary>Mask of anonymous THP orders, 2..PMD_ORDER (THP_ORDERS_ALL_ANON; order 1 is not supported for anon).</summary>
-    public ulong AnonOrders => ((1UL << (PmdOrder + 1)) - 1) & ~3UL;
+    public ulong AnonOrders { get; }
     /// <summary>Mask of file/shmem THP orders, 1..PMD_ORDER (THP_ORDERS_ALL_FILE_DEFAULT, as the scenario spec fixes it).</summary>
-    public ulong FileOrders => ((1UL << (PmdOrder + 1)) - 1) & ~1UL;
-    public ulong AllOrders => AnonOrders | FileOrders;
+    public ulong FileOrders { get; }
+    public ulong AllOrders { get; }
 
     public long SizeOfOrderKb(int order) => (PageSize << order) >> 10;
 
@@ -45,5 +53,5 @@ public sealed class Geometry
     /// CONT_PTES: PTEs one contiguous-bit block folds into a TLB entry: arm64 16 (64K) with 4K pages,
     /// 128 (2M) with 16K, 32 (2M) with 64K (arch/arm64/include/asm/pgtable-hwdef.h); 0 on x86_64, which has no such bit.
     /// </summary>
-    public int ContPtes => Arch != CpuArch.Arm64 ? 0 : PageShift switch { 12 => 16, 14 => 128, _ => 32 };
+    public int ContPtes { get; }
 }

@@ -223,6 +223,7 @@ public sealed unsafe class MemMap
     {
         CheckPfn(pfn, n);
         byte* p = _flags + pfn;
+        if (n == 1) { *p |= (byte)f; GC.KeepAlive(this); return; }   // an order-0 folio
         int i = 0;
         var bits = new Vector<byte>((byte)f);
         for (; i + Vector<byte>.Count <= n; i += Vector<byte>.Count)
