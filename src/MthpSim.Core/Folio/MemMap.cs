@@ -366,20 +366,30 @@ public sealed unsafe class MemMap
     internal void ReleaseFolio(int head)
     {
         int order = Order(head);
+        if (order > 0) { ReleaseLargeFolioOutOfLine(head, order); return; }
         _refcount[head] = 0;
-        if (order > 0)
+        GC.KeepAlive(this);
+    }
+
+    // Kept out of ReleaseFolio, which order-0 frees in runs call for every page.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void ReleaseLargeFolioOutOfLine(int head, int order) => ReleaseLargeFolio(head, order);
+
+    /// <summary><see cref="ReleaseFolio"/> of a folio of order >= 1, whose order the caller knows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ReleaseLargeFolio(int head, int order)
+    {
+        _refcount[head] = 0;
+        DropLargeRecord(head);
+        // the tails' slots read zero again (an inline record is in them)
+        if (order < InlineLargeOrder) _refcount[head + 1] = 0;
+        else if (Unsafe.SizeOf<LargeFolioInfo>() <= 14 * sizeof(int))
         {
-            DropLargeRecord(head);
-            // the tails' slots read zero again (an inline record is in them)
-            if (order < InlineLargeOrder) _refcount[head + 1] = 0;
-            else if (Unsafe.SizeOf<LargeFolioInfo>() <= 14 * sizeof(int))
-            {
-                // slots 1 to 15, all the folio's: two overlapping stores of eight
-                Unsafe.WriteUnaligned(_refcount + head + 1, Vector256<int>.Zero);
-                Unsafe.WriteUnaligned(_refcount + head + 8, Vector256<int>.Zero);
-            }
-            else new Span<int>(_refcount + head + 1, 1 + Unsafe.SizeOf<LargeFolioInfo>() / sizeof(int)).Clear();
+            // slots 1 to 15, all the folio's: two overlapping stores of eight
+            Unsafe.WriteUnaligned(_refcount + head + 1, Vector256<int>.Zero);
+            Unsafe.WriteUnaligned(_refcount + head + 8, Vector256<int>.Zero);
         }
+        else new Span<int>(_refcount + head + 1, 1 + Unsafe.SizeOf<LargeFolioInfo>() / sizeof(int)).Clear();
         GC.KeepAlive(this);
     }
 

@@ -173,7 +173,7 @@ public sealed partial class Kernel
             if (lf.AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
             if (Lru != null) LruDel(pfn);
             MemcgUncharge(pfn, nr);
-            Map.ReleaseFolio(pfn);
+            Map.ReleaseLargeFolio(pfn, order);
             pfn += nr;
             folios++;
         }
