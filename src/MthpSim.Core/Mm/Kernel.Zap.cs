@@ -156,14 +156,21 @@ public sealed partial class Kernel
         var ptes = slot.Ptes!;
         int start = Pte.Pfn(ptes[i]);
         int pfn = start, folios = 0;
-        // each folio's entries are checked as it is reached (the caller's batch is the first's), so a
-        // run that stops early has read no entries beyond it
+        // The entries are checked for consecutive frames a few dozen ahead of the folio reached (the
+        // caller's batch is the first), so a run that stops early has read few entries beyond it.
+        const int Ahead = 64;
+        int consecutive = i + 1;
         for (int k = i; k < end; k = i + (pfn - start))
         {
             var (kind, order) = Map.KindAndOrder(pfn);
             int nr = 1 << order;
             if (order == 0 || kind != PageKind.Anon || (pfn & (nr - 1)) != 0 || k + nr > end) break;
-            if (k > i && Pte.ConsecutiveNormal(ptes.AsSpan(k, nr), pfn) != nr) break;
+            if (k + nr > consecutive)
+            {
+                int check = Math.Min(end - consecutive, Math.Max(Ahead, k + nr - consecutive));
+                consecutive += Pte.ConsecutiveNormal(ptes.AsSpan(consecutive, check), start + (consecutive - i));
+                if (k + nr > consecutive) break;
+            }
             ref var lf = ref Map.Large(pfn);
             if (Map.Refcount(pfn) != nr || lf.LargeMapcount != nr || lf.EntireMapcount != 0 || !Map.OnePteMappingEach(pfn, nr)
                 || Map.Test(pfn, PageFlags.DeferredQueued)) break;
