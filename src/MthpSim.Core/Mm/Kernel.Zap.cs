@@ -176,7 +176,8 @@ public sealed partial class Kernel
                 || Map.Test(pfn, PageFlags.DeferredQueued)) break;
             System.Diagnostics.Debug.Assert(!InSwapCache(pfn), "the swap cache holds references of its own");
             // what folio_remove_rmap_ptes() and the last folio_put() leave of the folio once it is freed
-            ContClearPtes(slot, k, nr);   // a block shared with the next folio is unfolded here, so the entries may be cleared last
+            // arm64: a block shared with the next folio is unfolded here, so the entries may be cleared last
+            if (slot.ContBlocks != null) ContClearPtes(slot, k, nr);
             if (lf.AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
             if (Lru != null) LruDel(pfn);
             MemcgUncharge(pfn, nr);
