@@ -162,15 +162,11 @@ public sealed partial class Kernel
         int consecutive = i + 1;
         for (int k = i; k < end; k = i + (pfn - start))
         {
+            // the entry must map the next frame before that frame is looked at
+            if (!Consecutive(k + 1)) break;
             var (kind, order) = Map.KindAndOrder(pfn);
             int nr = 1 << order;
-            if (order == 0 || kind != PageKind.Anon || (pfn & (nr - 1)) != 0 || k + nr > end) break;
-            if (k + nr > consecutive)
-            {
-                int check = Math.Min(end - consecutive, Math.Max(Ahead, k + nr - consecutive));
-                consecutive += Pte.ConsecutiveNormal(ptes.AsSpan(consecutive, check), start + (consecutive - i));
-                if (k + nr > consecutive) break;
-            }
+            if (order == 0 || kind != PageKind.Anon || (pfn & (nr - 1)) != 0 || k + nr > end || !Consecutive(k + nr)) break;
             ref var lf = ref Map.Large(pfn);
             if (Map.Refcount(pfn) != nr || lf.LargeMapcount != nr || lf.EntireMapcount != 0 || !Map.OnePteMappingEach(pfn, nr)
                 || Map.Test(pfn, PageFlags.DeferredQueued)) break;
@@ -199,6 +195,15 @@ public sealed partial class Kernel
         Work(Cost.KernelWork.FolioFrees, folios);
         Work(Cost.KernelWork.PagesFreed, pages);
         return pages;
+
+        // Whether entries [i, upTo) map consecutive frames from start, checked up to Ahead entries further.
+        bool Consecutive(int upTo)
+        {
+            if (upTo <= consecutive) return true;
+            int check = Math.Min(end - consecutive, Math.Max(Ahead, upTo - consecutive));
+            consecutive += Pte.ConsecutiveNormal(ptes.AsSpan(consecutive, check), start + (consecutive - i));
+            return upTo <= consecutive;
+        }
     }
 
     /// <summary>One zap_present_ptes() or zap_nonpresent_ptes() batch (or one zap_huge_pmd()) over <paramref name="entries"/> entries.</summary>
