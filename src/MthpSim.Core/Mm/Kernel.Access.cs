@@ -139,8 +139,10 @@ public sealed partial class Kernel
             // entries allow (the rest of the folio it mapped, with the tokens that follow)
             int left = (int)((end - addr + (ulong)Geo.PageSize - 1) >> PageShift);
             const ulong writable = Pte.Present | Pte.Write;
-            bool more = left > 1 && (slot.Ptes[idx + 1] & writable) == writable;   // a large folio
-            addr += (ulong)(more ? TouchPtes(slot, idx, left, write: true) : TouchPte(slot, idx, writable, Pte.Young | Pte.Dirty, write: true)) << PageShift;
+            int stored = left > 1 && (slot.Ptes[idx + 1] & writable) == writable   // a large folio
+                ? TouchPtes(slot, idx, left, write: true)
+                : TouchPte(slot, idx, writable, Pte.Young | Pte.Dirty, write: true);
+            addr += (ulong)stored << PageShift;
         }
         return FaultResult.Ok;
     }
