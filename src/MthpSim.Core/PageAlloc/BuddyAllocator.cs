@@ -22,10 +22,15 @@ public sealed class BuddyAllocator
     const int Types = MigrateTypes.PcpTypes;
     readonly MemMap _map;
     readonly int _maxOrder;
-    readonly int[][] _lists;         // [order * Types + type]: a stack of PFNs, _listLen[slot] of them in use
-    readonly int[] _listLen;
-    readonly long[] _nrFree;         // [order * Types + type]
-    readonly ulong[] _nonEmpty;      // [type]: bit o set while _nrFree of (o, type) is not zero
+    /// <summary>One free list (free_area[order].free_list[type]): a stack of PFNs, Len of them in use, and its count of free blocks.</summary>
+    struct FreeArea
+    {
+        public int[] Stack;
+        public int Len;
+        public long NrFree;
+    }
+    readonly FreeArea[] _areas;      // [order * Types + type]
+    readonly ulong[] _nonEmpty;      // [type]: bit o set while NrFree of (o, type) is not zero
     readonly byte[] _blockType;      // per pageblock
     long _frontier;
 
@@ -54,11 +59,9 @@ public sealed class BuddyAllocator
         TotalPages = map.TotalPages;
         PageblockOrder = Math.Min(pmdOrder, maxOrder);
         MobilityDisabled = TotalPages < (long)PageblockPages * MigrateTypes.Count;
-        _lists = new int[(maxOrder + 1) * Types][];
-        _listLen = new int[_lists.Length];
-        _nrFree = new long[(maxOrder + 1) * Types];
+        _areas = new FreeArea[(maxOrder + 1) * Types];
         _nonEmpty = new ulong[Types];
-        for (int i = 0; i < _lists.Length; i++) _lists[i] = new int[16];
+        for (int i = 0; i < _areas.Length; i++) _areas[i].Stack = new int[16];
         _blockType = new byte[(TotalPages + PageblockPages - 1) >> PageblockOrder];
         _freshType = MobilityDisabled ? MigrateType.Unmovable : MigrateType.Movable;
         Array.Fill(_blockType, (byte)_freshType);   // memmap_init_range() marks every block movable
@@ -70,14 +73,14 @@ public sealed class BuddyAllocator
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void CountIn(int order, MigrateType mt)
     {
-        if (_nrFree[Slot(order, mt)]++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
+        if (_areas[Slot(order, mt)].NrFree++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
     }
 
     /// <summary>One free block of ORDER fewer on the type's list.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     void CountOut(int order, MigrateType mt)
     {
-        if (--_nrFree[Slot(order, mt)] == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
+        if (--_areas[Slot(order, mt)].NrFree == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
     }
 
     /// <summary>The migratetype of the pageblock holding PFN (get_pfnblock_migratetype()).</summary>
@@ -95,12 +98,12 @@ public sealed class BuddyAllocator
     public long NrFree(int order)
     {
         long n = 0;
-        for (int t = 0; t < Types; t++) n += _nrFree[order * Types + t];
+        for (int t = 0; t < Types; t++) n += _areas[order * Types + t].NrFree;
         return n;
     }
 
     /// <summary>Free blocks of this order on the lists of one type, fresh memory excluded.</summary>
-    public long NrFree(int order, MigrateType mt) => mt < (MigrateType)Types ? _nrFree[Slot(order, mt)] : 0;
+    public long NrFree(int order, MigrateType mt) => mt < (MigrateType)Types ? _areas[Slot(order, mt)].NrFree : 0;
 
     /// <summary>
     /// Free blocks of exactly this order as /proc/buddyinfo counts them: the free list's plus the
@@ -216,7 +219,7 @@ public sealed class BuddyAllocator
 
     /// <summary>Whether a free block of exactly ORDER is on the type's list (fresh memory counts as max-order movable).</summary>
     bool HasFree(int order, MigrateType mt) =>
-        _nrFree[Slot(order, mt)] > 0 || (mt == _freshType && _frontier < TotalPages && FreshBlockOrder() == order);
+        _areas[Slot(order, mt)].NrFree > 0 || (mt == _freshType && _frontier < TotalPages && FreshBlockOrder() == order);
 
     /// <summary>models try_to_claim_block(); -1 when the block stays with its type.</summary>
     int TryToClaimBlock(int current, int order, MigrateType start, MigrateType blockType)
@@ -368,39 +371,39 @@ public sealed class BuddyAllocator
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     int PopValid(int order, MigrateType mt)
     {
-        int slot = Slot(order, mt);
+        ref var area = ref _areas[Slot(order, mt)];
         // No free block of the type: every entry left is stale, dropped at once.
-        if (_nrFree[slot] == 0)
+        if (area.NrFree == 0)
         {
-            _listLen[slot] = 0;
+            area.Len = 0;
             return -1;
         }
-        var list = _lists[slot];
-        int n = _listLen[slot];
+        var list = area.Stack;
+        int n = area.Len;
         while (n > 0)
         {
             int pfn = list[--n];
             if (IsFreeHead(pfn, order, mt))
             {
-                _listLen[slot] = n;
+                area.Len = n;
                 _map.SetFreeTail(pfn);
-                CountOut(order, mt);
+                if (--area.NrFree == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
                 _listFree -= 1L << order;
                 return pfn;
             }
         }
-        _listLen[slot] = 0;
+        area.Len = 0;
         return -1;
     }
 
     /// <summary>get_page_from_free_area() without taking it: the head of the list, stale entries dropped.</summary>
     int PeekValid(int order, MigrateType mt)
     {
-        int slot = Slot(order, mt);
-        var list = _lists[slot];
-        for (; _listLen[slot] > 0; _listLen[slot]--)
+        ref var area = ref _areas[Slot(order, mt)];
+        var list = area.Stack;
+        for (; area.Len > 0; area.Len--)
         {
-            int pfn = list[_listLen[slot] - 1];
+            int pfn = list[area.Len - 1];
             if (IsFreeHead(pfn, order, mt)) return pfn;
         }
         return -1;
@@ -423,15 +426,14 @@ public sealed class BuddyAllocator
     void PushFree(int pfn, int order, MigrateType mt)
     {
         _map.SetFreeHead(pfn, order);
-        int slot = Slot(order, mt);
-        int len = _listLen[slot];
-        if (len == _lists[slot].Length) Array.Resize(ref _lists[slot], 2 * len);
-        _lists[slot][len] = pfn;
-        _listLen[slot] = ++len;
-        CountIn(order, mt);
-        long n = _nrFree[slot];
+        ref var area = ref _areas[Slot(order, mt)];
+        int len = area.Len;
+        if (len == area.Stack.Length) Array.Resize(ref area.Stack, 2 * len);
+        area.Stack[len] = pfn;
+        area.Len = ++len;
+        if (area.NrFree++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
         _listFree += 1L << order;
-        if (len > 2 * n + 1024) Compact(order, mt);
+        if (len > 2 * area.NrFree + 1024) Compact(order, mt);
     }
 
     /// <summary>
@@ -529,9 +531,9 @@ public sealed class BuddyAllocator
     /// </summary>
     void Compact(int order, MigrateType mt)
     {
-        int slot = Slot(order, mt);
-        var list = _lists[slot];
-        int n = _listLen[slot], w = n;
+        ref var area = ref _areas[Slot(order, mt)];
+        var list = area.Stack;
+        int n = area.Len, w = n;
         // from the top down, the kept entries packed at the top (w > r throughout: nothing unread is overwritten)
         for (int r = n - 1; r >= 0; r--)
         {
@@ -541,12 +543,12 @@ public sealed class BuddyAllocator
             list[--w] = pfn;
         }
         Array.Copy(list, w, list, 0, n - w);
-        _listLen[slot] = n - w;
+        area.Len = n - w;
         foreach (int pfn in list.AsSpan(0, n - w)) _map.Clear(pfn, PageFlags.Seen);
     }
 
     /// <summary>The free list of one order and type as it stands, stale entries included (the invariant checker walks it without allocating).</summary>
-    internal ReadOnlySpan<int> FreeList(int order, MigrateType mt) => _lists[Slot(order, mt)].AsSpan(0, _listLen[Slot(order, mt)]);
+    internal ReadOnlySpan<int> FreeList(int order, MigrateType mt) => _areas[Slot(order, mt)].Stack.AsSpan(0, _areas[Slot(order, mt)].Len);
 
     /// <summary>
     /// Walks every free block below the frontier (for the invariant checker): each valid list entry
@@ -558,10 +560,10 @@ public sealed class BuddyAllocator
             for (int t = 0; t < Types; t++)
             {
                 var seen = new HashSet<int>();
-                int slot = Slot(o, (MigrateType)t);
-                for (int i = 0; i < _listLen[slot]; i++)
+                var area = _areas[Slot(o, (MigrateType)t)];
+                for (int i = 0; i < area.Len; i++)
                 {
-                    int pfn = _lists[slot][i];
+                    int pfn = area.Stack[i];
                     if (IsFreeHead(pfn, o, (MigrateType)t) && seen.Add(pfn)) yield return (pfn, o);
                 }
             }
