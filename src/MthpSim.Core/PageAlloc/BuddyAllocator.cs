@@ -71,16 +71,22 @@ public sealed class BuddyAllocator
 
     /// <summary>One more free block of ORDER on the type's list.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    void CountIn(int order, MigrateType mt)
+    void CountIn(int order, MigrateType mt) => CountIn(ref _areas[Slot(order, mt)], order, mt);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    void CountIn(ref FreeArea area, int order, MigrateType mt)
     {
-        if (_areas[Slot(order, mt)].NrFree++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
+        if (area.NrFree++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
     }
 
     /// <summary>One free block of ORDER fewer on the type's list.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    void CountOut(int order, MigrateType mt)
+    void CountOut(int order, MigrateType mt) => CountOut(ref _areas[Slot(order, mt)], order, mt);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    void CountOut(ref FreeArea area, int order, MigrateType mt)
     {
-        if (--_areas[Slot(order, mt)].NrFree == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
+        if (--area.NrFree == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
     }
 
     /// <summary>The migratetype of the pageblock holding PFN (get_pfnblock_migratetype()).</summary>
@@ -387,7 +393,7 @@ public sealed class BuddyAllocator
             {
                 area.Len = n;
                 _map.SetFreeTail(pfn);
-                if (--area.NrFree == 0) _nonEmpty[(int)mt] &= ~(1UL << order);
+                CountOut(ref area, order, mt);
                 _listFree -= 1L << order;
                 return pfn;
             }
@@ -431,7 +437,7 @@ public sealed class BuddyAllocator
         if (len == area.Stack.Length) Array.Resize(ref area.Stack, 2 * len);
         area.Stack[len] = pfn;
         area.Len = ++len;
-        if (area.NrFree++ == 0) _nonEmpty[(int)mt] |= 1UL << order;
+        CountIn(ref area, order, mt);
         _listFree += 1L << order;
         if (len > 2 * area.NrFree + 1024) Compact(order, mt);
     }
