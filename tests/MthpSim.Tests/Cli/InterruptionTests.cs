@@ -45,7 +45,10 @@ public class InterruptionTests
     /// </summary>
     static (int Exit, string Stdout, string Stderr) Interrupt(string[] args, string signal, Func<string, bool>? ready = null)
     {
-        var psi = new ProcessStartInfo("dotnet", [typeof(MthpSim.Cli.Program).Assembly.Location, .. args])
+        // Through env(1) with SIGINT's default action: a process a non-interactive shell started in
+        // the background (a CI script's job, nohup ... &) ignores SIGINT, the CLI would inherit that,
+        // and SIGINT would do nothing; a user's Ctrl-C reaches a foreground command, which does not ignore it.
+        var psi = new ProcessStartInfo("env", ["--default-signal=INT", "dotnet", typeof(MthpSim.Cli.Program).Assembly.Location, .. args])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
