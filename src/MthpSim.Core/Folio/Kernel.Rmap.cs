@@ -1,4 +1,5 @@
 using MthpSim.Core.Folio;
+using MthpSim.Core.PageTable;
 using MthpSim.Core.Stats;
 using MthpSim.Core.Vma;
 
@@ -218,32 +219,64 @@ public sealed partial class Kernel
     /// </summary>
     internal List<(Vma.Vma Vma, ulong Addr)> AnonFolioMappings(int head)
     {
-        var result = new List<(Vma.Vma, ulong)>();
         int nr = 1 << Map.Order(head);
         var (anonVma, index) = nr > 1 ? (Map.Large(head).AnonVma, Map.Large(head).AnonIndex) : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
         // nothing maps it (as folio_referenced() returns at once for an unmapped folio)
-        if (anonVma == 0 || Map.FolioMapcount(head) == 0) return result;
-        // The walk ends once it found every mapping the mapcounts hold (as folio_referenced() stops
-        // when its count of mappings left reaches zero): one entry per PTE, one per page of a PMD mapping.
-        long mappings = nr == 1 ? Map.PteMapcount(head) : Map.FolioMapcount(head) + (long)Map.EntireMapcount(head) * (nr - 1);
+        if (anonVma == 0 || Map.FolioMapcount(head) == 0) return [];
+        long mappings = RmapMappingsLeft(head, nr);
+        var result = new List<(Vma.Vma, ulong)>((int)Math.Min(mappings, 1 << 16));
         foreach (var mm in _mms)
         {
             foreach (var vma in mm.Vmas)
             {
                 if (result.Count == mappings) return result;
                 // the anon_vma interval tree holds only VMAs whose page offsets cover the folio's
-                if (index + nr <= vma.PgOff || index >= vma.PgOff + (long)((vma.End - vma.Start) >> PageShift)) continue;
+                if (!VmaCoversIndex(vma, index, nr)) continue;
                 if (Array.IndexOf(vma.AnonVmaChain, anonVma) < 0) continue;
-                for (int i = 0; i < nr; i++)
-                {
-                    long off = index + i - vma.PgOff;
-                    if (off < 0) continue;
-                    ulong addr = vma.Start + ((ulong)off << PageShift);
-                    if (addr >= vma.End) break;
-                    if (ResolvePfn(mm, addr, out _) == head + i) result.Add((vma, addr));
-                }
+                AddVmaMappings(vma, head, index, nr, result);
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// How many entries an rmap walk of the folio finds (it ends once it found them all, as
+    /// folio_referenced() stops when its count of mappings left reaches zero): one per PTE, one per
+    /// page of a PMD mapping.
+    /// </summary>
+    long RmapMappingsLeft(int head, int nr) =>
+        nr == 1 ? Map.PteMapcount(head) : Map.FolioMapcount(head) + (long)Map.EntireMapcount(head) * (nr - 1);
+
+    /// <summary>Whether the VMA's page offsets meet [index, index + nr) (what puts it in an anon_vma's or a file's interval tree for that range).</summary>
+    bool VmaCoversIndex(Vma.Vma vma, long index, int nr) =>
+        index + nr > vma.PgOff && index < vma.PgOff + (long)((vma.End - vma.Start) >> PageShift);
+
+    /// <summary>
+    /// Adds (vma, address) for each page of the folio at <paramref name="head"/> that the VMA maps at
+    /// the page's linear index (<paramref name="index"/> + i), in page order; the PMD is looked up
+    /// once per PMD range (page_vma_mapped_walk()).
+    /// </summary>
+    void AddVmaMappings(Vma.Vma vma, int head, long index, int nr, List<(Vma.Vma, ulong)> result)
+    {
+        int i = (int)Math.Max(0, vma.PgOff - index);
+        ulong pmdMask = (ulong)Geo.PmdSize - 1;
+        while (i < nr)
+        {
+            ulong addr = vma.Start + ((ulong)(index + i - vma.PgOff) << PageShift);
+            if (addr >= vma.End) break;
+            ulong rangeEnd = Math.Min((addr | pmdMask) + 1, vma.End);
+            int n = (int)Math.Min(nr - i, (long)((rangeEnd - addr) >> PageShift));
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
+            if (slot is { Kind: PmdKind.Huge })
+            {
+                // frames and folio pages advance together across a PMD mapping: all of them are the folio's, or none
+                bool ours = Pte.Pfn(slot.Leaf) + PteIndex(addr) == head + i;
+                for (int k = 0; k < n && ours; k++) result.Add((vma, addr + ((ulong)k << PageShift)));
+                i += n;
+                continue;
+            }
+            for (int k = 0; k < n; k++, i++, addr += (ulong)Geo.PageSize)
+                if (Resolve(slot, addr, out _) == head + i) result.Add((vma, addr));
+        }
     }
 }

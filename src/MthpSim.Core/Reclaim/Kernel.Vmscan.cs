@@ -385,6 +385,7 @@ public sealed partial class Kernel
         int referenced = 0;
         Vma.Vma? last = null;
         bool young = false;
+        long hugePmd = -1;   // the PMD mapping of the last VMA already looked at
         foreach (var (vma, addr) in mappings)
         {
             if (vma != last)
@@ -392,11 +393,16 @@ public sealed partial class Kernel
                 if (young) referenced++;
                 last = vma;
                 young = false;
+                hugePmd = -1;
             }
             if (sc.Target != null && vma.Mm.Memcg != sc.Target) continue;
-            var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+            // A PMD mapping is one entry per page: its young bit is read and cleared at the first.
+            long pmd = PmdIndex(addr);
+            if (pmd == hugePmd) continue;
+            var slot = vma.Mm.PageTables.Find(pmd)!;
             if (slot.Kind == PmdKind.Huge)
             {
+                hugePmd = pmd;
                 young |= Pte.IsYoung(slot.Leaf);
                 slot.Leaf &= ~Pte.Young;
                 continue;

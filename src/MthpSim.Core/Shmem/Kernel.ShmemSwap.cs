@@ -15,28 +15,19 @@ public sealed partial class Kernel
     /// <summary>Every present PTE or PMD mapping a page of a shmem folio (rmap_walk_file() over the file's VMAs).</summary>
     internal List<(Vma.Vma Vma, ulong Addr)> FileFolioMappings(int head)
     {
-        var result = new List<(Vma.Vma, ulong)>();
-        int mapcount = Map.FolioMapcount(head);
-        if (mapcount == 0) return result;
+        if (Map.FolioMapcount(head) == 0) return [];
         var (f, index) = _shmemOwner[head];
         int nr = 1 << Map.Order(head);
         // Ends once it found every mapping the mapcounts hold, as the anon walk does.
-        long mappings = nr == 1 ? mapcount : mapcount + (long)Map.EntireMapcount(head) * (nr - 1);
+        long mappings = RmapMappingsLeft(head, nr);
+        var result = new List<(Vma.Vma, ulong)>((int)Math.Min(mappings, 1 << 16));
         foreach (var mm in _mms)
             foreach (var vma in mm.Vmas)
             {
                 if (vma.File != f) continue;
                 if (result.Count == mappings) return result;
                 // the file's interval tree holds only VMAs whose page offsets cover the folio's
-                if (index + nr <= vma.PgOff || index >= vma.PgOff + (long)((vma.End - vma.Start) >> PageShift)) continue;
-                for (int i = 0; i < nr; i++)
-                {
-                    long off = index + i - vma.PgOff;
-                    if (off < 0) continue;
-                    ulong addr = vma.Start + ((ulong)off << PageShift);
-                    if (addr >= vma.End) break;
-                    if (ResolvePfn(vma.Mm, addr, out _) == head + i) result.Add((vma, addr));
-                }
+                if (VmaCoversIndex(vma, index, nr)) AddVmaMappings(vma, head, index, nr, result);
             }
         return result;
     }
