@@ -31,7 +31,7 @@ public sealed partial class Kernel
         int folio = Pte.Pfn(slot.Leaf);
         if (Map.Test(folio, PageFlags.AnonExclusive) || Map.Refcount(folio) == 1)
         {
-            for (int p = folio; p < folio + (1 << Geo.PmdOrder); p++) Map.Set(p, PageFlags.AnonExclusive);
+            Map.Set(folio, PageFlags.AnonExclusive);   // the head page speaks for a PMD mapping
             slot.Leaf |= Pte.Young | Pte.Dirty | MkWrite(vma);
             SetPtesWork(1);
             Paths.WpReuse++;

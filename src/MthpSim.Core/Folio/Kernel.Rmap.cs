@@ -25,7 +25,9 @@ public sealed partial class Kernel
         int order = Map.Order(head);
         int nr = 1 << order;
         RmapWork(pmdMapped ? 0 : nr);
-        Map.SetRange(head, nr, PageFlags.AnonExclusive);
+        // A PMD-mapped folio is exclusive through its head page alone, until the PMD is split.
+        if (pmdMapped) Map.Set(head, PageFlags.AnonExclusive);
+        else Map.SetRange(head, nr, PageFlags.AnonExclusive);
         if (order == 0)
         {
             Map.AddPteMapcount(head, 1);

@@ -126,7 +126,7 @@ public sealed partial class Kernel
         if (slot.Kind == PmdKind.Huge)
         {
             Map.AddRef(head, 1);
-            Map.ClearRange(head, 1 << Geo.PmdOrder, PageFlags.AnonExclusive);
+            Map.Clear(head, PageFlags.AnonExclusive);   // __folio_try_dup_anon_rmap() at the PMD level: the head page only
             FolioDupAnonRmapPmd(head, dst.Mm);
             dst.Mm.Rss[(int)RssMember.AnonPages] += 1L << Geo.PmdOrder;
         }

@@ -41,6 +41,8 @@ public sealed partial class Kernel
             for (int i = 0; i < nr; i++) ptes[i] = Pte.Make(head + i, flags);
             ContSetPtes(slot, 0, nr);   // set_ptes() of the whole table
             Map.AddRef(head, nr - 1);
+            // The head page's exclusivity goes to every page (folio_add_anon_rmap_ptes() with RMAP_EXCLUSIVE).
+            if (Map.Test(head, PageFlags.AnonExclusive)) Map.SetRange(head, nr, PageFlags.AnonExclusive);
             FolioAddAnonRmapPtes(head, head, nr, vma.Mm);
             FolioRemoveRmapPmd(head, vma.Mm);
         }
