@@ -19,6 +19,20 @@ public sealed partial class Kernel
     bool PageAligned(ulong v) => (v & ((ulong)Geo.PageSize - 1)) == 0;
 
     /// <summary>
+    /// The checks of do_mmap() for a MAP_FIXED_NOREPLACE address: aligned (-EINVAL), inside the task's
+    /// address space (-ENOMEM), not below mmap_min_addr (security_mmap_addr(): -EPERM), and meeting no
+    /// mapping (-EEXIST). 0 when it may be mapped.
+    /// </summary>
+    long FixedNoReplaceCheck(MmStruct mm, ulong fixedAddr, ulong len)
+    {
+        if (!PageAligned(fixedAddr)) return -Errno.EINVAL;
+        if (fixedAddr + len > TaskSize || fixedAddr + len < fixedAddr) return -Errno.ENOMEM;
+        if (fixedAddr < MmapMinAddr) return -Errno.EPERM;
+        if (mm.AnyIntersecting(fixedAddr, fixedAddr + len)) return -Errno.EEXIST;
+        return 0;
+    }
+
+    /// <summary>
     /// mmap(addr or NULL, len, prot, MAP_PRIVATE|MAP_ANONYMOUS [|MAP_FIXED_NOREPLACE]).
     /// Returns the start address or a negative errno.
     /// </summary>
@@ -30,10 +44,7 @@ public sealed partial class Kernel
         ulong start;
         if (addr is ulong fixedAddr)
         {
-            if (!PageAligned(fixedAddr)) return -Errno.EINVAL;
-            if (fixedAddr + len > TaskSize || fixedAddr + len < fixedAddr) return -Errno.ENOMEM;
-            if (fixedAddr < MmapMinAddr) return -Errno.EPERM;
-            if (mm.AnyIntersecting(fixedAddr, fixedAddr + len)) return -Errno.EEXIST;
+            if (FixedNoReplaceCheck(mm, fixedAddr, len) is var rc and < 0) return rc;
             start = fixedAddr;
         }
         else

@@ -20,10 +20,7 @@ public sealed partial class Kernel
         ulong start;
         if (addr is ulong fixedAddr)
         {
-            if (!PageAligned(fixedAddr)) return -Errno.EINVAL;
-            if (fixedAddr + len > TaskSize || fixedAddr + len < fixedAddr) return -Errno.ENOMEM;
-            if (fixedAddr < MmapMinAddr) return -Errno.EPERM;
-            if (mm.AnyIntersecting(fixedAddr, fixedAddr + len)) return -Errno.EEXIST;
+            if (FixedNoReplaceCheck(mm, fixedAddr, len) is var rc and < 0) return rc;
             start = fixedAddr;
         }
         else
