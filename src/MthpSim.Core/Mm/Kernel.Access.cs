@@ -79,6 +79,19 @@ public sealed partial class Kernel
             // fault that backed off (its PTE changed while it allocated, e.g. under reclaim) is taken again.
             if (addr != faultedAt) (faultedAt, faultsHere) = (addr, 0);
             else if (++faultsHere > 3) throw new InvalidOperationException($"fault at {addr:x} made no progress");
+            if (write && vma.File == null && !UserfaultfdArmed(vma) && slot is { Kind: PmdKind.Table } && Pte.IsNone(slot.Ptes![PteIndex(addr)]))
+            {
+                // handle_pte_fault() hands a pte_none entry of a private anonymous VMA to
+                // do_anonymous_page(): that fault and the stores and faults after it, as below, without
+                // looking the PMD and the entry up again on the way down.
+                var run = AnonWriteFaultRun(vma, ref addr, runEnd);
+                // A fault that backed off left addr where it was; the way below takes it once more here.
+                if (run == FaultResult.Ok && addr == faultedAt) run = AnonWriteFaultRun(vma, ref addr, runEnd);
+                stoppedAt = addr;
+                if (run == FaultResult.Oom) return FaultOomRc(mm);
+                if (run != FaultResult.Ok) return -Errno.EFAULT;
+                continue;
+            }
             var r = HandleMmFault(vma, addr, write);
             // x86 do_user_addr_fault(): a fault under the per-VMA lock that returned VM_FAULT_RETRY
             // (userfaultfd resolved it) is taken again at once under mmap_lock, with FAULT_FLAG_TRIED
