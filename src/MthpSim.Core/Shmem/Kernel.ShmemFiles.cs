@@ -161,32 +161,52 @@ public sealed partial class Kernel
         if (offset < 0 || len < 0) return -Errno.EINVAL;
         long chunk = f.LargeFolios ? Geo.PmdSize : Geo.PageSize;
         long pos = offset, end = offset + len;
+        // What the file should read, recorded a run of pages written with consecutive tokens at a time.
+        long recorded = 0, recordN = 0;
+        uint recordToken = 0;
+        long Written()
+        {
+            f.RecordContent(recorded, recordN, recordToken);
+            return pos - offset;
+        }
         while (pos < end)
         {
             long bytes = Math.Min(chunk - (pos & (chunk - 1)), end - pos);
             long index = pos >> PageShift;
-            int head = f.Cache.IsSwap(index, out _, out _) ? ShmemSwapin(f, index, null, fault: false) : f.Cache.Lookup(index);
-            if (head == -Errno.ENOMEM) return pos > offset ? pos - offset : head;
+            int entry = f.Cache.Entry(index);
+            int head = entry < 0 ? ShmemSwapin(f, index, null, fault: false) : PageCache.HeadOf(entry);
+            if (head == -Errno.ENOMEM) return pos > offset ? Written() : head;
+            long first;
             if (head < 0)
             {
                 head = ShmemAllocAndAdd(f, null, 0, index, pos + bytes);
-                if (head < 0) return pos > offset ? pos - offset : head;
+                if (head < 0) return pos > offset ? Written() : head;
                 Map.Set(head, PageFlags.Referenced);
+                first = index & ~((1L << Map.Order(head)) - 1);   // where AddToPageCache() put it
             }
-            else FolioMarkAccessed(head);
-            var (_, first) = ShmemOwnerOf(head);
+            else
+            {
+                FolioMarkAccessed(head);
+                first = ShmemOwnerOf(head).Index;
+            }
+            // shmem_write_end(): a not-uptodate folio is zeroed outside what was written, then uptodate
+            if (_notUptodate.Count > 0 && _notUptodate.Contains(head)) MarkUptodate(head);
             long folioEnd = (first + (1L << Map.Order(head))) << PageShift;
             bytes = Math.Min(bytes, folioEnd - pos);
-            // shmem_write_end(): a not-uptodate folio is zeroed outside what was written, then uptodate
-            if (_notUptodate.Contains(head)) MarkUptodate(head);
             long firstPage = pos >> PageShift, pages = PagesOf(pos + bytes) - firstPage;
             uint token = NextTokens((int)pages);
             Map.SetContentRun(head + (int)(firstPage - first), (int)pages, token);
-            f.RecordContent(firstPage, pages, token);
+            if (firstPage == recorded + recordN && token == recordToken + recordN) recordN += pages;
+            else
+            {
+                f.RecordContent(recorded, recordN, recordToken);
+                (recorded, recordN, recordToken) = (firstPage, pages, token);
+            }
             Map.Set(head, PageFlags.Dirty);
             pos += bytes;
             if (pos > f.Size) f.Size = pos;
         }
+        Written();
         return len;
     }
 

@@ -39,23 +39,28 @@ public sealed class PageCache
     /// <summary>Swap offsets a page-cache value entry can hold (the model packs offset and order in 31 bits).</summary>
     public const int MaxSwapOffset = 1 << (31 - OrderBits);
 
-    // The chunk read last: page-by-page lookups mostly stay in one chunk.
+    // The chunk used last: page-by-page lookups and stores mostly stay in one chunk.
     long _lastKey = -1;
-    int[]? _lastSlots;
+    Chunk? _lastChunk;
 
-    int Raw(long index)
+    /// <summary>The chunk of number <paramref name="key"/>, or null.</summary>
+    Chunk? ChunkAt(long key)
     {
-        long key = index >> _chunkShift;
         if (key != _lastKey)
         {
-            if (!_chunks.TryGetValue(key, out var c)) return 0;
-            (_lastKey, _lastSlots) = (key, c.Slots);
+            if (!_chunks.TryGetValue(key, out var c)) return null;
+            (_lastKey, _lastChunk) = (key, c);
         }
-        return _lastSlots![(int)(index & _chunkMask)];
+        return _lastChunk;
     }
+
+    int Raw(long index) => ChunkAt(index >> _chunkShift) is { } c ? c.Slots[(int)(index & _chunkMask)] : 0;
 
     /// <summary>models filemap_get_entry() for a folio: the head PFN of the folio holding index, or -1 (a hole or a swap entry).</summary>
     public int Lookup(long index) => HeadOf(Raw(index));
+
+    /// <summary>models filemap_get_entry(): the slot's value at index (decode with <see cref="HeadOf"/>; negative: a swap entry).</summary>
+    public int Entry(long index) => Raw(index);
 
     /// <summary>The head PFN a slot's value names, or -1 (a hole or a swap entry).</summary>
     public static int HeadOf(int value) => Math.Max(value, 0) - 1;
@@ -68,13 +73,7 @@ public sealed class PageCache
     public ReadOnlySpan<int> Run(long index, int max, out int n)
     {
         n = (int)Math.Min(max, _chunkMask + 1 - (index & _chunkMask));
-        long key = index >> _chunkShift;
-        if (key != _lastKey)
-        {
-            if (!_chunks.TryGetValue(key, out var c)) return default;
-            (_lastKey, _lastSlots) = (key, c.Slots);
-        }
-        return _lastSlots.AsSpan((int)(index & _chunkMask), n);
+        return ChunkAt(index >> _chunkShift) is { } c ? c.Slots.AsSpan((int)(index & _chunkMask), n) : default;
     }
 
     /// <summary>The slot of the page a slot's value holds a swap entry for, or -1 (not a swap entry).</summary>
@@ -126,12 +125,14 @@ public sealed class PageCache
             long key = index >> _chunkShift;
             int at = (int)(index & _chunkMask);
             int n = Math.Min(nr, _chunkMask + 1 - at);
-            if (!_chunks.TryGetValue(key, out var c))
+            var c = ChunkAt(key);
+            if (c == null)
             {
                 if (first == 0) { index += n; nr -= n; done += n; continue; }
                 c = new Chunk(_chunkMask + 1);
                 _chunks.Add(key, c);
                 _keys.Add(key);
+                (_lastKey, _lastChunk) = (key, c);
             }
             for (int i = at; i < at + n; i++)
             {
@@ -146,7 +147,7 @@ public sealed class PageCache
             {
                 _chunks.Remove(key);
                 _keys.Remove(key);
-                if (key == _lastKey) (_lastKey, _lastSlots) = (-1, null);
+                if (key == _lastKey) (_lastKey, _lastChunk) = (-1, null);
             }
             index += n;
             nr -= n;
