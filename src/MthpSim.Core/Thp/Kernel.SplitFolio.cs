@@ -46,12 +46,14 @@ public sealed partial class Kernel
         Work(Cost.KernelWork.FolioSplits);
         Work(Cost.KernelWork.SplitPages, 1 << order);
         if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPage);
-        Stats.Count(order, MthpStat.NrAnon, -1);
+        var (anonVma, anonIndex) = (Map.Large(head).AnonVma, Map.Large(head).AnonIndex);
+        // folio_test_anon(): only a folio that got an anon rmap counts in nr_anon; one in the swap cache
+        // that no process mapped yet (read ahead, or a shmem folio written out) never did
+        if (anonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
         // __folio_split(): off the queue if still on it, and no longer partially mapped either way
         DeferredUnqueue(head);
         int nr = 1 << order;
         int swapOffset = InSwapCache(head) ? SwapCache!.OffsetOf(head) : 0;
-        var (anonVma, anonIndex) = (Map.Large(head).AnonVma, Map.Large(head).AnonIndex);
         Map.SplitToOrder0(head);
         LruSplit(head, nr, anonVma, anonIndex);
         for (int p = head; p < head + nr; p++) Map.AddRef(p, Map.PteMapcount(p));
