@@ -23,7 +23,9 @@ public readonly record struct SimSample(long Units, double NsPerUnit, double All
         long host = 0, resident = 0;
         if (run.Kernel is { } k)
         {
-            host = GC.GetTotalMemory(forceFullCollection: true) - heapBefore + k.Map.NativeBytes;
+            // The heap is the process's: garbage of other threads (a test run's) collected meanwhile can
+            // make its growth negative, which the pattern's own state cannot be.
+            host = Math.Max(0, GC.GetTotalMemory(forceFullCollection: true) - heapBefore) + k.Map.NativeBytes;
             resident = k.Buddy.TotalPages - k.Buddy.FreePages;
             GC.KeepAlive(run);
         }
