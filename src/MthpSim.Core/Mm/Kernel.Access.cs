@@ -23,6 +23,8 @@ public sealed partial class Kernel
     /// <summary>As <see cref="Access(MmStruct, ulong, ulong, bool)"/>; <paramref name="stoppedAt"/> is the page an error stopped at (every page before it was touched).</summary>
     public long Access(MmStruct mm, ulong start, ulong end, bool write, out ulong stoppedAt)
     {
+        stoppedAt = start;
+        if (end <= start) return 0;   // no byte: no page is touched
         using var cost = ChargeTo(mm, Cost.CostOp.Fault);
         return AccessPages(mm, start, end, write, out stoppedAt);
     }

@@ -10,14 +10,13 @@ public sealed partial class Kernel
     /// mremap(old, oldLen, newLen, MREMAP_MAYMOVE [| MREMAP_FIXED, newAddr]): shrinks in place,
     /// grows in place when the space after the VMA is free, otherwise moves the range with its page
     /// tables (move_vma()); a fixed move of the same length moves every VMA of the range
-    /// (remap_move()). Returns the new address or a negative errno.
+    /// (remap_move()). Anonymous and shmem mappings alike: a file mapping keeps its file offset, and
+    /// its page-cache folios stay where they are. Returns the new address or a negative errno.
     /// </summary>
     public long Mremap(MmStruct mm, ulong oldAddr, ulong oldLen, ulong newLen, ulong? newAddr)
     {
         using var cost = ChargeTo(mm, Cost.CostOp.Mremap);
         if (!PageAligned(oldAddr) || newLen == 0) return -Errno.EINVAL;
-        if (mm.Intersecting(oldAddr, oldAddr + Math.Max(PageAlignUp(oldLen), (ulong)Geo.PageSize)).FirstOrDefault(v => v.File != null) is { } fileVma)
-            throw new NotSupportedException($"mremap of a shmem mapping ({fileVma.File!.Name}) is not modelled yet");
         oldLen = PageAlignUp(oldLen);
         newLen = PageAlignUp(newLen);
         if (newAddr is ulong fixedAddr)
@@ -51,7 +50,8 @@ public sealed partial class Kernel
             return (long)oldAddr;
         }
         long pgoff = LinearPageIndex(vma, oldAddr);
-        long dest = GetUnmappedArea(mm, newLen, pgoff);
+        // vrm_set_new_addr(): get_unmapped_area() with the VMA's file, which for shmem is shmem_get_unmapped_area()
+        long dest = vma.File != null ? ShmemGetUnmappedArea(mm, newLen, pgoff, vma.File) : GetUnmappedArea(mm, newLen, pgoff);
         if (dest < 0) return dest;
         return MoveVma(mm, oldAddr, oldLen, newLen, (ulong)dest);
     }
@@ -101,8 +101,9 @@ public sealed partial class Kernel
         var moved = old.Clone();
         moved.Start = newAddr;
         moved.End = newAddr + newLen;
-        // models copy_vma(): a VMA that never faulted takes its new address's offset, as a new mapping there would, to merge
-        if (old.AnonVma == 0) moved.PgOff = (long)(newAddr >> PageShift);
+        // models copy_vma(): an anonymous VMA that never faulted takes its new address's offset, as a new
+        // mapping there would, to merge; a file VMA keeps its file offset
+        if (old.AnonVma == 0 && old.File == null) moved.PgOff = (long)(newAddr >> PageShift);
         // anon_vma_clone(): the moved VMA is a new one, so rmap walks now meet it behind every VMA
         // with the same offset, fork relatives included
         AnonVmaRelink(moved);
@@ -161,6 +162,8 @@ public sealed partial class Kernel
                 continue;
             }
             if (src.Kind is PmdKind.Huge or PmdKind.HugeZero) SplitHugePmd(oldVma, src, oldAddr & ~(pmdSize - 1));
+            // A file PMD is dropped rather than split: nothing is left to move, and no table is made for it.
+            if (src.Kind == PmdKind.None) { off += extent; continue; }
             if (!MovePtes(mm, src, oldAddr, newAddr, extent)) return off;
             off += extent;
         }

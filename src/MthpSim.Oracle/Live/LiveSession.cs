@@ -237,12 +237,14 @@ public sealed class LiveSession : IDisposable
                 break;   // its driver was started with the session
             case MmapStmt m:
             {
+                if (_regions.GetValueOrDefault((m.Process, m.Region)) is { Holds: true } held)
+                    throw new ScenarioRuntimeException(m.Span, $"live: region '{m.Region}' still names the mapping of line {held.Line}");
                 ulong addr = m.Addr is long a ? (ulong)a : SimPlacement(sim, m);
                 string? path = m.File is string file ? (OpenFile(file) is { } mf ? $"/proc/{Control.Pid}/fd/{mf.Fd}" : null) : null;
                 if (m.File != null && path == null)
                 {
                     Rc = -EBADF;   // its file was never created
-                    _regions[(m.Process, m.Region)] = new RegionBinding(0, (ulong)m.Length, Rc);
+                    _regions[(m.Process, m.Region)] = new RegionBinding(0, (ulong)m.Length, Rc, m.Span.Line);
                     break;
                 }
                 if (m.Shared || m.File != null) _fileMapped.Add(m.Process);
@@ -253,7 +255,7 @@ public sealed class LiveSession : IDisposable
                     Notes.Add($"line {m.Span.Line}: the simulator's address {addr:x} for '{m.Region}' is taken on the live side; the kernel chose {rc:x}");
                 }
                 Rc = rc;
-                _regions[(m.Process, m.Region)] = new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc);
+                _regions[(m.Process, m.Region)] = new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc, m.Span.Line);
                 break;
             }
             case MunmapStmt u:
@@ -262,6 +264,7 @@ public sealed class LiveSession : IDisposable
                 ulong start = r.Start + (ulong)(u.Offset ?? 0), len = u.Length is long l ? (ulong)l : r.Length;
                 Rc = Proc(u.Process).SendRc($"munmap {start} {len}");
                 if (Rc == 0) Forget(u.Process, start, len);
+                if (Rc == 0 && start <= r.Start && start + len >= r.Start + r.Length) _regions[(u.Process, u.Region)] = r with { Unmapped = true };
                 break;
             }
             case MprotectStmt mp:
@@ -331,7 +334,7 @@ public sealed class LiveSession : IDisposable
                         foreach (var (ps, pe) in sourcePieces) Forget(mr.Process, to + (ps - r.Start), pe - ps);
                     else if (sourcePieces != null) Forget(mr.Process, to, newLen);
                     MoveExpected(mr.Process, r.Start, r.Length, (ulong)rc, (ulong)mr.NewLength);
-                    _regions[(mr.Process, mr.Region)] = new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc);
+                    _regions[(mr.Process, mr.Region)] = new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc, r.Line);
                 }
                 break;
             }
@@ -463,6 +466,7 @@ public sealed class LiveSession : IDisposable
     long Access(AccessStmt ac)
     {
         var drv = Proc(ac.Process);
+        if (_regions[(ac.Process, ac.Region)] is { Mapped: false }) return -Errno.EFAULT;   // a store through MAP_FAILED
         ulong baseAddr = Region(ac.Process, ac.Region, ac.Span).Start;
         ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length;
         if (ac.Step is not long step) return Touch(ac.Process, drv, baseAddr + off, (ulong)ac.Length, ac.IsWrite, ac.IsRmw);

@@ -303,10 +303,10 @@ public sealed class ScenarioGenerator
 
     string Mremap(ScenarioSession s, string p, string r)
     {
-        if (HasShmemVma(s, p, r)) return Access(s, p, r);   // mremap of shmem is not modelled yet
         long len = (long)RegionLength(s, p, r);
         // Over several VMAs or holes only shrinking in place, or moving whole to a fixed address, can succeed.
         bool oneVma = TryRegion(s, p, r, out ulong start, out ulong bytes) && s.Process(p).FindVma(start) is { } v && v.Start <= start && v.End >= start + bytes;
+        _leavingUffd = (p, r, start);
         if (!oneVma && !_rng.Chance(MissPercent))
             return _rng.Chance(50)
                 ? $"{p} mremap {r} any {Math.Max(Page, len / 2 / Page * Page)}"
@@ -357,8 +357,15 @@ public sealed class ScenarioGenerator
         {
             var (_, reg, roff, rlen, modes) = _rng.Pick(mine);
             long pages = rlen / Page;
-            long first = _rng.Below((int)Math.Min(pages, 4096)), n = 1 + _rng.Below((int)Math.Min(pages - first, 64));
+            long first = _rng.Below((int)Math.Min(pages, 4096));
+            // A minor range has no write protection to change: UFFDIO_CONTINUE takes the write protection's turn.
+            if (op == 8 && modes.Contains("minor")) op = 7;
+            // UFFDIO_CONTINUE maps what the page cache holds: mostly start it at a cached page nothing maps yet.
+            if (op == 7 && modes.Contains("minor") && !_rng.Chance(MissPercent))
+                for (int tries = 0; tries < 8 && !Continuable(s, p, reg, roff + first * Page); tries++) first = _rng.Below((int)Math.Min(pages, 4096));
+            long n = 1 + _rng.Below((int)Math.Min(pages - first, 64));
             string sub = $"{reg} {roff + first * Page} {n * Page}";
+            if (op == 3) _leavingUffd = (p, reg, ulong.MaxValue);   // an unregistration leaves the region's ranges as a move does
             return op switch
             {
                 3 => $"{p} uffd unregister {sub}",
@@ -385,6 +392,11 @@ public sealed class ScenarioGenerator
     /// <summary>Ranges registered with userfaultfd (page-aligned ones), newest last.</summary>
     readonly List<(string Proc, string Region, long Off, long Len, string Modes)> _uffdRanges = new();
     (string Proc, string Region, long Off, long Len, string Modes)? _pendingUffd;
+    /// <summary>
+    /// A region whose recorded registrations go if the statement succeeds: one an mremap is about to
+    /// move (with its start before, a move being a new start), or one about to be unregistered (start ulong.MaxValue).
+    /// </summary>
+    (string Proc, string Region, ulong Start)? _leavingUffd;
 
     string Pin(ScenarioSession s, string p, string r)
     {
@@ -449,9 +461,16 @@ public sealed class ScenarioGenerator
         return ((long)(addr - start), (long)(e - addr));
     }
 
-    /// <summary>Whether any VMA of the region's range maps shmem (the range may hold other mappings since).</summary>
-    static bool HasShmemVma(ScenarioSession s, string p, string r) =>
-        TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => v.File != null);
+    /// <summary>Whether the page at OFF of the region is in its file's page cache and not mapped (what UFFDIO_CONTINUE can map).</summary>
+    static bool Continuable(ScenarioSession s, string p, string r, long off)
+    {
+        if (!TryRegion(s, p, r, out ulong start, out _)) return false;
+        ulong addr = start + (ulong)off;
+        var mm = s.Process(p);
+        if (mm.FindVma(addr) is not { File: { } f } vma || addr < vma.Start) return false;
+        long index = vma.PgOff + (long)((addr - vma.Start) / (ulong)s.Kernel.Geo.PageSize);
+        return s.Kernel.FileEntryKind(f, index * s.Kernel.Geo.PageSize) == "shmem" && s.Kernel.FolioKindAt(mm, addr) == FolioKindProbe.None;
+    }
 
     static bool Writable(ScenarioSession s, string p, string r) =>
         TryRegion(s, p, r, out ulong start, out ulong len) && s.Process(p).Intersecting(start, start + len).Any(v => (v.Flags & VmFlags.Write) != 0);
@@ -532,6 +551,9 @@ public sealed class ScenarioGenerator
         _shared.RemoveWhere(x => !_procs.Contains(x.Proc) || !_regions[x.Proc].Contains(x.Region));
         if (_pendingUffd is { } u && s.Rc == 0 && u.Off % Page == 0 && u.Len % Page == 0 && u.Len > 0) _uffdRanges.Add(u);
         _pendingUffd = null;
+        // A moved range is no longer registered (no UFFD_FEATURE_EVENT_REMAP), nor is one unregistered: their ioctls would only meet -ENOENT.
+        if (_leavingUffd is { } mr && s.Rc >= 0 && (ulong)s.Rc != mr.Start) _uffdRanges.RemoveAll(x => x.Proc == mr.Proc && x.Region == mr.Region);
+        _leavingUffd = null;
         _uffdRanges.RemoveAll(x => !_procs.Contains(x.Proc) || !_regions[x.Proc].Contains(x.Region));
         if (_uffdRanges.Count > 64) _uffdRanges.RemoveAt(0);
     }

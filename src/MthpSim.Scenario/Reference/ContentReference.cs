@@ -489,7 +489,14 @@ public sealed class ContentReference
         var pieces = proc.MappedWithin(oldStart, oldStart + oldPages)
             .Select(r => (Off: r.Start - oldStart, Pages: r.End - r.Start, Content: Enumerable.Range(0, (int)(r.End - r.Start)).Select(i => proc.Get(r.Start + (ulong)i)).ToArray()))
             .ToList();
+        // A file mapping moves with its file offset: the same file pages show at the new place.
+        var filePieces = _fileRanges.TryGetValue(mr.Process, out var ranges)
+            ? ranges.Where(r => r.End > oldStart && r.Start < oldStart + oldPages)
+                .Select(r => r.Start < oldStart ? r with { Start = oldStart, PgOff = r.PgOff + (long)(oldStart - r.Start) } : r)
+                .Select(r => r.End > oldStart + oldPages ? r with { End = oldStart + oldPages } : r).ToList()
+            : [];
         proc.Unmap(oldStart, oldStart + oldPages);
+        UnmapFileRanges(mr.Process, oldStart, oldStart + oldPages);
         // MREMAP_FIXED replaces what was there; a move of the same length goes VMA by VMA (6.17's
         // remap_move()), so only the places the moved pieces land on are replaced.
         if (mr.NewAddr != null && newPages == oldPages)
@@ -504,7 +511,19 @@ public sealed class ContentReference
             proc.Map(newStart + off, newStart + off + n);
             for (ulong i = 0; i < n; i++) proc.Set(newStart + off + i, content[i]);
         }
-        if (newPages > oldPages) proc.Map(newStart + oldPages, newStart + newPages);
+        var moved = _fileRanges.TryGetValue(mr.Process, out var now) ? now : _fileRanges[mr.Process] = new();
+        foreach (var r in filePieces)
+        {
+            ulong off = r.Start - oldStart;
+            if (off < newPages) moved.Add(r with { Start = newStart + off, End = newStart + Math.Min(r.End - oldStart, newPages) });
+        }
+        if (newPages > oldPages)
+        {
+            proc.Map(newStart + oldPages, newStart + newPages);
+            // Growing takes one VMA: a file one goes on into its file.
+            if (filePieces.Count > 0 && filePieces[^1] is var last && last.End == oldStart + oldPages)
+                moved.Add(last with { Start = newStart + oldPages, End = newStart + newPages, PgOff = last.PgOff + (long)(last.End - last.Start) });
+        }
         return null;
     }
 

@@ -263,19 +263,24 @@ public static partial class ScenarioRunner
                 break;
             case MmapStmt m:
             {
+                if (s.Binding(m.Process, m.Region) is { Holds: true } held)
+                    throw new ScenarioRuntimeException(m.Span, $"region '{m.Region}' of process '{m.Process}' still names the mapping of line {held.Line}; "
+                        + "munmap all of it first or use another name (a new mmap would leave it unreachable)");
                 ulong? addr = m.Addr is long a ? (ulong)a : null;
                 long rc = m.Shared || m.File != null
                     ? k.MmapShmem(s.Process(m.Process), addr, (ulong)m.Length, ToProt(m.Prot), m.File != null ? s.File(m.File, m.Span) : null, m.FileOffset, m.Shared)
                     : k.Mmap(s.Process(m.Process), addr, (ulong)m.Length, ToProt(m.Prot));
                 s.Rc = rc;
-                s.BindRegion(m.Process, m.Region, new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc));
+                s.BindRegion(m.Process, m.Region, new RegionBinding(rc >= 0 ? (ulong)rc : 0, (ulong)m.Length, rc, m.Span.Line));
                 break;
             }
             case MunmapStmt u:
             {
                 var r = s.Region(u.Process, u.Region, u.Span);
-                ulong start = r.Start + (ulong)(u.Offset ?? 0);
-                s.Rc = k.Munmap(s.Process(u.Process), start, u.Length is long len ? (ulong)len : r.Length);
+                ulong start = r.Start + (ulong)(u.Offset ?? 0), len = u.Length is long l ? (ulong)l : r.Length;
+                s.Rc = k.Munmap(s.Process(u.Process), start, len);
+                // All of the region gone frees its name for a new mmap.
+                if (s.Rc == 0 && start <= r.Start && start + len >= r.Start + r.Length) s.BindRegion(u.Process, u.Region, r with { Unmapped = true });
                 break;
             }
             case MprotectStmt mp:
@@ -320,7 +325,7 @@ public static partial class ScenarioRunner
                 var r = s.Region(mr.Process, mr.Region, mr.Span);
                 long rc = k.Mremap(s.Process(mr.Process), r.Start, r.Length, (ulong)mr.NewLength, mr.NewAddr is long a ? (ulong)a : null);
                 s.Rc = rc;
-                if (rc >= 0) s.BindRegion(mr.Process, mr.Region, new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc));
+                if (rc >= 0) s.BindRegion(mr.Process, mr.Region, new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc, r.Line));
                 break;
             }
             case ExitStmt ex:
@@ -388,6 +393,8 @@ public static partial class ScenarioRunner
     static long Access(ScenarioSession s, AccessStmt ac)
     {
         var mm = s.Process(ac.Process);
+        // A program that stores through what a failed mmap returned (MAP_FAILED) gets SIGSEGV.
+        if (s.Binding(ac.Process, ac.Region) is { Mapped: false }) return -Errno.EFAULT;
         ulong baseAddr = s.Address(ac.Process, ac.Region, 0, ac.Span);
         ulong off = (ulong)ac.Offset, end = off + (ulong)ac.Length;
         long Touch(ulong from, ulong to) => ac.IsRmw ? s.Kernel.AtomicRmw(mm, from, to) : s.Kernel.Access(mm, from, to, ac.IsWrite);

@@ -5,10 +5,15 @@ using MthpSim.Scenario.Syntax;
 
 namespace MthpSim.Scenario.Runtime;
 
-/// <summary>A mapping a scenario named: where its mmap placed it (or that the mmap failed).</summary>
-public sealed record RegionBinding(ulong Start, ulong Length, long MmapRc)
+/// <summary>
+/// A mapping a scenario named: where the mmap of line <paramref name="Line"/> placed it (or that it
+/// failed), and whether a munmap has since covered all of it (<paramref name="Unmapped"/>).
+/// </summary>
+public sealed record RegionBinding(ulong Start, ulong Length, long MmapRc, int Line = 0, bool Unmapped = false)
 {
     public bool Mapped => MmapRc >= 0;
+    /// <summary>Still names a mapping: a new mmap of the name would leave it unreachable.</summary>
+    public bool Holds => Mapped && !Unmapped;
 }
 
 /// <summary>
@@ -50,6 +55,9 @@ public sealed class ScenarioSession
     public MthpSim.Core.Memcg.MemCgroup Cgroup(string name) => _cgroups[name];
 
     public void BindRegion(string process, string region, RegionBinding b) => _regions[(process, region)] = b;
+
+    /// <summary>The region's binding as it stands, failed mmap included; null before its first mmap ran.</summary>
+    public RegionBinding? Binding(string process, string region) => _regions.GetValueOrDefault((process, region));
 
     readonly Dictionary<string, ShmemFile?> _files = new();
     readonly Dictionary<string, TmpfsMount?> _mounts = new();

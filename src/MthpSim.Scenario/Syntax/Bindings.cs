@@ -5,25 +5,12 @@ namespace MthpSim.Scenario.Syntax;
 /// Only names are tracked; whether a region is still mapped is the runtime's business.</summary>
 internal sealed class Bindings
 {
-    internal sealed class ProcessInfo(int createdLine, Dictionary<string, int> regions, HashSet<string> unmapped)
+    internal sealed class ProcessInfo(int createdLine, Dictionary<string, int> regions)
     {
         public int CreatedLine { get; } = createdLine;
         public int? ExitedLine { get; set; }
         /// <summary>Region name to the line of the mmap that (last) defined it.</summary>
         public Dictionary<string, int> Regions { get; } = regions;
-        /// <summary>Names whose whole region a 'munmap REGION' removed: still usable (accesses fault),
-        /// and free for a new mmap. Any other bound name is refused by mmap, so a typo cannot silently rebind.</summary>
-        public HashSet<string> Unmapped { get; } = unmapped;
-
-        /// <summary>The line of the mmap that still holds the name, or null when the name is free.</summary>
-        public int? MappedLine(string region) =>
-            Regions.TryGetValue(region, out int line) && !Unmapped.Contains(region) ? line : null;
-
-        public void Map(string region, int line)
-        {
-            Regions[region] = line;
-            Unmapped.Remove(region);
-        }
     }
 
     private readonly Dictionary<string, ProcessInfo> _processes = new(StringComparer.Ordinal);
@@ -38,12 +25,11 @@ internal sealed class Bindings
     public ProcessInfo? Process(string name) => _processes.GetValueOrDefault(name);
 
     public void AddProcess(string name, int line) =>
-        _processes[name] = new ProcessInfo(line, new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+        _processes[name] = new ProcessInfo(line, new(StringComparer.Ordinal));
 
     /// <summary>The child starts with the parent's region names as they are at the fork.</summary>
     public void Fork(string parent, string child, int line) =>
-        _processes[child] = new ProcessInfo(line, new Dictionary<string, int>(_processes[parent].Regions, StringComparer.Ordinal),
-            new HashSet<string>(_processes[parent].Unmapped, StringComparer.Ordinal));
+        _processes[child] = new ProcessInfo(line, new Dictionary<string, int>(_processes[parent].Regions, StringComparer.Ordinal));
 
     /// <summary>memfd files and files on tmpfs mounts share one namespace: every file statement takes either.</summary>
     public int? FileLine(string name) => _files.TryGetValue(name, out int line) ? line : null;

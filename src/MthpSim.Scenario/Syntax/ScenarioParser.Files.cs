@@ -117,7 +117,7 @@ public sealed partial class ScenarioParser
     {
         var off = Offset(c.Next(OffsetExpected));
         var lenToken = c.Next(SizeExpected);
-        var len = Length(lenToken);
+        var len = CallLength(lenToken);
         CheckEnd(lenToken, off, len, "offset");
         return (off, len);
     }

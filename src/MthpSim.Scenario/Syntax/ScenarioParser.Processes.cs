@@ -44,7 +44,7 @@ public sealed partial class ScenarioParser
                 var region = RequireRegion(process, c.Next("a region name"));
                 var addr = AddressOrAny(c.Next(AddressExpected));
                 var lenToken = c.Next(SizeExpected);
-                var len = Length(lenToken);
+                var len = CallLength(lenToken);
                 CheckEnd(lenToken, addr ?? 0, len, "address");
                 c.End("mremap");
                 return new MremapStmt(span, text, process, region, addr, len);
@@ -75,7 +75,7 @@ public sealed partial class ScenarioParser
             case "pin":
             case "unpin":
             {
-                var (region, off, len) = RegionRange(c, process);
+                var (region, off, len) = RegionRange(c, process, zeroLength: false);
                 c.End(verb.Text);
                 return new PinStmt(span, text, process, region, off, len, verb.Text == "pin");
             }
@@ -139,31 +139,32 @@ public sealed partial class ScenarioParser
         }
     }
 
-    /// <summary>REGION OFF LEN, shared by most operations.</summary>
-    private (string Region, long Offset, long Length) RegionRange(TokenCursor c, string process)
+    /// <summary>
+    /// REGION OFF LEN, shared by most operations. LEN may be 0 where the statement is one system call
+    /// (<paramref name="zeroLength"/>); a pin is not (the live side pins through io_uring, which refuses
+    /// an empty buffer where pin_user_pages() would pin nothing), so it needs a length.
+    /// </summary>
+    private (string Region, long Offset, long Length) RegionRange(TokenCursor c, string process, bool zeroLength = true)
     {
         var region = RequireRegion(process, c.Next("a region name"));
         var off = Offset(c.Next(OffsetExpected));
         var lenToken = c.Next(SizeExpected);
-        var len = Length(lenToken);
+        var len = zeroLength ? CallLength(lenToken) : Length(lenToken);
         CheckEnd(lenToken, off, len, "offset");
         return (region, off, len);
     }
 
     private MmapStmt ParseMmap(TokenCursor c, string process, SourceSpan span, string text)
     {
-        // A region name is an identifier. A name still bound to a mapping is refused: rebinding it would
-        // silently leave the old mapping unreachable. A whole 'munmap REGION' frees the name.
+        // Whether the name is still bound to a mapping is known only when the mmap runs (an earlier mmap
+        // of it may have failed, or a munmap may have covered it): the runtime refuses that case.
         var region = c.Next("a region name");
-        if (!IsIdentifier(region.Text))
-            throw Error(region, $"expected a region name (an identifier such as buf or heap_1), got {Echo.Quote(region.Text)}");
-        var info = _bindings.Process(process)!;
-        if (info.MappedLine(region.Text) is int mappedAt)
-            throw Error(region, $"region {Echo.Quote(region.Text)} of process {Echo.Quote(process)} is already mapped (line {mappedAt}); munmap it first or use another name");
-        info.Map(region.Text, c.Line.Number);
+        if (!IsRegionName(region.Text))
+            throw Error(region, $"expected a region name (letters, digits, _, - and ., not starting with a digit or -, such as buf or heap-1), got {Echo.Quote(region.Text)}");
+        _bindings.Process(process)!.Regions[region.Text] = c.Line.Number;
         var addr = AddressOrAny(c.Next(AddressExpected));
         var lenToken = c.Next(SizeExpected);
-        var len = Length(lenToken);
+        var len = CallLength(lenToken);
         CheckEnd(lenToken, addr ?? 0, len, "address");
 
         // Optional words in any order, each kind at most once; defaults are rw private anon.
@@ -229,15 +230,10 @@ public sealed partial class ScenarioParser
     private MunmapStmt ParseMunmap(TokenCursor c, string process, SourceSpan span, string text)
     {
         var region = RequireRegion(process, c.Next("a region name"));
-        if (c.AtEnd)
-        {
-            // Only the whole-region form frees the name: with OFF LEN part of the mapping may remain.
-            _bindings.Process(process)!.Unmapped.Add(region);
-            return new MunmapStmt(span, text, process, region, null, null);
-        }
+        if (c.AtEnd) return new MunmapStmt(span, text, process, region, null, null);
         var off = Offset(c.Next(OffsetExpected));
         var lenToken = c.Next($"{SizeExpected} (munmap takes both OFF and LEN, or neither)");
-        var len = Length(lenToken);
+        var len = CallLength(lenToken);
         CheckEnd(lenToken, off, len, "offset");
         c.End("munmap");
         return new MunmapStmt(span, text, process, region, off, len);
@@ -247,7 +243,6 @@ public sealed partial class ScenarioParser
     {
         var (region, off, len) = RegionRange(c, process);
         long? step = null, each = null;
-        Token? eachToken = null;
         while (c.TryNext(out var t))
         {
             int eq = t.Text.IndexOf('=');
@@ -264,16 +259,13 @@ public sealed partial class ScenarioParser
                 if (each is not null)
                     throw Error(t, "'each' is given twice");
                 each = Length(t, value, key);
-                eachToken = t;
             }
             else
             {
                 throw Error(t, $"expected step=S or each=E, got {Echo.Quote(t.Text)}{Suggestions.DidYouMean(key.Length > 0 ? key : t.Text, ["step", "each"])}");
             }
         }
-        // Without step every page is touched once; a width per access would mean nothing.
-        if (each is not null && step is null)
-            throw Error(eachToken!.Value, "'each' needs 'step' (without step every page is touched once)");
+        // Without step every page is touched once, whatever the width of each access (each= changes nothing then).
         return new AccessStmt(span, text, process, region, isWrite, off, len, step, each);
     }
 }

@@ -53,7 +53,7 @@ public sealed partial class ScenarioParser
                 throw Error(pathWord, $"the trace's process {Echo.Quote(name)} already exists (created at line {existing.CreatedLine}); choose another prefix with 'as'");
             _bindings.AddProcess(name, c.Line.Number);
             var info = _bindings.Process(name)!;
-            foreach (var r in p.Regions) info.Map(r, c.Line.Number);
+            foreach (var r in p.Regions) info.Regions[r] = c.Line.Number;
             if (p.Exited) info.ExitedLine = c.Line.Number;
         }
         return new ReplayStmt(span, text, path, prefix, processes);

@@ -40,6 +40,12 @@ public sealed partial class ScenarioParser
         return v;
     }
 
+    /// <summary>
+    /// A length a system call takes (mmap, munmap, mprotect, madvise, an access, mremap, pwrite, pread,
+    /// fallocate, userfaultfd): 0 is passed on, and the call answers as the kernel's does (-EINVAL or 0).
+    /// </summary>
+    private static long CallLength(Token at) => NonNegativeSize(at, "length");
+
     /// <summary>An offset into a region or file. Must not be negative.</summary>
     private static long Offset(Token at, string? text = null, string? key = null)
     {

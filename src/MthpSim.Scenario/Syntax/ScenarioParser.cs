@@ -156,6 +156,10 @@ public sealed partial class ScenarioParser
     internal static bool IsIdentifier(string s) =>
         s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_') && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
 
+    /// <summary>A region name: an identifier that may also hold '-' and '.' (buf-1, heap.a).</summary>
+    internal static bool IsRegionName(string s) =>
+        s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_') && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '-' or '.');
+
     /// <summary>Reads a fixed word from a small set, with a hint for typos.</summary>
     private static string OneOf(TokenCursor c, string what, IReadOnlyCollection<string> choices)
     {

@@ -38,9 +38,13 @@ public class EchoTests
         Assert.Single(Ok("process p # caf\u00e9 \u202e \u0001\n"));
 
     [Fact]
-    public void A_region_name_is_an_identifier()
+    public void A_region_name_may_hold_dashes_and_dots() =>
+        Assert.Equal(3, Ok("process p\np mmap buf-1 any 2M\np write buf-1 0 4K\n").Count);
+
+    [Fact]
+    public void A_region_name_starts_with_a_letter_or_underscore()
     {
-        var e = OneError("process p\np mmap a-b any 2M\n");
-        Assert.Equal((2, 8, "expected a region name (an identifier such as buf or heap_1), got 'a-b'"), (e.Line, e.Column, e.Message));
+        var e = OneError("process p\np mmap 1a any 2M\n");
+        Assert.Equal((2, 8, "expected a region name (letters, digits, _, - and ., not starting with a digit or -, such as buf or heap-1), got '1a'"), (e.Line, e.Column, e.Message));
     }
 }
