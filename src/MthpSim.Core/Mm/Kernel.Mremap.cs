@@ -59,19 +59,23 @@ public sealed partial class Kernel
     /// <summary>
     /// models remap_move(): a fixed move of the same length takes every VMA of [start, start + len)
     /// along, each on its own, keeping the gaps between them; the counterpart of a hole is left
-    /// alone. Only a hole at the start is refused.
+    /// alone. Only a hole at the start is refused. A VMA registered with userfaultfd moves only alone
+    /// (vma_multi_allowed(): its notification would drop the mmap lock): met after another VMA, or
+    /// first with the range going on past it, it stops the move with -EFAULT (what moved before stays
+    /// moved), as Linux 6.18 does (checked live).
     /// </summary>
     long RemapMove(MmStruct mm, ulong start, ulong len, ulong newAddr)
     {
         ulong end = start + len;
         // The moves land outside [start, end), so the pieces' addresses stay valid throughout.
-        var vmas = mm.Intersecting(start, end).Select(v => (v.Start, v.End)).ToList();
+        var vmas = mm.Intersecting(start, end).Select(v => (v.Start, v.End, Alone: UserfaultfdArmed(v))).ToList();
         if (vmas.Count == 0 || vmas[0].Start > start) return -Errno.EFAULT;
         long first = -Errno.EFAULT;
         ulong target = newAddr, lastEnd = 0;
         for (int i = 0; i < vmas.Count; i++)
         {
-            var (vmStart, vmEnd) = vmas[i];
+            var (vmStart, vmEnd, alone) = vmas[i];
+            if (alone && (i > 0 || vmEnd < end)) return -Errno.EFAULT;
             ulong addr = Math.Max(vmStart, start), pieceLen = Math.Min(end, vmEnd) - addr;
             ulong dest = target + (i == 0 ? 0 : vmStart - lastEnd);
             lastEnd = vmEnd;
@@ -147,7 +151,8 @@ public sealed partial class Kernel
             ulong oldAddr = oldStart + off, newAddr = newStart + off;
             ulong extent = Math.Min(len - off, Math.Min(pmdSize - (oldAddr & (pmdSize - 1)), pmdSize - (newAddr & (pmdSize - 1))));
             var src = mm.PageTables.Find(PmdIndex(oldAddr));
-            if (src == null || src.Kind == PmdKind.None) { off += extent; continue; }
+            if (src == null) { off += extent; continue; }
+            if (src.Kind == PmdKind.None) { ForgetExpected(src, oldAddr, extent); off += extent; continue; }
             bool wholePmd = extent == pmdSize;
             var dstExisting = mm.PageTables.Find(PmdIndex(newAddr));
             if (wholePmd && (dstExisting == null || dstExisting.Kind == PmdKind.None))
@@ -163,11 +168,20 @@ public sealed partial class Kernel
             }
             if (src.Kind is PmdKind.Huge or PmdKind.HugeZero) SplitHugePmd(oldVma, src, oldAddr & ~(pmdSize - 1));
             // A file PMD is dropped rather than split: nothing is left to move, and no table is made for it.
-            if (src.Kind == PmdKind.None) { off += extent; continue; }
+            if (src.Kind == PmdKind.None) { ForgetExpected(src, oldAddr, extent); off += extent; continue; }
             if (!MovePtes(mm, src, oldAddr, newAddr, extent)) return off;
             off += extent;
         }
         return len;
+    }
+
+    /// <summary>
+    /// Nothing mapped to move (a file PMD dropped, say): what the program expected at the old place
+    /// goes, as the range leaves it; at the new place the file's pages show.
+    /// </summary>
+    void ForgetExpected(PmdSlot src, ulong addr, ulong extent)
+    {
+        if (src.Expected != null) Array.Clear(ExpectedForWrite(src), PteIndex(addr), (int)(extent >> PageShift));
     }
 
     /// <summary>models move_ptes(): entries move to the new place, with what the program expects there.</summary>

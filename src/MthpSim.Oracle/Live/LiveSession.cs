@@ -336,6 +336,16 @@ public sealed class LiveSession : IDisposable
                     MoveExpected(mr.Process, r.Start, r.Length, (ulong)rc, (ulong)mr.NewLength);
                     _regions[(mr.Process, mr.Region)] = new RegionBinding((ulong)rc, (ulong)mr.NewLength, rc, r.Line);
                 }
+                else if (sourcePieces != null && mr.NewLength == (long)r.Length)
+                {
+                    // remap_move() stopped part way: the pieces gone from the old range moved, each replacing its destination.
+                    var still = LiveProcfs.Maps(driver.Pid);
+                    foreach (var (ps, pe) in sourcePieces.Where(p => !still.Any(v => v.Start < p.End && p.Start < v.End)))
+                    {
+                        Forget(mr.Process, target + (ps - r.Start), pe - ps);
+                        MoveExpected(mr.Process, ps, pe - ps, target + (ps - r.Start), pe - ps);
+                    }
+                }
                 break;
             }
             case ExitStmt ex:

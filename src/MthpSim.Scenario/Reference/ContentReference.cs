@@ -393,8 +393,8 @@ public sealed class ContentReference
                 return Stored(ac, rs, stored, s.Rc, shift);
             case MremapStmt mr when s.Rc >= 0 && _region is var (rs, rl):
                 return Moved(mr, rs >> shift, PagesUp(rl), (ulong)s.Rc >> shift, PagesUp((ulong)mr.NewLength), shift);
-            case MremapStmt { NewAddr: long to } mr when s.Rc == -Errno.ENOMEM && _region is var (rs, rl) && PagesUp((ulong)mr.NewLength) == PagesUp(rl):
-                PartlyMoved(s, mr, rs >> shift, PagesUp(rl), (ulong)to >> shift, shift);
+            case MremapStmt { NewAddr: long to } mr when s.Rc is -Errno.ENOMEM or -Errno.EFAULT && _region is var (rs, rl) && PagesUp((ulong)mr.NewLength) == PagesUp(rl):
+                PartlyMoved(s, mr, rs >> shift, PagesUp(rl), (ulong)to >> shift, shift, failedDestUnmapped: s.Rc == -Errno.ENOMEM);
                 break;
             case MremapStmt { NewAddr: long to } mr when s.Rc == -Errno.ENOMEM && _region is var (rs, rl) && PagesUp((ulong)mr.NewLength) != PagesUp(rl):
             {
@@ -444,28 +444,34 @@ public sealed class ContentReference
     }
 
     /// <summary>
-    /// A fixed mremap of the same length that failed with -ENOMEM: remap_move() moves the range VMA by
-    /// VMA, each through mremap_to() (the destination unmapped first), and the one whose page table
-    /// could not be had stops it. Where that happened depends on memory the record does not follow,
-    /// so it is taken from the model: the pages of the old range it no longer maps were moved (their
-    /// contents are the record's own), the first it still maps belongs to the VMA whose move failed,
-    /// and that VMA's destination was unmapped; what lies beyond was not touched.
+    /// A fixed mremap of the same length that failed part way: remap_move() moves the range VMA by
+    /// VMA, each through mremap_to() (the destination unmapped first), and one VMA stops it: with
+    /// -ENOMEM the one whose page table could not be had (its destination was unmapped,
+    /// <paramref name="failedDestUnmapped"/>), with -EFAULT a userfaultfd-armed one that may move only
+    /// alone (refused before anything of it). Where that happened depends on memory the record does
+    /// not follow, so it is taken from the model: the pages of the old range it no longer maps were
+    /// moved (their contents and file pages with them), the first it still maps belongs to the VMA
+    /// that stopped the move; what lies beyond was not touched.
     /// </summary>
-    void PartlyMoved(ScenarioSession s, MremapStmt mr, ulong oldStart, ulong pages, ulong dest, int shift)
+    void PartlyMoved(ScenarioSession s, MremapStmt mr, ulong oldStart, ulong pages, ulong dest, int shift, bool failedDestUnmapped)
     {
         var proc = _procs[mr.Process];
         var mm = s.Process(mr.Process);
+        ulong stop = oldStart + pages, failedEnd = stop;
         foreach (var (start, end) in proc.MappedWithin(oldStart, oldStart + pages))
+        {
+            for (ulong page = start; page < end && stop == oldStart + pages; page++)
+                if (mm.FindVma(page << shift) is { } stayed) (stop, failedEnd) = (page, Math.Min(stayed.End >> shift, oldStart + pages));
+            if (stop < oldStart + pages) break;
+        }
+        var fileMoved = _fileRanges.TryGetValue(mr.Process, out var ranges)
+            ? ranges.Where(r => r.End > oldStart && r.Start < stop)
+                .Select(r => r.Start < oldStart ? r with { Start = oldStart, PgOff = r.PgOff + (long)(oldStart - r.Start) } : r)
+                .Select(r => r.End > stop ? r with { End = stop } : r).ToList()
+            : [];
+        foreach (var (start, end) in proc.MappedWithin(oldStart, stop).ToList())
             for (ulong page = start; page < end; page++)
             {
-                if (mm.FindVma(page << shift) is { } stayed)
-                {
-                    // the failed VMA: its destination went, the rest of the range stays as it was
-                    ulong failedEnd = Math.Min(stayed.End >> shift, oldStart + pages);
-                    proc.Unmap(dest + (page - oldStart), dest + (failedEnd - oldStart));
-                    UnmapFileRanges(mr.Process, dest + (page - oldStart), dest + (failedEnd - oldStart));
-                    return;
-                }
                 ulong to = dest + (page - oldStart);
                 uint content = proc.Get(page);
                 proc.Unmap(page, page + 1);
@@ -474,6 +480,15 @@ public sealed class ContentReference
                 proc.Map(to, to + 1);
                 proc.Set(to, content);
             }
+        UnmapFileRanges(mr.Process, oldStart, stop);
+        var moved = _fileRanges.TryGetValue(mr.Process, out var now) ? now : _fileRanges[mr.Process] = new();
+        foreach (var r in fileMoved) moved.Add(r with { Start = dest + (r.Start - oldStart), End = dest + (r.End - oldStart) });
+        // the VMA that stopped it: with -ENOMEM its destination went; the rest of the range stays as it was
+        if (failedDestUnmapped && stop < oldStart + pages)
+        {
+            proc.Unmap(dest + (stop - oldStart), dest + (failedEnd - oldStart));
+            UnmapFileRanges(mr.Process, dest + (stop - oldStart), dest + (failedEnd - oldStart));
+        }
     }
 
     /// <summary>mremap: the mapped parts of the old range move (holes stay holes), a grown tail reads zeroes, the old range is gone.</summary>
