@@ -353,12 +353,21 @@ public sealed class ContentReference
                 break;
             }
             // Faulting for write copies a private file mapping's pages, as far as the faults got (and
-            // marks lazily freed pages dirty again: they keep their content).
+            // marks lazily freed pages dirty again: they keep their content). A lazily freed page
+            // may also have gone before the fault reached it (reclaim for an earlier fault's charge
+            // takes it), and then reads zeroes for good: which of the two happened is the model's.
             case MadviseStmt { Advice: Advice.PopulateWrite } ma when _region is var (rs, _) && s.Rc is 0 or -Errno.ENOMEM or -Errno.EFAULT:
             {
                 ulong start = (rs + (ulong)ma.Offset) >> shift, end = PagesUp(rs + (ulong)ma.Offset + (ulong)ma.Length);
                 if (s.Rc == 0 || s.Rc == -Errno.ENOMEM)
-                    foreach (var (a, e) in _procs[ma.Process].MappedWithin(start, end)) _procs[ma.Process].Update(a, e, c => c & ~ReferenceProcess.OldOrZero);
+                {
+                    var proc = _procs[ma.Process];
+                    var mm = s.Process(ma.Process);
+                    foreach (var (a, e) in proc.MappedWithin(start, end).ToList())
+                        for (ulong page = a; page < e; page++)
+                            if (proc.Get(page) is var c && (c & ReferenceProcess.OldOrZero) != 0)
+                                proc.Set(page, s.Kernel.ContentAt(mm, page << shift) == 0 ? 0 : c & ~ReferenceProcess.OldOrZero);
+                }
                 WriteFaulted(s, ma.Process, start, end, failed: s.Rc < 0);
                 break;
             }
