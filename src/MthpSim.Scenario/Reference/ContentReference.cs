@@ -132,7 +132,8 @@ public sealed class ContentReference
         {
             if (!proc.IsMapped(page) || mm.FindVma(page << _shift) is not { } vma || (vma.Flags & VmFlags.Write) == 0) return;
             if (FilePage(process, page) is var (key, index, shared) && index >= FileSizePages(key) && !_mappedPastEof.Contains(page)) return;
-            if (failed && FilePage(process, page) is (_, _, false) && s.Kernel.FolioKindAt(mm, page << _shift) != FolioKindProbe.Anon) return;
+            // (a copy may be swapped out already: reclaim for a later page's charge)
+            if (failed && FilePage(process, page) is (_, _, false) && s.Kernel.FolioKindAt(mm, page << _shift) is not (FolioKindProbe.Anon or FolioKindProbe.Swap)) return;
             CopyFilePage(process, page);
         }
     }
