@@ -153,6 +153,13 @@ public sealed class ContentReference
             }
     }
 
+    /// <summary>
+    /// After a punch, whether the model's file still holds a swap entry at <paramref name="index"/>:
+    /// a large entry across the range's edge that could not be swapped in (-ENOMEM) to be zeroed in
+    /// part, which shmem_undo_range() then leaves whole, content and all. No other entry survives a punch.
+    /// </summary>
+    static bool SwapLeft(MthpSim.Core.Shmem.ShmemFile f, long index) => f.Cache.IsSwap(index, out _, out _);
+
     /// <summary>A punch or truncation of [first, end): those pages read zeroes, and the private mappings' zero pages there go.</summary>
     void ZeroFile(string key, long first, long end)
     {
@@ -339,10 +346,21 @@ public sealed class ContentReference
                 break;
             }
             case FallocateStmt { Punch: true } fa when s.Rc == 0:
+            {
                 // Whole pages read zeroes; a page punched only in part keeps what was written around the hole.
-                ZeroFile(fa.File, (long)PagesUp((ulong)fa.Offset), (fa.Offset + fa.Length) >> shift);
+                var f = s.File(fa.File, fa.Span);
+                long first = (long)PagesUp((ulong)fa.Offset), end = (fa.Offset + fa.Length) >> shift;
+                for (long i = first; i < end;)
+                {
+                    if (SwapLeft(f, i)) { i++; continue; }
+                    long j = i + 1;
+                    while (j < end && !SwapLeft(f, j)) j++;
+                    ZeroFile(fa.File, i, j);
+                    i = j;
+                }
                 MayDropPastEof(fa.File);
                 break;
+            }
             case FtruncateStmt ft when s.Rc == 0:
             {
                 // Growing zeroes nothing (pages written past the old end through a mapping show); otherwise the end goes.
@@ -388,7 +406,11 @@ public sealed class ContentReference
                         case Advice.Remove:
                             var punched = new HashSet<string>();
                             for (ulong page = a; page < e; page++)
-                                if (SharedPage(ma.Process, page) is var (key, index)) { ZeroFile(key, index, index + 1); punched.Add(key); }
+                                if (SharedPage(ma.Process, page) is var (key, index) && s.Process(ma.Process).FindVma(page << shift)?.File is { } pf && !SwapLeft(pf, index))
+                                {
+                                    ZeroFile(key, index, index + 1);
+                                    punched.Add(key);
+                                }
                             foreach (var key in punched) MayDropPastEof(key);
                             break;
                         case Advice.Dontneed: proc.Zero(a, e); break;
