@@ -178,6 +178,14 @@ public sealed class ContentReference
             }
     }
 
+    /// <summary>The process's file mappings over pages [start, end), cut to it.</summary>
+    List<FileRange> FileRangesWithin(string process, ulong start, ulong end) =>
+        _fileRanges.TryGetValue(process, out var ranges)
+            ? ranges.Where(r => r.End > start && r.Start < end)
+                .Select(r => r.Start < start ? r with { Start = start, PgOff = r.PgOff + (long)(start - r.Start) } : r)
+                .Select(r => r.End > end ? r with { End = end } : r).ToList()
+            : [];
+
     void UnmapFileRanges(string process, ulong start, ulong end)
     {
         if (!_fileRanges.TryGetValue(process, out var list)) return;
@@ -496,11 +504,7 @@ public sealed class ContentReference
                 if (mm.FindVma(page << shift) is { } stayed) (stop, failedEnd) = (page, Math.Min(stayed.End >> shift, oldStart + pages));
             if (stop < oldStart + pages) break;
         }
-        var fileMoved = _fileRanges.TryGetValue(mr.Process, out var ranges)
-            ? ranges.Where(r => r.End > oldStart && r.Start < stop)
-                .Select(r => r.Start < oldStart ? r with { Start = oldStart, PgOff = r.PgOff + (long)(oldStart - r.Start) } : r)
-                .Select(r => r.End > stop ? r with { End = stop } : r).ToList()
-            : [];
+        var fileMoved = FileRangesWithin(mr.Process, oldStart, stop);
         foreach (var (start, end) in proc.MappedWithin(oldStart, stop).ToList())
             for (ulong page = start; page < end; page++)
             {
@@ -537,11 +541,7 @@ public sealed class ContentReference
             .Select(r => (Off: r.Start - oldStart, Pages: r.End - r.Start, Content: Enumerable.Range(0, (int)(r.End - r.Start)).Select(i => proc.Get(r.Start + (ulong)i)).ToArray()))
             .ToList();
         // A file mapping moves with its file offset: the same file pages show at the new place.
-        var filePieces = _fileRanges.TryGetValue(mr.Process, out var ranges)
-            ? ranges.Where(r => r.End > oldStart && r.Start < oldStart + oldPages)
-                .Select(r => r.Start < oldStart ? r with { Start = oldStart, PgOff = r.PgOff + (long)(oldStart - r.Start) } : r)
-                .Select(r => r.End > oldStart + oldPages ? r with { End = oldStart + oldPages } : r).ToList()
-            : [];
+        var filePieces = FileRangesWithin(mr.Process, oldStart, oldStart + oldPages);
         proc.Unmap(oldStart, oldStart + oldPages);
         UnmapFileRanges(mr.Process, oldStart, oldStart + oldPages);
         // MREMAP_FIXED replaces what was there; a move of the same length goes VMA by VMA (6.17's
