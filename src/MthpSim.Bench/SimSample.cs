@@ -13,6 +13,9 @@ public readonly record struct SimSample(long Units, double NsPerUnit, double All
     public static SimSample Measure(BenchPattern p)
     {
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        // The last run's machine is finalized now, not while this one runs: its per-frame memory goes
+        // back to the recycler first, as in any run after the first of a process.
+        GC.WaitForPendingFinalizers();
         var run = p.Prepare();
         long allocBefore = GC.GetAllocatedBytesForCurrentThread();
         long t0 = Stopwatch.GetTimestamp();

@@ -22,6 +22,38 @@ public sealed partial class Kernel
     }
 
     /// <summary>
+    /// <see cref="AllocFolio"/> of order 0 over and over, for as many folios as <paramref name="heads"/>
+    /// holds, as long as each would be served by the fast path (above the low watermark, from the
+    /// type's own free lists): fills heads from the start and returns how many it got, the caller
+    /// taking the next one the usual way. Nothing else may allocate or free in between, so the
+    /// caller needs no memcg charge that could fail or reclaim.
+    /// </summary>
+    internal int AllocSmallFolios(PageKind kind, Span<int> heads)
+    {
+        if (Buddy.PartialClaims > 0) return 0;
+        long mark = _inReclaim ? NoWatermark : WmarkLow;
+        // each allocation takes one page, and one passes the watermark while free pages stay above it
+        long room = mark == NoWatermark ? heads.Length : Buddy.FreePages - mark;
+        if (room <= 0) return 0;
+        int got = Buddy.AllocSmallRun(heads[..(int)Math.Min(heads.Length, room)], GfpMigratetype(kind));
+        for (int i = 0, n; i < got; i += n)
+        {
+            n = ConsecutiveFrames(heads[..got], i);
+            Map.InitSmallFolios(heads[i], n, kind);
+        }
+        Work(Cost.KernelWork.FolioAllocs, got);
+        return got;
+    }
+
+    /// <summary>How many of <paramref name="heads"/> from <paramref name="i"/> on are consecutive frames (as the buddy allocator hands out a split block's pages).</summary>
+    static int ConsecutiveFrames(ReadOnlySpan<int> heads, int i)
+    {
+        int n = 1;
+        while (i + n < heads.Length && heads[i + n] == heads[i] + n) n++;
+        return n;
+    }
+
+    /// <summary>
     /// models vma_alloc_folio() and folio_alloc_mpol() (shmem) under the default local policy, on this
     /// machine's one node: a PMD-sized folio is first asked of the local node alone with __GFP_NORETRY
     /// (alloc_pages_mpol(): compaction but no retries), and only when the gfp allows direct reclaim is

@@ -333,6 +333,19 @@ public sealed unsafe class MemMap
         if (order > 0) NewLargeRecord(head, order);
     }
 
+    /// <summary><see cref="InitFolio"/> of order 0 for each frame of [pfn, pfn + n), a span at a time.</summary>
+    internal void InitSmallFolios(int pfn, int n, PageKind kind)
+    {
+        CheckPfn(pfn, n);
+        new Span<byte>(_frame + pfn, n).Fill((byte)((int)kind << 4));
+        new Span<byte>(_flags + pfn, n).Clear();
+        new Span<byte>(_mapcount + pfn, n).Clear();
+        new Span<uint>(_content + pfn, n).Clear();
+        if (_mapcountAside.Count > 0) ForgetAside(pfn, n);
+        new Span<int>(_refcount + pfn, n).Fill(1);
+        GC.KeepAlive(this);
+    }
+
     /// <summary>Sets N bytes at P to V: the few bytes of a small folio in one or two stores, more as a span.</summary>
     static void FillBytes(byte* p, int n, byte v)
     {

@@ -132,6 +132,8 @@ public sealed partial class Kernel
         MmStruct mm = vma.Mm;
         long pmdIndex = PmdIndex(addr);
         ulong faulted = ulong.MaxValue;
+        // order 0 at every address of the VMA, and nothing to charge: a run of faults can be batched
+        bool smallRuns = mm.Memcg == null && ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1) == 0;
         while (addr < end)
         {
             var slot = mm.PageTables.Find(pmdIndex);
@@ -145,6 +147,16 @@ public sealed partial class Kernel
                 continue;
             }
             if (!Pte.IsNone(pte) || addr == faulted) break;
+            if (smallRuns)
+            {
+                int batched = AnonWriteFaultSmallRun(vma, slot, idx, (int)Math.Min((end - addr + (ulong)Geo.PageSize - 1) >> PageShift, (ulong)(Geo.PtrsPerPte - idx)), addr);
+                if (batched > 0)
+                {
+                    addr += (ulong)batched << PageShift;
+                    faulted = addr - (ulong)Geo.PageSize;
+                    continue;
+                }
+            }
             faulted = addr;
             _faultMajor = false;
             var r = DoAnonymousPage(vma, slot, addr, write: true);
@@ -160,6 +172,62 @@ public sealed partial class Kernel
             addr += (ulong)stored << PageShift;
         }
         return FaultResult.Ok;
+    }
+
+    /// <summary>
+    /// The write faults of <see cref="AnonWriteFaultRun"/> on the pte_none entries from
+    /// <paramref name="idx"/> on (at most <paramref name="max"/>), when each would be
+    /// do_anonymous_page() mapping a new order-0 folio with nothing charged, and the store that
+    /// follows each: the folios are allocated first (<see cref="AllocSmallFolios"/>), then each is
+    /// mapped, counted and stored to in page order, as those faults would have. Returns how many
+    /// it took; 0 leaves the next fault to the usual way (a single one, or an allocation that needs
+    /// more than the fast path).
+    /// </summary>
+    int AnonWriteFaultSmallRun(Vma.Vma vma, PmdSlot slot, int idx, int max, ulong addr)
+    {
+        var ptes = slot.Ptes!;
+        int n = 1;
+        while (n < max && Pte.IsNone(ptes[idx + n])) n++;
+        if (n < 2) return 0;
+        AnonVmaPrepare(vma);
+        Span<int> heads = stackalloc int[n];
+        int got = AllocSmallFolios(PageKind.Anon, heads);
+        if (got == 0) return 0;
+        ulong flags = Pte.Young | MkWriteDirty(vma);
+        // each page's store takes the next token, in page order
+        uint token = NextTokens(got);
+        for (int i = 0, run; i < got; i += run)
+        {
+            // FolioAddNewAnonRmap() of each order-0 folio of a run at consecutive frames, its entry, and the store
+            int pfn = heads[i];
+            run = ConsecutiveFrames(heads[..got], i);
+            Map.SetRange(pfn, run, PageFlags.AnonExclusive);
+            Map.MapNewFolioPages(pfn, run);
+            Map.SetContentRun(pfn, run, token + (uint)i);
+            for (int j = i; j < i + run; j++)
+            {
+                int head = pfn + j - i;
+                SetSmallAnonRmap(head, vma, addr + ((ulong)j << PageShift));
+                LruAdd(head);
+                ptes[idx + j] = Pte.Make(head, flags);
+                ContSetPtes(slot, idx + j, 1);
+            }
+        }
+        if (TrackExpectedContent) ContentTokens.FillSequence(ExpectedForWrite(slot).AsSpan(idx, got), token);
+        // the counts of that many faults, each of one page (do_anonymous_page(), mm_account_fault())
+        MmStruct mm = vma.Mm;
+        Work(Cost.KernelWork.PagesZeroed, got);
+        mm.Rss[(int)RssMember.AnonPages] += got;
+        Work(Cost.KernelWork.RmapFolios, got);
+        Work(Cost.KernelWork.RmapPages, got);
+        NrAnonMapped += got;
+        Work(Cost.KernelWork.PteBatches, got);
+        Work(Cost.KernelWork.Ptes, got);
+        Stats.Count(VmEvent.PgFault, got);
+        Work(Cost.KernelWork.Faults, got);
+        mm.MinFlt += got;
+        _faultMajor = false;
+        return got;
     }
 
     /// <summary>

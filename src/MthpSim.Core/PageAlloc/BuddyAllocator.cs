@@ -178,6 +178,47 @@ public sealed class BuddyAllocator
         return mt == _freshType ? TakeFresh(order) : -1;
     }
 
+    /// <summary>
+    /// Successive order-0 allocations of the type's own lists (<see cref="RmqueueSmallest"/>), as many
+    /// as <paramref name="pfns"/> holds or until one would have to claim or steal: fills pfns from the
+    /// start and returns how many it got. A block split for the first of them hands out its pages
+    /// in ascending order, so a run of them takes the block's low pages at once and leaves its high
+    /// part on the lists in the pieces expand() would have left: a step per block, not per page.
+    /// </summary>
+    public int AllocSmallRun(Span<int> pfns, MigrateType mt = MigrateType.Movable)
+    {
+        if (MobilityDisabled) mt = MigrateType.Unmovable;
+        int got = 0;
+        while (got < pfns.Length)
+        {
+            int pfn = -1, order = 0;
+            for (ulong orders = _nonEmpty[(int)mt]; orders != 0 && pfn < 0; orders &= orders - 1)
+            {
+                order = System.Numerics.BitOperations.TrailingZeroCount(orders);
+                pfn = PopValid(order, mt);
+            }
+            if (pfn < 0)
+            {
+                if (mt != _freshType || _frontier >= TotalPages) break;
+                order = FreshBlockOrder();
+                pfn = (int)_frontier;
+                _frontier += 1L << order;
+                _map.EnsureCapacity(_frontier);
+            }
+            int take = Math.Min(pfns.Length - got, 1 << order);
+            _map.SetFreeTails(pfn, take);
+            for (int i = 0; i < take; i++) pfns[got++] = pfn + i;
+            // what is left of the block, [pfn + take, end): the largest aligned piece at each point
+            for (int p = pfn + take, end = pfn + (1 << order); p < end;)
+            {
+                int piece = System.Numerics.BitOperations.TrailingZeroCount(p - pfn);
+                PushFree(p, piece, mt);
+                p += 1 << piece;
+            }
+        }
+        return got;
+    }
+
     /// <summary>Hands out the next never-touched block that can hold ORDER (ragged pieces before it go to the movable lists).</summary>
     int TakeFresh(int order)
     {

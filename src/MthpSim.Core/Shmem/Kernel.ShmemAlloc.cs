@@ -167,6 +167,17 @@ public sealed partial class Kernel
         LruAdd(head);
     }
 
+    /// <summary><see cref="AddToPageCache"/> of the order-0 folios at frames [pfn, pfn + n), at consecutive indexes from <paramref name="index"/>.</summary>
+    void AddSmallRunToPageCache(ShmemFile f, int pfn, int n, long index)
+    {
+        f.Cache.InsertSmallRun(index, pfn, n);
+        _shmemOwner.SetSmallRun(pfn, n, f, index);
+        NrShmem += n;
+        f.AllocedPages += n;
+        if (f.Mount != null) f.Mount.UsedPages += n;
+        for (int p = pfn; p < pfn + n; p++) LruAdd(p);
+    }
+
     /// <summary>models shmem_get_folio_gfp() with SGP_CACHE (a fault): the folio at index, swapped in or allocated if absent, zeroed and uptodate.</summary>
     internal int ShmemGetFolioForFault(ShmemFile f, Vma.Vma vma, ulong addr, long index)
     {

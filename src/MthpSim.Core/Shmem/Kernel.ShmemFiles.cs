@@ -1,5 +1,6 @@
 using MthpSim.Core.Folio;
 using MthpSim.Core.Shmem;
+using MthpSim.Core.Thp;
 
 namespace MthpSim.Core;
 
@@ -169,11 +170,28 @@ public sealed partial class Kernel
             f.RecordContent(recorded, recordN, recordToken);
             return pos - offset;
         }
+        bool smallOnly = ShmemWriteSmallOnly(f);
         while (pos < end)
         {
             long bytes = Math.Min(chunk - (pos & (chunk - 1)), end - pos);
             long index = pos >> PageShift;
             int entry = f.Cache.Entry(index);
+            if (entry == 0 && smallOnly)
+            {
+                int got = ShmemWriteNewPages(f, index, (int)Math.Min(PagesOf(end) - index, Geo.PtrsPerPte), out uint firstToken);
+                if (got > 0)
+                {
+                    if (index == recorded + recordN && firstToken == recordToken + recordN) recordN += got;
+                    else
+                    {
+                        f.RecordContent(recorded, recordN, recordToken);
+                        (recorded, recordN, recordToken) = (index, got, firstToken);
+                    }
+                    pos = Math.Min((index + got) << PageShift, end);
+                    if (pos > f.Size) f.Size = pos;
+                    continue;
+                }
+            }
             int head = entry < 0 ? ShmemSwapin(f, index, null, fault: false) : PageCache.HeadOf(entry);
             if (head == -Errno.ENOMEM) return pos > offset ? Written() : head;
             long first;
@@ -208,6 +226,42 @@ public sealed partial class Kernel
         }
         Written();
         return len;
+    }
+
+    /// <summary>Whether every folio the write path allocates in F is of order 0 (shmem_allowable_huge_orders() without a VMA is 0 at every index).</summary>
+    bool ShmemWriteSmallOnly(ShmemFile f) =>
+        Thp.ShmemEnabled == ShmemEnabled.Deny
+        || (Thp.ShmemEnabled != ShmemEnabled.Force && (f.Mount?.Huge ?? Thp.InternalMountHuge) is ShmemHuge.Never or ShmemHuge.Advise);
+
+    /// <summary>
+    /// The writes of <see cref="Pwrite"/> to the holes from <paramref name="index"/> on (at most
+    /// <paramref name="max"/> pages, within the mount's size limit), when each allocates an order-0
+    /// folio, charged to nobody (no VMA, no mm): the folios are allocated first
+    /// (<see cref="AllocSmallFolios"/>), then each is added to the page cache and written in index
+    /// order, the pages taking consecutive tokens from <paramref name="token"/>. Returns how many
+    /// it wrote; 0 leaves the next page to the usual way.
+    /// </summary>
+    int ShmemWriteNewPages(ShmemFile f, long index, int max, out uint token)
+    {
+        token = 0;
+        if (f.Mount is { MaxPages: > 0 } m) max = (int)Math.Min(max, m.MaxPages - m.UsedPages);
+        int n = 0;
+        while (n < max && f.Cache.Entry(index + n) == 0) n++;
+        if (n < 2) return 0;
+        Span<int> heads = stackalloc int[n];
+        int got = AllocSmallFolios(PageKind.Shmem, heads);
+        if (got == 0) return 0;
+        token = NextTokens(got);
+        for (int i = 0, run; i < got; i += run)
+        {
+            int pfn = heads[i];
+            run = ConsecutiveFrames(heads[..got], i);
+            AddSmallRunToPageCache(f, pfn, run, index + i);
+            Map.SetRange(pfn, run, PageFlags.Referenced | PageFlags.Dirty);
+            Map.SetContentRun(pfn, run, token + (uint)i);
+        }
+        Work(Cost.KernelWork.PagesZeroed, got);
+        return got;
     }
 
     /// <summary>models shmem_file_read_iter() (SGP_READ): reads up to i_size; holes and not-uptodate folios read as zeroes, nothing is allocated; swapped-out pages are swapped in.</summary>

@@ -102,6 +102,9 @@ public sealed class PageCache
     /// <summary>Stores a folio of <paramref name="nr"/> pages at its (naturally aligned) first index; it may replace only the folio it was split from.</summary>
     public void Insert(long index, int head, int nr) => Fill(index, nr, head + 1, 0, overSwap: false);
 
+    /// <summary>Stores <paramref name="nr"/> order-0 folios at consecutive frames from <paramref name="pfn"/> at consecutive indexes from <paramref name="index"/>.</summary>
+    public void InsertSmallRun(long index, int pfn, int nr) => Fill(index, nr, pfn + 1, 1, overSwap: false);
+
     /// <summary>
     /// Stores a swap entry of 2^<paramref name="order"/> pages at its aligned first index, page i
     /// being slot <paramref name="offset"/> + i (shmem_delete_from_page_cache() with a value entry,

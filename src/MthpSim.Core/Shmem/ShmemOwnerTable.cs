@@ -47,6 +47,23 @@ sealed class ShmemOwnerTable(long totalPages)
         b.Indexes[i] = index;
     }
 
+    /// <summary><see cref="Set"/> of the order-0 folios at frames [pfn, pfn + n), at consecutive indexes from <paramref name="index"/>.</summary>
+    public void SetSmallRun(int pfn, int n, ShmemFile file, long index)
+    {
+        for (int end = pfn + n; pfn < end;)
+        {
+            var b = _blocks[pfn >> BlockShift] ??= new Block();
+            int i = pfn & BlockMask, k = Math.Min(end - pfn, BlockMask + 1 - i);
+            for (int j = i; j < i + k; j++)
+            {
+                if (b.Files[j] == null) b.Used++;
+                b.Files[j] = file;
+                b.Indexes[j] = index++;
+            }
+            pfn += k;
+        }
+    }
+
     /// <summary>Forgets the owner of <paramref name="head"/>; false when it had none.</summary>
     public bool Remove(int head) => Remove(head, out _);
 

@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageAlloc;
 
@@ -165,5 +166,71 @@ public class BuddyAllocatorTests
             return got.ToArray();
         }
         Assert.Equal(Run(), Run());
+    }
+
+    /// <summary>
+    /// AllocSmallRun against the order-0 allocations it stands for, after a random history of
+    /// allocations (movable and unmovable, so that some runs stop where a claim is needed) and frees:
+    /// the same frames, then the same answers to every later allocation and the same free counts.
+    /// </summary>
+    [Property(MaxTest = 200, EndSize = 300, Replay = "(20261206,1)")]
+    public void A_small_run_is_order_0_allocations_one_by_one((byte Order, bool Unmovable, bool Free)[] history, byte runLength)
+    {
+        var (mapA, a) = Make(1 << 12);
+        var (mapB, b) = Make(1 << 12);
+        var heldA = new List<(int, int)>();
+        var heldB = new List<(int, int)>();
+        void Step(byte order, bool unmovable, bool free)
+        {
+            var mt = unmovable ? MigrateType.Unmovable : MigrateType.Movable;
+            if (free && heldA.Count > 0)
+            {
+                int k = order % heldA.Count;
+                var (pa, oa) = heldA[k];
+                var (pb, ob) = heldB[k];
+                heldA.RemoveAt(k);
+                heldB.RemoveAt(k);
+                mapA.ReleaseFolio(pa); a.Free(pa, oa);
+                mapB.ReleaseFolio(pb); b.Free(pb, ob);
+                return;
+            }
+            int o = order % 6;
+            int x = a.Alloc(o, mt), y = b.Alloc(o, mt);
+            Assert.Equal(x, y);
+            if (x < 0) return;
+            mapA.InitFolio(x, o, PageKind.Anon); heldA.Add((x, o));
+            mapB.InitFolio(y, o, PageKind.Anon); heldB.Add((y, o));
+        }
+        foreach (var (order, unmovable, free) in history) Step(order, unmovable, free);
+
+        var run = new int[runLength];
+        int got = a.AllocSmallRun(run);
+        for (int i = 0; i < got; i++)
+        {
+            Assert.Equal(b.Alloc(0), run[i]);
+            mapA.InitFolio(run[i], 0, PageKind.Anon); heldA.Add((run[i], 0));
+            mapB.InitFolio(run[i], 0, PageKind.Anon); heldB.Add((run[i], 0));
+        }
+        foreach (var (order, unmovable, free) in history.Reverse()) Step(order, unmovable, !free);
+        Assert.Equal(b.FreePages, a.FreePages);
+        for (int o = 0; o <= 10; o++)
+            foreach (var mt in new[] { MigrateType.Unmovable, MigrateType.Movable })
+                Assert.Equal(b.NrFree(o, mt), a.NrFree(o, mt));
+    }
+
+    [Fact]
+    public void A_small_run_takes_a_split_block_in_ascending_order_and_stops_at_the_type_s_end()
+    {
+        var (map, buddy) = Make(1 << 12);
+        var run = new int[40];
+        Assert.Equal(40, buddy.AllocSmallRun(run));
+        Assert.Equal(Enumerable.Range(0, 40), run);
+        // the rest of the first 1024-page block in the pieces expand() would have left: [40, 48), [48, 64), [64, 128) ...
+        Assert.Equal((1 << 12) - 40, buddy.FreePages);
+        int[] expected = [0, 0, 0, 1, 1, 0, 1, 1, 1, 1];
+        for (int o = 0; o < 10; o++) Assert.Equal(expected[o], buddy.NrFree(o));
+        // mobility grouping on: unmovable pages are claimed from a movable block, never by a run
+        var unmovable = new int[4];
+        Assert.Equal(0, buddy.AllocSmallRun(unmovable, MigrateType.Unmovable));
     }
 }
