@@ -165,12 +165,14 @@ public sealed partial class Kernel
     /// </summary>
     void FreeSmallRun(int pfn, int n)
     {
-        for (int p = pfn; p < pfn + n; p++)
-        {
-            LruDel(p);
-            MemcgUncharge(p, 1);
-            Map.ReleaseFolio(p);
-        }
+        if (Lru == null && _memcgOfFrameBlock == null) Map.ReleaseSmallFolios(pfn, n);   // nothing else to undo per page
+        else
+            for (int p = pfn; p < pfn + n; p++)
+            {
+                LruDel(p);
+                MemcgUncharge(p, 1);
+                Map.ReleaseFolio(p);
+            }
         Buddy.FreeRun(pfn, n);
         Work(Cost.KernelWork.FolioFrees, n);
         Work(Cost.KernelWork.PagesFreed, n);

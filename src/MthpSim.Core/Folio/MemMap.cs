@@ -384,6 +384,14 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
     }
 
+    /// <summary><see cref="ReleaseFolio"/> of each order-0 folio at [pfn, pfn + n).</summary>
+    internal void ReleaseSmallFolios(int pfn, int n)
+    {
+        CheckPfn(pfn, n);
+        new Span<int>(_refcount + pfn, n).Clear();
+        GC.KeepAlive(this);
+    }
+
     // Kept out of ReleaseFolio, which order-0 frees in runs call for every page.
     [MethodImpl(MethodImplOptions.NoInlining)]
     void ReleaseLargeFolioOutOfLine(int head, int order) => ReleaseLargeFolio(head, order);

@@ -204,13 +204,14 @@ public sealed partial class Kernel
             Map.SetRange(pfn, run, PageFlags.AnonExclusive);
             Map.MapNewFolioPages(pfn, run);
             Map.SetContentRun(pfn, run, token + (uint)i);
+            for (int j = i; j < i + run; j++) ptes[idx + j] = Pte.Make(pfn + j - i, flags);
+            if (Lru == null && SmallRmap == null && Geo.ContPtes == 0) continue;
             for (int j = i; j < i + run; j++)
             {
                 int head = pfn + j - i;
                 SetSmallAnonRmap(head, vma, addr + ((ulong)j << PageShift));
                 LruAdd(head);
-                ptes[idx + j] = Pte.Make(head, flags);
-                ContSetPtes(slot, idx + j, 1);
+                ContSetPtes(slot, idx + j, 1);   // the fold looks at entries up to j only
             }
         }
         if (TrackExpectedContent) ContentTokens.FillSequence(ExpectedForWrite(slot).AsSpan(idx, got), token);

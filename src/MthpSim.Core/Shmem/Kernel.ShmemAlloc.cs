@@ -175,7 +175,8 @@ public sealed partial class Kernel
         NrShmem += n;
         f.AllocedPages += n;
         if (f.Mount != null) f.Mount.UsedPages += n;
-        for (int p = pfn; p < pfn + n; p++) LruAdd(p);
+        if (Lru != null)
+            for (int p = pfn; p < pfn + n; p++) LruAdd(p);
     }
 
     /// <summary>models shmem_get_folio_gfp() with SGP_CACHE (a fault): the folio at index, swapped in or allocated if absent, zeroed and uptodate.</summary>
