@@ -120,7 +120,8 @@ public sealed class TraceReadAhead : IDisposable
         while (_full.TryTake(out var b)) _free.Add(b);
         while (_free.TryTake(out var b))
         {
-            b.Events.AsSpan(0, b.Written).Clear();
+            // only the path strings hold anything the pool must not keep alive
+            foreach (ref var e in b.Events.AsSpan(0, b.Written)) e.Path = null;
             ArrayPool<TraceEvent>.Shared.Return(b.Events);
         }
         _current = null;

@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.Intrinsics.X86;
+
 namespace MthpSim.Trace.Format;
 
 /// <summary>LEB128 integers (7 bits a byte, low first), zigzag for signed values.</summary>
@@ -25,6 +29,21 @@ static class Varint
 
     static bool TryReadLong(ReadOnlySpan<byte> s, ref int pos, out ulong v)
     {
+        // A value of up to 8 bytes with 8 bytes left to read: its 7-bit groups gathered in one step
+        // (an address is 6 or 7 bytes)
+        if (Bmi2.X64.IsSupported && pos >= 0 && s.Length - pos >= 8)
+        {
+            ulong word = BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(pos, 8));
+            ulong stops = ~word & 0x8080808080808080UL;
+            if (stops != 0)
+            {
+                int bytes = (BitOperations.TrailingZeroCount(stops) >> 3) + 1;
+                ulong groups = bytes == 8 ? 0x7F7F7F7F7F7F7F7FUL : 0x7F7F7F7F7F7F7F7FUL & ((1UL << (bytes * 8)) - 1);
+                v = Bmi2.X64.ParallelBitExtract(word, groups);
+                pos += bytes;
+                return true;
+            }
+        }
         ulong value = 0;
         int p = pos;
         for (int shift = 0; shift < 64; shift += 7)
