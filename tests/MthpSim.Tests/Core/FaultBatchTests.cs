@@ -1,0 +1,97 @@
+using MthpSim.Core;
+using MthpSim.Core.Arch;
+using MthpSim.Core.PageTable;
+using MthpSim.Core.Vma;
+
+namespace MthpSim.Tests.Core;
+
+/// <summary>
+/// A run of order-0 write faults, and a pwrite() into a file's holes, are taken in batches (the
+/// buddy allocator's pages a block at a time, the mapping per run of frames); each must leave what
+/// the same faults and writes taken one page at a time leave: the same frames at the same places,
+/// the same content, counters and free lists. The memory is fragmented first, so that the batch
+/// meets free blocks of every order.
+/// </summary>
+public class FaultBatchTests
+{
+    const ulong Base = 0x40000000, Len = 6UL << 20;
+    const int Page = 4096;
+
+    static (Kernel K, MmStruct Mm) Fragmented()
+    {
+        var k = new Kernel(MachineConfig.Default with { MemoryBytes = 128L << 20 });
+        Assert.Equal(0, k.SysfsWrite("enabled", "never"));   // every fault order 0
+        var mm = k.CreateProcess("p");
+        // order-0 pages written, then every third one unmapped in runs of 1 to 7 pages
+        const ulong churn = 0x80000000, churnLen = 4UL << 20;
+        Assert.Equal((long)churn, k.Mmap(mm, churn, churnLen, Prot.Read | Prot.Write));
+        Assert.Equal(0, k.Access(mm, churn, churn + churnLen, write: true));
+        var rng = new Random(5);
+        for (ulong a = churn; a < churn + churnLen; a += (ulong)Page * 3 * 8)
+            Assert.Equal(0, k.Munmap(mm, a, (ulong)Page * (ulong)rng.Next(1, 8)));
+        return (k, mm);
+    }
+
+    static void AssertSame(Kernel a, Kernel b, MmStruct ma, MmStruct mb)
+    {
+        Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
+        Assert.Equal(b.RenderBuddyinfo(), a.RenderBuddyinfo());
+        Assert.Equal(b.RenderVmstat(), a.RenderVmstat());
+        Assert.Equal(mb.MinFlt, ma.MinFlt);
+        Assert.Equal(mb.Rss, ma.Rss);
+        Assert.Equal(mb.Work.Counts, ma.Work.Counts);
+    }
+
+    [Fact]
+    public void A_run_of_write_faults_maps_what_one_fault_at_a_time_maps()
+    {
+        var (a, ma) = Fragmented();
+        var (b, mb) = Fragmented();
+        foreach (var (k, mm) in new[] { (a, ma), (b, mb) })
+            Assert.Equal((long)Base, k.Mmap(mm, Base, Len, Prot.Read | Prot.Write));
+        Assert.Equal(0, a.Access(ma, Base, Base + Len, write: true));
+        for (ulong p = Base; p < Base + Len; p += Page) Assert.Equal(0, b.Access(mb, p, p + Page, write: true));
+
+        AssertSame(a, b, ma, mb);
+        for (long pmd = (long)(Base >> 21); pmd < (long)((Base + Len) >> 21); pmd++)
+        {
+            var sa = ma.PageTables.Find(pmd)!;
+            var sb = mb.PageTables.Find(pmd)!;
+            Assert.Equal(sb.Ptes, sa.Ptes);
+        }
+        for (ulong p = Base; p < Base + Len; p += Page) Assert.Equal(b.ContentAt(mb, p), a.ContentAt(ma, p));
+        // the batch was taken: the pages' frames are not one block's
+        var frames = ma.PageTables.Find((long)(Base >> 21))!.Ptes!.Select(Pte.Pfn).ToArray();
+        Assert.Contains(frames.Zip(frames.Skip(1)), f => f.Second != f.First + 1);
+    }
+
+    [Fact]
+    public void A_pwrite_into_holes_fills_the_page_cache_as_one_page_at_a_time_does()
+    {
+        var (a, ma) = Fragmented();
+        var (b, mb) = Fragmented();
+        var files = new List<MthpSim.Core.Shmem.ShmemFile>();
+        foreach (var k in new[] { a, b })
+        {
+            Assert.Equal(0, k.TmpfsMount("never", null, out var mount));
+            var f = k.CreateFile("/lib/x.so", mount!, 0);
+            // a hole, a page written, and holes again: the write meets holes and a folio
+            Assert.Equal(Page, k.Pwrite(f, 5L * Page, Page));
+            files.Add(f);
+        }
+        Assert.Equal((long)Len - 100, a.Pwrite(files[0], 100, (long)Len - 100));
+        for (long off = 100; off < (long)Len; off = (off / Page + 1) * Page)
+        {
+            long n = Math.Min((off / Page + 1) * Page, (long)Len) - off;
+            Assert.Equal(n, b.Pwrite(files[1], off, n));
+        }
+
+        AssertSame(a, b, ma, mb);
+        Assert.Equal(files[1].Size, files[0].Size);
+        for (long i = 0; i < (long)Len / Page; i++) Assert.Equal(files[1].Cache.Lookup(i), files[0].Cache.Lookup(i));
+        // what a mapping of each file reads
+        foreach (var (k, mm, f) in new[] { (a, ma, files[0]), (b, mb, files[1]) })
+            Assert.Equal(0x50000000L, k.MmapShmem(mm, 0x50000000, Len, Prot.Read, f, 0, shared: true));
+        for (ulong p = 0x50000000; p < 0x50000000 + Len; p += Page) Assert.Equal(b.ContentAt(mb, p), a.ContentAt(ma, p));
+    }
+}
