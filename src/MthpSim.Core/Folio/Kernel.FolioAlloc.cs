@@ -30,18 +30,48 @@ public sealed partial class Kernel
     /// </summary>
     internal int AllocSmallFolios(PageKind kind, Span<int> heads)
     {
-        if (Buddy.PartialClaims > 0) return 0;
+        int got = AllocSmallPages(GfpMigratetype(kind), heads);
+        InitSmallFolios(heads[..got], kind);
+        Work(Cost.KernelWork.FolioAllocs, got);
+        return got;
+    }
+
+    /// <summary><see cref="AllocPages"/> of order 0 over and over while each would be served by the fast path (see <see cref="AllocSmallFolios"/>).</summary>
+    int AllocSmallPages(MigrateType mt, Span<int> pfns)
+    {
+        if (!SmallAllocationRuns || Buddy.PartialClaims > 0) return 0;
         long mark = _inReclaim ? NoWatermark : WmarkLow;
         // each allocation takes one page, and one passes the watermark while free pages stay above it
-        long room = mark == NoWatermark ? heads.Length : Buddy.FreePages - mark;
+        long room = mark == NoWatermark ? pfns.Length : Buddy.FreePages - mark;
         if (room <= 0) return 0;
-        int got = Buddy.AllocSmallRun(heads[..(int)Math.Min(heads.Length, room)], GfpMigratetype(kind));
-        for (int i = 0, n; i < got; i += n)
+        return Buddy.AllocSmallRun(pfns[..(int)Math.Min(pfns.Length, room)], mt);
+    }
+
+    /// <summary>Whether runs of order-0 allocations are taken as runs (tests turn it off to compare with one allocation at a time).</summary>
+    internal bool SmallAllocationRuns { get; set; } = true;
+
+    void InitSmallFolios(ReadOnlySpan<int> heads, PageKind kind)
+    {
+        for (int i = 0, n; i < heads.Length; i += n)
         {
-            n = ConsecutiveFrames(heads[..got], i);
+            n = ConsecutiveFrames(heads, i);
             Map.InitSmallFolios(heads[i], n, kind);
         }
-        Work(Cost.KernelWork.FolioAllocs, got);
+    }
+
+    /// <summary>
+    /// <see cref="AllocPageTable"/> over and over for <paramref name="mm"/>, outside any memory cgroup
+    /// (nothing to charge), while each would be served by the fast path: fills tables from the start
+    /// and returns how many it got.
+    /// </summary>
+    internal int AllocPageTables(Vma.MmStruct mm, Span<int> tables)
+    {
+        if (mm.Memcg != null) return 0;
+        int got = AllocSmallPages(MigrateType.Unmovable, tables);
+        InitSmallFolios(tables[..got], PageKind.PageTable);
+        NrPageTablePages += got;
+        mm.NrPtes += got;
+        Work(Cost.KernelWork.PageTableAllocs, got);
         return got;
     }
 

@@ -71,6 +71,9 @@ public sealed partial class Kernel
     bool CopyPageRange(Vma.Vma src, Vma.Vma dst)
     {
         ulong pmdSize = (ulong)Geo.PmdSize;
+        // the child's deposited page tables, taken a run of huge PMDs at a time
+        Span<int> reserve = stackalloc int[ReservedPmdTables];
+        int reserved = 0, used = 0;
         for (ulong addr = src.Start; addr < src.End;)
         {
             ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, src.End);
@@ -81,7 +84,8 @@ public sealed partial class Kernel
                 if (slot.Kind == PmdKind.Huge && src.File != null) { addr = next; continue; }
                 if (slot.Kind is PmdKind.Huge or PmdKind.HugeZero)
                 {
-                    bool? copied = CopyHugePmd(src, dst, slot, addr);
+                    if (used == reserved) (reserved, used) = (ReserveHugePmdTables(src, dst, addr, reserve), 0);
+                    bool? copied = CopyHugePmd(src, dst, slot, addr, used < reserved ? reserve[used++] : -1);
                     if (copied == null) return false;   // no page table for the child: fork fails (-ENOMEM)
                     if (copied == false) SplitHugePmd(src, slot, addr & ~(pmdSize - 1));   // maybe pinned: copy at the PTE level
                 }
@@ -113,12 +117,15 @@ public sealed partial class Kernel
     /// write-protected, the child's old. A maybe-pinned exclusive THP is refused (the caller splits
     /// the parent's PMD and copies PTEs); null when the child's deposited page table cannot be had.
     /// </summary>
-    bool? CopyHugePmd(Vma.Vma src, Vma.Vma dst, PmdSlot slot, ulong addr)
+    bool? CopyHugePmd(Vma.Vma src, Vma.Vma dst, PmdSlot slot, ulong addr, int table = -1)
     {
         int head = Pte.Pfn(slot.Leaf);
-        if (slot.Kind == PmdKind.Huge && Map.Test(head, PageFlags.AnonExclusive) && FolioNeedsCowForDma(src.Mm, head))
+        if (!CopyHugePmdTakesTable(src, slot))
+        {
+            if (table >= 0) throw new InvalidOperationException($"a page table was reserved for the PMD at {addr:x}, which is not copied");
             return false;
-        int table = AllocPageTable(dst.Mm);
+        }
+        if (table < 0) table = AllocPageTable(dst.Mm);
         if (table < 0) return null;
         var d = dst.Mm.PageTables.GetOrCreate(PmdIndex(addr));
         d.TablePfn = table;
@@ -134,6 +141,30 @@ public sealed partial class Kernel
         d.Leaf = slot.Leaf & ~(Pte.Young | Pte.UffdWp);
         ForkBatchWork(1);
         return true;
+    }
+
+    /// <summary>Whether <see cref="CopyHugePmd"/> copies this PMD (and so allocates the child's table): not a maybe-pinned exclusive THP.</summary>
+    bool CopyHugePmdTakesTable(Vma.Vma src, PmdSlot slot) =>
+        !(slot.Kind == PmdKind.Huge && Map.Test(Pte.Pfn(slot.Leaf), PageFlags.AnonExclusive) && FolioNeedsCowForDma(src.Mm, Pte.Pfn(slot.Leaf)));
+
+    const int ReservedPmdTables = 64;
+
+    /// <summary>
+    /// The page tables the copies of the huge PMDs from <paramref name="addr"/> on will allocate one
+    /// after another (nothing else allocates or frees between them), allocated now as a run
+    /// (<see cref="AllocPageTables"/>): fills reserve from the start, returns how many it got.
+    /// </summary>
+    int ReserveHugePmdTables(Vma.Vma src, Vma.Vma dst, ulong addr, Span<int> reserve)
+    {
+        ulong pmdSize = (ulong)Geo.PmdSize;
+        int n = 0;
+        for (ulong a = addr & ~(pmdSize - 1); a < src.End && n < reserve.Length; a += pmdSize)
+        {
+            var s = src.Mm.PageTables.Find(PmdIndex(a));
+            if (s is not { Kind: PmdKind.Huge or PmdKind.HugeZero } || (s.Kind == PmdKind.Huge && src.File != null) || !CopyHugePmdTakesTable(src, s)) break;
+            n++;
+        }
+        return n < 2 ? 0 : AllocPageTables(dst.Mm, reserve[..n]);
     }
 
     /// <summary>

@@ -94,4 +94,35 @@ public class FaultBatchTests
             Assert.Equal(0x50000000L, k.MmapShmem(mm, 0x50000000, Len, Prot.Read, f, 0, shared: true));
         for (ulong p = 0x50000000; p < 0x50000000 + Len; p += Page) Assert.Equal(b.ContentAt(mb, p), a.ContentAt(ma, p));
     }
+
+    [Fact]
+    public void A_fork_of_PMD_mapped_memory_takes_its_page_tables_as_one_at_a_time_does()
+    {
+        (Kernel K, MmStruct Parent, MmStruct Child) Forked(bool runs)
+        {
+            var (k, mm) = Fragmented();
+            k.SmallAllocationRuns = runs;
+            Assert.Equal(0, k.SysfsWrite("enabled", "always"));
+            // PMD THPs with a hole and an order-0 range among them, then a second run of THPs
+            Assert.Equal((long)Base, k.Mmap(mm, Base, 24UL << 20, Prot.Read | Prot.Write));
+            Assert.Equal(0, k.Access(mm, Base, Base + (10UL << 20), write: true));
+            Assert.Equal(0, k.Access(mm, Base + (14UL << 20), Base + (24UL << 20), write: true));
+            Assert.Equal(0, k.Madvise(mm, Base + (12UL << 20), 2UL << 20, MadviseAdvice.Nohugepage));
+            Assert.Equal(0, k.Access(mm, Base + (12UL << 20), Base + (13UL << 20), write: true));
+            var child = k.Fork(mm, "c")!;
+            return (k, mm, child);
+        }
+        var (a, pa, ca) = Forked(runs: true);
+        var (b, pb, cb) = Forked(runs: false);
+        AssertSame(a, b, ca, cb);
+        AssertSame(a, b, pa, pb);
+        for (long pmd = (long)(Base >> 21); pmd < (long)((Base + (24UL << 20)) >> 21); pmd++)
+            Assert.Equal(cb.PageTables.Find(pmd)?.TablePfn, ca.PageTables.Find(pmd)?.TablePfn);
+        Assert.True(ca.PageTables.Find((long)(Base >> 21))!.Kind == PmdKind.Huge, "the child maps a PMD THP");
+        // and the child's exit gives them back alike
+        a.Exit(ca);
+        b.Exit(cb);
+        Assert.Equal(b.RenderBuddyinfo(), a.RenderBuddyinfo());
+        Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
+    }
 }
