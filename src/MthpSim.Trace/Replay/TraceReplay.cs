@@ -263,14 +263,16 @@ public sealed class TraceReplay
     {
         ulong page = e.Addr & ~(_pageSize - 1);
         var mm = s.Mm;
-        if (mm.FindVma(page) == null)
+        var vma = mm.FindVma(page);
+        if (vma == null)
         {
             if (s.SpecialAt(page) is { } special) { if (special.Vdso) s.VdsoPagesMapped.Add(page); return; }
             if (!GrowStack(s, page)) { Problem("fault outside every mapping", e); return; }
+            vma = mm.FindVma(page);
         }
-        if (s.StackTopUntouched != 0 && page >= s.StackStart && page < s.StackTopUntouched) ExecArgPages(s, page);
+        if (s.StackTopUntouched != 0 && page >= s.StackStart && page < s.StackTopUntouched) ExecArgPages(s, page);   // populates: the VMAs stay
         bool write = (e.Access & FaultFlags.Write) != 0;
-        if (defer && mm.FindVma(page) is { } vma)
+        if (defer && vma != null)
         {
             (_runProcess, _runSpace, _runStart, _runLimit, _runWrite) = (p, s, page, vma.End, write);
             _run[_runCount++] = new RunFault(e);
