@@ -41,12 +41,18 @@ public sealed partial class Kernel
         while (addr < end)
         {
             stoppedAt = addr;
+            if (_timedMs != null)
+            {
+                if (addr >= _timedQuietEnd) return 0;   // background work is due by this page's time: the caller lets it run first
+                TimedReach(addr);
+            }
             if (vma == null || addr >= vma.End || addr < vma.Start)
             {
                 vma = mm.FindVma(addr);
                 if (vma == null || !VmaPermits(vma, write)) return -Errno.EFAULT;
             }
             ulong runEnd = Math.Min(Math.Min(end, vma.End), (addr & ~(pmdSize - 1)) + pmdSize);
+            if (_timedMs != null) runEnd = Math.Min(runEnd, _timedQuietEnd);
             int pages = (int)((runEnd - addr + pageSize - 1) >> PageShift);
             var slot = mm.PageTables.Find(PmdIndex(addr));
             if (slot != null)
@@ -105,6 +111,7 @@ public sealed partial class Kernel
             }
             if (r == FaultResult.Ok)
             {
+                if (_timedMs != null) { TimedQuietFrom(addr); runEnd = Math.Min(runEnd, _timedQuietEnd); }
                 if (write) { r = AnonWriteFaultRun(vma, ref addr, runEnd); stoppedAt = addr; }
                 else ZeroPageFaultRun(vma, addr, runEnd);
             }
@@ -159,9 +166,11 @@ public sealed partial class Kernel
             }
             faulted = addr;
             _faultMajor = false;
+            if (_timedMs != null) TimedReach(addr);
             var r = DoAnonymousPage(vma, slot, addr, write: true);
             MmAccountFault(mm, r, tried: false);
             if (r != FaultResult.Ok) return r;
+            if (_timedMs != null) { TimedQuietFrom(addr); end = Math.Min(end, _timedQuietEnd); }
             // The store to the page the fault mapped, and to the pages after it as far as their
             // entries allow (the rest of the folio it mapped, with the tokens that follow)
             int left = (int)((end - addr + (ulong)Geo.PageSize - 1) >> PageShift);

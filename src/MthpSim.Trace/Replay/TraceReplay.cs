@@ -36,6 +36,12 @@ public sealed class TraceReplay
     ReplayAddressSpace? _runSpace;
     ulong _runStart, _runLimit;
     bool _runWrite;
+    /// <summary>The trace time the run may last until (see <see cref="RunQuietLimitNs"/>); -1 until asked.</summary>
+    long _runQuietLimitNs;
+    /// <summary>Whether a record of the run is in a later millisecond than the first's.</summary>
+    bool _runSpansTicks;
+    /// <summary>Each deferred record's time, in ms after the run's first (for <see cref="Kernel.AccessOverTime"/>).</summary>
+    readonly long[] _runMs = new long[MaxRun];
     /// <summary>At most a PTE table's worth of records waits (host memory stays fixed).</summary>
     const int MaxRun = 512;
 
@@ -46,6 +52,7 @@ public sealed class TraceReplay
         readonly ulong _addr = e.Addr, _access = e.Arg2;
         readonly int _pid = e.Pid, _tid = e.Tid;
 
+        public long Time => _time;
         public TraceEvent Event => TraceEvent.Fault(_time, _pid, _tid, _addr, (FaultFlags)_access);
     }
 
@@ -93,6 +100,7 @@ public sealed class TraceReplay
                         Events++;
                         Faults++;
                         _runProcess!.Faults++;
+                        _runSpansTicks |= e.Time >= _nextTickNs;
                         _run[_runCount++] = new RunFault(e);
                         continue;
                     }
@@ -166,11 +174,14 @@ public sealed class TraceReplay
     {
         if (_clockOriginNs < 0) (_clockOriginNs, _nextTickNs) = (timeNs, timeNs + 1_000_000);
         if (timeNs < _nextTickNs) return;
-        long ms = (timeNs - _clockOriginNs) / 1_000_000;
+        long ms = MsOf(timeNs);
         _k.Sleep(ms - _clockMs);
-        _clockMs = ms;
-        _nextTickNs = _clockOriginNs + (ms + 1) * 1_000_000;
+        SetClock(ms);
     }
+
+    long MsOf(long timeNs) => (timeNs - _clockOriginNs) / 1_000_000;
+
+    void SetClock(long ms) => (_clockMs, _nextTickNs) = (ms, _clockOriginNs + (ms + 1) * 1_000_000);
 
     ReplayProcess Process(int pid)
     {
@@ -274,7 +285,7 @@ public sealed class TraceReplay
         bool write = (e.Access & FaultFlags.Write) != 0;
         if (defer && vma != null)
         {
-            (_runProcess, _runSpace, _runStart, _runLimit, _runWrite) = (p, s, page, vma.End, write);
+            (_runProcess, _runSpace, _runStart, _runLimit, _runWrite, _runQuietLimitNs, _runSpansTicks) = (p, s, page, vma.End, write, -1, false);
             _run[_runCount++] = new RunFault(e);
             return;
         }
@@ -290,8 +301,8 @@ public sealed class TraceReplay
     /// <summary>
     /// Whether a record is the next fault of the deferred run: the next page, of the same process,
     /// with the same access, in the VMA of the run's first page, with nothing to do before it (no
-    /// exec argument pages to fill) and in the same millisecond (khugepaged and kswapd cannot run
-    /// between them). Only then is one access over the run the same as one access per record.
+    /// exec argument pages to fill) and before the kernel's background work has anything due (it
+    /// cannot run between them). Only then is one access over the run the same as one access per record.
     /// </summary>
     bool ContinuesRun(in TraceEvent e)
     {
@@ -301,26 +312,58 @@ public sealed class TraceReplay
             && page == _runStart + (ulong)_runCount * _pageSize && page < _runLimit
             && ((e.Access & FaultFlags.Write) != 0) == _runWrite
             && (s.StackTopUntouched == 0 || page < s.StackStart || page >= s.StackTopUntouched)
-            && e.Time < _nextTickNs;
+            && (e.Time < _nextTickNs || e.Time < RunQuietLimitNs());
     }
 
     /// <summary>
-    /// Takes the deferred run as one access. An access that fails stops at the failing page: its
-    /// record gets the problem, and the records after it are taken one by one, as they would have been.
+    /// Time may pass within a run as far as nothing would run in the background meanwhile, as the
+    /// kernel's state is when the run starts (<see cref="Kernel.QuietThroughMs"/>; the access stops
+    /// where a fault of the run makes something due sooner).
+    /// </summary>
+    long RunQuietLimitNs()
+    {
+        if (_runQuietLimitNs < 0)
+            _runQuietLimitNs = _clockOriginNs + (_k.QuietThroughMs - _k.NowMs + _clockMs + 1) * 1_000_000;
+        return _runQuietLimitNs;
+    }
+
+    /// <summary>
+    /// Takes the deferred run as one access, each page at its record's time. An access that fails
+    /// stops at the failing page: its record gets the problem, and the records after it are taken
+    /// one by one, as they would have been; so are those after a page that some background work
+    /// became due before (time passes then as it would have).
     /// </summary>
     void FlushRun()
     {
         if (_runCount == 0) return;
         var (p, s) = (_runProcess!, _runSpace!);
         ulong end = _runStart + (ulong)_runCount * _pageSize;
-        long rc = _k.Access(s.Mm, _runStart, end, _runWrite, out ulong stoppedAt);
-        if (rc < 0)
+        if (!_runSpansTicks)
         {
-            int failed = (int)((stoppedAt - _runStart) / _pageSize);
-            FaultProblem(rc, _runWrite, _run[failed].Event);
-            for (int i = failed + 1; i < _runCount; i++) FaultIn(p, s, _run[i].Event, defer: false);
+            // all in one millisecond: no time passes
+            long rc1 = _k.Access(s.Mm, _runStart, end, _runWrite, out ulong failedAt);
+            if (rc1 < 0) FinishRun(p, s, (int)((failedAt - _runStart) / _pageSize), rc1);
+            _runCount = 0;
+            return;
         }
+        long firstMs = _clockMs;
+        for (int i = 0; i < _runCount; i++) _runMs[i] = MsOf(_run[i].Time) - firstMs;
+        long nowBefore = _k.NowMs;
+        long rc = _k.AccessOverTime(s.Mm, _runStart, end, _runWrite, _runMs, out ulong stoppedAt);
+        SetClock(firstMs + _k.NowMs - nowBefore);
+        if (stoppedAt < end) FinishRun(p, s, (int)((stoppedAt - _runStart) / _pageSize), rc);
         _runCount = 0;   // fault records hold no path: nothing stale is kept alive
+    }
+
+    /// <summary>The records of the run from <paramref name="next"/> on, one by one, after the access stopped there (with <paramref name="rc"/>: an error of that record's, or 0).</summary>
+    void FinishRun(ReplayProcess p, ReplayAddressSpace s, int next, long rc)
+    {
+        if (rc < 0) FaultProblem(rc, _runWrite, _run[next++].Event);
+        for (int i = next; i < _runCount; i++)
+        {
+            AdvanceClock(_run[i].Time);
+            FaultIn(p, s, _run[i].Event, defer: false);
+        }
     }
 
     /// <summary>
