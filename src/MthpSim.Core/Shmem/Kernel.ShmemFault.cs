@@ -269,7 +269,7 @@ public sealed partial class Kernel
         long to = Math.Min(Math.Min(from + nrAround, Geo.PtrsPerPte), pteOff + vmaPages - vmaOff) - 1;
         long startPg = index + from - pteOff, endPg = Math.Min(index + to - pteOff, PagesOf(f.Size) - 1);
         if (endPg < startPg) return false;
-        var folios = f.Cache.Folios(startPg, endPg + 1, h => 1 << Map.Order(h)).Where(x => !_notUptodate.Contains(x.Head)).ToList();
+        var folios = FaultAroundFolios(f, startPg, endPg + 1);
         if (folios.Count == 0) return false;
         var mm = vma.Mm;
         var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
@@ -280,7 +280,7 @@ public sealed partial class Kernel
             if (DoSetPmd(vma, slot, addr, folios[0].Head, write: false)) return true;
             if (!InstallPteTable(mm, slot)) return false;
             // the table's charge may have reclaimed some of them (the kernel allocates it first)
-            folios = f.Cache.Folios(startPg, endPg + 1, h => 1 << Map.Order(h)).Where(x => !_notUptodate.Contains(x.Head)).ToList();
+            folios = FaultAroundFolios(f, startPg, endPg + 1);
         }
         foreach (var (first, head) in folios)
         {
@@ -300,4 +300,17 @@ public sealed partial class Kernel
         }
         return Pte.IsPresent(slot.Ptes![pteOff]);
     }
+
+    /// <summary>The uptodate folios of the file's page cache holding any index of [from, to), in a list reused from fault to fault.</summary>
+    List<(long Index, int Head)> FaultAroundFolios(Shmem.ShmemFile f, long from, long to)
+    {
+        var list = _faultAroundFolios;
+        list.Clear();
+        f.Cache.Folios(from, to, _folioPages ??= h => 1 << Map.Order(h), list);
+        if (_notUptodate.Count > 0) list.RemoveAll(x => _notUptodate.Contains(x.Head));
+        return list;
+    }
+
+    readonly List<(long Index, int Head)> _faultAroundFolios = [];
+    Func<int, int>? _folioPages;
 }

@@ -193,19 +193,30 @@ public sealed class PageCache
     /// <summary><see cref="Folios(long, long, Func{int, int})"/> appended to <paramref name="list"/> (a caller's list reused from call to call).</summary>
     public void Folios(long from, long to, Func<int, int> nrPages, List<(long Index, int Head)> list)
     {
-        foreach (long key in ChunksIn(from, to))
+        if (to <= from) return;
+        long firstKey = from >> _chunkShift, lastKey = (to - 1) >> _chunkShift;
+        if (lastKey - firstKey < 4)
         {
-            var slots = _chunks[key].Slots;
-            long baseIndex = key << _chunkShift;
-            for (long i = Math.Max(from, baseIndex), end = Math.Min(to, baseIndex + _chunkMask + 1); i < end;)
-            {
-                int v = slots[i - baseIndex];
-                if (v <= 0) { i++; continue; }
-                int nr = nrPages(v - 1);
-                long first = i & ~((long)nr - 1);
-                list.Add((first, v - 1));
-                i = first + nr;
-            }
+            // a few chunks (a fault-around window's one): looked up directly, not through the sorted keys
+            for (long key = firstKey; key <= lastKey; key++)
+                if (_chunks.TryGetValue(key, out var chunk)) FoliosIn(chunk, key, from, to, nrPages, list);
+            return;
+        }
+        foreach (long key in ChunksIn(from, to)) FoliosIn(_chunks[key], key, from, to, nrPages, list);
+    }
+
+    void FoliosIn(Chunk chunk, long key, long from, long to, Func<int, int> nrPages, List<(long Index, int Head)> list)
+    {
+        var slots = chunk.Slots;
+        long baseIndex = key << _chunkShift;
+        for (long i = Math.Max(from, baseIndex), end = Math.Min(to, baseIndex + _chunkMask + 1); i < end;)
+        {
+            int v = slots[i - baseIndex];
+            if (v <= 0) { i++; continue; }
+            int nr = nrPages(v - 1);
+            long first = i & ~((long)nr - 1);
+            list.Add((first, v - 1));
+            i = first + nr;
         }
     }
 
