@@ -102,6 +102,19 @@ public sealed partial class Kernel
                 // mapcounts, references and counters of the run move in one step; a kept folio loses
                 // nothing else, a held one is then freed, in page order, as one by one.
                 int run = SmallAnonRun(ptes, i, endIdx, pfn, small);
+                if (run == 1 && small == SmallMapped.Exclusive)
+                {
+                    // pages copied one at a time (written after a read mapped the zero page) lie at frames in no order
+                    run = ZapScatteredExclusivePages(ptes, i, endIdx);
+                    mm.Rss[(int)RssMember.AnonPages] -= run;
+                    NrAnonMapped -= run;
+                    Work(Cost.KernelWork.ZapBatches, run);
+                    Work(Cost.KernelWork.ZapPtes, run);
+                    Work(Cost.KernelWork.RmapFolios, run);
+                    Work(Cost.KernelWork.RmapPages, run);
+                    i += run;
+                    continue;
+                }
                 Array.Clear(ptes, i, run);
                 mm.Rss[(int)RssMember.AnonPages] -= run;
                 NrAnonMapped -= Map.SubPteMapcountRun(pfn, run);
@@ -138,6 +151,27 @@ public sealed partial class Kernel
             FolioPut(head, nr);
             i += nr;
         }
+    }
+
+    /// <summary>
+    /// The PTEs from <paramref name="i"/> on (the first known to be one) that each map an order-0
+    /// anonymous folio held by that mapping alone, at any frames: each is cleared, its page unmapped
+    /// and freed in page order, as the zap of each on its own does; the caller counts them. Returns how many.
+    /// </summary>
+    int ZapScatteredExclusivePages(ulong[] ptes, int i, int end)
+    {
+        int k = i;
+        do
+        {
+            int pfn = Pte.Pfn(ptes[k]);
+            ptes[k] = 0;
+            Map.UnmapOnlyPtes(pfn, 1);
+            Map.AddRefRun(pfn, 1, -1);
+            FreeSmallRun(pfn, 1);
+            k++;
+        }
+        while (k < end && Pte.IsNormal(ptes[k]) && Map.IsSmallAnon(Pte.Pfn(ptes[k]), SmallMapped.Exclusive));
+        return k - i;
     }
 
     /// <summary>Whether <see cref="ZapExclusiveFolioRun"/> is used (tests turn it off to compare with folio-by-folio zapping).</summary>

@@ -36,7 +36,7 @@ public sealed class TraceReplay
     ReplayAddressSpace? _runSpace;
     ulong _runStart, _runLimit;
     bool _runWrite;
-    /// <summary>The trace time the run may last until (see <see cref="RunQuietLimitNs"/>); -1 until asked.</summary>
+    /// <summary>The trace time the run may last until (see <see cref="RunQuietLimitNs"/>); -1 until a record is later than the first's millisecond.</summary>
     long _runQuietLimitNs;
     /// <summary>Whether a record of the run is in a later millisecond than the first's.</summary>
     bool _runSpansTicks;
@@ -312,7 +312,7 @@ public sealed class TraceReplay
             && page == _runStart + (ulong)_runCount * _pageSize && page < _runLimit
             && ((e.Access & FaultFlags.Write) != 0) == _runWrite
             && (s.StackTopUntouched == 0 || page < s.StackStart || page >= s.StackTopUntouched)
-            && (e.Time < _nextTickNs || e.Time < RunQuietLimitNs());
+            && (e.Time < _nextTickNs || e.Time < (_runQuietLimitNs >= 0 ? _runQuietLimitNs : RunQuietLimitNs()));
     }
 
     /// <summary>
@@ -320,12 +320,7 @@ public sealed class TraceReplay
     /// kernel's state is when the run starts (<see cref="Kernel.QuietThroughMs"/>; the access stops
     /// where a fault of the run makes something due sooner).
     /// </summary>
-    long RunQuietLimitNs()
-    {
-        if (_runQuietLimitNs < 0)
-            _runQuietLimitNs = _clockOriginNs + (_k.QuietThroughMs - _k.NowMs + _clockMs + 1) * 1_000_000;
-        return _runQuietLimitNs;
-    }
+    long RunQuietLimitNs() => _runQuietLimitNs = _clockOriginNs + (_k.QuietThroughMs - _k.NowMs + _clockMs + 1) * 1_000_000;
 
     /// <summary>
     /// Takes the deferred run as one access, each page at its record's time. An access that fails

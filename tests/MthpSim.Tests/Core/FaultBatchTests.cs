@@ -125,4 +125,33 @@ public class FaultBatchTests
         Assert.Equal(b.RenderBuddyinfo(), a.RenderBuddyinfo());
         Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
     }
+
+    /// <summary>
+    /// Pages read (the zero page mapped) and then written in a scattered order are copies at frames in
+    /// no order; an unmap of them all zaps them in one pass, which must free them as unmapping each
+    /// page on its own does.
+    /// </summary>
+    [Fact]
+    public void An_unmap_of_pages_copied_one_at_a_time_frees_them_as_one_unmap_a_page_does()
+    {
+        (Kernel K, MmStruct Mm) Copied()
+        {
+            var (k, mm) = Fragmented();
+            Assert.Equal((long)Base, k.Mmap(mm, Base, Len, Prot.Read | Prot.Write));
+            Assert.Equal(0, k.Access(mm, Base, Base + Len, write: false));
+            var rng = new Random(11);
+            foreach (int page in Enumerable.Range(0, (int)(Len / Page)).OrderBy(_ => rng.Next()).Take((int)(Len / Page) * 3 / 4))
+                Assert.Equal(0, k.Access(mm, Base + (ulong)page * Page, Base + (ulong)page * Page + Page, write: true));
+            return (k, mm);
+        }
+        var (a, ma) = Copied();
+        var (b, mb) = Copied();
+        Assert.Equal(0, a.Munmap(ma, Base, Len));
+        for (ulong p = Base; p < Base + Len; p += Page) Assert.Equal(0, b.Munmap(mb, p, Page));
+        Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
+        Assert.Equal(b.RenderBuddyinfo(), a.RenderBuddyinfo());
+        Assert.Equal(b.RenderVmstat(), a.RenderVmstat());
+        Assert.Equal(mb.Rss, ma.Rss);
+        Assert.Empty(MthpSim.Core.Debug.InvariantChecker.Check(a));
+    }
 }
