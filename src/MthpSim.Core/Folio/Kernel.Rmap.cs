@@ -217,27 +217,41 @@ public sealed partial class Kernel
 
     /// <summary>
     /// A minimal anon rmap walk (rmap_walk_anon()): every present PTE or PMD mapping a page of the folio,
-    /// found through the VMAs chained to its anon_vma and the folio's linear index.
+    /// found through the VMAs chained to its anon_vma and the folio's linear index; one entry per page.
     /// </summary>
-    internal List<(Vma.Vma Vma, ulong Addr)> AnonFolioMappings(int head)
+    internal List<(Vma.Vma Vma, ulong Addr)> AnonFolioMappings(int head) => PerPage(AnonFolioMappingRuns(head));
+
+    /// <summary><see cref="AnonFolioMappings"/> a run at a time (a PMD mapping is one entry, not one per page).</summary>
+    internal List<FolioMapping> AnonFolioMappingRuns(int head)
     {
         int nr = 1 << Map.Order(head);
         var (anonVma, index) = nr > 1 ? (Map.Large(head).AnonVma, Map.Large(head).AnonIndex) : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
         // nothing maps it (as folio_referenced() returns at once for an unmapped folio)
         if (anonVma == 0 || Map.FolioMapcount(head) == 0) return [];
-        long mappings = RmapMappingsLeft(head, nr);
-        var result = new List<(Vma.Vma, ulong)>((int)Math.Min(mappings, 1 << 16));
+        long mappings = RmapMappingsLeft(head, nr), found = 0;
+        var result = new List<FolioMapping>();
         foreach (var mm in _mms)
         {
             foreach (var vma in mm.Vmas)
             {
-                if (result.Count == mappings) return result;
+                if (found == mappings) return result;
                 // the anon_vma interval tree holds only VMAs whose page offsets cover the folio's
                 if (!VmaCoversIndex(vma, index, nr)) continue;
                 if (Array.IndexOf(vma.AnonVmaChain, anonVma) < 0) continue;
-                AddVmaMappings(vma, head, index, nr, result);
+                found += AddVmaMappings(vma, head, index, nr, result);
             }
         }
+        return result;
+    }
+
+    /// <summary>The walk's runs as one entry per page, in the same order.</summary>
+    List<(Vma.Vma Vma, ulong Addr)> PerPage(List<FolioMapping> runs)
+    {
+        int pages = 0;
+        foreach (var r in runs) pages += r.Pages;
+        var result = new List<(Vma.Vma, ulong)>(pages);
+        foreach (var r in runs)
+            for (int k = 0; k < r.Pages; k++) result.Add((r.Vma, r.Addr + ((ulong)k << PageShift)));
         return result;
     }
 
@@ -254,14 +268,14 @@ public sealed partial class Kernel
         index + nr > vma.PgOff && index < vma.PgOff + (long)((vma.End - vma.Start) >> PageShift);
 
     /// <summary>
-    /// Adds (vma, address) for each page of the folio at <paramref name="head"/> that the VMA maps at
-    /// the page's linear index (<paramref name="index"/> + i), in page order; the PMD is looked up
-    /// once per PMD range (page_vma_mapped_walk()).
+    /// Adds the runs of pages of the folio at <paramref name="head"/> that the VMA maps at the pages'
+    /// linear indexes (<paramref name="index"/> + i), in page order; the PMD is looked up once per
+    /// PMD range (page_vma_mapped_walk()). Returns the pages found.
     /// </summary>
-    void AddVmaMappings(Vma.Vma vma, int head, long index, int nr, List<(Vma.Vma, ulong)> result)
+    int AddVmaMappings(Vma.Vma vma, int head, long index, int nr, List<FolioMapping> result)
     {
-        int i = (int)Math.Max(0, vma.PgOff - index);
-        ulong pmdMask = (ulong)Geo.PmdSize - 1;
+        int i = (int)Math.Max(0, vma.PgOff - index), found = 0;
+        ulong pmdMask = (ulong)Geo.PmdSize - 1, pageSize = (ulong)Geo.PageSize;
         while (i < nr)
         {
             ulong addr = vma.Start + ((ulong)(index + i - vma.PgOff) << PageShift);
@@ -272,13 +286,21 @@ public sealed partial class Kernel
             if (slot is { Kind: PmdKind.Huge })
             {
                 // frames and folio pages advance together across a PMD mapping: all of them are the folio's, or none
-                bool ours = Pte.Pfn(slot.Leaf) + PteIndex(addr) == head + i;
-                for (int k = 0; k < n && ours; k++) result.Add((vma, addr + ((ulong)k << PageShift)));
+                if (Pte.Pfn(slot.Leaf) + PteIndex(addr) == head + i) { result.Add(new(vma, addr, n, Pmd: true)); found += n; }
                 i += n;
                 continue;
             }
-            for (int k = 0; k < n; k++, i++, addr += (ulong)Geo.PageSize)
-                if (Resolve(slot, addr, out _) == head + i) result.Add((vma, addr));
+            for (int k = 0; k < n;)
+            {
+                int run = 0;
+                while (k + run < n && Resolve(slot, addr + ((ulong)run << PageShift), out _) == head + i + run) run++;
+                if (run > 0) { result.Add(new(vma, addr, run, Pmd: false)); found += run; }
+                else run = 1;   // not this folio's page: passed over
+                k += run;
+                i += run;
+                addr += (ulong)run * pageSize;
+            }
         }
+        return found;
     }
 }

@@ -330,7 +330,7 @@ public sealed partial class Kernel
         long deactivated = 0;
         foreach (int head in taken)
         {
-            FolioReferenced(head, FolioMappings(head), sc);
+            FolioReferenced(head, FolioMappingRuns(head), sc);
             Map.Clear(head, PageFlags.Active);
             PutbackFolio(head);
             deactivated += 1 << Map.Order(head);
@@ -364,7 +364,7 @@ public sealed partial class Kernel
     /// trip (PG_referenced set), activated if it was already marked or more than one VMA used it;
     /// an unreferenced one is reclaimed.
     /// </summary>
-    FolioReference FolioCheckReferences(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, ScanControl sc)
+    FolioReference FolioCheckReferences(int head, List<FolioMapping> mappings, ScanControl sc)
     {
         int referencedPtes = FolioReferenced(head, mappings, sc);
         bool referencedFolio = Map.Test(head, PageFlags.Referenced);
@@ -379,37 +379,34 @@ public sealed partial class Kernel
     /// counts the VMAs where one was set. Cgroup reclaim ignores mappings of processes outside the
     /// target (invalid_folio_referenced_vma()).
     /// </summary>
-    int FolioReferenced(int head, List<(Vma.Vma Vma, ulong Addr)> mappings, ScanControl sc)
+    int FolioReferenced(int head, List<FolioMapping> mappings, ScanControl sc)
     {
         if (Map.FolioMapcount(head) == 0) return 0;
         int referenced = 0;
         Vma.Vma? last = null;
         bool young = false;
-        long hugePmd = -1;   // the PMD mapping of the last VMA already looked at
-        foreach (var (vma, addr) in mappings)
+        foreach (var (vma, addr, pages, pmdMapped) in mappings)
         {
             if (vma != last)
             {
                 if (young) referenced++;
                 last = vma;
                 young = false;
-                hugePmd = -1;
             }
             if (sc.Target != null && vma.Mm.Memcg != sc.Target) continue;
-            // A PMD mapping is one entry per page: its young bit is read and cleared at the first.
-            long pmd = PmdIndex(addr);
-            if (pmd == hugePmd) continue;
-            var slot = vma.Mm.PageTables.Find(pmd)!;
-            if (slot.Kind == PmdKind.Huge)
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr))!;
+            if (pmdMapped)
             {
-                hugePmd = pmd;
+                // pmdp_clear_flush_young(): one young bit for the whole mapping
                 young |= Pte.IsYoung(slot.Leaf);
                 slot.Leaf &= ~Pte.Young;
                 continue;
             }
-            int i = PteIndex(addr);
-            young |= Pte.IsYoung(slot.Ptes![i]);
-            ContClearAccessBits(slot, i, 1, Pte.Young);   // ptep_clear_flush_young(): a folded block's whole
+            for (int i = PteIndex(addr), end = i + pages; i < end; i++)
+            {
+                young |= Pte.IsYoung(slot.Ptes![i]);
+                ContClearAccessBits(slot, i, 1, Pte.Young);   // ptep_clear_flush_young(): a folded block's whole
+            }
         }
         if (young) referenced++;
         return referenced;

@@ -12,29 +12,32 @@ namespace MthpSim.Core;
 // tables keep nothing (a later fault finds the entry through the page cache).
 public sealed partial class Kernel
 {
-    /// <summary>Every present PTE or PMD mapping a page of a shmem folio (rmap_walk_file() over the file's VMAs).</summary>
-    internal List<(Vma.Vma Vma, ulong Addr)> FileFolioMappings(int head)
+    /// <summary>Every present PTE or PMD mapping a page of a shmem folio (rmap_walk_file() over the file's VMAs), a run at a time.</summary>
+    internal List<FolioMapping> FileFolioMappingRuns(int head)
     {
         if (Map.FolioMapcount(head) == 0) return [];
         var (f, index) = _shmemOwner[head];
         int nr = 1 << Map.Order(head);
         // Ends once it found every mapping the mapcounts hold, as the anon walk does.
-        long mappings = RmapMappingsLeft(head, nr);
-        var result = new List<(Vma.Vma, ulong)>((int)Math.Min(mappings, 1 << 16));
+        long mappings = RmapMappingsLeft(head, nr), found = 0;
+        var result = new List<FolioMapping>();
         foreach (var mm in _mms)
             foreach (var vma in mm.Vmas)
             {
                 if (vma.File != f) continue;
-                if (result.Count == mappings) return result;
+                if (found == mappings) return result;
                 // the file's interval tree holds only VMAs whose page offsets cover the folio's
-                if (VmaCoversIndex(vma, index, nr)) AddVmaMappings(vma, head, index, nr, result);
+                if (VmaCoversIndex(vma, index, nr)) found += AddVmaMappings(vma, head, index, nr, result);
             }
         return result;
     }
 
-    /// <summary>The rmap walk for either kind of folio on the LRU.</summary>
-    List<(Vma.Vma Vma, ulong Addr)> FolioMappings(int head) =>
-        Map.Kind(head) == PageKind.Shmem ? FileFolioMappings(head) : AnonFolioMappings(head);
+    /// <summary><see cref="FileFolioMappingRuns"/> as one entry per page.</summary>
+    internal List<(Vma.Vma Vma, ulong Addr)> FileFolioMappings(int head) => PerPage(FileFolioMappingRuns(head));
+
+    /// <summary>The rmap walk for either kind of folio on the LRU, a run at a time.</summary>
+    List<FolioMapping> FolioMappingRuns(int head) =>
+        Map.Kind(head) == PageKind.Shmem ? FileFolioMappingRuns(head) : AnonFolioMappingRuns(head);
 
     /// <summary>
     /// models shrink_folio_list() for one isolated shmem folio: with <paramref name="checkReferences"/>,
@@ -48,12 +51,13 @@ public sealed partial class Kernel
     {
         if (head == _faultLockedFolio) { PutbackFolio(head); return 0; }   // folio_trylock() fails
         int nr = 1 << Map.Order(head);
-        var mappings = FileFolioMappings(head);
-        if (checkReferences && sc != null && FolioCheckReferences(head, mappings, sc) is var refs && refs != FolioReference.Reclaim)
+        var runs = FileFolioMappingRuns(head);
+        if (checkReferences && sc != null && FolioCheckReferences(head, runs, sc) is var refs && refs != FolioReference.Reclaim)
         {
             PutbackFolio(head, activate: refs == FolioReference.Activate);
             return 0;
         }
+        var mappings = PerPage(runs);
         TryToUnmapFileFolio(head, mappings);
         // Unmapped, it cannot be newly pinned: one that is pinned is not worth reclaiming (activate_locked).
         if (FolioMaybeDmaPinned(head)) { PutbackFolio(head, activate: true); return 0; }

@@ -105,11 +105,11 @@ public sealed partial class Kernel
         if (Map.Kind(head) == PageKind.Shmem) return ShrinkShmemFolio(head, sc, checkReferences);
         if (Map.Kind(head) != PageKind.Anon) return 0;
         int order = Map.Order(head), nr = 1 << order;
-        // One rmap walk serves the reference check and the unmap.
-        var mappings = order > 0 || SmallRmap != null ? AnonFolioMappings(head) : [(vma!, addr)];
-        if (SmallRmap != null && order == 0 && mappings.Count != Map.FolioMapcount(head))
-            throw new InvalidOperationException($"rmap walk of folio {head:x} found {mappings.Count} mappings, its mapcount is {Map.FolioMapcount(head)}");
-        if (checkReferences && sc != null && FolioCheckReferences(head, mappings, sc) is var refs && refs != FolioReference.Reclaim)
+        // One rmap walk serves the reference check and the unmap; only the unmap needs it page by page.
+        var runs = order > 0 || SmallRmap != null ? AnonFolioMappingRuns(head) : [new FolioMapping(vma!, addr, 1, Pmd: false)];
+        if (SmallRmap != null && order == 0 && runs.Count != Map.FolioMapcount(head))
+            throw new InvalidOperationException($"rmap walk of folio {head:x} found {runs.Count} mappings, its mapcount is {Map.FolioMapcount(head)}");
+        if (checkReferences && sc != null && FolioCheckReferences(head, runs, sc) is var refs && refs != FolioReference.Reclaim)
         {
             PutbackFolio(head, activate: refs == FolioReference.Activate);
             return 0;
@@ -117,8 +117,8 @@ public sealed partial class Kernel
         if (Map.Test(head, PageFlags.LazyFree))
         {
             // Unmapped and still held (a pin): folio_maybe_dma_pinned() activates it.
-            if (mappings.Count == 0) { PutbackFolio(head, activate: FolioMaybeDmaPinned(head)); return 0; }
-            if (DiscardLazyFreeFolio(head, LazyFreeMappings(mappings))) return nr;
+            if (runs.Count == 0) { PutbackFolio(head, activate: FolioMaybeDmaPinned(head)); return 0; }
+            if (DiscardLazyFreeFolio(head, LazyFreeMappings(PerPage(runs)))) return nr;
             PutbackFolio(head, activate: true);
             return 0;
         }
@@ -126,14 +126,14 @@ public sealed partial class Kernel
         if (InSwapCache(head))
         {
             // Already has its slots: only the mappings go (shrink_folio_list() skips add_to_swap()).
-            return TryToUnmapToSwap(head, mappings, SwapCache!.OffsetOf(head), sc);
+            return TryToUnmapToSwap(head, PerPage(runs), SwapCache!.OffsetOf(head), sc);
         }
         if (order > 0)
         {
             if (Map.Refcount(head) != ExpectedRefcount(head)) { PutbackFolio(head, activate: true); return 0; }   // can_split_folio()
             if (Map.Test(head, PageFlags.PartiallyMapped) && Map.Test(head, PageFlags.DeferredQueued))
             {
-                if (SplitFolio(head)) return ShrinkSplitPages(mappings, head, sc);
+                if (SplitFolio(head)) return ShrinkSplitPages(PerPage(runs), head, sc);
                 PutbackFolio(head, activate: true);
                 return 0;
             }
@@ -144,9 +144,9 @@ public sealed partial class Kernel
             if (order == 0 || !SplitFolio(head)) { PutbackFolio(head, activate: true); return 0; }
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSwpoutFallback);
             Stats.Count(order, MthpStat.SwpoutFallback);
-            return ShrinkSplitPages(mappings, head, sc);
+            return ShrinkSplitPages(PerPage(runs), head, sc);
         }
-        return TryToUnmapToSwap(head, mappings, offset, sc);
+        return TryToUnmapToSwap(head, PerPage(runs), offset, sc);
     }
 
     /// <summary>
