@@ -245,8 +245,7 @@ public sealed partial class Kernel
     {
         token = 0;
         if (f.Mount is { MaxPages: > 0 } m) max = (int)Math.Min(max, m.MaxPages - m.UsedPages);
-        int n = 0;
-        while (n < max && f.Cache.Entry(index + n) == 0) n++;
+        int n = f.Cache.HoleLength(index, max);
         if (n < 2) return 0;
         Span<int> heads = stackalloc int[n];
         int got = AllocSmallFolios(PageKind.Shmem, heads);

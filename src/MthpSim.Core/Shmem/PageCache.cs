@@ -76,6 +76,20 @@ public sealed class PageCache
         return ChunkAt(index >> _chunkShift) is { } c ? c.Slots.AsSpan((int)(index & _chunkMask), n) : default;
     }
 
+    /// <summary>How many indexes from <paramref name="index"/> on (at most <paramref name="max"/>) are holes: neither a folio nor a swap entry.</summary>
+    public int HoleLength(long index, int max)
+    {
+        int n = 0;
+        while (n < max)
+        {
+            var slots = Run(index + n, max - n, out int span);
+            int filled = slots.IsEmpty ? -1 : slots.IndexOfAnyExcept(0);
+            if (filled >= 0) return n + filled;
+            n += span;
+        }
+        return n;
+    }
+
     /// <summary>The slot of the page a slot's value holds a swap entry for, or -1 (not a swap entry).</summary>
     public static int SwapOffsetOf(int value) => Swap(value, out int offset, out _) ? offset : -1;
 
@@ -136,6 +150,16 @@ public sealed class PageCache
                 _chunks.Add(key, c);
                 _keys.Add(key);
                 (_lastKey, _lastChunk) = (key, c);
+            }
+            var slots = c.Slots.AsSpan(at, n);
+            if (first > 0 && step == 1 && !slots.ContainsAnyExcept(0))
+            {
+                // order-0 folios into holes (a write's new pages): each slot the next head
+                for (int i = 0; i < n; i++) slots[i] = first + done + i;
+                c.Used += n;
+                Pages += n;
+                (index, nr, done) = (index + n, nr - n, done + n);
+                continue;
             }
             for (int i = at; i < at + n; i++)
             {
