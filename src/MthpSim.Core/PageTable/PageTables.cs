@@ -25,7 +25,8 @@ public sealed class PageTables
     public PmdSlot? Find(long pmdIndex)
     {
         if (pmdIndex == _lastIndex) return _last;
-        var leaf = Leaf(pmdIndex, create: false);
+        // a walk in address order stays in the last leaf: no call for it
+        var leaf = pmdIndex >> Bits == _lastLeafKey ? _lastLeaf : Leaf(pmdIndex, create: false);
         var s = leaf?[pmdIndex & Mask];
         _lastIndex = pmdIndex;
         _last = s;
@@ -37,7 +38,7 @@ public sealed class PageTables
         var s = Find(pmdIndex);
         if (s != null) return s;
         s = new PmdSlot();
-        Leaf(pmdIndex, create: true)![pmdIndex & Mask] = s;
+        (pmdIndex >> Bits == _lastLeafKey ? _lastLeaf : Leaf(pmdIndex, create: true))![pmdIndex & Mask] = s;
         _count++;
         _version++;
         _lastIndex = pmdIndex;
@@ -47,7 +48,7 @@ public sealed class PageTables
 
     public void Remove(long pmdIndex)
     {
-        var leaf = Leaf(pmdIndex, create: false);
+        var leaf = pmdIndex >> Bits == _lastLeafKey ? _lastLeaf : Leaf(pmdIndex, create: false);
         if (leaf?[pmdIndex & Mask] == null) return;
         leaf[pmdIndex & Mask] = null;
         _count--;
