@@ -226,11 +226,7 @@ public sealed partial class Kernel
                 // only its own page, so a run of them is shared in one step.
                 int run = SmallAnonRun(sp, i, end, pfn, SmallMapped.Any);
                 ShareSmallRunForChild(dst, sp, dp, i, pfn, run);
-                // each order-0 folio is a batch of its own, with its own rmap update
-                Work(Cost.KernelWork.ForkBatches, run);
-                Work(Cost.KernelWork.ForkPtes, run);
-                Work(Cost.KernelWork.RmapFolios, run);
-                Work(Cost.KernelWork.RmapPages, run);
+                SmallFolioBatchesWork(Cost.KernelWork.ForkBatches, Cost.KernelWork.ForkPtes, run);
                 i += run;
                 continue;
             }
@@ -317,6 +313,15 @@ public sealed partial class Kernel
             sp[k] &= ~Pte.Write;
             dp[k] = sp[k] & ~(Pte.Young | Pte.UffdWp);
         }
+    }
+
+    /// <summary>The work of <paramref name="run"/> order-0 folios, each a batch of its own (of one PTE) with its own rmap update.</summary>
+    void SmallFolioBatchesWork(Cost.KernelWork batches, Cost.KernelWork ptes, int run)
+    {
+        Work(batches, run);
+        Work(ptes, run);
+        Work(Cost.KernelWork.RmapFolios, run);
+        Work(Cost.KernelWork.RmapPages, run);
     }
 
     /// <summary>

@@ -106,26 +106,18 @@ public sealed partial class Kernel
                 {
                     // pages copied one at a time (written after a read mapped the zero page) lie at frames in no order
                     run = ZapScatteredExclusivePages(ptes, i, endIdx);
-                    mm.Rss[(int)RssMember.AnonPages] -= run;
                     NrAnonMapped -= run;
-                    Work(Cost.KernelWork.ZapBatches, run);
-                    Work(Cost.KernelWork.ZapPtes, run);
-                    Work(Cost.KernelWork.RmapFolios, run);
-                    Work(Cost.KernelWork.RmapPages, run);
-                    i += run;
-                    continue;
                 }
-                Array.Clear(ptes, i, run);
+                else
+                {
+                    Array.Clear(ptes, i, run);
+                    NrAnonMapped -= Map.SubPteMapcountRun(pfn, run);
+                    Map.AddRefRun(pfn, run, -1);
+                    if (small == SmallMapped.Exclusive)
+                        FreeSmallRun(pfn, run);
+                }
                 mm.Rss[(int)RssMember.AnonPages] -= run;
-                NrAnonMapped -= Map.SubPteMapcountRun(pfn, run);
-                Map.AddRefRun(pfn, run, -1);
-                if (small == SmallMapped.Exclusive)
-                    FreeSmallRun(pfn, run);
-                // each order-0 folio is a batch of its own, with its own rmap update
-                Work(Cost.KernelWork.ZapBatches, run);
-                Work(Cost.KernelWork.ZapPtes, run);
-                Work(Cost.KernelWork.RmapFolios, run);
-                Work(Cost.KernelWork.RmapPages, run);
+                SmallFolioBatchesWork(Cost.KernelWork.ZapBatches, Cost.KernelWork.ZapPtes, run);
                 i += run;
                 continue;
             }
