@@ -197,7 +197,6 @@ public sealed partial class Kernel
         var ptes = slot.Ptes!;
         int n = 1;
         while (n < max && Pte.IsNone(ptes[idx + n])) n++;
-        if (n < 2) return 0;
         AnonVmaPrepare(vma);
         Span<int> heads = stackalloc int[n];
         int got = AllocSmallFolios(PageKind.Anon, heads);
