@@ -337,6 +337,14 @@ public sealed unsafe class MemMap
     internal void InitSmallFolios(int pfn, int n, PageKind kind)
     {
         CheckPfn(pfn, n);
+        if (n == 1)
+        {
+            // one folio (a single fault's): plain stores, not five span operations
+            (_frame[pfn], _flags[pfn], _mapcount[pfn], _content[pfn], _refcount[pfn]) = ((byte)((int)kind << 4), 0, 0, 0, 1);
+            if (_mapcountAside.Count > 0) ForgetAside(pfn, 1);
+            GC.KeepAlive(this);
+            return;
+        }
         new Span<byte>(_frame + pfn, n).Fill((byte)((int)kind << 4));
         new Span<byte>(_flags + pfn, n).Clear();
         new Span<byte>(_mapcount + pfn, n).Clear();

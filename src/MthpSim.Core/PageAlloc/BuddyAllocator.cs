@@ -206,7 +206,8 @@ public sealed class BuddyAllocator
                 _map.EnsureCapacity(_frontier);
             }
             int take = Math.Min(pfns.Length - got, 1 << order);
-            _map.SetFreeTails(pfn, take);
+            if (take == 1) _map.SetFreeTail(pfn);   // a single fault's page
+            else _map.SetFreeTails(pfn, take);
             for (int i = 0; i < take; i++) pfns[got++] = pfn + i;
             // what is left of the block, [pfn + take, end): the largest aligned piece at each point
             for (int p = pfn + take, end = pfn + (1 << order); p < end;)
