@@ -273,7 +273,7 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models free_pgtables(): after an unmap, PTE tables whose whole PMD range no longer meets any
-    /// VMA are freed (zap already emptied them).
+    /// VMA are freed (zap already emptied them). No VMA may be left in [start, end).
     /// </summary>
     internal void FreePgtables(MmStruct mm, ulong start, ulong end)
     {
@@ -283,7 +283,8 @@ public sealed partial class Kernel
             long idx = PmdIndex(b);
             var slot = mm.PageTables.Find(idx);
             if (slot == null) continue;
-            if (mm.AnyIntersecting(b, b + pmdSize)) continue;
+            // the range is unmapped: only a table at either end can still serve a VMA beside it
+            if ((b < start || b + pmdSize > end) && mm.AnyIntersecting(b, b + pmdSize)) continue;
             if (slot.Kind == PmdKind.Table && slot.TablePfn >= 0) FreePageTable(mm, slot.TablePfn);
             mm.PageTables.Remove(idx);
         }
