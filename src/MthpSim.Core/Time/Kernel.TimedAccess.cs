@@ -38,14 +38,15 @@ public sealed partial class Kernel
         stoppedAt = start;
         if (end <= start) return 0;
         start &= ~(pageSize - 1);
-        if ((ulong)msAfter.Length < (end - start + pageSize - 1) >> PageShift) throw new ArgumentException("a time for every page is needed", nameof(msAfter));
+        int pages = (int)((end - start + pageSize - 1) >> PageShift);
+        if (msAfter.Length < pages) throw new ArgumentException("a time for every page is needed", nameof(msAfter));
         using var cost = ChargeTo(mm, Cost.CostOp.Fault);
-        (_timedMs, _timedPages, _timedStart, _timedBaseMs, _timedQuietThrough) = (msAfter, (int)((end - start + pageSize - 1) >> PageShift), start, NowMs, -1);
+        (_timedMs, _timedPages, _timedStart, _timedBaseMs, _timedQuietThrough) = (msAfter, pages, start, NowMs, -1);
         try
         {
             TimedQuietFrom(start);
             long rc = AccessPages(mm, start, end, write, out stoppedAt);
-            if (stoppedAt > start) TimedReach(Math.Min(stoppedAt, end) - pageSize);   // what a run of stores passed over
+            if (stoppedAt > start) TimedReach((Math.Min(stoppedAt, end) - 1) & ~(pageSize - 1));   // the last page reached: a run of stores passed over its time
             return rc;
         }
         finally { _timedMs = null; }

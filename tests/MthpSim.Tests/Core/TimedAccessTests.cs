@@ -96,6 +96,21 @@ public class TimedAccessTests
         Assert.True(stops > 0);
     }
 
+    [Fact]
+    public void The_clock_ends_at_the_time_of_the_last_page_touched_even_part_of_it()
+    {
+        var (k, mm) = Machine(thp: false);
+        long before = k.NowMs;
+        // two pages and a half: three pages touched, the last at 7 ms
+        Assert.Equal(0, k.AccessOverTime(mm, Base, Base + 2 * Page + Page / 2, write: true, [0, 3, 7], out ulong stoppedAt));
+        Assert.Equal(Base + 2 * Page + Page / 2, stoppedAt);
+        Assert.Equal(before + 7, k.NowMs);
+        Assert.NotEqual(0u, k.ContentAt(mm, Base + 2 * Page));
+        // too few times for the pages is refused, touching nothing
+        Assert.Throws<ArgumentException>(() => k.AccessOverTime(mm, Base + 4 * Page, Base + 6 * Page, write: true, [0], out _));
+        Assert.Equal(0u, k.ContentAt(mm, Base + 4 * Page));
+    }
+
     static long Vmstat(Kernel k, string name) =>
         long.Parse(k.RenderVmstat().Split('\n').Single(l => l.StartsWith(name + " ")).Split(' ')[1]);
 }
