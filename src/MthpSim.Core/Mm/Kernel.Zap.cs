@@ -126,6 +126,11 @@ public sealed partial class Kernel
                 i += zapped;
                 continue;
             }
+            if (ZapFolioRuns && nr == 1 && ZapSmallFileRun(slot, i, endIdx, pfn, mm) is var files and > 0)
+            {
+                i += files;
+                continue;
+            }
             if (Map.Kind(head) == PageKind.Shmem)
             {
                 // zap_present_folio_ptes(): a file folio takes the dirty and young state gathered over the batch
@@ -166,7 +171,38 @@ public sealed partial class Kernel
         return k - i;
     }
 
-    /// <summary>Whether <see cref="ZapExclusiveFolioRun"/> is used (tests turn it off to compare with folio-by-folio zapping).</summary>
+    /// <summary>
+    /// Order-0 page-cache folios at consecutive frames, mapped by the PTEs from <paramref name="i"/>
+    /// on, each still held by the page cache (the put frees none) and none in the swap cache: what
+    /// fault-around maps of a library. Each folio takes its PTE's dirty and young state in page order,
+    /// as its own batch would; then the entries, mapcounts, references and counters of the run move
+    /// in one step. Returns the pages zapped (0: the first is not such a folio).
+    /// </summary>
+    int ZapSmallFileRun(PmdSlot slot, int i, int end, int pfn, MmStruct mm)
+    {
+        if (slot.ContBlocks != null || SwapCache is { Pages: > 0 }) return 0;
+        var ptes = slot.Ptes!;
+        int run = 0;
+        while (i + run < end && Pte.IsNormal(ptes[i + run]) && Pte.Pfn(ptes[i + run]) == pfn + run
+               && Map.KindAndOrder(pfn + run) == (PageKind.Shmem, 0) && Map.Refcount(pfn + run) > 1)
+            run++;
+        if (run == 0) return 0;
+        for (int k = 0; k < run; k++)
+        {
+            // zap_present_folio_ptes() of each folio: the dirty and young state of its one entry
+            ulong pte = ptes[i + k];
+            if (Pte.IsDirty(pte)) Map.Set(pfn + k, PageFlags.Dirty);
+            if (Pte.IsYoung(pte)) FolioMarkAccessed(pfn + k);
+        }
+        Array.Clear(ptes, i, run);
+        mm.Rss[(int)RssMember.ShmemPages] -= run;
+        NrFileMapped -= Map.SubPteMapcountRun(pfn, run);
+        Map.AddRefRun(pfn, run, -1);
+        SmallFolioBatchesWork(Cost.KernelWork.ZapBatches, Cost.KernelWork.ZapPtes, run);
+        return run;
+    }
+
+    /// <summary>Whether <see cref="ZapExclusiveFolioRun"/> and <see cref="ZapSmallFileRun"/> are used (tests turn them off to compare with folio-by-folio zapping).</summary>
     internal bool ZapFolioRuns { get; set; } = true;
 
     /// <summary>

@@ -127,6 +127,77 @@ public class FaultBatchTests
     }
 
     /// <summary>
+    /// A file's pages mapped by fault-around in two processes (some written through a shared
+    /// mapping, some touched again since, some mapped by both): an unmap of the whole range drops the
+    /// runs of them in one pass, which must leave what zapping folio by folio leaves: the folios'
+    /// dirty and accessed state (and so the LRU's active and inactive lists), the mapcounts and counters.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_unmap_of_file_pages_mapped_by_fault_around_drops_them_as_zapping_folio_by_folio_does(bool swap)
+    {
+        const ulong other = 0x60000000;
+        (Kernel K, MmStruct Mm, MmStruct Other, MthpSim.Core.Shmem.ShmemFile File) Mapped()
+        {
+            var k = new Kernel(MachineConfig.Default with { MemoryBytes = 128L << 20, SwapBytes = swap ? 32L << 20 : 0 });
+            Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+            var mm = k.CreateProcess("p");
+            var o = k.CreateProcess("o");
+            Assert.Equal(0, k.TmpfsMount("never", null, out var mount));
+            // the first half written (the page cache in runs), the second half holes that faults fill
+            // with clean folios, which a store through a present entry dirties only in the PTE
+            var f = k.CreateFile("/lib/x.so", mount!, (long)Len);
+            Assert.Equal((long)Len / 2, k.Pwrite(f, 0, (long)Len / 2));
+            Assert.Equal((long)Base, k.MmapShmem(mm, Base, Len, Prot.Read | Prot.Write, f, 0, shared: true));
+            Assert.Equal((long)other, k.MmapShmem(o, other, Len, Prot.Read, f, 0, shared: true));
+            var rng = new Random(3);
+            for (int n = 0; n < 400; n++)
+            {
+                ulong page = (ulong)rng.Next(0, (int)(Len / Page)) * Page;
+                bool write = rng.Next(4) == 0;
+                Assert.Equal(0, k.Access(mm, Base + page, Base + page + Page, write));
+                if (rng.Next(3) == 0) Assert.Equal(0, k.Access(o, other + page, other + page + Page, write: false));
+            }
+            // MADV_COLD: the folios inactive and unreferenced, their young bits cleared; then some
+            // touched again, whose young bit the unmap passes to folio_mark_accessed()
+            Assert.Equal(0, k.Madvise(mm, Base, Len, MadviseAdvice.Cold));
+            for (int n = 0; n < 200; n++)
+            {
+                ulong page = (ulong)rng.Next(0, (int)(Len / Page)) * Page;
+                Assert.Equal(0, k.Access(mm, Base + page, Base + page + Page, write: false));
+            }
+            return (k, mm, o, f);
+        }
+        var (a, ma, oa, fa) = Mapped();
+        var (b, mb, ob, fb) = Mapped();
+        Assert.Equal(0, a.Munmap(ma, Base, Len));
+        b.ZapFolioRuns = false;   // folio by folio
+        Assert.Equal(0, b.Munmap(mb, Base, Len));
+        if (swap) Assert.True(Vmstat(a, "pgactivate") > 0, "the unmap marked folios accessed (the LRU is there with swap)");
+        Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
+        Assert.Equal(b.RenderVmstat(), a.RenderVmstat());
+        Assert.Equal(b.RenderBuddyinfo(), a.RenderBuddyinfo());
+        Assert.Equal(mb.Rss, ma.Rss);
+        Assert.Equal(b.RenderSmaps(ob.Vmas), a.RenderSmaps(oa.Vmas));
+        Assert.Empty(MthpSim.Core.Debug.InvariantChecker.Check(a));
+        // a read of the file marks each folio accessed once more: referenced ones are activated
+        Assert.Equal((long)Len, a.Pread(fa!, 0, (long)Len));
+        Assert.Equal((long)Len, b.Pread(fb!, 0, (long)Len));
+        Assert.Equal(b.RenderVmstat(), a.RenderVmstat());
+        Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
+        if (!swap) return;
+        // what reclaim then does with the file's folios depends on their state: the same
+        foreach (var (k, o) in new[] { (a, oa), (b, ob) })
+        {
+            Assert.Equal(0x70000000L, k.Mmap(o, 0x70000000, 120UL << 20, Prot.Read | Prot.Write));
+            Assert.Equal(0, k.Access(o, 0x70000000, 0x70000000 + (120UL << 20), write: true));
+        }
+        Assert.Equal(b.RenderVmstat(), a.RenderVmstat());
+        Assert.Equal(b.RenderMeminfo(), a.RenderMeminfo());
+    }
+
+    /// <summary>
     /// Pages read (the zero page mapped) and then written in a scattered order are copies at frames in
     /// no order; an unmap of them all zaps them in one pass, which must free them as unmapping each
     /// page on its own does.
@@ -154,4 +225,7 @@ public class FaultBatchTests
         Assert.Equal(mb.Rss, ma.Rss);
         Assert.Empty(MthpSim.Core.Debug.InvariantChecker.Check(a));
     }
+
+    static long Vmstat(Kernel k, string name) =>
+        long.Parse(k.RenderVmstat().Split('\n').Single(l => l.StartsWith(name + " ")).Split(' ')[1]);
 }
