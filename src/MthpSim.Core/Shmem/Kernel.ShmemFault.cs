@@ -227,6 +227,31 @@ public sealed partial class Kernel
     }
 
     /// <summary>
+    /// <see cref="SetPteRange"/> of each of <paramref name="n"/> order-0 page-cache folios at
+    /// consecutive frames from <paramref name="pfn"/>, mapped by read faults (fault-around) at
+    /// consecutive entries from <paramref name="firstPte"/>: each entry, reference and rmap as one
+    /// folio's, counted per folio, in one step. No contiguous-PTE blocks (x86).
+    /// </summary>
+    void MapSmallFileRun(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n)
+    {
+        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
+        ulong flags = Pte.Young | (writable ? Pte.Write : 0);
+        var ptes = slot.Ptes!;
+        for (int i = 0; i < n; i++)
+            ptes[firstPte + i] = Pte.Make(pfn + i, writable && Map.Test(pfn + i, PageFlags.Dirty) ? flags | Pte.Dirty : flags);
+        Work(Cost.KernelWork.PteBatches, n);
+        Work(Cost.KernelWork.Ptes, n);
+        Map.AddRefRun(pfn, n, 1);
+        NrFileMapped += Map.AddPteMapcountRun(pfn, n);
+        Work(Cost.KernelWork.RmapFolios, n);
+        Work(Cost.KernelWork.RmapPages, n);
+        vma.Mm.Rss[(int)RssMember.ShmemPages] += n;
+    }
+
+    /// <summary>Whether <see cref="MapSmallFileRun"/> is used (tests turn it off to compare with folio-by-folio mapping).</summary>
+    internal bool FaultAroundRuns { get; set; } = true;
+
+    /// <summary>
     /// models do_set_pmd(): maps a PMD-sized shmem folio with one PMD entry when the VMA does not refuse
     /// THPs (VM_NOHUGEPAGE, prctl), the aligned range fits it and the file offset is aligned alike.
     /// </summary>
@@ -282,11 +307,23 @@ public sealed partial class Kernel
             // the table's charge may have reclaimed some of them (the kernel allocates it first)
             folios = FaultAroundFolios(f, startPg, endPg + 1);
         }
-        foreach (var (first, head) in folios)
+        for (int j = 0; j < folios.Count; j++)
         {
+            var (first, head) = folios[j];
             int nr = 1 << Map.Order(head);
             // The folio's pages as PTE indexes of this table; whole when it lies in the VMA and the table.
             long folioPte = pteOff + (first - index);
+            if (nr == 1 && FaultAroundRuns && Geo.ContPtes == 0 && slot.Ptes![folioPte] == 0)
+            {
+                // order-0 folios at consecutive frames and indexes, their entries empty: a library's pages
+                int run = 1;
+                while (j + run < folios.Count && folios[j + run] == (first + run, head + run)
+                       && Map.Order(head + run) == 0 && slot.Ptes[folioPte + run] == 0)
+                    run++;
+                MapSmallFileRun(vma, slot, (int)folioPte, head, run);
+                j += run - 1;
+                continue;
+            }
             bool whole = first >= vma.PgOff && first + nr <= vma.PgOff + vmaPages && folioPte >= 0 && folioPte + nr <= Geo.PtrsPerPte;
             long lo = whole ? folioPte : Math.Max(folioPte, from), hi = whole ? folioPte + nr : Math.Min(folioPte + nr, to + 1);
             for (long p = lo; p < hi;)

@@ -198,6 +198,45 @@ public class FaultBatchTests
     }
 
     /// <summary>
+    /// Read faults on a file's pages map the cached ones around them (fault-around), runs of order-0
+    /// folios at consecutive frames in one step: the entries (dirty where a shared writable mapping
+    /// meets a dirty folio), references, mapcounts, counters and kernel work must be what mapping
+    /// them folio by folio gives.
+    /// </summary>
+    [Fact]
+    public void Fault_around_maps_a_files_pages_as_mapping_them_folio_by_folio_does()
+    {
+        const ulong lib = 0x60000000;
+        (Kernel K, MmStruct Mm) Faulted(bool runs)
+        {
+            var (k, mm) = Fragmented();
+            k.FaultAroundRuns = runs;
+            Assert.Equal(0, k.TmpfsMount("never", null, out var mount));
+            var f = k.CreateFile("/lib/x.so", mount!, (long)Len);
+            // written in pieces (frames in runs, some folios dirty), with holes between
+            var rng = new Random(9);
+            for (long off = 0; off < (long)Len; off += Page * rng.Next(1, 40))
+                Assert.Equal((long)Page * 8, k.Pwrite(f, off, Page * 8));
+            Assert.Equal((long)Base, k.MmapShmem(mm, Base, Len, Prot.Read | Prot.Write, f, 0, shared: true));
+            Assert.Equal((long)lib, k.MmapShmem(mm, lib, Len, Prot.Read, f, 0, shared: false));
+            for (int n = 0; n < 300; n++)
+            {
+                ulong page = (ulong)rng.Next(0, (int)(Len / Page)) * Page;
+                Assert.Equal(0, k.Access(mm, (n & 1) == 0 ? Base + page : lib + page, ((n & 1) == 0 ? Base + page : lib + page) + Page, write: false));
+            }
+            return (k, mm);
+        }
+        var (a, ma) = Faulted(runs: true);
+        var (b, mb) = Faulted(runs: false);
+        AssertSame(a, b, ma, mb);
+        foreach (ulong start in new[] { Base, lib })
+            for (long pmd = (long)(start >> 21); pmd < (long)((start + Len) >> 21); pmd++)
+                Assert.Equal(mb.PageTables.Find(pmd)?.Ptes, ma.PageTables.Find(pmd)?.Ptes);
+        Assert.Equal(b.RenderSmaps(mb.Vmas), a.RenderSmaps(ma.Vmas));
+        Assert.Empty(MthpSim.Core.Debug.InvariantChecker.Check(a));
+    }
+
+    /// <summary>
     /// Pages read (the zero page mapped) and then written in a scattered order are copies at frames in
     /// no order; an unmap of them all zaps them in one pass, which must free them as unmapping each
     /// page on its own does.
