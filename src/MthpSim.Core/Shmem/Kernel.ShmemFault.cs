@@ -227,10 +227,11 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// <see cref="SetPteRange"/> of each of <paramref name="n"/> order-0 page-cache folios at
-    /// consecutive frames from <paramref name="pfn"/>, mapped by read faults (fault-around) at
-    /// consecutive entries from <paramref name="firstPte"/>: each entry, reference and rmap as one
-    /// folio's, counted per folio, in one step. No contiguous-PTE blocks (x86).
+    /// models filemap_map_order0_folio() (set_pte_range(), the reference, the file counter) for each
+    /// of <paramref name="n"/> order-0 page-cache folios at consecutive frames from
+    /// <paramref name="pfn"/>, mapped by fault-around at consecutive entries from
+    /// <paramref name="firstPte"/>: each entry, reference and rmap as one folio's, counted per folio,
+    /// in one step. No contiguous-PTE blocks (x86).
     /// </summary>
     void MapSmallFileRun(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n)
     {
