@@ -151,9 +151,9 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// The PTEs from <paramref name="i"/> on (the first known to be one) that each map an order-0
-    /// anonymous folio held by that mapping alone, at any frames: each is cleared, its page unmapped
-    /// and freed in page order, as the zap of each on its own does; the caller counts them. Returns how many.
+    /// models zap_present_ptes() for each of the PTEs from <paramref name="i"/> on (the first known to
+    /// be one) that each map an order-0 anonymous folio held by that mapping alone, at any frames: each
+    /// is cleared, its page unmapped and freed in page order; the caller counts them. Returns how many.
     /// </summary>
     int ZapScatteredExclusivePages(ulong[] ptes, int i, int end)
     {

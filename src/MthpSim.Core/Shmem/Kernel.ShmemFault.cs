@@ -215,9 +215,7 @@ public sealed partial class Kernel
     void SetPteRange(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n, bool write)
     {
         int head = Map.HeadOf(pfn);
-        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
-        ulong flags = Pte.Young | (writable ? Pte.Write : 0);
-        if (write || (writable && Map.Test(head, PageFlags.Dirty))) flags |= Pte.Dirty;
+        ulong flags = FilePteFlags(vma, head) | (write ? Pte.Dirty : 0);
         for (int i = 0; i < n; i++) slot.Ptes![firstPte + i] = Pte.Make(pfn + i, flags);
         SetPtesWork(n);
         ContSetPtes(slot, firstPte, n);
@@ -235,11 +233,8 @@ public sealed partial class Kernel
     /// </summary>
     void MapSmallFileRun(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n)
     {
-        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
-        ulong flags = Pte.Young | (writable ? Pte.Write : 0);
         var ptes = slot.Ptes!;
-        for (int i = 0; i < n; i++)
-            ptes[firstPte + i] = Pte.Make(pfn + i, writable && Map.Test(pfn + i, PageFlags.Dirty) ? flags | Pte.Dirty : flags);
+        for (int i = 0; i < n; i++) ptes[firstPte + i] = Pte.Make(pfn + i, FilePteFlags(vma, pfn + i));
         Work(Cost.KernelWork.PteBatches, n);
         Work(Cost.KernelWork.Ptes, n);
         Map.AddRefRun(pfn, n, 1);
@@ -247,6 +242,16 @@ public sealed partial class Kernel
         Work(Cost.KernelWork.RmapFolios, n);
         Work(Cost.KernelWork.RmapPages, n);
         vma.Mm.Rss[(int)RssMember.ShmemPages] += n;
+    }
+
+    /// <summary>
+    /// The bits of a new entry mapping a page of the file folio at <paramref name="head"/>: young,
+    /// writable in a shared writable VMA, and then dirty if the folio is (maybe_mkwrite(), pte_mkdirty()).
+    /// </summary>
+    ulong FilePteFlags(Vma.Vma vma, int head)
+    {
+        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
+        return Pte.Young | (writable ? Pte.Write | (Map.Test(head, PageFlags.Dirty) ? Pte.Dirty : 0) : 0);
     }
 
     /// <summary>Whether <see cref="MapSmallFileRun"/> is used (tests turn it off to compare with folio-by-folio mapping).</summary>
