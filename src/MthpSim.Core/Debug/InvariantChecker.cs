@@ -667,7 +667,7 @@ public sealed class InvariantChecker
             t.Mms++;
             // Only a live large anon or shmem folio has MM_ID slots (others are reported by the folio walk).
             if (map.Order(head) == 0 || map.Kind(head) is not (PageKind.Anon or PageKind.Shmem) || map.HeadOf(head) != head) continue;
-            ref var lf = ref map.Large(head);
+            var lf = map.Large(head);
             if (lf.MmId0 == mm.Id) t.Slot0 = n;
             if (lf.MmId1 == mm.Id) t.Slot1 = n;
         }
@@ -880,7 +880,7 @@ public sealed class InvariantChecker
                 errors.Add($"folio {pfn:x}: allocated with refcount 0");
             if (order > 0)
             {
-                ref var lf = ref map.Large(pfn);
+                var lf = map.Large(pfn);
                 if (lf.Pincount != pins) errors.Add($"folio {pfn:x}: pincount {lf.Pincount} but {pins} pins");
                 if (lf.LargeMapcount != folioMapcount) errors.Add($"folio {pfn:x}: large mapcount {lf.LargeMapcount} but {folioMapcount} mappings");
                 CheckMmIds(pfn, lf, _folios[pfn], errors);

@@ -85,7 +85,7 @@ public sealed partial class Kernel
             FolioFreeSwap(head);
             return Map.Refcount(head) == 1;
         }
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         if (lf.LargeMapcount <= 1) return false;
         if (lf.MaybeMappedShared) return false;
         FolioFreeSwap(head);   // fails while a swap entry still needs the slots

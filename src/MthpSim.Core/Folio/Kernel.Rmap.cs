@@ -34,7 +34,7 @@ public sealed partial class Kernel
         }
         else
         {
-            ref var lf = ref Map.Large(head);
+            var lf = Map.Large(head);
             lf.AnonIndex = LinearPageIndex(vma, addr);
             lf.AnonVma = vma.AnonVma;
             int mappings = pmdMapped ? 1 : nr;
@@ -54,6 +54,7 @@ public sealed partial class Kernel
                 Map.MapNewFolioPages(head, nr);
                 lf.NrPagesMapped = nr;
             }
+            Map.SetLarge(head, lf);
             Stats.Count(order, MthpStat.NrAnon);
         }
         NrAnonMapped += nr;
@@ -71,11 +72,12 @@ public sealed partial class Kernel
             if (Map.PteMapcount(firstPfn) == 1) NrAnonMapped++;
             return;
         }
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         int first = Map.AddPteMapcountRun(firstPfn, nr);
         lf.NrPagesMapped += first;
         if (lf.EntireMapcount == 0) NrAnonMapped += first;
         FolioAddLargeMapcount(ref lf, nr, mm);
+        Map.SetLarge(head, lf);
     }
 
     /// <summary>models folio_add_file_rmap_ptes(): PTE mappings of a shmem folio's pages; pages mapped for the first time count in NR_FILE_MAPPED.</summary>
@@ -88,21 +90,23 @@ public sealed partial class Kernel
             if (Map.PteMapcount(firstPfn) == 1) NrFileMapped++;
             return;
         }
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         int first = Map.AddPteMapcountRun(firstPfn, nr);
         lf.NrPagesMapped += first;
         if (lf.EntireMapcount == 0) NrFileMapped += first;
         FolioAddLargeMapcount(ref lf, nr, mm);
+        Map.SetLarge(head, lf);
     }
 
     /// <summary>models folio_add_file_rmap_pmd(): the first PMD mapping counts NR_SHMEM_PMDMAPPED, and NR_FILE_MAPPED for pages no PTE maps.</summary>
     internal void FolioAddFileRmapPmd(int head, MmStruct mm)
     {
         RmapWork(0);
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         int nrPages = 1 << Map.Order(head);
         lf.EntireMapcount++;
         FolioAddLargeMapcount(ref lf, 1, mm);
+        Map.SetLarge(head, lf);
         if (lf.EntireMapcount != 1) return;
         NrShmemPmdMapped += nrPages;
         NrFileMapped += nrPages - lf.NrPagesMapped;
@@ -115,9 +119,10 @@ public sealed partial class Kernel
     internal void FolioDupAnonRmapPmd(int head, MmStruct child)
     {
         RmapWork(0);
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         lf.EntireMapcount++;
         FolioAddLargeMapcount(ref lf, 1, child);
+        Map.SetLarge(head, lf);
     }
 
     /// <summary>models folio_remove_rmap_ptes(): may queue the folio as partially mapped.</summary>
@@ -131,10 +136,11 @@ public sealed partial class Kernel
             if (Map.PteMapcount(firstPfn) == 0) MappedCounter(head)--;
             return;
         }
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         FolioSubLargeMapcount(ref lf, nr, mm);
         int last = Map.SubPteMapcountRun(firstPfn, nr);
         lf.NrPagesMapped -= last;
+        Map.SetLarge(head, lf);
         int unmapped = lf.EntireMapcount == 0 ? last : 0;
         MappedCounter(head) -= unmapped;
         bool partiallyMapped = unmapped != 0 && lf.NrPagesMapped != 0;
@@ -146,10 +152,11 @@ public sealed partial class Kernel
     internal void FolioRemoveRmapPmd(int head, MmStruct mm)
     {
         RmapWork(0);
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         int nrPages = 1 << Map.Order(head);
         FolioSubLargeMapcount(ref lf, 1, mm);
         lf.EntireMapcount--;
+        Map.SetLarge(head, lf);
         if (lf.EntireMapcount != 0) return;
         bool anon = Map.Kind(head) == PageKind.Anon;
         if (anon) NrAnonThps -= nrPages; else NrShmemPmdMapped -= nrPages;
@@ -206,7 +213,7 @@ public sealed partial class Kernel
     internal bool FolioMaybeMappedShared(int head)
     {
         if (Map.Order(head) == 0) return Map.PteMapcount(head) > 1;
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         if (lf.LargeMapcount <= 1) return false;
         if (lf.EntireMapcount > 0 || lf.LargeMapcount > 1 << Map.Order(head)) return true;
         return lf.MaybeMappedShared;
@@ -225,7 +232,7 @@ public sealed partial class Kernel
     internal List<FolioMapping> AnonFolioMappingRuns(int head)
     {
         int nr = 1 << Map.Order(head);
-        var (anonVma, index) = nr > 1 ? (Map.Large(head).AnonVma, Map.Large(head).AnonIndex) : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
+        var (anonVma, index) = nr > 1 ? Map.Large(head) is var lf ? (lf.AnonVma, lf.AnonIndex) : default : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
         // nothing maps it (as folio_referenced() returns at once for an unmapped folio)
         if (anonVma == 0 || Map.FolioMapcount(head) == 0) return [];
         long mappings = RmapMappingsLeft(head, nr), found = 0;

@@ -13,7 +13,8 @@ namespace MthpSim.Core.Folio;
 /// has handed out and never grows by copying: 11 bytes per frame (kind and order share a byte, the
 /// PTE mapcount is a byte with larger values kept aside), plus one <see cref="LargeFolioInfo"/> per
 /// large folio: in the refcount slots of its own tail pages from order <see cref="InlineLargeOrder"/>
-/// on (as the kernel keeps these fields in tail struct pages), in a side table below that.
+/// on (as the kernel keeps these fields in tail struct pages), packed into the three such slots of
+/// a folio of order 2 or 3 (<see cref="PackedLargeFolioInfo"/>), and in a side table otherwise.
 /// Raw storage is internal; use the accessors, as the kernel asks for folio_*() helpers.
 /// </summary>
 public sealed unsafe class MemMap
@@ -23,7 +24,7 @@ public sealed unsafe class MemMap
     readonly byte* _flags;
     /// <summary>PTE mapcount per page (the kernel stores it biased by -1; we store the count); <see cref="MapcountAside"/> means "see the side table".</summary>
     readonly byte* _mapcount;
-    /// <summary>Folio refcount on the head page; on the first tail of a large folio, its LargeFolioInfo slot.</summary>
+    /// <summary>Folio refcount on the head page; on the tails of a large folio, its <see cref="LargeFolioInfo"/> (see <see cref="Large"/>).</summary>
     readonly int* _refcount;
     /// <summary>Content token per page: 0 is all zeroes, anything else identifies one write.</summary>
     readonly uint* _content;
@@ -40,7 +41,9 @@ public sealed unsafe class MemMap
     /// the head is; the first tail's slot holds <see cref="InlineRecord"/>.
     /// </summary>
     internal const int InlineLargeOrder = 4;
-    const int InlineRecord = -1;
+    const int InlineRecord = int.MinValue;
+    /// <summary>From this order on (below <see cref="InlineLargeOrder"/>) a record that fits is packed into the tails' three slots.</summary>
+    const int PackedLargeOrder = 2;
 
     // Large-folio records of smaller folios in fixed-size chunks: the table grows a chunk at a time, never by copying.
     const int LargeChunkShift = 10;
@@ -246,14 +249,58 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
     }
 
-    /// <summary>The large-folio fields of a folio of order >= 1.</summary>
-    public ref LargeFolioInfo Large(int head)
+    // The first tail's slot tells where the record is: InlineRecord (in the tails' slots from the
+    // second on), a side-table slot S as ~S, or (zero or more) the first word of a packed record
+    // whose other eight bytes are the second and third tails' slots.
+
+    /// <summary>The large-folio fields of a folio of order >= 1: a copy, which <see cref="SetLarge"/> stores back.</summary>
+    public LargeFolioInfo Large(int head)
     {
-        int slot = _refcount[head + 1];
+        CheckPfn(head, 2);
+        int word = _refcount[head + 1];
+        LargeFolioInfo lf = word == InlineRecord ? Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2)
+            : word >= 0 ? PackedLargeFolioInfo.Unpack(word, *(ulong*)(_refcount + head + 2))
+            : SideRecord(~word);
         GC.KeepAlive(this);
-        if (slot == InlineRecord) return ref Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2);
-        return ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
+        return lf;
     }
+
+    /// <summary>Stores a folio's large-folio fields: packed when they fit (the side-table slot, if any, given back), else whole.</summary>
+    internal void SetLarge(int head, in LargeFolioInfo lf)
+    {
+        CheckPfn(head, 2);
+        int word = _refcount[head + 1];
+        if (word == InlineRecord) Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2) = lf;
+        else if (Order(head) >= PackedLargeOrder && PackedLargeFolioInfo.TryPack(lf, out int packed, out ulong bits))
+        {
+            if (word < 0) _freeLarge.Push(~word);
+            _refcount[head + 1] = packed;
+            *(ulong*)(_refcount + head + 2) = bits;
+        }
+        else
+        {
+            if (word >= 0 && Order(head) >= PackedLargeOrder)
+            {
+                *(ulong*)(_refcount + head + 2) = 0;   // the tails' slots read zero again
+                word = ~TakeLargeSlot();
+                _refcount[head + 1] = word;
+            }
+            SideRecord(~word) = lf;
+        }
+        GC.KeepAlive(this);
+    }
+
+    /// <summary>Adds to a large folio's FOLL_PIN count (folio->_pincount).</summary>
+    internal void AddPincount(int head, int n)
+    {
+        var lf = Large(head);
+        lf.Pincount += n;
+        SetLarge(head, lf);
+    }
+
+    ref LargeFolioInfo SideRecord(int slot) => ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
+
+    int TakeLargeSlot() => _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
 
     static MemMap()
     {
@@ -265,35 +312,61 @@ public sealed unsafe class MemMap
     /// <summary>Gives a new folio of order >= 1 its large-folio record, zeroed but for the deferred-split links.</summary>
     void NewLargeRecord(int head, int order)
     {
-        ref LargeFolioInfo rec = ref Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2);
-        if (order >= InlineLargeOrder) _refcount[head + 1] = InlineRecord;
+        var empty = new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 };
+        if (order >= InlineLargeOrder)
+        {
+            _refcount[head + 1] = InlineRecord;
+            Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2) = empty;
+        }
+        else if (order >= PackedLargeOrder)
+        {
+            // the empty record, packed: all zeroes
+            _refcount[head + 1] = 0;
+            *(ulong*)(_refcount + head + 2) = 0;
+        }
         else
         {
-            int slot = _freeLarge.Count > 0 ? _freeLarge.Pop() : NewLargeSlot();
-            _refcount[head + 1] = slot;
-            rec = ref _large[slot >> LargeChunkShift][slot & ((1 << LargeChunkShift) - 1)];
+            int slot = TakeLargeSlot();
+            _refcount[head + 1] = ~slot;
+            SideRecord(slot) = empty;
         }
-        rec = default;
-        rec.DeferredPrev = rec.DeferredNext = -1;
         GC.KeepAlive(this);
     }
 
-    /// <summary>Gives back the record of a folio of order >= 1 (an inline one goes with the tails' slots, which the caller clears).</summary>
+    /// <summary>Gives back the side-table slot of a folio of order >= 1, if it has one (the caller clears the tails' slots).</summary>
     void DropLargeRecord(int head)
     {
-        int slot = _refcount[head + 1];
+        int word = _refcount[head + 1];
         GC.KeepAlive(this);
-        if (slot != InlineRecord) _freeLarge.Push(slot);
+        if (word < 0 && word != InlineRecord) _freeLarge.Push(~word);
     }
 
-    /// <summary>models folio_entire_mapcount()</summary>
-    public int EntireMapcount(int head) => Order(head) == 0 ? 0 : Large(head).EntireMapcount;
+    /// <summary>models folio_entire_mapcount(): only a folio that a PMD can map has one to keep.</summary>
+    public int EntireMapcount(int head)
+    {
+        int order = Order(head);
+        if (order == 0) return 0;
+        if (order < InlineLargeOrder) return Large(head).EntireMapcount;
+        int e = Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2).EntireMapcount;
+        GC.KeepAlive(this);
+        return e;
+    }
 
     /// <summary>models folio_precise_page_mapcount(): PTE mappings of the page plus PMD mappings of its folio.</summary>
     public int PageMapcount(int pfn) => PteMapcount(pfn) + EntireMapcount(HeadOf(pfn));
 
     /// <summary>models folio_mapcount(): for a large folio the one counter the kernel keeps (folio_large_mapcount()).</summary>
-    public int FolioMapcount(int head) => Order(head) == 0 ? PteMapcount(head) : Large(head).LargeMapcount;
+    public int FolioMapcount(int head)
+    {
+        if (Order(head) == 0) return PteMapcount(head);
+        CheckPfn(head, 2);
+        int word = _refcount[head + 1];
+        int m = word == InlineRecord ? Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2).LargeMapcount
+            : word >= 0 ? PackedLargeFolioInfo.LargeMapcount(*(ulong*)(_refcount + head + 2))
+            : SideRecord(~word).LargeMapcount;
+        GC.KeepAlive(this);
+        return m;
+    }
 
     /// <summary>Every PTE mapping of every page plus every PMD mapping, recounted page by page (for the invariant checker).</summary>
     public int FolioMapcountRecount(int head)
@@ -376,6 +449,8 @@ public sealed unsafe class MemMap
 
     /// <summary>Large-folio records ever handed out (free ones are reused before a new one is taken).</summary>
     internal int LargeRecordsUsed => _largeUsed;
+    /// <summary>Side-table records held now (by folios whose record is not inline or packed).</summary>
+    internal int LargeRecordsInUse => _largeUsed - _freeLarge.Count;
 
     int NewLargeSlot()
     {
@@ -410,8 +485,9 @@ public sealed unsafe class MemMap
     {
         _refcount[head] = 0;
         DropLargeRecord(head);
-        // the tails' slots read zero again (an inline record is in them)
-        if (order < InlineLargeOrder) _refcount[head + 1] = 0;
+        // the tails' slots read zero again (an inline or packed record is in them)
+        if (order < PackedLargeOrder) _refcount[head + 1] = 0;
+        else if (order < InlineLargeOrder) new Span<int>(_refcount + head + 1, 3).Clear();
         else if (Unsafe.SizeOf<LargeFolioInfo>() <= 14 * sizeof(int))
         {
             // slots 1 to 15, all the folio's: two overlapping stores of eight

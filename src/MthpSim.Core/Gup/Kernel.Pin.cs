@@ -59,7 +59,7 @@ public sealed partial class Kernel
             int head = Map.HeadOf(page);
             if (fast) Map.Set(head, PageFlags.Referenced);   // gup_fast_pte_range(), gup_fast_pmd_leaf()
             else GupTouch(mm, addr, write: true);
-            if (Map.Order(head) > 0) { Map.Large(head).Pincount++; Map.AddRef(head, 1); }
+            if (Map.Order(head) > 0) { Map.AddPincount(head, 1); Map.AddRef(head, 1); }
             else Map.AddRef(head, GupPinCountingBias);
             taken.Add(page);
         }
@@ -88,7 +88,7 @@ public sealed partial class Kernel
     void UnpinFolio(int pfn)
     {
         int head = Map.HeadOf(pfn);
-        if (Map.Order(head) > 0) { Map.Large(head).Pincount--; FolioPut(head, 1); }
+        if (Map.Order(head) > 0) { Map.AddPincount(head, -1); FolioPut(head, 1); }
         else FolioPut(head, GupPinCountingBias);
     }
 

@@ -229,7 +229,7 @@ public sealed partial class Kernel
             var (kind, order) = Map.KindAndOrder(pfn);
             int nr = 1 << order;
             if (order == 0 || kind != PageKind.Anon || (pfn & (nr - 1)) != 0 || k + nr > end || !Consecutive(k + nr)) break;
-            ref var lf = ref Map.Large(pfn);
+            var lf = Map.Large(pfn);
             if (Map.Refcount(pfn) != nr || lf.LargeMapcount != nr || lf.EntireMapcount != 0 || !Map.OnePteMappingEach(pfn, nr)
                 || Map.Test(pfn, PageFlags.DeferredQueued)) break;
             System.Diagnostics.Debug.Assert(!InSwapCache(pfn), "the swap cache holds references of its own");

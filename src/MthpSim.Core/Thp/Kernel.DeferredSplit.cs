@@ -49,10 +49,11 @@ public sealed partial class Kernel
     internal void DeferredListDel(int head)
     {
         if (!Map.Test(head, PageFlags.DeferredQueued)) return;
-        ref var lf = ref Map.Large(head);
-        if (lf.DeferredPrev >= 0) Map.Large(lf.DeferredPrev).DeferredNext = lf.DeferredNext; else _deferredHead = lf.DeferredNext;
-        if (lf.DeferredNext >= 0) Map.Large(lf.DeferredNext).DeferredPrev = lf.DeferredPrev; else _deferredTail = lf.DeferredPrev;
+        var lf = Map.Large(head);
+        if (lf.DeferredPrev >= 0) SetDeferredNext(lf.DeferredPrev, lf.DeferredNext); else _deferredHead = lf.DeferredNext;
+        if (lf.DeferredNext >= 0) SetDeferredPrev(lf.DeferredNext, lf.DeferredPrev); else _deferredTail = lf.DeferredPrev;
         lf.DeferredPrev = lf.DeferredNext = -1;
+        Map.SetLarge(head, lf);
         Map.Clear(head, PageFlags.DeferredQueued);
         _deferredLen--;
     }
@@ -61,9 +62,9 @@ public sealed partial class Kernel
     internal void DeferredReplace(int old, int @new)
     {
         if (!Map.Test(@new, PageFlags.DeferredQueued)) return;
-        ref var lf = ref Map.Large(@new);
-        if (lf.DeferredPrev >= 0) Map.Large(lf.DeferredPrev).DeferredNext = @new; else _deferredHead = @new;
-        if (lf.DeferredNext >= 0) Map.Large(lf.DeferredNext).DeferredPrev = @new; else _deferredTail = @new;
+        var lf = Map.Large(@new);
+        if (lf.DeferredPrev >= 0) SetDeferredNext(lf.DeferredPrev, @new); else _deferredHead = @new;
+        if (lf.DeferredNext >= 0) SetDeferredPrev(lf.DeferredNext, @new); else _deferredTail = @new;
     }
 
     /// <summary>Puts a folio back at the tail of the queue without counting anything (the shrinker's "add back").</summary>
@@ -71,12 +72,27 @@ public sealed partial class Kernel
     {
         if (Map.Test(head, PageFlags.DeferredQueued)) return;
         Map.Set(head, PageFlags.DeferredQueued);
-        ref var lf = ref Map.Large(head);
+        var lf = Map.Large(head);
         lf.DeferredPrev = _deferredTail;
         lf.DeferredNext = -1;
-        if (_deferredTail >= 0) Map.Large(_deferredTail).DeferredNext = head; else _deferredHead = head;
+        Map.SetLarge(head, lf);
+        if (_deferredTail >= 0) SetDeferredNext(_deferredTail, head); else _deferredHead = head;
         _deferredTail = head;
         _deferredLen++;
+    }
+
+    void SetDeferredNext(int head, int next)
+    {
+        var lf = Map.Large(head);
+        lf.DeferredNext = next;
+        Map.SetLarge(head, lf);
+    }
+
+    void SetDeferredPrev(int head, int prev)
+    {
+        var lf = Map.Large(head);
+        lf.DeferredPrev = prev;
+        Map.SetLarge(head, lf);
     }
 
     void ClearPartiallyMapped(int head)

@@ -123,7 +123,7 @@ public class InvariantCheckerDifferentialTests
             case 8 when largeHeads.Count > 0:
             {
                 int head = Pick(largeHeads);
-                ref var lf = ref map.Large(head);
+                var lf = map.Large(head);
                 switch (rng.Next(4))
                 {
                     case 0: lf.EntireMapcount++; break;
@@ -131,15 +131,17 @@ public class InvariantCheckerDifferentialTests
                     case 2: lf.LargeMapcount--; break;
                     default: lf.Pincount++; break;
                 }
+                map.SetLarge(head, lf);
                 return ($"large-folio field of {head:x}", true);
             }
             case 9 when largeHeads.Count > 0:
             {
                 int head = Pick(largeHeads);
-                ref var lf = ref map.Large(head);
+                var lf = map.Large(head);
                 // May go unnoticed (a slot may count fewer mappings than its mm has); must be judged alike.
                 if (lf.MmId0 != 0) lf.MmCount0 += 1 + rng.Next(3);
                 else lf.MaybeMappedShared = false;
+                map.SetLarge(head, lf);
                 return ($"mm-id slots of {head:x}", false);
             }
             case 10 when largeHeads.Count > 0:

@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using MthpSim.Core;
 using MthpSim.Core.Arch;
 using MthpSim.Core.Debug;
@@ -80,6 +81,8 @@ public class MemMapTests
     [Fact]
     public void Large_folio_records_are_reused_after_free_without_growing()
     {
+        // 16K folios mapped by one mm pack their record into their tail pages; once a child maps them
+        // too, each needs the whole record in the side table, given back when the child is gone
         var k = new Kernel(MachineConfig.Default with { MemoryBytes = 256L << 20 });
         Assert.Equal(0, k.SysfsWrite("hugepages-16kB/enabled", "always"));
         Assert.Equal(0, k.SysfsWrite("enabled", "never"));
@@ -89,13 +92,66 @@ public class MemMapTests
         {
             Assert.Equal(0x40000000L, k.Mmap(p, 0x40000000, 8 << 20, Prot.Read | Prot.Write));
             Assert.Equal(0, k.Access(p, 0x40000000, 0x40800000, write: true));
+            Assert.Equal(0, k.Map.LargeRecordsInUse);
+            var child = k.Fork(p, "child")!;
+            Assert.Equal(512, k.Map.LargeRecordsInUse);   // 8M of 16K folios, each in two mms
+            Assert.True(k.Intact(child, 0x40000000, 0x40800000));
+            Assert.Empty(InvariantChecker.Check(k));
+            k.Exit(child);
+            Assert.Equal(0, k.Map.LargeRecordsInUse);
             Assert.True(k.Intact(p, 0x40000000, 0x40800000));
             used.Add(k.Map.LargeRecordsUsed);
             Assert.Equal(0, k.Munmap(p, 0x40000000, 8 << 20));
         }
-        Assert.Equal(512, used[0]);   // 8M of 16K folios
         Assert.Equal([512, 512, 512], used);
         Assert.Empty(InvariantChecker.Check(k));
+    }
+
+    /// <summary>
+    /// Whatever a large folio's record holds, and wherever the map keeps it (packed into an order-2
+    /// or order-3 folio's tails, whole in the side table, inline from order 4), it reads back as
+    /// stored; a record that leaves the packed form and comes back gives its side slot back.
+    /// </summary>
+    [Property(MaxTest = 300, Replay = "(20261207,1)")]
+    public void A_large_folio_record_reads_back_as_stored(byte orderSeed, (int, int, int, int)[] changes)
+    {
+        int order = 1 + orderSeed % 5;
+        var map = new MemMap(1024);
+        map.EnsureCapacity(1024);
+        map.InitFolio(64, order, PageKind.Anon);
+        map.InitFolio(96, 3, PageKind.Anon);   // a neighbour whose record must not change
+        var neighbour = new LargeFolioInfo { AnonVma = 7, AnonIndex = 0x7fff0000, LargeMapcount = 8, MmId0 = 3, MmCount0 = 8, NrPagesMapped = 8, DeferredPrev = -1, DeferredNext = -1 };
+        map.SetLarge(96, neighbour);
+        var want = map.Large(64);
+        Assert.Equal(new LargeFolioInfo { DeferredPrev = -1, DeferredNext = -1 }, want);
+        foreach (var (field, value, small, mm) in changes)
+        {
+            // mostly the values a packed record holds, sometimes any value at all
+            int v = small % 4 != 0 ? value & 0xF : value;
+            switch ((uint)field % 10)
+            {
+                case 0: want.EntireMapcount = v; break;
+                case 1: want.NrPagesMapped = v; break;
+                case 2: want.DeferredPrev = small % 2 == 0 ? -1 : v; want.DeferredNext = small % 3 == 0 ? -1 : v; break;
+                case 3: want.AnonIndex = small % 4 != 0 ? (long)(uint)value << 4 : (long)value << 32 | (uint)mm; break;
+                case 4: want.AnonVma = v; break;
+                case 5: want.LargeMapcount = v; want.MmCount0 = want.MmId0 != 0 ? v : 0; break;
+                case 6: want.MmId0 = mm & 0xFFFF; want.MmCount0 = mm == 0 ? 0 : want.LargeMapcount; break;
+                case 7: (want.MmId1, want.MmCount1) = small % 2 == 0 ? (0, 0) : (mm, v); break;
+                case 8: want.MaybeMappedShared = (value & 1) != 0; break;
+                default: want.Pincount = small % 2 == 0 ? 0 : v; break;
+            }
+            map.SetLarge(64, want);
+            Assert.Equal(want, map.Large(64));
+            Assert.Equal(want.LargeMapcount, map.FolioMapcount(64));
+            Assert.Equal(want.EntireMapcount, map.EntireMapcount(64));
+            Assert.Equal(neighbour, map.Large(96));
+            bool packs = order is 2 or 3 && PackedLargeFolioInfo.TryPack(want, out _, out _);
+            Assert.Equal(order < 4 && !packs ? 1 : 0, map.LargeRecordsInUse);
+        }
+        map.ReleaseFolio(64);
+        Assert.Equal(0, map.LargeRecordsInUse);
+        for (int pfn = 65; pfn < 64 + (1 << order); pfn++) Assert.Equal(0, map.Refcount(pfn));   // the tails read zero again
     }
 
     [Theory]

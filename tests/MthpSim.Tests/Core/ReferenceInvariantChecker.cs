@@ -154,7 +154,7 @@ public static class ReferenceInvariantChecker
                 errors.Add($"folio {pfn:x}: allocated with refcount 0");
             if (order > 0)
             {
-                ref var lf = ref map.Large(pfn);
+                var lf = map.Large(pfn);
                 if (lf.Pincount != pins) errors.Add($"folio {pfn:x}: pincount {lf.Pincount} but {pins} pins");
                 if (lf.LargeMapcount != folioMapcount) errors.Add($"folio {pfn:x}: large mapcount {lf.LargeMapcount} but {folioMapcount} mappings");
                 CheckMmIds(pfn, lf, folioMapcount, perMm, errors);
