@@ -5,7 +5,10 @@ static class TraceFile
 {
     /// <summary>The first eight bytes of every trace.</summary>
     public static ReadOnlySpan<byte> Magic => "MTHPTRC\n"u8;
-    public const uint Version = 1;
+    /// <summary>The version written. Version 2 gives the pid, and a fault's address, as deltas within the block.</summary>
+    public const uint Version = 2;
+    /// <summary>The oldest version still read (version 1: the pid and every address whole).</summary>
+    public const uint OldestVersion = 1;
     /// <summary>Magic, version, header length.</summary>
     public const int PreambleBytes = 16;
     /// <summary>Compressed length, raw length, record count, CRC-32C.</summary>

@@ -16,7 +16,7 @@ public sealed class TraceReadAhead : IDisposable
     /// <summary>The first batches are small, so the consumer starts at once; they double up to <see cref="BatchRecords"/>.</summary>
     const int FirstBatchRecords = 64;
     /// <summary>
-    /// Records are decoded at about 50 ns each, a run of faults replays in less: with room for 16K
+    /// Records are decoded at about 30-50 ns each, a run of faults replays in less: with room for 16K
     /// records (1.6 MB) the reader gets far enough ahead during the slower stretches that the
     /// replay seldom waits for it (python's replay: 90 -> 73 ns a record).
     /// </summary>

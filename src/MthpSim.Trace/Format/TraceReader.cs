@@ -23,6 +23,9 @@ public sealed class TraceReader : IDisposable
     long _offset;              // file offset of the next unread byte
     long _blockOffset;         // file offset of the block being read
     long _blockRecords, _blockRead, _blockPrevTime;
+    int _blockPrevPid;
+    ulong _blockPrevFault;
+    readonly bool _deltas;     // version 2: the pid and a fault's address as deltas
     bool _ended;
 
     public TraceHeader Header { get; }
@@ -40,8 +43,9 @@ public sealed class TraceReader : IDisposable
             throw Fail(0, "not an mthpsim trace (no MTHPTRC magic)");
         if (_offset < TraceFile.PreambleBytes) throw Fail(_offset, "truncated in the file header");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(pre[8..]);
-        if (version != TraceFile.Version)
-            throw Fail(8, $"trace format version {version}; this mthpsim reads version {TraceFile.Version}");
+        if (version is < TraceFile.OldestVersion or > TraceFile.Version)
+            throw Fail(8, $"trace format version {version}; this mthpsim reads versions {TraceFile.OldestVersion} to {TraceFile.Version}");
+        _deltas = version >= 2;
         uint textLen = BinaryPrimitives.ReadUInt32LittleEndian(pre[12..]);
         if (textLen > TraceFile.MaxHeaderBytes) throw Fail(12, $"header length {textLen} is not plausible: the file is damaged");
         var text = new byte[textLen];
@@ -81,9 +85,19 @@ public sealed class TraceReader : IDisposable
         _blockPrevTime = e.Time;
         ok &= Varint.TryRead(s, ref pos, out ulong pid);
         ok &= Varint.TryReadSigned(s, ref pos, out long dtid);
-        e.Pid = (int)pid;
+        if (_deltas)
+        {
+            e.Pid = _blockPrevPid + (int)Varint.Unzigzag(pid);
+            _blockPrevPid = e.Pid;
+        }
+        else e.Pid = (int)pid;
         e.Tid = (int)(e.Pid + dtid);
         if ((layout & RecordLayout.Slot.Addr) != 0) ok &= Varint.TryRead(s, ref pos, out e.Addr);
+        if (_deltas && kind == (byte)TraceEventKind.Fault)
+        {
+            e.Addr = _blockPrevFault + (ulong)Varint.Unzigzag(e.Addr);
+            _blockPrevFault = e.Addr;
+        }
         if ((layout & RecordLayout.Slot.Len) != 0) ok &= Varint.TryRead(s, ref pos, out e.Len);
         if ((layout & RecordLayout.Slot.Arg2) != 0) ok &= Varint.TryRead(s, ref pos, out e.Arg2);
         if ((layout & RecordLayout.Slot.Arg3) != 0) ok &= Varint.TryRead(s, ref pos, out e.Arg3);
@@ -139,7 +153,7 @@ public sealed class TraceReader : IDisposable
         _pos = 0;
         _blockRecords = (long)records;
         _blockRead = 0;
-        _blockPrevTime = 0;
+        (_blockPrevTime, _blockPrevPid, _blockPrevFault) = (0, 0, 0);
     }
 
     // Block buffers come from the shared pool: fresh ones per trace were zeroed and faulted in by the

@@ -18,6 +18,8 @@ public sealed class TraceWriter : IDisposable
     int _pos;
     int _blockTarget = TraceFile.FirstBlockRawBytes;
     long _blockRecords, _blockPrevTime;
+    int _blockPrevPid;
+    ulong _blockPrevFault;
     bool _completed;
 
     public long Records { get; private set; }
@@ -55,9 +57,16 @@ public sealed class TraceWriter : IDisposable
         s[_pos++] = (byte)e.Kind;
         Varint.WriteSigned(s, ref _pos, e.Time - _blockPrevTime);
         _blockPrevTime = e.Time;
-        Varint.Write(s, ref _pos, (ulong)(uint)e.Pid);
+        Varint.WriteSigned(s, ref _pos, (long)e.Pid - _blockPrevPid);
+        _blockPrevPid = e.Pid;
         Varint.WriteSigned(s, ref _pos, (long)e.Tid - e.Pid);
-        if ((layout & RecordLayout.Slot.Addr) != 0) Varint.Write(s, ref _pos, e.Addr);
+        if (e.Kind == TraceEventKind.Fault)
+        {
+            // the next fault is mostly a page or a few away
+            Varint.WriteSigned(s, ref _pos, (long)(e.Addr - _blockPrevFault));
+            _blockPrevFault = e.Addr;
+        }
+        else if ((layout & RecordLayout.Slot.Addr) != 0) Varint.Write(s, ref _pos, e.Addr);
         if ((layout & RecordLayout.Slot.Len) != 0) Varint.Write(s, ref _pos, e.Len);
         if ((layout & RecordLayout.Slot.Arg2) != 0) Varint.Write(s, ref _pos, e.Arg2);
         if ((layout & RecordLayout.Slot.Arg3) != 0) Varint.Write(s, ref _pos, e.Arg3);
@@ -83,7 +92,7 @@ public sealed class TraceWriter : IDisposable
         _out.Write(packed);
         _pos = 0;
         _blockRecords = 0;
-        _blockPrevTime = 0;
+        (_blockPrevTime, _blockPrevPid, _blockPrevFault) = (0, 0, 0);
         _blockTarget = Math.Min(2 * _blockTarget, TraceFile.BlockRawBytes);
     }
 

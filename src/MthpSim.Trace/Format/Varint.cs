@@ -65,7 +65,9 @@ static class Varint
     public static bool TryReadSigned(ReadOnlySpan<byte> s, ref int pos, out long v)
     {
         bool ok = TryRead(s, ref pos, out ulong u);
-        v = (long)(u >> 1) ^ -(long)(u & 1);
+        v = Unzigzag(u);
         return ok;
     }
+
+    public static long Unzigzag(ulong u) => (long)(u >> 1) ^ -(long)(u & 1);
 }

@@ -129,11 +129,46 @@ public class TraceFormatTests
         Assert.Equal(0, ex.Offset);
         Assert.Contains("not an mthpsim trace", ex.Message);
 
-        byte[] v2 = Write(Sample(1));
-        v2[8] = 2;
-        ex = Assert.Throws<TraceFormatException>(() => ReadAll(v2, out _));
+        byte[] v3 = Write(Sample(1));
+        v3[8] = 3;
+        ex = Assert.Throws<TraceFormatException>(() => ReadAll(v3, out _));
         Assert.Equal(8, ex.Offset);
-        Assert.Contains("version 2", ex.Message);
+        Assert.Contains("version 3", ex.Message);
+        Assert.Contains("versions 1 to 2", ex.Message);
+    }
+
+    [Fact]
+    public void A_version_1_trace_reads_as_the_same_records_in_version_2()
+    {
+        // the shipped sqlite3 trace as it was recorded in version 1 (pid and addresses whole), and
+        // its records written again in version 2
+        var v1 = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Trace", "Fixtures", "sqlite3-v1.mtrace"));
+        Assert.Equal(1, v1[8]);
+        var old = ReadAll(v1, out var header);
+        Assert.Equal(2260, old.Count);
+        var ms = new MemoryStream();
+        using (var w = new TraceWriter(ms, header))
+        {
+            foreach (var e in old) w.Write(e);
+            w.Complete();
+        }
+        byte[] v2 = ms.ToArray();
+        Assert.Equal(2, v2[8]);
+        Assert.Equal(old, ReadAll(v2, out var header2));
+        Assert.Equal(header.Encode(), header2.Encode());
+        Assert.True(v2.Length < v1.Length * 3 / 4, $"{v2.Length} bytes against {v1.Length}");
+    }
+
+    [Fact]
+    public void A_run_of_faults_costs_a_few_bytes_a_record()
+    {
+        // version 2 gives the pid and a fault's address as deltas: a fault a page after the last one
+        // of the block is kind, time, pid, tid, address and access in a byte or two each
+        var events = Sample(20_000);
+        var raw = BlockRawLengths(Write(events));
+        double perRecord = (double)raw.Sum() / events.Count;
+        Assert.InRange(perRecord, 6, 8);
+        Assert.Equal(events, ReadAll(Write(events), out _));
     }
 
     [Fact]
