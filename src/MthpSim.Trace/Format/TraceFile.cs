@@ -16,7 +16,7 @@ static class TraceFile
     /// <summary>Records are gathered into blocks of about this many raw bytes before compression.</summary>
     public const int BlockRawBytes = 256 * 1024;
     /// <summary>The first block's size; each next block is twice the one before, up to <see cref="BlockRawBytes"/>, so a reader has its first records after decompressing a small block.</summary>
-    public const int FirstBlockRawBytes = 16 * 1024;
+    public const int FirstBlockRawBytes = 4 * 1024;
     /// <summary>A reader refuses blocks or headers claiming more than this (a damaged length field).</summary>
     public const int MaxBlockBytes = 16 * 1024 * 1024;
     public const int MaxHeaderBytes = 1024 * 1024;

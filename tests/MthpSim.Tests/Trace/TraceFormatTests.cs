@@ -66,13 +66,13 @@ public class TraceFormatTests
     }
 
     [Fact]
-    public void The_first_block_is_small_and_each_next_twice_as_large_up_to_256_KiB()
+    public void The_first_block_is_4_KiB_and_each_next_twice_as_large_up_to_256_KiB()
     {
         // a replay waits for the first block's decompression before its first record
         var raw = BlockRawLengths(Write(Sample(300_000)));
-        Assert.InRange(raw[0], 16 * 1024, 16 * 1024 + 64);
+        Assert.InRange(raw[0], 4 * 1024, 4 * 1024 + 64);
         for (int i = 1; i < raw.Count - 1; i++)
-            Assert.InRange(raw[i], Math.Min(16 * 1024 << i, 256 * 1024), Math.Min(16 * 1024 << i, 256 * 1024) + 64);
+            Assert.InRange(raw[i], Math.Min(4 * 1024 << i, 256 * 1024), Math.Min(4 * 1024 << i, 256 * 1024) + 64);
         Assert.InRange(raw.Take(raw.Count - 1).Max(), 256 * 1024, 256 * 1024 + 64);
     }
 
