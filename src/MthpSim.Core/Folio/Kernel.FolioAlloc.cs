@@ -216,7 +216,7 @@ public sealed partial class Kernel
         {
             if (Map.Test(head, PageFlags.DeferredQueued)) DeferredUnqueue(head);
             // Only a folio that got its anon rmap (folio->mapping) was counted in nr_anon.
-            if (Map.Kind(head) == PageKind.Anon && Map.Large(head).AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
+            if (Map.Kind(head) == PageKind.Anon && Map.LargeAnonVma(head) != 0) Stats.Count(order, MthpStat.NrAnon, -1);
         }
         LruDel(head);
         MemcgUncharge(head, 1 << order);

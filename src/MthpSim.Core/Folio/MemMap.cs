@@ -290,6 +290,18 @@ public sealed unsafe class MemMap
         GC.KeepAlive(this);
     }
 
+    /// <summary>The anon_vma of a folio of order >= 1 (0: none), read where the record lies, without copying it.</summary>
+    internal int LargeAnonVma(int head)
+    {
+        CheckPfn(head, 2);
+        int word = _refcount[head + 1];
+        int a = word == InlineRecord ? Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2).AnonVma
+            : word >= 0 ? PackedLargeFolioInfo.AnonVma(word)
+            : SideRecord(~word).AnonVma;
+        GC.KeepAlive(this);
+        return a;
+    }
+
     /// <summary>Adds to a large folio's FOLL_PIN count (folio->_pincount).</summary>
     internal void AddPincount(int head, int n)
     {

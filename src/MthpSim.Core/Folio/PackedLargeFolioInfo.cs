@@ -35,13 +35,16 @@ static class PackedLargeFolioInfo
     /// <summary>The large mapcount alone (folio_mapcount() reads nothing else).</summary>
     public static int LargeMapcount(ulong bits) => (int)(bits >> MapcountShift) & ((1 << MapcountBits) - 1);
 
+    /// <summary>The anon_vma alone.</summary>
+    public static int AnonVma(int word) => word & ((1 << AnonVmaBits) - 1);
+
     public static LargeFolioInfo Unpack(int word, ulong bits)
     {
         int mapcount = LargeMapcount(bits);
         int mm = (int)(bits >> MmIdShift);
         return new LargeFolioInfo
         {
-            AnonVma = word & ((1 << AnonVmaBits) - 1),
+            AnonVma = AnonVma(word),
             NrPagesMapped = (word >> NrPagesMappedShift) & 15,
             MaybeMappedShared = (word & 1 << SharedBit) != 0,
             AnonIndex = (long)(bits & ((1UL << IndexBits) - 1)),

@@ -229,14 +229,14 @@ public sealed partial class Kernel
             var (kind, order) = Map.KindAndOrder(pfn);
             int nr = 1 << order;
             if (order == 0 || kind != PageKind.Anon || (pfn & (nr - 1)) != 0 || k + nr > end || !Consecutive(k + nr)) break;
-            var lf = Map.Large(pfn);
-            if (Map.Refcount(pfn) != nr || lf.LargeMapcount != nr || lf.EntireMapcount != 0 || !Map.OnePteMappingEach(pfn, nr)
+            // the fields read where they lie: a copy of the record per folio showed in munmap of 64K folios
+            if (Map.Refcount(pfn) != nr || Map.FolioMapcount(pfn) != nr || Map.EntireMapcount(pfn) != 0 || !Map.OnePteMappingEach(pfn, nr)
                 || Map.Test(pfn, PageFlags.DeferredQueued)) break;
             System.Diagnostics.Debug.Assert(!InSwapCache(pfn), "the swap cache holds references of its own");
             // what folio_remove_rmap_ptes() and the last folio_put() leave of the folio once it is freed
             // arm64: a block shared with the next folio is unfolded here, so the entries may be cleared last
             if (slot.ContBlocks != null) ContClearPtes(slot, k, nr);
-            if (lf.AnonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
+            if (Map.LargeAnonVma(pfn) != 0) Stats.Count(order, MthpStat.NrAnon, -1);
             if (Lru != null) LruDel(pfn);
             MemcgUncharge(pfn, nr);
             Map.ReleaseLargeFolio(pfn, order);

@@ -46,7 +46,8 @@ public sealed partial class Kernel
         Work(Cost.KernelWork.FolioSplits);
         Work(Cost.KernelWork.SplitPages, 1 << order);
         if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPage);
-        var (anonVma, anonIndex) = (Map.Large(head).AnonVma, Map.Large(head).AnonIndex);
+        var lf = Map.Large(head);
+        var (anonVma, anonIndex) = (lf.AnonVma, lf.AnonIndex);
         // folio_test_anon(): only a folio that got an anon rmap counts in nr_anon; one in the swap cache
         // that no process mapped yet (read ahead, or a shmem folio written out) never did
         if (anonVma != 0) Stats.Count(order, MthpStat.NrAnon, -1);
