@@ -34,16 +34,20 @@ public sealed partial class Kernel
         }
         else
         {
-            var lf = Map.Large(head);
-            lf.AnonIndex = LinearPageIndex(vma, addr);
-            lf.AnonVma = vma.AnonVma;
+            // a new folio's record is empty: written whole, not read first
+            System.Diagnostics.Debug.Assert(Map.Large(head) is { LargeMapcount: 0, Pincount: 0, DeferredPrev: -1, AnonVma: 0 }, "a new folio has a record already");
             int mappings = pmdMapped ? 1 : nr;
             // models folio_set_large_mapcount(): one owner, not shared
-            lf.LargeMapcount = mappings;
-            lf.MmId0 = vma.Mm.Id;
-            lf.MmCount0 = mappings;
-            lf.MmId1 = lf.MmCount1 = 0;
-            lf.MaybeMappedShared = false;
+            var lf = new LargeFolioInfo
+            {
+                AnonIndex = LinearPageIndex(vma, addr),
+                AnonVma = vma.AnonVma,
+                LargeMapcount = mappings,
+                MmId0 = vma.Mm.Id,
+                MmCount0 = mappings,
+                DeferredPrev = -1,
+                DeferredNext = -1,
+            };
             if (pmdMapped)
             {
                 lf.EntireMapcount = 1;
