@@ -138,10 +138,15 @@ public sealed partial class Kernel
     int AllocAnonFolio(Vma.Vma vma, PmdSlot slot, ulong addr, out int order)
     {
         ulong orders = UserfaultfdArmed(vma) ? 0 : ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
-        if (orders != 0) orders = ThpVmaSuitableOrders(vma, addr, orders);
-        // the highest order whose aligned block is all pte_none, and every order below it
+        return AllocAnonFolioOfOrders(vma, AnonFaultOrders(vma, slot, addr, orders), MthpStat.AnonFaultFallback, MthpStat.AnonFaultFallbackCharge, out order);
+    }
+
+    /// <summary>The orders alloc_anon_folio() tries at addr: of the allowed ones that suit the VMA there, the highest whose aligned block is all pte_none, and every order below it.</summary>
+    ulong AnonFaultOrders(Vma.Vma vma, PmdSlot slot, ulong addr, ulong allowed)
+    {
+        ulong orders = allowed == 0 ? 0 : ThpVmaSuitableOrders(vma, addr, allowed);
         while (orders != 0 && !PteRangeNone(slot, addr, HighestOrder(orders))) orders &= ~(1UL << HighestOrder(orders));
-        return AllocAnonFolioOfOrders(vma, orders, MthpStat.AnonFaultFallback, MthpStat.AnonFaultFallbackCharge, out order);
+        return orders;
     }
 
     /// <summary>

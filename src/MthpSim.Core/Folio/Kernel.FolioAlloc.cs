@@ -37,14 +37,26 @@ public sealed partial class Kernel
     }
 
     /// <summary><see cref="AllocPages"/> of order 0 over and over while each would be served by the fast path (see <see cref="AllocSmallFolios"/>).</summary>
-    int AllocSmallPages(MigrateType mt, Span<int> pfns)
+    int AllocSmallPages(MigrateType mt, Span<int> pfns) => AllocPagesRun(0, mt, pfns);
+
+    /// <summary><see cref="AllocFolio"/> of an order above 0 over and over, as <see cref="AllocSmallFolios"/> does for order 0.</summary>
+    internal int AllocLargeFolios(int order, PageKind kind, Span<int> heads)
+    {
+        int got = AllocPagesRun(order, GfpMigratetype(kind), heads);
+        foreach (int head in heads[..got]) Map.InitFolio(head, order, kind);
+        Work(Cost.KernelWork.FolioAllocs, got);
+        return got;
+    }
+
+    /// <summary><see cref="AllocPages"/> of <paramref name="order"/> over and over while each would be served by the fast path.</summary>
+    int AllocPagesRun(int order, MigrateType mt, Span<int> pfns)
     {
         if (!SmallAllocationRuns || Buddy.PartialClaims > 0) return 0;
         long mark = _inReclaim ? NoWatermark : WmarkLow;
-        // each allocation takes one page, and one passes the watermark while free pages stay above it
-        long room = mark == NoWatermark ? pfns.Length : Buddy.FreePages - mark;
+        // allocation j passes the watermark while free pages - j * 2^order - (2^order - 1) stay above it
+        long room = mark == NoWatermark ? pfns.Length : (Buddy.FreePages - mark) >> order;
         if (room <= 0) return 0;
-        return Buddy.AllocSmallRun(pfns[..(int)Math.Min(pfns.Length, room)], mt);
+        return Buddy.AllocRun(order, pfns[..(int)Math.Min(pfns.Length, room)], mt);
     }
 
     /// <summary>Whether runs of order-0 allocations are taken as runs (tests turn it off to compare with one allocation at a time).</summary>

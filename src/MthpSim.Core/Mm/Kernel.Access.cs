@@ -139,8 +139,10 @@ public sealed partial class Kernel
         MmStruct mm = vma.Mm;
         long pmdIndex = PmdIndex(addr);
         ulong faulted = ulong.MaxValue;
-        // order 0 at every address of the VMA, and nothing to charge: a run of faults can be batched
-        bool smallRuns = mm.Memcg == null && ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1) == 0;
+        // nothing to charge, and order 0 at every address of the VMA, or large folios of the allowed orders: a run of faults can be batched
+        ulong allowed = ThpVmaAllowableOrders(vma, TvaType.PageFault, (1UL << Geo.PmdOrder) - 1);
+        bool smallRuns = mm.Memcg == null && allowed == 0;
+        ulong largeRuns = mm.Memcg == null && LargeFaultRuns ? allowed : 0;
         while (addr < end)
         {
             var slot = mm.PageTables.Find(pmdIndex);
@@ -157,6 +159,16 @@ public sealed partial class Kernel
             if (smallRuns)
             {
                 int batched = AnonWriteFaultSmallRun(vma, slot, idx, (int)Math.Min((end - addr + (ulong)Geo.PageSize - 1) >> PageShift, (ulong)(Geo.PtrsPerPte - idx)), addr);
+                if (batched > 0)
+                {
+                    addr += (ulong)batched << PageShift;
+                    faulted = addr - (ulong)Geo.PageSize;
+                    continue;
+                }
+            }
+            else if (largeRuns != 0)
+            {
+                int batched = AnonWriteFaultLargeRun(vma, slot, idx, (int)Math.Min((end - addr) >> PageShift, (ulong)(Geo.PtrsPerPte - idx)), addr, largeRuns);
                 if (batched > 0)
                 {
                     addr += (ulong)batched << PageShift;
@@ -237,6 +249,55 @@ public sealed partial class Kernel
         mm.MinFlt += got;
         _faultMajor = false;
         return got;
+    }
+
+    /// <summary>Whether <see cref="AnonWriteFaultLargeRun"/> is used (tests turn it off to compare with one fault at a time).</summary>
+    internal bool LargeFaultRuns { get; set; } = true;
+
+    /// <summary>
+    /// The write faults of <see cref="AnonWriteFaultRun"/> from <paramref name="idx"/> on (at most
+    /// <paramref name="max"/> pages, whole blocks only) when each would be do_anonymous_page()
+    /// mapping a new large folio of one order (the one alloc_anon_folio() picks at the first, which
+    /// must start its block) with nothing charged, and the stores that follow each: the folios are
+    /// allocated first (<see cref="AllocLargeFolios"/>, the fast path only), then each is mapped,
+    /// counted and stored to in page order, as those faults would have. Returns the pages it took; 0
+    /// leaves the next fault to the usual way.
+    /// </summary>
+    int AnonWriteFaultLargeRun(Vma.Vma vma, PmdSlot slot, int idx, int max, ulong addr, ulong allowed)
+    {
+        if (UserfaultfdArmed(vma)) return 0;
+        ulong orders = AnonFaultOrders(vma, slot, addr, allowed);
+        if (orders == 0) return 0;
+        int order = HighestOrder(orders), nr = 1 << order;
+        if ((idx & (nr - 1)) != 0 || max < 2 * nr) return 0;   // one folio gains nothing
+        int n = 1;
+        while ((n + 1) * nr <= max && HighestOrderOrZero(AnonFaultOrders(vma, slot, addr + ((ulong)(n * nr) << PageShift), allowed)) == order) n++;
+        AnonVmaPrepare(vma);
+        Span<int> heads = stackalloc int[n];
+        int got = AllocLargeFolios(order, PageKind.Anon, heads);
+        if (got == 0) return 0;
+        MmStruct mm = vma.Mm;
+        ulong flags = Pte.Young | MkWriteDirty(vma);
+        var ptes = slot.Ptes!;
+        for (int i = 0; i < got; i++)
+        {
+            // do_anonymous_page() with the folio alloc_anon_folio() got, then the store that follows
+            int head = heads[i], first = idx + i * nr;
+            Work(Cost.KernelWork.PagesZeroed, nr);   // folio_zero_user()
+            Map.AddRef(head, nr - 1);
+            mm.Rss[(int)RssMember.AnonPages] += nr;
+            Stats.Count(order, MthpStat.AnonFaultAlloc);
+            FolioAddNewAnonRmap(head, vma, addr + ((ulong)(i * nr) << PageShift), pmdMapped: false);
+            for (int j = 0; j < nr; j++) ptes[first + j] = Pte.Make(head + j, flags);
+            SetPtesWork(nr);
+            ContSetPtes(slot, first, nr);
+            _faultMajor = false;
+            MmAccountFault(mm, FaultResult.Ok, tried: false);
+            TouchPtes(slot, first, nr, write: true);
+        }
+        return got * nr;
+
+        static int HighestOrderOrZero(ulong orders) => orders == 0 ? 0 : HighestOrder(orders);
     }
 
     /// <summary>

@@ -180,37 +180,47 @@ public sealed class BuddyAllocator
 
     /// <summary>
     /// Successive order-0 allocations of the type's own lists (<see cref="RmqueueSmallest"/>), as many
-    /// as <paramref name="pfns"/> holds or until one would have to claim or steal: fills pfns from the
-    /// start and returns how many it got. A block split for the first of them hands out its pages
-    /// in ascending order, so a run of them takes the block's low pages at once and leaves its high
-    /// part on the lists in the pieces expand() would have left: a step per block, not per page.
+    /// as <paramref name="pfns"/> holds or until one would have to claim or steal (<see cref="AllocRun"/>).
     /// </summary>
-    public int AllocSmallRun(Span<int> pfns, MigrateType mt = MigrateType.Movable)
+    public int AllocSmallRun(Span<int> pfns, MigrateType mt = MigrateType.Movable) => AllocRun(0, pfns, mt);
+
+    /// <summary>
+    /// Successive allocations of <paramref name="order"/> from the type's own lists
+    /// (<see cref="RmqueueSmallest"/>), as many as <paramref name="heads"/> holds or until one would
+    /// have to claim or steal (or take a ragged end of fresh memory): fills heads from the start and
+    /// returns how many it got. A block split for the first of them hands out its pieces of that
+    /// order in ascending order, so a run of them takes the block's low part at once and leaves its
+    /// high part on the lists in the pieces expand() would have left: a step per block, not per
+    /// allocation.
+    /// </summary>
+    public int AllocRun(int order, Span<int> heads, MigrateType mt = MigrateType.Movable)
     {
         if (MobilityDisabled) mt = MigrateType.Unmovable;
         int got = 0;
-        while (got < pfns.Length)
+        while (got < heads.Length)
         {
-            int pfn = -1, order = 0;
-            for (ulong orders = _nonEmpty[(int)mt]; orders != 0 && pfn < 0; orders &= orders - 1)
+            int pfn = -1, o = order;
+            for (ulong orders = _nonEmpty[(int)mt] >> order << order; orders != 0 && pfn < 0; orders &= orders - 1)
             {
-                order = System.Numerics.BitOperations.TrailingZeroCount(orders);
-                pfn = PopValid(order, mt);
+                o = System.Numerics.BitOperations.TrailingZeroCount(orders);
+                pfn = PopValid(o, mt);
             }
             if (pfn < 0)
             {
                 if (mt != _freshType || _frontier >= TotalPages) break;
-                order = FreshBlockOrder();
+                o = FreshBlockOrder();
+                if (o < order) break;   // a ragged end of memory: the next allocation the usual way
                 pfn = (int)_frontier;
-                _frontier += 1L << order;
+                _frontier += 1L << o;
                 _map.EnsureCapacity(_frontier);
             }
-            int take = Math.Min(pfns.Length - got, 1 << order);
-            if (take == 1) _map.SetFreeTail(pfn);   // a single fault's page
-            else _map.SetFreeTails(pfn, take);
-            for (int i = 0; i < take; i++) pfns[got++] = pfn + i;
-            // what is left of the block, [pfn + take, end): the largest aligned piece at each point
-            for (int p = pfn + take, end = pfn + (1 << order); p < end;)
+            int take = Math.Min(heads.Length - got, 1 << (o - order));
+            int pages = take << order;
+            if (pages == 1) _map.SetFreeTail(pfn);   // a single fault's page
+            else _map.SetFreeTails(pfn, pages);
+            for (int i = 0; i < take; i++) heads[got++] = pfn + (i << order);
+            // what is left of the block, [pfn + pages, end): the largest aligned piece at each point
+            for (int p = pfn + pages, end = pfn + (1 << o); p < end;)
             {
                 int piece = System.Numerics.BitOperations.TrailingZeroCount(p - pfn);
                 PushFree(p, piece, mt);

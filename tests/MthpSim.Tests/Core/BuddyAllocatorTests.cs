@@ -169,12 +169,13 @@ public class BuddyAllocatorTests
     }
 
     /// <summary>
-    /// AllocSmallRun against the order-0 allocations it stands for, after a random history of
-    /// allocations (movable and unmovable, so that some runs stop where a claim is needed) and frees:
-    /// the same frames, then the same answers to every later allocation and the same free counts.
+    /// AllocRun against the allocations of its order it stands for (order 0, as AllocSmallRun, and
+    /// the orders of mTHP sizes), after a random history of allocations (movable and unmovable, so
+    /// that some runs stop where a claim is needed) and frees: the same frames, then the same answers
+    /// to every later allocation and the same free counts.
     /// </summary>
-    [Property(MaxTest = 200, EndSize = 300, Replay = "(20261206,1)")]
-    public void A_small_run_is_order_0_allocations_one_by_one((byte Order, bool Unmovable, bool Free)[] history, byte runLength)
+    [Property(MaxTest = 300, EndSize = 300, Replay = "(20261206,1)")]
+    public void A_run_is_allocations_of_its_order_one_by_one((byte Order, bool Unmovable, bool Free)[] history, byte runLength, byte runOrder)
     {
         var (mapA, a) = Make(1 << 12);
         var (mapB, b) = Make(1 << 12);
@@ -203,13 +204,14 @@ public class BuddyAllocatorTests
         }
         foreach (var (order, unmovable, free) in history) Step(order, unmovable, free);
 
+        int k = runOrder % 5;
         var run = new int[runLength];
-        int got = a.AllocSmallRun(run);
+        int got = k == 0 ? a.AllocSmallRun(run) : a.AllocRun(k, run);
         for (int i = 0; i < got; i++)
         {
-            Assert.Equal(b.Alloc(0), run[i]);
-            mapA.InitFolio(run[i], 0, PageKind.Anon); heldA.Add((run[i], 0));
-            mapB.InitFolio(run[i], 0, PageKind.Anon); heldB.Add((run[i], 0));
+            Assert.Equal(b.Alloc(k), run[i]);
+            mapA.InitFolio(run[i], k, PageKind.Anon); heldA.Add((run[i], k));
+            mapB.InitFolio(run[i], k, PageKind.Anon); heldB.Add((run[i], k));
         }
         foreach (var (order, unmovable, free) in history.Reverse()) Step(order, unmovable, !free);
         Assert.Equal(b.FreePages, a.FreePages);

@@ -6,7 +6,7 @@ using MthpSim.Core.Vma;
 namespace MthpSim.Tests.Core;
 
 /// <summary>
-/// A run of order-0 write faults, and a pwrite() into a file's holes, are taken in batches (the
+/// A run of order-0 or mTHP write faults, and a pwrite() into a file's holes, are taken in batches (the
 /// buddy allocator's pages a block at a time, the mapping per run of frames); each must leave what
 /// the same faults and writes taken one page at a time leave: the same frames at the same places,
 /// the same content, counters and free lists. The memory is fragmented first, so that the batch
@@ -63,6 +63,51 @@ public class FaultBatchTests
         // the batch was taken: the pages' frames are not one block's
         var frames = ma.PageTables.Find((long)(Base >> 21))!.Ptes!.Select(Pte.Pfn).ToArray();
         Assert.Contains(frames.Zip(frames.Skip(1)), f => f.Second != f.First + 1);
+    }
+
+    /// <summary>
+    /// Runs of mTHP write faults (<c>LargeFaultRuns</c>) against one fault at a time with the runs
+    /// off, on fragmented memory: from a block's start and from inside one, ending inside a folio,
+    /// with two sizes enabled (the larger where it fits), and on a machine the writes take below
+    /// the low watermark (the runs stop there; the rest fall back and reclaim as before).
+    /// </summary>
+    [Theory]
+    [InlineData("16kB", 0UL, 6UL << 20, 128)]
+    [InlineData("32kB", 3UL * Page, (6UL << 20) - 5 * Page, 128)]
+    [InlineData("64kB", 0UL, (6UL << 20) - 3 * Page, 128)]
+    [InlineData("16kB,64kB", 5UL * Page, 6UL << 20, 128)]
+    [InlineData("16kB,32kB,64kB", 0UL, 41UL << 20, 42)]
+    [InlineData("16kB,64kB", 3UL * Page, 6UL << 20, 64, true)]   // arm64: 64K folios folded into contiguous blocks
+    public void A_run_of_mthp_write_faults_maps_what_one_fault_at_a_time_maps(string sizes, ulong from, ulong to, int memoryMb, bool arm64 = false)
+    {
+        (Kernel, MmStruct) Make(bool runs)
+        {
+            var config = MachineConfig.Default with { MemoryBytes = (long)memoryMb << 20, Arch = arm64 ? CpuArch.Arm64 : CpuArch.X86_64 };
+            var (k, mm) = memoryMb == 128 ? Fragmented() : (new Kernel(config), null!);
+            mm ??= k.CreateProcess("p");
+            Assert.Equal(0, k.SysfsWrite("enabled", "never"));
+            foreach (var size in sizes.Split(',')) Assert.Equal(0, k.SysfsWrite($"hugepages-{size}/enabled", "always"));
+            k.LargeFaultRuns = runs;
+            Assert.Equal((long)Base, k.Mmap(mm, Base, Len << 3, Prot.Read | Prot.Write));
+            return (k, mm);
+        }
+        var (a, ma) = Make(runs: true);
+        var (b, mb) = Make(runs: false);
+        Assert.Equal(0, a.Access(ma, Base + from, Base + to, write: true));
+        for (ulong p = Base + from; p < Base + to; p += Page) Assert.Equal(0, b.Access(mb, p, p + Page, write: true));
+
+        AssertSame(a, b, ma, mb);
+        for (int order = 1; order < 9; order++)
+            foreach (var stat in Enum.GetValues<MthpSim.Core.Stats.MthpStat>().Where(s => s != MthpSim.Core.Stats.MthpStat.Count))
+                Assert.Equal(b.Stats.Get(order, stat), a.Stats.Get(order, stat));
+        for (long pmd = (long)(Base >> 21); pmd < (long)((Base + to + (2UL << 20) - 1) >> 21); pmd++)
+        {
+            Assert.Equal(mb.PageTables.Find(pmd)?.Ptes, ma.PageTables.Find(pmd)?.Ptes);
+            Assert.Equal(mb.PageTables.Find(pmd)?.ContBlocks, ma.PageTables.Find(pmd)?.ContBlocks);
+        }
+        if (arm64) Assert.NotNull(ma.PageTables.Find((long)(Base >> 21))!.ContBlocks);
+        for (ulong p = Base; p < Base + to; p += Page) Assert.Equal(b.ContentAt(mb, p), a.ContentAt(ma, p));
+        Assert.Empty(MthpSim.Core.Debug.InvariantChecker.Check(a));
     }
 
     [Fact]
