@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MthpSim.Core.Folio;
 using MthpSim.Core.PageTable;
 using MthpSim.Core.Stats;
@@ -76,12 +77,19 @@ public sealed partial class Kernel
             if (Map.PteMapcount(firstPfn) == 1) NrAnonMapped++;
             return;
         }
-        var lf = Map.Large(head);
         int first = Map.AddPteMapcountRun(firstPfn, nr);
-        lf.NrPagesMapped += first;
-        if (lf.EntireMapcount == 0) NrAnonMapped += first;
-        FolioAddLargeMapcount(ref lf, nr, mm);
-        Map.SetLarge(head, lf);
+        ref var lf = ref Map.LargeInPlace(head);
+        if (!Unsafe.IsNullRef(ref lf)) { AddPtes(ref lf); return; }
+        var copy = Map.Large(head);
+        AddPtes(ref copy);
+        Map.SetLarge(head, copy);
+
+        void AddPtes(ref LargeFolioInfo lf)
+        {
+            lf.NrPagesMapped += first;
+            if (lf.EntireMapcount == 0) NrAnonMapped += first;
+            FolioAddLargeMapcount(ref lf, nr, mm);
+        }
     }
 
     /// <summary>models folio_add_file_rmap_ptes(): PTE mappings of a shmem folio's pages; pages mapped for the first time count in NR_FILE_MAPPED.</summary>
@@ -94,23 +102,29 @@ public sealed partial class Kernel
             if (Map.PteMapcount(firstPfn) == 1) NrFileMapped++;
             return;
         }
-        var lf = Map.Large(head);
         int first = Map.AddPteMapcountRun(firstPfn, nr);
-        lf.NrPagesMapped += first;
-        if (lf.EntireMapcount == 0) NrFileMapped += first;
-        FolioAddLargeMapcount(ref lf, nr, mm);
-        Map.SetLarge(head, lf);
+        ref var lf = ref Map.LargeInPlace(head);
+        if (!Unsafe.IsNullRef(ref lf)) { AddPtes(ref lf); return; }
+        var copy = Map.Large(head);
+        AddPtes(ref copy);
+        Map.SetLarge(head, copy);
+
+        void AddPtes(ref LargeFolioInfo lf)
+        {
+            lf.NrPagesMapped += first;
+            if (lf.EntireMapcount == 0) NrFileMapped += first;
+            FolioAddLargeMapcount(ref lf, nr, mm);
+        }
     }
 
     /// <summary>models folio_add_file_rmap_pmd(): the first PMD mapping counts NR_SHMEM_PMDMAPPED, and NR_FILE_MAPPED for pages no PTE maps.</summary>
     internal void FolioAddFileRmapPmd(int head, MmStruct mm)
     {
         RmapWork(0);
-        var lf = Map.Large(head);
+        ref var lf = ref Map.LargeInPlace(head);   // a PMD-mapped folio keeps its record in place
         int nrPages = 1 << Map.Order(head);
         lf.EntireMapcount++;
         FolioAddLargeMapcount(ref lf, 1, mm);
-        Map.SetLarge(head, lf);
         if (lf.EntireMapcount != 1) return;
         NrShmemPmdMapped += nrPages;
         NrFileMapped += nrPages - lf.NrPagesMapped;
@@ -123,10 +137,9 @@ public sealed partial class Kernel
     internal void FolioDupAnonRmapPmd(int head, MmStruct child)
     {
         RmapWork(0);
-        var lf = Map.Large(head);
+        ref var lf = ref Map.LargeInPlace(head);   // a PMD-mapped folio keeps its record in place
         lf.EntireMapcount++;
         FolioAddLargeMapcount(ref lf, 1, child);
-        Map.SetLarge(head, lf);
     }
 
     /// <summary>models folio_remove_rmap_ptes(): may queue the folio as partially mapped.</summary>
@@ -140,27 +153,38 @@ public sealed partial class Kernel
             if (Map.PteMapcount(firstPfn) == 0) MappedCounter(head)--;
             return;
         }
-        var lf = Map.Large(head);
-        FolioSubLargeMapcount(ref lf, nr, mm);
         int last = Map.SubPteMapcountRun(firstPfn, nr);
-        lf.NrPagesMapped -= last;
-        Map.SetLarge(head, lf);
-        int unmapped = lf.EntireMapcount == 0 ? last : 0;
+        int unmapped, nrPagesMapped;
+        ref var lf = ref Map.LargeInPlace(head);
+        if (!Unsafe.IsNullRef(ref lf)) SubPtes(ref lf);
+        else
+        {
+            var copy = Map.Large(head);
+            SubPtes(ref copy);
+            Map.SetLarge(head, copy);
+        }
         MappedCounter(head) -= unmapped;
-        bool partiallyMapped = unmapped != 0 && lf.NrPagesMapped != 0;
+        bool partiallyMapped = unmapped != 0 && nrPagesMapped != 0;
         if (partiallyMapped && Map.Kind(head) == PageKind.Anon && !Map.Test(head, PageFlags.PartiallyMapped))
             DeferredSplitFolio(head, partiallyMapped: true);
+
+        void SubPtes(ref LargeFolioInfo lf)
+        {
+            FolioSubLargeMapcount(ref lf, nr, mm);
+            lf.NrPagesMapped -= last;
+            unmapped = lf.EntireMapcount == 0 ? last : 0;
+            nrPagesMapped = lf.NrPagesMapped;
+        }
     }
 
     /// <summary>models folio_remove_rmap_pmd()</summary>
     internal void FolioRemoveRmapPmd(int head, MmStruct mm)
     {
         RmapWork(0);
-        var lf = Map.Large(head);
+        ref var lf = ref Map.LargeInPlace(head);   // a PMD-mapped folio keeps its record in place
         int nrPages = 1 << Map.Order(head);
         FolioSubLargeMapcount(ref lf, 1, mm);
         lf.EntireMapcount--;
-        Map.SetLarge(head, lf);
         if (lf.EntireMapcount != 0) return;
         bool anon = Map.Kind(head) == PageKind.Anon;
         if (anon) NrAnonThps -= nrPages; else NrShmemPmdMapped -= nrPages;

@@ -265,6 +265,19 @@ public sealed unsafe class MemMap
         return lf;
     }
 
+    /// <summary>
+    /// The record of a folio of order <see cref="InlineLargeOrder"/> or more (every folio a PMD can
+    /// map), in place in its tail pages: changed there, without the copies <see cref="Large"/> and
+    /// <see cref="SetLarge"/> make. A null reference for a smaller folio, whose record may be packed.
+    /// </summary>
+    internal ref LargeFolioInfo LargeInPlace(int head)
+    {
+        if (Order(head) < InlineLargeOrder) return ref Unsafe.NullRef<LargeFolioInfo>();
+        ref var lf = ref Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2);
+        GC.KeepAlive(this);
+        return ref lf;
+    }
+
     /// <summary>Stores a folio's large-folio fields: packed when they fit (the side-table slot, if any, given back), else whole.</summary>
     internal void SetLarge(int head, in LargeFolioInfo lf)
     {
