@@ -257,10 +257,8 @@ public sealed unsafe class MemMap
     public LargeFolioInfo Large(int head)
     {
         CheckPfn(head, 2);
-        int word = _refcount[head + 1];
-        LargeFolioInfo lf = word == InlineRecord ? Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2)
-            : word >= 0 ? PackedLargeFolioInfo.Unpack(word, *(ulong*)(_refcount + head + 2))
-            : SideRecord(~word);
+        ref var whole = ref WholeRecord(head);
+        LargeFolioInfo lf = Unsafe.IsNullRef(ref whole) ? PackedLargeFolioInfo.Unpack(_refcount[head + 1], *(ulong*)(_refcount + head + 2)) : whole;
         GC.KeepAlive(this);
         return lf;
     }
@@ -307,12 +305,29 @@ public sealed unsafe class MemMap
     internal int LargeAnonVma(int head)
     {
         CheckPfn(head, 2);
-        int word = _refcount[head + 1];
-        int a = word == InlineRecord ? Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2).AnonVma
-            : word >= 0 ? PackedLargeFolioInfo.AnonVma(word)
-            : SideRecord(~word).AnonVma;
+        ref var whole = ref WholeRecord(head);
+        int a = Unsafe.IsNullRef(ref whole) ? PackedLargeFolioInfo.AnonVma(_refcount[head + 1]) : whole.AnonVma;
         GC.KeepAlive(this);
         return a;
+    }
+
+    /// <summary>The FOLL_PIN count of a folio of order >= 1 (folio_maybe_dma_pinned() reads it; a packed record has none), without copying the record.</summary>
+    internal int LargePincount(int head)
+    {
+        CheckPfn(head, 2);
+        ref var whole = ref WholeRecord(head);
+        int n = Unsafe.IsNullRef(ref whole) ? 0 : whole.Pincount;
+        GC.KeepAlive(this);
+        return n;
+    }
+
+    /// <summary>A record kept whole (in the tails, or in the side table) where it lies; a null reference for a packed one.</summary>
+    ref LargeFolioInfo WholeRecord(int head)
+    {
+        int word = _refcount[head + 1];
+        if (word == InlineRecord) return ref Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2);
+        if (word < 0) return ref SideRecord(~word);
+        return ref Unsafe.NullRef<LargeFolioInfo>();
     }
 
     /// <summary>Adds to a large folio's FOLL_PIN count (folio->_pincount).</summary>
@@ -385,10 +400,8 @@ public sealed unsafe class MemMap
     {
         if (Order(head) == 0) return PteMapcount(head);
         CheckPfn(head, 2);
-        int word = _refcount[head + 1];
-        int m = word == InlineRecord ? Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2).LargeMapcount
-            : word >= 0 ? PackedLargeFolioInfo.LargeMapcount(*(ulong*)(_refcount + head + 2))
-            : SideRecord(~word).LargeMapcount;
+        ref var whole = ref WholeRecord(head);
+        int m = Unsafe.IsNullRef(ref whole) ? PackedLargeFolioInfo.LargeMapcount(*(ulong*)(_refcount + head + 2)) : whole.LargeMapcount;
         GC.KeepAlive(this);
         return m;
     }

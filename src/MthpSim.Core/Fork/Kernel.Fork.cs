@@ -362,5 +362,5 @@ public sealed partial class Kernel
 
     /// <summary>models folio_maybe_dma_pinned(): a pin count on large folios, a refcount bias on small ones.</summary>
     internal bool FolioMaybeDmaPinned(int head) =>
-        Map.Order(head) > 0 ? Map.Large(head).Pincount > 0 : Map.Refcount(head) >= GupPinCountingBias;
+        Map.Order(head) > 0 ? Map.LargePincount(head) > 0 : Map.Refcount(head) >= GupPinCountingBias;
 }

@@ -145,6 +145,8 @@ public class MemMapTests
             Assert.Equal(want, map.Large(64));
             Assert.Equal(want.LargeMapcount, map.FolioMapcount(64));
             Assert.Equal(want.EntireMapcount, map.EntireMapcount(64));
+            Assert.Equal(want.AnonVma, map.LargeAnonVma(64));
+            Assert.Equal(want.Pincount, map.LargePincount(64));
             Assert.Equal(neighbour, map.Large(96));
             bool packs = order is 2 or 3 && PackedLargeFolioInfo.TryPack(want, out _, out _);
             Assert.Equal(order < 4 && !packs ? 1 : 0, map.LargeRecordsInUse);
