@@ -116,10 +116,11 @@ public sealed partial class Kernel
         if (done < oldLen)
         {
             // A page table for the destination could not be had (its cgroup charge failed): the
-            // entries go back (their old tables are still there) and the new VMA is unmapped.
+            // entries go back, and the new VMA is unmapped. Going back can fail too, where the old
+            // range had no table to move from (the first such one needs a new table): what is
+            // still at the new place is then zapped with the VMA, swap entries and all.
             MovePageTables(moved, old, newAddr, oldAddr, done);
-            mm.Vmas.Remove(moved);
-            FreePgtables(mm, newAddr, newAddr + newLen);
+            DoMunmap(mm, newAddr, newLen);
             return -Errno.ENOMEM;
         }
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
