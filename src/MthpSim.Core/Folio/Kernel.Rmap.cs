@@ -260,7 +260,14 @@ public sealed partial class Kernel
     internal List<FolioMapping> AnonFolioMappingRuns(int head)
     {
         int nr = 1 << Map.Order(head);
-        var (anonVma, index) = nr > 1 ? Map.Large(head) is var lf ? (lf.AnonVma, lf.AnonIndex) : default : (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
+        int anonVma;
+        long index;
+        if (nr > 1)
+        {
+            var lf = Map.Large(head);
+            (anonVma, index) = (lf.AnonVma, lf.AnonIndex);
+        }
+        else (anonVma, index) = (SmallRmap!.AnonVma(head), SmallRmap.Index(head));
         // nothing maps it (as folio_referenced() returns at once for an unmapped folio)
         if (anonVma == 0 || Map.FolioMapcount(head) == 0) return [];
         long mappings = RmapMappingsLeft(head, nr), found = 0;

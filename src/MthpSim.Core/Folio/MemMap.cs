@@ -384,10 +384,10 @@ public sealed unsafe class MemMap
     /// <summary>models folio_entire_mapcount(): only a folio that a PMD can map has one to keep.</summary>
     public int EntireMapcount(int head)
     {
-        int order = Order(head);
-        if (order == 0) return 0;
-        if (order < InlineLargeOrder) return Large(head).EntireMapcount;
-        int e = Unsafe.AsRef<LargeFolioInfo>(_refcount + head + 2).EntireMapcount;
+        if (Order(head) == 0) return 0;
+        CheckPfn(head, 2);
+        ref var whole = ref WholeRecord(head);
+        int e = Unsafe.IsNullRef(ref whole) ? 0 : whole.EntireMapcount;   // a packed record has none
         GC.KeepAlive(this);
         return e;
     }

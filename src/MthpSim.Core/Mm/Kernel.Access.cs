@@ -265,7 +265,6 @@ public sealed partial class Kernel
     /// </summary>
     int AnonWriteFaultLargeRun(Vma.Vma vma, PmdSlot slot, int idx, int max, ulong addr, ulong allowed)
     {
-        if (UserfaultfdArmed(vma)) return 0;
         ulong orders = AnonFaultOrders(vma, slot, addr, allowed);
         if (orders == 0) return 0;
         int order = HighestOrder(orders), nr = 1 << order;
