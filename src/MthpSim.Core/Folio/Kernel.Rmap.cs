@@ -68,53 +68,40 @@ public sealed partial class Kernel
     }
 
     /// <summary>models folio_add_anon_rmap_ptes() for pages of an existing folio (PMD split, fork).</summary>
-    internal void FolioAddAnonRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
-    {
-        RmapWork(nr);
-        if (Map.Order(head) == 0)
-        {
-            Map.AddPteMapcount(firstPfn, 1);
-            if (Map.PteMapcount(firstPfn) == 1) NrAnonMapped++;
-            return;
-        }
-        int first = Map.AddPteMapcountRun(firstPfn, nr);
-        ref var lf = ref Map.LargeInPlace(head);
-        if (!Unsafe.IsNullRef(ref lf)) { AddPtes(ref lf); return; }
-        var copy = Map.Large(head);
-        AddPtes(ref copy);
-        Map.SetLarge(head, copy);
-
-        void AddPtes(ref LargeFolioInfo lf)
-        {
-            lf.NrPagesMapped += first;
-            if (lf.EntireMapcount == 0) NrAnonMapped += first;
-            FolioAddLargeMapcount(ref lf, nr, mm);
-        }
-    }
+    internal void FolioAddAnonRmapPtes(int head, int firstPfn, int nr, MmStruct mm) => FolioAddRmapPtes(head, firstPfn, nr, mm, ref NrAnonMapped);
 
     /// <summary>models folio_add_file_rmap_ptes(): PTE mappings of a shmem folio's pages; pages mapped for the first time count in NR_FILE_MAPPED.</summary>
-    internal void FolioAddFileRmapPtes(int head, int firstPfn, int nr, MmStruct mm)
+    internal void FolioAddFileRmapPtes(int head, int firstPfn, int nr, MmStruct mm) => FolioAddRmapPtes(head, firstPfn, nr, mm, ref NrFileMapped);
+
+    /// <summary>models __folio_add_rmap() for PTEs: pages mapped for the first time count in <paramref name="mapped"/> (NR_ANON_MAPPED or NR_FILE_MAPPED).</summary>
+    void FolioAddRmapPtes(int head, int firstPfn, int nr, MmStruct mm, ref long mapped)
     {
         RmapWork(nr);
         if (Map.Order(head) == 0)
         {
             Map.AddPteMapcount(firstPfn, 1);
-            if (Map.PteMapcount(firstPfn) == 1) NrFileMapped++;
+            if (Map.PteMapcount(firstPfn) == 1) mapped++;
             return;
         }
         int first = Map.AddPteMapcountRun(firstPfn, nr);
+        bool counted;
         ref var lf = ref Map.LargeInPlace(head);
-        if (!Unsafe.IsNullRef(ref lf)) { AddPtes(ref lf); return; }
-        var copy = Map.Large(head);
-        AddPtes(ref copy);
-        Map.SetLarge(head, copy);
-
-        void AddPtes(ref LargeFolioInfo lf)
+        if (!Unsafe.IsNullRef(ref lf)) counted = AddLargePtes(ref lf, first, nr, mm);
+        else
         {
-            lf.NrPagesMapped += first;
-            if (lf.EntireMapcount == 0) NrFileMapped += first;
-            FolioAddLargeMapcount(ref lf, nr, mm);
+            var copy = Map.Large(head);
+            counted = AddLargePtes(ref copy, first, nr, mm);
+            Map.SetLarge(head, copy);
         }
+        if (counted) mapped += first;
+    }
+
+    /// <summary>A large folio's counts for <paramref name="nr"/> more PTE mappings, <paramref name="first"/> of them its pages' first; whether those count as mapped pages (no PMD maps the folio).</summary>
+    static bool AddLargePtes(ref LargeFolioInfo lf, int first, int nr, MmStruct mm)
+    {
+        lf.NrPagesMapped += first;
+        FolioAddLargeMapcount(ref lf, nr, mm);
+        return lf.EntireMapcount == 0;
     }
 
     /// <summary>models folio_add_file_rmap_pmd(): the first PMD mapping counts NR_SHMEM_PMDMAPPED, and NR_FILE_MAPPED for pages no PTE maps.</summary>
