@@ -116,7 +116,8 @@ public sealed partial class Kernel
         if (done < oldLen)
         {
             // A page table for the destination could not be had (its cgroup charge failed): the
-            // entries go back, and the new VMA is unmapped. Going back can fail too, where the old
+            // entries go back, and the new VMA is unmapped (copy_vma_and_data()'s revert, then
+            // unmap_source_vma() on the new VMA). Going back can fail too, where the old
             // range had no table to move from (the first such one needs a new table): what is
             // still at the new place is then zapped with the VMA, swap entries and all.
             MovePageTables(moved, old, newAddr, oldAddr, done);
