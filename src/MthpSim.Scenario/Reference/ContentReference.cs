@@ -178,12 +178,12 @@ public sealed class ContentReference
             }
     }
 
-    /// <summary>The process's file mappings over pages [start, end), cut to it.</summary>
+    /// <summary>The process's file mappings over pages [start, end), cut to it, in address order (the record's list is not).</summary>
     List<FileRange> FileRangesWithin(string process, ulong start, ulong end) =>
         _fileRanges.TryGetValue(process, out var ranges)
             ? ranges.Where(r => r.End > start && r.Start < end)
                 .Select(r => r.Start < start ? r with { Start = start, PgOff = r.PgOff + (long)(start - r.Start) } : r)
-                .Select(r => r.End > end ? r with { End = end } : r).ToList()
+                .Select(r => r.End > end ? r with { End = end } : r).OrderBy(r => r.Start).ToList()
             : [];
 
     void UnmapFileRanges(string process, ulong start, ulong end)
