@@ -10,6 +10,11 @@ namespace MthpSim.Trace.Format;
 /// an error the reader meets is thrown at the record where it met it, after every record before it,
 /// exactly as reading on one thread would. Host memory is a fixed number of batches.
 /// </summary>
+/// <remarks>
+/// Until the reading thread is running, the consumer decodes small batches itself: waking an idle
+/// thread took 40 µs on this machine's VM, an eighth of a short trace's replay (sqlite3's). The
+/// thread takes the file over at the batch boundary it finds, and from then on only it reads.
+/// </remarks>
 public sealed class TraceReadAhead : IDisposable
 {
     const int BatchRecords = 1024;
@@ -43,20 +48,34 @@ public sealed class TraceReadAhead : IDisposable
     readonly BlockingCollection<Batch> _free = new(new ConcurrentQueue<Batch>());
     readonly CancellationTokenSource _stop = new();
     readonly ReadAheadThread _producer;
+    /// <summary>Held by whichever thread reads the file before the reading thread has taken it over.</summary>
+    readonly Lock _handover = new();
+    /// <summary>The reading thread has taken the file over: the consumer decodes no more.</summary>
+    volatile bool _producing;
+    /// <summary>A batch the consumer decoded ended the file or met an error: the reading thread reads nothing.</summary>
+    bool _ended;
+    readonly ManualResetEventSlim? _producerGate;
     Batch? _current;
     int _next;
     bool _done;
 
     /// <summary>Starts reading <paramref name="reader"/> at once; it belongs to this read-ahead until <see cref="Dispose"/>, which does not dispose it.</summary>
-    public TraceReadAhead(TraceReader reader)
+    public TraceReadAhead(TraceReader reader) : this(reader, null) { }
+
+    /// <summary>For tests: the reading thread starts only once <paramref name="producerGate"/> is set.</summary>
+    internal TraceReadAhead(TraceReader reader, ManualResetEventSlim? producerGate)
     {
         _reader = reader;
+        _producerGate = producerGate;
         for (int i = 0; i < BatchesAhead + 1; i++) _free.Add(new Batch(BatchRecords));
         _producer = ReadAheadThread.Start(Produce);
     }
 
     /// <summary>The managed id of the thread reading ahead (for tests).</summary>
     internal int ProducerThreadId => _producer.ThreadId;
+
+    /// <summary>Batches the consumer decoded itself before the reading thread took over (for tests).</summary>
+    internal int BatchesDecodedHere { get; private set; }
 
     /// <summary>The next record, as <see cref="TraceReader.Read"/> would give it.</summary>
     public bool Read(out TraceEvent e)
@@ -88,29 +107,68 @@ public sealed class TraceReadAhead : IDisposable
                 _current = null;
             }
             if (_done) return default;
+            if (!_producing && DecodeHere() is { } own)
+            {
+                _current = own;
+                _next = own.Count;
+                if (own.Count > 0) return own.Events.AsSpan(0, own.Count);
+                continue;
+            }
             _current = _full.Take();
             _next = _current.Count;
             if (_current.Count > 0) return _current.Events.AsSpan(0, _current.Count);
         }
     }
 
+    /// <summary>
+    /// A batch decoded on the consumer's thread while the reading thread is not yet running (null once
+    /// it is: it may be reading, and only one thread reads the file).
+    /// </summary>
+    Batch? DecodeHere()
+    {
+        if (!_handover.TryEnter()) return null;
+        try
+        {
+            if (_producing) return null;
+            // nothing is queued: the reading thread has read nothing yet
+            var b = _free.Take();
+            Fill(b, FirstBatchRecords);
+            if (b.End || b.Error != null) _ended = true;
+            BatchesDecodedHere++;
+            return b;
+        }
+        finally { _handover.Exit(); }
+    }
+
+    /// <summary>Reads up to <paramref name="limit"/> records into the batch; an error is kept for after them.</summary>
+    void Fill(Batch b, int limit)
+    {
+        (b.Count, b.End, b.Error) = (0, false, null);
+        try
+        {
+            while (b.Count < limit && _reader.Read(out b.Events[b.Count])) b.Count++;
+            b.End = b.Count < limit;
+        }
+        catch (Exception ex) { b.Error = ExceptionDispatchInfo.Capture(ex); }
+        b.Written = Math.Max(b.Written, Math.Min(b.Count + 1, limit));
+    }
+
     void Produce()
     {
         var token = _stop.Token;
-        int limit = FirstBatchRecords;
         try
         {
+            _producerGate?.Wait(token);
+            lock (_handover)
+            {
+                _producing = true;
+                if (_ended) return;
+            }
+            int limit = FirstBatchRecords;
             while (true)
             {
                 var b = _free.Take(token);
-                (b.Count, b.End, b.Error) = (0, false, null);
-                try
-                {
-                    while (b.Count < limit && _reader.Read(out b.Events[b.Count])) b.Count++;
-                    b.End = b.Count < limit;
-                }
-                catch (Exception ex) { b.Error = ExceptionDispatchInfo.Capture(ex); }
-                b.Written = Math.Max(b.Written, Math.Min(b.Count + 1, limit));
+                Fill(b, limit);
                 _full.Add(b, token);
                 if (b.End || b.Error != null) return;
                 limit = Math.Min(2 * limit, BatchRecords);

@@ -105,4 +105,49 @@ public class TraceReadAheadTests
         Assert.Equal(expected, got1);
         Assert.Equal(expected, got2);
     }
+
+    /// <summary>
+    /// Until the reading thread runs, the consumer decodes batches itself; the thread then takes the
+    /// file over where the consumer stopped, and every record comes once, in the file's order.
+    /// </summary>
+    [Fact]
+    public void The_reading_thread_takes_over_where_the_consumer_stopped_decoding()
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(5_000));
+        using var gate = new ManualResetEventSlim(false);
+        using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+        using var ahead = new TraceReadAhead(r, gate);
+        var got = new List<TraceEvent>();
+        for (int i = 0; i < 3; i++)
+            foreach (ref readonly var e in ahead.NextBatch()) got.Add(e);
+        Assert.Equal(3, ahead.BatchesDecodedHere);
+        gate.Set();
+        while (ahead.Read(out var e)) got.Add(e);
+        Assert.Equal(TraceFormatTests.ReadAll(bytes, out _), got);
+        Assert.InRange(ahead.BatchesDecodedHere, 3, 5_000 / 64);
+    }
+
+    /// <summary>A damaged block met by the consumer before the reading thread runs: the same error after the same records.</summary>
+    [Fact]
+    public void A_damaged_block_the_consumer_decodes_itself_throws_after_the_records_before_it()
+    {
+        byte[] bytes = TraceFormatTests.Write(TraceFormatTests.Sample(300_000));
+        bytes[bytes.Length / 3] ^= 0x10;
+        var plain = new List<TraceEvent>();
+        var expected = Assert.Throws<TraceFormatException>(() =>
+        {
+            using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+            while (r.Read(out var e)) plain.Add(e);
+        });
+        var got = new List<TraceEvent>();
+        using var gate = new ManualResetEventSlim(false);   // never set: the consumer reads the whole way
+        var ex = Assert.Throws<TraceFormatException>(() =>
+        {
+            using var r = new TraceReader(new MemoryStream(bytes), "t.mtrace");
+            using var ahead = new TraceReadAhead(r, gate);
+            while (ahead.Read(out var e)) got.Add(e);
+        });
+        Assert.Equal(plain, got);
+        Assert.Equal(expected.Offset, ex.Offset);
+    }
 }
