@@ -107,11 +107,16 @@ public sealed class ContentReference
         return own is OwnZero or OwnZeroPage ? 0 : own;
     }
 
-    /// <summary>A private file mapping's page becomes the program's own copy of what the file holds there (a COW fault without a store).</summary>
+    /// <summary>
+    /// A private file mapping's page becomes the program's own copy of what the file holds there (a
+    /// COW fault without a store); where userfaultfd had mapped the zero page, a copy of the zero page.
+    /// </summary>
     void CopyFilePage(string process, ulong page)
     {
         var proc = _procs[process];
-        if (proc.Get(page) != 0 || FilePage(process, page) is not (var key, var index, false)) return;
+        uint own = proc.Get(page);
+        if (own == OwnZeroPage) { proc.Set(page, OwnZero); return; }   // wp_page_copy() of the zero page: a punch no longer takes it
+        if (own != 0 || FilePage(process, page) is not (var key, var index, false)) return;
         uint c = FileContent(key).Get((ulong)index);
         proc.Set(page, c != 0 ? c : OwnZero);
     }
