@@ -108,7 +108,11 @@ public sealed partial class Kernel
             if (folioStart >= lstart && (lend == long.MaxValue || folioEnd - 1 <= lend))
                 TruncateFolio(head);
             else
+            {
+                // shmem_undo_range() dirties a folio at either end first: one that cannot split then stays
+                Map.Set(head, PageFlags.Dirty);
                 TruncatePartialFolio(f, head, lstart, lend);
+            }
         }
     }
 
@@ -125,7 +129,8 @@ public sealed partial class Kernel
         var pieces = ShmemSplitFolio(head, head + (int)(from >> PageShift));
         if (pieces == null)
         {
-            if (!Map.Test(head, PageFlags.Dirty)) TruncateFolio(head);   // a clean folio that cannot split goes whole
+            // A clean folio that cannot split goes whole; shmem's callers dirty it first, so it stays.
+            if (!Map.Test(head, PageFlags.Dirty)) TruncateFolio(head);
             return;
         }
         // Split again at the page past the range's end, if that lies inside a large piece.
