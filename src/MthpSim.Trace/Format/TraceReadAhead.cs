@@ -77,6 +77,9 @@ public sealed class TraceReadAhead : IDisposable
     /// <summary>Batches the consumer decoded itself before the reading thread took over (for tests).</summary>
     internal int BatchesDecodedHere { get; private set; }
 
+    /// <summary>Whether the reading thread has taken the file over (for tests).</summary>
+    internal bool ReadingThreadTookOver => _producing;
+
     /// <summary>The next record, as <see cref="TraceReader.Read"/> would give it.</summary>
     public bool Read(out TraceEvent e)
     {
