@@ -47,8 +47,9 @@ public sealed partial class Kernel
             }
         }
         long index = LinearPageIndex(vma, addr);
-        if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
+        // do_read_fault(): fault-around first (it maps what lies within i_size), then the page itself
         if (!write && ShouldFaultAround(vma) && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
+        if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
         if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
         int head = ShmemGetFolioForFault(f, vma, addr, index);
         if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
@@ -113,10 +114,10 @@ public sealed partial class Kernel
             return DoWpPage(vma, slot, addr);
         }
         long index = LinearPageIndex(vma, addr);
+        if (!write && ShouldFaultAround(vma) && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
         if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
         if (!write)
         {
-            if (ShouldFaultAround(vma) && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
             if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
             int head = ShmemGetFolioForFault(f, vma, addr, index);
             if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;

@@ -80,7 +80,7 @@ public sealed partial class Kernel
     /// models shmem_fallocate(): PUNCH_HOLE|KEEP_SIZE unmaps the whole pages of the range and truncates
     /// it (shmem_truncate_range()); mode 0 allocates every missing folio with the write path's order
     /// rules (SGP_FALLOC), leaves them not uptodate (holes to SEEK_DATA, zeroes to read) and grows i_size;
-    /// swapped-out pages are swapped in. Reclaim leaves the new folios alone while it runs (shmem_falloc).
+    /// swapped-out pages are swapped in, and every folio of the range is marked dirty. Reclaim leaves the new folios alone while it runs (shmem_falloc).
     /// </summary>
     public long Fallocate(ShmemFile f, bool punch, long offset, long len)
     {
@@ -106,7 +106,7 @@ public sealed partial class Kernel
                     if (head == -1)   // a hole
                     {
                         head = ShmemAllocAndAdd(f, null, 0, index, offset + len);
-                        if (head >= 0) { _notUptodate.Add(head); Map.Set(head, PageFlags.Dirty); }
+                        if (head >= 0) _notUptodate.Add(head);
                     }
                     else if (head >= 0 && _notUptodate.Contains(head)) MarkUptodate(head);   // a second fallocate zeroes it and makes it data
                 }
@@ -117,6 +117,8 @@ public sealed partial class Kernel
                         if (_notUptodate.Contains(h)) TruncateFolio(h);
                     return head == -Errno.ENOMEM ? -Errno.ENOMEM : -Errno.ENOSPC;
                 }
+                // every folio of the range, new or found clean (a read fault's), so that reclaim swaps it rather than drops it
+                Map.Set(head, PageFlags.Dirty);
                 index = ShmemOwnerOf(head).Index + (1 << Map.Order(head));
                 if (!ShmemFolioUptodate(head)) f.Falloc.NrFalloced += index - f.Falloc.Next;
                 f.Falloc.Next = index;
