@@ -37,9 +37,11 @@ public sealed partial class Kernel
     {
         if (ValidateUffdRange(start, len) is var bad and < 0) return bad;
         var vma = mm.FindVma(start);
-        if (vma == null || start + len > vma.End || !UserfaultfdArmed(vma)) return -Errno.ENOENT;   // uffd_mfill_lock()
+        // uffd_mfill_lock(): find_vma_and_prepare_anon() gives a private VMA its anon_vma before the range
+        // and the registration are checked, so a copy refused with -ENOENT still leaves one
+        if (vma is { IsShared: false }) AnonVmaPrepare(vma);
+        if (vma == null || start + len > vma.End || !UserfaultfdArmed(vma)) return -Errno.ENOENT;
         if (mode == MfillMode.Continue && vma.File == null) return -Errno.EINVAL;
-        if (!vma.IsShared) AnonVmaPrepare(vma);   // find_vma_and_prepare_anon()
         ulong pageSize = (ulong)Geo.PageSize;
         long filled = 0, err = 0;
         for (ulong addr = start; addr < start + len; addr += pageSize)
