@@ -226,6 +226,7 @@ public sealed partial class Kernel
         {
             FolioActivate(head);
             Map.Clear(head, PageFlags.Referenced);
+            if (Lru != null) WorkingsetAgeNonresident(LruvecOf(head), 1 << Map.Order(head));   // workingset_activation()
         }
     }
 

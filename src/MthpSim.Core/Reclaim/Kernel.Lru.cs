@@ -22,6 +22,7 @@ public sealed partial class Kernel
         "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
         "pgactivate", "pgdeactivate", "pglazyfree", "pgrefill", "pgsteal_kswapd", "pgsteal_direct",
         "pgscan_kswapd", "pgscan_direct", "pgscan_anon", "pgscan_file", "pgsteal_anon", "pgsteal_file",
+        "workingset_refault_anon", "workingset_activate_anon",
     ];
 
     /// <summary>mem_cgroup_lruvec(): the lruvec of the cgroup a folio is charged to.</summary>

@@ -294,6 +294,7 @@ public sealed partial class Kernel
             if (InSwapCache(head) && SwapInfo!.Full) FolioFreeSwap(head);
             Map.Set(head, PageFlags.Active);
             Stats.Count(VmEvent.Pgactivate, nr);
+            WorkingsetAgeNonresident(LruvecOf(head), nr);   // move_folios_to_lru() of an active folio
         }
         Lru.ClearIsolated(head);
         if (tail) Lru.AddTail(LruvecOf(head), FolioLruList(head), head, nr);

@@ -20,6 +20,8 @@ public sealed class Lruvec
     internal ulong AnonCost, FileCost;
     /// <summary>The list sizes as the memcg statistics showed them at their last flush (the root's: every lruvec's).</summary>
     internal readonly long[] Flushed = new long[LruLists.Count];
+    /// <summary>lruvec->nonresident_age: pages evicted or activated here and below, the clock of refault distances.</summary>
+    internal long NonresidentAge;
 
     internal Lruvec(Memcg.MemCgroup? memcg, Lruvec? parent) { Memcg = memcg; Parent = parent; }
 

@@ -236,6 +236,7 @@ public sealed partial class Kernel
     /// <summary>folio_add_lru() and swap_read_folio() for the new folio of <see cref="ShmemSwapAllocFolio"/>.</summary>
     int ShmemSwapReadFolio(int head, int baseOff, int order)
     {
+        WorkingsetRefault(head, baseOff);
         LruAdd(head);
         SwapReadFolio(SwapInfo!, head, baseOff, order);
         return head;

@@ -25,6 +25,8 @@ public enum VmEvent
     Pgactivate, Pgdeactivate, Pglazyfree, Pgrefill,
     PgstealKswapd, PgstealDirect, PgscanKswapd, PgscanDirect,
     PgscanAnon, PgscanFile, PgstealAnon, PgstealFile,
+    /// <summary>workingset_refault_anon, workingset_activate_anon: anon pages read back from swap whose eviction left a shadow, and those of them activated (with the LRU only).</summary>
+    WorkingsetRefaultAnon, WorkingsetActivateAnon,
     /// <summary>oom_kill: processes the OOM killer killed (here only a memory cgroup's).</summary>
     OomKill,
     /// <summary>pgmigrate_success, pgmigrate_fail: base pages compaction moved, or failed to move.</summary>

@@ -266,6 +266,7 @@ public sealed partial class Kernel
             PutbackFolio(head, tail: true);
             return 0;
         }
+        if (Lru != null) WorkingsetEviction(head, offset, sc);   // __remove_mapping() leaves a shadow in its slots
         SwapCacheDelFolio(head);   // the cache's were the last references: the folio is freed
         return nr;
     }

@@ -300,6 +300,7 @@ public sealed partial class Kernel
             Map.AddRef(raced, 1);
             return raced;
         }
+        WorkingsetRefault(head, offset);   // the shadow the cache held for the slot
         SwapCacheAddFolio(head, offset);
         LruAdd(head);   // folio_add_lru() in __read_swap_cache_async()
         SwapReadFolio(si, head, offset, 0);

