@@ -39,6 +39,23 @@ public class SwapDeviceTests
     }
 
     [Fact]
+    public void A_shadow_entry_lasts_while_the_slot_is_referenced_and_uncached()
+    {
+        var si = Zram(4096);
+        int a = si.Alloc(0), b = si.Alloc(0);
+        si.SetShadow(a, 1, 5L << 17);
+        si.SetShadow(b, 1, 6L << 17);
+        Assert.Null(si.Check());
+        si.SetCache(a, 7);                 // a folio read back takes the shadow's place
+        Assert.Equal(0, si.Shadow(a));
+        si.Put(b);                         // the last reference: the slot is freed with its shadow
+        Assert.Equal(0, si.Shadow(b));
+        Assert.Null(si.Check());
+        si.SetShadow(a, 1, 5L << 17);      // a shadow beside a cached folio is what the checker reports
+        Assert.Equal($"swap slot {a} has a shadow entry but a folio in the swap cache", si.Check());
+    }
+
+    [Fact]
     public void A_large_order_takes_an_aligned_run_in_a_cluster_of_its_own()
     {
         var si = Zram(4096);
