@@ -221,7 +221,7 @@ public sealed class ContentReference
             MremapStmt mr => (mr.Process, mr.Region),
             _ => null,
         };
-        if (named is var (p, r))
+        if (named is var (p, r) && s.HasRegion(p, r))
         {
             try { var b = s.Region(p, r, stmt.Span); _region = (b.Start, b.Length); }
             catch (ScenarioRuntimeException) { }   // the statement itself fails and says why

@@ -79,6 +79,9 @@ public sealed class ScenarioSession
         foreach (var ((p, r), b) in _regions.Where(kv => kv.Key.Process == parent).ToList()) _regions[(child, r)] = b;
     }
 
+    /// <summary>Whether the process has the region (one whose fork never happened has none): statements of such a process fail with -ESRCH.</summary>
+    public bool HasRegion(string process, string region) => _regions.ContainsKey((process, region));
+
     /// <summary>The region's binding; a region whose mmap failed cannot be used and says why.</summary>
     public RegionBinding Region(string process, string region, SourceSpan at)
     {

@@ -179,6 +179,20 @@ public class ContentReferenceTests
     /// zero page copies the zero page (do_wp_page()), and a punch hole keeps that copy; the harness
     /// kept the page as the zero page, which a punch takes, so it then read the file.
     /// </summary>
+    /// <summary>A fork by a process the OOM killer took creates nothing: its child's statements fail with -ESRCH (found replaying a fuzz episode on a later model).</summary>
+    const string StatementOfAChildNeverForked = """
+        process p
+        cgroup g limit=1M
+        p cgroup g
+        p mmap a any 4M rw
+        p write a 0 4M
+        expect p alive == 0
+        p fork c
+        expect rc == -ESRCH
+        c write a 0 4K
+        expect rc == -ESRCH
+        """;
+
     const string WriteOverAUserfaultfdZeroPage = """
         process p
         memfd f 2M
@@ -194,14 +208,15 @@ public class ContentReferenceTests
 
     /// <summary>
     /// What a fixed mremap leaves when it fails after cutting its tail, what it replaces of a shared
-    /// mapping, a file mapping grown in place, and a write over the zero page of a private file
-    /// mapping: the record agrees with the model.
+    /// mapping, a file mapping grown in place, a write over the zero page of a private file
+    /// mapping, and a statement of a child whose fork never happened: the record agrees with the model.
     /// </summary>
     [Theory]
     [InlineData(MremapToFailsAfterTheShrink)]
     [InlineData(MremapOntoASharedMapping)]
     [InlineData(MremapGrowsAFileMappingInPlace)]
     [InlineData(WriteOverAUserfaultfdZeroPage)]
+    [InlineData(StatementOfAChildNeverForked)]
     public void The_record_follows_what_the_model_found_by_fuzzing_does(string scenario)
     {
         var (differs, expectsHold, violations) = RunWith(InjectedFault.None, scenario);
