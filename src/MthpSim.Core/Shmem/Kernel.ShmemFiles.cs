@@ -80,7 +80,8 @@ public sealed partial class Kernel
     /// models shmem_fallocate(): PUNCH_HOLE|KEEP_SIZE unmaps the whole pages of the range and truncates
     /// it (shmem_truncate_range()); mode 0 allocates every missing folio with the write path's order
     /// rules (SGP_FALLOC), leaves them not uptodate (holes to SEEK_DATA, zeroes to read) and grows i_size;
-    /// swapped-out pages are swapped in, and every folio of the range is marked dirty. Reclaim leaves the new folios alone while it runs (shmem_falloc).
+    /// swapped-out pages are swapped in, and every folio of the range is marked dirty. Reclaim leaves
+    /// the new folios alone while it runs (shmem_falloc).
     /// </summary>
     public long Fallocate(ShmemFile f, bool punch, long offset, long len)
     {
