@@ -46,15 +46,35 @@ public sealed partial class Kernel
             // A private writable mapping may hide swapped file pages under its own copies: only the
             // holes count (smaps_shmem_walk_ops); otherwise shmem_swap_usage() of the whole VMA.
             if (vma.IsShared || (vma.Flags & VmFlags.Write) == 0) mss.Swap += ShmemSwapUsage(vma, f);
-            else
-                for (ulong addr = vma.Start; addr < vma.End; addr += (ulong)Geo.PageSize)
-                    if (ResolvePfn(vma.Mm, addr, out var kind) < 0 && kind == MappingKind.None)
-                    {
-                        long index = LinearPageIndex(vma, addr);
-                        mss.Swap += ShmemPartialSwapUsage(f, index, index + 1);
-                    }
+            else mss.Swap += SmapsShmemHoles(vma, f);
         }
         return mss;
+    }
+
+    /// <summary>
+    /// The swap of a private writable shmem mapping's holes, as smaps_shmem_walk_ops finds it: one
+    /// shmem_partial_swap_usage() over each PMD range without a page table (smaps_pte_hole()), one
+    /// per empty entry of a page table (smaps_pte_hole_lookup()); each counts the entries it meets whole.
+    /// </summary>
+    long SmapsShmemHoles(Vma.Vma vma, Shmem.ShmemFile f)
+    {
+        long swap = 0;
+        for (ulong addr = vma.Start; addr < vma.End;)
+        {
+            ulong next = Math.Min(PmdBase(PmdIndex(addr) + 1), vma.End);
+            var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
+            if (slot is null or { Kind: PmdKind.None })
+                swap += ShmemPartialSwapUsage(f, LinearPageIndex(vma, addr), LinearPageIndex(vma, next));
+            else if (slot.Kind == PmdKind.Table)
+                for (ulong a = addr; a < next; a += (ulong)Geo.PageSize)
+                    if (Pte.IsNone(slot.Ptes![PteIndex(a)]))
+                    {
+                        long index = LinearPageIndex(vma, a);
+                        swap += ShmemPartialSwapUsage(f, index, index + 1);
+                    }
+            addr = next;
+        }
+        return swap;
     }
 
     /// <summary>models shmem_swap_usage(): everything the file has swapped when the VMA starts at offset 0 and is at least i_size long, else what its range has.</summary>

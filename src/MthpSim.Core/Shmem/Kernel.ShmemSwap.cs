@@ -289,12 +289,15 @@ public sealed partial class Kernel
         return freed;
     }
 
-    /// <summary>models shmem_partial_swap_usage(): bytes of [first, end) swapped out.</summary>
+    /// <summary>
+    /// models shmem_partial_swap_usage(): the bytes of the swap entries met in [first, end), each
+    /// counted whole (its order's pages), even where it reaches past the range.
+    /// </summary>
     internal long ShmemPartialSwapUsage(ShmemFile f, long first, long end)
     {
         long pages = 0;
-        foreach (var (index, _, order) in f.Cache.SwapEntries(first, end))
-            pages += Math.Min(end, index + (1L << order)) - Math.Max(first, index);
+        foreach (var (_, _, order) in f.Cache.SwapEntries(first, end))
+            pages += 1L << order;
         return pages << PageShift;
     }
 }
