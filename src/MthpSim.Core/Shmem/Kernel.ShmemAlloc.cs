@@ -129,9 +129,10 @@ public sealed partial class Kernel
                     Stats.Count(order, MthpStat.ShmemFallbackCharge);
                     break;
                 }
-                // shmem_inode_acct_blocks() refuses a folio past the tmpfs size limit: the large attempt
-                // fails as a whole and shmem_get_folio_gfp() goes straight to order 0 (no smaller large order).
-                if (f.Mount is { } m && m.MaxPages > 0 && m.UsedPages + (1L << order) > m.MaxPages)
+                // shmem_inode_acct_blocks() refuses a folio past the tmpfs size limit (after splitting
+                // folios past other files' EOF for room): the large attempt fails as a whole and
+                // shmem_get_folio_gfp() goes straight to order 0 (no smaller large order).
+                if (!ShmemAcctBlocks(f, 1L << order))
                 {
                     FolioPut(head);
                     break;
@@ -139,18 +140,61 @@ public sealed partial class Kernel
                 if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileAlloc);
                 Stats.Count(order, MthpStat.ShmemAlloc);
                 Work(Cost.KernelWork.PagesZeroed, 1L << order);   // the new folio is cleared before use
-                AddToPageCache(f, head, index & ~((1L << order) - 1));
+                long first = index & ~((1L << order) - 1);
+                AddToPageCache(f, head, first);
+                // a PMD folio reaching past EOF puts the file on the mount's list for shmem_unused_huge_shrink()
+                if (order == Geo.PmdOrder && f.Mount is { } sb && PagesOf(f.Size) < first + (1L << order) - 1 && !sb.ShrinkList.Contains(f))
+                    sb.ShrinkList.Add(f);
                 return head;
             }
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileFallback);
             Stats.Count(order, MthpStat.ShmemFallback);
         }
-        if (f.Mount is { } mount && mount.MaxPages > 0 && mount.UsedPages + 1 > mount.MaxPages) return -Errno.ENOSPC;
+        if (!ShmemAcctBlocks(f, 1)) return -Errno.ENOSPC;
         int page = AllocChargedPage(PageKind.Shmem, vma?.Mm);
         if (page < 0) return -Errno.ENOMEM;
         Work(Cost.KernelWork.PagesZeroed);
         AddToPageCache(f, page, index);
         return page;
+    }
+
+    /// <summary>
+    /// Whether the tmpfs size limit leaves room for <paramref name="pages"/> more: when it does not,
+    /// shmem_alloc_and_add_folio() first splits folios past other files' EOF
+    /// (<see cref="ShmemUnusedHugeShrink"/>) and asks again.
+    /// </summary>
+    bool ShmemAcctBlocks(ShmemFile f, long pages)
+    {
+        if (f.Mount is not { MaxPages: > 0 } m || m.UsedPages + pages <= m.MaxPages) return true;
+        ShmemUnusedHugeShrink(m, pages);
+        return m.UsedPages + pages <= m.MaxPages;
+    }
+
+    /// <summary>
+    /// models shmem_unused_huge_shrink() for a tmpfs out of blocks: each file on the mount's list whose
+    /// large folio at EOF reaches past both EOF and its fallocated end is split (split_folio(), which
+    /// drops the pages past them), until <paramref name="nrToFree"/> pages are freed; a file with nothing
+    /// left to split leaves the list, one whose folio cannot split stays on it.
+    /// </summary>
+    void ShmemUnusedHugeShrink(TmpfsMount m, long nrToFree)
+    {
+        long freed = 0;
+        foreach (var f in m.ShrinkList.ToList())
+        {
+            if (freed >= nrToFree) break;
+            int head = f.Cache.Lookup(f.Size >> PageShift);
+            if (head >= 0 && Map.Order(head) > 0)
+            {
+                long first = ShmemOwnerOf(head).Index, next = first + (1L << Map.Order(head));
+                long end = Math.Max(PagesOf(f.Size), f.FallocEnd);   // shmem_fallocend()
+                if (end > first && end < next)
+                {
+                    if (ShmemSplitFolio(head, head, uniform: true) == null) continue;   // move_back
+                    freed += next - end;
+                }
+            }
+            m.ShrinkList.Remove(f);
+        }
     }
 
     /// <summary>models shmem_add_to_page_cache() and shmem_inode_acct_blocks(): the cache holds one reference per page.</summary>
