@@ -133,7 +133,7 @@ public sealed partial class Kernel
             if (Map.Refcount(head) != nr) return Fail(ScanResult.PageCount);
             nrNone -= nr;
         }
-        if (nrNone > 0 && f.Mount is { MaxPages: > 0 } m && m.UsedPages + nrNone > m.MaxPages) return Fail(ScanResult.Fail);   // shmem_charge()
+        if (nrNone > 0 && OverTmpfsLimit(f, nrNone)) return Fail(ScanResult.Fail);   // shmem_charge()
         // A hole that a userfaultfd in missing mode may have seen missing must stay missing (its fault is the handler's).
         if (nrNone > 0 && FileVmas(f).Any(v => UserfaultfdMissing(v) && v.PgOff < start + nrPmd && start < v.PgOff + (long)(v.Length >> PageShift)))
             return Fail(ScanResult.ExceedNonePte);

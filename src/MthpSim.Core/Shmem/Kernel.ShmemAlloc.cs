@@ -165,10 +165,13 @@ public sealed partial class Kernel
     /// </summary>
     bool ShmemAcctBlocks(ShmemFile f, long pages)
     {
-        if (f.Mount is not { MaxPages: > 0 } m || m.UsedPages + pages <= m.MaxPages) return true;
-        ShmemUnusedHugeShrink(m, pages);
-        return m.UsedPages + pages <= m.MaxPages;
+        if (!OverTmpfsLimit(f, pages)) return true;
+        ShmemUnusedHugeShrink(f.Mount!, pages);
+        return !OverTmpfsLimit(f, pages);
     }
+
+    /// <summary>Whether <paramref name="pages"/> more would take the file's tmpfs past its size= limit (shmem_inode_acct_blocks() refusing them).</summary>
+    static bool OverTmpfsLimit(ShmemFile f, long pages) => f.Mount is { MaxPages: > 0 } m && m.UsedPages + pages > m.MaxPages;
 
     /// <summary>
     /// models shmem_unused_huge_shrink() for a tmpfs out of blocks: each file on the mount's list whose

@@ -110,7 +110,7 @@ public sealed partial class Kernel
     {
         var f = vma.File!;
         long index = LinearPageIndex(vma, addr);
-        if (f.Mount is { } m && m.MaxPages > 0 && m.UsedPages + 1 > m.MaxPages) return -Errno.ENOMEM;   // shmem_inode_acct_blocks()
+        if (OverTmpfsLimit(f, 1)) return -Errno.ENOMEM;   // shmem_inode_acct_blocks()
         if (index >= PagesOf(f.Size)) return -Errno.EFAULT;
         int idx = PteIndex(addr);
         if (f.Cache.Lookup(index) >= 0 || f.Cache.IsSwap(index, out _, out _)) return -Errno.EEXIST;
