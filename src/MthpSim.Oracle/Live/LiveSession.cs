@@ -714,7 +714,8 @@ public sealed class LiveSession : IDisposable
     /// The word at the start of a file page as the file holds it, for a page this process has not
     /// mapped: through the control driver's fd, or for a shared anonymous object through
     /// /proc/PID/map_files (opened just for this: holding it would keep the object alive). Null when
-    /// the page is swapped out: reading it would swap it in, so it is taken as preserved.
+    /// the page is swapped out: reading it would swap it in, so it is taken as preserved; null past
+    /// the end of the file, where a load has no content.
     /// </summary>
     ulong? FileWord(int pid, MapsVma vma, ulong addr)
     {
@@ -729,9 +730,10 @@ public sealed class LiveSession : IDisposable
             {
                 FilePageState.Cached => page.Value,
                 FilePageState.Swapped => null,
-                // Past the end of the file a load raises SIGBUS, even where a large folio that straddles
-                // the end is cached: there is no content to compare (the simulator reads zeroes there).
-                FilePageState.Unreadable when (long)off >= FileSize(fd) => 0,
+                // Past the end of the file a load by this process raises SIGBUS (fault-around maps nothing
+                // there), even where a large folio that straddles the end is cached and another process
+                // wrote into it through a PMD: there is no content to compare, nor in the simulator.
+                _ when (long)off >= FileSize(fd) => null,
                 FilePageState.Unreadable => throw new InvalidOperationException($"live: could not read file page at {off} behind {vma.Start:x} of pid {pid}"),
                 _ => 0,   // a hole or a fallocated page: reads as zeros
             };
