@@ -95,9 +95,11 @@ public sealed partial class Kernel
         if (f.Cache.SwappedPages > 0)
         {
             long wholeFirst = PagesOf(lstart), wholeEnd = lend == long.MaxValue ? long.MaxValue : (lend + 1) >> PageShift;
+            // shmem_get_partial_folio() reads an edge back with SGP_READ, which fails past i_size: the
+            // entry then stays (or, see ShmemUndoLivelock(), the kernel never returns)
             foreach (long edge in new[] { first, last })
                 if (edge != long.MaxValue && f.Cache.IsSwap(edge, out _, out int order) && (edge & ~((1L << order) - 1)) is var s
-                    && (s < wholeFirst || s + (1L << order) > wholeEnd))
+                    && (s < wholeFirst || s + (1L << order) > wholeEnd) && edge << PageShift < f.Size)
                     ShmemSwapin(f, edge, null, fault: false);
             ShmemFreeSwap(f, wholeFirst, wholeEnd);
         }
@@ -114,6 +116,39 @@ public sealed partial class Kernel
                 TruncatePartialFolio(f, head, lstart, lend);
             }
         }
+    }
+
+    /// <summary>
+    /// Why shmem_undo_range() of [lstart, lend] with i_size <paramref name="iSize"/> would never return
+    /// on Linux 6.18.44 (the live kernel here), or null. A large swap entry across an edge of the range
+    /// whose page lies past i_size is not read back (SGP_READ fails there); shmem_free_swap() then
+    /// refuses it, as it begins before the range (or reaches past its end), and the loop retries the same
+    /// entry at the same index for ever, unless its index plus its order passes the range's end. Measured:
+    /// ftruncate to a page boundary inside a swapped-out 2M folio spun in the kernel until the entry was
+    /// read back from another process.
+    /// </summary>
+    public string? ShmemUndoLivelock(ShmemFile f, long lstart, long lend, long iSize)
+    {
+        if (f.Cache.SwappedPages == 0) return null;
+        long start = PagesOf(lstart);
+        long end = lend == long.MaxValue ? long.MaxValue : (lend + 1) >> PageShift;   // exclusive
+        bool Unread(long page) => page << PageShift >= iSize;
+        bool Retried(long index, int order) => end == long.MaxValue || index + order <= end;
+        if (Unread(lstart >> PageShift) && f.Cache.IsSwap(start, out _, out int o1) && o1 > 0
+            && (start & ~((1L << o1) - 1)) < start && Retried(start, o1))
+            return Livelock(f, start, o1);
+        if (end != long.MaxValue && end > start && Unread(lend >> PageShift) && f.Cache.IsSwap(end - 1, out _, out int o2) && o2 > 0
+            && ((end - 1) & ~((1L << o2) - 1)) is var b && b >= start && b + (1L << o2) > end && Retried(b, o2))
+            return Livelock(f, b, o2);
+        return null;
+    }
+
+    string Livelock(ShmemFile f, long index, int order)
+    {
+        long nr = 1L << order, b = index & ~(nr - 1);
+        return $"this truncation of '{f.Name}' would never return: its swap entry of pages {b}-{b + nr - 1} (order {order}) "
+            + $"crosses the edge at page {index}, past the file's end, and Linux 6.18.44 retries it for ever in shmem_undo_range() "
+            + "(the live kernel here spins until something reads the entry back); what follows is not modelled";
     }
 
     /// <summary>models truncate_inode_partial_folio(): zero the covered bytes, split at the range's first page and past its end, drop what lies inside.</summary>

@@ -92,6 +92,9 @@ public sealed partial class LiveDriver : IDisposable
     public string[] Send(string command)
     {
         string? line;
+        // A command the kernel never returns from (a livelock) would otherwise hang the run in silence.
+        long sent = Environment.TickCount64;
+        using var watch = new Timer(_ => ReportSlow(command, sent), null, SlowCommand, SlowCommand);
         try
         {
             _in.WriteLine(command);
@@ -106,6 +109,18 @@ public sealed partial class LiveDriver : IDisposable
         if (line.StartsWith("err", StringComparison.Ordinal)) throw new InvalidOperationException($"live driver: '{command}': {line}");
         if (!line.StartsWith("ok", StringComparison.Ordinal)) throw new InvalidOperationException($"live driver: unexpected '{line}'");
         return line.Length > 3 ? line[3..].Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+    }
+
+    static readonly TimeSpan SlowCommand = TimeSpan.FromMinutes(2);
+
+    /// <summary>Says on stderr which command a driver is still in, and where its kernel stack is (a livelock shows there).</summary>
+    void ReportSlow(string command, long sent)
+    {
+        long minutes = (Environment.TickCount64 - sent) / 60_000;
+        string stack;
+        try { stack = string.Join(" <- ", File.ReadAllLines($"/proc/{Pid}/stack").Take(4).Select(l => l.Split(' ').Last())); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { stack = "unreadable"; }
+        Console.Error.WriteLine($"mthpsim oracle: live driver {Pid} has not answered '{command}' for {minutes} minutes; its kernel stack: {(stack.Length > 0 ? stack : "none (running in user space)")}");
     }
 
     public long SendRc(string command) => long.Parse(Send(command)[0], CultureInfo.InvariantCulture);

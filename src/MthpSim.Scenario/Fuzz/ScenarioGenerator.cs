@@ -220,7 +220,8 @@ public sealed class ScenarioGenerator
     {
         if (_files.Count == 0 || (_files.Count < 4 && _rng.Chance(10))) return NewFile();
         string f = _rng.Pick(_files);
-        long size = s.File(f, default).Size;
+        var file = s.File(f, default);
+        long size = file.Size;
         long span = Math.Max(size, Pmd);
         long off = _rng.Below(4) switch
         {
@@ -231,14 +232,17 @@ public sealed class ScenarioGenerator
         if (_rng.Chance(MissPercent)) off = size + _rng.Below(16) * Page + _rng.Pick(new long[] { 0, 100 });
         else if (_rng.Chance(5)) off += 100;
         long len = _rng.Pick(FileLengths);
+        string Lseek() => $"lseek {f} {(_rng.Chance(50) ? "data" : "hole")} {off}";
+        // a truncation the live kernel would never return from (the model refuses it) becomes an lseek
+        string Truncate(long to) => to <= size && s.Kernel.ShmemUndoLivelock(file, to, long.MaxValue, to) != null ? Lseek() : $"ftruncate {f} {to}";
         return _rng.Below(10) switch
         {
             < 3 => $"pwrite {f} {off} {len}",
             3 => $"pread {f} {off} {len}",
-            4 => $"ftruncate {f} {_rng.Pick(new[] { 0, size / 2 / Page * Page, size + len, off, 4L << 20 })}",
-            5 or 6 => $"fallocate {f} punch {off} {len}",
+            4 => Truncate(_rng.Pick(new[] { 0, size / 2 / Page * Page, size + len, off, 4L << 20 })),
+            5 or 6 => s.Kernel.ShmemUndoLivelock(file, off, off + len - 1, size) != null ? Lseek() : $"fallocate {f} punch {off} {len}",
             7 => $"fallocate {f} alloc {off} {len}",
-            _ => $"lseek {f} {(_rng.Chance(50) ? "data" : "hole")} {off}",
+            _ => Lseek(),
         };
     }
 
