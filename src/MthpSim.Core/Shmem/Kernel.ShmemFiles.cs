@@ -64,7 +64,7 @@ public sealed partial class Kernel
     public long Ftruncate(ShmemFile f, long size)
     {
         if (size < 0) return -Errno.EINVAL;
-        if (size <= f.Size && ShmemUndoLivelock(f, size, long.MaxValue, size) is string hang) throw new NotSupportedException(hang);
+        if (FtruncateLivelock(f, size) is string hang) throw new NotSupportedException(hang);
         long old = f.Size;
         f.Size = size;
         // Growing only moves i_size: what was written past the old end through a whole-folio mapping
@@ -89,7 +89,7 @@ public sealed partial class Kernel
         if (offset < 0 || len <= 0) return -Errno.EINVAL;
         if (punch)
         {
-            if (ShmemUndoLivelock(f, offset, offset + len - 1, f.Size) is string hang) throw new NotSupportedException(hang);
+            if (PunchLivelock(f, offset, len) is string hang) throw new NotSupportedException(hang);
             UnmapMappingRange(f, PagesOf(offset), (offset + len) >> PageShift);
             ShmemUndoRange(f, offset, offset + len - 1);
             return 0;

@@ -127,7 +127,7 @@ public sealed partial class Kernel
     /// ftruncate to a page boundary inside a swapped-out 2M folio spun in the kernel until the entry was
     /// read back from another process.
     /// </summary>
-    public string? ShmemUndoLivelock(ShmemFile f, long lstart, long lend, long iSize)
+    string? ShmemUndoLivelock(ShmemFile f, long lstart, long lend, long iSize)
     {
         if (f.Cache.SwappedPages == 0) return null;
         long start = PagesOf(lstart);
@@ -142,6 +142,12 @@ public sealed partial class Kernel
             return Livelock(f, b, o2);
         return null;
     }
+
+    /// <summary>Why ftruncate of <paramref name="f"/> to <paramref name="size"/> would never return, or null (<see cref="ShmemUndoLivelock"/>).</summary>
+    public string? FtruncateLivelock(ShmemFile f, long size) => size >= 0 && size <= f.Size ? ShmemUndoLivelock(f, size, long.MaxValue, size) : null;
+
+    /// <summary>Why a hole punched at [offset, offset+len) would never return, or null (<see cref="ShmemUndoLivelock"/>).</summary>
+    public string? PunchLivelock(ShmemFile f, long offset, long len) => offset >= 0 && len > 0 ? ShmemUndoLivelock(f, offset, offset + len - 1, f.Size) : null;
 
     string Livelock(ShmemFile f, long index, int order)
     {

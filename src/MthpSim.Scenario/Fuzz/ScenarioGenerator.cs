@@ -234,13 +234,13 @@ public sealed class ScenarioGenerator
         long len = _rng.Pick(FileLengths);
         string Lseek() => $"lseek {f} {(_rng.Chance(50) ? "data" : "hole")} {off}";
         // a truncation the live kernel would never return from (the model refuses it) becomes an lseek
-        string Truncate(long to) => to <= size && s.Kernel.ShmemUndoLivelock(file, to, long.MaxValue, to) != null ? Lseek() : $"ftruncate {f} {to}";
+        string Truncate(long to) => s.Kernel.FtruncateLivelock(file, to) != null ? Lseek() : $"ftruncate {f} {to}";
         return _rng.Below(10) switch
         {
             < 3 => $"pwrite {f} {off} {len}",
             3 => $"pread {f} {off} {len}",
             4 => Truncate(_rng.Pick(new[] { 0, size / 2 / Page * Page, size + len, off, 4L << 20 })),
-            5 or 6 => s.Kernel.ShmemUndoLivelock(file, off, off + len - 1, size) != null ? Lseek() : $"fallocate {f} punch {off} {len}",
+            5 or 6 => s.Kernel.PunchLivelock(file, off, len) != null ? Lseek() : $"fallocate {f} punch {off} {len}",
             7 => $"fallocate {f} alloc {off} {len}",
             _ => Lseek(),
         };
