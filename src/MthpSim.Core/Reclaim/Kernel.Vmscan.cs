@@ -104,11 +104,48 @@ public sealed partial class Kernel
         foreach (var vec in vecs)
         {
             ShrinkLruvec(vec, sc);
-            // shrink_slab(): the deferred split queue is scanned whole only at priority 0 (its
-            // per-priority share and the deferral of unscanned work are not modelled)
-            if (sc.Priority == 0) DeferredSplitScan(_deferredLen, vec.Memcg);
+            ShrinkDeferredSplit(vec, sc.Priority);
             if (!sc.MemcgFullWalk && sc.NrReclaimed >= sc.NrToReclaim) break;
         }
+    }
+
+    /// <summary>SHRINK_BATCH: the most a shrinker is asked to scan at once.</summary>
+    const long ShrinkBatch = 128;
+
+    /// <summary>
+    /// models do_shrink_slab() for the deferred split shrinker (DEFAULT_SEEKS) of one cgroup (the
+    /// root's stands for the node): its share at this priority, (queued >> priority) × 4 / 2, plus
+    /// the work earlier calls put off, shifted by the priority, at most twice the queue; scanned in
+    /// batches of 128 while that is at least a batch or the whole queue, so a short queue is scanned
+    /// only once the priority has fallen far enough (three folios: from priority 1). What is not
+    /// scanned is put off.
+    /// </summary>
+    void ShrinkDeferredSplit(Lruvec vec, int priority)
+    {
+        long freeable = DeferredQueued(vec.Memcg);
+        if (freeable == 0) return;
+        long nr = vec.SplitShrinkerDeferred;
+        vec.SplitShrinkerDeferred = 0;
+        long delta = (freeable >> priority) * 4 / 2;
+        long totalScan = Math.Min((nr >> priority) + delta, 2 * freeable), scanned = 0;
+        while (totalScan >= ShrinkBatch || totalScan >= freeable)
+        {
+            long n = Math.Min(ShrinkBatch, totalScan);
+            // SHRINK_STOP: nothing split and the queue has emptied
+            if (DeferredSplitScan(n, vec.Memcg) == 0 && DeferredQueued(vec.Memcg) == 0) break;
+            totalScan -= n;
+            scanned += n;
+        }
+        vec.SplitShrinkerDeferred = Math.Min(Math.Max(nr + delta - scanned, 0), 2 * freeable);
+    }
+
+    /// <summary>deferred_split_count(): folios on the queue of <paramref name="cg"/> (every queued folio for the root, as <see cref="NextQueued"/> takes them).</summary>
+    long DeferredQueued(Memcg.MemCgroup? cg)
+    {
+        if (cg == null) return _deferredLen;
+        long n = 0;
+        for (int h = NextQueued(_deferredHead, cg); h >= 0; h = NextQueued(Map.Large(h).DeferredNext, cg)) n++;
+        return n;
     }
 
     /// <summary>The target's lruvec: the cgroup's, or the root's, which stands for every lruvec.</summary>

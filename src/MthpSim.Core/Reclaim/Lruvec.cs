@@ -22,6 +22,8 @@ public sealed class Lruvec
     internal readonly long[] Flushed = new long[LruLists.Count];
     /// <summary>lruvec->nonresident_age: pages evicted or activated here and below, the clock of refault distances.</summary>
     internal long NonresidentAge;
+    /// <summary>The deferred split shrinker's nr_deferred for this cgroup (the root's: the node's): scan work put off to later calls.</summary>
+    internal long SplitShrinkerDeferred;
 
     internal Lruvec(Memcg.MemCgroup? memcg, Lruvec? parent) { Memcg = memcg; Parent = parent; }
 
