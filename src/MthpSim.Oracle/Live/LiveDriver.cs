@@ -94,7 +94,7 @@ public sealed partial class LiveDriver : IDisposable
         string? line;
         // A command the kernel never returns from (a livelock) would otherwise hang the run in silence.
         long sent = Environment.TickCount64;
-        using var watch = new Timer(_ => ReportSlow(command, sent), null, SlowCommand, SlowCommand);
+        using var watch = new Timer(_ => ReportSlow(command, sent), null, SlowAfter, SlowAfter);
         try
         {
             _in.WriteLine(command);
@@ -111,16 +111,19 @@ public sealed partial class LiveDriver : IDisposable
         return line.Length > 3 ? line[3..].Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
     }
 
-    static readonly TimeSpan SlowCommand = TimeSpan.FromMinutes(2);
+    /// <summary>How long a command may go unanswered before <see cref="SlowReport"/> hears of it (and again each time as long).</summary>
+    internal TimeSpan SlowAfter { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>Where a command left unanswered is reported: stderr.</summary>
+    internal TextWriter SlowReport { get; init; } = Console.Error;
 
-    /// <summary>Says on stderr which command a driver is still in, and where its kernel stack is (a livelock shows there).</summary>
+    /// <summary>Says which command a driver is still in, and where its kernel stack is (a livelock shows there).</summary>
     void ReportSlow(string command, long sent)
     {
-        long minutes = (Environment.TickCount64 - sent) / 60_000;
+        long seconds = (Environment.TickCount64 - sent) / 1000;
         string stack;
         try { stack = string.Join(" <- ", File.ReadAllLines($"/proc/{Pid}/stack").Take(4).Select(l => l.Split(' ').Last())); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { stack = "unreadable"; }
-        Console.Error.WriteLine($"mthpsim oracle: live driver {Pid} has not answered '{command}' for {minutes} minutes; its kernel stack: {(stack.Length > 0 ? stack : "none (running in user space)")}");
+        SlowReport.WriteLine($"mthpsim oracle: live driver {Pid} has not answered '{command}' for {seconds} s; its kernel stack: {(stack.Length > 0 ? stack : "none (not in the kernel)")}");
     }
 
     public long SendRc(string command) => long.Parse(Send(command)[0], CultureInfo.InvariantCulture);
