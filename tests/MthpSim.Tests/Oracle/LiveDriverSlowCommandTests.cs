@@ -18,34 +18,33 @@ public class LiveDriverSlowCommandTests
         return path;
     }
 
-    [Fact]
-    public void A_command_left_unanswered_is_reported_with_the_command_and_the_kernel_stack()
+    /// <summary>Sends one command to a stand-in that answers after <paramref name="answerAfter"/> s; returns its rc, the driver's pid and what was reported.</summary>
+    static (long Rc, int Pid, string Said) Send(string command, double answerAfter, TimeSpan slowAfter)
     {
-        string script = StandIn(3);
+        string script = StandIn(answerAfter);
         var said = new StringWriter();
-        var report = TextWriter.Synchronized(said);
         try
         {
-            using var d = new LiveDriver(script) { SlowAfter = TimeSpan.FromMilliseconds(200), SlowReport = report };
-            Assert.Equal(7, d.SendRc("ftruncate 3 1527808"));
-            Assert.Contains($"live driver {d.Pid} has not answered 'ftruncate 3 1527808'", said.ToString());
-            Assert.Contains("its kernel stack:", said.ToString());
+            using var d = new LiveDriver(script) { SlowAfter = slowAfter, SlowReport = TextWriter.Synchronized(said) };
+            return (d.SendRc(command), d.Pid, said.ToString());
         }
         finally { File.Delete(script); }
     }
 
     [Fact]
+    public void A_command_left_unanswered_is_reported_with_the_command_and_the_kernel_stack()
+    {
+        var (rc, pid, said) = Send("ftruncate 3 1527808", answerAfter: 3, TimeSpan.FromMilliseconds(200));
+        Assert.Equal(7, rc);
+        Assert.Contains($"live driver {pid} has not answered 'ftruncate 3 1527808'", said);
+        Assert.Contains("its kernel stack:", said);
+    }
+
+    [Fact]
     public void A_command_answered_in_time_is_not_reported()
     {
-        string script = StandIn(0);
-        var said = new StringWriter();
-        var report = TextWriter.Synchronized(said);
-        try
-        {
-            using var d = new LiveDriver(script) { SlowAfter = TimeSpan.FromSeconds(5), SlowReport = report };
-            Assert.Equal(7, d.SendRc("touch 0 0 0 0"));
-            Assert.Equal("", said.ToString());
-        }
-        finally { File.Delete(script); }
+        var (rc, _, said) = Send("touch 0 0 0 0", answerAfter: 0, TimeSpan.FromSeconds(5));
+        Assert.Equal(7, rc);
+        Assert.Equal("", said);
     }
 }
