@@ -126,7 +126,7 @@ public sealed partial class Kernel
     /// <summary>Creates a process with an empty address space.</summary>
     public MmStruct CreateProcess(string name)
     {
-        var mm = new MmStruct(_nextMmId++, name);
+        var mm = new MmStruct(_nextMmId++, name, new PageTable.PageTables(Geo.PmdOrder, pudLevel: Geo.PageTableLevels >= 4));
         _mms.Add(mm);
         return mm;
     }

@@ -39,7 +39,13 @@ public sealed class Geometry
         FileOrders = ((1UL << (PmdOrder + 1)) - 1) & ~1UL;
         AllOrders = AnonOrders | FileOrders;
         ContPtes = arch != CpuArch.Arm64 ? 0 : PageShift switch { 12 => 16, 14 => 128, _ => 32 };
+        // 48 bits of virtual address (x86_64 four-level paging, arm64 VA_BITS_48), PmdOrder of them
+        // per level below the PGD: four levels with 4K and 16K pages, three with 64K (no PUD)
+        PageTableLevels = (48 - PageShift + PmdOrder - 1) / PmdOrder;
     }
+
+    /// <summary>CONFIG_PGTABLE_LEVELS in use: PTE, PMD, (PUD,) PGD.</summary>
+    public int PageTableLevels { get; }
 
     /// <summary>Mask of anonymous THP orders, 2..PMD_ORDER (THP_ORDERS_ALL_ANON; order 1 is not supported for anon).</summary>
     public ulong AnonOrders { get; }

@@ -150,6 +150,7 @@ public sealed class InvariantChecker
         long done = long.MinValue;
         _mmTouchedFrom = _nTouched;
         _contentLost = false;
+        CheckUpperTables(k, mm, ref pageTablesSeen, errors);
         // Sparse VMAs (a large mapping barely touched): walking their PMD indexes would cost more than sorting the slots.
         long spanned = 0;
         foreach (var vma in mm.Vmas)
@@ -192,11 +193,33 @@ public sealed class InvariantChecker
         return rss;
     }
 
+    /// <summary>
+    /// Every PMD and PUD page of the mm is a page-table frame, each PMD page has a PUD page above it,
+    /// and each reaches a VMA (free_pgtables() frees those that do not).
+    /// </summary>
+    static void CheckUpperTables(Kernel k, MmStruct mm, ref long pageTablesSeen, List<string> errors)
+    {
+        var map = k.Map;
+        var tables = mm.PageTables;
+        foreach (var (first, pfn, pud) in tables.UpperPages())
+        {
+            string what = pud ? "PUD" : "PMD";
+            ulong from = (ulong)first << (k.Geo.PageShift + k.Geo.PmdOrder);
+            ulong to = from + ((ulong)(pud ? tables.PudPageSpan : tables.PmdPageSpan) << (k.Geo.PageShift + k.Geo.PmdOrder));
+            if ((uint)pfn >= (uint)map.Capacity || map.Kind(pfn) != PageKind.PageTable)
+                errors.Add($"{mm.Name}: the {what} page at {from:x} is frame {pfn:x}, which is not a page table");
+            else pageTablesSeen++;
+            if (!pud && tables.PudLevel && !tables.HasPudPage(first)) errors.Add($"{mm.Name}: the PMD page at {from:x} has no PUD page above it");
+            if (!mm.AnyIntersecting(from, to)) errors.Add($"{mm.Name}: the {what} page at {from:x} outlived every VMA of its range");
+        }
+    }
+
     long CheckSlot(Kernel k, MmStruct mm, long index, PmdSlot slot, ref long pageTablesSeen, List<string> errors)
     {
         var map = k.Map;
         long rss = 0;
         ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
+        if (!mm.PageTables.HasPmdPage(index)) errors.Add($"{mm.Name}: PMD at {pmdBase:x} has no PMD page above it");
         // x86 deposits no page table under a file PMD mapping.
         bool filePmd = slot.Kind == PmdKind.Huge && (uint)Pte.Pfn(slot.Leaf) < (uint)map.Capacity && map.Kind(Pte.Pfn(slot.Leaf)) == PageKind.Shmem;
         if (slot.Kind != PmdKind.None && !filePmd)

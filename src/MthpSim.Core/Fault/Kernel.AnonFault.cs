@@ -44,9 +44,10 @@ public sealed partial class Kernel
     /// <summary>models __handle_mm_fault()</summary>
     FaultResult DoHandleMmFault(Vma.Vma vma, ulong addr, bool write)
     {
-        if (vma.File != null) return ShmemHandleFault(vma, addr, write);
         MmStruct mm = vma.Mm;
         long pmdIndex = PmdIndex(addr);
+        if (!PmdAlloc(mm, pmdIndex)) return FaultResult.Oom;
+        if (vma.File != null) return ShmemHandleFault(vma, addr, write);
         PmdSlot? slot = mm.PageTables.Find(pmdIndex);
         ulong pmdOrderBit = 1UL << Geo.PmdOrder;
 

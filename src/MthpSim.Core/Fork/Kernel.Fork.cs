@@ -74,10 +74,19 @@ public sealed partial class Kernel
         // the child's deposited page tables, taken a run of huge PMDs at a time
         Span<int> reserve = stackalloc int[ReservedPmdTables];
         int reserved = 0, used = 0;
+        long pmdPage = -1;
         for (ulong addr = src.Start; addr < src.End;)
         {
             ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, src.End);
-            var slot = src.Mm.PageTables.Find(PmdIndex(addr));
+            // copy_pud_range(): the child gets a PMD page (and the PUD page above it) wherever the
+            // parent has one, before any of its entries is copied
+            long index = PmdIndex(addr);
+            if ((index & ~(src.Mm.PageTables.PmdPageSpan - 1)) != pmdPage)
+            {
+                pmdPage = index & ~(src.Mm.PageTables.PmdPageSpan - 1);
+                if (src.Mm.PageTables.HasPmdPage(index) && !PmdAlloc(dst.Mm, index)) return false;
+            }
+            var slot = src.Mm.PageTables.Find(index);
             if (slot != null)
             {
                 // copy_huge_pmd(): a file PMD is not copied; the child faults it in again
@@ -157,8 +166,10 @@ public sealed partial class Kernel
     int ReserveHugePmdTables(Vma.Vma src, Vma.Vma dst, ulong addr, Span<int> reserve)
     {
         ulong pmdSize = (ulong)Geo.PmdSize;
+        // not past this PMD page: the child's next one is allocated before the tables under it
+        ulong pageEnd = ((ulong)(PmdIndex(addr) | (src.Mm.PageTables.PmdPageSpan - 1)) + 1) << _pmdShift;
         int n = 0;
-        for (ulong a = addr & ~(pmdSize - 1); a < src.End && n < reserve.Length; a += pmdSize)
+        for (ulong a = addr & ~(pmdSize - 1); a < Math.Min(src.End, pageEnd) && n < reserve.Length; a += pmdSize)
         {
             var s = src.Mm.PageTables.Find(PmdIndex(a));
             if (s is not { Kind: PmdKind.Huge or PmdKind.HugeZero } || (s.Kind == PmdKind.Huge && src.File != null) || !CopyHugePmdTakesTable(src, s)) break;

@@ -49,10 +49,8 @@ public sealed partial class Kernel
         slot = mm.PageTables.Find(index);
         if (slot == null || slot.Kind == PmdKind.None)
         {
-            // mm_find_pmd() fails when the PUD above is not populated: no PMD table at all there.
-            long perPud = 1L << (Geo.PageShift - 3);
-            long first = index & ~(perPud - 1);
-            return mm.PageTables.AnyInRange(first, first + perPud) ? ScanResult.PmdNone : ScanResult.PmdNull;
+            // mm_find_pmd() fails when the PUD entry above is not populated: no PMD page there.
+            return mm.PageTables.HasPmdPage(index) ? ScanResult.PmdNone : ScanResult.PmdNull;
         }
         return slot.Kind is PmdKind.Huge or PmdKind.HugeZero ? ScanResult.PmdMapped : ScanResult.Succeed;
     }

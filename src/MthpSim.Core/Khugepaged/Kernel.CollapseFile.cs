@@ -225,6 +225,8 @@ public sealed partial class Kernel
             ContForget(slot);
         }
         if (!installPmd) return ScanResult.Succeed;
+        // set_huge_pmd(): with no PMD entry found, the PUD and PMD pages are allocated first
+        if (slot == null && !PmdAlloc(mm, PmdIndex(haddr))) return ScanResult.Fail;
         slot ??= mm.PageTables.GetOrCreate(PmdIndex(haddr));
         MapFilePmd(vma, slot, head, Pte.Young);   // set_huge_pmd(): vm_page_prot, young, not dirty
         return ScanResult.Succeed;

@@ -155,6 +155,7 @@ public sealed partial class Kernel
             var src = mm.PageTables.Find(PmdIndex(oldAddr));
             if (src == null) { off += extent; continue; }
             if (src.Kind == PmdKind.None) { ForgetExpected(src, oldAddr, extent); off += extent; continue; }
+            if (!PmdAlloc(mm, PmdIndex(newAddr))) return off;   // alloc_new_pmd()
             bool wholePmd = extent == pmdSize;
             var dstExisting = mm.PageTables.Find(PmdIndex(newAddr));
             if (wholePmd && (dstExisting == null || dstExisting.Kind == PmdKind.None))

@@ -324,5 +324,6 @@ public sealed partial class Kernel
             if (slot.Kind == PmdKind.Table && slot.TablePfn >= 0) FreePageTable(mm, slot.TablePfn);
             mm.PageTables.Remove(idx);
         }
+        FreeUpperTables(mm, start, end);
     }
 }

@@ -11,6 +11,24 @@ public sealed class PageTables
 {
     const int Bits = 9, Fan = 1 << Bits, Mask = Fan - 1;
 
+    /// <summary>log2 of the entries of a table page: a PMD page holds this many PMD entries, a PUD page as many PMD pages.</summary>
+    readonly int _tableBits;
+    /// <summary>
+    /// The frames of the PMD pages (by PMD index >> table bits) and PUD pages (>> twice that) of the
+    /// address space, the PGD not modelled. A slot exists only under a PMD page, and a PMD page
+    /// only under a PUD page when there is that level (<see cref="PudLevel"/>).
+    /// </summary>
+    readonly Dictionary<long, int> _pmdPages = new(), _pudPages = new();
+    /// <summary>A PMD page known to exist: faults in one range ask for it again and again.</summary>
+    long _lastPmdPage = -1;
+
+    /// <param name="tableBits">log2 of the entries of a page-table page (<see cref="Arch.Geometry.PmdOrder"/>).</param>
+    /// <param name="pudLevel">Whether PUD pages sit between the PGD and the PMD pages (four levels or more).</param>
+    public PageTables(int tableBits, bool pudLevel) => (_tableBits, PudLevel) = (tableBits, pudLevel);
+
+    /// <summary>Whether the page tables have a PUD level (with three levels the PGD holds the PMD pages).</summary>
+    public bool PudLevel { get; }
+
     /// <summary>Top level, by PMD index >> 18: few entries, kept in ascending order of their key.</summary>
     readonly SortedList<long, PmdSlot?[]?[]> _top = new();
     int _count, _version;
@@ -33,10 +51,12 @@ public sealed class PageTables
         return s;
     }
 
+    /// <summary>The slot of a PMD entry, made if missing; its PMD page must exist (Kernel.PmdAlloc()).</summary>
     public PmdSlot GetOrCreate(long pmdIndex)
     {
         var s = Find(pmdIndex);
         if (s != null) return s;
+        if (!HasPmdPage(pmdIndex)) throw new InvalidOperationException($"PMD entry {pmdIndex:x} has no PMD page above it");
         s = new PmdSlot();
         (pmdIndex >> Bits == _lastLeafKey ? _lastLeaf : Leaf(pmdIndex, create: true))![pmdIndex & Mask] = s;
         _count++;
@@ -77,20 +97,6 @@ public sealed class PageTables
         return leaf;
     }
 
-    /// <summary>Whether any PMD index in [from, to) has a slot (a PMD table page exists there).</summary>
-    public bool AnyInRange(long from, long to)
-    {
-        for (long i = from; i < to;)
-        {
-            long leafEnd = Math.Min((i | Mask) + 1, to);
-            if (Leaf(i, create: false) is { } leaf)
-                for (long j = i; j < leafEnd; j++)
-                    if (leaf[j & Mask] != null) return true;
-            i = leafEnd;
-        }
-        return false;
-    }
-
     /// <summary>Slots in ascending address order (deterministic); slots may not be added or removed meanwhile.</summary>
     public IEnumerable<(long Index, PmdSlot Slot)> Ordered()
     {
@@ -114,4 +120,44 @@ public sealed class PageTables
     }
 
     public int Count => _count;
+
+    /// <summary>PMD entries under one PMD page.</summary>
+    public long PmdPageSpan => 1L << _tableBits;
+    /// <summary>PMD entries under one PUD page.</summary>
+    public long PudPageSpan => 1L << (2 * _tableBits);
+
+    public bool HasPmdPage(long pmdIndex)
+    {
+        long key = pmdIndex >> _tableBits;
+        if (key == _lastPmdPage) return true;
+        if (!_pmdPages.ContainsKey(key)) return false;
+        _lastPmdPage = key;
+        return true;
+    }
+
+    public bool HasPudPage(long pmdIndex) => _pudPages.ContainsKey(pmdIndex >> (2 * _tableBits));
+
+    internal void AddPmdPage(long pmdIndex, int pfn) => _pmdPages.Add(pmdIndex >> _tableBits, pfn);
+
+    internal void AddPudPage(long pmdIndex, int pfn) => _pudPages.Add(pmdIndex >> (2 * _tableBits), pfn);
+
+    /// <summary>Takes out the PMD page above PMDINDEX: its frame, or -1 when there is none.</summary>
+    internal int RemovePmdPage(long pmdIndex)
+    {
+        long key = pmdIndex >> _tableBits;
+        if (key == _lastPmdPage) _lastPmdPage = -1;
+        return _pmdPages.Remove(key, out int pfn) ? pfn : -1;
+    }
+
+    /// <summary>Takes out the PUD page above PMDINDEX: its frame, or -1 when there is none.</summary>
+    internal int RemovePudPage(long pmdIndex) => _pudPages.Remove(pmdIndex >> (2 * _tableBits), out int pfn) ? pfn : -1;
+
+    /// <summary>The PMD and PUD pages: the first PMD index each covers, its frame, and whether it is a PUD page.</summary>
+    public IEnumerable<(long FirstIndex, int Pfn, bool Pud)> UpperPages()
+    {
+        foreach (var (key, pfn) in _pmdPages) yield return (key << _tableBits, pfn, false);
+        foreach (var (key, pfn) in _pudPages) yield return (key << (2 * _tableBits), pfn, true);
+    }
+
+    public int UpperPageCount => _pmdPages.Count + _pudPages.Count;
 }

@@ -46,6 +46,8 @@ public sealed partial class Kernel
         long filled = 0, err = 0;
         for (ulong addr = start; addr < start + len; addr += pageSize)
         {
+            // mm_alloc_pmd()
+            if (!PmdAlloc(mm, PmdIndex(addr))) { err = -Errno.ENOMEM; break; }
             var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
             if (slot.Kind == PmdKind.None && !InstallPteTable(mm, slot)) { err = -Errno.ENOMEM; break; }
             if (slot.Kind != PmdKind.Table) { err = -Errno.EEXIST; break; }

@@ -12,7 +12,7 @@ public sealed class MmStruct
     public string Name { get; }
     /// <summary>The VMAs in address order, non-overlapping (mm->mm_mt).</summary>
     public VmaTree Vmas { get; } = new();
-    public PageTables PageTables { get; } = new();
+    public PageTables PageTables { get; }
     public long[] Rss { get; } = new long[(int)RssMember.Count];
     /// <summary>MMF_DISABLE_THP_COMPLETELY (prctl PR_SET_THP_DISABLE, 1).</summary>
     public bool ThpDisabled;
@@ -22,7 +22,7 @@ public sealed class MmStruct
     public bool KhugepagedRegistered;
     /// <summary>MMF_HAS_PINNED: pages of this mm were ever pinned (fork then copies maybe-pinned pages).</summary>
     public bool HasPinned;
-    /// <summary>PTE table pages in use (mm_pgtables_bytes / page size).</summary>
+    /// <summary>Page-table pages in use, PTE, PMD and PUD (mm_pgtables_bytes / page size).</summary>
     public long NrPtes;
     public bool Exited;
     /// <summary>The memory cgroup its new charges go to (null: the root, which has no limit).</summary>
@@ -38,7 +38,7 @@ public sealed class MmStruct
     /// <summary>The process's userfaultfd, once it has one (the ctx its registered VMAs point to).</summary>
     public Userfaultfd.UserfaultfdCtx? Uffd;
 
-    public MmStruct(int id, string name) { Id = id; Name = name; }
+    public MmStruct(int id, string name, PageTables pageTables) { Id = id; Name = name; PageTables = pageTables; }
 
     /// <summary>The process id the model shows where the kernel shows one (trace lines, thpmaps): 1000 + Id, above the kernel threads.</summary>
     public int Pid => 1000 + Id;

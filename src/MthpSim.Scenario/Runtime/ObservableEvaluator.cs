@@ -24,7 +24,7 @@ public static class ObservableEvaluator
 
     public static HashSet<string> ThpmapsKeys(Kernel k)
     {
-        var mm = new MthpSim.Core.Vma.MmStruct(0, "probe");
+        var mm = new MthpSim.Core.Vma.MmStruct(0, "probe", new MthpSim.Core.PageTable.PageTables(k.Geo.PmdOrder, pudLevel: true));
         return new HashSet<string>(k.Thpmaps(mm, 0, 0).Keys);
     }
 

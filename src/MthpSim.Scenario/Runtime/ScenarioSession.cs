@@ -1,4 +1,5 @@
 using MthpSim.Core;
+using MthpSim.Core.PageTable;
 using MthpSim.Core.Shmem;
 using MthpSim.Core.Vma;
 using MthpSim.Scenario.Syntax;
@@ -48,7 +49,7 @@ public sealed class ScenarioSession
     }
 
     /// <summary>What a fork by a process that no longer exists leaves its child's name bound to: nothing alive.</summary>
-    public static MmStruct Gone(string name) => new(-1, name) { Exited = true };
+    public static MmStruct Gone(string name) => new(-1, name, new PageTables(9, pudLevel: true)) { Exited = true };   // never walked
 
     readonly Dictionary<string, MthpSim.Core.Memcg.MemCgroup> _cgroups = new();
     public void BindCgroup(string name, MthpSim.Core.Memcg.MemCgroup cg) => _cgroups[name] = cg;

@@ -27,9 +27,21 @@ public static class ReferenceInvariantChecker
         foreach (var mm in k.Processes)
         {
             long rss = 0;
+            int pmdShift = k.Geo.PageShift + k.Geo.PmdOrder;
+            foreach (var (first, pfn, pud) in mm.PageTables.UpperPages())
+            {
+                string what = pud ? "PUD" : "PMD";
+                ulong from = (ulong)first << pmdShift, to = from + ((ulong)(pud ? mm.PageTables.PudPageSpan : mm.PageTables.PmdPageSpan) << pmdShift);
+                if (pfn < 0 || pfn >= map.Capacity || map.Kind(pfn) != PageKind.PageTable)
+                    errors.Add($"{mm.Name}: the {what} page at {from:x} is frame {pfn:x}, which is not a page table");
+                else pageTablesSeen++;
+                if (!pud && mm.PageTables.PudLevel && !mm.PageTables.HasPudPage(first)) errors.Add($"{mm.Name}: the PMD page at {from:x} has no PUD page above it");
+                if (!mm.Vmas.Any(v => v.Start < to && v.End > from)) errors.Add($"{mm.Name}: the {what} page at {from:x} outlived every VMA of its range");
+            }
             foreach (var (index, slot) in mm.PageTables.Ordered())
             {
-                ulong pmdBase = (ulong)index << (k.Geo.PageShift + k.Geo.PmdOrder);
+                ulong pmdBase = (ulong)index << pmdShift;
+                if (!mm.PageTables.HasPmdPage(index)) errors.Add($"{mm.Name}: PMD at {pmdBase:x} has no PMD page above it");
                 if (slot.Kind != PmdKind.None)
                 {
                     if (slot.TablePfn < 0 || map.Kind(slot.TablePfn) != PageKind.PageTable)
