@@ -86,7 +86,8 @@ public sealed class ScenarioSession
     /// <summary>The region's binding; a region whose mmap failed cannot be used and says why.</summary>
     public RegionBinding Region(string process, string region, SourceSpan at)
     {
-        var b = _regions[(process, region)];
+        if (!_regions.TryGetValue((process, region), out var b))
+            throw new ScenarioRuntimeException(at, $"process '{process}' has no region '{region}': the fork that made it failed or never happened");
         if (!b.Mapped)
             throw new ScenarioRuntimeException(at, $"region '{region}' of process '{process}' has no address: its mmap returned {Errno.Name(b.MmapRc)}");
         return b;

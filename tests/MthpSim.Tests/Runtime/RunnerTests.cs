@@ -93,6 +93,27 @@ public class RunnerTests
     }
 
     [Fact]
+    public void An_observable_of_a_child_whose_fork_never_happened_is_an_error_with_its_location()
+    {
+        // The parent is OOM-killed at its cgroup's limit, so its fork is -ESRCH and 'c' has no regions.
+        var r = Run("""
+            sysfs enabled = never
+            process p
+            cgroup cg limit=1M
+            p cgroup cg
+            p mmap buf any 2M
+            p write buf 0 2M
+            p fork c
+            expect rc == -ESRCH
+            expect c folio buf 0 kind == anon
+            """);
+        Assert.Equal(1, r.ExitCode);
+        Assert.True(r.Expectations.All(e => e.Passed));
+        Assert.Contains("t.mthp:9:", r.Aborted);
+        Assert.Contains("process 'c' has no region 'buf': the fork that made it failed or never happened", r.Aborted);
+    }
+
+    [Fact]
     public void Access_without_mapping_or_permission_is_efault()
     {
         var r = Run("""
