@@ -87,6 +87,9 @@ public sealed partial class Kernel
     void ReclaimFolio(int head, Vma.Vma? vma, ulong addr)
     {
         IsolateFolio(head);
+        // reclaim_pages() clears PG_active: a folio shrink_folio_list() keeps (a pinned one, say)
+        // goes back to the inactive list, unless it is activated there
+        if (Lru != null) Map.Clear(head, PageFlags.Active);
         ShrinkFolio(head, null, checkReferences: false, vma, addr);
     }
 
