@@ -300,8 +300,9 @@ public sealed partial class Kernel
             folio = -1;
             return Fail(ScanResult.CgroupChargeFail);
         }
-        // __collapse_huge_page_swapin() runs when the scan met swap entries, and traces what it did.
-        if (w.LastScan is { Unmapped: > 0 } || RangeHasSwap(w, offset, order))
+        // __collapse_huge_page_swapin() runs when the scan met swap entries (the count the scan made,
+        // not what the charge's reclaim has swapped out since), and traces what it did.
+        if (w.LastScan is { } scan ? scan.Unmapped > 0 : RangeHasSwap(w, offset, order))
         {
             var swapin = CollapseSwapin(w, offset, order, out int swappedIn);
             _trace.Add(Event(KhugepagedTraceKind.Swapin, swapin ?? ScanResult.Succeed, w.LastScan?.Referenced ?? 0, swappedIn));
