@@ -8,9 +8,9 @@ public sealed partial class Kernel
 {
     /// <summary>
     /// models pud_alloc() and pmd_alloc(): the PUD page (with four levels) and the PMD page above the
-    /// PMD entry PMDINDEX, each made when missing as a page table of the mm (GFP_PGTABLE_USER: charged
-    /// to its cgroup). False when one cannot be had (a fault's VM_FAULT_OOM, a system call's -ENOMEM); a PUD
-    /// page made before that stays.
+    /// PMD entry PMDINDEX, each made when missing as a page table of the mm (GFP_PGTABLE_USER:
+    /// charged to its cgroup). False when one cannot be had (a fault's VM_FAULT_OOM, a system call's
+    /// -ENOMEM); a PUD page made before that stays.
     /// </summary>
     internal bool PmdAlloc(MmStruct mm, long pmdIndex)
     {

@@ -89,7 +89,7 @@ public sealed partial class Kernel
         IsolateFolio(head);
         // reclaim_pages() clears PG_active: a folio shrink_folio_list() keeps (a pinned one, say)
         // goes back to the inactive list, unless it is activated there
-        if (Lru != null) Map.Clear(head, PageFlags.Active);
+        if (Lru != null && Lru.IsIsolated(head)) Map.Clear(head, PageFlags.Active);
         ShrinkFolio(head, null, checkReferences: false, vma, addr);
     }
 
