@@ -27,7 +27,7 @@ public sealed unsafe partial class Kernel
     public MemCgroup CreateCgroup(string name, long? limitBytes)
     {
         if (_memcgByName.ContainsKey(name)) throw new ArgumentException($"cgroup '{name}' exists");
-        if (_memcgs.Count == ushort.MaxValue) throw new NotSupportedException($"more than {ushort.MaxValue} memory cgroups");
+        if (_memcgs.Count + 1 >= RootMemcgId) throw new NotSupportedException($"more than {RootMemcgId - 1} memory cgroups");
         if (_memcgOfFrameBlock == null)
         {
             _memcgOfFrameBlock = new LazyHostMemory(Map.TotalPages * sizeof(ushort));
@@ -93,8 +93,27 @@ public sealed unsafe partial class Kernel
         return at < 0 ? end : from + at;
     }
 
-    /// <summary>models lookup_swap_cgroup_id() → mem_cgroup_from_id(): the cgroup a slot's page was charged to when it went out, or null.</summary>
-    MemCgroup? SwapMemcg(int offset) => SwapInfo!.MemcgId(offset) is var id and not 0 ? _memcgs[id - 1] : null;
+    /// <summary>
+    /// The root group's id in swap_cgroup records. The model charges nothing to the root group (it
+    /// has no limit), but swap-out records it like any other, and swap-in charges it again.
+    /// </summary>
+    const ushort RootMemcgId = ushort.MaxValue;
+    /// <summary>Stands for the root group as a charge target: a charge to it charges nothing.</summary>
+    readonly MemCgroup _rootMemcg = new("", RootMemcgId);
+
+    /// <summary>models swap_cgroup_record()'s id: the group a folio is charged to, the root group when none.</summary>
+    ushort SwapCgroupId(int head) => MemcgOf(head)?.Id ?? RootMemcgId;
+
+    /// <summary>
+    /// models lookup_swap_cgroup_id() → mem_cgroup_from_id(): the cgroup a slot's page was charged to
+    /// when it went out (the root group's stand-in for root), or null when nothing was recorded.
+    /// </summary>
+    MemCgroup? SwapMemcg(int offset) => SwapInfo!.MemcgId(offset) switch
+    {
+        0 => null,
+        RootMemcgId => _rootMemcg,
+        var id => _memcgs[id - 1],
+    };
 
     /// <summary>
     /// models mem_cgroup_charge(): charges a new folio (or page table page) to the cgroup of
@@ -105,7 +124,7 @@ public sealed unsafe partial class Kernel
     internal bool MemcgCharge(int head, MmStruct? mm, ChargeGfp gfp, MemCgroup? target = null)
     {
         var cg = target ?? mm?.Memcg;
-        if (cg == null) return true;
+        if (cg == null || cg == _rootMemcg) return true;
         int order = Map.Order(head), nr = 1 << order;
         var current = mm == _forkChild ? _forkParent : mm;
         if (!TryChargeMemcg(cg, nr, order, gfp, current)) return false;

@@ -120,7 +120,7 @@ public sealed partial class Kernel
         int offset = si.Alloc(order);
         if (offset == 0) return order > 0 ? ShmemWriteoutSplit(head, sc) : ShmemRedirty(head);
         SwapCacheAddFolio(head, offset);
-        si.SetMemcgId(offset, nr, MemcgOf(head)?.Id ?? 0);   // swap_cgroup_record()
+        si.SetMemcgId(offset, nr, SwapCgroupId(head));   // swap_cgroup_record()
         // shmem_delete_from_page_cache(): the allocation's count of each slot is now the page cache entry's
         f.Cache.InsertSwap(index, offset, order);
         _shmemOwner.Remove(head);

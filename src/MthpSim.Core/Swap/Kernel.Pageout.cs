@@ -197,7 +197,7 @@ public sealed partial class Kernel
         if (!cached)
         {
             SwapCacheAddFolio(head, offset);
-            si.SetMemcgId(offset, nr, MemcgOf(head)?.Id ?? 0);   // swap_cgroup_record()
+            si.SetMemcgId(offset, nr, SwapCgroupId(head));   // swap_cgroup_record()
         }
         foreach (var (vma, addr) in mappings)
         {
