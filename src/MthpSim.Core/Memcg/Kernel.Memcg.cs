@@ -155,7 +155,7 @@ public sealed unsafe partial class Kernel
     /// <summary>
     /// models try_charge_memcg(): from the CPU's charge stock when it holds enough; else a batch of
     /// MEMCG_CHARGE_BATCH pages (the rest goes to the stock), or just the pages when the batch does not
-    /// fit. Over the limit, a charge that may not reclaim fails at once; otherwise it reclaims inside
+    /// fit, and on every retry after that. Over the limit, a charge that may not reclaim fails at once; otherwise it reclaims inside
     /// the group (then drains the stock once), and when that is not enough a small charge (order ≤
     /// PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer (with the LRU, after 16 more
     /// rounds of reclaim) and retries until it fits or the allocating task is the one killed.
@@ -164,16 +164,16 @@ public sealed unsafe partial class Kernel
     {
         bool drained = false;
         int retries = MaxReclaimRetries;
+        int batch = Math.Max(MemcgChargeBatch, nr);
         while (true)
         {
             if (ConsumeStock(cg, nr)) return true;
-            int batch = Math.Max(MemcgChargeBatch, nr);
             if (cg.TryCharge(batch))
             {
                 if (batch > nr) RefillStock(cg, batch - nr);
                 return true;
             }
-            if (batch > nr && cg.TryCharge(nr)) return true;
+            if (batch > nr) { batch = nr; continue; }
             if (current is { OomKilled: true }) return false;   // a dying task gets no more memory
             if ((gfp & ChargeGfp.Reclaim) == 0) return false;
             long reclaimed = MemcgReclaim(cg, nr);
