@@ -49,7 +49,7 @@ public sealed unsafe partial class Kernel
     public long SetCgroupLimit(MemCgroup cg, long limitBytes)
     {
         long pages = limitBytes == long.MaxValue ? long.MaxValue : limitBytes / Geo.PageSize;
-        if (cg.UsagePages > pages) DrainStock(cg);
+        if (cg.UsagePages > pages) DrainAllStock(cg);
         // mem_cgroup_resize_max() asks for one page at a time (SWAP_CLUSTER_MAX at least); without
         // swap the model's reclaim keeps the whole overage as its goal
         while (cg.UsagePages > pages)
@@ -75,7 +75,7 @@ public sealed unsafe partial class Kernel
     public long CgroupReclaim(MemCgroup cg, long? bytes)
     {
         long want = bytes is long b ? (b + Geo.PageSize - 1) / Geo.PageSize : long.MaxValue;
-        if (bytes == null) DrainStock(cg);   // mem_cgroup_force_empty() drains first
+        if (bytes == null) DrainAllStock(cg);   // mem_cgroup_force_empty() drains first
         if (bytes == null && Lru != null) { ForceEmpty(cg); return 0; }
         long got = MemcgReclaim(cg, want);
         return bytes == null || got >= want ? 0 : -Errno.EAGAIN;
@@ -174,11 +174,11 @@ public sealed unsafe partial class Kernel
                 return true;
             }
             if (batch > nr) { batch = nr; continue; }
-            if (current is { OomKilled: true }) return false;   // a dying task gets no more memory
-            if ((gfp & ChargeGfp.Reclaim) == 0) return false;
+            if (current is { OomKilled: true }) return ForceCharge(cg, nr, gfp);   // a dying task gets no more memory
+            if ((gfp & ChargeGfp.Reclaim) == 0) return ForceCharge(cg, nr, gfp);
             long reclaimed = MemcgReclaim(cg, nr);
             if (cg.Margin >= nr) continue;
-            if (!drained) { DrainStock(cg); drained = true; continue; }
+            if (!drained) { DrainAllStock(cg); drained = true; continue; }
             if ((gfp & ChargeGfp.NoRetry) != 0) return false;
             if (reclaimed > 0 && nr <= 1 << PageAllocCostlyOrder) continue;
             // Reclaim through the LRU may free on a later round what it only aged on this one
@@ -187,6 +187,14 @@ public sealed unsafe partial class Kernel
             if (!MemcgOom(cg, order, current)) return false;
             retries = MaxReclaimRetries;   // OOM_SUCCESS: a kill resets the retries
         }
+    }
+
+    /// <summary>try_charge_memcg()'s nomem: an allocation that may dip into reserves (__GFP_HIGH) is charged past the limit; any other fails.</summary>
+    static bool ForceCharge(MemCgroup cg, int nr, ChargeGfp gfp)
+    {
+        if ((gfp & ChargeGfp.High) == 0) return false;
+        cg.Charge(nr);
+        return true;
     }
 
     /// <summary>MEMCG_CHARGE_BATCH</summary>
@@ -217,10 +225,18 @@ public sealed unsafe partial class Kernel
         if (cg.StockPages > MemcgChargeBatch) DrainStock(cg);
     }
 
-    /// <summary>models drain_all_stock() of the root: every group's stock goes back.</summary>
+    /// <summary>models drain_all_stock() of the root: every group's stock goes back, and the object stock.</summary>
     void DrainAllStock()
     {
         foreach (var cg in _stock.ToList()) DrainStock(cg);
+        DrainObjStock();
+    }
+
+    /// <summary>models drain_all_stock() of a leaf group: its slot of the charge stock, and the object stock if it holds the group's bytes.</summary>
+    void DrainAllStock(MemCgroup cg)
+    {
+        DrainStock(cg);
+        if (_objStockCg == cg) DrainObjStock();
     }
 
     /// <summary>models drain_stock() for the group's slot (drain_all_stock() of a leaf group on the model's one CPU).</summary>
@@ -306,22 +322,76 @@ public sealed unsafe partial class Kernel
     /// <summary>The charged size of a vm_area_struct (its slab object, 192 bytes here, and the obj_cgroup pointer).</summary>
     const int VmaObjectBytes = 200;
 
+    /// <summary>sizeof(struct sigqueue) with the obj_cgroup pointer: what a queued signal charges.</summary>
+    const int SigqueueObjectBytes = 88;
+
     /// <summary>
-    /// models obj_cgroup_charge() for a kernel object (SLAB_ACCOUNT) of the mm's cgroup: from bytes
-    /// already charged if enough are left, else one more page through try_charge_memcg() (which
-    /// takes a batch of 64 when it fits: the first mapping in a group charges that much). Only the
-    /// mmap's and a split's vm_area_struct are charged; anon_vmas, fork's objects and frees are not
-    /// modelled. False when the page cannot be charged.
+    /// The CPU's object stock (obj_stock_pcp): the group whose object bytes it holds (cached_objcg,
+    /// null when drained) and how many. One CPU, as for the charge stock.
     /// </summary>
-    bool ChargeKernelObject(MmStruct mm, int bytes)
+    MemCgroup? _objStockCg;
+    int _objStockBytes;
+
+    /// <summary>
+    /// models obj_cgroup_charge() for a kernel object (SLAB_ACCOUNT) of the mm's cgroup: from the
+    /// object stock if it holds enough of the group's bytes (consume_obj_stock()), else one more
+    /// page through try_charge_memcg() (which takes a batch of 64 when it fits: the first mapping in
+    /// a group charges that much), the rest of it to the stock. Charged: the vm_area_struct of an
+    /// mmap and of a split, and a signal's sigqueue; anon_vmas, fork's objects and the frees of
+    /// vm_area_structs are not modelled. False when the page cannot be charged.
+    /// </summary>
+    bool ChargeKernelObject(MmStruct mm, int bytes, ChargeGfp gfp = ChargeGfp.Kernel)
     {
         var cg = mm.Memcg;
         if (cg == null) return true;
-        if (cg.ObjBytes >= bytes) { cg.ObjBytes -= bytes; return true; }
-        if (!TryChargeMemcg(cg, 1, 0, ChargeGfp.Kernel, mm)) return false;
+        if (_objStockCg == cg && _objStockBytes >= bytes) { _objStockBytes -= bytes; return true; }
+        if (!TryChargeMemcg(cg, 1, 0, gfp, mm)) return false;
         cg.KmemPages++;
-        cg.ObjBytes += (int)Geo.PageSize - bytes;
+        RefillObjStock(cg, (int)Geo.PageSize - bytes, allowUncharge: false);
         return true;
+    }
+
+    /// <summary>
+    /// models refill_obj_stock(): bytes go to the object stock, which first changes to the group if it
+    /// held another's (that one drained, the group's nr_charged_bytes taken in); whole pages above a
+    /// page go back to the charge stock when a free (or the change) allows it.
+    /// </summary>
+    void RefillObjStock(MemCgroup cg, int bytes, bool allowUncharge)
+    {
+        if (_objStockCg != cg)
+        {
+            DrainObjStock();
+            (_objStockCg, _objStockBytes, cg.NrChargedBytes) = (cg, cg.NrChargedBytes, 0);
+            allowUncharge = true;
+        }
+        _objStockBytes += bytes;
+        if (!allowUncharge || _objStockBytes <= Geo.PageSize) return;
+        int pages = _objStockBytes >> PageShift;
+        _objStockBytes &= (int)Geo.PageSize - 1;
+        cg.KmemPages -= pages;   // obj_cgroup_uncharge_pages()
+        RefillStock(cg, pages);
+    }
+
+    /// <summary>models drain_obj_stock(): whole pages of the stock are uncharged, the rest goes to its group's nr_charged_bytes.</summary>
+    void DrainObjStock()
+    {
+        if (_objStockCg is not { } cg) return;
+        int pages = _objStockBytes >> PageShift;
+        cg.KmemPages -= pages;
+        cg.Uncharge(pages);
+        cg.NrChargedBytes += _objStockBytes & ((int)Geo.PageSize - 1);
+        (_objStockCg, _objStockBytes) = (null, 0);
+    }
+
+    /// <summary>
+    /// models the sigqueue of force_sig_fault(): the SIGSEGV or SIGBUS of a user access that faulted
+    /// fatally is queued in an object charged to the task's group (GFP_ATOMIC: forced past the limit
+    /// if need be), and freed once the signal is delivered.
+    /// </summary>
+    void ForceSigFault(MmStruct mm)
+    {
+        if (mm.Memcg is not { } cg || !ChargeKernelObject(mm, SigqueueObjectBytes, ChargeGfp.Atomic)) return;
+        RefillObjStock(cg, SigqueueObjectBytes, allowUncharge: true);   // __sigqueue_free()
     }
 
     /// <summary>models vma_thp_gfp_mask(): what the defrag setting lets a large-folio allocation (and its charge) do.</summary>

@@ -25,8 +25,11 @@ public sealed class MemCgroup
     public int StockPages { get; internal set; }
     /// <summary>Pages charged for kernel objects (slab, through the obj_cgroup): part of the usage.</summary>
     public long KmemPages { get; internal set; }
-    /// <summary>Bytes of those pages no object uses yet (the obj stock and nr_charged_bytes).</summary>
-    internal int ObjBytes { get; set; }
+    /// <summary>
+    /// Bytes of those pages no object uses, handed back by a drained object stock (nr_charged_bytes):
+    /// the stock takes them again only when it next changes to this group.
+    /// </summary>
+    internal int NrChargedBytes { get; set; }
     /// <summary>The group's LRU lists (mem_cgroup_lruvec()); null when the model keeps no LRU (no swap device).</summary>
     internal Reclaim.Lruvec? Lruvec { get; set; }
 

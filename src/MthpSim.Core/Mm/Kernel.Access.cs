@@ -26,7 +26,9 @@ public sealed partial class Kernel
         stoppedAt = start;
         if (end <= start) return 0;   // no byte: no page is touched
         using var cost = ChargeTo(mm, Cost.CostOp.Fault);
-        return AccessPages(mm, start, end, write, out stoppedAt);
+        long rc = AccessPages(mm, start, end, write, out stoppedAt);
+        if (rc == -Errno.EFAULT) ForceSigFault(mm);   // the program gets SIGSEGV or SIGBUS
+        return rc;
     }
 
     // The loop of Access, outside its try/finally (the cost scope), so that the JIT keeps its locals in registers.
