@@ -154,11 +154,12 @@ public sealed unsafe partial class Kernel
 
     /// <summary>
     /// models try_charge_memcg(): from the CPU's charge stock when it holds enough; else a batch of
-    /// MEMCG_CHARGE_BATCH pages (the rest goes to the stock), or just the pages when the batch does not
-    /// fit, and on every retry after that. Over the limit, a charge that may not reclaim fails at once; otherwise it reclaims inside
-    /// the group (then drains the stock once), and when that is not enough a small charge (order ≤
-    /// PAGE_ALLOC_COSTLY_ORDER, no __GFP_NORETRY) calls the OOM killer (with the LRU, after 16 more
-    /// rounds of reclaim) and retries until it fits or the allocating task is the one killed.
+    /// MEMCG_CHARGE_BATCH pages (the rest goes to the stock), or just the pages when the batch does
+    /// not fit, and on every retry after that. Over the limit, a charge that may not reclaim fails at
+    /// once (__GFP_HIGH: is forced); otherwise it reclaims inside the group (then drains the stocks
+    /// once), and when that is not enough a small charge (order ≤ PAGE_ALLOC_COSTLY_ORDER, no
+    /// __GFP_NORETRY) calls the OOM killer (with the LRU, after 16 more rounds of reclaim) and
+    /// retries until it fits or the allocating task is the one killed.
     /// </summary>
     bool TryChargeMemcg(MemCgroup cg, int nr, int order, ChargeGfp gfp, MmStruct? current)
     {
@@ -174,7 +175,7 @@ public sealed unsafe partial class Kernel
                 return true;
             }
             if (batch > nr) { batch = nr; continue; }
-            if (current is { OomKilled: true }) return ForceCharge(cg, nr, gfp);   // a dying task gets no more memory
+            if (current is { OomKilled: true }) return ForceCharge(cg, nr, gfp);   // a dying task reclaims no more
             if ((gfp & ChargeGfp.Reclaim) == 0) return ForceCharge(cg, nr, gfp);
             long reclaimed = MemcgReclaim(cg, nr);
             if (cg.Margin >= nr) continue;
@@ -239,7 +240,7 @@ public sealed unsafe partial class Kernel
         if (_objStockCg == cg) DrainObjStock();
     }
 
-    /// <summary>models drain_stock() for the group's slot (drain_all_stock() of a leaf group on the model's one CPU).</summary>
+    /// <summary>models drain_stock() for the group's slot of the model's one CPU.</summary>
     void DrainStock(MemCgroup cg)
     {
         if (!_stock.Remove(cg)) return;
