@@ -131,8 +131,6 @@ public sealed partial class Kernel
         return mm;
     }
 
-    internal int NewAnonVma() => _nextAnonVma++;
-
     /// <summary>
     /// models anon_vma_chain_link() and anon_vma_interval_tree_post_update_vma(): the VMA's chain
     /// entries go (back) into the anon_vma interval trees, behind every entry already there with the

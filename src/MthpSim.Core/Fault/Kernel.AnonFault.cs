@@ -104,7 +104,7 @@ public sealed partial class Kernel
             SetPtesWork(1);
             return FaultResult.Ok;
         }
-        AnonVmaPrepare(vma);   // vmf_anon_prepare()
+        if (!AnonVmaPrepare(vma)) return FaultResult.Oom;   // vmf_anon_prepare()
         // The kernel allocates the (order-0) folio first and frees it again: nothing to see of that.
         if (UserfaultfdMissing(vma)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.Missing);
         int head = AllocAnonFolio(vma, slot, addr, out int order);
@@ -193,7 +193,7 @@ public sealed partial class Kernel
     {
         ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
         if (!ThpVmaSuitableOrder(vma, haddr, Geo.PmdOrder)) return FaultResult.Fallback;
-        AnonVmaPrepare(vma);
+        if (!AnonVmaPrepare(vma)) return FaultResult.Oom;   // vmf_anon_prepare(), before a read takes the huge zero page too
         KhugepagedEnterVma(vma);
         MmStruct mm = vma.Mm;
         if (!write && Thp.UseZeroPage)

@@ -96,7 +96,7 @@ public sealed partial class Kernel
     FaultResult WpPageCopy(Vma.Vma vma, PmdSlot slot, ulong addr)
     {
         Paths.WpCopy++;
-        AnonVmaPrepare(vma);
+        if (!AnonVmaPrepare(vma)) return FaultResult.Oom;
         int idx = PteIndex(addr);
         ulong old = slot.Ptes![idx];
         // do_wp_page() holds the old folio while the copy is allocated (and charged: reclaim for the

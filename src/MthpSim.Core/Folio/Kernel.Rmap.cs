@@ -11,15 +11,6 @@ namespace MthpSim.Core;
 // two per-mm slots that tell whether a large folio may be mapped by more than one mm.
 public sealed partial class Kernel
 {
-    /// <summary>models anon_vma_prepare(): gives the VMA its own anon_vma on the first fault that needs one.</summary>
-    internal void AnonVmaPrepare(Vma.Vma vma)
-    {
-        if (vma.AnonVma != 0) return;
-        vma.AnonVma = NewAnonVma();
-        vma.AnonVmaChain = [.. vma.AnonVmaChain, vma.AnonVma];
-        AnonVmaRelink(vma);
-    }
-
     /// <summary>models folio_add_new_anon_rmap() for a folio about to be mapped whole, by PTEs or by one PMD.</summary>
     internal void FolioAddNewAnonRmap(int head, Vma.Vma vma, ulong addr, bool pmdMapped)
     {

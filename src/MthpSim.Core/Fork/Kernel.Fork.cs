@@ -44,15 +44,18 @@ public sealed partial class Kernel
         {
             var dst = src.Clone();
             dst.Mm = child;
+            // fork's kernel objects (the VMA's, the chain's, the task's) are not charged in the model
+            (dst.ObjCg, dst.AvcCg) = (null, null);
             // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child's VMAs are not registered,
             // and none of its entries keeps a userfaultfd write protection.
             dst.Flags &= ~VmFlags.UffdArmed;
             if (src.AnonVma != 0)
             {
                 // models anon_vma_fork(): a new anon_vma for the child's own faults, chained to the parent's
-                dst.AnonVma = NewAnonVma();
+                dst.AnonVma = AnonVmaAlloc(null, root: _anonVmas[src.AnonVma].Root);
                 dst.AnonVmaChain = [.. src.AnonVmaChain, dst.AnonVma];
             }
+            AnonVmaLinkChain(dst);
             // The child's entries go into the parent's trees behind the parent's: an rmap walk meets
             // the parent's mapping first, until something puts the parent's VMA back in anew.
             AnonVmaRelink(dst);

@@ -337,9 +337,9 @@ public sealed unsafe partial class Kernel
     /// models obj_cgroup_charge() for a kernel object (SLAB_ACCOUNT) of the mm's cgroup: from the
     /// object stock if it holds enough of the group's bytes (consume_obj_stock()), else one more
     /// page through try_charge_memcg() (which takes a batch of 64 when it fits: the first mapping in
-    /// a group charges that much), the rest of it to the stock. Charged: the vm_area_struct of an
-    /// mmap and of a split, and a signal's sigqueue; anon_vmas, fork's objects and the frees of
-    /// vm_area_structs are not modelled. False when the page cannot be charged.
+    /// a group charges that much), the rest of it to the stock. Charged: vm_area_structs, anon_vmas
+    /// and their chain entries (given back when freed), and a signal's sigqueue; fork's objects are
+    /// not modelled. False when the page cannot be charged.
     /// </summary>
     bool ChargeKernelObject(MmStruct mm, int bytes, ChargeGfp gfp = ChargeGfp.Kernel)
     {
@@ -350,6 +350,12 @@ public sealed unsafe partial class Kernel
         cg.KmemPages++;
         RefillObjStock(cg, (int)Geo.PageSize - bytes, allowUncharge: false);
         return true;
+    }
+
+    /// <summary>models obj_cgroup_uncharge() for a freed kernel object of <paramref name="cg"/> (null: uncharged): its bytes go back to the object stock.</summary>
+    void FreeKernelObject(MemCgroup? cg, int bytes)
+    {
+        if (cg != null) RefillObjStock(cg, bytes, allowUncharge: true);
     }
 
     /// <summary>
@@ -392,7 +398,7 @@ public sealed unsafe partial class Kernel
     void ForceSigFault(MmStruct mm)
     {
         if (mm.Memcg is not { } cg || !ChargeKernelObject(mm, SigqueueObjectBytes, ChargeGfp.Atomic)) return;
-        RefillObjStock(cg, SigqueueObjectBytes, allowUncharge: true);   // __sigqueue_free()
+        FreeKernelObject(cg, SigqueueObjectBytes);   // __sigqueue_free()
     }
 
     /// <summary>models vma_thp_gfp_mask(): what the defrag setting lets a large-folio allocation (and its charge) do.</summary>

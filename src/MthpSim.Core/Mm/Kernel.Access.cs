@@ -211,7 +211,7 @@ public sealed partial class Kernel
         var ptes = slot.Ptes!;
         int n = 1;
         while (n < max && Pte.IsNone(ptes[idx + n])) n++;
-        AnonVmaPrepare(vma);
+        AnonVmaPrepare(vma);   // cannot fail: a run is taken only where nothing is charged
         Span<int> heads = stackalloc int[n];
         int got = AllocSmallFolios(PageKind.Anon, heads);
         if (got == 0) return 0;
@@ -273,7 +273,7 @@ public sealed partial class Kernel
         if ((idx & (nr - 1)) != 0 || max < 2 * nr) return 0;   // one folio gains nothing
         int n = 1;
         while ((n + 1) * nr <= max && HighestOrderOrZero(AnonFaultOrders(vma, slot, addr + ((ulong)(n * nr) << PageShift), allowed)) == order) n++;
-        AnonVmaPrepare(vma);
+        AnonVmaPrepare(vma);   // cannot fail: a run is taken only where nothing is charged
         Span<int> heads = stackalloc int[n];
         int got = AllocLargeFolios(order, PageKind.Anon, heads);
         if (got == 0) return 0;

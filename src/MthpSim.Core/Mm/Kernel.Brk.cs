@@ -29,18 +29,20 @@ public sealed partial class Kernel
         }
         // the next mapping must leave a page free above the new break
         if (mm.AnyIntersecting(oldTop, newTop + (ulong)Geo.PageSize) || newTop > TaskSize) return (long)mm.Brk;
-        if (!ChargeKernelObject(mm, VmaObjectBytes)) return (long)mm.Brk;
         var vma = new Vma.Vma
         {
             Start = oldTop, End = newTop, Mm = mm, PgOff = (long)(oldTop >> PageShift),
             Flags = VmFlags.Read | VmFlags.Write | VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | VmFlags.Account,
         };
+        // do_brk_flags(): only the heap's own VMA is expanded (vma_prev_limit(start_brk)), with no new object
+        var prev = oldTop >= (ulong)Geo.PageSize ? mm.FindVma(oldTop - (ulong)Geo.PageSize) : null;
+        bool expand = prev != null && prev.Start >= mm.StartBrk && prev.End == oldTop && CanMerge(prev, vma);
+        if (!expand && !ChargeVmArea(vma)) return (long)mm.Brk;
         mm.Insert(vma);
-        // vma_prev_limit(start_brk): only the heap's own VMA is expanded
-        if (mm.Vmas.Prev(vma) is { } prev && prev.Start >= mm.StartBrk && prev.End == oldTop && CanMerge(prev, vma))
+        if (expand)
         {
-            mm.Vmas.Absorb(prev, vma);
-            AnonVmaRelink(prev);
+            AbsorbVma(mm, prev!, vma);
+            AnonVmaRelink(prev!);
         }
         mm.Brk = brk;
         return (long)brk;

@@ -53,10 +53,11 @@ public sealed partial class Kernel
             if (a < 0) return a;
             start = (ulong)a;
         }
-        if (!ChargeKernelObject(mm, VmaObjectBytes)) return FaultOomRc(mm);   // vm_area_alloc()
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
+        // __mmap_region(): a range that merges into a neighbour makes no VMA object
+        if (!MergesWithNeighbour(mm, vma) && !ChargeVmArea(vma)) return FaultOomRc(mm);
         mm.Insert(vma);
         MergeAround(mm, vma);   // __mmap_region(): only a merged anonymous VMA is offered to khugepaged
         return (long)start;
@@ -102,10 +103,15 @@ public sealed partial class Kernel
         var vma = mm.FindVma(addr);
         if (vma == null || vma.Start == addr) return;
         SplitPmdAtBoundary(mm, addr);
-        // vm_area_dup(): the new half is a kernel object of the mm's cgroup. The model splits even if
-        // that charge fails (the kernel would fail the call with -ENOMEM; only after an OOM kill of the caller).
-        ChargeKernelObject(mm, VmaObjectBytes);
         var tail = vma.Clone();
+        // vm_area_dup() and anon_vma_clone(): the new half's object and chain entries, charged to the
+        // mm's group. The model splits even if a charge fails (the kernel would fail the call with
+        // -ENOMEM; only after an OOM kill of the caller).
+        tail.ObjCg = null;
+        ChargeVmArea(tail);
+        tail.AvcCg = tail.AnonVmaChain.Length > 0 ? mm.Memcg : null;
+        foreach (int _ in tail.AnonVmaChain) ChargeKernelObject(mm, AnonVmaChainObjectBytes);
+        AnonVmaLinkChain(tail);
         tail.Start = addr;
         tail.PgOff = vma.PgOff + (long)((addr - vma.Start) >> PageShift);
         mm.Vmas.SetRange(vma, vma.Start, addr);
@@ -147,15 +153,13 @@ public sealed partial class Kernel
         var next = vma.VmNext;   // every caller has vma in mm's tree: its links are its neighbours
         if (next != null && CanMerge(vma, next))
         {
-            if (vma.AnonVma == 0) (vma.AnonVma, vma.AnonVmaChain) = (next.AnonVma, next.AnonVmaChain);
-            mm.Vmas.Absorb(vma, next);
+            AbsorbVma(mm, vma, next);
             merged = true;
         }
         var prev = vma.VmPrev;
         if (prev != null && CanMerge(prev, vma))
         {
-            if (prev.AnonVma == 0) (prev.AnonVma, prev.AnonVmaChain) = (vma.AnonVma, vma.AnonVmaChain);
-            mm.Vmas.Absorb(prev, vma);
+            AbsorbVma(mm, prev, vma);
             target = prev;
             merged = true;
         }
@@ -191,6 +195,7 @@ public sealed partial class Kernel
             ZapRange(vma, vma.Start, vma.End);
             var next = mm.Vmas.Next(vma);
             mm.Vmas.Remove(vma);
+            FreeVma(vma);
             vma = next;
         }
         FreePgtables(mm, start, end);

@@ -103,6 +103,10 @@ public sealed partial class Kernel
         SplitVmaAt(mm, oldAddr + oldLen);
         var old = mm.FindVma(oldAddr)!;
         var moved = old.Clone();
+        // copy_vma(): the moved VMA takes over the old one's object and chain entries once the move
+        // holds (the kernel makes new ones and frees the old: the same bytes); its links are its own
+        (moved.ObjCg, moved.AvcCg) = (null, null);
+        AnonVmaLinkChain(moved);
         moved.Start = newAddr;
         moved.End = newAddr + newLen;
         // models copy_vma(): an anonymous VMA that never faulted takes its new address's offset, as a new
@@ -125,7 +129,9 @@ public sealed partial class Kernel
             return -Errno.ENOMEM;
         }
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
+        (moved.ObjCg, moved.AvcCg, old.ObjCg, old.AvcCg) = (old.ObjCg, old.AvcCg, null, null);
         mm.Vmas.Remove(old);
+        FreeVma(old);
         FreePgtables(mm, oldAddr, oldAddr + oldLen);
         // mremap_userfaultfd_prep() without UFFD_FEATURE_EVENT_REMAP: the moved range is no longer
         // registered, and move_ptes() dropped the write protection of what it moved.

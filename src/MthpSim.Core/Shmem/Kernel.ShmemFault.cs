@@ -133,7 +133,7 @@ public sealed partial class Kernel
     FaultResult DoCowFault(Vma.Vma vma, ulong addr, long index)
     {
         var mm = vma.Mm;
-        AnonVmaPrepare(vma);
+        if (!AnonVmaPrepare(vma)) return FaultResult.Oom;   // vmf_anon_prepare()
         // The copy's page is allocated before shmem_fault() delivers to userfaultfd, and freed: not observable.
         if (ShmemUserfault(vma, vma.File!, addr, index) is FaultResult delivered) return delivered;
         int page = AllocChargedPage(PageKind.Anon, mm);

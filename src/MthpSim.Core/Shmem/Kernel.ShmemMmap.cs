@@ -29,12 +29,14 @@ public sealed partial class Kernel
             if (a < 0) return a;
             start = (ulong)a;
         }
-        if (!ChargeKernelObject(mm, VmaObjectBytes)) return FaultOomRc(mm);   // vm_area_alloc()
-        file ??= NewFile("dev/zero", null, (long)len, anonShared: true);
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if (shared) flags |= VmFlags.Shared | VmFlags.MayShare;
         else if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = pgoff, Mm = mm, File = file };
+        // __mmap_region(): a range that merges into a neighbour makes no VMA object (shared anonymous
+        // memory never merges: each mapping has a file of its own)
+        if ((file == null || !MergesWithNeighbour(mm, vma)) && !ChargeVmArea(vma)) return FaultOomRc(mm);
+        vma.File = file ??= NewFile("dev/zero", null, (long)len, anonShared: true);
         mm.Insert(vma);
         // __mmap_new_vma(): a new file VMA is offered to khugepaged even when nothing merges
         KhugepagedEnterVma(vma);

@@ -39,7 +39,7 @@ public sealed partial class Kernel
             Stats.Count(VmEvent.PgMajFault);
             _faultMajor = true;
         }
-        AnonVmaPrepare(vma);
+        if (!AnonVmaPrepare(vma)) return FaultResult.Oom;
         int page = folio + (off - SwapCache!.OffsetOf(folio));
         int nrPages = 1, first = idx;
         if (Map.Order(folio) > 0)
@@ -128,7 +128,7 @@ public sealed partial class Kernel
         var si = SwapInfo!;
         ulong orig = slot.Ptes![PteIndex(addr)];
         int off = Pte.SwapOffset(orig);
-        AnonVmaPrepare(vma);
+        if (!AnonVmaPrepare(vma)) return FaultResult.Oom;
         int head = AllocSwapFolio(vma, slot, addr, orig, out int order);
         if (head < 0) return FaultResult.Oom;
         int nr = 1 << order;

@@ -39,7 +39,7 @@ public sealed partial class Kernel
         var vma = mm.FindVma(start);
         // uffd_mfill_lock(): find_vma_and_prepare_anon() gives a private VMA its anon_vma before the range
         // and the registration are checked, so a copy refused with -ENOENT still leaves one
-        if (vma is { IsShared: false }) AnonVmaPrepare(vma);
+        if (vma is { IsShared: false } && !AnonVmaPrepare(vma)) return FaultOomRc(mm);
         if (vma == null || start + len > vma.End || !UserfaultfdArmed(vma)) return -Errno.ENOENT;
         if (mode == MfillMode.Continue && vma.File == null) return -Errno.EINVAL;
         ulong pageSize = (ulong)Geo.PageSize;
