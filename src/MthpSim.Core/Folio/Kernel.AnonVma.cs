@@ -65,7 +65,7 @@ public sealed partial class Kernel
         System.Diagnostics.Debug.Assert(vma.AnonVmaChain.Length == 0, "a VMA without an anon_vma has no chain");
         vma.AnonVma = anonVma;
         vma.AnonVmaChain = [anonVma];
-        vma.AvcCg = mm.Memcg;
+        vma.AvcCg = ObjCgIdOf(mm);
         _anonVmas[anonVma].Links++;
         AnonVmaRelink(vma);
         return true;
@@ -99,11 +99,12 @@ public sealed partial class Kernel
     {
         var chain = vma.AnonVmaChain;
         if (chain.Length == 0) return;
-        for (int i = 0; i < chain.Length; i++) FreeKernelObject(vma.AvcCg, AnonVmaChainObjectBytes);
+        var cg = MemcgOfId(vma.AvcCg);
+        for (int i = 0; i < chain.Length; i++) FreeKernelObject(cg, AnonVmaChainObjectBytes);
         // newest to oldest, so that a root goes last
         for (int i = chain.Length - 1; i >= 0; i--)
             if (--_anonVmas[chain[i]].Links == 0) PutAnonVma(chain[i]);
-        (vma.AnonVma, vma.AnonVmaChain, vma.AvcCg) = (0, [], null);
+        (vma.AnonVma, vma.AnonVmaChain, vma.AvcCg) = (0, [], 0);
     }
 
     /// <summary>models put_anon_vma() → __put_anon_vma(): frees an anon_vma no VMA and no descendant refers to; a freed non-root drops its root's reference.</summary>

@@ -45,7 +45,7 @@ public sealed partial class Kernel
             var dst = src.Clone();
             dst.Mm = child;
             // fork's kernel objects (the VMA's, the chain's, the task's) are not charged in the model
-            (dst.ObjCg, dst.AvcCg) = (null, null);
+            (dst.ObjCg, dst.AvcCg) = (0, 0);
             // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child's VMAs are not registered,
             // and none of its entries keeps a userfaultfd write protection.
             dst.Flags &= ~VmFlags.UffdArmed;

@@ -358,6 +358,12 @@ public sealed unsafe partial class Kernel
         if (cg != null) RefillObjStock(cg, bytes, allowUncharge: true);
     }
 
+    /// <summary>The group of a kernel object's recorded id (0: none).</summary>
+    MemCgroup? MemcgOfId(ushort id) => id == 0 ? null : _memcgs[id - 1];
+
+    /// <summary>The id a kernel object of <paramref name="mm"/>'s group records (0: the root group, nothing charged).</summary>
+    static ushort ObjCgIdOf(MmStruct mm) => mm.Memcg?.Id ?? 0;
+
     /// <summary>
     /// models refill_obj_stock(): bytes go to the object stock, which first changes to the group if it
     /// held another's (that one drained, the group's nr_charged_bytes taken in); whole pages above a

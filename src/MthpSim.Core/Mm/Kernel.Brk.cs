@@ -35,14 +35,16 @@ public sealed partial class Kernel
             Flags = VmFlags.Read | VmFlags.Write | VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | VmFlags.Account,
         };
         // do_brk_flags(): only the heap's own VMA is expanded (vma_prev_limit(start_brk)), with no new object
-        var prev = oldTop >= (ulong)Geo.PageSize ? mm.FindVma(oldTop - (ulong)Geo.PageSize) : null;
-        bool expand = prev != null && prev.Start >= mm.StartBrk && prev.End == oldTop && CanMerge(prev, vma);
-        if (!expand && !ChargeVmArea(vma)) return (long)mm.Brk;
         mm.Insert(vma);
-        if (expand)
+        if (mm.Vmas.Prev(vma) is { } prev && prev.Start >= mm.StartBrk && prev.End == oldTop && CanMerge(prev, vma))
         {
-            AbsorbVma(mm, prev!, vma);
-            AnonVmaRelink(prev!);
+            AbsorbVma(mm, prev, vma);
+            AnonVmaRelink(prev);
+        }
+        else if (!ChargeVmArea(vma))
+        {
+            mm.Vmas.Remove(vma);
+            return (long)mm.Brk;
         }
         mm.Brk = brk;
         return (long)brk;

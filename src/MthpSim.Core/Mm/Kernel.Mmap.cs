@@ -56,10 +56,14 @@ public sealed partial class Kernel
         var flags = VmFlags.MayRead | VmFlags.MayWrite | VmFlags.MayExec | ProtToFlags(prot);
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
-        // __mmap_region(): a range that merges into a neighbour makes no VMA object
-        if (!MergesWithNeighbour(mm, vma) && !ChargeVmArea(vma)) return FaultOomRc(mm);
         mm.Insert(vma);
-        MergeAround(mm, vma);   // __mmap_region(): only a merged anonymous VMA is offered to khugepaged
+        // __mmap_region(): vma_merge_new_range() is tried first (only a merged anonymous VMA is offered
+        // to khugepaged); a range that merged into no neighbour makes an object (vm_area_alloc())
+        if (!MergeAround(mm, vma) && !ChargeVmArea(vma))
+        {
+            mm.Vmas.Remove(vma);
+            return FaultOomRc(mm);
+        }
         return (long)start;
     }
 
@@ -107,9 +111,9 @@ public sealed partial class Kernel
         // vm_area_dup() and anon_vma_clone(): the new half's object and chain entries, charged to the
         // mm's group. The model splits even if a charge fails (the kernel would fail the call with
         // -ENOMEM; only after an OOM kill of the caller).
-        tail.ObjCg = null;
+        tail.ObjCg = 0;
         ChargeVmArea(tail);
-        tail.AvcCg = tail.AnonVmaChain.Length > 0 ? mm.Memcg : null;
+        tail.AvcCg = tail.AnonVmaChain.Length > 0 ? ObjCgIdOf(mm) : (ushort)0;
         foreach (int _ in tail.AnonVmaChain) ChargeKernelObject(mm, AnonVmaChainObjectBytes);
         AnonVmaLinkChain(tail);
         tail.Start = addr;
@@ -143,9 +147,10 @@ public sealed partial class Kernel
 
     /// <summary>
     /// Merges <paramref name="vma"/> with compatible neighbours (vma_merge_existing_range/new_range);
-    /// a merge registers the mm with khugepaged when the merged VMA qualifies, as both do.
+    /// a merge registers the mm with khugepaged when the merged VMA qualifies, as both do. Returns
+    /// whether anything merged.
     /// </summary>
-    internal void MergeAround(MmStruct mm, Vma.Vma vma)
+    internal bool MergeAround(MmStruct mm, Vma.Vma vma)
     {
         var target = vma;
         bool merged = false;
@@ -163,9 +168,10 @@ public sealed partial class Kernel
             target = prev;
             merged = true;
         }
-        if (!merged) return;
+        if (!merged) return false;
         AnonVmaRelink(target);   // commit_merge(): vma_prepare()/vma_complete() put the grown VMA back in the trees
         KhugepagedEnterVma(target);
+        return true;
     }
 
     /// <summary>munmap(start, len): splits at the edges, zaps, removes the VMAs, frees page tables; one TLB flush if anything was mapped.</summary>

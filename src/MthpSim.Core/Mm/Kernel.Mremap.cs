@@ -105,7 +105,7 @@ public sealed partial class Kernel
         var moved = old.Clone();
         // copy_vma(): the moved VMA takes over the old one's object and chain entries once the move
         // holds (the kernel makes new ones and frees the old: the same bytes); its links are its own
-        (moved.ObjCg, moved.AvcCg) = (null, null);
+        (moved.ObjCg, moved.AvcCg) = (0, 0);
         AnonVmaLinkChain(moved);
         moved.Start = newAddr;
         moved.End = newAddr + newLen;
@@ -129,7 +129,7 @@ public sealed partial class Kernel
             return -Errno.ENOMEM;
         }
         // The old range's page tables are empty now: unmapping it frees them and the VMA.
-        (moved.ObjCg, moved.AvcCg, old.ObjCg, old.AvcCg) = (old.ObjCg, old.AvcCg, null, null);
+        (moved.ObjCg, moved.AvcCg, old.ObjCg, old.AvcCg) = (old.ObjCg, old.AvcCg, (ushort)0, (ushort)0);
         mm.Vmas.Remove(old);
         FreeVma(old);
         FreePgtables(mm, oldAddr, oldAddr + oldLen);

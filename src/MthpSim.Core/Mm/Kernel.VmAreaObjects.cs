@@ -8,7 +8,7 @@ public sealed partial class Kernel
     bool ChargeVmArea(Vma.Vma vma)
     {
         if (!ChargeKernelObject(vma.Mm, VmaObjectBytes)) return false;
-        vma.ObjCg = vma.Mm.Memcg;
+        vma.ObjCg = ObjCgIdOf(vma.Mm);
         return true;
     }
 
@@ -16,8 +16,8 @@ public sealed partial class Kernel
     void FreeVma(Vma.Vma vma)
     {
         UnlinkAnonVmas(vma);
-        FreeKernelObject(vma.ObjCg, VmaObjectBytes);
-        vma.ObjCg = null;
+        FreeKernelObject(MemcgOfId(vma.ObjCg), VmaObjectBytes);
+        vma.ObjCg = 0;
     }
 
     /// <summary>
@@ -31,18 +31,28 @@ public sealed partial class Kernel
         if (keep.AnonVma == 0)
         {
             (keep.AnonVma, keep.AnonVmaChain, keep.AvcCg) = (gone.AnonVma, gone.AnonVmaChain, gone.AvcCg);
-            (gone.AnonVma, gone.AnonVmaChain, gone.AvcCg) = (0, [], null);
+            (gone.AnonVma, gone.AnonVmaChain, gone.AvcCg) = (0, [], 0);
         }
-        if (keep.ObjCg == null) (keep.ObjCg, gone.ObjCg) = (gone.ObjCg, null);
+        if (keep.ObjCg == 0) (keep.ObjCg, gone.ObjCg) = (gone.ObjCg, 0);
         mm.Vmas.Absorb(keep, gone);
         FreeVma(gone);
     }
 
-    /// <summary>Whether a new VMA would merge with the VMA ending at its start or the one starting at its end (vma_merge_new_range(), tried before any object is made).</summary>
-    bool MergesWithNeighbour(Vma.MmStruct mm, Vma.Vma vma)
+    /// <summary>
+    /// Whether a new VMA, just put in its tree, merges with a neighbour (<see cref="MergeAround"/>
+    /// will): vma_merge_new_range() is tried before any object is made.
+    /// </summary>
+    bool MergesWithNeighbour(Vma.Vma vma) =>
+        vma.VmNext is { } next && CanMerge(vma, next) || vma.VmPrev is { } prev && CanMerge(prev, vma);
+
+    /// <summary>
+    /// models __mmap_region()'s order for a new VMA already in its tree: no object when it merges
+    /// into a neighbour, else one charged (vm_area_alloc()); a failed charge takes it out again.
+    /// </summary>
+    bool ChargeNewVma(Vma.MmStruct mm, Vma.Vma vma)
     {
-        ulong page = (ulong)Geo.PageSize;
-        if (vma.Start >= page && mm.FindVma(vma.Start - page) is { } prev && prev.End == vma.Start && CanMerge(prev, vma)) return true;
-        return mm.FindVma(vma.End) is { } next && next.Start == vma.End && CanMerge(vma, next);
+        if (MergesWithNeighbour(vma) || ChargeVmArea(vma)) return true;
+        mm.Vmas.Remove(vma);
+        return false;
     }
 }

@@ -33,11 +33,13 @@ public sealed partial class Kernel
         if (shared) flags |= VmFlags.Shared | VmFlags.MayShare;
         else if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = pgoff, Mm = mm, File = file };
-        // __mmap_region(): a range that merges into a neighbour makes no VMA object (shared anonymous
-        // memory never merges: each mapping has a file of its own)
-        if ((file == null || !MergesWithNeighbour(mm, vma)) && !ChargeVmArea(vma)) return FaultOomRc(mm);
+        // shared anonymous memory never merges (each mapping has a file of its own): its object is
+        // charged before the file is made
+        bool anonShared = file == null;
+        if (anonShared && !ChargeVmArea(vma)) return FaultOomRc(mm);
         vma.File = file ??= NewFile("dev/zero", null, (long)len, anonShared: true);
         mm.Insert(vma);
+        if (!anonShared && !ChargeNewVma(mm, vma)) return FaultOomRc(mm);
         // __mmap_new_vma(): a new file VMA is offered to khugepaged even when nothing merges
         KhugepagedEnterVma(vma);
         MergeAround(mm, vma);
