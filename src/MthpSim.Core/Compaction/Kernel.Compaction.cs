@@ -72,6 +72,7 @@ public sealed partial class Kernel
         else { cc.MigratePfn = zc.CachedMigratePfn[sync]; cc.FreePfn = zc.CachedFreePfn; }
         if (cc.MigratePfn == 0) cc.WholeZone = true;   // compact_init_migrate_pfn: a scan from the start covers the zone
 
+        LruAddDrain();
         CompactResult ret;
         var isolated = new List<int>();
         while ((ret = CompactFinished(cc)) is CompactResult.Continue or CompactResult.NoSuitablePage)

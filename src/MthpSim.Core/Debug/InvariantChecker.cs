@@ -588,6 +588,10 @@ public sealed class InvariantChecker
         var map = k.Map;
         var onList = _onLru;
         onList.Clear();
+        foreach (int h in k.LruAddBatch)
+            if (!onList.Add(h)) errors.Add($"folio {h:x} twice in the lru_add batch");
+            else if (lru.OnLru(h) || lru.IsIsolated(h)) errors.Add($"folio {h:x} is in the lru_add batch and on a list");
+            else if (map.Kind(h) is not (PageKind.Anon or PageKind.Shmem) || map.Refcount(h) <= 0 || map.HeadOf(h) != h || map.Order(h) != 0) errors.Add($"the lru_add batch holds {h:x}, not a live order-0 anon or shmem folio");
         var vecs = new List<Reclaim.Lruvec> { k.RootLruvec! };
         vecs.AddRange(k.Cgroups.Select(c => c.Lruvec!));
         foreach (var vec in vecs)

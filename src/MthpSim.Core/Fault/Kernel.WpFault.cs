@@ -81,6 +81,7 @@ public sealed partial class Kernel
     {
         if (Map.Order(head) == 0)
         {
+            if (Lru != null && !Lru.OnLru(head)) LruAddDrain();   // references from an LRU batch
             if (Map.Refcount(head) > 1 + (InSwapCache(head) ? 1 : 0)) return false;
             FolioFreeSwap(head);
             return Map.Refcount(head) == 1;

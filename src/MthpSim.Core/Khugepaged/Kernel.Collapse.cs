@@ -411,6 +411,8 @@ public sealed partial class Kernel
             if (DoSwapPage(w.Vma, w.Slot, w.Address + ((ulong)i << PageShift), write: false) != Fault.FaultResult.Ok) return ScanResult.Fail;
             swappedIn++;
         }
+        // the pages swapped in go to the lists before they are isolated (a failed swap-in drains nothing)
+        if (swappedIn > 0) LruAddDrain();
         return null;
     }
 
@@ -438,6 +440,7 @@ public sealed partial class Kernel
     long MadviseCollapse(Vma.Vma vma, ulong start, ulong end)
     {
         if (ThpVmaAllowableOrders(vma, TvaType.ForcedCollapse, 1UL << Geo.PmdOrder) == 0) return -Errno.EINVAL;
+        LruAddDrain();   // lru_add_drain_all()
         ulong pmdSize = (ulong)Geo.PmdSize;
         ulong hstart = (start + pmdSize - 1) & ~(pmdSize - 1), hend = end & ~(pmdSize - 1);
         int thps = 0;

@@ -110,7 +110,11 @@ public sealed partial class Kernel
         // shmem_get_folio(SGP_NOALLOC) swaps in what is swapped out (refused at or past i_size)
         for (long i = f.Cache.NextCached(start, start + nrPmd, swap: true); i >= 0; i = f.Cache.NextCached(i, start + nrPmd, swap: true))
         {
-            if (f.Cache.IsSwap(i, out _, out _) && (i >= PagesOf(f.Size) || ShmemSwapin(f, i, null, fault: false, cc.IsKhugepaged ? null : mm) < 0)) return Fail(ScanResult.Fail);
+            if (f.Cache.IsSwap(i, out _, out _))
+            {
+                if (i >= PagesOf(f.Size) || ShmemSwapin(f, i, null, fault: false, cc.IsKhugepaged ? null : mm) < 0) return Fail(ScanResult.Fail);
+                LruAddDrain();   // so that the folio swapped in can be isolated
+            }
             int head = f.Cache.Lookup(i);
             IsolateFolio(head);
             isolated.Add(head);

@@ -132,6 +132,7 @@ public sealed partial class Kernel
     void KhugepagedDoScan()
     {
         // pages_to_scan is read once per round; a resumed round keeps its budget.
+        if (_khugepagedAllocSleep == null) LruAddDrain();   // lru_add_drain_all(), once a wake-up
         uint pages = _khugepagedAllocSleep != null ? _khugepagedRoundPages : _khugepagedRoundPages = Thp.PagesToScan;
         var (progress, passThroughHead) = _khugepagedAllocSleep ?? (0u, 0);
         bool wait = _khugepagedAllocSleep == null;

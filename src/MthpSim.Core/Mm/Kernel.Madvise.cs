@@ -46,7 +46,12 @@ public sealed partial class Kernel
                 return ModifyVmaRange(mm, start, end, vma => (vma.Flags & ~VmFlags.Hugepage) | VmFlags.Nohugepage);
             case MadviseAdvice.Dontneed:
                 // models madvise_dontneed_single_vma(): a zap that may free emptied page tables
-                return WalkVmas(mm, start, end, (vma, s, e) => { ZapRange(vma, s, e, reclaimPt: true); return 0; });
+                return WalkVmas(mm, start, end, (vma, s, e) =>
+                {
+                    LruAddDrain();   // zap_page_range_single_batched()
+                    ZapRange(vma, s, e, reclaimPt: true);
+                    return 0;
+                });
             case MadviseAdvice.Free:
                 return WalkVmas(mm, start, end, MadviseFree);
             case MadviseAdvice.Collapse:
@@ -97,6 +102,7 @@ public sealed partial class Kernel
     long MadviseFree(Vma.Vma vma, ulong start, ulong end)
     {
         if (!vma.IsAnonymous || (vma.Flags & VmFlags.Shared) != 0) return -Errno.EINVAL;
+        LruAddDrain();
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
             int head = slot.Kind == PmdKind.Huge ? Pte.Pfn(slot.Leaf) : -1;

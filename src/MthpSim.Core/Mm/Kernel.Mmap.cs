@@ -192,6 +192,7 @@ public sealed partial class Kernel
         ulong end = start + len;
         if (end > TaskSize || end < start) return -Errno.EINVAL;
         if (mm.Vmas.FirstEndingAfter(start) is not { } first || first.Start >= end) return 0;   // nothing mapped in the range
+        LruAddDrain();   // vms_clear_ptes() / unmap_region()
         if (first.Start < start) SplitVmaAt(mm, start);
         // Ending exactly at end, the first VMA leaves no VMA for end to fall inside: no split, no lookup
         if (first.End != end) SplitVmaAt(mm, end);

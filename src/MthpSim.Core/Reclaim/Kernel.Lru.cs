@@ -41,11 +41,39 @@ public sealed partial class Kernel
         foreach (var cg in _memcgs) yield return cg.Lruvec!;
     }
 
-    /// <summary>models folio_add_lru() / folio_add_lru_vma(): a new folio at the head of its list (the per-CPU batch is drained at once).</summary>
+    /// <summary>
+    /// The CPU's lru_add batch (cpu_fbatches.lru_add; one CPU, as for the charge stock): order-0
+    /// folios added to the LRU wait here, on no list, until it is drained. Reclaim does not see them:
+    /// a group at its limit can have nothing to reclaim though it just swapped pages in.
+    /// </summary>
+    readonly int[] _lruAddBatch = new int[FolioBatchSize];
+    int _lruAddCount;
+
+    /// <summary>The folios waiting in the lru_add batch, oldest first (for the invariant checker).</summary>
+    internal ReadOnlySpan<int> LruAddBatch => _lruAddBatch.AsSpan(0, _lruAddCount);
+
+    /// <summary>
+    /// models folio_add_lru() / folio_add_lru_vma(): the folio joins the CPU's lru_add batch, which
+    /// moves to the lists (each folio at the head of its own) once it is full or a large folio joins
+    /// it (folio_may_be_lru_cached()).
+    /// </summary>
     void LruAdd(int head)
     {
-        if (Lru == null || Lru.OnLru(head) || Lru.IsIsolated(head)) return;
-        Lru.AddHead(LruvecOf(head), FolioLruList(head), head, 1 << Map.Order(head));
+        if (Lru == null || Lru.OnLru(head) || Lru.IsIsolated(head) || LruAddBatch.Contains(head)) return;
+        _lruAddBatch[_lruAddCount++] = head;
+        if (_lruAddCount == FolioBatchSize || Map.Order(head) > 0) LruAddDrain();
+    }
+
+    /// <summary>models lru_add_drain() (and lru_add_drain_all(): the model has one CPU): the lru_add batch moves to the lists, oldest first.</summary>
+    internal void LruAddDrain()
+    {
+        if (_lruAddCount == 0) return;
+        for (int i = 0; i < _lruAddCount; i++)
+        {
+            int head = _lruAddBatch[i];
+            Lru!.AddHead(LruvecOf(head), FolioLruList(head), head, 1 << Map.Order(head));
+        }
+        _lruAddCount = 0;
     }
 
     /// <summary>lruvec_del_folio() as a folio is freed (or forgets it was isolated).</summary>
@@ -54,7 +82,21 @@ public sealed partial class Kernel
         if (Lru == null) return;
         if (Lru.OnLru(head)) Lru.Del(LruvecOf(head), head, 1 << Map.Order(head));
         else if (Lru.IsIsolated(head)) Lru.ClearIsolated(head);
+        else if (_lruAddCount > 0) LruAddForget(head);
         if (Map.Order(head) == 0) SmallRmap!.Clear(head);
+    }
+
+    /// <summary>
+    /// A folio freed while in the lru_add batch leaves it. The kernel's batch holds a reference, so
+    /// such a folio is freed only when the batch drains; the model frees it at once (every unmap
+    /// drains the batch first, as the kernel's does, so this is rare).
+    /// </summary>
+    void LruAddForget(int head)
+    {
+        int at = _lruAddBatch.AsSpan(0, _lruAddCount).IndexOf(head);
+        if (at < 0) return;
+        Array.Copy(_lruAddBatch, at + 1, _lruAddBatch, at, _lruAddCount - at - 1);
+        _lruAddCount--;
     }
 
     /// <summary>Moves a folio on the LRU to the head of the list its flags now name (lruvec_del_folio() then lruvec_add_folio()).</summary>

@@ -24,6 +24,7 @@ public sealed partial class Kernel
     /// </summary>
     long ForceEmpty(Memcg.MemCgroup? target)
     {
+        LruAddDrain();   // lru_add_drain_all()
         int retries = MaxReclaimRetries;
         long total = 0;
         while (retries > 0 && (target?.UsagePages ?? Buddy.TotalPages - Buddy.FreePages) > 0)
@@ -342,6 +343,7 @@ public sealed partial class Kernel
     long ShrinkInactiveList(long nrToScan, Lruvec vec, ScanControl sc, LruList l)
     {
         bool file = LruLists.IsFile(l);
+        LruAddDrain();
         var taken = IsolateLruFolios(nrToScan, vec, l, out long scanned);
         if (sc.Global) Stats.Count(sc.Kswapd ? VmEvent.PgscanKswapd : VmEvent.PgscanDirect, scanned);
         Stats.Count(file ? VmEvent.PgscanFile : VmEvent.PgscanAnon, scanned);
@@ -363,6 +365,7 @@ public sealed partial class Kernel
     /// </summary>
     void ShrinkActiveList(long nrToScan, Lruvec vec, ScanControl sc, LruList l)
     {
+        LruAddDrain();
         var taken = IsolateLruFolios(nrToScan, vec, l, out long scanned);
         if (sc.Global) Stats.Count(VmEvent.Pgrefill, scanned);
         long deactivated = 0;

@@ -19,6 +19,7 @@ public sealed partial class Kernel
     /// </summary>
     long MadviseColdOrPageout(Vma.Vma vma, ulong start, ulong end, bool pageout)
     {
+        LruAddDrain();
         WalkPmdRange(vma.Mm, start, end, (slot, addr, next) =>
         {
             if (slot.Kind == PmdKind.Huge)

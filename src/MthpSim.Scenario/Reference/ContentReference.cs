@@ -431,7 +431,8 @@ public sealed class ContentReference
                     }
                 break;
             }
-            case PinStmt { IsPin: true } pin when _region is var (rs, _):
+            // (a pin by a process the OOM killer took did nothing: -ESRCH)
+            case PinStmt { IsPin: true } pin when _region is var (rs, _) && _procs.ContainsKey(pin.Process):
                 WriteFaulted(s, pin.Process, (rs + (ulong)pin.Offset) >> shift, PagesUp(rs + (ulong)pin.Offset + (ulong)pin.Length), failed: s.Rc < 0);
                 break;
             case AccessStmt { IsWrite: true } ac when _region is var (rs, _):
