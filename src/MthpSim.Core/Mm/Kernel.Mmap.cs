@@ -57,14 +57,8 @@ public sealed partial class Kernel
         if ((prot & Prot.Write) != 0) flags |= VmFlags.Account;
         var vma = new Vma.Vma(start, start + len) { Flags = flags, PgOff = (long)(start >> PageShift), Mm = mm };
         mm.Insert(vma);
-        // __mmap_region(): vma_merge_new_range() is tried first (only a merged anonymous VMA is offered
-        // to khugepaged); a range that merged into no neighbour makes an object (vm_area_alloc())
-        if (!MergeAround(mm, vma) && !ChargeVmArea(vma))
-        {
-            mm.Vmas.Remove(vma);
-            return FaultOomRc(mm);
-        }
-        return (long)start;
+        // only a merged anonymous VMA is offered to khugepaged (by MergeAround)
+        return MergeOrChargeNewVma(mm, vma, charged: false, out _) ? (long)start : FaultOomRc(mm);
     }
 
     static VmFlags ProtToFlags(Prot prot) =>

@@ -39,19 +39,15 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// Whether a new VMA, just put in its tree, merges with a neighbour (<see cref="MergeAround"/>
-    /// will): vma_merge_new_range() is tried before any object is made.
+    /// models __mmap_region() for a new VMA already in its tree: vma_merge_new_range() first (a
+    /// merged range makes no object), else the new VMA's object is charged (vm_area_alloc()) unless
+    /// the caller <paramref name="charged"/> it already. False when that charge fails: the VMA is
+    /// out of the tree again.
     /// </summary>
-    bool MergesWithNeighbour(Vma.Vma vma) =>
-        vma.VmNext is { } next && CanMerge(vma, next) || vma.VmPrev is { } prev && CanMerge(prev, vma);
-
-    /// <summary>
-    /// models __mmap_region()'s order for a new VMA already in its tree: no object when it merges
-    /// into a neighbour, else one charged (vm_area_alloc()); a failed charge takes it out again.
-    /// </summary>
-    bool ChargeNewVma(Vma.MmStruct mm, Vma.Vma vma)
+    bool MergeOrChargeNewVma(Vma.MmStruct mm, Vma.Vma vma, bool charged, out bool merged)
     {
-        if (MergesWithNeighbour(vma) || ChargeVmArea(vma)) return true;
+        merged = MergeAround(mm, vma);
+        if (merged || charged || ChargeVmArea(vma)) return true;
         mm.Vmas.Remove(vma);
         return false;
     }

@@ -39,10 +39,10 @@ public sealed partial class Kernel
         if (anonShared && !ChargeVmArea(vma)) return FaultOomRc(mm);
         vma.File = file ??= NewFile("dev/zero", null, (long)len, anonShared: true);
         mm.Insert(vma);
-        if (!anonShared && !ChargeNewVma(mm, vma)) return FaultOomRc(mm);
-        // __mmap_new_vma(): a new file VMA is offered to khugepaged even when nothing merges
-        KhugepagedEnterVma(vma);
-        MergeAround(mm, vma);
+        if (!MergeOrChargeNewVma(mm, vma, charged: anonShared, out bool merged)) return FaultOomRc(mm);
+        // __mmap_new_vma(): a new file VMA is offered to khugepaged even when nothing merges (a merged
+        // one was, by MergeAround)
+        if (!merged) KhugepagedEnterVma(vma);
         return (long)start;
     }
 
