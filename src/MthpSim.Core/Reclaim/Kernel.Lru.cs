@@ -41,6 +41,9 @@ public sealed partial class Kernel
         foreach (var cg in _memcgs) yield return cg.Lruvec!;
     }
 
+    /// <summary>folio_batch capacity (PAGEVEC_SIZE): the lru_add batch drains when this many gathered.</summary>
+    const int FolioBatchSize = 31;
+
     /// <summary>
     /// The CPU's lru_add batch (cpu_fbatches.lru_add; one CPU, as for the charge stock): order-0
     /// folios added to the LRU wait here, on no list, until it is drained. Reclaim does not see them:

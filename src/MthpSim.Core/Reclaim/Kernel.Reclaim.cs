@@ -8,9 +8,6 @@ namespace MthpSim.Core;
 // mm/vmscan.c and the deferred-split shrinker of mm/huge_memory.c, as far as reclaim goes without swap.
 public sealed partial class Kernel
 {
-    /// <summary>folio_batch capacity (PAGEVEC_SIZE): how many folios the shrinker takes off the queue at a time.</summary>
-    const int FolioBatchSize = 31;
-
     /// <summary>
     /// The <c>reclaim</c> statement: memory.force_empty of a group holding every process. With a swap
     /// device that is the LRU reclaim of <see cref="ForceEmpty"/>; without one only lazily freed
@@ -26,7 +23,7 @@ public sealed partial class Kernel
         else
         {
             ShrinkLazyFreeFolios();
-            DeferredSplitScan(_deferredLen);
+            DeferredSplitScan(_deferredLen, null, everyQueue: true);
         }
         return Buddy.FreePages - before;
     }
@@ -262,47 +259,49 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models deferred_split_scan(): takes up to <paramref name="nrToScan"/> folios off the queue, a
-    /// batch at a time. A partially mapped folio is split (split_folio()); one that was queued as an
-    /// underused PMD THP is split only if thp_underused() says so (thp_underused_split_page).
-    /// A partially mapped folio that cannot be split (pinned) goes back on the queue; an underused
-    /// candidate that is not split is considered used and dropped. Returns the folios split.
+    /// models deferred_split_scan(): takes up to <paramref name="nrToScan"/> folios off the queue in
+    /// one pass, then works through them. A partially mapped folio is split (split_folio()); one that
+    /// was queued as an underused PMD THP is split only if thp_underused() says so
+    /// (thp_underused_split_page). A partially mapped folio that cannot be split (pinned) goes back
+    /// to the tail of the queue, not to be taken again in this pass (each try counts split_failed);
+    /// an underused candidate that is not split is considered used and dropped. <paramref name="cg"/>
+    /// null is the root group's own queue unless <paramref name="everyQueue"/>. Returns the folios split.
     /// </summary>
-    internal int DeferredSplitScan(long nrToScan, Memcg.MemCgroup? cg = null)
+    internal int DeferredSplitScan(long nrToScan, Memcg.MemCgroup? cg, bool everyQueue = false)
     {
         int split = 0;
-        var batch = new List<int>(FolioBatchSize);
-        while (nrToScan > 0)
+        var taken = new List<int>();
+        for (int h = NextQueued(_deferredHead, cg, everyQueue); h >= 0 && nrToScan > 0; h = NextQueued(_deferredHead, cg, everyQueue))
         {
-            batch.Clear();
-            for (int h = NextQueued(_deferredHead, cg); h >= 0 && batch.Count < FolioBatchSize && nrToScan > 0; h = NextQueued(_deferredHead, cg))
+            DeferredListDel(h);
+            taken.Add(h);
+            nrToScan--;
+        }
+        foreach (int head in taken)
+        {
+            bool partial = Map.Test(head, PageFlags.PartiallyMapped);
+            bool underused = !partial && ThpUnderused(head);
+            if (!partial && !underused) continue;
+            if (SplitFolio(head))
             {
-                DeferredListDel(h);
-                batch.Add(h);
-                nrToScan--;
+                split++;
+                if (underused) Stats.Count(VmEvent.ThpUnderusedSplitPage);
+                continue;
             }
-            if (batch.Count == 0) break;
-            foreach (int head in batch)
-            {
-                bool partial = Map.Test(head, PageFlags.PartiallyMapped);
-                bool underused = !partial && ThpUnderused(head);
-                if (!partial && !underused) continue;
-                if (SplitFolio(head))
-                {
-                    split++;
-                    if (underused) Stats.Count(VmEvent.ThpUnderusedSplitPage);
-                    continue;
-                }
-                if (partial) DeferredListAddTail(head);
-            }
+            if (partial) DeferredListAddTail(head);
         }
         return split;
     }
 
-    /// <summary>The first queued folio from <paramref name="h"/> on that is charged to <paramref name="cg"/> (the memcg's own split queue), or any when cg is null.</summary>
-    int NextQueued(int h, Memcg.MemCgroup? cg)
+    /// <summary>
+    /// The first queued folio from <paramref name="h"/> on that is charged to <paramref name="cg"/>
+    /// (null: the root group), the memcg's own split queue (folio_split_queue()); any folio with
+    /// <paramref name="everyQueue"/>.
+    /// </summary>
+    int NextQueued(int h, Memcg.MemCgroup? cg, bool everyQueue = false)
     {
-        while (h >= 0 && cg != null && MemcgOf(h) != cg) h = Map.Large(h).DeferredNext;
+        if (everyQueue) return h;
+        while (h >= 0 && MemcgOf(h) != cg) h = Map.Large(h).DeferredNext;
         return h;
     }
 

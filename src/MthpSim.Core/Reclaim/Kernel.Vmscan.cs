@@ -114,12 +114,12 @@ public sealed partial class Kernel
     const long ShrinkBatch = 128;
 
     /// <summary>
-    /// models do_shrink_slab() for the deferred split shrinker (DEFAULT_SEEKS) of one cgroup (the
-    /// root's stands for the node): its share at this priority, (queued >> priority) × 4 / 2, plus
-    /// the work earlier calls put off, shifted by the priority, at most twice the queue; scanned in
-    /// batches of 128 while that is at least a batch or the whole queue, so a short queue is scanned
-    /// only once the priority has fallen far enough (three folios: from priority 1). What is not
-    /// scanned is put off.
+    /// models do_shrink_slab() for the deferred split shrinker (DEFAULT_SEEKS) of one cgroup's queue
+    /// (memcg aware: the root group's holds only the folios charged to it): its share at this
+    /// priority, (queued >> priority) × 4 / 2, plus the work earlier calls put off, shifted by the
+    /// priority, at most twice the queue; scanned in batches of 128 while that is at least a batch or
+    /// the whole queue, so a short queue is scanned only once the priority has fallen far enough
+    /// (three folios: from priority 1). What is not scanned is put off.
     /// </summary>
     void ShrinkDeferredSplit(Lruvec vec, int priority)
     {
@@ -140,10 +140,10 @@ public sealed partial class Kernel
         vec.SplitShrinkerDeferred = Math.Min(Math.Max(nr + delta - scanned, 0), 2 * freeable);
     }
 
-    /// <summary>deferred_split_count(): folios on the queue of <paramref name="cg"/> (every queued folio for the root, as <see cref="NextQueued"/> takes them).</summary>
+    /// <summary>deferred_split_count(): folios on the queue of <paramref name="cg"/> (null: the root group's own, folios charged to no group).</summary>
     long DeferredQueued(Memcg.MemCgroup? cg)
     {
-        if (cg == null) return _deferredLen;
+        if (_memcgs.Count == 0) return _deferredLen;
         long n = 0;
         for (int h = NextQueued(_deferredHead, cg); h >= 0; h = NextQueued(Map.Large(h).DeferredNext, cg)) n++;
         return n;

@@ -3,7 +3,8 @@ using MthpSim.Core.Stats;
 
 namespace MthpSim.Core;
 
-// mm/huge_memory.c: the deferred split queue (one per node; the model has one node and no memcg).
+// mm/huge_memory.c: the deferred split queue. One list holds every memcg's queue (one node); a
+// group's queue is the folios on it charged to the group (NextQueued()).
 public sealed partial class Kernel
 {
     int _deferredHead, _deferredTail;
