@@ -18,17 +18,24 @@ public sealed class LiveCgroups : JournalledChange
     readonly string _parent;
     readonly Dictionary<string, string> _paths = new(StringComparer.Ordinal);
 
-    LiveCgroups(string journal, string parent) : base(journal) => _parent = parent;
+    /// <summary>
+    /// Writes a group's control file (rc 0 or a negative errno). Limit writes and force_empty reclaim
+    /// on the writer's CPU, whose per-CPU swap cluster picks the slots: the session writes through a
+    /// driver on the drivers' CPU.
+    /// </summary>
+    readonly Func<string, string, int> _write;
+
+    LiveCgroups(string journal, string parent, Func<string, string, int> write) : base(journal) => (_parent, _write) = (parent, write);
 
     /// <summary>The cgroup journal that goes with a settings journal.</summary>
     public static string JournalFor(string settingsJournal) => settingsJournal + ".cgroups";
 
     /// <summary>Where this process's memory cgroup is, or the reason the live side has none to make groups under.</summary>
-    public static LiveCgroups Start(string journal, string? parent = null)
+    public static LiveCgroups Start(string journal, string? parent = null, Func<string, string, int>? write = null)
     {
         parent ??= LiveMemcg.OwnGroup()
             ?? throw new OracleUnavailableException("the live machine has no cgroup v1 memory controller for the scenario's cgroups");
-        return new LiveCgroups(journal, parent);
+        return new LiveCgroups(journal, parent, write ?? SysfsFile.WriteValue);
     }
 
     /// <summary>Makes the group, with its limit if one is given; rc 0 or a negative errno.</summary>
@@ -48,16 +55,16 @@ public sealed class LiveCgroups : JournalledChange
 
     /// <summary>Writes memory.limit_in_bytes (-1 for no limit): 0, or -EBUSY when reclaim cannot get usage under it.</summary>
     public long SetLimit(string name, long? limitBytes) =>
-        SysfsFile.WriteValue(Path.Combine(_paths[name], "memory.limit_in_bytes"), (limitBytes ?? -1).ToString(CultureInfo.InvariantCulture));
+        _write(Path.Combine(_paths[name], "memory.limit_in_bytes"), (limitBytes ?? -1).ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Moves a task into the group.</summary>
     public long Attach(string name, int pid) =>
-        SysfsFile.WriteValue(Path.Combine(_paths[name], "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+        _write(Path.Combine(_paths[name], "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>memory.force_empty: reclaims all the group's memory it can.</summary>
     public long Reclaim(string name)
     {
-        int rc = SysfsFile.WriteValue(Path.Combine(_paths[name], "memory.force_empty"), "0");
+        int rc = _write(Path.Combine(_paths[name], "memory.force_empty"), "0");
         return rc == -Errno.EBUSY ? 0 : rc;   // memory reclaim cannot take (anon without swap) stays charged
     }
 

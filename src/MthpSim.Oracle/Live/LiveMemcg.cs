@@ -37,12 +37,12 @@ public sealed class LiveMemcg : IDisposable
 
     public void Add(int pid) => File.WriteAllText(System.IO.Path.Combine(_path, "cgroup.procs"), pid.ToString());
 
-    /// <summary>Reclaims as much of the group's memory as can be reclaimed (EBUSY once only unreclaimable memory is left).</summary>
-    public void Reclaim()
-    {
-        try { File.WriteAllText(System.IO.Path.Combine(_path, "memory.force_empty"), "0"); }
-        catch (IOException) { /* -EBUSY: anon memory without swap stays, as expected */ }
-    }
+    /// <summary>
+    /// Reclaims as much of the group's memory as can be reclaimed through <paramref name="write"/>
+    /// (the session's, on the drivers' CPU); -EBUSY once only unreclaimable memory is left (anon
+    /// memory without swap stays, as expected).
+    /// </summary>
+    public void Reclaim(Func<string, string, int> write) => write(System.IO.Path.Combine(_path, "memory.force_empty"), "0");
 
     public void Dispose()
     {

@@ -33,6 +33,13 @@ public sealed class LiveSession : IDisposable
     public long PageSize => Control.PageSize;
     public List<string> Notes { get; } = new();
 
+    /// <summary>
+    /// Writes a memory cgroup's control file through the control driver (rc 0 or a negative errno),
+    /// so that the reclaim the write does runs on the drivers' CPU when they are pinned, as the
+    /// model's one CPU: its per-CPU swap cluster picks the slots pages go to.
+    /// </summary>
+    int WriteControlFile(string path, string value) => (int)Control.SendRc($"sysfs_write {path} {value}");
+
     /// <param name="mountJournal">Where tmpfs mounts are recorded before they are made (<see cref="LiveMounts"/>).</param>
     public LiveSession(string binary, string? mountJournal = null, string? cgroupJournal = null)
     {
@@ -198,7 +205,7 @@ public sealed class LiveSession : IDisposable
             case PolicyStmt:
                 break;   // only pmd-only gets here (OracleRunner refuses the others): the live kernel's own design
             case ReclaimStmt:
-                _memcg!.Reclaim();
+                _memcg!.Reclaim(WriteControlFile);
                 Rc = 0;
                 break;
             case SleepStmt sl when sl.Milliseconds == 0:
@@ -355,7 +362,7 @@ public sealed class LiveSession : IDisposable
                 break;
             case CgroupStmt cg:
                 if (_disposed) throw new InvalidOperationException("the live session has stopped");   // a signal's cleanup ran already
-                _cgroups ??= LiveCgroups.Start(_cgroupJournal, _memcg?.Path);
+                _cgroups ??= LiveCgroups.Start(_cgroupJournal, _memcg?.Path, WriteControlFile);
                 Rc = cg.Exists ? _cgroups.SetLimit(cg.Cgroup, cg.Limit) : _cgroups.Create(cg.Cgroup, cg.Limit);
                 break;
             case CgroupAttachStmt ca:
