@@ -161,7 +161,8 @@ public sealed unsafe class SwapDevice
 
     /// <summary>
     /// models folio_alloc_swap()'s slot allocation (swap_alloc_fast(), then cluster_alloc_swap_entry()):
-    /// 2^order slots aligned to their size, each with count 1. Returns the first offset, or 0 when none.
+    /// 2^order slots aligned to their size, each with count 1; the CPU's cluster of the order first,
+    /// unless it has emptied since (measured live). Returns the first offset, or 0 when none.
     /// </summary>
     public int Alloc(int order)
     {
@@ -171,9 +172,10 @@ public sealed unsafe class SwapDevice
         int next = _next[order];
         if (next != 0)
         {
+            // A cluster that emptied since is left to the free list: live, the next allocation takes
+            // the free list's head, not the CPU's cluster again.
             int ci = next >> _clusterShift;
-            if (Usable(ci, order))
-                found = ScanCluster(ci, _ciCount[ci] == 0 ? ci << _clusterShift : next, order);
+            if (Usable(ci, order) && _ciCount[ci] != 0) found = ScanCluster(ci, next, order);
         }
         if (found == 0) found = AllocSlow(order);
         // swap_range_alloc(): the allocation that fills the device schedules swap_reclaim_work(), run here at once
