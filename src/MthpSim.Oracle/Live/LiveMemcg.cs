@@ -40,9 +40,14 @@ public sealed class LiveMemcg : IDisposable
     /// <summary>
     /// Reclaims as much of the group's memory as can be reclaimed through <paramref name="write"/>
     /// (the session's, on the drivers' CPU); -EBUSY once only unreclaimable memory is left (anon
-    /// memory without swap stays, as expected).
+    /// memory without swap stays, as expected). Any other error is the oracle's and is reported.
     /// </summary>
-    public void Reclaim(Func<string, string, int> write) => write(System.IO.Path.Combine(_path, "memory.force_empty"), "0");
+    public void Reclaim(Func<string, string, int> write)
+    {
+        int rc = write(System.IO.Path.Combine(_path, "memory.force_empty"), "0");
+        if (rc != 0 && rc != -MthpSim.Core.Errno.EBUSY)
+            throw new OracleUnavailableException($"writing {_path}/memory.force_empty failed: errno {-rc}");
+    }
 
     public void Dispose()
     {
