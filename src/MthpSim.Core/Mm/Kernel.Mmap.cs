@@ -260,8 +260,14 @@ public sealed partial class Kernel
         return ModifyVmaRange(mm, start, end, vma =>
         {
             var flags = (vma.Flags & ~(VmFlags.Read | VmFlags.Write | VmFlags.Exec)) | ProtToFlags(prot);
-            // mprotect_fixup() charges a private mapping becoming writable; a shared one is never VM_ACCOUNT
-            if ((flags & VmFlags.Write) != 0 && (vma.Flags & (VmFlags.Account | VmFlags.Write | VmFlags.Shared)) == 0) flags |= VmFlags.Account;
+            // mprotect_fixup() charges a private mapping becoming writable (a shared one is never
+            // VM_ACCOUNT), and gives the charge back when a private anonymous one that never faulted
+            // (no anon_vma) stops being writable: with a different VM_ACCOUNT it no longer merges
+            if ((flags & VmFlags.Write) != 0)
+            {
+                if ((vma.Flags & (VmFlags.Account | VmFlags.Write | VmFlags.Shared)) == 0) flags |= VmFlags.Account;
+            }
+            else if (vma.IsAnonymous && vma.AnonVma == 0) flags &= ~VmFlags.Account;
             return flags;
         }, ChangeProtection, stopAtHole: true);
     }
