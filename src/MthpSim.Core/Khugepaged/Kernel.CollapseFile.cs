@@ -133,7 +133,7 @@ public sealed partial class Kernel
                 if (index >= PagesOf(f.Size)) return Fail(ScanResult.Fail);
                 MarkUptodate(head);
             }
-            if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
+            if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head, tryToUnmap: true);
             if (Map.Refcount(head) != nr) return Fail(ScanResult.PageCount);
             nrNone -= nr;
         }

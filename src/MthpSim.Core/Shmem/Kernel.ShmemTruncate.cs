@@ -30,12 +30,15 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models try_to_unmap() of one shmem folio (TTU_SPLIT_HUGE_PMD), before a split or a removal:
-    /// every entry that maps it goes (and nothing else: a private mapping's own copies and zero pages
-    /// stay), and a dirty PMD passes its dirty bit to the folio as __split_huge_pmd_locked() does (a
-    /// plain zap of the PMD would not), so a folio written only through a PMD mapping stays dirty.
+    /// models try_to_unmap() of one shmem folio (TTU_SPLIT_HUGE_PMD) before a split or a collapse, or
+    /// with <paramref name="tryToUnmap"/> false unmap_mapping_folio() before a removal: every entry
+    /// that maps it goes (and nothing else: a private mapping's own copies and zero pages stay), and a
+    /// dirty PMD passes its dirty bit to the folio as __split_huge_pmd_locked() does (a plain zap of
+    /// the PMD would not), so a folio written only through a PMD mapping stays dirty. try_to_unmap()
+    /// drops the access bits with the entries (a young PMD leaves only PG_referenced); the zap of a
+    /// removal marks the folio accessed for a young one, which can activate it.
     /// </summary>
-    void UnmapShmemFolio(int head)
+    void UnmapShmemFolio(int head, bool tryToUnmap)
     {
         var (f, index) = _shmemOwner[head];
         long end = index + (1L << Map.Order(head));
@@ -46,13 +49,17 @@ public sealed partial class Kernel
             if (s >= e) continue;
             ulong from = vma.Start + ((ulong)(s - vStart) << PageShift), to = vma.Start + ((ulong)(e - vStart) << PageShift);
             // Only the entries that map this folio: a private mapping's own pages and zero pages stay.
-            foreach (var (a, b) in RunsMappingFolio(vma.Mm, from, to, head))
+            foreach (var (a, b) in RunsMappingFolio(vma.Mm, from, to, head, tryToUnmap))
                 ZapRange(vma, a, b, evenCows: vma.IsShared);
         }
     }
 
-    /// <summary>The address runs of [from, to) whose entries map pages of the folio (a PMD mapping of it as one run).</summary>
-    List<(ulong From, ulong To)> RunsMappingFolio(Vma.MmStruct mm, ulong from, ulong to, int head)
+    /// <summary>
+    /// The address runs of [from, to) whose entries map pages of the folio (a PMD mapping of it as one
+    /// run); with <paramref name="dropYoung"/> their young bits are taken off first (a young PMD sets
+    /// PG_referenced), so that zapping them marks nothing accessed.
+    /// </summary>
+    List<(ulong From, ulong To)> RunsMappingFolio(Vma.MmStruct mm, ulong from, ulong to, int head, bool dropYoung)
     {
         var runs = new List<(ulong, ulong)>();
         ulong pageSize = (ulong)Geo.PageSize;
@@ -63,6 +70,11 @@ public sealed partial class Kernel
                 if (PageTable.Pte.Pfn(slot.Leaf) != head) return;
                 // __split_huge_pmd_locked() passes a dirty PMD's bit to the folio; a zap of the PMD would not
                 if (PageTable.Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);
+                if (dropYoung && PageTable.Pte.IsYoung(slot.Leaf))
+                {
+                    Map.Set(head, PageFlags.Referenced);   // __split_huge_pmd_locked() of a file PMD
+                    slot.Leaf &= ~PageTable.Pte.Young;
+                }
                 runs.Add((addr, next));
                 return;
             }
@@ -72,6 +84,7 @@ public sealed partial class Kernel
             {
                 ulong pte = slot.Ptes![i];
                 if (!PageTable.Pte.IsNormal(pte) || Map.HeadOf(PageTable.Pte.Pfn(pte)) != head) continue;
+                if (dropYoung) slot.Ptes[i] = pte & ~PageTable.Pte.Young;   // try_to_unmap_one() ignores it
                 ulong at = addr + ((ulong)(i - first) << PageShift);
                 if (runs.Count > 0 && runs[^1].Item2 == at) runs[^1] = (runs[^1].Item1, at + pageSize);
                 else runs.Add((at, at + pageSize));
@@ -213,7 +226,7 @@ public sealed partial class Kernel
     /// </summary>
     internal void TruncateFolio(int head)
     {
-        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
+        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head, tryToUnmap: false);
         var (f, index) = _shmemOwner[head];
         int nr = 1 << Map.Order(head);
         f.RecordContent(index, nr, 0);   // a hole reads zeroes
@@ -240,7 +253,7 @@ public sealed partial class Kernel
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSplitPageFailed);
             return null;
         }
-        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head);
+        if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head, tryToUnmap: true);
         Stats.Count(order, MthpStat.Split);
         if (order == Geo.PmdOrder) { Stats.Count(VmEvent.ThpSplitPage); NrShmemThps -= nr; }
         bool uptodate = !_notUptodate.Remove(head);
