@@ -160,8 +160,9 @@ public sealed partial class Kernel
             {
                 int i = Choose(ShmemWords);
                 if (i < 0) return -Errno.EINVAL;
-                // Forcing the PMD size is refused while a smaller size inherits.
-                if ((ShmemEnabled)i == ShmemEnabled.Force && (Thp.ShmemInherit & ~(1UL << Geo.PmdOrder)) != 0) return -Errno.EINVAL;
+                // Forcing is refused unless the PMD size, and it alone, inherits (measured live: also
+                // when the PMD size is set to always or never)
+                if ((ShmemEnabled)i == ShmemEnabled.Force && Thp.ShmemInherit != 1UL << Geo.PmdOrder) return -Errno.EINVAL;
                 Thp.ShmemEnabled = (ShmemEnabled)i;
                 if (Thp.ShmemEnabled is not (ShmemEnabled.Force or ShmemEnabled.Deny))
                     Thp.InternalMountHuge = Thp.ShmemEnabled switch
