@@ -84,7 +84,7 @@ public sealed partial class Kernel
             {
                 ulong pte = slot.Ptes![i];
                 if (!PageTable.Pte.IsNormal(pte) || Map.HeadOf(PageTable.Pte.Pfn(pte)) != head) continue;
-                if (dropYoung) slot.Ptes[i] = pte & ~PageTable.Pte.Young;   // try_to_unmap_one() ignores it
+                if (dropYoung) slot.Ptes[i] = pte & ~PageTable.Pte.Young;   // try_to_unmap_one() drops the access bit
                 ulong at = addr + ((ulong)(i - first) << PageShift);
                 if (runs.Count > 0 && runs[^1].Item2 == at) runs[^1] = (runs[^1].Item1, at + pageSize);
                 else runs.Add((at, at + pageSize));
