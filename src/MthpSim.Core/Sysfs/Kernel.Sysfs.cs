@@ -160,8 +160,8 @@ public sealed partial class Kernel
             {
                 int i = Choose(ShmemWords);
                 if (i < 0) return -Errno.EINVAL;
-                // Forcing is refused unless the PMD size, and it alone, inherits (measured live: also
-                // when the PMD size is set to always or never)
+                // shmem_enabled_store(): 'force' is refused unless the PMD size, and it alone,
+                // inherits (measured live: also while the PMD size is set to always or never)
                 if ((ShmemEnabled)i == ShmemEnabled.Force && Thp.ShmemInherit != 1UL << Geo.PmdOrder) return -Errno.EINVAL;
                 Thp.ShmemEnabled = (ShmemEnabled)i;
                 if (Thp.ShmemEnabled is not (ShmemEnabled.Force or ShmemEnabled.Deny))
