@@ -56,14 +56,30 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// Settings that wake khugepaged: writing the sleep times (the sleep expires at once), and a
-    /// change of `enabled` that starts the thread (start_stop_khugepaged(); a new thread scans at once).
+    /// Whether start_stop_khugepaged() has stopped khugepaged's thread (no collapse possible). The
+    /// default settings enable the PMD size, so hugepage_init() started it at boot.
     /// </summary>
-    internal void KhugepagedSettingsChanged(bool sleepTimes)
+    bool _khugepagedThreadStopped;
+
+    /// <summary>
+    /// Settings that wake khugepaged: writing the sleep times (the sleep expires at once), and a
+    /// change of `enabled` that starts the thread (start_stop_khugepaged(); a new thread scans at
+    /// once). Returns whether the thread was started.
+    /// </summary>
+    internal bool KhugepagedSettingsChanged(bool sleepTimes)
     {
         // A stopped thread ends its round (kthread_should_stop()); a new one starts afresh.
-        if (!_collapsePolicy.KhugepagedEnabled(this)) { _khugepagedWakeAt = null; _khugepagedAllocSleep = null; return; }
-        if (sleepTimes || _khugepagedWakeAt == null) _khugepagedWakeAt = NowMs;
+        if (!_collapsePolicy.KhugepagedEnabled(this))
+        {
+            _khugepagedWakeAt = null;
+            _khugepagedAllocSleep = null;
+            _khugepagedThreadStopped = true;
+            return false;
+        }
+        bool started = _khugepagedThreadStopped;
+        _khugepagedThreadStopped = false;
+        if (sleepTimes || started || _khugepagedWakeAt == null) _khugepagedWakeAt = NowMs;
+        return started;
     }
 
     /// <summary>Runs khugepaged whenever it is due up to <paramref name="until"/> (called as time passes).</summary>

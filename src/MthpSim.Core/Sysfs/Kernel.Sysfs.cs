@@ -113,11 +113,17 @@ public sealed partial class Kernel
     public long SysfsWrite(string path, string value)
     {
         long rc = SysfsStore(path, value);
-        if (rc == 0 && (path == "enabled" || path.EndsWith("/enabled", StringComparison.Ordinal)))
-            KhugepagedSettingsChanged(sleepTimes: false);   // start_stop_khugepaged()
-        if (rc == 0 && path.EndsWith("enabled", StringComparison.Ordinal)) ThpEnabledChanged();   // and shmem_enabled's
+        bool started = false;
+        if (rc == 0 && path.EndsWith("enabled", StringComparison.Ordinal))
+        {
+            // start_stop_khugepaged(), after every write to an enabled or shmem_enabled file
+            started = KhugepagedSettingsChanged(sleepTimes: false);
+            ThpEnabledChanged();
+        }
         if (rc == 0 && path is "khugepaged/scan_sleep_millisecs" or "khugepaged/alloc_sleep_millisecs")
             KhugepagedSettingsChanged(sleepTimes: true);
+        // A thread the write started makes its first round before it first sleeps: now, not at the next sleep.
+        if (started) RunKhugepagedUntil(NowMs);
         return rc;
     }
 

@@ -228,15 +228,16 @@ public sealed class LiveSession : IDisposable
                 _scenarioWokeKhugepaged = true;
                 var before = KhugepagedThread.Read();
                 Rc = Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/{w.Path}", w.Value);
-                // Enabling the PMD size while khugepaged is stopped starts a new thread, which
-                // scans before it first sleeps: wait that pass out, so that it ends here, not later.
+                // Enabling the PMD size (anon or shmem) while khugepaged is stopped starts a new thread,
+                // which scans before it first sleeps: wait that pass out, so that it ends here, as the
+                // simulator's does, not during a later statement.
                 int pid = KhugepagedThread.FindPid();
                 if (pid != 0 && pid != before.Pid)
                 {
                     SettleKhugepaged(before, $"after line {w.Span.Line}");
                     long collapsed = KhugepagedThread.Read(pid).PagesCollapsed - before.PagesCollapsed;
                     if (collapsed != 0)
-                        Notes.Add($"line {w.Span.Line}: the write started khugepaged, whose first pass collapsed {collapsed} pages (the simulator runs khugepaged only in khugepaged statements)");
+                        Notes.Add($"line {w.Span.Line}: the write started khugepaged, whose first pass collapsed {collapsed} ranges (pages_collapsed; the simulator makes that pass at the write too)");
                 }
                 break;
             }
