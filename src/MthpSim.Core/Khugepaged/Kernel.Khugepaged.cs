@@ -63,8 +63,8 @@ public sealed partial class Kernel
 
     /// <summary>
     /// Settings that wake khugepaged: writing the sleep times (the sleep expires at once), and a
-    /// change of `enabled` that starts the thread (start_stop_khugepaged(); a new thread scans at
-    /// once). Returns whether the thread was started.
+    /// write to an `enabled` or `shmem_enabled` file that starts the thread (start_stop_khugepaged();
+    /// a new thread scans at once). Returns whether the thread was started.
     /// </summary>
     internal bool KhugepagedSettingsChanged(bool sleepTimes)
     {
