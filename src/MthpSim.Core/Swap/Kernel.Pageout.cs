@@ -137,7 +137,7 @@ public sealed partial class Kernel
             if (Map.Refcount(head) != ExpectedRefcount(head)) { PutbackFolio(head, activate: true); return 0; }   // can_split_folio()
             if (Map.Test(head, PageFlags.PartiallyMapped) && Map.Test(head, PageFlags.DeferredQueued))
             {
-                if (SplitFolio(head)) return ShrinkSplitPages(PerPage(runs), head, sc);
+                if (SplitFolio(head)) return ShrinkSplitPages(PerPage(runs), head, nr, sc);
                 PutbackFolio(head, activate: true);
                 return 0;
             }
@@ -148,28 +148,36 @@ public sealed partial class Kernel
             if (order == 0 || !SplitFolio(head)) { PutbackFolio(head, activate: true); return 0; }
             if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpSwpoutFallback);
             Stats.Count(order, MthpStat.SwpoutFallback);
-            return ShrinkSplitPages(PerPage(runs), head, sc);
+            return ShrinkSplitPages(PerPage(runs), head, nr, sc);
         }
         return TryToUnmapToSwap(head, PerPage(runs), offset, sc);
     }
 
     /// <summary>
-    /// After a split in reclaim the pages still mapped go through reclaim as order-0 folios: the first
-    /// at once (its references already looked at), the others from the list split_folio_to_list()
-    /// appended them to, taken from its tail (so from the last page down). Any other page the split
-    /// left isolated goes back to the LRU.
+    /// After a split in reclaim every page of the old folio goes through reclaim as an order-0 folio:
+    /// the head at once (its references already looked at), the others from the list
+    /// split_folio_to_list() appended them to, taken from its tail (so from the last page down). A
+    /// page still mapped is swapped out as any other; one mapped nowhere (unmapped before the split,
+    /// or a zero-filled page the split mapped to the shared zero page) still gets a swap slot, which
+    /// it gives back unwritten as it is freed (clean: no pageout()). Those slots move the swap
+    /// allocator on, so later slots sit where they sit live. Any other page the split left isolated
+    /// goes back to the LRU.
     /// </summary>
-    long ShrinkSplitPages(List<(Vma.Vma Vma, ulong Addr)> mappings, int head, ScanControl? sc)
+    long ShrinkSplitPages(List<(Vma.Vma Vma, ulong Addr)> mappings, int head, int nr, ScanControl? sc)
     {
-        var byPage = new SortedDictionary<int, (Vma.Vma, ulong)>();
+        var byPage = new Dictionary<int, (Vma.Vma, ulong)>();
         foreach (var (vma, addr) in mappings)
         {
             int pfn = ResolvePfn(vma.Mm, addr, out var kind);
             if (kind == MappingKind.PtePage && Map.Kind(pfn) == PageKind.Anon && Map.Order(pfn) == 0) byPage.TryAdd(pfn, (vma, addr));
         }
         long freed = 0;
-        if (byPage.Remove(head, out var first)) freed += ShrinkFolio(head, sc, checkReferences: false, first.Item1, first.Item2);
-        foreach (var (pfn, (vma, addr)) in byPage.Reverse()) freed += ShrinkFolio(pfn, sc, checkReferences: true, vma, addr);
+        for (int i = 0; i < nr; i++)
+        {
+            int pfn = i == 0 ? head : head + nr - i;
+            if (byPage.Remove(pfn, out var m)) freed += ShrinkFolio(pfn, sc, checkReferences: i != 0, m.Item1, m.Item2);
+            else if (SwapInfo is { } si && si.Alloc(0) is var slot and > 0) si.Put(slot);   // folio_alloc_swap(), then __remove_mapping()
+        }
         if (Lru != null)
             foreach (var (vma, addr) in mappings)
             {
