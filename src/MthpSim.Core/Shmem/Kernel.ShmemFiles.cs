@@ -95,6 +95,9 @@ public sealed partial class Kernel
             return 0;
         }
         long start = offset >> PageShift, end = PagesOf(offset + len);
+        // fallocend moves before the folios are added (a writeout meanwhile reads it); a failure puts it back
+        long undoFallocEnd = f.FallocEnd;
+        f.FallocEnd = Math.Max(f.FallocEnd, end);
         // shmem_fallocate()'s progress, which shmem_writeout() reads (inode->i_private)
         f.Falloc = new ShmemFalloc(start);
         try
@@ -115,6 +118,7 @@ public sealed partial class Kernel
                 }
                 if (head < 0)
                 {
+                    f.FallocEnd = undoFallocEnd;
                     // the folios this call added, still not written, leave again
                     foreach (var (_, h) in f.Cache.Folios(start, index, h => 1 << Map.Order(h)))
                         if (_notUptodate.Contains(h)) TruncateFolio(h);
@@ -128,7 +132,6 @@ public sealed partial class Kernel
             }
         }
         finally { f.Falloc = null; }
-        f.FallocEnd = Math.Max(f.FallocEnd, end);
         if (offset + len > f.Size) f.Size = offset + len;
         return 0;
     }

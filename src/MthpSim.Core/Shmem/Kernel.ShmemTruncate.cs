@@ -98,16 +98,19 @@ public sealed partial class Kernel
     /// cache; a large folio only partly inside is zeroed over the range and split around it
     /// (truncate_inode_partial_folio()), and the pieces inside leave; an order-0 page partly inside is
     /// only zeroed there. Swap entries inside are freed (shmem_free_swap()); one only partly inside
-    /// is swapped in first (shmem_get_partial_folio()) and truncated as a folio.
+    /// is swapped in first (shmem_get_partial_folio()) and truncated as a folio. A range of whole
+    /// pages that reaches fallocend takes it back to the range's start.
     /// </summary>
     internal void ShmemUndoRange(ShmemFile f, long lstart, long lend)
     {
+        // the whole pages of the range
+        long wholeFirst = PagesOf(lstart), wholeEnd = lend == long.MaxValue ? long.MaxValue : (lend + 1) >> PageShift;
+        if (f.FallocEnd > wholeFirst && f.FallocEnd <= wholeEnd) f.FallocEnd = wholeFirst;
         long first = lstart >> PageShift;
         long last = lend == long.MaxValue ? long.MaxValue : lend >> PageShift;   // page of the last byte
         long endExclusive = last == long.MaxValue ? long.MaxValue : last + 1;
         if (f.Cache.SwappedPages > 0)
         {
-            long wholeFirst = PagesOf(lstart), wholeEnd = lend == long.MaxValue ? long.MaxValue : (lend + 1) >> PageShift;
             // shmem_get_partial_folio() reads an edge back with SGP_READ, which fails past i_size: the
             // entry then stays (or, see ShmemUndoLivelock(), the kernel never returns)
             foreach (long edge in new[] { first, last })
