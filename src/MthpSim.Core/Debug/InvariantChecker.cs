@@ -340,6 +340,14 @@ public sealed class InvariantChecker
                 continue;
             }
             if (vma == null) { errors.Add($"{mm.Name}: PTE at {addr:x} outside any VMA"); continue; }
+            if (Pte.IsMarker(pte))
+            {
+                // A uffd-wp marker maps nothing: only file mappings have them, and they read as a hole does.
+                if (pte != Pte.UffdWpMarker) errors.Add($"{mm.Name}: PTE marker at {addr:x} has bits {pte:x}");
+                if (!fileVma) errors.Add($"{mm.Name}: PTE at {addr:x} of an anonymous mapping is a uffd-wp marker");
+                if (!sharedFile && !Reads(k, 0, want)) contentLost = true;
+                continue;
+            }
             if (Pte.IsSwap(pte))
             {
                 if (k.SwapInfo is not { } si || Pte.SwapOffset(pte) <= 0 || Pte.SwapOffset(pte) >= si.Max)
@@ -751,7 +759,7 @@ public sealed class InvariantChecker
                 break;
             case PmdKind.Table:
                 ulong pte = slot.Ptes![i];
-                if (pte == 0 || Pte.IsZero(pte)) { content = 0; return true; }
+                if (Pte.IsNoneMostly(pte) || Pte.IsZero(pte)) { content = 0; return true; }
                 if (Pte.IsSwap(pte))
                 {
                     content = si != null && Pte.SwapOffset(pte) < si.Max ? k.SwapSlotContent(Pte.SwapOffset(pte)) : 0;

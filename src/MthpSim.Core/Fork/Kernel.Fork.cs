@@ -204,7 +204,8 @@ public sealed partial class Kernel
         while (i < end)
         {
             ulong pte = sp[i];
-            if (pte == 0) { i++; continue; }
+            // copy_pte_marker(): the child's VMA is not registered (no UFFD_FEATURE_EVENT_FORK), so no marker is copied
+            if (Pte.IsNoneMostly(pte)) { i++; continue; }
             if (Pte.IsSwap(pte))
             {
                 // copy_nonpresent_pte(): one more reference to the slot, and neither side is exclusive now

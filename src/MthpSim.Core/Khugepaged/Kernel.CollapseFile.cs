@@ -170,21 +170,24 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models retract_page_tables(): every VMA mapping file index <paramref name="pgoff"/> at a
-    /// PMD-aligned address with the whole PMD range inside it, and without an anon_vma, loses its
-    /// (now empty) page table there, so that its next fault maps the PMD.
+    /// PMD-aligned address with the whole PMD range inside it, without an anon_vma and not
+    /// write-protect registered with userfaultfd, loses its (now empty) page table there, so that its
+    /// next fault maps the PMD.
     /// </summary>
     void RetractPageTables(ShmemFile f, long pgoff)
     {
         ulong pmdSize = (ulong)Geo.PmdSize;
         foreach (var vma in FileVmas(f))
         {
-            if (vma.AnonVma != 0 || vma.Mm.Exited) continue;
+            // a write-protect registered VMA keeps its table: its markers hold the protection
+            if (vma.AnonVma != 0 || vma.Mm.Exited || (vma.Flags & VmFlags.UffdWp) != 0) continue;
             if (pgoff < vma.PgOff || pgoff >= vma.PgOff + (long)(vma.Length >> PageShift)) continue;
             ulong addr = vma.Start + ((ulong)(pgoff - vma.PgOff) << PageShift);
             if ((addr & (pmdSize - 1)) != 0 || vma.End < addr + pmdSize) continue;
             var slot = vma.Mm.PageTables.Find(PmdIndex(addr));
             if (slot is not { Kind: PmdKind.Table }) continue;
-            if (slot.Ptes.AsSpan().IndexOfAnyExcept(0UL) >= 0)
+            // markers left from an earlier write protection go with the table
+            if (slot.Ptes.AsSpan().ContainsAnyExcept(0UL, Pte.UffdWpMarker))
                 throw new InvalidOperationException($"retract_page_tables(): the page table at 0x{addr:x} of {vma.Mm.Name} still maps pages");
             FreePageTable(vma.Mm, slot.TablePfn);
             slot.TablePfn = -1;
@@ -207,6 +210,8 @@ public sealed partial class Kernel
         var slot = mm.PageTables.Find(PmdIndex(haddr));
         if (slot is { Kind: PmdKind.Huge }) return ScanResult.PmdMapped;
         if (ThpVmaAllowableOrders(vma, TvaType.ForcedCollapse, 1UL << Geo.PmdOrder) == 0) return ScanResult.VmaCheck;
+        // a PMD cannot carry the write protection: the VMA keeps its page table (and markers)
+        if ((vma.Flags & VmFlags.UffdWp) != 0) return ScanResult.PteUffdWp;
         int head = vma.File.Cache.Lookup(LinearPageIndex(vma, haddr));
         if (head < 0) return ScanResult.PageNull;
         if (Map.Order(head) != Geo.PmdOrder) return ScanResult.PageCompound;
@@ -232,7 +237,7 @@ public sealed partial class Kernel
         // set_huge_pmd(): with no PMD entry found, the PUD and PMD pages are allocated first
         if (slot == null && !PmdAlloc(mm, PmdIndex(haddr))) return ScanResult.Fail;
         slot ??= mm.PageTables.GetOrCreate(PmdIndex(haddr));
-        MapFilePmd(vma, slot, head, Pte.Young);   // set_huge_pmd(): vm_page_prot, young, not dirty
+        MapFilePmd(vma, slot, head, write: false);   // set_huge_pmd(): vm_page_prot, young, not dirty
         return ScanResult.Succeed;
     }
 }

@@ -193,7 +193,7 @@ public sealed partial class Kernel
         // after the splits every VMA met up to end lies inside [start, end)
         for (var vma = mm.Vmas.FirstEndingAfter(start); vma != null && vma.Start < end;)
         {
-            ZapRange(vma, vma.Start, vma.End);
+            ZapRange(vma, vma.Start, vma.End, dropMarkers: true);   // unmap_vmas(): ZAP_FLAG_DROP_MARKER
             var next = mm.Vmas.Next(vma);
             mm.Vmas.Remove(vma);
             FreeVma(vma);
@@ -289,12 +289,15 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// Whether an entry becomes writable with its VMA: every entry of a shared mapping; in a private one
-    /// only exclusive anon pages; never one userfaultfd write-protects (can_change_pte_writable():
-    /// the mark counts only in a VMA registered in wp mode).
+    /// Whether an entry becomes writable with its VMA: every entry of a shared mapping, none where
+    /// userfaultfd write protection wants write faults (vm_page_prot is read-only, and
+    /// vma_wants_writenotify() asked with it says no to the upgrade: measured live); in a private one
+    /// only exclusive anon pages; never one userfaultfd write-protects (can_change_pte_writable(): the
+    /// mark counts only in a VMA registered in wp mode).
     /// </summary>
     bool CanBecomeWritable(ulong entry, bool shared, bool uffdWp) =>
-        !(uffdWp && PageTable.Pte.IsUffdWp(entry)) && (shared || Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive));
+        !(uffdWp && PageTable.Pte.IsUffdWp(entry))
+        && (shared ? !uffdWp : Map.Test(PageTable.Pte.Pfn(entry), Folio.PageFlags.AnonExclusive));
 
     void ChangePmdProtection(PageTable.PmdSlot slot, ulong addr, ulong next, bool writable, bool shared, bool uffdWp)
     {

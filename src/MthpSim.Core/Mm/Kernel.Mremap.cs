@@ -164,7 +164,10 @@ public sealed partial class Kernel
             if (!PmdAlloc(mm, PmdIndex(newAddr))) return off;   // alloc_new_pmd()
             bool wholePmd = extent == pmdSize;
             var dstExisting = mm.PageTables.Find(PmdIndex(newAddr));
-            if (wholePmd && (dstExisting == null || dstExisting.Kind == PmdKind.None))
+            // uffd_supports_page_table_move(): a registered VMA (without UFFD_FEATURE_EVENT_REMAP) moves
+            // no whole PTE table, so that every entry's write protection is seen and dropped
+            bool tableMove = src.Kind != PmdKind.Table || !(UserfaultfdArmed(oldVma) || UserfaultfdArmed(newVma));
+            if (wholePmd && tableMove && (dstExisting == null || dstExisting.Kind == PmdKind.None))
             {
                 var dst = mm.PageTables.GetOrCreate(PmdIndex(newAddr));
                 (dst.Kind, dst.Leaf, dst.Ptes, dst.TablePfn, dst.Expected, dst.ExpectedShared, dst.ContBlocks) = (src.Kind, src.Leaf, src.Ptes, src.TablePfn, src.Expected, src.ExpectedShared, src.ContBlocks);

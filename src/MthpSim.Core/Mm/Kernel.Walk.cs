@@ -63,10 +63,11 @@ public sealed partial class Kernel
 
     static int FromPte(ulong pte, out MappingKind kind)
     {
-        kind = Pte.IsNone(pte) ? MappingKind.None : Pte.IsSwap(pte) ? MappingKind.Swap : Pte.IsZero(pte) ? MappingKind.Zero : MappingKind.PtePage;
+        kind = Pte.IsNone(pte) ? MappingKind.None : Pte.IsSwap(pte) ? MappingKind.Swap : Pte.IsMarker(pte) ? MappingKind.Marker
+            : Pte.IsZero(pte) ? MappingKind.Zero : MappingKind.PtePage;
         return kind == MappingKind.PtePage ? Pte.Pfn(pte) : -1;
     }
 }
 
 /// <summary>What maps a virtual page.</summary>
-public enum MappingKind { None, Zero, HugeZero, PtePage, PmdPage, Swap }
+public enum MappingKind { None, Zero, HugeZero, PtePage, PmdPage, Swap, /** a uffd-wp marker: nothing mapped, the next access faults the file's page in */ Marker }

@@ -15,10 +15,16 @@ public sealed partial class Kernel
     /// What the program expects there becomes zeroes. With <paramref name="reclaimPt"/> (MADV_DONTNEED's
     /// zap_details.reclaim_pt), a PTE table the zap covered whole and emptied is freed too. Without
     /// <paramref name="evenCows"/> (zap_details.even_cows false: a punch hole), a private file mapping
-    /// keeps its anonymous copies and what the program expects of them.
+    /// keeps its anonymous copies and what the program expects of them. In a file mapping, uffd-wp
+    /// markers stay and, where the VMA is registered for userfaultfd write protection, an entry that
+    /// was write-protected leaves one (zap_install_uffd_wp_if_needed()), unless <paramref name="dropMarkers"/>
+    /// (ZAP_FLAG_DROP_MARKER: munmap and exit, unmap_mapping_folio()).
     /// </summary>
-    internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false, bool evenCows = true)
+    internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false, bool evenCows = true, bool dropMarkers = false)
     {
+        bool keepWp = !dropMarkers && vma.File != null;
+        bool installWp = (vma.Flags & VmFlags.UffdWp) != 0;
+        Span<ulong> wp = stackalloc ulong[keepWp ? (Geo.PtrsPerPte + 63) / 64 : 0];
         if ((InjectedFaults & InjectedFault.ZapOnePageTooMany) != 0 && end < vma.End) end += (ulong)Geo.PageSize;
         // WalkPmdRange() written out: no closure for a call this frequent
         ulong pmdSize = (ulong)Geo.PmdSize;
@@ -27,10 +33,12 @@ public sealed partial class Kernel
             ulong next = Math.Min((addr & ~(pmdSize - 1)) + pmdSize, end);
             if (vma.Mm.PageTables.Find(PmdIndex(addr)) is { } slot)
             {
+                var (first, last) = PteSpan(addr, next);
+                bool markers = keepWp && slot.Kind == PmdKind.Table && WpEntries(slot.Ptes!, first, last, installWp, wp);
                 ZapPmd(vma, slot, addr, next, evenCows);
+                if (markers) InstallUffdWpMarkers(slot.Ptes!, first, last, wp);
                 // reclaim_pt_is_enabled(): only a zap of the whole PMD range may free its table
                 if (reclaimPt && next - addr == pmdSize) TryToFreePte(vma.Mm, slot);
-                var (first, last) = PteSpan(addr, next);
                 if (slot.Expected != null && evenCows)
                 {
                     if (last - first == Geo.PtrsPerPte) DropExpected(slot);   // nothing left to expect: no table to clear (nor copy first)
@@ -40,6 +48,33 @@ public sealed partial class Kernel
             addr = next;
         }
     }
+
+    /// <summary>
+    /// Marks in <paramref name="wp"/> (a bit per entry) the entries of [first, last) that are markers,
+    /// or with <paramref name="anyWp"/> that carry the uffd-wp bit at all; whether any is.
+    /// </summary>
+    static bool WpEntries(ulong[] ptes, int first, int last, bool anyWp, Span<ulong> wp)
+    {
+        wp.Clear();
+        bool any = false;
+        for (int i = first; i < last; i++)
+            if (anyWp ? Pte.IsUffdWp(ptes[i]) : Pte.IsMarker(ptes[i])) { wp[i >> 6] |= 1UL << (i & 63); any = true; }
+        return any;
+    }
+
+    /// <summary>pte_install_uffd_wp_if_needed() after a zap: each entry marked in <paramref name="wp"/> that the zap emptied becomes a uffd-wp marker.</summary>
+    static void InstallUffdWpMarkers(ulong[] ptes, int first, int last, ReadOnlySpan<ulong> wp)
+    {
+        for (int i = first; i < last; i++)
+            if ((wp[i >> 6] & (1UL << (i & 63))) != 0 && Pte.IsNoneMostly(ptes[i])) ptes[i] = Pte.UffdWpMarker;
+    }
+
+    /// <summary>
+    /// What try_to_unmap_one() leaves in place of an entry it clears: a uffd-wp marker for a
+    /// write-protected entry of a file mapping registered in wp mode (pte_install_uffd_wp_if_needed()), else nothing.
+    /// </summary>
+    static ulong UnmappedEntry(Vma.Vma vma, ulong pte) =>
+        vma.File != null && (vma.Flags & VmFlags.UffdWp) != 0 && Pte.IsUffdWp(pte) ? Pte.UffdWpMarker : 0;
 
     void ZapPmd(Vma.Vma vma, PmdSlot slot, ulong addr, ulong next, bool evenCows = true)
     {

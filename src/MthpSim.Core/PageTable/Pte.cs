@@ -22,6 +22,10 @@ public static class Pte
     public const ulong SwpExclusive = 1 << 6;
     /// <summary>pte_uffd_wp() on a present entry, pte_swp_uffd_wp() on a swap entry, pmd_uffd_wp() on a PMD leaf: userfaultfd write-protected.</summary>
     public const ulong UffdWp = 1 << 7;
+    /// <summary>A non-present PTE marker (make_pte_marker()): no page and no swap slot, only what <see cref="UffdWp"/> says.</summary>
+    public const ulong Marker = 1 << 8;
+    /// <summary>The PTE_MARKER_UFFD_WP marker: a page of a file mapping that is write-protected while nothing maps it.</summary>
+    public const ulong UffdWpMarker = Marker | UffdWp;
     const int PfnShift = 12;
     /// <summary>Every flag bit of an entry (the bits below the PFN).</summary>
     public const ulong FlagBits = (1UL << PfnShift) - 1;
@@ -42,6 +46,10 @@ public static class Pte
     public static int SwapOffset(ulong pte) => (int)(pte >> PfnShift);
     public static bool IsSwpExclusive(ulong pte) => (pte & SwpExclusive) != 0;
     public static bool IsNone(ulong pte) => pte == 0;
+    /// <summary>is_pte_marker(): a uffd-wp marker (the only kind modelled).</summary>
+    public static bool IsMarker(ulong pte) => (pte & (Present | Marker)) == Marker;
+    /// <summary>pte_none_mostly(): empty, or only a marker.</summary>
+    public static bool IsNoneMostly(ulong pte) => pte == 0 || IsMarker(pte);
     public static bool IsPresent(ulong pte) => (pte & Present) != 0;
     public static bool IsZero(ulong pte) => (pte & Special) != 0;
     /// <summary>A present entry that maps a folio page (vm_normal_page() != NULL).</summary>

@@ -46,7 +46,7 @@ public sealed partial class Kernel
                     for (int i = 0; i < perPmd; i++)
                     {
                         ulong pte = ptes[i];
-                        if (Pte.IsNone(pte)) continue;
+                        if (Pte.IsNoneMostly(pte)) continue;   // a uffd-wp marker maps nothing
                         ulong addr = pmdStart + (ulong)i * pageSize;
                         if (Pte.IsSwap(pte)) Add(addr, 1, MappingKind.Swap, -1, false);
                         else if (Pte.IsZero(pte)) Add(addr, 1, MappingKind.Zero, -1, false);

@@ -16,7 +16,7 @@ public sealed partial class Kernel
         int pfn = ResolvePfn(mm, addr, out var kind);
         return kind switch
         {
-            MappingKind.None or MappingKind.Swap => -1,
+            MappingKind.None or MappingKind.Swap or MappingKind.Marker => -1,
             MappingKind.Zero => 0,
             _ => Map.Order(pfn),
         };
@@ -34,7 +34,8 @@ public sealed partial class Kernel
             MappingKind.None => FolioKindProbe.None,
             MappingKind.Zero => FolioKindProbe.Zero,
             MappingKind.HugeZero => FolioKindProbe.HugeZero,
-            MappingKind.Swap => FolioKindProbe.Swap,
+            // pagemap reports a marker as a swap entry (PM_SWAP, with PM_UFFD_WP)
+            MappingKind.Swap or MappingKind.Marker => FolioKindProbe.Swap,
             _ => Map.Kind(pfn) == PageKind.Shmem ? FolioKindProbe.Shmem : FolioKindProbe.Anon,
         };
     }
@@ -104,10 +105,10 @@ public sealed partial class Kernel
                     for (int i = 0; i < n; i++)
                     {
                         ulong pte = ptes[i];
-                        if (pte == 0)
+                        if (Pte.IsNoneMostly(pte))
                         {
                             // a run of holes at once
-                            int holes = ptes[i..].IndexOfAnyExcept(0UL) is var h and >= 0 ? h : n - i;
+                            int holes = pte != 0 ? 1 : ptes[i..].IndexOfAnyExcept(0UL) is var h and >= 0 ? h : n - i;
                             UnmappedContentRun(mm, addr + ((ulong)i << PageShift), out_.Slice(i, holes), ref vma);
                             i += holes - 1;
                             continue;

@@ -32,14 +32,19 @@ public sealed partial class Kernel
             // wp_huge_pmd(): shmem has no huge_fault, so the PMD is split (for a file: dropped) and the PTE level takes the fault
             SplitHugePmd(vma, slot, addr & ~(pmdSize - 1));
         }
+        bool uffdWp = false;
         if (slot is { Kind: PmdKind.Table })
         {
             int idx = PteIndex(addr);
             ulong pte = slot.Ptes![idx];
+            if (Pte.IsMarker(pte) && UffdWpMarkerFault(vma, slot, idx) is FaultResult cleared) return cleared;
+            uffdWp = Pte.IsMarker(pte);
             if (Pte.IsPresent(pte))
             {
                 // Already allowed (the retry after userfaultfd mapped it): only the PTE's bits, as handle_pte_fault() does.
                 if (!write || Pte.IsWrite(pte)) { ContSetAccessBits(slot, idx, Pte.Young | (write ? Pte.Dirty : 0)); return FaultResult.Ok; }
+                // do_wp_page(): a write-protected entry goes to userfaultfd; else wp_page_shared() reuses the page
+                if (UserfaultfdEntryWp(vma, pte)) return HandleUserfault(vma, addr, Userfaultfd.UserfaultReason.WriteProtect);
                 ContTryUnfold(slot, idx);   // contpte_ptep_set_access_flags(): the write bit changes
                 slot.Ptes[idx] = slot.Ptes[idx] | Pte.Write | Pte.Dirty | Pte.Young;
                 Map.Set(Map.HeadOf(Pte.Pfn(pte)), PageFlags.Dirty);
@@ -53,9 +58,22 @@ public sealed partial class Kernel
         if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
         int head = ShmemGetFolioForFault(f, vma, addr, index);
         if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
-        var r = FinishFaultLocked(vma, addr, head, index, write);
+        var r = FinishFaultLocked(vma, addr, head, index, write, uffdWp);
         if (r == FaultResult.Ok && write) Map.Set(head, PageFlags.Dirty);   // fault_dirty_shared_page()
         return r;
+    }
+
+    /// <summary>
+    /// models handle_pte_marker() → pte_marker_handle_uffd_wp() for the uffd-wp marker at PTE
+    /// <paramref name="idx"/>: in a VMA that is no longer write-protect registered the marker is only
+    /// dropped (pte_marker_clear(); the access faults again); null otherwise: the fault goes on as on an
+    /// empty entry (do_pte_missing()), and what it maps is write-protected.
+    /// </summary>
+    static FaultResult? UffdWpMarkerFault(Vma.Vma vma, PmdSlot slot, int idx)
+    {
+        if ((vma.Flags & VmFlags.UffdWp) != 0) return null;
+        slot.Ptes![idx] = 0;
+        return FaultResult.Ok;
     }
 
     /// <summary>models should_fault_around(): fault_around_bytes above a page, and no userfaultfd mode that wants every fault.</summary>
@@ -79,10 +97,10 @@ public sealed partial class Kernel
     int _faultLockedFolio = -1;
 
     /// <summary>finish_fault() with the folio locked, as shmem_fault() returns it.</summary>
-    FaultResult FinishFaultLocked(Vma.Vma vma, ulong addr, int head, long index, bool write)
+    FaultResult FinishFaultLocked(Vma.Vma vma, ulong addr, int head, long index, bool write, bool uffdWp = false)
     {
         _faultLockedFolio = head;
-        try { return FinishFault(vma, addr, head, index, write); }
+        try { return FinishFault(vma, addr, head, index, write, uffdWp); }
         finally { _faultLockedFolio = -1; }
     }
 
@@ -105,6 +123,8 @@ public sealed partial class Kernel
         }
         // A private copy swapped out is an anonymous page's entry: do_swap_page().
         if (slot is { Kind: PmdKind.Table } && Pte.IsSwap(slot.Ptes![PteIndex(addr)])) return DoSwapPage(vma, slot, addr, write);
+        bool uffdWp = slot is { Kind: PmdKind.Table } && Pte.IsMarker(slot.Ptes![PteIndex(addr)]);
+        if (uffdWp && UffdWpMarkerFault(vma, slot!, PteIndex(addr)) is FaultResult cleared) return cleared;
         if (slot is { Kind: PmdKind.Table } && Pte.IsPresent(slot.Ptes![PteIndex(addr)]))
         {
             int idx = PteIndex(addr);
@@ -121,16 +141,17 @@ public sealed partial class Kernel
             if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
             int head = ShmemGetFolioForFault(f, vma, addr, index);
             if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
-            return FinishFaultLocked(vma, addr, head, index, write: false);
+            return FinishFaultLocked(vma, addr, head, index, write: false, uffdWp);
         }
-        return DoCowFault(vma, addr, index);
+        return DoCowFault(vma, addr, index, uffdWp);
     }
 
     /// <summary>
     /// models do_cow_fault(): a new order-0 anonymous page (allocated first), the page cache's page at
-    /// index found or allocated there, its content copied, and the copy mapped writable and dirty.
+    /// index found or allocated there, its content copied, and the copy mapped writable and dirty
+    /// (in place of a uffd-wp marker, <paramref name="uffdWp"/>: write-protected, so the write faults again).
     /// </summary>
-    FaultResult DoCowFault(Vma.Vma vma, ulong addr, long index)
+    FaultResult DoCowFault(Vma.Vma vma, ulong addr, long index, bool uffdWp = false)
     {
         var mm = vma.Mm;
         if (!AnonVmaPrepare(vma)) return FaultResult.Oom;   // vmf_anon_prepare()
@@ -157,7 +178,8 @@ public sealed partial class Kernel
         int idx = PteIndex(addr);
         FolioAddNewAnonRmap(page, vma, addr, pmdMapped: false);
         mm.Rss[(int)RssMember.AnonPages]++;
-        slot.Ptes![idx] = Pte.Make(page, Pte.Young | MkWriteDirty(vma));
+        ulong bits = Pte.Young | MkWriteDirty(vma);
+        slot.Ptes![idx] = Pte.Make(page, uffdWp ? (bits & ~Pte.Write) | Pte.UffdWp : bits);
         SetPtesWork(1);
         Work(Cost.KernelWork.PagesCopied);
         RecordPrivateCopy(slot, idx, page);
@@ -177,7 +199,7 @@ public sealed partial class Kernel
     /// otherwise the whole folio by PTEs when it fits the VMA and this page table and every PTE it needs
     /// is empty, else only the faulting page.
     /// </summary>
-    FaultResult FinishFault(Vma.Vma vma, ulong addr, int head, long index, bool write)
+    FaultResult FinishFault(Vma.Vma vma, ulong addr, int head, long index, bool write, bool uffdWp = false)
     {
         var mm = vma.Mm;
         var slot = mm.PageTables.GetOrCreate(PmdIndex(addr));
@@ -195,7 +217,7 @@ public sealed partial class Kernel
         bool whole = nr > 1 && !UserfaultfdArmed(vma) && vmaOff >= idx && vmaOff + (nr - idx) <= vmaPages && pteOff >= idx && pteOff + (nr - idx) <= Geo.PtrsPerPte
             && slot.Ptes.AsSpan(pteOff - idx, nr).IndexOfAnyExcept(0UL) < 0;
         if (whole) SetPteRange(vma, slot, pteOff - idx, head, nr, write);
-        else if (slot.Ptes![pteOff] == 0) SetPteRange(vma, slot, pteOff, head + idx, 1, write);
+        else if (Pte.IsNoneMostly(slot.Ptes![pteOff])) SetPteRange(vma, slot, pteOff, head + idx, 1, write, uffdWp && Pte.IsMarker(slot.Ptes[pteOff]));
         return FaultResult.Ok;
     }
 
@@ -211,12 +233,14 @@ public sealed partial class Kernel
 
     /// <summary>
     /// models set_pte_range() for n pages of one shmem folio: young, writable as the shared VMA allows,
-    /// dirty on a write (or when writable and the folio already is); rmap, references and MM_SHMEMPAGES.
+    /// dirty on a write (or when writable and the folio already is), write-protected in place of a
+    /// uffd-wp marker (<paramref name="uffdWp"/>); rmap, references and MM_SHMEMPAGES.
     /// </summary>
-    void SetPteRange(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n, bool write)
+    void SetPteRange(Vma.Vma vma, PmdSlot slot, int firstPte, int pfn, int n, bool write, bool uffdWp = false)
     {
         int head = Map.HeadOf(pfn);
-        ulong flags = FilePteFlags(vma, head) | (write ? Pte.Dirty : 0);
+        ulong flags = FilePteFlags(vma, head, write);
+        if (uffdWp) flags = (flags & ~Pte.Write) | Pte.UffdWp;   // vmf_orig_pte_uffd_wp(): pte_mkuffd_wp()
         for (int i = 0; i < n; i++) slot.Ptes![firstPte + i] = Pte.Make(pfn + i, flags);
         SetPtesWork(n);
         ContSetPtes(slot, firstPte, n);
@@ -246,14 +270,22 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// The bits of a new entry mapping a page of the file folio at <paramref name="head"/>: young,
-    /// writable in a shared writable VMA, and then dirty if the folio is (maybe_mkwrite(), pte_mkdirty()).
+    /// The bits of a new entry mapping a page of the file folio at <paramref name="head"/>: young, and
+    /// writable as vm_page_prot allows, then dirty if the folio is; on a write fault dirty and
+    /// writable in a writable shared VMA (maybe_mkwrite(), pte_mkdirty()).
     /// </summary>
-    ulong FilePteFlags(Vma.Vma vma, int head)
+    ulong FilePteFlags(Vma.Vma vma, int head, bool write = false)
     {
-        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
-        return Pte.Young | (writable ? Pte.Write | (Map.Test(head, PageFlags.Dirty) ? Pte.Dirty : 0) : 0);
+        if (write) return Pte.Young | Pte.Dirty | (vma.IsShared && (vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0);
+        return Pte.Young | (VmPageProtWritable(vma) ? Pte.Write | (Map.Test(head, PageFlags.Dirty) ? Pte.Dirty : 0) : 0);
     }
+
+    /// <summary>
+    /// Whether the VMA's vm_page_prot lets new entries be writable: a writable shared mapping, unless
+    /// vma_wants_writenotify() asks for write faults, which for shmem only userfaultfd write protection does.
+    /// </summary>
+    static bool VmPageProtWritable(Vma.Vma vma) =>
+        vma.IsShared && (vma.Flags & VmFlags.Write) != 0 && (vma.Flags & VmFlags.UffdWp) == 0;
 
     /// <summary>Whether <see cref="MapSmallFileRun"/> is used (tests turn it off to compare with folio-by-folio mapping).</summary>
     internal bool FaultAroundRuns { get; set; } = true;
@@ -268,14 +300,15 @@ public sealed partial class Kernel
         if (VmaThpDisabled(vma, vma.Flags, forcedCollapse: true)) return false;
         ulong haddr = addr & ~((ulong)Geo.PmdSize - 1);
         if (!ThpVmaSuitableOrder(vma, haddr, Geo.PmdOrder)) return false;
-        MapFilePmd(vma, slot, head, Pte.Young | (write ? Pte.Dirty : 0));
+        MapFilePmd(vma, slot, head, write);
         return true;
     }
 
-    /// <summary>Maps a PMD-sized shmem folio by one PMD entry with these bits, writable as the shared VMA allows: rmap, reference, MM_SHMEMPAGES, thp_file_mapped.</summary>
-    void MapFilePmd(Vma.Vma vma, PmdSlot slot, int head, ulong bits)
+    /// <summary>Maps a PMD-sized shmem folio by one young PMD entry, for a write dirty and writable as the shared VMA allows, else as vm_page_prot allows: rmap, reference, MM_SHMEMPAGES, thp_file_mapped.</summary>
+    void MapFilePmd(Vma.Vma vma, PmdSlot slot, int head, bool write)
     {
-        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
+        ulong bits = write ? Pte.Young | Pte.Dirty : Pte.Young;
+        bool writable = write ? vma.IsShared && (vma.Flags & VmFlags.Write) != 0 : VmPageProtWritable(vma);
         slot.Kind = PmdKind.Huge;
         slot.Leaf = Pte.Make(head, bits | (writable ? Pte.Write : 0));
         SetPtesWork(1);

@@ -69,7 +69,7 @@ public sealed partial class Kernel
         return nr;
     }
 
-    /// <summary>models try_to_unmap() of a shmem folio with TTU_SPLIT_HUGE_PMD: each PMD mapping is split (thp_split_pmd; a file PMD is dropped), each PTE cleared, its dirty bit going to the folio.</summary>
+    /// <summary>models try_to_unmap() of a shmem folio with TTU_SPLIT_HUGE_PMD: each PMD mapping is split (thp_split_pmd; a file PMD is dropped), each PTE cleared (a write-protected one leaves a uffd-wp marker), its dirty bit going to the folio.</summary>
     void TryToUnmapFileFolio(int head, List<(Vma.Vma Vma, ulong Addr)> mappings)
     {
         foreach (var (vma, addr) in mappings)
@@ -86,7 +86,7 @@ public sealed partial class Kernel
             if (!Pte.IsNormal(pte) || Map.HeadOf(Pte.Pfn(pte)) != head) continue;
             if (Pte.IsDirty(pte)) Map.Set(head, PageFlags.Dirty);
             ContTryUnfold(slot, idx);   // ptep_clear_flush()
-            slot.Ptes[idx] = 0;
+            slot.Ptes[idx] = UnmappedEntry(vma, pte);
             vma.Mm.Rss[(int)RssMember.ShmemPages]--;
             FolioRemoveRmapPtes(head, Pte.Pfn(pte), 1, vma.Mm);
             FolioPut(head);

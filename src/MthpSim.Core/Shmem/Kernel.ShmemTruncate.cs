@@ -50,7 +50,7 @@ public sealed partial class Kernel
             ulong from = vma.Start + ((ulong)(s - vStart) << PageShift), to = vma.Start + ((ulong)(e - vStart) << PageShift);
             // Only the entries that map this folio: a private mapping's own pages and zero pages stay.
             foreach (var (a, b) in RunsMappingFolio(vma.Mm, from, to, head, tryToUnmap))
-                ZapRange(vma, a, b, evenCows: vma.IsShared);
+                ZapRange(vma, a, b, evenCows: vma.IsShared, dropMarkers: !tryToUnmap);
         }
     }
 

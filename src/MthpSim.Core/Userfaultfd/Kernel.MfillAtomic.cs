@@ -75,7 +75,8 @@ public sealed partial class Kernel
         int page = AllocChargedPage(PageKind.Anon, mm);
         if (page < 0) return -Errno.ENOMEM;
         int idx = PteIndex(addr);
-        long rc = MfillFileOverSize(vma, addr) ? -Errno.EFAULT : slot.Ptes![idx] != 0 ? -Errno.EEXIST : 0;
+        // mfill_atomic_install_pte(): pte_none_mostly(): a uffd-wp marker is replaced (and the protection with it)
+        long rc = MfillFileOverSize(vma, addr) ? -Errno.EFAULT : !Pte.IsNoneMostly(slot.Ptes![idx]) ? -Errno.EEXIST : 0;
         if (rc != 0)
         {
             FolioPut(page);
@@ -92,7 +93,7 @@ public sealed partial class Kernel
         return 0;
     }
 
-    /// <summary>models mfill_atomic_pte_zeropage(): the shared zero page, read-only.</summary>
+    /// <summary>models mfill_atomic_pte_zeropage(): the shared zero page, read-only, only where the entry is pte_none() (not a marker).</summary>
     long MfillAtomicPteZeropage(Vma.Vma vma, PmdSlot slot, ulong addr)
     {
         int idx = PteIndex(addr);
@@ -145,7 +146,7 @@ public sealed partial class Kernel
         MarkUptodate(head);
         int idx = PteIndex(addr);
         if (MfillFileOverSize(vma, addr)) return -Errno.EFAULT;
-        if (slot.Ptes![idx] != 0) return -Errno.EEXIST;
+        if (!Pte.IsNoneMostly(slot.Ptes![idx])) return -Errno.EEXIST;
         MfillInstallFilePte(vma, slot, idx, head + (int)(index - ShmemOwnerOf(head).Index));
         return 0;
     }

@@ -36,16 +36,10 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// models vma_can_userfault(): minor mode only on shmem; anonymous memory and shmem otherwise.
-    /// Write protection of shmem (PTE markers for pages not mapped) is not modelled: refused.
+    /// models vma_can_userfault(): minor mode only on shmem; anonymous memory and shmem (shared or
+    /// private file mappings) otherwise, write protection included (CONFIG_PTE_MARKER_UFFD_WP).
     /// </summary>
-    static bool VmaCanUserfault(Vma.Vma vma, VmFlags modes)
-    {
-        if ((modes & VmFlags.UffdMinor) != 0 && vma.File == null) return false;
-        if ((modes & VmFlags.UffdWp) != 0 && vma.File != null)
-            throw new NotSupportedException("userfaultfd write protection of shmem (uffd register ... wp on a file or shared mapping) is not modelled yet");
-        return true;
-    }
+    static bool VmaCanUserfault(Vma.Vma vma, VmFlags modes) => (modes & VmFlags.UffdMinor) == 0 || vma.File != null;
 
     /// <summary>
     /// models userfaultfd_register() and userfaultfd_register_range(): every VMA in the range (holes

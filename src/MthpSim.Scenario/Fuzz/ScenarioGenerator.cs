@@ -348,8 +348,8 @@ public sealed class ScenarioGenerator
     }
 
     /// <summary>
-    /// A userfaultfd statement on a region: registration (missing or wp for anonymous memory, missing or
-    /// minor for shmem; wp on shmem is not modelled), unregistration, or one of the filling ioctls. The
+    /// A userfaultfd statement on a region: registration (missing or wp for anonymous memory; missing,
+    /// minor or wp for shmem), unregistration, or one of the filling ioctls. The
     /// handler is copy or zeropage: one that resolves nothing would leave a pin or populate waiting.
     /// </summary>
     string Uffd(ScenarioSession s, string p, string r)
@@ -388,7 +388,7 @@ public sealed class ScenarioGenerator
         // Shmem where any VMA the range reaches maps a file (it may reach past the region).
         bool shmem = TryRegion(s, p, r, out ulong start, out _)
             && s.Process(p).Intersecting(start + (ulong)off, start + (ulong)(off + len)).Any(v => v.File != null);
-        string mode = _rng.Pick(shmem ? new[] { "missing", "minor", "missing+minor" } : new[] { "missing", "wp", "missing+wp" });
+        string mode = _rng.Pick(shmem ? new[] { "missing", "minor", "missing+minor", "wp", "missing+wp", "minor+wp" } : new[] { "missing", "wp", "missing+wp" });
         _pendingUffd = (p, r, off, len, mode);
         return $"{p} uffd register {r} {range} {mode}" + (_rng.Chance(40) ? " handler=zeropage" : "");
     }
