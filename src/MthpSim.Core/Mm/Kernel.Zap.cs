@@ -22,7 +22,8 @@ public sealed partial class Kernel
     /// </summary>
     internal void ZapRange(Vma.Vma vma, ulong start, ulong end, bool reclaimPt = false, bool evenCows = true, bool dropMarkers = false)
     {
-        bool keepWp = !dropMarkers && vma.File != null;
+        // markers exist only where write protection was registered: never in a process without a userfaultfd
+        bool keepWp = !dropMarkers && vma.File != null && vma.Mm.Uffd != null;
         bool installWp = (vma.Flags & VmFlags.UffdWp) != 0;
         Span<ulong> wp = stackalloc ulong[keepWp ? (Geo.PtrsPerPte + 63) / 64 : 0];
         if ((InjectedFaults & InjectedFault.ZapOnePageTooMany) != 0 && end < vma.End) end += (ulong)Geo.PageSize;
