@@ -142,8 +142,8 @@ public sealed partial class Kernel
                 Work(Cost.KernelWork.PagesZeroed, 1L << order);   // the new folio is cleared before use
                 long first = index & ~((1L << order) - 1);
                 AddToPageCache(f, head, first);
-                // a PMD folio reaching past EOF puts the file on the mount's list for shmem_unused_huge_shrink()
-                if (order == Geo.PmdOrder && f.Mount is { } sb && PagesOf(f.Size) < first + (1L << order) - 1 && !sb.ShrinkList.Contains(f))
+                // a large folio reaching past EOF puts the file on the mount's list for shmem_unused_huge_shrink()
+                if (f.Mount is { } sb && PagesOf(f.Size) < first + (1L << order) && !sb.ShrinkList.Contains(f))
                     sb.ShrinkList.Add(f);
                 return head;
             }

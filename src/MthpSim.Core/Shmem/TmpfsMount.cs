@@ -8,6 +8,6 @@ public sealed class TmpfsMount(string name, ShmemHuge huge, long maxPages)
     public long MaxPages { get; } = maxPages;
     /// <summary>Pages the mount's files hold (used_blocks).</summary>
     public long UsedPages;
-    /// <summary>sbinfo->shrinklist: files given a PMD-sized folio reaching past their EOF, in the order they were.</summary>
+    /// <summary>sbinfo->shrinklist: files given a large folio reaching past their EOF, in the order they were.</summary>
     internal readonly List<ShmemFile> ShrinkList = [];
 }
