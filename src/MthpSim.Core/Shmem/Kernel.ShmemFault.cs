@@ -135,9 +135,9 @@ public sealed partial class Kernel
         }
         long index = LinearPageIndex(vma, addr);
         if (!write && ShouldFaultAround(vma) && DoFaultAround(vma, addr, index)) return FaultResult.Ok;
-        if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
         if (!write)
         {
+            if (index >= PagesOf(f.Size)) return FaultResult.SigBus;
             if (ShmemUserfault(vma, f, addr, index) is FaultResult delivered) return delivered;
             int head = ShmemGetFolioForFault(f, vma, addr, index);
             if (head < 0) return head == -Errno.ENOMEM ? FaultResult.Oom : FaultResult.SigBus;
@@ -150,11 +150,13 @@ public sealed partial class Kernel
     /// models do_cow_fault(): a new order-0 anonymous page (allocated first), the page cache's page at
     /// index found or allocated there, its content copied, and the copy mapped writable and dirty
     /// (in place of a uffd-wp marker, <paramref name="uffdWp"/>: write-protected, so the write faults again).
+    /// The VMA gets its anon_vma first, even when shmem_fault() then refuses a page past EOF (SIGBUS).
     /// </summary>
     FaultResult DoCowFault(Vma.Vma vma, ulong addr, long index, bool uffdWp = false)
     {
         var mm = vma.Mm;
         if (!AnonVmaPrepare(vma)) return FaultResult.Oom;   // vmf_anon_prepare()
+        if (index >= PagesOf(vma.File!.Size)) return FaultResult.SigBus;
         // The copy's page is allocated before shmem_fault() delivers to userfaultfd, and freed: not observable.
         if (ShmemUserfault(vma, vma.File!, addr, index) is FaultResult delivered) return delivered;
         int page = AllocChargedPage(PageKind.Anon, mm);
