@@ -278,7 +278,7 @@ public sealed partial class Kernel
     /// </summary>
     ulong FilePteFlags(Vma.Vma vma, int head, bool write = false)
     {
-        if (write) return Pte.Young | Pte.Dirty | (vma.IsShared && (vma.Flags & VmFlags.Write) != 0 ? Pte.Write : 0);
+        if (write) return Pte.Young | Pte.Dirty | (SharedWritable(vma) ? Pte.Write : 0);
         return Pte.Young | (VmPageProtWritable(vma) ? Pte.Write | (Map.Test(head, PageFlags.Dirty) ? Pte.Dirty : 0) : 0);
     }
 
@@ -286,8 +286,10 @@ public sealed partial class Kernel
     /// Whether the VMA's vm_page_prot lets new entries be writable: a writable shared mapping, unless
     /// vma_wants_writenotify() asks for write faults, which for shmem only userfaultfd write protection does.
     /// </summary>
-    static bool VmPageProtWritable(Vma.Vma vma) =>
-        vma.IsShared && (vma.Flags & VmFlags.Write) != 0 && (vma.Flags & VmFlags.UffdWp) == 0;
+    static bool VmPageProtWritable(Vma.Vma vma) => SharedWritable(vma) && (vma.Flags & VmFlags.UffdWp) == 0;
+
+    /// <summary>A writable shared mapping: maybe_mkwrite() makes a written page's entry writable there.</summary>
+    static bool SharedWritable(Vma.Vma vma) => vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
 
     /// <summary>Whether <see cref="MapSmallFileRun"/> is used (tests turn it off to compare with folio-by-folio mapping).</summary>
     internal bool FaultAroundRuns { get; set; } = true;
@@ -310,7 +312,7 @@ public sealed partial class Kernel
     void MapFilePmd(Vma.Vma vma, PmdSlot slot, int head, bool write)
     {
         ulong bits = write ? Pte.Young | Pte.Dirty : Pte.Young;
-        bool writable = write ? vma.IsShared && (vma.Flags & VmFlags.Write) != 0 : VmPageProtWritable(vma);
+        bool writable = write ? SharedWritable(vma) : VmPageProtWritable(vma);
         slot.Kind = PmdKind.Huge;
         slot.Leaf = Pte.Make(head, bits | (writable ? Pte.Write : 0));
         SetPtesWork(1);

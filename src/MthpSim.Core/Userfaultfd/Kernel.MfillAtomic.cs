@@ -155,7 +155,7 @@ public sealed partial class Kernel
     void MfillInstallFilePte(Vma.Vma vma, PmdSlot slot, int idx, int pfn)
     {
         int head = Map.HeadOf(pfn);
-        bool writable = vma.IsShared && (vma.Flags & VmFlags.Write) != 0;
+        bool writable = SharedWritable(vma);   // VM_WRITE, whatever vm_page_prot says
         slot.Ptes![idx] = Pte.Make(pfn, Pte.Young | Pte.Dirty | (writable ? Pte.Write : 0));
         SetPtesWork(1);
         ContTryFold(slot, idx);   // set_pte_at(): the page ending a block of a large folio may fold it
