@@ -227,6 +227,10 @@ public sealed partial class Kernel
                 if (!Pte.IsPresent(pte)) return ScanResult.PteNonPresent;
                 if (Pte.Pfn(pte) != head + i) return ScanResult.Fail;
             }
+            // ptep_clear(): unlike a zap, the entries' young bits never reach the folio, so reclaim
+            // finds it unreferenced (measured live: a clean folio refaulted by a PMD is then dropped)
+            var ptes = slot.Ptes!;
+            for (int i = 0; i < ptes.Length; i++) ptes[i] &= ~Pte.Young;
             ZapRange(vma, haddr, haddr + pmdSize);
             FreePageTable(mm, slot.TablePfn);
             slot.TablePfn = -1;
