@@ -133,16 +133,18 @@ public static class OracleFuzzer
                 report.Errors.Add($"{name}: {first.Aborted ?? string.Join("; ", first.Invalid)}");
                 continue;
             }
-            var disagreeing = first.Expectations.Where(e => !e.Agrees).Select(e => e.Line).ToHashSet();
-            // Again, to tell a disagreement that reproduces from noise.
-            var confirmed = new HashSet<int>(disagreeing);
+            var disagreeing = first.Expectations.Where(e => !e.Agrees).ToDictionary(e => e.Line, e => e.Live.Observed);
+            // Again, to tell a disagreement that reproduces from noise: the same live value each time
+            // (reclaim's choice among active pages varies from run to run, and so does what it leaves).
+            var confirmed = new HashSet<int>(disagreeing.Keys);
             for (int run = 1; run < ConfirmRuns && confirmed.Count > 0; run++)
-                confirmed.IntersectWith(RunLive(name, Text(lines), cancel).Expectations.Where(e => !e.Agrees).Select(e => e.Line));
+                confirmed.IntersectWith(RunLive(name, Text(lines), cancel).Expectations
+                    .Where(e => !e.Agrees && disagreeing.TryGetValue(e.Line, out var live) && live == e.Live.Observed).Select(e => e.Line));
             foreach (var e in first.Expectations)
             {
                 var t = Tally(report, KindOf(e.Observable));
                 t.Checked++;
-                if (!disagreeing.Contains(e.Line)) t.Agreed++;
+                if (!disagreeing.ContainsKey(e.Line)) t.Agreed++;
                 else if (confirmed.Contains(e.Line)) t.Disagreed++;
                 else t.Noise++;
             }
