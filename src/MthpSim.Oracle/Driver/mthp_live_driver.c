@@ -129,6 +129,9 @@ struct mthp_cachestat {
 #define MAX_PINS 64
 /* The driver's own mappings remembered for mlock() in a forked child. */
 #define MAX_OWN_RANGES 256
+/* Files a process keeps open to map them (see file_fd()), and the longest path remembered. */
+#define MAX_FILE_FDS 64
+#define FILE_PATH_CAP 64
 /* pwrite/pread are issued in pieces that end at multiples of this file offset: the largest page
  * cache folio (PMD size with 4K pages), which is also the step in which the kernel's
  * generic_perform_write() walks one big write, so the pieces reach shmem exactly as one call would. */
@@ -381,25 +384,55 @@ static int read_pagemap(uint64_t vpn, size_t npages)
 
 /* ---- commands ---- */
 
-/* path NULL: anonymous (shared = MAP_SHARED|MAP_ANONYMOUS, i.e. shmem). Otherwise the file is
- * opened O_RDWR (so a later mprotect to rw works on a shared mapping, as for a program that opened
- * it read-write), mapped at off and closed again: the mapping keeps the file. */
+/* Each process opens a file once, at its first mapping of it, and maps it through that descriptor
+ * from then on, as a program that keeps its fd: two mappings of one open file (one struct file)
+ * can merge into one VMA, mappings of two opens never do. A forked child inherits the table with
+ * the descriptors, so its own mappings share its parent's open file too. */
+static struct {
+	char path[FILE_PATH_CAP];
+	int fd;
+} file_fds[MAX_FILE_FDS];
+static int nfile_fds;
+
+/* The process's descriptor for path, opened O_RDWR (so a later mprotect to rw works on a shared
+ * mapping, as for a program that opened it read-write), or -errno. *keep is 0 when the table had no
+ * room for it: the caller closes it after use. */
+static int file_fd(const char *path, int *keep)
+{
+	*keep = 1;
+	for (int i = 0; i < nfile_fds; i++)
+		if (strcmp(file_fds[i].path, path) == 0)
+			return file_fds[i].fd;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (nfile_fds == MAX_FILE_FDS || strlen(path) >= FILE_PATH_CAP) {
+		*keep = 0;
+		return fd;
+	}
+	strcpy(file_fds[nfile_fds].path, path);
+	file_fds[nfile_fds++].fd = fd;
+	return fd;
+}
+
+/* path NULL: anonymous (shared = MAP_SHARED|MAP_ANONYMOUS, i.e. shmem). Otherwise the file, through
+ * the process's descriptor for it (file_fd()). */
 static void cmd_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t shared, const char *path, uint64_t off)
 {
-	int fd = -1;
+	int fd = -1, keep = 1;
 	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | (addr != 0 ? MAP_FIXED_NOREPLACE : 0);
 	if (path == NULL) {
 		flags |= MAP_ANONYMOUS;
 	} else {
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = file_fd(path, &keep);
 		if (fd < 0) {
-			respond_rc(-errno);
+			respond_rc(fd);
 			return;
 		}
 	}
 	void *p = mmap((void *)(uintptr_t)addr, (size_t)len, (int)prot, flags, fd, (off_t)off);
 	int64_t rc = p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
-	if (fd >= 0)
+	if (!keep)
 		close(fd);
 	respond_rc(rc);
 }
