@@ -336,7 +336,9 @@ public sealed partial class Kernel
         long pteOff = PteIndex(addr), vmaOff = index - vma.PgOff, vmaPages = (long)(vma.Length >> PageShift);
         long from = Math.Max(pteOff & ~((long)nrAround - 1), pteOff - Math.Min(pteOff, vmaOff));
         long to = Math.Min(Math.Min(from + nrAround, Geo.PtrsPerPte), pteOff + vmaPages - vmaOff) - 1;
-        long startPg = index + from - pteOff, endPg = Math.Min(index + to - pteOff, PagesOf(f.Size) - 1);
+        // end_pgoff stops at the last page of the file: only a whole folio may map past it (shmem)
+        to = Math.Min(to, pteOff + (PagesOf(f.Size) - 1 - index));
+        long startPg = index + from - pteOff, endPg = index + to - pteOff;
         if (endPg < startPg) return false;
         var folios = FaultAroundFolios(f, startPg, endPg + 1);
         if (folios.Count == 0) return false;
