@@ -1062,6 +1062,10 @@ public sealed class InvariantChecker
         {
             if (f.Cache.Pages + f.Cache.SwappedPages != f.AllocedPages)
                 errors.Add($"{f.Name}: {f.Cache.Pages} pages cached and {f.Cache.SwappedPages} swapped, but {f.AllocedPages} blocks held");
+            if (f.Cache.Nodes.Unsettled)
+                errors.Add($"{f.Name}: the page cache's xarray nodes were changed and never charged or freed");
+            else if (f.Cache.RecountNodes() is var nodes && nodes != f.Cache.Nodes.Count)
+                errors.Add($"{f.Name}: the page cache's entries need {nodes} xarray nodes, {f.Cache.Nodes.Count} are allocated");
             if (f.AnyWrittenHole())
                 foreach (var (index, want) in f.WrittenPages())
                     if (f.Cache.Lookup(index) < 0 && !f.Cache.IsSwap(index, out _, out _))

@@ -146,8 +146,10 @@ public sealed partial class Kernel
         {
             int nr = 1 << Map.Order(head);
             for (int i = 0; i < nr; i++) Map.SetContent(folio + (int)(index - start) + i, Map.Content(head + i));
-            ReleaseCacheFolio(f, head, index, nr);
+            ReleaseCacheFolio(f, head, index, nr, settle: false);
         }
+        // The entries are replaced in place; a new node is needed only where the root must grow (the
+        // range held nothing but index 0), left uncharged here (the kernel makes it first, xas_create_range()).
         AddToPageCache(f, folio, start);
         Map.Set(folio, PageFlags.Dirty);
         RetractPageTables(f, start);
@@ -155,10 +157,15 @@ public sealed partial class Kernel
         return cc.IsKhugepaged ? ScanResult.Succeed : ScanResult.PteMappedHugepage;
     }
 
-    /// <summary>Takes an unmapped folio out of the page cache with its accounting and drops the cache's references (filemap_remove_folio() without the content change).</summary>
-    void ReleaseCacheFolio(ShmemFile f, int head, long index, int nr)
+    /// <summary>
+    /// Takes an unmapped folio out of the page cache with its accounting and drops the cache's
+    /// references (filemap_remove_folio() without the content change). Without <paramref name="settle"/>
+    /// the xarray's freed nodes wait for the caller's next store (a collapse replaces the entries in place).
+    /// </summary>
+    void ReleaseCacheFolio(ShmemFile f, int head, long index, int nr, bool settle = true)
     {
         f.Cache.Remove(index, nr);
+        if (settle) SettleXaNodes(f, null);
         _shmemOwner.Remove(head);
         _notUptodate.Remove(head);
         NrShmem -= nr;

@@ -63,6 +63,7 @@ public sealed partial class Kernel
         {
             _shmemOwner.Set(dst, owner.File, owner.Index);
             owner.File.Cache.Insert(owner.Index, dst, nr);
+            SettleXaNodes(owner.File, null);   // in place
             if (_notUptodate.Remove(src)) _notUptodate.Add(dst);   // folio_migrate_flags() copies PG_uptodate
         }
         // try_to_migrate_one() takes each entry down (ptep_clear_flush(): its block unfolds);

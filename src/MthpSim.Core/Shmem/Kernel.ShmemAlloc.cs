@@ -137,11 +137,16 @@ public sealed partial class Kernel
                     FolioPut(head);
                     break;
                 }
+                long first = index & ~((1L << order) - 1);
+                // the xarray's new nodes are charged with the folio's gfp: a failure drops the folio, and order 0 is tried
+                if (!AddToPageCache(f, head, first, vma?.Mm, ThpChargeGfp(vma)))
+                {
+                    FolioPut(head);
+                    break;
+                }
                 if (order == Geo.PmdOrder) Stats.Count(VmEvent.ThpFileAlloc);
                 Stats.Count(order, MthpStat.ShmemAlloc);
                 Work(Cost.KernelWork.PagesZeroed, 1L << order);   // the new folio is cleared before use
-                long first = index & ~((1L << order) - 1);
-                AddToPageCache(f, head, first);
                 // a large folio reaching past EOF puts the file on the mount's list for shmem_unused_huge_shrink()
                 if (f.Mount is { } sb && PagesOf(f.Size) < first + (1L << order) && !sb.ShrinkList.Contains(f))
                     sb.ShrinkList.Add(f);
@@ -153,8 +158,12 @@ public sealed partial class Kernel
         if (!ShmemAcctBlocks(f, 1)) return -Errno.ENOSPC;
         int page = AllocChargedPage(PageKind.Shmem, vma?.Mm);
         if (page < 0) return -Errno.ENOMEM;
+        if (!AddToPageCache(f, page, index, vma?.Mm))
+        {
+            FolioPut(page);
+            return -Errno.ENOMEM;
+        }
         Work(Cost.KernelWork.PagesZeroed);
-        AddToPageCache(f, page, index);
         return page;
     }
 
@@ -200,11 +209,21 @@ public sealed partial class Kernel
         }
     }
 
-    /// <summary>models shmem_add_to_page_cache() and shmem_inode_acct_blocks(): the cache holds one reference per page.</summary>
-    void AddToPageCache(ShmemFile f, int head, long index)
+    /// <summary>
+    /// models shmem_add_to_page_cache() and shmem_inode_acct_blocks(): the cache holds one reference per
+    /// page. The xarray nodes it needs are charged to <paramref name="charger"/>'s group with
+    /// <paramref name="gfp"/>; when that fails the folio is not added (false).
+    /// </summary>
+    bool AddToPageCache(ShmemFile f, int head, long index, MmStruct? charger = null, Memcg.ChargeGfp gfp = Memcg.ChargeGfp.Kernel)
     {
         int nr = 1 << Map.Order(head);
         f.Cache.Insert(index, head, nr);
+        if (!SettleXaNodes(f, charger, gfp))
+        {
+            f.Cache.Remove(index, nr);
+            SettleXaNodes(f, null);
+            return false;
+        }
         _shmemOwner.Set(head, f, index);
         Map.AddRef(head, nr - 1);   // the allocation's reference becomes one of the cache's
         NrShmem += nr;
@@ -212,12 +231,14 @@ public sealed partial class Kernel
         f.AllocedPages += nr;
         if (f.Mount != null) f.Mount.UsedPages += nr;
         LruAdd(head);
+        return true;
     }
 
     /// <summary><see cref="AddToPageCache"/> of the order-0 folios at frames [pfn, pfn + n), at consecutive indexes from <paramref name="index"/>.</summary>
     void AddSmallRunToPageCache(ShmemFile f, int pfn, int n, long index)
     {
         f.Cache.InsertSmallRun(index, pfn, n);
+        SettleXaNodes(f, null);   // the write path: no task's group
         _shmemOwner.SetSmallRun(pfn, n, f, index);
         NrShmem += n;
         f.AllocedPages += n;

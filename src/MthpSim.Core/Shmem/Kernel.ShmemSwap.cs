@@ -123,6 +123,7 @@ public sealed partial class Kernel
         si.SetMemcgId(offset, nr, SwapCgroupId(head));   // swap_cgroup_record()
         // shmem_delete_from_page_cache(): the allocation's count of each slot is now the page cache entry's
         f.Cache.InsertSwap(index, offset, order);
+        SettleXaNodes(f, null);   // in place: no node made or freed
         _shmemOwner.Remove(head);
         NrShmem -= nr;
         if (order == Geo.PmdOrder) NrShmemThps -= nr;
@@ -190,7 +191,7 @@ public sealed partial class Kernel
             _faultMajor = true;
         }
         int fo = Map.Order(folio), fnr = 1 << fo;
-        if (order > fo) ShmemSplitLargeEntry(f, index);
+        if (order > fo) ShmemSplitLargeEntry(f, index, vma?.Mm ?? current);
         long first = index & ~((long)fnr - 1);
         int firstOff = off - (int)(index - first);
         // shmem_add_to_page_cache() over the entries; the swap cache (if it held the folio) lets go
@@ -199,7 +200,7 @@ public sealed partial class Kernel
         f.Cache.Remove(first, fnr);
         f.AllocedPages -= fnr;   // AddToPageCache() counts them again
         if (f.Mount != null) f.Mount.UsedPages -= fnr;
-        AddToPageCache(f, folio, first);   // our reference becomes one of the cache's
+        AddToPageCache(f, folio, first);   // our reference becomes one of the cache's; in place, so no node is made or charged
         Map.Set(folio, PageFlags.Dirty);
         for (int i = 0; i < fnr; i++) si.Put(firstOff + i);   // swap_free_nr(): the page cache's references
         Paths.ShmemSwapin += fnr;
@@ -245,9 +246,11 @@ public sealed partial class Kernel
     /// <summary>
     /// models shmem_split_large_entry(): the multi-index swap entry holding index is split the way
     /// xas_try_split() can, down to order 0 at index: orders above 6 go to multiples of 6 first, and the
-    /// pieces not holding index stay as large as that allows.
+    /// pieces not holding index stay as large as that allows. The nodes it needs are charged to
+    /// <paramref name="charger"/>'s group; one that cannot be is left uncharged (the kernel's swap-in
+    /// would fail with -ENOMEM).
     /// </summary>
-    void ShmemSplitLargeEntry(ShmemFile f, long index)
+    void ShmemSplitLargeEntry(ShmemFile f, long index, MmStruct? charger)
     {
         f.Cache.IsSwap(index, out int off, out int curOrder);
         while (curOrder > 0)
@@ -259,6 +262,7 @@ public sealed partial class Kernel
                 f.Cache.InsertSwap(aligned + i, alignedOff + (int)i, splitOrder);
             curOrder = splitOrder;
         }
+        SettleXaNodes(f, charger);
     }
 
     /// <summary>xas_try_split_min_order() with XA_CHUNK_SHIFT 6.</summary>
@@ -276,6 +280,7 @@ public sealed partial class Kernel
             int nr = 1 << order;
             if (index < first || index + nr > end) continue;
             f.Cache.Remove(index, nr);
+            SettleXaNodes(f, null);
             f.RecordContent(index, nr, 0);
             f.AllocedPages -= nr;
             if (f.Mount != null) f.Mount.UsedPages -= nr;

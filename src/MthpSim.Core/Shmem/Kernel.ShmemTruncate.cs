@@ -285,6 +285,7 @@ public sealed partial class Kernel
             if (!uptodate) _notUptodate.Add(ph);
             heads.Add(ph);
         }
+        SettleXaNodes(f, null);   // nodes a split makes (xas_split_alloc()) are left uncharged: the model does not know the splitting task
         foreach (var (ph, _) in pieces)
             if (index + (ph - head) >= keepEnd)
             {

@@ -11,10 +11,11 @@ public sealed class PageCache
 {
     readonly int _chunkShift;
     readonly int _chunkMask;
-    /// <summary>One PMD-sized block of indexes: its slots (head PFN + 1; 0 = empty; negative: a swap entry) and how many are used.</summary>
+    /// <summary>One PMD-sized block of indexes: its slots (head PFN + 1; 0 = empty; negative: a swap entry), the order of the entry holding each (+ 1; 0 = empty) and how many are used.</summary>
     sealed class Chunk(int size)
     {
         public readonly int[] Slots = new int[size];
+        public readonly byte[] Orders = new byte[size];
         public int Used;
     }
 
@@ -22,6 +23,9 @@ public sealed class PageCache
     readonly Dictionary<long, Chunk> _chunks = new();
     /// <summary>The chunk numbers in order, so that a search starts at the chunk it needs.</summary>
     readonly SortedSet<long> _keys = new();
+
+    /// <summary>The xarray's nodes, for their memcg charge.</summary>
+    public XaNodes Nodes { get; } = new();
 
     public PageCache(int pmdOrder)
     {
@@ -114,10 +118,10 @@ public sealed class PageCache
     }
 
     /// <summary>Stores a folio of <paramref name="nr"/> pages at its (naturally aligned) first index; it may replace only the folio it was split from.</summary>
-    public void Insert(long index, int head, int nr) => Fill(index, nr, head + 1, 0, overSwap: false);
+    public void Insert(long index, int head, int nr) => Fill(index, nr, head + 1, 0, overSwap: false, System.Numerics.BitOperations.Log2((uint)nr));
 
     /// <summary>Stores <paramref name="nr"/> order-0 folios at consecutive frames from <paramref name="pfn"/> at consecutive indexes from <paramref name="index"/>.</summary>
-    public void InsertSmallRun(long index, int pfn, int nr) => Fill(index, nr, pfn + 1, 1, overSwap: false);
+    public void InsertSmallRun(long index, int pfn, int nr) => Fill(index, nr, pfn + 1, 1, overSwap: false, 0);
 
     /// <summary>
     /// Stores a swap entry of 2^<paramref name="order"/> pages at its aligned first index, page i
@@ -127,14 +131,14 @@ public sealed class PageCache
     public void InsertSwap(long index, int offset, int order)
     {
         if (offset + (1 << order) > MaxSwapOffset) throw new NotSupportedException($"swap offsets past {MaxSwapOffset} in a shmem page cache are not modelled");
-        Fill(index, 1 << order, -(1 + (offset << OrderBits | order)), -(1 << OrderBits), overSwap: true);   // page i: offset + i
+        Fill(index, 1 << order, -(1 + (offset << OrderBits | order)), -(1 << OrderBits), overSwap: true, order);   // page i: offset + i
     }
 
     /// <summary>Forgets <paramref name="nr"/> indexes from <paramref name="index"/>, folios or swap entries.</summary>
-    public void Remove(long index, int nr) => Fill(index, nr, 0, 0, overSwap: true);
+    public void Remove(long index, int nr) => Fill(index, nr, 0, 0, overSwap: true, -1);
 
-    /// <summary>Stores first + i * step at the i-th of nr indexes from index.</summary>
-    void Fill(long index, int nr, int first, int step, bool overSwap)
+    /// <summary>Stores first + i * step at the i-th of nr indexes from index, as entries of <paramref name="order"/> (-1: none).</summary>
+    void Fill(long index, int nr, int first, int step, bool overSwap, int order)
     {
         int done = 0;
         while (nr > 0)
@@ -156,6 +160,8 @@ public sealed class PageCache
             {
                 // order-0 folios into holes (a write's new pages): each slot the next head
                 for (int i = 0; i < n; i++) slots[i] = first + done + i;
+                c.Orders.AsSpan(at, n).Fill(1);
+                for (int i = 0; i < n; i++) Nodes.Change(index + i, -1, 0);
                 c.Used += n;
                 Pages += n;
                 (index, nr, done) = (index + n, nr - n, done + n);
@@ -166,6 +172,9 @@ public sealed class PageCache
                 int was = c.Slots[i], value = first + step * (done + i - at);
                 if (was < 0 && !overSwap) throw new InvalidOperationException($"page cache index {(key << _chunkShift) + i} holds a swap entry; a folio cannot be stored over it");
                 c.Slots[i] = value;
+                int newOrder = value != 0 ? order : -1;
+                Nodes.Change((key << _chunkShift) + i, c.Orders[i] - 1, newOrder);
+                c.Orders[i] = (byte)(newOrder + 1);
                 c.Used += (value != 0 ? 1 : 0) - (was != 0 ? 1 : 0);
                 Pages += (value > 0 ? 1 : 0) - (was > 0 ? 1 : 0);
                 SwappedPages += (value < 0 ? 1 : 0) - (was < 0 ? 1 : 0);
@@ -180,6 +189,40 @@ public sealed class PageCache
             nr -= n;
             done += n;
         }
+    }
+
+    /// <summary>Settles the xarray's nodes after an operation (<see cref="XaNodes.Settle"/>).</summary>
+    internal void SettleNodes(out List<XaNodes.Node>? made, out List<ushort>? freed) => Nodes.Settle(LastCovered(), out made, out freed);
+
+    /// <summary>The last index an entry covers (an entry at index 0 counting as covering 2^order, xas_max()), or -1.</summary>
+    long LastCovered()
+    {
+        if (_keys.Count == 0) return -1;
+        long lastKey = _keys.Max;
+        long max = (lastKey << _chunkShift) + _chunks[lastKey].Slots.AsSpan().LastIndexOfAnyExcept(0);
+        if (ChunkAt(0) is { } c0 && c0.Orders[0] > 1) max = Math.Max(max, 1L << (c0.Orders[0] - 1));
+        return max;
+    }
+
+    /// <summary>The xarray nodes the entries need, counted afresh from the entries (for the invariant checker).</summary>
+    public int RecountNodes()
+    {
+        int root = XaNodes.RootLevel(LastCovered());
+        if (root < 0) return 0;
+        var nodes = new HashSet<(int, long)> { (root, 0) };
+        foreach (long key in _keys)
+        {
+            var c = _chunks[key];
+            for (int i = 0; i < c.Orders.Length;)
+            {
+                int order = c.Orders[i] - 1;
+                if (order < 0) { i++; continue; }
+                long index = (key << _chunkShift) + i;
+                for (int level = XaNodes.LevelOf(order); level < root; level++) nodes.Add((level, index >> (XaNodes.ChunkShift * (level + 1))));
+                i = (i & ~((1 << order) - 1)) + (1 << order);
+            }
+        }
+        return nodes.Count;
     }
 
     /// <summary>The first index at or after <paramref name="index"/> and below <paramref name="end"/> holding a folio (or, with <paramref name="swap"/>, also a swap entry), or -1.</summary>

@@ -121,7 +121,11 @@ public sealed partial class Kernel
         if (page < 0) return -Errno.ENOMEM;
         // The charge may have reclaimed: look again, as the kernel adds under the lock only now.
         if (f.Cache.Lookup(index) >= 0 || f.Cache.IsSwap(index, out _, out _)) { FolioPut(page); return -Errno.EEXIST; }
-        AddToPageCache(f, page, index);
+        if (!AddToPageCache(f, page, index, vma.Mm))
+        {
+            FolioPut(page);
+            return -Errno.ENOMEM;
+        }
         uint token = zero ? 0 : NextToken();
         Map.SetContent(page, token);
         // A shared mapping's PTE maps the file's page there, so with none in the file it is pte_none().

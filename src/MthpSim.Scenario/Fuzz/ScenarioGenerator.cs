@@ -92,6 +92,8 @@ public sealed class ScenarioGenerator
 
     /// <summary>Every process the scenario created, in order (those the OOM killer took included).</summary>
     public IReadOnlyList<string> AllProcesses => _allProcs;
+    /// <summary>The processes that have neither exited nor been killed.</summary>
+    public IReadOnlyList<string> LiveProcesses => _procs;
     readonly List<string> _allProcs = ["p0"];
     readonly List<string> _cgroups = new();
 
@@ -637,8 +639,9 @@ public sealed record GeneratorProfile(string Machine, bool CollapsePolicies, boo
     public static readonly GeneratorProfile LiveCgroups = Live with { Cgroups = true, SmallAnonSizes = false, CgroupPercent = 100, ForkInCgroups = false, Uffd = false };
     /// <summary>
     /// The cgroups profile on a machine with zram swap and pageout, without shmem: reclaim in the groups
-    /// swaps. No shmem: live, a file's page cache charges its xarray nodes (kernel memory the model does
-    /// not have) to the group, which moves when reclaim starts.
+    /// swaps. No shmem: a file's page cache nodes are charged to the group, and live frees them only
+    /// after an RCU grace period, which moves when reclaim starts (the model frees them at once). Kept
+    /// without shmem since the model charges them too (2026-12-07), so that a seed's scenarios stay the same.
     /// </summary>
     public static readonly GeneratorProfile LiveSwapCgroups = LiveCgroups with { Machine = "machine memory=4G swap=1G", Pageout = true, Swap = true, Shmem = false };
 }

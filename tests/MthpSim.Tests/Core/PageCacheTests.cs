@@ -37,6 +37,63 @@ public class PageCacheTests
         Assert.True(c.AnyIn(0, 512));
         Assert.False(c.AnyIn(512, 1024));
     }
+
+    /// <summary>Nodes after settling, with the groups charged and freed (every new node charged to group 7).</summary>
+    static (int Nodes, int Charged, int Freed) Settle(PageCache c)
+    {
+        c.SettleNodes(out var made, out var freed);
+        foreach (var n in made ?? []) n.Memcg = 7;
+        Assert.All(freed ?? [], g => Assert.Equal(7, g));
+        Assert.False(c.Nodes.Unsettled);
+        Assert.Equal(c.RecountNodes(), c.Nodes.Count);
+        return (c.Nodes.Count, made?.Count ?? 0, freed?.Count ?? 0);
+    }
+
+    [Theory]
+    // a lone order-0 entry at index 0 sits in the xarray's head: no node
+    [InlineData(0, 1, 0)]
+    // anywhere else, or larger, it needs a leaf (64 slots)
+    [InlineData(5, 1, 1)]
+    [InlineData(0, 16, 1)]
+    // an order-6 entry at 0 covers the whole of a leaf: it needs a node above one (xas_max() counts it as index 64)
+    [InlineData(0, 64, 1)]
+    // a 2M folio: eight slots of a node of shift 6, no leaf
+    [InlineData(0, 512, 1)]
+    [InlineData(512, 512, 1)]
+    // past index 4095 the root is two levels up: the root and the shift-6 node under it
+    [InlineData(4096, 512, 2)]
+    [InlineData(4096, 1, 3)]
+    public void A_single_entry_needs_the_nodes_the_xarray_makes_for_it(long index, int nr, int nodes)
+    {
+        var c = new PageCache(pmdOrder: 9);
+        c.Insert(index, head: 8192, nr: nr);
+        Assert.Equal((nodes, nodes, 0), Settle(c));
+        c.Remove(index, nr);
+        Assert.Equal((0, 0, nodes), Settle(c));
+    }
+
+    [Fact]
+    public void Nodes_are_made_and_freed_as_entries_come_and_go_and_an_entry_replaced_in_place_changes_none()
+    {
+        var c = new PageCache(pmdOrder: 9);
+        c.InsertSmallRun(0, pfn: 1000, nr: 512);
+        Assert.Equal((9, 9, 0), Settle(c));            // eight leaves and their parent
+        c.InsertSwap(64, offset: 40, order: 0);        // a page swapped out: same slot
+        Assert.Equal((9, 0, 0), Settle(c));
+        c.Remove(64, 1);
+        c.Insert(64, head: 3000, nr: 1);               // swapped back in: freed and refilled in one operation
+        Assert.Equal((9, 0, 0), Settle(c));
+        c.Remove(64, 64);                              // a leaf emptied
+        Assert.Equal((8, 0, 1), Settle(c));
+        c.Remove(0, 512);                              // the rest: every leaf and the root
+        c.Insert(0, head: 4096, nr: 512);              // a collapse's 2M folio in their place
+        Assert.Equal((1, 0, 7), Settle(c));            // the root stays: the folio sits in its slots
+        c.Insert(0, head: 4096, nr: 1);                // the first page of a split, the rest still the folio's
+        for (int i = 1; i < 512; i++) c.Insert(i, head: 4096 + i, nr: 1);
+        Assert.Equal((9, 8, 0), Settle(c));            // the split's leaves
+        c.Remove(1, 511);                              // all but index 0: the tree shrinks to the head
+        Assert.Equal((0, 0, 9), Settle(c));
+    }
 }
 
 public class ShmemOwnerTableTests
