@@ -218,6 +218,10 @@ public static class OracleFuzzer
             foreach (long page in Enumerable.Range(0, SampledPagesPerRegion).Select(i => i == 0 ? 0 : rng.Below((int)Math.Min(pages, int.MaxValue))).Distinct())
                 observables.Add(new FileObs(at, f, FileAttr.FolioKind, page * k.Geo.PageSize));
         }
+        // Fault counts of every process still alive: how many faults each path takes, before the
+        // read-back below (its GUP faults would count).
+        foreach (var p in gen.LiveProcesses)
+            observables.AddRange([new FaultCountObs(at, p, false), new FaultCountObs(at, p, true)]);
         // With cgroups: who the OOM killer took, and how many.
         if (stream is OracleFuzzStream.Cgroups or OracleFuzzStream.SwapCgroups)
         {
