@@ -70,6 +70,15 @@ public sealed class ContentReference
         var sz = _fileSize.GetValueOrDefault(key);
         _fileSize[key] = (grow ? Math.Max(sz.SizeBytes, bytes) : bytes, sz.FallocEnd);
     }
+    /// <summary>
+    /// Truncating or punching whole pages [first, end) that reach fallocate's end takes it back to
+    /// the range's start (shmem_undo_range()): pages past EOF are then kept by a split no longer.
+    /// </summary>
+    void UndoFallocEnd(string key, long first, long end)
+    {
+        if (_fileSize.TryGetValue(key, out var sz) && sz.FallocEnd > first && sz.FallocEnd <= end) _fileSize[key] = (sz.SizeBytes, first);
+    }
+
     // Taken before a statement runs: the region it names (mremap and munmap change the binding) and the next store's token.
     (ulong Start, ulong Length)? _region;
     uint _tokenBefore;
@@ -371,6 +380,7 @@ public sealed class ContentReference
                     ZeroFile(fa.File, i, j);
                     i = j;
                 }
+                UndoFallocEnd(fa.File, first, end);
                 MayDropPastEof(fa.File);
                 break;
             }
@@ -380,6 +390,7 @@ public sealed class ContentReference
                 bool grows = ft.Size > _fileSize.GetValueOrDefault(ft.File).SizeBytes;
                 if (!grows) ZeroFile(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
                 if (!grows) DropCopiesPast(ft.File, (long)PagesUp((ulong)ft.Size));
+                if (!grows) UndoFallocEnd(ft.File, (long)PagesUp((ulong)ft.Size), long.MaxValue);
                 SetSize(ft.File, ft.Size, shift);
                 if (!grows) MayDropPastEof(ft.File);
                 break;
