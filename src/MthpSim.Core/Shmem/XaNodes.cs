@@ -70,6 +70,7 @@ public sealed class XaNodes
     public void Change(long index, int oldOrder, int newOrder)
     {
         int lo = oldOrder < 0 ? -1 : LevelOf(oldOrder), ln = newOrder < 0 ? -1 : LevelOf(newOrder);
+        if (index == 0 && oldOrder != newOrder) _rootMayMove = true;   // xas_max() counts index 0's order
         if (lo == ln) return;
         if (lo < 0)
         {
@@ -77,7 +78,7 @@ public sealed class XaNodes
             if (_root < 0 || index == 0 || (index >> (ChunkShift * (_root + 1))) != 0) _rootMayMove = true;
             _max = Math.Max(_max, index);
         }
-        else if (ln < 0 ? index >= _max || index == 0 : index == 0) _rootMayMove = true;   // the last one gone, or index 0's order
+        else if (ln < 0 && index >= _max) _rootMayMove = true;   // the last one gone
         if (lo >= 0) AddDirect(lo, index >> (ChunkShift * (lo + 1)), -1);
         if (ln >= 0) AddDirect(ln, index >> (ChunkShift * (ln + 1)), 1);
     }
