@@ -161,20 +161,26 @@ public sealed class PageCache
                 // order-0 folios into holes (a write's new pages): each slot the next head
                 for (int i = 0; i < n; i++) slots[i] = first + done + i;
                 c.Orders.AsSpan(at, n).Fill(1);
-                for (int i = 0; i < n; i++) Nodes.Change(index + i, -1, 0);
+                Nodes.Change(index, n, -1, 0);
                 c.Used += n;
                 Pages += n;
                 (index, nr, done) = (index + n, nr - n, done + n);
                 continue;
             }
+            // the xarray's nodes see the indexes a run of one old order at a time (a store is of one order)
+            byte newOrderByte = (byte)(first != 0 ? order + 1 : 0);
+            for (int i = at, run = at; i <= at + n; i++)
+                if (i == at + n || c.Orders[i] != c.Orders[run])
+                {
+                    Nodes.Change((key << _chunkShift) + run, i - run, c.Orders[run] - 1, newOrderByte - 1);
+                    run = i;
+                }
             for (int i = at; i < at + n; i++)
             {
                 int was = c.Slots[i], value = first + step * (done + i - at);
                 if (was < 0 && !overSwap) throw new InvalidOperationException($"page cache index {(key << _chunkShift) + i} holds a swap entry; a folio cannot be stored over it");
                 c.Slots[i] = value;
-                int newOrder = value != 0 ? order : -1;
-                Nodes.Change((key << _chunkShift) + i, c.Orders[i] - 1, newOrder);
-                c.Orders[i] = (byte)(newOrder + 1);
+                c.Orders[i] = newOrderByte;
                 c.Used += (value != 0 ? 1 : 0) - (was != 0 ? 1 : 0);
                 Pages += (value > 0 ? 1 : 0) - (was > 0 ? 1 : 0);
                 SwappedPages += (value < 0 ? 1 : 0) - (was < 0 ? 1 : 0);

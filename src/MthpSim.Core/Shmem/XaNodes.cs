@@ -66,21 +66,37 @@ public sealed class XaNodes
     /// <summary>The level an entry of <paramref name="order"/> is stored at.</summary>
     public static int LevelOf(int order) => order / ChunkShift;
 
-    /// <summary>One index changes from an entry of order <paramref name="oldOrder"/> to one of <paramref name="newOrder"/> (-1: none).</summary>
-    public void Change(long index, int oldOrder, int newOrder)
+    /// <summary>
+    /// <paramref name="n"/> indexes from <paramref name="index"/> change from entries of order
+    /// <paramref name="oldOrder"/> to entries of <paramref name="newOrder"/> (-1: none).
+    /// </summary>
+    public void Change(long index, long n, int oldOrder, int newOrder)
     {
         int lo = oldOrder < 0 ? -1 : LevelOf(oldOrder), ln = newOrder < 0 ? -1 : LevelOf(newOrder);
+        long last = index + n - 1;
         if (index == 0 && oldOrder != newOrder) _rootMayMove = true;   // xas_max() counts index 0's order
         if (lo == ln) return;
         if (lo < 0)
         {
-            // an entry where there was none moves the root only past its reach
-            if (_root < 0 || index == 0 || (index >> (ChunkShift * (_root + 1))) != 0) _rootMayMove = true;
-            _max = Math.Max(_max, index);
+            // entries where there were none move the root only past its reach
+            if (_root < 0 || index == 0 || (last >> (ChunkShift * (_root + 1))) != 0) _rootMayMove = true;
+            _max = Math.Max(_max, last);
         }
-        else if (ln < 0 && index >= _max) _rootMayMove = true;   // the last one gone
-        if (lo >= 0) AddDirect(lo, index >> (ChunkShift * (lo + 1)), -1);
-        if (ln >= 0) AddDirect(ln, index >> (ChunkShift * (ln + 1)), 1);
+        else if (ln < 0 && last >= _max) _rootMayMove = true;   // the last one gone
+        if (lo >= 0) AddDirectRun(lo, index, n, -1);
+        if (ln >= 0) AddDirectRun(ln, index, n, 1);
+    }
+
+    /// <summary>The indexes [index, index + n) count <paramref name="sign"/> each in the nodes of <paramref name="level"/> holding them.</summary>
+    void AddDirectRun(int level, long index, long n, int sign)
+    {
+        int shift = ChunkShift * (level + 1);
+        for (long end = index + n; index < end;)
+        {
+            long next = Math.Min(end, ((index >> shift) + 1) << shift);
+            AddDirect(level, index >> shift, sign * (next - index));
+            index = next;
+        }
     }
 
     void AddDirect(int level, long key, long delta)
