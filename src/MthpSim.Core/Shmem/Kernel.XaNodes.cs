@@ -10,7 +10,8 @@ public sealed partial class Kernel
     const int XaNodeObjectBytes = 592;
 
     /// <summary>
-    /// The xa_nodes a page cache operation on <paramref name="f"/> made and freed: each new node is
+    /// models the accounted xa_node allocations of xas_create() (retried through xas_nomem()) and
+    /// their frees (xa_node_free()). The xa_nodes a page cache operation on <paramref name="f"/> made and freed: each new node is
     /// charged to <paramref name="charger"/>'s group (the task that stores; none for the kernel's own
     /// threads and the file statements) with <paramref name="gfp"/>, each freed one uncharged from the
     /// group it was charged to. Uncharged at once, where the kernel frees a node after an RCU grace period.

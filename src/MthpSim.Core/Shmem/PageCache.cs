@@ -215,7 +215,11 @@ public sealed class PageCache
     {
         int root = XaNodes.RootLevel(LastCovered());
         if (root < 0) return 0;
-        var nodes = new HashSet<(int, long)> { (root, 0) };
+        // Indexes come in order, so each level's nodes come in order too: a node is counted when its
+        // key differs from the last one counted at its level.
+        int count = 1;
+        Span<long> last = stackalloc long[root];
+        last.Fill(-1);
         foreach (long key in _keys)
         {
             var c = _chunks[key];
@@ -224,11 +228,12 @@ public sealed class PageCache
                 int order = c.Orders[i] - 1;
                 if (order < 0) { i++; continue; }
                 long index = (key << _chunkShift) + i;
-                for (int level = XaNodes.LevelOf(order); level < root; level++) nodes.Add((level, index >> (XaNodes.ChunkShift * (level + 1))));
+                for (int level = XaNodes.LevelOf(order); level < root; level++)
+                    if ((index >> (XaNodes.ChunkShift * (level + 1))) is var k && k != last[level]) { last[level] = k; count++; }
                 i = (i & ~((1 << order) - 1)) + (1 << order);
             }
         }
-        return nodes.Count;
+        return count;
     }
 
     /// <summary>The first index at or after <paramref name="index"/> and below <paramref name="end"/> holding a folio (or, with <paramref name="swap"/>, also a swap entry), or -1.</summary>
