@@ -75,7 +75,7 @@ public sealed partial class Kernel
         if (vma.File == null) return -Errno.EINVAL;
         if (!vma.IsShared) return -Errno.EACCES;
         long offset = (vma.PgOff << PageShift) + (long)(start - vma.Start);
-        return Fallocate(vma.File, punch: true, offset, (long)(end - start));
+        return Fallocate(vma.File, punch: true, offset, (long)(end - start), vma.Mm);
     }
 
     /// <summary>models madvise_walk_vmas(): applies to each mapped piece; holes give -ENOMEM at the end.</summary>

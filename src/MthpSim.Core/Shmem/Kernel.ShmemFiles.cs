@@ -1,6 +1,7 @@
 using MthpSim.Core.Folio;
 using MthpSim.Core.Shmem;
 using MthpSim.Core.Thp;
+using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
 
@@ -84,14 +85,17 @@ public sealed partial class Kernel
     /// swapped-out pages are swapped in, and every folio of the range is marked dirty. Reclaim leaves
     /// the new folios alone while it runs (shmem_falloc).
     /// </summary>
-    public long Fallocate(ShmemFile f, bool punch, long offset, long len)
+    public long Fallocate(ShmemFile f, bool punch, long offset, long len) => Fallocate(f, punch, offset, len, null);
+
+    /// <summary><see cref="Fallocate(ShmemFile, bool, long, long)"/> called by <paramref name="current"/> (MADV_REMOVE): a hole's splits charge their nodes to its group.</summary>
+    internal long Fallocate(ShmemFile f, bool punch, long offset, long len, MmStruct? current)
     {
         if (offset < 0 || len <= 0) return -Errno.EINVAL;
         if (punch)
         {
             if (PunchLivelock(f, offset, len) is string hang) throw new NotSupportedException(hang);
             UnmapMappingRange(f, PagesOf(offset), (offset + len) >> PageShift);
-            ShmemUndoRange(f, offset, offset + len - 1);
+            ShmemUndoRange(f, offset, offset + len - 1, current);
             return 0;
         }
         long start = offset >> PageShift, end = PagesOf(offset + len);

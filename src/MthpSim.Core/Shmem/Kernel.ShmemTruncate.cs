@@ -1,6 +1,8 @@
 using MthpSim.Core.Folio;
+using MthpSim.Core.Memcg;
 using MthpSim.Core.Shmem;
 using MthpSim.Core.Stats;
+using MthpSim.Core.Vma;
 
 namespace MthpSim.Core;
 
@@ -56,10 +58,11 @@ public sealed partial class Kernel
 
     /// <summary>
     /// The address runs of [from, to) whose entries map pages of the folio (a PMD mapping of it as one
-    /// run); with <paramref name="dropYoung"/> their young bits are taken off first (a young PMD sets
-    /// PG_referenced), so that zapping them marks nothing accessed.
+    /// run). With <paramref name="tryToUnmap"/> (try_to_unmap() with TTU_SPLIT_HUGE_PMD) their young
+    /// bits are taken off first, so that zapping them marks nothing accessed, and a PMD mapping is
+    /// split (thp_split_pmd; a young one sets PG_referenced).
     /// </summary>
-    List<(ulong From, ulong To)> RunsMappingFolio(Vma.MmStruct mm, ulong from, ulong to, int head, bool dropYoung)
+    List<(ulong From, ulong To)> RunsMappingFolio(Vma.MmStruct mm, ulong from, ulong to, int head, bool tryToUnmap)
     {
         var runs = new List<(ulong, ulong)>();
         ulong pageSize = (ulong)Geo.PageSize;
@@ -70,9 +73,12 @@ public sealed partial class Kernel
                 if (PageTable.Pte.Pfn(slot.Leaf) != head) return;
                 // __split_huge_pmd_locked() passes a dirty PMD's bit to the folio; a zap of the PMD would not
                 if (PageTable.Pte.IsDirty(slot.Leaf)) Map.Set(head, PageFlags.Dirty);
-                if (dropYoung && PageTable.Pte.IsYoung(slot.Leaf))
+                if (tryToUnmap)
                 {
-                    Map.Set(head, PageFlags.Referenced);   // __split_huge_pmd_locked() of a file PMD
+                    // __split_huge_pmd_locked() of a file PMD: dropped, its dirty and young bits going to the folio
+                    Stats.Count(VmEvent.ThpSplitPmd);
+                    Work(Cost.KernelWork.PmdSplits);
+                    if (PageTable.Pte.IsYoung(slot.Leaf)) Map.Set(head, PageFlags.Referenced);
                     slot.Leaf &= ~PageTable.Pte.Young;
                 }
                 runs.Add((addr, next));
@@ -84,7 +90,7 @@ public sealed partial class Kernel
             {
                 ulong pte = slot.Ptes![i];
                 if (!PageTable.Pte.IsNormal(pte) || Map.HeadOf(PageTable.Pte.Pfn(pte)) != head) continue;
-                if (dropYoung) slot.Ptes[i] = pte & ~PageTable.Pte.Young;   // try_to_unmap_one() drops the access bit
+                if (tryToUnmap) slot.Ptes[i] = pte & ~PageTable.Pte.Young;   // try_to_unmap_one() drops the access bit
                 ulong at = addr + ((ulong)(i - first) << PageShift);
                 if (runs.Count > 0 && runs[^1].Item2 == at) runs[^1] = (runs[^1].Item1, at + pageSize);
                 else runs.Add((at, at + pageSize));
@@ -101,7 +107,8 @@ public sealed partial class Kernel
     /// is swapped in first (shmem_get_partial_folio()) and truncated as a folio. A range of whole
     /// pages that reaches fallocend takes it back to the range's start.
     /// </summary>
-    internal void ShmemUndoRange(ShmemFile f, long lstart, long lend)
+    /// <paramref name="current"/>: the task that truncates (the group its splits' nodes are charged to).
+    internal void ShmemUndoRange(ShmemFile f, long lstart, long lend, MmStruct? current = null)
     {
         // the whole pages of the range
         long wholeFirst = PagesOf(lstart), wholeEnd = lend == long.MaxValue ? long.MaxValue : (lend + 1) >> PageShift;
@@ -129,7 +136,7 @@ public sealed partial class Kernel
             {
                 // shmem_undo_range() dirties a folio at either end first: one that cannot split then stays
                 Map.Set(head, PageFlags.Dirty);
-                TruncatePartialFolio(f, head, lstart, lend);
+                TruncatePartialFolio(f, head, lstart, lend, current);
             }
         }
     }
@@ -173,8 +180,13 @@ public sealed partial class Kernel
             + "(the live kernel here spins until something reads the entry back); what follows is not modelled";
     }
 
-    /// <summary>models truncate_inode_partial_folio(): zero the covered bytes, split at the range's first page and past its end, drop what lies inside.</summary>
-    void TruncatePartialFolio(ShmemFile f, int head, long lstart, long lend)
+    /// <summary>
+    /// models truncate_inode_partial_folio(): zero the covered bytes, split at the range's first page
+    /// and past its end, drop what lies inside. A first split that stops part way (a node its task's
+    /// group cannot take) drops nothing: the folio is dirty. (Linux 6.18 then goes on past the head
+    /// piece when the range reaches beyond the folio; that is not modelled.)
+    /// </summary>
+    void TruncatePartialFolio(ShmemFile f, int head, long lstart, long lend, MmStruct? current)
     {
         var (_, index) = _shmemOwner[head];
         long folioStart = index << PageShift;
@@ -183,7 +195,8 @@ public sealed partial class Kernel
         long to = Math.Min(lend == long.MaxValue ? long.MaxValue : lend + 1, folioStart + ((long)nr << PageShift)) - folioStart;
         ZeroFolioBytes(f, head, index, from, to);
         if (nr == 1) return;
-        var pieces = ShmemSplitFolio(head, head + (int)(from >> PageShift));
+        var pieces = ShmemSplitFolio(head, head + (int)(from >> PageShift), uniform: false, current, out bool stopped);
+        if (stopped) return;
         if (pieces == null)
         {
             // A clean folio that cannot split goes whole; shmem's callers dirty it first, so it stays.
@@ -195,7 +208,7 @@ public sealed partial class Kernel
         if (to < ((long)nr << PageShift) && endPage < head + nr)
         {
             int piece = Map.HeadOf(endPage);
-            if (Map.Order(piece) > 0 && _shmemOwner.Contains(piece)) ShmemSplitFolio(piece, endPage);
+            if (Map.Order(piece) > 0 && _shmemOwner.Contains(piece)) ShmemSplitFolio(piece, endPage, uniform: false, current, out _);
         }
         for (int p = head; p < head + nr;)
         {
@@ -245,11 +258,22 @@ public sealed partial class Kernel
     /// (file folios are faulted back in). Pieces entirely past max(EOF, fallocend) are dropped.
     /// Returns the pieces' heads, or null when the split fails.
     /// </summary>
-    internal List<int>? ShmemSplitFolio(int head, int at, bool uniform = false)
+    internal List<int>? ShmemSplitFolio(int head, int at, bool uniform = false) => ShmemSplitFolio(head, at, uniform, null, out _);
+
+    /// <summary>
+    /// <see cref="ShmemSplitFolio(int, int, bool)"/>; a non-uniform split charges each xa_node it
+    /// makes to <paramref name="current"/>'s group, the task whose truncation splits (xas_try_split():
+    /// GFP_NOWAIT | __GFP_ACCOUNT; a uniform split's nodes, from xas_split_alloc(), are charged to no
+    /// group). A node that cannot be charged ends the split at that step (<paramref name="stopped"/>:
+    /// the pieces made so far stay, the one holding <paramref name="at"/> keeps its order, and the
+    /// split counts as failed); null when nothing was split.
+    /// </summary>
+    List<int>? ShmemSplitFolio(int head, int at, bool uniform, MmStruct? current, out bool stopped)
     {
         int order = Map.Order(head);
         var (f, index) = _shmemOwner[head];
         int nr = 1 << order;
+        stopped = false;
         if (Map.Refcount(head) != nr + Map.FolioMapcount(head))
         {
             Stats.Count(order, MthpStat.SplitFailed);
@@ -257,21 +281,29 @@ public sealed partial class Kernel
             return null;
         }
         if (Map.FolioMapcount(head) > 0) UnmapShmemFolio(head, tryToUnmap: true);
-        Stats.Count(order, MthpStat.Split);
-        if (order == Geo.PmdOrder) { Stats.Count(VmEvent.ThpSplitPage); NrShmemThps -= nr; }
-        bool uptodate = !_notUptodate.Remove(head);
-        _shmemOwner.Remove(head);
         var pieces = new List<(int Head, int Order)>();
-        int lo = head, o = uniform ? 0 : order;
+        int lo = head, o = uniform ? 0 : order, charged = 0;
         while (o > 0)
         {
+            // an entry filling one slot of its node splits into halves that need a node below it
+            if (o % XaNodes.ChunkShift == 0 && current?.Memcg != null)
+            {
+                if (!ChargeKernelObject(current, XaNodeObjectBytes, ChargeGfp.NoReclaim)) { stopped = true; break; }
+                charged++;
+            }
             int half = 1 << (o - 1);
             o--;
             if (at < lo + half) pieces.Add((lo + half, o));
             else { pieces.Add((lo, o)); lo += half; }
         }
+        Stats.Count(order, stopped ? MthpStat.SplitFailed : MthpStat.Split);
+        if (order == Geo.PmdOrder) Stats.Count(stopped ? VmEvent.ThpSplitPageFailed : VmEvent.ThpSplitPage);
+        if (pieces.Count == 0 && !uniform) return null;   // the first step's node could not be charged
+        if (order == Geo.PmdOrder) NrShmemThps -= nr;
+        bool uptodate = !_notUptodate.Remove(head);
+        _shmemOwner.Remove(head);
         if (uniform) for (int p = head; p < head + nr; p++) pieces.Add((p, 0));
-        else pieces.Add((lo, 0));
+        else pieces.Add((lo, o));
         pieces.Sort();
         Map.SplitNonUniform(head, pieces);
         LruAddSplitPieces(head, pieces.Skip(1).Select(p => p.Head));
@@ -285,7 +317,7 @@ public sealed partial class Kernel
             if (!uptodate) _notUptodate.Add(ph);
             heads.Add(ph);
         }
-        SettleXaNodes(f, null);   // nodes a split makes (xas_split_alloc()) are left uncharged: the model does not know the splitting task
+        SettleXaNodes(f, null, precharged: (current, charged));
         foreach (var (ph, _) in pieces)
             if (index + (ph - head) >= keepEnd)
             {

@@ -16,12 +16,20 @@ public sealed partial class Kernel
     /// threads and the file statements) with <paramref name="gfp"/>, each freed one uncharged from the
     /// group it was charged to. Uncharged at once, where the kernel frees a node after an RCU grace period.
     /// False when a charge failed (xas_nomem() could not allocate: the store fails with -ENOMEM).
+    /// The first <paramref name="precharged"/> nodes made were charged to its task's group as a split
+    /// made them (xas_try_split()); they only take the group's id here.
     /// </summary>
-    bool SettleXaNodes(ShmemFile f, MmStruct? charger, ChargeGfp gfp = ChargeGfp.Kernel)
+    bool SettleXaNodes(ShmemFile f, MmStruct? charger, ChargeGfp gfp = ChargeGfp.Kernel, (MmStruct? Mm, int Nodes) precharged = default)
     {
         if (!f.Cache.Nodes.Unsettled) return true;   // most stores fill a slot of a node that exists
         f.Cache.SettleNodes(out var made, out var freed);
         bool ok = true;
+        if (made != null && precharged.Mm?.Memcg is { } owner)
+        {
+            var real = made.Where(n => n.Real).Take(precharged.Nodes).ToList();
+            System.Diagnostics.Debug.Assert(real.Count == precharged.Nodes, "a split charged a node it did not make");
+            foreach (var n in real) n.Memcg = owner.Id;
+        }
         if (made != null && charger?.Memcg is { } cg)
             foreach (var n in made)
             {
