@@ -158,12 +158,13 @@ public sealed unsafe partial class Kernel
     /// not fit, and on every retry after that. Over the limit, a charge that may not reclaim fails at
     /// once (__GFP_HIGH: is forced); otherwise it reclaims inside the group (then drains the stocks
     /// once), and when that is not enough a small charge (order ≤ PAGE_ALLOC_COSTLY_ORDER, no
-    /// __GFP_NORETRY) calls the OOM killer (with the LRU, after 16 more rounds of reclaim) and
-    /// retries until it fits or the allocating task is the one killed.
+    /// __GFP_NORETRY) calls the OOM killer after 16 more rounds of reclaim (nr_retries; each round
+    /// the shrinkers try again what they could not do: a pinned folio's split counts split_failed)
+    /// and retries until it fits, or until the allocating task, killed, has had its 17 more rounds.
     /// </summary>
     bool TryChargeMemcg(MemCgroup cg, int nr, int order, ChargeGfp gfp, MmStruct? current)
     {
-        bool drained = false;
+        bool drained = false, passedOom = false;
         int retries = MaxReclaimRetries;
         int batch = Math.Max(MemcgChargeBatch, nr);
         while (true)
@@ -175,17 +176,17 @@ public sealed unsafe partial class Kernel
                 return true;
             }
             if (batch > nr) { batch = nr; continue; }
-            if (current is { OomKilled: true }) return ForceCharge(cg, nr, gfp);   // a dying task reclaims no more
+            if (current is { OomKilled: true } && !passedOom) return ForceCharge(cg, nr, gfp);   // killed by an earlier charge: its fault is given up
             if ((gfp & ChargeGfp.Reclaim) == 0) return ForceCharge(cg, nr, gfp);
             long reclaimed = MemcgReclaim(cg, nr);
             if (cg.Margin >= nr) continue;
             if (!drained) { DrainAllStock(cg); drained = true; continue; }
             if ((gfp & ChargeGfp.NoRetry) != 0) return false;
             if (reclaimed > 0 && nr <= 1 << PageAllocCostlyOrder) continue;
-            // Reclaim through the LRU may free on a later round what it only aged on this one
-            // (nr_retries); without swap the model's reclaim takes all it can at once.
-            if (Lru != null && retries-- > 0) continue;
+            if (retries-- > 0) continue;
+            if (passedOom && current is { OomKilled: true }) return ForceCharge(cg, nr, gfp);   // task_is_dying(): nomem
             if (!MemcgOom(cg, order, current)) return false;
+            passedOom = true;
             retries = MaxReclaimRetries;   // OOM_SUCCESS: a kill resets the retries
         }
     }
@@ -266,7 +267,11 @@ public sealed unsafe partial class Kernel
             TryToFreeMemcgPages(cg, nr);
             return before - cg.UsagePages;
         }
-        if (ShrinkLazyFreeFolios(cg, target) < target) DeferredSplitScan(_deferredLen, cg);
+        long freed = ShrinkLazyFreeFolios(cg, target);
+        if (freed < target) DeferredSplitScan(_deferredLen, cg);
+        // Nothing reclaimed: do_try_to_free_pages() goes through the priorities once more with
+        // force_deactivate (an active list was skipped), and the shrinkers try once more.
+        if (freed == 0) DeferredSplitScan(_deferredLen, cg);
         return before - cg.UsagePages;
     }
 

@@ -14,16 +14,33 @@ public sealed partial class Kernel
     /// folios (on the file LRU) and the shrinkers (the deferred split queue) have anything to give.
     /// Returns the pages freed.
     /// </summary>
-    public long Reclaim()
+    public long Reclaim() => ReclaimEverything(forceEmpty: true);
+
+    /// <summary>
+    /// <see cref="Reclaim"/>; without swap, <paramref name="forceEmpty"/> repeats the passes that free
+    /// nothing as mem_cgroup_force_empty() does (kswapd and direct reclaim make one).
+    /// </summary>
+    long ReclaimEverything(bool forceEmpty)
     {
         long before = Buddy.FreePages;
         DropFileCache(NrFileCachePages);   // the page cache of files outside the scenario, all of it
         DrainAllStock();   // what memory.force_empty of the group holding every process does first
         if (Lru != null) ForceEmpty(null);
-        else
+        else if (!forceEmpty)
         {
             ShrinkLazyFreeFolios();
             DeferredSplitScan(_deferredLen, null, everyQueue: true);
+        }
+        else
+        {
+            // Passes until 16 in a row free nothing. The first takes all it can; a pass that frees
+            // nothing goes through the priorities twice (do_try_to_free_pages() again with
+            // force_deactivate), the shrinkers trying each time the splits that fail (pinned
+            // folios: split_failed). Measured live: one pinned, partially mapped folio, 32.
+            if (ShrinkLazyFreeFolios() > 0) DeferredSplitScan(_deferredLen, null, everyQueue: true);
+            for (int pass = 0; pass < MaxReclaimRetries; pass++)
+                for (int round = 0; round < 2; round++)
+                    DeferredSplitScan(_deferredLen, null, everyQueue: true);
         }
         return Buddy.FreePages - before;
     }
@@ -43,7 +60,7 @@ public sealed partial class Kernel
             if (RmqueueAbove(0, mt, min, gfp) is int got and >= 0) return got;
         if (Lru == null)
         {
-            Reclaim();
+            ReclaimEverything(forceEmpty: false);
             return RmqueueAbove(0, mt, min, gfp);
         }
         for (int noProgress = 0; noProgress < MaxReclaimRetries;)
@@ -338,6 +355,6 @@ public sealed partial class Kernel
         if (NrFileCachePages > 0) DropFileCache(high - Buddy.FreePages);
         if (Buddy.FreePages >= high) return;
         if (Lru != null) BalancePgdat(high);
-        else Reclaim();
+        else ReclaimEverything(forceEmpty: false);
     }
 }
