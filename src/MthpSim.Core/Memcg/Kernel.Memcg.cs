@@ -268,10 +268,10 @@ public sealed unsafe partial class Kernel
             return before - cg.UsagePages;
         }
         long freed = ShrinkLazyFreeFolios(cg, target);
-        if (freed < target) DeferredSplitScan(_deferredLen, cg);
+        if (freed < target) ShrinkSlabRoundWithoutLru(cg);
         // Nothing reclaimed: do_try_to_free_pages() goes through the priorities once more with
-        // force_deactivate (an active list was skipped), and the shrinkers try once more.
-        if (freed == 0) DeferredSplitScan(_deferredLen, cg);
+        // force_deactivate (an active list was skipped), and the shrinkers with it.
+        if (freed == 0) ShrinkSlabRoundWithoutLru(cg);
         return before - cg.UsagePages;
     }
 

@@ -32,6 +32,8 @@ public sealed class MemCgroup
     internal int NrChargedBytes { get; set; }
     /// <summary>The group's LRU lists (mem_cgroup_lruvec()); null when the model keeps no LRU (no swap device).</summary>
     internal Reclaim.Lruvec? Lruvec { get; set; }
+    /// <summary>The deferred split shrinker's nr_deferred for the group when there is no <see cref="Lruvec"/> to keep it.</summary>
+    internal long SplitShrinkerDeferred;
 
     internal MemCgroup(string name, ushort id) { Name = name; Id = id; }
 

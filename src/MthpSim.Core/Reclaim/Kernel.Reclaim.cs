@@ -37,10 +37,10 @@ public sealed partial class Kernel
             // nothing goes through the priorities twice (do_try_to_free_pages() again with
             // force_deactivate), the shrinkers trying each time the splits that fail (pinned
             // folios: split_failed). Measured live: one pinned, partially mapped folio, 32.
-            if (ShrinkLazyFreeFolios() > 0) DeferredSplitScan(_deferredLen, null, everyQueue: true);
+            if (ShrinkLazyFreeFolios() > 0) ShrinkSlabRoundWithoutLru(null);
             for (int pass = 0; pass < MaxReclaimRetries; pass++)
                 for (int round = 0; round < 2; round++)
-                    DeferredSplitScan(_deferredLen, null, everyQueue: true);
+                    ShrinkSlabRoundWithoutLru(null);
         }
         return Buddy.FreePages - before;
     }

@@ -121,23 +121,44 @@ public sealed partial class Kernel
     /// the whole queue, so a short queue is scanned only once the priority has fallen far enough
     /// (three folios: from priority 1). What is not scanned is put off.
     /// </summary>
-    void ShrinkDeferredSplit(Lruvec vec, int priority)
+    void ShrinkDeferredSplit(Lruvec vec, int priority) => ShrinkDeferredSplit(vec.Memcg, ref vec.SplitShrinkerDeferred, priority);
+
+    void ShrinkDeferredSplit(Memcg.MemCgroup? cg, ref long deferred, int priority)
     {
-        long freeable = DeferredQueued(vec.Memcg);
+        long freeable = DeferredQueued(cg);
         if (freeable == 0) return;
-        long nr = vec.SplitShrinkerDeferred;
-        vec.SplitShrinkerDeferred = 0;
+        long nr = deferred;
+        deferred = 0;
         long delta = (freeable >> priority) * 4 / 2;
         long totalScan = Math.Min((nr >> priority) + delta, 2 * freeable), scanned = 0;
         while (totalScan >= ShrinkBatch || totalScan >= freeable)
         {
             long n = Math.Min(ShrinkBatch, totalScan);
             // SHRINK_STOP: nothing split and the queue has emptied
-            if (DeferredSplitScan(n, vec.Memcg) == 0 && DeferredQueued(vec.Memcg) == 0) break;
+            if (DeferredSplitScan(n, cg) == 0 && DeferredQueued(cg) == 0) break;
             totalScan -= n;
             scanned += n;
         }
-        vec.SplitShrinkerDeferred = Math.Min(Math.Max(nr + delta - scanned, 0), 2 * freeable);
+        deferred = Math.Min(Math.Max(nr + delta - scanned, 0), 2 * freeable);
+    }
+
+    /// <summary>The root group's nr_deferred for the deferred split shrinker when the model keeps no LRU.</summary>
+    long _rootSplitShrinkerDeferred;
+
+    /// <summary>
+    /// Without the LRU (no swap), the shrinker part of one round of do_try_to_free_pages() over
+    /// <paramref name="cg"/> (null: the group holding every process, whose round visits each group
+    /// below it): the deferred split shrinker at every priority from DEF_PRIORITY to 0, with the scan
+    /// work each call puts off carried to the next (nr_deferred).
+    /// </summary>
+    void ShrinkSlabRoundWithoutLru(Memcg.MemCgroup? cg)
+    {
+        for (int priority = ScanControl.DefPriority; priority >= 0; priority--)
+        {
+            if (cg != null) { ShrinkDeferredSplit(cg, ref cg.SplitShrinkerDeferred, priority); continue; }
+            ShrinkDeferredSplit(null, ref _rootSplitShrinkerDeferred, priority);
+            foreach (var g in _memcgs) ShrinkDeferredSplit(g, ref g.SplitShrinkerDeferred, priority);
+        }
     }
 
     /// <summary>deferred_split_count(): folios on the queue of <paramref name="cg"/> (null: the root group's own, folios charged to no group).</summary>
