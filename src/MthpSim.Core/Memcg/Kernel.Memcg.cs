@@ -51,7 +51,8 @@ public sealed unsafe partial class Kernel
         long pages = limitBytes == long.MaxValue ? long.MaxValue : limitBytes / Geo.PageSize;
         if (cg.UsagePages > pages) DrainAllStock(cg);
         // mem_cgroup_resize_max() asks for one page at a time (SWAP_CLUSTER_MAX at least); without
-        // swap the model's reclaim keeps the whole overage as its goal
+        // swap the model's reclaim keeps the whole overage as its goal. A round that reclaimed
+        // nothing fails the write, even when the shrinkers' splits brought the usage under the limit.
         while (cg.UsagePages > pages)
             if (MemcgReclaim(cg, Lru != null ? 1 : cg.UsagePages - pages) == 0) return -Errno.EBUSY;
         cg.LimitPages = pages;
@@ -257,22 +258,18 @@ public sealed unsafe partial class Kernel
     /// stops once it has max(nr, SWAP_CLUSTER_MAX) pages (lazily freed folios from the LRU, oldest
     /// first; live, a 2M overage of a few pages discarded 56); only when the LRU cannot give that
     /// much does reclaim get to low priorities, where the shrinkers scan the group's part of the
-    /// deferred split queue. Returns the pages uncharged.
+    /// deferred split queue. Returns the pages reclaimed from the LRU (nr_reclaimed): what the
+    /// shrinkers free by splitting folios is not counted, though it lowers the usage.
     /// </summary>
     long MemcgReclaim(MemCgroup cg, long nr)
     {
-        long before = cg.UsagePages, target = Math.Max(nr, SwapClusterMax);
-        if (Lru != null)
-        {
-            TryToFreeMemcgPages(cg, nr);
-            return before - cg.UsagePages;
-        }
-        long freed = ShrinkLazyFreeFolios(cg, target);
-        if (freed < target) ShrinkSlabRoundWithoutLru(cg);
-        // Nothing reclaimed: do_try_to_free_pages() goes through the priorities once more with
-        // force_deactivate (an active list was skipped), and the shrinkers with it.
+        if (Lru != null) return TryToFreeMemcgPages(cg, nr);
+        long freed = ShrinkLazyFreeFolios(cg, Math.Max(nr, SwapClusterMax));
+        if (freed < Math.Max(nr, SwapClusterMax)) ShrinkSlabRoundWithoutLru(cg);
+        // Nothing reclaimed: do_try_to_free_pages() goes through the priorities once more, walking
+        // every group (memcg_full_walk), and the shrinkers with it.
         if (freed == 0) ShrinkSlabRoundWithoutLru(cg);
-        return before - cg.UsagePages;
+        return freed;
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed partial class Kernel
         {
             // Passes until 16 in a row free nothing. The first takes all it can; a pass that frees
             // nothing goes through the priorities twice (do_try_to_free_pages() again with
-            // force_deactivate), the shrinkers trying each time the splits that fail (pinned
+            // memcg_full_walk), the shrinkers trying each time the splits that fail (pinned
             // folios: split_failed). Measured live: one pinned, partially mapped folio, 32.
             if (ShrinkLazyFreeFolios() > 0) ShrinkSlabRoundWithoutLru(null);
             for (int pass = 0; pass < MaxReclaimRetries; pass++)
