@@ -264,8 +264,8 @@ public sealed unsafe partial class Kernel
     long MemcgReclaim(MemCgroup cg, long nr)
     {
         if (Lru != null) return TryToFreeMemcgPages(cg, nr);
-        long freed = ShrinkLazyFreeFolios(cg, Math.Max(nr, SwapClusterMax));
-        if (freed < Math.Max(nr, SwapClusterMax)) ShrinkSlabRoundWithoutLru(cg);
+        long target = Math.Max(nr, SwapClusterMax), freed = ShrinkLazyFreeFolios(cg, target);
+        if (freed < target) ShrinkSlabRoundWithoutLru(cg);
         // Nothing reclaimed: do_try_to_free_pages() goes through the priorities once more, walking
         // every group (memcg_full_walk), and the shrinkers with it.
         if (freed == 0) ShrinkSlabRoundWithoutLru(cg);
