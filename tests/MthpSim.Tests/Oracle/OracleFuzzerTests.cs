@@ -27,6 +27,23 @@ public class OracleFuzzerTests
         Assert.Equal(new long[] { 16, 128, 256, 512, 1024 }, sizes);
     }
 
+    /// <summary>
+    /// A live kernel whose disagreement needs statements "a" and "b", and whose first run of any
+    /// scenario with "a" disagrees by chance: the shrink keeps only what two runs in a row confirm.
+    /// </summary>
+    [Fact]
+    public void A_shrink_step_live_noise_showed_once_is_not_kept()
+    {
+        List<string> body = ["x1", "a", "x2", "b", "x3"];
+        Func<List<string>, bool> Live()
+        {
+            var seen = new HashSet<string>();
+            return c => c.Contains("a") && (c.Contains("b") || seen.Add(string.Join('\n', c)));
+        }
+        Assert.DoesNotContain("b", MthpSim.Scenario.Fuzz.Fuzzer.Minimize(body, Live()));   // one run a step: led astray
+        Assert.Equal(["a", "b"], OracleFuzzer.ShrinkConfirmed(body, Live()));
+    }
+
     [Theory]
     [InlineData("p1 smaps r0 Rss", "smaps Rss")]
     [InlineData("p1 thpmaps r0 anon-thp-pte-aligned-64kB", "thpmaps")]
