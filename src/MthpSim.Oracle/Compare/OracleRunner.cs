@@ -132,6 +132,7 @@ public static class OracleRunner
             UndoLeftover(cgroupJournal, LiveCgroups.CleanupFromJournal, "the memory cgroups");
             foreach (var sysctl in LiveSysctl.All)
                 UndoLeftover(sysctl.JournalFor(live.JournalPath), j => LiveSysctl.CleanupFromJournal(sysctl, j), $"the change to {sysctl.Name}");
+            UndoLeftover(LiveKhugepagedAffinity.JournalFor(live.JournalPath), LiveKhugepagedAffinity.CleanupFromJournal, "the pinning of khugepaged to one CPU");
             if (live.JournalExists)
             {
                 var left = live.RestoreFromJournal();

@@ -34,16 +34,19 @@ public static class KhugepagedThread
     public static int FindPid()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            try
-            {
-                if (File.ReadAllText(Path.Combine(dir, "comm")).Trim() != "khugepaged") continue;
-                if (Field(File.ReadAllText(Path.Combine(dir, "status")), "PPid") == 2) return pid;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
+            if (int.TryParse(Path.GetFileName(dir), out int pid) && IsKhugepaged(pid)) return pid;
         return 0;
+    }
+
+    /// <summary>Whether the task <paramref name="pid"/> is the khugepaged kthread (false when it is gone).</summary>
+    public static bool IsKhugepaged(int pid)
+    {
+        string dir = $"/proc/{pid}";
+        try
+        {
+            return File.ReadAllText(Path.Combine(dir, "comm")).Trim() == "khugepaged" && Field(File.ReadAllText(Path.Combine(dir, "status")), "PPid") == 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     static long Field(string status, string name)

@@ -7,7 +7,7 @@ namespace MthpSim.Oracle.Live;
 /// One running live driver: a process whose address space plays one scenario process. Commands and
 /// responses follow Driver/PROTOCOL.md, one line each.
 /// </summary>
-public sealed partial class LiveDriver : IDisposable
+public sealed class LiveDriver : IDisposable
 {
     /// <summary>
     /// Keeps the driver on one CPU (a forked driver inherits it): memory cgroup charges then go
@@ -15,13 +15,9 @@ public sealed partial class LiveDriver : IDisposable
     /// </summary>
     public void PinToCpu(int cpu)
     {
-        ulong mask = 1UL << cpu;
-        if (SchedSetaffinity(Pid, sizeof(ulong), ref mask) != 0)
-            throw new OracleUnavailableException($"cannot pin driver {Pid} to CPU {cpu}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        if (CpuAffinity.Set(Pid, CpuAffinity.Only(cpu)) is int errno and not 0)
+            throw new OracleUnavailableException($"cannot pin driver {Pid} to CPU {cpu}: errno {errno}");
     }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
-    private static partial int SchedSetaffinity(int pid, nuint size, ref ulong mask);
 
     readonly Process? _process;
     readonly TextWriter _in;

@@ -41,14 +41,17 @@ public sealed class LiveSession : IDisposable
     int WriteControlFile(string path, string value) => (int)Control.SendRc($"sysfs_write {path} {value}");
 
     /// <param name="mountJournal">Where tmpfs mounts are recorded before they are made (<see cref="LiveMounts"/>).</param>
-    public LiveSession(string binary, string? mountJournal = null, string? cgroupJournal = null)
+    public LiveSession(string binary, string? mountJournal = null, string? cgroupJournal = null, string? affinityJournal = null)
     {
         _binary = binary;
         _mountJournal = mountJournal ?? LiveMounts.JournalFor(new Settings.LiveSettings().JournalPath);
         _cgroupJournal = cgroupJournal ?? LiveCgroups.JournalFor(new Settings.LiveSettings().JournalPath);
+        _affinityJournal = affinityJournal ?? LiveKhugepagedAffinity.JournalFor(new Settings.LiveSettings().JournalPath);
     }
 
-    readonly string _cgroupJournal;
+    readonly string _cgroupJournal, _affinityJournal;
+    /// <summary>khugepaged on the drivers' CPU (a one-CPU session), or null.</summary>
+    LiveKhugepagedAffinity? _khugepagedCpu;
     LiveCgroups? _cgroups;
     /// <summary>Scenario processes whose driver exited or was killed (the OOM killer): their statements return -ESRCH.</summary>
     readonly HashSet<string> _gone = new(StringComparer.Ordinal);
@@ -58,12 +61,17 @@ public sealed class LiveSession : IDisposable
     /// so that their own start-up (page tables, stacks, mTHP faults under the scenario's settings)
     /// never shows in the scenario's counters.
     /// </summary>
-    /// <param name="oneCpu">Pin every driver to one CPU (one charge stock and one set of LRU batches, as in the model).</param>
+    /// <param name="oneCpu">Pin every driver and khugepaged to one CPU (one charge stock, one set of LRU batches and one per-CPU swap cluster, as in the model).</param>
     public void Start(Kernel sim, IEnumerable<string> processes, bool freeHugeZeroPage, bool needsReclaim, bool oneCpu = false)
     {
         int cpu = Math.Min(Environment.ProcessorCount, 64) - 1;
         lock (_procs) _control = new LiveDriver(_binary);
-        if (oneCpu) _control.PinToCpu(cpu);
+        if (oneCpu)
+        {
+            _control.PinToCpu(cpu);
+            _khugepagedCpu = new LiveKhugepagedAffinity(_affinityJournal, cpu);
+            _khugepagedCpu.Follow();
+        }
         KeepKhugepagedAsleep();
         SettleKhugepaged(KhugepagedThread.Wake(), "before the scenario");
         if (needsReclaim)
@@ -234,6 +242,7 @@ public sealed class LiveSession : IDisposable
                 int pid = KhugepagedThread.FindPid();
                 if (pid != 0 && pid != before.Pid)
                 {
+                    _khugepagedCpu?.Follow();   // the rest of its first pass on the drivers' CPU too
                     SettleKhugepaged(before, $"after line {w.Span.Line}");
                     long collapsed = KhugepagedThread.Read(pid).PagesCollapsed - before.PagesCollapsed;
                     if (collapsed != 0)
@@ -416,6 +425,7 @@ public sealed class LiveSession : IDisposable
     long WaitForFullScans(long n)
     {
         if (KhugepagedThread.FindPid() == 0) return -Errno.EAGAIN;
+        _khugepagedCpu?.Follow();
         string root = Settings.LiveSettings.Root;
         long Read() => long.Parse(File.ReadAllText($"{root}/khugepaged/full_scans").Trim(), CultureInfo.InvariantCulture);
         long target = Read() + n;
@@ -1025,5 +1035,6 @@ public sealed class LiveSession : IDisposable
         foreach (var change in _sysctls.Values) change.Dispose();
         _cgroups?.Dispose();   // the scenario's groups, empty once the drivers are gone; inside the memcg
         _memcg?.Dispose();
+        _khugepagedCpu?.Dispose();
     }
 }
