@@ -95,10 +95,11 @@ public static class KhugepagedThread
     /// scan sleep (<see cref="Sample.InScanSleep"/>), with the same switch count and counters, for
     /// <paramref name="quiet"/>: the pass it was woken for is over. A sleep inside a pass has another
     /// wchan, so the quiet time only has to see two readings alike. Returns false when
-    /// <paramref name="timeout"/> passes first. No thread: nothing can run.
+    /// <paramref name="timeout"/> passes first. No thread: nothing can run. Read every <paramref name="poll"/> (10 ms unless given).
     /// </summary>
-    public static bool WaitAsleep(Sample woken, TimeSpan quiet, TimeSpan timeout)
+    public static bool WaitAsleep(Sample woken, TimeSpan quiet, TimeSpan timeout, TimeSpan? poll = null)
     {
+        int pollMs = (int)(poll ?? TimeSpan.FromMilliseconds(10)).TotalMilliseconds;
         var deadline = DateTime.UtcNow + timeout;
         Sample? last = null;
         DateTime quietSince = DateTime.UtcNow;
@@ -110,7 +111,7 @@ public static class KhugepagedThread
             if (!asleep || last != s) quietSince = DateTime.UtcNow;
             else if (DateTime.UtcNow - quietSince >= quiet) return true;
             last = s;
-            Thread.Sleep(10);
+            Thread.Sleep(pollMs);
         }
         return false;
     }

@@ -138,9 +138,9 @@ public sealed class LiveSession : IDisposable
     /// have been woken by the settings just written or by the control driver's registration, and it
     /// would otherwise run at nice 19 whenever a CPU is free: in the middle of the scenario.
     /// </summary>
-    void SettleKhugepaged(KhugepagedThread.Sample woken, string when)
+    void SettleKhugepaged(KhugepagedThread.Sample woken, string when, TimeSpan? quiet = null, TimeSpan? poll = null)
     {
-        if (!KhugepagedThread.WaitAsleep(woken, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30)))
+        if (!KhugepagedThread.WaitAsleep(woken, quiet ?? TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30), poll))
             Notes.Add($"khugepaged did not go back to sleep within 30 s {when}: a pass may overlap the scenario");
     }
 
@@ -417,10 +417,14 @@ public sealed class LiveSession : IDisposable
     }
 
     /// <summary>
-    /// `khugepaged full-scans N` on the live kernel, as the kernel's khugepaged selftest waits: let
-    /// khugepaged run (scan sleep 1 ms) until full_scans has grown by N, at most 60 s (-EAGAIN), then
-    /// put it back to sleep. With the thread stopped (no size it collapses is enabled) no scan can
-    /// ever complete: -EAGAIN at once, what the 60 s would end in.
+    /// `khugepaged full-scans N` on the live kernel, one round at a time as the model runs them:
+    /// rewriting scan_sleep_millisecs (its 10 minutes) ends khugepaged's sleep for one round
+    /// (khugepaged_do_scan()), after which it sleeps again; rounds until full_scans has grown by N,
+    /// at most 60 s (-EAGAIN). A round is over once khugepaged is back in its scan sleep (nothing but
+    /// the next write wakes it), looked at every millisecond, as often as it used to run. (Letting it run at a 1 ms scan sleep, as the kernel's selftest waits,
+    /// left it one to three rounds past the full scan, its cursor ahead of the model's.) With the
+    /// thread stopped (no size it collapses is enabled) no scan can ever complete: -EAGAIN at once,
+    /// what the 60 s would end in.
     /// </summary>
     long WaitForFullScans(long n)
     {
@@ -429,31 +433,14 @@ public sealed class LiveSession : IDisposable
         string root = Settings.LiveSettings.Root;
         long Read() => long.Parse(File.ReadAllText($"{root}/khugepaged/full_scans").Trim(), CultureInfo.InvariantCulture);
         long target = Read() + n;
-        Settings.SysfsFile.WriteValue($"{root}/khugepaged/scan_sleep_millisecs", "1");
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        try
+        while (Read() < target)
         {
-            while (Read() < target)
-            {
-                if (DateTime.UtcNow > deadline) return -Errno.EAGAIN;
-                // Stopped by a signal: the settings are already restored, so nothing more is written.
-                if (_disposed) return -Errno.EAGAIN;
-                Thread.Sleep(2);
-            }
-            return 0;
+            // Stopped by a signal: the settings are already restored, so nothing more is written.
+            if (DateTime.UtcNow > deadline || _disposed) return -Errno.EAGAIN;
+            SettleKhugepaged(KhugepagedThread.Wake(), $"in a round of 'khugepaged full-scans {n}'", TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
         }
-        finally
-        {
-            if (!_disposed) PutKhugepagedToSleep(n);
-        }
-    }
-
-    /// <summary>The long scan sleep again; the write wakes khugepaged once more, so that pass is let end before the next statement.</summary>
-    void PutKhugepagedToSleep(long n)
-    {
-        var woken = KhugepagedThread.Read();
-        Settings.SysfsFile.WriteValue($"{Settings.LiveSettings.Root}/khugepaged/scan_sleep_millisecs", "600000");
-        SettleKhugepaged(woken, $"after 'khugepaged full-scans {n}'");
+        return 0;
     }
 
     string? _fifoDir;
