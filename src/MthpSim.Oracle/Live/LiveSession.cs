@@ -421,10 +421,10 @@ public sealed class LiveSession : IDisposable
     /// rewriting scan_sleep_millisecs (its 10 minutes) ends khugepaged's sleep for one round
     /// (khugepaged_do_scan()), after which it sleeps again; rounds until full_scans has grown by N,
     /// at most 60 s (-EAGAIN). A round is over once khugepaged is back in its scan sleep (nothing but
-    /// the next write wakes it), looked at every millisecond, as often as it used to run. (Letting it run at a 1 ms scan sleep, as the kernel's selftest waits,
-    /// left it one to three rounds past the full scan, its cursor ahead of the model's.) With the
-    /// thread stopped (no size it collapses is enabled) no scan can ever complete: -EAGAIN at once,
-    /// what the 60 s would end in.
+    /// the next write wakes it), looked at every millisecond, as often as it used to run. (Letting it
+    /// run at a 1 ms scan sleep, as the kernel's selftest waits, left it one to three rounds past the
+    /// full scan, its cursor ahead of the model's.) With the thread stopped (no size it collapses is
+    /// enabled) no scan can ever complete: -EAGAIN at once, what the 60 s would end in.
     /// </summary>
     long WaitForFullScans(long n)
     {
